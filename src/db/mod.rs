@@ -1,0 +1,274 @@
+//! The SQLite pattern every LabStore database shares: a pool of read-only connections and
+//! exactly one writer thread, fed by a bounded channel, that owns the only read-write
+//! connection and commits queued tasks in groups.
+//!
+//! Invariant: only the writer thread mutates the database. Readers open their connections
+//! read-only, so a stray write through the pool fails loudly instead of racing the writer.
+
+mod migrate;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::{mpsc, oneshot};
+
+pub use migrate::Migration;
+use writer::{Msg, Task};
+
+/// Tuning for one database, taken from `backend.<api>.db` in the configuration.
+#[derive(Debug, Clone)]
+pub struct DbConfig {
+    /// Upper bound on read connections (r2d2 `max_size`).
+    pub max_open_conns: u32,
+    /// Read connections kept open while idle (r2d2 `min_idle`); extra ones are closed after
+    /// a minute of idleness.
+    pub max_idle_conns: u32,
+    /// Capacity of the writer's queue: the most writes that may wait for a commit.
+    pub write_chan_cap: usize,
+    /// How long a caller waits for a queue slot or a read connection, and SQLite's
+    /// `busy_timeout`.
+    pub timeout: Duration,
+    /// Page cache per read connection, in KiB.
+    pub read_cache_size_kib: u32,
+    /// Page cache of the writer connection, in KiB.
+    pub writer_cache_size_kib: u32,
+}
+
+/// Why a database call failed. Callers map these onto their protocol's errors: `Busy` becomes
+/// a 503 (`SlowDown` on S3, `ServiceUnavailable` on IAM); everything else is an internal error.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database {db} is busy: no writer queue slot or read connection within {waited_ms} ms")]
+    Busy { db: &'static str, waited_ms: u128 },
+    #[error("database {0} is closed")]
+    Closed(&'static str),
+    #[error("database {db} schema version {found} is newer than this binary knows ({known}); run a newer labstore")]
+    TooNew {
+        db: &'static str,
+        found: u32,
+        known: u32,
+    },
+    #[error("a write task panicked")]
+    TaskPanicked,
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Pool(#[from] r2d2::Error),
+}
+
+/// A cheap, cloneable handle to one database.
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// Short name used in logs and errors ("iam", "objects").
+    name: &'static str,
+    path: PathBuf,
+    pool: r2d2::Pool<ReadOnlyManager>,
+    tx: mpsc::Sender<Msg>,
+    timeout: Duration,
+    /// The writer thread, joined once by `close`.
+    writer: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Db {
+    /// Opens (creating if needed) the database at `path`, applies `migrations` and starts the
+    /// writer thread. A database whose schema is newer than `migrations` is refused.
+    pub fn open(
+        name: &'static str,
+        path: &Path,
+        config: &DbConfig,
+        migrations: &'static [Migration],
+    ) -> Result<Db, DbError> {
+        if let Some(dir) = path.parent() {
+            create_private_dir(dir)?;
+        }
+        let mut conn = Connection::open(path)?;
+        apply_pragmas(&conn, config, config.writer_cache_size_kib)?;
+        migrate::apply(name, &mut conn, migrations)?;
+
+        // Readers are opened after the writer so that WAL mode is already on the file.
+        let pool = r2d2::Pool::builder()
+            .max_size(config.max_open_conns)
+            .min_idle(Some(config.max_idle_conns.min(config.max_open_conns)))
+            .idle_timeout(Some(Duration::from_secs(60)))
+            .connection_timeout(config.timeout)
+            .build(ReadOnlyManager {
+                path: path.to_path_buf(),
+                config: config.clone(),
+            })?;
+
+        let (tx, rx) = mpsc::channel(config.write_chan_cap);
+        let batch_cap = config.write_chan_cap.max(1);
+        let handle = std::thread::Builder::new()
+            .name(format!("{name}-db-writer"))
+            .spawn(move || writer::run(name, conn, rx, batch_cap))
+            .map_err(|source| DbError::Io {
+                context: format!("starting the {name} database writer"),
+                source,
+            })?;
+        Ok(Db {
+            inner: Arc::new(Inner {
+                name,
+                path: path.to_path_buf(),
+                pool,
+                tx,
+                timeout: config.timeout,
+                writer: Mutex::new(Some(handle)),
+            }),
+        })
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.inner.name
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs `f` on the writer thread inside a savepoint of the current group transaction and
+    /// answers once that transaction is committed. If `f` fails, only its own changes are
+    /// rolled back; the tasks committed with it are unaffected. When the queue stays full for
+    /// the configured timeout the call fails with `DbError::Busy` instead of waiting on.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let task = Task::boxed(f, reply);
+        let inner = &self.inner;
+        match inner.tx.send_timeout(Msg::Task(task), inner.timeout).await {
+            Ok(()) => {}
+            Err(mpsc::error::SendTimeoutError::Timeout(_)) => {
+                return Err(E::from(DbError::Busy {
+                    db: inner.name,
+                    waited_ms: inner.timeout.as_millis(),
+                }))
+            }
+            Err(mpsc::error::SendTimeoutError::Closed(_)) => {
+                return Err(E::from(DbError::Closed(inner.name)))
+            }
+        }
+        match answer.await {
+            Ok(result) => result,
+            // The writer dropped the task without answering: it was shut down mid-batch.
+            Err(_) => Err(E::from(DbError::Closed(inner.name))),
+        }
+    }
+
+    /// Runs `f` with a pooled read-only connection on a blocking thread.
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        let joined = tokio::task::spawn_blocking(move || {
+            let conn = inner.pool.get().map_err(|_| DbError::Busy {
+                db: inner.name,
+                waited_ms: inner.timeout.as_millis(),
+            })?;
+            f(&conn)
+        })
+        .await;
+        match joined {
+            Ok(result) => result,
+            Err(_) => Err(E::from(DbError::TaskPanicked)),
+        }
+    }
+
+    /// Checks that the writer thread is alive and answering, for readiness probes.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        self.write(|_| Ok::<(), DbError>(())).await
+    }
+
+    /// Closes the writer queue and waits for the writer thread to finish. Every write queued
+    /// before the call is committed or answered with an error; later writes fail with
+    /// `DbError::Closed`. Safe to call more than once.
+    pub async fn close(&self) {
+        // Ask the writer to close its receiving end; if the queue is already closed, the
+        // writer is gone and there is nothing to ask.
+        let _ = self.inner.tx.send(Msg::Close).await;
+        let handle = self.inner.writer.lock().ok().and_then(|mut h| h.take());
+        if let Some(handle) = handle {
+            let name = self.inner.name;
+            let joined = tokio::task::spawn_blocking(move || handle.join()).await;
+            if !matches!(joined, Ok(Ok(()))) {
+                tracing::error!(db = name, "database writer thread ended abnormally");
+            }
+        }
+    }
+}
+
+/// Creates `dir` (and parents) with mode 0700 when it does not exist yet.
+pub fn create_private_dir(dir: &Path) -> Result<(), DbError> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|source| DbError::Io {
+            context: format!("creating directory {}", dir.display()),
+            source,
+        })
+}
+
+fn apply_pragmas(conn: &Connection, config: &DbConfig, cache_kib: u32) -> rusqlite::Result<()> {
+    let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(rusqlite::Error::InvalidParameterName(format!(
+            "journal_mode is {mode}, expected wal"
+        )));
+    }
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    // A negative cache_size is in KiB rather than pages.
+    conn.pragma_update(None, "cache_size", -i64::from(cache_kib))?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(config.timeout)?;
+    Ok(())
+}
+
+/// r2d2 manager for read-only connections with the shared pragmas applied.
+struct ReadOnlyManager {
+    path: PathBuf,
+    config: DbConfig,
+}
+
+impl r2d2::ManageConnection for ReadOnlyManager {
+    type Connection = Connection;
+    type Error = rusqlite::Error;
+
+    fn connect(&self) -> Result<Connection, rusqlite::Error> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&self.path, flags)?;
+        apply_pragmas(&conn, &self.config, self.config.read_cache_size_kib)?;
+        Ok(conn)
+    }
+
+    fn is_valid(&self, conn: &mut Connection) -> Result<(), rusqlite::Error> {
+        conn.execute_batch("")
+    }
+
+    fn has_broken(&self, _conn: &mut Connection) -> bool {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests;

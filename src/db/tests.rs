@@ -1,0 +1,253 @@
+use std::sync::mpsc as std_mpsc;
+use std::time::{Duration, Instant};
+
+use super::*;
+
+static TEST_MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "items",
+    sql: "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE) STRICT;",
+}];
+
+fn config(write_chan_cap: usize, timeout_ms: u64) -> DbConfig {
+    DbConfig {
+        max_open_conns: 3,
+        max_idle_conns: 3,
+        write_chan_cap,
+        timeout: Duration::from_millis(timeout_ms),
+        read_cache_size_kib: 1024,
+        writer_cache_size_kib: 1024,
+    }
+}
+
+fn open(dir: &tempfile::TempDir, cap: usize, timeout_ms: u64) -> Db {
+    let path = dir.path().join("metadata").join("test.db");
+    Db::open("test", &path, &config(cap, timeout_ms), TEST_MIGRATIONS).unwrap()
+}
+
+fn insert(name: String) -> impl FnOnce(&Connection) -> Result<(), DbError> + Send + 'static {
+    move |conn| {
+        conn.execute("INSERT INTO items (name) VALUES (?1)", [name])?;
+        Ok(())
+    }
+}
+
+async fn count(db: &Db) -> i64 {
+    db.read(|c| Ok::<_, DbError>(c.query_row("SELECT count(*) FROM items", [], |r| r.get(0))?))
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_are_all_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, 8, 5000);
+    let mut handles = Vec::new();
+    for i in 0..200 {
+        let db = db.clone();
+        handles.push(tokio::spawn(async move { db.write(insert(format!("item-{i}"))).await }));
+    }
+    for h in handles {
+        h.await.unwrap().unwrap();
+    }
+    assert_eq!(count(&db).await, 200);
+    db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_task_does_not_fail_its_batch_neighbours() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, 16, 5000);
+    // Hold the writer so that the next tasks queue up and are committed as one group.
+    let (release, held) = std_mpsc::channel::<()>();
+    let blocker = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            db.write(move |_| {
+                held.recv().ok();
+                Ok::<_, DbError>(())
+            })
+            .await
+        })
+    };
+    let ok1 = tokio::spawn({
+        let db = db.clone();
+        async move { db.write(insert("a".into())).await }
+    });
+    let failing = tokio::spawn({
+        let db = db.clone();
+        async move {
+            db.write(|conn| {
+                conn.execute("INSERT INTO items (name) VALUES ('doomed')", [])?;
+                // Violates UNIQUE: this task's own insert of 'doomed' must be undone too.
+                conn.execute("INSERT INTO items (name) VALUES ('a')", [])?;
+                Ok::<_, DbError>(())
+            })
+            .await
+        }
+    });
+    let ok2 = tokio::spawn({
+        let db = db.clone();
+        async move { db.write(insert("b".into())).await }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    release.send(()).unwrap();
+    blocker.await.unwrap().unwrap();
+    ok1.await.unwrap().unwrap();
+    ok2.await.unwrap().unwrap();
+    assert!(failing.await.unwrap().is_err());
+    let names: Vec<String> = db
+        .read(|c| {
+            let mut stmt = c.prepare("SELECT name FROM items ORDER BY name")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            Ok::<_, DbError>(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(names, ["a", "b"]);
+    db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_task_is_answered_and_the_writer_lives_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, 4, 5000);
+    let err = db
+        .write(|_| -> Result<(), DbError> { panic!("task bug") })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DbError::TaskPanicked));
+    db.write(insert("after".into())).await.unwrap();
+    assert_eq!(count(&db).await, 1);
+    db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_queue_fails_with_busy_after_the_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, 1, 200);
+    let (release, held) = std_mpsc::channel::<()>();
+    let (started_tx, started) = std_mpsc::channel::<()>();
+    let blocker = tokio::spawn({
+        let db = db.clone();
+        async move {
+            db.write(move |_| {
+                started_tx.send(()).ok();
+                held.recv().ok();
+                Ok::<_, DbError>(())
+            })
+            .await
+        }
+    });
+    tokio::task::spawn_blocking(move || started.recv().unwrap()).await.unwrap();
+    // The writer is busy; this one takes the single queue slot.
+    let queued = tokio::spawn({
+        let db = db.clone();
+        async move { db.write(insert("queued".into())).await }
+    });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let begun = Instant::now();
+    let err = db.write(insert("refused".into())).await.unwrap_err();
+    let waited = begun.elapsed();
+    assert!(matches!(err, DbError::Busy { .. }), "{err:?}");
+    assert!(waited >= Duration::from_millis(190), "gave up after {waited:?}");
+    assert!(waited < Duration::from_secs(3), "waited {waited:?}");
+    release.send(()).unwrap();
+    blocker.await.unwrap().unwrap();
+    queued.await.unwrap().unwrap();
+    assert_eq!(count(&db).await, 1);
+    db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_commits_queued_writes_and_refuses_later_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, 64, 5000);
+    let (release, held) = std_mpsc::channel::<()>();
+    let blocker = tokio::spawn({
+        let db = db.clone();
+        async move {
+            db.write(move |_| {
+                held.recv().ok();
+                Ok::<_, DbError>(())
+            })
+            .await
+        }
+    });
+    let mut queued = Vec::new();
+    for i in 0..20 {
+        let db = db.clone();
+        queued.push(tokio::spawn(async move { db.write(insert(format!("q{i}"))).await }));
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let closing = tokio::spawn({
+        let db = db.clone();
+        async move { db.close().await }
+    });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    release.send(()).unwrap();
+    closing.await.unwrap();
+    blocker.await.unwrap().unwrap();
+    for q in queued {
+        q.await.unwrap().unwrap();
+    }
+    let err = db.write(insert("late".into())).await.unwrap_err();
+    assert!(matches!(err, DbError::Closed(_)), "{err:?}");
+    drop(db);
+    let conn = Connection::open(dir.path().join("metadata").join("test.db")).unwrap();
+    let n: i64 = conn.query_row("SELECT count(*) FROM items", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pragmas_are_set_on_reader_connections() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, 4, 1234);
+    let (mode, sync, fk, cache, busy): (String, i64, i64, i64, i64) = db
+        .read(|c| {
+            let q = |p: &str| c.query_row(&format!("PRAGMA {p}"), [], |r| r.get::<_, i64>(0));
+            let mode = c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+            Ok::<_, DbError>((mode, q("synchronous")?, q("foreign_keys")?, q("cache_size")?, q("busy_timeout")?))
+        })
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    assert_eq!(sync, 1, "NORMAL");
+    assert_eq!(fk, 1);
+    assert_eq!(cache, -1024);
+    assert_eq!(busy, 1234);
+    // Readers are read-only: only the writer thread may mutate the database.
+    let write = db
+        .read(|c| Ok::<_, DbError>(c.execute("INSERT INTO items (name) VALUES ('x')", [])?))
+        .await;
+    assert!(write.is_err());
+    db.close().await;
+}
+
+#[test]
+fn a_database_newer_than_the_binary_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("test.db");
+    Connection::open(&path)
+        .unwrap()
+        .pragma_update(None, "user_version", 7)
+        .unwrap();
+    let err = match Db::open("test", &path, &config(4, 100), TEST_MIGRATIONS) {
+        Ok(_) => panic!("a newer schema was accepted"),
+        Err(e) => e,
+    };
+    assert!(matches!(err, DbError::TooNew { found: 7, known: 1, .. }), "{err}");
+}
+
+#[test]
+fn migrations_are_applied_once_and_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("test.db");
+    for _ in 0..2 {
+        let db = Db::open("test", &path, &config(4, 100), TEST_MIGRATIONS).unwrap();
+        drop(db);
+    }
+    let conn = Connection::open(&path).unwrap();
+    let v: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    assert_eq!(v, 1);
+}
