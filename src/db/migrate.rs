@@ -30,7 +30,12 @@ pub(super) fn apply(
         tx.execute_batch(migration.sql)?;
         tx.pragma_update(None, "user_version", migration.version)?;
         tx.commit()?;
-        tracing::info!(db, version = migration.version, name = migration.name, "applied migration");
+        tracing::info!(
+            db,
+            version = migration.version,
+            name = migration.name,
+            "applied migration"
+        );
     }
     Ok(())
 }

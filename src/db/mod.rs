@@ -42,7 +42,9 @@ pub struct DbConfig {
 /// a 503 (`SlowDown` on S3, `ServiceUnavailable` on IAM); everything else is an internal error.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    #[error("database {db} is busy: no writer queue slot or read connection within {waited_ms} ms")]
+    #[error(
+        "database {db} is busy: no writer queue slot or read connection within {waited_ms} ms"
+    )]
     Busy { db: &'static str, waited_ms: u128 },
     #[error("database {0} is closed")]
     Closed(&'static str),

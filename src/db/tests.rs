@@ -45,7 +45,9 @@ async fn concurrent_writes_are_all_committed() {
     let mut handles = Vec::new();
     for i in 0..200 {
         let db = db.clone();
-        handles.push(tokio::spawn(async move { db.write(insert(format!("item-{i}"))).await }));
+        handles.push(tokio::spawn(async move {
+            db.write(insert(format!("item-{i}"))).await
+        }));
     }
     for h in handles {
         h.await.unwrap().unwrap();
@@ -139,7 +141,9 @@ async fn a_full_queue_fails_with_busy_after_the_timeout() {
             .await
         }
     });
-    tokio::task::spawn_blocking(move || started.recv().unwrap()).await.unwrap();
+    tokio::task::spawn_blocking(move || started.recv().unwrap())
+        .await
+        .unwrap();
     // The writer is busy; this one takes the single queue slot.
     let queued = tokio::spawn({
         let db = db.clone();
@@ -150,7 +154,10 @@ async fn a_full_queue_fails_with_busy_after_the_timeout() {
     let err = db.write(insert("refused".into())).await.unwrap_err();
     let waited = begun.elapsed();
     assert!(matches!(err, DbError::Busy { .. }), "{err:?}");
-    assert!(waited >= Duration::from_millis(190), "gave up after {waited:?}");
+    assert!(
+        waited >= Duration::from_millis(190),
+        "gave up after {waited:?}"
+    );
     assert!(waited < Duration::from_secs(3), "waited {waited:?}");
     release.send(()).unwrap();
     blocker.await.unwrap().unwrap();
@@ -177,7 +184,9 @@ async fn close_commits_queued_writes_and_refuses_later_ones() {
     let mut queued = Vec::new();
     for i in 0..20 {
         let db = db.clone();
-        queued.push(tokio::spawn(async move { db.write(insert(format!("q{i}"))).await }));
+        queued.push(tokio::spawn(async move {
+            db.write(insert(format!("q{i}"))).await
+        }));
     }
     tokio::time::sleep(Duration::from_millis(50)).await;
     let closing = tokio::spawn({
@@ -195,7 +204,9 @@ async fn close_commits_queued_writes_and_refuses_later_ones() {
     assert!(matches!(err, DbError::Closed(_)), "{err:?}");
     drop(db);
     let conn = Connection::open(dir.path().join("metadata").join("test.db")).unwrap();
-    let n: i64 = conn.query_row("SELECT count(*) FROM items", [], |r| r.get(0)).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(n, 20);
 }
 
@@ -207,7 +218,13 @@ async fn pragmas_are_set_on_reader_connections() {
         .read(|c| {
             let q = |p: &str| c.query_row(&format!("PRAGMA {p}"), [], |r| r.get::<_, i64>(0));
             let mode = c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
-            Ok::<_, DbError>((mode, q("synchronous")?, q("foreign_keys")?, q("cache_size")?, q("busy_timeout")?))
+            Ok::<_, DbError>((
+                mode,
+                q("synchronous")?,
+                q("foreign_keys")?,
+                q("cache_size")?,
+                q("busy_timeout")?,
+            ))
         })
         .await
         .unwrap();
@@ -236,7 +253,17 @@ fn a_database_newer_than_the_binary_is_refused() {
         Ok(_) => panic!("a newer schema was accepted"),
         Err(e) => e,
     };
-    assert!(matches!(err, DbError::TooNew { found: 7, known: 1, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            DbError::TooNew {
+                found: 7,
+                known: 1,
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[test]
@@ -248,6 +275,8 @@ fn migrations_are_applied_once_and_recorded() {
         drop(db);
     }
     let conn = Connection::open(&path).unwrap();
-    let v: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    let v: u32 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
     assert_eq!(v, 1);
 }

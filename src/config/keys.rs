@@ -1,0 +1,293 @@
+//! Every configuration key LabStore knows, in one table. The table drives the names each key
+//! has in the environment and on the command line, the per-key checks (type and range) and
+//! the test that `labstore.example.yml` documents every key.
+//!
+//! Invariant: this table and the `Config` structs describe the same keys; a unit test
+//! compares them.
+
+use figment::value::Value;
+
+/// What a key accepts. Values from the environment and the command line arrive as text and
+/// are converted here; values from YAML arrive typed.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    /// Non-empty text (a host name, an access key).
+    Text,
+    /// A filesystem path.
+    Path,
+    /// A whole number within `min..=max`.
+    Int { min: i64, max: i64 },
+    /// One of a fixed set of words.
+    Choice(&'static [&'static str]),
+    /// Exactly `n` ASCII digits.
+    Digits(usize),
+    /// A secret of at least `min_len` characters. Masked by `config show`; optional.
+    Secret { min_len: usize },
+}
+
+#[derive(Debug)]
+pub struct Key {
+    /// Dotted path, e.g. `backend.storage.data_dir`.
+    pub path: &'static str,
+    pub kind: Kind,
+    pub help: &'static str,
+}
+
+const PORT: Kind = Kind::Int { min: 0, max: 65535 };
+
+pub static KEYS: &[Key] = &[
+    Key {
+        path: "backend.storage.data_dir",
+        kind: Kind::Path,
+        help: "Directory for the databases (metadata/) and object data (objects/)",
+    },
+    Key {
+        path: "backend.storage.keys_dir",
+        kind: Kind::Path,
+        help: "Directory holding master.key, the key that seals stored secrets",
+    },
+    Key {
+        path: "backend.shutdown_timeout_ms",
+        kind: Kind::Int {
+            min: 0,
+            max: 3_600_000,
+        },
+        help: "On SIGTERM/SIGINT, how long in-flight requests may take to finish",
+    },
+    Key {
+        path: "backend.admin.server.host",
+        kind: Kind::Text,
+        help: "Address the admin listener (health, readiness) binds",
+    },
+    Key {
+        path: "backend.admin.server.port",
+        kind: PORT,
+        help: "Port of the admin listener (0 picks a free one)",
+    },
+    Key {
+        path: "backend.admin.auth.access_key",
+        kind: Kind::Text,
+        help: "Access key id of the root credentials",
+    },
+    Key {
+        path: "backend.admin.auth.secret_key",
+        kind: Kind::Secret { min_len: 8 },
+        help: "Secret of the root credentials; generated on first start when unset",
+    },
+    Key {
+        path: "backend.iam.server.host",
+        kind: Kind::Text,
+        help: "Address the IAM listener binds",
+    },
+    Key {
+        path: "backend.iam.server.port",
+        kind: PORT,
+        help: "Port of the IAM listener (0 picks a free one)",
+    },
+    Key {
+        path: "backend.iam.account_id",
+        kind: Kind::Digits(12),
+        help: "The 12-digit account id used in ARNs",
+    },
+    Key {
+        path: "backend.iam.db.max_open_conns",
+        kind: Kind::Int { min: 1, max: 1024 },
+        help: "Most read connections open at once",
+    },
+    Key {
+        path: "backend.iam.db.max_idle_conns",
+        kind: Kind::Int { min: 0, max: 1024 },
+        help: "Read connections kept open while idle",
+    },
+    Key {
+        path: "backend.iam.db.write_chan_cap",
+        kind: Kind::Int {
+            min: 1,
+            max: 1_000_000,
+        },
+        help: "Writes that may queue for the writer thread",
+    },
+    Key {
+        path: "backend.iam.db.timeout_ms",
+        kind: Kind::Int {
+            min: 1,
+            max: 600_000,
+        },
+        help: "Longest wait for a queue slot, a read connection or a lock",
+    },
+    Key {
+        path: "backend.iam.db.read_cache_size_kib",
+        kind: Kind::Int {
+            min: 0,
+            max: 16_777_216,
+        },
+        help: "SQLite page cache per read connection, KiB",
+    },
+    Key {
+        path: "backend.iam.db.writer_cache_size_kib",
+        kind: Kind::Int {
+            min: 0,
+            max: 16_777_216,
+        },
+        help: "SQLite page cache of the writer connection, KiB",
+    },
+    Key {
+        path: "backend.s3.server.host",
+        kind: Kind::Text,
+        help: "Address the S3 listener binds",
+    },
+    Key {
+        path: "backend.s3.server.port",
+        kind: PORT,
+        help: "Port of the S3 listener (0 picks a free one)",
+    },
+    Key {
+        path: "backend.s3.paging.max_keys",
+        kind: Kind::Int { min: 1, max: 1000 },
+        help: "Largest page a listing returns",
+    },
+    Key {
+        path: "backend.s3.io.buffer_size",
+        kind: Kind::Int {
+            min: 4096,
+            max: 67_108_864,
+        },
+        help: "Bytes read or written per I/O call on object data",
+    },
+    Key {
+        path: "log.level",
+        kind: Kind::Choice(&["trace", "debug", "info", "warn", "error"]),
+        help: "Least severe level logged (RUST_LOG, when set, overrides it)",
+    },
+    Key {
+        path: "log.format",
+        kind: Kind::Choice(&["pretty", "json"]),
+        help: "Log line format on standard error",
+    },
+];
+
+impl Key {
+    /// `LABSTORE_BACKEND_STORAGE_DATA_DIR` for `backend.storage.data_dir`.
+    pub fn env_name(&self) -> String {
+        format!(
+            "LABSTORE_{}",
+            self.path.replace('.', "_").to_ascii_uppercase()
+        )
+    }
+
+    /// `storage-data-dir` for `backend.storage.data_dir`: the path without its section
+    /// prefix, in kebab case.
+    pub fn flag_name(&self) -> String {
+        let path = self.path.strip_prefix("backend.").unwrap_or(self.path);
+        path.replace(['.', '_'], "-")
+    }
+
+    pub fn is_secret(&self) -> bool {
+        matches!(self.kind, Kind::Secret { .. })
+    }
+
+    /// Checks `value` against this key's kind and returns it in the type the configuration
+    /// structs deserialize. `Ok(None)` means "not set" (an empty optional secret).
+    pub fn normalize(&self, value: Value) -> Result<Option<Value>, String> {
+        match self.kind {
+            Kind::Text | Kind::Path => match scalar_text(&value) {
+                Some(s) if !s.is_empty() => Ok(Some(Value::from(s))),
+                Some(_) => Err("must not be empty".into()),
+                None => Err(format!("expected text, found {}", describe(&value))),
+            },
+            Kind::Int { min, max } => {
+                let n = match &value {
+                    Value::Num(_, n) => n.to_i128().or_else(|| n.to_u128().map(|u| u as i128)),
+                    Value::String(_, s) => s.trim().parse::<i128>().ok(),
+                    _ => None,
+                };
+                let n = n.ok_or_else(|| {
+                    format!("expected a whole number, found {}", describe(&value))
+                })?;
+                if n < i128::from(min) || n > i128::from(max) {
+                    return Err(format!("{n} is out of range ({min} to {max})"));
+                }
+                Ok(Some(Value::from(n as i64)))
+            }
+            Kind::Choice(words) => {
+                let s = scalar_text(&value).ok_or_else(|| {
+                    format!(
+                        "expected one of {}, found {}",
+                        words.join(", "),
+                        describe(&value)
+                    )
+                })?;
+                let lower = s.to_ascii_lowercase();
+                if words.contains(&lower.as_str()) {
+                    Ok(Some(Value::from(lower)))
+                } else {
+                    Err(format!("{s:?} is not one of {}", words.join(", ")))
+                }
+            }
+            Kind::Digits(n) => {
+                let s = scalar_text(&value)
+                    .ok_or_else(|| format!("expected {n} digits, found {}", describe(&value)))?;
+                if s.len() == n && s.bytes().all(|b| b.is_ascii_digit()) {
+                    Ok(Some(Value::from(s)))
+                } else {
+                    Err(format!(
+                        "{s:?} is not exactly {n} digits (quote it in YAML to keep leading zeros)"
+                    ))
+                }
+            }
+            Kind::Secret { min_len } => match (&value, scalar_text(&value)) {
+                (Value::Empty(..), _) => Ok(None),
+                (_, Some(s)) if s.chars().count() >= min_len => Ok(Some(Value::from(s))),
+                // Never echo a secret, not even a rejected one.
+                (_, Some(_)) => Err(format!("is shorter than {min_len} characters")),
+                (_, None) => Err(format!("expected text, found {}", describe(&value))),
+            },
+        }
+    }
+}
+
+/// Text as the user wrote it. A YAML number where text is expected (an unquoted secret of
+/// digits) is taken as its digits.
+fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(_, s) => Some(s.clone()),
+        Value::Char(_, c) => Some(c.to_string()),
+        Value::Num(_, n) => n
+            .to_i128()
+            .map(|i| i.to_string())
+            .or_else(|| n.to_u128().map(|u| u.to_string())),
+        _ => None,
+    }
+}
+
+fn describe(value: &Value) -> &'static str {
+    match value {
+        Value::String(..) | Value::Char(..) => "text",
+        Value::Bool(..) => "a boolean",
+        Value::Num(..) => "a number",
+        Value::Empty(..) => "nothing",
+        Value::Dict(..) => "a mapping",
+        Value::Array(..) => "a list",
+    }
+}
+
+/// The key with this dotted path.
+pub fn find(path: &str) -> Option<&'static Key> {
+    KEYS.iter().find(|k| k.path == path)
+}
+
+/// Whether `path` names a section (a prefix of some key), e.g. `backend.iam`.
+pub fn is_section(path: &str) -> bool {
+    KEYS.iter().any(|k| {
+        k.path.len() > path.len()
+            && k.path.starts_with(path)
+            && k.path.as_bytes()[path.len()] == b'.'
+    })
+}
+
+/// The key an environment variable names, matched against the table rather than split on
+/// `_`, since key names contain underscores themselves.
+pub fn find_env(name: &str) -> Option<&'static Key> {
+    KEYS.iter()
+        .find(|k| k.env_name().eq_ignore_ascii_case(name))
+}

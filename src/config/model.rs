@@ -1,0 +1,215 @@
+//! The validated configuration, with the built-in defaults. Field names are the YAML keys.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::Secret;
+use crate::db::DbConfig;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub backend: Backend,
+    pub log: Log,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Backend {
+    pub storage: Storage,
+    /// Grace period for in-flight requests on shutdown.
+    pub shutdown_timeout_ms: u64,
+    pub admin: Admin,
+    pub iam: Iam,
+    pub s3: S3,
+}
+
+impl Default for Backend {
+    fn default() -> Self {
+        Backend {
+            storage: Storage::default(),
+            shutdown_timeout_ms: 10_000,
+            admin: Admin::default(),
+            iam: Iam::default(),
+            s3: S3::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Storage {
+    pub data_dir: PathBuf,
+    pub keys_dir: PathBuf,
+}
+
+impl Default for Storage {
+    fn default() -> Self {
+        Storage {
+            data_dir: "./data".into(),
+            keys_dir: "./keys".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Server {
+    pub host: String,
+    pub port: u16,
+}
+
+impl Server {
+    fn on(port: u16) -> Server {
+        Server {
+            host: "0.0.0.0".into(),
+            port,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Admin {
+    pub server: Server,
+    pub auth: AdminAuth,
+}
+
+impl Default for Admin {
+    fn default() -> Self {
+        Admin {
+            server: Server::on(6787),
+            auth: AdminAuth::default(),
+        }
+    }
+}
+
+/// The account root's credentials.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminAuth {
+    pub access_key: String,
+    /// `None`: generated on first start and kept sealed in the database.
+    pub secret_key: Option<Secret>,
+}
+
+impl Default for AdminAuth {
+    fn default() -> Self {
+        AdminAuth {
+            access_key: "admin".into(),
+            secret_key: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Iam {
+    pub server: Server,
+    pub account_id: String,
+    pub db: DbSettings,
+}
+
+impl Default for Iam {
+    fn default() -> Self {
+        Iam {
+            server: Server::on(6788),
+            account_id: "000000000000".into(),
+            db: DbSettings::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DbSettings {
+    pub max_open_conns: u32,
+    pub max_idle_conns: u32,
+    pub write_chan_cap: u32,
+    pub timeout_ms: u64,
+    pub read_cache_size_kib: u32,
+    pub writer_cache_size_kib: u32,
+}
+
+impl Default for DbSettings {
+    fn default() -> Self {
+        DbSettings {
+            max_open_conns: 3,
+            max_idle_conns: 3,
+            write_chan_cap: 32,
+            timeout_ms: 5000,
+            read_cache_size_kib: 65536,
+            writer_cache_size_kib: 16384,
+        }
+    }
+}
+
+impl DbSettings {
+    pub fn to_db_config(&self) -> DbConfig {
+        DbConfig {
+            max_open_conns: self.max_open_conns,
+            max_idle_conns: self.max_idle_conns,
+            write_chan_cap: self.write_chan_cap as usize,
+            timeout: Duration::from_millis(self.timeout_ms),
+            read_cache_size_kib: self.read_cache_size_kib,
+            writer_cache_size_kib: self.writer_cache_size_kib,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct S3 {
+    pub server: Server,
+    pub paging: Paging,
+    pub io: Io,
+}
+
+impl Default for S3 {
+    fn default() -> Self {
+        S3 {
+            server: Server::on(6789),
+            paging: Paging { max_keys: 1000 },
+            io: Io {
+                buffer_size: 262_144,
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Paging {
+    pub max_keys: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Io {
+    pub buffer_size: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Log {
+    pub level: String,
+    pub format: LogFormat,
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        Log {
+            level: "info".into(),
+            format: LogFormat::Pretty,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
