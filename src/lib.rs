@@ -1,6 +1,17 @@
 //! LabStore: a single-binary, S3-compatible object store with an embedded IAM service.
 //! `docs/ARCHITECTURE.md` has the map; `main.rs` only parses the command line.
 
+pub mod admin;
+pub mod app;
+pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod http;
+pub mod iam;
+pub mod iam_store;
+pub mod logging;
+pub mod s3;
+pub mod signal;
+pub mod state;
+pub mod xml;

@@ -1,1 +1,61 @@
-fn main() {}
+//! `labstore`: parses the command line, loads the configuration and hands over to `app`.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use labstore::cli::{Cli, Command, ConfigCommand};
+use labstore::config::{self, Sources};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let sources = match Sources::process_env() {
+        Ok(env) => Sources {
+            config_file: cli.config,
+            cwd: std::env::current_dir().unwrap_or_else(|_| ".".into()),
+            env,
+            flags: cli.overrides.0,
+        },
+        Err(e) => return config_error(e),
+    };
+    let config = match config::load(&sources) {
+        Ok(config) => config,
+        Err(e) => return config_error(e),
+    };
+    match cli.command {
+        Command::Config {
+            command: ConfigCommand::Show,
+        } => {
+            print!("{}", config::show(&config));
+            ExitCode::SUCCESS
+        }
+        Command::Serve => serve(config),
+    }
+}
+
+fn config_error(e: config::ConfigError) -> ExitCode {
+    eprintln!("labstore: configuration error: {e}");
+    ExitCode::from(2)
+}
+
+fn serve(config: config::Config) -> ExitCode {
+    labstore::logging::init(&config.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "starting labstore");
+    match runtime.block_on(labstore::app::run(config, labstore::signal::shutdown())) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "labstore could not start");
+            eprintln!("labstore: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

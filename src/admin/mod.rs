@@ -1,0 +1,58 @@
+//! The admin listener: `GET /health` (the process is alive) and `GET /ready` (all listeners
+//! bound and the database writer answering; what a load balancer or orchestrator polls).
+
+use http::{header, Method, Request, Response, StatusCode};
+use serde_json::json;
+
+use crate::http::{full, Body};
+use crate::state::{Listener, State};
+
+pub async fn handle<B>(state: State, req: Request<B>) -> Response<Body> {
+    match (req.method(), req.uri().path()) {
+        (&Method::GET | &Method::HEAD, "/health") => {
+            reply(StatusCode::OK, json!({ "status": "ok" }))
+        }
+        (&Method::GET | &Method::HEAD, "/ready") => ready(&state).await,
+        (_, "/health" | "/ready") => reply(
+            StatusCode::METHOD_NOT_ALLOWED,
+            json!({ "error": "MethodNotAllowed", "message": "use GET" }),
+        ),
+        _ => reply(
+            StatusCode::NOT_FOUND,
+            json!({ "error": "NotFound", "message": "the admin port serves /health and /ready" }),
+        ),
+    }
+}
+
+async fn ready(state: &State) -> Response<Body> {
+    let mut not_ready: Vec<String> = Listener::ALL
+        .into_iter()
+        .filter(|l| !state.readiness.is_bound(*l))
+        .map(|l| format!("{} listener", l.name()))
+        .collect();
+    if state.readiness.is_shutting_down() {
+        not_ready.push("shutting down".into());
+    }
+    if let Err(e) = state.iam.db().ping().await {
+        tracing::warn!(error = %e, "readiness: the iam database writer did not answer");
+        not_ready.push("iam database writer".into());
+    }
+    if not_ready.is_empty() {
+        reply(StatusCode::OK, json!({ "status": "ready" }))
+    } else {
+        reply(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({ "status": "not ready", "not_ready": not_ready }),
+        )
+    }
+}
+
+fn reply(status: StatusCode, body: serde_json::Value) -> Response<Body> {
+    let mut response = Response::new(full(body.to_string()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    response
+}

@@ -1,0 +1,191 @@
+//! Builds the shared state, binds the admin, IAM and S3 listeners, and owns the shutdown
+//! order: stop accepting -> drain connections (with a deadline) -> close the database writer
+//! queue -> join the writer thread.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Config, Server};
+use crate::iam_store::{IamStore, OpenError, RootCredentials};
+use crate::state::{Inner, Listener, Readiness, State};
+use crate::{admin, http, iam, s3};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Store(#[from] OpenError),
+    #[error("cannot bind the {listener} listener on {host}:{port}: {source}")]
+    Bind {
+        listener: &'static str,
+        host: String,
+        port: u16,
+        source: std::io::Error,
+    },
+}
+
+/// A started server: its bound addresses and the handles needed to stop it.
+pub struct Running {
+    state: State,
+    shutdown: CancellationToken,
+    servers: Vec<JoinHandle<()>>,
+    addrs: [SocketAddr; 3],
+}
+
+/// Runs the server until `shutdown` completes, then stops it in order.
+pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(), StartupError> {
+    let running = start(config).await?;
+    shutdown.await;
+    running.stop().await;
+    Ok(())
+}
+
+/// Opens the stores, binds the three listeners and starts serving.
+pub async fn start(config: Config) -> Result<Running, StartupError> {
+    let storage = &config.backend.storage;
+    let iam = IamStore::open(
+        &storage.data_dir,
+        &storage.keys_dir,
+        &config.backend.iam.db.to_db_config(),
+    )
+    .await?;
+    let (root, generated) = iam
+        .root_credentials(&config.backend.admin.auth, &config.backend.iam.account_id)
+        .await?;
+    if generated {
+        announce_generated_root(&root);
+    }
+    let readiness = Readiness::default();
+    let mut bound = Vec::with_capacity(3);
+    for listener in Listener::ALL {
+        let socket = bind(listener, server_config(&config, listener)).await?;
+        readiness.mark_bound(listener);
+        bound.push((listener, socket));
+    }
+    let grace = Duration::from_millis(config.backend.shutdown_timeout_ms);
+    let state = State::new(Inner {
+        config,
+        iam,
+        root,
+        readiness,
+    });
+    let shutdown = CancellationToken::new();
+    let mut addrs = [SocketAddr::from(([0, 0, 0, 0], 0)); 3];
+    let mut servers = Vec::with_capacity(3);
+    for (listener, socket) in bound {
+        let addr = socket
+            .local_addr()
+            .map_err(|source| bind_error(&state.config, listener, source))?;
+        addrs[listener as usize] = addr;
+        tracing::info!(listener = listener.name(), %addr, "listening");
+        servers.push(tokio::spawn(serve(
+            listener,
+            socket,
+            state.clone(),
+            shutdown.clone(),
+            grace,
+        )));
+    }
+    Ok(Running {
+        state,
+        shutdown,
+        servers,
+        addrs,
+    })
+}
+
+impl Running {
+    pub fn addr(&self, listener: Listener) -> SocketAddr {
+        self.addrs[listener as usize]
+    }
+
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Stops accepting, drains in-flight requests within the configured deadline, then
+    /// closes the database writer: every queued write is committed or answered with an error.
+    pub async fn stop(self) {
+        tracing::info!("shutdown: stopping the listeners");
+        self.state.readiness.mark_shutting_down();
+        self.shutdown.cancel();
+        for server in self.servers {
+            if server.await.is_err() {
+                tracing::error!("a listener task ended abnormally");
+            }
+        }
+        tracing::info!("shutdown: listeners stopped; closing the iam database writer");
+        self.state.iam.db().close().await;
+        tracing::info!("shutdown: database writer joined; exiting");
+    }
+}
+
+async fn serve(
+    listener: Listener,
+    socket: TcpListener,
+    state: State,
+    shutdown: CancellationToken,
+    grace: Duration,
+) {
+    let name = listener.name();
+    match listener {
+        Listener::Admin => {
+            let handler = move |req, _peer| admin::handle(state.clone(), req);
+            http::serve(name, socket, handler, shutdown, grace).await
+        }
+        Listener::Iam => {
+            let handler = move |req, _peer| iam::handle(state.clone(), req);
+            http::serve(name, socket, handler, shutdown, grace).await
+        }
+        Listener::S3 => {
+            let handler = move |req, _peer| s3::handle(state.clone(), req);
+            http::serve(name, socket, handler, shutdown, grace).await
+        }
+    }
+}
+
+fn server_config(config: &Config, listener: Listener) -> &Server {
+    match listener {
+        Listener::Admin => &config.backend.admin.server,
+        Listener::Iam => &config.backend.iam.server,
+        Listener::S3 => &config.backend.s3.server,
+    }
+}
+
+async fn bind(listener: Listener, server: &Server) -> Result<TcpListener, StartupError> {
+    TcpListener::bind((server.host.as_str(), server.port))
+        .await
+        .map_err(|source| StartupError::Bind {
+            listener: listener.name(),
+            host: server.host.clone(),
+            port: server.port,
+            source,
+        })
+}
+
+fn bind_error(config: &Config, listener: Listener, source: std::io::Error) -> StartupError {
+    let server = server_config(config, listener);
+    StartupError::Bind {
+        listener: listener.name(),
+        host: server.host.clone(),
+        port: server.port,
+        source,
+    }
+}
+
+/// Shows a freshly generated root secret, once, on standard output (never in the logs).
+fn announce_generated_root(root: &RootCredentials) {
+    println!(
+        "\nLabStore generated the root credentials on this first start; they are shown only once.\n\
+         \n    access key: {}\n    secret key: {}\n\n\
+         Keep the secret somewhere safe: it is stored sealed and will not be printed again.\n\
+         To choose your own, set backend.admin.auth.secret_key (LABSTORE_BACKEND_ADMIN_AUTH_SECRET_KEY\n\
+         or --admin-auth-secret-key, at least 8 characters).\n",
+        root.access_key,
+        root.secret.expose()
+    );
+}

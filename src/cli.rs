@@ -1,0 +1,85 @@
+//! The command line: `labstore serve`, `labstore config show`, `--version`, and one global
+//! flag per configuration key, generated from the key table (`--storage-data-dir` for
+//! `backend.storage.data_dir`).
+
+use std::path::PathBuf;
+
+use clap::{Arg, ArgMatches, Args, FromArgMatches, Parser, Subcommand};
+
+use crate::config::{keys, CONFIG_ENV};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "labstore",
+    version,
+    about = "A self-hosted, S3-compatible object store with an embedded IAM service"
+)]
+pub struct Cli {
+    /// Configuration file (default: ./labstore.yml when present)
+    #[arg(short = 'c', long = "config", global = true, env = CONFIG_ENV, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub overrides: KeyFlags,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the admin, IAM and S3 listeners
+    Serve,
+    /// Inspect the configuration
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective configuration (all sources merged), secrets masked
+    Show,
+}
+
+/// The configuration keys given on the command line, as (key path, text).
+#[derive(Debug, Default)]
+pub struct KeyFlags(pub Vec<(&'static str, String)>);
+
+impl FromArgMatches for KeyFlags {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let mut flags = KeyFlags::default();
+        flags.update_from_arg_matches(matches)?;
+        Ok(flags)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        for key in keys::KEYS {
+            if let Some(value) = matches.get_one::<String>(key.path) {
+                self.0.retain(|(path, _)| *path != key.path);
+                self.0.push((key.path, value.clone()));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Args for KeyFlags {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        keys::KEYS.iter().fold(cmd, |cmd, key| {
+            cmd.arg(
+                Arg::new(key.path)
+                    .long(key.flag_name())
+                    .value_name("VALUE")
+                    .global(true)
+                    .help_heading("Configuration (any key; see labstore.example.yml)")
+                    .help(format!("{} [{}]", key.help, key.path)),
+            )
+        })
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}

@@ -1,0 +1,77 @@
+//! The state every listener shares: one cheap, cloneable handle built once by `app`.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::iam_store::{IamStore, RootCredentials};
+
+#[derive(Clone)]
+pub struct State(Arc<Inner>);
+
+pub struct Inner {
+    pub config: Config,
+    /// IAM users, keys, policies and the sealed secrets.
+    pub iam: IamStore,
+    /// The account root; bypasses policies.
+    pub root: RootCredentials,
+    pub readiness: Readiness,
+}
+
+impl State {
+    pub fn new(inner: Inner) -> State {
+        State(Arc::new(inner))
+    }
+}
+
+impl std::ops::Deref for State {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// The three listeners, by name, for logs and readiness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listener {
+    Admin,
+    Iam,
+    S3,
+}
+
+impl Listener {
+    pub const ALL: [Listener; 3] = [Listener::Admin, Listener::Iam, Listener::S3];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Listener::Admin => "admin",
+            Listener::Iam => "iam",
+            Listener::S3 => "s3",
+        }
+    }
+}
+
+/// What `/ready` reports: which listeners are bound, and whether shutdown has begun.
+#[derive(Debug, Default)]
+pub struct Readiness {
+    bound: [AtomicBool; 3],
+    shutting_down: AtomicBool,
+}
+
+impl Readiness {
+    pub fn mark_bound(&self, listener: Listener) {
+        self.bound[listener as usize].store(true, Ordering::Release);
+    }
+
+    pub fn is_bound(&self, listener: Listener) -> bool {
+        self.bound[listener as usize].load(Ordering::Acquire)
+    }
+
+    pub fn mark_shutting_down(&self) {
+        self.shutting_down.store(true, Ordering::Release);
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::Acquire)
+    }
+}
