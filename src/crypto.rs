@@ -227,6 +227,19 @@ fn warn_if_readable_by_others(dir: &Path, key: &Path) {
     }
 }
 
+/// Serialized masked, so that no serializer (`config show`, a JSON log field) can leak it.
+impl serde::Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("********")
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
+        String::deserialize(d).map(Secret::new)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -308,18 +321,5 @@ mod tests {
             .expose()
             .chars()
             .all(|c| c.is_ascii_alphanumeric()));
-    }
-}
-
-/// Serialized masked, so that no serializer (`config show`, a JSON log field) can leak it.
-impl serde::Serialize for Secret {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str("********")
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Secret {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
-        String::deserialize(d).map(Secret::new)
     }
 }

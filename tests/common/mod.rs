@@ -1,0 +1,277 @@
+//! Test harness: runs the real `labstore` binary in a temp dir on free ports, reads its JSON
+//! logs to learn the bound addresses, waits for `/ready`, and talks plain HTTP/1.1 to it.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_labstore");
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A `labstore` command running in `dir`, with logs as JSON and every listener on 127.0.0.1
+/// port 0 unless `args` say otherwise.
+pub fn command(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir)
+        .env_remove("RUST_LOG")
+        .env("LABSTORE_LOG_FORMAT", "json")
+        .env("LABSTORE_BACKEND_ADMIN_SERVER_HOST", "127.0.0.1")
+        .env("LABSTORE_BACKEND_IAM_SERVER_HOST", "127.0.0.1")
+        .env("LABSTORE_BACKEND_S3_SERVER_HOST", "127.0.0.1")
+        .env("LABSTORE_BACKEND_ADMIN_SERVER_PORT", "0")
+        .env("LABSTORE_BACKEND_IAM_SERVER_PORT", "0")
+        .env("LABSTORE_BACKEND_S3_SERVER_PORT", "0")
+        .args(args);
+    cmd
+}
+
+pub struct Server {
+    child: Child,
+    pub dir: PathBuf,
+    pub admin: SocketAddr,
+    pub iam: SocketAddr,
+    pub s3: SocketAddr,
+    logs: Arc<Mutex<Vec<serde_json::Value>>>,
+    stdout: Arc<Mutex<String>>,
+}
+
+/// How a start that was expected to fail ended.
+#[derive(Debug)]
+pub struct Refused {
+    pub status: ExitStatus,
+    pub stderr: String,
+}
+
+impl Server {
+    /// Starts `labstore serve` in `dir` and waits until it is ready.
+    pub fn start(dir: &Path) -> Server {
+        Server::start_with(dir, &[]).unwrap_or_else(|r| panic!("labstore did not start: {r:?}"))
+    }
+
+    pub fn start_with(dir: &Path, env: &[(&str, &str)]) -> Result<Server, Refused> {
+        let mut cmd = command(dir, &["serve"]);
+        cmd.envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn labstore");
+        let (lines, stdout, logs) = collect_output(&mut child);
+        let mut addrs: [Option<SocketAddr>; 3] = [None; 3];
+        let deadline = Instant::now() + START_TIMEOUT;
+        while addrs.iter().any(Option::is_none) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match lines.recv_timeout(left) {
+                Ok(line) if line["message"] == "listening" => {
+                    let addr: SocketAddr = line["addr"].as_str().unwrap().parse().unwrap();
+                    let slot = ["admin", "iam", "s3"]
+                        .iter()
+                        .position(|l| line["listener"] == *l)
+                        .unwrap();
+                    addrs[slot] = Some(addr);
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    let status =
+                        wait_for_exit(&mut child, Duration::from_secs(10)).unwrap_or_else(|| {
+                            let _ = child.kill();
+                            child.wait().unwrap()
+                        });
+                    let stderr = logs
+                        .lock()
+                        .unwrap()
+                        .iter()
+                        .map(|l| l.to_string() + "\n")
+                        .collect();
+                    return Err(Refused { status, stderr });
+                }
+            }
+        }
+        let server = Server {
+            child,
+            dir: dir.to_path_buf(),
+            admin: addrs[0].unwrap(),
+            iam: addrs[1].unwrap(),
+            s3: addrs[2].unwrap(),
+            logs,
+            stdout,
+        };
+        server.wait_ready();
+        Ok(server)
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if get(self.admin, "/ready").status == 200 {
+                return;
+            }
+            assert!(Instant::now() < deadline, "never became ready");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: kill(2) on our own child's pid has no memory-safety preconditions.
+        assert_eq!(unsafe { libc::kill(self.pid(), sig) }, 0);
+    }
+
+    /// Sends SIGTERM and waits (at most `limit`) for the exit.
+    pub fn terminate(mut self, limit: Duration) -> (ExitStatus, Duration) {
+        let begun = Instant::now();
+        self.signal(libc::SIGTERM);
+        let status = wait_for_exit(&mut self.child, limit)
+            .expect("labstore did not exit in time after SIGTERM");
+        (status, begun.elapsed())
+    }
+
+    /// Stops the server and returns its standard output and log messages.
+    pub fn stop(self) -> (String, Vec<serde_json::Value>) {
+        let stdout = Arc::clone(&self.stdout);
+        let logs = Arc::clone(&self.logs);
+        let (status, _) = self.terminate(Duration::from_secs(30));
+        assert!(status.success(), "exit status {status}");
+        // The reader threads finish once the pipes close.
+        std::thread::sleep(Duration::from_millis(50));
+        let out = stdout.lock().unwrap().clone();
+        let logs = logs.lock().unwrap().clone();
+        (out, logs)
+    }
+
+    pub fn stdout(&self) -> String {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    pub fn logs(&self) -> Vec<serde_json::Value> {
+        self.logs.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+type Output = (
+    Receiver<serde_json::Value>,
+    Arc<Mutex<String>>,
+    Arc<Mutex<Vec<serde_json::Value>>>,
+);
+
+fn collect_output(child: &mut Child) -> Output {
+    let (tx, rx) = mpsc::channel();
+    let logs = Arc::new(Mutex::new(Vec::new()));
+    let stderr = child.stderr.take().unwrap();
+    let sink = Arc::clone(&logs);
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let value = serde_json::from_str(&line).unwrap_or(serde_json::Value::String(line));
+            sink.lock().unwrap().push(value.clone());
+            let _ = tx.send(value);
+        }
+    });
+    let out = Arc::new(Mutex::new(String::new()));
+    let mut stdout = child.stdout.take().unwrap();
+    let sink = Arc::clone(&out);
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = stdout.read(&mut buf) {
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    (rx, out, logs)
+}
+
+pub fn wait_for_exit(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A response read off the wire.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+pub fn get(addr: SocketAddr, path: &str) -> Response {
+    request(addr, "GET", path, "")
+}
+
+/// Sends one HTTP/1.1 request with `Connection: close` and reads the whole response.
+pub fn request(addr: SocketAddr, method: &str, path: &str, body: &str) -> Response {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body.as_bytes()).unwrap();
+    read_response(&mut stream)
+}
+
+pub fn read_response(stream: &mut TcpStream) -> Response {
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw);
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .expect("a complete response head");
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    Response {
+        status,
+        headers,
+        body: body.to_owned(),
+    }
+}
+
+/// The message of every log line, in order.
+pub fn messages(logs: &[serde_json::Value]) -> Vec<String> {
+    logs.iter()
+        .filter_map(|l| l["message"].as_str().map(str::to_owned))
+        .collect()
+}
