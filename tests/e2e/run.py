@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""End-to-end checks with the clients users run: the aws CLI and boto3 against a real
+`labstore serve`. Usage: tests/e2e/run.py PATH/TO/labstore
+
+Starts the binary in a temp dir on free loopback ports, runs each check, stops it with
+SIGTERM, and prints 'N passed, N failed'. Exits non-zero on any failure.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.request
+
+SECRET = "e2e-root-secret-0123456789"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, binary):
+        self.dir = tempfile.mkdtemp(prefix="labstore-e2e-")
+        self.ports = {name: free_port() for name in ("admin", "iam", "s3")}
+        env = dict(os.environ)
+        env.pop("RUST_LOG", None)
+        env.update({
+            "LABSTORE_BACKEND_ADMIN_AUTH_SECRET_KEY": SECRET,
+            "LABSTORE_LOG_FORMAT": "json",
+        })
+        for name, port in self.ports.items():
+            env[f"LABSTORE_BACKEND_{name.upper()}_SERVER_HOST"] = "127.0.0.1"
+            env[f"LABSTORE_BACKEND_{name.upper()}_SERVER_PORT"] = str(port)
+        self.log = open(os.path.join(self.dir, "server.log"), "w")
+        self.proc = subprocess.Popen([binary, "serve"], cwd=self.dir, env=env,
+                                     stdout=self.log, stderr=self.log)
+        deadline = time.time() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(self.url("admin", "/ready"), timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError("labstore did not become ready:\n" + self.logs())
+            time.sleep(0.05)
+
+    def url(self, listener, path=""):
+        return f"http://127.0.0.1:{self.ports[listener]}{path}"
+
+    def logs(self):
+        self.log.flush()
+        with open(os.path.join(self.dir, "server.log")) as f:
+            return f.read()
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=30)
+
+
+def aws(server, listener, *args):
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="admin", AWS_SECRET_ACCESS_KEY=SECRET,
+               AWS_DEFAULT_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true",
+               AWS_MAX_ATTEMPTS="1", AWS_PAGER="")
+    return subprocess.run(["aws", "--endpoint-url", server.url(listener), *args],
+                          env=env, capture_output=True, text=True, timeout=60)
+
+
+def boto3_client(server, service, listener):
+    import boto3
+    from botocore.config import Config
+    return boto3.client(service, endpoint_url=server.url(listener), region_name="us-east-1",
+                        aws_access_key_id="admin", aws_secret_access_key=SECRET,
+                        config=Config(retries={"max_attempts": 1}))
+
+
+def check_admin_endpoints(server):
+    with urllib.request.urlopen(server.url("admin", "/health")) as r:
+        assert r.status == 200
+    with urllib.request.urlopen(server.url("admin", "/ready")) as r:
+        assert json.load(r) == {"status": "ready"}
+
+
+def check_aws_cli_reads_the_s3_error(server):
+    out = aws(server, "s3", "s3api", "list-buckets")
+    assert out.returncode != 0, out
+    assert "(NotImplemented)" in out.stderr, out.stderr
+
+
+def check_aws_cli_reads_the_iam_error(server):
+    out = aws(server, "iam", "iam", "list-users")
+    assert out.returncode != 0, out
+    assert "(NotImplemented)" in out.stderr, out.stderr
+
+
+def check_boto3_reads_s3_error_and_request_id(server):
+    from botocore.exceptions import ClientError
+    s3 = boto3_client(server, "s3", "s3")
+    try:
+        s3.list_buckets()
+    except ClientError as e:
+        assert e.response["Error"]["Code"] == "NotImplemented", e.response
+        request_id = e.response["ResponseMetadata"]["RequestId"]
+        assert len(request_id) == 16, e.response
+        assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+    else:
+        raise AssertionError("list_buckets succeeded")
+
+
+def check_boto3_reads_iam_error_and_request_id(server):
+    from botocore.exceptions import ClientError
+    iam = boto3_client(server, "iam", "iam")
+    try:
+        iam.list_users()
+    except ClientError as e:
+        assert e.response["Error"]["Code"] == "NotImplemented", e.response
+        assert e.response["Error"]["Type"] == "Receiver", e.response
+        assert len(e.response["ResponseMetadata"]["RequestId"]) == 36, e.response
+    else:
+        raise AssertionError("list_users succeeded")
+
+
+CHECKS = [
+    check_admin_endpoints,
+    check_aws_cli_reads_the_s3_error,
+    check_aws_cli_reads_the_iam_error,
+    check_boto3_reads_s3_error_and_request_id,
+    check_boto3_reads_iam_error_and_request_id,
+]
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    server = Server(os.path.abspath(sys.argv[1]))
+    passed = failed = 0
+    try:
+        for check in CHECKS:
+            try:
+                check(server)
+                passed += 1
+                print(f"ok   {check.__name__}")
+            except Exception:
+                failed += 1
+                print(f"FAIL {check.__name__}")
+                traceback.print_exc()
+    finally:
+        code = server.stop()
+    if code != 0:
+        failed += 1
+        print(f"FAIL labstore exited {code} on SIGTERM\n{server.logs()}")
+    else:
+        passed += 1
+        print("ok   sigterm_exits_zero")
+    if SECRET in server.logs():
+        failed += 1
+        print("FAIL the root secret appeared in the logs")
+    print(f"e2e: {passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
