@@ -87,15 +87,8 @@ impl IamStore {
                 }
                 key
             }
-            (Some(key), None) => {
-                put_meta(
-                    &db,
-                    KEY_CHECK,
-                    key.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK.as_bytes()),
-                )
-                .await?;
-                key
-            }
+            // A database with nothing sealed yet adopts the key it is given.
+            (Some(key), None) => store_key_check(&db, key).await?,
             (None, Some(_)) => {
                 return Err(OpenError::MasterKeyMissing {
                     key: key_path,
@@ -105,13 +98,7 @@ impl IamStore {
             (None, None) => {
                 let key = MasterKey::create(keys_dir)?;
                 tracing::info!(path = %key_path.display(), "created a new master key; back it up apart from the data");
-                put_meta(
-                    &db,
-                    KEY_CHECK,
-                    key.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK.as_bytes()),
-                )
-                .await?;
-                key
+                store_key_check(&db, key).await?
             }
         };
         Ok(IamStore {
@@ -160,6 +147,13 @@ impl IamStore {
         .await?;
         Ok((root(secret), true))
     }
+}
+
+/// Records which key seals this database's secrets.
+async fn store_key_check(db: &Db, key: MasterKey) -> Result<MasterKey, DbError> {
+    let check = key.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK.as_bytes());
+    put_meta(db, KEY_CHECK, check).await?;
+    Ok(key)
 }
 
 async fn get_meta(db: &Db, name: &'static str) -> Result<Option<Vec<u8>>, DbError> {
