@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, Server};
 use crate::iam_store::{IamStore, OpenError, RootCredentials};
-use crate::state::{Inner, Listener, Readiness, State};
+use crate::state::{Inner, Listener, Metrics, Readiness, State};
 use crate::{admin, http, iam, s3};
 
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +72,7 @@ pub async fn start(config: Config) -> Result<Running, StartupError> {
         iam,
         root,
         readiness,
+        metrics: Metrics::default(),
     });
     let shutdown = CancellationToken::new();
     let mut addrs = [SocketAddr::from(([0, 0, 0, 0], 0)); 3];
@@ -131,21 +132,19 @@ async fn serve(
     shutdown: CancellationToken,
     grace: Duration,
 ) {
-    let name = listener.name();
-    match listener {
-        Listener::Admin => {
-            let handler = move |req, _peer| admin::handle(state.clone(), req);
-            http::serve(name, socket, handler, shutdown, grace).await
+    let handler = move |req, _peer| {
+        let state = state.clone();
+        async move {
+            let response = match listener {
+                Listener::Admin => admin::handle(state.clone(), req).await,
+                Listener::Iam => iam::handle(state.clone(), req).await,
+                Listener::S3 => s3::handle(state.clone(), req).await,
+            };
+            state.metrics.record(listener, response.status().as_u16());
+            response
         }
-        Listener::Iam => {
-            let handler = move |req, _peer| iam::handle(state.clone(), req);
-            http::serve(name, socket, handler, shutdown, grace).await
-        }
-        Listener::S3 => {
-            let handler = move |req, _peer| s3::handle(state.clone(), req);
-            http::serve(name, socket, handler, shutdown, grace).await
-        }
-    }
+    };
+    http::serve(listener.name(), socket, handler, shutdown, grace).await
 }
 
 fn server_config(config: &Config, listener: Listener) -> &Server {

@@ -1,6 +1,6 @@
 //! The state every listener shares: one cheap, cloneable handle built once by `app`.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::config::Config;
@@ -16,6 +16,7 @@ pub struct Inner {
     /// The account root; bypasses policies.
     pub root: RootCredentials,
     pub readiness: Readiness,
+    pub metrics: Metrics,
 }
 
 impl State {
@@ -73,5 +74,24 @@ impl Readiness {
 
     pub fn is_shutting_down(&self) -> bool {
         self.shutting_down.load(Ordering::Acquire)
+    }
+}
+
+/// Request counters for `/metrics`: per listener, per status class (1xx..5xx). Relaxed atomics:
+/// counts are independent and read only for reporting.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    responses: [[AtomicU64; 5]; 3],
+}
+
+impl Metrics {
+    pub fn record(&self, listener: Listener, status: u16) {
+        let class = usize::from(status / 100).clamp(1, 5) - 1;
+        self.responses[listener as usize][class].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Responses so far from `listener` with a status in `class` (1 for 1xx … 5 for 5xx).
+    pub fn responses(&self, listener: Listener, class: usize) -> u64 {
+        self.responses[listener as usize][class - 1].load(Ordering::Relaxed)
     }
 }

@@ -57,6 +57,18 @@ fn all_three_ports_answer_on_empty_dirs() {
     assert_eq!(id.len(), 36);
     assert!(iam.body.contains(&format!("<RequestId>{id}</RequestId>")));
 
+    let metrics = get(server.admin, "/metrics");
+    assert_eq!(metrics.status, 200);
+    for (listener, class) in [("s3", 5), ("iam", 5), ("admin", 4)] {
+        let line =
+            format!("labstore_responses_total{{listener=\"{listener}\",class=\"{class}xx\"}} 1\n");
+        assert!(
+            metrics.body.contains(&line),
+            "{line} not in {}",
+            metrics.body
+        );
+    }
+
     assert!(dir.path().join("data/metadata/iam.db").is_file());
     server.stop();
 }

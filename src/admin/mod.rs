@@ -1,5 +1,6 @@
 //! The admin listener: `GET /health` (the process is alive) and `GET /ready` (all listeners
-//! bound and the database writer answering; what a load balancer or orchestrator polls).
+//! bound and the database writer answering; what a load balancer or orchestrator polls) and
+//! `GET /metrics` (request counters in Prometheus text format).
 
 use http::{header, Method, Request, Response, StatusCode};
 use serde_json::json;
@@ -13,13 +14,14 @@ pub async fn handle<B>(state: State, req: Request<B>) -> Response<Body> {
             reply(StatusCode::OK, json!({ "status": "ok" }))
         }
         (&Method::GET | &Method::HEAD, "/ready") => ready(&state).await,
-        (_, "/health" | "/ready") => reply(
+        (&Method::GET | &Method::HEAD, "/metrics") => metrics(&state),
+        (_, "/health" | "/ready" | "/metrics") => reply(
             StatusCode::METHOD_NOT_ALLOWED,
             json!({ "error": "MethodNotAllowed", "message": "use GET" }),
         ),
         _ => reply(
             StatusCode::NOT_FOUND,
-            json!({ "error": "NotFound", "message": "the admin port serves /health and /ready" }),
+            json!({ "error": "NotFound", "message": "the admin port serves /health, /ready and /metrics" }),
         ),
     }
 }
@@ -45,6 +47,29 @@ async fn ready(state: &State) -> Response<Body> {
             json!({ "status": "not ready", "not_ready": not_ready }),
         )
     }
+}
+
+/// Prometheus text exposition of the request counters.
+fn metrics(state: &State) -> Response<Body> {
+    let mut text = String::from(
+        "# HELP labstore_responses_total Responses sent, by listener and status class.\n\
+         # TYPE labstore_responses_total counter\n",
+    );
+    for listener in Listener::ALL {
+        for class in 1..=5 {
+            let count = state.metrics.responses(listener, class);
+            let name = listener.name();
+            text.push_str(&format!(
+                "labstore_responses_total{{listener=\"{name}\",class=\"{class}xx\"}} {count}\n"
+            ));
+        }
+    }
+    let mut response = Response::new(full(text));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    response
 }
 
 fn reply(status: StatusCode, body: serde_json::Value) -> Response<Body> {
