@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod crypto;
@@ -11,7 +12,9 @@ pub mod http;
 pub mod iam;
 pub mod iam_store;
 pub mod logging;
+pub mod policy;
 pub mod s3;
 pub mod signal;
 pub mod state;
+pub mod timefmt;
 pub mod xml;

@@ -1,0 +1,1 @@
+//! The IAM policy grammar (placeholder; being written).

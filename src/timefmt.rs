@@ -1,0 +1,1 @@
+//! Time formats AWS uses (placeholder; being written).
