@@ -51,6 +51,7 @@ pub async fn start(config: Config) -> Result<Running, StartupError> {
         &storage.data_dir,
         &storage.keys_dir,
         &config.backend.iam.db.to_db_config(),
+        &config.backend.iam.account_id,
     )
     .await?;
     let (root, generated) = iam

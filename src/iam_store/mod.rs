@@ -1,23 +1,80 @@
-//! The IAM database (`data_dir/metadata/iam.db`): its migrations, the master-key check that
-//! ties the database to the key that sealed its secrets, and the root credentials.
+//! The IAM database (`data_dir/metadata/iam.db`): users, access keys, groups, policies; the
+//! master-key check that ties the database to the key that sealed its secrets; the root
+//! credentials; and the in-memory authentication view (`view`).
+//!
+//! Invariant: every mutation goes through `IamStore::write`, which refreshes the view after
+//! the commit and before returning.
 //!
 //! Invariant: a master key is only ever generated for a database that holds no sealed data;
 //! a missing or different key over existing data stops startup.
 
+mod access_keys;
+pub mod error;
+pub mod ids;
+mod users;
+pub mod view;
+
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use rusqlite::OptionalExtension;
 
+use access_keys::PendingLastUsed;
+pub use access_keys::{AccessKey, LastUsed, MAX_KEYS_PER_USER};
+pub use error::{StoreError, StoreResult};
+pub use users::User;
+use view::AuthView;
+
+use crate::auth::sigv4::SigningKeyCache;
 use crate::config::AdminAuth;
 use crate::crypto::{CryptoError, MasterKey, Secret, MASTER_KEY_FILE};
 use crate::db::{Db, DbConfig, DbError, Migration};
 
-pub static MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "meta",
-    sql: include_str!("../../migrations/iam/0001_meta.sql"),
-}];
+pub static MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "meta",
+        sql: include_str!("../../migrations/iam/0001_meta.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "iam",
+        sql: include_str!("../../migrations/iam/0002_iam.sql"),
+    },
+];
+
+/// AWS's limit of tags on one IAM entity.
+pub const MAX_TAGS: usize = 50;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+/// One page of a listing; `next_marker` is set when more items follow.
+#[derive(Debug)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_marker: Option<String>,
+}
+
+/// Cuts `items` (fetched with one extra) to `max`, setting the marker to the last kept item's
+/// sort key when more followed.
+pub(crate) fn page<T>(mut items: Vec<T>, max: usize, key: impl Fn(&T) -> String) -> Page<T> {
+    let next_marker = if items.len() > max {
+        items.truncate(max);
+        items.last().map(key)
+    } else {
+        None
+    };
+    Page { items, next_marker }
+}
+
+/// Now, in Unix seconds.
+pub(crate) fn now() -> i64 {
+    crate::timefmt::unix_seconds(std::time::SystemTime::now())
+}
 
 /// Where the IAM database lives below `data_dir`.
 pub fn db_path(data_dir: &Path) -> PathBuf {
@@ -36,6 +93,8 @@ pub enum OpenError {
     Db(#[from] DbError),
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
     #[error(
         "{key} is missing, but the database {db} holds secrets sealed with it. Restore \
          master.key from your backup into the keys directory; LabStore will not generate a \
@@ -58,11 +117,22 @@ pub struct RootCredentials {
     pub arn: String,
 }
 
-/// Handle to the IAM database and the key that seals its secrets.
+/// Handle to the IAM database, the key that seals its secrets and the views kept from it.
 #[derive(Clone)]
 pub struct IamStore {
+    inner: Arc<StoreInner>,
+}
+
+struct StoreInner {
     db: Db,
-    key: Arc<MasterKey>,
+    key: MasterKey,
+    account_id: String,
+    /// Swapped whole after each write; readers clone the `Arc` and let go of the lock.
+    view: RwLock<Arc<AuthView>>,
+    /// Serializes rebuilds so that the last one always reflects the latest commit.
+    refresh: tokio::sync::Mutex<()>,
+    pending_last_used: PendingLastUsed,
+    signing_keys: SigningKeyCache,
 }
 
 impl IamStore {
@@ -72,6 +142,7 @@ impl IamStore {
         data_dir: &Path,
         keys_dir: &Path,
         config: &DbConfig,
+        account_id: &str,
     ) -> Result<IamStore, OpenError> {
         let db_path = db_path(data_dir);
         let db = Db::open("iam", &db_path, config, MIGRATIONS)?;
@@ -101,18 +172,84 @@ impl IamStore {
                 store_key_check(&db, key).await?
             }
         };
-        Ok(IamStore {
-            db,
-            key: Arc::new(key),
-        })
+        let store = IamStore {
+            inner: Arc::new(StoreInner {
+                db,
+                key,
+                account_id: account_id.to_owned(),
+                view: RwLock::default(),
+                refresh: tokio::sync::Mutex::new(()),
+                pending_last_used: PendingLastUsed::default(),
+                signing_keys: SigningKeyCache::new(),
+            }),
+        };
+        store.refresh_view().await?;
+        Ok(store)
     }
 
     pub fn db(&self) -> &Db {
-        &self.db
+        &self.inner.db
     }
 
     pub fn master_key(&self) -> &MasterKey {
-        &self.key
+        &self.inner.key
+    }
+
+    pub fn account_id(&self) -> &str {
+        &self.inner.account_id
+    }
+
+    /// The current authentication view.
+    pub fn view(&self) -> Arc<AuthView> {
+        match self.inner.view.read() {
+            Ok(view) => Arc::clone(&view),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    pub fn signing_keys(&self) -> &SigningKeyCache {
+        &self.inner.signing_keys
+    }
+
+    pub fn pending_last_used(&self) -> &PendingLastUsed {
+        &self.inner.pending_last_used
+    }
+
+    /// Runs a mutation on the writer thread, then rebuilds the view before answering.
+    async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        F: FnOnce(&rusqlite::Connection) -> StoreResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let result = self.inner.db.write(f).await?;
+        self.refresh_view().await?;
+        Ok(result)
+    }
+
+    async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        F: FnOnce(&rusqlite::Connection) -> StoreResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.inner.db.read(f).await
+    }
+
+    /// Rebuilds the authentication view from what is committed now.
+    pub async fn refresh_view(&self) -> StoreResult<()> {
+        let _serial = self.inner.refresh.lock().await;
+        let account = self.inner.account_id.clone();
+        let snapshot = self
+            .inner
+            .db
+            .read(move |conn| view::snapshot(conn, &account))
+            .await?;
+        let previous = self.view();
+        let fresh = Arc::new(view::build(snapshot, &previous, &self.inner.key));
+        match self.inner.view.write() {
+            Ok(mut view) => *view = fresh,
+            Err(poisoned) => *poisoned.into_inner() = fresh,
+        }
+        Ok(())
     }
 
     /// The root credentials: the configured secret if there is one, else the one generated
@@ -132,17 +269,21 @@ impl IamStore {
         if let Some(secret) = &auth.secret_key {
             return Ok((root(secret.clone()), false));
         }
-        if let Some(sealed) = get_meta(&self.db, ROOT_SECRET).await? {
+        if let Some(sealed) = get_meta(&self.inner.db, ROOT_SECRET).await? {
             return Ok((
-                root(self.key.open_secret(&sealed, ROOT_SECRET.as_bytes())?),
+                root(
+                    self.inner
+                        .key
+                        .open_secret(&sealed, ROOT_SECRET.as_bytes())?,
+                ),
                 false,
             ));
         }
         let secret = Secret::generate(ROOT_SECRET_LEN);
         put_meta(
-            &self.db,
+            &self.inner.db,
             ROOT_SECRET,
-            self.key.seal_secret(&secret, ROOT_SECRET.as_bytes()),
+            self.inner.key.seal_secret(&secret, ROOT_SECRET.as_bytes()),
         )
         .await?;
         Ok((root(secret), true))

@@ -1,0 +1,245 @@
+//! Access keys: at most two per user, secrets sealed with the key id as associated data, and
+//! last-used times recorded in memory on the request path and written in batches.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use rand::Rng;
+use rusqlite::{Connection, OptionalExtension};
+
+use super::error::{StoreError, StoreResult};
+use super::users::user_by_name;
+use super::{ids, now, page, IamStore, Page};
+use crate::crypto::Secret;
+
+/// AWS's quota of access keys per user.
+pub const MAX_KEYS_PER_USER: i64 = 2;
+const SECRET_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+#[derive(Debug, Clone)]
+pub struct AccessKey {
+    pub id: String,
+    pub user_name: String,
+    pub active: bool,
+    pub created_at: i64,
+}
+
+/// When and where a key was last used. `None` fields: never used.
+#[derive(Debug, Clone, Default)]
+pub struct LastUsed {
+    pub at: Option<i64>,
+    pub service: Option<String>,
+    pub region: Option<String>,
+}
+
+/// Last-used records waiting to be written: the request path only touches this map.
+#[derive(Debug, Default)]
+pub struct PendingLastUsed(Mutex<HashMap<String, (i64, &'static str, String)>>);
+
+impl PendingLastUsed {
+    pub fn record(&self, key_id: &str, service: &'static str, region: &str) {
+        if let Ok(mut map) = self.0.lock() {
+            map.insert(key_id.to_owned(), (now(), service, region.to_owned()));
+        }
+    }
+
+    fn take(&self) -> HashMap<String, (i64, &'static str, String)> {
+        self.0
+            .lock()
+            .map(|mut m| std::mem::take(&mut *m))
+            .unwrap_or_default()
+    }
+
+    fn peek(&self, key_id: &str) -> Option<(i64, &'static str, String)> {
+        self.0.lock().ok().and_then(|m| m.get(key_id).cloned())
+    }
+}
+
+/// A 40-character secret in the alphabet AWS secrets use.
+fn generate_secret() -> Secret {
+    let mut rng = rand::rng();
+    let text = (0..40)
+        .map(|_| SECRET_ALPHABET[rng.random_range(0..SECRET_ALPHABET.len())] as char)
+        .collect();
+    Secret::new(text)
+}
+
+fn no_such_key(id: &str) -> StoreError {
+    StoreError::NoSuchEntity(format!("The Access Key with id {id} cannot be found."))
+}
+
+/// The user id owning `key_id`, checking it belongs to `user_name`.
+fn key_of_user(conn: &Connection, user_name: &str, key_id: &str) -> StoreResult<String> {
+    let user = user_by_name(conn, user_name)?;
+    conn.query_row(
+        "SELECT id FROM access_keys WHERE id = ?1 AND user_id = ?2",
+        (key_id, &user.id),
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or_else(|| no_such_key(key_id))
+}
+
+impl IamStore {
+    /// Creates a key for `user_name`; the secret is returned here and never again.
+    pub async fn create_access_key(&self, user_name: String) -> StoreResult<(AccessKey, Secret)> {
+        let id = ids::access_key_id();
+        let secret = generate_secret();
+        let sealed = self.master_key().seal_secret(&secret, id.as_bytes());
+        let key_id = id.clone();
+        let created_at = now();
+        let user_name = self
+            .write(move |conn| {
+                let user = user_by_name(conn, &user_name)?;
+                let count: i64 =
+                    conn.query_row("SELECT count(*) FROM access_keys WHERE user_id = ?1", [&user.id], |r| r.get(0))?;
+                if count >= MAX_KEYS_PER_USER {
+                    return Err(StoreError::LimitExceeded(format!(
+                        "Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}"
+                    )));
+                }
+                conn.execute(
+                    "INSERT INTO access_keys (id, user_id, secret, status, created_at) VALUES (?1, ?2, ?3, 'Active', ?4)",
+                    (&key_id, &user.id, &sealed, created_at),
+                )?;
+                Ok(user.name)
+            })
+            .await?;
+        let key = AccessKey {
+            id,
+            user_name,
+            active: true,
+            created_at,
+        };
+        Ok((key, secret))
+    }
+
+    pub async fn list_access_keys(
+        &self,
+        user_name: String,
+        marker: Option<String>,
+        max: usize,
+    ) -> StoreResult<Page<AccessKey>> {
+        self.read(move |conn| {
+            let user = user_by_name(conn, &user_name)?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, status, created_at FROM access_keys
+                 WHERE user_id = ?1 AND (?2 IS NULL OR id > ?2) ORDER BY id LIMIT ?3",
+            )?;
+            let rows = stmt.query_map((&user.id, &marker, max as i64 + 1), |r| {
+                Ok(AccessKey {
+                    id: r.get(0)?,
+                    user_name: user.name.clone(),
+                    active: r.get::<_, String>(1)? == "Active",
+                    created_at: r.get(2)?,
+                })
+            })?;
+            Ok(page(
+                rows.collect::<Result<_, _>>()?,
+                max,
+                |k: &AccessKey| k.id.clone(),
+            ))
+        })
+        .await
+    }
+
+    pub async fn update_access_key(
+        &self,
+        user_name: String,
+        key_id: String,
+        active: bool,
+    ) -> StoreResult<()> {
+        self.write(move |conn| {
+            let id = key_of_user(conn, &user_name, &key_id)?;
+            let status = if active { "Active" } else { "Inactive" };
+            conn.execute(
+                "UPDATE access_keys SET status = ?2 WHERE id = ?1",
+                (&id, status),
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn delete_access_key(&self, user_name: String, key_id: String) -> StoreResult<()> {
+        let forgotten = key_id.clone();
+        self.write(move |conn| {
+            let id = key_of_user(conn, &user_name, &key_id)?;
+            conn.execute("DELETE FROM access_keys WHERE id = ?1", [&id])?;
+            Ok(())
+        })
+        .await?;
+        self.signing_keys().forget(&forgotten);
+        Ok(())
+    }
+
+    /// The owner's name and the last use of `key_id`, including uses not yet written.
+    pub async fn get_access_key_last_used(
+        &self,
+        key_id: String,
+    ) -> StoreResult<(String, LastUsed)> {
+        let pending = self.pending_last_used().peek(&key_id);
+        let (user, mut last) = self
+            .read(move |conn| {
+                conn.query_row(
+                    "SELECT u.name, k.last_used_at, k.last_used_service, k.last_used_region
+                     FROM access_keys k JOIN users u ON u.id = k.user_id WHERE k.id = ?1",
+                    [&key_id],
+                    |r| {
+                        Ok((
+                            r.get(0)?,
+                            LastUsed {
+                                at: r.get(1)?,
+                                service: r.get(2)?,
+                                region: r.get(3)?,
+                            },
+                        ))
+                    },
+                )
+                .optional()?
+                .ok_or_else(|| no_such_key(&key_id))
+            })
+            .await?;
+        if let Some((at, service, region)) = pending {
+            last = LastUsed {
+                at: Some(at),
+                service: Some(service.to_owned()),
+                region: Some(region),
+            };
+        }
+        Ok((user, last))
+    }
+
+    /// Writes the last-used records gathered since the previous flush, in one transaction.
+    pub async fn flush_last_used(&self) -> StoreResult<()> {
+        let pending = self.pending_last_used().take();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        self.db()
+            .write(move |conn| {
+                let mut stmt = conn.prepare_cached(
+                    "UPDATE access_keys SET last_used_at = ?2, last_used_service = ?3, last_used_region = ?4 WHERE id = ?1",
+                )?;
+                for (id, (at, service, region)) in &pending {
+                    stmt.execute((id, at, service, region))?;
+                }
+                Ok(())
+            })
+            .await
+    }
+}
+
+/// Reads every key's sealed secret, for building the authentication view.
+pub(super) fn all_keys(conn: &Connection) -> StoreResult<Vec<(String, String, Vec<u8>, bool)>> {
+    let mut stmt = conn.prepare("SELECT id, user_id, secret, status FROM access_keys")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get::<_, String>(3)? == "Active",
+        ))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

@@ -1,0 +1,250 @@
+//! Users and their tags.
+
+use rusqlite::{Connection, OptionalExtension};
+
+use super::error::{is_unique_violation, StoreError, StoreResult};
+use super::{ids, now, page, IamStore, Page, Tag, MAX_TAGS};
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub name: String,
+    pub path: String,
+    pub created_at: i64,
+}
+
+impl User {
+    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+        Ok(User {
+            id: row.get(0)?,
+            name: row.get(1)?,
+            path: row.get(2)?,
+            created_at: row.get(3)?,
+        })
+    }
+}
+
+pub(super) fn no_such_user(name: &str) -> StoreError {
+    StoreError::NoSuchEntity(format!("The user with name {name} cannot be found."))
+}
+
+/// The user named `name` (case-insensitively), inside a read or a write.
+pub(super) fn user_by_name(conn: &Connection, name: &str) -> StoreResult<User> {
+    conn.query_row(
+        "SELECT id, name, path, created_at FROM users WHERE name = ?1",
+        [name],
+        User::from_row,
+    )
+    .optional()?
+    .ok_or_else(|| no_such_user(name))
+}
+
+fn tags_of(conn: &Connection, user_id: &str) -> StoreResult<Vec<Tag>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT key, value FROM user_tags WHERE user_id = ?1 ORDER BY key")?;
+    let rows = stmt.query_map([user_id], |r| {
+        Ok(Tag {
+            key: r.get(0)?,
+            value: r.get(1)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Adds or replaces tags, refusing to go past the per-user limit.
+fn put_tags(conn: &Connection, user_id: &str, tags: &[Tag]) -> StoreResult<()> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO user_tags (user_id, key, value) VALUES (?1, ?2, ?3)
+         ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value",
+    )?;
+    for tag in tags {
+        stmt.execute((user_id, &tag.key, &tag.value))?;
+    }
+    let count: usize = conn.query_row(
+        "SELECT count(*) FROM user_tags WHERE user_id = ?1",
+        [user_id],
+        |r| r.get(0),
+    )?;
+    if count > MAX_TAGS {
+        return Err(StoreError::LimitExceeded(format!(
+            "The number of tags has reached the maximum limit of {MAX_TAGS}."
+        )));
+    }
+    Ok(())
+}
+
+impl IamStore {
+    pub async fn create_user(
+        &self,
+        name: String,
+        path: String,
+        tags: Vec<Tag>,
+    ) -> StoreResult<(User, Vec<Tag>)> {
+        let user = User {
+            id: ids::user_id(),
+            name,
+            path,
+            created_at: now(),
+        };
+        let created = user.clone();
+        let result = self
+            .write(move |conn| {
+                conn.execute(
+                    "INSERT INTO users (id, name, path, created_at) VALUES (?1, ?2, ?3, ?4)",
+                    (&user.id, &user.name, &user.path, user.created_at),
+                )?;
+                put_tags(conn, &user.id, &tags)?;
+                tags_of(conn, &user.id)
+            })
+            .await;
+        match result {
+            Ok(tags) => Ok((created, tags)),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists(format!(
+                "User with name {} already exists.",
+                created.name
+            ))),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn get_user(&self, name: String) -> StoreResult<(User, Vec<Tag>)> {
+        self.read(move |conn| {
+            let user = user_by_name(conn, &name)?;
+            let tags = tags_of(conn, &user.id)?;
+            Ok((user, tags))
+        })
+        .await
+    }
+
+    pub async fn get_user_by_id(&self, id: String) -> StoreResult<User> {
+        self.read(move |conn| {
+            conn.query_row(
+                "SELECT id, name, path, created_at FROM users WHERE id = ?1",
+                [&id],
+                User::from_row,
+            )
+            .optional()?
+            .ok_or_else(|| {
+                StoreError::NoSuchEntity(format!("The user with id {id} cannot be found."))
+            })
+        })
+        .await
+    }
+
+    pub async fn list_users(
+        &self,
+        path_prefix: String,
+        marker: Option<String>,
+        max: usize,
+    ) -> StoreResult<Page<User>> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, name, path, created_at FROM users
+                 WHERE substr(path, 1, length(?1)) = ?1 AND (?2 IS NULL OR name > ?2)
+                 ORDER BY name LIMIT ?3",
+            )?;
+            let rows = stmt.query_map((&path_prefix, &marker, max as i64 + 1), User::from_row)?;
+            Ok(page(rows.collect::<Result<_, _>>()?, max, |u: &User| {
+                u.name.clone()
+            }))
+        })
+        .await
+    }
+
+    /// Renames and/or moves a user; keys, groups and policies follow (they refer to its id).
+    pub async fn update_user(
+        &self,
+        name: String,
+        new_name: Option<String>,
+        new_path: Option<String>,
+    ) -> StoreResult<()> {
+        let wanted = new_name.clone();
+        let result = self
+            .write(move |conn| {
+                let user = user_by_name(conn, &name)?;
+                conn.execute(
+                    "UPDATE users SET name = coalesce(?2, name), path = coalesce(?3, path) WHERE id = ?1",
+                    (&user.id, &new_name, &new_path),
+                )?;
+                Ok(())
+            })
+            .await;
+        match (result, wanted) {
+            (Err(e), Some(n)) if is_unique_violation(&e) => Err(StoreError::AlreadyExists(
+                format!("User with name {n} already exists."),
+            )),
+            (result, _) => result,
+        }
+    }
+
+    /// Deletes a user that has no access keys, groups or policies left, as AWS requires.
+    pub async fn delete_user(&self, name: String) -> StoreResult<()> {
+        self.write(move |conn| {
+            let user = user_by_name(conn, &name)?;
+            let holds = |sql: &str| -> StoreResult<bool> {
+                Ok(conn.query_row(sql, [&user.id], |r| r.get::<_, i64>(0))? > 0)
+            };
+            let conflict = |what: &str| {
+                StoreError::DeleteConflict(format!("Cannot delete entity, must {what} first."))
+            };
+            if holds("SELECT count(*) FROM access_keys WHERE user_id = ?1")? {
+                return Err(conflict("delete access keys"));
+            }
+            if holds("SELECT count(*) FROM group_members WHERE user_id = ?1")? {
+                return Err(conflict("remove users from group"));
+            }
+            if holds("SELECT count(*) FROM user_attached_policies WHERE user_id = ?1")? {
+                return Err(conflict("detach all policies"));
+            }
+            if holds("SELECT count(*) FROM user_inline_policies WHERE user_id = ?1")? {
+                return Err(conflict("delete policies"));
+            }
+            conn.execute("DELETE FROM users WHERE id = ?1", [&user.id])?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn tag_user(&self, name: String, tags: Vec<Tag>) -> StoreResult<()> {
+        self.write(move |conn| {
+            let user = user_by_name(conn, &name)?;
+            put_tags(conn, &user.id, &tags)
+        })
+        .await
+    }
+
+    pub async fn untag_user(&self, name: String, keys: Vec<String>) -> StoreResult<()> {
+        self.write(move |conn| {
+            let user = user_by_name(conn, &name)?;
+            let mut stmt =
+                conn.prepare_cached("DELETE FROM user_tags WHERE user_id = ?1 AND key = ?2")?;
+            for key in &keys {
+                stmt.execute((&user.id, key))?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn list_user_tags(
+        &self,
+        name: String,
+        marker: Option<String>,
+        max: usize,
+    ) -> StoreResult<Page<Tag>> {
+        self.read(move |conn| {
+            let user = user_by_name(conn, &name)?;
+            let tags: Vec<Tag> = tags_of(conn, &user.id)?
+                .into_iter()
+                .filter(|t| {
+                    marker
+                        .as_deref()
+                        .is_none_or(|m| t.key.to_lowercase() > m.to_lowercase())
+                })
+                .take(max + 1)
+                .collect();
+            Ok(page(tags, max, |t: &Tag| t.key.clone()))
+        })
+        .await
+    }
+}
