@@ -139,6 +139,8 @@ async fn serve(
             let response = match listener {
                 Listener::Admin => admin::handle(state.clone(), req).await,
                 Listener::Iam => iam::handle(state.clone(), req).await,
+                // Some tools send IAM calls to the S3 endpoint; the credential scope says so.
+                Listener::S3 if signed_for_iam(&req) => iam::handle(state.clone(), req).await,
                 Listener::S3 => s3::handle(state.clone(), req).await,
             };
             state.metrics.record(listener, response.status().as_u16());
@@ -146,6 +148,21 @@ async fn serve(
         }
     };
     http::serve(listener.name(), socket, handler, shutdown, grace).await
+}
+
+/// Whether a request's SigV4 credential scope names the `iam` service (header or presigned).
+fn signed_for_iam<B>(req: &hyper::Request<B>) -> bool {
+    const SCOPE: &str = "/iam/aws4_request";
+    let in_header = req
+        .headers()
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("AWS4-HMAC-SHA256") && v.contains(SCOPE));
+    let in_query = req.uri().query().is_some_and(|q| {
+        q.contains("X-Amz-Credential=")
+            && (q.contains("%2Fiam%2Faws4_request") || q.contains(SCOPE))
+    });
+    in_header || in_query
 }
 
 fn server_config(config: &Config, listener: Listener) -> &Server {

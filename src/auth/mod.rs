@@ -1,4 +1,120 @@
 //! Authentication: who sent a request. `sigv4` verifies AWS Signature Version 4 (pure
-//! functions, no I/O); the principal types say who the caller turned out to be.
+//! functions, no I/O); `authenticate` looks the access key up in the root credentials and the
+//! IAM store's in-memory view and says who the caller is.
+//!
+//! Boundary: no SQLite on this path. The view is rebuilt by every IAM write before that write
+//! is acknowledged, so a key deleted or deactivated is refused by the very next request.
 
 pub mod sigv4;
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use http::request;
+
+use crate::crypto::Secret;
+use crate::iam_store::view::Principal;
+use crate::state::State;
+use sigv4::{Presented, SigV4Error};
+
+/// Who a verified request comes from.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    /// The account root: bypasses policies.
+    Root { access_key: String, arn: String },
+    /// An IAM user, with everything needed to evaluate its policies.
+    User {
+        access_key: String,
+        principal: Arc<Principal>,
+    },
+}
+
+impl Caller {
+    pub fn arn(&self) -> &str {
+        match self {
+            Caller::Root { arn, .. } => arn,
+            Caller::User { principal, .. } => &principal.arn,
+        }
+    }
+}
+
+/// Why authentication failed, independent of protocol; each listener maps it to its codes.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AuthError {
+    /// No credentials at all (anonymous).
+    Missing,
+    /// An Authorization scheme other than SigV4.
+    UnsupportedAlgorithm,
+    Malformed(String),
+    /// Unknown or inactive access key.
+    UnknownKey,
+    SignatureMismatch,
+    Skewed,
+    Expired,
+    NotYetValid,
+}
+
+impl From<SigV4Error> for AuthError {
+    fn from(e: SigV4Error) -> AuthError {
+        match e {
+            SigV4Error::UnsupportedAlgorithm => AuthError::UnsupportedAlgorithm,
+            SigV4Error::Malformed(m) => AuthError::Malformed(m),
+            SigV4Error::SignatureMismatch => AuthError::SignatureMismatch,
+            SigV4Error::Skewed => AuthError::Skewed,
+            SigV4Error::Expired => AuthError::Expired,
+            SigV4Error::NotYetValid => AuthError::NotYetValid,
+        }
+    }
+}
+
+/// Verifies a SigV4-signed request whose payload hash is `payload_hash` and says who sent it.
+/// The time is checked first, so that a stale request is refused before any key lookup.
+pub fn authenticate(
+    state: &State,
+    parts: &request::Parts,
+    payload_hash: &str,
+    now: SystemTime,
+) -> Result<(Caller, Presented), AuthError> {
+    let presented = sigv4::presented(parts)?.ok_or(AuthError::Missing)?;
+    sigv4::check_time(&presented, now)?;
+    let access_key = presented.credential.access_key.as_str();
+    let root = &state.root;
+    let view;
+    let (secret, caller): (&Secret, Caller) = if access_key == root.access_key {
+        let caller = Caller::Root {
+            access_key: root.access_key.clone(),
+            arn: root.arn.clone(),
+        };
+        (&root.secret, caller)
+    } else {
+        view = state.iam.view();
+        let entry = view
+            .key(access_key)
+            .filter(|k| k.active)
+            .ok_or(AuthError::UnknownKey)?;
+        let caller = Caller::User {
+            access_key: access_key.to_owned(),
+            principal: Arc::clone(&entry.principal),
+        };
+        (&entry.secret, caller)
+    };
+    sigv4::verify(
+        parts,
+        &presented,
+        payload_hash,
+        secret,
+        state.iam.signing_keys(),
+    )?;
+    if let Caller::User { access_key, .. } = &caller {
+        let service = if presented.credential.service == "s3" {
+            "s3"
+        } else {
+            "iam"
+        };
+        state
+            .iam
+            .pending_last_used()
+            .record(access_key, service, &presented.credential.region);
+    }
+    Ok((caller, presented))
+}

@@ -6,12 +6,45 @@ use http::{header, HeaderValue, Response, StatusCode};
 
 use crate::db::DbError;
 use crate::http::{full, request_id, Body};
+use crate::iam_store::StoreError;
 use crate::xml::escape;
 
 pub const XMLNS: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
 
 #[derive(Debug, thiserror::Error)]
 pub enum IamError {
+    #[error("{0}")]
+    AccessDenied(String),
+    #[error("{0}")]
+    IncompleteSignature(String),
+    #[error("The security token included in the request is invalid.")]
+    InvalidClientTokenId,
+    #[error("The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")]
+    SignatureDoesNotMatch,
+    #[error("Request is missing Authentication Token")]
+    MissingAuthenticationToken,
+    #[error("{0}")]
+    RequestExpired(String),
+    #[error("Could not find operation {0} for version 2010-05-08")]
+    InvalidAction(String),
+    #[error("The request is missing an action or a required parameter.")]
+    MissingAction,
+    #[error("{0}")]
+    ValidationError(String),
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("{0}")]
+    MalformedPolicyDocument(String),
+    #[error("{0}")]
+    EntityAlreadyExists(String),
+    #[error("{0}")]
+    NoSuchEntity(String),
+    #[error("{0}")]
+    DeleteConflict(String),
+    #[error("{0}")]
+    LimitExceeded(String),
+    #[error("The request body is larger than {0} bytes.")]
+    RequestEntityTooLarge(usize),
     #[error("The requested operation is not implemented")]
     NotImplemented,
     #[error("The service is busy; please retry")]
@@ -22,28 +55,74 @@ pub enum IamError {
 
 impl IamError {
     pub fn code(&self) -> &'static str {
+        use IamError::*;
         match self {
-            IamError::NotImplemented => "NotImplemented",
-            IamError::ServiceUnavailable => "ServiceUnavailable",
-            IamError::InternalFailure => "InternalFailure",
+            AccessDenied(_) => "AccessDenied",
+            IncompleteSignature(_) => "IncompleteSignature",
+            InvalidClientTokenId => "InvalidClientTokenId",
+            SignatureDoesNotMatch => "SignatureDoesNotMatch",
+            MissingAuthenticationToken => "MissingAuthenticationToken",
+            RequestExpired(_) => "RequestExpired",
+            InvalidAction(_) => "InvalidAction",
+            MissingAction => "MissingAction",
+            ValidationError(_) => "ValidationError",
+            InvalidInput(_) => "InvalidInput",
+            MalformedPolicyDocument(_) => "MalformedPolicyDocument",
+            EntityAlreadyExists(_) => "EntityAlreadyExists",
+            NoSuchEntity(_) => "NoSuchEntity",
+            DeleteConflict(_) => "DeleteConflict",
+            LimitExceeded(_) => "LimitExceeded",
+            RequestEntityTooLarge(_) => "RequestEntityTooLarge",
+            NotImplemented => "NotImplemented",
+            ServiceUnavailable => "ServiceUnavailable",
+            InternalFailure => "InternalFailure",
         }
     }
 
     pub fn status(&self) -> StatusCode {
+        use IamError::*;
         match self {
-            IamError::NotImplemented => StatusCode::NOT_IMPLEMENTED,
-            IamError::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-            IamError::InternalFailure => StatusCode::INTERNAL_SERVER_ERROR,
+            AccessDenied(_)
+            | InvalidClientTokenId
+            | SignatureDoesNotMatch
+            | MissingAuthenticationToken => StatusCode::FORBIDDEN,
+            IncompleteSignature(_)
+            | RequestExpired(_)
+            | InvalidAction(_)
+            | MissingAction
+            | ValidationError(_)
+            | InvalidInput(_)
+            | MalformedPolicyDocument(_) => StatusCode::BAD_REQUEST,
+            NoSuchEntity(_) => StatusCode::NOT_FOUND,
+            EntityAlreadyExists(_) | DeleteConflict(_) | LimitExceeded(_) => StatusCode::CONFLICT,
+            RequestEntityTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            NotImplemented => StatusCode::NOT_IMPLEMENTED,
+            ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            InternalFailure => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     /// `Sender` when the request itself is at fault, `Receiver` when the service is.
     pub fn fault(&self) -> &'static str {
-        match self {
-            IamError::NotImplemented | IamError::ServiceUnavailable | IamError::InternalFailure => {
-                "Receiver"
-            }
+        if self.status().is_server_error() {
+            "Receiver"
+        } else {
+            "Sender"
         }
+    }
+
+    /// A `ValidationError` in AWS's wording for a parameter that breaks a constraint.
+    pub fn invalid(value: &str, field: &str, constraint: &str) -> IamError {
+        IamError::ValidationError(format!(
+            "1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: {constraint}"
+        ))
+    }
+
+    /// A `ValidationError` for a required parameter that is absent.
+    pub fn missing(field: &str) -> IamError {
+        IamError::ValidationError(format!(
+            "1 validation error detected: Value null at '{field}' failed to satisfy constraint: Member must not be null"
+        ))
     }
 
     pub fn render(&self, request_id: &str) -> Response<Body> {
@@ -74,6 +153,20 @@ impl From<DbError> for IamError {
                 tracing::error!(error = %e, "database error");
                 IamError::InternalFailure
             }
+        }
+    }
+}
+
+impl From<StoreError> for IamError {
+    fn from(e: StoreError) -> IamError {
+        match e {
+            StoreError::NoSuchEntity(m) => IamError::NoSuchEntity(m),
+            StoreError::AlreadyExists(m) => IamError::EntityAlreadyExists(m),
+            StoreError::DeleteConflict(m) => IamError::DeleteConflict(m),
+            StoreError::LimitExceeded(m) => IamError::LimitExceeded(m),
+            StoreError::InvalidInput(m) => IamError::InvalidInput(m),
+            StoreError::MalformedPolicy(m) => IamError::MalformedPolicyDocument(m),
+            StoreError::Db(e) => IamError::from(e),
         }
     }
 }

@@ -1,17 +1,160 @@
-//! The IAM listener. Until the IAM API lands, every request is answered with IAM's
-//! `NotImplemented` error, in the Query API's XML shape and with its request id header.
+//! The IAM listener: the AWS IAM Query API. Parse (form + query) -> authenticate (SigV4) ->
+//! authorize -> execute (one handler per action) -> render the `<{Action}Response>`.
+//! <https://docs.aws.amazon.com/IAM/latest/APIReference/API_Operations.html>
 
+mod access_keys;
+mod auth;
 pub mod error;
+mod groups;
+mod params;
+mod policies;
+mod router;
+mod users;
+mod validate;
 
-use http::{Request, Response};
+use bytes::Bytes;
+use http::{header, request, HeaderValue, Request, Response};
+use http_body_util::{BodyExt, Limited};
 
-use crate::http::{request_id, Body};
+use crate::auth::Caller;
+use crate::http::{full, request_id, Body};
+use crate::iam_store::IamStore;
 use crate::state::State;
-use error::IamError;
+use crate::xml::XmlWriter;
+use error::{IamError, XMLNS};
+use params::Params;
+pub use router::Action;
 
-pub async fn handle<B>(_state: State, req: Request<B>) -> Response<Body> {
+/// Largest request body: policy documents (131072 characters) arrive URL-encoded.
+const MAX_BODY: usize = 1 << 20;
+
+/// What a handler returns: the inner XML of `<{Action}Result>`, or `None` for actions whose
+/// response carries only the metadata.
+pub(crate) type Reply = Result<Option<String>, IamError>;
+
+/// What every handler gets: the state and who is calling.
+pub(crate) struct Ctx<'a> {
+    pub state: &'a State,
+    pub caller: &'a Caller,
+}
+
+impl Ctx<'_> {
+    pub fn store(&self) -> &IamStore {
+        &self.state.iam
+    }
+
+    pub fn account(&self) -> &str {
+        &self.state.config.backend.iam.account_id
+    }
+}
+
+pub async fn handle<B>(state: State, req: Request<B>) -> Response<Body>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let id = request_id::iam();
-    let error = IamError::NotImplemented;
-    tracing::info!(request_id = %id, method = %req.method(), code = error.code(), "iam request refused");
-    error.render(&id)
+    let (parts, body) = req.into_parts();
+    match process(&state, &parts, body).await {
+        Ok((action, result)) => {
+            tracing::debug!(request_id = %id, action = action.name(), "iam request");
+            render(action, result.as_deref(), &id)
+        }
+        Err(e) => {
+            if e.status().is_server_error() {
+                tracing::error!(request_id = %id, code = e.code(), "iam request failed");
+            } else {
+                tracing::info!(request_id = %id, code = e.code(), message = %e, "iam request refused");
+            }
+            e.render(&id)
+        }
+    }
+}
+
+async fn process<B>(
+    state: &State,
+    parts: &request::Parts,
+    body: B,
+) -> Result<(Action, Option<String>), IamError>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let body = match Limited::new(body, MAX_BODY).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            return Err(IamError::RequestEntityTooLarge(MAX_BODY))
+        }
+        Err(e) => {
+            tracing::info!(error = %e, "reading an iam request body failed");
+            return Err(IamError::IncompleteSignature(
+                "The request body could not be read.".into(),
+            ));
+        }
+    };
+    let caller = auth::authenticate(state, parts, &body)?;
+    let form = is_form(parts).then_some(&body[..]);
+    let params = Params::parse(parts.uri.query(), form);
+    let name = params.get("Action").ok_or(IamError::MissingAction)?;
+    let action = Action::parse(name).ok_or_else(|| IamError::InvalidAction(name.to_owned()))?;
+    if let Caller::User { principal, .. } = &caller {
+        // Until policy evaluation lands, only the root may call IAM.
+        return Err(IamError::AccessDenied(format!(
+            "User: {} is not authorized to perform: iam:{}",
+            principal.arn,
+            action.name()
+        )));
+    }
+    let ctx = Ctx {
+        state,
+        caller: &caller,
+    };
+    let result = router::dispatch(action, &ctx, &params).await?;
+    Ok((action, result))
+}
+
+fn is_form(parts: &request::Parts) -> bool {
+    parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        })
+}
+
+fn render(action: Action, result: Option<&str>, request_id: &str) -> Response<Body> {
+    let name = action.name();
+    let mut xml =
+        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{name}Response xmlns=\"{XMLNS}\">");
+    if let Some(result) = result {
+        xml.push_str(&format!("<{name}Result>{result}</{name}Result>"));
+    }
+    xml.push_str(&format!(
+        "<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{name}Response>"
+    ));
+    let mut response = Response::new(full(xml));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert(request_id::IAM_HEADER, id);
+    }
+    response
+}
+
+/// `2015-08-30T12:36:00Z` for a time in Unix seconds.
+pub(crate) fn iso8601(secs: i64) -> String {
+    crate::timefmt::format_iso8601(crate::timefmt::from_unix_seconds(secs))
+}
+
+/// `<IsTruncated>` and, when truncated, `<Marker>`.
+pub(crate) fn write_page_end(w: &mut XmlWriter, next_marker: Option<&str>) {
+    match next_marker {
+        Some(marker) => w.elem("IsTruncated", "true").elem("Marker", marker),
+        None => w.elem("IsTruncated", "false"),
+    };
 }

@@ -230,16 +230,24 @@ impl IamStore {
     }
 }
 
+/// An access key row as the authentication view needs it, secret still sealed.
+pub(super) struct SealedKey {
+    pub id: String,
+    pub user_id: String,
+    pub sealed: Vec<u8>,
+    pub active: bool,
+}
+
 /// Reads every key's sealed secret, for building the authentication view.
-pub(super) fn all_keys(conn: &Connection) -> StoreResult<Vec<(String, String, Vec<u8>, bool)>> {
+pub(super) fn all_keys(conn: &Connection) -> StoreResult<Vec<SealedKey>> {
     let mut stmt = conn.prepare("SELECT id, user_id, secret, status FROM access_keys")?;
     let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get(0)?,
-            r.get(1)?,
-            r.get(2)?,
-            r.get::<_, String>(3)? == "Active",
-        ))
+        Ok(SealedKey {
+            id: r.get(0)?,
+            user_id: r.get(1)?,
+            sealed: r.get(2)?,
+            active: r.get::<_, String>(3)? == "Active",
+        })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -9,8 +9,12 @@
 //! a missing or different key over existing data stops startup.
 
 mod access_keys;
+pub mod attachments;
 pub mod error;
+pub mod groups;
 pub mod ids;
+mod inline;
+pub mod policies;
 mod users;
 pub mod view;
 

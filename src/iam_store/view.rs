@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use rusqlite::Connection;
 
-use super::access_keys::all_keys;
+use super::access_keys::{all_keys, SealedKey};
 use super::error::StoreResult;
 use super::ids;
 use crate::crypto::{MasterKey, Secret};
@@ -67,7 +67,7 @@ impl AuthView {
 /// Rows read for a rebuild, before secrets are opened.
 pub(super) struct Snapshot {
     principals: HashMap<String, Principal>,
-    keys: Vec<(String, String, Vec<u8>, bool)>,
+    keys: Vec<SealedKey>,
 }
 
 pub(super) fn snapshot(conn: &Connection, account: &str) -> StoreResult<Snapshot> {
@@ -171,7 +171,13 @@ pub(super) fn build(snapshot: Snapshot, previous: &AuthView, key: &MasterKey) ->
         .map(|(id, p)| (id, Arc::new(p)))
         .collect();
     let mut keys = HashMap::with_capacity(snapshot.keys.len());
-    for (key_id, user_id, sealed, active) in snapshot.keys {
+    for SealedKey {
+        id: key_id,
+        user_id,
+        sealed,
+        active,
+    } in snapshot.keys
+    {
         let Some(principal) = principals.get(&user_id) else {
             continue;
         };

@@ -275,3 +275,51 @@ pub fn messages(logs: &[serde_json::Value]) -> Vec<String> {
         .filter_map(|l| l["message"].as_str().map(str::to_owned))
         .collect()
 }
+
+/// The root secret tests configure, so they can sign as the root.
+pub const ROOT_SECRET: &str = "labstore-test-root-secret";
+
+/// Starts a server whose root secret is `ROOT_SECRET`.
+pub fn start_with_root(dir: &Path) -> Server {
+    Server::start_with(
+        dir,
+        &[("LABSTORE_BACKEND_ADMIN_AUTH_SECRET_KEY", ROOT_SECRET)],
+    )
+    .unwrap_or_else(|r| panic!("labstore did not start: {r:?}"))
+}
+
+/// An `aws-sdk-iam` client with default settings, signing as `access_key`/`secret`.
+pub fn iam_client(endpoint: SocketAddr, access_key: &str, secret: &str) -> aws_sdk_iam::Client {
+    use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region};
+    let credentials = Credentials::new(access_key, secret, None, None, "labstore-tests");
+    let config = aws_sdk_iam::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(format!("http://{endpoint}"))
+        .credentials_provider(credentials)
+        .build();
+    aws_sdk_iam::Client::from_conf(config)
+}
+
+/// An IAM client signing as the root.
+pub fn root_iam(server: &Server) -> aws_sdk_iam::Client {
+    iam_client(server.iam, "admin", ROOT_SECRET)
+}
+
+/// The AWS error code of a failed SDK call.
+pub fn error_code<E, R>(
+    result: Result<impl std::fmt::Debug, aws_sdk_iam::error::SdkError<E, R>>,
+) -> String
+where
+    E: aws_sdk_iam::error::ProvideErrorMetadata + std::fmt::Debug,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(v) => panic!("expected an error, got {v:?}"),
+        Err(e) => e
+            .as_service_error()
+            .and_then(|s| s.code())
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("not a service error: {e:?}")),
+    }
+}

@@ -96,10 +96,59 @@ def check_aws_cli_reads_the_s3_error(server):
     assert "(NotImplemented)" in out.stderr, out.stderr
 
 
-def check_aws_cli_reads_the_iam_error(server):
-    out = aws(server, "iam", "iam", "list-users")
-    assert out.returncode != 0, out
-    assert "(NotImplemented)" in out.stderr, out.stderr
+def check_aws_cli_walks_an_iam_setup(server):
+    """A realistic setup with `aws iam`: users, keys, a group, a policy, attach, list, clean up."""
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
+         "Resource": "arn:aws:s3:::backups/*"}]})
+
+    def run(*args):
+        out = aws(server, "iam", "iam", *args, "--output", "json")
+        assert out.returncode == 0, f"aws iam {' '.join(args)}: {out.stderr}"
+        return json.loads(out.stdout) if out.stdout.strip() else {}
+
+    user = run("create-user", "--user-name", "backup-bot", "--path", "/service/")["User"]
+    assert user["Arn"] == "arn:aws:iam::000000000000:user/service/backup-bot", user
+    key = run("create-access-key", "--user-name", "backup-bot")["AccessKey"]
+    assert key["AccessKeyId"].startswith("AKIA") and len(key["SecretAccessKey"]) == 40
+    run("create-group", "--group-name", "backup-writers")
+    run("add-user-to-group", "--group-name", "backup-writers", "--user-name", "backup-bot")
+    arn = run("create-policy", "--policy-name", "backup-write",
+              "--policy-document", policy)["Policy"]["Arn"]
+    run("attach-group-policy", "--group-name", "backup-writers", "--policy-arn", arn)
+    run("put-user-policy", "--user-name", "backup-bot", "--policy-name", "inline-read",
+        "--policy-document", policy)
+
+    groups = run("list-groups-for-user", "--user-name", "backup-bot")["Groups"]
+    assert [g["GroupName"] for g in groups] == ["backup-writers"], groups
+    attached = run("list-attached-group-policies", "--group-name", "backup-writers")
+    assert [p["PolicyArn"] for p in attached["AttachedPolicies"]] == [arn], attached
+    version = run("get-policy-version", "--policy-arn", arn, "--version-id", "v1")
+    statement = version["PolicyVersion"]["Document"]["Statement"][0]
+    assert statement["Resource"] == "arn:aws:s3:::backups/*", version
+    entities = run("list-entities-for-policy", "--policy-arn", arn)
+    assert [g["GroupName"] for g in entities["PolicyGroups"]] == ["backup-writers"], entities
+    keys = run("list-access-keys", "--user-name", "backup-bot")["AccessKeyMetadata"]
+    assert [k["AccessKeyId"] for k in keys] == [key["AccessKeyId"]]
+    assert all("SecretAccessKey" not in k for k in keys)
+
+    out = aws(server, "iam", "iam", "delete-user", "--user-name", "backup-bot")
+    assert out.returncode != 0 and "(DeleteConflict)" in out.stderr, out.stderr
+
+    run("delete-user-policy", "--user-name", "backup-bot", "--policy-name", "inline-read")
+    run("detach-group-policy", "--group-name", "backup-writers", "--policy-arn", arn)
+    run("delete-policy", "--policy-arn", arn)
+    run("remove-user-from-group", "--group-name", "backup-writers", "--user-name", "backup-bot")
+    run("delete-group", "--group-name", "backup-writers")
+    run("delete-access-key", "--user-name", "backup-bot", "--access-key-id", key["AccessKeyId"])
+    run("delete-user", "--user-name", "backup-bot")
+    assert run("list-users")["Users"] == []
+
+
+def check_aws_cli_iam_through_the_s3_port(server):
+    out = aws(server, "s3", "iam", "list-users", "--output", "json")
+    assert out.returncode == 0, out.stderr
+    assert "Users" in json.loads(out.stdout)
 
 
 def check_boto3_reads_s3_error_and_request_id(server):
@@ -116,25 +165,44 @@ def check_boto3_reads_s3_error_and_request_id(server):
         raise AssertionError("list_buckets succeeded")
 
 
-def check_boto3_reads_iam_error_and_request_id(server):
+def check_boto3_manages_iam_and_reads_its_errors(server):
     from botocore.exceptions import ClientError
     iam = boto3_client(server, "iam", "iam")
+    iam.create_user(UserName="boto-user", Tags=[{"Key": "team", "Value": "storage"}])
+    got = iam.get_user(UserName="boto-user")
+    assert got["User"]["Tags"] == [{"Key": "team", "Value": "storage"}], got
+    assert len(got["ResponseMetadata"]["RequestId"]) == 36
     try:
-        iam.list_users()
+        iam.create_user(UserName="BOTO-USER")
     except ClientError as e:
-        assert e.response["Error"]["Code"] == "NotImplemented", e.response
-        assert e.response["Error"]["Type"] == "Receiver", e.response
-        assert len(e.response["ResponseMetadata"]["RequestId"]) == 36, e.response
+        assert e.response["Error"]["Code"] == "EntityAlreadyExists", e.response
+        assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 409
     else:
-        raise AssertionError("list_users succeeded")
+        raise AssertionError("a duplicate name (differing in case) was accepted")
+    try:
+        iam.get_user(UserName="nobody")
+    except ClientError as e:
+        assert e.response["Error"]["Code"] == "NoSuchEntity", e.response
+        assert e.response["Error"]["Type"] == "Sender", e.response
+    else:
+        raise AssertionError("get_user found nobody")
+    for i in range(5):
+        iam.create_user(UserName=f"paged-{i}")
+    paginator = iam.get_paginator("list_users")
+    names = [u["UserName"] for page in paginator.paginate(PaginationConfig={"PageSize": 2})
+             for u in page["Users"]]
+    assert names == ["boto-user"] + [f"paged-{i}" for i in range(5)], names
+    for name in names:
+        iam.delete_user(UserName=name)
 
 
 CHECKS = [
     check_admin_endpoints,
     check_aws_cli_reads_the_s3_error,
-    check_aws_cli_reads_the_iam_error,
+    check_aws_cli_walks_an_iam_setup,
+    check_aws_cli_iam_through_the_s3_port,
     check_boto3_reads_s3_error_and_request_id,
-    check_boto3_reads_iam_error_and_request_id,
+    check_boto3_manages_iam_and_reads_its_errors,
 ]
 
 

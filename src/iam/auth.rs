@@ -1,0 +1,38 @@
+//! Authentication on the IAM API: SigV4 over the whole (small) body, with IAM's error codes.
+
+use std::time::SystemTime;
+
+use http::request;
+
+use super::error::IamError;
+use crate::auth::{self, sigv4, AuthError, Caller};
+use crate::state::State;
+
+/// IAM's authentication: the payload hash is always the body's SHA-256 (IAM requests are
+/// small and fully read), and failures use IAM's error codes.
+/// <https://docs.aws.amazon.com/IAM/latest/APIReference/CommonErrors.html>
+pub fn authenticate(
+    state: &State,
+    parts: &request::Parts,
+    body: &[u8],
+) -> Result<Caller, IamError> {
+    let hash = sigv4::sha256_hex(body);
+    match auth::authenticate(state, parts, &hash, SystemTime::now()) {
+        Ok((caller, _)) => Ok(caller),
+        Err(e) => Err(match e {
+            AuthError::Missing => IamError::MissingAuthenticationToken,
+            AuthError::UnsupportedAlgorithm => IamError::IncompleteSignature(
+                "Only AWS4-HMAC-SHA256 signatures are supported.".into(),
+            ),
+            AuthError::Malformed(m) => IamError::IncompleteSignature(m),
+            AuthError::UnknownKey => IamError::InvalidClientTokenId,
+            AuthError::SignatureMismatch => IamError::SignatureDoesNotMatch,
+            AuthError::Skewed => IamError::RequestExpired(
+                "Signature expired: the request time is more than 15 minutes from the server time."
+                    .into(),
+            ),
+            AuthError::Expired => IamError::RequestExpired("Request has expired.".into()),
+            AuthError::NotYetValid => IamError::RequestExpired("Request is not yet valid.".into()),
+        }),
+    }
+}

@@ -1,0 +1,417 @@
+//! Managed policies and their versions, attachments, and inline policies. Documents are
+//! validated on write (`MalformedPolicyDocument`) and returned URL-encoded, as AWS does.
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+use super::error::IamError;
+use super::groups::group_name;
+use super::params::Params;
+use super::users::user_name;
+use super::{iso8601, validate, write_page_end, Ctx, Reply};
+use crate::iam_store::attachments::Holder;
+use crate::iam_store::ids;
+use crate::iam_store::policies::{EntityFilter, Policy, PolicyRef, PolicyVersion};
+use crate::policy::document::{non_whitespace_len, parse, PolicyKind};
+use crate::xml::XmlWriter;
+
+/// AWS's size quota for one managed policy document (characters other than whitespace).
+const MANAGED_POLICY_QUOTA: usize = 6144;
+
+/// Everything but RFC 3986's unreserved characters is escaped.
+const DOCUMENT_ESCAPES: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+pub fn encode_document(document: &str) -> String {
+    utf8_percent_encode(document, DOCUMENT_ESCAPES).to_string()
+}
+
+/// A `PolicyDocument` parameter: checked as text, then as an identity policy.
+fn document(p: &Params) -> Result<String, IamError> {
+    let doc = p.required("PolicyDocument", "policyDocument")?;
+    validate::policy_document(doc, "policyDocument")?;
+    parse(doc, PolicyKind::Identity).map_err(|e| IamError::MalformedPolicyDocument(e.0))?;
+    Ok(doc.to_owned())
+}
+
+fn managed_document(p: &Params) -> Result<String, IamError> {
+    let doc = document(p)?;
+    if non_whitespace_len(&doc) > MANAGED_POLICY_QUOTA {
+        return Err(IamError::LimitExceeded(format!(
+            "Cannot exceed quota for PolicySize: {MANAGED_POLICY_QUOTA}"
+        )));
+    }
+    Ok(doc)
+}
+
+fn policy_ref(ctx: &Ctx<'_>, p: &Params) -> Result<PolicyRef, IamError> {
+    let arn = p.required("PolicyArn", "policyArn")?;
+    if !(20..=2048).contains(&arn.len()) {
+        return Err(IamError::invalid(
+            arn,
+            "policyArn",
+            "Member must have length greater than or equal to 20",
+        ));
+    }
+    let path_name =
+        ids::parse_policy_arn(ctx.account(), arn).map(|(p, n)| (p.to_owned(), n.to_owned()));
+    Ok(PolicyRef {
+        arn: arn.to_owned(),
+        path_name,
+    })
+}
+
+fn version_param(p: &Params) -> Result<i64, IamError> {
+    validate::version_id(p.required("VersionId", "versionId")?)
+}
+
+fn flag(p: &Params, name: &str, field: &str) -> Result<bool, IamError> {
+    match p.get(name) {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(IamError::invalid(
+            other,
+            field,
+            "Member must be true or false",
+        )),
+    }
+}
+
+fn write_policy(
+    w: &mut XmlWriter,
+    tag: &str,
+    account: &str,
+    policy: &Policy,
+    with_description: bool,
+) {
+    w.open(tag)
+        .elem("PolicyName", &policy.name)
+        .elem("DefaultVersionId", &format!("v{}", policy.default_version))
+        .elem("PolicyId", &policy.id)
+        .elem("Path", &policy.path)
+        .elem("Arn", &ids::policy_arn(account, &policy.path, &policy.name))
+        .elem("AttachmentCount", &policy.attachment_count.to_string())
+        .elem("PermissionsBoundaryUsageCount", "0")
+        .elem("IsAttachable", "true");
+    if with_description {
+        w.elem_opt("Description", policy.description.as_deref());
+    }
+    w.elem("CreateDate", &iso8601(policy.created_at))
+        .elem("UpdateDate", &iso8601(policy.updated_at))
+        .close(tag);
+}
+
+fn write_version(w: &mut XmlWriter, tag: &str, version: &PolicyVersion) {
+    w.open(tag);
+    if let Some(doc) = &version.document {
+        w.elem("Document", &encode_document(doc));
+    }
+    w.elem("VersionId", &format!("v{}", version.version))
+        .elem(
+            "IsDefaultVersion",
+            if version.is_default { "true" } else { "false" },
+        )
+        .elem("CreateDate", &iso8601(version.created_at))
+        .close(tag);
+}
+
+pub async fn create_policy(ctx: &Ctx<'_>, p: &Params) -> Reply {
+    let name = p.required("PolicyName", "policyName")?;
+    validate::policy_name(name, "policyName")?;
+    let path = p.path("Path", "path")?;
+    let description = p.get("Description").map(str::to_owned);
+    if let Some(d) = &description {
+        validate::description(d)?;
+    }
+    if p.get("Tags.member.1.Key").is_some() {
+        return Err(IamError::InvalidInput(
+            "Tags on managed policies are not supported by this server.".into(),
+        ));
+    }
+    let doc = managed_document(p)?;
+    let policy = ctx
+        .store()
+        .create_policy(name.to_owned(), path, description, doc)
+        .await?;
+    let mut w = XmlWriter::new();
+    write_policy(&mut w, "Policy", ctx.account(), &policy, true);
+    Ok(Some(w.finish()))
+}
+
+pub async fn get_policy(ctx: &Ctx<'_>, p: &Params) -> Reply {
+    let policy = ctx.store().get_policy(policy_ref(ctx, p)?).await?;
+    let mut w = XmlWriter::new();
+    write_policy(&mut w, "Policy", ctx.account(), &policy, true);
+    Ok(Some(w.finish()))
+}
+
+pub async fn list_policies(ctx: &Ctx<'_>, p: &Params) -> Reply {
+    let scope = p.get("Scope").unwrap_or("All");
+    if !["All", "AWS", "Local"].contains(&scope) {
+        return Err(IamError::invalid(
+            scope,
+            "scope",
+            "Member must satisfy enum value set: [All, AWS, Local]",
+        ));
+    }
+    let only_attached = flag(p, "OnlyAttached", "onlyAttached")?;
+    let (prefix, marker, max) = (p.path_prefix()?, p.marker()?, p.max_items()?);
+    let mut w = XmlWriter::new();
+    w.open("Policies");
+    let mut next = None;
+    // LabStore has no AWS-managed policies: Scope=AWS lists nothing.
+    if scope != "AWS" {
+        let page = ctx
+            .store()
+            .list_policies(only_attached, prefix, marker, max)
+            .await?;
+        for policy in &page.items {
+            write_policy(&mut w, "member", ctx.account(), policy, false);
+        }
+        next = page.next_marker;
+    }
+    w.close("Policies");
+    write_page_end(&mut w, next.as_deref());
+    Ok(Some(w.finish()))
+}
+
+pub async fn delete_policy(ctx: &Ctx<'_>, p: &Params) -> Reply {
+    ctx.store().delete_policy(policy_ref(ctx, p)?).await?;
+    Ok(None)
+}
+
+pub async fn create_policy_version(ctx: &Ctx<'_>, p: &Params) -> Reply {
+    let r = policy_ref(ctx, p)?;
+    let doc = managed_document(p)?;
+    let set_default = flag(p, "SetAsDefault", "setAsDefault")?;
+    let version = ctx
+        .store()
+        .create_policy_version(r, doc, set_default)
+        .await?;
+    let mut w = XmlWriter::new();
+    write_version(&mut w, "PolicyVersion", &version);
+    Ok(Some(w.finish()))
+}
+
+pub async fn get_policy_version(ctx: &Ctx<'_>, p: &Params) -> Reply {
+    let version = ctx
+        .store()
+        .get_policy_version(policy_ref(ctx, p)?, version_param(p)?)
+        .await?;
+    let mut w = XmlWriter::new();
+    write_version(&mut w, "PolicyVersion", &version);
+    Ok(Some(w.finish()))
+}
+
+pub async fn list_policy_versions(ctx: &Ctx<'_>, p: &Params) -> Reply {
+    let page = ctx
+        .store()
+        .list_policy_versions(policy_ref(ctx, p)?, p.marker()?, p.max_items()?)
+        .await?;
+    let mut w = XmlWriter::new();
+    w.open("Versions");
+    for version in &page.items {
+        write_version(&mut w, "member", version);
+    }
+    w.close("Versions");
+    write_page_end(&mut w, page.next_marker.as_deref());
+    Ok(Some(w.finish()))
+}
+
+pub async fn set_default_policy_version(ctx: &Ctx<'_>, p: &Params) -> Reply {
+    ctx.store()
+        .set_default_policy_version(policy_ref(ctx, p)?, version_param(p)?)
+        .await?;
+    Ok(None)
+}
+
+pub async fn delete_policy_version(ctx: &Ctx<'_>, p: &Params) -> Reply {
+    ctx.store()
+        .delete_policy_version(policy_ref(ctx, p)?, version_param(p)?)
+        .await?;
+    Ok(None)
+}
+
+/// The user or group an attachment or inline-policy call names.
+fn holder_name(p: &Params, holder: Holder) -> Result<String, IamError> {
+    Ok(match holder {
+        Holder::User => user_name(p, "UserName", "userName")?.to_owned(),
+        Holder::Group => group_name(p, "GroupName", "groupName")?.to_owned(),
+    })
+}
+
+pub async fn attach_policy(ctx: &Ctx<'_>, p: &Params, holder: Holder) -> Reply {
+    let name = holder_name(p, holder)?;
+    ctx.store()
+        .attach_policy(holder, name, policy_ref(ctx, p)?)
+        .await?;
+    Ok(None)
+}
+
+pub async fn detach_policy(ctx: &Ctx<'_>, p: &Params, holder: Holder) -> Reply {
+    let name = holder_name(p, holder)?;
+    ctx.store()
+        .detach_policy(holder, name, policy_ref(ctx, p)?)
+        .await?;
+    Ok(None)
+}
+
+pub async fn list_attached_policies(ctx: &Ctx<'_>, p: &Params, holder: Holder) -> Reply {
+    let name = holder_name(p, holder)?;
+    let page = ctx
+        .store()
+        .list_attached_policies(holder, name, p.path_prefix()?, p.marker()?, p.max_items()?)
+        .await?;
+    let mut w = XmlWriter::new();
+    w.open("AttachedPolicies");
+    for attached in &page.items {
+        w.open("member")
+            .elem("PolicyName", &attached.name)
+            .elem("PolicyArn", &attached.arn)
+            .close("member");
+    }
+    w.close("AttachedPolicies");
+    write_page_end(&mut w, page.next_marker.as_deref());
+    Ok(Some(w.finish()))
+}
+
+pub async fn list_entities_for_policy(ctx: &Ctx<'_>, p: &Params) -> Reply {
+    let r = policy_ref(ctx, p)?;
+    let filter = match p.get("EntityFilter") {
+        None => Some(EntityFilter::All),
+        Some("User") => Some(EntityFilter::Users),
+        Some("Group") => Some(EntityFilter::Groups),
+        // LabStore has no roles and no policies attached to policies.
+        Some("Role" | "LocalManagedPolicy" | "AWSManagedPolicy") => None,
+        Some(other) => {
+            return Err(IamError::invalid(
+                other,
+                "entityFilter",
+                "Member must satisfy enum value set: [User, Role, LocalManagedPolicy, Group, AWSManagedPolicy]",
+            ))
+        }
+    };
+    let (prefix, marker, max) = (p.path_prefix()?, p.marker()?, p.max_items()?);
+    let (entities, next) = match filter {
+        Some(filter) => {
+            ctx.store()
+                .list_entities_for_policy(r, filter, prefix, marker, max)
+                .await?
+        }
+        None => {
+            ctx.store().get_policy(r).await?;
+            Default::default()
+        }
+    };
+    let mut w = XmlWriter::new();
+    w.open("PolicyGroups");
+    for (name, id) in &entities.groups {
+        w.open("member")
+            .elem("GroupName", name)
+            .elem("GroupId", id)
+            .close("member");
+    }
+    w.close("PolicyGroups").open("PolicyUsers");
+    for (name, id) in &entities.users {
+        w.open("member")
+            .elem("UserName", name)
+            .elem("UserId", id)
+            .close("member");
+    }
+    w.close("PolicyUsers")
+        .open("PolicyRoles")
+        .close("PolicyRoles");
+    write_page_end(&mut w, next.as_deref());
+    Ok(Some(w.finish()))
+}
+
+fn inline_name(p: &Params) -> Result<String, IamError> {
+    let name = p.required("PolicyName", "policyName")?;
+    validate::policy_name(name, "policyName")?;
+    Ok(name.to_owned())
+}
+
+pub async fn put_inline_policy(ctx: &Ctx<'_>, p: &Params, holder: Holder) -> Reply {
+    let owner = holder_name(p, holder)?;
+    let name = inline_name(p)?;
+    let doc = document(p)?;
+    ctx.store()
+        .put_inline_policy(holder, owner, name, doc)
+        .await?;
+    Ok(None)
+}
+
+pub async fn get_inline_policy(ctx: &Ctx<'_>, p: &Params, holder: Holder) -> Reply {
+    let owner = holder_name(p, holder)?;
+    let (name, doc) = ctx
+        .store()
+        .get_inline_policy(holder, owner.clone(), inline_name(p)?)
+        .await?;
+    let mut w = XmlWriter::new();
+    match holder {
+        Holder::User => w.elem("UserName", &owner),
+        Holder::Group => w.elem("GroupName", &owner),
+    };
+    w.elem("PolicyName", &name)
+        .elem("PolicyDocument", &encode_document(&doc));
+    Ok(Some(w.finish()))
+}
+
+pub async fn list_inline_policies(ctx: &Ctx<'_>, p: &Params, holder: Holder) -> Reply {
+    let owner = holder_name(p, holder)?;
+    let page = ctx
+        .store()
+        .list_inline_policies(holder, owner, p.marker()?, p.max_items()?)
+        .await?;
+    let mut w = XmlWriter::new();
+    w.open("PolicyNames");
+    for name in &page.items {
+        w.elem("member", name);
+    }
+    w.close("PolicyNames");
+    write_page_end(&mut w, page.next_marker.as_deref());
+    Ok(Some(w.finish()))
+}
+
+pub async fn delete_inline_policy(ctx: &Ctx<'_>, p: &Params, holder: Holder) -> Reply {
+    let owner = holder_name(p, holder)?;
+    ctx.store()
+        .delete_inline_policy(holder, owner, inline_name(p)?)
+        .await?;
+    Ok(None)
+}
+
+/// GetAccountSummary: the counts LabStore keeps, and AWS's quotas it enforces.
+pub async fn get_account_summary(ctx: &Ctx<'_>, _p: &Params) -> Reply {
+    let mut entries = ctx.store().account_counts().await?;
+    entries.extend([
+        ("UsersQuota", 5000),
+        ("GroupsQuota", 300),
+        ("PoliciesQuota", 1500),
+        ("PolicySizeQuota", MANAGED_POLICY_QUOTA as i64),
+        ("PolicyVersionsInUseQuota", 10000),
+        ("VersionsPerPolicyQuota", 5),
+        ("AccessKeysPerUserQuota", 2),
+        ("GroupsPerUserQuota", 10),
+        ("AttachedPoliciesPerUserQuota", 10),
+        ("AttachedPoliciesPerGroupQuota", 10),
+        ("UserPolicySizeQuota", 2048),
+        ("GroupPolicySizeQuota", 5120),
+        ("Roles", 0),
+        ("MFADevices", 0),
+        ("AccountMFAEnabled", 0),
+        ("ServerCertificates", 0),
+    ]);
+    let mut w = XmlWriter::new();
+    w.open("SummaryMap");
+    for (key, value) in entries {
+        w.open("entry")
+            .elem("key", key)
+            .elem("value", &value.to_string())
+            .close("entry");
+    }
+    w.close("SummaryMap");
+    Ok(Some(w.finish()))
+}

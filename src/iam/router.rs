@@ -1,0 +1,138 @@
+//! Every IAM action LabStore serves, by its AWS name, and the handler each one runs.
+
+use super::params::Params;
+use super::{access_keys, groups, policies, users, Ctx, Reply};
+use crate::iam_store::attachments::Holder::{Group, User};
+
+macro_rules! actions {
+    ($($name:ident),* $(,)?) => {
+        /// An IAM API action, named exactly as AWS names it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Action { $($name),* }
+
+        impl Action {
+            pub fn parse(name: &str) -> Option<Action> {
+                match name { $(stringify!($name) => Some(Action::$name),)* _ => None }
+            }
+
+            pub fn name(self) -> &'static str {
+                match self { $(Action::$name => stringify!($name)),* }
+            }
+        }
+    };
+}
+
+actions!(
+    CreateUser,
+    GetUser,
+    ListUsers,
+    UpdateUser,
+    DeleteUser,
+    TagUser,
+    UntagUser,
+    ListUserTags,
+    CreateAccessKey,
+    ListAccessKeys,
+    UpdateAccessKey,
+    DeleteAccessKey,
+    GetAccessKeyLastUsed,
+    CreateGroup,
+    GetGroup,
+    ListGroups,
+    ListGroupsForUser,
+    UpdateGroup,
+    DeleteGroup,
+    AddUserToGroup,
+    RemoveUserFromGroup,
+    CreatePolicy,
+    GetPolicy,
+    ListPolicies,
+    DeletePolicy,
+    CreatePolicyVersion,
+    GetPolicyVersion,
+    ListPolicyVersions,
+    SetDefaultPolicyVersion,
+    DeletePolicyVersion,
+    AttachUserPolicy,
+    DetachUserPolicy,
+    AttachGroupPolicy,
+    DetachGroupPolicy,
+    ListAttachedUserPolicies,
+    ListAttachedGroupPolicies,
+    ListEntitiesForPolicy,
+    PutUserPolicy,
+    GetUserPolicy,
+    ListUserPolicies,
+    DeleteUserPolicy,
+    PutGroupPolicy,
+    GetGroupPolicy,
+    ListGroupPolicies,
+    DeleteGroupPolicy,
+    GetAccountSummary,
+);
+
+pub(super) async fn dispatch(action: Action, ctx: &Ctx<'_>, p: &Params) -> Reply {
+    use Action::*;
+    match action {
+        CreateUser => users::create_user(ctx, p).await,
+        GetUser => users::get_user(ctx, p).await,
+        ListUsers => users::list_users(ctx, p).await,
+        UpdateUser => users::update_user(ctx, p).await,
+        DeleteUser => users::delete_user(ctx, p).await,
+        TagUser => users::tag_user(ctx, p).await,
+        UntagUser => users::untag_user(ctx, p).await,
+        ListUserTags => users::list_user_tags(ctx, p).await,
+        CreateAccessKey => access_keys::create_access_key(ctx, p).await,
+        ListAccessKeys => access_keys::list_access_keys(ctx, p).await,
+        UpdateAccessKey => access_keys::update_access_key(ctx, p).await,
+        DeleteAccessKey => access_keys::delete_access_key(ctx, p).await,
+        GetAccessKeyLastUsed => access_keys::get_access_key_last_used(ctx, p).await,
+        CreateGroup => groups::create_group(ctx, p).await,
+        GetGroup => groups::get_group(ctx, p).await,
+        ListGroups => groups::list_groups(ctx, p).await,
+        ListGroupsForUser => groups::list_groups_for_user(ctx, p).await,
+        UpdateGroup => groups::update_group(ctx, p).await,
+        DeleteGroup => groups::delete_group(ctx, p).await,
+        AddUserToGroup => groups::add_user_to_group(ctx, p).await,
+        RemoveUserFromGroup => groups::remove_user_from_group(ctx, p).await,
+        CreatePolicy => policies::create_policy(ctx, p).await,
+        GetPolicy => policies::get_policy(ctx, p).await,
+        ListPolicies => policies::list_policies(ctx, p).await,
+        DeletePolicy => policies::delete_policy(ctx, p).await,
+        CreatePolicyVersion => policies::create_policy_version(ctx, p).await,
+        GetPolicyVersion => policies::get_policy_version(ctx, p).await,
+        ListPolicyVersions => policies::list_policy_versions(ctx, p).await,
+        SetDefaultPolicyVersion => policies::set_default_policy_version(ctx, p).await,
+        DeletePolicyVersion => policies::delete_policy_version(ctx, p).await,
+        AttachUserPolicy => policies::attach_policy(ctx, p, User).await,
+        DetachUserPolicy => policies::detach_policy(ctx, p, User).await,
+        AttachGroupPolicy => policies::attach_policy(ctx, p, Group).await,
+        DetachGroupPolicy => policies::detach_policy(ctx, p, Group).await,
+        ListAttachedUserPolicies => policies::list_attached_policies(ctx, p, User).await,
+        ListAttachedGroupPolicies => policies::list_attached_policies(ctx, p, Group).await,
+        ListEntitiesForPolicy => policies::list_entities_for_policy(ctx, p).await,
+        PutUserPolicy => policies::put_inline_policy(ctx, p, User).await,
+        GetUserPolicy => policies::get_inline_policy(ctx, p, User).await,
+        ListUserPolicies => policies::list_inline_policies(ctx, p, User).await,
+        DeleteUserPolicy => policies::delete_inline_policy(ctx, p, User).await,
+        PutGroupPolicy => policies::put_inline_policy(ctx, p, Group).await,
+        GetGroupPolicy => policies::get_inline_policy(ctx, p, Group).await,
+        ListGroupPolicies => policies::list_inline_policies(ctx, p, Group).await,
+        DeleteGroupPolicy => policies::delete_inline_policy(ctx, p, Group).await,
+        GetAccountSummary => policies::get_account_summary(ctx, p).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Action;
+
+    #[test]
+    fn names_round_trip_and_are_case_sensitive() {
+        for name in ["CreateUser", "ListEntitiesForPolicy", "GetAccountSummary"] {
+            assert_eq!(Action::parse(name).unwrap().name(), name);
+        }
+        assert_eq!(Action::parse("createuser"), None);
+        assert_eq!(Action::parse("AssumeRole"), None);
+    }
+}

@@ -1,0 +1,205 @@
+//! Parameter constraints as the IAM API reference states them; a violation is a
+//! `ValidationError` in AWS's wording.
+//! <https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateUser.html> (and siblings)
+
+use super::error::IamError;
+
+const NAME_PATTERN: &str = "Member must satisfy regular expression pattern: [\\w+=,.@-]+";
+
+fn length(value: &str, field: &str, min: usize, max: usize) -> Result<(), IamError> {
+    let n = value.chars().count();
+    if n < min {
+        return Err(IamError::invalid(
+            value,
+            field,
+            &format!("Member must have length greater than or equal to {min}"),
+        ));
+    }
+    if n > max {
+        return Err(IamError::invalid(
+            value,
+            field,
+            &format!("Member must have length less than or equal to {max}"),
+        ));
+    }
+    Ok(())
+}
+
+/// User, group and policy names: `[\w+=,.@-]+` within `max` characters.
+pub fn name(value: &str, field: &str, max: usize) -> Result<(), IamError> {
+    length(value, field, 1, max)?;
+    let ok = value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(IamError::invalid(value, field, NAME_PATTERN))
+    }
+}
+
+pub fn user_name(value: &str, field: &str) -> Result<(), IamError> {
+    name(value, field, 64)
+}
+
+pub fn group_name(value: &str, field: &str) -> Result<(), IamError> {
+    name(value, field, 128)
+}
+
+pub fn policy_name(value: &str, field: &str) -> Result<(), IamError> {
+    name(value, field, 128)
+}
+
+/// A path: `/` alone, or starting and ending with `/` with printable ASCII between.
+pub fn path(value: &str, field: &str) -> Result<(), IamError> {
+    length(value, field, 1, 512)?;
+    let printable = value.bytes().all(|b| (0x21..=0x7e).contains(&b));
+    if printable && value.starts_with('/') && value.ends_with('/') {
+        Ok(())
+    } else {
+        Err(IamError::invalid(
+            value,
+            field,
+            "Member must satisfy regular expression pattern: (\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)",
+        ))
+    }
+}
+
+pub fn path_prefix(value: &str) -> Result<(), IamError> {
+    length(value, "pathPrefix", 1, 512)?;
+    if value.starts_with('/') && value.bytes().all(|b| (0x21..=0x7f).contains(&b)) {
+        Ok(())
+    } else {
+        Err(IamError::invalid(
+            value,
+            "pathPrefix",
+            "Member must satisfy regular expression pattern: \\u002F[\\u0021-\\u007F]*",
+        ))
+    }
+}
+
+/// Tag keys `[\p{L}\p{Z}\p{N}_.:/=+\-@]+` up to 128, values the same set up to 256.
+pub fn tag(key: &str, value: &str) -> Result<(), IamError> {
+    let allowed = |c: char| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c);
+    length(key, "tags.member.key", 1, 128)?;
+    if !key.chars().all(allowed) {
+        return Err(IamError::invalid(
+            key,
+            "tags.member.key",
+            "Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+",
+        ));
+    }
+    length(value, "tags.member.value", 0, 256)?;
+    if !value.chars().all(allowed) {
+        return Err(IamError::invalid(
+            value,
+            "tags.member.value",
+            "Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*",
+        ));
+    }
+    Ok(())
+}
+
+pub fn access_key_id(value: &str) -> Result<(), IamError> {
+    length(value, "accessKeyId", 16, 128)?;
+    if value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        Ok(())
+    } else {
+        Err(IamError::invalid(
+            value,
+            "accessKeyId",
+            "Member must satisfy regular expression pattern: [\\w]+",
+        ))
+    }
+}
+
+/// `Active` or `Inactive`, as a flag.
+pub fn status(value: &str) -> Result<bool, IamError> {
+    match value {
+        "Active" => Ok(true),
+        "Inactive" => Ok(false),
+        _ => Err(IamError::invalid(
+            value,
+            "status",
+            "Member must satisfy enum value set: [Active, Inactive]",
+        )),
+    }
+}
+
+/// A policy document parameter: 1 to 131072 characters of tab, newline, CR or U+0020–U+00FF.
+pub fn policy_document(value: &str, field: &str) -> Result<(), IamError> {
+    length(value, field, 1, 131_072)?;
+    let ok = value
+        .chars()
+        .all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}'));
+    if ok {
+        Ok(())
+    } else {
+        Err(IamError::invalid("...", field, "Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"))
+    }
+}
+
+pub fn description(value: &str) -> Result<(), IamError> {
+    length(value, "description", 0, 1000)
+}
+
+/// A policy version id `v<N>`, returned as N.
+pub fn version_id(value: &str) -> Result<i64, IamError> {
+    value
+        .strip_prefix('v')
+        .filter(|n| !n.starts_with('0'))
+        .and_then(|n| n.parse::<i64>().ok())
+        .filter(|n| *n > 0)
+        .ok_or_else(|| {
+            IamError::invalid(
+                value,
+                "versionId",
+                "Member must satisfy regular expression pattern: v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?",
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_the_aws_pattern() {
+        for ok in ["bob", "a.b@c-d_e+f=g,h", &"x".repeat(64)] {
+            assert!(user_name(ok, "userName").is_ok(), "{ok}");
+        }
+        for bad in ["", "a b", "a/b", "é", &"x".repeat(65)] {
+            assert!(
+                matches!(
+                    user_name(bad, "userName"),
+                    Err(IamError::ValidationError(_))
+                ),
+                "{bad:?}"
+            );
+        }
+        assert!(group_name(&"g".repeat(128), "groupName").is_ok());
+    }
+
+    #[test]
+    fn paths_start_and_end_with_a_slash() {
+        for ok in ["/", "/a/", "/a/b/", "/x~!/"] {
+            assert!(path(ok, "path").is_ok(), "{ok}");
+        }
+        for bad in ["", "a/", "/a", "/a b/", "//x"] {
+            assert!(path(bad, "path").is_err(), "{bad:?}");
+        }
+        assert!(path_prefix("/dev").is_ok());
+        assert!(path_prefix("dev").is_err());
+    }
+
+    #[test]
+    fn version_ids() {
+        assert_eq!(version_id("v3").unwrap(), 3);
+        for bad in ["3", "v0", "v01", "vx", "v"] {
+            assert!(version_id(bad).is_err(), "{bad}");
+        }
+    }
+}

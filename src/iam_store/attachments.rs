@@ -1,0 +1,184 @@
+//! Managed policies attached to users and groups. Attaching twice changes nothing, as in AWS.
+
+use rusqlite::Connection;
+
+use super::error::{StoreError, StoreResult};
+use super::groups::group_by_name;
+use super::policies::{policy_by_ref, Entities, EntityFilter, PolicyRef, MAX_ATTACHED};
+use super::users::user_by_name;
+use super::{ids, page, IamStore, Page};
+
+/// Users or groups: the table and id resolution for each kind of principal.
+#[derive(Debug, Clone, Copy)]
+pub enum Holder {
+    User,
+    Group,
+}
+
+impl Holder {
+    fn table(self) -> &'static str {
+        match self {
+            Holder::User => "user_attached_policies",
+            Holder::Group => "group_attached_policies",
+        }
+    }
+
+    fn column(self) -> &'static str {
+        match self {
+            Holder::User => "user_id",
+            Holder::Group => "group_id",
+        }
+    }
+
+    fn quota(self) -> &'static str {
+        match self {
+            Holder::User => "PoliciesPerUser",
+            Holder::Group => "PoliciesPerGroup",
+        }
+    }
+
+    fn id_of(self, conn: &Connection, name: &str) -> StoreResult<String> {
+        Ok(match self {
+            Holder::User => user_by_name(conn, name)?.id,
+            Holder::Group => group_by_name(conn, name)?.id,
+        })
+    }
+}
+
+/// An attached policy as listings show it: (name, ARN).
+#[derive(Debug, Clone)]
+pub struct Attached {
+    pub name: String,
+    pub arn: String,
+}
+
+impl IamStore {
+    pub async fn attach_policy(
+        &self,
+        holder: Holder,
+        name: String,
+        r: PolicyRef,
+    ) -> StoreResult<()> {
+        self.write(move |conn| {
+            let id = holder.id_of(conn, &name)?;
+            let policy = policy_by_ref(conn, &r)?;
+            let (table, column) = (holder.table(), holder.column());
+            let added = conn.execute(
+                &format!("INSERT OR IGNORE INTO {table} ({column}, policy_id) VALUES (?1, ?2)"),
+                (&id, &policy.id),
+            )?;
+            let count: i64 = conn.query_row(
+                &format!("SELECT count(*) FROM {table} WHERE {column} = ?1"),
+                [&id],
+                |r| r.get(0),
+            )?;
+            if added > 0 && count > MAX_ATTACHED {
+                return Err(StoreError::LimitExceeded(format!(
+                    "Cannot exceed quota for {}: {MAX_ATTACHED}",
+                    holder.quota()
+                )));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn detach_policy(
+        &self,
+        holder: Holder,
+        name: String,
+        r: PolicyRef,
+    ) -> StoreResult<()> {
+        self.write(move |conn| {
+            let id = holder.id_of(conn, &name)?;
+            let policy = policy_by_ref(conn, &r)?;
+            let (table, column) = (holder.table(), holder.column());
+            let removed = conn.execute(
+                &format!("DELETE FROM {table} WHERE {column} = ?1 AND policy_id = ?2"),
+                (&id, &policy.id),
+            )?;
+            if removed == 0 {
+                return Err(StoreError::NoSuchEntity(format!(
+                    "Policy {} was not found.",
+                    r.arn
+                )));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn list_attached_policies(
+        &self,
+        holder: Holder,
+        name: String,
+        path_prefix: String,
+        marker: Option<String>,
+        max: usize,
+    ) -> StoreResult<Page<Attached>> {
+        let account = self.account_id().to_owned();
+        self.read(move |conn| {
+            let id = holder.id_of(conn, &name)?;
+            let (table, column) = (holder.table(), holder.column());
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT p.name, p.path FROM {table} a JOIN policies p ON p.id = a.policy_id
+                 WHERE a.{column} = ?1 AND substr(p.path, 1, length(?2)) = ?2 AND (?3 IS NULL OR p.name > ?3)
+                 ORDER BY p.name LIMIT ?4"
+            ))?;
+            let rows = stmt.query_map((&id, &path_prefix, &marker, max as i64 + 1), |r| {
+                let (name, path): (String, String) = (r.get(0)?, r.get(1)?);
+                Ok(Attached { arn: ids::policy_arn(&account, &path, &name), name })
+            })?;
+            Ok(page(rows.collect::<Result<_, _>>()?, max, |a: &Attached| a.name.clone()))
+        })
+        .await
+    }
+
+    /// The groups and users a policy is attached to. Paging runs over groups first, then
+    /// users; the marker is `g:<name>` or `u:<name>`.
+    pub async fn list_entities_for_policy(
+        &self,
+        r: PolicyRef,
+        filter: EntityFilter,
+        path_prefix: String,
+        marker: Option<String>,
+        max: usize,
+    ) -> StoreResult<(Entities, Option<String>)> {
+        self.read(move |conn| {
+            let policy = policy_by_ref(conn, &r)?;
+            let mut all: Vec<(char, String, String)> = Vec::new();
+            let queries = [
+                ('g', EntityFilter::Groups, "SELECT g.name, g.id, g.path FROM group_attached_policies a JOIN groups g ON g.id = a.group_id WHERE a.policy_id = ?1 ORDER BY g.name"),
+                ('u', EntityFilter::Users, "SELECT u.name, u.id, u.path FROM user_attached_policies a JOIN users u ON u.id = a.user_id WHERE a.policy_id = ?1 ORDER BY u.name"),
+            ];
+            for (kind, wanted, sql) in queries {
+                if filter != EntityFilter::All && filter != wanted {
+                    continue;
+                }
+                let mut stmt = conn.prepare_cached(sql)?;
+                let rows = stmt.query_map([&policy.id], |row| Ok((row.get::<_, String>(0)?, row.get(1)?, row.get::<_, String>(2)?)))?;
+                for row in rows {
+                    let (name, id, path) = row?;
+                    if path.starts_with(&path_prefix) {
+                        all.push((kind, name, id));
+                    }
+                }
+            }
+            let key = |e: &(char, String, String)| format!("{}:{}", e.0, e.1);
+            let start = match &marker {
+                Some(m) => all.iter().position(|e| key(e) == *m).map_or(all.len(), |i| i + 1),
+                None => 0,
+            };
+            let cut = page(all.split_off(start.min(all.len())), max, key);
+            let mut entities = Entities::default();
+            for (kind, name, id) in cut.items {
+                match kind {
+                    'g' => entities.groups.push((name, id)),
+                    _ => entities.users.push((name, id)),
+                }
+            }
+            Ok((entities, cut.next_marker))
+        })
+        .await
+    }
+}
