@@ -92,12 +92,39 @@ pub async fn start(config: Config) -> Result<Running, StartupError> {
             grace,
         )));
     }
+    servers.push(tokio::spawn(flush_last_used(
+        state.clone(),
+        shutdown.clone(),
+    )));
     Ok(Running {
         state,
         shutdown,
         servers,
         addrs,
     })
+}
+
+/// How often access-key last-used times are written: often enough to be useful, rarely
+/// enough that signing a request never waits on the database.
+const LAST_USED_FLUSH: Duration = Duration::from_secs(5);
+
+/// Writes the access-key last-used records gathered on the request path, periodically and
+/// once more at shutdown (before the writer closes).
+async fn flush_last_used(state: State, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(LAST_USED_FLUSH);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let stopping = tokio::select! {
+            _ = tick.tick() => false,
+            () = shutdown.cancelled() => true,
+        };
+        if let Err(e) = state.iam.flush_last_used().await {
+            tracing::warn!(error = %e, "writing access key last-used times failed");
+        }
+        if stopping {
+            return;
+        }
+    }
 }
 
 impl Running {
@@ -115,9 +142,10 @@ impl Running {
         tracing::info!("shutdown: stopping the listeners");
         self.state.readiness.mark_shutting_down();
         self.shutdown.cancel();
+        // The listeners drain; the last-used flusher writes its final batch.
         for server in self.servers {
             if server.await.is_err() {
-                tracing::error!("a listener task ended abnormally");
+                tracing::error!("a background task ended abnormally");
             }
         }
         tracing::info!("shutdown: listeners stopped; closing the iam database writer");

@@ -63,3 +63,55 @@ async fn root_creates_a_user_and_its_key_authenticates() {
     );
     server.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_last_use_is_recorded_and_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let iam = root_iam(&server);
+    iam.create_user().user_name("dave").send().await.unwrap();
+    let key = iam
+        .create_access_key()
+        .user_name("dave")
+        .send()
+        .await
+        .unwrap();
+    let id = key.access_key().unwrap().access_key_id().to_owned();
+    let secret = key.access_key().unwrap().secret_access_key().to_owned();
+
+    let unused = iam
+        .get_access_key_last_used()
+        .access_key_id(&id)
+        .send()
+        .await
+        .unwrap();
+    let last = unused.access_key_last_used().unwrap();
+    assert_eq!((last.service_name(), last.region()), ("N/A", "N/A"));
+    assert!(last.last_used_date().is_none());
+
+    let as_dave = iam_client(server.iam, &id, &secret);
+    let _ = as_dave.list_users().send().await;
+    let used = iam
+        .get_access_key_last_used()
+        .access_key_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(used.user_name(), Some("dave"));
+    let last = used.access_key_last_used().unwrap();
+    assert_eq!((last.service_name(), last.region()), ("iam", "us-east-1"));
+    assert!(last.last_used_date().is_some());
+
+    // Written to the database at shutdown at the latest.
+    server.stop();
+    let server = start_with_root(dir.path());
+    let iam = root_iam(&server);
+    let after = iam
+        .get_access_key_last_used()
+        .access_key_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.access_key_last_used().unwrap().service_name(), "iam");
+    server.stop();
+}

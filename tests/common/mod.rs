@@ -2,6 +2,8 @@
 //! logs to learn the bound addresses, waits for `/ready`, and talks plain HTTP/1.1 to it.
 #![allow(dead_code)]
 
+pub mod signing;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};

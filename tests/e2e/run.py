@@ -196,6 +196,18 @@ def check_boto3_manages_iam_and_reads_its_errors(server):
         iam.delete_user(UserName=name)
 
 
+def check_just_recipes_drive_iam_with_httpie(server):
+    """The justfile's hand-poking recipes (httpie + httpie-aws-authv4) work end to end."""
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, LABSTORE_IAM_ENDPOINT=server.url("iam"), AWS_ACCESS_KEY_ID="admin",
+               AWS_SECRET_ACCESS_KEY=SECRET)
+    out = subprocess.run(["just", "test-iam-group-policy", "httpie-user", "httpie-group", "httpie-policy"],
+                         cwd=repo, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "<UserName>httpie-user</UserName>" in out.stdout, out.stdout
+    assert "arn:aws:iam::000000000000:policy/httpie-policy" in out.stdout, out.stdout
+
+
 CHECKS = [
     check_admin_endpoints,
     check_aws_cli_reads_the_s3_error,
@@ -203,6 +215,7 @@ CHECKS = [
     check_aws_cli_iam_through_the_s3_port,
     check_boto3_reads_s3_error_and_request_id,
     check_boto3_manages_iam_and_reads_its_errors,
+    check_just_recipes_drive_iam_with_httpie,
 ]
 
 

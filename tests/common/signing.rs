@@ -1,0 +1,138 @@
+//! Raw SigV4-signed requests for the cases no SDK will send (stale dates, wrong secrets,
+//! presigned IAM calls). Signed with the `aws-sigv4` crate, independently of the server's own
+//! verifier, so a canonicalization mistake on either side shows up as a failure.
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, SystemTime};
+
+use aws_sigv4::http_request::{
+    sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
+};
+use aws_sigv4::sign::v4::SigningParams;
+
+use super::{read_response, Response};
+
+/// How to sign.
+pub struct Signer<'a> {
+    pub access_key: &'a str,
+    pub secret: &'a str,
+    pub service: &'a str,
+    pub region: &'a str,
+    pub time: SystemTime,
+    /// Presign (signature in the query) valid for this long, instead of a header.
+    pub presign: Option<Duration>,
+}
+
+impl<'a> Signer<'a> {
+    pub fn new(access_key: &'a str, secret: &'a str) -> Signer<'a> {
+        Signer {
+            access_key,
+            secret,
+            service: "iam",
+            region: "us-east-1",
+            time: SystemTime::now(),
+            presign: None,
+        }
+    }
+
+    /// The signed request as (path and query, headers).
+    pub fn sign(
+        &self,
+        addr: SocketAddr,
+        method: &str,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (String, Vec<(String, String)>) {
+        let host = addr.to_string();
+        let mut request = http::Request::builder()
+            .method(method)
+            .uri(format!("http://{host}{path_and_query}"));
+        request = request.header("host", &host);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let mut request = request.body(body.to_owned()).unwrap();
+        let mut settings = SigningSettings::default();
+        if let Some(expires) = self.presign {
+            settings.signature_location = SignatureLocation::QueryParams;
+            settings.expires_in = Some(expires);
+        }
+        let identity = aws_credential_types::Credentials::new(
+            self.access_key,
+            self.secret,
+            None,
+            None,
+            "tests",
+        )
+        .into();
+        let params = SigningParams::builder()
+            .identity(&identity)
+            .region(self.region)
+            .name(self.service)
+            .time(self.time)
+            .settings(settings)
+            .build()
+            .unwrap()
+            .into();
+        let pairs: Vec<(String, String)> = request
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap().to_owned()))
+            .collect();
+        let signable = SignableRequest::new(
+            method,
+            request.uri().to_string(),
+            pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+            SignableBody::Bytes(body.as_bytes()),
+        )
+        .unwrap();
+        let (instructions, _signature) = sign(signable, &params).unwrap().into_parts();
+        instructions.apply_to_request_http1x(&mut request);
+        let path = request
+            .uri()
+            .path_and_query()
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "/".into());
+        let headers = request
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap().to_owned()))
+            .collect();
+        (path, headers)
+    }
+}
+
+/// Sends a request with exactly these headers (plus Content-Length and Connection: close).
+pub fn send(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(String, String)],
+    body: &str,
+) -> Response {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut head = format!("{method} {path} HTTP/1.1\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    ));
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body.as_bytes()).unwrap();
+    read_response(&mut stream)
+}
+
+pub const FORM: &str = "application/x-www-form-urlencoded; charset=utf-8";
+
+/// Signs and sends an IAM Query API call with a form body.
+pub fn iam_call(addr: SocketAddr, signer: &Signer<'_>, body: &str) -> Response {
+    let (path, headers) = signer.sign(addr, "POST", "/", &[("content-type", FORM)], body);
+    send(addr, "POST", &path, &headers, body)
+}
