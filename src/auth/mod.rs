@@ -5,6 +5,8 @@
 //! Boundary: no SQLite on this path. The view is rebuilt by every IAM write before that write
 //! is acknowledged, so a key deleted or deactivated is refused by the very next request.
 
+pub mod chunked;
+pub mod sigv2;
 pub mod sigv4;
 
 use std::sync::Arc;

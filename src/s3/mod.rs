@@ -1,6 +1,7 @@
 //! The S3 listener. Until the S3 API lands, every request is answered with S3's
 //! `NotImplemented` error, in S3's XML shape and with its request id header.
 
+pub mod checksum;
 pub mod error;
 
 use http::{Request, Response};

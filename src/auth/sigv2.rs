@@ -1,0 +1,1 @@
+//! AWS Signature Version 2 verification (placeholder; being written).

@@ -1,0 +1,1 @@
+//! Checksums S3 computes and verifies (placeholder; being written).
