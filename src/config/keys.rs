@@ -23,6 +23,10 @@ pub enum Kind {
     Digits(usize),
     /// A secret of at least `min_len` characters. Masked by `config show`; optional.
     Secret { min_len: usize },
+    /// `true` or `false`.
+    Bool,
+    /// Text that may be left unset (empty).
+    OptionalText,
 }
 
 #[derive(Debug)]
@@ -142,6 +146,16 @@ pub static KEYS: &[Key] = &[
         help: "Port of the S3 listener (0 picks a free one)",
     },
     Key {
+        path: "backend.s3.region",
+        kind: Kind::Text,
+        help: "Region the S3 API reports (GetBucketLocation, errors)",
+    },
+    Key {
+        path: "backend.s3.base_domain",
+        kind: Kind::OptionalText,
+        help: "Base domain for virtual-hosted-style requests (bucket.<base_domain>); unset: path style only",
+    },
+    Key {
         path: "backend.s3.paging.max_keys",
         kind: Kind::Int { min: 1, max: 1000 },
         help: "Largest page a listing returns",
@@ -154,6 +168,17 @@ pub static KEYS: &[Key] = &[
         },
         help: "Bytes read or written per I/O call on object data",
     },
+    Key {
+        path: "backend.s3.io.fsync",
+        kind: Kind::Bool,
+        help: "Flush object data to disk before acknowledging a write",
+    },
+    Key { path: "backend.s3.db.max_open_conns", kind: Kind::Int { min: 1, max: 1024 }, help: "Object index: most read connections open at once" },
+    Key { path: "backend.s3.db.max_idle_conns", kind: Kind::Int { min: 0, max: 1024 }, help: "Object index: read connections kept open while idle" },
+    Key { path: "backend.s3.db.write_chan_cap", kind: Kind::Int { min: 1, max: 1_000_000 }, help: "Object index: writes that may queue for the writer thread" },
+    Key { path: "backend.s3.db.timeout_ms", kind: Kind::Int { min: 1, max: 600_000 }, help: "Object index: longest wait for a queue slot, a read connection or a lock" },
+    Key { path: "backend.s3.db.read_cache_size_kib", kind: Kind::Int { min: 0, max: 16_777_216 }, help: "Object index: SQLite page cache per read connection, KiB" },
+    Key { path: "backend.s3.db.writer_cache_size_kib", kind: Kind::Int { min: 0, max: 16_777_216 }, help: "Object index: SQLite page cache of the writer connection, KiB" },
     Key {
         path: "log.level",
         kind: Kind::Choice(&["trace", "debug", "info", "warn", "error"]),
@@ -235,6 +260,25 @@ impl Key {
                     ))
                 }
             }
+            Kind::Bool => match &value {
+                Value::Bool(_, b) => Ok(Some(Value::from(*b))),
+                Value::String(_, s) if s.eq_ignore_ascii_case("true") => {
+                    Ok(Some(Value::from(true)))
+                }
+                Value::String(_, s) if s.eq_ignore_ascii_case("false") => {
+                    Ok(Some(Value::from(false)))
+                }
+                _ => Err(format!(
+                    "expected true or false, found {}",
+                    describe(&value)
+                )),
+            },
+            Kind::OptionalText => match (&value, scalar_text(&value)) {
+                (Value::Empty(..), _) => Ok(None),
+                (_, Some(s)) if s.is_empty() => Ok(None),
+                (_, Some(s)) => Ok(Some(Value::from(s))),
+                (_, None) => Err(format!("expected text, found {}", describe(&value))),
+            },
             Kind::Secret { min_len } => match (&value, scalar_text(&value)) {
                 (Value::Empty(..), _) => Ok(None),
                 (_, Some(s)) if s.chars().count() >= min_len => Ok(Some(Value::from(s))),

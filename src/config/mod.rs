@@ -119,17 +119,21 @@ pub fn load(sources: &Sources) -> Result<Config, ConfigError> {
 
 /// Rules between keys, checked on the merged result.
 fn check_relations(config: &Config, figment: &Figment) -> Result<(), ConfigError> {
-    let db = &config.backend.iam.db;
-    if db.max_idle_conns > db.max_open_conns {
-        let key = "backend.iam.db.max_idle_conns";
-        return Err(ConfigError::new(
-            key,
-            source_of(figment, key),
-            format!(
-                "{} is more than max_open_conns ({})",
-                db.max_idle_conns, db.max_open_conns
-            ),
-        ));
+    let databases = [
+        ("backend.iam.db.max_idle_conns", &config.backend.iam.db),
+        ("backend.s3.db.max_idle_conns", &config.backend.s3.db),
+    ];
+    for (key, db) in databases {
+        if db.max_idle_conns > db.max_open_conns {
+            return Err(ConfigError::new(
+                key,
+                source_of(figment, key),
+                format!(
+                    "{} is more than max_open_conns ({})",
+                    db.max_idle_conns, db.max_open_conns
+                ),
+            ));
+        }
     }
     Ok(())
 }

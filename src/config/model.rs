@@ -163,17 +163,32 @@ impl DbSettings {
 #[serde(deny_unknown_fields, default)]
 pub struct S3 {
     pub server: Server,
+    pub region: String,
+    /// Virtual-hosted-style addressing (`bucket.<base_domain>`) when set.
+    pub base_domain: Option<String>,
     pub paging: Paging,
     pub io: Io,
+    pub db: DbSettings,
 }
 
 impl Default for S3 {
     fn default() -> Self {
         S3 {
             server: Server::on(6789),
+            region: "us-east-1".into(),
+            base_domain: None,
             paging: Paging { max_keys: 1000 },
             io: Io {
                 buffer_size: 262_144,
+                fsync: true,
+            },
+            // The object index takes bursts of small PUTs: a deeper queue lets group commit
+            // gather them into fewer transactions.
+            db: DbSettings {
+                max_open_conns: 4,
+                max_idle_conns: 4,
+                write_chan_cap: 256,
+                ..DbSettings::default()
             },
         }
     }
@@ -189,6 +204,8 @@ pub struct Paging {
 #[serde(deny_unknown_fields)]
 pub struct Io {
     pub buffer_size: u32,
+    /// fsync object data (and its directory) before a write is acknowledged.
+    pub fsync: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

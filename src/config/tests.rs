@@ -199,6 +199,16 @@ fn wrong_types_and_ranges_are_refused_naming_key_and_source() {
             "backend.iam.db.max_idle_conns",
             "more than max_open_conns",
         ),
+        (
+            "backend:\n  s3:\n    db:\n      max_idle_conns: 9\n",
+            "backend.s3.db.max_idle_conns",
+            "more than max_open_conns",
+        ),
+        (
+            "backend:\n  s3:\n    io:\n      fsync: maybe\n",
+            "backend.s3.io.fsync",
+            "true or false",
+        ),
     ];
     for (yaml, key, problem) in cases {
         let (_dir, sources) = with_file(yaml);
