@@ -155,6 +155,7 @@ impl DbSettings {
             timeout: Duration::from_millis(self.timeout_ms),
             read_cache_size_kib: self.read_cache_size_kib,
             writer_cache_size_kib: self.writer_cache_size_kib,
+            durable: false,
         }
     }
 }

@@ -36,6 +36,9 @@ pub struct DbConfig {
     pub read_cache_size_kib: u32,
     /// Page cache of the writer connection, in KiB.
     pub writer_cache_size_kib: u32,
+    /// `synchronous=FULL` instead of `NORMAL`: every commit reaches the disk before it is
+    /// acknowledged, so it survives power loss and not only a process crash.
+    pub durable: bool,
 }
 
 /// Why a database call failed. Callers map these onto their protocol's errors: `Busy` becomes
@@ -237,7 +240,8 @@ fn apply_pragmas(conn: &Connection, config: &DbConfig, cache_kib: u32) -> rusqli
             "journal_mode is {mode}, expected wal"
         )));
     }
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    let synchronous = if config.durable { "FULL" } else { "NORMAL" };
+    conn.pragma_update(None, "synchronous", synchronous)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     // A negative cache_size is in KiB rather than pages.
     conn.pragma_update(None, "cache_size", -i64::from(cache_kib))?;

@@ -17,6 +17,7 @@ fn config(write_chan_cap: usize, timeout_ms: u64) -> DbConfig {
         timeout: Duration::from_millis(timeout_ms),
         read_cache_size_kib: 1024,
         writer_cache_size_kib: 1024,
+        durable: false,
     }
 }
 

@@ -1,0 +1,150 @@
+//! Listing objects in UTF-8 binary key order, with prefix, delimiter (common prefixes) and
+//! paging, by range queries on the (bucket, key) index. A run of keys that rolls up into one
+//! common prefix is skipped with a single seek past the prefix, so a page costs at most
+//! about `max` index lookups however many keys share a prefix.
+
+use rusqlite::Connection;
+
+use super::{require_bucket, IndexResult, ObjectIndex};
+
+/// Where a listing starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cursor {
+    Start,
+    /// Strictly after this key (`marker`, `start-after`, a continuation after a key).
+    After(String),
+    /// At or after this key (a continuation after a common prefix: its successor).
+    From(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub prefix: String,
+    pub delimiter: Option<String>,
+    pub cursor: Cursor,
+    pub max: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct ObjectSummary {
+    pub key: String,
+    pub size: u64,
+    pub etag: String,
+    pub last_modified: i64,
+}
+
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub objects: Vec<ObjectSummary>,
+    pub prefixes: Vec<String>,
+    /// More entries follow the last one returned.
+    pub truncated: bool,
+    /// The last entry returned: a key, or a common prefix (`true`).
+    pub last: Option<(String, bool)>,
+}
+
+impl Listing {
+    fn len(&self) -> usize {
+        self.objects.len() + self.prefixes.len()
+    }
+
+    /// Where the next page starts.
+    pub fn next_cursor(&self) -> Option<Cursor> {
+        match &self.last {
+            Some((prefix, true)) => {
+                Some(successor(prefix).map_or(Cursor::After(prefix.clone()), Cursor::From))
+            }
+            Some((key, false)) => Some(Cursor::After(key.clone())),
+            None => None,
+        }
+    }
+}
+
+/// The smallest string greater than every string that starts with `prefix`, if any: the
+/// prefix with its last character replaced by the next Unicode scalar value. UTF-8 byte
+/// order is code point order, so this is exact under SQLite's BINARY collation.
+pub fn successor(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let mut next = last as u32 + 1;
+        if next == 0xD800 {
+            next = 0xE000;
+        }
+        if let Some(c) = char::from_u32(next) {
+            chars.push(c);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+impl ObjectIndex {
+    pub async fn list_objects(&self, bucket: String, query: ListQuery) -> IndexResult<Listing> {
+        self.db.read(move |conn| list(conn, &bucket, &query)).await
+    }
+}
+
+fn list(conn: &Connection, bucket: &str, q: &ListQuery) -> IndexResult<Listing> {
+    require_bucket(conn, bucket)?;
+    let mut listing = Listing::default();
+    if q.max == 0 {
+        // As S3: max-keys=0 returns an empty, untruncated page.
+        return Ok(listing);
+    }
+    let (mut from, mut inclusive) = match &q.cursor {
+        Cursor::Start => (q.prefix.clone(), true),
+        Cursor::After(k) => (k.clone(), false),
+        Cursor::From(k) => (k.clone(), true),
+    };
+    if from < q.prefix {
+        (from, inclusive) = (q.prefix.clone(), true);
+    }
+    let delimiter = q.delimiter.as_deref().filter(|d| !d.is_empty());
+    let mut ge = conn.prepare_cached(
+        "SELECT key, size, etag, last_modified FROM objects WHERE bucket = ?1 AND key >= ?2 ORDER BY key LIMIT ?3",
+    )?;
+    let mut gt = conn.prepare_cached(
+        "SELECT key, size, etag, last_modified FROM objects WHERE bucket = ?1 AND key > ?2 ORDER BY key LIMIT ?3",
+    )?;
+    'seek: loop {
+        let batch = (q.max.saturating_sub(listing.len()) + 1).clamp(1, 1001) as i64;
+        let stmt = if inclusive { &mut ge } else { &mut gt };
+        let rows = stmt.query_map((bucket, &from, batch), |r| {
+            Ok(ObjectSummary {
+                key: r.get(0)?,
+                size: r.get::<_, i64>(1)? as u64,
+                etag: r.get(2)?,
+                last_modified: r.get(3)?,
+            })
+        })?;
+        let mut seen = 0;
+        for row in rows {
+            let object = row?;
+            seen += 1;
+            if !object.key.starts_with(&q.prefix) {
+                return Ok(listing);
+            }
+            if listing.len() >= q.max {
+                listing.truncated = true;
+                return Ok(listing);
+            }
+            let rest = &object.key[q.prefix.len()..];
+            if let Some(pos) = delimiter.and_then(|d| rest.find(d).map(|p| p + d.len())) {
+                let prefix = object.key[..q.prefix.len() + pos].to_owned();
+                listing.last = Some((prefix.clone(), true));
+                listing.prefixes.push(prefix.clone());
+                match successor(&prefix) {
+                    Some(next) => (from, inclusive) = (next, true),
+                    None => return Ok(listing),
+                }
+                continue 'seek;
+            }
+            listing.last = Some((object.key.clone(), false));
+            (from, inclusive) = (object.key.clone(), false);
+            listing.objects.push(object);
+        }
+        if seen < batch {
+            return Ok(listing);
+        }
+    }
+}

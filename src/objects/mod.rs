@@ -1,0 +1,441 @@
+//! The object index (`data_dir/metadata/objects.db`): buckets, objects and the segments that
+//! hold their bytes, and multipart uploads. Listings are answered from it.
+//!
+//! Invariant: a row refers only to committed blobs (see `storage`). Operations that stop
+//! referring to blobs return their ids so the caller removes the files after the commit.
+
+mod list;
+mod multipart;
+
+use rusqlite::{Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use crate::db::{Db, DbConfig, DbError, Migration};
+use crate::storage::BlobId;
+pub use list::{Cursor, ListQuery, Listing, ObjectSummary};
+pub use multipart::{Part, Upload};
+
+pub static MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "index",
+    sql: include_str!("../../migrations/objects/0001_index.sql"),
+}];
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("no such bucket")]
+    NoSuchBucket,
+    #[error("bucket already exists")]
+    BucketExists,
+    #[error("bucket not empty")]
+    BucketNotEmpty,
+    #[error("no such key")]
+    NoSuchKey,
+    #[error("no such upload")]
+    NoSuchUpload,
+    #[error("precondition failed")]
+    PreconditionFailed,
+    #[error("{0}")]
+    InvalidPart(String),
+    #[error("the list of parts was not in ascending order")]
+    InvalidPartOrder,
+    #[error("a part other than the last is smaller than the minimum allowed size")]
+    EntityTooSmall,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<rusqlite::Error> for IndexError {
+    fn from(e: rusqlite::Error) -> IndexError {
+        IndexError::Db(DbError::Sqlite(e))
+    }
+}
+
+pub type IndexResult<T> = Result<T, IndexError>;
+
+#[derive(Debug, Clone)]
+pub struct Bucket {
+    pub name: String,
+    pub created_at: i64,
+    pub region: String,
+}
+
+/// The headers stored with an object and returned on GET/HEAD.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectHeaders {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_encoding: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_disposition: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_language: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_control: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    /// `x-amz-meta-*`: names lowercased without the prefix, in the order given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub meta: Vec<(String, String)>,
+}
+
+/// A run of an object's bytes stored in one blob.
+#[derive(Debug, Clone)]
+pub struct Segment {
+    pub blob: BlobId,
+    pub size: u64,
+    /// The part's ETag (multipart objects), for `partNumber` reads.
+    pub etag: Option<String>,
+    pub checksum: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ObjectMeta {
+    pub bucket: String,
+    pub key: String,
+    pub size: u64,
+    /// Without quotes.
+    pub etag: String,
+    /// Unix milliseconds.
+    pub last_modified: i64,
+    pub headers: ObjectHeaders,
+    pub checksum_algorithm: Option<String>,
+    pub checksum: Option<String>,
+    /// Part count of a multipart object.
+    pub parts: Option<u32>,
+    pub segments: Vec<Segment>,
+}
+
+/// A conditional write (`If-None-Match: *`, `If-Match: <etag>`), checked inside the commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteCondition {
+    Always,
+    IfAbsent,
+    IfEtag(String),
+}
+
+#[derive(Clone)]
+pub struct ObjectIndex {
+    db: Db,
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn blob_of(text: String) -> rusqlite::Result<BlobId> {
+    BlobId::parse(&text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            "malformed blob id".into(),
+        )
+    })
+}
+
+fn require_bucket(conn: &Connection, bucket: &str) -> IndexResult<()> {
+    let found: Option<i64> = conn
+        .query_row("SELECT 1 FROM buckets WHERE name = ?1", [bucket], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    found.map(|_| ()).ok_or(IndexError::NoSuchBucket)
+}
+
+/// Deletes the object at (bucket, key) if any, returning its blobs.
+fn unlink_object(
+    conn: &Connection,
+    bucket: &str,
+    key: &str,
+) -> IndexResult<Option<(String, Vec<BlobId>)>> {
+    let found: Option<(i64, String)> = conn
+        .query_row(
+            "SELECT id, etag FROM objects WHERE bucket = ?1 AND key = ?2",
+            (bucket, key),
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((id, etag)) = found else {
+        return Ok(None);
+    };
+    let mut stmt = conn.prepare_cached("SELECT blob FROM segments WHERE object_id = ?1")?;
+    let blobs = stmt
+        .query_map([id], |r| blob_of(r.get(0)?))?
+        .collect::<Result<Vec<_>, _>>()?;
+    conn.execute("DELETE FROM objects WHERE id = ?1", [id])?;
+    Ok(Some((etag, blobs)))
+}
+
+/// Inserts an object row and its segments (the caller has removed any previous one).
+fn insert_object(conn: &Connection, o: &ObjectMeta) -> IndexResult<()> {
+    let headers = serde_json::to_string(&o.headers).map_err(|e| {
+        IndexError::Db(DbError::Io {
+            context: "encoding object headers".into(),
+            source: std::io::Error::other(e),
+        })
+    })?;
+    conn.execute(
+        "INSERT INTO objects (bucket, key, size, etag, last_modified, headers, checksum_algorithm, checksum, parts)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        rusqlite::params![o.bucket, o.key, o.size as i64, o.etag, o.last_modified, headers, o.checksum_algorithm, o.checksum, o.parts],
+    )?;
+    let id = conn.last_insert_rowid();
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO segments (object_id, idx, blob, size, etag, checksum) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for (idx, s) in o.segments.iter().enumerate() {
+        stmt.execute(rusqlite::params![
+            id,
+            idx as i64,
+            s.blob.as_str(),
+            s.size as i64,
+            s.etag,
+            s.checksum
+        ])?;
+    }
+    Ok(())
+}
+
+/// Replaces whatever is at the object's key, honouring `condition`; returns the blobs that
+/// are no longer referenced.
+fn replace_object(
+    conn: &Connection,
+    o: &ObjectMeta,
+    condition: &WriteCondition,
+) -> IndexResult<Vec<BlobId>> {
+    require_bucket(conn, &o.bucket)?;
+    let existing: Option<String> = conn
+        .query_row(
+            "SELECT etag FROM objects WHERE bucket = ?1 AND key = ?2",
+            (&o.bucket, &o.key),
+            |r| r.get(0),
+        )
+        .optional()?;
+    match (condition, &existing) {
+        (WriteCondition::IfAbsent, Some(_)) => return Err(IndexError::PreconditionFailed),
+        (WriteCondition::IfEtag(want), Some(have)) if want != have && want != "*" => {
+            return Err(IndexError::PreconditionFailed)
+        }
+        (WriteCondition::IfEtag(_), None) => return Err(IndexError::NoSuchKey),
+        _ => {}
+    }
+    let replaced = unlink_object(conn, &o.bucket, &o.key)?
+        .map(|(_, blobs)| blobs)
+        .unwrap_or_default();
+    insert_object(conn, o)?;
+    Ok(replaced)
+}
+
+fn object_from_row(conn: &Connection, bucket: &str, key: &str) -> IndexResult<Option<ObjectMeta>> {
+    let row = conn
+        .query_row(
+            "SELECT id, size, etag, last_modified, headers, checksum_algorithm, checksum, parts
+             FROM objects WHERE bucket = ?1 AND key = ?2",
+            (bucket, key),
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, Option<u32>>(7)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((id, size, etag, last_modified, headers, checksum_algorithm, checksum, parts)) = row
+    else {
+        return Ok(None);
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT blob, size, etag, checksum FROM segments WHERE object_id = ?1 ORDER BY idx",
+    )?;
+    let segments = stmt
+        .query_map([id], |r| {
+            Ok(Segment {
+                blob: blob_of(r.get(0)?)?,
+                size: r.get::<_, i64>(1)? as u64,
+                etag: r.get(2)?,
+                checksum: r.get(3)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(ObjectMeta {
+        bucket: bucket.to_owned(),
+        key: key.to_owned(),
+        size: size as u64,
+        etag,
+        last_modified,
+        headers: serde_json::from_str(&headers).unwrap_or_default(),
+        checksum_algorithm,
+        checksum,
+        parts,
+        segments,
+    }))
+}
+
+impl ObjectIndex {
+    pub fn open(data_dir: &std::path::Path, config: &DbConfig) -> Result<ObjectIndex, DbError> {
+        let path = data_dir.join("metadata").join("objects.db");
+        Ok(ObjectIndex {
+            db: Db::open("objects", &path, config, MIGRATIONS)?,
+        })
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub async fn create_bucket(&self, name: String, region: String) -> IndexResult<()> {
+        self.db
+            .write(move |conn| {
+                let inserted = conn.execute(
+                    "INSERT OR IGNORE INTO buckets (name, created_at, region) VALUES (?1, ?2, ?3)",
+                    (&name, now_ms(), &region),
+                )?;
+                if inserted == 0 {
+                    return Err(IndexError::BucketExists);
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    pub async fn bucket(&self, name: String) -> IndexResult<Bucket> {
+        self.db
+            .read(move |conn| {
+                conn.query_row(
+                    "SELECT name, created_at, region FROM buckets WHERE name = ?1",
+                    [&name],
+                    |r| {
+                        Ok(Bucket {
+                            name: r.get(0)?,
+                            created_at: r.get(1)?,
+                            region: r.get(2)?,
+                        })
+                    },
+                )
+                .optional()?
+                .ok_or(IndexError::NoSuchBucket)
+            })
+            .await
+    }
+
+    pub async fn list_buckets(&self) -> IndexResult<Vec<Bucket>> {
+        self.db
+            .read(|conn| {
+                let mut stmt = conn
+                    .prepare_cached("SELECT name, created_at, region FROM buckets ORDER BY name")?;
+                let rows = stmt.query_map([], |r| {
+                    Ok(Bucket {
+                        name: r.get(0)?,
+                        created_at: r.get(1)?,
+                        region: r.get(2)?,
+                    })
+                })?;
+                Ok(rows.collect::<Result<_, _>>()?)
+            })
+            .await
+    }
+
+    /// Deletes an empty bucket: no objects and no multipart uploads in progress.
+    pub async fn delete_bucket(&self, name: String) -> IndexResult<()> {
+        self.db
+            .write(move |conn| {
+                require_bucket(conn, &name)?;
+                let busy: Option<i64> = conn
+                    .query_row(
+                        "SELECT 1 WHERE EXISTS (SELECT 1 FROM objects WHERE bucket = ?1)
+                            OR EXISTS (SELECT 1 FROM uploads WHERE bucket = ?1)",
+                        [&name],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if busy.is_some() {
+                    return Err(IndexError::BucketNotEmpty);
+                }
+                conn.execute("DELETE FROM buckets WHERE name = ?1", [&name])?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Publishes an object, replacing the previous one at its key atomically.
+    pub async fn put_object(
+        &self,
+        object: ObjectMeta,
+        condition: WriteCondition,
+    ) -> IndexResult<Vec<BlobId>> {
+        self.db
+            .write(move |conn| replace_object(conn, &object, &condition))
+            .await
+    }
+
+    pub async fn get_object(&self, bucket: String, key: String) -> IndexResult<ObjectMeta> {
+        self.db
+            .read(move |conn| {
+                require_bucket(conn, &bucket)?;
+                object_from_row(conn, &bucket, &key)?.ok_or(IndexError::NoSuchKey)
+            })
+            .await
+    }
+
+    /// Deletes objects; returns, per key, whether it existed, and the blobs to remove.
+    pub async fn delete_objects(
+        &self,
+        bucket: String,
+        keys: Vec<String>,
+    ) -> IndexResult<(Vec<bool>, Vec<BlobId>)> {
+        self.db
+            .write(move |conn| {
+                require_bucket(conn, &bucket)?;
+                let mut existed = Vec::with_capacity(keys.len());
+                let mut blobs = Vec::new();
+                for key in &keys {
+                    match unlink_object(conn, &bucket, key)? {
+                        Some((_, b)) => {
+                            existed.push(true);
+                            blobs.extend(b);
+                        }
+                        None => existed.push(false),
+                    }
+                }
+                Ok((existed, blobs))
+            })
+            .await
+    }
+
+    /// Which of `ids` the index refers to (objects or parts), for the startup sweep.
+    pub fn referenced_blobs(
+        &self,
+        ids: &[BlobId],
+    ) -> std::io::Result<std::collections::HashSet<BlobId>> {
+        let path = self.db.path().to_path_buf();
+        let conn = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(std::io::Error::other)?;
+        let mut known = std::collections::HashSet::new();
+        let mut seg = conn
+            .prepare("SELECT 1 FROM segments WHERE blob = ?1 LIMIT 1")
+            .map_err(std::io::Error::other)?;
+        let mut part = conn
+            .prepare("SELECT 1 FROM parts WHERE blob = ?1 LIMIT 1")
+            .map_err(std::io::Error::other)?;
+        for id in ids {
+            let used = seg.exists([id.as_str()]).map_err(std::io::Error::other)?
+                || part.exists([id.as_str()]).map_err(std::io::Error::other)?;
+            if used {
+                known.insert(id.clone());
+            }
+        }
+        Ok(known)
+    }
+}
+
+#[cfg(test)]
+mod tests;

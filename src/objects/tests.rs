@@ -1,0 +1,336 @@
+use std::time::Duration;
+
+use super::list::successor;
+use super::*;
+
+fn config() -> DbConfig {
+    DbConfig {
+        max_open_conns: 2,
+        max_idle_conns: 2,
+        write_chan_cap: 16,
+        timeout: Duration::from_secs(5),
+        read_cache_size_kib: 1024,
+        writer_cache_size_kib: 1024,
+        durable: false,
+    }
+}
+
+fn blob() -> BlobId {
+    BlobId::parse(&format!("{:032x}", rand::random::<u128>())).unwrap()
+}
+
+fn object(bucket: &str, key: &str, etag: &str) -> ObjectMeta {
+    ObjectMeta {
+        bucket: bucket.into(),
+        key: key.into(),
+        size: 1,
+        etag: etag.into(),
+        last_modified: now_ms(),
+        headers: ObjectHeaders::default(),
+        checksum_algorithm: None,
+        checksum: None,
+        parts: None,
+        segments: vec![Segment {
+            blob: blob(),
+            size: 1,
+            etag: None,
+            checksum: None,
+        }],
+    }
+}
+
+async fn index_with(keys: &[&str]) -> (tempfile::TempDir, ObjectIndex) {
+    let dir = tempfile::tempdir().unwrap();
+    let index = ObjectIndex::open(dir.path(), &config()).unwrap();
+    index
+        .create_bucket("b".into(), "us-east-1".into())
+        .await
+        .unwrap();
+    for key in keys {
+        index
+            .put_object(object("b", key, "e"), WriteCondition::Always)
+            .await
+            .unwrap();
+    }
+    (dir, index)
+}
+
+/// Every page of a listing, following the cursor, as (keys, prefixes) flattened in order.
+async fn all_pages(
+    index: &ObjectIndex,
+    prefix: &str,
+    delimiter: Option<&str>,
+    max: usize,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cursor = Cursor::Start;
+    loop {
+        let q = ListQuery {
+            prefix: prefix.into(),
+            delimiter: delimiter.map(Into::into),
+            cursor,
+            max,
+        };
+        let page = index.list_objects("b".into(), q).await.unwrap();
+        assert!(page.objects.len() + page.prefixes.len() <= max);
+        let mut entries: Vec<String> = page
+            .objects
+            .iter()
+            .map(|o| o.key.clone())
+            .chain(page.prefixes.iter().map(|p| format!("{p}*")))
+            .collect();
+        entries.sort_by(|a, b| a.trim_end_matches('*').cmp(b.trim_end_matches('*')));
+        out.extend(entries);
+        if !page.truncated {
+            return out;
+        }
+        cursor = page.next_cursor().unwrap();
+    }
+}
+
+const KEYS: &[&str] = &[
+    "a",
+    "a/1",
+    "a/2",
+    "a/b/1",
+    "b",
+    "b/",
+    "c/x",
+    "c/y",
+    "d\u{e9}",
+    "d\u{10ffff}",
+    "e",
+];
+
+#[tokio::test]
+async fn listing_rolls_up_prefixes_and_pages_in_binary_order() {
+    let (_dir, index) = index_with(KEYS).await;
+    let flat = all_pages(&index, "", None, 1000).await;
+    assert_eq!(flat, KEYS.iter().map(|k| k.to_string()).collect::<Vec<_>>());
+    let expected = ["a", "a/*", "b", "b/*", "c/*", "d\u{e9}", "d\u{10ffff}", "e"];
+    for max in [1, 2, 3, 1000] {
+        assert_eq!(
+            all_pages(&index, "", Some("/"), max).await,
+            expected,
+            "max {max}"
+        );
+        assert_eq!(all_pages(&index, "", None, max).await.len(), KEYS.len());
+    }
+    assert_eq!(
+        all_pages(&index, "a/", Some("/"), 1).await,
+        ["a/1", "a/2", "a/b/*"]
+    );
+    assert_eq!(all_pages(&index, "c", None, 1).await, ["c/x", "c/y"]);
+    assert_eq!(
+        all_pages(&index, "zzz", None, 5).await,
+        Vec::<String>::new()
+    );
+    // A multi-character delimiter.
+    assert_eq!(
+        all_pages(&index, "", Some("/b/"), 1000).await,
+        [
+            "a",
+            "a/1",
+            "a/2",
+            "a/b/*",
+            "b",
+            "b/",
+            "c/x",
+            "c/y",
+            "d\u{e9}",
+            "d\u{10ffff}",
+            "e"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn start_after_and_max_zero() {
+    let (_dir, index) = index_with(KEYS).await;
+    let q = ListQuery {
+        prefix: String::new(),
+        delimiter: None,
+        cursor: Cursor::After("c/x".into()),
+        max: 2,
+    };
+    let page = index.list_objects("b".into(), q).await.unwrap();
+    assert_eq!(
+        page.objects
+            .iter()
+            .map(|o| o.key.as_str())
+            .collect::<Vec<_>>(),
+        ["c/y", "d\u{e9}"]
+    );
+    assert!(page.truncated);
+    let q = ListQuery {
+        prefix: String::new(),
+        delimiter: None,
+        cursor: Cursor::Start,
+        max: 0,
+    };
+    let page = index.list_objects("b".into(), q).await.unwrap();
+    assert!(page.objects.is_empty() && !page.truncated);
+}
+
+#[tokio::test]
+async fn overwrite_returns_replaced_blobs_and_conditions_hold() {
+    let (_dir, index) = index_with(&[]).await;
+    let first = object("b", "k", "one");
+    let first_blob = first.segments[0].blob.clone();
+    assert!(index
+        .put_object(first, WriteCondition::IfAbsent)
+        .await
+        .unwrap()
+        .is_empty());
+    let err = index
+        .put_object(object("b", "k", "two"), WriteCondition::IfAbsent)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, IndexError::PreconditionFailed));
+    let err = index
+        .put_object(
+            object("b", "k", "two"),
+            WriteCondition::IfEtag("nope".into()),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, IndexError::PreconditionFailed));
+    let replaced = index
+        .put_object(
+            object("b", "k", "two"),
+            WriteCondition::IfEtag("one".into()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(replaced, vec![first_blob]);
+    assert_eq!(
+        index.get_object("b".into(), "k".into()).await.unwrap().etag,
+        "two"
+    );
+    let err = index
+        .put_object(object("nobucket", "k", "x"), WriteCondition::Always)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, IndexError::NoSuchBucket));
+}
+
+#[tokio::test]
+async fn buckets_with_objects_or_uploads_are_not_deleted() {
+    let (_dir, index) = index_with(&["k"]).await;
+    assert!(matches!(
+        index.create_bucket("b".into(), "r".into()).await,
+        Err(IndexError::BucketExists)
+    ));
+    assert!(matches!(
+        index.delete_bucket("b".into()).await,
+        Err(IndexError::BucketNotEmpty)
+    ));
+    let (existed, blobs) = index
+        .delete_objects("b".into(), vec!["k".into(), "missing".into()])
+        .await
+        .unwrap();
+    assert_eq!((existed, blobs.len()), (vec![true, false], 1));
+    let upload = index
+        .create_upload("b".into(), "u".into(), ObjectHeaders::default(), None)
+        .await
+        .unwrap();
+    assert!(matches!(
+        index.delete_bucket("b".into()).await,
+        Err(IndexError::BucketNotEmpty)
+    ));
+    index
+        .abort_upload("b".into(), "u".into(), upload.id)
+        .await
+        .unwrap();
+    index.delete_bucket("b".into()).await.unwrap();
+    assert!(matches!(
+        index.bucket("b".into()).await,
+        Err(IndexError::NoSuchBucket)
+    ));
+}
+
+fn part(number: u32, size: u64, etag: &str) -> Part {
+    Part {
+        number,
+        blob: blob(),
+        size,
+        etag: etag.into(),
+        checksum: None,
+        last_modified: now_ms(),
+    }
+}
+
+#[tokio::test]
+async fn completing_an_upload_checks_parts_as_s3_does() {
+    let (_dir, index) = index_with(&[]).await;
+    let up = index
+        .create_upload("b".into(), "big".into(), ObjectHeaders::default(), None)
+        .await
+        .unwrap();
+    let (b, k, id) = ("b".to_string(), "big".to_string(), up.id.clone());
+    for (n, size, etag) in [(1, MIN, "e1"), (2, 10, "e2"), (3, MIN, "e3")] {
+        index
+            .put_part(b.clone(), k.clone(), id.clone(), part(n, size, etag))
+            .await
+            .unwrap();
+    }
+    let done = |_: &Upload, _: &[Part]| {
+        Ok(multipart::Completion {
+            etag: "m-2".into(),
+            checksum: None,
+        })
+    };
+    let complete = |chosen: Vec<(u32, &str)>| {
+        let chosen = chosen
+            .into_iter()
+            .map(|(n, e)| (n, e.to_string()))
+            .collect();
+        index.complete_upload(
+            b.clone(),
+            k.clone(),
+            id.clone(),
+            chosen,
+            WriteCondition::Always,
+            done,
+        )
+    };
+    assert!(matches!(
+        complete(vec![(2, "e2"), (1, "e1")]).await,
+        Err(IndexError::InvalidPartOrder)
+    ));
+    assert!(matches!(
+        complete(vec![(1, "wrong")]).await,
+        Err(IndexError::InvalidPart(_))
+    ));
+    assert!(matches!(
+        complete(vec![(2, "e2"), (3, "e3")]).await,
+        Err(IndexError::EntityTooSmall)
+    ));
+    let (object, unused) = complete(vec![(1, "\"e1\""), (3, "e3")]).await.unwrap();
+    assert_eq!(
+        (
+            object.size,
+            object.parts,
+            object.segments.len(),
+            unused.len()
+        ),
+        (2 * MIN, Some(2), 2, 1)
+    );
+    assert!(matches!(
+        complete(vec![(1, "e1")]).await,
+        Err(IndexError::NoSuchUpload)
+    ));
+}
+
+const MIN: u64 = multipart::MIN_PART_SIZE;
+
+#[test]
+fn successors_bound_every_extension() {
+    assert_eq!(successor("a/").as_deref(), Some("a0"));
+    assert_eq!(successor("a\u{d7ff}").as_deref(), Some("a\u{e000}"));
+    assert_eq!(successor("a\u{10ffff}").as_deref(), Some("b"));
+    assert_eq!(successor("\u{10ffff}"), None);
+    for ext in ["", "x", "\u{10ffff}\u{10ffff}", "/deep/er"] {
+        assert!(format!("a/{ext}").as_str() < "a0");
+    }
+}

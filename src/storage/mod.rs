@@ -1,0 +1,179 @@
+//! Object bytes on disk: files under `data_dir/objects/`, named by a random id and never by
+//! the key, so that no key (`..`, a trailing `/`, 1024 bytes of anything) can reach outside
+//! the data directory or collide with another.
+//!
+//! Invariant: a blob becomes visible to readers only through the object index, and the index
+//! only ever refers to complete blobs: bytes are written to `objects/tmp/`, fsynced (when
+//! `backend.s3.io.fsync` is on), renamed into `objects/<xx>/<id>` and the directory entry
+//! fsynced, all before the index commit that publishes them. Replaced or deleted blobs are
+//! removed after the commit that stops referring to them; readers that already opened one
+//! keep reading it (an unlinked file stays readable), so an overwrite is atomic for them.
+
+mod writer;
+
+use std::collections::HashSet;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use writer::BlobWriter;
+
+/// A blob's id: 32 lowercase hex digits (128 random bits).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BlobId(String);
+
+impl BlobId {
+    fn random() -> BlobId {
+        BlobId(format!("{:032x}", rand::random::<u128>()))
+    }
+
+    /// An id read back from the index; refused unless it has the shape ids are made with,
+    /// so that a damaged index cannot name a path outside the blob directories.
+    pub fn parse(text: &str) -> Option<BlobId> {
+        let ok = text.len() == 32
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        ok.then(|| BlobId(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The blob directory tree and how writes are made durable.
+#[derive(Debug, Clone)]
+pub struct BlobStore {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    root: PathBuf,
+    tmp: PathBuf,
+    fsync: bool,
+    buffer_size: usize,
+}
+
+impl BlobStore {
+    /// Opens (creating) `data_dir/objects`, discarding leftovers of interrupted uploads.
+    pub fn open(data_dir: &Path, fsync: bool, buffer_size: usize) -> io::Result<BlobStore> {
+        let root = data_dir.join("objects");
+        let tmp = root.join("tmp");
+        create_dir_0700(&tmp)?;
+        let mut discarded = 0;
+        for entry in std::fs::read_dir(&tmp)? {
+            std::fs::remove_file(entry?.path())?;
+            discarded += 1;
+        }
+        if discarded > 0 {
+            tracing::info!(
+                discarded,
+                "removed the temporary files of interrupted uploads"
+            );
+        }
+        Ok(BlobStore {
+            inner: Arc::new(Inner {
+                root,
+                tmp,
+                fsync,
+                buffer_size,
+            }),
+        })
+    }
+
+    pub fn buffer_size(&self) -> usize {
+        self.inner.buffer_size
+    }
+
+    /// Starts a new blob. Dropping the writer without `commit` removes what it wrote.
+    pub fn writer(&self) -> BlobWriter {
+        let id = BlobId::random();
+        let tmp = self.inner.tmp.join(id.as_str());
+        let path = self.path(&id);
+        BlobWriter::new(id, tmp, path, self.inner.fsync, self.inner.buffer_size)
+    }
+
+    /// Where a committed blob lives: `objects/<first two hex digits>/<id>`.
+    pub fn path(&self, id: &BlobId) -> PathBuf {
+        self.inner.root.join(&id.0[..2]).join(&id.0)
+    }
+
+    /// Opens a committed blob for reading.
+    pub async fn open_blob(&self, id: &BlobId) -> io::Result<std::fs::File> {
+        let path = self.path(id);
+        tokio::task::spawn_blocking(move || std::fs::File::open(path))
+            .await
+            .map_err(io::Error::other)?
+    }
+
+    /// Removes blobs no longer referenced. Missing files are not an error (a previous
+    /// removal may have been interrupted after the unlink).
+    pub async fn remove(&self, ids: Vec<BlobId>) {
+        if ids.is_empty() {
+            return;
+        }
+        let paths: Vec<PathBuf> = ids.iter().map(|id| self.path(id)).collect();
+        let removed = tokio::task::spawn_blocking(move || {
+            for path in paths {
+                match std::fs::remove_file(&path) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => tracing::warn!(path = %path.display(), error = %e, "removing a replaced blob failed"),
+                }
+            }
+        })
+        .await;
+        if removed.is_err() {
+            tracing::error!("the blob removal task panicked");
+        }
+    }
+
+    /// Removes committed blobs that the index does not refer to: what a crash between the
+    /// rename and the index commit, or between a commit and the removal, leaves behind.
+    /// `referenced` answers, for one directory's ids, which of them the index knows.
+    /// Runs at startup, before any request can create a blob.
+    pub fn sweep(
+        &self,
+        mut referenced: impl FnMut(&[BlobId]) -> io::Result<HashSet<BlobId>>,
+    ) -> io::Result<usize> {
+        let mut removed = 0;
+        for dir in std::fs::read_dir(&self.inner.root)? {
+            let dir = dir?.path();
+            if dir == self.inner.tmp || !dir.is_dir() {
+                continue;
+            }
+            let mut ids = Vec::new();
+            for entry in std::fs::read_dir(&dir)? {
+                let entry = entry?;
+                match entry.file_name().to_str().and_then(BlobId::parse) {
+                    Some(id) => ids.push(id),
+                    None => {
+                        tracing::warn!(path = %entry.path().display(), "unexpected file among blobs; left alone")
+                    }
+                }
+            }
+            let known = referenced(&ids)?;
+            for id in ids.iter().filter(|id| !known.contains(id)) {
+                std::fs::remove_file(self.path(id))?;
+                removed += 1;
+            }
+        }
+        if removed > 0 {
+            tracing::info!(removed, "removed blobs no object referred to");
+        }
+        Ok(removed)
+    }
+}
+
+pub(crate) fn create_dir_0700(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+#[cfg(test)]
+mod tests;
