@@ -1,0 +1,583 @@
+//! IAM users through `aws-sdk-iam` against the real binary: CreateUser, GetUser, ListUsers,
+//! UpdateUser, DeleteUser, TagUser, UntagUser, ListUserTags, with their documented errors.
+//! <https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateUser.html> (and siblings)
+
+mod common;
+
+use aws_sdk_iam::types::Tag;
+use aws_sdk_iam::Client;
+use common::{
+    all_pages, allow, error_code, error_code_status, iam_client, root_iam, start_with_root,
+};
+
+fn tag(key: &str, value: &str) -> Tag {
+    Tag::builder().key(key).value(value).build().unwrap()
+}
+
+/// Tags as sorted (key, value) pairs: AWS does not promise an order.
+fn pairs(tags: &[Tag]) -> Vec<(String, String)> {
+    let mut pairs: Vec<_> = tags
+        .iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect();
+    pairs.sort();
+    pairs
+}
+
+fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+async fn list_tags(iam: &Client, user: &str) -> Vec<(String, String)> {
+    let out = iam.list_user_tags().user_name(user).send().await.unwrap();
+    assert!(!out.is_truncated());
+    pairs(out.tags())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_user_with_path_and_tags_then_get_tag_untag() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let iam = root_iam(&server);
+
+    let created = iam
+        .create_user()
+        .user_name("alice")
+        .path("/team/storage/")
+        .tags(tag("team", "storage"))
+        .tags(tag("env", "dev"))
+        .send()
+        .await
+        .unwrap();
+    let user = created.user().unwrap();
+    assert_eq!(user.user_name(), "alice");
+    assert_eq!(user.path(), "/team/storage/");
+    assert_eq!(
+        user.arn(),
+        "arn:aws:iam::000000000000:user/team/storage/alice"
+    );
+    let id = user.user_id().to_owned();
+    assert_eq!(id.len(), 21, "{id}");
+    assert!(id.starts_with("AIDA"), "{id}");
+    assert!(id
+        .bytes()
+        .all(|b| b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".contains(&b)));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!((user.create_date().secs() - now).abs() < 60);
+    let both = owned(&[("env", "dev"), ("team", "storage")]);
+    assert_eq!(pairs(user.tags()), both);
+
+    let got = iam.get_user().user_name("alice").send().await.unwrap();
+    let got = got.user().unwrap();
+    assert_eq!(got.user_id(), id);
+    assert_eq!(got.path(), "/team/storage/");
+    assert_eq!(pairs(got.tags()), both);
+    assert_eq!(list_tags(&iam, "alice").await, both);
+
+    // An existing key is overwritten; a new one is added.
+    iam.tag_user()
+        .user_name("alice")
+        .tags(tag("env", "prod"))
+        .tags(tag("owner", "bob"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        list_tags(&iam, "alice").await,
+        owned(&[("env", "prod"), ("owner", "bob"), ("team", "storage")])
+    );
+
+    // Removing a key that is not there is not an error.
+    iam.untag_user()
+        .user_name("alice")
+        .tag_keys("team")
+        .tag_keys("no-such-key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        list_tags(&iam, "alice").await,
+        owned(&[("env", "prod"), ("owner", "bob")])
+    );
+
+    let (code, status) = error_code_status(
+        iam.tag_user()
+            .user_name("nobody")
+            .tags(tag("a", "b"))
+            .send()
+            .await,
+    );
+    assert_eq!((code.as_str(), status), ("NoSuchEntity", 404));
+    let untag = iam.untag_user().user_name("nobody").tag_keys("a");
+    assert_eq!(error_code(untag.send().await), "NoSuchEntity");
+    let list = iam.list_user_tags().user_name("nobody");
+    assert_eq!(error_code(list.send().await), "NoSuchEntity");
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tags_are_validated_and_limited_to_fifty() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let iam = root_iam(&server);
+
+    let mut create = iam.create_user().user_name("tagged");
+    for i in 0..50 {
+        create = create.tags(tag(&format!("k{i:02}"), "v"));
+    }
+    create.send().await.unwrap();
+    assert_eq!(list_tags(&iam, "tagged").await.len(), 50);
+    // Overwriting one of the fifty stays within the quota; a 51st does not.
+    let overwrite = iam.tag_user().user_name("tagged").tags(tag("k07", "w"));
+    overwrite.send().await.unwrap();
+    let more = iam.tag_user().user_name("tagged").tags(tag("k50", "v"));
+    assert_eq!(
+        error_code_status(more.send().await),
+        ("LimitExceeded".into(), 409)
+    );
+    let tags = list_tags(&iam, "tagged").await;
+    assert_eq!(tags.len(), 50);
+    assert!(tags.contains(&("k07".into(), "w".into())));
+
+    let cases = [
+        (tag("a#b", "v"), "ValidationError"),
+        (tag(&"k".repeat(129), "v"), "ValidationError"),
+        (tag("k", &"v".repeat(257)), "ValidationError"),
+    ];
+    for (bad, expected) in cases {
+        let call = iam.tag_user().user_name("tagged").tags(bad.clone());
+        assert_eq!(error_code(call.send().await), expected, "{bad:?}");
+    }
+    // Keys differing only in case are duplicates within one request.
+    let dup = iam
+        .create_user()
+        .user_name("dup")
+        .tags(tag("Team", "a"))
+        .tags(tag("team", "b"));
+    assert_eq!(error_code(dup.send().await), "InvalidInput");
+    assert_eq!(
+        error_code(iam.get_user().user_name("dup").send().await),
+        "NoSuchEntity"
+    );
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_user_without_a_name_describes_the_root_caller() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let iam = root_iam(&server);
+
+    let me = iam.get_user().send().await.unwrap();
+    let me = me.user().unwrap();
+    assert_eq!(me.arn(), "arn:aws:iam::000000000000:root");
+    assert_eq!(me.user_id(), "000000000000");
+
+    let (code, status) = error_code_status(iam.get_user().user_name("ghost").send().await);
+    assert_eq!((code.as_str(), status), ("NoSuchEntity", 404));
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_users_filters_by_path_prefix() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let iam = root_iam(&server);
+    for (name, path) in [
+        ("dave", "/other/"),
+        ("carol", "/team/sub/"),
+        ("bob", "/team/"),
+        ("alice", "/"),
+    ] {
+        iam.create_user()
+            .user_name(name)
+            .path(path)
+            .send()
+            .await
+            .unwrap();
+    }
+    let cases: [(Option<&str>, &[&str]); 6] = [
+        (None, &["alice", "bob", "carol", "dave"]),
+        (Some("/"), &["alice", "bob", "carol", "dave"]),
+        (Some("/team/"), &["bob", "carol"]),
+        (Some("/team/sub/"), &["carol"]),
+        (Some("/te"), &["bob", "carol"]),
+        (Some("/nowhere/"), &[]),
+    ];
+    for (prefix, expected) in cases {
+        let out = iam
+            .list_users()
+            .set_path_prefix(prefix.map(str::to_owned))
+            .send()
+            .await
+            .unwrap();
+        let names: Vec<&str> = out.users().iter().map(|u| u.user_name()).collect();
+        assert_eq!(names, expected, "{prefix:?}");
+        assert!(!out.is_truncated());
+        for user in out.users() {
+            assert_eq!(
+                user.arn(),
+                format!(
+                    "arn:aws:iam::000000000000:user{}{}",
+                    user.path(),
+                    user.user_name()
+                )
+            );
+        }
+    }
+    let bad = iam.list_users().path_prefix("team/");
+    assert_eq!(error_code(bad.send().await), "ValidationError");
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_users_pages_cover_every_user_once_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let iam = root_iam(&server);
+    let mut expected: Vec<String> = (0..23).map(|i| format!("user{i:02}")).collect();
+    // Created out of order, so that a listing in insertion order would fail.
+    for name in expected.iter().rev() {
+        iam.create_user().user_name(name).send().await.unwrap();
+    }
+    expected.sort();
+
+    let pages = all_pages(10, |marker| {
+        let iam = iam.clone();
+        async move {
+            let out = iam
+                .list_users()
+                .max_items(5)
+                .set_marker(marker)
+                .send()
+                .await
+                .unwrap();
+            let names = out.users().iter().map(|u| u.user_name().to_owned());
+            (
+                names.collect(),
+                out.is_truncated(),
+                out.marker().map(Into::into),
+            )
+        }
+    })
+    .await;
+    let sizes: Vec<usize> = pages.iter().map(Vec::len).collect();
+    assert_eq!(sizes, [5, 5, 5, 5, 3]);
+    assert_eq!(pages.concat(), expected);
+
+    // A page exactly as large as what is left is not truncated.
+    let exact = iam.list_users().max_items(23).send().await.unwrap();
+    assert_eq!(exact.users().len(), 23);
+    assert!(!exact.is_truncated());
+    assert_eq!(exact.marker(), None);
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_user_renames_and_moves_keeping_keys_groups_and_policies() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let iam = root_iam(&server);
+
+    let user = iam
+        .create_user()
+        .user_name("old")
+        .path("/a/")
+        .send()
+        .await
+        .unwrap();
+    let id = user.user().unwrap().user_id().to_owned();
+    let key = iam
+        .create_access_key()
+        .user_name("old")
+        .send()
+        .await
+        .unwrap();
+    let key = key.access_key().unwrap();
+    iam.create_group().group_name("g").send().await.unwrap();
+    let add = iam.add_user_to_group().group_name("g").user_name("old");
+    add.send().await.unwrap();
+    let policy = iam
+        .create_policy()
+        .policy_name("managed")
+        .policy_document(allow("s3:GetObject"))
+        .send()
+        .await
+        .unwrap();
+    let arn = policy.policy().unwrap().arn().unwrap().to_owned();
+    let attach = iam.attach_user_policy().user_name("old").policy_arn(&arn);
+    attach.send().await.unwrap();
+    iam.put_user_policy()
+        .user_name("old")
+        .policy_name("inline")
+        .policy_document(allow("s3:ListBucket"))
+        .send()
+        .await
+        .unwrap();
+
+    iam.update_user()
+        .user_name("old")
+        .new_user_name("new")
+        .new_path("/b/")
+        .send()
+        .await
+        .unwrap();
+
+    let gone = iam.get_user().user_name("old").send().await;
+    assert_eq!(error_code(gone), "NoSuchEntity");
+    let got = iam.get_user().user_name("new").send().await.unwrap();
+    let got = got.user().unwrap();
+    assert_eq!(got.user_id(), id);
+    assert_eq!(got.path(), "/b/");
+    assert_eq!(got.arn(), "arn:aws:iam::000000000000:user/b/new");
+
+    let keys = iam
+        .list_access_keys()
+        .user_name("new")
+        .send()
+        .await
+        .unwrap();
+    let listed: Vec<_> = keys
+        .access_key_metadata()
+        .iter()
+        .map(|k| (k.access_key_id().unwrap(), k.user_name().unwrap()))
+        .collect();
+    assert_eq!(listed, [(key.access_key_id(), "new")]);
+    // The key still authenticates, now as the renamed user: refused by policy (AccessDenied),
+    // not as an unknown key (InvalidClientTokenId).
+    let as_user = iam_client(server.iam, key.access_key_id(), key.secret_access_key());
+    let denied = as_user.list_users().send().await.unwrap_err();
+    let denied = denied.into_service_error();
+    assert_eq!(denied.meta().code(), Some("AccessDenied"));
+    let message = denied.meta().message().unwrap_or_default();
+    assert!(message.contains("user/b/new"), "{message}");
+
+    let groups = iam.list_groups_for_user().user_name("new").send().await;
+    let groups = groups.unwrap();
+    let names: Vec<&str> = groups.groups().iter().map(|g| g.group_name()).collect();
+    assert_eq!(names, ["g"]);
+    let members = iam.get_group().group_name("g").send().await.unwrap();
+    let names: Vec<&str> = members.users().iter().map(|u| u.user_name()).collect();
+    assert_eq!(names, ["new"]);
+    let attached = iam.list_attached_user_policies().user_name("new").send();
+    let attached = attached.await.unwrap();
+    let arns: Vec<_> = attached
+        .attached_policies()
+        .iter()
+        .map(|p| p.policy_arn().unwrap())
+        .collect();
+    assert_eq!(arns, [arn.as_str()]);
+    let inline = iam.list_user_policies().user_name("new").send().await;
+    assert_eq!(inline.unwrap().policy_names(), ["inline"]);
+
+    // Only the path, then only the name.
+    let mv = iam.update_user().user_name("new").new_path("/c/");
+    mv.send().await.unwrap();
+    let rename = iam.update_user().user_name("new").new_user_name("newer");
+    rename.send().await.unwrap();
+    let got = iam.get_user().user_name("newer").send().await.unwrap();
+    assert_eq!(
+        got.user().unwrap().arn(),
+        "arn:aws:iam::000000000000:user/c/newer"
+    );
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_user_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let iam = root_iam(&server);
+    for name in ["ann", "ben"] {
+        iam.create_user().user_name(name).send().await.unwrap();
+    }
+    let cases = [
+        ("ann", Some("ben"), None, ("EntityAlreadyExists", 409)),
+        ("ann", Some("BEN"), None, ("EntityAlreadyExists", 409)),
+        ("nobody", Some("x"), None, ("NoSuchEntity", 404)),
+        ("ann", Some("has space"), None, ("ValidationError", 400)),
+        (
+            "ann",
+            None,
+            Some("/no-trailing-slash"),
+            ("ValidationError", 400),
+        ),
+    ];
+    for (name, new_name, new_path, (code, status)) in cases {
+        let call = iam
+            .update_user()
+            .user_name(name)
+            .set_new_user_name(new_name.map(str::to_owned))
+            .set_new_path(new_path.map(str::to_owned));
+        let got = error_code_status(call.send().await);
+        assert_eq!(
+            got,
+            (code.to_owned(), status),
+            "{name} {new_name:?} {new_path:?}"
+        );
+    }
+    // Nothing moved.
+    let users = iam.list_users().send().await.unwrap();
+    let names: Vec<(&str, &str)> = users
+        .users()
+        .iter()
+        .map(|u| (u.user_name(), u.path()))
+        .collect();
+    assert_eq!(names, [("ann", "/"), ("ben", "/")]);
+    server.stop();
+}
+
+/// Something a user can hold that AWS makes you remove before DeleteUser.
+#[derive(Debug, Clone, Copy)]
+enum Holding {
+    AccessKey,
+    GroupMembership,
+    AttachedPolicy,
+    InlinePolicy,
+}
+
+async fn give(iam: &Client, user: &str, holding: Holding, policy_arn: &str) -> Option<String> {
+    match holding {
+        Holding::AccessKey => {
+            let key = iam
+                .create_access_key()
+                .user_name(user)
+                .send()
+                .await
+                .unwrap();
+            return Some(key.access_key().unwrap().access_key_id().to_owned());
+        }
+        Holding::GroupMembership => {
+            let add = iam.add_user_to_group().group_name("g").user_name(user);
+            add.send().await.unwrap();
+        }
+        Holding::AttachedPolicy => {
+            let attach = iam.attach_user_policy().user_name(user);
+            attach.policy_arn(policy_arn).send().await.unwrap();
+        }
+        Holding::InlinePolicy => {
+            let put = iam.put_user_policy().user_name(user).policy_name("p");
+            put.policy_document(allow("s3:*")).send().await.unwrap();
+        }
+    }
+    None
+}
+
+async fn take_back(iam: &Client, user: &str, holding: Holding, arn: &str, key: Option<String>) {
+    match holding {
+        Holding::AccessKey => {
+            let delete = iam.delete_access_key().user_name(user);
+            delete.set_access_key_id(key).send().await.unwrap();
+        }
+        Holding::GroupMembership => {
+            let remove = iam.remove_user_from_group().group_name("g");
+            remove.user_name(user).send().await.unwrap();
+        }
+        Holding::AttachedPolicy => {
+            let detach = iam.detach_user_policy().user_name(user).policy_arn(arn);
+            detach.send().await.unwrap();
+        }
+        Holding::InlinePolicy => {
+            let delete = iam.delete_user_policy().user_name(user).policy_name("p");
+            delete.send().await.unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_user_refuses_while_it_holds_keys_groups_or_policies() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let iam = root_iam(&server);
+    iam.create_group().group_name("g").send().await.unwrap();
+    let policy = iam
+        .create_policy()
+        .policy_name("p")
+        .policy_document(allow("s3:*"))
+        .send()
+        .await
+        .unwrap();
+    let arn = policy.policy().unwrap().arn().unwrap().to_owned();
+
+    for holding in [
+        Holding::AccessKey,
+        Holding::GroupMembership,
+        Holding::AttachedPolicy,
+        Holding::InlinePolicy,
+    ] {
+        let create = iam.create_user().user_name("u").tags(tag("k", "v"));
+        create.send().await.unwrap();
+        let key = give(&iam, "u", holding, &arn).await;
+        let refused = iam.delete_user().user_name("u").send().await;
+        assert_eq!(
+            error_code_status(refused),
+            ("DeleteConflict".into(), 409),
+            "{holding:?}"
+        );
+        assert!(iam.get_user().user_name("u").send().await.is_ok());
+        take_back(&iam, "u", holding, &arn, key).await;
+        iam.delete_user().user_name("u").send().await.unwrap();
+        let gone = iam.get_user().user_name("u").send().await;
+        assert_eq!(error_code(gone), "NoSuchEntity", "{holding:?}");
+    }
+    // A user created again under a deleted name starts without the old one's tags.
+    iam.create_user().user_name("u").send().await.unwrap();
+    assert_eq!(list_tags(&iam, "u").await, []);
+
+    let (code, status) = error_code_status(iam.delete_user().user_name("u2").send().await);
+    assert_eq!((code.as_str(), status), ("NoSuchEntity", 404));
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_names_are_unique_regardless_of_case_and_validated() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let iam = root_iam(&server);
+    iam.create_user().user_name("Bob").send().await.unwrap();
+    for duplicate in ["Bob", "bob", "BOB"] {
+        let again = iam.create_user().user_name(duplicate).path("/other/");
+        assert_eq!(
+            error_code_status(again.send().await),
+            ("EntityAlreadyExists".into(), 409),
+            "{duplicate}"
+        );
+    }
+
+    let longest = "x".repeat(64);
+    for ok in [longest.as_str(), "a+=,.@_-9"] {
+        iam.create_user().user_name(ok).send().await.unwrap();
+    }
+    let too_long = "y".repeat(65);
+    let bad_names = ["has space", too_long.as_str(), "slash/name", "é", ""];
+    for bad in bad_names {
+        let call = iam.create_user().user_name(bad);
+        assert_eq!(
+            error_code_status(call.send().await),
+            ("ValidationError".into(), 400),
+            "{bad:?}"
+        );
+    }
+    let long_path = format!("/{}/", "p".repeat(511));
+    for bad in ["a/", "/a", "/a b/", "", long_path.as_str()] {
+        let call = iam.create_user().user_name("pathy").path(bad);
+        assert_eq!(
+            error_code_status(call.send().await),
+            ("ValidationError".into(), 400),
+            "{bad:?}"
+        );
+    }
+    let users = iam.list_users().send().await.unwrap();
+    let mut names: Vec<&str> = users.users().iter().map(|u| u.user_name()).collect();
+    names.sort();
+    let mut expected = vec!["Bob", "a+=,.@_-9", longest.as_str()];
+    expected.sort();
+    assert_eq!(names, expected);
+    server.stop();
+}
