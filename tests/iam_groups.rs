@@ -178,7 +178,11 @@ async fn a_user_may_belong_to_ten_groups_not_eleven() {
                 .await
                 .unwrap();
             let names = out.groups().iter().map(|g| g.group_name().to_owned());
-            (names.collect(), out.is_truncated(), out.marker().map(Into::into))
+            (
+                names.collect(),
+                out.is_truncated(),
+                out.marker().map(Into::into),
+            )
         }
     })
     .await;
@@ -324,7 +328,11 @@ async fn group_names_are_unique_regardless_of_case_and_validated() {
     let dir = tempfile::tempdir().unwrap();
     let server = start_with_root(dir.path());
     let iam = root_iam(&server);
-    iam.create_group().group_name("Admins").send().await.unwrap();
+    iam.create_group()
+        .group_name("Admins")
+        .send()
+        .await
+        .unwrap();
     for duplicate in ["Admins", "admins", "ADMINS"] {
         let again = iam.create_group().group_name(duplicate).path("/x/");
         assert_eq!(
@@ -334,7 +342,11 @@ async fn group_names_are_unique_regardless_of_case_and_validated() {
         );
     }
     let longest = "g".repeat(128);
-    iam.create_group().group_name(&longest).send().await.unwrap();
+    iam.create_group()
+        .group_name(&longest)
+        .send()
+        .await
+        .unwrap();
     let too_long = "h".repeat(129);
     for bad in ["has space", too_long.as_str(), "a/b", ""] {
         let call = iam.create_group().group_name(bad);
@@ -368,7 +380,11 @@ async fn list_groups_and_group_members_page_through_everything_once() {
         add(&iam, "group05", name).await;
     }
     // Not members, so they must not appear.
-    iam.create_user().user_name("outsider").send().await.unwrap();
+    iam.create_user()
+        .user_name("outsider")
+        .send()
+        .await
+        .unwrap();
 
     let group_pages = all_pages(10, |marker| {
         let iam = iam.clone();
@@ -381,7 +397,11 @@ async fn list_groups_and_group_members_page_through_everything_once() {
                 .await
                 .unwrap();
             let names = out.groups().iter().map(|g| g.group_name().to_owned());
-            (names.collect(), out.is_truncated(), out.marker().map(Into::into))
+            (
+                names.collect(),
+                out.is_truncated(),
+                out.marker().map(Into::into),
+            )
         }
     })
     .await;
@@ -402,7 +422,11 @@ async fn list_groups_and_group_members_page_through_everything_once() {
                 .unwrap();
             assert_eq!(out.group().unwrap().group_name(), "group05");
             let names = out.users().iter().map(|u| u.user_name().to_owned());
-            (names.collect(), out.is_truncated(), out.marker().map(Into::into))
+            (
+                names.collect(),
+                out.is_truncated(),
+                out.marker().map(Into::into),
+            )
         }
     })
     .await;
