@@ -450,6 +450,13 @@ async fn delete_policy_needs_its_extra_versions_gone_first() {
     server.stop();
 }
 
+type ListCase<'a> = (
+    Option<&'a str>,
+    Option<bool>,
+    Option<&'a str>,
+    &'a [&'a str],
+);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn list_policies_by_scope_attachment_and_path() {
     let dir = tempfile::tempdir().unwrap();
@@ -466,7 +473,8 @@ async fn list_policies_by_scope_attachment_and_path() {
     attach.send().await.unwrap();
 
     let all = ["a-attached", "b-loose", "c-attached"].as_slice();
-    let cases: [(Option<&str>, Option<bool>, Option<&str>, &[&str]); 9] = [
+    // (Scope, OnlyAttached, PathPrefix) -> names listed.
+    let cases: [ListCase; 9] = [
         (None, None, None, all),
         (Some("All"), None, None, all),
         (Some("Local"), None, None, all),
