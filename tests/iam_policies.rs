@@ -9,7 +9,8 @@ mod common;
 use aws_sdk_iam::types::PolicyScopeType;
 use aws_sdk_iam::Client;
 use common::{
-    all_pages, allow, decode_document, error_code, error_code_status, root_iam, start_with_root,
+    all_pages, allow, decode_document, document_of_size, error_code, error_code_status, root_iam,
+    start_with_root,
 };
 
 const ACCOUNT: &str = "000000000000";
@@ -229,25 +230,6 @@ async fn malformed_documents_are_refused() {
     let versions = iam.list_policy_versions().policy_arn(&arn).send().await;
     assert_eq!(versions.unwrap().versions().len(), 1);
     server.stop();
-}
-
-/// A policy document with exactly `size` characters that are not whitespace, laid out with
-/// plenty of whitespace (which the quota does not count).
-fn document_of_size(size: usize) -> String {
-    let layout = |pad: &str| {
-        let value = serde_json::json!({
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
-                           "Resource": format!("arn:aws:s3:::{pad}")}]
-        });
-        serde_json::to_string_pretty(&value).unwrap()
-    };
-    let count = |s: &str| s.chars().filter(|c| !c.is_whitespace()).count();
-    let pad = "a".repeat(size - count(&layout("")));
-    let document = layout(&pad);
-    assert_eq!(count(&document), size);
-    assert!(document.len() > size + 40, "whitespace is part of the test");
-    document
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

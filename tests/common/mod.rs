@@ -424,3 +424,22 @@ pub fn recording_root_iam(server: &Server) -> (aws_sdk_iam::Client, Bodies) {
         .build();
     (aws_sdk_iam::Client::from_conf(config), bodies)
 }
+
+/// A policy document with exactly `size` characters that are not whitespace, laid out with
+/// plenty of whitespace (which the quota does not count).
+pub fn document_of_size(size: usize) -> String {
+    let layout = |pad: &str| {
+        let value = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
+                           "Resource": format!("arn:aws:s3:::{pad}")}]
+        });
+        serde_json::to_string_pretty(&value).unwrap()
+    };
+    let count = |s: &str| s.chars().filter(|c| !c.is_whitespace()).count();
+    let pad = "a".repeat(size - count(&layout("")));
+    let document = layout(&pad);
+    assert_eq!(count(&document), size);
+    assert!(document.len() > size + 40, "whitespace is part of the test");
+    document
+}
