@@ -581,3 +581,57 @@ async fn user_names_are_unique_regardless_of_case_and_validated() {
     assert_eq!(names, expected);
     server.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_user_tags_pages_cover_every_tag_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let iam = root_iam(&server);
+    // Mixed case, punctuation and letters outside ASCII, which tag keys allow.
+    let keys = [
+        "Äb", "ä", "Zeta", "alpha", "_under", "b.c", "Öl", "ö2", "Beta", "ñ", "N",
+    ];
+    let mut create = iam.create_user().user_name("tagged");
+    for key in keys {
+        create = create.tags(tag(key, "v"));
+    }
+    create.send().await.unwrap();
+    let whole = iam
+        .list_user_tags()
+        .user_name("tagged")
+        .send()
+        .await
+        .unwrap();
+    let whole: Vec<String> = whole.tags().iter().map(|t| t.key().to_owned()).collect();
+    let mut sorted = whole.clone();
+    sorted.sort();
+    let mut expected: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+    expected.sort();
+    assert_eq!(sorted, expected);
+
+    for size in [1, 2, 3] {
+        let pages = all_pages(20, |marker| {
+            let iam = iam.clone();
+            async move {
+                let out = iam
+                    .list_user_tags()
+                    .user_name("tagged")
+                    .max_items(size)
+                    .set_marker(marker)
+                    .send()
+                    .await
+                    .unwrap();
+                let keys = out.tags().iter().map(|t| t.key().to_owned());
+                (
+                    keys.collect(),
+                    out.is_truncated(),
+                    out.marker().map(Into::into),
+                )
+            }
+        })
+        .await;
+        assert!(pages.iter().all(|p| p.len() <= size as usize));
+        assert_eq!(pages.concat(), whole, "MaxItems={size}");
+    }
+    server.stop();
+}
