@@ -358,3 +358,36 @@ async fn secret_access_keys_are_never_stored_in_plaintext() {
         assert!(!logs.contains(&key.secret), "a secret in the logs");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_key_creation_stops_at_the_quota() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let iam = root_iam(&server);
+    iam.create_user().user_name("eager").send().await.unwrap();
+    let tasks: Vec<_> = (0..6)
+        .map(|_| {
+            let call = iam.create_access_key().user_name("eager");
+            tokio::spawn(async move { call.send().await })
+        })
+        .collect();
+    let mut created = Vec::new();
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(out) => created.push(out.access_key().unwrap().access_key_id().to_owned()),
+            Err(e) => assert_eq!(
+                error_code_status(Err::<(), _>(e)),
+                ("LimitExceeded".into(), 409)
+            ),
+        }
+    }
+    created.sort();
+    let ids: Vec<String> = listed(&iam, "eager")
+        .await
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(ids, created);
+    assert_eq!(created.len(), 2);
+    server.stop();
+}

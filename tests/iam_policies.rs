@@ -63,7 +63,7 @@ async fn create_and_get_a_policy_whose_document_round_trips() {
         .create_policy()
         .policy_name("HomeAccess")
         .path("/team/")
-        .description("Each user's own prefix")
+        .description("Each user's own prefix: <home> & \"more\"")
         .policy_document(document)
         .send()
         .await
@@ -82,7 +82,10 @@ async fn create_and_get_a_policy_whose_document_round_trips() {
     let got = iam.get_policy().policy_arn(&arn).send().await.unwrap();
     let got = got.policy().unwrap();
     assert_eq!(got.policy_id(), Some(id.as_str()));
-    assert_eq!(got.description(), Some("Each user's own prefix"));
+    assert_eq!(
+        got.description(),
+        Some("Each user's own prefix: <home> & \"more\"")
+    );
     assert_eq!(got.default_version_id(), Some("v1"));
     assert!(got.create_date().is_some() && got.update_date().is_some());
 

@@ -635,3 +635,57 @@ async fn list_user_tags_pages_cover_every_tag_once() {
     }
     server.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_creates_of_one_name_leave_exactly_one_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let iam = root_iam(&server);
+    // The same name in different cases, all at once: one wins, the rest are told it exists
+    // (never a 5xx, which SDKs would retry).
+    let names = [
+        "racer", "RACER", "Racer", "rAcEr", "racer", "raceR", "RACEr", "racer",
+    ];
+    let tasks: Vec<_> = names
+        .iter()
+        .map(|name| {
+            let call = iam.create_user().user_name(*name).path("/race/");
+            tokio::spawn(async move { call.send().await })
+        })
+        .collect();
+    let mut created = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => created += 1,
+            Err(e) => assert_eq!(
+                error_code_status(Err::<(), _>(e)),
+                ("EntityAlreadyExists".into(), 409)
+            ),
+        }
+    }
+    assert_eq!(created, 1);
+    let listed = iam.list_users().send().await.unwrap();
+    assert_eq!(listed.users().len(), 1);
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paths_with_xml_special_characters_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let iam = root_iam(&server);
+    let path = "/a&b/<c>/'d\"/~!*/";
+    let created = iam.create_user().user_name("odd").path(path).send().await;
+    assert_eq!(created.unwrap().user().unwrap().path(), path);
+    let got = iam.get_user().user_name("odd").send().await.unwrap();
+    let got = got.user().unwrap();
+    assert_eq!(got.path(), path);
+    assert_eq!(
+        got.arn(),
+        format!("arn:aws:iam::000000000000:user{path}odd")
+    );
+    let listed = iam.list_users().path_prefix("/a&b/<").send().await.unwrap();
+    let paths: Vec<&str> = listed.users().iter().map(|u| u.path()).collect();
+    assert_eq!(paths, [path]);
+    server.stop();
+}
