@@ -9,7 +9,7 @@ use std::path::Path;
 
 use aws_sdk_iam::types::StatusType;
 use aws_sdk_iam::Client;
-use common::{error_code, error_code_status, iam_client, recording_root_iam, root_iam};
+use common::{all_pages, error_code, error_code_status, iam_client, recording_root_iam, root_iam};
 use common::{start_with_root, Server};
 
 struct Key {
@@ -389,5 +389,28 @@ async fn concurrent_key_creation_stops_at_the_quota() {
         .collect();
     assert_eq!(ids, created);
     assert_eq!(created.len(), 2);
+
+    // One key per page.
+    let pages = all_pages(5, |marker| {
+        let iam = iam.clone();
+        async move {
+            let out = iam
+                .list_access_keys()
+                .user_name("eager")
+                .max_items(1)
+                .set_marker(marker)
+                .send()
+                .await
+                .unwrap();
+            let ids = out.access_key_metadata().iter();
+            let ids = ids.map(|k| k.access_key_id().unwrap().to_owned()).collect();
+            (ids, out.is_truncated(), out.marker().map(Into::into))
+        }
+    })
+    .await;
+    assert_eq!(pages.len(), 2);
+    let mut paged = pages.concat();
+    paged.sort();
+    assert_eq!(paged, created);
     server.stop();
 }
