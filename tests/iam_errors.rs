@@ -397,3 +397,110 @@ async fn users_are_denied_every_action_and_change_nothing() {
     assert!(inline.policy_names().is_empty());
     server.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_required_parameters_are_validation_errors() {
+    // aws-sdk-iam sends a request without its required members, so the server's check is
+    // what answers.
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let iam = root_iam(&server);
+    iam.create_user().user_name("u").send().await.unwrap();
+    iam.create_group().group_name("g").send().await.unwrap();
+    let create = iam
+        .create_policy()
+        .policy_name("p")
+        .policy_document(allow("s3:*"));
+    let policy = create.send().await.unwrap();
+    let arn = policy.policy().unwrap().arn().unwrap().to_owned();
+    let (doc, key) = (allow("s3:*"), MISSING_KEY);
+
+    let calls: Vec<(&str, Outcome)> = vec![
+        ("CreateUser UserName", sent!(iam.create_user())),
+        (
+            "UpdateUser UserName",
+            sent!(iam.update_user().new_path("/x/")),
+        ),
+        ("DeleteUser UserName", sent!(iam.delete_user())),
+        ("TagUser Tags", sent!(iam.tag_user().user_name("u"))),
+        ("UntagUser TagKeys", sent!(iam.untag_user().user_name("u"))),
+        ("ListUserTags UserName", sent!(iam.list_user_tags())),
+        ("UpdateAccessKey Status", {
+            sent!(iam.update_access_key().user_name("u").access_key_id(key))
+        }),
+        ("UpdateAccessKey AccessKeyId", {
+            sent!(iam
+                .update_access_key()
+                .user_name("u")
+                .status("Active".into()))
+        }),
+        (
+            "DeleteAccessKey AccessKeyId",
+            sent!(iam.delete_access_key().user_name("u")),
+        ),
+        (
+            "GetAccessKeyLastUsed AccessKeyId",
+            sent!(iam.get_access_key_last_used()),
+        ),
+        ("CreateGroup GroupName", sent!(iam.create_group())),
+        ("GetGroup GroupName", sent!(iam.get_group())),
+        ("DeleteGroup GroupName", sent!(iam.delete_group())),
+        (
+            "AddUserToGroup UserName",
+            sent!(iam.add_user_to_group().group_name("g")),
+        ),
+        ("RemoveUserFromGroup GroupName", {
+            sent!(iam.remove_user_from_group().user_name("u"))
+        }),
+        (
+            "CreatePolicy PolicyName",
+            sent!(iam.create_policy().policy_document(&doc)),
+        ),
+        (
+            "CreatePolicy PolicyDocument",
+            sent!(iam.create_policy().policy_name("q")),
+        ),
+        ("GetPolicy PolicyArn", sent!(iam.get_policy())),
+        ("CreatePolicyVersion PolicyDocument", {
+            sent!(iam.create_policy_version().policy_arn(&arn))
+        }),
+        (
+            "GetPolicyVersion VersionId",
+            sent!(iam.get_policy_version().policy_arn(&arn)),
+        ),
+        ("SetDefaultPolicyVersion VersionId", {
+            sent!(iam.set_default_policy_version().policy_arn(&arn))
+        }),
+        (
+            "AttachUserPolicy PolicyArn",
+            sent!(iam.attach_user_policy().user_name("u")),
+        ),
+        (
+            "AttachGroupPolicy GroupName",
+            sent!(iam.attach_group_policy().policy_arn(&arn)),
+        ),
+        (
+            "ListEntitiesForPolicy PolicyArn",
+            sent!(iam.list_entities_for_policy()),
+        ),
+        ("PutUserPolicy PolicyDocument", {
+            sent!(iam.put_user_policy().user_name("u").policy_name("i"))
+        }),
+        ("PutGroupPolicy PolicyName", {
+            sent!(iam.put_group_policy().group_name("g").policy_document(&doc))
+        }),
+        (
+            "GetUserPolicy PolicyName",
+            sent!(iam.get_user_policy().user_name("u")),
+        ),
+    ];
+    for (what, got) in calls {
+        assert_eq!(got, Err(("ValidationError".to_owned(), 400)), "{what}");
+    }
+    // Nothing was created or changed by the refused calls.
+    let users = iam.list_users().send().await.unwrap();
+    assert_eq!(users.users().len(), 1);
+    let policies = iam.list_policies().send().await.unwrap();
+    assert_eq!(policies.policies().len(), 1);
+    server.stop();
+}
