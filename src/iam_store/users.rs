@@ -234,12 +234,15 @@ impl IamStore {
     ) -> StoreResult<Page<Tag>> {
         self.read(move |conn| {
             let user = user_by_name(conn, &name)?;
+            // `tags_of` orders by the key column's NOCASE collation, which folds ASCII
+            // letters only; the marker must compare the same way, or keys with other letters
+            // (which tag keys allow) are skipped or repeated across pages.
             let tags: Vec<Tag> = tags_of(conn, &user.id)?
                 .into_iter()
                 .filter(|t| {
                     marker
                         .as_deref()
-                        .is_none_or(|m| t.key.to_lowercase() > m.to_lowercase())
+                        .is_none_or(|m| t.key.to_ascii_lowercase() > m.to_ascii_lowercase())
                 })
                 .take(max + 1)
                 .collect();

@@ -325,3 +325,123 @@ where
             .unwrap_or_else(|| panic!("not a service error: {e:?}")),
     }
 }
+
+/// The AWS error code and HTTP status of a failed SDK call.
+pub fn error_code_status<E>(
+    result: Result<
+        impl std::fmt::Debug,
+        aws_sdk_iam::error::SdkError<E, aws_sdk_iam::config::http::HttpResponse>,
+    >,
+) -> (String, u16)
+where
+    E: aws_sdk_iam::error::ProvideErrorMetadata + std::fmt::Debug,
+{
+    match result {
+        Ok(v) => panic!("expected an error, got {v:?}"),
+        Err(aws_sdk_iam::error::SdkError::ServiceError(e)) => {
+            let code = e.err().code().unwrap_or_default().to_owned();
+            (code, e.raw().status().as_u16())
+        }
+        Err(e) => panic!("not a service error: {e:?}"),
+    }
+}
+
+/// A policy document as the IAM API returns it (percent-encoded JSON), decoded and parsed.
+pub fn decode_document(encoded: &str) -> serde_json::Value {
+    let text = percent_encoding::percent_decode_str(encoded)
+        .decode_utf8()
+        .expect("a UTF-8 document");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// An identity policy allowing `action` on everything.
+pub fn allow(action: &str) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"{action}","Resource":"*"}}]}}"#
+    )
+}
+
+/// One page of a listing: its items, `IsTruncated`, and `Marker`.
+pub type Listed = (Vec<String>, bool, Option<String>);
+
+/// Walks a listing page by page, passing each page's marker to the next request, and returns
+/// the pages. Checks the paging contract on the way: a truncated page carries a marker, and
+/// the walk ends (within `limit` pages) on a page that is not truncated.
+pub async fn all_pages<F, Fut>(limit: usize, mut fetch: F) -> Vec<Vec<String>>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Listed>,
+{
+    let mut pages = Vec::new();
+    let mut marker = None;
+    loop {
+        assert!(pages.len() < limit, "more than {limit} pages: {pages:?}");
+        let (items, truncated, next) = fetch(marker.take()).await;
+        pages.push(items);
+        if !truncated {
+            return pages;
+        }
+        marker = Some(next.expect("a truncated page carries a Marker"));
+    }
+}
+
+/// The raw bodies of the responses an SDK client received, in order: for checking what the
+/// server sent beyond what the SDK's types expose (e.g. that no secret leaks into a listing).
+#[derive(Debug, Clone, Default)]
+pub struct Bodies(Arc<Mutex<Vec<String>>>);
+
+impl Bodies {
+    pub fn all(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+impl aws_sdk_iam::config::Intercept for Bodies {
+    fn name(&self) -> &'static str {
+        "Bodies"
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &aws_sdk_iam::config::interceptors::AfterDeserializationInterceptorContextRef<'_>,
+        _: &aws_sdk_iam::config::RuntimeComponents,
+        _: &mut aws_sdk_iam::config::ConfigBag,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let body = context.response().body().bytes().unwrap_or_default();
+        self.0
+            .lock()
+            .unwrap()
+            .push(String::from_utf8_lossy(body).into_owned());
+        Ok(())
+    }
+}
+
+/// An IAM client signing as the root that also records every response body.
+pub fn recording_root_iam(server: &Server) -> (aws_sdk_iam::Client, Bodies) {
+    let bodies = Bodies::default();
+    let config = root_iam(server)
+        .config()
+        .to_builder()
+        .interceptor(bodies.clone())
+        .build();
+    (aws_sdk_iam::Client::from_conf(config), bodies)
+}
+
+/// A policy document with exactly `size` characters that are not whitespace, laid out with
+/// plenty of whitespace (which the quota does not count).
+pub fn document_of_size(size: usize) -> String {
+    let layout = |pad: &str| {
+        let value = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
+                           "Resource": format!("arn:aws:s3:::{pad}")}]
+        });
+        serde_json::to_string_pretty(&value).unwrap()
+    };
+    let count = |s: &str| s.chars().filter(|c| !c.is_whitespace()).count();
+    let pad = "a".repeat(size - count(&layout("")));
+    let document = layout(&pad);
+    assert_eq!(count(&document), size);
+    assert!(document.len() > size + 40, "whitespace is part of the test");
+    document
+}
