@@ -12,13 +12,22 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, Server};
 use crate::iam_store::{IamStore, OpenError, RootCredentials};
+use crate::objects::ObjectIndex;
 use crate::state::{Inner, Listener, Metrics, Readiness, State};
+use crate::storage::BlobStore;
 use crate::{admin, http, iam, s3};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error(transparent)]
     Store(#[from] OpenError),
+    #[error("cannot open the object index: {0}")]
+    Objects(#[from] crate::db::DbError),
+    #[error("cannot open the object storage under {path}: {source}")]
+    Storage {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot bind the {listener} listener on {host}:{port}: {source}")]
     Bind {
         listener: &'static str,
@@ -60,6 +69,7 @@ pub async fn start(config: Config) -> Result<Running, StartupError> {
     if generated {
         announce_generated_root(&root);
     }
+    let (objects, blobs) = open_object_storage(&config)?;
     let readiness = Readiness::default();
     let mut bound = Vec::with_capacity(3);
     for listener in Listener::ALL {
@@ -71,6 +81,8 @@ pub async fn start(config: Config) -> Result<Running, StartupError> {
     let state = State::new(Inner {
         config,
         iam,
+        objects,
+        blobs,
         root,
         readiness,
         metrics: Metrics::default(),
@@ -150,6 +162,8 @@ impl Running {
         }
         tracing::info!("shutdown: listeners stopped; closing the iam database writer");
         self.state.iam.db().close().await;
+        tracing::info!("shutdown: closing the object index writer");
+        self.state.objects.db().close().await;
         tracing::info!("shutdown: database writer joined; exiting");
     }
 }
@@ -176,6 +190,27 @@ async fn serve(
         }
     };
     http::serve(listener.name(), socket, handler, shutdown, grace).await
+}
+
+/// Opens the object index and the blob directory, then removes blobs that no object or part
+/// refers to (left by a crash between a blob's rename and its index commit). This runs
+/// before any listener is bound, so no upload can be in flight.
+fn open_object_storage(config: &Config) -> Result<(ObjectIndex, BlobStore), StartupError> {
+    let s3 = &config.backend.s3;
+    let data_dir = &config.backend.storage.data_dir;
+    let mut db = s3.db.to_db_config();
+    db.durable = s3.io.fsync;
+    let objects = ObjectIndex::open(data_dir, &db)?;
+    let storage_error = |source| StartupError::Storage {
+        path: data_dir.join("objects").display().to_string(),
+        source,
+    };
+    let blobs = BlobStore::open(data_dir, s3.io.fsync, s3.io.buffer_size as usize)
+        .map_err(storage_error)?;
+    blobs
+        .sweep(|ids| objects.referenced_blobs(ids))
+        .map_err(storage_error)?;
+    Ok((objects, blobs))
 }
 
 /// Whether a request's SigV4 credential scope names the `iam` service (header or presigned).

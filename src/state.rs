@@ -13,6 +13,10 @@ pub struct Inner {
     pub config: Config,
     /// IAM users, keys, policies and the sealed secrets.
     pub iam: IamStore,
+    /// The object index: buckets, objects, uploads.
+    pub objects: crate::objects::ObjectIndex,
+    /// Object bytes on disk.
+    pub blobs: crate::storage::BlobStore,
     /// The account root; bypasses policies.
     pub root: RootCredentials,
     pub readiness: Readiness,

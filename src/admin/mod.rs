@@ -35,9 +35,14 @@ async fn ready(state: &State) -> Response<Body> {
     if state.readiness.is_shutting_down() {
         not_ready.push("shutting down".into());
     }
-    if let Err(e) = state.iam.db().ping().await {
-        tracing::warn!(error = %e, "readiness: the iam database writer did not answer");
-        not_ready.push("iam database writer".into());
+    for (name, db) in [
+        ("iam database writer", state.iam.db()),
+        ("object index writer", state.objects.db()),
+    ] {
+        if let Err(e) = db.ping().await {
+            tracing::warn!(error = %e, "readiness: the {name} did not answer");
+            not_ready.push(name.into());
+        }
     }
     if not_ready.is_empty() {
         reply(StatusCode::OK, json!({ "status": "ready" }))

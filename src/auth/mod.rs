@@ -69,6 +69,15 @@ impl From<SigV4Error> for AuthError {
     }
 }
 
+/// A verified SigV4 request: who sent it, what it presented, and (when asked for) the
+/// derived signing key, which aws-chunked bodies need to verify their chunk signatures.
+#[derive(Debug)]
+pub struct Verified {
+    pub caller: Caller,
+    pub presented: Presented,
+    pub signing_key: Option<[u8; 32]>,
+}
+
 /// Verifies a SigV4-signed request whose payload hash is `payload_hash` and says who sent it.
 /// The time is checked first, so that a stale request is refused before any key lookup.
 pub fn authenticate(
@@ -76,7 +85,8 @@ pub fn authenticate(
     parts: &request::Parts,
     payload_hash: &str,
     now: SystemTime,
-) -> Result<(Caller, Presented), AuthError> {
+    want_signing_key: bool,
+) -> Result<Verified, AuthError> {
     let presented = sigv4::presented(parts)?.ok_or(AuthError::Missing)?;
     sigv4::check_time(&presented, now)?;
     let access_key = presented.credential.access_key.as_str();
@@ -118,5 +128,13 @@ pub fn authenticate(
             .pending_last_used()
             .record(access_key, service, &presented.credential.region);
     }
-    Ok((caller, presented))
+    let signing_key = want_signing_key.then(|| {
+        let c = &presented.credential;
+        sigv4::signing_key(secret.expose(), &c.date, &c.region, &c.service)
+    });
+    Ok(Verified {
+        caller,
+        presented,
+        signing_key,
+    })
 }

@@ -17,8 +17,8 @@ pub fn authenticate(
     body: &[u8],
 ) -> Result<Caller, IamError> {
     let hash = sigv4::sha256_hex(body);
-    match auth::authenticate(state, parts, &hash, SystemTime::now()) {
-        Ok((caller, _)) => Ok(caller),
+    match auth::authenticate(state, parts, &hash, SystemTime::now(), false) {
+        Ok(verified) => Ok(verified.caller),
         Err(e) => Err(match e {
             AuthError::Missing => IamError::MissingAuthenticationToken,
             AuthError::UnsupportedAlgorithm => IamError::IncompleteSignature(

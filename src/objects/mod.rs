@@ -4,8 +4,8 @@
 //! Invariant: a row refers only to committed blobs (see `storage`). Operations that stop
 //! referring to blobs return their ids so the caller removes the files after the commit.
 
-mod list;
-mod multipart;
+pub mod list;
+pub mod multipart;
 
 use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};

@@ -1,57 +1,148 @@
-//! S3's error type: each variant is an AWS error code, rendered as S3's XML `<Error>`.
-//! Lower-layer failures become `InternalError` unless a handler chooses a specific code.
+//! S3's errors: each `Code` is an AWS error code with its status, rendered as S3's XML
+//! `<Error>`; HEAD responses carry the status and headers only. Lower-layer failures become
+//! `InternalError` unless a handler chooses a specific code.
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html>
 
-use http::{header, HeaderValue, Response, StatusCode};
+use std::borrow::Cow;
+
+use http::{header, HeaderValue, Method, Response, StatusCode};
 
 use crate::db::DbError;
-use crate::http::{full, request_id, Body};
+use crate::http::{empty, full, request_id, Body};
+use crate::objects::IndexError;
 use crate::xml::escape;
 
-#[derive(Debug, thiserror::Error)]
-pub enum S3Error {
-    #[error("A header or operation you provided implies functionality that is not implemented")]
-    NotImplemented,
-    #[error("Please reduce your request rate.")]
-    SlowDown,
-    #[error("We encountered an internal error. Please try again.")]
-    InternalError,
+macro_rules! codes {
+    ($($code:ident => $status:expr, $message:expr;)*) => {
+        /// An S3 error code, named exactly as AWS names it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Code { $($code),* }
+
+        impl Code {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$code => stringify!($code)),* }
+            }
+
+            pub fn status(self) -> StatusCode {
+                match self { $(Code::$code => $status),* }
+            }
+
+            fn default_message(self) -> &'static str {
+                match self { $(Code::$code => $message),* }
+            }
+        }
+    };
+}
+
+codes! {
+    AccessDenied => StatusCode::FORBIDDEN, "Access Denied";
+    AuthorizationHeaderMalformed => StatusCode::BAD_REQUEST, "The authorization header is malformed.";
+    AuthorizationQueryParametersError => StatusCode::BAD_REQUEST, "The query-string authentication parameters are malformed.";
+    BadDigest => StatusCode::BAD_REQUEST, "The Content-MD5 or checksum you specified did not match what we received.";
+    BucketAlreadyExists => StatusCode::CONFLICT, "The requested bucket name is not available.";
+    BucketAlreadyOwnedByYou => StatusCode::CONFLICT, "Your previous request to create the named bucket succeeded and you already own it.";
+    BucketNotEmpty => StatusCode::CONFLICT, "The bucket you tried to delete is not empty";
+    EntityTooLarge => StatusCode::BAD_REQUEST, "Your proposed upload exceeds the maximum allowed size";
+    EntityTooSmall => StatusCode::BAD_REQUEST, "Your proposed upload is smaller than the minimum allowed object size.";
+    IncompleteBody => StatusCode::BAD_REQUEST, "You did not provide the number of bytes specified by the Content-Length HTTP header.";
+    InternalError => StatusCode::INTERNAL_SERVER_ERROR, "We encountered an internal error. Please try again.";
+    InvalidAccessKeyId => StatusCode::FORBIDDEN, "The AWS Access Key Id you provided does not exist in our records.";
+    InvalidArgument => StatusCode::BAD_REQUEST, "Invalid Argument";
+    InvalidBucketName => StatusCode::BAD_REQUEST, "The specified bucket is not valid.";
+    InvalidDigest => StatusCode::BAD_REQUEST, "The Content-MD5 you specified is not valid.";
+    InvalidPart => StatusCode::BAD_REQUEST, "One or more of the specified parts could not be found.";
+    InvalidPartOrder => StatusCode::BAD_REQUEST, "The list of parts was not in ascending order. Parts must be ordered by part number.";
+    InvalidRange => StatusCode::RANGE_NOT_SATISFIABLE, "The requested range is not satisfiable";
+    InvalidRequest => StatusCode::BAD_REQUEST, "Invalid Request";
+    KeyTooLongError => StatusCode::BAD_REQUEST, "Your key is too long";
+    MalformedXML => StatusCode::BAD_REQUEST, "The XML you provided was not well-formed or did not validate against our published schema";
+    MetadataTooLarge => StatusCode::BAD_REQUEST, "Your metadata headers exceed the maximum allowed metadata size";
+    MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED, "The specified method is not allowed against this resource.";
+    MissingContentLength => StatusCode::LENGTH_REQUIRED, "You must provide the Content-Length HTTP header.";
+    NoSuchBucket => StatusCode::NOT_FOUND, "The specified bucket does not exist";
+    NoSuchKey => StatusCode::NOT_FOUND, "The specified key does not exist.";
+    NoSuchUpload => StatusCode::NOT_FOUND, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.";
+    NotImplemented => StatusCode::NOT_IMPLEMENTED, "A header or operation you provided implies functionality that is not implemented";
+    NotModified => StatusCode::NOT_MODIFIED, "Not Modified";
+    PreconditionFailed => StatusCode::PRECONDITION_FAILED, "At least one of the pre-conditions you specified did not hold";
+    RequestTimeTooSkewed => StatusCode::FORBIDDEN, "The difference between the request time and the current time is too large.";
+    SignatureDoesNotMatch => StatusCode::FORBIDDEN, "The request signature we calculated does not match the signature you provided. Check your key and signing method.";
+    SlowDown => StatusCode::SERVICE_UNAVAILABLE, "Please reduce your request rate.";
+    XAmzContentSHA256Mismatch => StatusCode::BAD_REQUEST, "The provided 'x-amz-content-sha256' header does not match what was computed.";
+}
+
+/// An S3 error: its code and the message shown to the client.
+#[derive(Debug, Clone)]
+pub struct S3Error {
+    pub code: Code,
+    pub message: Cow<'static, str>,
+}
+
+pub type S3Result<T> = Result<T, S3Error>;
+
+impl std::fmt::Display for S3Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+impl std::error::Error for S3Error {}
+
+impl From<Code> for S3Error {
+    fn from(code: Code) -> S3Error {
+        S3Error {
+            code,
+            message: Cow::Borrowed(code.default_message()),
+        }
+    }
 }
 
 impl S3Error {
-    pub fn code(&self) -> &'static str {
-        match self {
-            S3Error::NotImplemented => "NotImplemented",
-            S3Error::SlowDown => "SlowDown",
-            S3Error::InternalError => "InternalError",
+    pub fn new(code: Code, message: impl Into<Cow<'static, str>>) -> S3Error {
+        S3Error {
+            code,
+            message: message.into(),
         }
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.code.as_str()
     }
 
     pub fn status(&self) -> StatusCode {
-        match self {
-            S3Error::NotImplemented => StatusCode::NOT_IMPLEMENTED,
-            S3Error::SlowDown => StatusCode::SERVICE_UNAVAILABLE,
-            S3Error::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        self.code.status()
     }
 
-    /// The XML error response for a request on `resource` (the request path).
-    pub fn render(&self, resource: &str, request_id: &str) -> Response<Body> {
-        let xml = format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message>\
-             <Resource>{}</Resource><RequestId>{}</RequestId></Error>",
-            self.code(),
-            escape(&self.to_string()),
-            escape(resource),
-            request_id
-        );
-        let mut response = Response::new(full(xml));
+    /// An unexpected failure: logged with its cause, shown as InternalError.
+    pub fn internal(context: &str, cause: impl std::fmt::Display) -> S3Error {
+        tracing::error!(error = %cause, "{context}");
+        S3Error::from(Code::InternalError)
+    }
+
+    /// The response for a request on `resource`; `method` decides whether a body is allowed.
+    pub fn render(&self, method: &Method, resource: &str, request_id: &str) -> Response<Body> {
+        let no_body = *method == Method::HEAD || self.code == Code::NotModified;
+        let body = if no_body {
+            empty()
+        } else {
+            full(format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message>\
+                 <Resource>{}</Resource><RequestId>{}</RequestId></Error>",
+                self.code(),
+                escape(&self.message),
+                escape(resource),
+                request_id
+            ))
+        };
+        let mut response = Response::new(body);
         *response.status_mut() = self.status();
         let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/xml"),
-        );
+        if !no_body {
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/xml"),
+            );
+        }
         if let Ok(id) = HeaderValue::from_str(request_id) {
             headers.insert(request_id::S3_HEADER, id);
         }
@@ -62,11 +153,31 @@ impl S3Error {
 impl From<DbError> for S3Error {
     fn from(e: DbError) -> S3Error {
         match e {
-            DbError::Busy { .. } => S3Error::SlowDown,
-            e => {
-                tracing::error!(error = %e, "database error");
-                S3Error::InternalError
-            }
+            DbError::Busy { .. } => S3Error::from(Code::SlowDown),
+            e => S3Error::internal("database error", e),
         }
+    }
+}
+
+impl From<IndexError> for S3Error {
+    fn from(e: IndexError) -> S3Error {
+        match e {
+            IndexError::NoSuchBucket => Code::NoSuchBucket.into(),
+            IndexError::BucketExists => Code::BucketAlreadyOwnedByYou.into(),
+            IndexError::BucketNotEmpty => Code::BucketNotEmpty.into(),
+            IndexError::NoSuchKey => Code::NoSuchKey.into(),
+            IndexError::NoSuchUpload => Code::NoSuchUpload.into(),
+            IndexError::PreconditionFailed => Code::PreconditionFailed.into(),
+            IndexError::InvalidPart(m) => S3Error::new(Code::InvalidPart, m),
+            IndexError::InvalidPartOrder => Code::InvalidPartOrder.into(),
+            IndexError::EntityTooSmall => Code::EntityTooSmall.into(),
+            IndexError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<std::io::Error> for S3Error {
+    fn from(e: std::io::Error) -> S3Error {
+        S3Error::internal("object storage I/O failed", e)
     }
 }

@@ -1,18 +1,184 @@
-//! The S3 listener. Until the S3 API lands, every request is answered with S3's
-//! `NotImplemented` error, in S3's XML shape and with its request id header.
+//! The S3 listener: route (an `Operation` named after the AWS API) -> authenticate (SigV4 in
+//! every payload mode, or SigV2) -> authorize -> execute -> respond. Errors are S3's XML
+//! `<Error>` (no body on HEAD); every response carries `x-amz-request-id`.
 
+mod auth;
+mod body;
+mod bucket;
 pub mod checksum;
+mod copy;
+mod delete;
 pub mod error;
+mod list;
+mod multipart;
+mod object;
+mod read;
+pub mod router;
+mod xml;
 
-use http::{Request, Response};
+use http::{request, HeaderValue, Request, Response};
+use hyper::body::Incoming;
 
+use crate::auth::Caller;
 use crate::http::{request_id, Body};
+use crate::objects::ObjectIndex;
 use crate::state::State;
-use error::S3Error;
+use crate::storage::BlobStore;
+use body::{BodyReader, MAX_PUT};
+use error::{Code, S3Error, S3Result};
+use router::{Operation, Route};
 
-pub async fn handle<B>(_state: State, req: Request<B>) -> Response<Body> {
+/// What a handler returns: a complete response, or the error to render.
+pub(crate) type Reply = S3Result<Response<Body>>;
+
+/// What every handler gets.
+pub(crate) struct Ctx<'a> {
+    pub state: &'a State,
+}
+
+impl Ctx<'_> {
+    pub fn index(&self) -> &ObjectIndex {
+        &self.state.objects
+    }
+
+    pub fn blobs(&self) -> &BlobStore {
+        &self.state.blobs
+    }
+
+    pub fn account(&self) -> &str {
+        &self.state.config.backend.iam.account_id
+    }
+}
+
+/// Completes a response builder, turning an invalid header value into an internal error.
+pub(crate) fn finish(builder: http::response::Builder, body: Body) -> Reply {
+    builder
+        .body(body)
+        .map_err(|e| S3Error::internal("building a response", e))
+}
+
+pub async fn handle(state: State, req: Request<Incoming>) -> Response<Body> {
     let id = request_id::s3();
-    let error = S3Error::NotImplemented;
-    tracing::info!(request_id = %id, method = %req.method(), path = req.uri().path(), code = error.code(), "s3 request refused");
-    error.render(req.uri().path(), &id)
+    let method = req.method().clone();
+    let resource = req.uri().path().to_owned();
+    let (parts, body) = req.into_parts();
+    let mut response = match process(&state, &parts, body).await {
+        Ok((operation, response)) => {
+            tracing::debug!(request_id = %id, operation = ?operation, status = response.status().as_u16(), "s3 request");
+            response
+        }
+        Err(e) => {
+            if e.status().is_server_error() {
+                tracing::error!(request_id = %id, %method, path = %resource, code = e.code(), "s3 request failed");
+            } else {
+                tracing::info!(request_id = %id, %method, path = %resource, code = e.code(), message = %e.message, "s3 request refused");
+            }
+            e.render(&method, &resource, &id)
+        }
+    };
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(request_id::S3_HEADER, v);
+    }
+    response
+}
+
+async fn process(
+    state: &State,
+    parts: &request::Parts,
+    body: Incoming,
+) -> S3Result<(Operation, Response<Body>)> {
+    let s3 = &state.config.backend.s3;
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok());
+    let mut route = router::route(
+        &parts.method,
+        parts.uri.path(),
+        parts.uri.query(),
+        host,
+        s3.base_domain.as_deref(),
+    )?;
+    route.operation = router::with_copy_source(
+        route.operation,
+        parts.headers.contains_key("x-amz-copy-source"),
+    );
+    let bucket_from_host = route.virtual_host.then(|| route.bucket.clone()).flatten();
+    let authenticated = auth::authenticate(state, parts, bucket_from_host.as_deref())?;
+    if let Caller::User { principal, .. } = &authenticated.caller {
+        // Until policy evaluation lands, only the root may use S3.
+        return Err(S3Error::new(
+            Code::AccessDenied,
+            format!(
+                "User: {} is not authorized to perform this operation",
+                principal.arn
+            ),
+        ));
+    }
+    tracing::trace!(
+        caller = authenticated.caller.arn(),
+        "s3 request authenticated"
+    );
+    let ctx = Ctx { state };
+    let reader = BodyReader::new(body, authenticated.payload, MAX_PUT);
+    let response = dispatch(&ctx, &route, parts, reader).await?;
+    Ok((route.operation, response))
+}
+
+async fn dispatch(
+    ctx: &Ctx<'_>,
+    route: &Route,
+    parts: &request::Parts,
+    reader: BodyReader,
+) -> Reply {
+    use Operation::*;
+    let bucket = route.bucket.as_deref().unwrap_or_default();
+    let key = route.key.as_deref().unwrap_or_default();
+    match route.operation {
+        ListBuckets => bucket::list_buckets(ctx).await,
+        CreateBucket => bucket::create_bucket(ctx, bucket, reader).await,
+        HeadBucket => bucket::head_bucket(ctx, bucket).await,
+        DeleteBucket => bucket::delete_bucket(ctx, bucket).await,
+        GetBucketLocation => bucket::get_bucket_location(ctx, bucket).await,
+        GetBucketVersioning => bucket::get_bucket_versioning(ctx, bucket).await,
+        GetBucketAcl => {
+            ctx.index().bucket(bucket.to_owned()).await?;
+            bucket::acl(ctx)
+        }
+        GetObjectAcl => {
+            ctx.index()
+                .get_object(bucket.to_owned(), key.to_owned())
+                .await?;
+            bucket::acl(ctx)
+        }
+        PutBucketAcl | PutObjectAcl => bucket::put_acl(parts),
+        PutObject => object::put_object(ctx, bucket, key, parts, reader).await,
+        GetObject => read::get_object(ctx, bucket, key, parts, false).await,
+        HeadObject => read::get_object(ctx, bucket, key, parts, true).await,
+        DeleteObject => object::delete_object(ctx, bucket, key).await,
+        DeleteObjects => delete::delete_objects(ctx, bucket, parts, reader).await,
+        ListObjects => list::list_objects(ctx, bucket, parts).await,
+        ListObjectsV2 => list::list_objects_v2(ctx, bucket, parts).await,
+        CopyObject => copy::copy_object(ctx, bucket, key, parts).await,
+        CreateMultipartUpload => multipart::create_multipart_upload(ctx, bucket, key, parts).await,
+        UploadPart => multipart::upload_part(ctx, bucket, key, parts, reader).await,
+        UploadPartCopy => {
+            let number = multipart::part_number(parts)?;
+            copy::upload_part_copy(
+                ctx,
+                bucket,
+                key,
+                parts,
+                number,
+                &multipart::upload_id(parts),
+            )
+            .await
+        }
+        CompleteMultipartUpload => {
+            multipart::complete_multipart_upload(ctx, bucket, key, parts, reader).await
+        }
+        AbortMultipartUpload => multipart::abort_multipart_upload(ctx, bucket, key, parts).await,
+        ListParts => multipart::list_parts(ctx, bucket, key, parts).await,
+        ListMultipartUploads => multipart::list_multipart_uploads(ctx, bucket, parts).await,
+    }
 }

@@ -90,10 +90,32 @@ def check_admin_endpoints(server):
         assert json.load(r) == {"status": "ready"}
 
 
-def check_aws_cli_reads_the_s3_error(server):
-    out = aws(server, "s3", "s3api", "list-buckets")
-    assert out.returncode != 0, out
-    assert "(NotImplemented)" in out.stderr, out.stderr
+def check_aws_cli_s3_round_trip(server):
+    """mb, cp up (small and multipart), ls, cp down, compare bytes, rm, rb."""
+    work = tempfile.mkdtemp(prefix="e2e-s3-")
+    small, big = os.path.join(work, "small.txt"), os.path.join(work, "big.bin")
+    with open(small, "w") as f:
+        f.write("hello labstore\n")
+    with open(big, "wb") as f:
+        f.write(os.urandom(20 * 1024 * 1024))
+
+    def run(*args):
+        quiet = ["--only-show-errors"] if args[1] in ("cp", "rm", "sync") else []
+        out = aws(server, "s3", *args, *quiet)
+        assert out.returncode == 0, f"aws {' '.join(args)}: {out.stderr}"
+        return out.stdout
+
+    run("s3", "mb", "s3://e2e-cli")
+    run("s3", "cp", small, "s3://e2e-cli/docs/small.txt")
+    run("s3", "cp", big, "s3://e2e-cli/big.bin")
+    listing = run("s3", "ls", "s3://e2e-cli", "--recursive")
+    assert "docs/small.txt" in listing and "big.bin" in listing, listing
+    for name, local in [("docs/small.txt", small), ("big.bin", big)]:
+        back = os.path.join(work, "back")
+        run("s3", "cp", f"s3://e2e-cli/{name}", back)
+        assert open(back, "rb").read() == open(local, "rb").read(), name
+    run("s3", "rm", "s3://e2e-cli", "--recursive")
+    run("s3", "rb", "s3://e2e-cli")
 
 
 def check_aws_cli_walks_an_iam_setup(server):
@@ -151,18 +173,22 @@ def check_aws_cli_iam_through_the_s3_port(server):
     assert "Users" in json.loads(out.stdout)
 
 
-def check_boto3_reads_s3_error_and_request_id(server):
+def check_boto3_reads_s3_errors_and_request_ids(server):
     from botocore.exceptions import ClientError
     s3 = boto3_client(server, "s3", "s3")
     try:
-        s3.list_buckets()
+        s3.get_object(Bucket="no-such-bucket", Key="k")
     except ClientError as e:
-        assert e.response["Error"]["Code"] == "NotImplemented", e.response
-        request_id = e.response["ResponseMetadata"]["RequestId"]
-        assert len(request_id) == 16, e.response
-        assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+        assert e.response["Error"]["Code"] == "NoSuchBucket", e.response
+        assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+        assert len(e.response["ResponseMetadata"]["RequestId"]) == 16, e.response
     else:
-        raise AssertionError("list_buckets succeeded")
+        raise AssertionError("get_object found a missing bucket")
+    s3.create_bucket(Bucket="e2e-boto")
+    s3.put_object(Bucket="e2e-boto", Key="k", Body=b"bytes")
+    assert s3.get_object(Bucket="e2e-boto", Key="k")["Body"].read() == b"bytes"
+    s3.delete_object(Bucket="e2e-boto", Key="k")
+    s3.delete_bucket(Bucket="e2e-boto")
 
 
 def check_boto3_manages_iam_and_reads_its_errors(server):
@@ -210,10 +236,10 @@ def check_just_recipes_drive_iam_with_httpie(server):
 
 CHECKS = [
     check_admin_endpoints,
-    check_aws_cli_reads_the_s3_error,
+    check_aws_cli_s3_round_trip,
     check_aws_cli_walks_an_iam_setup,
     check_aws_cli_iam_through_the_s3_port,
-    check_boto3_reads_s3_error_and_request_id,
+    check_boto3_reads_s3_errors_and_request_ids,
     check_boto3_manages_iam_and_reads_its_errors,
     check_just_recipes_drive_iam_with_httpie,
 ]

@@ -1,1 +1,0 @@
-//! aws-chunked request bodies (placeholder; being written).

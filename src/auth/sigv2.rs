@@ -1,1 +1,0 @@
-//! AWS Signature Version 2 verification (placeholder; being written).

@@ -1,0 +1,184 @@
+//! Bucket operations: ListBuckets, CreateBucket, HeadBucket, DeleteBucket,
+//! GetBucketLocation, GetBucketVersioning, and the ACL answers LabStore gives (the owner has
+//! FULL_CONTROL; nothing else is ever granted).
+//! <https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html>
+
+use http::{Response, StatusCode};
+
+use super::body::{read_small, BodyReader};
+use super::error::{Code, S3Error, S3Result};
+use super::xml::{owner, xml_response, S3_XMLNS};
+use super::{finish, Ctx, Reply};
+use crate::xml::XmlWriter;
+
+/// S3's rules for new bucket names.
+pub fn check_bucket_name(name: &str) -> S3Result<()> {
+    let invalid = |why: &str| {
+        Err(S3Error::new(
+            Code::InvalidBucketName,
+            format!("The specified bucket is not valid: {why}."),
+        ))
+    };
+    if !(3..=63).contains(&name.len()) {
+        return invalid("names are 3 to 63 characters long");
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+    {
+        return invalid("names use lowercase letters, digits, dots and hyphens only");
+    }
+    let edge = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    if !edge(name.as_bytes()[0]) || !edge(name.as_bytes()[name.len() - 1]) {
+        return invalid("names begin and end with a letter or digit");
+    }
+    if name.contains("..") || name.contains(".-") || name.contains("-.") {
+        return invalid("dots may not be adjacent to dots or hyphens");
+    }
+    if name.parse::<std::net::Ipv4Addr>().is_ok() {
+        return invalid("names may not look like IP addresses");
+    }
+    for prefix in ["xn--", "sthree-", "amzn-s3-demo-"] {
+        if name.starts_with(prefix) {
+            return invalid("that prefix is reserved");
+        }
+    }
+    for suffix in ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"] {
+        if name.ends_with(suffix) {
+            return invalid("that suffix is reserved");
+        }
+    }
+    Ok(())
+}
+
+pub async fn list_buckets(ctx: &Ctx<'_>) -> Reply {
+    let buckets = ctx.index().list_buckets().await?;
+    let mut w = XmlWriter::new();
+    w.raw(&format!("<ListAllMyBucketsResult xmlns=\"{S3_XMLNS}\">"));
+    owner(&mut w, ctx.account());
+    w.open("Buckets");
+    for b in &buckets {
+        w.open("Bucket")
+            .elem("Name", &b.name)
+            .elem("CreationDate", &super::xml::timestamp(b.created_at))
+            .close("Bucket");
+    }
+    w.close("Buckets").close("ListAllMyBucketsResult");
+    xml_response(w)
+}
+
+/// CreateBucket; a `CreateBucketConfiguration` body may name any LocationConstraint.
+pub async fn create_bucket(ctx: &Ctx<'_>, bucket: &str, mut reader: BodyReader) -> Reply {
+    check_bucket_name(bucket)?;
+    let body = read_small(&mut reader, 64 * 1024).await?;
+    let region = match super::xml::parse_location_constraint(&body)? {
+        Some(region) if !region.is_empty() => region,
+        _ => ctx.state.config.backend.s3.region.clone(),
+    };
+    ctx.index().create_bucket(bucket.to_owned(), region).await?;
+    finish(
+        Response::builder().header("location", format!("/{bucket}")),
+        crate::http::empty(),
+    )
+}
+
+pub async fn head_bucket(ctx: &Ctx<'_>, bucket: &str) -> Reply {
+    let b = ctx.index().bucket(bucket.to_owned()).await?;
+    finish(
+        Response::builder().header("x-amz-bucket-region", b.region),
+        crate::http::empty(),
+    )
+}
+
+pub async fn delete_bucket(ctx: &Ctx<'_>, bucket: &str) -> Reply {
+    ctx.index().delete_bucket(bucket.to_owned()).await?;
+    finish(
+        Response::builder().status(StatusCode::NO_CONTENT),
+        crate::http::empty(),
+    )
+}
+
+/// GetBucketLocation: empty for us-east-1, as S3 answers.
+pub async fn get_bucket_location(ctx: &Ctx<'_>, bucket: &str) -> Reply {
+    let b = ctx.index().bucket(bucket.to_owned()).await?;
+    let region = if b.region == "us-east-1" {
+        String::new()
+    } else {
+        b.region
+    };
+    let mut w = XmlWriter::new();
+    w.raw(&format!(
+        "<LocationConstraint xmlns=\"{S3_XMLNS}\">{}</LocationConstraint>",
+        crate::xml::escape(&region)
+    ));
+    xml_response(w)
+}
+
+/// Versioning is never enabled: an empty configuration, as S3 shows for a new bucket.
+pub async fn get_bucket_versioning(ctx: &Ctx<'_>, bucket: &str) -> Reply {
+    ctx.index().bucket(bucket.to_owned()).await?;
+    let mut w = XmlWriter::new();
+    w.raw(&format!("<VersioningConfiguration xmlns=\"{S3_XMLNS}\"/>"));
+    xml_response(w)
+}
+
+/// The owner's FULL_CONTROL grant, the only ACL LabStore has.
+pub fn acl(ctx: &Ctx<'_>) -> Reply {
+    let mut w = XmlWriter::new();
+    w.raw(&format!("<AccessControlPolicy xmlns=\"{S3_XMLNS}\">"));
+    owner(&mut w, ctx.account());
+    w.open("AccessControlList").open("Grant");
+    w.raw("<Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"CanonicalUser\">");
+    let (id, name) = super::xml::owner_id(ctx.account());
+    w.elem("ID", &id)
+        .elem("DisplayName", &name)
+        .close("Grantee");
+    w.elem("Permission", "FULL_CONTROL")
+        .close("Grant")
+        .close("AccessControlList")
+        .close("AccessControlPolicy");
+    xml_response(w)
+}
+
+/// PutBucketAcl / PutObjectAcl: only `private` (the one ACL LabStore has) is accepted, so
+/// that nobody believes an object was made public when it was not.
+pub fn put_acl(parts: &http::request::Parts) -> Reply {
+    match parts.headers.get("x-amz-acl").and_then(|v| v.to_str().ok()) {
+        Some("private") => finish(Response::builder(), crate::http::empty()),
+        _ => Err(S3Error::new(
+            Code::NotImplemented,
+            "Only the canned ACL 'private' is supported; use bucket policies.",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_names_follow_s3_rules() {
+        for ok in ["abc", "my-bucket.2024", "a1b", &"a".repeat(63)] {
+            assert!(check_bucket_name(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "ab",
+            &"a".repeat(64),
+            "My-Bucket",
+            "-abc",
+            "abc-",
+            "a..b",
+            "a.-b",
+            "192.168.1.1",
+            "xn--abc",
+            "abc-s3alias",
+            "a_b",
+        ] {
+            assert_eq!(
+                check_bucket_name(bad).unwrap_err().code,
+                Code::InvalidBucketName,
+                "{bad}"
+            );
+        }
+    }
+}

@@ -1,1 +1,0 @@
-//! Checksums S3 computes and verifies (placeholder; being written).

@@ -1,0 +1,306 @@
+//! CopyObject and UploadPartCopy: `x-amz-copy-source` (URL-encoded, `versionId` ignored), the
+//! `x-amz-copy-source-if-*` conditions, `x-amz-metadata-directive` COPY/REPLACE, and
+//! `x-amz-copy-source-range` for parts. Bytes are copied into a new blob, so source and copy
+//! never share storage.
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html>
+
+use http::{request, HeaderMap};
+use percent_encoding::percent_decode_str;
+
+use super::checksum::{Algorithm, BodyDigests, Digests};
+use super::error::{Code, S3Error, S3Result};
+use super::object::{check_key, object_headers};
+use super::read::{check_conditions, open_object, read_segments};
+use super::xml::{timestamp, xml_response, S3_XMLNS};
+use super::{Ctx, Reply};
+use crate::objects::{now_ms, ObjectMeta, Segment, WriteCondition};
+use crate::storage::BlobId;
+use crate::xml::XmlWriter;
+
+/// The (bucket, key) an `x-amz-copy-source` header names.
+pub fn copy_source(headers: &HeaderMap) -> S3Result<(String, String)> {
+    let raw = headers
+        .get("x-amz-copy-source")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let raw = raw.split_once("?versionId=").map_or(raw, |(path, _)| path);
+    let decoded = percent_decode_str(raw)
+        .decode_utf8()
+        .map_err(|_| invalid_source())?;
+    let (bucket, key) = decoded
+        .trim_start_matches('/')
+        .split_once('/')
+        .ok_or_else(invalid_source)?;
+    if bucket.is_empty() || key.is_empty() {
+        return Err(invalid_source());
+    }
+    Ok((bucket.to_owned(), key.to_owned()))
+}
+
+fn invalid_source() -> S3Error {
+    S3Error::new(
+        Code::InvalidArgument,
+        "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+    )
+}
+
+/// Copies `len` bytes from `start` of an open source into a new committed blob.
+async fn copy_bytes(
+    ctx: &Ctx<'_>,
+    files: Vec<std::fs::File>,
+    source: &ObjectMeta,
+    start: u64,
+    len: u64,
+    algorithms: &[Algorithm],
+) -> S3Result<(BlobId, u64, Digests)> {
+    let mut rx = read_segments(files, source, start, len, ctx.blobs().buffer_size());
+    let mut digests = BodyDigests::new(algorithms);
+    let mut writer = ctx.blobs().writer();
+    while let Some(chunk) = rx.recv().await {
+        let chunk = chunk?;
+        digests.update(&chunk);
+        writer.write(&chunk).await?;
+    }
+    if writer.len() != len {
+        return Err(S3Error::internal(
+            "copying an object",
+            "the source was shorter than its index entry",
+        ));
+    }
+    let (blob, size) = writer.commit().await?;
+    Ok((blob, size, digests.finish()))
+}
+
+fn write_result(
+    tag: &str,
+    etag: &str,
+    last_modified: i64,
+    checksum: Option<(Algorithm, &str)>,
+) -> Reply {
+    let mut w = XmlWriter::new();
+    w.raw(&format!("<{tag} xmlns=\"{S3_XMLNS}\">"));
+    w.elem("ETag", &format!("\"{etag}\""))
+        .elem("LastModified", &timestamp(last_modified));
+    if let Some((algorithm, value)) = checksum {
+        w.elem(&format!("Checksum{}", algorithm.name()), value);
+    }
+    w.close(tag);
+    xml_response(w)
+}
+
+pub async fn copy_object(ctx: &Ctx<'_>, bucket: &str, key: &str, parts: &request::Parts) -> Reply {
+    check_key(key)?;
+    let (src_bucket, src_key) = copy_source(&parts.headers)?;
+    let replace = match parts
+        .headers
+        .get("x-amz-metadata-directive")
+        .and_then(|v| v.to_str().ok())
+    {
+        None | Some("COPY") => false,
+        Some("REPLACE") => true,
+        Some(_) => {
+            return Err(S3Error::new(
+                Code::InvalidArgument,
+                "Unknown metadata directive.",
+            ))
+        }
+    };
+    if src_bucket == bucket && src_key == key && !replace {
+        return Err(S3Error::new(
+            Code::InvalidRequest,
+            "This copy request is illegal because it is trying to copy an object to itself without changing the \
+             object's metadata, storage class, website redirect location or encryption attributes.",
+        ));
+    }
+    ctx.index().bucket(bucket.to_owned()).await?;
+    let (source, files) = open_object(ctx, &src_bucket, &src_key).await?;
+    check_conditions(
+        &parts.headers,
+        &source.etag,
+        source.last_modified,
+        "x-amz-copy-source-",
+    )?;
+    let algorithm = parts
+        .headers
+        .get("x-amz-checksum-algorithm")
+        .and_then(|v| v.to_str().ok())
+        .and_then(Algorithm::from_name)
+        .or_else(|| {
+            source
+                .checksum_algorithm
+                .as_deref()
+                .and_then(Algorithm::from_name)
+        });
+    let (blob, size, digests) = copy_bytes(
+        ctx,
+        files,
+        &source,
+        0,
+        source.size,
+        &algorithm.into_iter().collect::<Vec<_>>(),
+    )
+    .await?;
+    let headers = if replace {
+        object_headers(&parts.headers)?
+    } else {
+        source.headers.clone()
+    };
+    let checksum = algorithm.and_then(|a| digests.checksum(a).map(|v| (a, v.to_owned())));
+    let object = ObjectMeta {
+        bucket: bucket.to_owned(),
+        key: key.to_owned(),
+        size,
+        etag: digests.etag(),
+        last_modified: now_ms(),
+        headers,
+        checksum_algorithm: checksum.as_ref().map(|(a, _)| a.name().to_owned()),
+        checksum: checksum.as_ref().map(|(_, v)| v.clone()),
+        parts: None,
+        segments: vec![Segment {
+            blob: blob.clone(),
+            size,
+            etag: None,
+            checksum: None,
+        }],
+    };
+    let (etag, at) = (object.etag.clone(), object.last_modified);
+    match ctx.index().put_object(object, WriteCondition::Always).await {
+        Ok(replaced) => ctx.blobs().remove(replaced).await,
+        Err(e) => {
+            ctx.blobs().remove(vec![blob]).await;
+            return Err(e.into());
+        }
+    }
+    write_result(
+        "CopyObjectResult",
+        &etag,
+        at,
+        checksum.as_ref().map(|(a, v)| (*a, v.as_str())),
+    )
+}
+
+/// `x-amz-copy-source-range: bytes=a-b` within an object of `size` bytes.
+fn source_range(headers: &HeaderMap, size: u64) -> S3Result<(u64, u64)> {
+    let Some(value) = headers
+        .get("x-amz-copy-source-range")
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Ok((0, size));
+    };
+    let bad = || {
+        S3Error::new(Code::InvalidArgument, "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy")
+    };
+    let (a, b) = value
+        .trim()
+        .strip_prefix("bytes=")
+        .and_then(|r| r.split_once('-'))
+        .ok_or_else(bad)?;
+    let (start, end): (u64, u64) = (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
+    if start > end || end >= size {
+        return Err(S3Error::new(
+            Code::InvalidRange,
+            "The requested range is not satisfiable",
+        ));
+    }
+    Ok((start, end - start + 1))
+}
+
+/// UploadPartCopy: the part's bytes come from (a range of) an existing object.
+pub async fn upload_part_copy(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+    parts: &request::Parts,
+    number: u32,
+    upload_id: &str,
+) -> Reply {
+    let (src_bucket, src_key) = copy_source(&parts.headers)?;
+    let upload = ctx
+        .index()
+        .upload(bucket.to_owned(), key.to_owned(), upload_id.to_owned())
+        .await?;
+    let (source, files) = open_object(ctx, &src_bucket, &src_key).await?;
+    check_conditions(
+        &parts.headers,
+        &source.etag,
+        source.last_modified,
+        "x-amz-copy-source-",
+    )?;
+    let (start, len) = source_range(&parts.headers, source.size)?;
+    let algorithm = upload
+        .checksum_algorithm
+        .as_deref()
+        .and_then(Algorithm::from_name);
+    let (blob, size, digests) = copy_bytes(
+        ctx,
+        files,
+        &source,
+        start,
+        len,
+        &algorithm.into_iter().collect::<Vec<_>>(),
+    )
+    .await?;
+    let checksum = algorithm.and_then(|a| digests.checksum(a).map(|v| (a, v.to_owned())));
+    let part = crate::objects::Part {
+        number,
+        blob: blob.clone(),
+        size,
+        etag: digests.etag(),
+        checksum: checksum.as_ref().map(|(_, v)| v.clone()),
+        last_modified: now_ms(),
+    };
+    let etag = part.etag.clone();
+    match ctx
+        .index()
+        .put_part(
+            bucket.to_owned(),
+            key.to_owned(),
+            upload_id.to_owned(),
+            part,
+        )
+        .await
+    {
+        Ok(replaced) => ctx.blobs().remove(replaced.into_iter().collect()).await,
+        Err(e) => {
+            ctx.blobs().remove(vec![blob]).await;
+            return Err(e.into());
+        }
+    }
+    write_result(
+        "CopyPartResult",
+        &etag,
+        now_ms(),
+        checksum.as_ref().map(|(a, v)| (*a, v.as_str())),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(n, v)| (n.parse().unwrap(), v.parse().unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn copy_sources_and_ranges() {
+        let h = |v: &str| headers(&[("x-amz-copy-source", v)]);
+        assert_eq!(
+            copy_source(&h("/b/a%20key")).unwrap(),
+            ("b".into(), "a key".into())
+        );
+        assert_eq!(
+            copy_source(&h("b/dir/k?versionId=3")).unwrap(),
+            ("b".into(), "dir/k".into())
+        );
+        assert!(copy_source(&h("/onlybucket")).is_err());
+        let r = |v: &str| source_range(&headers(&[("x-amz-copy-source-range", v)]), 100);
+        assert_eq!(r("bytes=0-9").unwrap(), (0, 10));
+        assert_eq!(r("bytes=10-99").unwrap(), (10, 90));
+        assert_eq!(r("bytes=10-100").unwrap_err().code, Code::InvalidRange);
+        assert_eq!(r("bytes=x-1").unwrap_err().code, Code::InvalidArgument);
+    }
+}

@@ -1,0 +1,91 @@
+//! DeleteObjects: up to 1000 keys in one request, `Quiet`, a `Deleted` or `Error` entry per
+//! key. The body's Content-MD5 or checksum, which S3 requires, is verified.
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html>
+
+use http::request;
+
+use super::body::{read_small, BodyReader};
+use super::checksum::{BodyDigests, Digests};
+use super::error::{Code, S3Error};
+use super::object::{expected, Expected, MAX_KEY_BYTES};
+use super::xml::{parse, xml_response, S3_XMLNS};
+use super::{Ctx, Reply};
+use crate::xml::XmlWriter;
+
+const MAX_KEYS: usize = 1000;
+
+fn verify(body: &[u8], want: &Expected) -> Result<(), S3Error> {
+    if want.md5.is_none() && want.checksum.as_ref().is_none_or(|(_, v)| v.is_none()) {
+        return Err(S3Error::new(
+            Code::InvalidRequest,
+            "Missing required header for this request: Content-MD5",
+        ));
+    }
+    let algorithms: Vec<_> = want.checksum.iter().map(|(a, _)| *a).collect();
+    let mut digests = BodyDigests::new(&algorithms);
+    digests.update(body);
+    let got: Digests = digests.finish();
+    if want.md5.is_some_and(|m| m != got.md5) {
+        return Err(Code::BadDigest.into());
+    }
+    if let Some((algorithm, Some(value))) = &want.checksum {
+        if got.checksum(*algorithm) != Some(value.trim()) {
+            return Err(Code::BadDigest.into());
+        }
+    }
+    Ok(())
+}
+
+pub async fn delete_objects(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    parts: &request::Parts,
+    mut reader: BodyReader,
+) -> Reply {
+    let want = expected(&parts.headers)?;
+    ctx.index().bucket(bucket.to_owned()).await?;
+    let body = read_small(&mut reader, 2 * 1024 * 1024).await?;
+    verify(&body, &want)?;
+    let doc = parse(&body)?;
+    if doc.name != "Delete" {
+        return Err(Code::MalformedXML.into());
+    }
+    let quiet = doc
+        .child_text("Quiet")
+        .is_some_and(|q| q.trim().eq_ignore_ascii_case("true"));
+    let keys: Vec<String> = doc
+        .children_named("Object")
+        .map(|o| {
+            o.child_text("Key")
+                .map(str::to_owned)
+                .ok_or_else(|| S3Error::from(Code::MalformedXML))
+        })
+        .collect::<Result<_, _>>()?;
+    if keys.is_empty() || keys.len() > MAX_KEYS {
+        return Err(Code::MalformedXML.into());
+    }
+    let (too_long, deletable): (Vec<String>, Vec<String>) =
+        keys.into_iter().partition(|k| k.len() > MAX_KEY_BYTES);
+    let (_, blobs) = ctx
+        .index()
+        .delete_objects(bucket.to_owned(), deletable.clone())
+        .await?;
+    ctx.blobs().remove(blobs).await;
+    let mut w = XmlWriter::new();
+    w.raw(&format!("<DeleteResult xmlns=\"{S3_XMLNS}\">"));
+    if !quiet {
+        // Deleting a key that does not exist succeeds, as in S3.
+        for key in &deletable {
+            w.open("Deleted").elem("Key", key).close("Deleted");
+        }
+    }
+    for key in &too_long {
+        w.open("Error")
+            .elem("Key", key)
+            .elem("Code", "KeyTooLongError")
+            .elem("Message", "Your key is too long")
+            .close("Error");
+    }
+    w.close("DeleteResult");
+    xml_response(w)
+}

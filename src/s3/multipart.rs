@@ -1,0 +1,394 @@
+//! Multipart uploads: CreateMultipartUpload, UploadPart, CompleteMultipartUpload,
+//! AbortMultipartUpload, ListParts and ListMultipartUploads.
+//! <https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html>
+
+use http::{request, Response, StatusCode};
+
+use super::body::{read_small, BodyReader};
+use super::checksum::{composite_checksum, multipart_etag, Algorithm};
+use super::error::{Code, S3Error, S3Result};
+use super::object::{check_key, expected, object_headers, write_body, write_condition};
+use super::read::query_params;
+use super::xml::{owner, parse, timestamp, xml_response, S3_XMLNS};
+use super::{finish, Ctx, Reply};
+use crate::objects::{now_ms, IndexError, Part};
+use crate::xml::XmlWriter;
+
+/// The `partNumber` of an UploadPart(Copy): 1 to 10000.
+pub fn part_number(parts: &request::Parts) -> S3Result<u32> {
+    query_params(parts)
+        .iter()
+        .find(|(k, _)| k == "partNumber")
+        .and_then(|(_, v)| v.parse::<u32>().ok())
+        .filter(|n| (1..=10_000).contains(n))
+        .ok_or_else(|| {
+            S3Error::new(
+                Code::InvalidArgument,
+                "Part number must be an integer between 1 and 10000, inclusive",
+            )
+        })
+}
+
+pub fn upload_id(parts: &request::Parts) -> String {
+    query_params(parts)
+        .into_iter()
+        .find(|(k, _)| k == "uploadId")
+        .map(|(_, v)| v)
+        .unwrap_or_default()
+}
+
+fn checksum_algorithm(parts: &request::Parts) -> S3Result<Option<Algorithm>> {
+    match parts
+        .headers
+        .get("x-amz-checksum-algorithm")
+        .and_then(|v| v.to_str().ok())
+    {
+        None => Ok(None),
+        Some(name) => Algorithm::from_name(name).map(Some).ok_or_else(|| {
+            S3Error::new(
+                Code::InvalidRequest,
+                "Checksum algorithm provided is unsupported.",
+            )
+        }),
+    }
+}
+
+pub async fn create_multipart_upload(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+    parts: &request::Parts,
+) -> Reply {
+    check_key(key)?;
+    let headers = object_headers(&parts.headers)?;
+    let algorithm = checksum_algorithm(parts)?;
+    let upload = ctx
+        .index()
+        .create_upload(
+            bucket.to_owned(),
+            key.to_owned(),
+            headers,
+            algorithm.map(|a| a.name().to_owned()),
+        )
+        .await?;
+    let mut w = XmlWriter::new();
+    w.raw(&format!(
+        "<InitiateMultipartUploadResult xmlns=\"{S3_XMLNS}\">"
+    ));
+    w.elem("Bucket", bucket)
+        .elem("Key", key)
+        .elem("UploadId", &upload.id)
+        .close("InitiateMultipartUploadResult");
+    let mut response = xml_response(w)?;
+    if let Some(a) = algorithm {
+        response.headers_mut().insert(
+            "x-amz-checksum-algorithm",
+            http::HeaderValue::from_static(a.name()),
+        );
+    }
+    Ok(response)
+}
+
+pub async fn upload_part(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+    parts: &request::Parts,
+    reader: BodyReader,
+) -> Reply {
+    let number = part_number(parts)?;
+    let id = upload_id(parts);
+    let upload = ctx
+        .index()
+        .upload(bucket.to_owned(), key.to_owned(), id.clone())
+        .await?;
+    let mut want = expected(&parts.headers)?;
+    if want.checksum.is_none() {
+        // Parts of an upload with a checksum algorithm carry that checksum.
+        want.checksum = upload
+            .checksum_algorithm
+            .as_deref()
+            .and_then(Algorithm::from_name)
+            .map(|a| (a, None));
+    }
+    let written = write_body(ctx, reader, &want).await?;
+    let checksum = want
+        .checksum
+        .as_ref()
+        .and_then(|(a, _)| written.digests.checksum(*a).map(|v| (*a, v.to_owned())));
+    let part = Part {
+        number,
+        blob: written.blob.clone(),
+        size: written.size,
+        etag: written.digests.etag(),
+        checksum: checksum.as_ref().map(|(_, v)| v.clone()),
+        last_modified: now_ms(),
+    };
+    let etag = part.etag.clone();
+    match ctx
+        .index()
+        .put_part(bucket.to_owned(), key.to_owned(), id, part)
+        .await
+    {
+        Ok(replaced) => ctx.blobs().remove(replaced.into_iter().collect()).await,
+        Err(e) => {
+            ctx.blobs().remove(vec![written.blob]).await;
+            return Err(e.into());
+        }
+    }
+    let mut builder = Response::builder().header("etag", format!("\"{etag}\""));
+    if let Some((a, v)) = checksum {
+        builder = builder.header(a.header(), v);
+    }
+    finish(builder, crate::http::empty())
+}
+
+/// The (part number, ETag) list of a CompleteMultipartUpload body.
+fn chosen_parts(body: &[u8]) -> S3Result<Vec<(u32, String)>> {
+    let doc = parse(body)?;
+    if doc.name != "CompleteMultipartUpload" {
+        return Err(Code::MalformedXML.into());
+    }
+    doc.children_named("Part")
+        .map(|p| {
+            let number = p
+                .child_text("PartNumber")
+                .and_then(|n| n.trim().parse().ok());
+            let etag = p.child_text("ETag").map(|e| e.trim().to_owned());
+            number
+                .zip(etag)
+                .ok_or_else(|| S3Error::from(Code::MalformedXML))
+        })
+        .collect()
+}
+
+pub async fn complete_multipart_upload(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+    parts: &request::Parts,
+    mut reader: BodyReader,
+) -> Reply {
+    let id = upload_id(parts);
+    let condition = write_condition(&parts.headers)?;
+    let body = read_small(&mut reader, 4 * 1024 * 1024).await?;
+    let chosen = chosen_parts(&body)?;
+    let finish_upload = |upload: &crate::objects::Upload, parts: &[Part]| {
+        let md5s: Vec<[u8; 16]> = parts
+            .iter()
+            .map(|p| {
+                hex::decode(&p.etag)
+                    .ok()
+                    .and_then(|b| <[u8; 16]>::try_from(b).ok())
+            })
+            .collect::<Option<_>>()
+            .ok_or_else(|| IndexError::InvalidPart("A part's ETag is not an MD5".into()))?;
+        let checksum = upload
+            .checksum_algorithm
+            .as_deref()
+            .and_then(Algorithm::from_name)
+            .and_then(|a| {
+                let values: Option<Vec<&str>> =
+                    parts.iter().map(|p| p.checksum.as_deref()).collect();
+                values.and_then(|v| composite_checksum(a, &v))
+            });
+        Ok(crate::objects::multipart::Completion {
+            etag: multipart_etag(&md5s),
+            checksum,
+        })
+    };
+    let (object, unused) = ctx
+        .index()
+        .complete_upload(
+            bucket.to_owned(),
+            key.to_owned(),
+            id,
+            chosen,
+            condition,
+            finish_upload,
+        )
+        .await?;
+    ctx.blobs().remove(unused).await;
+    let mut w = XmlWriter::new();
+    w.raw(&format!(
+        "<CompleteMultipartUploadResult xmlns=\"{S3_XMLNS}\">"
+    ));
+    w.elem("Location", &format!("/{bucket}/{key}"))
+        .elem("Bucket", bucket)
+        .elem("Key", key)
+        .elem("ETag", &format!("\"{}\"", object.etag));
+    if let (Some(a), Some(v)) = (
+        object
+            .checksum_algorithm
+            .as_deref()
+            .and_then(Algorithm::from_name),
+        &object.checksum,
+    ) {
+        w.elem(&format!("Checksum{}", a.name()), v)
+            .elem("ChecksumType", "COMPOSITE");
+    }
+    w.close("CompleteMultipartUploadResult");
+    xml_response(w)
+}
+
+pub async fn abort_multipart_upload(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+    parts: &request::Parts,
+) -> Reply {
+    let blobs = ctx
+        .index()
+        .abort_upload(bucket.to_owned(), key.to_owned(), upload_id(parts))
+        .await?;
+    ctx.blobs().remove(blobs).await;
+    finish(
+        Response::builder().status(StatusCode::NO_CONTENT),
+        crate::http::empty(),
+    )
+}
+
+fn bounded(params: &[(String, String)], name: &str, default: usize) -> S3Result<usize> {
+    match params.iter().find(|(k, _)| k == name) {
+        None => Ok(default),
+        Some((_, v)) => v.parse::<usize>().map(|n| n.min(default)).map_err(|_| {
+            S3Error::new(
+                Code::InvalidArgument,
+                format!("Provided {name} not an integer or within integer range"),
+            )
+        }),
+    }
+}
+
+pub async fn list_parts(ctx: &Ctx<'_>, bucket: &str, key: &str, parts: &request::Parts) -> Reply {
+    let params = query_params(parts);
+    let max = bounded(&params, "max-parts", 1000)?;
+    let after: u32 = params
+        .iter()
+        .find(|(k, _)| k == "part-number-marker")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let (upload, list, truncated) = ctx
+        .index()
+        .list_parts(
+            bucket.to_owned(),
+            key.to_owned(),
+            upload_id(parts),
+            after,
+            max,
+        )
+        .await?;
+    let mut w = XmlWriter::new();
+    w.raw(&format!("<ListPartsResult xmlns=\"{S3_XMLNS}\">"));
+    w.elem("Bucket", bucket)
+        .elem("Key", key)
+        .elem("UploadId", &upload.id);
+    w.open("Initiator")
+        .elem("ID", &super::xml::owner_id(ctx.account()).0)
+        .elem("DisplayName", "root")
+        .close("Initiator");
+    owner(&mut w, ctx.account());
+    w.elem("StorageClass", "STANDARD")
+        .elem("PartNumberMarker", &after.to_string());
+    if let Some(last) = list.last() {
+        w.elem("NextPartNumberMarker", &last.number.to_string());
+    }
+    w.elem("MaxParts", &max.to_string())
+        .elem("IsTruncated", if truncated { "true" } else { "false" });
+    if let Some(a) = &upload.checksum_algorithm {
+        w.elem("ChecksumAlgorithm", a);
+    }
+    for p in &list {
+        w.open("Part")
+            .elem("PartNumber", &p.number.to_string())
+            .elem("LastModified", &timestamp(p.last_modified))
+            .elem("ETag", &format!("\"{}\"", p.etag))
+            .elem("Size", &p.size.to_string());
+        if let (Some(a), Some(v)) = (
+            upload
+                .checksum_algorithm
+                .as_deref()
+                .and_then(Algorithm::from_name),
+            &p.checksum,
+        ) {
+            w.elem(&format!("Checksum{}", a.name()), v);
+        }
+        w.close("Part");
+    }
+    w.close("ListPartsResult");
+    xml_response(w)
+}
+
+pub async fn list_multipart_uploads(ctx: &Ctx<'_>, bucket: &str, parts: &request::Parts) -> Reply {
+    let params = query_params(parts);
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let max = bounded(&params, "max-uploads", 1000)?;
+    let prefix = get("prefix").unwrap_or_default();
+    let delimiter = get("delimiter").filter(|d| !d.is_empty());
+    let (key_marker, id_marker) = (
+        get("key-marker").filter(|k| !k.is_empty()),
+        get("upload-id-marker").filter(|k| !k.is_empty()),
+    );
+    let (uploads, truncated) = ctx
+        .index()
+        .list_uploads(
+            bucket.to_owned(),
+            prefix.clone(),
+            key_marker.clone(),
+            id_marker.clone(),
+            max,
+        )
+        .await?;
+    let mut w = XmlWriter::new();
+    w.raw(&format!(
+        "<ListMultipartUploadsResult xmlns=\"{S3_XMLNS}\">"
+    ));
+    w.elem("Bucket", bucket)
+        .elem("KeyMarker", key_marker.as_deref().unwrap_or_default())
+        .elem("UploadIdMarker", id_marker.as_deref().unwrap_or_default());
+    if let Some(last) = uploads.last().filter(|_| truncated) {
+        w.elem("NextKeyMarker", &last.key)
+            .elem("NextUploadIdMarker", &last.id);
+    }
+    w.elem("Prefix", &prefix);
+    if let Some(d) = &delimiter {
+        w.elem("Delimiter", d);
+    }
+    w.elem("MaxUploads", &max.to_string())
+        .elem("IsTruncated", if truncated { "true" } else { "false" });
+    let mut prefixes: Vec<String> = Vec::new();
+    for u in &uploads {
+        let rolled = delimiter.as_deref().and_then(|d| {
+            u.key[prefix.len()..]
+                .find(d)
+                .map(|i| u.key[..prefix.len() + i + d.len()].to_owned())
+        });
+        if let Some(p) = rolled {
+            if prefixes.last() != Some(&p) {
+                prefixes.push(p);
+            }
+            continue;
+        }
+        w.open("Upload").elem("Key", &u.key).elem("UploadId", &u.id);
+        w.open("Initiator")
+            .elem("ID", &super::xml::owner_id(ctx.account()).0)
+            .elem("DisplayName", "root")
+            .close("Initiator");
+        owner(&mut w, ctx.account());
+        w.elem("StorageClass", "STANDARD")
+            .elem("Initiated", &timestamp(u.initiated))
+            .close("Upload");
+    }
+    for p in &prefixes {
+        w.open("CommonPrefixes")
+            .elem("Prefix", p)
+            .close("CommonPrefixes");
+    }
+    w.close("ListMultipartUploadsResult");
+    xml_response(w)
+}

@@ -1,0 +1,257 @@
+//! PutObject and DeleteObject, and what the other write paths share: the stored headers,
+//! streaming a body into a blob while digesting it, and the integrity checks S3 makes.
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html>
+
+use http::{request, HeaderMap, Response};
+
+use super::body::{BodyReader, MAX_PUT};
+use super::checksum::{parse_content_md5, Algorithm, BodyDigests, Digests};
+use super::error::{Code, S3Error, S3Result};
+use super::{finish, Ctx, Reply};
+use crate::objects::{now_ms, ObjectHeaders, ObjectMeta, Segment, WriteCondition};
+use crate::storage::BlobId;
+
+/// S3's limit on a key: 1024 bytes of UTF-8.
+pub const MAX_KEY_BYTES: usize = 1024;
+/// S3's limit on user metadata: 2 KB of names and values.
+const MAX_META_BYTES: usize = 2048;
+
+pub fn check_key(key: &str) -> S3Result<()> {
+    if key.len() > MAX_KEY_BYTES {
+        return Err(Code::KeyTooLongError.into());
+    }
+    Ok(())
+}
+
+fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// The content headers and `x-amz-meta-*` a request carries, as stored with the object.
+pub fn object_headers(headers: &HeaderMap) -> S3Result<ObjectHeaders> {
+    let mut meta = Vec::new();
+    let mut size = 0;
+    for (name, value) in headers {
+        let Some(short) = name.as_str().strip_prefix("x-amz-meta-") else {
+            continue;
+        };
+        // Non-ASCII values arrive as raw bytes; S3 keeps them, and so do we (as UTF-8 where
+        // valid, else lossily).
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        size += short.len() + value.len();
+        meta.push((short.to_owned(), value));
+    }
+    if size > MAX_META_BYTES {
+        return Err(Code::MetadataTooLarge.into());
+    }
+    Ok(ObjectHeaders {
+        content_type: header(headers, "content-type"),
+        content_encoding: header(headers, "content-encoding")
+            .map(strip_aws_chunked)
+            .filter(|v| !v.is_empty()),
+        content_disposition: header(headers, "content-disposition"),
+        content_language: header(headers, "content-language"),
+        cache_control: header(headers, "cache-control"),
+        expires: header(headers, "expires"),
+        meta,
+    })
+}
+
+/// `aws-chunked` is a transfer detail of the upload, not an encoding of the object.
+fn strip_aws_chunked(v: String) -> String {
+    v.split(',')
+        .map(str::trim)
+        .filter(|e| !e.eq_ignore_ascii_case("aws-chunked"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// What the client asked us to check the body against.
+#[derive(Debug, Default)]
+pub struct Expected {
+    pub md5: Option<[u8; 16]>,
+    /// A checksum given in a header (`x-amz-checksum-*`), or announced for the trailer.
+    pub checksum: Option<(Algorithm, Option<String>)>,
+}
+
+pub fn expected(headers: &HeaderMap) -> S3Result<Expected> {
+    let md5 = match headers.get("content-md5") {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .and_then(parse_content_md5)
+                .ok_or(S3Error::from(Code::InvalidDigest))?,
+        ),
+    };
+    let mut checksum = None;
+    for algorithm in Algorithm::ALL {
+        if let Some(v) = header(headers, algorithm.header()) {
+            checksum = Some((algorithm, Some(v)));
+        }
+    }
+    if checksum.is_none() {
+        let announced = header(headers, "x-amz-trailer")
+            .and_then(|t| Algorithm::from_header(t.trim()))
+            .or_else(|| {
+                header(headers, "x-amz-sdk-checksum-algorithm")
+                    .and_then(|a| Algorithm::from_name(&a))
+            })
+            .or_else(|| {
+                header(headers, "x-amz-checksum-algorithm").and_then(|a| Algorithm::from_name(&a))
+            });
+        checksum = announced.map(|a| (a, None));
+    }
+    Ok(Expected { md5, checksum })
+}
+
+/// A body written to a committed blob, with its digests.
+pub struct Written {
+    pub blob: BlobId,
+    pub size: u64,
+    pub digests: Digests,
+}
+
+/// Streams `reader` into a new blob, digesting it, and checks Content-MD5 and the checksum
+/// (from a header or the trailer). The blob is committed only when every check passed; on
+/// any failure nothing is left behind.
+pub async fn write_body(
+    ctx: &Ctx<'_>,
+    mut reader: BodyReader,
+    expected: &Expected,
+) -> S3Result<Written> {
+    let algorithms: Vec<Algorithm> = expected.checksum.iter().map(|(a, _)| *a).collect();
+    let mut digests = BodyDigests::new(&algorithms);
+    let mut writer = ctx.blobs().writer();
+    while let Some(data) = reader.next().await? {
+        digests.update(&data);
+        writer.write(&data).await?;
+    }
+    let digests = digests.finish();
+    if expected.md5.is_some_and(|md5| md5 != digests.md5) {
+        return Err(S3Error::new(
+            Code::BadDigest,
+            "The Content-MD5 you specified did not match what we received.",
+        ));
+    }
+    if let Some((algorithm, given)) = &expected.checksum {
+        let given = given.clone().or_else(|| {
+            reader
+                .trailers()
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(algorithm.header()))
+                .map(|(_, v)| v.clone())
+        });
+        if let Some(given) = given {
+            if digests.checksum(*algorithm) != Some(given.trim()) {
+                return Err(S3Error::new(
+                    Code::BadDigest,
+                    format!(
+                        "The {} you specified did not match the calculated checksum.",
+                        algorithm.header()
+                    ),
+                ));
+            }
+        }
+    }
+    let (blob, size) = writer.commit().await?;
+    Ok(Written {
+        blob,
+        size,
+        digests,
+    })
+}
+
+/// `If-None-Match: *` or `If-Match: <etag>` on a write.
+pub fn write_condition(headers: &HeaderMap) -> S3Result<WriteCondition> {
+    if let Some(v) = header(headers, "if-none-match") {
+        if v.trim() == "*" {
+            return Ok(WriteCondition::IfAbsent);
+        }
+        return Err(S3Error::new(
+            Code::NotImplemented,
+            "If-None-Match on a write only supports *.",
+        ));
+    }
+    Ok(match header(headers, "if-match") {
+        Some(v) => WriteCondition::IfEtag(v.trim().trim_matches('"').to_owned()),
+        None => WriteCondition::Always,
+    })
+}
+
+pub async fn put_object(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+    parts: &request::Parts,
+    reader: BodyReader,
+) -> Reply {
+    check_key(key)?;
+    if let Some(len) = parts
+        .headers
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        if len > MAX_PUT + 64 * 1024 * 1024 {
+            return Err(Code::EntityTooLarge.into());
+        }
+    }
+    let headers = object_headers(&parts.headers)?;
+    let expected = expected(&parts.headers)?;
+    let condition = write_condition(&parts.headers)?;
+    // Refuse before reading the body: with Expect: 100-continue the client never sends it.
+    ctx.index().bucket(bucket.to_owned()).await?;
+    let written = write_body(ctx, reader, &expected).await?;
+    let checksum = expected
+        .checksum
+        .as_ref()
+        .map(|(a, _)| (*a, written.digests.checksum(*a).map(str::to_owned)));
+    let object = ObjectMeta {
+        bucket: bucket.to_owned(),
+        key: key.to_owned(),
+        size: written.size,
+        etag: written.digests.etag(),
+        last_modified: now_ms(),
+        headers,
+        checksum_algorithm: checksum.as_ref().map(|(a, _)| a.name().to_owned()),
+        checksum: checksum.as_ref().and_then(|(_, v)| v.clone()),
+        parts: None,
+        segments: vec![Segment {
+            blob: written.blob.clone(),
+            size: written.size,
+            etag: None,
+            checksum: None,
+        }],
+    };
+    let etag = object.etag.clone();
+    let replaced = match ctx.index().put_object(object, condition).await {
+        Ok(replaced) => replaced,
+        Err(e) => {
+            ctx.blobs().remove(vec![written.blob]).await;
+            return Err(e.into());
+        }
+    };
+    ctx.blobs().remove(replaced).await;
+    let mut response = Response::builder().header("etag", format!("\"{etag}\""));
+    if let Some((algorithm, Some(value))) = checksum {
+        response = response.header(algorithm.header(), value);
+    }
+    finish(response, crate::http::empty())
+}
+
+pub async fn delete_object(ctx: &Ctx<'_>, bucket: &str, key: &str) -> Reply {
+    let (_, blobs) = ctx
+        .index()
+        .delete_objects(bucket.to_owned(), vec![key.to_owned()])
+        .await?;
+    ctx.blobs().remove(blobs).await;
+    // 204 whether or not the key existed, as S3.
+    finish(
+        Response::builder().status(http::StatusCode::NO_CONTENT),
+        crate::http::empty(),
+    )
+}

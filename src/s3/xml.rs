@@ -1,0 +1,201 @@
+//! S3's XML: the response envelope, owner blocks and timestamps, and a small tree reader for
+//! the request documents clients send (CreateBucketConfiguration, Delete,
+//! CompleteMultipartUpload). Namespaces are ignored on input, as S3 does.
+
+use http::{header, Response};
+use quick_xml::events::Event;
+use quick_xml::Reader;
+use sha2::{Digest, Sha256};
+
+use super::error::{Code, S3Error, S3Result};
+use super::{finish, Reply};
+use crate::xml::XmlWriter;
+
+pub const S3_XMLNS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
+
+/// A 200 response carrying `w`'s document.
+pub fn xml_response(w: XmlWriter) -> Reply {
+    let body = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}", w.finish());
+    finish(
+        Response::builder().header(header::CONTENT_TYPE, "application/xml"),
+        crate::http::full(body),
+    )
+}
+
+/// The account's canonical user id (64 hex digits, derived from the account id) and display
+/// name.
+pub fn owner_id(account: &str) -> (String, String) {
+    (
+        hex::encode(Sha256::digest(format!("labstore:{account}").as_bytes())),
+        "root".to_owned(),
+    )
+}
+
+pub fn owner(w: &mut XmlWriter, account: &str) {
+    let (id, name) = owner_id(account);
+    w.open("Owner")
+        .elem("ID", &id)
+        .elem("DisplayName", &name)
+        .close("Owner");
+}
+
+/// `2009-10-12T17:50:30.000Z` from Unix milliseconds, as S3 lists times.
+pub fn timestamp(ms: i64) -> String {
+    let secs =
+        crate::timefmt::format_iso8601(crate::timefmt::from_unix_seconds(ms.div_euclid(1000)));
+    format!("{}.{:03}Z", secs.trim_end_matches('Z'), ms.rem_euclid(1000))
+}
+
+/// An element of a request document: its local name, text and children.
+#[derive(Debug, Default)]
+pub struct Node {
+    pub name: String,
+    pub text: String,
+    pub children: Vec<Node>,
+}
+
+impl Node {
+    pub fn child(&self, name: &str) -> Option<&Node> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    pub fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Node> + 'a {
+        self.children.iter().filter(move |c| c.name == name)
+    }
+
+    pub fn child_text(&self, name: &str) -> Option<&str> {
+        self.child(name).map(|c| c.text.as_str())
+    }
+}
+
+/// Most elements a request document may have (DeleteObjects: 1000 objects of a few each).
+const MAX_NODES: usize = 20_000;
+
+/// Parses a request document into a tree; anything not well-formed is `MalformedXML`.
+pub fn parse(body: &[u8]) -> S3Result<Node> {
+    let malformed = || S3Error::from(Code::MalformedXML);
+    let mut reader = Reader::from_reader(body);
+    let mut stack: Vec<Node> = vec![Node::default()];
+    let mut count = 0;
+    let mut buf = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf).map_err(|_| malformed())? {
+            Event::Start(e) => {
+                count += 1;
+                if count > MAX_NODES {
+                    return Err(malformed());
+                }
+                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                stack.push(Node {
+                    name,
+                    ..Node::default()
+                });
+            }
+            Event::Empty(e) => {
+                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                stack.last_mut().ok_or_else(malformed)?.children.push(Node {
+                    name,
+                    ..Node::default()
+                });
+            }
+            Event::End(_) => {
+                let node = stack.pop().ok_or_else(malformed)?;
+                stack.last_mut().ok_or_else(malformed)?.children.push(node);
+            }
+            Event::Text(t) => {
+                let text = t.decode().map_err(|_| malformed())?;
+                if let Some(node) = stack.last_mut() {
+                    node.text.push_str(&text);
+                }
+            }
+            Event::GeneralRef(r) => {
+                let resolved = match r.resolve_char_ref().map_err(|_| malformed())? {
+                    Some(c) => c,
+                    None => match r.decode().map_err(|_| malformed())?.as_ref() {
+                        "amp" => '&',
+                        "lt" => '<',
+                        "gt" => '>',
+                        "quot" => '"',
+                        "apos" => '\'',
+                        _ => return Err(malformed()),
+                    },
+                };
+                if let Some(node) = stack.last_mut() {
+                    node.text.push(resolved);
+                }
+            }
+            Event::CData(t) => {
+                if let Some(node) = stack.last_mut() {
+                    node.text.push_str(&String::from_utf8_lossy(&t));
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    let mut root = stack
+        .pop()
+        .filter(|_| stack.is_empty())
+        .ok_or_else(malformed)?;
+    if root.children.len() != 1 {
+        return Err(malformed());
+    }
+    Ok(root.children.remove(0))
+}
+
+/// The LocationConstraint of a CreateBucket body, if it has one.
+pub fn parse_location_constraint(body: &[u8]) -> S3Result<Option<String>> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let doc = parse(body)?;
+    if doc.name != "CreateBucketConfiguration" {
+        return Err(Code::MalformedXML.into());
+    }
+    Ok(doc
+        .child_text("LocationConstraint")
+        .map(|t| t.trim().to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_documents_parse_and_bad_ones_are_refused() {
+        let doc = parse(br#"<?xml version="1.0"?><Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Quiet>true</Quiet><Object><Key>a&amp;b</Key></Object><Object><Key>c</Key><VersionId/></Object></Delete>"#).unwrap();
+        assert_eq!(doc.name, "Delete");
+        assert_eq!(doc.child_text("Quiet"), Some("true"));
+        let keys: Vec<_> = doc
+            .children_named("Object")
+            .filter_map(|o| o.child_text("Key"))
+            .collect();
+        assert_eq!(keys, ["a&b", "c"]);
+        for bad in [
+            &b"<Delete>"[..],
+            b"<a></b>",
+            b"not xml at all <",
+            b"<a/><b/>",
+        ] {
+            assert_eq!(
+                parse(bad).unwrap_err().code,
+                Code::MalformedXML,
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        assert_eq!(parse_location_constraint(b"").unwrap(), None);
+        let body = b"<CreateBucketConfiguration><LocationConstraint>eu-west-1</LocationConstraint></CreateBucketConfiguration>";
+        assert_eq!(
+            parse_location_constraint(body).unwrap().as_deref(),
+            Some("eu-west-1")
+        );
+    }
+
+    #[test]
+    fn timestamps_have_milliseconds() {
+        assert_eq!(timestamp(1_255_369_830_123), "2009-10-12T17:50:30.123Z");
+        assert_eq!(timestamp(0), "1970-01-01T00:00:00.000Z");
+    }
+}
