@@ -7,7 +7,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, SystemTime};
 
 use aws_sigv4::http_request::{
-    sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
+    sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest,
+    SignatureLocation, SigningSettings, UriPathNormalizationMode,
 };
 use aws_sigv4::sign::v4::SigningParams;
 
@@ -22,6 +23,9 @@ pub struct Signer<'a> {
     pub time: SystemTime,
     /// Presign (signature in the query) valid for this long, instead of a header.
     pub presign: Option<Duration>,
+    /// The payload hash to declare and sign instead of the body's SHA-256 (S3 modes such as
+    /// `UNSIGNED-PAYLOAD` or `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`).
+    pub payload: Option<&'a str>,
 }
 
 impl<'a> Signer<'a> {
@@ -33,6 +37,15 @@ impl<'a> Signer<'a> {
             region: "us-east-1",
             time: SystemTime::now(),
             presign: None,
+            payload: None,
+        }
+    }
+
+    /// Signs for S3: single URI encoding and an `x-amz-content-sha256` header.
+    pub fn s3(access_key: &'a str, secret: &'a str) -> Signer<'a> {
+        Signer {
+            service: "s3",
+            ..Signer::new(access_key, secret)
         }
     }
 
@@ -43,8 +56,9 @@ impl<'a> Signer<'a> {
         method: &str,
         path_and_query: &str,
         headers: &[(&str, &str)],
-        body: &str,
+        body: impl AsRef<[u8]>,
     ) -> (String, Vec<(String, String)>) {
+        let body = body.as_ref();
         let host = addr.to_string();
         let mut request = http::Request::builder()
             .method(method)
@@ -53,8 +67,16 @@ impl<'a> Signer<'a> {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let mut request = request.body(body.to_owned()).unwrap();
+        let mut request = request.body(()).unwrap();
         let mut settings = SigningSettings::default();
+        if self.service == "s3" {
+            settings.percent_encoding_mode = PercentEncodingMode::Single;
+            // S3 keys may hold `.` and `..` segments; S3 clients sign the path as sent.
+            settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+            if self.presign.is_none() {
+                settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+            }
+        }
         if let Some(expires) = self.presign {
             settings.signature_location = SignatureLocation::QueryParams;
             settings.expires_in = Some(expires);
@@ -85,7 +107,10 @@ impl<'a> Signer<'a> {
             method,
             request.uri().to_string(),
             pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-            SignableBody::Bytes(body.as_bytes()),
+            match self.payload {
+                Some(hash) => SignableBody::Precomputed(hash.to_owned()),
+                None => SignableBody::Bytes(body),
+            },
         )
         .unwrap();
         let (instructions, _signature) = sign(signable, &params).unwrap().into_parts();
@@ -110,8 +135,9 @@ pub fn send(
     method: &str,
     path: &str,
     headers: &[(String, String)],
-    body: &str,
+    body: impl AsRef<[u8]>,
 ) -> Response {
+    let body = body.as_ref();
     let mut stream = TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
@@ -125,7 +151,7 @@ pub fn send(
         body.len()
     ));
     stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(body.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
     read_response(&mut stream)
 }
 

@@ -362,12 +362,17 @@ pub fn check_time(p: &Presented, now: SystemTime) -> Result<(), SigV4Error> {
 /// path; other services encode it twice. For presigned requests X-Amz-Signature is left out.
 /// <https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html#create-canonical-request>
 pub fn canonical_request(parts: &Parts, p: &Presented, payload_hash: &str) -> String {
-    let s3 = p.credential.service == "s3";
+    let uri = canonical_uri(parts.uri.path(), p.credential.service == "s3");
+    canonical_request_for(parts, p, payload_hash, &uri)
+}
+
+/// The canonical request with `uri` as its canonical URI.
+fn canonical_request_for(parts: &Parts, p: &Presented, payload_hash: &str, uri: &str) -> String {
     let presigned = matches!(p.location, Location::Query { .. });
     let mut out = String::with_capacity(512);
     out.push_str(parts.method.as_str());
     out.push('\n');
-    out.push_str(&canonical_uri(parts.uri.path(), s3));
+    out.push_str(uri);
     out.push('\n');
     out.push_str(&canonical_query(parts.uri.query().unwrap_or(""), presigned));
     out.push('\n');
@@ -633,15 +638,25 @@ pub fn verify(
     secret: &Secret,
     cache: &SigningKeyCache,
 ) -> Result<(), SigV4Error> {
-    let canonical = canonical_request(parts, p, payload_hash);
-    let to_sign = string_to_sign(p, &canonical);
     let key = cache.signing_key(&p.credential, secret);
-    let expected = hmac_sha256(&*key, to_sign.as_bytes());
-    if bool::from(expected[..].ct_eq(&p.signature[..])) {
-        Ok(())
-    } else {
-        Err(SigV4Error::SignatureMismatch)
+    let matches = |canonical: &str| {
+        let expected = hmac_sha256(&*key, string_to_sign(p, canonical).as_bytes());
+        bool::from(expected[..].ct_eq(&p.signature[..]))
+    };
+    if matches(&canonical_request(parts, p, payload_hash)) {
+        return Ok(());
     }
+    // An S3 client that escapes more than it must (`%2E` for `.`) signs the path exactly as it
+    // sent it. Both spellings name the same decoded key, so either signature is honoured.
+    let raw = parts.uri.path();
+    let raw = if raw.is_empty() { "/" } else { raw };
+    if p.credential.service == "s3"
+        && raw != canonical_uri(raw, true)
+        && matches(&canonical_request_for(parts, p, payload_hash, raw))
+    {
+        return Ok(());
+    }
+    Err(SigV4Error::SignatureMismatch)
 }
 
 #[cfg(test)]

@@ -1,0 +1,373 @@
+//! S3 authentication with raw signed requests, for what no SDK sends: forged and stale
+//! signatures, a payload that does not match its signed hash, a tampered chunk in the middle
+//! of a signed stream, expired presigned URLs, SigV2, and keys that try to climb out of the
+//! data directory.
+
+mod common;
+
+use std::time::{Duration, SystemTime};
+
+use base64::Engine;
+use common::signing::{send, Signer};
+use common::{start_with_root, Response, Server, ROOT_SECRET};
+use hmac::{Hmac, Mac};
+use labstore::auth::sigv4::{hmac_sha256, sha256_hex, signing_key};
+
+fn code(r: &Response) -> &str {
+    let start = r.body.find("<Code>").map(|i| i + 6).unwrap_or(0);
+    &r.body[start..r.body.find("</Code>").unwrap_or(start)]
+}
+
+fn root() -> Signer<'static> {
+    Signer::s3("admin", ROOT_SECRET)
+}
+
+fn call(
+    server: &Server,
+    signer: &Signer<'_>,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Response {
+    let (path, headers) = signer.sign(server.s3, method, path, headers, body);
+    send(server.s3, method, &path, &headers, body)
+}
+
+fn server_with_bucket(dir: &std::path::Path) -> Server {
+    let server = start_with_root(dir);
+    let r = call(&server, &root(), "PUT", "/bkt", &[], b"");
+    assert_eq!(r.status, 200, "{}", r.body);
+    server
+}
+
+#[test]
+fn forged_unknown_stale_and_anonymous_requests_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server_with_bucket(dir.path());
+    let now = SystemTime::now();
+    let cases: Vec<(&str, Signer<'_>, u16, &str)> = vec![
+        (
+            "unknown key",
+            Signer::s3("AKIAIOSFODNN7EXAMPLE", ROOT_SECRET),
+            403,
+            "InvalidAccessKeyId",
+        ),
+        (
+            "wrong secret",
+            Signer::s3("admin", "not-the-root-secret"),
+            403,
+            "SignatureDoesNotMatch",
+        ),
+        (
+            "16 minutes old",
+            Signer {
+                time: now - Duration::from_secs(960),
+                ..root()
+            },
+            403,
+            "RequestTimeTooSkewed",
+        ),
+        (
+            "16 minutes ahead",
+            Signer {
+                time: now + Duration::from_secs(960),
+                ..root()
+            },
+            403,
+            "RequestTimeTooSkewed",
+        ),
+    ];
+    for (what, signer, status, expected) in cases {
+        let r = call(&server, &signer, "GET", "/bkt", &[], b"");
+        assert_eq!(
+            (r.status, code(&r)),
+            (status, expected),
+            "{what}: {}",
+            r.body
+        );
+        assert_eq!(r.header("x-amz-request-id").map(str::len), Some(16));
+    }
+    let anonymous = send(
+        server.s3,
+        "GET",
+        "/bkt",
+        &[("host".into(), server.s3.to_string())],
+        b"",
+    );
+    assert_eq!((anonymous.status, code(&anonymous)), (403, "AccessDenied"));
+    // HEAD errors carry the status and no body.
+    let r = call(&server, &root(), "HEAD", "/bkt/missing", &[], b"");
+    assert_eq!((r.status, r.body.as_str()), (404, ""));
+}
+
+#[test]
+fn a_body_that_does_not_match_its_signed_hash_is_refused_and_not_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server_with_bucket(dir.path());
+    let claimed = sha256_hex(b"what was signed");
+    let signer = Signer {
+        payload: Some(&claimed),
+        ..root()
+    };
+    let r = call(
+        &server,
+        &signer,
+        "PUT",
+        "/bkt/k",
+        &[("x-amz-content-sha256", &claimed)],
+        b"what was sent",
+    );
+    assert_eq!(
+        (r.status, code(&r)),
+        (400, "XAmzContentSHA256Mismatch"),
+        "{}",
+        r.body
+    );
+    let r = call(&server, &root(), "GET", "/bkt/k", &[], b"");
+    assert_eq!((r.status, code(&r)), (404, "NoSuchKey"));
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("data/objects/tmp"))
+            .unwrap()
+            .count(),
+        0
+    );
+}
+
+#[test]
+fn unsigned_payloads_and_presigned_urls_until_they_expire() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server_with_bucket(dir.path());
+    let signer = Signer {
+        payload: Some("UNSIGNED-PAYLOAD"),
+        ..root()
+    };
+    let r = call(
+        &server,
+        &signer,
+        "PUT",
+        "/bkt/u",
+        &[("x-amz-content-sha256", "UNSIGNED-PAYLOAD")],
+        b"unsigned body",
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let fresh = Signer {
+        presign: Some(Duration::from_secs(60)),
+        payload: Some("UNSIGNED-PAYLOAD"),
+        ..root()
+    };
+    let r = call(&server, &fresh, "GET", "/bkt/u", &[], b"");
+    assert_eq!((r.status, r.body.as_str()), (200, "unsigned body"));
+    let stale = Signer {
+        presign: Some(Duration::from_secs(60)),
+        payload: Some("UNSIGNED-PAYLOAD"),
+        time: SystemTime::now() - Duration::from_secs(120),
+        ..root()
+    };
+    let r = call(&server, &stale, "GET", "/bkt/u", &[], b"");
+    assert_eq!((r.status, code(&r)), (403, "AccessDenied"), "{}", r.body);
+}
+
+const STREAMING: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
+
+/// A signed aws-chunked PUT of `chunks`, optionally corrupting one chunk after signing.
+fn streaming_put(
+    server: &Server,
+    key: &str,
+    chunks: &[Vec<u8>],
+    corrupt: Option<usize>,
+) -> Response {
+    let total: usize = chunks.iter().map(Vec::len).sum();
+    let encoded_len = total.to_string();
+    let headers = [
+        ("x-amz-content-sha256", STREAMING),
+        ("x-amz-decoded-content-length", encoded_len.as_str()),
+        ("content-encoding", "aws-chunked"),
+    ];
+    let signer = Signer {
+        payload: Some(STREAMING),
+        ..root()
+    };
+    let path = format!("/bkt/{key}");
+    let (path, mut signed) = signer.sign(server.s3, "PUT", &path, &headers, b"");
+    let auth = signed
+        .iter()
+        .find(|(n, _)| n == "authorization")
+        .unwrap()
+        .1
+        .clone();
+    let seed = auth.rsplit("Signature=").next().unwrap().to_owned();
+    let amz_date = signed
+        .iter()
+        .find(|(n, _)| n == "x-amz-date")
+        .unwrap()
+        .1
+        .clone();
+    let scope = format!("{}/us-east-1/s3/aws4_request", &amz_date[..8]);
+    let key_bytes = signing_key(ROOT_SECRET, &amz_date[..8], "us-east-1", "s3");
+    let mut body = Vec::new();
+    let mut previous = seed;
+    let empty = sha256_hex(b"");
+    for (i, chunk) in chunks
+        .iter()
+        .map(Vec::as_slice)
+        .chain([&[][..]])
+        .enumerate()
+    {
+        let to_sign = format!(
+            "AWS4-HMAC-SHA256-PAYLOAD\n{amz_date}\n{scope}\n{previous}\n{empty}\n{}",
+            sha256_hex(chunk)
+        );
+        let signature = hex::encode(hmac_sha256(&key_bytes, to_sign.as_bytes()));
+        body.extend(format!("{:x};chunk-signature={signature}\r\n", chunk.len()).into_bytes());
+        let mut data = chunk.to_vec();
+        if corrupt == Some(i) {
+            data[0] ^= 1;
+        }
+        body.extend(data);
+        body.extend(b"\r\n");
+        previous = signature;
+    }
+    signed.retain(|(n, _)| n != "content-length");
+    send(server.s3, "PUT", &path, &signed, &body)
+}
+
+#[test]
+fn streaming_uploads_verify_every_chunk_signature() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server_with_bucket(dir.path());
+    let chunks: Vec<Vec<u8>> = vec![vec![b'a'; 65536], vec![b'b'; 65536], vec![b'c'; 1000]];
+    let r = streaming_put(&server, "stream", &chunks, None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let got = call(&server, &root(), "GET", "/bkt/stream", &[], b"");
+    assert_eq!(got.body.len(), 65536 * 2 + 1000);
+    let original_etag = got.header("etag").unwrap().to_owned();
+    for corrupt in [1, 2] {
+        let r = streaming_put(
+            &server,
+            "stream",
+            &[vec![b'x'; 65536], vec![b'y'; 65536], vec![b'z'; 10]],
+            Some(corrupt),
+        );
+        assert_eq!(
+            (r.status, code(&r)),
+            (403, "SignatureDoesNotMatch"),
+            "chunk {corrupt}: {}",
+            r.body
+        );
+        // The object is unchanged: a failed upload is never visible.
+        let after = call(&server, &root(), "HEAD", "/bkt/stream", &[], b"");
+        assert_eq!(after.header("etag").unwrap(), original_etag);
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("data/objects/tmp"))
+            .unwrap()
+            .count(),
+        0
+    );
+}
+
+#[test]
+fn sigv2_signed_requests_are_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server_with_bucket(dir.path());
+    let date = labstore::timefmt::format_http_date(SystemTime::now());
+    let sign = |method: &str, content_type: &str, resource: &str| {
+        let to_sign = format!("{method}\n\n{content_type}\n{date}\n{resource}");
+        let mut mac = Hmac::<sha1::Sha1>::new_from_slice(ROOT_SECRET.as_bytes()).unwrap();
+        mac.update(to_sign.as_bytes());
+        let signature =
+            base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+        vec![
+            ("host".to_owned(), server.s3.to_string()),
+            ("date".to_owned(), date.clone()),
+            ("content-type".to_owned(), content_type.to_owned()),
+            ("authorization".to_owned(), format!("AWS admin:{signature}")),
+        ]
+    };
+    let r = send(
+        server.s3,
+        "PUT",
+        "/bkt/v2",
+        &sign("PUT", "text/plain", "/bkt/v2"),
+        b"signed with v2",
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = send(
+        server.s3,
+        "GET",
+        "/bkt/v2",
+        &sign("GET", "", "/bkt/v2"),
+        b"",
+    );
+    assert_eq!((r.status, r.body.as_str()), (200, "signed with v2"));
+    let mut forged = sign("GET", "", "/bkt/v2");
+    forged[3].1 = "AWS admin:AAAAAAAAAAAAAAAAAAAAAAAAAAA=".into();
+    let r = send(server.s3, "GET", "/bkt/v2", &forged, b"");
+    assert_eq!(
+        (r.status, code(&r)),
+        (403, "SignatureDoesNotMatch"),
+        "{}",
+        r.body
+    );
+}
+
+#[test]
+fn keys_that_look_like_paths_stay_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server_with_bucket(dir.path());
+    let keys = [
+        "..%2F..%2F..%2Fescape-one",
+        "a%2F..%2F..%2F..%2Fescape-two",
+        "..",
+        "%2E%2E%2Fescape-three",
+        "dir%2F",
+        "dir",
+    ];
+    for (i, key) in keys.iter().enumerate() {
+        let body = format!("body {i}");
+        let r = call(
+            &server,
+            &root(),
+            "PUT",
+            &format!("/bkt/{key}"),
+            &[],
+            body.as_bytes(),
+        );
+        assert_eq!(r.status, 200, "{key}: {}", r.body);
+        let r = call(&server, &root(), "GET", &format!("/bkt/{key}"), &[], b"");
+        assert_eq!((r.status, r.body.as_str()), (200, body.as_str()), "{key}");
+    }
+    let listing = call(&server, &root(), "GET", "/bkt?list-type=2", &[], b"");
+    for key in [
+        "../../../escape-one",
+        "a/../../../escape-two",
+        "../escape-three",
+        "dir/",
+    ] {
+        assert!(
+            listing.body.contains(&format!("<Key>{}</Key>", key)),
+            "{key} not listed: {}",
+            listing.body
+        );
+    }
+    // Nothing was written anywhere but the blob directories.
+    let mut stray = Vec::new();
+    let mut stack = vec![dir.path().to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .contains("escape")
+            {
+                stray.push(path);
+            }
+        }
+    }
+    assert!(stray.is_empty(), "{stray:?}");
+}
