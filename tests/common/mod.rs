@@ -245,30 +245,32 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, body: &str) -> Respon
 }
 
 pub fn read_response(stream: &mut TcpStream) -> Response {
+    try_read_response(stream).expect("a complete response")
+}
+
+/// Reads a whole response; an error when the connection breaks or the head is incomplete.
+pub fn try_read_response(stream: &mut TcpStream) -> std::io::Result<Response> {
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
+    stream.read_to_end(&mut raw)?;
     let text = String::from_utf8_lossy(&raw);
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .expect("a complete response head");
+    let incomplete =
+        || std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "incomplete response");
+    let (head, body) = text.split_once("\r\n\r\n").ok_or_else(incomplete)?;
     let mut lines = head.lines();
     let status = lines
         .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(incomplete)?;
     let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
         .collect();
-    Response {
+    Ok(Response {
         status,
         headers,
         body: body.to_owned(),
-    }
+    })
 }
 
 /// The message of every log line, in order.

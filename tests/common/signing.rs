@@ -12,7 +12,7 @@ use aws_sigv4::http_request::{
 };
 use aws_sigv4::sign::v4::SigningParams;
 
-use super::{read_response, Response};
+use super::{try_read_response, Response};
 
 /// How to sign.
 pub struct Signer<'a> {
@@ -137,11 +137,20 @@ pub fn send(
     headers: &[(String, String)],
     body: impl AsRef<[u8]>,
 ) -> Response {
+    try_send(addr, method, path, headers, body).expect("the server answered")
+}
+
+/// `send`, returning connection failures instead of panicking (the server may be gone).
+pub fn try_send(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(String, String)],
+    body: impl AsRef<[u8]>,
+) -> std::io::Result<Response> {
     let body = body.as_ref();
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut head = format!("{method} {path} HTTP/1.1\r\n");
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
@@ -150,9 +159,9 @@ pub fn send(
         "Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     ));
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(body).unwrap();
-    read_response(&mut stream)
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(body)?;
+    try_read_response(&mut stream)
 }
 
 pub const FORM: &str = "application/x-www-form-urlencoded; charset=utf-8";
