@@ -137,23 +137,15 @@ impl IamStore {
         new_name: Option<String>,
         new_path: Option<String>,
     ) -> StoreResult<()> {
-        let wanted = new_name.clone();
-        let result = self
-            .write(move |conn| {
-                let group = group_by_name(conn, &name)?;
-                conn.execute(
-                    "UPDATE groups SET name = coalesce(?2, name), path = coalesce(?3, path) WHERE id = ?1",
-                    (&group.id, &new_name, &new_path),
-                )?;
-                Ok(())
-            })
-            .await;
-        match (result, wanted) {
-            (Err(e), Some(n)) if is_unique_violation(&e) => Err(StoreError::AlreadyExists(
-                format!("Group with name {n} already exists."),
-            )),
-            (result, _) => result,
-        }
+        let rename = super::Rename {
+            table: "groups",
+            noun: "Group",
+            name,
+            new_name,
+            new_path,
+        };
+        self.rename(rename, |conn, name| Ok(group_by_name(conn, name)?.id))
+            .await
     }
 
     /// Deletes a group with no members or policies left, as AWS requires.

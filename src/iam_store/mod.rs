@@ -75,6 +75,16 @@ pub(crate) fn page<T>(mut items: Vec<T>, max: usize, key: impl Fn(&T) -> String)
     Page { items, next_marker }
 }
 
+/// A rename and/or move of a user or group (UpdateUser, UpdateGroup).
+pub(crate) struct Rename {
+    pub table: &'static str,
+    /// "User" or "Group", for the duplicate-name message.
+    pub noun: &'static str,
+    pub name: String,
+    pub new_name: Option<String>,
+    pub new_path: Option<String>,
+}
+
 /// Now, in Unix seconds.
 pub(crate) fn now() -> i64 {
     crate::timefmt::unix_seconds(std::time::SystemTime::now())
@@ -228,6 +238,30 @@ impl IamStore {
         let result = self.inner.db.write(f).await?;
         self.refresh_view().await?;
         Ok(result)
+    }
+
+    /// Renames and/or moves an entity; what refers to it (keys, memberships, policies) uses its
+    /// id and follows. A name taken by another entity is `EntityAlreadyExists`.
+    async fn rename(
+        &self,
+        r: Rename,
+        id_of: fn(&rusqlite::Connection, &str) -> StoreResult<String>,
+    ) -> StoreResult<()> {
+        let (table, noun, wanted) = (r.table, r.noun, r.new_name.clone());
+        let result = self
+            .write(move |conn| {
+                let id = id_of(conn, &r.name)?;
+                let sql = format!("UPDATE {table} SET name = coalesce(?2, name), path = coalesce(?3, path) WHERE id = ?1");
+                conn.execute(&sql, (&id, &r.new_name, &r.new_path))?;
+                Ok(())
+            })
+            .await;
+        match (result, wanted) {
+            (Err(e), Some(n)) if error::is_unique_violation(&e) => Err(StoreError::AlreadyExists(
+                format!("{noun} with name {n} already exists."),
+            )),
+            (result, _) => result,
+        }
     }
 
     async fn read<T, F>(&self, f: F) -> StoreResult<T>

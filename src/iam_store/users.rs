@@ -158,23 +158,15 @@ impl IamStore {
         new_name: Option<String>,
         new_path: Option<String>,
     ) -> StoreResult<()> {
-        let wanted = new_name.clone();
-        let result = self
-            .write(move |conn| {
-                let user = user_by_name(conn, &name)?;
-                conn.execute(
-                    "UPDATE users SET name = coalesce(?2, name), path = coalesce(?3, path) WHERE id = ?1",
-                    (&user.id, &new_name, &new_path),
-                )?;
-                Ok(())
-            })
-            .await;
-        match (result, wanted) {
-            (Err(e), Some(n)) if is_unique_violation(&e) => Err(StoreError::AlreadyExists(
-                format!("User with name {n} already exists."),
-            )),
-            (result, _) => result,
-        }
+        let rename = super::Rename {
+            table: "users",
+            noun: "User",
+            name,
+            new_name,
+            new_path,
+        };
+        self.rename(rename, |conn, name| Ok(user_by_name(conn, name)?.id))
+            .await
     }
 
     /// Deletes a user that has no access keys, groups or policies left, as AWS requires.
