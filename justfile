@@ -12,10 +12,11 @@ run *ARGS:
 test:
     cargo test
 
-# End-to-end checks with the aws CLI and boto3 (pip install awscli boto3)
-e2e:
+# Tools: .ci/run installs them. CHECKS picks checks by name part: `just e2e rclone s3cmd`.
+# End-to-end checks with the aws CLI, boto3, rclone, s3cmd and httpie against the built binary
+e2e *CHECKS:
     cargo build
-    python3 tests/e2e/run.py target/debug/labstore
+    python3 tests/e2e/run.py target/debug/labstore "$@"
 
 # Format the code
 fmt:

@@ -1,0 +1,118 @@
+"""IAM end to end: the aws CLI, boto3 and the justfile's httpie recipes managing users,
+keys, groups and policies on the IAM listener (and through the S3 port, which answers IAM
+too)."""
+
+import json
+import os
+import subprocess
+
+from harness import ACCESS_KEY, SECRET, TOOL_TIMEOUT, aws, boto3_client, require_tool
+
+
+def check_aws_cli_walks_an_iam_setup(server):
+    """A realistic setup with `aws iam`: users, keys, a group, a policy, attach, list, clean up."""
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
+         "Resource": "arn:aws:s3:::backups/*"}]})
+
+    def run(*args):
+        out = aws(server, "iam", "iam", *args, "--output", "json")
+        assert out.returncode == 0, f"aws iam {' '.join(args)}: {out.stderr}"
+        return json.loads(out.stdout) if out.stdout.strip() else {}
+
+    user = run("create-user", "--user-name", "backup-bot", "--path", "/service/")["User"]
+    assert user["Arn"] == "arn:aws:iam::000000000000:user/service/backup-bot", user
+    key = run("create-access-key", "--user-name", "backup-bot")["AccessKey"]
+    assert key["AccessKeyId"].startswith("AKIA") and len(key["SecretAccessKey"]) == 40
+    run("create-group", "--group-name", "backup-writers")
+    run("add-user-to-group", "--group-name", "backup-writers", "--user-name", "backup-bot")
+    arn = run("create-policy", "--policy-name", "backup-write",
+              "--policy-document", policy)["Policy"]["Arn"]
+    run("attach-group-policy", "--group-name", "backup-writers", "--policy-arn", arn)
+    run("put-user-policy", "--user-name", "backup-bot", "--policy-name", "inline-read",
+        "--policy-document", policy)
+
+    groups = run("list-groups-for-user", "--user-name", "backup-bot")["Groups"]
+    assert [g["GroupName"] for g in groups] == ["backup-writers"], groups
+    attached = run("list-attached-group-policies", "--group-name", "backup-writers")
+    assert [p["PolicyArn"] for p in attached["AttachedPolicies"]] == [arn], attached
+    version = run("get-policy-version", "--policy-arn", arn, "--version-id", "v1")
+    statement = version["PolicyVersion"]["Document"]["Statement"][0]
+    assert statement["Resource"] == "arn:aws:s3:::backups/*", version
+    entities = run("list-entities-for-policy", "--policy-arn", arn)
+    assert [g["GroupName"] for g in entities["PolicyGroups"]] == ["backup-writers"], entities
+    keys = run("list-access-keys", "--user-name", "backup-bot")["AccessKeyMetadata"]
+    assert [k["AccessKeyId"] for k in keys] == [key["AccessKeyId"]]
+    assert all("SecretAccessKey" not in k for k in keys)
+
+    out = aws(server, "iam", "iam", "delete-user", "--user-name", "backup-bot")
+    assert out.returncode != 0 and "(DeleteConflict)" in out.stderr, out.stderr
+
+    run("delete-user-policy", "--user-name", "backup-bot", "--policy-name", "inline-read")
+    run("detach-group-policy", "--group-name", "backup-writers", "--policy-arn", arn)
+    run("delete-policy", "--policy-arn", arn)
+    run("remove-user-from-group", "--group-name", "backup-writers", "--user-name", "backup-bot")
+    run("delete-group", "--group-name", "backup-writers")
+    run("delete-access-key", "--user-name", "backup-bot", "--access-key-id", key["AccessKeyId"])
+    run("delete-user", "--user-name", "backup-bot")
+    assert run("list-users")["Users"] == []
+
+
+def check_aws_cli_iam_through_the_s3_port(server):
+    out = aws(server, "s3", "iam", "list-users", "--output", "json")
+    assert out.returncode == 0, out.stderr
+    assert "Users" in json.loads(out.stdout)
+
+
+def check_boto3_manages_iam_and_reads_its_errors(server):
+    from botocore.exceptions import ClientError
+    iam = boto3_client(server, "iam", "iam")
+    iam.create_user(UserName="boto-user", Tags=[{"Key": "team", "Value": "storage"}])
+    got = iam.get_user(UserName="boto-user")
+    assert got["User"]["Tags"] == [{"Key": "team", "Value": "storage"}], got
+    assert len(got["ResponseMetadata"]["RequestId"]) == 36
+    try:
+        iam.create_user(UserName="BOTO-USER")
+    except ClientError as e:
+        assert e.response["Error"]["Code"] == "EntityAlreadyExists", e.response
+        assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+    else:
+        raise AssertionError("a duplicate name (differing in case) was accepted")
+    try:
+        iam.get_user(UserName="nobody")
+    except ClientError as e:
+        assert e.response["Error"]["Code"] == "NoSuchEntity", e.response
+        assert e.response["Error"]["Type"] == "Sender", e.response
+    else:
+        raise AssertionError("get_user found nobody")
+    for i in range(5):
+        iam.create_user(UserName=f"paged-{i}")
+    paginator = iam.get_paginator("list_users")
+    names = [u["UserName"] for page in paginator.paginate(PaginationConfig={"PageSize": 2})
+             for u in page["Users"]]
+    assert names == ["boto-user"] + [f"paged-{i}" for i in range(5)], names
+    for name in names:
+        iam.delete_user(UserName=name)
+
+
+def check_just_recipes_drive_iam_with_httpie(server):
+    """The justfile's hand-poking recipes (httpie + httpie-aws-authv4) work end to end."""
+    require_tool("just")
+    require_tool("http")
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, LABSTORE_IAM_ENDPOINT=server.url("iam"), AWS_ACCESS_KEY_ID=ACCESS_KEY,
+               AWS_SECRET_ACCESS_KEY=SECRET)
+    out = subprocess.run(["just", "test-iam-group-policy", "httpie-user", "httpie-group",
+                          "httpie-policy"],
+                         cwd=repo, env=env, capture_output=True, text=True, timeout=TOOL_TIMEOUT)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "<UserName>httpie-user</UserName>" in out.stdout, out.stdout
+    assert "arn:aws:iam::000000000000:policy/httpie-policy" in out.stdout, out.stdout
+
+
+CHECKS = [
+    check_aws_cli_walks_an_iam_setup,
+    check_aws_cli_iam_through_the_s3_port,
+    check_boto3_manages_iam_and_reads_its_errors,
+    check_just_recipes_drive_iam_with_httpie,
+]

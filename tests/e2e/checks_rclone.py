@@ -1,0 +1,122 @@
+"""rclone (Debian's package) syncing a directory tree, configured the way containers and CI
+jobs do it: a remote named `lab` from RCLONE_CONFIG_LAB_* variables, no config file."""
+
+import hashlib
+import os
+
+from harness import (ACCESS_KEY, MIB, REGION, SECRET, assert_same_tree, boto3_client,
+                     expect_client_error, make_tree, read_bytes, require_tool, run_tool)
+
+BUCKET = "e2e-rclone"
+# Small parts so a 21 MiB file goes up as a 5-part multipart upload; one try per request,
+# so a server error fails the check instead of being retried away.
+FLAGS = ["--s3-upload-cutoff", "5M", "--s3-chunk-size", "5M",
+         "--retries", "1", "--low-level-retries", "1"]
+
+
+def rclone_env(server, work):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RCLONE_")}
+    # rclone 1.60's AWS SDK refuses any AWS_CA_BUNDLE ("LoadCustomCABundleError ...
+    # unsupported transport"); the endpoint is plain http, so no CA is needed.
+    env.pop("AWS_CA_BUNDLE", None)
+    env.update({
+        "RCLONE_CONFIG": os.path.join(work, "rclone.conf"),  # absent: only the variables count
+        "RCLONE_CONFIG_LAB_TYPE": "s3",
+        "RCLONE_CONFIG_LAB_PROVIDER": "Other",
+        "RCLONE_CONFIG_LAB_ACCESS_KEY_ID": ACCESS_KEY,
+        "RCLONE_CONFIG_LAB_SECRET_ACCESS_KEY": SECRET,
+        "RCLONE_CONFIG_LAB_ENDPOINT": server.url("s3"),
+        "RCLONE_CONFIG_LAB_REGION": REGION,
+        "RCLONE_CONFIG_LAB_FORCE_PATH_STYLE": "true",
+    })
+    return env
+
+
+class Rclone:
+    """`rclone ARGS` with the lab remote and FLAGS; calling it returns stdout, .run() the
+    whole result (rclone reports on stderr)."""
+
+    def __init__(self, server, work):
+        self.env = rclone_env(server, work)
+
+    def run(self, *args):
+        return run_tool(["rclone", *args, *FLAGS], env=self.env)
+
+    def __call__(self, *args):
+        return self.run(*args).stdout
+
+
+def copy_up_and_check(server, rclone, up, tree):
+    rclone("mkdir", f"lab:{BUCKET}")
+    rclone("copy", up, f"lab:{BUCKET}/tree")
+    head = boto3_client(server, "s3", "s3").head_object(Bucket=BUCKET, Key="tree/media/big.bin")
+    assert head["ETag"].endswith('-5"'), f"rclone did not upload in 5 parts: {head}"
+
+    # Sizes and modification times read back as written: a second copy has nothing to do.
+    again = rclone.run("copy", up, f"lab:{BUCKET}/tree", "-v")
+    assert "There was nothing to transfer" in again.stderr, again.stderr
+
+    # rclone reads a multipart object's MD5 from the metadata it stored with it: a hash it
+    # cannot read would be reported as "could not be checked", not as a difference.
+    out = rclone.run("check", up, f"lab:{BUCKET}/tree")
+    assert "0 differences found" in out.stderr, out.stderr
+    assert "could not be checked" not in out.stderr, out.stderr
+    sums = dict(reversed(line.split("  ", 1)) for line in
+                rclone("md5sum", f"lab:{BUCKET}/tree").splitlines())
+    assert sums == {rel: hashlib.md5(data).hexdigest() for rel, data in tree.items()}, sums
+
+
+def list_and_copy_down(rclone, down, tree):
+    dirs = {"docs/", "docs/deep/", "docs/deep/er/", "media/", "odd/", "photos/",
+            "photos/2024 summer/"}
+    for version in ("1", "2"):
+        listed = rclone("lsf", "-R", f"lab:{BUCKET}/tree", "--s3-list-version", version,
+                        "--s3-list-chunk", "3")
+        assert sorted(listed.splitlines()) == sorted(set(tree) | dirs), (version, listed)
+    os.mkdir(down)
+    rclone("copy", f"lab:{BUCKET}/tree", down)
+    assert_same_tree(tree, down)
+
+
+def move_within_the_bucket(rclone, work, big):
+    """moveto inside one bucket: CopyObject then DeleteObject, no bytes through rclone."""
+    out = rclone.run("moveto", f"lab:{BUCKET}/tree/media/big.bin",
+                     f"lab:{BUCKET}/archive/big.bin", "-vv", "--dump", "headers")
+    assert "x-amz-copy-source:" in out.stderr.lower(), "moveto did not copy server-side"
+    rclone("moveto", f"lab:{BUCKET}/tree/README.md", f"lab:{BUCKET}/archive/READ ME.md")
+    assert rclone("lsf", f"lab:{BUCKET}/tree/media") == ""
+    archive = rclone("lsf", f"lab:{BUCKET}/archive")
+    assert sorted(archive.splitlines()) == ["READ ME.md", "big.bin"], archive
+    moved = os.path.join(work, "moved.bin")
+    rclone("copyto", f"lab:{BUCKET}/archive/big.bin", moved)
+    assert read_bytes(moved) == big
+    md5 = rclone("md5sum", f"lab:{BUCKET}/archive/big.bin").split()[0]
+    assert md5 == hashlib.md5(big).hexdigest(), "the moved object lost its MD5 metadata"
+
+
+def check_rclone_copy_check_move_and_purge(server):
+    """mkdir, copy a tree up (with a multipart file), check hashes, lsf -R through both list
+    versions in small pages, copy back down and compare, moveto server-side, delete, purge,
+    rmdir the bucket."""
+    require_tool("rclone")
+    work = server.workdir("rclone")
+    rclone = Rclone(server, work)
+    up, down = os.path.join(work, "up"), os.path.join(work, "down")
+    big = os.urandom(21 * MIB)
+    tree = make_tree(up, {"media/big.bin": big})
+
+    copy_up_and_check(server, rclone, up, tree)
+    list_and_copy_down(rclone, down, tree)
+    move_within_the_bucket(rclone, work, big)
+
+    rclone("delete", f"lab:{BUCKET}/tree/photos")
+    assert "photos/" not in rclone("lsf", f"lab:{BUCKET}/tree")
+    rclone("purge", f"lab:{BUCKET}/tree")
+    rclone("delete", f"lab:{BUCKET}/archive")
+    assert rclone("lsf", "-R", f"lab:{BUCKET}") == ""
+    rclone("rmdir", f"lab:{BUCKET}")
+    s3 = boto3_client(server, "s3", "s3")
+    expect_client_error(lambda: s3.head_bucket(Bucket=BUCKET), "404", 404)
+
+
+CHECKS = [check_rclone_copy_check_move_and_purge]
