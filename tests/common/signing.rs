@@ -7,7 +7,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, SystemTime};
 
 use aws_sigv4::http_request::{
-    sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
+    sign, PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
+    UriPathNormalizationMode,
 };
 use aws_sigv4::sign::v4::SigningParams;
 
@@ -55,6 +56,11 @@ impl<'a> Signer<'a> {
         }
         let mut request = request.body(body.to_owned()).unwrap();
         let mut settings = SigningSettings::default();
+        if self.service == "s3" {
+            // S3 signs the path as sent: encoded once, never normalized.
+            settings.percent_encoding_mode = PercentEncodingMode::Single;
+            settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+        }
         if let Some(expires) = self.presign {
             settings.signature_location = SignatureLocation::QueryParams;
             settings.expires_in = Some(expires);
@@ -135,4 +141,26 @@ pub const FORM: &str = "application/x-www-form-urlencoded; charset=utf-8";
 pub fn iam_call(addr: SocketAddr, signer: &Signer<'_>, body: &str) -> Response {
     let (path, headers) = signer.sign(addr, "POST", "/", &[("content-type", FORM)], body);
     send(addr, "POST", &path, &headers, body)
+}
+
+/// Signs (as the S3 service, with the body's SHA-256 in `x-amz-content-sha256`) and sends an
+/// S3 request: for what the SDK will not send, such as a wrong Content-MD5.
+pub fn s3_call(
+    addr: SocketAddr,
+    signer: &Signer<'_>,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Response {
+    use sha2::Digest;
+    let hash = hex::encode(sha2::Sha256::digest(body.as_bytes()));
+    let mut all = vec![("x-amz-content-sha256", hash.as_str())];
+    all.extend_from_slice(headers);
+    let signer = Signer {
+        service: "s3",
+        ..*signer
+    };
+    let (path, headers) = signer.sign(addr, method, path, &all, body);
+    send(addr, method, &path, &headers, body)
 }
