@@ -303,6 +303,8 @@ fn object_headers_out<'a>(
         }
     }
     for (name, value) in &h.meta {
+        // S3 returns a non-ASCII value RFC 2047-encoded, so headers stay ASCII.
+        let value = super::rfc2047::encode(value);
         b = b.header(format!("x-amz-meta-{name}"), value.as_bytes());
     }
     b
