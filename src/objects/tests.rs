@@ -144,6 +144,47 @@ async fn listing_rolls_up_prefixes_and_pages_in_binary_order() {
     );
 }
 
+/// S3 lists only entries after the marker: a common prefix at or before it (the marker is the
+/// prefix, or a key under it) is not listed again, and a key that ends with the delimiter is
+/// just a key.
+#[tokio::test]
+async fn cursors_inside_or_at_a_common_prefix_skip_it() {
+    let (_dir, index) = index_with(KEYS).await;
+    let page = |prefix: &str, cursor: Cursor, max| {
+        let q = ListQuery {
+            prefix: prefix.into(),
+            delimiter: Some("/".into()),
+            cursor,
+            max,
+        };
+        let index = index.clone();
+        async move {
+            let page = index.list_objects("b".into(), q).await.unwrap();
+            let keys: Vec<String> = page.objects.iter().map(|o| o.key.clone()).collect();
+            (keys, page.prefixes.clone(), page.truncated)
+        }
+    };
+    let after = |k: &str| Cursor::After(k.into());
+    let none = Vec::<String>::new;
+    assert_eq!(
+        page("", after("a/"), 2).await,
+        (vec!["b".into()], vec!["b/".into()], true)
+    );
+    assert_eq!(
+        page("", after("a/2"), 2).await,
+        (vec!["b".into()], vec!["b/".into()], true)
+    );
+    // "b/" is a key and, with the empty prefix, also a common prefix; after it comes "c/".
+    assert_eq!(page("b/", after("b/"), 5).await, (none(), none(), false));
+    assert_eq!(
+        page("b/", Cursor::Start, 1).await,
+        (vec!["b/".into()], none(), false)
+    );
+    // The last entry skipped is not a reason to say more follow.
+    assert_eq!(page("", after("e"), 1).await, (none(), none(), false));
+    assert_eq!(page("c", after("c/"), 1).await, (none(), none(), false));
+}
+
 #[tokio::test]
 async fn start_after_and_max_zero() {
     let (_dir, index) = index_with(KEYS).await;
