@@ -170,33 +170,48 @@ async fn a_streamed_upload_carries_its_checksum_in_the_trailer() {
     let sent = SentHeaders::default();
     let config = s3.config().to_builder().interceptor(sent.clone()).build();
     let recording = Client::from_conf(config);
-    let put = recording
-        .put_object()
-        .bucket(B)
-        .key("streamed")
-        .body(ByteStream::from_path(&path).await.unwrap())
-        .send()
-        .await
-        .unwrap();
-    let headers = sent.0.lock().unwrap().clone();
-    let header = |name: &str| {
-        headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    };
-    assert_eq!(header("x-amz-trailer"), Some("x-amz-checksum-crc32"));
-    // Over plain HTTP the SDK signs each chunk and the trailer.
-    assert_eq!(
-        header("x-amz-content-sha256"),
-        Some("STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER")
-    );
     let md5 = format!("\"{}\"", hex::encode(Md5::digest(&data)));
-    assert_eq!(put.e_tag(), Some(md5.as_str()));
     let crc = crc32fast::hash(&data).to_be_bytes();
     let crc = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, crc);
-    assert_eq!(put.checksum_crc32(), Some(crc.as_str()));
-    assert!(body_of(&s3, "streamed").await == data);
+    for encoding in [None, Some("gzip")] {
+        let put = recording
+            .put_object()
+            .bucket(B)
+            .key("streamed")
+            .set_content_encoding(encoding.map(str::to_owned))
+            .body(ByteStream::from_path(&path).await.unwrap())
+            .send()
+            .await
+            .unwrap();
+        let headers = sent.0.lock().unwrap().clone();
+        let header = |name: &str| {
+            let found = headers.iter().find(|(n, _)| n == name);
+            found.map(|(_, v)| v.clone())
+        };
+        assert_eq!(
+            header("x-amz-trailer").as_deref(),
+            Some("x-amz-checksum-crc32")
+        );
+        // Over plain HTTP the SDK signs each chunk and the trailer.
+        assert_eq!(
+            header("x-amz-content-sha256").as_deref(),
+            Some("STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER")
+        );
+        assert_eq!(put.e_tag(), Some(md5.as_str()));
+        assert_eq!(put.checksum_crc32(), Some(crc.as_str()));
+        assert!(body_of(&s3, "streamed").await == data);
+        // aws-chunked, if the request says so, is how the body travelled, not how the object
+        // is encoded.
+        let sent_encoding = header("content-encoding");
+        let head = s3
+            .head_object()
+            .bucket(B)
+            .key("streamed")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(head.content_encoding(), encoding, "sent {sent_encoding:?}");
+    }
     server.stop();
 }
 

@@ -173,6 +173,30 @@ async fn byte_ranges_are_partial_content_and_unsatisfiable_ones_416() {
             "{range}"
         );
     }
+    // On the wire: 206 with the range, 416 with the size of what there is.
+    let signer = Signer::new("admin", ROOT_SECRET);
+    let r = s3_call(
+        server.s3,
+        &signer,
+        "GET",
+        "/objects/hundred",
+        &[("range", "bytes=1-2")],
+        "",
+    );
+    assert_eq!(
+        (r.status, r.header("content-range")),
+        (206, Some("bytes 1-2/100"))
+    );
+    let r = s3_call(
+        server.s3,
+        &signer,
+        "GET",
+        "/objects/hundred",
+        &[("range", "bytes=200-")],
+        "",
+    );
+    assert_eq!(r.status, 416, "{}", r.body);
+    assert!(r.body.contains("<Code>InvalidRange</Code>"), "{}", r.body);
     // HEAD with a range describes the partial response.
     let head = s3
         .head_object()
