@@ -59,8 +59,17 @@ async fn a_thousand_keys_are_deleted_with_an_entry_each() {
     let server = start_with_root(dir.path());
     let s3 = s3_client(&server);
     s3.create_bucket().bucket(B).send().await.unwrap();
-    let mut keys: Vec<String> = (0..990).map(|i| format!("batch/{i:04}")).collect();
-    keys.extend(["a & b", "<tag>", "ünïcödé/キー", "quote\"s", "emoji 😀"].map(String::from));
+    let mut keys: Vec<String> = (0..988).map(|i| format!("batch/{i:04}")).collect();
+    let odd = [
+        "a & b",
+        "<tag>",
+        "ünïcödé/キー",
+        "quote\"s",
+        "emoji 😀",
+        "cr\r\nlf",
+        "bell\u{7}",
+    ];
+    keys.extend(odd.map(String::from));
     put_all(&s3, &keys).await;
     keys.extend((0..5).map(|i| format!("never-existed-{i}")));
     assert_eq!(keys.len(), 1000);

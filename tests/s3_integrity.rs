@@ -330,6 +330,13 @@ async fn keys_that_look_like_paths_round_trip_and_stay_inside_the_data_dir() {
         "back\\slash",
         "tilde~star*",
         "semi;colon,comma",
+        // XML 1.0 turns a raw CR (or CRLF) into LF and has no raw C0 controls: listings
+        // must write them as character references.
+        "carriage\rreturn",
+        "crlf\r\nline",
+        "line\nfeed",
+        "tab\tkey",
+        "bell\u{7}and\u{1}",
     ];
     for key in keys {
         s3.put_object()
