@@ -17,6 +17,18 @@ pub enum Cursor {
     From(String),
 }
 
+impl Cursor {
+    /// Whether an entry (a key or a common prefix) comes after the cursor, so that a listing
+    /// from it includes the entry.
+    pub fn precedes(&self, entry: &str) -> bool {
+        match self {
+            Cursor::Start => true,
+            Cursor::After(k) => entry > k.as_str(),
+            Cursor::From(k) => entry >= k.as_str(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ListQuery {
     pub prefix: String,
@@ -124,15 +136,22 @@ fn list(conn: &Connection, bucket: &str, q: &ListQuery) -> IndexResult<Listing> 
             if !object.key.starts_with(&q.prefix) {
                 return Ok(listing);
             }
-            if listing.len() >= q.max {
+            let rest = &object.key[q.prefix.len()..];
+            let rolled = delimiter.and_then(|d| rest.find(d).map(|p| p + d.len()));
+            let prefix = rolled.map(|pos| object.key[..q.prefix.len() + pos].to_owned());
+            // A key after the cursor may roll up into a common prefix at or before it (the
+            // cursor is that prefix, or a key under it): S3 lists only entries after the
+            // cursor, so the whole prefix is skipped, not listed again.
+            let listed_before = prefix.as_ref().is_some_and(|p| !q.cursor.precedes(p));
+            if !listed_before && listing.len() >= q.max {
                 listing.truncated = true;
                 return Ok(listing);
             }
-            let rest = &object.key[q.prefix.len()..];
-            if let Some(pos) = delimiter.and_then(|d| rest.find(d).map(|p| p + d.len())) {
-                let prefix = object.key[..q.prefix.len() + pos].to_owned();
-                listing.last = Some((prefix.clone(), true));
-                listing.prefixes.push(prefix.clone());
+            if let Some(prefix) = prefix {
+                if !listed_before {
+                    listing.last = Some((prefix.clone(), true));
+                    listing.prefixes.push(prefix.clone());
+                }
                 match successor(&prefix) {
                     Some(next) => (from, inclusive) = (next, true),
                     None => return Ok(listing),

@@ -235,44 +235,115 @@ impl ObjectIndex {
             .await
     }
 
-    /// Uploads in progress in a bucket, by key then initiation time, after the markers.
-    pub async fn list_uploads(
-        &self,
-        bucket: String,
-        prefix: String,
-        key_marker: Option<String>,
-        upload_id_marker: Option<String>,
-        max: usize,
-    ) -> IndexResult<(Vec<Upload>, bool)> {
+    /// One page of the uploads in progress in a bucket, by key then upload id, after the
+    /// markers; with a delimiter, keys roll up into common prefixes as in object listings.
+    pub async fn list_uploads(&self, bucket: String, q: UploadQuery) -> IndexResult<UploadListing> {
         self.db
             .read(move |conn| {
                 require_bucket(conn, &bucket)?;
-                let mut stmt = conn.prepare_cached(
-                    "SELECT id, bucket, key, initiated, headers, checksum_algorithm FROM uploads
-                     WHERE bucket = ?1 AND substr(key, 1, length(?2)) = ?2
-                       AND (?3 IS NULL OR key > ?3 OR (key = ?3 AND ?4 IS NOT NULL AND id > ?4))
-                     ORDER BY key, id LIMIT ?5",
-                )?;
-                let rows = stmt.query_map(
-                    rusqlite::params![bucket, prefix, key_marker, upload_id_marker, max as i64 + 1],
-                    |r| {
-                        Ok(Upload {
-                            id: r.get(0)?,
-                            bucket: r.get(1)?,
-                            key: r.get(2)?,
-                            initiated: r.get(3)?,
-                            headers: serde_json::from_str(&r.get::<_, String>(4)?)
-                                .unwrap_or_default(),
-                            checksum_algorithm: r.get(5)?,
-                        })
-                    },
-                )?;
-                let mut uploads: Vec<Upload> = rows.collect::<Result<_, _>>()?;
-                let truncated = uploads.len() > max;
-                uploads.truncate(max);
-                Ok((uploads, truncated))
+                list_uploads(conn, &bucket, &q)
             })
             .await
+    }
+}
+
+/// What ListMultipartUploads asks for.
+#[derive(Debug, Clone, Default)]
+pub struct UploadQuery {
+    pub prefix: String,
+    pub delimiter: Option<String>,
+    pub key_marker: Option<String>,
+    pub upload_id_marker: Option<String>,
+    pub max: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct UploadListing {
+    pub uploads: Vec<Upload>,
+    pub prefixes: Vec<String>,
+    pub truncated: bool,
+    /// Where the next page starts: the last key (or common prefix) and upload id returned.
+    pub next: Option<(String, Option<String>)>,
+}
+
+/// Where a scan of the uploads resumes, in (key, id) order.
+enum Bound {
+    /// Keys at or after this one.
+    From(String),
+    /// Keys after this one, and this key's uploads with a greater id.
+    After(String, Option<String>),
+}
+
+fn list_uploads(conn: &Connection, bucket: &str, q: &UploadQuery) -> IndexResult<UploadListing> {
+    let mut listing = UploadListing::default();
+    if q.max == 0 {
+        return Ok(listing);
+    }
+    let mut bound = match &q.key_marker {
+        Some(k) if *k >= q.prefix => Bound::After(k.clone(), q.upload_id_marker.clone()),
+        _ => Bound::From(q.prefix.clone()),
+    };
+    let delimiter = q.delimiter.as_deref().filter(|d| !d.is_empty());
+    let columns = "SELECT id, bucket, key, initiated, headers, checksum_algorithm FROM uploads";
+    let mut from = conn.prepare_cached(&format!(
+        "{columns} WHERE bucket = ?1 AND key >= ?2 ORDER BY key, id LIMIT ?3"
+    ))?;
+    let mut after = conn.prepare_cached(&format!(
+        "{columns} WHERE bucket = ?1 AND (key > ?2 OR (key = ?2 AND ?3 IS NOT NULL AND id > ?3))
+         ORDER BY key, id LIMIT ?4"
+    ))?;
+    let row = |r: &rusqlite::Row<'_>| {
+        Ok(Upload {
+            id: r.get(0)?,
+            bucket: r.get(1)?,
+            key: r.get(2)?,
+            initiated: r.get(3)?,
+            headers: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default(),
+            checksum_algorithm: r.get(5)?,
+        })
+    };
+    'seek: loop {
+        let batch = (q.max - listing.uploads.len() - listing.prefixes.len() + 1).min(1001) as i64;
+        let rows: Vec<Upload> = match &bound {
+            Bound::From(k) => from.query_map(rusqlite::params![bucket, k, batch], row)?,
+            Bound::After(k, id) => after.query_map(rusqlite::params![bucket, k, id, batch], row)?,
+        }
+        .collect::<Result<_, _>>()?;
+        let seen = rows.len() as i64;
+        for upload in rows {
+            if !upload.key.starts_with(&q.prefix) {
+                return Ok(listing);
+            }
+            let rest = &upload.key[q.prefix.len()..];
+            let common = delimiter
+                .and_then(|d| rest.find(d).map(|p| p + d.len()))
+                .map(|end| upload.key[..q.prefix.len() + end].to_owned());
+            // A common prefix at or before the key marker was listed on an earlier page.
+            let listed_before = common
+                .as_ref()
+                .is_some_and(|c| q.key_marker.as_ref().is_some_and(|m| c <= m));
+            if !listed_before && listing.uploads.len() + listing.prefixes.len() >= q.max {
+                listing.truncated = true;
+                return Ok(listing);
+            }
+            if let Some(common) = common {
+                if !listed_before {
+                    listing.next = Some((common.clone(), None));
+                    listing.prefixes.push(common.clone());
+                }
+                match super::list::successor(&common) {
+                    Some(next) => bound = Bound::From(next),
+                    None => return Ok(listing),
+                }
+                continue 'seek;
+            }
+            listing.next = Some((upload.key.clone(), Some(upload.id.clone())));
+            bound = Bound::After(upload.key.clone(), Some(upload.id.clone()));
+            listing.uploads.push(upload);
+        }
+        if seen < batch {
+            return Ok(listing);
+        }
     }
 }
 

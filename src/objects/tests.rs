@@ -144,6 +144,47 @@ async fn listing_rolls_up_prefixes_and_pages_in_binary_order() {
     );
 }
 
+/// S3 lists only entries after the marker: a common prefix at or before it (the marker is the
+/// prefix, or a key under it) is not listed again, and a key that ends with the delimiter is
+/// just a key.
+#[tokio::test]
+async fn cursors_inside_or_at_a_common_prefix_skip_it() {
+    let (_dir, index) = index_with(KEYS).await;
+    let page = |prefix: &str, cursor: Cursor, max| {
+        let q = ListQuery {
+            prefix: prefix.into(),
+            delimiter: Some("/".into()),
+            cursor,
+            max,
+        };
+        let index = index.clone();
+        async move {
+            let page = index.list_objects("b".into(), q).await.unwrap();
+            let keys: Vec<String> = page.objects.iter().map(|o| o.key.clone()).collect();
+            (keys, page.prefixes.clone(), page.truncated)
+        }
+    };
+    let after = |k: &str| Cursor::After(k.into());
+    let none = Vec::<String>::new;
+    assert_eq!(
+        page("", after("a/"), 2).await,
+        (vec!["b".into()], vec!["b/".into()], true)
+    );
+    assert_eq!(
+        page("", after("a/2"), 2).await,
+        (vec!["b".into()], vec!["b/".into()], true)
+    );
+    // "b/" is a key and, with the empty prefix, also a common prefix; after it comes "c/".
+    assert_eq!(page("b/", after("b/"), 5).await, (none(), none(), false));
+    assert_eq!(
+        page("b/", Cursor::Start, 1).await,
+        (vec!["b/".into()], none(), false)
+    );
+    // The last entry skipped is not a reason to say more follow.
+    assert_eq!(page("", after("e"), 1).await, (none(), none(), false));
+    assert_eq!(page("c", after("c/"), 1).await, (none(), none(), false));
+}
+
 #[tokio::test]
 async fn start_after_and_max_zero() {
     let (_dir, index) = index_with(KEYS).await;
@@ -333,4 +374,67 @@ fn successors_bound_every_extension() {
     for ext in ["", "x", "\u{10ffff}\u{10ffff}", "/deep/er"] {
         assert!(format!("a/{ext}").as_str() < "a0");
     }
+}
+
+/// Uploads page by (key, upload id); with a delimiter each common prefix is one entry, listed
+/// once however many pages its keys span.
+#[tokio::test]
+async fn upload_listings_roll_up_and_page_like_object_listings() {
+    let (_dir, index) = index_with(&[]).await;
+    let mut all = Vec::new();
+    for key in ["a/1", "a/2", "b", "b", "c/d"] {
+        let upload = index
+            .create_upload("b".into(), key.into(), ObjectHeaders::default(), None)
+            .await
+            .unwrap();
+        all.push((key.to_owned(), upload.id));
+    }
+    all.sort();
+    let walk = |delimiter: Option<&str>, max| {
+        let (index, delimiter) = (index.clone(), delimiter.map(str::to_owned));
+        async move {
+            let mut entries = Vec::new();
+            let mut next: Option<(String, Option<String>)> = None;
+            loop {
+                let q = multipart::UploadQuery {
+                    delimiter: delimiter.clone(),
+                    key_marker: next.as_ref().map(|(k, _)| k.clone()),
+                    upload_id_marker: next.as_ref().and_then(|(_, id)| id.clone()),
+                    max,
+                    ..Default::default()
+                };
+                let page = index.list_uploads("b".into(), q).await.unwrap();
+                assert!(page.uploads.len() + page.prefixes.len() <= max);
+                entries.extend(page.uploads.iter().map(|u| u.key.clone()));
+                entries.extend(page.prefixes.iter().map(|p| format!("{p}*")));
+                if !page.truncated {
+                    return entries;
+                }
+                next = page.next;
+            }
+        }
+    };
+    for max in [1, 2, 1000] {
+        assert_eq!(
+            walk(None, max).await,
+            ["a/1", "a/2", "b", "b", "c/d"],
+            "{max}"
+        );
+        let mut rolled = walk(Some("/"), max).await;
+        rolled.sort();
+        assert_eq!(rolled, ["a/*", "b", "b", "c/*"], "max {max}");
+    }
+    let q = multipart::UploadQuery {
+        key_marker: Some(all[2].0.clone()),
+        upload_id_marker: Some(all[2].1.clone()),
+        max: 10,
+        ..Default::default()
+    };
+    let page = index.list_uploads("b".into(), q).await.unwrap();
+    let after: Vec<_> = page
+        .uploads
+        .iter()
+        .map(|u| (u.key.clone(), u.id.clone()))
+        .collect();
+    assert_eq!(after, all[3..]);
 }

@@ -194,13 +194,11 @@ pub async fn list_objects_v2(ctx: &Ctx<'_>, bucket: &str, parts: &request::Parts
 pub async fn list_objects(ctx: &Ctx<'_>, bucket: &str, parts: &request::Parts) -> Reply {
     let p = Params::parse(parts, ctx.state.config.backend.s3.paging.max_keys as usize)?;
     let marker = p.get("marker").unwrap_or_default().to_owned();
-    // A marker that is a common prefix (as NextMarker returns) resumes after the whole prefix.
-    let cursor = match (&p.delimiter, marker.as_str()) {
-        (_, "") => Cursor::Start,
-        (Some(d), m) if m.ends_with(d.as_str()) && m.starts_with(&p.prefix) => {
-            crate::objects::list::successor(m).map_or(Cursor::After(m.to_owned()), Cursor::From)
-        }
-        (_, m) => Cursor::After(m.to_owned()),
+    // Listing resumes after the marker, a key or (as NextMarker may be) a common prefix: the
+    // index skips common prefixes at or before it.
+    let cursor = match marker.as_str() {
+        "" => Cursor::Start,
+        m => Cursor::After(m.to_owned()),
     };
     let listing = run(ctx, bucket, &p, cursor).await?;
     let mut w = XmlWriter::new();

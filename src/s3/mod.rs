@@ -13,6 +13,7 @@ mod list;
 mod multipart;
 mod object;
 mod read;
+mod rfc2047;
 pub mod router;
 mod xml;
 

@@ -11,6 +11,7 @@ use super::object::{check_key, expected, object_headers, write_body, write_condi
 use super::read::query_params;
 use super::xml::{owner, parse, timestamp, xml_response, S3_XMLNS};
 use super::{finish, Ctx, Reply};
+use crate::objects::multipart::{UploadListing, UploadQuery};
 use crate::objects::{now_ms, IndexError, Part};
 use crate::xml::XmlWriter;
 
@@ -328,52 +329,45 @@ pub async fn list_multipart_uploads(ctx: &Ctx<'_>, bucket: &str, parts: &request
             .map(|(_, v)| v.clone())
     };
     let max = bounded(&params, "max-uploads", 1000)?;
-    let prefix = get("prefix").unwrap_or_default();
-    let delimiter = get("delimiter").filter(|d| !d.is_empty());
-    let (key_marker, id_marker) = (
-        get("key-marker").filter(|k| !k.is_empty()),
-        get("upload-id-marker").filter(|k| !k.is_empty()),
-    );
-    let (uploads, truncated) = ctx
+    let query = UploadQuery {
+        prefix: get("prefix").unwrap_or_default(),
+        delimiter: get("delimiter").filter(|d| !d.is_empty()),
+        key_marker: get("key-marker").filter(|k| !k.is_empty()),
+        upload_id_marker: get("upload-id-marker").filter(|k| !k.is_empty()),
+        max,
+    };
+    let listing = ctx
         .index()
-        .list_uploads(
-            bucket.to_owned(),
-            prefix.clone(),
-            key_marker.clone(),
-            id_marker.clone(),
-            max,
-        )
+        .list_uploads(bucket.to_owned(), query.clone())
         .await?;
+    render_uploads(ctx, bucket, &query, &listing)
+}
+
+fn render_uploads(ctx: &Ctx<'_>, bucket: &str, q: &UploadQuery, listing: &UploadListing) -> Reply {
     let mut w = XmlWriter::new();
     w.raw(&format!(
         "<ListMultipartUploadsResult xmlns=\"{S3_XMLNS}\">"
     ));
     w.elem("Bucket", bucket)
-        .elem("KeyMarker", key_marker.as_deref().unwrap_or_default())
-        .elem("UploadIdMarker", id_marker.as_deref().unwrap_or_default());
-    if let Some(last) = uploads.last().filter(|_| truncated) {
-        w.elem("NextKeyMarker", &last.key)
-            .elem("NextUploadIdMarker", &last.id);
+        .elem("KeyMarker", q.key_marker.as_deref().unwrap_or_default())
+        .elem(
+            "UploadIdMarker",
+            q.upload_id_marker.as_deref().unwrap_or_default(),
+        );
+    if let Some((key, id)) = listing.next.as_ref().filter(|_| listing.truncated) {
+        w.elem("NextKeyMarker", key);
+        if let Some(id) = id {
+            w.elem("NextUploadIdMarker", id);
+        }
     }
-    w.elem("Prefix", &prefix);
-    if let Some(d) = &delimiter {
+    w.elem("Prefix", &q.prefix);
+    if let Some(d) = &q.delimiter {
         w.elem("Delimiter", d);
     }
-    w.elem("MaxUploads", &max.to_string())
-        .elem("IsTruncated", if truncated { "true" } else { "false" });
-    let mut prefixes: Vec<String> = Vec::new();
-    for u in &uploads {
-        let rolled = delimiter.as_deref().and_then(|d| {
-            u.key[prefix.len()..]
-                .find(d)
-                .map(|i| u.key[..prefix.len() + i + d.len()].to_owned())
-        });
-        if let Some(p) = rolled {
-            if prefixes.last() != Some(&p) {
-                prefixes.push(p);
-            }
-            continue;
-        }
+    let truncated = if listing.truncated { "true" } else { "false" };
+    w.elem("MaxUploads", &q.max.to_string())
+        .elem("IsTruncated", truncated);
+    for u in &listing.uploads {
         w.open("Upload").elem("Key", &u.key).elem("UploadId", &u.id);
         w.open("Initiator")
             .elem("ID", &super::xml::owner_id(ctx.account()).0)
@@ -384,7 +378,7 @@ pub async fn list_multipart_uploads(ctx: &Ctx<'_>, bucket: &str, parts: &request
             .elem("Initiated", &timestamp(u.initiated))
             .close("Upload");
     }
-    for p in &prefixes {
+    for p in &listing.prefixes {
         w.open("CommonPrefixes")
             .elem("Prefix", p)
             .close("CommonPrefixes");

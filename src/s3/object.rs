@@ -38,9 +38,10 @@ pub fn object_headers(headers: &HeaderMap) -> S3Result<ObjectHeaders> {
         let Some(short) = name.as_str().strip_prefix("x-amz-meta-") else {
             continue;
         };
-        // Non-ASCII values arrive as raw bytes; S3 keeps them, and so do we (as UTF-8 where
-        // valid, else lossily).
-        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        // Non-ASCII values arrive as raw bytes (kept as UTF-8 where valid, else lossily) or as
+        // RFC 2047 encoded-words, which S3 decodes before storing.
+        let raw = String::from_utf8_lossy(value.as_bytes());
+        let value = super::rfc2047::decode(&raw).into_owned();
         size += short.len() + value.len();
         meta.push((short.to_owned(), value));
     }

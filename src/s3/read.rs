@@ -158,7 +158,7 @@ fn part_range(meta: &ObjectMeta, number: &str) -> S3Result<(ByteRange, u32)> {
         })?;
     let count = meta.segments.len();
     if n > count || (meta.parts.is_none() && n != 1) {
-        return Err(Code::InvalidRange.into());
+        return Err(Code::InvalidPartNumber.into());
     }
     let start: u64 = meta.segments[..n - 1].iter().map(|s| s.size).sum();
     let size = meta.segments[n - 1].size;
@@ -191,6 +191,12 @@ pub async fn get_object(
             .map(|(_, v)| v.as_str())
     };
     let (range, parts_count) = match param("partNumber") {
+        Some(_) if parts.headers.contains_key("range") => {
+            return Err(S3Error::new(
+                Code::InvalidRequest,
+                "Cannot specify both Range header and partNumber query parameter",
+            ))
+        }
         Some(n) => {
             let (range, count) = part_range(&meta, n)?;
             (Some(range), meta.parts.map(|_| count))
@@ -297,6 +303,8 @@ fn object_headers_out<'a>(
         }
     }
     for (name, value) in &h.meta {
+        // S3 returns a non-ASCII value RFC 2047-encoded, so headers stay ASCII.
+        let value = super::rfc2047::encode(value);
         b = b.header(format!("x-amz-meta-{name}"), value.as_bytes());
     }
     b
@@ -401,6 +409,44 @@ mod tests {
         assert_eq!(r("bytes=5-1", 100).unwrap(), None);
         assert_eq!(r("bytes=0-1,3-4", 100).unwrap(), None);
         assert_eq!(r("items=0-1", 100).unwrap(), None);
+    }
+
+    #[test]
+    fn part_numbers_beyond_the_parts_are_invalid_part_number() {
+        let segment = |size| crate::objects::Segment {
+            blob: crate::storage::BlobId::parse(&"0".repeat(32)).unwrap(),
+            size,
+            etag: None,
+            checksum: None,
+        };
+        let object = |parts, sizes: &[u64]| ObjectMeta {
+            bucket: "b".into(),
+            key: "k".into(),
+            size: sizes.iter().sum(),
+            etag: "e".into(),
+            last_modified: 0,
+            headers: Default::default(),
+            checksum_algorithm: None,
+            checksum: None,
+            parts,
+            segments: sizes.iter().map(|s| segment(*s)).collect(),
+        };
+        let multipart = object(Some(2), &[10, 4]);
+        let r = |meta: &ObjectMeta, n: &str| {
+            part_range(meta, n).map(|(r, count)| (r.start, r.end, count))
+        };
+        assert_eq!(r(&multipart, "1").unwrap(), (0, 9, 2));
+        assert_eq!(r(&multipart, "2").unwrap(), (10, 13, 2));
+        assert_eq!(
+            r(&multipart, "3").unwrap_err().code,
+            Code::InvalidPartNumber
+        );
+        let simple = object(None, &[5]);
+        assert_eq!(r(&simple, "1").unwrap(), (0, 4, 1));
+        assert_eq!(r(&simple, "2").unwrap_err().code, Code::InvalidPartNumber);
+        for bad in ["0", "10001", "x"] {
+            assert_eq!(r(&simple, bad).unwrap_err().code, Code::InvalidArgument);
+        }
     }
 
     #[test]

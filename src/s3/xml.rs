@@ -2,6 +2,9 @@
 //! the request documents clients send (CreateBucketConfiguration, Delete,
 //! CompleteMultipartUpload). Namespaces are ignored on input, as S3 does.
 
+use std::borrow::Cow;
+use std::fmt::Write;
+
 use http::{header, Response};
 use quick_xml::events::Event;
 use quick_xml::Reader;
@@ -15,11 +18,35 @@ pub const S3_XMLNS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
 
 /// A 200 response carrying `w`'s document.
 pub fn xml_response(w: XmlWriter) -> Reply {
-    let body = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}", w.finish());
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}",
+        control_references(&w.finish())
+    );
     finish(
         Response::builder().header(header::CONTENT_TYPE, "application/xml"),
         crate::http::full(body),
     )
+}
+
+/// Writes CR, LF and the other C0 controls of a document's text as character references, as
+/// S3 does for keys: an XML parser turns a raw CR (or CRLF) into LF, and refuses raw controls,
+/// so a listing would otherwise change such keys or fail whole. Tab stays as it is.
+/// Only text holds these characters here: tags and attributes are ours, on one line.
+/// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html#object-key-xml-related-constraints>
+fn control_references(document: &str) -> Cow<'_, str> {
+    let escaped = |c: char| c < ' ' && c != '\t';
+    if !document.contains(escaped) {
+        return Cow::Borrowed(document);
+    }
+    let mut out = String::with_capacity(document.len() + 16);
+    for c in document.chars() {
+        if escaped(c) {
+            let _ = write!(out, "&#{};", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// The account's canonical user id (64 hex digits, derived from the account id) and display
@@ -191,6 +218,23 @@ mod tests {
             parse_location_constraint(body).unwrap().as_deref(),
             Some("eu-west-1")
         );
+    }
+
+    #[test]
+    fn controls_in_text_become_character_references() {
+        let mut w = XmlWriter::new();
+        w.elem("Key", "a\rb\r\nc\nd\te\u{1}f<&");
+        assert_eq!(
+            control_references(&w.finish()),
+            "<Key>a&#13;b&#13;&#10;c&#10;d\te&#1;f&lt;&amp;</Key>"
+        );
+        assert!(matches!(
+            control_references("<a>plain</a>"),
+            Cow::Borrowed(_)
+        ));
+        // What the references stand for comes back when the document is read.
+        let doc = parse(b"<Delete><Key>a&#13;&#10;b&#1;</Key></Delete>").unwrap();
+        assert_eq!(doc.child_text("Key"), Some("a\r\nb\u{1}"));
     }
 
     #[test]

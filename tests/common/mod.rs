@@ -310,6 +310,21 @@ pub fn root_iam(server: &Server) -> aws_sdk_iam::Client {
     iam_client(server.iam, "admin", ROOT_SECRET)
 }
 
+/// An `aws-sdk-s3` client with default settings (so it sends CRC32 checksums, in aws-chunked
+/// trailers where it streams), path-style, signing as the root.
+pub fn s3_client(server: &Server) -> aws_sdk_s3::Client {
+    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+    let credentials = Credentials::new("admin", ROOT_SECRET, None, None, "labstore-tests");
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(format!("http://{}", server.s3))
+        .force_path_style(true)
+        .credentials_provider(credentials)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
 /// The AWS error code of a failed SDK call.
 pub fn error_code<E, R>(
     result: Result<impl std::fmt::Debug, aws_sdk_iam::error::SdkError<E, R>>,

@@ -171,3 +171,22 @@ pub fn iam_call(addr: SocketAddr, signer: &Signer<'_>, body: &str) -> Response {
     let (path, headers) = signer.sign(addr, "POST", "/", &[("content-type", FORM)], body);
     send(addr, "POST", &path, &headers, body)
 }
+
+/// Signs (as the S3 service, with the body's SHA-256 in `x-amz-content-sha256`) and sends an
+/// S3 request: for what the SDK will not send, such as a wrong Content-MD5.
+pub fn s3_call(
+    addr: SocketAddr,
+    signer: &Signer<'_>,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Response {
+    // The S3 signer adds x-amz-content-sha256 (the body's hash) itself.
+    let signer = Signer {
+        service: "s3",
+        ..*signer
+    };
+    let (path, headers) = signer.sign(addr, method, path, headers, body);
+    send(addr, method, &path, &headers, body)
+}

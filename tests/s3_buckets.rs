@@ -1,0 +1,336 @@
+//! Bucket operations through `aws-sdk-s3` at default settings: ListBuckets, CreateBucket (name
+//! rules, LocationConstraint), HeadBucket, DeleteBucket, GetBucketLocation, GetBucketVersioning
+//! and the ACLs, against the real binary.
+
+mod common;
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, CreateBucketConfiguration, Permission, Type as GranteeType,
+};
+use common::{error_code_status, s3_client, start_with_root};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buckets_are_created_listed_in_order_with_the_owner_and_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let s3 = s3_client(&server);
+
+    let empty = s3.list_buckets().send().await.unwrap();
+    assert!(empty.buckets().is_empty());
+    let owner = empty.owner().expect("ListBuckets names the owner");
+    let owner_id = owner.id().expect("an owner ID").to_owned();
+    assert!(!owner_id.is_empty());
+    assert!(owner.display_name().is_some_and(|n| !n.is_empty()));
+
+    for name in ["zeta-bucket", "alpha.bucket", "mid-1"] {
+        s3.create_bucket().bucket(name).send().await.unwrap();
+    }
+    let listed = s3.list_buckets().send().await.unwrap();
+    let names: Vec<&str> = listed.buckets().iter().filter_map(|b| b.name()).collect();
+    assert_eq!(names, ["alpha.bucket", "mid-1", "zeta-bucket"]);
+    assert!(listed.buckets().iter().all(|b| b.creation_date().is_some()));
+    assert_eq!(listed.owner().and_then(|o| o.id()), Some(owner_id.as_str()));
+
+    s3.head_bucket().bucket("mid-1").send().await.unwrap();
+    s3.delete_bucket().bucket("mid-1").send().await.unwrap();
+    let (_, status) = error_code_status(s3.head_bucket().bucket("mid-1").send().await);
+    assert_eq!(status, 404);
+    assert_eq!(
+        error_code_status(s3.delete_bucket().bucket("mid-1").send().await),
+        ("NoSuchBucket".to_owned(), 404)
+    );
+    let listed = s3.list_buckets().send().await.unwrap();
+    assert_eq!(listed.buckets().len(), 2);
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bucket_names_follow_the_naming_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let s3 = s3_client(&server);
+    let long = "a".repeat(64);
+    let invalid = [
+        "ab",
+        long.as_str(),
+        "UpperCase",
+        "under_score",
+        "-leading-hyphen",
+        "trailing-hyphen-",
+        "double..dot",
+        "dot.-hyphen",
+        "192.168.5.4",
+        "xn--punycode",
+        "name-s3alias",
+    ];
+    for name in invalid {
+        assert_eq!(
+            error_code_status(s3.create_bucket().bucket(name).send().await),
+            ("InvalidBucketName".to_owned(), 400),
+            "{name}"
+        );
+    }
+    let max = "b".repeat(63);
+    for name in ["abc", "a.b-c.1", "123", max.as_str()] {
+        s3.create_bucket()
+            .bucket(name)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+    }
+    let listed = s3.list_buckets().send().await.unwrap();
+    assert_eq!(listed.buckets().len(), 4, "no invalid name was created");
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creating_an_existing_bucket_is_bucket_already_owned_by_you() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let s3 = s3_client(&server);
+    s3.create_bucket().bucket("mine").send().await.unwrap();
+    s3.put_object()
+        .bucket("mine")
+        .key("kept")
+        .body(ByteStream::from_static(b"still here"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_code_status(s3.create_bucket().bucket("mine").send().await),
+        ("BucketAlreadyOwnedByYou".to_owned(), 409)
+    );
+    // The failed create changed nothing.
+    let got = s3.get_object().bucket("mine").key("kept").send().await;
+    let body = got.unwrap().body.collect().await.unwrap().into_bytes();
+    assert_eq!(&body[..], b"still here");
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn location_constraint_is_accepted_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let s3 = s3_client(&server);
+    let config = CreateBucketConfiguration::builder()
+        .location_constraint(BucketLocationConstraint::EuWest1)
+        .build();
+    s3.create_bucket()
+        .bucket("in-ireland")
+        .create_bucket_configuration(config)
+        .send()
+        .await
+        .unwrap();
+    s3.create_bucket()
+        .bucket("default-region")
+        .send()
+        .await
+        .unwrap();
+
+    let located = s3
+        .get_bucket_location()
+        .bucket("in-ireland")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        located.location_constraint(),
+        Some(&BucketLocationConstraint::EuWest1)
+    );
+    let head = s3.head_bucket().bucket("in-ireland").send().await.unwrap();
+    assert_eq!(head.bucket_region(), Some("eu-west-1"));
+
+    // us-east-1 is reported as an empty LocationConstraint, as S3 does.
+    let located = s3
+        .get_bucket_location()
+        .bucket("default-region")
+        .send()
+        .await
+        .unwrap();
+    let constraint = located.location_constraint().map(|c| c.as_str());
+    assert!(
+        matches!(constraint, None | Some("")),
+        "us-east-1 is the empty constraint: {constraint:?}"
+    );
+    let head = s3
+        .head_bucket()
+        .bucket("default-region")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.bucket_region(), Some("us-east-1"));
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bucket_with_objects_or_uploads_is_not_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let s3 = s3_client(&server);
+    s3.create_bucket().bucket("busy").send().await.unwrap();
+
+    s3.put_object()
+        .bucket("busy")
+        .key("dir/object")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_code_status(s3.delete_bucket().bucket("busy").send().await),
+        ("BucketNotEmpty".to_owned(), 409)
+    );
+    s3.delete_object()
+        .bucket("busy")
+        .key("dir/object")
+        .send()
+        .await
+        .unwrap();
+
+    let upload = s3
+        .create_multipart_upload()
+        .bucket("busy")
+        .key("pending")
+        .send()
+        .await
+        .unwrap();
+    let upload_id = upload.upload_id().unwrap();
+    assert_eq!(
+        error_code_status(s3.delete_bucket().bucket("busy").send().await),
+        ("BucketNotEmpty".to_owned(), 409),
+        "an upload in progress keeps the bucket"
+    );
+    s3.abort_multipart_upload()
+        .bucket("busy")
+        .key("pending")
+        .upload_id(upload_id)
+        .send()
+        .await
+        .unwrap();
+
+    s3.delete_bucket().bucket("busy").send().await.unwrap();
+    let listed = s3.list_buckets().send().await.unwrap();
+    assert!(listed.buckets().is_empty());
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acls_grant_the_owner_full_control_and_versioning_is_unset() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let s3 = s3_client(&server);
+    s3.create_bucket().bucket("acls").send().await.unwrap();
+    s3.put_object()
+        .bucket("acls")
+        .key("obj")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .unwrap();
+    let owner_id = s3
+        .list_buckets()
+        .send()
+        .await
+        .unwrap()
+        .owner()
+        .and_then(|o| o.id())
+        .unwrap()
+        .to_owned();
+
+    let bucket_acl = s3.get_bucket_acl().bucket("acls").send().await.unwrap();
+    let object_acl = s3
+        .get_object_acl()
+        .bucket("acls")
+        .key("obj")
+        .send()
+        .await
+        .unwrap();
+    let cases = [
+        ("bucket", bucket_acl.owner(), bucket_acl.grants()),
+        ("object", object_acl.owner(), object_acl.grants()),
+    ];
+    for (what, owner, grants) in cases {
+        assert_eq!(
+            owner.and_then(|o| o.id()),
+            Some(owner_id.as_str()),
+            "{what}"
+        );
+        assert_eq!(grants.len(), 1, "{what}: {grants:?}");
+        let grant = &grants[0];
+        assert_eq!(grant.permission(), Some(&Permission::FullControl), "{what}");
+        let grantee = grant.grantee().unwrap();
+        assert_eq!(grantee.r#type(), &GranteeType::CanonicalUser, "{what}");
+        assert_eq!(grantee.id(), Some(owner_id.as_str()), "{what}");
+    }
+
+    let missing = s3.get_object_acl().bucket("acls").key("nope").send().await;
+    assert_eq!(error_code_status(missing), ("NoSuchKey".to_owned(), 404));
+    let missing = s3.get_bucket_acl().bucket("no-such-bucket").send().await;
+    assert_eq!(error_code_status(missing), ("NoSuchBucket".to_owned(), 404));
+
+    let versioning = s3
+        .get_bucket_versioning()
+        .bucket("acls")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(versioning.status(), None);
+    assert_eq!(versioning.mfa_delete(), None);
+    let missing = s3
+        .get_bucket_versioning()
+        .bucket("no-such-bucket")
+        .send()
+        .await;
+    assert_eq!(error_code_status(missing), ("NoSuchBucket".to_owned(), 404));
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_on_a_missing_bucket_are_no_such_bucket() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let s3 = s3_client(&server);
+    let b = "never-created";
+    let cases = [
+        (
+            "GetBucketLocation",
+            error_code_status(s3.get_bucket_location().bucket(b).send().await),
+        ),
+        (
+            "ListObjectsV2",
+            error_code_status(s3.list_objects_v2().bucket(b).send().await),
+        ),
+        (
+            "ListObjects",
+            error_code_status(s3.list_objects().bucket(b).send().await),
+        ),
+        (
+            "PutObject",
+            error_code_status(
+                s3.put_object()
+                    .bucket(b)
+                    .key("k")
+                    .body(ByteStream::from_static(b"x"))
+                    .send()
+                    .await,
+            ),
+        ),
+        (
+            "GetObject",
+            error_code_status(s3.get_object().bucket(b).key("k").send().await),
+        ),
+        (
+            "CreateMultipartUpload",
+            error_code_status(s3.create_multipart_upload().bucket(b).key("k").send().await),
+        ),
+        (
+            "ListMultipartUploads",
+            error_code_status(s3.list_multipart_uploads().bucket(b).send().await),
+        ),
+    ];
+    for (operation, got) in cases {
+        assert_eq!(got, ("NoSuchBucket".to_owned(), 404), "{operation}");
+    }
+    server.stop();
+}
