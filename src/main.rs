@@ -50,7 +50,12 @@ fn serve(config: config::Config) -> ExitCode {
         }
     };
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "starting labstore");
-    match runtime.block_on(labstore::app::run(config, labstore::signal::shutdown())) {
+    let run = async {
+        // Handlers first: a signal during startup must not kill the process outright.
+        let shutdown = labstore::signal::shutdown();
+        labstore::app::run(config, shutdown).await
+    };
+    match runtime.block_on(run) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "labstore could not start");
