@@ -10,7 +10,10 @@ use tokio::signal::unix::{signal, SignalKind};
 /// the listeners coming up and the first poll must still shut down gracefully, not kill the
 /// process. Must be called inside the runtime.
 pub fn shutdown() -> impl Future<Output = ()> {
-    let handlers = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()));
+    let handlers = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    );
     async move {
         let (Ok(mut term), Ok(mut int)) = handlers else {
             tracing::error!("cannot install signal handlers; stop the process with SIGKILL");

@@ -371,3 +371,43 @@ fn keys_that_look_like_paths_stay_keys() {
     }
     assert!(stray.is_empty(), "{stray:?}");
 }
+
+#[test]
+fn virtual_hosted_style_addresses_the_bucket_by_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("LABSTORE_BACKEND_ADMIN_AUTH_SECRET_KEY", ROOT_SECRET),
+        ("LABSTORE_BACKEND_S3_BASE_DOMAIN", "s3.lab"),
+    ];
+    let server = Server::start_with(dir.path(), &env).unwrap();
+    assert_eq!(call(&server, &root(), "PUT", "/vbkt", &[], b"").status, 200);
+    let host = format!("vbkt.s3.lab:{}", server.s3.port());
+    let r = call(
+        &server,
+        &root(),
+        "PUT",
+        "/photos/cat.txt",
+        &[("host", &host)],
+        b"meow",
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    // The same object, path style.
+    let r = call(&server, &root(), "GET", "/vbkt/photos/cat.txt", &[], b"");
+    assert_eq!((r.status, r.body.as_str()), (200, "meow"));
+    let r = call(
+        &server,
+        &root(),
+        "GET",
+        "/?list-type=2",
+        &[("host", &host)],
+        b"",
+    );
+    assert!(
+        r.body.contains("<Name>vbkt</Name>") && r.body.contains("<Key>photos/cat.txt</Key>"),
+        "{}",
+        r.body
+    );
+    // Without the base domain in the Host, the first path segment is the bucket again.
+    let r = call(&server, &root(), "GET", "/photos/cat.txt", &[], b"");
+    assert_eq!((r.status, code(&r)), (404, "NoSuchBucket"), "{}", r.body);
+}

@@ -41,6 +41,8 @@ pub enum IndexError {
     InvalidPartOrder,
     #[error("a part other than the last is smaller than the minimum allowed size")]
     EntityTooSmall,
+    #[error("the object would be larger than 5 TiB")]
+    EntityTooLarge,
     #[error(transparent)]
     Db(#[from] DbError),
 }

@@ -9,6 +9,9 @@ use super::{
 };
 use crate::storage::BlobId;
 
+/// S3's largest object: 5 TiB.
+pub const MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024 * 1024;
+
 /// S3's smallest part other than the last.
 pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
 
@@ -348,7 +351,7 @@ fn list_uploads(conn: &Connection, bucket: &str, q: &UploadQuery) -> IndexResult
 }
 
 /// Checks the client's part list against the uploaded parts, as S3 does.
-fn choose(all: &[Part], chosen: &[(u32, String)]) -> IndexResult<Vec<Part>> {
+pub(super) fn choose(all: &[Part], chosen: &[(u32, String)]) -> IndexResult<Vec<Part>> {
     if chosen.is_empty() {
         return Err(IndexError::InvalidPart(
             "You must specify at least one part".into(),
@@ -375,6 +378,9 @@ fn choose(all: &[Part], chosen: &[(u32, String)]) -> IndexResult<Vec<Part>> {
         .any(|p| p.size < MIN_PART_SIZE)
     {
         return Err(IndexError::EntityTooSmall);
+    }
+    if parts.iter().map(|p| p.size).sum::<u64>() > MAX_OBJECT_SIZE {
+        return Err(IndexError::EntityTooLarge);
     }
     Ok(parts)
 }

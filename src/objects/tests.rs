@@ -366,6 +366,20 @@ async fn completing_an_upload_checks_parts_as_s3_does() {
 const MIN: u64 = multipart::MIN_PART_SIZE;
 
 #[test]
+fn a_completed_object_may_not_exceed_five_tib() {
+    let five_gib = 5 * 1024 * 1024 * 1024;
+    let parts: Vec<Part> = (1..=1025)
+        .map(|n| part(n, five_gib, &format!("e{n}")))
+        .collect();
+    let chosen: Vec<(u32, String)> = parts.iter().map(|p| (p.number, p.etag.clone())).collect();
+    assert!(matches!(
+        multipart::choose(&parts, &chosen),
+        Err(IndexError::EntityTooLarge)
+    ));
+    assert!(multipart::choose(&parts[..1024], &chosen[..1024]).is_ok());
+}
+
+#[test]
 fn successors_bound_every_extension() {
     assert_eq!(successor("a/").as_deref(), Some("a0"));
     assert_eq!(successor("a\u{d7ff}").as_deref(), Some("a\u{e000}"));

@@ -172,6 +172,7 @@ impl From<IndexError> for S3Error {
             IndexError::InvalidPart(m) => S3Error::new(Code::InvalidPart, m),
             IndexError::InvalidPartOrder => Code::InvalidPartOrder.into(),
             IndexError::EntityTooSmall => Code::EntityTooSmall.into(),
+            IndexError::EntityTooLarge => Code::EntityTooLarge.into(),
             IndexError::Db(e) => e.into(),
         }
     }

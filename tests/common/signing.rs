@@ -63,7 +63,10 @@ impl<'a> Signer<'a> {
         let mut request = http::Request::builder()
             .method(method)
             .uri(format!("http://{host}{path_and_query}"));
-        request = request.header("host", &host);
+        // A Host given by the caller (virtual-hosted style) replaces the address.
+        if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
+            request = request.header("host", &host);
+        }
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
