@@ -1,3 +1,6 @@
-//! IAM policy documents: the grammar (`document`) and, later, evaluation. Pure: no I/O.
+//! IAM policies: the grammar (`document`), wildcard matching (`pattern`) and evaluation
+//! (`eval`). Pure: no I/O.
 
 pub mod document;
+pub mod eval;
+pub mod pattern;

@@ -1,0 +1,82 @@
+//! `Principal` / `NotPrincipal` in bucket policies: does a statement speak about this caller?
+//! <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html>
+//!
+//! - `"*"` and `{"AWS": "*"}`: everyone, anonymous callers included.
+//! - An account, as `123456789012` or `arn:aws:iam::123456789012:root`: every principal of that
+//!   account (the account's root and its users), never an anonymous caller.
+//! - Any other ARN: exactly that principal. AWS does not support wildcards in principal ARNs
+//!   (other than `*` alone), so a `*` elsewhere is compared as a plain character.
+//! - `Service`, `Federated` and `CanonicalUser` name callers LabStore never has: no match.
+//!
+//! `NotPrincipal` matches the callers the same list would not.
+
+use super::Caller;
+use crate::policy::document::{PrincipalSpec, PrincipalType, Principals};
+
+#[derive(Debug, Clone)]
+pub(super) struct PrincipalMatcher {
+    negated: bool,
+    everyone: bool,
+    /// Twelve-digit account ids.
+    accounts: Vec<String>,
+    /// Principal ARNs compared exactly.
+    arns: Vec<String>,
+}
+
+impl PrincipalMatcher {
+    pub(super) fn compile(spec: &PrincipalSpec) -> PrincipalMatcher {
+        let (negated, principals) = match spec {
+            PrincipalSpec::Principal(p) => (false, p),
+            PrincipalSpec::NotPrincipal(p) => (true, p),
+        };
+        let mut matcher = PrincipalMatcher {
+            negated,
+            everyone: false,
+            accounts: Vec::new(),
+            arns: Vec::new(),
+        };
+        match principals {
+            Principals::Any => matcher.everyone = true,
+            Principals::Typed(typed) => {
+                let aws = typed.iter().filter(|(kind, _)| *kind == PrincipalType::Aws);
+                for value in aws.flat_map(|(_, values)| values) {
+                    matcher.add_aws(value);
+                }
+            }
+        }
+        matcher
+    }
+
+    fn add_aws(&mut self, value: &str) {
+        if value == "*" {
+            self.everyone = true;
+        } else if is_account_id(value) {
+            self.accounts.push(value.to_owned());
+        } else if let Some(account) = account_root(value) {
+            self.accounts.push(account.to_owned());
+        } else {
+            self.arns.push(value.to_owned());
+        }
+    }
+
+    pub(super) fn matches(&self, caller: Option<&Caller<'_>>) -> bool {
+        let listed = self.everyone
+            || caller.is_some_and(|caller| {
+                self.accounts.iter().any(|a| a == caller.account)
+                    || self.arns.iter().any(|arn| arn == caller.arn)
+            });
+        listed != self.negated
+    }
+}
+
+fn is_account_id(value: &str) -> bool {
+    value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The account of `arn:<partition>:iam::<account>:root`.
+fn account_root(arn: &str) -> Option<&str> {
+    let rest = arn.strip_prefix("arn:")?;
+    let (_partition, rest) = rest.split_once(':')?;
+    let account = rest.strip_prefix("iam::")?.strip_suffix(":root")?;
+    is_account_id(account).then_some(account)
+}
