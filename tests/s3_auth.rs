@@ -411,3 +411,42 @@ fn virtual_hosted_style_addresses_the_bucket_by_host() {
     let r = call(&server, &root(), "GET", "/photos/cat.txt", &[], b"");
     assert_eq!((r.status, code(&r)), (404, "NoSuchBucket"), "{}", r.body);
 }
+
+#[test]
+fn a_refused_upload_does_not_poison_its_keep_alive_connection() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let server = server_with_bucket(dir.path());
+    // A PUT refused before its body is read (no such bucket), then a second request on the
+    // same connection: its answer must be its own, not the unread body parsed as a request.
+    let (path, headers) = root().sign(
+        server.s3,
+        "PUT",
+        "/no-such-bucket/k",
+        &[],
+        b"GET / HTTP/1.1\r\n\r\n",
+    );
+    let mut stream = std::net::TcpStream::connect(server.s3).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut head = format!("PUT {path} HTTP/1.1\r\n");
+    for (n, v) in &headers {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    head.push_str("Content-Length: 18\r\n\r\nGET / HTTP/1.1\r\n\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.starts_with("HTTP/1.1 404"), "{text}");
+    assert!(
+        text.to_ascii_lowercase().contains("connection: close"),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("HTTP/1.1 ").count(),
+        1,
+        "a second response came from the unread body: {text}"
+    );
+}

@@ -66,7 +66,14 @@ where
             } else {
                 tracing::info!(request_id = %id, code = e.code(), message = %e, "iam request refused");
             }
-            e.render(&id)
+            let mut response = e.render(&id);
+            if matches!(e, IamError::RequestEntityTooLarge(_)) {
+                // The rest of the body is unread: it must not be taken for another request.
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            response
         }
     }
 }

@@ -63,6 +63,7 @@ pub async fn handle(state: State, req: Request<Incoming>) -> Response<Body> {
     let method = req.method().clone();
     let resource = req.uri().path().to_owned();
     let (parts, body) = req.into_parts();
+    let has_body = carries_body(&parts);
     let mut response = match process(&state, &parts, body).await {
         Ok((operation, response)) => {
             tracing::debug!(request_id = %id, operation = ?operation, status = response.status().as_u16(), "s3 request");
@@ -74,13 +75,31 @@ pub async fn handle(state: State, req: Request<Incoming>) -> Response<Body> {
             } else {
                 tracing::info!(request_id = %id, %method, path = %resource, code = e.code(), message = %e.message, "s3 request refused");
             }
-            e.render(&method, &resource, &id)
+            let mut response = e.render(&method, &resource, &id);
+            if has_body {
+                // The body may be unread (a request refused before its upload); its bytes
+                // must not be taken for the next request on this connection.
+                response
+                    .headers_mut()
+                    .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            response
         }
     };
     if let Ok(v) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(request_id::S3_HEADER, v);
     }
     response
+}
+
+/// Whether a request has a body that a refusal might leave unread.
+fn carries_body(parts: &request::Parts) -> bool {
+    let length = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok());
+    parts.headers.contains_key(http::header::TRANSFER_ENCODING)
+        || length.is_some_and(|v| v.trim() != "0")
 }
 
 async fn process(
