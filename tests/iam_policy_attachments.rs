@@ -406,3 +406,39 @@ async fn delete_policy_refuses_while_attached() {
     }
     server.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entity_paging_survives_a_detach_between_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let iam = root_iam(&server);
+    let arn = create(&iam, "paged", "/").await;
+    for user in ["u-a", "u-b", "u-c"] {
+        Holder::User.create(&iam, user).await;
+        Holder::User.attach(&iam, user, &arn).await.unwrap();
+    }
+    let page = |marker: Option<String>| {
+        iam.list_entities_for_policy()
+            .policy_arn(&arn)
+            .max_items(1)
+            .set_marker(marker)
+            .send()
+    };
+    let first = page(None).await.unwrap();
+    let names: Vec<_> = first
+        .policy_users()
+        .iter()
+        .filter_map(|u| u.user_name())
+        .collect();
+    assert_eq!(names, ["u-a"]);
+    // The entity the marker points at goes away before the next page is asked for.
+    Holder::User.detach(&iam, "u-a", &arn).await.unwrap();
+    let second = page(first.marker().map(Into::into)).await.unwrap();
+    let names: Vec<_> = second
+        .policy_users()
+        .iter()
+        .filter_map(|u| u.user_name())
+        .collect();
+    assert_eq!(names, ["u-b"]);
+    server.stop();
+}

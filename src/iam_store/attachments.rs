@@ -165,8 +165,15 @@ impl IamStore {
                 }
             }
             let key = |e: &(char, String, String)| format!("{}:{}", e.0, e.1);
+            // Resume after the marker's place in the order (groups, then users, names without
+            // regard to ASCII case, as the queries sort), not at its position: the entity it
+            // names may have been detached since the previous page.
             let start = match &marker {
-                Some(m) => all.iter().position(|e| key(e) == *m).map_or(all.len(), |i| i + 1),
+                Some(m) => {
+                    let (kind, name) = m.split_once(':').unwrap_or(("u", m.as_str()));
+                    let mark = (kind.chars().next().unwrap_or('u'), name.to_ascii_lowercase());
+                    all.iter().position(|e| (e.0, e.1.to_ascii_lowercase()) > mark).unwrap_or(all.len())
+                }
                 None => 0,
             };
             let cut = page(all.split_off(start.min(all.len())), max, key);
