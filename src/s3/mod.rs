@@ -2,6 +2,7 @@
 //! every payload mode, or SigV2) -> authorize -> execute -> respond. Errors are S3's XML
 //! `<Error>` (no body on HEAD); every response carries `x-amz-request-id`.
 
+pub mod actions;
 mod auth;
 mod body;
 mod bucket;
