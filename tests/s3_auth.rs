@@ -450,3 +450,77 @@ fn a_refused_upload_does_not_poison_its_keep_alive_connection() {
         "a second response came from the unread body: {text}"
     );
 }
+
+/// Sends a signed PUT's head with `Expect: 100-continue` and returns the first bytes the
+/// server answers with before any body is sent.
+fn expect_continue_head(server: &Server, path: &str, body: &[u8]) -> (std::net::TcpStream, String) {
+    use std::io::{Read, Write};
+    let len = body.len().to_string();
+    let headers = [("expect", "100-continue"), ("content-length", len.as_str())];
+    let (path, signed) = root().sign(server.s3, "PUT", path, &headers, body);
+    let mut stream = std::net::TcpStream::connect(server.s3).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut head = format!("PUT {path} HTTP/1.1\r\n");
+    for (n, v) in &signed {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    head.push_str("Connection: close\r\n\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut buf = [0u8; 4096];
+    let n = stream.read(&mut buf).unwrap();
+    (stream, String::from_utf8_lossy(&buf[..n]).into_owned())
+}
+
+#[test]
+fn expect_100_continue_is_honoured() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let server = server_with_bucket(dir.path());
+    // A good upload is invited to send its body, then stored.
+    let (mut stream, first) = expect_continue_head(&server, "/bkt/continued", b"the body");
+    assert!(first.starts_with("HTTP/1.1 100 Continue"), "{first}");
+    stream.write_all(b"the body").unwrap();
+    let mut rest = Vec::new();
+    let _ = stream.read_to_end(&mut rest);
+    let rest = String::from_utf8_lossy(&rest);
+    assert!(rest.contains("HTTP/1.1 200"), "{rest}");
+    let r = call(&server, &root(), "GET", "/bkt/continued", &[], b"");
+    assert_eq!((r.status, r.body.as_str()), (200, "the body"));
+    // A refused upload is answered at once: the client never has to send the body.
+    let (_stream, first) = expect_continue_head(&server, "/no-such-bucket/k", b"never sent");
+    assert!(first.starts_with("HTTP/1.1 404"), "{first}");
+    assert!(first.contains("<Code>NoSuchBucket</Code>"), "{first}");
+}
+
+#[test]
+fn a_response_override_that_cannot_be_a_header_is_a_client_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server_with_bucket(dir.path());
+    assert_eq!(
+        call(&server, &root(), "PUT", "/bkt/o", &[], b"x").status,
+        200
+    );
+    let r = call(
+        &server,
+        &root(),
+        "GET",
+        "/bkt/o?response-content-type=text%2Fplain",
+        &[],
+        b"",
+    );
+    assert_eq!(
+        (r.status, r.header("content-type")),
+        (200, Some("text/plain"))
+    );
+    let r = call(
+        &server,
+        &root(),
+        "GET",
+        "/bkt/o?response-content-type=a%0Ab",
+        &[],
+        b"",
+    );
+    assert_eq!((r.status, code(&r)), (400, "InvalidArgument"), "{}", r.body);
+}

@@ -213,7 +213,7 @@ pub async fn get_object(
             format_http_date(crate::timefmt::from_unix_seconds(meta.last_modified / 1000)),
         )
         .header("accept-ranges", "bytes");
-    builder = object_headers_out(builder, &meta, param);
+    builder = object_headers_out(builder, &meta, param)?;
     if let Some(count) = parts_count.or(meta.parts.filter(|_| param("partNumber").is_some())) {
         builder = builder.header("x-amz-mp-parts-count", count);
     }
@@ -267,7 +267,7 @@ fn object_headers_out<'a>(
     mut b: http::response::Builder,
     meta: &ObjectMeta,
     param: impl Fn(&str) -> Option<&'a str>,
-) -> http::response::Builder {
+) -> S3Result<http::response::Builder> {
     let h = &meta.headers;
     let pairs = [
         (
@@ -298,7 +298,16 @@ fn object_headers_out<'a>(
         ("expires", "response-expires", h.expires.as_deref()),
     ];
     for (name, override_param, stored) in pairs {
-        if let Some(value) = param(override_param).or(stored) {
+        if let Some(value) = param(override_param) {
+            // A query value is the client's text: one that cannot be a header is its mistake.
+            let value = http::HeaderValue::from_str(value).map_err(|_| {
+                S3Error::new(
+                    Code::InvalidArgument,
+                    format!("{override_param} is not a valid header value"),
+                )
+            })?;
+            b = b.header(name, value);
+        } else if let Some(value) = stored {
             b = b.header(name, value);
         }
     }
@@ -307,7 +316,7 @@ fn object_headers_out<'a>(
         let value = super::rfc2047::encode(value);
         b = b.header(format!("x-amz-meta-{name}"), value.as_bytes());
     }
-    b
+    Ok(b)
 }
 
 /// A response body fed by `read_segments` through a channel of two frames: memory per
