@@ -78,6 +78,41 @@ pub struct Verified {
     pub signing_key: Option<[u8; 32]>,
 }
 
+/// Looks `access_key` up (the root, or an active IAM user key in the view), runs `verify`
+/// with its secret, and on success records the key's use for `service` in `region`. Shared by
+/// SigV4 and SigV2 so that both resolve callers the same way.
+pub fn with_key<T, E>(
+    state: &State,
+    access_key: &str,
+    (service, region): (&'static str, &str),
+    unknown: E,
+    verify: impl FnOnce(&Secret) -> Result<T, E>,
+) -> Result<(Caller, T), E> {
+    let root = &state.root;
+    if access_key == root.access_key {
+        let verified = verify(&root.secret)?;
+        let caller = Caller::Root {
+            access_key: root.access_key.clone(),
+            arn: root.arn.clone(),
+        };
+        return Ok((caller, verified));
+    }
+    let view = state.iam.view();
+    let Some(entry) = view.key(access_key).filter(|k| k.active) else {
+        return Err(unknown);
+    };
+    let verified = verify(&entry.secret)?;
+    state
+        .iam
+        .pending_last_used()
+        .record(access_key, service, region);
+    let caller = Caller::User {
+        access_key: access_key.to_owned(),
+        principal: Arc::clone(&entry.principal),
+    };
+    Ok((caller, verified))
+}
+
 /// Verifies a SigV4-signed request whose payload hash is `payload_hash` and says who sent it.
 /// The time is checked first, so that a stale request is refused before any key lookup.
 pub fn authenticate(
@@ -89,49 +124,25 @@ pub fn authenticate(
 ) -> Result<Verified, AuthError> {
     let presented = sigv4::presented(parts)?.ok_or(AuthError::Missing)?;
     sigv4::check_time(&presented, now)?;
-    let access_key = presented.credential.access_key.as_str();
-    let root = &state.root;
-    let view;
-    let (secret, caller): (&Secret, Caller) = if access_key == root.access_key {
-        let caller = Caller::Root {
-            access_key: root.access_key.clone(),
-            arn: root.arn.clone(),
-        };
-        (&root.secret, caller)
-    } else {
-        view = state.iam.view();
-        let entry = view
-            .key(access_key)
-            .filter(|k| k.active)
-            .ok_or(AuthError::UnknownKey)?;
-        let caller = Caller::User {
-            access_key: access_key.to_owned(),
-            principal: Arc::clone(&entry.principal),
-        };
-        (&entry.secret, caller)
-    };
-    sigv4::verify(
-        parts,
-        &presented,
-        payload_hash,
-        secret,
-        state.iam.signing_keys(),
+    let c = &presented.credential;
+    let service = if c.service == "s3" { "s3" } else { "iam" };
+    let (caller, signing_key) = with_key(
+        state,
+        &c.access_key,
+        (service, &c.region),
+        AuthError::UnknownKey,
+        |secret| {
+            sigv4::verify(
+                parts,
+                &presented,
+                payload_hash,
+                secret,
+                state.iam.signing_keys(),
+            )?;
+            Ok(want_signing_key
+                .then(|| sigv4::signing_key(secret.expose(), &c.date, &c.region, &c.service)))
+        },
     )?;
-    if let Caller::User { access_key, .. } = &caller {
-        let service = if presented.credential.service == "s3" {
-            "s3"
-        } else {
-            "iam"
-        };
-        state
-            .iam
-            .pending_last_used()
-            .record(access_key, service, &presented.credential.region);
-    }
-    let signing_key = want_signing_key.then(|| {
-        let c = &presented.credential;
-        sigv4::signing_key(secret.expose(), &c.date, &c.region, &c.service)
-    });
     Ok(Verified {
         caller,
         presented,

@@ -179,31 +179,14 @@ fn authenticate_v2(
         Err(e) => return Err(sigv2_error(e)),
     };
     sigv2::check_time(&presented, SystemTime::now()).map_err(sigv2_error)?;
-    let root = &state.root;
-    let view = state.iam.view();
-    let (secret, caller) = if presented.access_key == root.access_key {
-        (
-            &root.secret,
-            Caller::Root {
-                access_key: root.access_key.clone(),
-                arn: root.arn.clone(),
-            },
-        )
-    } else {
-        let entry = view
-            .key(&presented.access_key)
-            .filter(|k| k.active)
-            .ok_or(S3Error::from(Code::InvalidAccessKeyId))?;
-        let caller = Caller::User {
-            access_key: presented.access_key.clone(),
-            principal: entry.principal.clone(),
-        };
-        (&entry.secret, caller)
-    };
-    sigv2::verify(parts, &presented, secret, bucket_from_host).map_err(sigv2_error)?;
-    if let Caller::User { access_key, .. } = &caller {
-        state.iam.pending_last_used().record(access_key, "s3", "");
-    }
+    let unknown = S3Error::from(Code::InvalidAccessKeyId);
+    let (caller, ()) = auth::with_key(
+        state,
+        &presented.access_key,
+        ("s3", ""),
+        unknown,
+        |secret| sigv2::verify(parts, &presented, secret, bucket_from_host).map_err(sigv2_error),
+    )?;
     Ok(Authenticated {
         caller,
         payload: Payload::Unsigned,
