@@ -78,7 +78,9 @@ pub async fn start(config: Config) -> Result<Running, StartupError> {
         bound.push((listener, socket));
     }
     let grace = Duration::from_millis(config.backend.shutdown_timeout_ms);
+    let trusted_proxies = config.backend.trusted_proxies();
     let state = State::new(Inner {
+        trusted_proxies,
         config,
         iam,
         objects,
@@ -175,15 +177,15 @@ async fn serve(
     shutdown: CancellationToken,
     grace: Duration,
 ) {
-    let handler = move |req, _peer| {
+    let handler = move |req, peer| {
         let state = state.clone();
         async move {
             let response = match listener {
                 Listener::Admin => admin::handle(state.clone(), req).await,
-                Listener::Iam => iam::handle(state.clone(), req).await,
+                Listener::Iam => iam::handle(state.clone(), req, peer).await,
                 // Some tools send IAM calls to the S3 endpoint; the credential scope says so.
-                Listener::S3 if signed_for_iam(&req) => iam::handle(state.clone(), req).await,
-                Listener::S3 => s3::handle(state.clone(), req).await,
+                Listener::S3 if signed_for_iam(&req) => iam::handle(state.clone(), req, peer).await,
+                Listener::S3 => s3::handle(state.clone(), req, peer).await,
             };
             state.metrics.record(listener, response.status().as_u16());
             response

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::iam_store::{IamStore, RootCredentials};
+use crate::policy::eval::ip::Cidr;
 
 #[derive(Clone)]
 pub struct State(Arc<Inner>);
@@ -17,8 +18,10 @@ pub struct Inner {
     pub objects: crate::objects::ObjectIndex,
     /// Object bytes on disk.
     pub blobs: crate::storage::BlobStore,
-    /// The account root; bypasses policies.
+    /// The account root; bypasses identity policies.
     pub root: RootCredentials,
+    /// Parsed `backend.trusted_proxies`: whose forwarding headers policies may believe.
+    pub trusted_proxies: Vec<Cidr>,
     pub readiness: Readiness,
     pub metrics: Metrics,
 }

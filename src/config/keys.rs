@@ -7,6 +7,8 @@
 
 use figment::value::Value;
 
+use crate::policy::eval::ip::parse_cidr;
+
 /// What a key accepts. Values from the environment and the command line arrive as text and
 /// are converted here; values from YAML arrive typed.
 #[derive(Debug, Clone, Copy)]
@@ -27,6 +29,8 @@ pub enum Kind {
     Bool,
     /// Text that may be left unset (empty).
     OptionalText,
+    /// Comma-separated IP addresses or CIDR blocks (IPv4 or IPv6); may be left unset.
+    Cidrs,
 }
 
 #[derive(Debug)]
@@ -57,6 +61,11 @@ pub static KEYS: &[Key] = &[
             max: 3_600_000,
         },
         help: "On SIGTERM/SIGINT, how long in-flight requests may take to finish",
+    },
+    Key {
+        path: "backend.trusted_proxies",
+        kind: Kind::Cidrs,
+        help: "Reverse proxies (comma-separated addresses or CIDR blocks) whose X-Forwarded-For and X-Forwarded-Proto are believed for aws:SourceIp and aws:SecureTransport",
     },
     Key {
         path: "backend.admin.server.host",
@@ -278,6 +287,21 @@ impl Key {
                 (_, Some(s)) if s.is_empty() => Ok(None),
                 (_, Some(s)) => Ok(Some(Value::from(s))),
                 (_, None) => Err(format!("expected text, found {}", describe(&value))),
+            },
+            Kind::Cidrs => match (&value, scalar_text(&value)) {
+                (Value::Empty(..), _) => Ok(None),
+                (_, Some(s)) if s.trim().is_empty() => Ok(None),
+                (_, Some(s)) => match s.split(',').find(|c| parse_cidr(c.trim()).is_none()) {
+                    Some(bad) => Err(format!(
+                        "{:?} is not an IP address or CIDR block",
+                        bad.trim()
+                    )),
+                    None => Ok(Some(Value::from(s))),
+                },
+                (_, None) => Err(format!(
+                    "expected comma-separated addresses, found {}",
+                    describe(&value)
+                )),
             },
             Kind::Secret { min_len } => match (&value, scalar_text(&value)) {
                 (Value::Empty(..), _) => Ok(None),

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::Secret;
 use crate::db::DbConfig;
+use crate::policy::eval::ip::{parse_cidr, Cidr};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -21,6 +22,9 @@ pub struct Backend {
     pub storage: Storage,
     /// Grace period for in-flight requests on shutdown.
     pub shutdown_timeout_ms: u64,
+    /// Comma-separated addresses or CIDR blocks of reverse proxies whose forwarding headers
+    /// are believed; validated on load (see [`Backend::trusted_proxies`]).
+    pub trusted_proxies: Option<String>,
     pub admin: Admin,
     pub iam: Iam,
     pub s3: S3,
@@ -31,10 +35,22 @@ impl Default for Backend {
         Backend {
             storage: Storage::default(),
             shutdown_timeout_ms: 10_000,
+            trusted_proxies: None,
             admin: Admin::default(),
             iam: Iam::default(),
             s3: S3::default(),
         }
+    }
+}
+
+impl Backend {
+    /// The trusted proxies as ranges. The text was checked on load, so nothing is dropped
+    /// here but blanks.
+    pub fn trusted_proxies(&self) -> Vec<Cidr> {
+        let text = self.trusted_proxies.as_deref().unwrap_or_default();
+        text.split(',')
+            .filter_map(|c| parse_cidr(c.trim()))
+            .collect()
     }
 }
 

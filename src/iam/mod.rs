@@ -7,16 +7,21 @@ mod auth;
 pub mod error;
 mod groups;
 mod params;
+mod permissions;
 mod policies;
 mod router;
 mod users;
 mod validate;
+
+use std::net::SocketAddr;
+use std::time::SystemTime;
 
 use bytes::Bytes;
 use http::{header, request, HeaderValue, Request, Response};
 use http_body_util::{BodyExt, Limited};
 
 use crate::auth::Caller;
+use crate::authz::{context, Authorizer};
 use crate::http::{full, request_id, Body};
 use crate::iam_store::IamStore;
 use crate::state::State;
@@ -48,14 +53,14 @@ impl Ctx<'_> {
     }
 }
 
-pub async fn handle<B>(state: State, req: Request<B>) -> Response<Body>
+pub async fn handle<B>(state: State, req: Request<B>, peer: SocketAddr) -> Response<Body>
 where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let id = request_id::iam();
     let (parts, body) = req.into_parts();
-    match process(&state, &parts, body).await {
+    match process(&state, &parts, body, peer).await {
         Ok((action, result)) => {
             tracing::debug!(request_id = %id, action = action.name(), "iam request");
             render(action, result.as_deref(), &id)
@@ -82,6 +87,7 @@ async fn process<B>(
     state: &State,
     parts: &request::Parts,
     body: B,
+    peer: SocketAddr,
 ) -> Result<(Action, Option<String>), IamError>
 where
     B: hyper::body::Body<Data = Bytes>,
@@ -107,20 +113,44 @@ where
     let params = Params::parse(parts.uri.query(), form);
     let name = params.get("Action").ok_or(IamError::MissingAction)?;
     let action = Action::parse(name).ok_or_else(|| IamError::InvalidAction(name.to_owned()))?;
-    if let Caller::User { principal, .. } = &caller {
-        // Until policy evaluation lands, only the root may call IAM.
-        return Err(IamError::AccessDenied(format!(
-            "User: {} is not authorized to perform: iam:{}",
-            principal.arn,
-            action.name()
-        )));
-    }
+    authorize(state, parts, &caller, action, &params, peer)?;
     let ctx = Ctx {
         state,
         caller: &caller,
     };
     let result = router::dispatch(action, &ctx, &params).await?;
     Ok((action, result))
+}
+
+/// Decides whether `caller` may perform `action`: `iam:<Action>` on its target, under the
+/// caller's identity policies (IAM has no resource policies). The root is always allowed.
+fn authorize(
+    state: &State,
+    parts: &request::Parts,
+    caller: &Caller,
+    action: Action,
+    params: &Params,
+    peer: SocketAddr,
+) -> Result<(), IamError> {
+    let Caller::User { principal, .. } = caller else {
+        return Ok(());
+    };
+    let account = state.config.backend.iam.account_id.as_str();
+    let view = state.iam.view();
+    let resource = permissions::resource(action, params, caller, &view, account);
+    let origin = context::origin(peer, &parts.headers, &state.trusted_proxies);
+    let context = context::global(Some(caller), account, &origin, SystemTime::now());
+    let authorizer = Authorizer::new(Some(caller), account, context);
+    let name = format!("iam:{}", action.name());
+    match authorizer.allows(&name, &resource, None) {
+        true => Ok(()),
+        // The message names the caller and the action, never the target: whether it exists
+        // is not for this caller to learn.
+        false => Err(IamError::AccessDenied(format!(
+            "User: {} is not authorized to perform: {name}",
+            principal.arn
+        ))),
+    }
 }
 
 fn is_form(parts: &request::Parts) -> bool {

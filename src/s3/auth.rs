@@ -28,16 +28,46 @@ pub enum Payload {
     },
 }
 
+/// How a request was signed, for the `s3:signatureversion` and `s3:authType` keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Signed {
+    pub v4: bool,
+    /// In the query string (a presigned URL) rather than the Authorization header.
+    pub in_query: bool,
+}
+
+impl Signed {
+    /// `s3:signatureversion`: what S3 puts there.
+    pub fn version(self) -> &'static str {
+        match self.v4 {
+            true => "AWS4-HMAC-SHA256",
+            false => "AWS",
+        }
+    }
+
+    /// `s3:authType`.
+    pub fn auth_type(self) -> &'static str {
+        match self.in_query {
+            true => "REST-QUERY-STRING",
+            false => "REST-HEADER",
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Authenticated {
-    pub caller: Caller,
+    /// `None` for an anonymous request: no signature of any kind. Only a bucket policy can
+    /// allow one.
+    pub caller: Option<Caller>,
     pub payload: Payload,
+    /// `None` exactly when `caller` is.
+    pub signed: Option<Signed>,
 }
 
 const CONTENT_SHA256: &str = "x-amz-content-sha256";
 
-/// Verifies the request's signature. Anonymous requests are refused here; bucket policies
-/// that allow them come with the authorization work.
+/// Verifies the request's signature. A request with no credentials at all is anonymous;
+/// authorization decides what it may do.
 pub fn authenticate(
     state: &State,
     parts: &request::Parts,
@@ -110,8 +140,12 @@ pub fn authenticate(
         None => Payload::Sha256(payload_hash.to_ascii_lowercase()),
     };
     Ok(Authenticated {
-        caller: verified.caller,
+        caller: Some(verified.caller),
         payload,
+        signed: Some(Signed {
+            v4: true,
+            in_query: presigned,
+        }),
     })
 }
 
@@ -170,11 +204,19 @@ fn authenticate_v2(
 ) -> S3Result<Authenticated> {
     let presented = match sigv2::presented(parts) {
         Ok(Some(p)) => p,
-        Ok(None) => {
+        // An Authorization header in no scheme we know is not anonymity; refuse it.
+        Ok(None) if parts.headers.contains_key(http::header::AUTHORIZATION) => {
             return Err(S3Error::new(
                 Code::AccessDenied,
-                "Access Denied: the request is not signed",
+                "Access Denied: unsupported Authorization scheme",
             ))
+        }
+        Ok(None) => {
+            return Ok(Authenticated {
+                caller: None,
+                payload: Payload::Unsigned,
+                signed: None,
+            })
         }
         Err(e) => return Err(sigv2_error(e)),
     };
@@ -187,9 +229,14 @@ fn authenticate_v2(
         unknown,
         |secret| sigv2::verify(parts, &presented, secret, bucket_from_host).map_err(sigv2_error),
     )?;
+    let in_query = !parts.headers.contains_key(http::header::AUTHORIZATION);
     Ok(Authenticated {
-        caller,
+        caller: Some(caller),
         payload: Payload::Unsigned,
+        signed: Some(Signed {
+            v4: false,
+            in_query,
+        }),
     })
 }
 

@@ -1,9 +1,11 @@
 //! DeleteObjects: up to 1000 keys in one request, `Quiet`, a `Deleted` or `Error` entry per
-//! key. The body's Content-MD5 or checksum, which S3 requires, is verified.
+//! key. Each key needs `s3:DeleteObject` on its own; a denied key is an `AccessDenied` entry
+//! and does not stop the others. The body's Content-MD5 or checksum, which S3 requires, is verified.
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html>
 
 use http::request;
 
+use super::actions::object_arn;
 use super::body::{read_small, BodyReader};
 use super::checksum::{BodyDigests, Digests};
 use super::error::{Code, S3Error};
@@ -64,8 +66,12 @@ pub async fn delete_objects(
     if keys.is_empty() || keys.len() > MAX_KEYS {
         return Err(Code::MalformedXML.into());
     }
-    let (too_long, deletable): (Vec<String>, Vec<String>) =
+    let (too_long, keys): (Vec<String>, Vec<String>) =
         keys.into_iter().partition(|k| k.len() > MAX_KEY_BYTES);
+    // Each key is authorized on its own: the denied ones are reported, the others deleted.
+    let (deletable, denied): (Vec<String>, Vec<String>) = keys
+        .into_iter()
+        .partition(|k| ctx.access.allows("s3:DeleteObject", &object_arn(bucket, k)));
     let (_, blobs) = ctx
         .index()
         .delete_objects(bucket.to_owned(), deletable.clone())
@@ -84,6 +90,13 @@ pub async fn delete_objects(
             .elem("Key", key)
             .elem("Code", "KeyTooLongError")
             .elem("Message", "Your key is too long")
+            .close("Error");
+    }
+    for key in &denied {
+        w.open("Error")
+            .elem("Key", key)
+            .elem("Code", "AccessDenied")
+            .elem("Message", "Access Denied")
             .close("Error");
     }
     w.close("DeleteResult");

@@ -2,6 +2,7 @@
 //! every payload mode, or SigV2) -> authorize -> execute -> respond. Errors are S3's XML
 //! `<Error>` (no body on HEAD); every response carries `x-amz-request-id`.
 
+mod access;
 pub mod actions;
 mod auth;
 mod body;
@@ -21,11 +22,13 @@ mod xml;
 use http::{request, HeaderValue, Request, Response};
 use hyper::body::Incoming;
 
-use crate::auth::Caller;
+use std::net::SocketAddr;
+
 use crate::http::{request_id, Body};
 use crate::objects::ObjectIndex;
 use crate::state::State;
 use crate::storage::BlobStore;
+use access::Access;
 use body::{BodyReader, MAX_PUT};
 use error::{Code, S3Error, S3Result};
 use router::{Operation, Route};
@@ -36,6 +39,8 @@ pub(crate) type Reply = S3Result<Response<Body>>;
 /// What every handler gets.
 pub(crate) struct Ctx<'a> {
     pub state: &'a State,
+    /// What the caller may do, for checks a handler makes itself (DeleteObjects per key).
+    pub access: &'a Access<'a>,
 }
 
 impl Ctx<'_> {
@@ -59,13 +64,13 @@ pub(crate) fn finish(builder: http::response::Builder, body: Body) -> Reply {
         .map_err(|e| S3Error::internal("building a response", e))
 }
 
-pub async fn handle(state: State, req: Request<Incoming>) -> Response<Body> {
+pub async fn handle(state: State, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
     let id = request_id::s3();
     let method = req.method().clone();
     let resource = req.uri().path().to_owned();
     let (parts, body) = req.into_parts();
     let has_body = carries_body(&parts);
-    let mut response = match process(&state, &parts, body).await {
+    let mut response = match process(&state, &parts, body, peer).await {
         Ok((operation, response)) => {
             tracing::debug!(request_id = %id, operation = ?operation, status = response.status().as_u16(), "s3 request");
             response
@@ -93,6 +98,17 @@ pub async fn handle(state: State, req: Request<Incoming>) -> Response<Body> {
     response
 }
 
+/// Whether a missing key must read as AccessDenied: for reads by a caller without
+/// `s3:ListBucket` on the bucket.
+fn hides_missing_keys(route: &Route, access: &Access<'_>) -> bool {
+    let reads = matches!(
+        route.operation,
+        Operation::GetObject | Operation::HeadObject
+    );
+    let bucket = route.bucket.as_deref().unwrap_or_default();
+    reads && !access.allows("s3:ListBucket", &actions::bucket_arn(bucket))
+}
+
 /// Whether a request has a body that a refusal might leave unread.
 fn carries_body(parts: &request::Parts) -> bool {
     let length = parts
@@ -107,6 +123,7 @@ async fn process(
     state: &State,
     parts: &request::Parts,
     body: Incoming,
+    peer: SocketAddr,
 ) -> S3Result<(Operation, Response<Body>)> {
     let s3 = &state.config.backend.s3;
     let host = parts
@@ -126,24 +143,26 @@ async fn process(
     );
     let bucket_from_host = route.virtual_host.then(|| route.bucket.clone()).flatten();
     let authenticated = auth::authenticate(state, parts, bucket_from_host.as_deref())?;
-    if let Caller::User { principal, .. } = &authenticated.caller {
-        // Until policy evaluation lands, only the root may use S3.
-        return Err(S3Error::new(
-            Code::AccessDenied,
-            format!(
-                "User: {} is not authorized to perform this operation",
-                principal.arn
-            ),
-        ));
+    let auth::Authenticated {
+        caller,
+        payload,
+        signed,
+    } = authenticated;
+    let access = access::authorize(state, &route, parts, caller.as_ref(), signed, peer)?;
+    let ctx = Ctx {
+        state,
+        access: &access,
+    };
+    let reader = BodyReader::new(body, payload, MAX_PUT);
+    match dispatch(&ctx, &route, parts, reader).await {
+        Ok(response) => Ok((route.operation, response)),
+        Err(e) if e.code() == Code::NoSuchKey.as_str() && hides_missing_keys(&route, &access) => {
+            // S3 answers 403, not 404, to a caller who may not list the bucket: whether a
+            // key exists is itself something only a lister may learn.
+            Err(access::denied())
+        }
+        Err(e) => Err(e),
     }
-    tracing::trace!(
-        caller = authenticated.caller.arn(),
-        "s3 request authenticated"
-    );
-    let ctx = Ctx { state };
-    let reader = BodyReader::new(body, authenticated.payload, MAX_PUT);
-    let response = dispatch(&ctx, &route, parts, reader).await?;
-    Ok((route.operation, response))
 }
 
 async fn dispatch(

@@ -10,13 +10,13 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Cidr {
+pub enum Cidr {
     V4 { network: u32, prefix: u8 },
     V6 { network: u128, prefix: u8 },
 }
 
 /// A request's address, with v4-mapped v6 read as v4.
-pub(super) fn parse_address(text: &str) -> Option<IpAddr> {
+pub fn parse_address(text: &str) -> Option<IpAddr> {
     text.parse::<IpAddr>().ok().map(unmap)
 }
 
@@ -27,7 +27,7 @@ fn unmap(address: IpAddr) -> IpAddr {
     }
 }
 
-pub(super) fn parse_cidr(text: &str) -> Option<Cidr> {
+pub fn parse_cidr(text: &str) -> Option<Cidr> {
     let (address, prefix) = match text.split_once('/') {
         Some((address, prefix))
             if !prefix.is_empty() && prefix.bytes().all(|b| b.is_ascii_digit()) =>
@@ -73,7 +73,7 @@ fn v6_mask(prefix: u8) -> u128 {
 }
 
 impl Cidr {
-    pub(super) fn contains(&self, address: IpAddr) -> bool {
+    pub fn contains(&self, address: IpAddr) -> bool {
         match (*self, address) {
             (Cidr::V4 { network, prefix }, IpAddr::V4(v4)) => {
                 u32::from(v4) & v4_mask(prefix) == network

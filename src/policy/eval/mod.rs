@@ -21,7 +21,7 @@
 mod condition;
 mod context;
 mod date;
-mod ip;
+pub mod ip;
 mod principal;
 mod statement;
 #[cfg(test)]
@@ -30,7 +30,7 @@ mod variables;
 
 pub use context::Context;
 
-use crate::policy::document::{Effect, PolicyDocument, Version};
+use crate::policy::document::{parse, Effect, PolicyDocument, PolicyKind, Version};
 use statement::CompiledStatement;
 
 /// Who is asking, for Principal matching in resource (bucket) policies. None = anonymous.
@@ -103,6 +103,17 @@ impl CompiledPolicy {
                 .iter()
                 .map(|s| CompiledStatement::compile(s, variables))
                 .collect(),
+        }
+    }
+
+    /// A policy that denies every action on every resource to everyone. It stands in for a
+    /// stored document that no longer parses: losing access is safer than granting it.
+    pub fn deny_all() -> CompiledPolicy {
+        const DENY_ALL: &str = r#"{"Version":"2012-10-17","Statement":[
+            {"Effect":"Deny","Principal":"*","Action":"*","Resource":"*"}]}"#;
+        match parse(DENY_ALL, PolicyKind::Resource) {
+            Ok(doc) => CompiledPolicy::compile(&doc),
+            Err(e) => unreachable!("the deny-all policy is valid: {e:?}"),
         }
     }
 }

@@ -508,3 +508,27 @@ fn request_base(context: &Context) -> Request<'_> {
         context,
     }
 }
+
+#[test]
+fn deny_all_denies_everyone_everything() {
+    let context = Context::new();
+    let deny = CompiledPolicy::deny_all();
+    let allow = match parse(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+        PolicyKind::Identity,
+    ) {
+        Ok(doc) => CompiledPolicy::compile(&doc),
+        Err(e) => panic!("{e}"),
+    };
+    for caller in [Some(ALICE), Some(ROOT), None] {
+        let request = Request {
+            action: "s3:GetObject",
+            resource: "arn:aws:s3:::b/k",
+            caller,
+            context: &context,
+        };
+        let evaluation = evaluate(&[&allow, &deny], None, &request);
+        assert_eq!(evaluation.decision, ExplicitDeny, "{caller:?}");
+        assert_eq!(evaluate(&[], Some(&deny), &request).decision, ExplicitDeny);
+    }
+}

@@ -1,0 +1,220 @@
+//! The global condition keys every request carries, whichever listener it came to:
+//! who is calling (`aws:username`, `aws:userid`, `aws:PrincipalType`, `aws:PrincipalArn`,
+//! `aws:PrincipalAccount`), from where (`aws:SourceIp`, `aws:SecureTransport`) and when
+//! (`aws:CurrentTime`, `aws:EpochTime`). The S3 listener adds its `s3:` keys on top.
+//! <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html>
+//!
+//! Principal values follow AWS's table
+//! (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#principaltable>):
+//! a user has its name, unique id and type `User`; the root has its account id as userid and
+//! type `Account` and no username; an anonymous caller has userid `anonymous`, type
+//! `Anonymous`, and neither username nor principal ARN.
+//!
+//! Forwarding headers are believed only from a configured trusted proxy: anyone else could
+//! write `X-Forwarded-For: 10.0.0.1` to pass an `aws:SourceIp` condition.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::SystemTime;
+
+use http::HeaderMap;
+
+use crate::auth::Caller;
+use crate::policy::eval::ip::{parse_address, Cidr};
+use crate::policy::eval::Context;
+use crate::timefmt;
+
+/// Where a request comes from, as far as policies can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    pub source_ip: IpAddr,
+    /// Whether the client spoke TLS: only ever through a trusted proxy that says so, since
+    /// LabStore's own listeners are plain HTTP.
+    pub secure: bool,
+}
+
+/// The request's origin: the peer, or, when the peer is a trusted proxy, the nearest
+/// address in `X-Forwarded-For` (read from the right) that is not itself a trusted proxy.
+pub fn origin(peer: SocketAddr, headers: &HeaderMap, trusted: &[Cidr]) -> Origin {
+    let peer_ip = parse_address(&peer.ip().to_string()).unwrap_or(peer.ip());
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|c| c.contains(ip));
+    if !is_trusted(peer_ip) {
+        return Origin {
+            source_ip: peer_ip,
+            secure: false,
+        };
+    }
+    let mut source_ip = peer_ip;
+    let hops = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect::<Vec<_>>();
+    for hop in hops.iter().rev() {
+        // An entry that is not an address ends the walk: the last address believed stands.
+        let Some(ip) = parse_address(hop.trim()) else {
+            break;
+        };
+        source_ip = ip;
+        if !is_trusted(ip) {
+            break;
+        }
+    }
+    let secure = headers
+        .get_all("x-forwarded-proto")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .next_back()
+        .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"));
+    Origin { source_ip, secure }
+}
+
+/// The global keys for `caller` (`None`: anonymous) in `account`, from `origin` at `now`.
+pub fn global(caller: Option<&Caller>, account: &str, origin: &Origin, now: SystemTime) -> Context {
+    let mut context = Context::new();
+    match caller {
+        Some(Caller::User { principal, .. }) => {
+            context
+                .set("aws:username", [principal.name.as_str()])
+                .set("aws:userid", [principal.id.as_str()])
+                .set("aws:PrincipalType", ["User"])
+                .set("aws:PrincipalArn", [principal.arn.as_str()])
+                .set("aws:PrincipalAccount", [account]);
+        }
+        Some(Caller::Root { arn, .. }) => {
+            context
+                .set("aws:userid", [account])
+                .set("aws:PrincipalType", ["Account"])
+                .set("aws:PrincipalArn", [arn.as_str()])
+                .set("aws:PrincipalAccount", [account]);
+        }
+        None => {
+            context
+                .set("aws:userid", ["anonymous"])
+                .set("aws:PrincipalType", ["Anonymous"]);
+        }
+    }
+    context
+        .set("aws:SourceIp", [origin.source_ip.to_string()])
+        .set("aws:SecureTransport", [origin.secure.to_string()])
+        .set("aws:CurrentTime", [timefmt::format_iso8601(now)])
+        .set("aws:EpochTime", [timefmt::unix_seconds(now).to_string()]);
+    context
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::eval::ip::parse_cidr;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, value.parse().unwrap());
+        }
+        map
+    }
+
+    fn trusted(list: &[&str]) -> Vec<Cidr> {
+        list.iter().map(|c| parse_cidr(c).unwrap()).collect()
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarding_headers_are_believed_only_from_trusted_proxies() {
+        let proxies = trusted(&["10.0.0.0/8", "fd00::/8"]);
+        let forwarded = headers(&[
+            ("x-forwarded-for", "198.51.100.7, 10.1.1.1"),
+            ("x-forwarded-proto", "https"),
+        ]);
+        let rows: &[(&str, &HeaderMap, &[Cidr], &str, bool)] = &[
+            // Not a proxy: its headers are the client's word, ignored.
+            (
+                "203.0.113.9:1234",
+                &forwarded,
+                &proxies,
+                "203.0.113.9",
+                false,
+            ),
+            ("10.0.0.2:1234", &forwarded, &[], "10.0.0.2", false),
+            // A trusted proxy: the rightmost untrusted hop is the client.
+            ("10.0.0.2:1234", &forwarded, &proxies, "198.51.100.7", true),
+            ("[fd00::1]:80", &forwarded, &proxies, "198.51.100.7", true),
+            // A v4 client on a dual-stack socket reads as v4.
+            (
+                "[::ffff:203.0.113.9]:1",
+                &forwarded,
+                &proxies,
+                "203.0.113.9",
+                false,
+            ),
+            // A client cannot prepend its way past the proxy's own entry.
+            (
+                "10.0.0.2:1",
+                &headers(&[("x-forwarded-for", "127.0.0.1, 198.51.100.7")]),
+                &proxies,
+                "198.51.100.7",
+                false,
+            ),
+            // Garbage ends the walk at the last address believed.
+            (
+                "10.0.0.2:1",
+                &headers(&[("x-forwarded-for", "198.51.100.7, junk, 10.9.9.9")]),
+                &proxies,
+                "10.9.9.9",
+                false,
+            ),
+            // Several headers read as one list; no header leaves the proxy as the source.
+            (
+                "10.0.0.2:1",
+                &headers(&[
+                    ("x-forwarded-for", "198.51.100.7"),
+                    ("x-forwarded-for", "10.2.2.2"),
+                    ("x-forwarded-proto", "http"),
+                ]),
+                &proxies,
+                "198.51.100.7",
+                false,
+            ),
+            ("10.0.0.2:1", &HeaderMap::new(), &proxies, "10.0.0.2", false),
+        ];
+        for (peer, headers, trusted, want_ip, want_secure) in rows {
+            let got = origin(peer.parse().unwrap(), headers, trusted);
+            assert_eq!(got.source_ip, ip(want_ip), "{peer} {headers:?}");
+            assert_eq!(got.secure, *want_secure, "{peer} {headers:?}");
+        }
+    }
+
+    #[test]
+    fn principal_keys_follow_awss_table() {
+        let origin = Origin {
+            source_ip: ip("192.0.2.1"),
+            secure: false,
+        };
+        let now = timefmt::from_unix_seconds(1_700_000_000);
+        let root = Caller::Root {
+            access_key: "AK".into(),
+            arn: "arn:aws:iam::111122223333:root".into(),
+        };
+        let context = global(Some(&root), "111122223333", &origin, now);
+        assert_eq!(context.get("aws:username"), None);
+        assert_eq!(context.get("aws:userid").unwrap(), ["111122223333"]);
+        assert_eq!(context.get("aws:principaltype").unwrap(), ["Account"]);
+        assert_eq!(context.get("aws:SourceIp").unwrap(), ["192.0.2.1"]);
+        assert_eq!(context.get("aws:SecureTransport").unwrap(), ["false"]);
+        assert_eq!(context.get("aws:EpochTime").unwrap(), ["1700000000"]);
+        assert_eq!(
+            context.get("aws:CurrentTime").unwrap(),
+            ["2023-11-14T22:13:20Z"]
+        );
+        let anonymous = global(None, "111122223333", &origin, now);
+        assert_eq!(anonymous.get("aws:userid").unwrap(), ["anonymous"]);
+        assert_eq!(anonymous.get("aws:PrincipalType").unwrap(), ["Anonymous"]);
+        assert_eq!(anonymous.get("aws:PrincipalArn"), None);
+        assert_eq!(anonymous.get("aws:username"), None);
+    }
+}
