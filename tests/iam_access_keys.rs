@@ -31,8 +31,8 @@ async fn new_key(iam: &Client, user: &str) -> Key {
     }
 }
 
-/// What a request signed with `key` gets: "AccessDenied" while the key works (non-root
-/// callers are refused every IAM action for now), "InvalidClientTokenId" when it does not.
+/// What a request signed with `key` gets: "AccessDenied" while the key works (its user has
+/// no policy that allows ListUsers), "InvalidClientTokenId" when it does not.
 async fn probe(server: &Server, key: &Key) -> String {
     let client = iam_client(server.iam, &key.id, &key.secret);
     error_code(client.list_users().send().await)

@@ -185,6 +185,11 @@ fn wrong_types_and_ranges_are_refused_naming_key_and_source() {
         ),
         ("log:\n  format: xml\n", "log.format", "not one of"),
         (
+            "backend:\n  trusted_proxies: 10.0.0.0/8, 10.0.0.300\n",
+            "backend.trusted_proxies",
+            "\"10.0.0.300\" is not an IP address or CIDR block",
+        ),
+        (
             "backend:\n  iam:\n    account_id: '12345'\n",
             "backend.iam.account_id",
             "12 digits",
@@ -251,4 +256,14 @@ fn show_masks_secrets() {
         shown.contains("secret_key: '********'") || shown.contains("secret_key: \"********\""),
         "{shown}"
     );
+}
+
+#[test]
+fn trusted_proxies_parse_into_ranges() {
+    let yaml = "backend:\n  trusted_proxies: '127.0.0.1, 10.0.0.0/8,::1'\n";
+    let (_dir, mut sources) = with_file(yaml);
+    assert_eq!(load(&sources).unwrap().backend.trusted_proxies().len(), 3);
+    sources.env = env(&[("LABSTORE_BACKEND_TRUSTED_PROXIES", "192.168.1.1")]);
+    assert_eq!(load(&sources).unwrap().backend.trusted_proxies().len(), 1);
+    assert!(Config::default().backend.trusted_proxies().is_empty());
 }

@@ -313,8 +313,13 @@ pub fn root_iam(server: &Server) -> aws_sdk_iam::Client {
 /// An `aws-sdk-s3` client with default settings (so it sends CRC32 checksums, in aws-chunked
 /// trailers where it streams), path-style, signing as the root.
 pub fn s3_client(server: &Server) -> aws_sdk_s3::Client {
+    s3_client_as(server, "admin", ROOT_SECRET)
+}
+
+/// `s3_client`, signing as `access_key`/`secret`.
+pub fn s3_client_as(server: &Server, access_key: &str, secret: &str) -> aws_sdk_s3::Client {
     use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
-    let credentials = Credentials::new("admin", ROOT_SECRET, None, None, "labstore-tests");
+    let credentials = Credentials::new(access_key, secret, None, None, "labstore-tests");
     let config = aws_sdk_s3::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
@@ -323,6 +328,22 @@ pub fn s3_client(server: &Server) -> aws_sdk_s3::Client {
         .credentials_provider(credentials)
         .build();
     aws_sdk_s3::Client::from_conf(config)
+}
+
+/// Creates IAM user `name` with one access key, returning (access key id, secret).
+pub async fn user_with_key(iam: &aws_sdk_iam::Client, name: &str) -> (String, String) {
+    iam.create_user().user_name(name).send().await.unwrap();
+    let out = iam
+        .create_access_key()
+        .user_name(name)
+        .send()
+        .await
+        .unwrap();
+    let key = out.access_key().unwrap();
+    (
+        key.access_key_id().to_owned(),
+        key.secret_access_key().to_owned(),
+    )
 }
 
 /// The AWS error code of a failed SDK call.
