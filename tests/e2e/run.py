@@ -8,7 +8,8 @@ name contains one of NAME_PARTs, if given), stops it with SIGTERM, and prints
 and then keeps the temp dir (server log, local files) for a look.
 
 Codemap: harness.py (server, clients, file helpers); checks_iam.py; checks_s3_cli.py (aws
-s3 / s3api); checks_boto3.py; checks_rclone.py; checks_s3cmd.py. Each check is a function
+s3 / s3api); checks_boto3.py; checks_rclone.py; checks_s3cmd.py; checks_authz.py (the
+home-folder setup with two users). Each check is a function
 `check_*(server)` that owns its bucket names, so checks do not depend on each other's order.
 """
 
@@ -24,6 +25,7 @@ import urllib.request
 # Set before the imports below: they load from the source tree, which stays free of __pycache__.
 sys.dont_write_bytecode = True
 
+import checks_authz
 import checks_boto3
 import checks_iam
 import checks_rclone
@@ -41,7 +43,8 @@ def check_admin_endpoints(server):
 
 CHECKS = [check_admin_endpoints] + [
     check
-    for module in (checks_iam, checks_s3_cli, checks_boto3, checks_rclone, checks_s3cmd)
+    for module in (checks_iam, checks_s3_cli, checks_boto3, checks_rclone, checks_s3cmd,
+                   checks_authz)
     for check in module.CHECKS
 ]
 

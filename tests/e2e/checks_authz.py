@@ -1,0 +1,109 @@
+"""Authorization end to end: the home-folder setup as a user builds it with the aws CLI (a
+group, a managed policy with ${aws:username}, two users with their own keys), then each
+user's `aws s3` commands reaching exactly their own folder."""
+
+import json
+import os
+import subprocess
+
+from harness import TOOL_TIMEOUT, aws, aws_env, read_bytes, write_file
+
+BUCKET = "homes-e2e"
+HOME_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Sid": "ListOwnHome", "Effect": "Allow", "Action": "s3:ListBucket",
+         "Resource": f"arn:aws:s3:::{BUCKET}",
+         "Condition": {"StringLike": {"s3:prefix": ["", "home/", "home/${aws:username}/*"]}}},
+        {"Sid": "OwnHome", "Effect": "Allow",
+         "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+         "Resource": f"arn:aws:s3:::{BUCKET}/home/${{aws:username}}/*"},
+    ],
+}
+
+
+def iam(server, *args):
+    out = aws(server, "iam", "iam", *args, "--output", "json")
+    assert out.returncode == 0, f"aws iam {' '.join(args)}: {out.stderr}"
+    return json.loads(out.stdout) if out.stdout.strip() else {}
+
+
+def as_user(server, key, *args):
+    """The aws CLI on the S3 port with one IAM user's access key."""
+    env = dict(aws_env(), AWS_ACCESS_KEY_ID=key["AccessKeyId"],
+               AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"])
+    return subprocess.run(["aws", "--endpoint-url", server.url("s3"), *args], env=env,
+                          capture_output=True, text=True, timeout=TOOL_TIMEOUT)
+
+
+def ok(out):
+    assert out.returncode == 0, f"exit {out.returncode}\n{out.stdout}\n{out.stderr}"
+    return out.stdout
+
+
+def denied(out):
+    assert out.returncode != 0 and "AccessDenied" in out.stderr + out.stdout, (
+        f"expected AccessDenied, got exit {out.returncode}\n{out.stdout}\n{out.stderr}")
+
+
+def check_aws_cli_home_folders(server):
+    work = server.workdir("home-folders")
+    policy_file = os.path.join(work, "home.json")
+    with open(policy_file, "w") as f:
+        json.dump(HOME_POLICY, f)
+    assert aws(server, "s3", "s3", "mb", f"s3://{BUCKET}").returncode == 0
+
+    iam(server, "create-group", "--group-name", "staff")
+    arn = iam(server, "create-policy", "--policy-name", "home-folders",
+              "--policy-document", f"file://{policy_file}")["Policy"]["Arn"]
+    iam(server, "attach-group-policy", "--group-name", "staff", "--policy-arn", arn)
+    keys = {}
+    for user in ("alice", "bob"):
+        iam(server, "create-user", "--user-name", user)
+        iam(server, "add-user-to-group", "--group-name", "staff", "--user-name", user)
+        keys[user] = iam(server, "create-access-key", "--user-name", user)["AccessKey"]
+    alice, bob = keys["alice"], keys["bob"]
+
+    notes = os.path.join(work, "notes.txt")
+    write_file(notes, b"alice's notes\n" * 1000)
+    ok(as_user(server, alice, "s3", "cp", notes, f"s3://{BUCKET}/home/alice/notes.txt"))
+    todo = os.path.join(work, "todo.txt")
+    write_file(todo, b"bob's list\n")
+    ok(as_user(server, bob, "s3", "cp", todo, f"s3://{BUCKET}/home/bob/todo.txt"))
+
+    listing = ok(as_user(server, alice, "s3", "ls", f"s3://{BUCKET}/home/alice/"))
+    assert "notes.txt" in listing, listing
+    # The top of the bucket and home/ can be browsed down to one's own folder.
+    top = ok(as_user(server, alice, "s3", "ls", f"s3://{BUCKET}/"))
+    assert "PRE home/" in top, top
+    homes = ok(as_user(server, alice, "s3", "ls", f"s3://{BUCKET}/home/"))
+    assert "PRE alice/" in homes and "PRE bob/" in homes, homes
+    back = os.path.join(work, "back.txt")
+    ok(as_user(server, alice, "s3", "cp", f"s3://{BUCKET}/home/alice/notes.txt", back))
+    assert read_bytes(back) == read_bytes(notes)
+
+    denied(as_user(server, alice, "s3", "ls", f"s3://{BUCKET}/home/bob/"))
+    denied(as_user(server, alice, "s3api", "get-object", "--bucket", BUCKET,
+                   "--key", "home/bob/todo.txt", os.path.join(work, "stolen")))
+    denied(as_user(server, alice, "s3", "cp", notes, f"s3://{BUCKET}/home/bob/planted.txt"))
+    denied(as_user(server, alice, "s3", "cp", notes, f"s3://{BUCKET}/shared.txt"))
+    denied(as_user(server, bob, "s3", "rm", f"s3://{BUCKET}/home/alice/notes.txt"))
+    denied(as_user(server, alice, "s3", "ls"))
+    ok(as_user(server, bob, "s3", "rm", f"s3://{BUCKET}/home/bob/todo.txt"))
+
+    # Removing alice from the group takes her access away on the next command.
+    iam(server, "remove-user-from-group", "--group-name", "staff", "--user-name", "alice")
+    denied(as_user(server, alice, "s3", "ls", f"s3://{BUCKET}/home/alice/"))
+
+    for user, key in keys.items():
+        iam(server, "delete-access-key", "--user-name", user,
+            "--access-key-id", key["AccessKeyId"])
+        if user != "alice":
+            iam(server, "remove-user-from-group", "--group-name", "staff", "--user-name", user)
+        iam(server, "delete-user", "--user-name", user)
+    iam(server, "detach-group-policy", "--group-name", "staff", "--policy-arn", arn)
+    iam(server, "delete-policy", "--policy-arn", arn)
+    iam(server, "delete-group", "--group-name", "staff")
+
+
+CHECKS = [check_aws_cli_home_folders]
