@@ -2,13 +2,21 @@
 //! each (actions with and without wildcards, resource patterns, a policy variable, a few
 //! conditions), asked for an allowed, an explicitly denied and an implicitly denied request.
 //!
+//! A second benchmark measures the whole request-path decision: building the request's
+//! condition keys for the caller, the authorizer, and the decision.
+//!
 //! Run with `cargo bench --bench policy`. Compilation is outside the measured loop: the
 //! server compiles a policy once, when it is attached or changed, not per request.
 
 use std::hint::black_box;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use labstore::auth;
+use labstore::authz::context::{self, Origin};
+use labstore::authz::Authorizer;
+use labstore::iam_store::view::{PolicyEntry, PolicySource, Principal};
 use labstore::policy::document::{parse, PolicyKind};
 use labstore::policy::eval::{evaluate, Caller, CompiledPolicy, Context, Decision, Request};
 
@@ -147,11 +155,55 @@ fn decisions(c: &mut Criterion) {
     group.finish();
 }
 
+/// The whole per-request cost on the request path: the global context keys built for the
+/// caller (`authz::context::global`), the authorizer, and one decision.
+fn authorize_request(c: &mut Criterion) {
+    let policies = [DATA, GUARDRAILS, TEAMS]
+        .iter()
+        .enumerate()
+        .map(|(i, json)| PolicyEntry {
+            source: PolicySource::UserAttached(format!("policy-{i}")),
+            document: Arc::from(*json),
+            compiled: Arc::new(compile(json)),
+        })
+        .collect();
+    let principal = Arc::new(Principal {
+        id: "AIDAEXAMPLEALICE".into(),
+        name: "alice".into(),
+        path: "/".into(),
+        arn: ALICE.arn.into(),
+        groups: Vec::new(),
+        policies,
+    });
+    let caller = auth::Caller::User {
+        access_key: "AKIAEXAMPLE".into(),
+        principal,
+    };
+    let origin = Origin {
+        source_ip: "10.1.2.3".parse().unwrap(),
+        secure: true,
+    };
+    let now = SystemTime::now();
+    let decide = || {
+        let context = context::global(Some(&caller), ALICE.account, &origin, now);
+        let authorizer = Authorizer::new(Some(&caller), ALICE.account, context);
+        authorizer.allows(
+            "s3:GetObject",
+            "arn:aws:s3:::reports/2024/03/sales.csv",
+            None,
+        )
+    };
+    assert!(decide());
+    c.bench_function("authorize_request_3x10_statements", |b| {
+        b.iter(|| black_box(decide()))
+    });
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    targets = decisions
+    targets = decisions, authorize_request
 }
 criterion_main!(benches);
