@@ -716,3 +716,134 @@ async fn source_ip_conditions_believe_forwarding_headers_only_from_trusted_proxi
         assert_eq!(error_code_status(outside), denied());
     }
 }
+
+async fn put_bucket_policy(s3: &Client, bucket: &str, document: &str) {
+    s3.put_bucket_policy()
+        .bucket(bucket)
+        .policy(document)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// The static-website case: a bucket policy grants `s3:GetObject` on one prefix to
+/// everyone, and a browser (no credentials) reads it; nothing else opens up.
+#[tokio::test]
+async fn anonymous_callers_read_what_a_bucket_policy_grants_to_everyone() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = world(dir.path()).await;
+    put(&w.root, "data", "site/index.html", "<h1>hello</h1>")
+        .await
+        .unwrap();
+    put(&w.root, "data", "private.txt", "secret").await.unwrap();
+    let public_site = policy(
+        r#"{"Sid":"PublicSite","Effect":"Allow","Principal":"*","Action":"s3:GetObject",
+            "Resource":"arn:aws:s3:::data/site/*"}"#,
+    );
+    put_bucket_policy(&w.root, "data", &public_site).await;
+
+    let page = common::get(w.server.s3, "/data/site/index.html");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(page.body, "<h1>hello</h1>");
+    let head = common::request(w.server.s3, "HEAD", "/data/site/index.html", "");
+    assert_eq!(head.status, 200);
+    for (method, path) in [
+        ("GET", "/data/private.txt"),
+        ("GET", "/data"),
+        ("GET", "/"),
+        ("PUT", "/data/site/defaced.html"),
+        ("DELETE", "/data/site/index.html"),
+        ("GET", "/other/b.txt"),
+    ] {
+        let r = common::request(w.server.s3, method, path, "");
+        assert_eq!(r.status, 403, "{method} {path}: {}", r.body);
+    }
+    // A missing page under the public prefix: 403, since anonymous callers may not list.
+    assert_eq!(
+        common::get(w.server.s3, "/data/site/missing.html").status,
+        403
+    );
+    // The grant applies to signed callers too: bob has no identity policy at all.
+    assert_eq!(
+        get(&w.bob, "data", "site/index.html").await.unwrap(),
+        "<h1>hello</h1>"
+    );
+    assert_eq!(get(&w.bob, "data", "private.txt").await, Err(denied()));
+    // Deleting the policy closes the site on the next request.
+    w.root
+        .delete_bucket_policy()
+        .bucket("data")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        common::get(w.server.s3, "/data/site/index.html").status,
+        403
+    );
+}
+
+/// A bucket policy names users to grant them access without identity policies, and its
+/// Deny binds everyone, the root included, except for managing the policy itself.
+#[tokio::test]
+async fn bucket_policies_grant_to_named_users_and_their_denies_bind_even_the_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = world(dir.path()).await;
+    let account = w.iam.get_user().user_name("alice").send().await.unwrap();
+    let alice_arn = account.user().unwrap().arn().to_owned();
+    put(&w.root, "data", "keep.txt", "k").await.unwrap();
+    let all = policy(r#"{"Effect":"Allow","Action":"s3:*","Resource":"*"}"#);
+    put_user_policy(&w.iam, "bob", "all", &all).await;
+    let document = policy(&format!(
+        r#"{{"Sid":"DropBox","Effect":"Allow","Principal":{{"AWS":"{alice_arn}"}},
+             "Action":"s3:PutObject","Resource":"arn:aws:s3:::data/drop/*"}},
+           {{"Sid":"NoDeletes","Effect":"Deny","Principal":"*","Action":"s3:DeleteObject",
+             "Resource":"arn:aws:s3:::data/*"}}"#
+    ));
+    put_bucket_policy(&w.root, "data", &document).await;
+
+    put(&w.alice, "data", "drop/report.pdf", "r").await.unwrap();
+    assert_eq!(
+        put(&w.alice, "data", "elsewhere.txt", "x").await,
+        Err(denied())
+    );
+    assert_eq!(put(&w.bob, "other", "fine.txt", "x").await, Ok(()));
+    for client in [&w.bob, &w.root] {
+        let refused = client
+            .delete_object()
+            .bucket("data")
+            .key("keep.txt")
+            .send()
+            .await;
+        assert_eq!(error_code_status(refused), denied());
+    }
+    // Under a policy that denies everything to everyone, only the root may still manage
+    // the policy: the way out of a lock-out.
+    let lock_out = policy(
+        r#"{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::data","arn:aws:s3:::data/*"]}"#,
+    );
+    put_bucket_policy(&w.root, "data", &lock_out).await;
+    assert_eq!(get(&w.root, "data", "keep.txt").await, Err(denied()));
+    let read_back = w
+        .root
+        .get_bucket_policy()
+        .bucket("data")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read_back.policy(), Some(lock_out.as_str()));
+    let refused = w.bob.get_bucket_policy().bucket("data").send().await;
+    assert_eq!(error_code_status(refused), denied());
+    w.root
+        .delete_bucket_policy()
+        .bucket("data")
+        .send()
+        .await
+        .unwrap();
+    w.root
+        .delete_object()
+        .bucket("data")
+        .key("keep.txt")
+        .send()
+        .await
+        .unwrap();
+}

@@ -3,23 +3,37 @@
 //!
 //! Invariant: a row refers only to committed blobs (see `storage`). Operations that stop
 //! referring to blobs return their ids so the caller removes the files after the commit.
+//!
+//! Bucket policies are kept here too, with an in-memory copy (`bucket_policy`).
 
+mod bucket_policy;
 pub mod list;
 pub mod multipart;
+
+use std::sync::Arc;
 
 use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use crate::db::{Db, DbConfig, DbError, Migration};
 use crate::storage::BlobId;
+pub use bucket_policy::BucketPolicy;
+use bucket_policy::PolicyCache;
 pub use list::{Cursor, ListQuery, Listing, ObjectSummary};
 pub use multipart::{Part, Upload};
 
-pub static MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "index",
-    sql: include_str!("../../migrations/objects/0001_index.sql"),
-}];
+pub static MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "index",
+        sql: include_str!("../../migrations/objects/0001_index.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "bucket_policies",
+        sql: include_str!("../../migrations/objects/0002_bucket_policies.sql"),
+    },
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
@@ -120,6 +134,8 @@ pub enum WriteCondition {
 #[derive(Clone)]
 pub struct ObjectIndex {
     db: Db,
+    /// Every bucket's policy, compiled, for the request path.
+    policies: Arc<PolicyCache>,
 }
 
 pub fn now_ms() -> i64 {
@@ -285,9 +301,9 @@ fn object_from_row(conn: &Connection, bucket: &str, key: &str) -> IndexResult<Op
 impl ObjectIndex {
     pub fn open(data_dir: &std::path::Path, config: &DbConfig) -> Result<ObjectIndex, DbError> {
         let path = data_dir.join("metadata").join("objects.db");
-        Ok(ObjectIndex {
-            db: Db::open("objects", &path, config, MIGRATIONS)?,
-        })
+        let db = Db::open("objects", &path, config, MIGRATIONS)?;
+        let policies = Arc::new(PolicyCache::load(&path)?);
+        Ok(ObjectIndex { db, policies })
     }
 
     pub fn db(&self) -> &Db {
@@ -346,26 +362,27 @@ impl ObjectIndex {
             .await
     }
 
-    /// Deletes an empty bucket: no objects and no multipart uploads in progress.
+    /// Deletes an empty bucket (no objects and no multipart uploads in progress) and its
+    /// policy, so that a bucket created later under the same name starts without one.
     pub async fn delete_bucket(&self, name: String) -> IndexResult<()> {
-        self.db
-            .write(move |conn| {
-                require_bucket(conn, &name)?;
-                let busy: Option<i64> = conn
-                    .query_row(
-                        "SELECT 1 WHERE EXISTS (SELECT 1 FROM objects WHERE bucket = ?1)
+        self.write_policy(name.clone(), None, move |conn| {
+            require_bucket(conn, &name)?;
+            let busy: Option<i64> = conn
+                .query_row(
+                    "SELECT 1 WHERE EXISTS (SELECT 1 FROM objects WHERE bucket = ?1)
                             OR EXISTS (SELECT 1 FROM uploads WHERE bucket = ?1)",
-                        [&name],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                if busy.is_some() {
-                    return Err(IndexError::BucketNotEmpty);
-                }
-                conn.execute("DELETE FROM buckets WHERE name = ?1", [&name])?;
-                Ok(())
-            })
-            .await
+                    [&name],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if busy.is_some() {
+                return Err(IndexError::BucketNotEmpty);
+            }
+            conn.execute("DELETE FROM bucket_policies WHERE bucket = ?1", [&name])?;
+            conn.execute("DELETE FROM buckets WHERE name = ?1", [&name])?;
+            Ok(())
+        })
+        .await
     }
 
     /// Publishes an object, replacing the previous one at its key atomically.

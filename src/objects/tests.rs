@@ -3,7 +3,7 @@ use std::time::Duration;
 use super::list::successor;
 use super::*;
 
-fn config() -> DbConfig {
+pub(super) fn config() -> DbConfig {
     DbConfig {
         max_open_conns: 2,
         max_idle_conns: 2,

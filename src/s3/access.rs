@@ -31,18 +31,12 @@ impl Access<'_> {
     /// Whether the caller may perform `action` on `resource` (an S3 ARN), under the identity
     /// policies and the policy of the bucket the ARN names.
     pub fn allows(&self, action: &str, resource: &str) -> bool {
-        let policy = bucket_of(resource).and_then(|b| self.bucket_policy(b));
+        let policy = bucket_of(resource).and_then(|b| self.state.objects.bucket_policy(b));
         // The root may always manage a bucket's policy, so that a policy that denies
         // everyone cannot lock the account out of its own bucket.
         let policy = policy.filter(|_| !(self.authorizer.is_root() && is_policy_action(action)));
         self.authorizer
             .allows(action, resource, policy.as_deref().map(|p| &p.compiled))
-    }
-
-    /// The bucket's policy. No bucket can hold one until PutBucketPolicy exists.
-    fn bucket_policy(&self, _bucket: &str) -> Option<std::sync::Arc<PendingPolicy>> {
-        let _ = self.state;
-        None
     }
 
     /// Checks every permission the request needs; the first one refused refuses the request.
@@ -52,11 +46,6 @@ impl Access<'_> {
             false => Err(denied()),
         }
     }
-}
-
-/// Stands in for the object index's cached bucket policy until PutBucketPolicy exists.
-pub(crate) struct PendingPolicy {
-    compiled: crate::policy::eval::CompiledPolicy,
 }
 
 pub(crate) fn denied() -> S3Error {

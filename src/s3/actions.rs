@@ -54,6 +54,10 @@ pub fn needed(
         GetBucketAcl => on_bucket("s3:GetBucketAcl"),
         PutBucketAcl => on_bucket("s3:PutBucketAcl"),
         GetBucketVersioning => on_bucket("s3:GetBucketVersioning"),
+        PutBucketPolicy => on_bucket("s3:PutBucketPolicy"),
+        GetBucketPolicy => on_bucket("s3:GetBucketPolicy"),
+        DeleteBucketPolicy => on_bucket("s3:DeleteBucketPolicy"),
+        GetBucketPolicyStatus => on_bucket("s3:GetBucketPolicyStatus"),
         ListMultipartUploads => on_bucket("s3:ListBucketMultipartUploads"),
         // Checked per key by the handler, which reports denied keys as AccessDenied entries.
         DeleteObjects => Vec::new(),
@@ -103,6 +107,10 @@ mod tests {
             (GetBucketAcl, &[("s3:GetBucketAcl", b)]),
             (PutBucketAcl, &[("s3:PutBucketAcl", b)]),
             (GetBucketVersioning, &[("s3:GetBucketVersioning", b)]),
+            (PutBucketPolicy, &[("s3:PutBucketPolicy", b)]),
+            (GetBucketPolicy, &[("s3:GetBucketPolicy", b)]),
+            (DeleteBucketPolicy, &[("s3:DeleteBucketPolicy", b)]),
+            (GetBucketPolicyStatus, &[("s3:GetBucketPolicyStatus", b)]),
             (
                 ListMultipartUploads,
                 &[("s3:ListBucketMultipartUploads", b)],

@@ -139,13 +139,23 @@ fn chunked_error(e: ChunkedError) -> S3Error {
 
 /// Reads a small request body (XML documents) whole, up to `limit` bytes.
 pub async fn read_small(reader: &mut BodyReader, limit: usize) -> S3Result<Bytes> {
+    read_whole(reader, limit, || {
+        S3Error::new(Code::MalformedXML, "The request body is too large.")
+    })
+    .await
+}
+
+/// Reads a small request body whole; one over `limit` bytes is refused with `too_large()`
+/// as soon as the excess arrives.
+pub async fn read_whole(
+    reader: &mut BodyReader,
+    limit: usize,
+    too_large: impl Fn() -> S3Error,
+) -> S3Result<Bytes> {
     let mut all = BytesMut::new();
     while let Some(data) = reader.next().await? {
         if all.len() + data.len() > limit {
-            return Err(S3Error::new(
-                Code::MalformedXML,
-                "The request body is too large.",
-            ));
+            return Err(too_large());
         }
         all.extend_from_slice(&data);
     }

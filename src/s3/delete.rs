@@ -7,35 +7,23 @@ use http::request;
 
 use super::actions::object_arn;
 use super::body::{read_small, BodyReader};
-use super::checksum::{BodyDigests, Digests};
 use super::error::{Code, S3Error};
-use super::object::{expected, Expected, MAX_KEY_BYTES};
+use super::object::{check_whole_body, expected, Expected, MAX_KEY_BYTES};
 use super::xml::{parse, xml_response, S3_XMLNS};
 use super::{Ctx, Reply};
 use crate::xml::XmlWriter;
 
 const MAX_KEYS: usize = 1000;
 
-fn verify(body: &[u8], want: &Expected) -> Result<(), S3Error> {
+/// S3 requires DeleteObjects to carry Content-MD5 or a checksum, and checks it.
+fn verify(body: &[u8], want: &Expected, trailers: &[(String, String)]) -> Result<(), S3Error> {
     if want.md5.is_none() && want.checksum.as_ref().is_none_or(|(_, v)| v.is_none()) {
         return Err(S3Error::new(
             Code::InvalidRequest,
             "Missing required header for this request: Content-MD5",
         ));
     }
-    let algorithms: Vec<_> = want.checksum.iter().map(|(a, _)| *a).collect();
-    let mut digests = BodyDigests::new(&algorithms);
-    digests.update(body);
-    let got: Digests = digests.finish();
-    if want.md5.is_some_and(|m| m != got.md5) {
-        return Err(Code::BadDigest.into());
-    }
-    if let Some((algorithm, Some(value))) = &want.checksum {
-        if got.checksum(*algorithm) != Some(value.trim()) {
-            return Err(Code::BadDigest.into());
-        }
-    }
-    Ok(())
+    check_whole_body(body, want, trailers)
 }
 
 pub async fn delete_objects(
@@ -47,7 +35,7 @@ pub async fn delete_objects(
     let want = expected(&parts.headers)?;
     ctx.index().bucket(bucket.to_owned()).await?;
     let body = read_small(&mut reader, 2 * 1024 * 1024).await?;
-    verify(&body, &want)?;
+    verify(&body, &want, reader.trailers())?;
     let doc = parse(&body)?;
     if doc.name != "Delete" {
         return Err(Code::MalformedXML.into());

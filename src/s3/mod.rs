@@ -7,6 +7,7 @@ pub mod actions;
 mod auth;
 mod body;
 mod bucket;
+mod bucket_policy;
 pub mod checksum;
 mod copy;
 mod delete;
@@ -14,6 +15,7 @@ pub mod error;
 mod list;
 mod multipart;
 mod object;
+mod public;
 mod read;
 mod rfc2047;
 pub mod router;
@@ -192,6 +194,10 @@ async fn dispatch(
             bucket::acl(ctx)
         }
         PutBucketAcl | PutObjectAcl => bucket::put_acl(parts),
+        PutBucketPolicy => bucket_policy::put_bucket_policy(ctx, bucket, parts, reader).await,
+        GetBucketPolicy => bucket_policy::get_bucket_policy(ctx, bucket).await,
+        DeleteBucketPolicy => bucket_policy::delete_bucket_policy(ctx, bucket).await,
+        GetBucketPolicyStatus => bucket_policy::get_bucket_policy_status(ctx, bucket).await,
         PutObject => object::put_object(ctx, bucket, key, parts, reader).await,
         GetObject => read::get_object(ctx, bucket, key, parts, false).await,
         HeadObject => read::get_object(ctx, bucket, key, parts, true).await,

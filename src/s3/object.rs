@@ -109,6 +109,54 @@ pub fn expected(headers: &HeaderMap) -> S3Result<Expected> {
     Ok(Expected { md5, checksum })
 }
 
+/// Checks a body's digests against Content-MD5 and the checksum, given in a header or (when
+/// only announced there) in the aws-chunked trailer.
+pub fn check_digests(
+    digests: &Digests,
+    expected: &Expected,
+    trailers: &[(String, String)],
+) -> S3Result<()> {
+    if expected.md5.is_some_and(|md5| md5 != digests.md5) {
+        return Err(S3Error::new(
+            Code::BadDigest,
+            "The Content-MD5 you specified did not match what we received.",
+        ));
+    }
+    if let Some((algorithm, given)) = &expected.checksum {
+        let given = given.clone().or_else(|| {
+            trailers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(algorithm.header()))
+                .map(|(_, v)| v.clone())
+        });
+        if let Some(given) = given {
+            if digests.checksum(*algorithm) != Some(given.trim()) {
+                return Err(S3Error::new(
+                    Code::BadDigest,
+                    format!(
+                        "The {} you specified did not match the calculated checksum.",
+                        algorithm.header()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Digests a small body read whole (a policy, a DeleteObjects document) and checks it as
+/// `check_digests` does.
+pub fn check_whole_body(
+    body: &[u8],
+    expected: &Expected,
+    trailers: &[(String, String)],
+) -> S3Result<()> {
+    let algorithms: Vec<Algorithm> = expected.checksum.iter().map(|(a, _)| *a).collect();
+    let mut digests = BodyDigests::new(&algorithms);
+    digests.update(body);
+    check_digests(&digests.finish(), expected, trailers)
+}
+
 /// A body written to a committed blob, with its digests.
 pub struct Written {
     pub blob: BlobId,
@@ -132,32 +180,7 @@ pub async fn write_body(
         writer.write(&data).await?;
     }
     let digests = digests.finish();
-    if expected.md5.is_some_and(|md5| md5 != digests.md5) {
-        return Err(S3Error::new(
-            Code::BadDigest,
-            "The Content-MD5 you specified did not match what we received.",
-        ));
-    }
-    if let Some((algorithm, given)) = &expected.checksum {
-        let given = given.clone().or_else(|| {
-            reader
-                .trailers()
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(algorithm.header()))
-                .map(|(_, v)| v.clone())
-        });
-        if let Some(given) = given {
-            if digests.checksum(*algorithm) != Some(given.trim()) {
-                return Err(S3Error::new(
-                    Code::BadDigest,
-                    format!(
-                        "The {} you specified did not match the calculated checksum.",
-                        algorithm.header()
-                    ),
-                ));
-            }
-        }
-    }
+    check_digests(&digests, expected, reader.trailers())?;
     let (blob, size) = writer.commit().await?;
     Ok(Written {
         blob,

@@ -19,6 +19,10 @@ pub enum Operation {
     GetBucketAcl,
     PutBucketAcl,
     GetBucketVersioning,
+    PutBucketPolicy,
+    GetBucketPolicy,
+    DeleteBucketPolicy,
+    GetBucketPolicyStatus,
     ListObjects,
     ListObjectsV2,
     ListMultipartUploads,
@@ -63,8 +67,6 @@ const UNSUPPORTED: &[&str] = &[
     "notification",
     "object-lock",
     "ownershipControls",
-    "policy",
-    "policyStatus",
     "publicAccessBlock",
     "replication",
     "requestPayment",
@@ -148,6 +150,14 @@ fn operation(
         ("GET", true, false) if has("acl") => GetBucketAcl,
         ("PUT", true, false) if has("acl") => PutBucketAcl,
         ("GET", true, false) if has("versioning") => GetBucketVersioning,
+        ("PUT", true, false) if has("policy") => PutBucketPolicy,
+        ("GET", true, false) if has("policy") => GetBucketPolicy,
+        ("DELETE", true, false) if has("policy") => DeleteBucketPolicy,
+        ("GET", true, false) if has("policyStatus") => GetBucketPolicyStatus,
+        // Policies belong to buckets; an object has none.
+        (_, true, true) if has("policy") || has("policyStatus") => {
+            return Err(Code::MethodNotAllowed.into())
+        }
         ("GET", true, false) if has("uploads") => ListMultipartUploads,
         ("GET", true, false) if has("list-type") => ListObjectsV2,
         ("GET", true, false) => ListObjects,
@@ -277,6 +287,17 @@ mod tests {
             ),
             ("GET", "/b/k?uploadId=u", ListParts, Some("b"), Some("k")),
             ("GET", "/b/k?acl", GetObjectAcl, Some("b"), Some("k")),
+            ("PUT", "/b?policy", PutBucketPolicy, Some("b"), None),
+            ("GET", "/b?policy", GetBucketPolicy, Some("b"), None),
+            ("GET", "/b/?policy=", GetBucketPolicy, Some("b"), None),
+            ("DELETE", "/b?policy", DeleteBucketPolicy, Some("b"), None),
+            (
+                "GET",
+                "/b?policyStatus",
+                GetBucketPolicyStatus,
+                Some("b"),
+                None,
+            ),
         ];
         for (method, target, operation, bucket, key) in cases {
             let r = op(method, target).unwrap_or_else(|e| panic!("{method} {target}: {e}"));
@@ -304,6 +325,18 @@ mod tests {
             Code::NotImplemented
         );
         assert_eq!(op("GET", "/b/%FF").unwrap_err().code, Code::InvalidArgument);
+        for (method, target) in [
+            ("POST", "/b?policy"),
+            ("GET", "/b/k?policy"),
+            ("PUT", "/b/k?policy"),
+            ("GET", "/b/k?policyStatus"),
+        ] {
+            assert_eq!(
+                op(method, target).unwrap_err().code,
+                Code::MethodNotAllowed,
+                "{method} {target}"
+            );
+        }
     }
 
     #[test]

@@ -1,0 +1,249 @@
+//! The in-memory copy follows every committed policy write, survives a reopen, and turns a
+//! stored document that no longer parses into a policy that denies everything.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use super::*;
+use crate::objects::tests::config;
+use crate::policy::eval::{evaluate, Caller, Context, Decision, Request};
+
+fn public_read(bucket: &str) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":"*",
+            "Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}/*"}}]}}"#
+    )
+}
+
+fn policy(text: &str) -> BucketPolicy {
+    let document = document::parse(text, PolicyKind::Resource).expect("a valid policy");
+    BucketPolicy::new(text.to_owned(), &document)
+}
+
+async fn open_with_bucket(dir: &Path) -> ObjectIndex {
+    let index = ObjectIndex::open(dir, &config()).unwrap();
+    index
+        .create_bucket("b".into(), "us-east-1".into())
+        .await
+        .unwrap();
+    index
+}
+
+/// `open_with_bucket`, then bucket `b` given the `public_read` policy, whose text is returned.
+async fn open_with_policy(dir: &Path) -> (ObjectIndex, String) {
+    let index = open_with_bucket(dir).await;
+    let text = public_read("b");
+    index
+        .put_bucket_policy("b".into(), policy(&text))
+        .await
+        .unwrap();
+    (index, text)
+}
+
+/// What the stored row says, read through SQLite rather than the copy.
+async fn stored(index: &ObjectIndex, bucket: &str) -> Option<String> {
+    let bucket = bucket.to_owned();
+    index
+        .db()
+        .read(move |conn| {
+            use rusqlite::OptionalExtension;
+            let text = conn
+                .query_row(
+                    "SELECT policy FROM bucket_policies WHERE bucket = ?1",
+                    [&bucket],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            Ok::<_, IndexError>(text)
+        })
+        .await
+        .unwrap()
+}
+
+fn cached(index: &ObjectIndex, bucket: &str) -> Option<String> {
+    index.bucket_policy(bucket).map(|p| p.text.clone())
+}
+
+/// An anonymous GetObject of `b/k` under the bucket's cached policy.
+fn anonymous_read(index: &ObjectIndex) -> Decision {
+    let policy = index.bucket_policy("b").expect("a cached policy");
+    let context = Context::new();
+    let request = Request {
+        action: "s3:GetObject",
+        resource: "arn:aws:s3:::b/k",
+        caller: None,
+        context: &context,
+    };
+    evaluate(&[], Some(&policy.compiled), &request).decision
+}
+
+#[tokio::test]
+async fn the_copy_follows_put_replace_and_delete() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = open_with_bucket(dir.path()).await;
+    assert!(index.bucket_policy("b").is_none());
+
+    // Spacing and key order are the client's and must come back unchanged.
+    let first = public_read("b");
+    index
+        .put_bucket_policy("b".into(), policy(&first))
+        .await
+        .unwrap();
+    assert_eq!(cached(&index, "b").as_deref(), Some(first.as_str()));
+    assert_eq!(stored(&index, "b").await, Some(first.clone()));
+    assert_eq!(anonymous_read(&index), Decision::Allowed);
+
+    let second = first.replace("Allow", "Deny");
+    index
+        .put_bucket_policy("b".into(), policy(&second))
+        .await
+        .unwrap();
+    assert_eq!(cached(&index, "b").as_deref(), Some(second.as_str()));
+    assert_eq!(anonymous_read(&index), Decision::ExplicitDeny);
+
+    index.delete_bucket_policy("b".into()).await.unwrap();
+    assert!(index.bucket_policy("b").is_none());
+    assert_eq!(stored(&index, "b").await, None);
+    // Deleting a policy that is not there succeeds, as in S3.
+    index.delete_bucket_policy("b".into()).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_missing_bucket_is_refused_and_cached_as_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = open_with_bucket(dir.path()).await;
+    let put = index
+        .put_bucket_policy("nope".into(), policy(&public_read("nope")))
+        .await;
+    assert!(matches!(put, Err(IndexError::NoSuchBucket)), "{put:?}");
+    assert!(index.bucket_policy("nope").is_none());
+    let delete = index.delete_bucket_policy("nope".into()).await;
+    assert!(
+        matches!(delete, Err(IndexError::NoSuchBucket)),
+        "{delete:?}"
+    );
+}
+
+#[tokio::test]
+async fn deleting_the_bucket_deletes_its_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (index, _) = open_with_policy(dir.path()).await;
+    index.delete_bucket("b".into()).await.unwrap();
+    assert!(index.bucket_policy("b").is_none());
+    index
+        .create_bucket("b".into(), "us-east-1".into())
+        .await
+        .unwrap();
+    assert!(index.bucket_policy("b").is_none());
+    assert_eq!(stored(&index, "b").await, None);
+}
+
+#[tokio::test]
+async fn a_refused_bucket_deletion_keeps_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (index, text) = open_with_policy(dir.path()).await;
+    index
+        .create_upload("b".into(), "k".into(), Default::default(), None)
+        .await
+        .unwrap();
+    let deleted = index.delete_bucket("b".into()).await;
+    assert!(
+        matches!(deleted, Err(IndexError::BucketNotEmpty)),
+        "{deleted:?}"
+    );
+    assert_eq!(cached(&index, "b"), Some(text));
+}
+
+#[tokio::test]
+async fn policies_are_loaded_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = {
+        let (index, text) = open_with_policy(dir.path()).await;
+        index.db().close().await;
+        text
+    };
+    let index = ObjectIndex::open(dir.path(), &config()).unwrap();
+    assert_eq!(cached(&index, "b"), Some(text));
+    assert_eq!(anonymous_read(&index), Decision::Allowed);
+}
+
+#[tokio::test]
+async fn a_stored_policy_that_no_longer_parses_denies_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (index, _) = open_with_policy(dir.path()).await;
+        // Damage the row behind the index's back.
+        index
+            .db()
+            .write(|conn| {
+                conn.execute("UPDATE bucket_policies SET policy = '{\"Statement\":'", [])?;
+                Ok::<_, IndexError>(())
+            })
+            .await
+            .unwrap();
+        index.db().close().await;
+    }
+    let index = ObjectIndex::open(dir.path(), &config()).unwrap();
+    assert_eq!(cached(&index, "b").as_deref(), Some("{\"Statement\":"));
+    assert_eq!(anonymous_read(&index), Decision::ExplicitDeny);
+    let policy = index.bucket_policy("b").unwrap();
+    let context = Context::new();
+    let root = Caller {
+        arn: "arn:aws:iam::111122223333:root",
+        account: "111122223333",
+        is_root: true,
+    };
+    let request = Request {
+        action: "s3:ListBucket",
+        resource: "arn:aws:s3:::b",
+        caller: Some(root),
+        context: &context,
+    };
+    let decision = evaluate(&[], Some(&policy.compiled), &request).decision;
+    assert_eq!(decision, Decision::ExplicitDeny);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_leave_the_copy_equal_to_the_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = open_with_bucket(dir.path()).await;
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let index = index.clone();
+        tasks.push(tokio::spawn(async move {
+            if i % 3 == 0 {
+                index.delete_bucket_policy("b".into()).await
+            } else {
+                let text = public_read("b")
+                    .replace("\"Statement\"", &format!("\"Id\":\"p{i}\",\"Statement\""));
+                index.put_bucket_policy("b".into(), policy(&text)).await
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    assert_eq!(cached(&index, "b"), stored(&index, "b").await);
+}
+
+/// A request dropped while its policy write is in flight (a client hanging up) must not leave
+/// the commit out of the copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_request_still_updates_the_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = open_with_bucket(dir.path()).await;
+    let text = public_read("b");
+    let mut put = Box::pin(index.put_bucket_policy("b".into(), policy(&text)));
+    // Polled once (the write is queued, its answer not yet in), then dropped.
+    let _ = std::future::poll_fn(|cx| std::task::Poll::Ready(put.as_mut().poll(cx))).await;
+    drop(put);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while stored(&index, "b").await.is_none() || cached(&index, "b").is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the write never landed in the copy"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(cached(&index, "b"), Some(text));
+}
