@@ -19,6 +19,7 @@ use std::time::SystemTime;
 use http::HeaderMap;
 
 use crate::auth::Caller;
+use crate::iam_store::view::Principal;
 use crate::policy::eval::ip::{parse_address, Cidr};
 use crate::policy::eval::Context;
 use crate::timefmt;
@@ -74,14 +75,7 @@ pub fn origin(peer: SocketAddr, headers: &HeaderMap, trusted: &[Cidr]) -> Origin
 pub fn global(caller: Option<&Caller>, account: &str, origin: &Origin, now: SystemTime) -> Context {
     let mut context = Context::new();
     match caller {
-        Some(Caller::User { principal, .. }) => {
-            context
-                .set("aws:username", [principal.name.as_str()])
-                .set("aws:userid", [principal.id.as_str()])
-                .set("aws:PrincipalType", ["User"])
-                .set("aws:PrincipalArn", [principal.arn.as_str()])
-                .set("aws:PrincipalAccount", [account]);
-        }
+        Some(Caller::User { principal, .. }) => user(&mut context, principal, account),
         Some(Caller::Root { arn, .. }) => {
             context
                 .set("aws:userid", [account])
@@ -101,6 +95,17 @@ pub fn global(caller: Option<&Caller>, account: &str, origin: &Origin, now: Syst
         .set("aws:CurrentTime", [timefmt::format_iso8601(now)])
         .set("aws:EpochTime", [timefmt::unix_seconds(now).to_string()]);
     context
+}
+
+/// The principal keys of IAM user `principal` of `account`. The simulation APIs set the same
+/// keys for the user they simulate, so that its policies read them as on a real request.
+pub fn user(context: &mut Context, principal: &Principal, account: &str) {
+    context
+        .set("aws:username", [principal.name.as_str()])
+        .set("aws:userid", [principal.id.as_str()])
+        .set("aws:PrincipalType", ["User"])
+        .set("aws:PrincipalArn", [principal.arn.as_str()])
+        .set("aws:PrincipalAccount", [account]);
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ mod params;
 mod permissions;
 mod policies;
 mod router;
+mod simulate;
 mod users;
 mod validate;
 

@@ -48,6 +48,11 @@ impl Params {
             .collect()
     }
 
+    /// Whether any parameter name starts with `prefix` (a list or structure was sent).
+    pub fn any_with_prefix(&self, prefix: &str) -> bool {
+        self.map.keys().any(|name| name.starts_with(prefix))
+    }
+
     /// `Tags.member.N.Key` / `.Value`, validated.
     pub fn tags(&self) -> Result<Vec<Tag>, IamError> {
         let mut tags: Vec<Tag> = Vec::new();

@@ -86,7 +86,12 @@ pub(super) fn resource(
         | SetDefaultPolicyVersion
         | DeletePolicyVersion
         | ListEntitiesForPolicy => policy(),
-        ListUsers | ListGroups | ListPolicies | GetAccountSummary => "*".to_owned(),
+        // Whose policies are disclosed: the user or group named.
+        SimulatePrincipalPolicy => p.get("PolicySourceArn").unwrap_or_default().to_owned(),
+        // Only the caller's own documents: no resource-level permissions.
+        ListUsers | ListGroups | ListPolicies | GetAccountSummary | SimulateCustomPolicy => {
+            "*".to_owned()
+        }
     }
 }
 
@@ -140,6 +145,16 @@ mod tests {
                 GetPolicy,
                 "PolicyArn=arn%3Aaws%3Aiam%3A%3A111122223333%3Apolicy%2Fread",
                 format!("arn:aws:iam::{ACCOUNT}:policy/read"),
+            ),
+            (
+                SimulatePrincipalPolicy,
+                "PolicySourceArn=arn%3Aaws%3Aiam%3A%3A111122223333%3Auser%2Fops%2Fbob",
+                user("/ops/bob"),
+            ),
+            (
+                SimulateCustomPolicy,
+                "PolicyInputList.member.1=%7B%7D",
+                "*".into(),
             ),
             (ListUsers, "", "*".into()),
             (GetAccountSummary, "", "*".into()),

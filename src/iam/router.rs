@@ -1,7 +1,7 @@
 //! Every IAM action LabStore serves, by its AWS name, and the handler each one runs.
 
 use super::params::Params;
-use super::{access_keys, groups, policies, users, Ctx, Reply};
+use super::{access_keys, groups, policies, simulate, users, Ctx, Reply};
 use crate::iam_store::attachments::Holder::{Group, User};
 
 macro_rules! actions {
@@ -69,6 +69,8 @@ actions!(
     ListGroupPolicies,
     DeleteGroupPolicy,
     GetAccountSummary,
+    SimulatePrincipalPolicy,
+    SimulateCustomPolicy,
 );
 
 pub(super) async fn dispatch(action: Action, ctx: &Ctx<'_>, p: &Params) -> Reply {
@@ -120,6 +122,8 @@ pub(super) async fn dispatch(action: Action, ctx: &Ctx<'_>, p: &Params) -> Reply
         ListGroupPolicies => policies::list_inline_policies(ctx, p, Group).await,
         DeleteGroupPolicy => policies::delete_inline_policy(ctx, p, Group).await,
         GetAccountSummary => policies::get_account_summary(ctx, p).await,
+        SimulatePrincipalPolicy => simulate::simulate_principal_policy(ctx, p).await,
+        SimulateCustomPolicy => simulate::simulate_custom_policy(ctx, p).await,
     }
 }
 

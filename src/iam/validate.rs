@@ -6,7 +6,8 @@ use super::error::IamError;
 
 const NAME_PATTERN: &str = "Member must satisfy regular expression pattern: [\\w+=,.@-]+";
 
-fn length(value: &str, field: &str, min: usize, max: usize) -> Result<(), IamError> {
+/// `value` holds `min` to `max` characters.
+pub fn length(value: &str, field: &str, min: usize, max: usize) -> Result<(), IamError> {
     let n = value.chars().count();
     if n < min {
         return Err(IamError::invalid(

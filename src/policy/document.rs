@@ -10,11 +10,14 @@
 //! Boundary: this module checks the *shape* of a policy. It does not know which actions,
 //! condition keys or principals exist; the evaluator and the stores give them meaning.
 //!
+//! `positions` finds where each statement sits in the text, for the simulation APIs.
+//!
 //! We walk a `serde_json::Value` by hand instead of deriving `Deserialize` with untagged
 //! enums: the walk knows which element it is in, so its errors can name it the way AWS does.
 
 mod condition;
 mod elements;
+mod positions;
 #[cfg(test)]
 mod tests;
 
@@ -23,6 +26,7 @@ use std::collections::HashSet;
 use serde_json::{Map, Value};
 
 pub use condition::{BaseOp, Condition, Operator, SetQualifier};
+pub use positions::{statement_positions, Position};
 
 /// Which kind of policy a document is, because the two differ in what a statement must hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

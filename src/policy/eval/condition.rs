@@ -36,7 +36,8 @@ use crate::policy::pattern::{Case, Part, Pattern};
 
 #[derive(Debug, Clone)]
 pub(super) struct CompiledCondition {
-    /// ASCII-lowercased, as the context folds case anyway.
+    /// As the policy writes it: the context folds case when it looks a key up, and the
+    /// simulation APIs report missing keys in the author's spelling.
     key: String,
     if_exists: bool,
     set: Option<SetQualifier>,
@@ -128,7 +129,7 @@ impl CompiledCondition {
             BaseOp::Null => Test::Null(texts.iter().filter_map(|t| parse_bool(t)).collect()),
         };
         CompiledCondition {
-            key: condition.key.to_ascii_lowercase(),
+            key: condition.key.clone(),
             if_exists: op.if_exists,
             set: op.set,
             negated: op.base.is_negated(),
@@ -176,6 +177,17 @@ impl CompiledCondition {
             }),
             // Answered before the key was looked at.
             Test::Null(_) => false,
+        }
+    }
+
+    /// The context keys this condition reads: its own key and those of the policy variables
+    /// (without a default) in its values.
+    pub(super) fn context_keys<'a>(&'a self, keys: &mut Vec<&'a str>) {
+        keys.push(&self.key);
+        match &self.test {
+            Test::Text { values, .. } => keys.extend(values.required_keys()),
+            Test::Arn(values) => keys.extend(values.required_keys()),
+            _ => {}
         }
     }
 
@@ -299,6 +311,11 @@ impl<T: Clone> Values<T> {
             }
         }
         values
+    }
+
+    /// The keys of the variables without a default, which the values cannot do without.
+    pub(super) fn required_keys(&self) -> impl Iterator<Item = &str> {
+        self.templates.iter().flat_map(Template::required_keys)
     }
 
     /// Borrows the fixed values when there are no templates: the common case allocates nothing.

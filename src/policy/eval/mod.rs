@@ -106,6 +106,24 @@ impl CompiledPolicy {
         }
     }
 
+    /// The context keys that the statements naming `action` read (condition keys, and the
+    /// keys of policy variables without a default), each once regardless of ASCII case, in
+    /// the order the policy first mentions them. What the simulation APIs report as missing
+    /// when the context lacks them; evaluation does not use it.
+    pub fn context_keys(&self, action: &str) -> Vec<&str> {
+        let mut all = Vec::new();
+        for statement in self.statements.iter().filter(|s| s.names_action(action)) {
+            statement.context_keys(&mut all);
+        }
+        let mut keys: Vec<&str> = Vec::with_capacity(all.len());
+        for key in all {
+            if !keys.iter().any(|known| known.eq_ignore_ascii_case(key)) {
+                keys.push(key);
+            }
+        }
+        keys
+    }
+
     /// A policy that denies every action on every resource to everyone. It stands in for a
     /// stored document that no longer parses: losing access is safer than granting it.
     pub fn deny_all() -> CompiledPolicy {

@@ -84,6 +84,22 @@ impl CompiledStatement {
             && self.resources.as_ref().is_some_and(|r| r.matches(request))
             && self.conditions.iter().all(|c| c.holds(request.context))
     }
+
+    /// Whether the statement speaks about `action` at all (`Action` / `NotAction`).
+    pub(super) fn names_action(&self, action: &str) -> bool {
+        self.actions.matches(action)
+    }
+
+    /// The context keys deciding whether the statement applies: its condition keys and the
+    /// keys of the variables (without a default) in its resources and condition values.
+    pub(super) fn context_keys<'a>(&'a self, keys: &mut Vec<&'a str>) {
+        if let Some(resources) = &self.resources {
+            keys.extend(resources.values.required_keys());
+        }
+        for condition in &self.conditions {
+            condition.context_keys(keys);
+        }
+    }
 }
 
 fn resource_pattern(parts: &[Part<'_>]) -> Option<Pattern> {

@@ -37,7 +37,7 @@ enum Piece {
     Text(String),
     /// An escape's character.
     Literal(&'static str),
-    /// `key` is ASCII-lowercased.
+    /// `key` as written; the context folds case when it looks it up.
     Variable {
         key: String,
         default: Option<String>,
@@ -68,6 +68,15 @@ impl Template {
         self.pieces
             .iter()
             .all(|piece| matches!(piece, Piece::Text(_) | Piece::Literal(_)))
+    }
+
+    /// The keys of the variables that have no default: without them the template does not
+    /// resolve.
+    pub(super) fn required_keys(&self) -> impl Iterator<Item = &str> {
+        self.pieces.iter().filter_map(|piece| match piece {
+            Piece::Variable { key, default: None } => Some(key.as_str()),
+            _ => None,
+        })
     }
 
     /// The pattern parts with each variable replaced by its (literal) value, or `None` when a
@@ -128,7 +137,7 @@ fn parse_inner(inner: &str) -> Piece {
         return Piece::Malformed;
     }
     Piece::Variable {
-        key: key.to_ascii_lowercase(),
+        key: key.to_owned(),
         default,
     }
 }
@@ -166,7 +175,7 @@ mod tests {
                 "home/${aws:username}/*",
                 vec![text("home/"), var("aws:username", None), text("/*")],
             ),
-            ("${AWS:UserName}", vec![var("aws:username", None)]),
+            ("${AWS:UserName}", vec![var("AWS:UserName", None)]),
             (
                 "${aws:userid, 'anonymous'}",
                 vec![var("aws:userid", Some("anonymous"))],
@@ -200,6 +209,19 @@ mod tests {
         for (input, pieces) in rows {
             assert_eq!(Template::parse(input, true).pieces, pieces, "{input}");
         }
+    }
+
+    #[test]
+    fn required_keys_are_the_variables_without_a_default() {
+        let template = Template::parse("${a:One}/${b:two, 'x'}/${*}/${}/${c:three}", true);
+        assert_eq!(
+            template.required_keys().collect::<Vec<_>>(),
+            ["a:One", "c:three"]
+        );
+        assert_eq!(
+            Template::parse("${a:one}", false).required_keys().count(),
+            0
+        );
     }
 
     #[test]
@@ -237,6 +259,11 @@ mod tests {
         assert_eq!(
             Template::parse("${aws:userid}", true).resolve(&context),
             None
+        );
+        // Key names fold case, whatever case the author wrote.
+        assert_eq!(
+            Template::parse("${AWS:UserName}", true).resolve(&context),
+            Some(vec![Part::Literal("al*ce")])
         );
         assert_eq!(Template::parse("${}", true).resolve(&context), None);
         // One round only.

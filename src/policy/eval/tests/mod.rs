@@ -122,3 +122,43 @@ fn context_keys_fold_case_and_set_replaces() {
     assert_eq!(context.get("aws:tagkeys"), Some(&[][..]));
     assert_eq!(context.get("aws:username"), None);
 }
+
+#[test]
+fn context_keys_are_those_of_the_statements_naming_the_action() {
+    let json = r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::b",
+         "Condition":{"StringLike":{"s3:prefix":"home/${aws:username}/*"},
+                      "IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}},
+        {"Effect":"Deny","NotAction":"s3:*","Resource":"*",
+         "Condition":{"Bool":{"aws:SecureTransport":"false"}}},
+        {"Effect":"Allow","Action":"s3:Get*",
+         "Resource":"arn:aws:s3:::b/${aws:userid}/${aws:username, 'none'}/*",
+         "Condition":{"NotIpAddress":{"AWS:SOURCEIP":"192.0.2.0/24"}}}]}"#;
+    let policy = CompiledPolicy::compile(&parse(json, PolicyKind::Identity).unwrap());
+    let sorted = |action: &str| {
+        let mut keys = policy.context_keys(action);
+        keys.sort_by_key(|k| k.to_ascii_lowercase());
+        keys
+    };
+    // Condition keys as written, variables without a default, each key once.
+    assert_eq!(
+        sorted("s3:listbucket"),
+        ["aws:SourceIp", "aws:username", "s3:prefix"]
+    );
+    assert_eq!(sorted("s3:GetObject"), ["AWS:SOURCEIP", "aws:userid"]);
+    // Only the NotAction statement names an IAM action.
+    assert_eq!(sorted("iam:GetUser"), ["aws:SecureTransport"]);
+    let both = CompiledPolicy::compile(&parse(
+        r#"{"Version":"2012-10-17","Statement":[
+            {"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}},
+            {"Effect":"Deny","Action":"s3:*","Resource":"*","Condition":{"NotIpAddress":{"aws:sourceip":"10.0.0.0/8"}}}]}"#,
+        PolicyKind::Identity,
+    ).unwrap());
+    assert_eq!(both.context_keys("s3:GetObject"), ["aws:SourceIp"]);
+    // Version 2008-10-17 has no variables.
+    let old = CompiledPolicy::compile(&parse(
+        r#"{"Version":"2008-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:username}/*"}}"#,
+        PolicyKind::Identity,
+    ).unwrap());
+    assert!(old.context_keys("s3:GetObject").is_empty());
+}
