@@ -1,12 +1,13 @@
-"""Authorization end to end: the home-folder setup as a user builds it with the aws CLI (a
-group, a managed policy with ${aws:username}, two users with their own keys), then each
-user's `aws s3` commands reaching exactly their own folder."""
+"""Authorization end to end with the aws CLI: the home-folder setup as a user builds it (a
+group, a managed policy with ${aws:username}, two users with their own keys) and each user's
+`aws s3` commands reaching exactly their own folder; a public static site through a bucket
+policy, read without credentials; and a policy simulation."""
 
 import json
 import os
 import subprocess
 
-from harness import TOOL_TIMEOUT, aws, aws_env, read_bytes, write_file
+from harness import TOOL_TIMEOUT, aws, aws_env, fetch, read_bytes, write_file
 
 BUCKET = "homes-e2e"
 HOME_POLICY = {
@@ -106,4 +107,50 @@ def check_aws_cli_home_folders(server):
     iam(server, "delete-group", "--group-name", "staff")
 
 
-CHECKS = [check_aws_cli_home_folders]
+
+def check_aws_cli_public_site_and_policy_simulation(server):
+    """A public static site with `aws s3api put-bucket-policy`, read by a browser-like GET
+    without credentials; then `aws iam simulate-principal-policy` answering what a user may
+    do, as the request path would."""
+    bucket = "site-e2e"
+    work = server.workdir("public-site")
+    assert aws(server, "s3", "s3", "mb", f"s3://{bucket}").returncode == 0
+    page = os.path.join(work, "index.html")
+    write_file(page, b"<h1>LabStore</h1>\n")
+    assert aws(server, "s3", "s3", "cp", page, f"s3://{bucket}/www/index.html").returncode == 0
+    assert aws(server, "s3", "s3", "cp", page, f"s3://{bucket}/drafts/next.html").returncode == 0
+
+    status, _ = fetch(server.url("s3", f"/{bucket}/www/index.html"))
+    assert status == 403, status
+    site_policy = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "PublicRead", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+         "Resource": f"arn:aws:s3:::{bucket}/www/*"}]})
+    out = aws(server, "s3", "s3api", "put-bucket-policy", "--bucket", bucket,
+              "--policy", site_policy)
+    assert out.returncode == 0, out.stderr
+    out = aws(server, "s3", "s3api", "get-bucket-policy-status", "--bucket", bucket,
+              "--output", "json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["PolicyStatus"]["IsPublic"] is True, out.stdout
+    status, body = fetch(server.url("s3", f"/{bucket}/www/index.html"))
+    assert (status, body) == (200, read_bytes(page)), (status, body)
+    status, _ = fetch(server.url("s3", f"/{bucket}/drafts/next.html"))
+    assert status == 403, status
+
+    iam(server, "create-user", "--user-name", "viewer")
+    viewer = iam(server, "get-user", "--user-name", "viewer")["User"]["Arn"]
+    read_drafts = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject",
+         "Resource": f"arn:aws:s3:::{bucket}/drafts/*"}]})
+    iam(server, "put-user-policy", "--user-name", "viewer", "--policy-name", "drafts",
+        "--policy-document", read_drafts)
+    results = iam(server, "simulate-principal-policy", "--policy-source-arn", viewer,
+                  "--action-names", "s3:GetObject", "s3:PutObject",
+                  "--resource-arns", f"arn:aws:s3:::{bucket}/drafts/next.html")
+    decisions = {r["EvalActionName"]: r["EvalDecision"] for r in results["EvaluationResults"]}
+    assert decisions == {"s3:GetObject": "allowed", "s3:PutObject": "implicitDeny"}, results
+    iam(server, "delete-user-policy", "--user-name", "viewer", "--policy-name", "drafts")
+    iam(server, "delete-user", "--user-name", "viewer")
+
+
+CHECKS = [check_aws_cli_home_folders, check_aws_cli_public_site_and_policy_simulation]
