@@ -790,6 +790,7 @@ async fn bucket_policies_grant_to_named_users_and_their_denies_bind_even_the_roo
     let w = world(dir.path()).await;
     let account = w.iam.get_user().user_name("alice").send().await.unwrap();
     let alice_arn = account.user().unwrap().arn().to_owned();
+    let account_id = alice_arn.split(':').nth(4).unwrap().to_owned();
     put(&w.root, "data", "keep.txt", "k").await.unwrap();
     let all = policy(r#"{"Effect":"Allow","Action":"s3:*","Resource":"*"}"#);
     put_user_policy(&w.iam, "bob", "all", &all).await;
@@ -797,11 +798,16 @@ async fn bucket_policies_grant_to_named_users_and_their_denies_bind_even_the_roo
         r#"{{"Sid":"DropBox","Effect":"Allow","Principal":{{"AWS":"{alice_arn}"}},
              "Action":"s3:PutObject","Resource":"arn:aws:s3:::data/drop/*"}},
            {{"Sid":"NoDeletes","Effect":"Deny","Principal":"*","Action":"s3:DeleteObject",
-             "Resource":"arn:aws:s3:::data/*"}}"#
+             "Resource":"arn:aws:s3:::data/*"}},
+           {{"Sid":"AccountRead","Effect":"Allow","Principal":{{"AWS":"{account_id}"}},
+             "Action":"s3:GetObject","Resource":"arn:aws:s3:::data/*"}}"#
     ));
     put_bucket_policy(&w.root, "data", &document).await;
 
     put(&w.alice, "data", "drop/report.pdf", "r").await.unwrap();
+    // Naming the account delegates to its identity policies: alice has none that reads.
+    assert_eq!(get(&w.alice, "data", "keep.txt").await, Err(denied()));
+    assert_eq!(get(&w.bob, "data", "keep.txt").await.unwrap(), "k");
     assert_eq!(
         put(&w.alice, "data", "elsewhere.txt", "x").await,
         Err(denied())

@@ -2,16 +2,21 @@
 //! <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html>
 //!
 //! - `"*"` and `{"AWS": "*"}`: everyone, anonymous callers included.
-//! - An account, as `123456789012` or `arn:aws:iam::123456789012:root`: every principal of that
-//!   account (the account's root and its users), never an anonymous caller.
+//! - An account, as `123456789012` or `arn:aws:iam::123456789012:root`: the account, which
+//!   AWS treats as a delegation to the account's own identity policies. So its `Allow` grants
+//!   an IAM user nothing by itself (the user still needs an identity policy's `Allow`; the
+//!   root needs none), while its `Deny` binds every principal of the account. Never an
+//!   anonymous caller.
 //! - Any other ARN: exactly that principal. AWS does not support wildcards in principal ARNs
 //!   (other than `*` alone), so a `*` elsewhere is compared as a plain character.
 //! - `Service`, `Federated` and `CanonicalUser` name callers LabStore never has: no match.
 //!
-//! `NotPrincipal` matches the callers the same list would not.
+//! `NotPrincipal` matches the callers the same list would not name; an account listed there
+//! spares only the account's root, not its users (AWS asks for the user's ARN as well), so
+//! `NotPrincipal` never spares more than it names.
 
 use super::Caller;
-use crate::policy::document::{PrincipalSpec, PrincipalType, Principals};
+use crate::policy::document::{Effect, PrincipalSpec, PrincipalType, Principals};
 
 #[derive(Debug, Clone)]
 pub(super) struct PrincipalMatcher {
@@ -59,13 +64,19 @@ impl PrincipalMatcher {
         }
     }
 
-    pub(super) fn matches(&self, caller: Option<&Caller<'_>>) -> bool {
-        let listed = self.everyone
-            || caller.is_some_and(|caller| {
-                self.accounts.iter().any(|a| a == caller.account)
-                    || self.arns.iter().any(|arn| arn == caller.arn)
-            });
-        listed != self.negated
+    /// Whether a statement with `effect` and this principal applies to `caller`.
+    pub(super) fn matches(&self, caller: Option<&Caller<'_>>, effect: Effect) -> bool {
+        let named = |caller: &Caller<'_>| self.arns.iter().any(|arn| arn == caller.arn);
+        let in_account = |caller: &Caller<'_>| self.accounts.iter().any(|a| a == caller.account);
+        if self.negated {
+            let spared =
+                self.everyone || caller.is_some_and(|c| named(c) || (c.is_root && in_account(c)));
+            return !spared;
+        }
+        self.everyone
+            || caller.is_some_and(|c| {
+                named(c) || (in_account(c) && (effect == Effect::Deny || c.is_root))
+            })
     }
 }
 

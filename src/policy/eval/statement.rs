@@ -80,7 +80,7 @@ impl CompiledStatement {
             && self
                 .principals
                 .as_ref()
-                .is_none_or(|p| p.matches(request.caller.as_ref()))
+                .is_none_or(|p| p.matches(request.caller.as_ref(), self.effect))
             && self.resources.as_ref().is_some_and(|r| r.matches(request))
             && self.conditions.iter().all(|c| c.holds(request.context))
     }

@@ -110,6 +110,9 @@ const PUBLIC_ALL: &str = r#"{"Version": "2012-10-17", "Statement": {"Sid": "Publ
 const ACCOUNT_READ: &str = r#"{"Version": "2012-10-17", "Statement": {"Sid": "Account",
     "Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "s3:GetObject",
     "Resource": "arn:aws:s3:::b/*"}}"#;
+const ACCOUNT_DENY: &str = r#"{"Version": "2012-10-17", "Statement": {"Sid": "NoAccount",
+    "Effect": "Deny", "Principal": {"AWS": "111122223333"}, "Action": "s3:GetObject",
+    "Resource": "arn:aws:s3:::b/*"}}"#;
 const ACCOUNT_ROOT_READ: &str = r#"{"Version": "2012-10-17", "Statement": {"Sid": "Root",
     "Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::111122223333:root"]},
     "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}}"#;
@@ -368,10 +371,24 @@ fn principals_in_bucket_policies() {
             ..BASE
         },
         Row {
-            name: "account id covers its users",
+            name: "an account's Allow grants its users nothing by itself",
+            bucket: Some(ACCOUNT_READ),
+            ..BASE
+        },
+        Row {
+            name: "an account's Allow and the user's own Allow",
+            identity: &[READ],
             bucket: Some(ACCOUNT_READ),
             expected: Allowed,
-            matched: &[(0, 0, "Account")],
+            matched: &[(0, 0, "Read")],
+            ..BASE
+        },
+        Row {
+            name: "an account's Deny binds its users",
+            identity: &[READ],
+            bucket: Some(ACCOUNT_DENY),
+            expected: ExplicitDeny,
+            matched: &[(1, 0, "NoAccount")],
             ..BASE
         },
         Row {
@@ -389,10 +406,8 @@ fn principals_in_bucket_policies() {
             ..BASE
         },
         Row {
-            name: "account root ARN covers its users",
+            name: "account root ARN grants its users nothing by itself",
             bucket: Some(ACCOUNT_ROOT_READ),
-            expected: Allowed,
-            matched: &[(0, 0, "Root")],
             ..BASE
         },
         Row {
@@ -451,11 +466,19 @@ fn principals_in_bucket_policies() {
             ..BASE
         },
         Row {
-            name: "NotPrincipal account spares its users",
+            name: "NotPrincipal account spares its root",
             bucket: Some(ONLY_OUR_ACCOUNT),
-            caller: Some(BOB),
+            caller: Some(ROOT),
             expected: Allowed,
             matched: &[(0, 1, "AllowAll")],
+            ..BASE
+        },
+        Row {
+            name: "NotPrincipal account does not spare its users",
+            bucket: Some(ONLY_OUR_ACCOUNT),
+            caller: Some(BOB),
+            expected: ExplicitDeny,
+            matched: &[(0, 0, "Outsiders")],
             ..BASE
         },
         Row {
