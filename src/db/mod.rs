@@ -221,6 +221,26 @@ impl Db {
 }
 
 /// Creates `dir` (and parents) with mode 0700 when it does not exist yet.
+/// `query_row` through the connection's statement cache. The lookups on the request path
+/// (a bucket, an object) are cheaper than preparing their statement, so they must not
+/// prepare it anew each time as `Connection::query_row` does.
+pub trait CachedRow {
+    fn cached_row<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>;
+}
+
+impl CachedRow for Connection {
+    fn cached_row<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    {
+        self.prepare_cached(sql)?.query_row(params, f)
+    }
+}
+
 pub fn create_private_dir(dir: &Path) -> Result<(), DbError> {
     use std::os::unix::fs::DirBuilderExt;
     std::fs::DirBuilder::new()

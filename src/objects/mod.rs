@@ -15,6 +15,7 @@ use std::sync::Arc;
 use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
+use crate::db::CachedRow;
 use crate::db::{Db, DbConfig, DbError, Migration};
 use crate::storage::BlobId;
 pub use bucket_policy::BucketPolicy;
@@ -156,7 +157,7 @@ fn blob_of(text: String) -> rusqlite::Result<BlobId> {
 
 fn require_bucket(conn: &Connection, bucket: &str) -> IndexResult<()> {
     let found: Option<i64> = conn
-        .query_row("SELECT 1 FROM buckets WHERE name = ?1", [bucket], |r| {
+        .cached_row("SELECT 1 FROM buckets WHERE name = ?1", [bucket], |r| {
             r.get(0)
         })
         .optional()?;
@@ -170,7 +171,7 @@ fn unlink_object(
     key: &str,
 ) -> IndexResult<Option<(String, Vec<BlobId>)>> {
     let found: Option<(i64, String)> = conn
-        .query_row(
+        .cached_row(
             "SELECT id, etag FROM objects WHERE bucket = ?1 AND key = ?2",
             (bucket, key),
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -226,7 +227,7 @@ fn replace_object(
 ) -> IndexResult<Vec<BlobId>> {
     require_bucket(conn, &o.bucket)?;
     let existing: Option<String> = conn
-        .query_row(
+        .cached_row(
             "SELECT etag FROM objects WHERE bucket = ?1 AND key = ?2",
             (&o.bucket, &o.key),
             |r| r.get(0),
@@ -249,7 +250,7 @@ fn replace_object(
 
 fn object_from_row(conn: &Connection, bucket: &str, key: &str) -> IndexResult<Option<ObjectMeta>> {
     let row = conn
-        .query_row(
+        .cached_row(
             "SELECT id, size, etag, last_modified, headers, checksum_algorithm, checksum, parts
              FROM objects WHERE bucket = ?1 AND key = ?2",
             (bucket, key),
@@ -328,7 +329,7 @@ impl ObjectIndex {
     pub async fn bucket(&self, name: String) -> IndexResult<Bucket> {
         self.db
             .read(move |conn| {
-                conn.query_row(
+                conn.cached_row(
                     "SELECT name, created_at, region FROM buckets WHERE name = ?1",
                     [&name],
                     |r| {
@@ -368,7 +369,7 @@ impl ObjectIndex {
         self.write_policy(name.clone(), None, move |conn| {
             require_bucket(conn, &name)?;
             let busy: Option<i64> = conn
-                .query_row(
+                .cached_row(
                     "SELECT 1 WHERE EXISTS (SELECT 1 FROM objects WHERE bucket = ?1)
                             OR EXISTS (SELECT 1 FROM uploads WHERE bucket = ?1)",
                     [&name],

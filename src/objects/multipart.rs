@@ -1,6 +1,7 @@
 //! Multipart uploads: parts are blobs of their own until CompleteMultipartUpload turns the
 //! chosen ones, in order, into an object's segments in one commit.
 
+use crate::db::CachedRow;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::{
@@ -44,7 +45,7 @@ pub struct Completion {
 
 fn upload_row(conn: &Connection, bucket: &str, key: &str, id: &str) -> IndexResult<Upload> {
     require_bucket(conn, bucket)?;
-    conn.query_row(
+    conn.cached_row(
         "SELECT id, bucket, key, initiated, headers, checksum_algorithm FROM uploads WHERE id = ?1 AND bucket = ?2 AND key = ?3",
         (id, bucket, key),
         |r| {
@@ -134,7 +135,7 @@ impl ObjectIndex {
             .write(move |conn| {
                 upload_row(conn, &bucket, &key, &id)?;
                 let old: Option<String> = conn
-                    .query_row("SELECT blob FROM parts WHERE upload_id = ?1 AND number = ?2", (&id, part.number), |r| r.get(0))
+                    .cached_row("SELECT blob FROM parts WHERE upload_id = ?1 AND number = ?2", (&id, part.number), |r| r.get(0))
                     .optional()?;
                 conn.execute(
                     "INSERT OR REPLACE INTO parts (upload_id, number, blob, size, etag, checksum, last_modified)
