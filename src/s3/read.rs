@@ -104,6 +104,19 @@ pub fn check_conditions(
     Ok(())
 }
 
+/// An object's metadata.
+async fn lookup(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Result<ObjectMeta> {
+    ctx.index()
+        .get_object(bucket.to_owned(), key.to_owned())
+        .await
+        .map_err(|e| match e {
+            IndexError::NoSuchKey => {
+                S3Error::new(Code::NoSuchKey, "The specified key does not exist.")
+            }
+            e => e.into(),
+        })
+}
+
 /// Looks an object up and opens its blobs, retrying when a concurrent overwrite removes a
 /// blob between the lookup and the open. Open files stay readable after an unlink.
 pub async fn open_object(
@@ -112,30 +125,13 @@ pub async fn open_object(
     key: &str,
 ) -> S3Result<(ObjectMeta, Vec<std::fs::File>)> {
     for _ in 0..3 {
-        let meta = ctx
-            .index()
-            .get_object(bucket.to_owned(), key.to_owned())
-            .await
-            .map_err(|e| match e {
-                IndexError::NoSuchKey => {
-                    S3Error::new(Code::NoSuchKey, "The specified key does not exist.")
-                }
-                e => e.into(),
-            })?;
-        let mut files = Vec::with_capacity(meta.segments.len());
-        let mut vanished = false;
-        for segment in &meta.segments {
-            match ctx.blobs().open_blob(&segment.blob).await {
-                Ok(f) => files.push(f),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    vanished = true;
-                    break;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        if !vanished {
-            return Ok((meta, files));
+        let meta = lookup(ctx, bucket, key).await?;
+        let ids: Vec<_> = meta.segments.iter().map(|s| s.blob.clone()).collect();
+        match ctx.blobs().open_blobs(&ids).await {
+            Ok(files) => return Ok((meta, files)),
+            // Replaced between the lookup and the open: look again.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e.into()),
         }
     }
     Err(S3Error::internal(
@@ -181,7 +177,12 @@ pub async fn get_object(
     parts: &request::Parts,
     head: bool,
 ) -> Reply {
-    let (meta, files) = open_object(ctx, bucket, key).await?;
+    // HEAD needs only the metadata; GET opens the blobs at once, so that an overwrite after
+    // the lookup cannot take them away (an unlinked file stays readable).
+    let (meta, files) = match head {
+        true => (lookup(ctx, bucket, key).await?, Vec::new()),
+        false => open_object(ctx, bucket, key).await?,
+    };
     check_conditions(&parts.headers, &meta.etag, meta.last_modified, "")?;
     let query = query_params(parts);
     let param = |name: &str| {
@@ -246,7 +247,18 @@ pub async fn get_object(
     if head {
         return finish(builder, crate::http::empty());
     }
-    let body = stream(files, &meta, start, len, ctx.blobs().buffer_size());
+    let buffer = ctx.blobs().buffer_size();
+    if len <= SMALL_READ.min(buffer as u64) {
+        // One trip to the blocking pool and a whole body: a small object does not need the
+        // streaming machinery, and this is the path that decides small-GET throughput.
+        let mut rx = read_segments(files, &meta, start, len, buffer);
+        let mut whole = BytesMut::with_capacity(len as usize);
+        while let Some(read) = rx.recv().await {
+            whole.extend_from_slice(&read?);
+        }
+        return finish(builder, crate::http::full(whole.freeze()));
+    }
+    let body = stream(files, &meta, start, len, buffer);
     finish(builder, body)
 }
 
@@ -318,6 +330,9 @@ fn object_headers_out<'a>(
     }
     Ok(b)
 }
+
+/// Largest read answered as one whole body rather than a stream.
+const SMALL_READ: u64 = 128 * 1024;
 
 /// A response body fed by `read_segments` through a channel of two frames: memory per
 /// download stays bounded whatever the object's size.

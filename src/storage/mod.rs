@@ -100,10 +100,10 @@ impl BlobStore {
         self.inner.root.join(&id.0[..2]).join(&id.0)
     }
 
-    /// Opens a committed blob for reading.
-    pub async fn open_blob(&self, id: &BlobId) -> io::Result<std::fs::File> {
-        let path = self.path(id);
-        tokio::task::spawn_blocking(move || std::fs::File::open(path))
+    /// Opens committed blobs for reading, in order, in one trip to the blocking pool.
+    pub async fn open_blobs(&self, ids: &[BlobId]) -> io::Result<Vec<std::fs::File>> {
+        let paths: Vec<PathBuf> = ids.iter().map(|id| self.path(id)).collect();
+        tokio::task::spawn_blocking(move || paths.into_iter().map(std::fs::File::open).collect())
             .await
             .map_err(io::Error::other)?
     }
