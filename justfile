@@ -27,8 +27,41 @@ lint:
     cargo fmt --check
     cargo clippy --all-targets -- -D warnings
 
+# A few seconds of `labstore bench` (put, get, mixed) against a fresh `labstore serve`
+bench-smoke:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build
+    bin="${CARGO_TARGET_DIR:-target}/debug/labstore"
+    dir=$(mktemp -d)
+    export AWS_ACCESS_KEY_ID=admin AWS_SECRET_ACCESS_KEY=bench-smoke-secret
+    LABSTORE_BACKEND_ADMIN_AUTH_SECRET_KEY="$AWS_SECRET_ACCESS_KEY" LABSTORE_LOG_FORMAT=json \
+    LABSTORE_BACKEND_STORAGE_DATA_DIR="$dir/data" LABSTORE_BACKEND_STORAGE_KEYS_DIR="$dir/keys" \
+    LABSTORE_BACKEND_ADMIN_SERVER_HOST=127.0.0.1 LABSTORE_BACKEND_ADMIN_SERVER_PORT=0 \
+    LABSTORE_BACKEND_IAM_SERVER_HOST=127.0.0.1 LABSTORE_BACKEND_IAM_SERVER_PORT=0 \
+    LABSTORE_BACKEND_S3_SERVER_HOST=127.0.0.1 LABSTORE_BACKEND_S3_SERVER_PORT=0 \
+        "$bin" serve > "$dir/serve.log" 2>&1 &
+    pid=$!
+    trap 'kill "$pid" 2>/dev/null; wait "$pid" || true; rm -rf "$dir"' EXIT
+    # Port 0: the bound addresses are in the "listening" log lines.
+    addr() { grep '"message":"listening"' "$dir/serve.log" | grep "\"listener\":\"$1\"" \
+        | sed -E 's/.*"addr":"([^"]+)".*/\1/'; }
+    for _ in $(seq 100); do [ -n "$(addr s3)" ] && [ -n "$(addr admin)" ] && break; sleep 0.1; done
+    [ -n "$(addr s3)" ] || { cat "$dir/serve.log"; echo "labstore serve did not start"; exit 1; }
+    admin=$(addr admin)
+    for _ in $(seq 100); do
+        exec 3<>"/dev/tcp/${admin%:*}/${admin##*:}" && printf 'GET /ready HTTP/1.0\r\n\r\n' >&3 \
+            && head -1 <&3 | grep -q ' 200 ' && break
+        sleep 0.1
+    done
+    run() { "$bin" bench "$@" --endpoint "http://$(addr s3)" --pid "$pid" --concurrency 4 \
+        --size 64KiB --warmup 500ms --duration 2s; }
+    run put --payload streaming
+    run get --objects 200
+    run mixed --objects 200
+
 # What CI runs, in order
-ci: lint test e2e
+ci: lint test e2e bench-smoke
 
 # ---- Poking a running server by hand (httpie + httpie-aws-authv4) ----
 # Endpoint and credentials come from the environment; defaults match `just run`.

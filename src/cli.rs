@@ -1,11 +1,12 @@
-//! The command line: `labstore serve`, `labstore config show`, `--version`, and one global
-//! flag per configuration key, generated from the key table (`--storage-data-dir` for
-//! `backend.storage.data_dir`).
+//! The command line: `labstore serve`, `labstore config show`, `labstore bench`, `--version`,
+//! and one global flag per configuration key, generated from the key table
+//! (`--storage-data-dir` for `backend.storage.data_dir`).
 
 use std::path::PathBuf;
 
 use clap::{Arg, ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 
+use crate::bench::BenchArgs;
 use crate::config::{keys, CONFIG_ENV};
 
 #[derive(Debug, Parser)]
@@ -35,6 +36,8 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Measure an S3 endpoint (this server or any other) with a warp-style load
+    Bench(Box<BenchArgs>),
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,4 +1,5 @@
-//! `labstore`: parses the command line, loads the configuration and hands over to `app`.
+//! `labstore`: parses the command line, loads the configuration and hands over to `app`
+//! (`bench` to `bench::main`, without the configuration).
 
 use std::process::ExitCode;
 
@@ -8,6 +9,11 @@ use labstore::config::{self, Sources};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A client of any S3 endpoint: the server's configuration is not its business.
+    let cli = match cli.command {
+        Command::Bench(args) => return labstore::bench::main(*args),
+        command => Cli { command, ..cli },
+    };
     let sources = match Sources::process_env() {
         Ok(env) => Sources {
             config_file: cli.config,
@@ -29,6 +35,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Serve => serve(config),
+        Command::Bench(_) => unreachable!("handled before the configuration is loaded"),
     }
 }
 

@@ -43,7 +43,7 @@ const CACHE_CAPACITY: usize = 4096;
 
 /// AWS's `UriEncode`: every byte but the RFC 3986 unreserved characters `A-Za-z0-9-._~` is
 /// percent-encoded with uppercase hex.
-const URI_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
+pub const URI_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'.')
     .remove(b'_')
@@ -534,6 +534,13 @@ pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8
     hmac_sha256(&*service_key, SCOPE_TERMINATOR.as_bytes())
 }
 
+/// The signature of a canonical request: HMAC-SHA256 of its string to sign under the signing
+/// key. The one computation a signer and the verifier share (`bench::client` signs with it).
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html#calculate-signature>
+pub fn signature(key: &[u8; 32], p: &Presented, canonical_request: &str) -> [u8; 32] {
+    hmac_sha256(key, string_to_sign(p, canonical_request).as_bytes())
+}
+
 pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
     // HMAC takes keys of any length (longer ones are hashed first), so this cannot fail.
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts any key length");
@@ -640,7 +647,7 @@ pub fn verify(
 ) -> Result<(), SigV4Error> {
     let key = cache.signing_key(&p.credential, secret);
     let matches = |canonical: &str| {
-        let expected = hmac_sha256(&*key, string_to_sign(p, canonical).as_bytes());
+        let expected = signature(&key, p, canonical);
         bool::from(expected[..].ct_eq(&p.signature[..]))
     };
     if matches(&canonical_request(parts, p, payload_hash)) {
