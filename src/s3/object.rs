@@ -2,6 +2,7 @@
 //! streaming a body into a blob while digesting it, and the integrity checks S3 makes.
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html>
 
+use bytes::{Bytes, BytesMut};
 use http::{request, HeaderMap, Response};
 
 use super::body::{BodyReader, MAX_PUT};
@@ -9,7 +10,7 @@ use super::checksum::{parse_content_md5, Algorithm, BodyDigests, Digests};
 use super::error::{Code, S3Error, S3Result};
 use super::{finish, Ctx, Reply};
 use crate::objects::{now_ms, ObjectHeaders, ObjectMeta, Segment, WriteCondition};
-use crate::storage::BlobId;
+use crate::storage::{BlobId, BlobWriter};
 
 /// S3's limit on a key: 1024 bytes of UTF-8.
 pub const MAX_KEY_BYTES: usize = 1024;
@@ -167,18 +168,33 @@ pub struct Written {
 /// Streams `reader` into a new blob, digesting it, and checks Content-MD5 and the checksum
 /// (from a header or the trailer). The blob is committed only when every check passed; on
 /// any failure nothing is left behind.
+///
+/// Each full buffer is digested (MD5, checksums) and written on a blocking thread while the
+/// next one is read from the network (and, for signed payloads, hashed by the reader): one
+/// upload keeps two cores busy, and at most two buffers of it are in memory.
 pub async fn write_body(
     ctx: &Ctx<'_>,
     mut reader: BodyReader,
     expected: &Expected,
 ) -> S3Result<Written> {
     let algorithms: Vec<Algorithm> = expected.checksum.iter().map(|(a, _)| *a).collect();
-    let mut digests = BodyDigests::new(&algorithms);
-    let mut writer = ctx.blobs().writer();
+    let buffer = ctx.blobs().buffer_size();
+    let mut sink = Sink::Idle(Box::new((
+        ctx.blobs().writer(),
+        BodyDigests::new(&algorithms),
+    )));
+    let mut batch = BytesMut::new();
     while let Some(data) = reader.next().await? {
-        digests.update(&data);
-        writer.write(&data).await?;
+        batch.extend_from_slice(&data);
+        if batch.len() >= buffer {
+            sink = sink.send(batch.split().freeze()).await?;
+        }
     }
+    let (mut writer, mut digests) = sink.settle().await?;
+    // The tail, which is all of a small body, is digested here and written by the commit's
+    // single blocking trip.
+    digests.update(&batch);
+    writer.write(&batch).await?;
     let digests = digests.finish();
     check_digests(&digests, expected, reader.trailers())?;
     let (blob, size) = writer.commit().await?;
@@ -187,6 +203,33 @@ pub async fn write_body(
         size,
         digests,
     })
+}
+
+/// The blocking half of `write_body`: idle, or digesting and writing one batch.
+enum Sink {
+    Idle(Box<(BlobWriter, BodyDigests)>),
+    Busy(tokio::task::JoinHandle<std::io::Result<(BlobWriter, BodyDigests)>>),
+}
+
+impl Sink {
+    /// Waits for the batch in flight, then hands `batch` to a blocking thread. A sink dropped
+    /// while busy (the upload failed) lets its thread finish; the writer then removes its
+    /// temporary file.
+    async fn send(self, batch: Bytes) -> std::io::Result<Sink> {
+        let (mut writer, mut digests) = self.settle().await?;
+        Ok(Sink::Busy(tokio::task::spawn_blocking(move || {
+            digests.update(&batch);
+            writer.write_blocking(&batch)?;
+            Ok((writer, digests))
+        })))
+    }
+
+    async fn settle(self) -> std::io::Result<(BlobWriter, BodyDigests)> {
+        match self {
+            Sink::Idle(idle) => Ok(*idle),
+            Sink::Busy(job) => job.await.map_err(std::io::Error::other)?,
+        }
+    }
 }
 
 /// `If-None-Match: *` or `If-Match: <etag>` on a write.

@@ -35,6 +35,34 @@ async fn small_and_large_blobs_commit_whole() {
     );
 }
 
+/// Blocking appends and buffered writes interleave in call order, and an abandoned writer
+/// that wrote on a blocking thread still leaves nothing behind.
+#[tokio::test]
+async fn blocking_appends_keep_order_with_buffered_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = BlobStore::open(dir.path(), true, 4096).unwrap();
+    let mut w = store.writer();
+    w.write(b"head-").await.unwrap();
+    let mut w = tokio::task::spawn_blocking(move || {
+        w.write_blocking(&[b'x'; 5000]).unwrap();
+        w
+    })
+    .await
+    .unwrap();
+    w.write(b"-tail").await.unwrap();
+    let (id, len) = w.commit().await.unwrap();
+    let mut want = b"head-".to_vec();
+    want.extend_from_slice(&[b'x'; 5000]);
+    want.extend_from_slice(b"-tail");
+    assert_eq!((read(&store, &id), len), (want.clone(), want.len() as u64));
+
+    let mut abandoned = store.writer();
+    abandoned.write_blocking(b"partial").unwrap();
+    drop(abandoned);
+    let tmp = std::fs::read_dir(dir.path().join("objects/tmp")).unwrap();
+    assert_eq!(tmp.count(), 0);
+}
+
 #[tokio::test]
 async fn an_abandoned_write_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();

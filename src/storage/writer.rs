@@ -64,6 +64,23 @@ impl BlobWriter {
         Ok(())
     }
 
+    /// Appends `data` straight to the temporary file on the calling thread, which must be
+    /// one that may block: for callers that run their own pipeline of blocking work (see
+    /// `s3::object::write_body`). Bytes buffered by `write` go first, so order is kept.
+    pub fn write_blocking(&mut self, data: &[u8]) -> io::Result<()> {
+        let file = match &mut self.file {
+            Some(file) => file,
+            None => self.file.insert(create(&self.tmp)?),
+        };
+        if !self.buf.is_empty() {
+            file.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        file.write_all(data)?;
+        self.len += data.len() as u64;
+        Ok(())
+    }
+
     async fn flush(&mut self) -> io::Result<()> {
         let buf = self.buf.split().freeze();
         let file = self.file.take();
