@@ -221,14 +221,18 @@ impl Db {
 }
 
 /// Creates `dir` (and parents) with mode 0700 when it does not exist yet.
-/// `query_row` through the connection's statement cache. The lookups on the request path
-/// (a bucket, an object) are cheaper than preparing their statement, so they must not
-/// prepare it anew each time as `Connection::query_row` does.
+/// `query_row` and `execute` through the connection's statement cache. The statements on the
+/// request path (a bucket or object lookup, an object row written, a savepoint) cost less to
+/// run than to prepare, so they must not be prepared anew each time as
+/// `Connection::query_row` and `Connection::execute` do.
 pub trait CachedRow {
     fn cached_row<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
     where
         P: rusqlite::Params,
         F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>;
+
+    /// Runs one statement; returns the number of rows changed.
+    fn cached_execute<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
 }
 
 impl CachedRow for Connection {
@@ -238,6 +242,10 @@ impl CachedRow for Connection {
         F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
     {
         self.prepare_cached(sql)?.query_row(params, f)
+    }
+
+    fn cached_execute<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use super::CachedRow;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
@@ -55,7 +56,7 @@ where
 {
     fn run(&mut self, conn: &Connection) {
         let Some(work) = self.work.take() else { return };
-        if let Err(e) = conn.execute_batch(SAVEPOINT) {
+        if let Err(e) = conn.cached_execute(SAVEPOINT, []) {
             self.outcome = Some(Err(E::from(DbError::Sqlite(e))));
             return;
         }
@@ -63,8 +64,11 @@ where
             Ok(outcome) => outcome,
             Err(_) => Err(E::from(DbError::TaskPanicked)),
         };
-        let undo = if outcome.is_ok() { RELEASE } else { ROLLBACK };
-        if let Err(e) = conn.execute_batch(undo) {
+        let undone = match outcome.is_ok() {
+            true => conn.cached_execute(RELEASE, []).map(|_| ()),
+            false => conn.execute_batch(ROLLBACK),
+        };
+        if let Err(e) = undone {
             // The savepoint could not be closed; the whole group will fail at commit.
             tracing::error!(error = %e, "closing a task savepoint failed");
         }
@@ -125,12 +129,12 @@ fn take(rx: &mut mpsc::Receiver<Msg>, msg: Msg, batch: &mut Vec<Box<dyn ErasedTa
 }
 
 fn commit_batch(conn: &Connection, batch: &mut Vec<Box<dyn ErasedTask>>) {
-    let commit = match conn.execute_batch("BEGIN IMMEDIATE") {
-        Ok(()) => {
+    let commit = match conn.cached_execute("BEGIN IMMEDIATE", []) {
+        Ok(_) => {
             for task in batch.iter_mut() {
                 task.run(conn);
             }
-            conn.execute_batch("COMMIT").map_err(|e| {
+            conn.cached_execute("COMMIT", []).map(|_| ()).map_err(|e| {
                 let _ = conn.execute_batch("ROLLBACK");
                 e.to_string()
             })

@@ -184,7 +184,7 @@ fn unlink_object(
     let blobs = stmt
         .query_map([id], |r| blob_of(r.get(0)?))?
         .collect::<Result<Vec<_>, _>>()?;
-    conn.execute("DELETE FROM objects WHERE id = ?1", [id])?;
+    conn.cached_execute("DELETE FROM objects WHERE id = ?1", [id])?;
     Ok(Some((etag, blobs)))
 }
 
@@ -196,7 +196,7 @@ fn insert_object(conn: &Connection, o: &ObjectMeta) -> IndexResult<()> {
             source: std::io::Error::other(e),
         })
     })?;
-    conn.execute(
+    conn.cached_execute(
         "INSERT INTO objects (bucket, key, size, etag, last_modified, headers, checksum_algorithm, checksum, parts)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         rusqlite::params![o.bucket, o.key, o.size as i64, o.etag, o.last_modified, headers, o.checksum_algorithm, o.checksum, o.parts],
@@ -314,7 +314,7 @@ impl ObjectIndex {
     pub async fn create_bucket(&self, name: String, region: String) -> IndexResult<()> {
         self.db
             .write(move |conn| {
-                let inserted = conn.execute(
+                let inserted = conn.cached_execute(
                     "INSERT OR IGNORE INTO buckets (name, created_at, region) VALUES (?1, ?2, ?3)",
                     (&name, now_ms(), &region),
                 )?;
@@ -379,8 +379,8 @@ impl ObjectIndex {
             if busy.is_some() {
                 return Err(IndexError::BucketNotEmpty);
             }
-            conn.execute("DELETE FROM bucket_policies WHERE bucket = ?1", [&name])?;
-            conn.execute("DELETE FROM buckets WHERE name = ?1", [&name])?;
+            conn.cached_execute("DELETE FROM bucket_policies WHERE bucket = ?1", [&name])?;
+            conn.cached_execute("DELETE FROM buckets WHERE name = ?1", [&name])?;
             Ok(())
         })
         .await

@@ -107,7 +107,7 @@ impl ObjectIndex {
             .write(move |conn| {
                 require_bucket(conn, &row.bucket)?;
                 let headers = serde_json::to_string(&row.headers).unwrap_or_else(|_| "{}".into());
-                conn.execute(
+                conn.cached_execute(
                     "INSERT INTO uploads (id, bucket, key, initiated, headers, checksum_algorithm) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                     (&row.id, &row.bucket, &row.key, row.initiated, headers, &row.checksum_algorithm),
                 )?;
@@ -137,7 +137,7 @@ impl ObjectIndex {
                 let old: Option<String> = conn
                     .cached_row("SELECT blob FROM parts WHERE upload_id = ?1 AND number = ?2", (&id, part.number), |r| r.get(0))
                     .optional()?;
-                conn.execute(
+                conn.cached_execute(
                     "INSERT OR REPLACE INTO parts (upload_id, number, blob, size, etag, checksum, last_modified)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     rusqlite::params![id, part.number, part.blob.as_str(), part.size as i64, part.etag, part.checksum, part.last_modified],
@@ -213,7 +213,7 @@ impl ObjectIndex {
                         .filter(|p| !parts.iter().any(|c| c.number == p.number))
                         .map(|p| p.blob.clone()),
                 );
-                conn.execute("DELETE FROM uploads WHERE id = ?1", [&id])?;
+                conn.cached_execute("DELETE FROM uploads WHERE id = ?1", [&id])?;
                 Ok((object, unused))
             })
             .await
@@ -233,7 +233,7 @@ impl ObjectIndex {
                     .into_iter()
                     .map(|p| p.blob)
                     .collect();
-                conn.execute("DELETE FROM uploads WHERE id = ?1", [&id])?;
+                conn.cached_execute("DELETE FROM uploads WHERE id = ?1", [&id])?;
                 Ok(blobs)
             })
             .await
