@@ -35,30 +35,43 @@ bench-smoke:
     bin="${CARGO_TARGET_DIR:-target}/debug/labstore"
     dir=$(mktemp -d)
     export AWS_ACCESS_KEY_ID=admin AWS_SECRET_ACCESS_KEY=bench-smoke-secret
-    LABSTORE_BACKEND_ADMIN_AUTH_SECRET_KEY="$AWS_SECRET_ACCESS_KEY" LABSTORE_LOG_FORMAT=json \
-    LABSTORE_BACKEND_STORAGE_DATA_DIR="$dir/data" LABSTORE_BACKEND_STORAGE_KEYS_DIR="$dir/keys" \
-    LABSTORE_BACKEND_ADMIN_SERVER_HOST=127.0.0.1 LABSTORE_BACKEND_ADMIN_SERVER_PORT=0 \
-    LABSTORE_BACKEND_IAM_SERVER_HOST=127.0.0.1 LABSTORE_BACKEND_IAM_SERVER_PORT=0 \
-    LABSTORE_BACKEND_S3_SERVER_HOST=127.0.0.1 LABSTORE_BACKEND_S3_SERVER_PORT=0 \
-        "$bin" serve > "$dir/serve.log" 2>&1 &
-    pid=$!
-    trap 'kill "$pid" 2>/dev/null; wait "$pid" || true; rm -rf "$dir"' EXIT
-    # Port 0: the bound addresses are in the "listening" log lines.
-    addr() { grep '"message":"listening"' "$dir/serve.log" | grep "\"listener\":\"$1\"" \
-        | sed -E 's/.*"addr":"([^"]+)".*/\1/'; }
-    for _ in $(seq 100); do [ -n "$(addr s3)" ] && [ -n "$(addr admin)" ] && break; sleep 0.1; done
-    [ -n "$(addr s3)" ] || { cat "$dir/serve.log"; echo "labstore serve did not start"; exit 1; }
-    admin=$(addr admin)
-    for _ in $(seq 100); do
-        exec 3<>"/dev/tcp/${admin%:*}/${admin##*:}" && printf 'GET /ready HTTP/1.0\r\n\r\n' >&3 \
-            && head -1 <&3 | grep -q ' 200 ' && break
-        sleep 0.1
-    done
-    run() { "$bin" bench "$@" --endpoint "http://$(addr s3)" --pid "$pid" --concurrency 4 \
-        --size 64KiB --warmup 500ms --duration 2s; }
+    source tests/perf/serve.sh
+    trap 'stop_labstore; rm -rf "$dir"' EXIT
+    start_labstore "$bin" "$dir"
+    run() { "$bin" bench "$@" --endpoint "http://$LABSTORE_S3" --pid "$LABSTORE_PID" \
+        --concurrency 4 --size 64KiB --warmup 500ms --duration 2s; }
     run put --payload streaming
     run get --objects 200
     run mixed --objects 200
+
+# Every performance target of docs/benchmarks.md, against a release build (several minutes;
+# writes about 20 GiB). JSON results go to DIR.
+bench-targets DIR="bench-results":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build --release
+    bin="${CARGO_TARGET_DIR:-target}/release/labstore"
+    out=$(mkdir -p "{{DIR}}" && cd "{{DIR}}" && pwd)
+    export AWS_ACCESS_KEY_ID=admin AWS_SECRET_ACCESS_KEY=bench-targets-secret
+    source tests/perf/serve.sh
+    dir=$(mktemp -d)
+    trap 'stop_labstore; rm -rf "$dir"' EXIT
+    run() { name=$1; shift; echo "== $name: labstore bench $*"
+        "$bin" bench "$@" --endpoint "http://$LABSTORE_S3" --pid "$LABSTORE_PID" --json "$out/$name.json"; }
+    fresh() { stop_labstore; rm -rf "$dir/server"; start_labstore "$bin" "$dir/server"; }
+    long="--warmup 3s --duration 15s"
+    fresh
+    run get-4k get --size 4KiB --concurrency 16 --objects 1000 $long
+    run head-4k head --size 4KiB --concurrency 16 --objects 1000 $long
+    run put-4k-fsync put --size 4KiB --concurrency 16 $long
+    run put-64m-unsigned put --size 64MiB --concurrency 4 --payload unsigned $long
+    run put-64m-signed put --size 64MiB --concurrency 4 --payload signed $long
+    run put-64m-streaming put --size 64MiB --concurrency 4 --payload streaming $long
+    run get-64m get --size 64MiB --concurrency 4 --objects 16 $long
+    LABSTORE_BACKEND_S3_IO_FSYNC=false fresh
+    run put-4k-nofsync put --size 4KiB --concurrency 16 $long
+    fresh
+    run memory-64x256m put --size 256MiB --concurrency 64 --ops 64 --payload streaming
 
 # What CI runs, in order
 ci: lint test e2e bench-smoke
