@@ -30,6 +30,8 @@ start_labstore() {
 }
 
 stop_labstore() {
+    [ -n "${LABSTORE_PID:-}" ] || return 0
     kill "$LABSTORE_PID" 2>/dev/null || true
     wait "$LABSTORE_PID" 2>/dev/null || true
+    LABSTORE_PID=
 }
