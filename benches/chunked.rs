@@ -18,7 +18,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 use labstore::auth::chunked::{ChunkSigning, ChunkedError, Decoder, Event, Mode};
 use labstore::auth::sigv4::{hmac_sha256, sha256_hex, signing_key};
 use labstore::s3::checksum::{Algorithm, BodyDigests, Hasher};
@@ -125,6 +125,8 @@ fn decoding(c: &mut Criterion) {
     let unsigned = unsigned_body_with_trailer(&data);
     let mut group = c.benchmark_group("aws_chunked_decode_8mib");
     group.throughput(Throughput::Bytes(BODY as u64));
+    // Milliseconds an iteration: equal samples fit the measurement time, growing ones do not.
+    group.sampling_mode(SamplingMode::Flat);
 
     // A benchmark of the wrong answer measures nothing.
     let decoded = decode(Mode::SignedChunks, Some(chunk_signing()), &signed);
@@ -153,6 +155,7 @@ fn digests(c: &mut Criterion) {
     let buffer = payload(DIGEST_BUFFER);
     let mut group = c.benchmark_group("digest_1mib");
     group.throughput(Throughput::Bytes(DIGEST_BUFFER as u64));
+    group.sampling_mode(SamplingMode::Flat);
     group.bench_function("body_digests_md5", |b| {
         b.iter(|| {
             let mut digests = BodyDigests::new(&[]);

@@ -20,7 +20,7 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 use labstore::config;
 use labstore::objects::{Cursor, ListQuery, ObjectIndex};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
@@ -161,6 +161,9 @@ fn pages(c: &mut Criterion) {
     ];
     let mut group = c.benchmark_group("list_objects_v2_1m_keys");
     group.throughput(Throughput::Elements(PAGE as u64));
+    // Up to milliseconds an iteration: equal samples fit the measurement time, growing ones
+    // do not.
+    group.sampling_mode(SamplingMode::Flat);
     for (name, query, keys, prefixes) in cases {
         let list = || runtime.block_on(index.list_objects(BUCKET.to_owned(), query.clone()));
         let listing = list().expect("listing the benchmark bucket");
