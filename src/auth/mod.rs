@@ -125,11 +125,11 @@ pub fn authenticate(
     let presented = sigv4::presented(parts)?.ok_or(AuthError::Missing)?;
     sigv4::check_time(&presented, now)?;
     let c = &presented.credential;
-    let service = if c.service == "s3" { "s3" } else { "iam" };
+    let service = if c.service() == "s3" { "s3" } else { "iam" };
     let (caller, signing_key) = with_key(
         state,
-        &c.access_key,
-        (service, &c.region),
+        c.access_key(),
+        (service, c.region()),
         AuthError::UnknownKey,
         |secret| {
             sigv4::verify(
@@ -140,7 +140,7 @@ pub fn authenticate(
                 state.iam.signing_keys(),
             )?;
             Ok(want_signing_key
-                .then(|| sigv4::signing_key(secret.expose(), &c.date, &c.region, &c.service)))
+                .then(|| sigv4::signing_key(secret.expose(), c.date(), c.region(), c.service())))
         },
     )?;
     Ok(Verified {

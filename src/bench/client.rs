@@ -146,20 +146,12 @@ impl Signer {
         if let Ok(value) = ascii(payload_hash) {
             parts.headers.insert("x-amz-content-sha256", value);
         }
-        let mut signed_headers: Vec<String> = parts
-            .headers
-            .keys()
-            .map(|name| name.as_str().to_owned())
-            .collect();
-        signed_headers.sort_unstable();
-        signed_headers.dedup();
+        let mut names: Vec<&str> = parts.headers.keys().map(|name| name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        let signed_headers = names.join(";");
         let presented = Presented {
-            credential: Credential {
-                access_key: self.access_key.clone(),
-                date,
-                region: self.region.clone(),
-                service: "s3".to_owned(),
-            },
+            credential: Credential::new(&self.access_key, &date, &self.region, "s3"),
             signed_headers,
             signature: [0; 32],
             request_time: now,
@@ -167,15 +159,15 @@ impl Signer {
             location: Location::Header,
         };
         let canonical = sigv4::canonical_request(parts, &presented, payload_hash);
-        let key = self.key_for(&presented.credential.date);
+        let key = self.key_for(presented.credential.date());
         let signature = sigv4::signature(&key, &presented, &canonical);
         let c = &presented.credential;
         let authorization = format!(
             "AWS4-HMAC-SHA256 Credential={}/{}/{}/s3/aws4_request, SignedHeaders={}, Signature={}",
-            c.access_key,
-            c.date,
-            c.region,
-            presented.signed_headers.join(";"),
+            c.access_key(),
+            c.date(),
+            c.region(),
+            presented.signed_headers,
             hex::encode(signature)
         );
         // Checked printable in `new`: the value is always a valid header.

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use rusqlite::config::DbConfig as SqliteConfig;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{mpsc, oneshot};
 
@@ -274,6 +275,12 @@ fn apply_pragmas(conn: &Connection, config: &DbConfig, cache_kib: u32) -> rusqli
     // A negative cache_size is in KiB rather than pages.
     conn.pragma_update(None, "cache_size", -i64::from(cache_kib))?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // The query planner stability guarantee: a statement's plan never depends on the values
+    // bound to it. Without it SQLite treats a bound `LIMIT ?` as a constant and marks the
+    // statement stale whenever that parameter is rebound, so every execution of a cached
+    // paged query is parsed and planned again (a delimiter listing runs one such query per
+    // common prefix). `prepare_cached` only pays off with it.
+    conn.set_db_config(SqliteConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     conn.busy_timeout(config.timeout)?;
     Ok(())
 }

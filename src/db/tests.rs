@@ -281,3 +281,31 @@ fn migrations_are_applied_once_and_recorded() {
         .unwrap();
     assert_eq!(v, 1);
 }
+
+/// A paged query rebinds its `LIMIT` on every call; without the planner stability guarantee
+/// SQLite would parse and plan the cached statement again each time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cached_paged_queries_are_not_prepared_again_when_rebound() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, 8, 5000);
+    for i in 0..5 {
+        db.write(insert(format!("item-{i}"))).await.unwrap();
+    }
+    let reprepared = db
+        .read(|c| {
+            let sql = "SELECT name FROM items WHERE name > ?1 ORDER BY name LIMIT ?2";
+            for limit in 1..=4 {
+                let mut stmt = c.prepare_cached(sql)?;
+                let names = stmt
+                    .query_map(("item-0", limit), |r| r.get::<_, String>(0))?
+                    .collect::<Result<Vec<_>, _>>()?;
+                assert_eq!(names.len(), limit as usize);
+            }
+            let stmt = c.prepare_cached(sql)?;
+            Ok::<_, DbError>(stmt.get_status(rusqlite::StatementStatus::RePrepare))
+        })
+        .await
+        .unwrap();
+    assert_eq!(reprepared, 0);
+    db.close().await;
+}

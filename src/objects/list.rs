@@ -97,7 +97,11 @@ impl ObjectIndex {
 }
 
 fn list(conn: &Connection, bucket: &str, q: &ListQuery) -> IndexResult<Listing> {
-    require_bucket(conn, bucket)?;
+    // One read transaction for the whole page: every seek reads the same snapshot, and the
+    // WAL read lock is taken once rather than once per query (a delimiter page runs one
+    // query per common prefix). Read-only, so ending it by rollback on drop loses nothing.
+    let snapshot = conn.unchecked_transaction()?;
+    require_bucket(&snapshot, bucket)?;
     let mut listing = Listing::default();
     if q.max == 0 {
         // As S3: max-keys=0 returns an empty, untruncated page.

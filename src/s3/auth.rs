@@ -126,7 +126,7 @@ pub fn authenticate(
                 ChunkSigning {
                     key,
                     amz_date: verified.presented.amz_date.clone(),
-                    scope: format!("{}/{}/{}/aws4_request", c.date, c.region, c.service),
+                    scope: format!("{}/{}/{}/aws4_request", c.date(), c.region(), c.service()),
                     seed_signature: verified.presented.signature,
                 }
             });

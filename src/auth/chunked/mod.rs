@@ -104,7 +104,7 @@ impl ChunkSigning {
         ChunkSigning {
             key,
             amz_date: presented.amz_date.clone(),
-            scope: format!("{}/{}/{}/aws4_request", c.date, c.region, c.service),
+            scope: format!("{}/{}/{}/aws4_request", c.date(), c.region(), c.service()),
             seed_signature: presented.signature,
         }
     }

@@ -8,57 +8,118 @@
 //! - <https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html>
 //!
 //! Boundary: the caller chooses the payload hash (it owns the body), looks the secret up by
-//! `Presented::credential.access_key`, and maps `SigV4Error` to its protocol's error codes.
+//! `Presented::credential.access_key()`, and maps `SigV4Error` to its protocol's error codes.
 //!
 //! Invariant: nothing here keeps a secret. The only key material kept is derived signing keys
 //! in `SigningKeyCache`, wiped when dropped; `Presented` holds only what the client sent.
 
-use std::collections::HashMap;
+mod cache;
+mod canonical;
+
+use std::borrow::Cow;
 use std::fmt;
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use hmac::{Hmac, Mac};
-use http::header::{HeaderValue, AUTHORIZATION, DATE, HOST};
+use http::header::{HeaderName, HeaderValue, AUTHORIZATION, DATE};
 use http::request::Parts;
-use percent_encoding::{percent_decode_str, percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::percent_decode_str;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::crypto::Secret;
 use crate::timefmt;
+pub use cache::SigningKeyCache;
+#[cfg(test)]
+use cache::CACHE_CAPACITY;
+#[cfg(test)]
+use canonical::{canonical_header_value, canonical_query, push_collapsed, reencode};
+pub use canonical::{canonical_request, URI_ENCODE};
+use canonical::{canonical_request_with, canonical_uri, raw_pairs};
 
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 const SCOPE_TERMINATOR: &str = "aws4_request";
-const X_AMZ_DATE: &str = "x-amz-date";
+const X_AMZ_DATE: HeaderName = HeaderName::from_static("x-amz-date");
 /// How far a header-signed request's time may be from ours, and how far in the future a
 /// presigned URL may start (AWS: `RequestTimeTooSkewed` beyond 15 minutes).
 const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
 /// Seven days: the longest `X-Amz-Expires` AWS accepts.
 const MAX_EXPIRES_SECS: u64 = 604_800;
-/// Past this many derived keys the cache starts over: it bounds memory whatever access keys,
-/// dates and regions clients make up, and a refill costs four HMACs per entry.
-const CACHE_CAPACITY: usize = 4096;
 
-/// AWS's `UriEncode`: every byte but the RFC 3986 unreserved characters `A-Za-z0-9-._~` is
-/// percent-encoded with uppercase hex.
-pub const URI_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+/// The value of each hex digit, either case; 0xFF for every other byte. A table, because every
+/// request's signature is 64 of them.
+const HEX_VALUE: [u8; 256] = {
+    let mut table = [0xFF; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            _ => 0xFF,
+        };
+        b += 1;
+    }
+    table
+};
 
 /// The credential scope: AKID/DATE/REGION/SERVICE/aws4_request. Region may be empty
 /// ("AKID/20150830//iam/aws4_request") and must be accepted.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Kept as one string with its field boundaries rather than four strings: every request
+/// parses one, and it keys the signing-key cache, so that is one allocation and one string to
+/// hash instead of four.
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Credential {
-    pub access_key: String,
+    /// The four fields, each followed by `/` but the last.
+    fields: String,
+    /// Where the date, region and service start in `fields`.
+    starts: [usize; 3],
+}
+
+impl Credential {
+    pub fn new(access_key: &str, date: &str, region: &str, service: &str) -> Credential {
+        let mut fields = String::with_capacity(access_key.len() + date.len() + region.len() + 16);
+        let mut starts = [0; 3];
+        fields.push_str(access_key);
+        for (start, field) in starts.iter_mut().zip([date, region, service]) {
+            fields.push('/');
+            *start = fields.len();
+            fields.push_str(field);
+        }
+        Credential { fields, starts }
+    }
+
+    pub fn access_key(&self) -> &str {
+        &self.fields[..self.starts[0] - 1]
+    }
+
     /// `YYYYMMDD`, checked to be the date of the request time.
-    pub date: String,
-    pub region: String,
+    pub fn date(&self) -> &str {
+        &self.fields[self.starts[0]..self.starts[1] - 1]
+    }
+
+    pub fn region(&self) -> &str {
+        &self.fields[self.starts[1]..self.starts[2] - 1]
+    }
+
     /// `s3` selects S3's single path encoding; anything else gets the general rules.
-    pub service: String,
+    pub fn service(&self) -> &str {
+        &self.fields[self.starts[2]..]
+    }
+}
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credential")
+            .field("access_key", &self.access_key())
+            .field("date", &self.date())
+            .field("region", &self.region())
+            .field("service", &self.service())
+            .finish()
+    }
 }
 
 /// Where the signature travelled, which decides the time rules and the canonical query.
@@ -77,9 +138,10 @@ pub enum Location {
 #[derive(Debug, Clone)]
 pub struct Presented {
     pub credential: Credential,
-    /// Lowercase, in the order given. The spec wants them sorted; unsorted lists are used as
-    /// given, since the client signed that order.
-    pub signed_headers: Vec<String>,
+    /// Lowercase names joined by `;`, in the order given (`signed_header_names` splits them).
+    /// The spec wants them sorted; unsorted lists are used as given, since the client signed
+    /// that order. One string, as it goes into the canonical request: one allocation a request.
+    pub signed_headers: String,
     pub signature: [u8; 32],
     /// `X-Amz-Date` (header, or query parameter when presigned); for header auth without
     /// `X-Amz-Date`, the `Date` header.
@@ -112,6 +174,13 @@ pub enum SigV4Error {
     NotYetValid,
 }
 
+impl Presented {
+    /// The signed header names, lowercase, in the order signed; none is empty.
+    pub fn signed_header_names(&self) -> impl Iterator<Item = &str> {
+        self.signed_headers.split(';')
+    }
+}
+
 fn malformed(message: impl Into<String>) -> SigV4Error {
     SigV4Error::Malformed(message.into())
 }
@@ -120,18 +189,17 @@ fn malformed(message: impl Into<String>) -> SigV4Error {
 /// header and no X-Amz-Algorithm/X-Amz-Credential/X-Amz-Signature query parameters
 /// (anonymous); `Err(UnsupportedAlgorithm)` for other Authorization schemes.
 pub fn presented(parts: &Parts) -> Result<Option<Presented>, SigV4Error> {
-    let query = parts.uri.query().unwrap_or("");
-    let presigned = raw_pairs(query).any(|(name, _)| {
-        let name = percent_decode_str(name).decode_utf8_lossy();
+    let params = amz_query_params(parts.uri.query().unwrap_or(""));
+    let presigned = params.iter().any(|(name, _)| {
         matches!(
-            &*name,
+            &**name,
             "X-Amz-Algorithm" | "X-Amz-Credential" | "X-Amz-Signature"
         )
     });
     let mut authorization = parts.headers.get_all(AUTHORIZATION).iter();
     match (authorization.next(), authorization.next(), presigned) {
         (None, _, false) => Ok(None),
-        (None, _, true) => from_query(parts, query).map(Some),
+        (None, _, true) => from_query(parts, &params).map(Some),
         (Some(_), Some(_), _) => Err(malformed("more than one Authorization header")),
         // S3 refuses this too ("Only one auth mechanism allowed"): which one would we check?
         (Some(_), None, true) => Err(malformed(
@@ -211,9 +279,9 @@ fn header_time(parts: &Parts) -> Result<(SystemTime, String), SigV4Error> {
 
 /// The presigned form: every `X-Amz-*` parameter once, percent-decoded.
 /// <https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html>
-fn from_query(parts: &Parts, query: &str) -> Result<Presented, SigV4Error> {
+fn from_query(parts: &Parts, params: &[QueryParam<'_>]) -> Result<Presented, SigV4Error> {
     let required = |name: &str| {
-        query_param(query, name)?.ok_or_else(|| malformed(format!("the query has no {name}")))
+        query_param(params, name)?.ok_or_else(|| malformed(format!("the query has no {name}")))
     };
     if required("X-Amz-Algorithm")? != ALGORITHM {
         return Err(SigV4Error::UnsupportedAlgorithm);
@@ -221,7 +289,7 @@ fn from_query(parts: &Parts, query: &str) -> Result<Presented, SigV4Error> {
     let credential = parse_credential(&required("X-Amz-Credential")?)?;
     let signed_headers = parse_signed_headers(&required("X-Amz-SignedHeaders")?)?;
     let signature = parse_signature(&required("X-Amz-Signature")?)?;
-    let amz_date = required("X-Amz-Date")?;
+    let amz_date = required("X-Amz-Date")?.into_owned();
     let request_time = timefmt::parse_amz_date(&amz_date)
         .ok_or_else(|| malformed("X-Amz-Date is not of the form 20150830T123600Z"))?;
     let expires_secs = required("X-Amz-Expires")?
@@ -240,18 +308,46 @@ fn from_query(parts: &Parts, query: &str) -> Result<Presented, SigV4Error> {
     check_consistent(parts, presented)
 }
 
-/// The decoded value of the query parameter `name`; `Malformed` if it appears twice (which
-/// one was meant?) or does not decode to UTF-8.
-fn query_param(query: &str, name: &str) -> Result<Option<String>, SigV4Error> {
+/// A query name percent-decoded, lossily: a name that is not UTF-8 matches none we look for.
+fn decode_lossy(escaped: &str) -> Cow<'_, str> {
+    if escaped.contains('%') {
+        percent_decode_str(escaped).decode_utf8_lossy()
+    } else {
+        Cow::Borrowed(escaped)
+    }
+}
+
+/// A query parameter: its name decoded, its value still escaped.
+type QueryParam<'q> = (Cow<'q, str>, &'q str);
+
+/// The query's `X-Amz-*` parameters, the only ones authentication reads, names decoded once.
+/// Allocates nothing for a query without any.
+fn amz_query_params(query: &str) -> Vec<QueryParam<'_>> {
+    raw_pairs(query)
+        .map(|(name, value)| (decode_lossy(name), value))
+        .filter(|(name, _)| name.starts_with("X-Amz-"))
+        .collect()
+}
+
+/// The decoded value of the query parameter `name` among `params` (names decoded, values
+/// raw); `Malformed` if it appears twice (which one was meant?) or does not decode to UTF-8.
+fn query_param<'a>(
+    params: &[QueryParam<'a>],
+    name: &str,
+) -> Result<Option<Cow<'a, str>>, SigV4Error> {
     let mut found = None;
-    for (raw_name, raw_value) in raw_pairs(query) {
-        if percent_decode_str(raw_name).decode_utf8_lossy() != name {
+    for &(ref decoded_name, raw_value) in params {
+        if decoded_name != name {
             continue;
         }
-        let value = percent_decode_str(raw_value)
-            .decode_utf8()
-            .map_err(|_| malformed(format!("{name} is not UTF-8")))?;
-        if found.replace(value.into_owned()).is_some() {
+        let value = if raw_value.contains('%') {
+            percent_decode_str(raw_value)
+                .decode_utf8()
+                .map_err(|_| malformed(format!("{name} is not UTF-8")))?
+        } else {
+            Cow::Borrowed(raw_value)
+        };
+        if found.replace(value).is_some() {
             return Err(malformed(format!("{name} appears more than once")));
         }
     }
@@ -261,8 +357,11 @@ fn query_param(query: &str, name: &str) -> Result<Option<String>, SigV4Error> {
 /// `AKID/20150830/us-east-1/iam/aws4_request`: exactly five parts, the last `aws4_request`.
 /// The region may be empty; the date is checked against the request time later.
 fn parse_credential(raw: &str) -> Result<Credential, SigV4Error> {
-    let parts: Vec<&str> = raw.split('/').collect();
-    let [access_key, date, region, service, SCOPE_TERMINATOR] = parts[..] else {
+    let mut fields = raw.split('/');
+    let mut field = || fields.next();
+    let (Some(access_key), Some(date), Some(region), Some(service), Some(SCOPE_TERMINATOR), None) =
+        (field(), field(), field(), field(), field(), field())
+    else {
         return Err(malformed(
             "Credential must be ACCESS_KEY/YYYYMMDD/REGION/SERVICE/aws4_request",
         ));
@@ -270,27 +369,30 @@ fn parse_credential(raw: &str) -> Result<Credential, SigV4Error> {
     if access_key.is_empty() || service.is_empty() {
         return Err(malformed("Credential has an empty access key or service"));
     }
-    Ok(Credential {
-        access_key: access_key.to_owned(),
-        date: date.to_owned(),
-        region: region.to_owned(),
-        service: service.to_owned(),
-    })
+    Ok(Credential::new(access_key, date, region, service))
 }
 
-fn parse_signed_headers(raw: &str) -> Result<Vec<String>, SigV4Error> {
-    let names: Vec<String> = raw.split(';').map(str::to_ascii_lowercase).collect();
-    if names.iter().any(String::is_empty) {
+fn parse_signed_headers(raw: &str) -> Result<String, SigV4Error> {
+    if raw.split(';').any(str::is_empty) {
         return Err(malformed("SignedHeaders has an empty name"));
     }
-    Ok(names)
+    Ok(raw.to_ascii_lowercase())
 }
 
 /// 64 hex digits. Either case is read: the bytes are what get compared.
 fn parse_signature(raw: &str) -> Result<[u8; 32], SigV4Error> {
+    let invalid = || malformed("Signature must be 64 hexadecimal digits");
+    let digits: &[u8; 64] = raw.as_bytes().try_into().map_err(|_| invalid())?;
     let mut signature = [0u8; 32];
-    if raw.len() != 64 || hex::decode_to_slice(raw, &mut signature).is_err() {
-        return Err(malformed("Signature must be 64 hexadecimal digits"));
+    for (byte, pair) in signature.iter_mut().zip(digits.chunks_exact(2)) {
+        let (high, low) = (
+            HEX_VALUE[usize::from(pair[0])],
+            HEX_VALUE[usize::from(pair[1])],
+        );
+        if high > 0xF || low > 0xF {
+            return Err(invalid());
+        }
+        *byte = high << 4 | low;
     }
     Ok(signature)
 }
@@ -299,18 +401,18 @@ fn parse_signature(raw: &str) -> Result<[u8; 32], SigV4Error> {
 /// date, `host` is signed (otherwise a signature could be replayed against another host), and
 /// every signed header is there to be canonicalized.
 fn check_consistent(parts: &Parts, p: Presented) -> Result<Presented, SigV4Error> {
-    if p.amz_date.get(..8) != Some(p.credential.date.as_str()) {
+    if p.amz_date.get(..8) != Some(p.credential.date()) {
         return Err(malformed(format!(
             "the credential date {} is not the date of the request time {}",
-            p.credential.date, p.amz_date
+            p.credential.date(),
+            p.amz_date
         )));
     }
-    if !p.signed_headers.iter().any(|name| name == "host") {
+    if !p.signed_header_names().any(|name| name == "host") {
         return Err(malformed("host must be one of the signed headers"));
     }
     if let Some(absent) = p
-        .signed_headers
-        .iter()
+        .signed_header_names()
         .find(|name| !has_header(parts, name))
     {
         return Err(malformed(format!(
@@ -321,7 +423,14 @@ fn check_consistent(parts: &Parts, p: Presented) -> Result<Presented, SigV4Error
 }
 
 fn has_header(parts: &Parts, name: &str) -> bool {
-    parts.headers.contains_key(name) || (name == "host" && parts.uri.authority().is_some())
+    header_name(parts, name).is_some() || (name == "host" && parts.uri.authority().is_some())
+}
+
+/// The request's header called `name` (lowercase, as signed header names are), found by
+/// comparing names: for the handful of headers a request carries that costs less than a
+/// lookup by `&str`, which validates `name` and hashes it byte by byte through a table.
+fn header_name<'a>(parts: &'a Parts, name: &str) -> Option<&'a HeaderName> {
+    parts.headers.keys().find(|key| key.as_str() == name)
 }
 
 /// Checks the request time against `now`: header auth within ±15 min (`Skewed`); presigned:
@@ -356,169 +465,39 @@ pub fn check_time(p: &Presented, now: SystemTime) -> Result<(), SigV4Error> {
     Ok(())
 }
 
-/// The canonical request. `payload_hash` is the hex SHA-256 of the body, or the literal the
-/// client put in x-amz-content-sha256 (e.g. UNSIGNED-PAYLOAD, STREAMING-...), chosen by the
-/// caller. S3-ness (`p.credential.service == "s3"`) selects S3's single URI encoding of the
-/// path; other services encode it twice. For presigned requests X-Amz-Signature is left out.
-/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html#create-canonical-request>
-pub fn canonical_request(parts: &Parts, p: &Presented, payload_hash: &str) -> String {
-    let uri = canonical_uri(parts.uri.path(), p.credential.service == "s3");
-    canonical_request_for(parts, p, payload_hash, &uri)
-}
-
-/// The canonical request with `uri` as its canonical URI.
-fn canonical_request_for(parts: &Parts, p: &Presented, payload_hash: &str, uri: &str) -> String {
-    let presigned = matches!(p.location, Location::Query { .. });
-    let mut out = String::with_capacity(512);
-    out.push_str(parts.method.as_str());
-    out.push('\n');
-    out.push_str(uri);
-    out.push('\n');
-    out.push_str(&canonical_query(parts.uri.query().unwrap_or(""), presigned));
-    out.push('\n');
-    for name in &p.signed_headers {
-        out.push_str(name);
-        out.push(':');
-        out.push_str(&canonical_header_value(parts, name));
-        out.push('\n');
-    }
-    out.push('\n');
-    out.push_str(&p.signed_headers.join(";"));
-    out.push('\n');
-    out.push_str(payload_hash);
-    out
-}
-
-/// The path, one segment at a time: percent-decoded, then `UriEncode`d, so that however the
-/// client escaped it on the wire it comes out as the SDKs encode it. Working per segment keeps
-/// an escaped `%2F` inside a segment as `%2F` rather than turning it into a separator.
-///
-/// S3 takes the result as is and must not be normalized: keys may hold `//`, `.` and `..`.
-/// Other services remove `.`, `..` and empty segments (RFC 3986) and encode the result again,
-/// since the SDKs encode the already-encoded path a second time.
-/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html#create-canonical-request>
-fn canonical_uri(path: &str, s3: bool) -> String {
-    let segments: Vec<&str> = if s3 {
-        path.split('/').collect()
-    } else {
-        normalized_segments(path)
-    };
-    let mut out = String::with_capacity(path.len() + 16);
-    for (i, segment) in segments.iter().enumerate() {
-        if i > 0 {
-            out.push('/');
-        }
-        let once = reencode(segment);
-        if s3 {
-            out.push_str(&once);
-        } else {
-            out.extend(percent_encode(once.as_bytes(), URI_ENCODE));
-        }
-    }
-    if out.is_empty() {
-        out.push('/');
-    }
-    out
-}
-
-/// The segments of an absolute path after RFC 3986 dot-segment removal, with empty segments
-/// dropped, starting with the empty segment before the leading `/`. A trailing `/` is kept.
-fn normalized_segments(path: &str) -> Vec<&str> {
-    let mut kept = vec![""];
-    for segment in path.split('/') {
-        match segment {
-            "" | "." => {}
-            ".." => {
-                if kept.len() > 1 {
-                    kept.pop();
-                }
-            }
-            name => kept.push(name),
-        }
-    }
-    let ends_as_directory = path.ends_with('/') || path.ends_with("/.") || path.ends_with("/..");
-    if kept.len() > 1 && ends_as_directory {
-        kept.push("");
-    }
-    kept
-}
-
-/// Every `name=value` pair, decoded and re-encoded with `UriEncode` (so `/` becomes `%2F`
-/// and `+` stays a plus, `%2B`: AWS clients send spaces as `%20`), sorted by name then value,
-/// joined with `&`.
-fn canonical_query(query: &str, presigned: bool) -> String {
-    let mut pairs: Vec<(String, String)> = raw_pairs(query)
-        .map(|(name, value)| (reencode(name), reencode(value)))
-        .filter(|(name, _)| !(presigned && name == "X-Amz-Signature"))
-        .collect();
-    pairs.sort_unstable();
-    let mut out = String::with_capacity(query.len() + 16);
-    for (i, (name, value)) in pairs.iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        out.push_str(name);
-        out.push('=');
-        out.push_str(value);
-    }
-    out
-}
-
-/// The raw query's pairs, still escaped, split at the first `=` (none: an empty value).
-/// Empty pieces, as in `a=1&&b=2`, are skipped.
-fn raw_pairs(query: &str) -> impl Iterator<Item = (&str, &str)> {
-    query
-        .split('&')
-        .filter(|piece| !piece.is_empty())
-        .map(|piece| piece.split_once('=').unwrap_or((piece, "")))
-}
-
-fn reencode(escaped: &str) -> String {
-    let bytes: Vec<u8> = percent_decode_str(escaped).collect();
-    percent_encode(&bytes, URI_ENCODE).to_string()
-}
-
-/// Every value of the header, each trimmed with inner runs of spaces collapsed, joined by
-/// `,`. `host` falls back on the URI's authority (HTTP/2, or an absolute-form request line).
-/// A value that is not UTF-8 is read lossily and so will not verify; no client signs one.
-fn canonical_header_value(parts: &Parts, name: &str) -> String {
-    let mut values: Vec<String> = parts
-        .headers
-        .get_all(name)
-        .iter()
-        .map(|value| collapse_spaces(&String::from_utf8_lossy(value.as_bytes())))
-        .collect();
-    if values.is_empty() && name == HOST.as_str() {
-        if let Some(authority) = parts.uri.authority() {
-            values.push(authority.as_str().to_owned());
-        }
-    }
-    values.join(",")
-}
-
-fn collapse_spaces(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for word in value.split([' ', '\t']).filter(|word| !word.is_empty()) {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(word);
-    }
-    out
-}
-
 /// `AWS4-HMAC-SHA256\n{amz_date}\n{date}/{region}/{service}/aws4_request\n{hex(sha256(cr))}`.
 /// <https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html#create-string-to-sign>
 pub fn string_to_sign(p: &Presented, canonical_request: &str) -> String {
+    let mut hash = [0u8; 64];
+    string_to_sign_pieces(p, sha256_hex_into(canonical_request.as_bytes(), &mut hash)).concat()
+}
+
+/// The string to sign, in pieces, so that verification can feed them to the HMAC without
+/// joining them first.
+fn string_to_sign_pieces<'a>(p: &'a Presented, canonical_sha256: &'a str) -> [&'a str; 13] {
     let c = &p.credential;
-    format!(
-        "{ALGORITHM}\n{}\n{}/{}/{}/{SCOPE_TERMINATOR}\n{}",
-        p.amz_date,
-        c.date,
-        c.region,
-        c.service,
-        sha256_hex(canonical_request.as_bytes())
-    )
+    [
+        ALGORITHM,
+        "\n",
+        &p.amz_date,
+        "\n",
+        c.date(),
+        "/",
+        c.region(),
+        "/",
+        c.service(),
+        "/",
+        SCOPE_TERMINATOR,
+        "\n",
+        canonical_sha256,
+    ]
+}
+
+/// Hex SHA-256 of `bytes`, written into `buffer`.
+fn sha256_hex_into<'a>(bytes: &[u8], buffer: &'a mut [u8; 64]) -> &'a str {
+    // 64 hex digits always fit, and hex digits are ASCII.
+    hex::encode_to_slice(Sha256::digest(bytes), buffer).expect("64 bytes hold a SHA-256 in hex");
+    std::str::from_utf8(buffer).expect("hex is ASCII")
 }
 
 /// The signing key: HMACs chained over the scope, keyed first with `"AWS4" + secret`. The
@@ -555,86 +534,6 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// What a derived key is valid for.
-#[derive(Clone, PartialEq, Eq, Hash)]
-struct Scope {
-    access_key: String,
-    date: String,
-    region: String,
-    service: String,
-}
-
-type KeyMap = HashMap<Scope, Zeroizing<[u8; 32]>>;
-
-/// Derived signing keys, cached by (access key id, date, region, service) because deriving
-/// costs four HMACs per request. Bounded: past 4096 entries it is cleared. Thread-safe: a std
-/// `Mutex` held only for a lookup or an insert, never while deriving. Keys are wiped when
-/// dropped or cleared.
-///
-/// Invariant: an access key id names one secret for its whole life (AWS never changes a key's
-/// secret), so the secret is not part of the cache key. A deleted key must be `forget`-ten.
-pub struct SigningKeyCache {
-    keys: Mutex<KeyMap>,
-}
-
-impl SigningKeyCache {
-    pub fn new() -> Self {
-        SigningKeyCache {
-            keys: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Drops every key derived for `access_key` (call it when the access key is deleted).
-    pub fn forget(&self, access_key: &str) {
-        self.lock()
-            .retain(|scope, _| scope.access_key != access_key);
-    }
-
-    fn signing_key(&self, credential: &Credential, secret: &Secret) -> Zeroizing<[u8; 32]> {
-        let scope = Scope {
-            access_key: credential.access_key.clone(),
-            date: credential.date.clone(),
-            region: credential.region.clone(),
-            service: credential.service.clone(),
-        };
-        if let Some(key) = self.lock().get(&scope) {
-            return key.clone();
-        }
-        let key = Zeroizing::new(signing_key(
-            secret.expose(),
-            &scope.date,
-            &scope.region,
-            &scope.service,
-        ));
-        let mut keys = self.lock();
-        if keys.len() >= CACHE_CAPACITY {
-            keys.clear();
-        }
-        keys.insert(scope, key.clone());
-        key
-    }
-
-    /// A panic elsewhere while holding the lock cannot leave the map half-updated in a way
-    /// that matters (each entry is whole), so a poisoned lock is used as is.
-    fn lock(&self) -> MutexGuard<'_, KeyMap> {
-        self.keys.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-impl Default for SigningKeyCache {
-    fn default() -> Self {
-        SigningKeyCache::new()
-    }
-}
-
-impl fmt::Debug for SigningKeyCache {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SigningKeyCache")
-            .field("entries", &self.lock().len())
-            .finish()
-    }
-}
-
 /// Full verification: recomputes the signature with the cached signing key and compares it in
 /// constant time. Does not check the time: the caller calls `check_time` too, so that it can
 /// map each failure to its protocol's error.
@@ -648,7 +547,7 @@ pub fn verify(
     let key = cache.signing_key(&p.credential, secret);
     let matches = |canonical: &str| {
         let expected = signature(&key, p, canonical);
-        bool::from(expected[..].ct_eq(&p.signature[..]))
+        bool::from(expected.ct_eq(&p.signature))
     };
     if matches(&canonical_request(parts, p, payload_hash)) {
         return Ok(());
@@ -657,9 +556,11 @@ pub fn verify(
     // sent it. Both spellings name the same decoded key, so either signature is honoured.
     let raw = parts.uri.path();
     let raw = if raw.is_empty() { "/" } else { raw };
-    if p.credential.service == "s3"
+    if p.credential.service() == "s3"
         && raw != canonical_uri(raw, true)
-        && matches(&canonical_request_for(parts, p, payload_hash, raw))
+        && matches(&canonical_request_with(parts, p, payload_hash, |out| {
+            out.push_str(raw)
+        }))
     {
         return Ok(());
     }

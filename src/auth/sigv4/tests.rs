@@ -64,7 +64,7 @@ fn signed(
     let p = present(&parts);
     let to_sign = string_to_sign(&p, &canonical_request(&parts, &p, EMPTY_SHA256));
     let c = &p.credential;
-    let key = signing_key(secret, &c.date, &c.region, &c.service);
+    let key = signing_key(secret, c.date(), c.region(), c.service());
     let signature = hex::encode(hmac_sha256(&key, to_sign.as_bytes()));
     let value = authorization.replace(&placeholder, &signature);
     parts
@@ -222,22 +222,19 @@ fn what_the_examples_present_is_parsed_field_by_field() {
     let p = present(&iam_list_users());
     assert_eq!(
         p.credential,
-        Credential {
-            access_key: "AKIDEXAMPLE".into(),
-            date: "20150830".into(),
-            region: "us-east-1".into(),
-            service: "iam".into(),
-        }
+        Credential::new("AKIDEXAMPLE", "20150830", "us-east-1", "iam")
     );
-    assert_eq!(p.signed_headers, ["content-type", "host", "x-amz-date"]);
+    assert_eq!(p.signed_headers, "content-type;host;x-amz-date");
+    let names: Vec<&str> = p.signed_header_names().collect();
+    assert_eq!(names, ["content-type", "host", "x-amz-date"]);
     assert_eq!(hex::encode(p.signature), IAM_SIGNATURE);
     assert_eq!(p.request_time, timefmt::from_unix_seconds(1_440_938_160));
     assert_eq!(p.amz_date, "20150830T123600Z");
     assert_eq!(p.location, Location::Header);
 
     let p = present(&s3_presigned_get());
-    assert_eq!(p.credential.access_key, "AKIAIOSFODNN7EXAMPLE");
-    assert_eq!(p.credential.service, "s3");
+    assert_eq!(p.credential.access_key(), "AKIAIOSFODNN7EXAMPLE");
+    assert_eq!(p.credential.service(), "s3");
     assert_eq!(
         p.location,
         Location::Query {
@@ -279,7 +276,7 @@ fn a_region_less_scope_is_accepted_and_signed_over() {
         "host;x-amz-date",
     );
     let p = present(&parts);
-    assert_eq!(p.credential.region, "");
+    assert_eq!(p.credential.region(), "");
     let to_sign = string_to_sign(&p, &canonical_request(&parts, &p, EMPTY_SHA256));
     assert!(
         to_sign.contains("\n20150830//iam/aws4_request\n"),
@@ -712,6 +709,63 @@ fn the_query_is_decoded_reencoded_and_sorted() {
 }
 
 #[test]
+fn reencoding_borrows_exactly_what_it_would_not_change() {
+    use percent_encoding::percent_encode;
+
+    let cases = [
+        "",
+        "abc",
+        "A-_.~9",
+        "a%2Fb",
+        "a%2fb",
+        "%41",
+        "%7E",
+        "~",
+        "%",
+        "%4",
+        "%zz",
+        "a%2",
+        "a b",
+        "a+b",
+        "%25",
+        "caf%C3%A9",
+        "caf\u{e9}",
+        "%E2%82%AC",
+        "%e2%82%ac",
+        "a/b",
+    ];
+    for raw in cases {
+        let bytes: Vec<u8> = percent_decode_str(raw).collect();
+        let expected = percent_encode(&bytes, URI_ENCODE).to_string();
+        let reencoded = reencode(raw);
+        assert_eq!(reencoded, expected, "{raw}");
+        assert_eq!(
+            matches!(reencoded, Cow::Borrowed(_)),
+            expected == raw,
+            "{raw}"
+        );
+    }
+}
+
+#[test]
+fn collapsing_keeps_words_and_drops_runs_of_blanks() {
+    let cases = [
+        ("", ""),
+        (" \t ", ""),
+        ("a", "a"),
+        ("\ta\t", "a"),
+        ("a \t b", "a b"),
+        (" caf\u{e9}  \u{20ac} x ", "caf\u{e9} \u{20ac} x"),
+        ("a,b; c", "a,b; c"),
+    ];
+    for (value, collapsed) in cases {
+        let mut out = String::from(">");
+        push_collapsed(&mut out, value);
+        assert_eq!(out, format!(">{collapsed}"), "{value:?}");
+    }
+}
+
+#[test]
 fn header_values_are_trimmed_collapsed_and_joined() {
     let parts = request(
         "GET",
@@ -745,12 +799,8 @@ fn header_values_are_trimmed_collapsed_and_joined() {
 fn the_cache_hands_out_the_derived_key_and_forgets_deleted_access_keys() {
     let cache = SigningKeyCache::new();
     let secret = Secret::new(IAM_SECRET.into());
-    let credential = |access_key: &str, date: &str| Credential {
-        access_key: access_key.into(),
-        date: date.into(),
-        region: "us-east-1".into(),
-        service: "iam".into(),
-    };
+    let credential =
+        |access_key: &str, date: &str| Credential::new(access_key, date, "us-east-1", "iam");
     let len = |cache: &SigningKeyCache| cache.lock().len();
     let derived = signing_key(IAM_SECRET, "20150830", "us-east-1", "iam");
     assert_eq!(
@@ -787,12 +837,7 @@ fn the_cache_starts_over_past_its_capacity() {
     let cache = SigningKeyCache::new();
     let secret = Secret::new("s".into());
     for n in 0..=CACHE_CAPACITY {
-        let credential = Credential {
-            access_key: format!("AKID{n}"),
-            date: "20150830".into(),
-            region: String::new(),
-            service: "s3".into(),
-        };
+        let credential = Credential::new(&format!("AKID{n}"), "20150830", "", "s3");
         cache.signing_key(&credential, &secret);
     }
     // The 4097th key found 4096 entries, cleared them, and is alone.
@@ -813,4 +858,26 @@ fn debug_output_shows_no_secret_and_no_key() {
         assert!(!printed.contains(hidden), "{printed}");
     }
     assert_eq!(format!("{cache:?}"), "SigningKeyCache { entries: 1 }");
+}
+
+#[test]
+fn a_credential_gives_back_its_fields_even_empty_ones() {
+    for (access_key, date, region, service) in [
+        ("AKID", "20150830", "us-east-1", "iam"),
+        ("AKID", "20150830", "", "s3"),
+        ("A", "", "", "x"),
+    ] {
+        let c = Credential::new(access_key, date, region, service);
+        assert_eq!(
+            (c.access_key(), c.date(), c.region(), c.service()),
+            (access_key, date, region, service)
+        );
+        let debug = format!("{c:?}");
+        assert!(debug.contains(&format!("region: {region:?}")), "{debug}");
+    }
+    // Fields are told apart by position, not by the separator.
+    assert_ne!(
+        Credential::new("a/b", "c", "d", "e"),
+        Credential::new("a", "b/c", "d", "e")
+    );
 }

@@ -193,7 +193,7 @@ fn the_signing_key_follows_the_date() {
         let mut parts = unsigned("HEAD", "/b/k", &[("host", "h:1")]);
         signer.sign(&mut parts, "UNSIGNED-PAYLOAD", now);
         let p = presented(&parts).expect("well formed").expect("signed");
-        assert_eq!(p.credential.date, timefmt::format_scope_date(now));
+        assert_eq!(p.credential.date(), timefmt::format_scope_date(now));
         assert_eq!(
             verify(&parts, &p, "UNSIGNED-PAYLOAD", &secret, &cache),
             Ok(())

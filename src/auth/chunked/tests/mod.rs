@@ -216,13 +216,8 @@ fn modes_from_content_sha256() {
 #[test]
 fn chunk_signing_from_a_presented_request_hides_its_key() {
     let presented = Presented {
-        credential: Credential {
-            access_key: "AKIAIOSFODNN7EXAMPLE".to_owned(),
-            date: "20130524".to_owned(),
-            region: "us-east-1".to_owned(),
-            service: "s3".to_owned(),
-        },
-        signed_headers: vec!["host".to_owned()],
+        credential: Credential::new("AKIAIOSFODNN7EXAMPLE", "20130524", "us-east-1", "s3"),
+        signed_headers: "host".to_owned(),
         signature: signing(STREAMING_SEED).seed_signature,
         request_time: SystemTime::UNIX_EPOCH,
         amz_date: AMZ_DATE.to_owned(),

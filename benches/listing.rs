@@ -1,0 +1,195 @@
+//! ListObjectsV2 page cost: one page of 1000 entries from a bucket of one million keys, through
+//! `ObjectIndex::list_objects`, the call the S3 handler makes (a pooled read-only connection on
+//! a blocking thread, the index range queries, the rows turned into summaries). The XML
+//! rendering of the page is not included.
+//!
+//! The keys are `dir{0..999}/file{0..999}`, so a `/` delimiter at the root rolls each
+//! directory's thousand keys up into one common prefix: that page costs a thousand seeks.
+//! Pages measured: the first plain page, a plain page resumed in the middle (a continuation),
+//! the root with a delimiter (1000 common prefixes), and one directory with a delimiter.
+//!
+//! Inserting a million objects through the index writer would take minutes, so the database
+//! is built once by bulk SQL inserts in one transaction (the schema comes from opening the
+//! index, which runs the migrations) and kept under `$CARGO_TARGET_DIR/bench-data/` (else
+//! `target/bench-data/`); later runs reuse it when it holds exactly the expected keys. Rows
+//! have no segments: listing does not read them.
+//!
+//! Run with `cargo bench --bench listing`. Target: under 5 ms per page.
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
+use labstore::config;
+use labstore::objects::{Cursor, ListQuery, ObjectIndex};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use tokio::runtime::Runtime;
+
+const BUCKET: &str = "bench";
+const DIRS: usize = 1000;
+const FILES_PER_DIR: usize = 1000;
+const KEYS: usize = DIRS * FILES_PER_DIR;
+const PAGE: usize = 1000;
+
+/// `bench-data/listing-1m` under the target directory cargo builds into.
+fn data_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    target.join("bench-data").join("listing-1m")
+}
+
+fn db_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("metadata").join("objects.db")
+}
+
+/// `0, 1, 10, 100, 101, ...`: numbers in the order of their decimal strings, so that keys are
+/// inserted in index order.
+fn names_in_key_order(prefix: &str, count: usize) -> Vec<String> {
+    let mut names: Vec<String> = (0..count).map(|n| format!("{prefix}{n}")).collect();
+    names.sort_unstable();
+    names
+}
+
+/// Whether the cached database holds the benchmark's keys: the count and the last key.
+fn is_populated(path: &Path) -> bool {
+    let Ok(conn) = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY) else {
+        return false;
+    };
+    let found = conn
+        .query_row(
+            "SELECT count(*), max(key) FROM objects WHERE bucket = ?1",
+            [BUCKET],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?)),
+        )
+        .optional();
+    let expected_last = format!("dir{}/file{}", DIRS - 1, FILES_PER_DIR - 1);
+    matches!(found, Ok(Some((n, Some(last)))) if n as usize == KEYS && last == expected_last)
+}
+
+/// One transaction of `KEYS` inserts through one prepared statement, in key order.
+fn bulk_insert(path: &Path) -> rusqlite::Result<()> {
+    let mut conn = Connection::open(path)?;
+    // A lost benchmark database is rebuilt, so it need not survive a crash.
+    conn.pragma_update(None, "synchronous", "OFF")?;
+    let tx = conn.transaction()?;
+    tx.execute(
+        "INSERT INTO buckets (name, created_at, region) VALUES (?1, 0, 'us-east-1')",
+        [BUCKET],
+    )?;
+    {
+        let mut insert = tx.prepare(
+            "INSERT INTO objects (bucket, key, size, etag, last_modified, headers)
+             VALUES (?1, ?2, ?3, ?4, ?5, '{}')",
+        )?;
+        let files = names_in_key_order("file", FILES_PER_DIR);
+        let mut n: i64 = 0;
+        for dir in names_in_key_order("dir", DIRS) {
+            for file in &files {
+                let key = format!("{dir}/{file}");
+                let etag = format!("{:032x}", (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+                insert.execute((BUCKET, &key, 1024 + n % 4096, &etag, 1_740_830_400_000 + n))?;
+                n += 1;
+            }
+        }
+    }
+    tx.commit()?;
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+}
+
+/// Opens the cached index, building it first if it is missing or not what this benchmark
+/// expects.
+fn open_index(runtime: &Runtime) -> ObjectIndex {
+    let dir = data_dir();
+    let db_config = config::S3::default().db.to_db_config();
+    if !is_populated(&db_path(&dir)) {
+        let started = Instant::now();
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).expect("removing the stale benchmark index");
+        }
+        // Opening creates the file and applies the migrations.
+        let index = ObjectIndex::open(&dir, &db_config).expect("creating the benchmark index");
+        runtime.block_on(index.db().close());
+        drop(index);
+        bulk_insert(&db_path(&dir)).expect("filling the benchmark index");
+        assert!(
+            is_populated(&db_path(&dir)),
+            "the bulk insert left wrong keys"
+        );
+        eprintln!(
+            "listing: built {KEYS} keys in {} in {:.1?}",
+            dir.display(),
+            started.elapsed()
+        );
+    }
+    ObjectIndex::open(&dir, &db_config).expect("opening the benchmark index")
+}
+
+fn query(prefix: &str, delimiter: Option<&str>, cursor: Cursor) -> ListQuery {
+    ListQuery {
+        prefix: prefix.to_owned(),
+        delimiter: delimiter.map(str::to_owned),
+        cursor,
+        max: PAGE,
+    }
+}
+
+fn pages(c: &mut Criterion) {
+    let runtime = Runtime::new().expect("a tokio runtime");
+    let index = open_index(&runtime);
+    let cases = [
+        ("plain_first_page", query("", None, Cursor::Start), 1000, 0),
+        (
+            "plain_continuation",
+            query("", None, Cursor::After("dir500/file500".into())),
+            1000,
+            0,
+        ),
+        (
+            "delimiter_root",
+            query("", Some("/"), Cursor::Start),
+            0,
+            1000,
+        ),
+        (
+            "delimiter_one_dir",
+            query("dir500/", Some("/"), Cursor::Start),
+            1000,
+            0,
+        ),
+    ];
+    let mut group = c.benchmark_group("list_objects_v2_1m_keys");
+    group.throughput(Throughput::Elements(PAGE as u64));
+    // Up to milliseconds an iteration: equal samples fit the measurement time, growing ones
+    // do not.
+    group.sampling_mode(SamplingMode::Flat);
+    for (name, query, keys, prefixes) in cases {
+        let list = || runtime.block_on(index.list_objects(BUCKET.to_owned(), query.clone()));
+        let listing = list().expect("listing the benchmark bucket");
+        // A benchmark of the wrong answer measures nothing.
+        assert_eq!(
+            (listing.objects.len(), listing.prefixes.len()),
+            (keys, prefixes),
+            "{name}"
+        );
+        eprintln!(
+            "listing/{name}: {} keys, {} common prefixes per page, truncated: {}",
+            listing.objects.len(),
+            listing.prefixes.len(),
+            listing.truncated
+        );
+        group.bench_function(name, |b| b.iter(|| black_box(list())));
+    }
+    group.finish();
+    runtime.block_on(index.db().close());
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    targets = pages
+}
+criterion_main!(benches);
