@@ -264,7 +264,10 @@ async fn compare_against_the_same_server_twice_prints_ratios() {
     };
     assert!(median("get", "ops/s")["ratio"].as_f64().unwrap() > 0.0);
     assert!(median("server", "peak_rss_bytes")["a"].as_f64().unwrap() > 1e6);
-    assert!(median("server", "cpu s/1000 ops")["b"].as_f64().unwrap() > 0.0);
+    // Reported for both servers; it may read 0 on a busy machine, since /proc counts CPU
+    // time in 10 ms ticks and these runs are short.
+    let cpu = median("server", "cpu s/1000 ops")["b"].as_f64().unwrap();
+    assert!(cpu.is_finite() && cpu >= 0.0, "{cpu}");
     assert_eq!(bucket_names(&server).await, Vec::<String>::new());
 }
 
