@@ -57,6 +57,7 @@ codes! {
     InvalidRequest => StatusCode::BAD_REQUEST, "Invalid Request";
     KeyTooLongError => StatusCode::BAD_REQUEST, "Your key is too long";
     MalformedPolicy => StatusCode::BAD_REQUEST, "Policies must be valid JSON and the first byte must be '{'";
+    MalformedTrailerError => StatusCode::BAD_REQUEST, "The request contained trailing data that was not well-formed or did not conform to our published schema.";
     MalformedXML => StatusCode::BAD_REQUEST, "The XML you provided was not well-formed or did not validate against our published schema";
     MetadataTooLarge => StatusCode::BAD_REQUEST, "Your metadata headers exceed the maximum allowed metadata size";
     MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED, "The specified method is not allowed against this resource.";

@@ -155,7 +155,7 @@ async fn process(
         state,
         access: &access,
     };
-    let reader = BodyReader::new(body, payload, MAX_PUT);
+    let reader = BodyReader::new(body, payload, &parts.headers, MAX_PUT);
     match dispatch(&ctx, &route, parts, reader).await {
         Ok(response) => Ok((route.operation, response)),
         Err(e) if e.code() == Code::NoSuchKey.as_str() && hides_missing_keys(&route, &access) => {

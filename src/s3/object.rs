@@ -5,7 +5,7 @@
 use bytes::{Bytes, BytesMut};
 use http::{request, HeaderMap, Response};
 
-use super::body::{BodyReader, MAX_PUT};
+use super::body::{announced_trailer, multiple_checksums, BodyReader};
 use super::checksum::{parse_content_md5, Algorithm, BodyDigests, Digests};
 use super::error::{Code, S3Error, S3Result};
 use super::{finish, Ctx, Reply};
@@ -75,8 +75,11 @@ fn strip_aws_chunked(v: String) -> String {
 #[derive(Debug, Default)]
 pub struct Expected {
     pub md5: Option<[u8; 16]>,
-    /// A checksum given in a header (`x-amz-checksum-*`), or announced for the trailer.
+    /// A checksum given in a header (`x-amz-checksum-*`), or announced for the trailer, or
+    /// only named (`x-amz-sdk-checksum-algorithm`: computed and stored, nothing to compare).
     pub checksum: Option<(Algorithm, Option<String>)>,
+    /// The checksum's value comes in the aws-chunked trailer (`x-amz-trailer`).
+    pub in_trailer: bool,
 }
 
 pub fn expected(headers: &HeaderMap) -> S3Result<Expected> {
@@ -89,29 +92,44 @@ pub fn expected(headers: &HeaderMap) -> S3Result<Expected> {
                 .ok_or(S3Error::from(Code::InvalidDigest))?,
         ),
     };
-    let mut checksum = None;
-    for algorithm in Algorithm::ALL {
-        if let Some(v) = header(headers, algorithm.header()) {
-            checksum = Some((algorithm, Some(v)));
-        }
+    // Every checksum given is one to verify: S3 takes one, so more are refused rather than
+    // one of them being checked.
+    let trailer = announced_trailer(headers)?;
+    let mut given = Algorithm::ALL
+        .into_iter()
+        .filter_map(|a| header(headers, a.header()).map(|v| (a, Some(v))));
+    let checksum = given.next();
+    if given.next().is_some() || (checksum.is_some() && trailer.is_some()) {
+        return Err(multiple_checksums());
     }
-    if checksum.is_none() {
-        let announced = header(headers, "x-amz-trailer")
-            .and_then(|t| Algorithm::from_header(t.trim()))
-            .or_else(|| {
-                header(headers, "x-amz-sdk-checksum-algorithm")
-                    .and_then(|a| Algorithm::from_name(&a))
-            })
-            .or_else(|| {
-                header(headers, "x-amz-checksum-algorithm").and_then(|a| Algorithm::from_name(&a))
-            });
-        checksum = announced.map(|a| (a, None));
+    if checksum.is_some() {
+        return Ok(Expected {
+            md5,
+            checksum,
+            in_trailer: false,
+        });
     }
-    Ok(Expected { md5, checksum })
+    if let Some(algorithm) = trailer {
+        return Ok(Expected {
+            md5,
+            checksum: Some((algorithm, None)),
+            in_trailer: true,
+        });
+    }
+    let named = header(headers, "x-amz-sdk-checksum-algorithm")
+        .and_then(|a| Algorithm::from_name(&a))
+        .or_else(|| {
+            header(headers, "x-amz-checksum-algorithm").and_then(|a| Algorithm::from_name(&a))
+        });
+    Ok(Expected {
+        md5,
+        checksum: named.map(|a| (a, None)),
+        in_trailer: false,
+    })
 }
 
-/// Checks a body's digests against Content-MD5 and the checksum, given in a header or (when
-/// only announced there) in the aws-chunked trailer.
+/// Checks a body's digests against Content-MD5 and the checksum, given in a header or in the
+/// aws-chunked trailer.
 pub fn check_digests(
     digests: &Digests,
     expected: &Expected,
@@ -123,24 +141,30 @@ pub fn check_digests(
             "The Content-MD5 you specified did not match what we received.",
         ));
     }
-    if let Some((algorithm, given)) = &expected.checksum {
-        let given = given.clone().or_else(|| {
+    let Some((algorithm, given)) = &expected.checksum else {
+        return Ok(());
+    };
+    let given = match given {
+        Some(given) => Some(given.as_str()),
+        // The body reader lets through only the announced trailer; its absence here would be
+        // a checksum silently unchecked, so it is refused again.
+        None if expected.in_trailer => Some(
             trailers
                 .iter()
                 .find(|(n, _)| n.eq_ignore_ascii_case(algorithm.header()))
-                .map(|(_, v)| v.clone())
-        });
-        if let Some(given) = given {
-            if digests.checksum(*algorithm) != Some(given.trim()) {
-                return Err(S3Error::new(
-                    Code::BadDigest,
-                    format!(
-                        "The {} you specified did not match the calculated checksum.",
-                        algorithm.header()
-                    ),
-                ));
-            }
-        }
+                .map(|(_, v)| v.as_str())
+                .ok_or(S3Error::from(Code::MalformedTrailerError))?,
+        ),
+        None => None,
+    };
+    if given.is_some_and(|given| digests.checksum(*algorithm) != Some(given.trim())) {
+        return Err(S3Error::new(
+            Code::BadDigest,
+            format!(
+                "The {} you specified did not match the calculated checksum.",
+                algorithm.header()
+            ),
+        ));
     }
     Ok(())
 }
@@ -257,16 +281,6 @@ pub async fn put_object(
     reader: BodyReader,
 ) -> Reply {
     check_key(key)?;
-    if let Some(len) = parts
-        .headers
-        .get("content-length")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-    {
-        if len > MAX_PUT + 64 * 1024 * 1024 {
-            return Err(Code::EntityTooLarge.into());
-        }
-    }
     let headers = object_headers(&parts.headers)?;
     let expected = expected(&parts.headers)?;
     let condition = write_condition(&parts.headers)?;

@@ -23,9 +23,13 @@
 //! closing CRLF (after the empty chunk, or after the trailer signature) is missing; a trailer
 //! block that ends at the end of the body instead of a blank line.
 //!
-//! Boundary: the caller picks the mode, derives the signing key (`sigv4::signing_key`), checks
-//! that the trailers announced in `x-amz-trailer` arrived and verifies their checksums
-//! (`s3::checksum`), and maps `ChunkedError` to S3's codes.
+//! Refused, because a checksum read from them must be the only one: a trailer name sent twice,
+//! and anything after the end but the optional closing CRLF.
+//!
+//! Boundary: the caller picks the mode, derives the signing key (`sigv4::signing_key`), reads
+//! the body to its very end (so that bytes after the final chunk are seen and refused), checks
+//! that the trailers are exactly those announced in `x-amz-trailer` and verifies their
+//! checksums (`s3::checksum`), and maps `ChunkedError` to S3's codes.
 //!
 //! Invariant: `Data` is handed out before its chunk's signature can be checked (the signature
 //! covers the whole chunk, which is not held in memory). Nothing decoded is trustworthy until
@@ -132,6 +136,10 @@ pub enum ChunkedError {
     /// The framing is broken; the message says where, without echoing the client's bytes.
     #[error("malformed aws-chunked body: {0}")]
     Malformed(String),
+    /// What follows the final chunk is broken: a trailer line that is not `name:value`, a
+    /// trailer sent twice, signed trailers without their signature, or bytes after the end.
+    #[error("malformed aws-chunked trailer: {0}")]
+    MalformedTrailer(String),
     /// A chunk or trailer signature is not the one calculated (or trailers came unsigned).
     #[error("an aws-chunked chunk or trailer signature does not match")]
     SignatureMismatch,
@@ -151,11 +159,16 @@ fn malformed(message: &str) -> ChunkedError {
     ChunkedError::Malformed(message.to_owned())
 }
 
+fn malformed_trailer(message: &str) -> ChunkedError {
+    ChunkedError::MalformedTrailer(message.to_owned())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// Decoded body bytes, a slice of the caller's input (not yet signature-checked).
     Data(Bytes),
-    /// The body is complete; trailers as (lowercase name, trimmed value), in the order sent.
+    /// The body is complete; trailers as (lowercase name, trimmed value), in the order sent,
+    /// each name once.
     /// In the signed mode they are verified and `x-amz-trailer-signature` is not among them.
     End { trailers: Vec<(String, String)> },
 }
@@ -409,14 +422,23 @@ impl Decoder {
         if line.is_empty() {
             // The AWS SDK for Rust sends no trailer signature when it has no trailers.
             if self.mode.is_signed() && !self.trailers.is_empty() {
-                return Err(malformed("signed trailers without x-amz-trailer-signature"));
+                let message = "signed trailers without x-amz-trailer-signature";
+                return Err(malformed_trailer(message));
             }
             return self.end(false).map(Some);
         }
         let (name, value) = parse_trailer(line)?;
         if self.mode.is_signed() && name == TRAILER_SIGNATURE {
-            self.verify_trailers(parse_signature(&value)?)?;
+            let signature = parse_signature(&value).map_err(|_| {
+                malformed_trailer("x-amz-trailer-signature is not 64 hexadecimal digits")
+            })?;
+            self.verify_trailers(signature)?;
             return self.end(true).map(Some);
+        }
+        // Whichever copy a reader picked, the other would go unchecked: a checksum sent twice
+        // (a good one, then a bad one) must not pass.
+        if self.trailers.iter().any(|(seen, _)| *seen == name) {
+            return Err(malformed_trailer("a trailer is sent more than once"));
         }
         self.trailers.push((name, value));
         Ok(None)
@@ -516,7 +538,7 @@ fn after_end(input: &mut BytesMut, optional_crlf: &mut bool) -> Result<Step, Chu
             Ok(Step::Continue)
         }
         None if *optional_crlf && input[0] == b'\r' => Ok(Step::NeedInput),
-        _ => Err(malformed("data after the end of the body")),
+        _ => Err(malformed_trailer("data after the end of the body")),
     }
 }
 
@@ -583,16 +605,16 @@ fn parse_signature(hex_signature: &str) -> Result<[u8; 32], ChunkedError> {
 /// `name:value` with a token name (lowercased) and a value without control characters
 /// (trimmed).
 fn parse_trailer(line: &[u8]) -> Result<(String, String), ChunkedError> {
-    let line = std::str::from_utf8(line).map_err(|_| malformed("trailer is not text"))?;
+    let line = std::str::from_utf8(line).map_err(|_| malformed_trailer("trailer is not text"))?;
     let (name, value) = line
         .split_once(':')
-        .ok_or_else(|| malformed("trailer line is not name:value"))?;
+        .ok_or_else(|| malformed_trailer("trailer line is not name:value"))?;
     if name.is_empty() || !name.bytes().all(is_token) {
-        return Err(malformed("trailer name is not a header name"));
+        return Err(malformed_trailer("trailer name is not a header name"));
     }
     let value = value.trim_matches(OWS);
     if value.chars().any(|c| c.is_control() && c != '\t') {
-        return Err(malformed("trailer value has control characters"));
+        return Err(malformed_trailer("trailer value has control characters"));
     }
     Ok((name.to_ascii_lowercase(), value.to_owned()))
 }

@@ -293,12 +293,12 @@ fn tampered_or_unsigned_trailers_are_refused() {
                     signature_line(c, &crc)
                 )
             }),
-            malformed("data after the end of the body"),
+            malformed_trailer("data after the end of the body"),
         ),
         (
             "no signature, blank line",
             Box::new(|_| format!("{crc_line}\r\n")),
-            malformed("signed trailers without x-amz-trailer-signature"),
+            malformed_trailer("signed trailers without x-amz-trailer-signature"),
         ),
         (
             "no signature, end of body",
@@ -308,7 +308,16 @@ fn tampered_or_unsigned_trailers_are_refused() {
         (
             "a signature that is not hex",
             Box::new(|_| format!("{crc_line}x-amz-trailer-signature:xyz\r\n\r\n")),
-            malformed("signature is not 64 hexadecimal digits"),
+            malformed_trailer("x-amz-trailer-signature is not 64 hexadecimal digits"),
+        ),
+        (
+            "the checksum twice, both signed",
+            Box::new(|c| {
+                let bad = ("x-amz-checksum-crc32", "NhCmhg==");
+                let line = signature_line(c, &[CRC_HELLO_WORLD, bad]);
+                format!("{crc_line}x-amz-checksum-crc32:NhCmhg==\r\n{line}\r\n")
+            }),
+            malformed_trailer("a trailer is sent more than once"),
         ),
     ];
     for (what, tail, expected) in refused {

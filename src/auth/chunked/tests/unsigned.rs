@@ -74,7 +74,6 @@ fn unsigned_outcome(body: &str, decoded_length: Option<u64>) -> Result<(), Chunk
 fn malformed_bodies() {
     const NOT_HEX: &str = "chunk size is not a hexadecimal number";
     const NO_CRLF: &str = "chunk data is not followed by CRLF (longer than its size?)";
-    const AFTER_END: &str = "data after the end of the body";
     let long_line = format!("5;{}\r\nhello\r\n0\r\n\r\n", "x".repeat(5000));
     let cases = [
         ("zz\r\nhello\r\n0\r\n\r\n", NOT_HEX),
@@ -89,6 +88,24 @@ fn malformed_bodies() {
         ("5\r\nhelloXY0\r\n\r\n", NO_CRLF),
         ("5\r\nhello\n0\r\n\r\n", NO_CRLF),
         ("5\nhello\r\n0\r\n\r\n", "line not terminated by CRLF"),
+        (&long_line, "chunk-size line longer than 4 KiB"),
+    ];
+    for (body, message) in cases {
+        let shown = &body[..body.len().min(60)];
+        assert_eq!(
+            unsigned_outcome(body, None),
+            Err(malformed(message)),
+            "{shown:?}"
+        );
+    }
+}
+
+/// Everything after the final chunk: the trailer block and what may follow it.
+#[test]
+fn malformed_trailers() {
+    const AFTER_END: &str = "data after the end of the body";
+    const TWICE: &str = "a trailer is sent more than once";
+    let cases = [
         (
             "5\r\nhello\r\n0\r\nx-amz-checksum-crc32\r\n\r\n",
             "trailer line is not name:value",
@@ -105,15 +122,25 @@ fn malformed_bodies() {
             "5\r\nhello\r\n0\r\nx:a\u{1}b\r\n\r\n",
             "trailer value has control characters",
         ),
-        (&long_line, "chunk-size line longer than 4 KiB"),
         ("5\r\nhello\r\n0\r\n\r\njunk", AFTER_END),
         ("5\r\nhello\r\n0\r\n\r\n\r\n", AFTER_END),
+        ("0\r\n\r\n0\r\n\r\n", AFTER_END),
+        // A good checksum, then a bad one: neither copy may win.
+        (
+            "5\r\nhello\r\n0\r\nx-amz-checksum-crc32:NhCmhg==\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n",
+            TWICE,
+        ),
+        // Names are compared as header names: regardless of case.
+        (
+            "5\r\nhello\r\n0\r\nx-amz-checksum-crc32:NhCmhg==\r\nX-Amz-Checksum-CRC32:NhCmhg==\r\n",
+            TWICE,
+        ),
     ];
     for (body, message) in cases {
         let shown = &body[..body.len().min(60)];
         assert_eq!(
             unsigned_outcome(body, None),
-            Err(malformed(message)),
+            Err(malformed_trailer(message)),
             "{shown:?}"
         );
     }
@@ -176,12 +203,17 @@ fn unsigned_with_length(decoded_length: u64) -> Decoder {
 
 #[test]
 fn trailer_block_is_bounded() {
-    let line = format!("x-amz-meta-a:{}\r\n", "v".repeat(1000));
-    let many_lines = format!("0\r\n{}\r\n", line.repeat(17));
+    // Lines of 1015 bytes, each under its own name (a name may come only once).
+    let lines = |n: u8| -> String {
+        (b'a'..b'a' + n)
+            .map(|c| format!("x-amz-meta-{}:{}\r\n", c as char, "v".repeat(1000)))
+            .collect()
+    };
+    let many_lines = format!("0\r\n{}\r\n", lines(17));
     let endless_line = format!("0\r\nx-amz-meta-a:{}", "v".repeat(MAX_TRAILER_BLOCK));
     for body in [many_lines, endless_line] {
         assert_eq!(unsigned_outcome(&body, None), Err(ChunkedError::TooLarge));
     }
-    let just_fits = format!("0\r\n{}\r\n", line.repeat(16));
+    let just_fits = format!("0\r\n{}\r\n", lines(16));
     assert_eq!(unsigned_outcome(&just_fits, None), Ok(()));
 }
