@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode};
 use aws_sdk_s3::Client;
-use common::signing::{s3_call, Signer};
-use common::{error_code_status, s3_client, start_with_root, ROOT_SECRET};
+use common::signing::{s3_call, send, Signer};
+use common::{error_code_status, s3_client, start_with_root, Response, ROOT_SECRET};
 use md5::{Digest, Md5};
 
 const B: &str = "integrity";
@@ -452,5 +452,192 @@ async fn readers_see_one_complete_version_during_concurrent_overwrites() {
         }
     }
     assert_eq!(seen.0 + seen.1, 120);
+    server.stop();
+}
+
+const UNSIGNED_TRAILER: &str = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
+/// "hello world" aws-chunked, up to its final (empty) chunk; trailers follow.
+const HELLO_CHUNKS: &str = "b\r\nhello world\r\n0\r\n";
+const CRC32_TRAILER: &str = "x-amz-checksum-crc32:DUoRhQ==\r\n";
+
+/// The `<Code>` of a raw error response.
+fn code(r: &Response) -> &str {
+    let start = r.body.find("<Code>").map(|i| i + 6).unwrap_or(0);
+    &r.body[start..r.body.find("</Code>").unwrap_or(start)]
+}
+
+/// A raw PUT of `body` to `key`, signed by the root with `payload` as its
+/// `x-amz-content-sha256`, with `headers` besides.
+fn raw_put(
+    server: &common::Server,
+    key: &str,
+    payload: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Response {
+    let signer = Signer {
+        payload: Some(payload),
+        ..Signer::s3("admin", ROOT_SECRET)
+    };
+    let mut all = vec![("x-amz-content-sha256", payload)];
+    if payload.starts_with("STREAMING-") {
+        all.push(("content-encoding", "aws-chunked"));
+    }
+    all.extend_from_slice(headers);
+    let (path, signed) = signer.sign(server.s3, "PUT", &format!("/{B}/{key}"), &all, b"");
+    send(server.s3, "PUT", &path, &signed, body)
+}
+
+/// Every way a checksum declared for the trailer could go unchecked is refused, and nothing
+/// is written: the key keeps what it held.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checksum_announced_in_x_amz_trailer_is_enforced() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, s3) = setup(dir.path()).await;
+    s3.put_object()
+        .bucket(B)
+        .key("kept")
+        .body(ByteStream::from_static(b"original"))
+        .send()
+        .await
+        .unwrap();
+    let announce = [("x-amz-trailer", "x-amz-checksum-crc32")];
+    let sha256 = "x-amz-checksum-sha256:uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek=\r\n";
+    let bad_crc32 = "x-amz-checksum-crc32:AAAAAA==\r\n";
+    let cases: Vec<(&str, &str, Vec<(&str, &str)>, String, (u16, &str))> = vec![
+        (
+            "announced, missing",
+            UNSIGNED_TRAILER,
+            announce.to_vec(),
+            format!("{HELLO_CHUNKS}\r\n"),
+            (400, "MalformedTrailerError"),
+        ),
+        (
+            "announced, sent under another name",
+            UNSIGNED_TRAILER,
+            announce.to_vec(),
+            format!("{HELLO_CHUNKS}{sha256}\r\n"),
+            (400, "MalformedTrailerError"),
+        ),
+        (
+            "a good value, then a bad one",
+            UNSIGNED_TRAILER,
+            announce.to_vec(),
+            format!("{HELLO_CHUNKS}{CRC32_TRAILER}{bad_crc32}\r\n"),
+            (400, "MalformedTrailerError"),
+        ),
+        (
+            "sent, never announced",
+            UNSIGNED_TRAILER,
+            vec![],
+            format!("{HELLO_CHUNKS}{bad_crc32}\r\n"),
+            (400, "MalformedTrailerError"),
+        ),
+        (
+            "announced under no checksum's name",
+            UNSIGNED_TRAILER,
+            vec![("x-amz-trailer", "x-amz-meta-note")],
+            format!("{HELLO_CHUNKS}x-amz-meta-note:hi\r\n\r\n"),
+            (400, "InvalidRequest"),
+        ),
+        (
+            "announced twice",
+            UNSIGNED_TRAILER,
+            vec![(
+                "x-amz-trailer",
+                "x-amz-checksum-crc32,x-amz-checksum-sha256",
+            )],
+            format!("{HELLO_CHUNKS}{CRC32_TRAILER}{sha256}\r\n"),
+            (400, "InvalidRequest"),
+        ),
+        (
+            "announced, and another checksum in a header",
+            UNSIGNED_TRAILER,
+            vec![
+                ("x-amz-trailer", "x-amz-checksum-crc32"),
+                (
+                    "x-amz-checksum-sha256",
+                    "uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek=",
+                ),
+            ],
+            format!("{HELLO_CHUNKS}{bad_crc32}\r\n"),
+            (400, "InvalidRequest"),
+        ),
+        (
+            "announced for a body that cannot carry trailers",
+            "UNSIGNED-PAYLOAD",
+            announce.to_vec(),
+            "hello world".to_owned(),
+            (400, "InvalidRequest"),
+        ),
+        (
+            "two checksum headers, one of them wrong",
+            "UNSIGNED-PAYLOAD",
+            vec![
+                ("x-amz-checksum-crc32", "AAAAAA=="),
+                (
+                    "x-amz-checksum-sha256",
+                    "uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek=",
+                ),
+            ],
+            "hello world".to_owned(),
+            (400, "InvalidRequest"),
+        ),
+    ];
+    for (what, payload, headers, body, expected) in cases {
+        let r = raw_put(&server, "kept", payload, &headers, &body);
+        assert_eq!((r.status, code(&r)), expected, "{what}: {}", r.body);
+        assert_eq!(body_of(&s3, "kept").await, b"original", "{what}");
+    }
+    // The same request with its trailer as announced is stored.
+    let body = format!("{HELLO_CHUNKS}{CRC32_TRAILER}\r\n");
+    let r = raw_put(&server, "kept", UNSIGNED_TRAILER, &announce, &body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(body_of(&s3, "kept").await, b"hello world");
+    server.stop();
+}
+
+/// An aws-chunked body ends with its final chunk (and trailers): nothing may follow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bytes_after_the_final_chunk_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, s3) = setup(dir.path()).await;
+    let announce = [("x-amz-trailer", "x-amz-checksum-crc32")];
+    let cases: [(&str, &[(&str, &str)], String); 3] = [
+        (
+            "after the final chunk",
+            &[],
+            format!("{HELLO_CHUNKS}\r\nextra"),
+        ),
+        (
+            "after the trailers",
+            &announce,
+            format!("{HELLO_CHUNKS}{CRC32_TRAILER}\r\nextra"),
+        ),
+        (
+            "a second final chunk",
+            &[],
+            format!("{HELLO_CHUNKS}\r\n0\r\n\r\n"),
+        ),
+    ];
+    for (what, headers, body) in cases {
+        let r = raw_put(&server, "tail", UNSIGNED_TRAILER, headers, &body);
+        assert_eq!(
+            (r.status, code(&r)),
+            (400, "MalformedTrailerError"),
+            "{what}: {}",
+            r.body
+        );
+        let (_, status) = error_code_status(s3.head_object().bucket(B).key("tail").send().await);
+        assert_eq!(status, 404, "{what}: nothing is stored");
+    }
+    let r = raw_put(
+        &server,
+        "tail",
+        UNSIGNED_TRAILER,
+        &[],
+        &format!("{HELLO_CHUNKS}\r\n"),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
     server.stop();
 }

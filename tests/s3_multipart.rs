@@ -534,3 +534,95 @@ async fn completion_honours_if_none_match_and_if_match() {
     );
     server.stop();
 }
+
+/// A part declared over 5 GiB, by its Content-Length or (aws-chunked) by
+/// `x-amz-decoded-content-length`, is refused from its headers: the client hears so at once,
+/// not after sending 5 GiB. The same for a CompleteMultipartUpload document declared too big.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parts_declared_over_their_limit_are_refused_before_their_body() {
+    use common::signing::{send_head, Signer};
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (server, s3) = setup(dir.path()).await;
+    let id = create(&s3, "big").await;
+    let six_gib = (6u64 << 30).to_string();
+    let six_gib = six_gib.as_str();
+    let part = format!("/{B}/big?partNumber=1&uploadId={id}");
+    let complete = format!("/{B}/big?uploadId={id}");
+    fn chunked<'a>(decoded: &'a str, wire: &'a str) -> Vec<(&'a str, &'a str)> {
+        vec![
+            ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+            ("content-encoding", "aws-chunked"),
+            ("x-amz-decoded-content-length", decoded),
+            ("content-length", wire),
+        ]
+    }
+    let cases = [
+        (
+            "UploadPart, Content-Length",
+            "PUT",
+            &part,
+            vec![
+                ("x-amz-content-sha256", "UNSIGNED-PAYLOAD"),
+                ("content-length", six_gib),
+            ],
+            "EntityTooLarge",
+        ),
+        (
+            "UploadPart, x-amz-decoded-content-length",
+            "PUT",
+            &part,
+            chunked(six_gib, "1000"),
+            "EntityTooLarge",
+        ),
+        (
+            "UploadPart, aws-chunked Content-Length",
+            "PUT",
+            &part,
+            chunked("1000", six_gib),
+            "EntityTooLarge",
+        ),
+        (
+            "CompleteMultipartUpload, Content-Length",
+            "POST",
+            &complete,
+            vec![
+                ("x-amz-content-sha256", "UNSIGNED-PAYLOAD"),
+                ("content-length", "104857600"),
+            ],
+            "MalformedXML",
+        ),
+    ];
+    for (what, method, path, headers, expected) in cases {
+        let signer = Signer {
+            payload: Some(headers[0].1),
+            ..Signer::s3("admin", common::ROOT_SECRET)
+        };
+        let (path, signed) = signer.sign(server.s3, method, path, &headers, b"");
+        // Well within the server's body timeouts: the answer must not wait for the body.
+        let wait = Duration::from_secs(10);
+        let r = send_head(server.s3, method, &path, &signed, b"", wait)
+            .unwrap_or_else(|e| panic!("{what}: no answer without the body: {e}"));
+        let code = r
+            .body
+            .split("<Code>")
+            .nth(1)
+            .and_then(|c| c.split("</Code>").next());
+        assert_eq!(
+            (r.status, code),
+            (400, Some(expected)),
+            "{what}: {}",
+            r.body
+        );
+    }
+    let listed = s3
+        .list_parts()
+        .bucket(B)
+        .key("big")
+        .upload_id(&id)
+        .send()
+        .await;
+    assert!(listed.unwrap().parts().is_empty(), "no part was stored");
+    server.stop();
+}

@@ -545,3 +545,104 @@ async fn conditional_writes_refuse_to_overwrite_or_to_lose_an_update() {
     assert_eq!(status, 404);
     server.stop();
 }
+
+/// Every operation that reads a body refuses one declared over its limit from the headers
+/// alone, whichever way the size is declared, and writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_declared_over_their_limit_are_refused_before_they_are_read() {
+    use common::signing::send_head;
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (server, s3) = setup(dir.path()).await;
+    put(&s3, "kept", b"original").await;
+    let six_gib = (6u64 << 30).to_string();
+    let six_gib = six_gib.as_str();
+    let kept = format!("/{B}/kept");
+    let unsigned = |length| {
+        vec![
+            ("x-amz-content-sha256", "UNSIGNED-PAYLOAD"),
+            ("content-length", length),
+        ]
+    };
+    let chunked = |mode, decoded| {
+        vec![
+            ("x-amz-content-sha256", mode),
+            ("content-encoding", "aws-chunked"),
+            ("x-amz-decoded-content-length", decoded),
+            ("content-length", "1000"),
+        ]
+    };
+    let cases = [
+        (
+            "PutObject, unsigned trailer, x-amz-decoded-content-length",
+            "PUT",
+            kept.clone(),
+            chunked("STREAMING-UNSIGNED-PAYLOAD-TRAILER", six_gib),
+            "EntityTooLarge",
+        ),
+        (
+            "PutObject, signed chunks, x-amz-decoded-content-length",
+            "PUT",
+            kept.clone(),
+            chunked("STREAMING-AWS4-HMAC-SHA256-PAYLOAD", six_gib),
+            "EntityTooLarge",
+        ),
+        (
+            "PutObject, x-amz-decoded-content-length over Content-Length",
+            "PUT",
+            kept.clone(),
+            chunked("STREAMING-UNSIGNED-PAYLOAD-TRAILER", "5000"),
+            "IncompleteBody",
+        ),
+        (
+            "PutBucketPolicy",
+            "PUT",
+            format!("/{B}?policy"),
+            unsigned("1048576"),
+            "PolicyTooLarge",
+        ),
+        (
+            "DeleteObjects",
+            "POST",
+            format!("/{B}?delete"),
+            unsigned("104857600"),
+            "MalformedXML",
+        ),
+        (
+            "CreateBucket",
+            "PUT",
+            "/another-bucket".to_owned(),
+            unsigned("104857600"),
+            "MalformedXML",
+        ),
+    ];
+    for (what, method, path, headers, expected) in cases {
+        let signer = Signer {
+            payload: Some(headers[0].1),
+            ..Signer::s3("admin", ROOT_SECRET)
+        };
+        let (path, signed) = signer.sign(server.s3, method, &path, &headers, b"");
+        // Well within the server's body timeouts: the answer must not wait for the body.
+        let wait = Duration::from_secs(10);
+        let r = send_head(server.s3, method, &path, &signed, b"", wait)
+            .unwrap_or_else(|e| panic!("{what}: no answer without the body: {e}"));
+        let code = r
+            .body
+            .split("<Code>")
+            .nth(1)
+            .and_then(|c| c.split("</Code>").next());
+        assert_eq!(
+            (r.status, code),
+            (400, Some(expected)),
+            "{what}: {}",
+            r.body
+        );
+    }
+    assert_eq!(get(&s3, "kept").await, b"original");
+    let policy = s3.get_bucket_policy().bucket(B).send().await;
+    assert_eq!(error_code_status(policy).0, "NoSuchBucketPolicy");
+    let buckets = s3.list_buckets().send().await.unwrap();
+    assert_eq!(buckets.buckets().len(), 1, "no bucket was created");
+    server.stop();
+}

@@ -193,3 +193,27 @@ pub fn s3_call(
     let (path, headers) = signer.sign(addr, method, path, headers, body);
     send(addr, method, &path, &headers, body)
 }
+
+/// Sends a request's head (these headers exactly, its Content-Length among them, plus
+/// `Connection: close`) and `body_start`, then waits at most `wait` for the answer without
+/// sending the rest: for requests the server must refuse from their headers alone. An error
+/// when no complete answer came in time (the server waited for the body).
+pub fn send_head(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(String, String)],
+    body_start: &[u8],
+    wait: Duration,
+) -> std::io::Result<Response> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(wait))?;
+    let mut head = format!("{method} {path} HTTP/1.1\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("Connection: close\r\n\r\n");
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(body_start)?;
+    try_read_response(&mut stream)
+}
