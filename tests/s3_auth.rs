@@ -524,3 +524,59 @@ fn a_response_override_that_cannot_be_a_header_is_a_client_error() {
     );
     assert_eq!((r.status, code(&r)), (400, "InvalidArgument"), "{}", r.body);
 }
+
+/// Every `x-amz-*` header must be signed: an unsigned one added to a presigned URL (or to a
+/// header-signed request) could turn a PUT into a copy of an object the holder was never
+/// given, or store metadata the signer never chose.
+#[test]
+fn unsigned_amz_headers_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server_with_bucket(dir.path());
+    let r = call(&server, &root(), "PUT", "/bkt/private", &[], b"payroll");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let presigner = Signer {
+        presign: Some(Duration::from_secs(60)),
+        payload: Some("UNSIGNED-PAYLOAD"),
+        ..root()
+    };
+    let presigned_with = |method: &str, path: &str, extra: (&str, &str), body: &[u8]| {
+        let (path, mut headers) = presigner.sign(server.s3, method, path, &[], body);
+        headers.push((extra.0.to_owned(), extra.1.to_owned()));
+        send(server.s3, method, &path, &headers, body)
+    };
+    let copy_source = ("x-amz-copy-source", "/bkt/private");
+    let r = presigned_with("PUT", "/bkt/drop", copy_source, b"");
+    assert_eq!((r.status, code(&r)), (403, "AccessDenied"), "{}", r.body);
+    assert!(r.body.contains("x-amz-copy-source"), "{}", r.body);
+    let r = presigned_with("PUT", "/bkt/meta", ("x-amz-meta-owner", "mallory"), b"x");
+    assert_eq!((r.status, code(&r)), (403, "AccessDenied"), "{}", r.body);
+    for key in ["drop", "meta"] {
+        let r = call(&server, &root(), "HEAD", &format!("/bkt/{key}"), &[], b"");
+        assert_eq!(r.status, 404, "{key} must not exist");
+    }
+    // A presigned UploadPart must not become UploadPartCopy.
+    let r = call(&server, &root(), "POST", "/bkt/mp?uploads", &[], b"");
+    let start = r.body.find("<UploadId>").unwrap() + "<UploadId>".len();
+    let upload = &r.body[start..r.body.find("</UploadId>").unwrap()];
+    let part = format!("/bkt/mp?partNumber=1&uploadId={upload}");
+    let r = presigned_with("PUT", &part, copy_source, b"");
+    assert_eq!((r.status, code(&r)), (403, "AccessDenied"), "{}", r.body);
+    let r = call(
+        &server,
+        &root(),
+        "GET",
+        &format!("/bkt/mp?uploadId={upload}"),
+        &[],
+        b"",
+    );
+    assert!(!r.body.contains("<Part>"), "no part was stored: {}", r.body);
+    // Header-signed requests too.
+    let (path, mut headers) = root().sign(server.s3, "PUT", "/bkt/signed", &[], b"");
+    headers.push(("x-amz-copy-source".into(), "/bkt/private".into()));
+    let r = send(server.s3, "PUT", &path, &headers, b"");
+    assert_eq!((r.status, code(&r)), (403, "AccessDenied"), "{}", r.body);
+    // The same presigned PUT, as it was signed, is accepted; so is a header the SDKs leave
+    // out of presigned URLs.
+    let r = presigned_with("PUT", "/bkt/drop", ("x-amz-user-agent", "aws-sdk"), b"ok");
+    assert_eq!(r.status, 200, "{}", r.body);
+}

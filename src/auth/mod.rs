@@ -54,6 +54,8 @@ pub enum AuthError {
     Skewed,
     Expired,
     NotYetValid,
+    /// `x-amz-*` headers the signature does not cover (their names).
+    UnsignedHeaders(Vec<String>),
 }
 
 impl From<SigV4Error> for AuthError {
@@ -143,6 +145,10 @@ pub fn authenticate(
                 .then(|| sigv4::signing_key(secret.expose(), c.date(), c.region(), c.service())))
         },
     )?;
+    let unsigned = sigv4::unsigned_amz_headers(parts, &presented);
+    if !unsigned.is_empty() {
+        return Err(AuthError::UnsignedHeaders(unsigned));
+    }
     Ok(Verified {
         caller,
         presented,

@@ -33,6 +33,10 @@ pub fn authenticate(
             ),
             AuthError::Expired => IamError::RequestExpired("Request has expired.".into()),
             AuthError::NotYetValid => IamError::RequestExpired("Request is not yet valid.".into()),
+            AuthError::UnsignedHeaders(names) => IamError::IncompleteSignature(format!(
+                "There were headers present in the request which were not signed: {}",
+                names.join(", ")
+            )),
         }),
     }
 }

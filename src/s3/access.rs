@@ -11,11 +11,12 @@ use std::time::SystemTime;
 
 use http::request;
 
-use super::actions::{self, Needed};
+use super::actions::{self, Needed, Target};
 use super::auth::Signed;
 use super::copy;
 use super::error::{Code, S3Error, S3Result};
 use super::router::{Operation, Route};
+use super::version::Version;
 use crate::auth::Caller;
 use crate::authz::{context, Authorizer};
 use crate::policy::eval::Context;
@@ -71,6 +72,7 @@ fn bucket_of(resource: &str) -> Option<&str> {
 pub(crate) fn authorize<'a>(
     state: &'a State,
     route: &Route,
+    version: &Version,
     parts: &request::Parts,
     caller: Option<&'a Caller>,
     signed: Option<Signed>,
@@ -79,7 +81,7 @@ pub(crate) fn authorize<'a>(
     let account = state.config.backend.iam.account_id.as_str();
     let origin = context::origin(peer, &parts.headers, &state.trusted_proxies);
     let mut context = context::global(caller, account, &origin, SystemTime::now());
-    s3_keys(&mut context, route.operation, parts, signed);
+    s3_keys(&mut context, route, version, parts, signed);
     let access = Access {
         state,
         authorizer: Authorizer::new(caller, account, context),
@@ -94,18 +96,30 @@ pub(crate) fn authorize<'a>(
     };
     let bucket = route.bucket.as_deref().unwrap_or_default();
     let key = route.key.as_deref().unwrap_or_default();
-    let source = source.as_ref().map(|(b, k)| (b.as_str(), k.as_str()));
-    access.require(&actions::needed(route.operation, bucket, key, source))?;
+    let object = Target {
+        bucket,
+        key,
+        version_named: version.is_named(),
+    };
+    let source = source.as_ref().map(|s| Target {
+        bucket: &s.bucket,
+        key: &s.key,
+        version_named: s.version.is_named(),
+    });
+    access.require(&actions::needed(route.operation, &object, source.as_ref()))?;
     Ok(access)
 }
 
 /// The S3 condition keys a request carries: how it was signed, its `x-amz-acl` and
-/// `x-amz-content-sha256`, and for listings their `prefix`, `delimiter` and `max-keys`.
-/// A key is present only when the request says it: a listing without `prefix` has no
-/// `s3:prefix`, so an `s3:prefix` condition never matches a request that did not ask.
+/// `x-amz-content-sha256`, the `versionId` it names, and for listings their `prefix`,
+/// `delimiter` and `max-keys`, read from the route's parsed query: the very values the
+/// handler will act on. A key is present only when the request says it: a listing without
+/// `prefix` has no `s3:prefix`, so an `s3:prefix` condition never matches a request that did
+/// not ask.
 fn s3_keys(
     context: &mut Context,
-    operation: Operation,
+    route: &Route,
+    version: &Version,
     parts: &request::Parts,
     signed: Option<Signed>,
 ) {
@@ -122,16 +136,21 @@ fn s3_keys(
             context.set(key, [value.trim()]);
         }
     }
-    if matches!(operation, Operation::ListObjects | Operation::ListObjectsV2) {
-        let query = parts.uri.query().unwrap_or_default();
-        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-            let key = match &*name {
-                "prefix" => "s3:prefix",
-                "delimiter" => "s3:delimiter",
-                "max-keys" => "s3:max-keys",
-                _ => continue,
-            };
-            context.set(key, [value.into_owned()]);
+    if let Some(id) = version.header() {
+        context.set("s3:versionid", [id]);
+    }
+    if matches!(
+        route.operation,
+        Operation::ListObjects | Operation::ListObjectsV2
+    ) {
+        for (param, key) in [
+            ("prefix", "s3:prefix"),
+            ("delimiter", "s3:delimiter"),
+            ("max-keys", "s3:max-keys"),
+        ] {
+            if let Some(value) = route.query.get(param) {
+                context.set(key, [value]);
+            }
         }
     }
 }

@@ -21,15 +21,42 @@ pub fn object_arn(bucket: &str, key: &str) -> String {
     format!("arn:aws:s3:::{bucket}/{key}")
 }
 
-/// The permissions `operation` needs. `copy_source` is the (bucket, key) of
-/// `x-amz-copy-source` for the copy operations.
+/// What a request acts on: the bucket, the key (empty for bucket operations), and whether it
+/// names a version (`versionId`), which asks for the `…Version` form of an object action.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    pub bucket: &'a str,
+    pub key: &'a str,
+    pub version_named: bool,
+}
+
+/// The action on an object, or its `…Version` form when the request names a version, as AWS
+/// asks for it (`s3:GetObjectVersion` for a GetObject with `versionId`).
+fn versioned(action: &'static str, version_named: bool) -> &'static str {
+    match (action, version_named) {
+        ("s3:GetObject", true) => "s3:GetObjectVersion",
+        ("s3:DeleteObject", true) => "s3:DeleteObjectVersion",
+        ("s3:GetObjectAcl", true) => "s3:GetObjectVersionAcl",
+        ("s3:PutObjectAcl", true) => "s3:PutObjectVersionAcl",
+        (action, _) => action,
+    }
+}
+
+/// The action DeleteObjects asks of each entry: `s3:DeleteObject`, or
+/// `s3:DeleteObjectVersion` for an entry that names a version.
+pub fn delete_action(version_named: bool) -> &'static str {
+    versioned("s3:DeleteObject", version_named)
+}
+
+/// The permissions `operation` needs on `target`. `copy_source` is what
+/// `x-amz-copy-source` names, for the copy operations.
 pub fn needed(
     operation: Operation,
-    bucket: &str,
-    key: &str,
-    copy_source: Option<(&str, &str)>,
+    target: &Target<'_>,
+    copy_source: Option<&Target<'_>>,
 ) -> Vec<Needed> {
     use Operation::*;
+    let (bucket, key) = (target.bucket, target.key);
     let on_bucket = |action| {
         vec![Needed {
             action,
@@ -38,7 +65,7 @@ pub fn needed(
     };
     let on_object = |action| {
         vec![Needed {
-            action,
+            action: versioned(action, target.version_named),
             resource: object_arn(bucket, key),
         }]
     };
@@ -72,10 +99,10 @@ pub fn needed(
         ListParts => on_object("s3:ListMultipartUploadParts"),
         CopyObject | UploadPartCopy => {
             let mut needs = Vec::with_capacity(2);
-            if let Some((src_bucket, src_key)) = copy_source {
+            if let Some(source) = copy_source {
                 needs.push(Needed {
-                    action: "s3:GetObject",
-                    resource: object_arn(src_bucket, src_key),
+                    action: versioned("s3:GetObject", source.version_named),
+                    resource: object_arn(source.bucket, source.key),
                 });
             }
             needs.push(Needed {
@@ -142,13 +169,45 @@ mod tests {
                 ],
             ),
         ];
+        let target = Target {
+            bucket: "bkt",
+            key: "dir/k",
+            version_named: false,
+        };
+        let source = Target {
+            bucket: "src",
+            key: "a b",
+            version_named: false,
+        };
         for (operation, expected) in rows {
-            let got = needed(*operation, "bkt", "dir/k", Some(("src", "a b")));
+            let got = needed(*operation, &target, Some(&source));
             let got: Vec<(&str, &str)> = got
                 .iter()
                 .map(|n| (n.action, n.resource.as_str()))
                 .collect();
             assert_eq!(got, *expected, "{operation:?}");
         }
+    }
+
+    #[test]
+    fn a_named_version_asks_for_the_version_actions() {
+        let target = Target {
+            bucket: "b",
+            key: "k",
+            version_named: true,
+        };
+        let action = |op| needed(op, &target, None)[0].action;
+        assert_eq!(action(GetObject), "s3:GetObjectVersion");
+        assert_eq!(action(HeadObject), "s3:GetObjectVersion");
+        assert_eq!(action(DeleteObject), "s3:DeleteObjectVersion");
+        assert_eq!(action(GetObjectAcl), "s3:GetObjectVersionAcl");
+        assert_eq!(action(PutObjectAcl), "s3:PutObjectVersionAcl");
+        assert_eq!(action(PutObject), "s3:PutObject");
+        let copy = needed(CopyObject, &target, Some(&target));
+        assert_eq!(
+            (copy[0].action, copy[1].action),
+            ("s3:GetObjectVersion", "s3:PutObject")
+        );
+        assert_eq!(delete_action(true), "s3:DeleteObjectVersion");
     }
 }

@@ -193,6 +193,13 @@ fn sigv4_error(e: AuthError, presigned: bool) -> S3Error {
         AuthError::Skewed => Code::RequestTimeTooSkewed.into(),
         AuthError::Expired => S3Error::new(Code::AccessDenied, "Request has expired"),
         AuthError::NotYetValid => S3Error::new(Code::AccessDenied, "Request is not valid yet"),
+        AuthError::UnsignedHeaders(names) => S3Error::new(
+            Code::AccessDenied,
+            format!(
+                "There were headers present in the request which were not signed: {}",
+                names.join(", ")
+            ),
+        ),
     }
 }
 

@@ -1,4 +1,5 @@
-//! CopyObject and UploadPartCopy: `x-amz-copy-source` (URL-encoded, `versionId` ignored), the
+//! CopyObject and UploadPartCopy: `x-amz-copy-source` (URL-encoded; a `versionId` other than
+//! `null` names a version that does not exist), the
 //! `x-amz-copy-source-if-*` conditions, `x-amz-metadata-directive` COPY/REPLACE, and
 //! `x-amz-copy-source-range` for parts. Bytes are copied into a new blob, so source and copy
 //! never share storage.
@@ -10,21 +11,33 @@ use percent_encoding::percent_decode_str;
 use super::checksum::{Algorithm, BodyDigests, Digests};
 use super::error::{Code, S3Error, S3Result};
 use super::object::{check_key, object_headers};
+use super::query::Query;
 use super::read::{check_conditions, open_object, read_segments};
+use super::version::Version;
 use super::xml::{timestamp, xml_response, S3_XMLNS};
 use super::{Ctx, Reply};
 use crate::objects::{now_ms, ObjectMeta, Segment, WriteCondition};
 use crate::storage::BlobId;
 use crate::xml::XmlWriter;
 
-/// The (bucket, key) an `x-amz-copy-source` header names.
-pub fn copy_source(headers: &HeaderMap) -> S3Result<(String, String)> {
+/// What an `x-amz-copy-source` header names: `[/]bucket/key[?versionId=id]`, the key
+/// URL-encoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopySource {
+    pub bucket: String,
+    pub key: String,
+    pub version: Version,
+}
+
+pub fn copy_source(headers: &HeaderMap) -> S3Result<CopySource> {
     let raw = headers
         .get("x-amz-copy-source")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let raw = raw.split_once("?versionId=").map_or(raw, |(path, _)| path);
-    let decoded = percent_decode_str(raw)
+    let (path, query) = raw
+        .split_once('?')
+        .map_or((raw, None), |(p, q)| (p, Some(q)));
+    let decoded = percent_decode_str(path)
         .decode_utf8()
         .map_err(|_| invalid_source())?;
     let (bucket, key) = decoded
@@ -34,7 +47,11 @@ pub fn copy_source(headers: &HeaderMap) -> S3Result<(String, String)> {
     if bucket.is_empty() || key.is_empty() {
         return Err(invalid_source());
     }
-    Ok((bucket.to_owned(), key.to_owned()))
+    Ok(CopySource {
+        bucket: bucket.to_owned(),
+        key: key.to_owned(),
+        version: Version::of(&Query::parse(query))?,
+    })
 }
 
 fn invalid_source() -> S3Error {
@@ -90,7 +107,12 @@ fn write_result(
 
 pub async fn copy_object(ctx: &Ctx<'_>, bucket: &str, key: &str, parts: &request::Parts) -> Reply {
     check_key(key)?;
-    let (src_bucket, src_key) = copy_source(&parts.headers)?;
+    let CopySource {
+        bucket: src_bucket,
+        key: src_key,
+        version,
+    } = copy_source(&parts.headers)?;
+    version.existing()?;
     let replace = match parts
         .headers
         .get("x-amz-metadata-directive")
@@ -214,7 +236,12 @@ pub async fn upload_part_copy(
     number: u32,
     upload_id: &str,
 ) -> Reply {
-    let (src_bucket, src_key) = copy_source(&parts.headers)?;
+    let CopySource {
+        bucket: src_bucket,
+        key: src_key,
+        version,
+    } = copy_source(&parts.headers)?;
+    version.existing()?;
     let upload = ctx
         .index()
         .upload(bucket.to_owned(), key.to_owned(), upload_id.to_owned())
@@ -288,14 +315,20 @@ mod tests {
     #[test]
     fn copy_sources_and_ranges() {
         let h = |v: &str| headers(&[("x-amz-copy-source", v)]);
+        let source = |v: &str| {
+            let s = copy_source(&h(v)).unwrap();
+            (s.bucket, s.key, s.version)
+        };
         assert_eq!(
-            copy_source(&h("/b/a%20key")).unwrap(),
-            ("b".into(), "a key".into())
+            source("/b/a%20key"),
+            ("b".into(), "a key".into(), Version::Current)
         );
         assert_eq!(
-            copy_source(&h("b/dir/k?versionId=3")).unwrap(),
-            ("b".into(), "dir/k".into())
+            source("b/dir/k?versionId=3"),
+            ("b".into(), "dir/k".into(), Version::Missing("3".into()))
         );
+        assert_eq!(source("b/k?versionId=null").2, Version::Null);
+        assert!(copy_source(&h("b/k?versionId=")).is_err());
         assert!(copy_source(&h("/onlybucket")).is_err());
         let r = |v: &str| source_range(&headers(&[("x-amz-copy-source-range", v)]), 100);
         assert_eq!(r("bytes=0-9").unwrap(), (0, 10));

@@ -5,11 +5,10 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use http::request;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::error::{Code, S3Error, S3Result};
-use super::read::query_params;
+use super::query::Query;
 use super::xml::{owner, timestamp, xml_response, S3_XMLNS};
 use super::{Ctx, Reply};
 use crate::objects::{Cursor, ListQuery, Listing};
@@ -23,18 +22,17 @@ const KEY_ESCAPES: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~')
     .remove(b'/');
 
-struct Params {
+struct Params<'q> {
     prefix: String,
     delimiter: Option<String>,
     max_keys: usize,
     url_encode: bool,
-    all: Vec<(String, String)>,
+    query: &'q Query,
 }
 
-impl Params {
-    fn parse(parts: &request::Parts, cap: usize) -> S3Result<Params> {
-        let all = query_params(parts);
-        let get = |name: &str| all.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+impl Params<'_> {
+    fn parse(query: &Query, cap: usize) -> S3Result<Params<'_>> {
+        let get = |name: &str| query.get(name).map(str::to_owned);
         let max_keys = match get("max-keys") {
             None => cap,
             Some(v) => v
@@ -64,15 +62,12 @@ impl Params {
             delimiter: get("delimiter").filter(|d| !d.is_empty()),
             max_keys,
             url_encode,
-            all,
+            query,
         })
     }
 
     fn get(&self, name: &str) -> Option<&str> {
-        self.all
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.query.get(name)
     }
 
     fn text(&self, value: &str) -> String {
@@ -111,7 +106,7 @@ fn decode_token(token: &str) -> S3Result<Cursor> {
     }
 }
 
-async fn run(ctx: &Ctx<'_>, bucket: &str, p: &Params, cursor: Cursor) -> S3Result<Listing> {
+async fn run(ctx: &Ctx<'_>, bucket: &str, p: &Params<'_>, cursor: Cursor) -> S3Result<Listing> {
     let query = ListQuery {
         prefix: p.prefix.clone(),
         delimiter: p.delimiter.clone(),
@@ -124,7 +119,7 @@ async fn run(ctx: &Ctx<'_>, bucket: &str, p: &Params, cursor: Cursor) -> S3Resul
 fn write_entries(
     w: &mut XmlWriter,
     ctx: &Ctx<'_>,
-    p: &Params,
+    p: &Params<'_>,
     listing: &Listing,
     with_owner: bool,
 ) {
@@ -146,8 +141,8 @@ fn write_entries(
     }
 }
 
-pub async fn list_objects_v2(ctx: &Ctx<'_>, bucket: &str, parts: &request::Parts) -> Reply {
-    let p = Params::parse(parts, ctx.state.config.backend.s3.paging.max_keys as usize)?;
+pub async fn list_objects_v2(ctx: &Ctx<'_>, bucket: &str, query: &Query) -> Reply {
+    let p = Params::parse(query, ctx.state.config.backend.s3.paging.max_keys as usize)?;
     let token = p.get("continuation-token").map(str::to_owned);
     let start_after = p.get("start-after").map(str::to_owned);
     let cursor = match (&token, &start_after) {
@@ -191,8 +186,8 @@ pub async fn list_objects_v2(ctx: &Ctx<'_>, bucket: &str, parts: &request::Parts
     xml_response(w)
 }
 
-pub async fn list_objects(ctx: &Ctx<'_>, bucket: &str, parts: &request::Parts) -> Reply {
-    let p = Params::parse(parts, ctx.state.config.backend.s3.paging.max_keys as usize)?;
+pub async fn list_objects(ctx: &Ctx<'_>, bucket: &str, query: &Query) -> Reply {
+    let p = Params::parse(query, ctx.state.config.backend.s3.paging.max_keys as usize)?;
     let marker = p.get("marker").unwrap_or_default().to_owned();
     // Listing resumes after the marker, a key or (as NextMarker may be) a common prefix: the
     // index skips common prefixes at or before it.

@@ -16,9 +16,11 @@ mod list;
 mod multipart;
 mod object;
 mod public;
+mod query;
 mod read;
 mod rfc2047;
 pub mod router;
+mod version;
 mod xml;
 
 use http::{request, HeaderValue, Request, Response};
@@ -33,7 +35,9 @@ use crate::storage::BlobStore;
 use access::Access;
 use body::{BodyReader, MAX_PUT};
 use error::{Code, S3Error, S3Result};
+use query::Query;
 use router::{Operation, Route};
+use version::Version;
 
 /// What a handler returns: a complete response, or the error to render.
 pub(crate) type Reply = S3Result<Response<Body>>;
@@ -43,6 +47,8 @@ pub(crate) struct Ctx<'a> {
     pub state: &'a State,
     /// What the caller may do, for checks a handler makes itself (DeleteObjects per key).
     pub access: &'a Access<'a>,
+    /// The query string, parsed once by the router; authorization read the same values.
+    pub query: &'a Query,
 }
 
 impl Ctx<'_> {
@@ -150,13 +156,23 @@ async fn process(
         payload,
         signed,
     } = authenticated;
-    let access = access::authorize(state, &route, parts, caller.as_ref(), signed, peer)?;
+    let version = requested_version(&route)?;
+    let access = access::authorize(
+        state,
+        &route,
+        &version,
+        parts,
+        caller.as_ref(),
+        signed,
+        peer,
+    )?;
     let ctx = Ctx {
         state,
         access: &access,
+        query: &route.query,
     };
     let reader = BodyReader::new(body, payload, &parts.headers, MAX_PUT);
-    match dispatch(&ctx, &route, parts, reader).await {
+    match dispatch(&ctx, &route, parts, reader, &version).await {
         Ok(response) => Ok((route.operation, response)),
         Err(e) if e.code() == Code::NoSuchKey.as_str() && hides_missing_keys(&route, &access) => {
             // S3 answers 403, not 404, to a caller who may not list the bucket: whether a
@@ -167,7 +183,49 @@ async fn process(
     }
 }
 
+/// The version a request names, for the operations that take `versionId`; other operations
+/// ignore the parameter, as S3 does.
+fn requested_version(route: &Route) -> S3Result<Version> {
+    use Operation::*;
+    match route.operation {
+        GetObject | HeadObject | DeleteObject | GetObjectAcl | PutObjectAcl => {
+            Version::of(&route.query)
+        }
+        _ => Ok(Version::Current),
+    }
+}
+
+/// Runs the operation on the version the request names. A version that does not exist is
+/// `NoSuchVersion` before anything runs; DeleteObject of one succeeds and changes nothing, as
+/// S3 answers it.
 async fn dispatch(
+    ctx: &Ctx<'_>,
+    route: &Route,
+    parts: &request::Parts,
+    reader: BodyReader,
+    version: &Version,
+) -> Reply {
+    let mut response = match (route.operation, version) {
+        (Operation::DeleteObject, Version::Missing(_)) => {
+            let bucket = route.bucket.clone().unwrap_or_default();
+            ctx.index().bucket(bucket).await?;
+            finish(
+                Response::builder().status(http::StatusCode::NO_CONTENT),
+                crate::http::empty(),
+            )?
+        }
+        _ => {
+            version.existing()?;
+            execute(ctx, route, parts, reader).await?
+        }
+    };
+    if let Some(id) = version.header().and_then(|v| HeaderValue::from_str(v).ok()) {
+        response.headers_mut().insert("x-amz-version-id", id);
+    }
+    Ok(response)
+}
+
+async fn execute(
     ctx: &Ctx<'_>,
     route: &Route,
     parts: &request::Parts,
@@ -203,28 +261,21 @@ async fn dispatch(
         HeadObject => read::get_object(ctx, bucket, key, parts, true).await,
         DeleteObject => object::delete_object(ctx, bucket, key).await,
         DeleteObjects => delete::delete_objects(ctx, bucket, parts, reader).await,
-        ListObjects => list::list_objects(ctx, bucket, parts).await,
-        ListObjectsV2 => list::list_objects_v2(ctx, bucket, parts).await,
+        ListObjects => list::list_objects(ctx, bucket, ctx.query).await,
+        ListObjectsV2 => list::list_objects_v2(ctx, bucket, ctx.query).await,
         CopyObject => copy::copy_object(ctx, bucket, key, parts).await,
         CreateMultipartUpload => multipart::create_multipart_upload(ctx, bucket, key, parts).await,
         UploadPart => multipart::upload_part(ctx, bucket, key, parts, reader).await,
         UploadPartCopy => {
-            let number = multipart::part_number(parts)?;
-            copy::upload_part_copy(
-                ctx,
-                bucket,
-                key,
-                parts,
-                number,
-                &multipart::upload_id(parts),
-            )
-            .await
+            let number = multipart::part_number(ctx.query)?;
+            let upload_id = multipart::upload_id(ctx.query);
+            copy::upload_part_copy(ctx, bucket, key, parts, number, &upload_id).await
         }
         CompleteMultipartUpload => {
             multipart::complete_multipart_upload(ctx, bucket, key, parts, reader).await
         }
-        AbortMultipartUpload => multipart::abort_multipart_upload(ctx, bucket, key, parts).await,
-        ListParts => multipart::list_parts(ctx, bucket, key, parts).await,
-        ListMultipartUploads => multipart::list_multipart_uploads(ctx, bucket, parts).await,
+        AbortMultipartUpload => multipart::abort_multipart_upload(ctx, bucket, key).await,
+        ListParts => multipart::list_parts(ctx, bucket, key).await,
+        ListMultipartUploads => multipart::list_multipart_uploads(ctx, bucket).await,
     }
 }

@@ -8,7 +8,7 @@ use super::body::{read_small, BodyReader};
 use super::checksum::{composite_checksum, multipart_etag, Algorithm};
 use super::error::{Code, S3Error, S3Result};
 use super::object::{check_key, expected, object_headers, write_body, write_condition};
-use super::read::query_params;
+use super::query::Query;
 use super::xml::{owner, parse, timestamp, xml_response, S3_XMLNS};
 use super::{finish, Ctx, Reply};
 use crate::objects::multipart::{UploadListing, UploadQuery};
@@ -16,11 +16,10 @@ use crate::objects::{now_ms, IndexError, Part};
 use crate::xml::XmlWriter;
 
 /// The `partNumber` of an UploadPart(Copy): 1 to 10000.
-pub fn part_number(parts: &request::Parts) -> S3Result<u32> {
-    query_params(parts)
-        .iter()
-        .find(|(k, _)| k == "partNumber")
-        .and_then(|(_, v)| v.parse::<u32>().ok())
+pub fn part_number(query: &Query) -> S3Result<u32> {
+    query
+        .get("partNumber")
+        .and_then(|v| v.parse::<u32>().ok())
         .filter(|n| (1..=10_000).contains(n))
         .ok_or_else(|| {
             S3Error::new(
@@ -30,12 +29,8 @@ pub fn part_number(parts: &request::Parts) -> S3Result<u32> {
         })
 }
 
-pub fn upload_id(parts: &request::Parts) -> String {
-    query_params(parts)
-        .into_iter()
-        .find(|(k, _)| k == "uploadId")
-        .map(|(_, v)| v)
-        .unwrap_or_default()
+pub fn upload_id(query: &Query) -> String {
+    query.get("uploadId").unwrap_or_default().to_owned()
 }
 
 fn checksum_algorithm(parts: &request::Parts) -> S3Result<Option<Algorithm>> {
@@ -97,8 +92,8 @@ pub async fn upload_part(
     parts: &request::Parts,
     reader: BodyReader,
 ) -> Reply {
-    let number = part_number(parts)?;
-    let id = upload_id(parts);
+    let number = part_number(ctx.query)?;
+    let id = upload_id(ctx.query);
     let upload = ctx
         .index()
         .upload(bucket.to_owned(), key.to_owned(), id.clone())
@@ -170,7 +165,7 @@ pub async fn complete_multipart_upload(
     parts: &request::Parts,
     mut reader: BodyReader,
 ) -> Reply {
-    let id = upload_id(parts);
+    let id = upload_id(ctx.query);
     let condition = write_condition(&parts.headers)?;
     let body = read_small(&mut reader, 4 * 1024 * 1024).await?;
     let chosen = chosen_parts(&body)?;
@@ -232,15 +227,10 @@ pub async fn complete_multipart_upload(
     xml_response(w)
 }
 
-pub async fn abort_multipart_upload(
-    ctx: &Ctx<'_>,
-    bucket: &str,
-    key: &str,
-    parts: &request::Parts,
-) -> Reply {
+pub async fn abort_multipart_upload(ctx: &Ctx<'_>, bucket: &str, key: &str) -> Reply {
     let blobs = ctx
         .index()
-        .abort_upload(bucket.to_owned(), key.to_owned(), upload_id(parts))
+        .abort_upload(bucket.to_owned(), key.to_owned(), upload_id(ctx.query))
         .await?;
     ctx.blobs().remove(blobs).await;
     finish(
@@ -249,10 +239,10 @@ pub async fn abort_multipart_upload(
     )
 }
 
-fn bounded(params: &[(String, String)], name: &str, default: usize) -> S3Result<usize> {
-    match params.iter().find(|(k, _)| k == name) {
+fn bounded(query: &Query, name: &str, default: usize) -> S3Result<usize> {
+    match query.get(name) {
         None => Ok(default),
-        Some((_, v)) => v.parse::<usize>().map(|n| n.min(default)).map_err(|_| {
+        Some(v) => v.parse::<usize>().map(|n| n.min(default)).map_err(|_| {
             S3Error::new(
                 Code::InvalidArgument,
                 format!("Provided {name} not an integer or within integer range"),
@@ -261,20 +251,19 @@ fn bounded(params: &[(String, String)], name: &str, default: usize) -> S3Result<
     }
 }
 
-pub async fn list_parts(ctx: &Ctx<'_>, bucket: &str, key: &str, parts: &request::Parts) -> Reply {
-    let params = query_params(parts);
-    let max = bounded(&params, "max-parts", 1000)?;
-    let after: u32 = params
-        .iter()
-        .find(|(k, _)| k == "part-number-marker")
-        .and_then(|(_, v)| v.parse().ok())
+pub async fn list_parts(ctx: &Ctx<'_>, bucket: &str, key: &str) -> Reply {
+    let max = bounded(ctx.query, "max-parts", 1000)?;
+    let after: u32 = ctx
+        .query
+        .get("part-number-marker")
+        .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     let (upload, list, truncated) = ctx
         .index()
         .list_parts(
             bucket.to_owned(),
             key.to_owned(),
-            upload_id(parts),
+            upload_id(ctx.query),
             after,
             max,
         )
@@ -320,15 +309,9 @@ pub async fn list_parts(ctx: &Ctx<'_>, bucket: &str, key: &str, parts: &request:
     xml_response(w)
 }
 
-pub async fn list_multipart_uploads(ctx: &Ctx<'_>, bucket: &str, parts: &request::Parts) -> Reply {
-    let params = query_params(parts);
-    let get = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
-    let max = bounded(&params, "max-uploads", 1000)?;
+pub async fn list_multipart_uploads(ctx: &Ctx<'_>, bucket: &str) -> Reply {
+    let get = |name: &str| ctx.query.get(name).map(str::to_owned);
+    let max = bounded(ctx.query, "max-uploads", 1000)?;
     let query = UploadQuery {
         prefix: get("prefix").unwrap_or_default(),
         delimiter: get("delimiter").filter(|d| !d.is_empty()),

@@ -184,13 +184,7 @@ pub async fn get_object(
         false => open_object(ctx, bucket, key).await?,
     };
     check_conditions(&parts.headers, &meta.etag, meta.last_modified, "")?;
-    let query = query_params(parts);
-    let param = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let param = |name: &str| ctx.query.get(name);
     let (range, parts_count) = match param("partNumber") {
         Some(_) if parts.headers.contains_key("range") => {
             return Err(S3Error::new(
@@ -260,18 +254,6 @@ pub async fn get_object(
     }
     let body = stream(files, &meta, start, len, buffer);
     finish(builder, body)
-}
-
-pub fn query_params(parts: &request::Parts) -> Vec<(String, String)> {
-    parts
-        .uri
-        .query()
-        .map(|q| {
-            form_urlencoded::parse(q.as_bytes())
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The stored headers, with `response-*` query overrides applied.

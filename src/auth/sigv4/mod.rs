@@ -181,6 +181,33 @@ impl Presented {
     }
 }
 
+/// `x-amz-*` headers a client may send without signing them. The AWS SDKs leave these two
+/// out of presigned URLs; neither changes what a request does to stored data (one describes
+/// the client, the other asks for a checksum header in the response).
+const MAY_BE_UNSIGNED: &[&str] = &["x-amz-user-agent", "x-amz-checksum-mode"];
+
+/// The `x-amz-*` headers present but not signed, sorted. S3 refuses a request that has any:
+/// an unsigned `x-amz-copy-source` added to a presigned PUT would otherwise turn it into a
+/// copy of an object its holder was never given.
+/// <https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html>
+pub fn unsigned_amz_headers(parts: &Parts, presented: &Presented) -> Vec<String> {
+    let mut unsigned: Vec<String> = parts
+        .headers
+        .keys()
+        .map(|name| name.as_str())
+        .filter(|name| name.starts_with("x-amz-") && !MAY_BE_UNSIGNED.contains(name))
+        .filter(|name| {
+            !presented
+                .signed_header_names()
+                .any(|signed| signed == *name)
+        })
+        .map(str::to_owned)
+        .collect();
+    unsigned.sort();
+    unsigned.dedup();
+    unsigned
+}
+
 fn malformed(message: impl Into<String>) -> SigV4Error {
     SigV4Error::Malformed(message.into())
 }
