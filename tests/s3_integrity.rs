@@ -488,6 +488,16 @@ fn raw_put(
     send(server.s3, "PUT", &path, &signed, body)
 }
 
+/// What a raw PUT tries, its `x-amz-content-sha256`, its other headers, its body, and the
+/// expected status and code.
+type TrailerCase<'a> = (
+    &'a str,
+    &'a str,
+    Vec<(&'a str, &'a str)>,
+    String,
+    (u16, &'a str),
+);
+
 /// Every way a checksum declared for the trailer could go unchecked is refused, and nothing
 /// is written: the key keeps what it held.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -504,7 +514,7 @@ async fn a_checksum_announced_in_x_amz_trailer_is_enforced() {
     let announce = [("x-amz-trailer", "x-amz-checksum-crc32")];
     let sha256 = "x-amz-checksum-sha256:uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek=\r\n";
     let bad_crc32 = "x-amz-checksum-crc32:AAAAAA==\r\n";
-    let cases: Vec<(&str, &str, Vec<(&str, &str)>, String, (u16, &str))> = vec![
+    let cases: Vec<TrailerCase> = vec![
         (
             "announced, missing",
             UNSIGNED_TRAILER,
@@ -597,13 +607,16 @@ async fn a_checksum_announced_in_x_amz_trailer_is_enforced() {
     server.stop();
 }
 
+/// What an aws-chunked PUT tries, its headers and its body.
+type TailCase<'a> = (&'a str, &'a [(&'a str, &'a str)], String);
+
 /// An aws-chunked body ends with its final chunk (and trailers): nothing may follow.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bytes_after_the_final_chunk_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let (server, s3) = setup(dir.path()).await;
     let announce = [("x-amz-trailer", "x-amz-checksum-crc32")];
-    let cases: [(&str, &[(&str, &str)], String); 3] = [
+    let cases: [TailCase; 3] = [
         (
             "after the final chunk",
             &[],
