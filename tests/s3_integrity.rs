@@ -537,6 +537,13 @@ async fn a_checksum_announced_in_x_amz_trailer_is_enforced() {
             (400, "MalformedTrailerError"),
         ),
         (
+            "announced, with a value that is no checksum",
+            UNSIGNED_TRAILER,
+            announce.to_vec(),
+            format!("{HELLO_CHUNKS}x-amz-checksum-crc32:hello\r\n\r\n"),
+            (400, "InvalidRequest"),
+        ),
+        (
             "sent, never announced",
             UNSIGNED_TRAILER,
             vec![],

@@ -357,3 +357,55 @@ pub async fn read_whole(
     }
     Ok(all.freeze())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::chunked::MAX_TRAILER_BLOCK;
+
+    fn announced(values: &[&str]) -> Result<Option<Algorithm>, String> {
+        let mut headers = HeaderMap::new();
+        for v in values {
+            headers.append("x-amz-trailer", v.parse().unwrap());
+        }
+        announced_trailer(&headers).map_err(|e| e.message.into_owned())
+    }
+
+    #[test]
+    fn x_amz_trailer_names_one_checksum_or_is_refused() {
+        assert_eq!(announced(&[]), Ok(None));
+        assert_eq!(
+            announced(&["x-amz-checksum-crc32"]),
+            Ok(Some(Algorithm::Crc32))
+        );
+        assert_eq!(
+            announced(&[" X-Amz-Checksum-SHA256 "]),
+            Ok(Some(Algorithm::Sha256))
+        );
+        let unsupported = "The value specified in the x-amz-trailer header is not supported";
+        for value in [
+            "",
+            "x-amz-meta-a",
+            "x-amz-checksum-md5",
+            "x-amz-checksum-crc32,",
+        ] {
+            assert_eq!(announced(&[value]), Err(unsupported.into()), "{value:?}");
+        }
+        let single = multiple_checksums().message.into_owned();
+        let twice = ["x-amz-checksum-crc32, x-amz-checksum-crc32"];
+        assert_eq!(announced(&twice), Err(single.clone()));
+        let two_lines = ["x-amz-checksum-crc32", "x-amz-checksum-sha1"];
+        assert_eq!(announced(&two_lines), Err(single));
+    }
+
+    #[test]
+    fn the_wire_allowance_is_bounded_and_covers_real_chunking() {
+        // 8 KiB chunks (the smallest S3 takes) with a signed chunk's framing, at the limit.
+        let framing = |limit: u64| limit.div_ceil(8192) * 90 + MAX_TRAILER_BLOCK as u64;
+        for limit in [0, 100, 64 * 1024, 2 << 20, MAX_PUT] {
+            assert!(limit + framing(limit) <= wire_limit(limit), "{limit}");
+        }
+        assert!(wire_limit(MAX_PUT) < MAX_PUT + MAX_PUT / 8);
+        assert_eq!(wire_limit(u64::MAX), u64::MAX);
+    }
+}

@@ -6,7 +6,7 @@ use bytes::{Bytes, BytesMut};
 use http::{request, HeaderMap, Response};
 
 use super::body::{announced_trailer, multiple_checksums, BodyReader};
-use super::checksum::{parse_content_md5, Algorithm, BodyDigests, Digests};
+use super::checksum::{parse_checksum, parse_content_md5, Algorithm, BodyDigests, Digests};
 use super::error::{Code, S3Error, S3Result};
 use super::{finish, Ctx, Reply};
 use crate::objects::{now_ms, ObjectHeaders, ObjectMeta, Segment, WriteCondition};
@@ -157,7 +157,20 @@ pub fn check_digests(
         ),
         None => None,
     };
-    if given.is_some_and(|given| digests.checksum(*algorithm) != Some(given.trim())) {
+    let Some(given) = given.map(str::trim) else {
+        return Ok(());
+    };
+    if parse_checksum(*algorithm, given).is_none() {
+        let place = match expected.in_trailer {
+            true => "trailing header",
+            false => "header",
+        };
+        return Err(S3Error::new(
+            Code::InvalidRequest,
+            format!("Value for {} {place} is invalid.", algorithm.header()),
+        ));
+    }
+    if digests.checksum(*algorithm) != Some(given) {
         return Err(S3Error::new(
             Code::BadDigest,
             format!(
