@@ -93,39 +93,35 @@ pub fn expected(headers: &HeaderMap) -> S3Result<Expected> {
         ),
     };
     // Every checksum given is one to verify: S3 takes one, so more are refused rather than
-    // one of them being checked.
+    // one of them being checked. A value that is not text still counts as given.
     let trailer = announced_trailer(headers)?;
-    let mut given = Algorithm::ALL
-        .into_iter()
-        .filter_map(|a| header(headers, a.header()).map(|v| (a, Some(v))));
-    let checksum = given.next();
-    if given.next().is_some() || (checksum.is_some() && trailer.is_some()) {
+    let mut given = Algorithm::ALL.into_iter().filter_map(|a| {
+        let value = headers.get(a.header())?;
+        Some((
+            a,
+            Some(String::from_utf8_lossy(value.as_bytes()).into_owned()),
+        ))
+    });
+    let header_checksum = given.next();
+    if given.next().is_some() || (header_checksum.is_some() && trailer.is_some()) {
         return Err(multiple_checksums());
     }
-    if checksum.is_some() {
-        return Ok(Expected {
-            md5,
-            checksum,
-            in_trailer: false,
-        });
-    }
-    if let Some(algorithm) = trailer {
-        return Ok(Expected {
-            md5,
-            checksum: Some((algorithm, None)),
-            in_trailer: true,
-        });
-    }
-    let named = header(headers, "x-amz-sdk-checksum-algorithm")
-        .and_then(|a| Algorithm::from_name(&a))
-        .or_else(|| {
-            header(headers, "x-amz-checksum-algorithm").and_then(|a| Algorithm::from_name(&a))
-        });
+    let (checksum, in_trailer) = match (header_checksum, trailer) {
+        (Some(given), _) => (Some(given), false),
+        (None, Some(algorithm)) => (Some((algorithm, None)), true),
+        (None, None) => (named_algorithm(headers).map(|a| (a, None)), false),
+    };
     Ok(Expected {
         md5,
-        checksum: named.map(|a| (a, None)),
-        in_trailer: false,
+        checksum,
+        in_trailer,
     })
+}
+
+/// The algorithm a client names without giving a value: computed and stored.
+fn named_algorithm(headers: &HeaderMap) -> Option<Algorithm> {
+    let named = |name| header(headers, name).and_then(|a| Algorithm::from_name(&a));
+    named("x-amz-sdk-checksum-algorithm").or_else(|| named("x-amz-checksum-algorithm"))
 }
 
 /// Checks a body's digests against Content-MD5 and the checksum, given in a header or in the
