@@ -84,8 +84,12 @@ pub async fn handle(state: State, req: Request<Incoming>, peer: SocketAddr) -> R
             response
         }
         Err(e) => {
-            if e.status().is_server_error() {
+            // Only the server's own failures are errors; a client's mistake (NotImplemented
+            // included, though it is a 501) is an ordinary refusal.
+            if e.code == Code::InternalError {
                 tracing::error!(request_id = %id, %method, path = %resource, code = e.code(), "s3 request failed");
+            } else if e.code == Code::SlowDown {
+                tracing::warn!(request_id = %id, %method, path = %resource, code = e.code(), "s3 request shed");
             } else {
                 tracing::info!(request_id = %id, %method, path = %resource, code = e.code(), message = %e.message, "s3 request refused");
             }
