@@ -106,7 +106,10 @@ impl IamError {
     /// refusing a request it understood or could not serve (`NotImplemented` is a 501 about
     /// the request, not a failure). Decides the log level, by kind rather than by status.
     pub fn is_internal(&self) -> bool {
-        matches!(self, IamError::InternalFailure | IamError::ServiceUnavailable)
+        matches!(
+            self,
+            IamError::InternalFailure | IamError::ServiceUnavailable
+        )
     }
 
     /// `Sender` when the request itself is at fault, `Receiver` when the service is.

@@ -90,7 +90,10 @@ impl Params {
         }
         for (i, tag) in tags.iter().enumerate() {
             validate::tag_key_not_reserved(&tag.key)?;
-            if tags[..i].iter().any(|t| t.key.eq_ignore_ascii_case(&tag.key)) {
+            if tags[..i]
+                .iter()
+                .any(|t| t.key.eq_ignore_ascii_case(&tag.key))
+            {
                 return Err(IamError::InvalidInput(
                     "Duplicate tag keys found. Please note that Tag keys are case insensitive."
                         .into(),
@@ -174,10 +177,16 @@ mod tests {
         );
         let dup = Params::parse(None, Some(b"Tags.member.1.Key=Team&Tags.member.2.Key=team"));
         assert!(matches!(dup.tags(), Err(IamError::InvalidInput(_))));
-        let reserved = Params::parse(None, Some(b"Tags.member.1.Key=team&Tags.member.2.Key=AWS%3Ax"));
+        let reserved = Params::parse(
+            None,
+            Some(b"Tags.member.1.Key=team&Tags.member.2.Key=AWS%3Ax"),
+        );
         assert!(matches!(reserved.tags(), Err(IamError::InvalidInput(_))));
         // A malformed tag anywhere in the list is found before a reserved key.
-        let both = Params::parse(None, Some(b"Tags.member.1.Key=aws%3Ax&Tags.member.2.Key=a%21"));
+        let both = Params::parse(
+            None,
+            Some(b"Tags.member.1.Key=aws%3Ax&Tags.member.2.Key=a%21"),
+        );
         assert!(matches!(both.tags(), Err(IamError::ValidationError(_))));
     }
 

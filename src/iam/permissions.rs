@@ -233,7 +233,11 @@ mod tests {
             (GetAccountSummary, "", "*".into()),
         ];
         for (action, query, want) in rows {
-            assert_eq!(resources_of(*action, query), [want.clone()], "{action:?} {query}");
+            assert_eq!(
+                resources_of(*action, query),
+                [want.clone()],
+                "{action:?} {query}"
+            );
         }
     }
 

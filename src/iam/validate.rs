@@ -249,7 +249,10 @@ mod tests {
     fn aws_tag_keys_are_reserved_in_any_case() {
         for reserved in ["aws:x", "AWS:x", "Aws:", "aWs:team"] {
             assert!(
-                matches!(tag_key_not_reserved(reserved), Err(IamError::InvalidInput(_))),
+                matches!(
+                    tag_key_not_reserved(reserved),
+                    Err(IamError::InvalidInput(_))
+                ),
                 "{reserved}"
             );
         }
