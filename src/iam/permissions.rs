@@ -235,7 +235,7 @@ mod tests {
         for (action, query, want) in rows {
             assert_eq!(
                 resources_of(*action, query),
-                [want.clone()],
+                std::slice::from_ref(want),
                 "{action:?} {query}"
             );
         }
