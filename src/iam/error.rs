@@ -102,6 +102,16 @@ impl IamError {
         }
     }
 
+    /// Whether the service failed (`InternalFailure`, `ServiceUnavailable`), as opposed to
+    /// refusing a request it understood or could not serve (`NotImplemented` is a 501 about
+    /// the request, not a failure). Decides the log level, by kind rather than by status.
+    pub fn is_internal(&self) -> bool {
+        matches!(
+            self,
+            IamError::InternalFailure | IamError::ServiceUnavailable
+        )
+    }
+
     /// `Sender` when the request itself is at fault, `Receiver` when the service is.
     pub fn fault(&self) -> &'static str {
         if self.status().is_server_error() {
@@ -168,5 +178,31 @@ impl From<StoreError> for IamError {
             StoreError::MalformedPolicy(m) => IamError::MalformedPolicyDocument(m),
             StoreError::Db(e) => IamError::from(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Only the service's own failures are internal; every refusal, whatever its status, is
+    /// the request's (a client's mistake must not page anyone).
+    #[test]
+    fn only_service_failures_are_internal() {
+        let refusals = [
+            IamError::NotImplemented,
+            IamError::RequestEntityTooLarge(1),
+            IamError::AccessDenied("x".into()),
+            IamError::ValidationError("x".into()),
+            IamError::InvalidInput("x".into()),
+            IamError::NoSuchEntity("x".into()),
+            IamError::MissingAction,
+        ];
+        for e in &refusals {
+            assert!(!e.is_internal(), "{e:?}");
+        }
+        assert!(IamError::NotImplemented.status().is_server_error());
+        assert!(IamError::InternalFailure.is_internal());
+        assert!(IamError::ServiceUnavailable.is_internal());
     }
 }
