@@ -93,7 +93,10 @@ mod tests {
     #[test]
     fn caps_that_fit_are_kept() {
         assert_eq!(fit(&claims(64, 256, 1024), 200, 65536), None);
-        assert_eq!(fit(&claims(64, 256, 1024), 200, 64 + 256 + 2048 + 200), None);
+        assert_eq!(
+            fit(&claims(64, 256, 1024), 200, 64 + 256 + 2048 + 200),
+            None
+        );
     }
 
     #[test]

@@ -147,8 +147,12 @@ mod tests {
         let _second = clients.admit(a, 2).unwrap();
         assert!(clients.admit(a, 2).is_none());
         // The same client through a dual-stack listener is the same client.
-        assert!(clients.admit("::ffff:10.0.0.1".parse().unwrap(), 2).is_none());
-        let _other = clients.admit(b, 2).expect("another address has its own cap");
+        assert!(clients
+            .admit("::ffff:10.0.0.1".parse().unwrap(), 2)
+            .is_none());
+        let _other = clients
+            .admit(b, 2)
+            .expect("another address has its own cap");
         drop(first);
         assert!(clients.admit(a, 2).is_some());
     }

@@ -18,8 +18,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{combinators::BoxBody, BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::service::service_fn;
 use hyper::header::{self, HeaderValue};
+use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -28,8 +28,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 pub use body::{BodyError, RequestBody};
-pub use limits::{ConnectionStats, Limits};
 use limits::Clients;
+pub use limits::{ConnectionStats, Limits};
 
 /// Every response body: boxed so that handlers can stream (objects) or send a buffer (XML).
 pub type Body = BoxBody<Bytes, std::io::Error>;
