@@ -8,6 +8,8 @@
 const UNLIMITED_TARGET: u64 = 1 << 20;
 
 /// Raises the soft `RLIMIT_NOFILE` to the hard limit and returns the soft limit in force.
+// `rlim_t` is u64 on 64-bit Linux but narrower on some targets: the casts are not useless there.
+#[allow(clippy::unnecessary_cast)]
 pub fn raise_nofile_limit() -> std::io::Result<u64> {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
