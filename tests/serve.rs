@@ -203,7 +203,7 @@ fn a_stalled_request_body_is_answered_request_timeout_and_the_connection_closed(
                 "LABSTORE_BACKEND_ADMIN_AUTH_SECRET_KEY",
                 common::ROOT_SECRET,
             ),
-            ("LABSTORE_BACKEND_BODY_READ_TIMEOUT_MS", "500"),
+            ("LABSTORE_BACKEND_BODY_READ_TIMEOUT_MS", "1000"),
         ],
     )
     .unwrap();
@@ -212,6 +212,29 @@ fn a_stalled_request_body_is_answered_request_timeout_and_the_connection_closed(
     assert_eq!(created.status, 200, "{}", created.body);
     let form = "Content-Type: application/x-www-form-urlencoded";
     let big = "Content-Length: 100000";
+
+    // A body that keeps coming is not idle, however long it takes in all: five pieces,
+    // 250 ms apart, well within the timeout each, longer than it together.
+    let body = "Action=ListUsers&Version=2010-05-08";
+    let mut slow = TcpStream::connect(server.iam).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: x\r\n{form}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    slow.write_all(head.as_bytes()).unwrap();
+    for piece in body.as_bytes().chunks(body.len().div_ceil(5)) {
+        std::thread::sleep(Duration::from_millis(250));
+        slow.write_all(piece).unwrap();
+    }
+    let mut answer = [0u8; 12];
+    slow.read_exact(&mut answer).unwrap();
+    assert_eq!(
+        &answer, b"HTTP/1.1 403",
+        "a slow but steady body is read whole"
+    );
+    drop(slow);
 
     // Anonymous IAM call: the body must be read before the signature can be checked.
     let (iam, took) = stall_mid_body(

@@ -114,10 +114,16 @@ pub async fn serve<H, F>(
         }
         let handler = handler.clone();
         let (idle, conn_stats) = (limits.body_read_timeout, Arc::clone(&stats));
-        let service = service_fn(move |req| {
-            let (req, timed_out) = with_idle_timeout(req, idle, &conn_stats);
+        // One flag per connection: after a timeout the connection closes, so no later
+        // request on it can find the flag already set.
+        let timed_out = Arc::new(AtomicBool::new(false));
+        let service = service_fn(move |req: Request<Incoming>| {
+            let flag = Arc::clone(&timed_out);
+            let req = req.map(|body| {
+                RequestBody::new(body, idle, Arc::clone(&flag), Arc::clone(&conn_stats))
+            });
             let response = handler(req, peer);
-            async move { Ok::<_, Infallible>(close_if_timed_out(response.await, &timed_out)) }
+            async move { Ok::<_, Infallible>(close_if_timed_out(response.await, &flag)) }
         });
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         let held = (slot, client, stats.opened());
@@ -167,19 +173,6 @@ fn refuse(name: &'static str, stream: TcpStream, peer: SocketAddr, stats: &Conne
         Content-Length: 0\r\nRetry-After: 1\r\n\r\n";
     // Never waits: a client that does not read loses the courtesy, not a slot.
     let _ = stream.try_write(BUSY);
-}
-
-/// Gives a request the body handlers see: `Incoming` with the idle timeout. The flag it
-/// returns is set if that timeout fires.
-fn with_idle_timeout(
-    req: Request<Incoming>,
-    idle: Duration,
-    stats: &Arc<ConnectionStats>,
-) -> (Request<RequestBody>, Arc<AtomicBool>) {
-    let timed_out = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&timed_out);
-    let req = req.map(|body| RequestBody::new(body, idle, flag, Arc::clone(stats)));
-    (req, timed_out)
 }
 
 /// After a body timed out, the unread rest of it must not be taken for another request:
