@@ -45,6 +45,10 @@ pub enum IamError {
     LimitExceeded(String),
     #[error("The request body is larger than {0} bytes.")]
     RequestEntityTooLarge(usize),
+    /// The client stopped sending its body. Not in IAM's list of common errors (IAM has no
+    /// code for it); S3's code, which AWS SDKs classify as transient and retry.
+    #[error("Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.")]
+    RequestTimeout,
     #[error("The requested operation is not implemented")]
     NotImplemented,
     #[error("The service is busy; please retry")]
@@ -73,6 +77,7 @@ impl IamError {
             DeleteConflict(_) => "DeleteConflict",
             LimitExceeded(_) => "LimitExceeded",
             RequestEntityTooLarge(_) => "RequestEntityTooLarge",
+            RequestTimeout => "RequestTimeout",
             NotImplemented => "NotImplemented",
             ServiceUnavailable => "ServiceUnavailable",
             InternalFailure => "InternalFailure",
@@ -92,7 +97,8 @@ impl IamError {
             | MissingAction
             | ValidationError(_)
             | InvalidInput(_)
-            | MalformedPolicyDocument(_) => StatusCode::BAD_REQUEST,
+            | MalformedPolicyDocument(_)
+            | RequestTimeout => StatusCode::BAD_REQUEST,
             NoSuchEntity(_) => StatusCode::NOT_FOUND,
             EntityAlreadyExists(_) | DeleteConflict(_) | LimitExceeded(_) => StatusCode::CONFLICT,
             RequestEntityTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,

@@ -23,7 +23,7 @@ use http_body_util::{BodyExt, Limited};
 
 use crate::auth::Caller;
 use crate::authz::{context, Authorizer};
-use crate::http::{full, request_id, Body};
+use crate::http::{full, request_id, Body, BodyError};
 use crate::iam_store::IamStore;
 use crate::state::State;
 use crate::xml::XmlWriter;
@@ -75,7 +75,10 @@ where
                 tracing::info!(request_id = %id, code = e.code(), message = %e, "iam request refused");
             }
             let mut response = e.render(&id);
-            if matches!(e, IamError::RequestEntityTooLarge(_)) {
+            if matches!(
+                e,
+                IamError::RequestEntityTooLarge(_) | IamError::RequestTimeout
+            ) {
                 // The rest of the body is unread: it must not be taken for another request.
                 response
                     .headers_mut()
@@ -104,6 +107,7 @@ where
         {
             return Err(IamError::RequestEntityTooLarge(MAX_BODY))
         }
+        Err(e) if BodyError::is_timeout(&*e) => return Err(IamError::RequestTimeout),
         Err(e) => {
             tracing::info!(error = %e, "reading an iam request body failed");
             return Err(IamError::IncompleteSignature(

@@ -4,18 +4,18 @@
 
 use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use sha2::{Digest, Sha256};
 
 use super::auth::Payload;
 use super::error::{Code, S3Error, S3Result};
 use crate::auth::chunked::{ChunkedError, Decoder, Event};
+use crate::http::{BodyError, RequestBody};
 
 /// S3's largest single PUT and largest part: 5 GiB.
 pub const MAX_PUT: u64 = 5 * 1024 * 1024 * 1024;
 
 pub struct BodyReader {
-    body: Incoming,
+    body: RequestBody,
     decoder: Option<Decoder>,
     buf: BytesMut,
     sha256: Option<(Sha256, String)>,
@@ -26,7 +26,7 @@ pub struct BodyReader {
 }
 
 impl BodyReader {
-    pub fn new(body: Incoming, payload: Payload, limit: u64) -> BodyReader {
+    pub fn new(body: RequestBody, payload: Payload, limit: u64) -> BodyReader {
         let (decoder, sha256) = match payload {
             Payload::Unsigned => (None, None),
             Payload::Sha256(hex) => (None, Some((Sha256::new(), hex))),
@@ -72,6 +72,8 @@ impl BodyReader {
             }
             match self.body.frame().await {
                 None => return self.end(),
+                // The client went quiet mid-body; S3 answers this, and SDKs retry it.
+                Some(Err(BodyError::Timeout(_))) => return Err(Code::RequestTimeout.into()),
                 Some(Err(e)) => {
                     tracing::info!(error = %e, "reading an upload body failed");
                     return Err(Code::IncompleteBody.into());
