@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -70,6 +71,7 @@ pub async fn start(config: Config) -> Result<Running, StartupError> {
         announce_generated_root(&root);
     }
     let (objects, blobs) = open_object_storage(&config)?;
+    let mut limits = connection_limits(&config).into_iter();
     let readiness = Readiness::default();
     let mut bound = Vec::with_capacity(3);
     for listener in Listener::ALL {
@@ -97,13 +99,26 @@ pub async fn start(config: Config) -> Result<Running, StartupError> {
             .local_addr()
             .map_err(|source| bind_error(&state.config, listener, source))?;
         addrs[listener as usize] = addr;
-        tracing::info!(listener = listener.name(), %addr, "listening");
+        let limits = limits.next().expect("one per listener");
+        tracing::info!(
+            listener = listener.name(),
+            %addr,
+            max_connections = limits.max_connections,
+            max_connections_per_client = limits.max_connections_per_client,
+            "listening"
+        );
+        let settings = http::Listening {
+            name: listener.name(),
+            limits,
+            stats: Arc::clone(state.metrics.connections(listener)),
+            grace,
+        };
         servers.push(tokio::spawn(serve(
             listener,
             socket,
             state.clone(),
+            settings,
             shutdown.clone(),
-            grace,
         )));
     }
     servers.push(tokio::spawn(flush_last_used(
@@ -174,8 +189,8 @@ async fn serve(
     listener: Listener,
     socket: TcpListener,
     state: State,
+    settings: http::Listening,
     shutdown: CancellationToken,
-    grace: Duration,
 ) {
     let handler = move |req, peer| {
         let state = state.clone();
@@ -191,7 +206,64 @@ async fn serve(
             response
         }
     };
-    http::serve(listener.name(), socket, handler, shutdown, grace).await
+    http::serve(socket, handler, settings, shutdown).await
+}
+
+/// Descriptors kept aside from connections: standard streams, listeners, epoll, log
+/// output, and slack for whatever else the process opens.
+const RESERVED_DESCRIPTORS: u64 = 64;
+
+/// Descriptors one SQLite connection holds: the database, its WAL and its shared memory.
+const DESCRIPTORS_PER_DB_CONNECTION: u64 = 3;
+
+/// Each listener's limits from the configuration, in `Listener::ALL` order, with the caps
+/// scaled down if the descriptor limit (raised to the hard limit first) cannot cover them.
+fn connection_limits(config: &Config) -> Vec<http::Limits> {
+    use http::descriptors::{fit, raise_nofile_limit, Claim};
+    let claims: Vec<Claim> = Listener::ALL
+        .into_iter()
+        .map(|listener| Claim {
+            connections: server_config(config, listener).max_connections as usize,
+            // An S3 connection may also hold an object file (an upload's, a download's).
+            per_connection: if listener == Listener::S3 { 2 } else { 1 },
+        })
+        .collect();
+    let mut caps: Vec<usize> = claims.iter().map(|c| c.connections).collect();
+    match raise_nofile_limit() {
+        Ok(nofile) => {
+            let databases = [&config.backend.iam.db, &config.backend.s3.db];
+            let reserve = RESERVED_DESCRIPTORS
+                + databases
+                    .iter()
+                    .map(|db| (u64::from(db.max_open_conns) + 1) * DESCRIPTORS_PER_DB_CONNECTION)
+                    .sum::<u64>();
+            if let Some(scaled) = fit(&claims, reserve, nofile) {
+                tracing::warn!(
+                    nofile, configured = ?caps, scaled = ?scaled,
+                    "the descriptor limit (RLIMIT_NOFILE) cannot cover the listeners' \
+                     max_connections (admin, iam, s3); scaled down. Raise the hard limit \
+                     (systemd LimitNOFILE=, docker --ulimit nofile=) to serve more"
+                );
+                caps = scaled;
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot read or raise RLIMIT_NOFILE"),
+    }
+    let backend = &config.backend;
+    Listener::ALL
+        .into_iter()
+        .zip(caps)
+        .map(|(listener, max_connections)| {
+            let per_client = server_config(config, listener).max_connections_per_client;
+            http::Limits {
+                max_connections,
+                max_connections_per_client: (per_client as usize).min(max_connections),
+                exempt: backend.trusted_proxies(),
+                header_read_timeout: Duration::from_millis(backend.header_read_timeout_ms),
+                body_read_timeout: Duration::from_millis(backend.body_read_timeout_ms),
+            }
+        })
+        .collect()
 }
 
 /// Opens the object index and the blob directory, then removes blobs that no object or part

@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::http::ConnectionStats;
 use crate::iam_store::{IamStore, RootCredentials};
 use crate::policy::eval::ip::Cidr;
 
@@ -84,17 +85,24 @@ impl Readiness {
     }
 }
 
-/// Request counters for `/metrics`: per listener, per status class (1xx..5xx). Relaxed atomics:
-/// counts are independent and read only for reporting.
+/// Counters for `/metrics`: responses per listener and status class (1xx..5xx), and each
+/// listener's connection counters (kept by its serve loop). Relaxed atomics: counts are
+/// independent and read only for reporting.
 #[derive(Debug, Default)]
 pub struct Metrics {
     responses: [[AtomicU64; 5]; 3],
+    connections: [Arc<ConnectionStats>; 3],
 }
 
 impl Metrics {
     pub fn record(&self, listener: Listener, status: u16) {
         let class = usize::from(status / 100).clamp(1, 5) - 1;
         self.responses[listener as usize][class].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// `listener`'s open connections, waits at its cap, refusals and body timeouts.
+    pub fn connections(&self, listener: Listener) -> &Arc<ConnectionStats> {
+        &self.connections[listener as usize]
     }
 
     /// Responses so far from `listener` with a status in `class` (1 for 1xx … 5 for 5xx).

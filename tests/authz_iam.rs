@@ -159,3 +159,108 @@ async fn targets_are_named_with_their_paths() {
     };
     assert_eq!(message(missing), message(existing));
 }
+
+/// Renaming or moving a user or group acts on it as it is and as it will be: AWS asks for
+/// `iam:UpdateUser` (`iam:UpdateGroup`) on both, so a grant on `user/alice` alone cannot take
+/// her to another name or path, where other grants (or none) apply.
+/// <https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateUser.html>
+#[tokio::test]
+async fn a_rename_or_move_needs_permission_on_the_source_and_the_destination() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let root = root_iam(&server);
+    let (key, secret) = user_with_key(&root, "operator").await;
+    root.create_user().user_name("alice").send().await.unwrap();
+    root.create_group().group_name("devs").send().await.unwrap();
+    let grant = |action: &str, arns: &[&str]| {
+        let resources: Vec<String> = arns
+            .iter()
+            .map(|arn| format!("\"arn:aws:iam::*:{arn}\""))
+            .collect();
+        policy(&format!(
+            r#"{{"Effect":"Allow","Action":"{action}","Resource":[{}]}}"#,
+            resources.join(",")
+        ))
+    };
+    put_user_policy(&root, "operator", &grant("iam:UpdateUser", &["user/alice"])).await;
+    let operator = iam_client(server.iam, &key, &secret);
+
+    let rename = operator
+        .update_user()
+        .user_name("alice")
+        .new_user_name("mallory");
+    assert_eq!(error_code(rename.send().await), "AccessDenied");
+    let moved = operator
+        .update_user()
+        .user_name("alice")
+        .new_path("/admins/");
+    assert_eq!(error_code(moved.send().await), "AccessDenied");
+    let alice = root.get_user().user_name("alice").send().await.unwrap();
+    assert_eq!(alice.user().unwrap().path(), "/");
+    let mallory = root.get_user().user_name("mallory").send().await;
+    assert_eq!(error_code(mallory), "NoSuchEntity");
+
+    // Allowed on both ends, each step goes through.
+    let both = grant(
+        "iam:UpdateUser",
+        &["user/alice", "user/mallory", "user/admins/mallory"],
+    );
+    put_user_policy(&root, "operator", &both).await;
+    let rename = operator
+        .update_user()
+        .user_name("alice")
+        .new_user_name("mallory");
+    rename.send().await.unwrap();
+    let moved = operator
+        .update_user()
+        .user_name("mallory")
+        .new_path("/admins/");
+    moved.send().await.unwrap();
+    let mallory = root.get_user().user_name("mallory").send().await.unwrap();
+    assert_eq!(mallory.user().unwrap().path(), "/admins/");
+    // Nor back out of /admins/ to a name the grant does not cover.
+    let out = operator
+        .update_user()
+        .user_name("mallory")
+        .new_path("/")
+        .new_user_name("eve");
+    assert_eq!(error_code(out.send().await), "AccessDenied");
+
+    // Groups the same way.
+    put_user_policy(
+        &root,
+        "operator",
+        &grant("iam:UpdateGroup", &["group/devs"]),
+    )
+    .await;
+    let group = operator
+        .update_group()
+        .group_name("devs")
+        .new_group_name("admins");
+    assert_eq!(error_code(group.send().await), "AccessDenied");
+    let group = operator.update_group().group_name("devs").new_path("/ops/");
+    assert_eq!(error_code(group.send().await), "AccessDenied");
+    let both = grant("iam:UpdateGroup", &["group/devs", "group/ops/devs"]);
+    put_user_policy(&root, "operator", &both).await;
+    let group = operator.update_group().group_name("devs").new_path("/ops/");
+    group.send().await.unwrap();
+    let devs = root.get_group().group_name("devs").send().await.unwrap();
+    assert_eq!(devs.group().unwrap().path(), "/ops/");
+
+    // The root needs no grant.
+    root.update_user()
+        .user_name("mallory")
+        .new_user_name("alice")
+        .new_path("/")
+        .send()
+        .await
+        .unwrap();
+    root.update_group()
+        .group_name("devs")
+        .new_group_name("admins")
+        .send()
+        .await
+        .unwrap();
+    root.get_user().user_name("alice").send().await.unwrap();
+    root.get_group().group_name("admins").send().await.unwrap();
+}

@@ -18,6 +18,7 @@ struct World {
     alice: Client,
     bob: Client,
     alice_key: String,
+    alice_secret: String,
 }
 
 /// A server with buckets `data` and `other`, and users alice and bob (no policies yet).
@@ -35,6 +36,7 @@ async fn world_on(server: Server) -> World {
     let (bob_key, bob_secret) = common::user_with_key(&iam, "bob").await;
     World {
         alice: s3_client_as(&server, &alice_key, &alice_secret),
+        alice_secret,
         bob: s3_client_as(&server, &bob_key, &bob_secret),
         alice_key,
         root,
@@ -852,4 +854,84 @@ async fn bucket_policies_grant_to_named_users_and_their_denies_bind_even_the_roo
         .send()
         .await
         .unwrap();
+}
+
+/// A repeated query parameter is read once, the same way, by the policy and the listing: the
+/// first occurrence, as S3 reads it. Before, the policy saw the last `prefix` while the
+/// listing used the first, and `?prefix=&prefix=home/alice/` listed the whole bucket.
+#[tokio::test]
+async fn a_repeated_listing_parameter_means_the_same_to_the_policy_and_the_listing() {
+    use common::signing::{send, Signer};
+    let dir = tempfile::tempdir().unwrap();
+    let w = world(dir.path()).await;
+    for key in ["home/alice/a", "home/bob/b", "payroll"] {
+        put(&w.root, "data", key, "x").await.unwrap();
+    }
+    let document = policy(
+        r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::data",
+            "Condition":{"StringLike":{"s3:prefix":"home/${aws:username}/*"},
+                         "StringEqualsIfExists":{"s3:delimiter":"/"},
+                         "NumericLessThanEqualsIfExists":{"s3:max-keys":"10"}}}"#,
+    );
+    put_user_policy(&w.iam, "alice", "home", &document).await;
+    let alice = Signer::s3(&w.alice_key, &w.alice_secret);
+    let list = |query: &str| {
+        let path = format!("/data?list-type=2&{query}");
+        let (path, headers) = alice.sign(w.server.s3, "GET", &path, &[], b"");
+        send(w.server.s3, "GET", &path, &headers, b"")
+    };
+    for query in [
+        "prefix=&prefix=home%2Falice%2F",
+        "prefix=home%2Falice%2F&delimiter=%7C&delimiter=%2F",
+        "prefix=home%2Falice%2F&max-keys=1000&max-keys=5",
+    ] {
+        let r = list(query);
+        assert_eq!(r.status, 403, "{query}: {}", r.body);
+        assert!(!r.body.contains("payroll"), "{query}: {}", r.body);
+    }
+    let r = list("prefix=home%2Falice%2F&prefix=&max-keys=5&max-keys=1000");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("<Key>home/alice/a</Key>"), "{}", r.body);
+    assert!(
+        !r.body.contains("payroll") && !r.body.contains("home/bob"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("<MaxKeys>5</MaxKeys>"), "{}", r.body);
+}
+
+/// A request naming a version needs the `…Version` action, as in AWS: `s3:GetObject` alone
+/// does not read `?versionId=null`.
+#[tokio::test]
+async fn a_named_version_needs_the_version_actions() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = world(dir.path()).await;
+    put(&w.root, "data", "k", "x").await.unwrap();
+    let read =
+        policy(r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::data/*"}"#);
+    put_user_policy(&w.iam, "alice", "read", &read).await;
+    assert_eq!(get(&w.alice, "data", "k").await.unwrap(), "x");
+    let versioned = w
+        .alice
+        .get_object()
+        .bucket("data")
+        .key("k")
+        .version_id("null")
+        .send()
+        .await;
+    assert_eq!(error_code_status(versioned), denied());
+    let both = policy(
+        r#"{"Effect":"Allow","Action":["s3:GetObject","s3:GetObjectVersion"],"Resource":"arn:aws:s3:::data/*"}"#,
+    );
+    put_user_policy(&w.iam, "alice", "read", &both).await;
+    let out = w
+        .alice
+        .get_object()
+        .bucket("data")
+        .key("k")
+        .version_id("null")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.version_id(), Some("null"));
 }

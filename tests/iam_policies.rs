@@ -6,7 +6,8 @@
 
 mod common;
 
-use aws_sdk_iam::types::PolicyScopeType;
+use aws_sdk_iam::error::ProvideErrorMetadata;
+use aws_sdk_iam::types::{EntityType, PolicyScopeType, PolicyUsageType};
 use aws_sdk_iam::Client;
 use common::{
     all_pages, allow, decode_document, document_of_size, error_code, error_code_status, root_iam,
@@ -501,6 +502,84 @@ async fn list_policies_by_scope_attachment_and_path() {
         .list_policies()
         .scope(PolicyScopeType::from("Everything"));
     assert_eq!(error_code(bad.send().await), "ValidationError");
+    server.stop();
+}
+
+/// `PolicyUsageFilter` is an enum like `Scope`: a value outside it is AWS's 400
+/// `ValidationError`, never ignored. LabStore has no permissions boundaries, so
+/// `PermissionsBoundary` lists nothing and `PermissionsPolicy` everything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policy_usage_filter_is_validated_and_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let iam = root_iam(&server);
+    let arn = create(&iam, "read", "/", &allow("s3:Get*")).await;
+    iam.create_user().user_name("u").send().await.unwrap();
+    let attach = iam.attach_user_policy().user_name("u").policy_arn(&arn);
+    attach.send().await.unwrap();
+
+    let listed = |usage: &str| {
+        iam.list_policies()
+            .policy_usage_filter(PolicyUsageType::from(usage))
+            .send()
+    };
+    let names = |out: aws_sdk_iam::operation::list_policies::ListPoliciesOutput| -> Vec<String> {
+        let policies = out.policies().iter();
+        policies
+            .map(|p| p.policy_name().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(names(listed("PermissionsPolicy").await.unwrap()), ["read"]);
+    assert!(names(listed("PermissionsBoundary").await.unwrap()).is_empty());
+    let entities = |usage: &str| {
+        iam.list_entities_for_policy()
+            .policy_arn(&arn)
+            .policy_usage_filter(PolicyUsageType::from(usage))
+            .send()
+    };
+    let users = entities("PermissionsPolicy").await.unwrap();
+    assert_eq!(users.policy_users()[0].user_name(), Some("u"));
+    let users = entities("PermissionsBoundary").await.unwrap();
+    assert!(users.policy_users().is_empty());
+
+    let expected = |field: &str, value: &str, set: &str| {
+        format!(
+            "1 validation error detected: Value '{value}' at '{field}' failed to satisfy \
+             constraint: Member must satisfy enum value set: [{set}]"
+        )
+    };
+    let usage_set = "PermissionsBoundary, PermissionsPolicy";
+    for bad in ["x", "permissionspolicy"] {
+        let e = listed(bad).await.unwrap_err();
+        let e = e.into_service_error();
+        assert_eq!(e.code(), Some("ValidationError"), "{bad}");
+        assert_eq!(
+            e.message(),
+            Some(&*expected("policyUsageFilter", bad, usage_set))
+        );
+        let e = entities(bad).await.unwrap_err().into_service_error();
+        assert_eq!(e.code(), Some("ValidationError"), "{bad}");
+    }
+    let status = error_code_status(listed("x").await);
+    assert_eq!(status, ("ValidationError".into(), 400));
+    // The other enumerated parameters answer the same way.
+    let scope = iam.list_policies().scope(PolicyScopeType::from("x")).send();
+    let e = scope.await.unwrap_err().into_service_error();
+    assert_eq!(
+        e.message(),
+        Some(&*expected("scope", "x", "All, AWS, Local"))
+    );
+    let filter = iam
+        .list_entities_for_policy()
+        .policy_arn(&arn)
+        .entity_filter(EntityType::from("Users"))
+        .send();
+    let e = filter.await.unwrap_err().into_service_error();
+    let entity_set = "User, Role, LocalManagedPolicy, Group, AWSManagedPolicy";
+    assert_eq!(
+        e.message(),
+        Some(&*expected("entityFilter", "Users", entity_set))
+    );
     server.stop();
 }
 

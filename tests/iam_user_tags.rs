@@ -166,6 +166,50 @@ async fn tags_are_validated_and_limited_to_fifty() {
     server.stop();
 }
 
+/// The `aws:` prefix belongs to AWS in any case: TagUser and CreateUser refuse it with 400
+/// `InvalidInput` and store nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tag_keys_in_the_aws_namespace_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let iam = root_iam(&server);
+    iam.create_user().user_name("alice").send().await.unwrap();
+
+    for key in ["aws:team", "AWS:team", "Aws:"] {
+        let call = iam
+            .tag_user()
+            .user_name("alice")
+            .tags(tag("team", "storage"))
+            .tags(tag(key, "x"));
+        assert_eq!(
+            error_code_status(call.send().await),
+            ("InvalidInput".into(), 400),
+            "{key}"
+        );
+    }
+    assert_eq!(list_tags(&iam, "alice").await, owned(&[]));
+    let created = iam
+        .create_user()
+        .user_name("bob")
+        .tags(tag("aws:createdBy", "me"));
+    assert_eq!(
+        error_code_status(created.send().await),
+        ("InvalidInput".into(), 400)
+    );
+    let bob = iam.get_user().user_name("bob").send().await;
+    assert_eq!(error_code(bob), "NoSuchEntity");
+    // Only the prefix is reserved: "aws" elsewhere in a key is a key like any other.
+    let fine = iam
+        .tag_user()
+        .user_name("alice")
+        .tags(tag("team:aws:x", "v"))
+        .tags(tag("awsome", "v"));
+    fine.send().await.unwrap();
+    let expected = owned(&[("awsome", "v"), ("team:aws:x", "v")]);
+    assert_eq!(list_tags(&iam, "alice").await, expected);
+    server.stop();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn list_user_tags_pages_cover_every_tag_once() {
     let dir = tempfile::tempdir().unwrap();

@@ -334,3 +334,124 @@ async fn operations_on_a_missing_bucket_are_no_such_bucket() {
     }
     server.stop();
 }
+
+/// A sub-resource LabStore does not implement answers NotImplemented and changes nothing: it
+/// never falls through to the method's base operation (DeleteBucket, CreateBucket,
+/// ListObjects, DeleteObject).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unimplemented_sub_resources_never_reach_the_base_operation() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let s3 = s3_client(&server);
+    s3.create_bucket().bucket("kept").send().await.unwrap();
+    s3.put_object()
+        .bucket("kept")
+        .key("k")
+        .body(ByteStream::from_static(b"data"))
+        .send()
+        .await
+        .unwrap();
+    let not_implemented = ("NotImplemented".to_owned(), 501);
+    let r = s3
+        .delete_bucket_metadata_table_configuration()
+        .bucket("kept")
+        .send()
+        .await;
+    assert_eq!(error_code_status(r), not_implemented);
+    let r = s3
+        .get_bucket_metadata_table_configuration()
+        .bucket("kept")
+        .send()
+        .await;
+    assert_eq!(error_code_status(r), not_implemented);
+    let r = s3
+        .put_bucket_versioning()
+        .bucket("never-created")
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await;
+    assert_eq!(error_code_status(r), not_implemented);
+    let r = s3
+        .rename_object()
+        .bucket("kept")
+        .key("renamed")
+        .rename_source("k")
+        .send()
+        .await;
+    assert_eq!(error_code_status(r), not_implemented);
+    // DELETE /kept/k?renameObject names no operation: refused, the object stays.
+    let signer = common::signing::Signer::s3("admin", common::ROOT_SECRET);
+    let r = common::signing::s3_call(
+        server.s3,
+        &signer,
+        "DELETE",
+        "/kept/k?renameObject",
+        &[],
+        "",
+    );
+    assert_eq!(r.status, 405, "{}", r.body);
+    s3.head_bucket().bucket("kept").send().await.unwrap();
+    s3.head_object()
+        .bucket("kept")
+        .key("k")
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<String> = s3
+        .list_buckets()
+        .send()
+        .await
+        .unwrap()
+        .buckets()
+        .iter()
+        .filter_map(|b| b.name().map(str::to_owned))
+        .collect();
+    assert_eq!(names, ["kept"]);
+    // A client's mistake, though a 501, is logged as a refusal (INFO), not as an error.
+    let refusals = |logs: &[serde_json::Value]| {
+        logs.iter()
+            .filter(|l| l["code"] == "NotImplemented")
+            .map(|l| l["level"].as_str().unwrap_or_default().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while refusals(&server.logs()).len() < 4 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let levels = refusals(&server.logs());
+    assert!(
+        levels.len() >= 4 && levels.iter().all(|l| l == "INFO"),
+        "{levels:?}"
+    );
+}
+
+/// A LocationConstraint that could not go back into HeadBucket's `x-amz-bucket-region` is
+/// refused at CreateBucket, so the bucket never exists to answer 500 later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_location_constraint_that_is_no_region_name_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let s3 = s3_client(&server);
+    let signer = common::signing::Signer::s3("admin", common::ROOT_SECRET);
+    let body = "<CreateBucketConfiguration><LocationConstraint>us&#13;&#10;east-1</LocationConstraint></CreateBucketConfiguration>";
+    let r = common::signing::s3_call(server.s3, &signer, "PUT", "/crlf", &[], body);
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("InvalidLocationConstraint"), "{}", r.body);
+    let r = s3.head_bucket().bucket("crlf").send().await;
+    assert_eq!(error_code_status(r).1, 404);
+    let config = CreateBucketConfiguration::builder()
+        .location_constraint(BucketLocationConstraint::from("eu-west-3"))
+        .build();
+    s3.create_bucket()
+        .bucket("paris")
+        .create_bucket_configuration(config)
+        .send()
+        .await
+        .unwrap();
+    let head = s3.head_bucket().bucket("paris").send().await.unwrap();
+    assert_eq!(head.bucket_region(), Some("eu-west-3"));
+}

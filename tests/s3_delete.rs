@@ -149,3 +149,146 @@ async fn more_than_a_thousand_keys_is_malformed_xml() {
     assert_eq!(error_code_status(missing), ("NoSuchBucket".to_owned(), 404));
     server.stop();
 }
+
+/// `versionId` on a server without versioning: `null` names the object, any other id a
+/// version that does not exist, which changes nothing. Before, every version id deleted or
+/// returned the current object.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_id_never_acts_on_another_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let s3 = s3_client(&server);
+    s3.create_bucket().bucket(B).send().await.unwrap();
+    put_all(
+        &s3,
+        &["keep".to_owned(), "gone".to_owned(), "batch".to_owned()],
+    )
+    .await;
+    let other = "3HL4kqtJlcpXroDTDmJ-rmSpXd3dIbrH";
+    let r = s3
+        .get_object()
+        .bucket(B)
+        .key("keep")
+        .version_id(other)
+        .send()
+        .await;
+    assert_eq!(error_code_status(r), ("NoSuchVersion".to_owned(), 404));
+    let r = s3
+        .head_object()
+        .bucket(B)
+        .key("keep")
+        .version_id(other)
+        .send()
+        .await;
+    assert_eq!(error_code_status(r).1, 404);
+    let r = s3
+        .get_object_acl()
+        .bucket(B)
+        .key("keep")
+        .version_id(other)
+        .send()
+        .await;
+    assert_eq!(error_code_status(r), ("NoSuchVersion".to_owned(), 404));
+    let r = s3
+        .get_object()
+        .bucket(B)
+        .key("keep")
+        .version_id("")
+        .send()
+        .await;
+    assert_eq!(error_code_status(r), ("InvalidArgument".to_owned(), 400));
+    // Deleting a version that does not exist succeeds and deletes nothing, as S3 answers.
+    let out = s3
+        .delete_object()
+        .bucket(B)
+        .key("keep")
+        .version_id(other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.version_id(), Some(other));
+    let batch = Delete::builder()
+        .objects(
+            ObjectIdentifier::builder()
+                .key("batch")
+                .version_id(other)
+                .build()
+                .unwrap(),
+        )
+        .objects(
+            ObjectIdentifier::builder()
+                .key("gone")
+                .version_id("null")
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let out = s3
+        .delete_objects()
+        .bucket(B)
+        .delete(batch)
+        .send()
+        .await
+        .unwrap();
+    let errors: Vec<_> = out.errors().iter().map(|e| (e.key(), e.code())).collect();
+    assert_eq!(errors, [(Some("batch"), Some("NoSuchVersion"))]);
+    let deleted: Vec<_> = out
+        .deleted()
+        .iter()
+        .map(|d| (d.key(), d.version_id()))
+        .collect();
+    assert_eq!(deleted, [(Some("gone"), Some("null"))]);
+    for key in ["keep", "batch"] {
+        s3.head_object().bucket(B).key(key).send().await.unwrap();
+    }
+    // `null` is the object itself.
+    let got = s3
+        .get_object()
+        .bucket(B)
+        .key("keep")
+        .version_id("null")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.version_id(), Some("null"));
+    s3.delete_object()
+        .bucket(B)
+        .key("keep")
+        .version_id("null")
+        .send()
+        .await
+        .unwrap();
+    let r = s3.head_object().bucket(B).key("keep").send().await;
+    assert_eq!(error_code_status(r).1, 404);
+    let r = s3.head_object().bucket(B).key("gone").send().await;
+    assert_eq!(error_code_status(r).1, 404);
+}
+
+/// A copy whose source names a version that does not exist copies nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_of_a_missing_version_copies_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let s3 = s3_client(&server);
+    s3.create_bucket().bucket(B).send().await.unwrap();
+    put_all(&s3, &["src".to_owned()]).await;
+    let r = s3
+        .copy_object()
+        .bucket(B)
+        .key("dst")
+        .copy_source(format!("{B}/src?versionId=nonexistent"))
+        .send()
+        .await;
+    assert_eq!(error_code_status(r), ("NoSuchVersion".to_owned(), 404));
+    let r = s3.head_object().bucket(B).key("dst").send().await;
+    assert_eq!(error_code_status(r).1, 404);
+    s3.copy_object()
+        .bucket(B)
+        .key("dst")
+        .copy_source(format!("{B}/src?versionId=null"))
+        .send()
+        .await
+        .unwrap();
+    s3.head_object().bucket(B).key("dst").send().await.unwrap();
+}

@@ -242,3 +242,115 @@ fn decode_rfc2047(value: &str) -> String {
     };
     String::from_utf8(bytes).unwrap()
 }
+
+/// A metadata value that decodes to a control character (RFC 2047 `=?UTF-8?B?YQ1i?=` is
+/// "a\rb") cannot be sent back in a header: it is refused when written, by PutObject,
+/// CreateMultipartUpload and CopyObject with REPLACE, so no object answers 500 on every
+/// later read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_that_cannot_be_a_header_is_refused_when_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, s3) = setup(dir.path()).await;
+    s3.put_object()
+        .bucket(B)
+        .key("src")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .unwrap();
+    let bad = [
+        "=?UTF-8?B?YQ1i?=",
+        "=?UTF-8?B?YQpi?=",
+        "=?UTF-8?B?YQBi?=",
+        "=?UTF-8?Q?a=7Fb?=",
+    ];
+    let invalid = ("InvalidArgument".to_owned(), 400);
+    for value in bad {
+        let r = s3
+            .put_object()
+            .bucket(B)
+            .key("bad")
+            .metadata("v", value)
+            .body(ByteStream::from_static(b"x"))
+            .send()
+            .await;
+        assert_eq!(error_code_status(r), invalid, "PutObject {value}");
+        let r = s3
+            .create_multipart_upload()
+            .bucket(B)
+            .key("bad")
+            .metadata("v", value)
+            .send()
+            .await;
+        assert_eq!(
+            error_code_status(r),
+            invalid,
+            "CreateMultipartUpload {value}"
+        );
+        let r = s3
+            .copy_object()
+            .bucket(B)
+            .key("bad")
+            .copy_source(format!("{B}/src"))
+            .metadata_directive(aws_sdk_s3::types::MetadataDirective::Replace)
+            .metadata("v", value)
+            .send()
+            .await;
+        assert_eq!(error_code_status(r), invalid, "CopyObject {value}");
+    }
+    let r = s3.head_object().bucket(B).key("bad").send().await;
+    assert_eq!(error_code_status(r).1, 404);
+    let uploads = s3.list_multipart_uploads().bucket(B).send().await.unwrap();
+    assert!(uploads.uploads().is_empty());
+}
+
+/// LabStore has one storage class: STANDARD is accepted, another S3 class is refused rather
+/// than accepted and ignored, and a value S3 does not know is InvalidStorageClass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn storage_classes_other_than_standard_are_refused() {
+    use aws_sdk_s3::types::StorageClass;
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, s3) = setup(dir.path()).await;
+    s3.put_object()
+        .bucket(B)
+        .key("std")
+        .storage_class(StorageClass::Standard)
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .unwrap();
+    for class in [StorageClass::from("BOGUS"), StorageClass::Glacier] {
+        let r = s3
+            .put_object()
+            .bucket(B)
+            .key("other")
+            .storage_class(class.clone())
+            .body(ByteStream::from_static(b"x"))
+            .send()
+            .await;
+        assert_eq!(
+            error_code_status(r),
+            ("InvalidStorageClass".to_owned(), 400),
+            "{class:?}"
+        );
+        let r = s3
+            .create_multipart_upload()
+            .bucket(B)
+            .key("other")
+            .storage_class(class.clone())
+            .send()
+            .await;
+        assert_eq!(error_code_status(r).0, "InvalidStorageClass");
+        let r = s3
+            .copy_object()
+            .bucket(B)
+            .key("other")
+            .copy_source(format!("{B}/std"))
+            .storage_class(class)
+            .send()
+            .await;
+        assert_eq!(error_code_status(r).0, "InvalidStorageClass");
+    }
+    let r = s3.head_object().bucket(B).key("other").send().await;
+    assert_eq!(error_code_status(r).1, 404);
+}

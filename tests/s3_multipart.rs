@@ -163,6 +163,7 @@ async fn bad_part_lists_are_refused_as_s3_refuses_them() {
         .e_tag(p1.e_tag().unwrap())
         .build();
     let cases = [
+        ("no parts", vec![], "MalformedXML"),
         ("wrong ETag", vec![wrong_etag], "InvalidPart"),
         ("never uploaded", vec![never], "InvalidPart"),
         (

@@ -3,9 +3,9 @@
 
 mod common;
 
-use std::io::Write;
-use std::net::TcpStream;
-use std::time::Duration;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
 
 use common::{get, messages, request, Server};
 
@@ -157,4 +157,248 @@ fn a_port_in_use_stops_startup_naming_the_listener() {
         "{}",
         refused.stderr
     );
+}
+
+/// Sends `head` (which announces a 100000-byte body) and 7 bytes of that body, then stalls;
+/// returns the answer (read until the server closes) and how long it took.
+fn stall_mid_body(addr: SocketAddr, head: &str) -> (common::Response, Duration) {
+    let mut conn = TcpStream::connect(addr).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let begun = Instant::now();
+    conn.write_all(head.as_bytes()).unwrap();
+    conn.write_all(b"Action=").unwrap();
+    let response = common::try_read_response(&mut conn)
+        .unwrap_or_else(|e| panic!("no answer to a stalled body within 20 s: {e}"));
+    (response, begun.elapsed())
+}
+
+/// The value of the metric line starting `series ` in `/metrics`.
+fn metric(server: &Server, series: &str) -> u64 {
+    let text = get(server.admin, "/metrics").body;
+    let prefix = format!("{series} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("{series} not in {text}"))
+        .parse()
+        .unwrap()
+}
+
+/// Waits (at most 10 s) until `series` reads `value`.
+fn wait_for_metric(server: &Server, series: &str, value: u64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while metric(server, series) != value {
+        assert!(Instant::now() < deadline, "{series} never reached {value}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_stalled_request_body_is_answered_request_timeout_and_the_connection_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(
+        dir.path(),
+        &[
+            (
+                "LABSTORE_BACKEND_ADMIN_AUTH_SECRET_KEY",
+                common::ROOT_SECRET,
+            ),
+            ("LABSTORE_BACKEND_BODY_READ_TIMEOUT_MS", "1000"),
+        ],
+    )
+    .unwrap();
+    let root = common::signing::Signer::s3("admin", common::ROOT_SECRET);
+    let created = common::signing::s3_call(server.s3, &root, "PUT", "/stalled", &[], "");
+    assert_eq!(created.status, 200, "{}", created.body);
+    let form = "Content-Type: application/x-www-form-urlencoded";
+    let big = "Content-Length: 100000";
+
+    // A body that keeps coming is not idle, however long it takes in all: five pieces,
+    // 250 ms apart, well within the timeout each, longer than it together.
+    let body = "Action=ListUsers&Version=2010-05-08";
+    let mut slow = TcpStream::connect(server.iam).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: x\r\n{form}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    slow.write_all(head.as_bytes()).unwrap();
+    for piece in body.as_bytes().chunks(body.len().div_ceil(5)) {
+        std::thread::sleep(Duration::from_millis(250));
+        slow.write_all(piece).unwrap();
+    }
+    let mut answer = [0u8; 12];
+    slow.read_exact(&mut answer).unwrap();
+    assert_eq!(
+        &answer, b"HTTP/1.1 403",
+        "a slow but steady body is read whole"
+    );
+    drop(slow);
+
+    // Anonymous IAM call: the body must be read before the signature can be checked.
+    let (iam, took) = stall_mid_body(
+        server.iam,
+        &format!("POST / HTTP/1.1\r\nHost: x\r\n{form}\r\n{big}\r\n\r\n"),
+    );
+    assert_eq!(iam.status, 400, "{}", iam.body);
+    assert!(
+        iam.body.contains("<Code>RequestTimeout</Code>"),
+        "{}",
+        iam.body
+    );
+    assert!(iam.body.contains("<Type>Sender</Type>"), "{}", iam.body);
+    assert_eq!(iam.header("connection"), Some("close"));
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+
+    // Anonymous DeleteObjects (the keys must be read before they can be authorized) and a
+    // signed PutObject with an unsigned payload: both read a body that never comes.
+    let unsigned = common::signing::Signer {
+        payload: Some("UNSIGNED-PAYLOAD"),
+        ..common::signing::Signer::s3("admin", common::ROOT_SECRET)
+    };
+    let (path, headers) = unsigned.sign(server.s3, "PUT", "/stalled/key", &[], "");
+    let signed: String = headers
+        .iter()
+        .map(|(n, v)| format!("{n}: {v}\r\n"))
+        .collect();
+    let heads = [
+        format!("POST /stalled?delete HTTP/1.1\r\nHost: x\r\n{big}\r\n\r\n"),
+        format!("PUT {path} HTTP/1.1\r\n{signed}{big}\r\n\r\n"),
+    ];
+    for head in heads {
+        let (s3, took) = stall_mid_body(server.s3, &head);
+        assert_eq!(s3.status, 400, "{head}: {}", s3.body);
+        assert!(
+            s3.body.contains("<Code>RequestTimeout</Code>"),
+            "{head}: {}",
+            s3.body
+        );
+        assert_eq!(s3.header("connection"), Some("close"));
+        assert!(took < Duration::from_secs(10), "took {took:?}");
+    }
+    assert_eq!(
+        metric(
+            &server,
+            r#"labstore_body_read_timeouts_total{listener="iam"}"#
+        ),
+        1
+    );
+    assert_eq!(
+        metric(
+            &server,
+            r#"labstore_body_read_timeouts_total{listener="s3"}"#
+        ),
+        2
+    );
+    // The stalled connections gave their slots back.
+    wait_for_metric(&server, r#"labstore_connections_open{listener="s3"}"#, 0);
+    wait_for_metric(&server, r#"labstore_connections_open{listener="iam"}"#, 0);
+    server.stop();
+}
+
+#[test]
+fn an_idle_kept_alive_connection_is_closed_after_the_header_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(
+        dir.path(),
+        &[("LABSTORE_BACKEND_HEADER_READ_TIMEOUT_MS", "500")],
+    )
+    .unwrap();
+    let mut conn = TcpStream::connect(server.s3).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    // One request without `Connection: close`, then nothing.
+    conn.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let begun = Instant::now();
+    let response = common::try_read_response(&mut conn)
+        .unwrap_or_else(|e| panic!("the idle connection was not closed within 20 s: {e}"));
+    assert_eq!(response.status, 403, "{}", response.body);
+    assert!(begun.elapsed() < Duration::from_secs(10));
+    wait_for_metric(&server, r#"labstore_connections_open{listener="s3"}"#, 0);
+    server.stop();
+}
+
+/// A blocking connection to `addr` from the loopback address `from` (127.0.0.2 is another
+/// client on the same machine).
+fn connect_from(from: &str, addr: SocketAddr) -> TcpStream {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .unwrap();
+    let stream = runtime.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
+        socket.connect(addr).await.unwrap()
+    });
+    let stream = stream.into_std().unwrap();
+    stream.set_nonblocking(false).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    stream
+}
+
+#[test]
+fn one_client_cannot_take_every_connection_and_a_full_listener_waits() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(
+        dir.path(),
+        &[
+            ("LABSTORE_BACKEND_S3_SERVER_MAX_CONNECTIONS", "4"),
+            ("LABSTORE_BACKEND_S3_SERVER_MAX_CONNECTIONS_PER_CLIENT", "2"),
+        ],
+    )
+    .unwrap();
+    let open = r#"labstore_connections_open{listener="s3"}"#;
+    // Client A holds its two connections, saying nothing.
+    let mut a: Vec<TcpStream> = (0..2)
+        .map(|_| connect_from("127.0.0.1", server.s3))
+        .collect();
+    wait_for_metric(&server, open, 2);
+
+    // A third from A is closed on arrival with a 503; the server keeps serving others.
+    let mut third = connect_from("127.0.0.1", server.s3);
+    let refused = common::try_read_response(&mut third).expect("a 503 before the close");
+    assert_eq!(refused.status, 503);
+    assert_eq!(
+        metric(
+            &server,
+            r#"labstore_connections_refused_total{listener="s3"}"#
+        ),
+        1
+    );
+    let mut b = connect_from("127.0.0.2", server.s3);
+    b.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut answer = [0u8; 12];
+    b.read_exact(&mut answer).unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 403", "another client is served");
+
+    // B and a second B connection fill the listener (4): C waits in the backlog, unanswered,
+    // until one of A's connections ends.
+    let _b2 = connect_from("127.0.0.2", server.s3);
+    wait_for_metric(&server, open, 4);
+    let mut c = connect_from("127.0.0.3", server.s3);
+    c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    c.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut byte = [0u8; 1];
+    let waited = c.read(&mut byte);
+    assert!(
+        matches!(&waited, Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)),
+        "a full listener answered: {waited:?}"
+    );
+    assert!(
+        metric(
+            &server,
+            r#"labstore_connection_cap_waits_total{listener="s3"}"#
+        ) >= 1
+    );
+    drop(a.pop());
+    c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let served = common::try_read_response(&mut c).expect("served once a slot freed");
+    assert_eq!(served.status, 403, "{}", served.body);
+    server.stop();
 }

@@ -1,11 +1,11 @@
 //! The admin listener: `GET /health` (the process is alive) and `GET /ready` (all listeners
 //! bound and the database writer answering; what a load balancer or orchestrator polls) and
-//! `GET /metrics` (request counters in Prometheus text format).
+//! `GET /metrics` (request and connection counters in Prometheus text format).
 
 use http::{header, Method, Request, Response, StatusCode};
 use serde_json::json;
 
-use crate::http::{full, Body};
+use crate::http::{full, Body, ConnectionStats};
 use crate::state::{Listener, State};
 
 pub async fn handle<B>(state: State, req: Request<B>) -> Response<Body> {
@@ -54,7 +54,7 @@ async fn ready(state: &State) -> Response<Body> {
     }
 }
 
-/// Prometheus text exposition of the request counters.
+/// Prometheus text exposition of the request and connection counters.
 fn metrics(state: &State) -> Response<Body> {
     let mut text = String::from(
         "# HELP labstore_responses_total Responses sent, by listener and status class.\n\
@@ -69,12 +69,52 @@ fn metrics(state: &State) -> Response<Body> {
             ));
         }
     }
+    connection_metrics(state, &mut text);
     let mut response = Response::new(full(text));
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         http::HeaderValue::from_static("text/plain; version=0.0.4"),
     );
     response
+}
+
+/// Each listener's connection counters (see `http::limits`), one metric family at a time.
+fn connection_metrics(state: &State, text: &mut String) {
+    type Read = fn(&ConnectionStats) -> u64;
+    let families: [(&str, &str, &str, Read); 4] = [
+        (
+            "labstore_connections_open",
+            "gauge",
+            "Connections being served, by listener.",
+            ConnectionStats::open,
+        ),
+        (
+            "labstore_connection_cap_waits_total",
+            "counter",
+            "Times a listener was at max_connections and paused accepting.",
+            ConnectionStats::waits,
+        ),
+        (
+            "labstore_connections_refused_total",
+            "counter",
+            "Connections closed on arrival: their client address held max_connections_per_client.",
+            ConnectionStats::refused,
+        ),
+        (
+            "labstore_body_read_timeouts_total",
+            "counter",
+            "Requests failed because the client sent no body bytes for body_read_timeout_ms.",
+            ConnectionStats::body_timeouts,
+        ),
+    ];
+    for (metric, kind, help, read) in families {
+        text.push_str(&format!("# HELP {metric} {help}\n# TYPE {metric} {kind}\n"));
+        for listener in Listener::ALL {
+            let value = read(state.metrics.connections(listener));
+            let name = listener.name();
+            text.push_str(&format!("{metric}{{listener=\"{name}\"}} {value}\n"));
+        }
+    }
 }
 
 fn reply(status: StatusCode, body: serde_json::Value) -> Response<Body> {

@@ -42,6 +42,10 @@ pub struct Key {
 }
 
 const PORT: Kind = Kind::Int { min: 0, max: 65535 };
+const CONNECTIONS: Kind = Kind::Int {
+    min: 1,
+    max: 1_000_000,
+};
 
 pub static KEYS: &[Key] = &[
     Key {
@@ -63,6 +67,22 @@ pub static KEYS: &[Key] = &[
         help: "On SIGTERM/SIGINT, how long in-flight requests may take to finish",
     },
     Key {
+        path: "backend.header_read_timeout_ms",
+        kind: Kind::Int {
+            min: 100,
+            max: 3_600_000,
+        },
+        help: "Longest a client may take to send a request's headers; also how long an idle kept-alive connection is kept",
+    },
+    Key {
+        path: "backend.body_read_timeout_ms",
+        kind: Kind::Int {
+            min: 100,
+            max: 3_600_000,
+        },
+        help: "Longest a request body may go without a byte before the request fails (S3 RequestTimeout) and the connection is closed",
+    },
+    Key {
         path: "backend.trusted_proxies",
         kind: Kind::Cidrs,
         help: "Reverse proxies (comma-separated addresses or CIDR blocks) whose X-Forwarded-For and X-Forwarded-Proto are believed for aws:SourceIp and aws:SecureTransport",
@@ -76,6 +96,16 @@ pub static KEYS: &[Key] = &[
         path: "backend.admin.server.port",
         kind: PORT,
         help: "Port of the admin listener (0 picks a free one)",
+    },
+    Key {
+        path: "backend.admin.server.max_connections",
+        kind: CONNECTIONS,
+        help: "Connections the admin listener serves at once; at the cap it stops accepting until one ends",
+    },
+    Key {
+        path: "backend.admin.server.max_connections_per_client",
+        kind: CONNECTIONS,
+        help: "Connections one client address may hold on the admin listener (trusted proxies exempt); more are closed on arrival",
     },
     Key {
         path: "backend.admin.auth.access_key",
@@ -96,6 +126,16 @@ pub static KEYS: &[Key] = &[
         path: "backend.iam.server.port",
         kind: PORT,
         help: "Port of the IAM listener (0 picks a free one)",
+    },
+    Key {
+        path: "backend.iam.server.max_connections",
+        kind: CONNECTIONS,
+        help: "Connections the IAM listener serves at once; at the cap it stops accepting until one ends",
+    },
+    Key {
+        path: "backend.iam.server.max_connections_per_client",
+        kind: CONNECTIONS,
+        help: "Connections one client address may hold on the IAM listener (trusted proxies exempt); more are closed on arrival",
     },
     Key {
         path: "backend.iam.account_id",
@@ -153,6 +193,16 @@ pub static KEYS: &[Key] = &[
         path: "backend.s3.server.port",
         kind: PORT,
         help: "Port of the S3 listener (0 picks a free one)",
+    },
+    Key {
+        path: "backend.s3.server.max_connections",
+        kind: CONNECTIONS,
+        help: "Connections the S3 listener serves at once; at the cap it stops accepting until one ends",
+    },
+    Key {
+        path: "backend.s3.server.max_connections_per_client",
+        kind: CONNECTIONS,
+        help: "Connections one client address may hold on the S3 listener (trusted proxies exempt); more are closed on arrival",
     },
     Key {
         path: "backend.s3.region",

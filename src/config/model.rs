@@ -22,6 +22,11 @@ pub struct Backend {
     pub storage: Storage,
     /// Grace period for in-flight requests on shutdown.
     pub shutdown_timeout_ms: u64,
+    /// Longest wait for a request's headers, and so for the next request on an idle
+    /// kept-alive connection (slow-loris guard).
+    pub header_read_timeout_ms: u64,
+    /// Longest a request body may go without a byte while it is being read.
+    pub body_read_timeout_ms: u64,
     /// Comma-separated addresses or CIDR blocks of reverse proxies whose forwarding headers
     /// are believed; validated on load (see [`Backend::trusted_proxies`]).
     pub trusted_proxies: Option<String>,
@@ -35,6 +40,10 @@ impl Default for Backend {
         Backend {
             storage: Storage::default(),
             shutdown_timeout_ms: 10_000,
+            header_read_timeout_ms: 30_000,
+            // As long as the header wait: a client that paused that long between two body
+            // bytes is gone, and S3 clients retry RequestTimeout.
+            body_read_timeout_ms: 30_000,
             trusted_proxies: None,
             admin: Admin::default(),
             iam: Iam::default(),
@@ -75,13 +84,21 @@ impl Default for Storage {
 pub struct Server {
     pub host: String,
     pub port: u16,
+    /// Connections served at once; at the cap, accepting pauses until one ends.
+    pub max_connections: u32,
+    /// Connections one client address may hold at once (trusted proxies exempt).
+    pub max_connections_per_client: u32,
 }
 
 impl Server {
-    fn on(port: u16) -> Server {
+    /// A listener on all interfaces; one client may hold a quarter of its slots, so at
+    /// least four clients are always served.
+    fn on(port: u16, max_connections: u32) -> Server {
         Server {
             host: "0.0.0.0".into(),
             port,
+            max_connections,
+            max_connections_per_client: max_connections / 4,
         }
     }
 }
@@ -96,7 +113,8 @@ pub struct Admin {
 impl Default for Admin {
     fn default() -> Self {
         Admin {
-            server: Server::on(6787),
+            // Probes and a metrics scraper need few connections.
+            server: Server::on(6787, 64),
             auth: AdminAuth::default(),
         }
     }
@@ -131,7 +149,7 @@ pub struct Iam {
 impl Default for Iam {
     fn default() -> Self {
         Iam {
-            server: Server::on(6788),
+            server: Server::on(6788, 256),
             account_id: "000000000000".into(),
             db: DbSettings::default(),
         }
@@ -191,7 +209,8 @@ pub struct S3 {
 impl Default for S3 {
     fn default() -> Self {
         S3 {
-            server: Server::on(6789),
+            // `labstore bench` runs 64 workers from one address; a quarter of 1024 leaves it room.
+            server: Server::on(6789, 1024),
             region: "us-east-1".into(),
             base_domain: None,
             paging: Paging { max_keys: 1000 },

@@ -1,22 +1,35 @@
 //! Plumbing shared by the three listeners: the accept/serve loop with graceful draining,
-//! request ids, and response body helpers. Knows nothing of S3, IAM or admin semantics.
+//! connection caps and timeouts (`limits`, `descriptors`), the request body with its idle
+//! timeout (`body`), request ids, and response body helpers. Knows nothing of S3, IAM or
+//! admin semantics.
 
+mod body;
+pub mod descriptors;
+mod limits;
 pub mod request_id;
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{combinators::BoxBody, BodyExt, Full};
 use hyper::body::Incoming;
+use hyper::header::{self, HeaderValue};
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
+
+pub use body::{BodyError, RequestBody};
+use limits::Clients;
+pub use limits::{ConnectionStats, Limits};
 
 /// Every response body: boxed so that handlers can stream (objects) or send a buffer (XML).
 pub type Body = BoxBody<Bytes, std::io::Error>;
@@ -33,26 +46,45 @@ pub fn empty() -> Body {
     full(Bytes::new())
 }
 
-/// Longest a client may take to send a request's headers (slow-loris guard).
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// One listener's serve loop settings.
+pub struct Listening {
+    /// The listener's name, for logs.
+    pub name: &'static str,
+    pub limits: Limits,
+    /// The listener's counters, shared with `/metrics`.
+    pub stats: Arc<ConnectionStats>,
+    /// How long in-flight requests may take to finish on shutdown.
+    pub grace: Duration,
+}
 
 /// Accepts connections on `listener` and serves each with `handler` until `shutdown` fires;
-/// then stops accepting and waits up to `grace` for in-flight requests to finish.
+/// then stops accepting and waits up to `grace` for in-flight requests to finish. At most
+/// `max_connections` are served at once (see `limits` for what happens at the caps).
 pub async fn serve<H, F>(
-    name: &'static str,
     listener: TcpListener,
     handler: H,
+    settings: Listening,
     shutdown: CancellationToken,
-    grace: Duration,
 ) where
-    H: Fn(Request<Incoming>, SocketAddr) -> F + Clone + Send + Sync + 'static,
+    H: Fn(Request<RequestBody>, SocketAddr) -> F + Clone + Send + Sync + 'static,
     F: Future<Output = Response<Body>> + Send + 'static,
 {
+    let Listening {
+        name,
+        limits,
+        stats,
+        grace,
+    } = settings;
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
+        .header_read_timeout(limits.header_read_timeout);
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let clients = Arc::new(Clients::default());
     loop {
+        let Some(slot) = next_slot(&slots, &stats, &shutdown).await else {
+            break;
+        };
         let (stream, peer) = tokio::select! {
             () = shutdown.cancelled() => break,
             accepted = listener.accept() => match accepted {
@@ -65,20 +97,42 @@ pub async fn serve<H, F>(
                 }
             },
         };
+        let client = if limits.exempt.iter().any(|c| c.contains(peer.ip())) {
+            None
+        } else {
+            match clients.admit(peer.ip(), limits.max_connections_per_client) {
+                Some(guard) => Some(guard),
+                None => {
+                    refuse(name, stream, peer, &stats);
+                    continue;
+                }
+            }
+        };
         // Without TCP_NODELAY small responses wait ~40 ms on Nagle + delayed ACK.
         if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!(listener = name, error = %e, "set TCP_NODELAY failed");
         }
         let handler = handler.clone();
-        let service = service_fn(move |req| {
+        let (idle, conn_stats) = (limits.body_read_timeout, Arc::clone(&stats));
+        // One flag per connection: after a timeout the connection closes, so no later
+        // request on it can find the flag already set.
+        let timed_out = Arc::new(AtomicBool::new(false));
+        let service = service_fn(move |req: Request<Incoming>| {
+            let flag = Arc::clone(&timed_out);
+            let req = req.map(|body| {
+                RequestBody::new(body, idle, Arc::clone(&flag), Arc::clone(&conn_stats))
+            });
             let response = handler(req, peer);
-            async move { Ok::<_, Infallible>(response.await) }
+            async move { Ok::<_, Infallible>(close_if_timed_out(response.await, &flag)) }
         });
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let held = (slot, client, stats.opened());
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!(listener = name, %peer, error = %e, "connection ended with an error");
             }
+            // The slot, the client's place and the open count are given back here.
+            drop(held);
         });
     }
     drop(listener);
@@ -91,4 +145,43 @@ pub async fn serve<H, F>(
             "shutdown deadline passed; closing remaining connections"
         ),
     }
+}
+
+/// A free connection slot, waiting for one when the listener is full; `None` on shutdown.
+async fn next_slot(
+    slots: &Arc<Semaphore>,
+    stats: &ConnectionStats,
+    shutdown: &CancellationToken,
+) -> Option<OwnedSemaphorePermit> {
+    if let Ok(slot) = Arc::clone(slots).try_acquire_owned() {
+        return Some(slot);
+    }
+    stats.waited();
+    tokio::select! {
+        () = shutdown.cancelled() => None,
+        // The semaphore is never closed.
+        slot = Arc::clone(slots).acquire_owned() => slot.ok(),
+    }
+}
+
+/// Closes a connection from a client over its cap, telling it why when the socket has room:
+/// a 503 is what an SDK retries with backoff.
+fn refuse(name: &'static str, stream: TcpStream, peer: SocketAddr, stats: &ConnectionStats) {
+    stats.refused_one();
+    tracing::debug!(listener = name, %peer, "connection refused: the client holds its cap");
+    const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\
+        Content-Length: 0\r\nRetry-After: 1\r\n\r\n";
+    // Never waits: a client that does not read loses the courtesy, not a slot.
+    let _ = stream.try_write(BUSY);
+}
+
+/// After a body timed out, the unread rest of it must not be taken for another request:
+/// the response closes the connection, whatever the handler answered.
+fn close_if_timed_out(mut response: Response<Body>, timed_out: &AtomicBool) -> Response<Body> {
+    if timed_out.load(Ordering::Relaxed) {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }

@@ -45,6 +45,10 @@ pub enum IamError {
     LimitExceeded(String),
     #[error("The request body is larger than {0} bytes.")]
     RequestEntityTooLarge(usize),
+    /// The client stopped sending its body. Not in IAM's list of common errors (IAM has no
+    /// code for it); S3's code, which AWS SDKs classify as transient and retry.
+    #[error("Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.")]
+    RequestTimeout,
     #[error("The requested operation is not implemented")]
     NotImplemented,
     #[error("The service is busy; please retry")]
@@ -73,6 +77,7 @@ impl IamError {
             DeleteConflict(_) => "DeleteConflict",
             LimitExceeded(_) => "LimitExceeded",
             RequestEntityTooLarge(_) => "RequestEntityTooLarge",
+            RequestTimeout => "RequestTimeout",
             NotImplemented => "NotImplemented",
             ServiceUnavailable => "ServiceUnavailable",
             InternalFailure => "InternalFailure",
@@ -92,7 +97,8 @@ impl IamError {
             | MissingAction
             | ValidationError(_)
             | InvalidInput(_)
-            | MalformedPolicyDocument(_) => StatusCode::BAD_REQUEST,
+            | MalformedPolicyDocument(_)
+            | RequestTimeout => StatusCode::BAD_REQUEST,
             NoSuchEntity(_) => StatusCode::NOT_FOUND,
             EntityAlreadyExists(_) | DeleteConflict(_) | LimitExceeded(_) => StatusCode::CONFLICT,
             RequestEntityTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -100,6 +106,16 @@ impl IamError {
             ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             InternalFailure => StatusCode::INTERNAL_SERVER_ERROR,
         }
+    }
+
+    /// Whether the service failed (`InternalFailure`, `ServiceUnavailable`), as opposed to
+    /// refusing a request it understood or could not serve (`NotImplemented` is a 501 about
+    /// the request, not a failure). Decides the log level, by kind rather than by status.
+    pub fn is_internal(&self) -> bool {
+        matches!(
+            self,
+            IamError::InternalFailure | IamError::ServiceUnavailable
+        )
     }
 
     /// `Sender` when the request itself is at fault, `Receiver` when the service is.
@@ -168,5 +184,31 @@ impl From<StoreError> for IamError {
             StoreError::MalformedPolicy(m) => IamError::MalformedPolicyDocument(m),
             StoreError::Db(e) => IamError::from(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Only the service's own failures are internal; every refusal, whatever its status, is
+    /// the request's (a client's mistake must not page anyone).
+    #[test]
+    fn only_service_failures_are_internal() {
+        let refusals = [
+            IamError::NotImplemented,
+            IamError::RequestEntityTooLarge(1),
+            IamError::AccessDenied("x".into()),
+            IamError::ValidationError("x".into()),
+            IamError::InvalidInput("x".into()),
+            IamError::NoSuchEntity("x".into()),
+            IamError::MissingAction,
+        ];
+        for e in &refusals {
+            assert!(!e.is_internal(), "{e:?}");
+        }
+        assert!(IamError::NotImplemented.status().is_server_error());
+        assert!(IamError::InternalFailure.is_internal());
+        assert!(IamError::ServiceUnavailable.is_internal());
     }
 }

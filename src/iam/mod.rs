@@ -23,7 +23,7 @@ use http_body_util::{BodyExt, Limited};
 
 use crate::auth::Caller;
 use crate::authz::{context, Authorizer};
-use crate::http::{full, request_id, Body};
+use crate::http::{full, request_id, Body, BodyError};
 use crate::iam_store::IamStore;
 use crate::state::State;
 use crate::xml::XmlWriter;
@@ -67,13 +67,18 @@ where
             render(action, result.as_deref(), &id)
         }
         Err(e) => {
-            if e.status().is_server_error() {
+            // By kind, not status class: a 501 NotImplemented is the client's request, not
+            // our failure. The internal cause was logged where it was turned into the code.
+            if e.is_internal() {
                 tracing::error!(request_id = %id, code = e.code(), "iam request failed");
             } else {
                 tracing::info!(request_id = %id, code = e.code(), message = %e, "iam request refused");
             }
             let mut response = e.render(&id);
-            if matches!(e, IamError::RequestEntityTooLarge(_)) {
+            if matches!(
+                e,
+                IamError::RequestEntityTooLarge(_) | IamError::RequestTimeout
+            ) {
                 // The rest of the body is unread: it must not be taken for another request.
                 response
                     .headers_mut()
@@ -102,6 +107,7 @@ where
         {
             return Err(IamError::RequestEntityTooLarge(MAX_BODY))
         }
+        Err(e) if BodyError::is_timeout(&*e) => return Err(IamError::RequestTimeout),
         Err(e) => {
             tracing::info!(error = %e, "reading an iam request body failed");
             return Err(IamError::IncompleteSignature(
@@ -123,8 +129,9 @@ where
     Ok((action, result))
 }
 
-/// Decides whether `caller` may perform `action`: `iam:<Action>` on its target, under the
-/// caller's identity policies (IAM has no resource policies). The root is always allowed.
+/// Decides whether `caller` may perform `action`: `iam:<Action>` on every resource it acts on
+/// (`permissions::resources`), under the caller's identity policies (IAM has no resource
+/// policies). The root is always allowed.
 fn authorize(
     state: &State,
     parts: &request::Parts,
@@ -138,12 +145,13 @@ fn authorize(
     };
     let account = state.config.backend.iam.account_id.as_str();
     let view = state.iam.view();
-    let resource = permissions::resource(action, params, caller, &view, account);
+    let resources = permissions::resources(action, params, caller, &view, account);
     let origin = context::origin(peer, &parts.headers, &state.trusted_proxies);
     let context = context::global(Some(caller), account, &origin, SystemTime::now());
     let authorizer = Authorizer::new(Some(caller), account, context);
     let name = format!("iam:{}", action.name());
-    match authorizer.allows(&name, &resource, None) {
+    // Each resource on its own: a rename needs the source and the destination.
+    match resources.iter().all(|r| authorizer.allows(&name, r, None)) {
         true => Ok(()),
         // The message names the caller and the action, never the target: whether it exists
         // is not for this caller to learn.

@@ -53,7 +53,21 @@ impl Params {
         self.map.keys().any(|name| name.starts_with(prefix))
     }
 
-    /// `Tags.member.N.Key` / `.Value`, validated.
+    /// An optional enumerated parameter: `None` when absent, else the member of `set` it
+    /// is (`validate::one_of`).
+    pub fn one_of(
+        &self,
+        name: &str,
+        field: &str,
+        set: &[&'static str],
+    ) -> Result<Option<&'static str>, IamError> {
+        self.get(name)
+            .map(|value| validate::one_of(value, field, set))
+            .transpose()
+    }
+
+    /// `Tags.member.N.Key` / `.Value`, validated: first their shape (`ValidationError`), then
+    /// the service's rules over the whole list (`InvalidInput`), as AWS orders them.
     pub fn tags(&self) -> Result<Vec<Tag>, IamError> {
         let mut tags: Vec<Tag> = Vec::new();
         for i in 1.. {
@@ -62,12 +76,6 @@ impl Params {
             };
             let value = self.get(&format!("Tags.member.{i}.Value")).unwrap_or("");
             validate::tag(key, value)?;
-            if tags.iter().any(|t| t.key.eq_ignore_ascii_case(key)) {
-                return Err(IamError::InvalidInput(
-                    "Duplicate tag keys found. Please note that Tag keys are case insensitive."
-                        .into(),
-                ));
-            }
             tags.push(Tag {
                 key: key.to_owned(),
                 value: value.to_owned(),
@@ -79,6 +87,18 @@ impl Params {
                 "tags",
                 "Member must have length less than or equal to 50",
             ));
+        }
+        for (i, tag) in tags.iter().enumerate() {
+            validate::tag_key_not_reserved(&tag.key)?;
+            if tags[..i]
+                .iter()
+                .any(|t| t.key.eq_ignore_ascii_case(&tag.key))
+            {
+                return Err(IamError::InvalidInput(
+                    "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+                        .into(),
+                ));
+            }
         }
         Ok(tags)
     }
@@ -157,6 +177,29 @@ mod tests {
         );
         let dup = Params::parse(None, Some(b"Tags.member.1.Key=Team&Tags.member.2.Key=team"));
         assert!(matches!(dup.tags(), Err(IamError::InvalidInput(_))));
+        let reserved = Params::parse(
+            None,
+            Some(b"Tags.member.1.Key=team&Tags.member.2.Key=AWS%3Ax"),
+        );
+        assert!(matches!(reserved.tags(), Err(IamError::InvalidInput(_))));
+        // A malformed tag anywhere in the list is found before a reserved key.
+        let both = Params::parse(
+            None,
+            Some(b"Tags.member.1.Key=aws%3Ax&Tags.member.2.Key=a%21"),
+        );
+        assert!(matches!(both.tags(), Err(IamError::ValidationError(_))));
+    }
+
+    #[test]
+    fn enumerated_parameters() {
+        let p = Params::parse(Some("Scope=Local&Status=on"), None);
+        let scopes = ["All", "AWS", "Local"];
+        assert_eq!(p.one_of("Scope", "scope", &scopes).unwrap(), Some("Local"));
+        assert_eq!(p.one_of("Absent", "absent", &scopes).unwrap(), None);
+        assert!(matches!(
+            p.one_of("Status", "status", &["Active", "Inactive"]),
+            Err(IamError::ValidationError(_))
+        ));
     }
 
     #[test]

@@ -1,9 +1,16 @@
-//! What each IAM action asks permission for: `iam:<Action>` on the resource it acts on, as
+//! What each IAM action asks permission for: `iam:<Action>` on every resource it acts on, as
 //! AWS's service authorization reference defines it. A user's ARN includes its path, so the
 //! target's ARN comes from the view when the target exists; a name that does not exist (or
 //! a create) is named with the path the request gives, `/` by default. Actions without
 //! resource-level permissions (the account-wide listings) ask for `*`.
 //! <https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html>
+//!
+//! Most actions act on one resource. A rename or move (UpdateUser, UpdateGroup with
+//! `NewPath` / `New…Name`) acts on two: the entity as it is and as it will be, and AWS asks
+//! for permission on both ("to change Bob to Robert, the entity making the request must have
+//! permission on Bob and Robert"), so a grant on one user cannot move it out from under the
+//! policies that name its path, or into a name another grant covers.
+//! <https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateUser.html>
 //!
 //! One exhaustive match: a new action does not compile until it says what it needs.
 
@@ -13,14 +20,15 @@ use crate::auth::Caller;
 use crate::iam_store::ids;
 use crate::iam_store::view::AuthView;
 
-/// The resource ARN `action` with parameters `p` is authorized against.
-pub(super) fn resource(
+/// Every resource ARN `action` with parameters `p` needs `iam:<Action>` on; the request is
+/// allowed only if each of them is.
+pub(super) fn resources(
     action: Action,
     p: &Params,
     caller: &Caller,
     view: &AuthView,
     account: &str,
-) -> String {
+) -> Vec<String> {
     use Action::*;
     let path = p.get("Path").unwrap_or("/");
     let named_user = |name: &str| match view.user(name) {
@@ -42,12 +50,16 @@ pub(super) fn resource(
     };
     let policy = || p.get("PolicyArn").unwrap_or_default().to_owned();
     match action {
-        CreateUser => ids::user_arn(account, path, p.get("UserName").unwrap_or_default()),
+        CreateUser => vec![ids::user_arn(
+            account,
+            path,
+            p.get("UserName").unwrap_or_default(),
+        )],
         GetUser | CreateAccessKey | ListAccessKeys | UpdateAccessKey | DeleteAccessKey => {
-            user_or_caller()
+            vec![user_or_caller()]
         }
-        UpdateUser
-        | DeleteUser
+        UpdateUser => user_moved(p, view, account),
+        DeleteUser
         | TagUser
         | UntagUser
         | ListUserTags
@@ -58,15 +70,19 @@ pub(super) fn resource(
         | PutUserPolicy
         | GetUserPolicy
         | ListUserPolicies
-        | DeleteUserPolicy => user(),
+        | DeleteUserPolicy => vec![user()],
         // The key's owner; an unknown key names nothing, so only `*` can allow asking.
-        GetAccessKeyLastUsed => p
+        GetAccessKeyLastUsed => vec![p
             .get("AccessKeyId")
             .and_then(|id| view.key(id))
-            .map_or_else(|| "*".to_owned(), |key| key.principal.arn.clone()),
-        CreateGroup => ids::group_arn(account, path, p.get("GroupName").unwrap_or_default()),
+            .map_or_else(|| "*".to_owned(), |key| key.principal.arn.clone())],
+        CreateGroup => vec![ids::group_arn(
+            account,
+            path,
+            p.get("GroupName").unwrap_or_default(),
+        )],
+        UpdateGroup => group_moved(p, view, account),
         GetGroup
-        | UpdateGroup
         | DeleteGroup
         | AddUserToGroup
         | RemoveUserFromGroup
@@ -76,8 +92,12 @@ pub(super) fn resource(
         | PutGroupPolicy
         | GetGroupPolicy
         | ListGroupPolicies
-        | DeleteGroupPolicy => group(),
-        CreatePolicy => ids::policy_arn(account, path, p.get("PolicyName").unwrap_or_default()),
+        | DeleteGroupPolicy => vec![group()],
+        CreatePolicy => vec![ids::policy_arn(
+            account,
+            path,
+            p.get("PolicyName").unwrap_or_default(),
+        )],
         GetPolicy
         | DeletePolicy
         | CreatePolicyVersion
@@ -85,12 +105,65 @@ pub(super) fn resource(
         | ListPolicyVersions
         | SetDefaultPolicyVersion
         | DeletePolicyVersion
-        | ListEntitiesForPolicy => policy(),
+        | ListEntitiesForPolicy => vec![policy()],
         // Whose policies are disclosed: the user or group named.
-        SimulatePrincipalPolicy => p.get("PolicySourceArn").unwrap_or_default().to_owned(),
+        SimulatePrincipalPolicy => vec![p.get("PolicySourceArn").unwrap_or_default().to_owned()],
         // Only the caller's own documents: no resource-level permissions.
         ListUsers | ListGroups | ListPolicies | GetAccountSummary | SimulateCustomPolicy => {
-            "*".to_owned()
+            vec!["*".to_owned()]
+        }
+    }
+}
+
+/// UpdateUser: the user as it is (`UserName`) and as `NewPath` / `NewUserName` make it.
+fn user_moved(p: &Params, view: &AuthView, account: &str) -> Vec<String> {
+    let name = p.get("UserName").unwrap_or_default();
+    let (path, name) = match view.user(name) {
+        Some(user) => (user.path.as_str(), user.name.as_str()),
+        None => ("/", name),
+    };
+    let moved = Moved::new(p, path, name, "NewUserName");
+    moved.arns(|path, name| ids::user_arn(account, path, name))
+}
+
+/// UpdateGroup: the group as it is (`GroupName`) and as `NewPath` / `NewGroupName` make it.
+fn group_moved(p: &Params, view: &AuthView, account: &str) -> Vec<String> {
+    let name = p.get("GroupName").unwrap_or_default();
+    let (path, name) = match view.group(name) {
+        Some(group) => (group.path.as_str(), group.name.as_str()),
+        None => ("/", name),
+    };
+    let moved = Moved::new(p, path, name, "NewGroupName");
+    moved.arns(|path, name| ids::group_arn(account, path, name))
+}
+
+/// An entity's path and name before and after a rename or move.
+struct Moved<'a> {
+    path: &'a str,
+    name: &'a str,
+    new_path: &'a str,
+    new_name: &'a str,
+}
+
+impl<'a> Moved<'a> {
+    /// What is not changed keeps its current value.
+    fn new(p: &'a Params, path: &'a str, name: &'a str, new_name_param: &str) -> Moved<'a> {
+        Moved {
+            path,
+            name,
+            new_path: p.get("NewPath").unwrap_or(path),
+            new_name: p.get(new_name_param).unwrap_or(name),
+        }
+    }
+
+    /// The source ARN, then the destination's when it differs (ARNs compare exactly: a
+    /// change of case alone is a new name).
+    fn arns(&self, arn: impl Fn(&str, &str) -> String) -> Vec<String> {
+        let source = arn(self.path, self.name);
+        let destination = arn(self.new_path, self.new_name);
+        match destination == source {
+            true => vec![source],
+            false => vec![source, destination],
         }
     }
 }
@@ -101,13 +174,13 @@ mod tests {
 
     const ACCOUNT: &str = "111122223333";
 
-    fn resource_of(action: Action, query: &str) -> String {
+    fn resources_of(action: Action, query: &str) -> Vec<String> {
         let caller = Caller::Root {
             access_key: "AKROOT".into(),
             arn: format!("arn:aws:iam::{ACCOUNT}:root"),
         };
         let params = Params::parse(Some(query), None);
-        resource(action, &params, &caller, &AuthView::default(), ACCOUNT)
+        resources(action, &params, &caller, &AuthView::default(), ACCOUNT)
     }
 
     #[test]
@@ -160,7 +233,57 @@ mod tests {
             (GetAccountSummary, "", "*".into()),
         ];
         for (action, query, want) in rows {
-            assert_eq!(&resource_of(*action, query), want, "{action:?} {query}");
+            assert_eq!(
+                resources_of(*action, query),
+                std::slice::from_ref(want),
+                "{action:?} {query}"
+            );
+        }
+    }
+
+    /// A rename or move needs the entity as it is and as it will be; a no-op update only
+    /// the entity.
+    #[test]
+    fn renames_and_moves_name_source_and_destination() {
+        use Action::*;
+        let user = |name: &str| format!("arn:aws:iam::{ACCOUNT}:user{name}");
+        let group = |name: &str| format!("arn:aws:iam::{ACCOUNT}:group{name}");
+        let rows: &[(Action, &str, Vec<String>)] = &[
+            (UpdateUser, "UserName=alice", vec![user("/alice")]),
+            (
+                UpdateUser,
+                "UserName=alice&NewUserName=mallory",
+                vec![user("/alice"), user("/mallory")],
+            ),
+            (
+                UpdateUser,
+                "UserName=alice&NewPath=%2Fadmins%2F",
+                vec![user("/alice"), user("/admins/alice")],
+            ),
+            (
+                UpdateUser,
+                "UserName=alice&NewPath=%2Fadmins%2F&NewUserName=root2",
+                vec![user("/alice"), user("/admins/root2")],
+            ),
+            (
+                UpdateUser,
+                "UserName=alice&NewPath=%2F&NewUserName=alice",
+                vec![user("/alice")],
+            ),
+            (
+                UpdateGroup,
+                "GroupName=devs&NewGroupName=admins",
+                vec![group("/devs"), group("/admins")],
+            ),
+            (
+                UpdateGroup,
+                "GroupName=devs&NewPath=%2Fops%2F",
+                vec![group("/devs"), group("/ops/devs")],
+            ),
+            (UpdateGroup, "GroupName=devs", vec![group("/devs")]),
+        ];
+        for (action, query, want) in rows {
+            assert_eq!(&resources_of(*action, query), want, "{action:?} {query}");
         }
     }
 }

@@ -147,22 +147,28 @@ pub async fn get_policy(ctx: &Ctx<'_>, p: &Params) -> Reply {
     Ok(Some(w.finish()))
 }
 
+/// `PolicyUsageFilter`'s values, in the order AWS's message lists them.
+const POLICY_USAGE_TYPES: &[&str] = &["PermissionsBoundary", "PermissionsPolicy"];
+
+/// `PolicyUsageFilter` (ListPolicies, ListEntitiesForPolicy): whether the listing can hold
+/// anything. LabStore has no permissions boundaries: every policy is used, if at all, as a
+/// permissions policy, so `PermissionsBoundary` lists nothing and `PermissionsPolicy` what
+/// no filter would.
+fn usage_lists_anything(p: &Params) -> Result<bool, IamError> {
+    let usage = p.one_of("PolicyUsageFilter", "policyUsageFilter", POLICY_USAGE_TYPES)?;
+    Ok(usage != Some("PermissionsBoundary"))
+}
+
 pub async fn list_policies(ctx: &Ctx<'_>, p: &Params) -> Reply {
-    let scope = p.get("Scope").unwrap_or("All");
-    if !["All", "AWS", "Local"].contains(&scope) {
-        return Err(IamError::invalid(
-            scope,
-            "scope",
-            "Member must satisfy enum value set: [All, AWS, Local]",
-        ));
-    }
+    let scope = p.one_of("Scope", "scope", &["All", "AWS", "Local"])?;
     let only_attached = flag(p, "OnlyAttached", "onlyAttached")?;
+    let any_usage = usage_lists_anything(p)?;
     let (prefix, marker, max) = (p.path_prefix()?, p.marker()?, p.max_items()?);
     let mut w = XmlWriter::new();
     w.open("Policies");
     let mut next = None;
     // LabStore has no AWS-managed policies: Scope=AWS lists nothing.
-    if scope != "AWS" {
+    if scope != Some("AWS") && any_usage {
         let page = ctx
             .store()
             .list_policies(only_attached, prefix, marker, max)
@@ -279,20 +285,22 @@ pub async fn list_attached_policies(ctx: &Ctx<'_>, p: &Params, holder: Holder) -
 
 pub async fn list_entities_for_policy(ctx: &Ctx<'_>, p: &Params) -> Reply {
     let r = policy_ref(ctx, p)?;
-    let filter = match p.get("EntityFilter") {
+    let entity_types = [
+        "User",
+        "Role",
+        "LocalManagedPolicy",
+        "Group",
+        "AWSManagedPolicy",
+    ];
+    let any_usage = usage_lists_anything(p)?;
+    let filter = match p.one_of("EntityFilter", "entityFilter", &entity_types)? {
         None => Some(EntityFilter::All),
         Some("User") => Some(EntityFilter::Users),
         Some("Group") => Some(EntityFilter::Groups),
         // LabStore has no roles and no policies attached to policies.
-        Some("Role" | "LocalManagedPolicy" | "AWSManagedPolicy") => None,
-        Some(other) => {
-            return Err(IamError::invalid(
-                other,
-                "entityFilter",
-                "Member must satisfy enum value set: [User, Role, LocalManagedPolicy, Group, AWSManagedPolicy]",
-            ))
-        }
+        Some(_) => None,
     };
+    let filter = filter.filter(|_| any_usage);
     let (prefix, marker, max) = (p.path_prefix()?, p.marker()?, p.max_items()?);
     let (entities, next) = match filter {
         Some(filter) => {

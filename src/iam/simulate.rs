@@ -349,16 +349,8 @@ fn context_entries(p: &Params, context: &mut Context) -> Result<(), IamError> {
         let field = "contextEntries.member.contextKeyName";
         let name = name.ok_or_else(|| IamError::missing(field))?;
         validate::length(name, field, 5, 256)?;
-        if let Some(kind) = kind.filter(|k| !KEY_TYPES.contains(k)) {
-            let set = format!(
-                "Member must satisfy enum value set: [{}]",
-                KEY_TYPES.join(", ")
-            );
-            return Err(IamError::invalid(
-                kind,
-                "contextEntries.member.contextKeyType",
-                &set,
-            ));
+        if let Some(kind) = kind {
+            validate::one_of(kind, "contextEntries.member.contextKeyType", KEY_TYPES)?;
         }
         context.set(name, values);
     }

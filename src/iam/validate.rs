@@ -117,16 +117,39 @@ pub fn access_key_id(value: &str) -> Result<(), IamError> {
     }
 }
 
+/// An enumerated parameter: exactly one of `set` (AWS matches enum values with their case),
+/// returned as the member of `set` it equals. `set` is in the order AWS's message lists it.
+pub fn one_of(value: &str, field: &str, set: &[&'static str]) -> Result<&'static str, IamError> {
+    match set.iter().find(|member| **member == value) {
+        Some(member) => Ok(member),
+        None => Err(IamError::invalid(
+            value,
+            field,
+            &format!("Member must satisfy enum value set: [{}]", set.join(", ")),
+        )),
+    }
+}
+
 /// `Active` or `Inactive`, as a flag.
 pub fn status(value: &str) -> Result<bool, IamError> {
-    match value {
-        "Active" => Ok(true),
-        "Inactive" => Ok(false),
-        _ => Err(IamError::invalid(
-            value,
-            "status",
-            "Member must satisfy enum value set: [Active, Inactive]",
-        )),
+    Ok(one_of(value, "status", &["Active", "Inactive"])? == "Active")
+}
+
+/// The tag-key prefix AWS keeps for its own tags, in any case.
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags.html>
+const RESERVED_TAG_PREFIX: &str = "aws:";
+
+/// A tag key a caller may set: not in the `aws:` namespace (case-insensitive). A rule of the
+/// service rather than of the parameter's shape, so `InvalidInput`, not `ValidationError`.
+pub fn tag_key_not_reserved(key: &str) -> Result<(), IamError> {
+    let reserved = key
+        .get(..RESERVED_TAG_PREFIX.len())
+        .is_some_and(|prefix| prefix.eq_ignore_ascii_case(RESERVED_TAG_PREFIX));
+    match reserved {
+        false => Ok(()),
+        true => Err(IamError::InvalidInput(format!(
+            "Tag key '{key}' is invalid: the prefix 'aws:' is reserved for AWS use."
+        ))),
     }
 }
 
@@ -194,6 +217,48 @@ mod tests {
         }
         assert!(path_prefix("/dev").is_ok());
         assert!(path_prefix("dev").is_err());
+    }
+
+    #[test]
+    fn enumerated_values_match_exactly() {
+        let set = ["PermissionsBoundary", "PermissionsPolicy"];
+        assert_eq!(
+            one_of("PermissionsPolicy", "policyUsageFilter", &set).unwrap(),
+            "PermissionsPolicy"
+        );
+        for bad in ["x", "", "permissionspolicy", "PermissionsPolicy "] {
+            let Err(IamError::ValidationError(message)) = one_of(bad, "policyUsageFilter", &set)
+            else {
+                panic!("{bad:?} accepted");
+            };
+            assert_eq!(
+                message,
+                format!(
+                    "1 validation error detected: Value '{bad}' at 'policyUsageFilter' failed to \
+                     satisfy constraint: Member must satisfy enum value set: \
+                     [PermissionsBoundary, PermissionsPolicy]"
+                )
+            );
+        }
+        assert!(status("Active").unwrap());
+        assert!(!status("Inactive").unwrap());
+        assert!(status("active").is_err());
+    }
+
+    #[test]
+    fn aws_tag_keys_are_reserved_in_any_case() {
+        for reserved in ["aws:x", "AWS:x", "Aws:", "aWs:team"] {
+            assert!(
+                matches!(
+                    tag_key_not_reserved(reserved),
+                    Err(IamError::InvalidInput(_))
+                ),
+                "{reserved}"
+            );
+        }
+        for ok in ["aws", "awsx:y", "team:aws:", "a", "é"] {
+            assert!(tag_key_not_reserved(ok).is_ok(), "{ok}");
+        }
     }
 
     #[test]

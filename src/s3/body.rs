@@ -16,13 +16,13 @@
 use bytes::{Bytes, BytesMut};
 use http::{header, HeaderMap};
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use sha2::{Digest, Sha256};
 
 use super::auth::Payload;
 use super::checksum::Algorithm;
 use super::error::{Code, S3Error, S3Result};
 use crate::auth::chunked::{ChunkedError, Decoder, Event, Mode};
+use crate::http::{BodyError, RequestBody};
 
 /// S3's largest single PUT and largest part: 5 GiB.
 pub const MAX_PUT: u64 = 5 * 1024 * 1024 * 1024;
@@ -41,7 +41,7 @@ fn wire_limit(limit: u64) -> u64 {
 }
 
 pub struct BodyReader {
-    body: Incoming,
+    body: RequestBody,
     /// The aws-chunked mode, when the body is aws-chunked.
     mode: Option<Mode>,
     decoder: Option<Decoder>,
@@ -72,7 +72,7 @@ pub struct BodyReader {
 impl BodyReader {
     /// A reader of at most `limit` object bytes (refused as `EntityTooLarge`; see
     /// `set_limit`). `headers` are the request's: its declared sizes and `x-amz-trailer`.
-    pub fn new(body: Incoming, payload: Payload, headers: &HeaderMap, limit: u64) -> BodyReader {
+    pub fn new(body: RequestBody, payload: Payload, headers: &HeaderMap, limit: u64) -> BodyReader {
         let (mode, decoder, sha256, decoded_length) = match payload {
             Payload::Unsigned => (None, None, None, None),
             Payload::Sha256(hex) => (None, None, Some((Sha256::new(), hex)), None),
@@ -183,6 +183,8 @@ impl BodyReader {
         loop {
             match self.body.frame().await {
                 None => return Ok(None),
+                // The client went quiet mid-body; S3 answers this, and SDKs retry it.
+                Some(Err(BodyError::Timeout(_))) => return Err(Code::RequestTimeout.into()),
                 Some(Err(e)) => {
                     tracing::info!(error = %e, "reading an upload body failed");
                     return Err(Code::IncompleteBody.into());

@@ -3,7 +3,7 @@
 //! FULL_CONTROL; nothing else is ever granted).
 //! <https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html>
 
-use http::{Response, StatusCode};
+use http::{HeaderValue, Response, StatusCode};
 
 use super::body::{read_small, BodyReader};
 use super::error::{Code, S3Error, S3Result};
@@ -72,7 +72,7 @@ pub async fn create_bucket(ctx: &Ctx<'_>, bucket: &str, mut reader: BodyReader) 
     check_bucket_name(bucket)?;
     let body = read_small(&mut reader, 64 * 1024).await?;
     let region = match super::xml::parse_location_constraint(&body)? {
-        Some(region) if !region.is_empty() => region,
+        Some(region) if !region.is_empty() => check_location_constraint(region)?,
         _ => ctx.state.config.backend.s3.region.clone(),
     };
     ctx.index().create_bucket(bucket.to_owned(), region).await?;
@@ -82,12 +82,33 @@ pub async fn create_bucket(ctx: &Ctx<'_>, bucket: &str, mut reader: BodyReader) 
     )
 }
 
+/// A LocationConstraint is a region name (`us-east-1`, `eu-west-3`, the legacy `EU`): any
+/// such name is kept, since tools address several regions, but nothing that could not be
+/// sent back in HeadBucket's `x-amz-bucket-region` header.
+fn check_location_constraint(region: String) -> S3Result<String> {
+    let shaped = region.len() <= 64
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    match shaped {
+        true => Ok(region),
+        false => Err(Code::InvalidLocationConstraint.into()),
+    }
+}
+
 pub async fn head_bucket(ctx: &Ctx<'_>, bucket: &str) -> Reply {
     let b = ctx.index().bucket(bucket.to_owned()).await?;
-    finish(
-        Response::builder().header("x-amz-bucket-region", b.region),
-        crate::http::empty(),
-    )
+    let mut response = Response::builder();
+    // A region stored before names were checked may not be a valid header: the bucket
+    // still answers, without it.
+    match HeaderValue::from_str(&b.region) {
+        Ok(region) => response = response.header("x-amz-bucket-region", region),
+        Err(_) => tracing::warn!(
+            bucket,
+            "the bucket's stored region is not a valid header value"
+        ),
+    }
+    finish(response, crate::http::empty())
 }
 
 pub async fn delete_bucket(ctx: &Ctx<'_>, bucket: &str) -> Reply {
@@ -155,6 +176,20 @@ pub fn put_acl(parts: &http::request::Parts) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn location_constraints_are_region_names() {
+        for ok in ["us-east-1", "EU", "eu-west-3", "garage"] {
+            assert!(check_location_constraint(ok.into()).is_ok(), "{ok}");
+        }
+        for bad in ["us\r\neast-1", "a b", "x\0", &"a".repeat(65), "ü"] {
+            assert_eq!(
+                check_location_constraint(bad.into()).unwrap_err().code,
+                Code::InvalidLocationConstraint,
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn bucket_names_follow_s3_rules() {

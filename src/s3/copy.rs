@@ -10,7 +10,7 @@ use percent_encoding::percent_decode_str;
 
 use super::checksum::{Algorithm, BodyDigests, Digests};
 use super::error::{Code, S3Error, S3Result};
-use super::object::{check_key, object_headers};
+use super::object::{check_key, check_storage_class, object_headers};
 use super::query::Query;
 use super::read::{check_conditions, open_object, read_segments};
 use super::version::Version;
@@ -127,6 +127,14 @@ pub async fn copy_object(ctx: &Ctx<'_>, bucket: &str, key: &str, parts: &request
             ))
         }
     };
+    // Checked before any byte is copied: a refused header leaves nothing behind.
+    let new_headers = match replace {
+        true => Some(object_headers(&parts.headers)?),
+        false => {
+            check_storage_class(&parts.headers)?;
+            None
+        }
+    };
     if src_bucket == bucket && src_key == key && !replace {
         return Err(S3Error::new(
             Code::InvalidRequest,
@@ -162,11 +170,7 @@ pub async fn copy_object(ctx: &Ctx<'_>, bucket: &str, key: &str, parts: &request
         &algorithm.into_iter().collect::<Vec<_>>(),
     )
     .await?;
-    let headers = if replace {
-        object_headers(&parts.headers)?
-    } else {
-        source.headers.clone()
-    };
+    let headers = new_headers.unwrap_or_else(|| source.headers.clone());
     let checksum = algorithm.and_then(|a| digests.checksum(a).map(|v| (a, v.to_owned())));
     let object = ObjectMeta {
         bucket: bucket.to_owned(),

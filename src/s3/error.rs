@@ -73,6 +73,7 @@ codes! {
     NotModified => StatusCode::NOT_MODIFIED, "Not Modified";
     PolicyTooLarge => StatusCode::BAD_REQUEST, "Policy exceeds the maximum allowed document size.";
     PreconditionFailed => StatusCode::PRECONDITION_FAILED, "At least one of the pre-conditions you specified did not hold";
+    RequestTimeout => StatusCode::BAD_REQUEST, "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.";
     RequestTimeTooSkewed => StatusCode::FORBIDDEN, "The difference between the request time and the current time is too large.";
     SignatureDoesNotMatch => StatusCode::FORBIDDEN, "The request signature we calculated does not match the signature you provided. Check your key and signing method.";
     SlowDown => StatusCode::SERVICE_UNAVAILABLE, "Please reduce your request rate.";

@@ -24,11 +24,10 @@ mod version;
 mod xml;
 
 use http::{request, HeaderValue, Request, Response};
-use hyper::body::Incoming;
 
 use std::net::SocketAddr;
 
-use crate::http::{request_id, Body};
+use crate::http::{request_id, Body, RequestBody};
 use crate::objects::ObjectIndex;
 use crate::state::State;
 use crate::storage::BlobStore;
@@ -72,7 +71,7 @@ pub(crate) fn finish(builder: http::response::Builder, body: Body) -> Reply {
         .map_err(|e| S3Error::internal("building a response", e))
 }
 
-pub async fn handle(state: State, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+pub async fn handle(state: State, req: Request<RequestBody>, peer: SocketAddr) -> Response<Body> {
     let id = request_id::s3();
     let method = req.method().clone();
     let resource = req.uri().path().to_owned();
@@ -84,8 +83,12 @@ pub async fn handle(state: State, req: Request<Incoming>, peer: SocketAddr) -> R
             response
         }
         Err(e) => {
-            if e.status().is_server_error() {
+            // Only the server's own failures are errors; a client's mistake (NotImplemented
+            // included, though it is a 501) is an ordinary refusal.
+            if e.code == Code::InternalError {
                 tracing::error!(request_id = %id, %method, path = %resource, code = e.code(), "s3 request failed");
+            } else if e.code == Code::SlowDown {
+                tracing::warn!(request_id = %id, %method, path = %resource, code = e.code(), "s3 request shed");
             } else {
                 tracing::info!(request_id = %id, %method, path = %resource, code = e.code(), message = %e.message, "s3 request refused");
             }
@@ -130,7 +133,7 @@ fn carries_body(parts: &request::Parts) -> bool {
 async fn process(
     state: &State,
     parts: &request::Parts,
-    body: Incoming,
+    body: RequestBody,
     peer: SocketAddr,
 ) -> S3Result<(Operation, Response<Body>)> {
     let s3 = &state.config.backend.s3;

@@ -145,7 +145,8 @@ fn chosen_parts(body: &[u8]) -> S3Result<Vec<(u32, String)>> {
     if doc.name != "CompleteMultipartUpload" {
         return Err(Code::MalformedXML.into());
     }
-    doc.children_named("Part")
+    let chosen: Vec<(u32, String)> = doc
+        .children_named("Part")
         .map(|p| {
             let number = p
                 .child_text("PartNumber")
@@ -155,7 +156,12 @@ fn chosen_parts(body: &[u8]) -> S3Result<Vec<(u32, String)>> {
                 .zip(etag)
                 .ok_or_else(|| S3Error::from(Code::MalformedXML))
         })
-        .collect()
+        .collect::<S3Result<_>>()?;
+    // The schema requires at least one Part; S3 answers an empty list as malformed.
+    if chosen.is_empty() {
+        return Err(Code::MalformedXML.into());
+    }
+    Ok(chosen)
 }
 
 pub async fn complete_multipart_upload(

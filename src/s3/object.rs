@@ -3,7 +3,7 @@
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html>
 
 use bytes::{Bytes, BytesMut};
-use http::{request, HeaderMap, Response};
+use http::{request, HeaderMap, HeaderValue, Response};
 
 use super::body::{announced_trailer, multiple_checksums, BodyReader};
 use super::checksum::{parse_checksum, parse_content_md5, Algorithm, BodyDigests, Digests};
@@ -31,18 +31,67 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The storage classes S3 defines. LabStore keeps every object in one class, `STANDARD`;
+/// asking for another is refused rather than accepted and ignored.
+/// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html#AmazonS3-PutObject-request-header-StorageClass>
+const STORAGE_CLASSES: &[&str] = &[
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+    "OUTPOSTS",
+    "GLACIER_IR",
+    "SNOW",
+    "EXPRESS_ONEZONE",
+    "FSX_OPENZFS",
+    "FSX_ONTAP",
+];
+
+/// Checks `x-amz-storage-class` on a write: absent or `STANDARD`.
+pub fn check_storage_class(headers: &HeaderMap) -> S3Result<()> {
+    let Some(value) = headers.get("x-amz-storage-class") else {
+        return Ok(());
+    };
+    match value.to_str().ok().map(str::trim) {
+        Some("STANDARD") => Ok(()),
+        Some(class) if STORAGE_CLASSES.contains(&class) => Err(S3Error::new(
+            Code::InvalidStorageClass,
+            format!("This server stores every object in STANDARD; {class} is not available."),
+        )),
+        _ => Err(Code::InvalidStorageClass.into()),
+    }
+}
+
+/// A metadata value as it will be stored: one that could not be sent back in a header (a
+/// control character such as CR, LF or NUL, raw or from an encoded-word) is refused now,
+/// rather than stored and answered with a 500 on every later GET.
+fn meta_value(name: &str, value: &HeaderValue) -> S3Result<String> {
+    // Non-ASCII values arrive as raw bytes (kept as UTF-8 where valid, else lossily) or as
+    // RFC 2047 encoded-words, which S3 decodes before storing.
+    let raw = String::from_utf8_lossy(value.as_bytes());
+    let value = super::rfc2047::decode(&raw).into_owned();
+    if value.chars().any(|c| c.is_control() && c != '\t') {
+        return Err(S3Error::new(
+            Code::InvalidArgument,
+            format!("The value of x-amz-meta-{name} holds a control character."),
+        ));
+    }
+    Ok(value)
+}
+
 /// The content headers and `x-amz-meta-*` a request carries, as stored with the object.
 pub fn object_headers(headers: &HeaderMap) -> S3Result<ObjectHeaders> {
+    check_storage_class(headers)?;
     let mut meta = Vec::new();
     let mut size = 0;
     for (name, value) in headers {
         let Some(short) = name.as_str().strip_prefix("x-amz-meta-") else {
             continue;
         };
-        // Non-ASCII values arrive as raw bytes (kept as UTF-8 where valid, else lossily) or as
-        // RFC 2047 encoded-words, which S3 decodes before storing.
-        let raw = String::from_utf8_lossy(value.as_bytes());
-        let value = super::rfc2047::decode(&raw).into_owned();
+        let value = meta_value(short, value)?;
         size += short.len() + value.len();
         meta.push((short.to_owned(), value));
     }

@@ -10,10 +10,14 @@ use std::borrow::Cow;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 
-/// The value as it goes into a response header: ASCII as is, anything else as one UTF-8
-/// `B` encoded-word.
+/// The value as it goes into a response header: printable ASCII as is, anything else as one
+/// UTF-8 `B` encoded-word. Control characters are refused when metadata is written; one
+/// stored before that rule still reads back, encoded, rather than failing the response.
 pub fn encode(value: &str) -> Cow<'_, str> {
-    if value.is_ascii() {
+    if value
+        .bytes()
+        .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+    {
         Cow::Borrowed(value)
     } else {
         Cow::Owned(format!("=?UTF-8?B?{}?=", BASE64.encode(value)))
@@ -88,6 +92,7 @@ mod tests {
             ("café", "=?UTF-8?B?Y2Fmw6k=?="),
             ("日本", "=?UTF-8?B?5pel5pys?="),
             ("emoji 😀", "=?UTF-8?B?ZW1vamkg8J+YgA==?="),
+            ("a\rb", "=?UTF-8?B?YQ1i?="),
         ];
         for (text, encoded) in cases {
             assert_eq!(encode(text), encoded);

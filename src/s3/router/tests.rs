@@ -1,5 +1,4 @@
 use super::*;
-use Operation::*;
 
 fn op(method: &str, target: &str) -> S3Result<Route> {
     let (path, query) = target
@@ -162,7 +161,7 @@ fn no_keyword_falls_through_to_another_operation() {
     keywords.dedup();
     let defined = |method: &str, path: &str, keyword: Option<&str>| {
         SDK.iter()
-            .filter(|(m, p, q, _)| *m == method && *p == path)
+            .filter(|(m, p, _, _)| *m == method && *p == path)
             .filter(|(_, _, q, _)| {
                 let names: Vec<&str> = q.split('&').map(|p| p.split('=').next().unwrap()).collect();
                 match keyword {
