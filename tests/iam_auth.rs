@@ -150,6 +150,38 @@ fn a_body_changed_after_signing_does_not_verify() {
     );
 }
 
+/// Signers such as httpie's AWS plugin send `x-amz-content-sha256` without listing it in
+/// SignedHeaders; IAM hashes the body itself, so the header changes nothing and is accepted.
+/// Any other unsigned `x-amz-*` header is refused.
+#[test]
+fn an_unlisted_content_sha256_is_accepted_other_unsigned_amz_headers_are_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let signed = || {
+        root(&server).sign(
+            server.iam,
+            "POST",
+            "/",
+            &[("content-type", FORM)],
+            LIST_USERS,
+        )
+    };
+    let (path, mut headers) = signed();
+    headers.push(("x-amz-content-sha256".into(), "UNSIGNED-PAYLOAD".into()));
+    let r = send(server.iam, "POST", &path, &headers, LIST_USERS);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (path, mut headers) = signed();
+    headers.push(("x-amz-security-token".into(), "anything".into()));
+    let r = send(server.iam, "POST", &path, &headers, LIST_USERS);
+    assert_eq!(
+        (r.status, code(&r.body)),
+        (400, "IncompleteSignature"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("x-amz-security-token"), "{}", r.body);
+}
+
 #[test]
 fn presigned_calls_work_until_they_expire() {
     let dir = tempfile::tempdir().unwrap();

@@ -579,4 +579,17 @@ fn unsigned_amz_headers_are_refused() {
     // out of presigned URLs.
     let r = presigned_with("PUT", "/bkt/drop", ("x-amz-user-agent", "aws-sdk"), b"ok");
     assert_eq!(r.status, 200, "{}", r.body);
+    // x-amz-content-sha256 need not be listed: its value is the canonical request's payload
+    // line, so the value the URL was signed with passes and any other breaks the signature.
+    let sha256 = ("x-amz-content-sha256", "UNSIGNED-PAYLOAD");
+    let r = presigned_with("PUT", "/bkt/sha", sha256, b"ok");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let streaming = ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER");
+    let r = presigned_with("PUT", "/bkt/streamed", streaming, b"0\r\n\r\n");
+    assert_eq!(
+        (r.status, code(&r)),
+        (403, "SignatureDoesNotMatch"),
+        "{}",
+        r.body
+    );
 }

@@ -181,10 +181,18 @@ impl Presented {
     }
 }
 
-/// `x-amz-*` headers a client may send without signing them. The AWS SDKs leave these two
-/// out of presigned URLs; neither changes what a request does to stored data (one describes
-/// the client, the other asks for a checksum header in the response).
-const MAY_BE_UNSIGNED: &[&str] = &["x-amz-user-agent", "x-amz-checksum-mode"];
+/// `x-amz-*` headers a client may send without signing them. The AWS SDKs leave the first
+/// two out of presigned URLs; neither changes what a request does to stored data (one
+/// describes the client, the other asks for a checksum header in the response).
+/// `x-amz-content-sha256` is bound whether it is listed or not: on S3 its value is the last
+/// line of the canonical request, so changing it breaks the signature, and IAM and STS hash
+/// the body themselves and never read it. Some signers (httpie's AWS plugin among them) send
+/// it without listing it.
+const MAY_BE_UNSIGNED: &[&str] = &[
+    "x-amz-user-agent",
+    "x-amz-checksum-mode",
+    "x-amz-content-sha256",
+];
 
 /// The `x-amz-*` headers present but not signed, sorted. S3 refuses a request that has any:
 /// an unsigned `x-amz-copy-source` added to a presigned PUT would otherwise turn it into a
