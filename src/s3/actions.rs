@@ -4,7 +4,7 @@
 //! DeleteObjects is checked per key by its handler.
 //! <https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html>
 
-use super::router::Operation;
+use super::operations::{Operation, Permission};
 
 /// One permission a request needs: an action on a resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,56 +48,26 @@ pub fn delete_action(version_named: bool) -> &'static str {
     versioned("s3:DeleteObject", version_named)
 }
 
-/// The permissions `operation` needs on `target`. `copy_source` is what
-/// `x-amz-copy-source` names, for the copy operations.
+/// The permissions `operation` needs on `target`, as its row in the operation table says.
+/// `copy_source` is what `x-amz-copy-source` names, for the copy operations.
 pub fn needed(
     operation: Operation,
     target: &Target<'_>,
     copy_source: Option<&Target<'_>>,
 ) -> Vec<Needed> {
-    use Operation::*;
     let (bucket, key) = (target.bucket, target.key);
-    let on_bucket = |action| {
-        vec![Needed {
-            action,
-            resource: bucket_arn(bucket),
-        }]
-    };
-    let on_object = |action| {
-        vec![Needed {
-            action: versioned(action, target.version_named),
-            resource: object_arn(bucket, key),
-        }]
-    };
-    match operation {
-        ListBuckets => vec![Needed {
-            action: "s3:ListAllMyBuckets",
-            resource: "arn:aws:s3:::*".into(),
-        }],
-        CreateBucket => on_bucket("s3:CreateBucket"),
-        DeleteBucket => on_bucket("s3:DeleteBucket"),
-        HeadBucket | ListObjects | ListObjectsV2 => on_bucket("s3:ListBucket"),
-        GetBucketLocation => on_bucket("s3:GetBucketLocation"),
-        GetBucketAcl => on_bucket("s3:GetBucketAcl"),
-        PutBucketAcl => on_bucket("s3:PutBucketAcl"),
-        GetBucketVersioning => on_bucket("s3:GetBucketVersioning"),
-        PutBucketPolicy => on_bucket("s3:PutBucketPolicy"),
-        GetBucketPolicy => on_bucket("s3:GetBucketPolicy"),
-        DeleteBucketPolicy => on_bucket("s3:DeleteBucketPolicy"),
-        GetBucketPolicyStatus => on_bucket("s3:GetBucketPolicyStatus"),
-        ListMultipartUploads => on_bucket("s3:ListBucketMultipartUploads"),
+    let one = |action, resource| vec![Needed { action, resource }];
+    match operation.permission() {
+        Permission::Service(action) => one(action, "arn:aws:s3:::*".into()),
+        Permission::Bucket(action) => one(action, bucket_arn(bucket)),
+        Permission::Object(action) => one(action, object_arn(bucket, key)),
+        Permission::ObjectVersion(action) => one(
+            versioned(action, target.version_named),
+            object_arn(bucket, key),
+        ),
         // Checked per key by the handler, which reports denied keys as AccessDenied entries.
-        DeleteObjects => Vec::new(),
-        GetObject | HeadObject => on_object("s3:GetObject"),
-        PutObject | CreateMultipartUpload | UploadPart | CompleteMultipartUpload => {
-            on_object("s3:PutObject")
-        }
-        DeleteObject => on_object("s3:DeleteObject"),
-        GetObjectAcl => on_object("s3:GetObjectAcl"),
-        PutObjectAcl => on_object("s3:PutObjectAcl"),
-        AbortMultipartUpload => on_object("s3:AbortMultipartUpload"),
-        ListParts => on_object("s3:ListMultipartUploadParts"),
-        CopyObject | UploadPartCopy => {
+        Permission::PerKey(_) => Vec::new(),
+        Permission::Copy(action) => {
             let mut needs = Vec::with_capacity(2);
             if let Some(source) = copy_source {
                 needs.push(Needed {
@@ -106,7 +76,7 @@ pub fn needed(
                 });
             }
             needs.push(Needed {
-                action: "s3:PutObject",
+                action,
                 resource: object_arn(bucket, key),
             });
             needs
@@ -209,5 +179,9 @@ mod tests {
             ("s3:GetObjectVersion", "s3:PutObject")
         );
         assert_eq!(delete_action(true), "s3:DeleteObjectVersion");
+        assert_eq!(
+            DeleteObjects.permission(),
+            Permission::PerKey(delete_action(false))
+        );
     }
 }

@@ -5,10 +5,10 @@
 
 use http::{HeaderValue, Response, StatusCode};
 
-use super::body::{read_small, BodyReader};
+use super::body::read_small;
 use super::error::{Code, S3Error, S3Result};
 use super::xml::{owner, xml_response, S3_XMLNS};
-use super::{finish, Ctx, Reply};
+use super::{finish, Ctx, Reply, Req};
 use crate::xml::XmlWriter;
 
 /// S3's rules for new bucket names.
@@ -51,7 +51,8 @@ pub fn check_bucket_name(name: &str) -> S3Result<()> {
     Ok(())
 }
 
-pub async fn list_buckets(ctx: &Ctx<'_>) -> Reply {
+pub async fn list_buckets(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    let _ = req;
     let buckets = ctx.index().list_buckets().await?;
     let mut w = XmlWriter::new();
     w.raw(&format!("<ListAllMyBucketsResult xmlns=\"{S3_XMLNS}\">"));
@@ -68,7 +69,8 @@ pub async fn list_buckets(ctx: &Ctx<'_>) -> Reply {
 }
 
 /// CreateBucket; a `CreateBucketConfiguration` body may name any LocationConstraint.
-pub async fn create_bucket(ctx: &Ctx<'_>, bucket: &str, mut reader: BodyReader) -> Reply {
+pub async fn create_bucket(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    let (bucket, mut reader) = (req.bucket, req.body);
     check_bucket_name(bucket)?;
     let body = read_small(&mut reader, 64 * 1024).await?;
     let region = match super::xml::parse_location_constraint(&body)? {
@@ -96,7 +98,8 @@ fn check_location_constraint(region: String) -> S3Result<String> {
     }
 }
 
-pub async fn head_bucket(ctx: &Ctx<'_>, bucket: &str) -> Reply {
+pub async fn head_bucket(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    let bucket = req.bucket;
     let b = ctx.index().bucket(bucket.to_owned()).await?;
     let mut response = Response::builder();
     // A region stored before names were checked may not be a valid header: the bucket
@@ -111,7 +114,8 @@ pub async fn head_bucket(ctx: &Ctx<'_>, bucket: &str) -> Reply {
     finish(response, crate::http::empty())
 }
 
-pub async fn delete_bucket(ctx: &Ctx<'_>, bucket: &str) -> Reply {
+pub async fn delete_bucket(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    let bucket = req.bucket;
     ctx.index().delete_bucket(bucket.to_owned()).await?;
     finish(
         Response::builder().status(StatusCode::NO_CONTENT),
@@ -120,7 +124,8 @@ pub async fn delete_bucket(ctx: &Ctx<'_>, bucket: &str) -> Reply {
 }
 
 /// GetBucketLocation: empty for us-east-1, as S3 answers.
-pub async fn get_bucket_location(ctx: &Ctx<'_>, bucket: &str) -> Reply {
+pub async fn get_bucket_location(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    let bucket = req.bucket;
     let b = ctx.index().bucket(bucket.to_owned()).await?;
     let region = if b.region == "us-east-1" {
         String::new()
@@ -136,15 +141,28 @@ pub async fn get_bucket_location(ctx: &Ctx<'_>, bucket: &str) -> Reply {
 }
 
 /// Versioning is never enabled: an empty configuration, as S3 shows for a new bucket.
-pub async fn get_bucket_versioning(ctx: &Ctx<'_>, bucket: &str) -> Reply {
+pub async fn get_bucket_versioning(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    let bucket = req.bucket;
     ctx.index().bucket(bucket.to_owned()).await?;
     let mut w = XmlWriter::new();
     w.raw(&format!("<VersioningConfiguration xmlns=\"{S3_XMLNS}\"/>"));
     xml_response(w)
 }
 
+pub async fn get_bucket_acl(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    ctx.index().bucket(req.bucket.to_owned()).await?;
+    acl(ctx)
+}
+
+pub async fn get_object_acl(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    ctx.index()
+        .get_object(req.bucket.to_owned(), req.key.to_owned())
+        .await?;
+    acl(ctx)
+}
+
 /// The owner's FULL_CONTROL grant, the only ACL LabStore has.
-pub fn acl(ctx: &Ctx<'_>) -> Reply {
+fn acl(ctx: &Ctx<'_>) -> Reply {
     let mut w = XmlWriter::new();
     w.raw(&format!("<AccessControlPolicy xmlns=\"{S3_XMLNS}\">"));
     owner(&mut w, ctx.account());
@@ -163,7 +181,9 @@ pub fn acl(ctx: &Ctx<'_>) -> Reply {
 
 /// PutBucketAcl / PutObjectAcl: only `private` (the one ACL LabStore has) is accepted, so
 /// that nobody believes an object was made public when it was not.
-pub fn put_acl(parts: &http::request::Parts) -> Reply {
+pub async fn put_acl(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    let parts = req.parts;
+    let _ = ctx;
     match parts.headers.get("x-amz-acl").and_then(|v| v.to_str().ok()) {
         Some("private") => finish(Response::builder(), crate::http::empty()),
         _ => Err(S3Error::new(

@@ -4,13 +4,13 @@
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketPolicy.html>
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketPolicyStatus.html>
 
-use http::{header, request, Response, StatusCode};
+use http::{header, Response, StatusCode};
 
-use super::body::{read_whole, BodyReader};
+use super::body::read_whole;
 use super::error::{Code, S3Error, S3Result};
 use super::object::{check_whole_body, expected};
 use super::xml::{xml_response, S3_XMLNS};
-use super::{finish, public, Ctx, Reply};
+use super::{finish, public, Ctx, Reply, Req};
 use crate::objects::BucketPolicy;
 use crate::policy::document::{
     self, non_whitespace_len, ActionSpec, PolicyDocument, PolicyKind, ResourceSpec,
@@ -28,12 +28,8 @@ const MAX_POLICY_BODY: usize = 64 * 1024;
 const INVALID_RESOURCE: &str = "Policy has invalid resource";
 const INVALID_ACTION: &str = "Policy has invalid action";
 
-pub async fn put_bucket_policy(
-    ctx: &Ctx<'_>,
-    bucket: &str,
-    parts: &request::Parts,
-    mut reader: BodyReader,
-) -> Reply {
+pub async fn put_bucket_policy(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    let (bucket, parts, mut reader) = (req.bucket, req.parts, req.body);
     let want = expected(&parts.headers)?;
     ctx.index().bucket(bucket.to_owned()).await?;
     let body = read_whole(&mut reader, MAX_POLICY_BODY, || Code::PolicyTooLarge.into()).await?;
@@ -46,7 +42,8 @@ pub async fn put_bucket_policy(
     no_content()
 }
 
-pub async fn get_bucket_policy(ctx: &Ctx<'_>, bucket: &str) -> Reply {
+pub async fn get_bucket_policy(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    let bucket = req.bucket;
     let policy = existing_policy(ctx, bucket).await?;
     finish(
         Response::builder().header(header::CONTENT_TYPE, "application/json"),
@@ -55,12 +52,14 @@ pub async fn get_bucket_policy(ctx: &Ctx<'_>, bucket: &str) -> Reply {
 }
 
 /// Succeeds when the bucket has no policy, as S3 does.
-pub async fn delete_bucket_policy(ctx: &Ctx<'_>, bucket: &str) -> Reply {
+pub async fn delete_bucket_policy(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    let bucket = req.bucket;
     ctx.index().delete_bucket_policy(bucket.to_owned()).await?;
     no_content()
 }
 
-pub async fn get_bucket_policy_status(ctx: &Ctx<'_>, bucket: &str) -> Reply {
+pub async fn get_bucket_policy_status(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    let bucket = req.bucket;
     let policy = existing_policy(ctx, bucket).await?;
     // Parsed again rather than kept parsed: this is no request-path call. A stored document
     // that no longer parses is enforced as deny-all (see `objects`), which is not public.

@@ -5,17 +5,18 @@
 //! never share storage.
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html>
 
-use http::{request, HeaderMap};
+use http::HeaderMap;
 use percent_encoding::percent_decode_str;
 
 use super::checksum::{Algorithm, BodyDigests, Digests};
 use super::error::{Code, S3Error, S3Result};
+use super::fields::{PartNumber, UploadId};
 use super::object::{check_key, check_storage_class, object_headers};
 use super::query::Query;
 use super::read::{check_conditions, open_object, read_segments};
 use super::version::Version;
 use super::xml::{timestamp, xml_response, S3_XMLNS};
-use super::{Ctx, Reply};
+use super::{Ctx, Reply, Req};
 use crate::objects::{now_ms, ObjectMeta, Segment, WriteCondition};
 use crate::storage::BlobId;
 use crate::xml::XmlWriter;
@@ -105,7 +106,8 @@ fn write_result(
     xml_response(w)
 }
 
-pub async fn copy_object(ctx: &Ctx<'_>, bucket: &str, key: &str, parts: &request::Parts) -> Reply {
+pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    let (bucket, key, parts) = (req.bucket, req.key, req.parts);
     check_key(key)?;
     let CopySource {
         bucket: src_bucket,
@@ -234,12 +236,12 @@ fn source_range(headers: &HeaderMap, size: u64) -> S3Result<(u64, u64)> {
 /// UploadPartCopy: the part's bytes come from (a range of) an existing object.
 pub async fn upload_part_copy(
     ctx: &Ctx<'_>,
-    bucket: &str,
-    key: &str,
-    parts: &request::Parts,
-    number: u32,
-    upload_id: &str,
+    req: Req<'_>,
+    upload: UploadId,
+    number: PartNumber,
 ) -> Reply {
+    let (bucket, key, parts) = (req.bucket, req.key, req.parts);
+    let (PartNumber(number), UploadId(upload_id)) = (number, upload);
     let CopySource {
         bucket: src_bucket,
         key: src_key,

@@ -5,15 +5,13 @@
 //! nothing deleted. The body's Content-MD5 or checksum, which S3 requires, is verified.
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html>
 
-use http::request;
-
 use super::actions::{delete_action, object_arn};
-use super::body::{read_small, BodyReader};
+use super::body::read_small;
 use super::error::{Code, S3Error};
 use super::object::{check_whole_body, expected, Expected, MAX_KEY_BYTES};
 use super::version::{Version, NULL};
 use super::xml::{parse, xml_response, S3_XMLNS};
-use super::{Ctx, Reply};
+use super::{Ctx, Reply, Req};
 use crate::xml::XmlWriter;
 
 const MAX_KEYS: usize = 1000;
@@ -73,12 +71,8 @@ impl Outcome {
     }
 }
 
-pub async fn delete_objects(
-    ctx: &Ctx<'_>,
-    bucket: &str,
-    parts: &request::Parts,
-    mut reader: BodyReader,
-) -> Reply {
+pub async fn delete_objects(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    let (bucket, parts, mut reader) = (req.bucket, req.parts, req.body);
     let want = expected(&parts.headers)?;
     ctx.index().bucket(bucket.to_owned()).await?;
     let body = read_small(&mut reader, 2 * 1024 * 1024).await?;

@@ -10,7 +10,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use super::error::{Code, S3Error, S3Result};
 use super::query::Query;
 use super::xml::{owner, timestamp, xml_response, S3_XMLNS};
-use super::{Ctx, Reply};
+use super::{Ctx, Reply, Req};
 use crate::objects::{Cursor, ListQuery, Listing};
 use crate::xml::XmlWriter;
 
@@ -141,7 +141,8 @@ fn write_entries(
     }
 }
 
-pub async fn list_objects_v2(ctx: &Ctx<'_>, bucket: &str, query: &Query) -> Reply {
+pub async fn list_objects_v2(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    let (bucket, query) = (req.bucket, req.query);
     let p = Params::parse(query, ctx.state.config.backend.s3.paging.max_keys as usize)?;
     let token = p.get("continuation-token").map(str::to_owned);
     let start_after = p.get("start-after").map(str::to_owned);
@@ -186,7 +187,8 @@ pub async fn list_objects_v2(ctx: &Ctx<'_>, bucket: &str, query: &Query) -> Repl
     xml_response(w)
 }
 
-pub async fn list_objects(ctx: &Ctx<'_>, bucket: &str, query: &Query) -> Reply {
+pub async fn list_objects(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    let (bucket, query) = (req.bucket, req.query);
     let p = Params::parse(query, ctx.state.config.backend.s3.paging.max_keys as usize)?;
     let marker = p.get("marker").unwrap_or_default().to_owned();
     // Listing resumes after the marker, a key or (as NextMarker may be) a common prefix: the

@@ -12,9 +12,11 @@ pub mod checksum;
 mod copy;
 mod delete;
 pub mod error;
+mod fields;
 mod list;
 mod multipart;
 mod object;
+pub mod operations;
 mod public;
 mod query;
 mod read;
@@ -62,6 +64,17 @@ impl Ctx<'_> {
     pub fn account(&self) -> &str {
         &self.state.config.backend.iam.account_id
     }
+}
+
+/// One request, as a handler gets it: what it addresses (the router guarantees a bucket for
+/// bucket operations and a non-empty key for object operations; the others read as ""), its
+/// head and parsed query, and its verified body.
+pub(crate) struct Req<'a> {
+    pub bucket: &'a str,
+    pub key: &'a str,
+    pub parts: &'a request::Parts,
+    pub query: &'a Query,
+    pub body: BodyReader,
 }
 
 /// Completes a response builder, turning an invalid header value into an internal error.
@@ -137,21 +150,13 @@ async fn process(
     peer: SocketAddr,
 ) -> S3Result<(Operation, Response<Body>)> {
     let s3 = &state.config.backend.s3;
-    let host = parts
-        .headers
-        .get(http::header::HOST)
-        .and_then(|v| v.to_str().ok());
-    let mut route = router::route(
+    let route = router::route(
         &parts.method,
         parts.uri.path(),
         parts.uri.query(),
-        host,
+        &parts.headers,
         s3.base_domain.as_deref(),
     )?;
-    route.operation = router::with_copy_source(
-        route.operation,
-        parts.headers.contains_key("x-amz-copy-source"),
-    );
     let bucket_from_host = route.virtual_host.then(|| route.bucket.clone()).flatten();
     let authenticated = auth::authenticate(state, parts, bucket_from_host.as_deref())?;
     let auth::Authenticated {
@@ -189,12 +194,9 @@ async fn process(
 /// The version a request names, for the operations that take `versionId`; other operations
 /// ignore the parameter, as S3 does.
 fn requested_version(route: &Route) -> S3Result<Version> {
-    use Operation::*;
-    match route.operation {
-        GetObject | HeadObject | DeleteObject | GetObjectAcl | PutObjectAcl => {
-            Version::of(&route.query)
-        }
-        _ => Ok(Version::Current),
+    match route.operation.takes_version() {
+        true => Version::of(&route.query),
+        false => Ok(Version::Current),
     }
 }
 
@@ -219,66 +221,18 @@ async fn dispatch(
         }
         _ => {
             version.existing()?;
-            execute(ctx, route, parts, reader).await?
+            let req = Req {
+                bucket: route.bucket.as_deref().unwrap_or_default(),
+                key: route.key.as_deref().unwrap_or_default(),
+                parts,
+                query: &route.query,
+                body: reader,
+            };
+            operations::call(route.operation, ctx, req).await?
         }
     };
     if let Some(id) = version.header().and_then(|v| HeaderValue::from_str(v).ok()) {
         response.headers_mut().insert("x-amz-version-id", id);
     }
     Ok(response)
-}
-
-async fn execute(
-    ctx: &Ctx<'_>,
-    route: &Route,
-    parts: &request::Parts,
-    reader: BodyReader,
-) -> Reply {
-    use Operation::*;
-    let bucket = route.bucket.as_deref().unwrap_or_default();
-    let key = route.key.as_deref().unwrap_or_default();
-    match route.operation {
-        ListBuckets => bucket::list_buckets(ctx).await,
-        CreateBucket => bucket::create_bucket(ctx, bucket, reader).await,
-        HeadBucket => bucket::head_bucket(ctx, bucket).await,
-        DeleteBucket => bucket::delete_bucket(ctx, bucket).await,
-        GetBucketLocation => bucket::get_bucket_location(ctx, bucket).await,
-        GetBucketVersioning => bucket::get_bucket_versioning(ctx, bucket).await,
-        GetBucketAcl => {
-            ctx.index().bucket(bucket.to_owned()).await?;
-            bucket::acl(ctx)
-        }
-        GetObjectAcl => {
-            ctx.index()
-                .get_object(bucket.to_owned(), key.to_owned())
-                .await?;
-            bucket::acl(ctx)
-        }
-        PutBucketAcl | PutObjectAcl => bucket::put_acl(parts),
-        PutBucketPolicy => bucket_policy::put_bucket_policy(ctx, bucket, parts, reader).await,
-        GetBucketPolicy => bucket_policy::get_bucket_policy(ctx, bucket).await,
-        DeleteBucketPolicy => bucket_policy::delete_bucket_policy(ctx, bucket).await,
-        GetBucketPolicyStatus => bucket_policy::get_bucket_policy_status(ctx, bucket).await,
-        PutObject => object::put_object(ctx, bucket, key, parts, reader).await,
-        GetObject => read::get_object(ctx, bucket, key, parts, false).await,
-        HeadObject => read::get_object(ctx, bucket, key, parts, true).await,
-        DeleteObject => object::delete_object(ctx, bucket, key).await,
-        DeleteObjects => delete::delete_objects(ctx, bucket, parts, reader).await,
-        ListObjects => list::list_objects(ctx, bucket, ctx.query).await,
-        ListObjectsV2 => list::list_objects_v2(ctx, bucket, ctx.query).await,
-        CopyObject => copy::copy_object(ctx, bucket, key, parts).await,
-        CreateMultipartUpload => multipart::create_multipart_upload(ctx, bucket, key, parts).await,
-        UploadPart => multipart::upload_part(ctx, bucket, key, parts, reader).await,
-        UploadPartCopy => {
-            let number = multipart::part_number(ctx.query)?;
-            let upload_id = multipart::upload_id(ctx.query);
-            copy::upload_part_copy(ctx, bucket, key, parts, number, &upload_id).await
-        }
-        CompleteMultipartUpload => {
-            multipart::complete_multipart_upload(ctx, bucket, key, parts, reader).await
-        }
-        AbortMultipartUpload => multipart::abort_multipart_upload(ctx, bucket, key).await,
-        ListParts => multipart::list_parts(ctx, bucket, key).await,
-        ListMultipartUploads => multipart::list_multipart_uploads(ctx, bucket).await,
-    }
 }

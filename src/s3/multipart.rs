@@ -4,34 +4,17 @@
 
 use http::{request, Response, StatusCode};
 
-use super::body::{read_small, BodyReader};
+use super::body::read_small;
 use super::checksum::{composite_checksum, multipart_etag, Algorithm};
 use super::error::{Code, S3Error, S3Result};
+use super::fields::{PartNumber, UploadId};
 use super::object::{check_key, expected, object_headers, write_body, write_condition};
 use super::query::Query;
 use super::xml::{owner, parse, timestamp, xml_response, S3_XMLNS};
-use super::{finish, Ctx, Reply};
+use super::{finish, Ctx, Reply, Req};
 use crate::objects::multipart::{UploadListing, UploadQuery};
 use crate::objects::{now_ms, IndexError, Part};
 use crate::xml::XmlWriter;
-
-/// The `partNumber` of an UploadPart(Copy): 1 to 10000.
-pub fn part_number(query: &Query) -> S3Result<u32> {
-    query
-        .get("partNumber")
-        .and_then(|v| v.parse::<u32>().ok())
-        .filter(|n| (1..=10_000).contains(n))
-        .ok_or_else(|| {
-            S3Error::new(
-                Code::InvalidArgument,
-                "Part number must be an integer between 1 and 10000, inclusive",
-            )
-        })
-}
-
-pub fn upload_id(query: &Query) -> String {
-    query.get("uploadId").unwrap_or_default().to_owned()
-}
 
 fn checksum_algorithm(parts: &request::Parts) -> S3Result<Option<Algorithm>> {
     match parts
@@ -49,12 +32,8 @@ fn checksum_algorithm(parts: &request::Parts) -> S3Result<Option<Algorithm>> {
     }
 }
 
-pub async fn create_multipart_upload(
-    ctx: &Ctx<'_>,
-    bucket: &str,
-    key: &str,
-    parts: &request::Parts,
-) -> Reply {
+pub async fn create_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    let (bucket, key, parts) = (req.bucket, req.key, req.parts);
     check_key(key)?;
     let headers = object_headers(&parts.headers)?;
     let algorithm = checksum_algorithm(parts)?;
@@ -87,13 +66,12 @@ pub async fn create_multipart_upload(
 
 pub async fn upload_part(
     ctx: &Ctx<'_>,
-    bucket: &str,
-    key: &str,
-    parts: &request::Parts,
-    reader: BodyReader,
+    req: Req<'_>,
+    upload: UploadId,
+    number: PartNumber,
 ) -> Reply {
-    let number = part_number(ctx.query)?;
-    let id = upload_id(ctx.query);
+    let (bucket, key, parts, reader) = (req.bucket, req.key, req.parts, req.body);
+    let (PartNumber(number), UploadId(id)) = (number, upload);
     let upload = ctx
         .index()
         .upload(bucket.to_owned(), key.to_owned(), id.clone())
@@ -164,14 +142,9 @@ fn chosen_parts(body: &[u8]) -> S3Result<Vec<(u32, String)>> {
     Ok(chosen)
 }
 
-pub async fn complete_multipart_upload(
-    ctx: &Ctx<'_>,
-    bucket: &str,
-    key: &str,
-    parts: &request::Parts,
-    mut reader: BodyReader,
-) -> Reply {
-    let id = upload_id(ctx.query);
+pub async fn complete_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>, upload: UploadId) -> Reply {
+    let (bucket, key, parts, mut reader) = (req.bucket, req.key, req.parts, req.body);
+    let UploadId(id) = upload;
     let condition = write_condition(&parts.headers)?;
     let body = read_small(&mut reader, 4 * 1024 * 1024).await?;
     let chosen = chosen_parts(&body)?;
@@ -233,10 +206,12 @@ pub async fn complete_multipart_upload(
     xml_response(w)
 }
 
-pub async fn abort_multipart_upload(ctx: &Ctx<'_>, bucket: &str, key: &str) -> Reply {
+pub async fn abort_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>, upload: UploadId) -> Reply {
+    let (bucket, key) = (req.bucket, req.key);
+    let UploadId(id) = upload;
     let blobs = ctx
         .index()
-        .abort_upload(bucket.to_owned(), key.to_owned(), upload_id(ctx.query))
+        .abort_upload(bucket.to_owned(), key.to_owned(), id)
         .await?;
     ctx.blobs().remove(blobs).await;
     finish(
@@ -257,7 +232,9 @@ fn bounded(query: &Query, name: &str, default: usize) -> S3Result<usize> {
     }
 }
 
-pub async fn list_parts(ctx: &Ctx<'_>, bucket: &str, key: &str) -> Reply {
+pub async fn list_parts(ctx: &Ctx<'_>, req: Req<'_>, upload: UploadId) -> Reply {
+    let (bucket, key) = (req.bucket, req.key);
+    let UploadId(id) = upload;
     let max = bounded(ctx.query, "max-parts", 1000)?;
     let after: u32 = ctx
         .query
@@ -266,13 +243,7 @@ pub async fn list_parts(ctx: &Ctx<'_>, bucket: &str, key: &str) -> Reply {
         .unwrap_or(0);
     let (upload, list, truncated) = ctx
         .index()
-        .list_parts(
-            bucket.to_owned(),
-            key.to_owned(),
-            upload_id(ctx.query),
-            after,
-            max,
-        )
+        .list_parts(bucket.to_owned(), key.to_owned(), id, after, max)
         .await?;
     let mut w = XmlWriter::new();
     w.raw(&format!("<ListPartsResult xmlns=\"{S3_XMLNS}\">"));
@@ -315,7 +286,8 @@ pub async fn list_parts(ctx: &Ctx<'_>, bucket: &str, key: &str) -> Reply {
     xml_response(w)
 }
 
-pub async fn list_multipart_uploads(ctx: &Ctx<'_>, bucket: &str) -> Reply {
+pub async fn list_multipart_uploads(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    let bucket = req.bucket;
     let get = |name: &str| ctx.query.get(name).map(str::to_owned);
     let max = bounded(ctx.query, "max-uploads", 1000)?;
     let query = UploadQuery {

@@ -3,12 +3,12 @@
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html>
 
 use bytes::{Bytes, BytesMut};
-use http::{request, HeaderMap, HeaderValue, Response};
+use http::{HeaderMap, HeaderValue, Response};
 
 use super::body::{announced_trailer, multiple_checksums, BodyReader};
 use super::checksum::{parse_checksum, parse_content_md5, Algorithm, BodyDigests, Digests};
 use super::error::{Code, S3Error, S3Result};
-use super::{finish, Ctx, Reply};
+use super::{finish, Ctx, Reply, Req};
 use crate::objects::{now_ms, ObjectHeaders, ObjectMeta, Segment, WriteCondition};
 use crate::storage::{BlobId, BlobWriter};
 
@@ -331,13 +331,8 @@ pub fn write_condition(headers: &HeaderMap) -> S3Result<WriteCondition> {
     })
 }
 
-pub async fn put_object(
-    ctx: &Ctx<'_>,
-    bucket: &str,
-    key: &str,
-    parts: &request::Parts,
-    reader: BodyReader,
-) -> Reply {
+pub async fn put_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    let (bucket, key, parts, reader) = (req.bucket, req.key, req.parts, req.body);
     check_key(key)?;
     let headers = object_headers(&parts.headers)?;
     let expected = expected(&parts.headers)?;
@@ -382,7 +377,8 @@ pub async fn put_object(
     finish(response, crate::http::empty())
 }
 
-pub async fn delete_object(ctx: &Ctx<'_>, bucket: &str, key: &str) -> Reply {
+pub async fn delete_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    let (bucket, key) = (req.bucket, req.key);
     let (_, blobs) = ctx
         .index()
         .delete_objects(bucket.to_owned(), vec![key.to_owned()])

@@ -12,7 +12,7 @@ use http_body_util::BodyExt;
 use tokio::sync::mpsc;
 
 use super::error::{Code, S3Error, S3Result};
-use super::{finish, Ctx, Reply};
+use super::{finish, Ctx, Reply, Req};
 use crate::objects::{IndexError, ObjectMeta};
 use crate::timefmt::{format_http_date, parse_http_date};
 
@@ -170,7 +170,15 @@ fn part_range(meta: &ObjectMeta, number: &str) -> S3Result<(ByteRange, u32)> {
     ))
 }
 
-pub async fn get_object(
+pub async fn get_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    read_object(ctx, req.bucket, req.key, req.parts, false).await
+}
+
+pub async fn head_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    read_object(ctx, req.bucket, req.key, req.parts, true).await
+}
+
+async fn read_object(
     ctx: &Ctx<'_>,
     bucket: &str,
     key: &str,

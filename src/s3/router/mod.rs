@@ -1,6 +1,6 @@
 //! Turns a request line into the S3 operation it names (path-style `/bucket/key`, or
-//! virtual-hosted `bucket.<base_domain>/key`), by method, target and sub-resource keyword.
-//! Pure: no state, no I/O.
+//! virtual-hosted `bucket.<base_domain>/key`), by method, target, sub-resource keyword and
+//! the refinements the operation table names. Pure: no state, no I/O.
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_Amazon_Simple_Storage_Service.html>
 //!
 //! Invariant: a request is routed to the operation AWS defines for its method, target and
@@ -9,45 +9,13 @@
 //! unimplemented ones by name), so an unknown sub-resource can never be dropped and fall
 //! through to the method's base operation (`DELETE /b?metadataTable` is not DeleteBucket).
 
-use http::Method;
+use http::{HeaderMap, Method};
 use percent_encoding::percent_decode_str;
 
 use super::error::{Code, S3Error, S3Result};
+pub use super::operations::Operation;
+use super::operations::{OpRow, When, OPERATIONS};
 use super::query::Query;
-
-/// An S3 operation LabStore performs, named exactly as AWS names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Operation {
-    ListBuckets,
-    CreateBucket,
-    HeadBucket,
-    DeleteBucket,
-    GetBucketLocation,
-    GetBucketAcl,
-    PutBucketAcl,
-    GetBucketVersioning,
-    PutBucketPolicy,
-    GetBucketPolicy,
-    DeleteBucketPolicy,
-    GetBucketPolicyStatus,
-    ListObjects,
-    ListObjectsV2,
-    ListMultipartUploads,
-    DeleteObjects,
-    PutObject,
-    CopyObject,
-    GetObject,
-    HeadObject,
-    DeleteObject,
-    GetObjectAcl,
-    PutObjectAcl,
-    CreateMultipartUpload,
-    UploadPart,
-    UploadPartCopy,
-    CompleteMultipartUpload,
-    AbortMultipartUpload,
-    ListParts,
-}
 
 /// What a request addresses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,168 +30,132 @@ pub struct Route {
 }
 
 /// What a method names on a path: the account's buckets, one bucket, or one object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Target {
     Service,
     Bucket,
     Object,
 }
 
-/// What a row of the table selects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Selects {
-    /// An operation LabStore performs.
-    Op(Operation),
-    /// An operation of the S3 API that LabStore does not perform: `NotImplemented`.
-    Unimplemented(&'static str),
-}
-
-/// One operation: method, target and the sub-resource keyword that selects it (`None` for
-/// the method's base operation on that target).
+/// An operation of the S3 API that LabStore does not perform: its method, target and
+/// sub-resource keyword (`None` for the method's base operation on that target), and its AWS
+/// name for the `NotImplemented` message.
 pub struct Row {
     pub method: &'static str,
     pub target: Target,
     pub keyword: Option<&'static str>,
-    pub selects: Selects,
+    pub name: &'static str,
 }
 
 const fn row(
     method: &'static str,
     target: Target,
     keyword: Option<&'static str>,
-    selects: Selects,
+    name: &'static str,
 ) -> Row {
     Row {
         method,
         target,
         keyword,
-        selects,
+        name,
     }
 }
 
-use Operation::*;
-use Selects::{Op, Unimplemented};
-use Target::{Bucket, Object, Service};
+use Target::{Bucket, Object};
 
-/// Every operation of the S3 API on general purpose buckets, by method, target and keyword.
-/// Operations told apart by something else than the keyword (ListObjectsV2 by `list-type`,
-/// CopyObject and UploadPartCopy by `x-amz-copy-source`, the List… and Get… forms of the
-/// analytics, inventory, metrics and annotation configurations by `id`) share a row.
+/// Every operation of the S3 API on general purpose buckets that LabStore does not perform, by
+/// method, target and keyword. The List… and Get… forms of the analytics, inventory, metrics
+/// and annotation configurations (told apart by `id`) share a row.
 /// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_Amazon_Simple_Storage_Service.html>
 #[rustfmt::skip]
-pub const ROWS: &[Row] = &[
-    row("GET", Service, None, Op(ListBuckets)),
-    row("GET", Bucket, None, Op(ListObjects)),
-    row("PUT", Bucket, None, Op(CreateBucket)),
-    row("HEAD", Bucket, None, Op(HeadBucket)),
-    row("DELETE", Bucket, None, Op(DeleteBucket)),
+pub const NOT_IMPLEMENTED: &[Row] = &[
     // Browser-based uploads with an HTML form.
-    row("POST", Bucket, None, Unimplemented("PostObject")),
-    row("GET", Bucket, Some("abac"), Unimplemented("GetBucketAbac")),
-    row("PUT", Bucket, Some("abac"), Unimplemented("PutBucketAbac")),
-    row("GET", Bucket, Some("accelerate"), Unimplemented("GetBucketAccelerateConfiguration")),
-    row("PUT", Bucket, Some("accelerate"), Unimplemented("PutBucketAccelerateConfiguration")),
-    row("GET", Bucket, Some("acl"), Op(GetBucketAcl)),
-    row("PUT", Bucket, Some("acl"), Op(PutBucketAcl)),
-    row("GET", Bucket, Some("analytics"), Unimplemented("GetBucketAnalyticsConfiguration")),
-    row("PUT", Bucket, Some("analytics"), Unimplemented("PutBucketAnalyticsConfiguration")),
-    row("DELETE", Bucket, Some("analytics"), Unimplemented("DeleteBucketAnalyticsConfiguration")),
-    row("GET", Bucket, Some("cors"), Unimplemented("GetBucketCors")),
-    row("PUT", Bucket, Some("cors"), Unimplemented("PutBucketCors")),
-    row("DELETE", Bucket, Some("cors"), Unimplemented("DeleteBucketCors")),
-    row("POST", Bucket, Some("delete"), Op(DeleteObjects)),
-    row("GET", Bucket, Some("encryption"), Unimplemented("GetBucketEncryption")),
-    row("PUT", Bucket, Some("encryption"), Unimplemented("PutBucketEncryption")),
-    row("DELETE", Bucket, Some("encryption"), Unimplemented("DeleteBucketEncryption")),
-    row("GET", Bucket, Some("intelligent-tiering"), Unimplemented("GetBucketIntelligentTieringConfiguration")),
-    row("PUT", Bucket, Some("intelligent-tiering"), Unimplemented("PutBucketIntelligentTieringConfiguration")),
-    row("DELETE", Bucket, Some("intelligent-tiering"), Unimplemented("DeleteBucketIntelligentTieringConfiguration")),
-    row("GET", Bucket, Some("inventory"), Unimplemented("GetBucketInventoryConfiguration")),
-    row("PUT", Bucket, Some("inventory"), Unimplemented("PutBucketInventoryConfiguration")),
-    row("DELETE", Bucket, Some("inventory"), Unimplemented("DeleteBucketInventoryConfiguration")),
-    row("GET", Bucket, Some("lifecycle"), Unimplemented("GetBucketLifecycleConfiguration")),
-    row("PUT", Bucket, Some("lifecycle"), Unimplemented("PutBucketLifecycleConfiguration")),
-    row("DELETE", Bucket, Some("lifecycle"), Unimplemented("DeleteBucketLifecycle")),
-    row("GET", Bucket, Some("location"), Op(GetBucketLocation)),
-    row("GET", Bucket, Some("logging"), Unimplemented("GetBucketLogging")),
-    row("PUT", Bucket, Some("logging"), Unimplemented("PutBucketLogging")),
-    row("PUT", Bucket, Some("metadataAnnotationTable"), Unimplemented("UpdateBucketMetadataAnnotationTableConfiguration")),
-    row("GET", Bucket, Some("metadataConfiguration"), Unimplemented("GetBucketMetadataConfiguration")),
-    row("POST", Bucket, Some("metadataConfiguration"), Unimplemented("CreateBucketMetadataConfiguration")),
-    row("DELETE", Bucket, Some("metadataConfiguration"), Unimplemented("DeleteBucketMetadataConfiguration")),
-    row("PUT", Bucket, Some("metadataInventoryTable"), Unimplemented("UpdateBucketMetadataInventoryTableConfiguration")),
-    row("PUT", Bucket, Some("metadataJournalTable"), Unimplemented("UpdateBucketMetadataJournalTableConfiguration")),
-    row("GET", Bucket, Some("metadataTable"), Unimplemented("GetBucketMetadataTableConfiguration")),
-    row("POST", Bucket, Some("metadataTable"), Unimplemented("CreateBucketMetadataTableConfiguration")),
-    row("DELETE", Bucket, Some("metadataTable"), Unimplemented("DeleteBucketMetadataTableConfiguration")),
-    row("GET", Bucket, Some("metrics"), Unimplemented("GetBucketMetricsConfiguration")),
-    row("PUT", Bucket, Some("metrics"), Unimplemented("PutBucketMetricsConfiguration")),
-    row("DELETE", Bucket, Some("metrics"), Unimplemented("DeleteBucketMetricsConfiguration")),
-    row("GET", Bucket, Some("notification"), Unimplemented("GetBucketNotificationConfiguration")),
-    row("PUT", Bucket, Some("notification"), Unimplemented("PutBucketNotificationConfiguration")),
-    row("GET", Bucket, Some("object-lock"), Unimplemented("GetObjectLockConfiguration")),
-    row("PUT", Bucket, Some("object-lock"), Unimplemented("PutObjectLockConfiguration")),
-    row("GET", Bucket, Some("ownershipControls"), Unimplemented("GetBucketOwnershipControls")),
-    row("PUT", Bucket, Some("ownershipControls"), Unimplemented("PutBucketOwnershipControls")),
-    row("DELETE", Bucket, Some("ownershipControls"), Unimplemented("DeleteBucketOwnershipControls")),
-    row("GET", Bucket, Some("policy"), Op(GetBucketPolicy)),
-    row("PUT", Bucket, Some("policy"), Op(PutBucketPolicy)),
-    row("DELETE", Bucket, Some("policy"), Op(DeleteBucketPolicy)),
-    row("GET", Bucket, Some("policyStatus"), Op(GetBucketPolicyStatus)),
-    row("GET", Bucket, Some("publicAccessBlock"), Unimplemented("GetPublicAccessBlock")),
-    row("PUT", Bucket, Some("publicAccessBlock"), Unimplemented("PutPublicAccessBlock")),
-    row("DELETE", Bucket, Some("publicAccessBlock"), Unimplemented("DeletePublicAccessBlock")),
-    row("GET", Bucket, Some("replication"), Unimplemented("GetBucketReplication")),
-    row("PUT", Bucket, Some("replication"), Unimplemented("PutBucketReplication")),
-    row("DELETE", Bucket, Some("replication"), Unimplemented("DeleteBucketReplication")),
-    row("GET", Bucket, Some("requestPayment"), Unimplemented("GetBucketRequestPayment")),
-    row("PUT", Bucket, Some("requestPayment"), Unimplemented("PutBucketRequestPayment")),
-    row("GET", Bucket, Some("session"), Unimplemented("CreateSession")),
-    row("GET", Bucket, Some("tagging"), Unimplemented("GetBucketTagging")),
-    row("PUT", Bucket, Some("tagging"), Unimplemented("PutBucketTagging")),
-    row("DELETE", Bucket, Some("tagging"), Unimplemented("DeleteBucketTagging")),
-    row("GET", Bucket, Some("uploads"), Op(ListMultipartUploads)),
-    row("GET", Bucket, Some("versioning"), Op(GetBucketVersioning)),
-    row("PUT", Bucket, Some("versioning"), Unimplemented("PutBucketVersioning")),
-    row("GET", Bucket, Some("versions"), Unimplemented("ListObjectVersions")),
-    row("GET", Bucket, Some("website"), Unimplemented("GetBucketWebsite")),
-    row("PUT", Bucket, Some("website"), Unimplemented("PutBucketWebsite")),
-    row("DELETE", Bucket, Some("website"), Unimplemented("DeleteBucketWebsite")),
-    row("GET", Object, None, Op(GetObject)),
-    row("HEAD", Object, None, Op(HeadObject)),
-    row("PUT", Object, None, Op(PutObject)),
-    row("DELETE", Object, None, Op(DeleteObject)),
-    row("GET", Object, Some("acl"), Op(GetObjectAcl)),
-    row("PUT", Object, Some("acl"), Op(PutObjectAcl)),
-    row("GET", Object, Some("annotation"), Unimplemented("GetObjectAnnotation")),
-    row("PUT", Object, Some("annotation"), Unimplemented("PutObjectAnnotation")),
-    row("DELETE", Object, Some("annotation"), Unimplemented("DeleteObjectAnnotation")),
-    row("GET", Object, Some("attributes"), Unimplemented("GetObjectAttributes")),
-    row("PUT", Object, Some("encryption"), Unimplemented("UpdateObjectEncryption")),
-    row("GET", Object, Some("legal-hold"), Unimplemented("GetObjectLegalHold")),
-    row("PUT", Object, Some("legal-hold"), Unimplemented("PutObjectLegalHold")),
-    row("PUT", Object, Some("renameObject"), Unimplemented("RenameObject")),
-    row("POST", Object, Some("restore"), Unimplemented("RestoreObject")),
-    row("GET", Object, Some("retention"), Unimplemented("GetObjectRetention")),
-    row("PUT", Object, Some("retention"), Unimplemented("PutObjectRetention")),
-    row("POST", Object, Some("select"), Unimplemented("SelectObjectContent")),
-    row("GET", Object, Some("tagging"), Unimplemented("GetObjectTagging")),
-    row("PUT", Object, Some("tagging"), Unimplemented("PutObjectTagging")),
-    row("DELETE", Object, Some("tagging"), Unimplemented("DeleteObjectTagging")),
-    row("GET", Object, Some("torrent"), Unimplemented("GetObjectTorrent")),
-    row("GET", Object, Some("uploadId"), Op(ListParts)),
-    row("PUT", Object, Some("uploadId"), Op(UploadPart)),
-    row("POST", Object, Some("uploadId"), Op(CompleteMultipartUpload)),
-    row("DELETE", Object, Some("uploadId"), Op(AbortMultipartUpload)),
-    row("POST", Object, Some("uploads"), Op(CreateMultipartUpload)),
+    row("POST", Bucket, None, "PostObject"),
+    row("GET", Bucket, Some("abac"), "GetBucketAbac"),
+    row("PUT", Bucket, Some("abac"), "PutBucketAbac"),
+    row("GET", Bucket, Some("accelerate"), "GetBucketAccelerateConfiguration"),
+    row("PUT", Bucket, Some("accelerate"), "PutBucketAccelerateConfiguration"),
+    row("GET", Bucket, Some("analytics"), "GetBucketAnalyticsConfiguration"),
+    row("PUT", Bucket, Some("analytics"), "PutBucketAnalyticsConfiguration"),
+    row("DELETE", Bucket, Some("analytics"), "DeleteBucketAnalyticsConfiguration"),
+    row("GET", Bucket, Some("cors"), "GetBucketCors"),
+    row("PUT", Bucket, Some("cors"), "PutBucketCors"),
+    row("DELETE", Bucket, Some("cors"), "DeleteBucketCors"),
+    row("GET", Bucket, Some("encryption"), "GetBucketEncryption"),
+    row("PUT", Bucket, Some("encryption"), "PutBucketEncryption"),
+    row("DELETE", Bucket, Some("encryption"), "DeleteBucketEncryption"),
+    row("GET", Bucket, Some("intelligent-tiering"), "GetBucketIntelligentTieringConfiguration"),
+    row("PUT", Bucket, Some("intelligent-tiering"), "PutBucketIntelligentTieringConfiguration"),
+    row("DELETE", Bucket, Some("intelligent-tiering"), "DeleteBucketIntelligentTieringConfiguration"),
+    row("GET", Bucket, Some("inventory"), "GetBucketInventoryConfiguration"),
+    row("PUT", Bucket, Some("inventory"), "PutBucketInventoryConfiguration"),
+    row("DELETE", Bucket, Some("inventory"), "DeleteBucketInventoryConfiguration"),
+    row("GET", Bucket, Some("lifecycle"), "GetBucketLifecycleConfiguration"),
+    row("PUT", Bucket, Some("lifecycle"), "PutBucketLifecycleConfiguration"),
+    row("DELETE", Bucket, Some("lifecycle"), "DeleteBucketLifecycle"),
+    row("GET", Bucket, Some("logging"), "GetBucketLogging"),
+    row("PUT", Bucket, Some("logging"), "PutBucketLogging"),
+    row("PUT", Bucket, Some("metadataAnnotationTable"), "UpdateBucketMetadataAnnotationTableConfiguration"),
+    row("GET", Bucket, Some("metadataConfiguration"), "GetBucketMetadataConfiguration"),
+    row("POST", Bucket, Some("metadataConfiguration"), "CreateBucketMetadataConfiguration"),
+    row("DELETE", Bucket, Some("metadataConfiguration"), "DeleteBucketMetadataConfiguration"),
+    row("PUT", Bucket, Some("metadataInventoryTable"), "UpdateBucketMetadataInventoryTableConfiguration"),
+    row("PUT", Bucket, Some("metadataJournalTable"), "UpdateBucketMetadataJournalTableConfiguration"),
+    row("GET", Bucket, Some("metadataTable"), "GetBucketMetadataTableConfiguration"),
+    row("POST", Bucket, Some("metadataTable"), "CreateBucketMetadataTableConfiguration"),
+    row("DELETE", Bucket, Some("metadataTable"), "DeleteBucketMetadataTableConfiguration"),
+    row("GET", Bucket, Some("metrics"), "GetBucketMetricsConfiguration"),
+    row("PUT", Bucket, Some("metrics"), "PutBucketMetricsConfiguration"),
+    row("DELETE", Bucket, Some("metrics"), "DeleteBucketMetricsConfiguration"),
+    row("GET", Bucket, Some("notification"), "GetBucketNotificationConfiguration"),
+    row("PUT", Bucket, Some("notification"), "PutBucketNotificationConfiguration"),
+    row("GET", Bucket, Some("object-lock"), "GetObjectLockConfiguration"),
+    row("PUT", Bucket, Some("object-lock"), "PutObjectLockConfiguration"),
+    row("GET", Bucket, Some("ownershipControls"), "GetBucketOwnershipControls"),
+    row("PUT", Bucket, Some("ownershipControls"), "PutBucketOwnershipControls"),
+    row("DELETE", Bucket, Some("ownershipControls"), "DeleteBucketOwnershipControls"),
+    row("GET", Bucket, Some("publicAccessBlock"), "GetPublicAccessBlock"),
+    row("PUT", Bucket, Some("publicAccessBlock"), "PutPublicAccessBlock"),
+    row("DELETE", Bucket, Some("publicAccessBlock"), "DeletePublicAccessBlock"),
+    row("GET", Bucket, Some("replication"), "GetBucketReplication"),
+    row("PUT", Bucket, Some("replication"), "PutBucketReplication"),
+    row("DELETE", Bucket, Some("replication"), "DeleteBucketReplication"),
+    row("GET", Bucket, Some("requestPayment"), "GetBucketRequestPayment"),
+    row("PUT", Bucket, Some("requestPayment"), "PutBucketRequestPayment"),
+    row("GET", Bucket, Some("session"), "CreateSession"),
+    row("GET", Bucket, Some("tagging"), "GetBucketTagging"),
+    row("PUT", Bucket, Some("tagging"), "PutBucketTagging"),
+    row("DELETE", Bucket, Some("tagging"), "DeleteBucketTagging"),
+    row("PUT", Bucket, Some("versioning"), "PutBucketVersioning"),
+    row("GET", Bucket, Some("versions"), "ListObjectVersions"),
+    row("GET", Bucket, Some("website"), "GetBucketWebsite"),
+    row("PUT", Bucket, Some("website"), "PutBucketWebsite"),
+    row("DELETE", Bucket, Some("website"), "DeleteBucketWebsite"),
+    row("GET", Object, Some("annotation"), "GetObjectAnnotation"),
+    row("PUT", Object, Some("annotation"), "PutObjectAnnotation"),
+    row("DELETE", Object, Some("annotation"), "DeleteObjectAnnotation"),
+    row("GET", Object, Some("attributes"), "GetObjectAttributes"),
+    row("PUT", Object, Some("encryption"), "UpdateObjectEncryption"),
+    row("GET", Object, Some("legal-hold"), "GetObjectLegalHold"),
+    row("PUT", Object, Some("legal-hold"), "PutObjectLegalHold"),
+    row("PUT", Object, Some("renameObject"), "RenameObject"),
+    row("POST", Object, Some("restore"), "RestoreObject"),
+    row("GET", Object, Some("retention"), "GetObjectRetention"),
+    row("PUT", Object, Some("retention"), "PutObjectRetention"),
+    row("POST", Object, Some("select"), "SelectObjectContent"),
+    row("GET", Object, Some("tagging"), "GetObjectTagging"),
+    row("PUT", Object, Some("tagging"), "PutObjectTagging"),
+    row("DELETE", Object, Some("tagging"), "DeleteObjectTagging"),
+    row("GET", Object, Some("torrent"), "GetObjectTorrent"),
 ];
 
-/// Parses the request line. `query` is the raw query string; `host` the Host header.
+/// Parses the request line. `query` is the raw query string; `headers` give the Host (for
+/// virtual-hosted style) and the headers a row's refinement names.
 pub fn route(
     method: &Method,
     path: &str,
     query: Option<&str>,
-    host: Option<&str>,
+    headers: &HeaderMap,
     base_domain: Option<&str>,
 ) -> S3Result<Route> {
     let query = Query::parse(query);
@@ -233,6 +165,9 @@ pub fn route(
             "The request path is not valid UTF-8.",
         )
     })?;
+    let host = headers
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok());
     let (bucket, key, virtual_host) = match host_bucket(host, base_domain) {
         Some(bucket) => (
             Some(bucket),
@@ -248,13 +183,14 @@ pub fn route(
             }
         }
     };
+    // `/b` and `/b/` both name the bucket: S3 has no object with an empty key.
     let key = (!key.is_empty()).then_some(key);
     let target = match (&bucket, &key) {
         (None, _) => Target::Service,
         (Some(_), None) => Target::Bucket,
         (Some(_), Some(_)) => Target::Object,
     };
-    let operation = operation(method, target, &query)?;
+    let operation = operation(method, target, &query, headers)?;
     Ok(Route {
         operation,
         bucket,
@@ -264,20 +200,46 @@ pub fn route(
     })
 }
 
-/// The operation for a method on a target, selected by the sub-resource keyword present.
-fn operation(method: &Method, target: Target, query: &Query) -> S3Result<Operation> {
+/// The operation for a method on a target: the rows with the sub-resource keyword present,
+/// the one whose refinement holds before the one without.
+fn operation(
+    method: &Method,
+    target: Target,
+    query: &Query,
+    headers: &HeaderMap,
+) -> S3Result<Operation> {
     let keyword = keyword(query)?;
-    let row = ROWS
+    let holds = |when: &When| match *when {
+        When::Param(name) => query.has(name),
+        When::Header(name) => headers.contains_key(name),
+    };
+    let rows = || {
+        OPERATIONS
+            .iter()
+            .filter(|r| r.method == method.as_str() && r.target == target && r.keyword == keyword)
+    };
+    let refined = rows().find(|r| r.when.as_ref().is_some_and(holds));
+    if let Some(row) = refined.or_else(|| rows().find(|r| r.when.is_none())) {
+        return check(row, query);
+    }
+    let unimplemented = NOT_IMPLEMENTED
         .iter()
         .find(|r| r.method == method.as_str() && r.target == target && r.keyword == keyword);
-    match row.map(|r| r.selects) {
-        Some(Selects::Op(operation)) => refine(operation, query),
-        Some(Selects::Unimplemented(name)) => Err(S3Error::new(
+    match unimplemented {
+        Some(row) => Err(S3Error::new(
             Code::NotImplemented,
-            format!("{name} is not implemented by this server."),
+            format!("{} is not implemented by this server.", row.name),
         )),
         None => Err(Code::MethodNotAllowed.into()),
     }
+}
+
+/// Every sub-resource keyword of the S3 API.
+fn keywords() -> impl Iterator<Item = &'static str> {
+    OPERATIONS
+        .iter()
+        .filter_map(|r| r.keyword)
+        .chain(NOT_IMPLEMENTED.iter().filter_map(|r| r.keyword))
 }
 
 /// The one sub-resource keyword a query names, if any. Two different keywords name two
@@ -285,7 +247,7 @@ fn operation(method: &Method, target: Target, query: &Query) -> S3Result<Operati
 fn keyword(query: &Query) -> S3Result<Option<&'static str>> {
     let mut found: Option<&'static str> = None;
     for name in query.names() {
-        let Some(keyword) = ROWS.iter().filter_map(|r| r.keyword).find(|k| *k == name) else {
+        let Some(keyword) = keywords().find(|k| *k == name) else {
             continue;
         };
         match found {
@@ -301,26 +263,18 @@ fn keyword(query: &Query) -> S3Result<Option<&'static str>> {
     Ok(found)
 }
 
-/// Operations told apart by a parameter other than the keyword.
-fn refine(operation: Operation, query: &Query) -> S3Result<Operation> {
-    match operation {
-        Operation::ListObjects if query.has("list-type") => Ok(Operation::ListObjectsV2),
+/// Parameters a chosen row cannot take.
+fn check(row: &OpRow, query: &Query) -> S3Result<Operation> {
+    match row.operation {
         // A part number narrows a write to one part of an upload; without the upload it
-        // would silently become a whole-object PutObject.
-        Operation::PutObject if query.has("partNumber") => Err(S3Error::new(
-            Code::InvalidRequest,
-            "partNumber is only valid with an uploadId.",
-        )),
+        // would silently become a whole-object PutObject (or CopyObject).
+        Operation::PutObject | Operation::CopyObject if query.has("partNumber") => {
+            Err(S3Error::new(
+                Code::InvalidRequest,
+                "partNumber is only valid with an uploadId.",
+            ))
+        }
         op => Ok(op),
-    }
-}
-
-/// Refines PutObject/UploadPart into their copy forms when `x-amz-copy-source` is present.
-pub fn with_copy_source(operation: Operation, copy_source: bool) -> Operation {
-    match (operation, copy_source) {
-        (Operation::PutObject, true) => Operation::CopyObject,
-        (Operation::UploadPart, true) => Operation::UploadPartCopy,
-        (op, _) => op,
     }
 }
 

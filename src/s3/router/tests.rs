@@ -1,6 +1,16 @@
 use super::*;
+use Operation::*;
 
-fn op(method: &str, target: &str) -> S3Result<Route> {
+fn headers(host: &str, copy: bool) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(http::header::HOST, host.parse().unwrap());
+    if copy {
+        headers.insert("x-amz-copy-source", "/src/k".parse().unwrap());
+    }
+    headers
+}
+
+fn op_with(method: &str, target: &str, copy: bool) -> S3Result<Route> {
     let (path, query) = target
         .split_once('?')
         .map_or((target, None), |(p, q)| (p, Some(q)));
@@ -8,14 +18,18 @@ fn op(method: &str, target: &str) -> S3Result<Route> {
         &method.parse().unwrap(),
         path,
         query,
-        Some("localhost:6789"),
+        &headers("localhost:6789", copy),
         None,
     )
 }
 
+fn op(method: &str, target: &str) -> S3Result<Route> {
+    op_with(method, target, false)
+}
+
 /// Every operation the AWS SDK for Rust sends, as it sends it: method, path, query (with
 /// `x-id` and every optional parameter it may add), and the operation's AWS name.
-/// Written from the SDK's request serializers, independently of `ROWS`.
+/// Written from the SDK's request serializers, independently of the tables.
 #[rustfmt::skip]
 const SDK: &[(&str, &str, &str, &str)] = &[
         ("DELETE", "/b/k", "x-id=AbortMultipartUpload&uploadId", "AbortMultipartUpload"),
@@ -131,14 +145,13 @@ const SDK: &[(&str, &str, &str, &str)] = &[
     ("POST", "/b", "", "PostObject"),
 ];
 
-/// The operation a request becomes once `x-amz-copy-source` is taken into account, as the
-/// listener does.
+/// The operation a request becomes, with or without `x-amz-copy-source`.
 fn routed(method: &str, path: &str, query: &str, copy: bool) -> S3Result<Operation> {
     let target = match query {
         "" => path.to_owned(),
         q => format!("{path}?{q}"),
     };
-    op(method, &target).map(|r| with_copy_source(r.operation, copy))
+    op_with(method, &target, copy).map(|r| r.operation)
 }
 
 #[test]
@@ -156,7 +169,11 @@ fn every_sdk_operation_routes_to_itself_or_not_implemented() {
 /// keyword), `NotImplemented` for one it defines there, or an error; never another operation.
 #[test]
 fn no_keyword_falls_through_to_another_operation() {
-    let mut keywords: Vec<Option<&str>> = ROWS.iter().map(|r| r.keyword).collect();
+    let mut keywords: Vec<Option<&str>> = OPERATIONS
+        .iter()
+        .map(|r| r.keyword)
+        .chain(NOT_IMPLEMENTED.iter().map(|r| r.keyword))
+        .collect();
     keywords.sort();
     keywords.dedup();
     let defined = |method: &str, path: &str, keyword: Option<&str>| {
@@ -369,7 +386,7 @@ fn virtual_hosted_style() {
         &Method::GET,
         "/photos/cat.jpg",
         None,
-        Some("media.s3.lab:6789"),
+        &headers("media.s3.lab:6789", false),
         Some("s3.lab"),
     )
     .unwrap();
@@ -386,7 +403,7 @@ fn virtual_hosted_style() {
         &Method::GET,
         "/",
         None,
-        Some("media.s3.lab"),
+        &headers("media.s3.lab", false),
         Some("s3.lab"),
     )
     .unwrap();
@@ -399,11 +416,53 @@ fn virtual_hosted_style() {
         &Method::GET,
         "/b/k",
         None,
-        Some("s3.lab:6789"),
+        &headers("s3.lab:6789", false),
         Some("s3.lab"),
     )
     .unwrap();
     assert_eq!((r.bucket.as_deref(), r.virtual_host), (Some("b"), false));
-    assert_eq!(with_copy_source(PutObject, true), CopyObject);
-    assert_eq!(with_copy_source(UploadPart, true), UploadPartCopy);
+    let copy = |target| op_with("PUT", target, true).map(|r| r.operation);
+    assert_eq!(copy("/b/k").unwrap(), CopyObject);
+    assert_eq!(
+        copy("/b/k?partNumber=1&uploadId=u").unwrap(),
+        UploadPartCopy
+    );
+    assert_eq!(
+        copy("/b/k?partNumber=1").unwrap_err().code,
+        Code::InvalidRequest
+    );
+}
+
+/// Precedence is by specificity: for each method, target and keyword there is at most one
+/// row without a refinement and at most one with each refinement, every refined row has a
+/// base row it refines, and every operation has one row.
+#[test]
+fn rows_never_tie() {
+    use std::collections::HashSet;
+    let mut seen = HashSet::new();
+    for r in OPERATIONS {
+        let slot = (r.method, r.target, r.keyword, r.when);
+        assert!(seen.insert(slot), "two rows for {slot:?}");
+        if r.when.is_some() {
+            assert!(
+                OPERATIONS
+                    .iter()
+                    .any(|b| (b.method, b.target, b.keyword, b.when)
+                        == (r.method, r.target, r.keyword, None)),
+                "{:?} refines no row",
+                r.operation
+            );
+        }
+        let implemented = NOT_IMPLEMENTED
+            .iter()
+            .any(|u| (u.method, u.target, u.keyword) == (r.method, r.target, r.keyword));
+        assert!(
+            !implemented,
+            "{:?} is also listed as not implemented",
+            r.operation
+        );
+    }
+    let ops: HashSet<_> = OPERATIONS.iter().map(|r| r.operation).collect();
+    assert_eq!(ops.len(), Operation::ALL.len());
+    assert_eq!(OPERATIONS.len(), Operation::ALL.len());
 }

@@ -1,0 +1,189 @@
+//! The table of the S3 operations LabStore performs: one row per operation. A row names the
+//! operation (as AWS names it), what selects it (method, target, sub-resource keyword, and a
+//! header or parameter that refines the row), the permission it needs, its handler and the
+//! typed fields the handler takes. Routing (`router`), the permission lookup (`actions`), the
+//! operation's name in logs and metrics, and dispatch are all generated from it, so adding an
+//! operation is one row and one handler, and a row cannot compile without its permission.
+//!
+//! Precedence is by specificity, never by order: a row with a `when` refinement is chosen
+//! over the row with the same method, target and keyword without one. At most one row may
+//! refine a given (method, target, keyword); `router::tests` checks that no two rows tie.
+
+use super::fields::{PartNumber, UploadId};
+use super::{bucket, bucket_policy, copy, delete, list, multipart, object, read};
+use super::{Ctx, Reply, Req};
+
+/// What a row needs permission for, besides its refinement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// An action on `arn:aws:s3:::*` (the account's buckets).
+    Service(&'static str),
+    /// An action on the bucket's ARN.
+    Bucket(&'static str),
+    /// An action on the object's ARN.
+    Object(&'static str),
+    /// An action on the object's ARN that takes `versionId`: its `…Version` form when the
+    /// request names a version (`s3:GetObject` becomes `s3:GetObjectVersion`).
+    ObjectVersion(&'static str),
+    /// `s3:GetObject` (or its version form) on the copy source and this action on the
+    /// destination object.
+    Copy(&'static str),
+    /// Checked by the handler for each key it acts on (DeleteObjects).
+    PerKey(&'static str),
+}
+
+/// What refines a row beyond its keyword.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum When {
+    /// The query names this parameter (ListObjectsV2 by `list-type`).
+    Param(&'static str),
+    /// The request carries this header (CopyObject by `x-amz-copy-source`).
+    Header(&'static str),
+}
+
+/// One row of the table, as the router reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct OpRow {
+    pub operation: Operation,
+    pub method: &'static str,
+    pub target: super::router::Target,
+    pub keyword: Option<&'static str>,
+    pub when: Option<When>,
+}
+
+macro_rules! keyword {
+    () => {
+        None
+    };
+    ($kw:literal) => {
+        Some($kw)
+    };
+}
+
+macro_rules! when {
+    () => {
+        None
+    };
+    (param $name:literal) => {
+        Some(When::Param($name))
+    };
+    (header $name:literal) => {
+        Some(When::Header($name))
+    };
+}
+
+/// `Name: METHOD Target ?"keyword" when header|param "name", needs Permission("action")
+/// => handler(field: Type, …);`
+macro_rules! operations {
+    ($(
+        $op:ident : $method:ident $target:ident $(? $kw:literal)? $(when $w:ident $wname:literal)?,
+        needs $perm:ident($action:literal)
+        => $($handler:ident)::+ ( $($field:ident : $fty:ty),* );
+    )*) => {
+        /// An S3 operation LabStore performs, named exactly as AWS names it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Operation {
+            $($op,)*
+        }
+
+        impl Operation {
+            /// Every operation, in table order.
+            pub const ALL: &'static [Operation] = &[$(Operation::$op,)*];
+
+            /// The AWS name, for logs and metrics.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Operation::$op => stringify!($op),)*
+                }
+            }
+
+            /// The permission the operation needs.
+            pub fn permission(self) -> Permission {
+                match self {
+                    $(Operation::$op => Permission::$perm($action),)*
+                }
+            }
+        }
+
+        /// The rows, for the router.
+        pub const OPERATIONS: &[OpRow] = &[$(
+            OpRow {
+                operation: Operation::$op,
+                method: stringify!($method),
+                target: super::router::Target::$target,
+                keyword: keyword!($($kw)?),
+                when: when!($($w $wname)?),
+            },
+        )*];
+
+        /// Runs the operation's handler with the fields its row names, read from the request.
+        pub(super) async fn call(operation: Operation, ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+            match operation {
+                $(Operation::$op => {
+                    $(let $field = <$fty as super::fields::Field>::read(&req)?;)*
+                    $($handler)::+(ctx, req $(, $field)*).await
+                })*
+            }
+        }
+    };
+}
+
+// The S3 API reference names each operation's method, path and keyword:
+// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_Amazon_Simple_Storage_Service.html>
+// and the actions in <https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html>.
+operations! {
+    ListBuckets: GET Service, needs Service("s3:ListAllMyBuckets") => bucket::list_buckets();
+    CreateBucket: PUT Bucket, needs Bucket("s3:CreateBucket") => bucket::create_bucket();
+    HeadBucket: HEAD Bucket, needs Bucket("s3:ListBucket") => bucket::head_bucket();
+    DeleteBucket: DELETE Bucket, needs Bucket("s3:DeleteBucket") => bucket::delete_bucket();
+    GetBucketLocation: GET Bucket ?"location", needs Bucket("s3:GetBucketLocation")
+        => bucket::get_bucket_location();
+    GetBucketAcl: GET Bucket ?"acl", needs Bucket("s3:GetBucketAcl") => bucket::get_bucket_acl();
+    PutBucketAcl: PUT Bucket ?"acl", needs Bucket("s3:PutBucketAcl") => bucket::put_acl();
+    GetBucketVersioning: GET Bucket ?"versioning", needs Bucket("s3:GetBucketVersioning")
+        => bucket::get_bucket_versioning();
+    PutBucketPolicy: PUT Bucket ?"policy", needs Bucket("s3:PutBucketPolicy")
+        => bucket_policy::put_bucket_policy();
+    GetBucketPolicy: GET Bucket ?"policy", needs Bucket("s3:GetBucketPolicy")
+        => bucket_policy::get_bucket_policy();
+    DeleteBucketPolicy: DELETE Bucket ?"policy", needs Bucket("s3:DeleteBucketPolicy")
+        => bucket_policy::delete_bucket_policy();
+    GetBucketPolicyStatus: GET Bucket ?"policyStatus", needs Bucket("s3:GetBucketPolicyStatus")
+        => bucket_policy::get_bucket_policy_status();
+    ListObjects: GET Bucket, needs Bucket("s3:ListBucket") => list::list_objects();
+    ListObjectsV2: GET Bucket when param "list-type", needs Bucket("s3:ListBucket")
+        => list::list_objects_v2();
+    ListMultipartUploads: GET Bucket ?"uploads", needs Bucket("s3:ListBucketMultipartUploads")
+        => multipart::list_multipart_uploads();
+    DeleteObjects: POST Bucket ?"delete", needs PerKey("s3:DeleteObject")
+        => delete::delete_objects();
+    PutObject: PUT Object, needs Object("s3:PutObject") => object::put_object();
+    CopyObject: PUT Object when header "x-amz-copy-source", needs Copy("s3:PutObject")
+        => copy::copy_object();
+    GetObject: GET Object, needs ObjectVersion("s3:GetObject") => read::get_object();
+    HeadObject: HEAD Object, needs ObjectVersion("s3:GetObject") => read::head_object();
+    DeleteObject: DELETE Object, needs ObjectVersion("s3:DeleteObject")
+        => object::delete_object();
+    GetObjectAcl: GET Object ?"acl", needs ObjectVersion("s3:GetObjectAcl")
+        => bucket::get_object_acl();
+    PutObjectAcl: PUT Object ?"acl", needs ObjectVersion("s3:PutObjectAcl") => bucket::put_acl();
+    CreateMultipartUpload: POST Object ?"uploads", needs Object("s3:PutObject")
+        => multipart::create_multipart_upload();
+    UploadPart: PUT Object ?"uploadId", needs Object("s3:PutObject")
+        => multipart::upload_part(upload: UploadId, number: PartNumber);
+    UploadPartCopy: PUT Object ?"uploadId" when header "x-amz-copy-source", needs Copy("s3:PutObject")
+        => copy::upload_part_copy(upload: UploadId, number: PartNumber);
+    CompleteMultipartUpload: POST Object ?"uploadId", needs Object("s3:PutObject")
+        => multipart::complete_multipart_upload(upload: UploadId);
+    AbortMultipartUpload: DELETE Object ?"uploadId", needs Object("s3:AbortMultipartUpload")
+        => multipart::abort_multipart_upload(upload: UploadId);
+    ListParts: GET Object ?"uploadId", needs Object("s3:ListMultipartUploadParts")
+        => multipart::list_parts(upload: UploadId);
+}
+
+impl Operation {
+    /// Whether the operation takes `versionId` (and asks for the `…Version` actions).
+    pub fn takes_version(self) -> bool {
+        matches!(self.permission(), Permission::ObjectVersion(_))
+    }
+}
