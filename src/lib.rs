@@ -2,6 +2,7 @@
 //! `docs/ARCHITECTURE.md` has the map; `main.rs` only parses the command line.
 
 pub mod admin;
+mod api;
 pub mod app;
 pub mod auth;
 pub mod authz;
@@ -14,6 +15,7 @@ pub mod http;
 pub mod iam;
 pub mod iam_store;
 pub mod logging;
+pub mod metrics;
 pub mod objects;
 pub mod policy;
 pub mod s3;

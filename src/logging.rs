@@ -22,7 +22,10 @@ pub fn init(log: &Log) {
         LogFormat::Json => builder
             .json()
             .flatten_event(true)
-            .with_current_span(false)
+            // A request's span (request id, listener, operation) on each of its lines, so
+            // that they can be joined.
+            .with_current_span(true)
+            .with_span_list(false)
             .init(),
     }
     if let Some(e) = bad_rust_log {

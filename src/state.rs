@@ -1,5 +1,6 @@
 //! The state every listener shares: one cheap, cloneable handle built once by `app`.
 
+use crate::metrics::RequestMetrics;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -85,13 +86,15 @@ impl Readiness {
     }
 }
 
-/// Counters for `/metrics`: responses per listener and status class (1xx..5xx), and each
-/// listener's connection counters (kept by its serve loop). Relaxed atomics: counts are
-/// independent and read only for reporting.
-#[derive(Debug, Default)]
+/// Counters for `/metrics`: responses per listener and status class (1xx..5xx), each
+/// listener's connection counters (kept by its serve loop), and the S3 and IAM requests per
+/// operation (kept by the request skeleton). Relaxed atomics: counts are independent and
+/// read only for reporting.
+#[derive(Default)]
 pub struct Metrics {
     responses: [[AtomicU64; 5]; 3],
     connections: [Arc<ConnectionStats>; 3],
+    pub requests: RequestMetrics,
 }
 
 impl Metrics {

@@ -1,6 +1,6 @@
 //! The admin listener: `GET /health` (the process is alive) and `GET /ready` (all listeners
 //! bound and the database writer answering; what a load balancer or orchestrator polls) and
-//! `GET /metrics` (request and connection counters in Prometheus text format).
+//! `GET /metrics` (request, per-operation and connection counters in Prometheus text format).
 
 use http::{header, Method, Request, Response, StatusCode};
 use serde_json::json;
@@ -70,6 +70,7 @@ fn metrics(state: &State) -> Response<Body> {
         }
     }
     connection_metrics(state, &mut text);
+    state.metrics.requests.render(&mut text);
     let mut response = Response::new(full(text));
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -6,7 +6,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
@@ -47,6 +47,8 @@ pub struct RequestBody {
     /// the unread rest of the body must not be taken for the next request.
     timed_out: Arc<AtomicBool>,
     stats: Arc<ConnectionStats>,
+    /// Data bytes read so far, for the request metrics.
+    received: Arc<AtomicU64>,
 }
 
 impl RequestBody {
@@ -63,7 +65,13 @@ impl RequestBody {
             progressed: false,
             timed_out,
             stats,
+            received: Arc::default(),
         }
+    }
+
+    /// A handle on the count of data bytes read from this body, valid after it is moved.
+    pub fn received(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.received)
     }
 
     /// Polls the idle deadline, arming it (or moving it forward after progress) first.
@@ -92,6 +100,10 @@ impl Body for RequestBody {
         let this = self.get_mut();
         if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
             this.progressed = true;
+            if let Some(data) = frame.as_ref().and_then(|f| f.as_ref().ok()?.data_ref()) {
+                this.received
+                    .fetch_add(data.len() as u64, Ordering::Relaxed);
+            }
             return Poll::Ready(frame.map(|f| f.map_err(BodyError::Read)));
         }
         ready!(this.poll_idle(cx));

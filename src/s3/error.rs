@@ -4,6 +4,7 @@
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html>
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use http::{header, HeaderValue, Method, Response, StatusCode};
 
@@ -80,12 +81,26 @@ codes! {
     XAmzContentSHA256Mismatch => StatusCode::BAD_REQUEST, "The provided 'x-amz-content-sha256' header does not match what was computed.";
 }
 
-/// An S3 error: its code and the message shown to the client.
+/// An S3 error: its code and the message shown to the client, and for the server's own
+/// failures the cause, which is logged (once, by the request skeleton) and never shown.
 #[derive(Debug, Clone)]
 pub struct S3Error {
     pub code: Code,
     pub message: Cow<'static, str>,
+    cause: Option<Arc<Cause>>,
 }
+
+/// What went wrong inside the server: what it was doing, and the lower layer's error.
+#[derive(Debug)]
+pub struct Cause(String);
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Cause {}
 
 pub type S3Result<T> = Result<T, S3Error>;
 
@@ -95,13 +110,20 @@ impl std::fmt::Display for S3Error {
     }
 }
 
-impl std::error::Error for S3Error {}
+impl std::error::Error for S3Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|c| c as &(dyn std::error::Error + 'static))
+    }
+}
 
 impl From<Code> for S3Error {
     fn from(code: Code) -> S3Error {
         S3Error {
             code,
             message: Cow::Borrowed(code.default_message()),
+            cause: None,
         }
     }
 }
@@ -111,6 +133,7 @@ impl S3Error {
         S3Error {
             code,
             message: message.into(),
+            cause: None,
         }
     }
 
@@ -122,10 +145,12 @@ impl S3Error {
         self.code.status()
     }
 
-    /// An unexpected failure: logged with its cause, shown as InternalError.
+    /// An unexpected failure: shown as InternalError, its cause kept for the log.
     pub fn internal(context: &str, cause: impl std::fmt::Display) -> S3Error {
-        tracing::error!(error = %cause, "{context}");
-        S3Error::from(Code::InternalError)
+        S3Error {
+            cause: Some(Arc::new(Cause(format!("{context}: {cause}")))),
+            ..S3Error::from(Code::InternalError)
+        }
     }
 
     /// The response for a request on `resource`; `method` decides whether a body is allowed.

@@ -29,11 +29,15 @@ use http::{request, HeaderValue, Request, Response};
 
 use std::net::SocketAddr;
 
+use crate::api::{self, Api, ApiError, Fault};
+use crate::auth::Caller;
 use crate::http::{request_id, Body, RequestBody};
 use crate::objects::ObjectIndex;
+use crate::state::Listener;
 use crate::state::State;
 use crate::storage::BlobStore;
 use access::Access;
+use auth::{Payload, Signed};
 use body::{BodyReader, MAX_PUT};
 use error::{Code, S3Error, S3Result};
 use query::Query;
@@ -84,42 +88,146 @@ pub(crate) fn finish(builder: http::response::Builder, body: Body) -> Reply {
         .map_err(|e| S3Error::internal("building a response", e))
 }
 
+/// Serves one S3 request through the request skeleton.
 pub async fn handle(state: State, req: Request<RequestBody>, peer: SocketAddr) -> Response<Body> {
-    let id = request_id::s3();
-    let method = req.method().clone();
-    let resource = req.uri().path().to_owned();
-    let (parts, body) = req.into_parts();
-    let has_body = carries_body(&parts);
-    let mut response = match process(&state, &parts, body, peer).await {
-        Ok((operation, response)) => {
-            tracing::debug!(request_id = %id, operation = ?operation, status = response.status().as_u16(), "s3 request");
-            response
-        }
-        Err(e) => {
-            // Only the server's own failures are errors; a client's mistake (NotImplemented
-            // included, though it is a 501) is an ordinary refusal.
-            if e.code == Code::InternalError {
-                tracing::error!(request_id = %id, %method, path = %resource, code = e.code(), "s3 request failed");
-            } else if e.code == Code::SlowDown {
-                tracing::warn!(request_id = %id, %method, path = %resource, code = e.code(), "s3 request shed");
-            } else {
-                tracing::info!(request_id = %id, %method, path = %resource, code = e.code(), message = %e.message, "s3 request refused");
-            }
-            let mut response = e.render(&method, &resource, &id);
-            if has_body {
-                // The body may be unread (a request refused before its upload); its bytes
-                // must not be taken for the next request on this connection.
-                response
-                    .headers_mut()
-                    .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
-            }
-            response
-        }
-    };
-    if let Ok(v) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(request_id::S3_HEADER, v);
+    api::serve::<S3Api>(state, Listener::S3, req, peer).await
+}
+
+/// The S3 REST API's steps.
+pub(crate) struct S3Api;
+
+/// An S3 request once routed; authentication adds how its body is to be verified.
+pub(crate) struct Parsed {
+    route: Route,
+    /// The version the request names; an error here is raised after authentication.
+    version: S3Result<Version>,
+    body: Option<RequestBody>,
+    payload: Option<Payload>,
+    signed: Option<Signed>,
+}
+
+impl Api for S3Api {
+    const REQUEST_ID_HEADER: &'static str = request_id::S3_HEADER;
+    type Parsed = Parsed;
+    type Caller = Option<Caller>;
+    type Granted<'a> = Access<'a>;
+    type Error = S3Error;
+
+    fn request_id() -> String {
+        request_id::s3()
     }
-    response
+
+    async fn parse(state: &State, parts: &request::Parts, body: RequestBody) -> S3Result<Parsed> {
+        let route = router::route(
+            &parts.method,
+            parts.uri.path(),
+            parts.uri.query(),
+            &parts.headers,
+            state.config.backend.s3.base_domain.as_deref(),
+        )?;
+        Ok(Parsed {
+            version: requested_version(&route),
+            route,
+            body: Some(body),
+            payload: None,
+            signed: None,
+        })
+    }
+
+    fn operation(parsed: &Parsed) -> Option<&'static str> {
+        Some(parsed.route.operation.name())
+    }
+
+    fn authenticate(
+        state: &State,
+        parts: &request::Parts,
+        parsed: &mut Parsed,
+    ) -> S3Result<Option<Caller>> {
+        let route = &parsed.route;
+        let bucket_from_host = route
+            .virtual_host
+            .then_some(route.bucket.as_deref())
+            .flatten();
+        let authenticated = auth::authenticate(state, parts, bucket_from_host)?;
+        parsed.payload = Some(authenticated.payload);
+        parsed.signed = authenticated.signed;
+        Ok(authenticated.caller)
+    }
+
+    fn authorize<'a>(
+        state: &'a State,
+        parts: &request::Parts,
+        parsed: &Parsed,
+        caller: &'a Option<Caller>,
+        peer: SocketAddr,
+    ) -> S3Result<Access<'a>> {
+        let version = parsed.version.as_ref().map_err(Clone::clone)?;
+        access::authorize(
+            state,
+            &parsed.route,
+            version,
+            parts,
+            caller.as_ref(),
+            parsed.signed,
+            peer,
+        )
+    }
+
+    async fn dispatch<'a>(
+        state: &'a State,
+        parts: &request::Parts,
+        parsed: &mut Parsed,
+        access: Access<'a>,
+        _request_id: &str,
+    ) -> Reply {
+        let route = &parsed.route;
+        let version = parsed.version.as_ref().map_err(Clone::clone)?;
+        let (Some(body), Some(payload)) = (parsed.body.take(), parsed.payload.take()) else {
+            return Err(S3Error::internal(
+                "dispatching",
+                "the request was not authenticated",
+            ));
+        };
+        let ctx = Ctx {
+            state,
+            access: &access,
+            query: &route.query,
+        };
+        let reader = BodyReader::new(body, payload, &parts.headers, MAX_PUT);
+        match dispatch(&ctx, route, parts, reader, version).await {
+            Err(e) if e.code == Code::NoSuchKey && hides_missing_keys(route, &access) => {
+                // S3 answers 403, not 404, to a caller who may not list the bucket: whether a
+                // key exists is itself something only a lister may learn.
+                Err(access::denied())
+            }
+            other => other,
+        }
+    }
+}
+
+impl ApiError for S3Error {
+    fn code(&self) -> &str {
+        self.code.as_str()
+    }
+
+    /// Only the server's own failures are errors; a client's mistake (NotImplemented
+    /// included, though it is a 501) is an ordinary refusal.
+    fn fault(&self) -> Fault {
+        match self.code {
+            Code::InternalError => Fault::Server,
+            Code::SlowDown => Fault::Shed,
+            _ => Fault::Client,
+        }
+    }
+
+    fn render(&self, parts: &request::Parts, request_id: &str) -> Response<Body> {
+        S3Error::render(self, &parts.method, parts.uri.path(), request_id)
+    }
+
+    /// A refusal may leave a body unread (a request refused before its upload).
+    fn closes_connection(&self, parts: &request::Parts) -> bool {
+        carries_body(parts)
+    }
 }
 
 /// Whether a missing key must read as AccessDenied: for reads by a caller without
@@ -141,54 +249,6 @@ fn carries_body(parts: &request::Parts) -> bool {
         .and_then(|v| v.to_str().ok());
     parts.headers.contains_key(http::header::TRANSFER_ENCODING)
         || length.is_some_and(|v| v.trim() != "0")
-}
-
-async fn process(
-    state: &State,
-    parts: &request::Parts,
-    body: RequestBody,
-    peer: SocketAddr,
-) -> S3Result<(Operation, Response<Body>)> {
-    let s3 = &state.config.backend.s3;
-    let route = router::route(
-        &parts.method,
-        parts.uri.path(),
-        parts.uri.query(),
-        &parts.headers,
-        s3.base_domain.as_deref(),
-    )?;
-    let bucket_from_host = route.virtual_host.then(|| route.bucket.clone()).flatten();
-    let authenticated = auth::authenticate(state, parts, bucket_from_host.as_deref())?;
-    let auth::Authenticated {
-        caller,
-        payload,
-        signed,
-    } = authenticated;
-    let version = requested_version(&route)?;
-    let access = access::authorize(
-        state,
-        &route,
-        &version,
-        parts,
-        caller.as_ref(),
-        signed,
-        peer,
-    )?;
-    let ctx = Ctx {
-        state,
-        access: &access,
-        query: &route.query,
-    };
-    let reader = BodyReader::new(body, payload, &parts.headers, MAX_PUT);
-    match dispatch(&ctx, &route, parts, reader, &version).await {
-        Ok(response) => Ok((route.operation, response)),
-        Err(e) if e.code() == Code::NoSuchKey.as_str() && hides_missing_keys(&route, &access) => {
-            // S3 answers 403, not 404, to a caller who may not list the bucket: whether a
-            // key exists is itself something only a lister may learn.
-            Err(access::denied())
-        }
-        Err(e) => Err(e),
-    }
 }
 
 /// The version a request names, for the operations that take `versionId`; other operations

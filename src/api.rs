@@ -1,0 +1,186 @@
+//! One request skeleton for every API the listeners serve (S3 and IAM; STS later):
+//! request id → parse → authenticate → authorize → dispatch → render. An API supplies the
+//! steps (`Api`) and its error type (`ApiError`); `serve` runs them in that order, once, for
+//! all of them, so that no API can skip a step, and does what every request needs around
+//! them:
+//!
+//! - a tracing span per request carrying its request id, listener and operation, so every
+//!   line the request logs (a 5xx's cause included) can be joined;
+//! - one log line per failed request: ERROR with the cause for the server's own failures,
+//!   WARN for shed load, INFO for a client's mistake;
+//! - the request id header on every response, and `Connection: close` when a refusal may
+//!   leave a body unread;
+//! - the per-operation metrics (`metrics::RequestMetrics`).
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use http::{header, request, HeaderValue, Request, Response};
+use tracing::Instrument;
+
+use crate::http::{Body, RequestBody};
+use crate::metrics::Counted;
+use crate::state::{Listener, State};
+
+/// How the server sees a failed request, for its log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fault {
+    /// The server's own failure: logged at ERROR with its cause.
+    Server,
+    /// Load shed (SlowDown, ServiceUnavailable): WARN.
+    Shed,
+    /// The client's request was refused (any 4xx, NotImplemented): INFO.
+    Client,
+}
+
+/// An API's error: its code and message for the log, who is at fault, its cause, and its
+/// rendering.
+pub(crate) trait ApiError: std::error::Error {
+    fn code(&self) -> &str;
+    fn fault(&self) -> Fault;
+    /// The response for this error to `parts`.
+    fn render(&self, parts: &request::Parts, request_id: &str) -> Response<Body>;
+    /// Whether the connection must close after this answer: a refusal may leave the body
+    /// unread, and its bytes must not be taken for the next request.
+    fn closes_connection(&self, parts: &request::Parts) -> bool;
+}
+
+/// The steps of one API. Each returns its API's error, which ends the request.
+pub(crate) trait Api {
+    /// The header that carries the request id (`x-amz-request-id`, `x-amzn-RequestId`).
+    const REQUEST_ID_HEADER: &'static str;
+    /// What `parse` makes of the request: what it addresses, its parsed query or form.
+    type Parsed: Send;
+    /// Who sent it, as `authenticate` proved.
+    type Caller: Send + Sync;
+    /// What `authorize` granted, for the checks a handler makes itself.
+    type Granted<'a>: Send
+    where
+        Self: 'a;
+    type Error: ApiError + Send;
+
+    fn request_id() -> String;
+
+    async fn parse(
+        state: &State,
+        parts: &request::Parts,
+        body: RequestBody,
+    ) -> Result<Self::Parsed, Self::Error>;
+
+    /// The operation's AWS name once `parse` (or `authenticate`) knows it.
+    fn operation(parsed: &Self::Parsed) -> Option<&'static str>;
+
+    fn authenticate(
+        state: &State,
+        parts: &request::Parts,
+        parsed: &mut Self::Parsed,
+    ) -> Result<Self::Caller, Self::Error>;
+
+    fn authorize<'a>(
+        state: &'a State,
+        parts: &request::Parts,
+        parsed: &Self::Parsed,
+        caller: &'a Self::Caller,
+        peer: SocketAddr,
+    ) -> Result<Self::Granted<'a>, Self::Error>;
+
+    /// Runs the operation and renders its response.
+    async fn dispatch<'a>(
+        state: &'a State,
+        parts: &request::Parts,
+        parsed: &mut Self::Parsed,
+        granted: Self::Granted<'a>,
+        request_id: &str,
+    ) -> Result<Response<Body>, Self::Error>;
+}
+
+/// The operation name for requests that fail before their operation is known.
+const UNKNOWN: &str = "Unknown";
+
+/// Serves one request of API `A` arriving on `listener`.
+pub(crate) async fn serve<A: Api>(
+    state: State,
+    listener: Listener,
+    req: Request<RequestBody>,
+    peer: SocketAddr,
+) -> Response<Body> {
+    let started = Instant::now();
+    let id = A::request_id();
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        listener = listener.name(),
+        operation = tracing::field::Empty
+    );
+    async move {
+        let (parts, body) = req.into_parts();
+        let received = body.received();
+        let mut operation = None;
+        let result = steps::<A>(&state, &parts, body, peer, &id, &mut operation).await;
+        let op = operation.unwrap_or(UNKNOWN);
+        let mut response = match result {
+            Ok(response) => {
+                tracing::debug!(status = response.status().as_u16(), "request served");
+                response
+            }
+            Err(e) => refusal::<A>(&e, &parts, &id),
+        };
+        if let Ok(v) = HeaderValue::from_str(&id) {
+            response.headers_mut().insert(A::REQUEST_ID_HEADER, v);
+        }
+        let stats = state.metrics.requests.op(listener.name(), op);
+        stats.record(response.status().as_u16(), started.elapsed());
+        stats.add_received(received.load(Ordering::Relaxed));
+        response.map(|body| Counted::wrap(body, stats))
+    }
+    .instrument(span)
+    .await
+}
+
+/// The steps in order; `operation` is set as soon as it is known, for the span and metrics.
+async fn steps<A: Api>(
+    state: &State,
+    parts: &request::Parts,
+    body: RequestBody,
+    peer: SocketAddr,
+    request_id: &str,
+    operation: &mut Option<&'static str>,
+) -> Result<Response<Body>, A::Error> {
+    let mut parsed = A::parse(state, parts, body).await?;
+    let mut known = |parsed: &A::Parsed| {
+        if operation.is_none() {
+            *operation = A::operation(parsed);
+            if let Some(name) = *operation {
+                tracing::Span::current().record("operation", name);
+            }
+        }
+    };
+    known(&parsed);
+    let caller = A::authenticate(state, parts, &mut parsed)?;
+    known(&parsed);
+    let granted = A::authorize(state, parts, &parsed, &caller, peer)?;
+    A::dispatch(state, parts, &mut parsed, granted, request_id).await
+}
+
+/// Logs a failed request once, and renders its error.
+fn refusal<A: Api>(e: &A::Error, parts: &request::Parts, request_id: &str) -> Response<Body> {
+    let (method, path) = (&parts.method, parts.uri.path());
+    match e.fault() {
+        Fault::Server => {
+            let cause = std::error::Error::source(e).map(ToString::to_string);
+            tracing::error!(%method, path, code = e.code(), cause, "request failed");
+        }
+        Fault::Shed => tracing::warn!(%method, path, code = e.code(), "request shed"),
+        Fault::Client => {
+            tracing::info!(%method, path, code = e.code(), message = %e, "request refused");
+        }
+    }
+    let mut response = e.render(parts, request_id);
+    if e.closes_connection(parts) {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}

@@ -1,0 +1,265 @@
+//! Per-operation request metrics, recorded by the request skeleton (`api`) for every S3 and
+//! IAM request and rendered by the admin listener in Prometheus text format: requests by
+//! listener, operation and status code; a latency histogram per operation; bytes received
+//! and sent.
+//!
+//! The hot path takes one read lock to find the operation's counters (created on first use)
+//! and then only relaxed atomic adds: no allocation, no lock held while counting.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use hyper::body::{Body as HttpBody, Frame, SizeHint};
+
+use crate::http::Body;
+
+/// Upper bounds of the latency histogram's buckets, in seconds (`+Inf` follows).
+pub const LATENCY_BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// Status codes are counted in one slot each from 100 to 599.
+const STATUSES: usize = 500;
+
+/// The counters of one operation on one listener.
+pub struct OpStats {
+    statuses: Box<[AtomicU64; STATUSES]>,
+    /// Cumulative counts per bucket are computed at render time; each slot counts the
+    /// requests that fell in that bucket only (the last slot is `+Inf`).
+    buckets: [AtomicU64; LATENCY_BUCKETS.len() + 1],
+    sum_micros: AtomicU64,
+    count: AtomicU64,
+    received: AtomicU64,
+    sent: AtomicU64,
+}
+
+impl OpStats {
+    fn new() -> OpStats {
+        OpStats {
+            statuses: Box::new(std::array::from_fn(|_| AtomicU64::new(0))),
+            buckets: std::array::from_fn(|_| AtomicU64::new(0)),
+            sum_micros: AtomicU64::new(0),
+            count: AtomicU64::new(0),
+            received: AtomicU64::new(0),
+            sent: AtomicU64::new(0),
+        }
+    }
+
+    /// One answered request: its status and the time from its head to its response's head.
+    pub fn record(&self, status: u16, latency: Duration) {
+        let slot = usize::from(status.clamp(100, 599) - 100);
+        self.statuses[slot].fetch_add(1, Ordering::Relaxed);
+        let seconds = latency.as_secs_f64();
+        let bucket = LATENCY_BUCKETS
+            .iter()
+            .position(|le| seconds <= *le)
+            .unwrap_or(LATENCY_BUCKETS.len());
+        self.buckets[bucket].fetch_add(1, Ordering::Relaxed);
+        let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+        self.sum_micros.fetch_add(micros, Ordering::Relaxed);
+        self.count.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn add_received(&self, bytes: u64) {
+        self.received.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// Responses so far with this status.
+    pub fn status_count(&self, status: u16) -> u64 {
+        let slot = usize::from(status.clamp(100, 599) - 100);
+        self.statuses[slot].load(Ordering::Relaxed)
+    }
+
+    pub fn received(&self) -> u64 {
+        self.received.load(Ordering::Relaxed)
+    }
+
+    pub fn sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
+    }
+}
+
+/// Every operation's counters, by listener and operation name.
+#[derive(Default)]
+pub struct RequestMetrics {
+    ops: RwLock<HashMap<(&'static str, &'static str), Arc<OpStats>>>,
+}
+
+impl RequestMetrics {
+    /// The counters of `operation` on `listener`, created on first use.
+    pub fn op(&self, listener: &'static str, operation: &'static str) -> Arc<OpStats> {
+        let key = (listener, operation);
+        if let Some(stats) = self.read().get(&key) {
+            return Arc::clone(stats);
+        }
+        let mut ops = self.ops.write().unwrap_or_else(|e| e.into_inner());
+        Arc::clone(ops.entry(key).or_insert_with(|| Arc::new(OpStats::new())))
+    }
+
+    fn read(
+        &self,
+    ) -> std::sync::RwLockReadGuard<'_, HashMap<(&'static str, &'static str), Arc<OpStats>>> {
+        // Counters stay valid whatever a panicking writer left half done: nothing is lost
+        // but an increment.
+        self.ops.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The Prometheus text of every family, operations in name order.
+    pub fn render(&self, out: &mut String) {
+        let mut ops: Vec<((&str, &str), Arc<OpStats>)> = self
+            .read()
+            .iter()
+            .map(|(k, v)| (*k, Arc::clone(v)))
+            .collect();
+        ops.sort_by(|a, b| a.0.cmp(&b.0));
+        out.push_str(
+            "# HELP labstore_requests_total Requests answered, by listener, operation and status code.\n\
+             # TYPE labstore_requests_total counter\n",
+        );
+        for ((listener, op), stats) in &ops {
+            for (slot, count) in stats.statuses.iter().enumerate() {
+                let count = count.load(Ordering::Relaxed);
+                if count > 0 {
+                    let code = slot + 100;
+                    let _ = writeln!(
+                        out,
+                        "labstore_requests_total{{listener=\"{listener}\",operation=\"{op}\",code=\"{code}\"}} {count}"
+                    );
+                }
+            }
+        }
+        out.push_str(
+            "# HELP labstore_request_duration_seconds Time from a request's head to its response's head, by listener and operation.\n\
+             # TYPE labstore_request_duration_seconds histogram\n",
+        );
+        for ((listener, op), stats) in &ops {
+            let labels = format!("listener=\"{listener}\",operation=\"{op}\"");
+            let mut cumulative = 0;
+            for (i, bucket) in stats.buckets.iter().enumerate() {
+                cumulative += bucket.load(Ordering::Relaxed);
+                let le = LATENCY_BUCKETS
+                    .get(i)
+                    .map_or_else(|| "+Inf".to_owned(), |le| le.to_string());
+                let _ = writeln!(
+                    out,
+                    "labstore_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {cumulative}"
+                );
+            }
+            let sum = stats.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
+            let count = stats.count.load(Ordering::Relaxed);
+            let _ = writeln!(
+                out,
+                "labstore_request_duration_seconds_sum{{{labels}}} {sum}\n\
+                 labstore_request_duration_seconds_count{{{labels}}} {count}"
+            );
+        }
+        for (metric, help, read) in [
+            (
+                "labstore_request_body_bytes_total",
+                "Request body bytes received, by listener and operation.",
+                OpStats::received as fn(&OpStats) -> u64,
+            ),
+            (
+                "labstore_response_body_bytes_total",
+                "Response body bytes sent, by listener and operation.",
+                OpStats::sent,
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {metric} {help}\n# TYPE {metric} counter");
+            for ((listener, op), stats) in &ops {
+                let _ = writeln!(
+                    out,
+                    "{metric}{{listener=\"{listener}\",operation=\"{op}\"}} {}",
+                    read(stats)
+                );
+            }
+        }
+    }
+}
+
+/// A response body that counts the bytes it yields into its operation's `sent` counter.
+pub struct Counted {
+    inner: Body,
+    stats: Arc<OpStats>,
+}
+
+impl Counted {
+    pub fn wrap(inner: Body, stats: Arc<OpStats>) -> Body {
+        use http_body_util::BodyExt;
+        Counted { inner, stats }.boxed()
+    }
+}
+
+impl HttpBody for Counted {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if let Poll::Ready(Some(Ok(frame))) = &polled {
+            if let Some(data) = frame.data_ref() {
+                self.stats
+                    .sent
+                    .fetch_add(data.len() as u64, Ordering::Relaxed);
+            }
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+
+    #[test]
+    fn counts_render_as_prometheus_families() {
+        let metrics = RequestMetrics::default();
+        let get = metrics.op("s3", "GetObject");
+        get.record(200, Duration::from_micros(300));
+        get.record(200, Duration::from_millis(3));
+        get.record(404, Duration::from_secs(20));
+        get.add_received(7);
+        let mut text = String::new();
+        metrics.render(&mut text);
+        for line in [
+            "labstore_requests_total{listener=\"s3\",operation=\"GetObject\",code=\"200\"} 2",
+            "labstore_requests_total{listener=\"s3\",operation=\"GetObject\",code=\"404\"} 1",
+            "labstore_request_duration_seconds_bucket{listener=\"s3\",operation=\"GetObject\",le=\"0.0005\"} 1",
+            "labstore_request_duration_seconds_bucket{listener=\"s3\",operation=\"GetObject\",le=\"0.005\"} 2",
+            "labstore_request_duration_seconds_bucket{listener=\"s3\",operation=\"GetObject\",le=\"10\"} 2",
+            "labstore_request_duration_seconds_bucket{listener=\"s3\",operation=\"GetObject\",le=\"+Inf\"} 3",
+            "labstore_request_duration_seconds_count{listener=\"s3\",operation=\"GetObject\"} 3",
+            "labstore_request_body_bytes_total{listener=\"s3\",operation=\"GetObject\"} 7",
+        ] {
+            assert!(text.contains(line), "{line} missing from\n{text}");
+        }
+        assert!(Arc::ptr_eq(&get, &metrics.op("s3", "GetObject")));
+    }
+
+    #[tokio::test]
+    async fn a_counted_body_adds_what_it_yields() {
+        let metrics = RequestMetrics::default();
+        let stats = metrics.op("iam", "ListUsers");
+        let body = Counted::wrap(crate::http::full("twelve bytes"), Arc::clone(&stats));
+        let bytes = body.collect().await.unwrap().to_bytes();
+        assert_eq!((bytes.len(), stats.sent()), (12, 12));
+    }
+}
