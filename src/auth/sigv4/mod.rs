@@ -47,8 +47,11 @@ const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
 /// Seven days: the longest `X-Amz-Expires` AWS accepts.
 const MAX_EXPIRES_SECS: u64 = 604_800;
 
-/// The value of each hex digit, either case; 0xFF for every other byte. A table, because every
-/// request's signature is 64 of them.
+/// Marks an upper-case hex digit in `HEX_VALUE`.
+const UPPER: u8 = 0x10;
+
+/// The value of each hex digit (upper case marked with `UPPER`); 0xFF for every other byte. A
+/// table, because every request's signature is 64 of them.
 const HEX_VALUE: [u8; 256] = {
     let mut table = [0xFF; 256];
     let mut b = 0;
@@ -57,7 +60,7 @@ const HEX_VALUE: [u8; 256] = {
         table[b] = match c {
             b'0'..=b'9' => c - b'0',
             b'a'..=b'f' => c - b'a' + 10,
-            b'A'..=b'F' => c - b'A' + 10,
+            b'A'..=b'F' => (c - b'A' + 10) | UPPER,
             _ => 0xFF,
         };
         b += 1;
@@ -415,21 +418,29 @@ fn parse_signed_headers(raw: &str) -> Result<String, SigV4Error> {
 }
 
 /// 64 hex digits. Either case is read: the bytes are what get compared.
+/// The 64 hex digits of a signature. Signers write lower case (`HexEncode` in the SigV4
+/// spec); the same digits in upper case are not the signature that was calculated, and
+/// accepting them would let a changed URL pass as the signed one.
 fn parse_signature(raw: &str) -> Result<[u8; 32], SigV4Error> {
     let invalid = || malformed("Signature must be 64 hexadecimal digits");
     let digits: &[u8; 64] = raw.as_bytes().try_into().map_err(|_| invalid())?;
     let mut signature = [0u8; 32];
+    let mut upper = false;
     for (byte, pair) in signature.iter_mut().zip(digits.chunks_exact(2)) {
         let (high, low) = (
             HEX_VALUE[usize::from(pair[0])],
             HEX_VALUE[usize::from(pair[1])],
         );
-        if high > 0xF || low > 0xF {
+        if high == 0xFF || low == 0xFF {
             return Err(invalid());
         }
-        *byte = high << 4 | low;
+        upper |= (high | low) & UPPER != 0;
+        *byte = (high & 0xF) << 4 | (low & 0xF);
     }
-    Ok(signature)
+    match upper {
+        true => Err(SigV4Error::SignatureMismatch),
+        false => Ok(signature),
+    }
 }
 
 /// The checks that need both the request and what it presents: the scope date is the request

@@ -357,6 +357,40 @@ fn any_change_to_what_was_signed_is_a_mismatch() {
     assert_eq!(check(&parts, EMPTY_SHA256, "secret"), Ok(()));
 }
 
+/// Signers write the signature in lower-case hex; the same digits in upper case are not what
+/// was calculated (a URL whose signature was changed that way must not pass as signed).
+#[test]
+fn an_upper_case_signature_is_a_mismatch() {
+    let lower = s3_presigned_get();
+    assert!(presented(&lower).is_ok());
+    let uri = lower
+        .uri
+        .to_string()
+        .replace("X-Amz-Signature=aeeed9", "X-Amz-Signature=AEEED9");
+    assert_eq!(
+        presented(&request("GET", &uri, &[])).unwrap_err(),
+        SigV4Error::SignatureMismatch
+    );
+    let header = authorization(&[
+        "Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request",
+        "SignedHeaders=host",
+        "Signature=Aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404",
+    ]);
+    let parts = request(
+        "GET",
+        "/test.txt",
+        &[
+            ("host", "examplebucket.s3.amazonaws.com"),
+            ("x-amz-date", "20130524T000000Z"),
+            ("authorization", &header),
+        ],
+    );
+    assert_eq!(
+        presented(&parts).unwrap_err(),
+        SigV4Error::SignatureMismatch
+    );
+}
+
 /// An Authorization value from its comma-separated fields.
 fn authorization(fields: &[&str]) -> String {
     format!("AWS4-HMAC-SHA256 {}", fields.join(", "))
