@@ -15,6 +15,8 @@ pub(super) fn config() -> DbConfig {
     }
 }
 
+const OWNER: &str = "111122223333";
+
 fn blob() -> BlobId {
     BlobId::parse(&format!("{:032x}", rand::random::<u128>())).unwrap()
 }
@@ -43,7 +45,7 @@ async fn index_with(keys: &[&str]) -> (tempfile::TempDir, ObjectIndex) {
     let dir = tempfile::tempdir().unwrap();
     let index = ObjectIndex::open(dir.path(), &config()).unwrap();
     index
-        .create_bucket("b".into(), "us-east-1".into())
+        .create_bucket("b".into(), "us-east-1".into(), OWNER.into())
         .await
         .unwrap();
     for key in keys {
@@ -259,7 +261,9 @@ async fn overwrite_returns_replaced_blobs_and_conditions_hold() {
 async fn buckets_with_objects_or_uploads_are_not_deleted() {
     let (_dir, index) = index_with(&["k"]).await;
     assert!(matches!(
-        index.create_bucket("b".into(), "r".into()).await,
+        index
+            .create_bucket("b".into(), "r".into(), OWNER.into())
+            .await,
         Err(IndexError::BucketExists)
     ));
     assert!(matches!(
@@ -284,10 +288,7 @@ async fn buckets_with_objects_or_uploads_are_not_deleted() {
         .await
         .unwrap();
     index.delete_bucket("b".into()).await.unwrap();
-    assert!(matches!(
-        index.bucket("b".into()).await,
-        Err(IndexError::NoSuchBucket)
-    ));
+    assert!(matches!(index.bucket("b"), Err(IndexError::NoSuchBucket)));
 }
 
 fn part(number: u32, size: u64, etag: &str) -> Part {
@@ -452,3 +453,4 @@ async fn upload_listings_roll_up_and_page_like_object_listings() {
         .collect();
     assert_eq!(after, all[3..]);
 }
+

@@ -52,7 +52,7 @@ pub fn check_bucket_name(name: &str) -> S3Result<()> {
 }
 
 pub async fn list_buckets(ctx: &Ctx<'_>) -> Reply {
-    let buckets = ctx.index().list_buckets().await?;
+    let buckets = ctx.index().list_buckets();
     let mut w = XmlWriter::new();
     w.raw(&format!("<ListAllMyBucketsResult xmlns=\"{S3_XMLNS}\">"));
     owner(&mut w, ctx.account());
@@ -75,7 +75,10 @@ pub async fn create_bucket(ctx: &Ctx<'_>, bucket: &str, mut reader: BodyReader) 
         Some(region) if !region.is_empty() => check_location_constraint(region)?,
         _ => ctx.state.config.backend.s3.region.clone(),
     };
-    ctx.index().create_bucket(bucket.to_owned(), region).await?;
+    let owner = ctx.account().to_owned();
+    ctx.index()
+        .create_bucket(bucket.to_owned(), region, owner)
+        .await?;
     finish(
         Response::builder().header("location", format!("/{bucket}")),
         crate::http::empty(),
@@ -97,7 +100,7 @@ fn check_location_constraint(region: String) -> S3Result<String> {
 }
 
 pub async fn head_bucket(ctx: &Ctx<'_>, bucket: &str) -> Reply {
-    let b = ctx.index().bucket(bucket.to_owned()).await?;
+    let b = ctx.index().bucket(bucket)?;
     let mut response = Response::builder();
     // A region stored before names were checked may not be a valid header: the bucket
     // still answers, without it.
@@ -121,23 +124,22 @@ pub async fn delete_bucket(ctx: &Ctx<'_>, bucket: &str) -> Reply {
 
 /// GetBucketLocation: empty for us-east-1, as S3 answers.
 pub async fn get_bucket_location(ctx: &Ctx<'_>, bucket: &str) -> Reply {
-    let b = ctx.index().bucket(bucket.to_owned()).await?;
-    let region = if b.region == "us-east-1" {
-        String::new()
-    } else {
-        b.region
+    let b = ctx.index().bucket(bucket)?;
+    let region = match b.region.as_str() {
+        "us-east-1" => "",
+        region => region,
     };
     let mut w = XmlWriter::new();
     w.raw(&format!(
         "<LocationConstraint xmlns=\"{S3_XMLNS}\">{}</LocationConstraint>",
-        crate::xml::escape(&region)
+        crate::xml::escape(region)
     ));
     xml_response(w)
 }
 
 /// Versioning is never enabled: an empty configuration, as S3 shows for a new bucket.
 pub async fn get_bucket_versioning(ctx: &Ctx<'_>, bucket: &str) -> Reply {
-    ctx.index().bucket(bucket.to_owned()).await?;
+    ctx.index().bucket(bucket)?;
     let mut w = XmlWriter::new();
     w.raw(&format!("<VersioningConfiguration xmlns=\"{S3_XMLNS}\"/>"));
     xml_response(w)

@@ -11,7 +11,7 @@ use super::error::{Code, S3Error, S3Result};
 use super::object::{check_whole_body, expected};
 use super::xml::{xml_response, S3_XMLNS};
 use super::{finish, public, Ctx, Reply};
-use crate::objects::BucketPolicy;
+use crate::objects::{BucketConfig, BucketPolicy, ConfigKind};
 use crate::policy::document::{
     self, non_whitespace_len, ActionSpec, PolicyDocument, PolicyKind, ResourceSpec,
 };
@@ -35,19 +35,19 @@ pub async fn put_bucket_policy(
     mut reader: BodyReader,
 ) -> Reply {
     let want = expected(&parts.headers)?;
-    ctx.index().bucket(bucket.to_owned()).await?;
+    ctx.index().bucket(bucket)?;
     let body = read_whole(&mut reader, MAX_POLICY_BODY, || Code::PolicyTooLarge.into()).await?;
     check_whole_body(&body, &want, reader.trailers())?;
     let (text, document) = validate(bucket, &body)?;
-    let policy = BucketPolicy::new(text, &document);
+    let policy = BucketConfig::Policy(BucketPolicy::new(text, &document).into());
     ctx.index()
-        .put_bucket_policy(bucket.to_owned(), policy)
+        .put_bucket_config(bucket.to_owned(), policy)
         .await?;
     no_content()
 }
 
 pub async fn get_bucket_policy(ctx: &Ctx<'_>, bucket: &str) -> Reply {
-    let policy = existing_policy(ctx, bucket).await?;
+    let policy = existing_policy(ctx, bucket)?;
     finish(
         Response::builder().header(header::CONTENT_TYPE, "application/json"),
         crate::http::full(policy.text.clone()),
@@ -56,12 +56,14 @@ pub async fn get_bucket_policy(ctx: &Ctx<'_>, bucket: &str) -> Reply {
 
 /// Succeeds when the bucket has no policy, as S3 does.
 pub async fn delete_bucket_policy(ctx: &Ctx<'_>, bucket: &str) -> Reply {
-    ctx.index().delete_bucket_policy(bucket.to_owned()).await?;
+    ctx.index()
+        .delete_bucket_config(bucket.to_owned(), ConfigKind::Policy)
+        .await?;
     no_content()
 }
 
 pub async fn get_bucket_policy_status(ctx: &Ctx<'_>, bucket: &str) -> Reply {
-    let policy = existing_policy(ctx, bucket).await?;
+    let policy = existing_policy(ctx, bucket)?;
     // Parsed again rather than kept parsed: this is no request-path call. A stored document
     // that no longer parses is enforced as deny-all (see `objects`), which is not public.
     let public = document::parse(&policy.text, PolicyKind::Resource)
@@ -74,11 +76,10 @@ pub async fn get_bucket_policy_status(ctx: &Ctx<'_>, bucket: &str) -> Reply {
 }
 
 /// The bucket's policy: `NoSuchBucket`, or `NoSuchBucketPolicy` when it has none.
-async fn existing_policy(ctx: &Ctx<'_>, bucket: &str) -> S3Result<std::sync::Arc<BucketPolicy>> {
-    ctx.index().bucket(bucket.to_owned()).await?;
-    ctx.index()
-        .bucket_policy(bucket)
-        .ok_or_else(|| Code::NoSuchBucketPolicy.into())
+fn existing_policy(ctx: &Ctx<'_>, bucket: &str) -> S3Result<std::sync::Arc<BucketPolicy>> {
+    let state = ctx.index().bucket(bucket)?;
+    let policy = state.configs.policy.clone();
+    policy.ok_or_else(|| Code::NoSuchBucketPolicy.into())
 }
 
 fn no_content() -> Reply {

@@ -142,7 +142,7 @@ pub async fn copy_object(ctx: &Ctx<'_>, bucket: &str, key: &str, parts: &request
              object's metadata, storage class, website redirect location or encryption attributes.",
         ));
     }
-    ctx.index().bucket(bucket.to_owned()).await?;
+    ctx.index().bucket(bucket)?;
     let (source, files) = open_object(ctx, &src_bucket, &src_key).await?;
     check_conditions(
         &parts.headers,

@@ -80,7 +80,7 @@ pub async fn delete_objects(
     mut reader: BodyReader,
 ) -> Reply {
     let want = expected(&parts.headers)?;
-    ctx.index().bucket(bucket.to_owned()).await?;
+    ctx.index().bucket(bucket)?;
     let body = read_small(&mut reader, 2 * 1024 * 1024).await?;
     verify(&body, &want, reader.trailers())?;
     let doc = parse(&body)?;

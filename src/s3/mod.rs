@@ -210,8 +210,8 @@ async fn dispatch(
 ) -> Reply {
     let mut response = match (route.operation, version) {
         (Operation::DeleteObject, Version::Missing(_)) => {
-            let bucket = route.bucket.clone().unwrap_or_default();
-            ctx.index().bucket(bucket).await?;
+            ctx.index()
+                .bucket(route.bucket.as_deref().unwrap_or_default())?;
             finish(
                 Response::builder().status(http::StatusCode::NO_CONTENT),
                 crate::http::empty(),
@@ -245,7 +245,7 @@ async fn execute(
         GetBucketLocation => bucket::get_bucket_location(ctx, bucket).await,
         GetBucketVersioning => bucket::get_bucket_versioning(ctx, bucket).await,
         GetBucketAcl => {
-            ctx.index().bucket(bucket.to_owned()).await?;
+            ctx.index().bucket(bucket)?;
             bucket::acl(ctx)
         }
         GetObjectAcl => {

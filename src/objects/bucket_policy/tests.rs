@@ -4,8 +4,11 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use std::path::Path;
+
 use super::*;
 use crate::objects::tests::config;
+use crate::objects::{BucketConfig, ConfigKind, IndexError};
 use crate::policy::eval::{evaluate, Caller, Context, Decision, Request};
 
 fn public_read(bucket: &str) -> String {
@@ -15,15 +18,15 @@ fn public_read(bucket: &str) -> String {
     )
 }
 
-fn policy(text: &str) -> BucketPolicy {
+fn policy(text: &str) -> BucketConfig {
     let document = document::parse(text, PolicyKind::Resource).expect("a valid policy");
-    BucketPolicy::new(text.to_owned(), &document)
+    BucketConfig::Policy(Arc::new(BucketPolicy::new(text.to_owned(), &document)))
 }
 
 async fn open_with_bucket(dir: &Path) -> ObjectIndex {
     let index = ObjectIndex::open(dir, &config()).unwrap();
     index
-        .create_bucket("b".into(), "us-east-1".into())
+        .create_bucket("b".into(), "us-east-1".into(), "111122223333".into())
         .await
         .unwrap();
     index
@@ -34,7 +37,7 @@ async fn open_with_policy(dir: &Path) -> (ObjectIndex, String) {
     let index = open_with_bucket(dir).await;
     let text = public_read("b");
     index
-        .put_bucket_policy("b".into(), policy(&text))
+        .put_bucket_config("b".into(), policy(&text))
         .await
         .unwrap();
     (index, text)
@@ -49,7 +52,7 @@ async fn stored(index: &ObjectIndex, bucket: &str) -> Option<String> {
             use rusqlite::OptionalExtension;
             let text = conn
                 .query_row(
-                    "SELECT policy FROM bucket_policies WHERE bucket = ?1",
+                    "SELECT document FROM bucket_configs WHERE bucket = ?1 AND kind = 'policy'",
                     [&bucket],
                     |r| r.get(0),
                 )
@@ -86,7 +89,7 @@ async fn the_copy_follows_put_replace_and_delete() {
     // Spacing and key order are the client's and must come back unchanged.
     let first = public_read("b");
     index
-        .put_bucket_policy("b".into(), policy(&first))
+        .put_bucket_config("b".into(), policy(&first))
         .await
         .unwrap();
     assert_eq!(cached(&index, "b").as_deref(), Some(first.as_str()));
@@ -95,17 +98,23 @@ async fn the_copy_follows_put_replace_and_delete() {
 
     let second = first.replace("Allow", "Deny");
     index
-        .put_bucket_policy("b".into(), policy(&second))
+        .put_bucket_config("b".into(), policy(&second))
         .await
         .unwrap();
     assert_eq!(cached(&index, "b").as_deref(), Some(second.as_str()));
     assert_eq!(anonymous_read(&index), Decision::ExplicitDeny);
 
-    index.delete_bucket_policy("b".into()).await.unwrap();
+    index
+        .delete_bucket_config("b".into(), ConfigKind::Policy)
+        .await
+        .unwrap();
     assert!(index.bucket_policy("b").is_none());
     assert_eq!(stored(&index, "b").await, None);
     // Deleting a policy that is not there succeeds, as in S3.
-    index.delete_bucket_policy("b".into()).await.unwrap();
+    index
+        .delete_bucket_config("b".into(), ConfigKind::Policy)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -113,11 +122,13 @@ async fn a_missing_bucket_is_refused_and_cached_as_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let index = open_with_bucket(dir.path()).await;
     let put = index
-        .put_bucket_policy("nope".into(), policy(&public_read("nope")))
+        .put_bucket_config("nope".into(), policy(&public_read("nope")))
         .await;
     assert!(matches!(put, Err(IndexError::NoSuchBucket)), "{put:?}");
     assert!(index.bucket_policy("nope").is_none());
-    let delete = index.delete_bucket_policy("nope".into()).await;
+    let delete = index
+        .delete_bucket_config("nope".into(), ConfigKind::Policy)
+        .await;
     assert!(
         matches!(delete, Err(IndexError::NoSuchBucket)),
         "{delete:?}"
@@ -131,7 +142,7 @@ async fn deleting_the_bucket_deletes_its_policy() {
     index.delete_bucket("b".into()).await.unwrap();
     assert!(index.bucket_policy("b").is_none());
     index
-        .create_bucket("b".into(), "us-east-1".into())
+        .create_bucket("b".into(), "us-east-1".into(), "111122223333".into())
         .await
         .unwrap();
     assert!(index.bucket_policy("b").is_none());
@@ -176,7 +187,7 @@ async fn a_stored_policy_that_no_longer_parses_denies_everything() {
         index
             .db()
             .write(|conn| {
-                conn.execute("UPDATE bucket_policies SET policy = '{\"Statement\":'", [])?;
+                conn.execute("UPDATE bucket_configs SET document = '{\"Statement\":'", [])?;
                 Ok::<_, IndexError>(())
             })
             .await
@@ -212,11 +223,13 @@ async fn concurrent_writes_leave_the_copy_equal_to_the_table() {
         let index = index.clone();
         tasks.push(tokio::spawn(async move {
             if i % 3 == 0 {
-                index.delete_bucket_policy("b".into()).await
+                index
+                    .delete_bucket_config("b".into(), ConfigKind::Policy)
+                    .await
             } else {
                 let text = public_read("b")
                     .replace("\"Statement\"", &format!("\"Id\":\"p{i}\",\"Statement\""));
-                index.put_bucket_policy("b".into(), policy(&text)).await
+                index.put_bucket_config("b".into(), policy(&text)).await
             }
         }));
     }
@@ -233,7 +246,7 @@ async fn a_dropped_request_still_updates_the_copy() {
     let dir = tempfile::tempdir().unwrap();
     let index = open_with_bucket(dir.path()).await;
     let text = public_read("b");
-    let mut put = Box::pin(index.put_bucket_policy("b".into(), policy(&text)));
+    let mut put = Box::pin(index.put_bucket_config("b".into(), policy(&text)));
     // Polled once (the write is queued, its answer not yet in), then dropped.
     let _ = std::future::poll_fn(|cx| std::task::Poll::Ready(put.as_mut().poll(cx))).await;
     drop(put);
@@ -247,3 +260,4 @@ async fn a_dropped_request_still_updates_the_copy() {
     }
     assert_eq!(cached(&index, "b"), Some(text));
 }
+
