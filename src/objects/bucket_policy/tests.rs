@@ -261,3 +261,110 @@ async fn a_dropped_request_still_updates_the_copy() {
     assert_eq!(cached(&index, "b"), Some(text));
 }
 
+#[tokio::test]
+async fn a_configuration_write_replaces_the_state_and_keeps_the_bucket() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = open_with_bucket(dir.path()).await;
+    let before = index.bucket("b").unwrap();
+    let text = public_read("b");
+    index
+        .put_bucket_config("b".into(), policy(&text))
+        .await
+        .unwrap();
+    let after = index.bucket("b").unwrap();
+    assert_eq!(
+        (&after.region, after.created_at, &after.owner),
+        (&before.region, before.created_at, &before.owner)
+    );
+    assert_eq!(
+        after.configs.policy.as_ref().map(|p| p.text.as_str()),
+        Some(text.as_str())
+    );
+    // A request that read the state before the write keeps what it read.
+    assert!(before.configs.policy.is_none());
+}
+
+#[test]
+fn every_kind_has_its_own_stored_name() {
+    let mut names = std::collections::HashSet::new();
+    for kind in ConfigKind::ALL {
+        assert!(names.insert(kind.name()), "{kind:?}");
+        assert_eq!(ConfigKind::from_name(kind.name()), Some(*kind));
+    }
+    assert_eq!(ConfigKind::from_name("nonsense"), None);
+}
+
+#[tokio::test]
+async fn a_stored_configuration_of_an_unknown_kind_is_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = {
+        let (index, text) = open_with_policy(dir.path()).await;
+        index
+            .db()
+            .write(|conn| {
+                conn.execute(
+                    "INSERT INTO bucket_configs (bucket, kind, document, updated_at)
+                     VALUES ('b', 'from-the-future', '<x/>', 0)",
+                    [],
+                )?;
+                Ok::<_, IndexError>(())
+            })
+            .await
+            .unwrap();
+        index.db().close().await;
+        text
+    };
+    let index = ObjectIndex::open(dir.path(), &config()).unwrap();
+    assert_eq!(cached(&index, "b"), Some(text));
+}
+
+/// Migration 3 moves every policy of `bucket_policies` (migration 2) into `bucket_configs` and
+/// drops the old table.
+#[tokio::test]
+async fn the_migration_carries_stored_policies_over() {
+    use crate::db::Db;
+    use crate::objects::MIGRATIONS;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("metadata").join("objects.db");
+    let text = public_read("b");
+    {
+        let old = Db::open("objects", &path, &config(), &MIGRATIONS[..2]).unwrap();
+        let row = text.clone();
+        old.write(move |conn| {
+            conn.execute(
+                "INSERT INTO buckets (name, created_at, region) VALUES ('b', 5, 'eu-west-3')",
+                [],
+            )?;
+            conn.execute(
+                "INSERT INTO bucket_policies (bucket, policy, updated_at) VALUES ('b', ?1, 6)",
+                [&row],
+            )?;
+            Ok::<_, IndexError>(())
+        })
+        .await
+        .unwrap();
+        old.close().await;
+    }
+    let index = ObjectIndex::open(dir.path(), &config()).unwrap();
+    assert_eq!(cached(&index, "b"), Some(text.clone()));
+    assert_eq!(stored(&index, "b").await, Some(text));
+    assert_eq!(anonymous_read(&index), Decision::Allowed);
+    let bucket = index.bucket("b").unwrap();
+    assert_eq!((bucket.created_at, bucket.owner.as_deref()), (5, None));
+    let old_table: Option<String> = index
+        .db()
+        .read(|conn| {
+            use rusqlite::OptionalExtension;
+            let name = conn
+                .query_row(
+                    "SELECT name FROM sqlite_master WHERE name = 'bucket_policies'",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            Ok::<_, IndexError>(name)
+        })
+        .await
+        .unwrap();
+    assert_eq!(old_table, None);
+}
