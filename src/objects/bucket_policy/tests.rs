@@ -1,5 +1,6 @@
 //! The in-memory copy follows every committed policy write, survives a reopen, and turns a
-//! stored document that no longer parses into a policy that denies everything.
+//! stored document that no longer parses into a policy that denies everything; the generic
+//! configuration store around it (kinds, state replacement, migration 3).
 
 use std::future::Future;
 use std::time::{Duration, Instant};
