@@ -4,9 +4,12 @@
 //! Invariant: a row refers only to committed blobs (see `storage`). Operations that stop
 //! referring to blobs return their ids so the caller removes the files after the commit.
 //!
-//! Bucket policies are kept here too, with an in-memory copy (`bucket_policy`).
+//! Buckets live here too, each with its configuration documents, and in memory as
+//! `BucketState`s (`buckets`, `bucket_config`, `bucket_policy`).
 
+mod bucket_config;
 mod bucket_policy;
+mod buckets;
 pub mod list;
 pub mod multipart;
 
@@ -18,8 +21,10 @@ use serde::{Deserialize, Serialize};
 use crate::db::CachedRow;
 use crate::db::{Db, DbConfig, DbError, Migration};
 use crate::storage::BlobId;
+pub use bucket_config::{BucketConfig, BucketConfigs, ConfigDocument, ConfigKind};
 pub use bucket_policy::BucketPolicy;
-use bucket_policy::PolicyCache;
+pub use buckets::BucketState;
+use buckets::Buckets;
 pub use list::{Cursor, ListQuery, Listing, ObjectSummary};
 pub use multipart::{Part, Upload};
 
@@ -33,6 +38,11 @@ pub static MIGRATIONS: &[Migration] = &[
         version: 2,
         name: "bucket_policies",
         sql: include_str!("../../migrations/objects/0002_bucket_policies.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "bucket_configs",
+        sql: include_str!("../../migrations/objects/0003_bucket_configs.sql"),
     },
 ];
 
@@ -69,13 +79,6 @@ impl From<rusqlite::Error> for IndexError {
 }
 
 pub type IndexResult<T> = Result<T, IndexError>;
-
-#[derive(Debug, Clone)]
-pub struct Bucket {
-    pub name: String,
-    pub created_at: i64,
-    pub region: String,
-}
 
 /// The headers stored with an object and returned on GET/HEAD.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,8 +138,8 @@ pub enum WriteCondition {
 #[derive(Clone)]
 pub struct ObjectIndex {
     db: Db,
-    /// Every bucket's policy, compiled, for the request path.
-    policies: Arc<PolicyCache>,
+    /// Every bucket with its configuration, for the request path.
+    buckets: Arc<Buckets>,
 }
 
 pub fn now_ms() -> i64 {
@@ -303,87 +306,12 @@ impl ObjectIndex {
     pub fn open(data_dir: &std::path::Path, config: &DbConfig) -> Result<ObjectIndex, DbError> {
         let path = data_dir.join("metadata").join("objects.db");
         let db = Db::open("objects", &path, config, MIGRATIONS)?;
-        let policies = Arc::new(PolicyCache::load(&path)?);
-        Ok(ObjectIndex { db, policies })
+        let buckets = Arc::new(Buckets::load(&path)?);
+        Ok(ObjectIndex { db, buckets })
     }
 
     pub fn db(&self) -> &Db {
         &self.db
-    }
-
-    pub async fn create_bucket(&self, name: String, region: String) -> IndexResult<()> {
-        self.db
-            .write(move |conn| {
-                let inserted = conn.cached_execute(
-                    "INSERT OR IGNORE INTO buckets (name, created_at, region) VALUES (?1, ?2, ?3)",
-                    (&name, now_ms(), &region),
-                )?;
-                if inserted == 0 {
-                    return Err(IndexError::BucketExists);
-                }
-                Ok(())
-            })
-            .await
-    }
-
-    pub async fn bucket(&self, name: String) -> IndexResult<Bucket> {
-        self.db
-            .read(move |conn| {
-                conn.cached_row(
-                    "SELECT name, created_at, region FROM buckets WHERE name = ?1",
-                    [&name],
-                    |r| {
-                        Ok(Bucket {
-                            name: r.get(0)?,
-                            created_at: r.get(1)?,
-                            region: r.get(2)?,
-                        })
-                    },
-                )
-                .optional()?
-                .ok_or(IndexError::NoSuchBucket)
-            })
-            .await
-    }
-
-    pub async fn list_buckets(&self) -> IndexResult<Vec<Bucket>> {
-        self.db
-            .read(|conn| {
-                let mut stmt = conn
-                    .prepare_cached("SELECT name, created_at, region FROM buckets ORDER BY name")?;
-                let rows = stmt.query_map([], |r| {
-                    Ok(Bucket {
-                        name: r.get(0)?,
-                        created_at: r.get(1)?,
-                        region: r.get(2)?,
-                    })
-                })?;
-                Ok(rows.collect::<Result<_, _>>()?)
-            })
-            .await
-    }
-
-    /// Deletes an empty bucket (no objects and no multipart uploads in progress) and its
-    /// policy, so that a bucket created later under the same name starts without one.
-    pub async fn delete_bucket(&self, name: String) -> IndexResult<()> {
-        self.write_policy(name.clone(), None, move |conn| {
-            require_bucket(conn, &name)?;
-            let busy: Option<i64> = conn
-                .cached_row(
-                    "SELECT 1 WHERE EXISTS (SELECT 1 FROM objects WHERE bucket = ?1)
-                            OR EXISTS (SELECT 1 FROM uploads WHERE bucket = ?1)",
-                    [&name],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if busy.is_some() {
-                return Err(IndexError::BucketNotEmpty);
-            }
-            conn.cached_execute("DELETE FROM bucket_policies WHERE bucket = ?1", [&name])?;
-            conn.cached_execute("DELETE FROM buckets WHERE name = ?1", [&name])?;
-            Ok(())
-        })
-        .await
     }
 
     /// Publishes an object, replacing the previous one at its key atomically.
@@ -398,11 +326,10 @@ impl ObjectIndex {
     }
 
     pub async fn get_object(&self, bucket: String, key: String) -> IndexResult<ObjectMeta> {
+        // From memory: see `buckets` for why a read needs no check in its snapshot.
+        self.bucket(&bucket)?;
         self.db
-            .read(move |conn| {
-                require_bucket(conn, &bucket)?;
-                object_from_row(conn, &bucket, &key)?.ok_or(IndexError::NoSuchKey)
-            })
+            .read(move |conn| object_from_row(conn, &bucket, &key)?.ok_or(IndexError::NoSuchKey))
             .await
     }
 

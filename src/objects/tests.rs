@@ -15,6 +15,8 @@ pub(super) fn config() -> DbConfig {
     }
 }
 
+const OWNER: &str = "111122223333";
+
 fn blob() -> BlobId {
     BlobId::parse(&format!("{:032x}", rand::random::<u128>())).unwrap()
 }
@@ -43,7 +45,7 @@ async fn index_with(keys: &[&str]) -> (tempfile::TempDir, ObjectIndex) {
     let dir = tempfile::tempdir().unwrap();
     let index = ObjectIndex::open(dir.path(), &config()).unwrap();
     index
-        .create_bucket("b".into(), "us-east-1".into())
+        .create_bucket("b".into(), "us-east-1".into(), OWNER.into())
         .await
         .unwrap();
     for key in keys {
@@ -259,7 +261,9 @@ async fn overwrite_returns_replaced_blobs_and_conditions_hold() {
 async fn buckets_with_objects_or_uploads_are_not_deleted() {
     let (_dir, index) = index_with(&["k"]).await;
     assert!(matches!(
-        index.create_bucket("b".into(), "r".into()).await,
+        index
+            .create_bucket("b".into(), "r".into(), OWNER.into())
+            .await,
         Err(IndexError::BucketExists)
     ));
     assert!(matches!(
@@ -284,10 +288,7 @@ async fn buckets_with_objects_or_uploads_are_not_deleted() {
         .await
         .unwrap();
     index.delete_bucket("b".into()).await.unwrap();
-    assert!(matches!(
-        index.bucket("b".into()).await,
-        Err(IndexError::NoSuchBucket)
-    ));
+    assert!(matches!(index.bucket("b"), Err(IndexError::NoSuchBucket)));
 }
 
 fn part(number: u32, size: u64, etag: &str) -> Part {
@@ -451,4 +452,223 @@ async fn upload_listings_roll_up_and_page_like_object_listings() {
         .map(|u| (u.key.clone(), u.id.clone()))
         .collect();
     assert_eq!(after, all[3..]);
+}
+
+/// Every bucket name in the table, read through SQLite rather than the map.
+async fn stored_buckets(index: &ObjectIndex) -> Vec<String> {
+    index
+        .db()
+        .read(|conn| {
+            let mut stmt = conn.prepare("SELECT name FROM buckets ORDER BY name")?;
+            let names = stmt.query_map([], |r| r.get(0))?;
+            Ok::<_, IndexError>(names.collect::<Result<_, _>>()?)
+        })
+        .await
+        .unwrap()
+}
+
+fn mapped_buckets(index: &ObjectIndex) -> Vec<String> {
+    index
+        .list_buckets()
+        .iter()
+        .map(|b| b.name.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn buckets_are_loaded_at_open() {
+    let (dir, index) = index_with(&["k"]).await;
+    index
+        .create_bucket("a".into(), "eu-west-3".into(), OWNER.into())
+        .await
+        .unwrap();
+    // A bucket created before owners were recorded.
+    index
+        .db()
+        .write(|conn| {
+            conn.execute(
+                "INSERT INTO buckets (name, created_at, region) VALUES ('old', 7, 'us-east-1')",
+                [],
+            )?;
+            Ok::<_, IndexError>(())
+        })
+        .await
+        .unwrap();
+    let before = ["a", "b"].map(|b| index.bucket(b).unwrap());
+    index.db().close().await;
+
+    let index = ObjectIndex::open(dir.path(), &config()).unwrap();
+    assert_eq!(mapped_buckets(&index), ["a", "b", "old"]);
+    for was in before {
+        let now = index.bucket(&was.name).unwrap();
+        assert_eq!(
+            (&now.region, now.created_at, &now.owner),
+            (&was.region, was.created_at, &was.owner)
+        );
+    }
+    assert_eq!(index.bucket("a").unwrap().region, "eu-west-3");
+    assert_eq!(index.bucket("b").unwrap().owner.as_deref(), Some(OWNER));
+    let old = index.bucket("old").unwrap();
+    assert_eq!((old.created_at, old.owner.as_deref()), (7, None));
+}
+
+#[tokio::test]
+async fn creating_and_deleting_a_bucket_update_the_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = ObjectIndex::open(dir.path(), &config()).unwrap();
+    assert!(matches!(index.bucket("x"), Err(IndexError::NoSuchBucket)));
+    index
+        .create_bucket("x".into(), "us-east-1".into(), OWNER.into())
+        .await
+        .unwrap();
+    let created = index.bucket("x").unwrap();
+    assert_eq!(
+        (created.name.as_str(), created.region.as_str()),
+        ("x", "us-east-1")
+    );
+    assert!(created.configs.policy.is_none());
+
+    // A refused creation leaves the state as it was, not a new one.
+    let again = index
+        .create_bucket("x".into(), "eu-west-3".into(), OWNER.into())
+        .await;
+    assert!(matches!(again, Err(IndexError::BucketExists)), "{again:?}");
+    assert!(Arc::ptr_eq(&created, &index.bucket("x").unwrap()));
+
+    index.delete_bucket("x".into()).await.unwrap();
+    assert!(index.bucket_state("x").is_none());
+    assert!(index.list_buckets().is_empty());
+    // A request holding the state keeps a consistent view of it.
+    assert_eq!(created.region, "us-east-1");
+    let deleted = index.delete_bucket("x".into()).await;
+    assert!(
+        matches!(deleted, Err(IndexError::NoSuchBucket)),
+        "{deleted:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_bucket_is_no_such_bucket_for_reads_and_writes() {
+    let (_dir, index) = index_with(&[]).await;
+    let nothing = |r: IndexResult<()>| matches!(r, Err(IndexError::NoSuchBucket));
+    let q = ListQuery {
+        prefix: String::new(),
+        delimiter: None,
+        cursor: Cursor::Start,
+        max: 10,
+    };
+    let get = index.get_object("nope".into(), "k".into()).await;
+    assert!(nothing(get.map(drop)));
+    assert!(nothing(
+        index.list_objects("nope".into(), q).await.map(drop)
+    ));
+    let put = index.put_object(object("nope", "k", "e"), WriteCondition::Always);
+    assert!(nothing(put.await.map(drop)));
+    let delete = index.delete_objects("nope".into(), vec!["k".into()]);
+    assert!(nothing(delete.await.map(drop)));
+}
+
+/// Object writes check the bucket inside their transaction, not in the map: a bucket gone from
+/// the table but (for a moment) still in the map refuses the write.
+#[tokio::test]
+async fn object_writes_check_the_bucket_in_their_transaction() {
+    let (_dir, index) = index_with(&[]).await;
+    index
+        .db()
+        .write(|conn| {
+            conn.execute("DELETE FROM buckets WHERE name = 'b'", [])?;
+            Ok::<_, IndexError>(())
+        })
+        .await
+        .unwrap();
+    assert!(index.bucket_state("b").is_some());
+    let put = index
+        .put_object(object("b", "k", "e"), WriteCondition::Always)
+        .await;
+    assert!(matches!(put, Err(IndexError::NoSuchBucket)), "{put:?}");
+    // Reads trust the map: the bucket as it was just before its deletion, empty.
+    let get = index.get_object("b".into(), "k".into()).await;
+    assert!(matches!(get, Err(IndexError::NoSuchKey)), "{get:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_put_object_racing_delete_bucket_loses_or_wins_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = ObjectIndex::open(dir.path(), &config()).unwrap();
+    for round in 0..20 {
+        index
+            .create_bucket("r".into(), "us-east-1".into(), OWNER.into())
+            .await
+            .unwrap();
+        let put = {
+            let index = index.clone();
+            tokio::spawn(async move {
+                index
+                    .put_object(object("r", "k", "e"), WriteCondition::Always)
+                    .await
+            })
+        };
+        let delete = index.delete_bucket("r".into()).await;
+        let put = put.await.unwrap();
+        match (&put, &delete) {
+            (Ok(_), Err(IndexError::BucketNotEmpty)) => {
+                assert!(index.bucket_state("r").is_some());
+                index
+                    .delete_objects("r".into(), vec!["k".into()])
+                    .await
+                    .unwrap();
+                index.delete_bucket("r".into()).await.unwrap();
+            }
+            (Err(IndexError::NoSuchBucket), Ok(())) => {}
+            _ => panic!("round {round}: put {put:?}, delete {delete:?}"),
+        }
+        assert!(index.bucket_state("r").is_none());
+        assert!(stored_buckets(&index).await.is_empty());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_bucket_writes_leave_the_map_equal_to_the_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = ObjectIndex::open(dir.path(), &config()).unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..30 {
+        let index = index.clone();
+        let name = format!("b{}", i % 4);
+        tasks.push(tokio::spawn(async move {
+            match i % 3 {
+                2 => index.delete_bucket(name).await,
+                _ => {
+                    index
+                        .create_bucket(name, "us-east-1".into(), OWNER.into())
+                        .await
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        let _ = task.await.unwrap();
+    }
+    assert_eq!(mapped_buckets(&index), stored_buckets(&index).await);
+}
+
+/// A CreateBucket dropped while its write is in flight (a client hanging up) must not leave the
+/// commit out of the map.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_create_bucket_still_updates_the_map() {
+    use std::future::Future;
+    let dir = tempfile::tempdir().unwrap();
+    let index = ObjectIndex::open(dir.path(), &config()).unwrap();
+    let mut create = Box::pin(index.create_bucket("d".into(), "us-east-1".into(), OWNER.into()));
+    // Polled once (the write is queued, its answer not yet in), then dropped.
+    let _ = std::future::poll_fn(|cx| std::task::Poll::Ready(create.as_mut().poll(cx))).await;
+    drop(create);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while stored_buckets(&index).await.is_empty() || index.bucket_state("d").is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the creation never landed in the map"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }

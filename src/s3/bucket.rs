@@ -51,9 +51,8 @@ pub fn check_bucket_name(name: &str) -> S3Result<()> {
     Ok(())
 }
 
-pub async fn list_buckets(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
-    let _ = req;
-    let buckets = ctx.index().list_buckets().await?;
+pub async fn list_buckets(ctx: &Ctx<'_>, _req: Req<'_>) -> Reply {
+    let buckets = ctx.index().list_buckets();
     let mut w = XmlWriter::new();
     w.raw(&format!("<ListAllMyBucketsResult xmlns=\"{S3_XMLNS}\">"));
     owner(&mut w, ctx.account());
@@ -77,7 +76,10 @@ pub async fn create_bucket(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
         Some(region) if !region.is_empty() => check_location_constraint(region)?,
         _ => ctx.state.config.backend.s3.region.clone(),
     };
-    ctx.index().create_bucket(bucket.to_owned(), region).await?;
+    let owner = ctx.account().to_owned();
+    ctx.index()
+        .create_bucket(bucket.to_owned(), region, owner)
+        .await?;
     finish(
         Response::builder().header("location", format!("/{bucket}")),
         crate::http::empty(),
@@ -98,9 +100,9 @@ fn check_location_constraint(region: String) -> S3Result<String> {
     }
 }
 
-pub async fn head_bucket(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+pub async fn head_bucket(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let bucket = req.bucket;
-    let b = ctx.index().bucket(bucket.to_owned()).await?;
+    let b = req.found.existing()?;
     let mut response = Response::builder();
     // A region stored before names were checked may not be a valid header: the bucket
     // still answers, without it.
@@ -124,33 +126,30 @@ pub async fn delete_bucket(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
 }
 
 /// GetBucketLocation: empty for us-east-1, as S3 answers.
-pub async fn get_bucket_location(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
-    let bucket = req.bucket;
-    let b = ctx.index().bucket(bucket.to_owned()).await?;
-    let region = if b.region == "us-east-1" {
-        String::new()
-    } else {
-        b.region
+pub async fn get_bucket_location(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    let b = req.found.existing()?;
+    let region = match b.region.as_str() {
+        "us-east-1" => "",
+        region => region,
     };
     let mut w = XmlWriter::new();
     w.raw(&format!(
         "<LocationConstraint xmlns=\"{S3_XMLNS}\">{}</LocationConstraint>",
-        crate::xml::escape(&region)
+        crate::xml::escape(region)
     ));
     xml_response(w)
 }
 
 /// Versioning is never enabled: an empty configuration, as S3 shows for a new bucket.
-pub async fn get_bucket_versioning(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
-    let bucket = req.bucket;
-    ctx.index().bucket(bucket.to_owned()).await?;
+pub async fn get_bucket_versioning(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    req.found.existing()?;
     let mut w = XmlWriter::new();
     w.raw(&format!("<VersioningConfiguration xmlns=\"{S3_XMLNS}\"/>"));
     xml_response(w)
 }
 
 pub async fn get_bucket_acl(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
-    ctx.index().bucket(req.bucket.to_owned()).await?;
+    req.found.existing()?;
     acl(ctx)
 }
 
@@ -181,9 +180,8 @@ fn acl(ctx: &Ctx<'_>) -> Reply {
 
 /// PutBucketAcl / PutObjectAcl: only `private` (the one ACL LabStore has) is accepted, so
 /// that nobody believes an object was made public when it was not.
-pub async fn put_acl(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+pub async fn put_acl(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let parts = req.parts;
-    let _ = ctx;
     match parts.headers.get("x-amz-acl").and_then(|v| v.to_str().ok()) {
         Some("private") => finish(Response::builder(), crate::http::empty()),
         _ => Err(S3Error::new(

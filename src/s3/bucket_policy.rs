@@ -10,8 +10,8 @@ use super::body::read_whole;
 use super::error::{Code, S3Error, S3Result};
 use super::object::{check_whole_body, expected};
 use super::xml::{xml_response, S3_XMLNS};
-use super::{finish, public, Ctx, Reply, Req};
-use crate::objects::BucketPolicy;
+use super::{finish, public, Ctx, Found, Reply, Req};
+use crate::objects::{BucketConfig, BucketPolicy, ConfigKind};
 use crate::policy::document::{
     self, non_whitespace_len, ActionSpec, PolicyDocument, PolicyKind, ResourceSpec,
 };
@@ -31,20 +31,19 @@ const INVALID_ACTION: &str = "Policy has invalid action";
 pub async fn put_bucket_policy(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let (bucket, parts, mut reader) = (req.bucket, req.parts, req.body);
     let want = expected(&parts.headers)?;
-    ctx.index().bucket(bucket.to_owned()).await?;
+    req.found.existing()?;
     let body = read_whole(&mut reader, MAX_POLICY_BODY, || Code::PolicyTooLarge.into()).await?;
     check_whole_body(&body, &want, reader.trailers())?;
     let (text, document) = validate(bucket, &body)?;
-    let policy = BucketPolicy::new(text, &document);
+    let policy = BucketConfig::Policy(BucketPolicy::new(text, &document).into());
     ctx.index()
-        .put_bucket_policy(bucket.to_owned(), policy)
+        .put_bucket_config(bucket.to_owned(), policy)
         .await?;
     no_content()
 }
 
-pub async fn get_bucket_policy(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
-    let bucket = req.bucket;
-    let policy = existing_policy(ctx, bucket).await?;
+pub async fn get_bucket_policy(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    let policy = existing_policy(&req.found)?;
     finish(
         Response::builder().header(header::CONTENT_TYPE, "application/json"),
         crate::http::full(policy.text.clone()),
@@ -54,13 +53,14 @@ pub async fn get_bucket_policy(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
 /// Succeeds when the bucket has no policy, as S3 does.
 pub async fn delete_bucket_policy(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let bucket = req.bucket;
-    ctx.index().delete_bucket_policy(bucket.to_owned()).await?;
+    ctx.index()
+        .delete_bucket_config(bucket.to_owned(), ConfigKind::Policy)
+        .await?;
     no_content()
 }
 
-pub async fn get_bucket_policy_status(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
-    let bucket = req.bucket;
-    let policy = existing_policy(ctx, bucket).await?;
+pub async fn get_bucket_policy_status(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    let policy = existing_policy(&req.found)?;
     // Parsed again rather than kept parsed: this is no request-path call. A stored document
     // that no longer parses is enforced as deny-all (see `objects`), which is not public.
     let public = document::parse(&policy.text, PolicyKind::Resource)
@@ -73,11 +73,9 @@ pub async fn get_bucket_policy_status(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
 }
 
 /// The bucket's policy: `NoSuchBucket`, or `NoSuchBucketPolicy` when it has none.
-async fn existing_policy(ctx: &Ctx<'_>, bucket: &str) -> S3Result<std::sync::Arc<BucketPolicy>> {
-    ctx.index().bucket(bucket.to_owned()).await?;
-    ctx.index()
-        .bucket_policy(bucket)
-        .ok_or_else(|| Code::NoSuchBucketPolicy.into())
+fn existing_policy(found: &Found) -> S3Result<std::sync::Arc<BucketPolicy>> {
+    let policy = found.existing()?.configs.policy.clone();
+    policy.ok_or_else(|| Code::NoSuchBucketPolicy.into())
 }
 
 fn no_content() -> Reply {

@@ -144,7 +144,7 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
              object's metadata, storage class, website redirect location or encryption attributes.",
         ));
     }
-    ctx.index().bucket(bucket.to_owned()).await?;
+    req.found.existing()?;
     let (source, files) = open_object(ctx, &src_bucket, &src_key).await?;
     check_conditions(
         &parts.headers,

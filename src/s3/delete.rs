@@ -74,7 +74,7 @@ impl Outcome {
 pub async fn delete_objects(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let (bucket, parts, mut reader) = (req.bucket, req.parts, req.body);
     let want = expected(&parts.headers)?;
-    ctx.index().bucket(bucket.to_owned()).await?;
+    req.found.existing()?;
     let body = read_small(&mut reader, 2 * 1024 * 1024).await?;
     verify(&body, &want, reader.trailers())?;
     let doc = parse(&body)?;

@@ -28,11 +28,12 @@ mod xml;
 use http::{request, HeaderValue, Request, Response};
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use crate::api::{self, Api, ApiError, Fault};
 use crate::auth::Caller;
 use crate::http::{request_id, Body, RequestBody};
-use crate::objects::ObjectIndex;
+use crate::objects::{BucketState, ObjectIndex};
 use crate::state::Listener;
 use crate::state::State;
 use crate::storage::BlobStore;
@@ -79,6 +80,19 @@ pub(crate) struct Req<'a> {
     pub parts: &'a request::Parts,
     pub query: &'a Query,
     pub body: BodyReader,
+    /// The bucket's state, resolved once (a memory read) when the request is dispatched.
+    pub found: Found,
+}
+
+/// The addressed bucket as the request found it, if it exists.
+pub(crate) struct Found(Option<Arc<BucketState>>);
+
+impl Found {
+    /// The bucket; `NoSuchBucket` when it does not exist. Handlers ask where S3 checks, so
+    /// that errors keep S3's order.
+    pub fn existing(&self) -> S3Result<&Arc<BucketState>> {
+        self.0.as_ref().ok_or_else(|| Code::NoSuchBucket.into())
+    }
 }
 
 /// Completes a response builder, turning an invalid header value into an internal error.
@@ -272,8 +286,8 @@ async fn dispatch(
 ) -> Reply {
     let mut response = match (route.operation, version) {
         (Operation::DeleteObject, Version::Missing(_)) => {
-            let bucket = route.bucket.clone().unwrap_or_default();
-            ctx.index().bucket(bucket).await?;
+            ctx.index()
+                .bucket(route.bucket.as_deref().unwrap_or_default())?;
             finish(
                 Response::builder().status(http::StatusCode::NO_CONTENT),
                 crate::http::empty(),
@@ -287,6 +301,12 @@ async fn dispatch(
                 parts,
                 query: &route.query,
                 body: reader,
+                found: Found(
+                    route
+                        .bucket
+                        .as_deref()
+                        .and_then(|b| ctx.index().bucket_state(b)),
+                ),
             };
             operations::call(route.operation, ctx, req).await?
         }

@@ -338,7 +338,7 @@ pub async fn put_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let expected = expected(&parts.headers)?;
     let condition = write_condition(&parts.headers)?;
     // Refuse before reading the body: with Expect: 100-continue the client never sends it.
-    ctx.index().bucket(bucket.to_owned()).await?;
+    req.found.existing()?;
     let written = write_body(ctx, reader, &expected).await?;
     let checksum = expected
         .checksum

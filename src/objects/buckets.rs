@@ -1,0 +1,226 @@
+//! Buckets in memory: every bucket's `BucketState` (name, creation time, region, owner and its
+//! parsed configuration documents), loaded when the index opens, so that HeadBucket,
+//! GetBucketLocation, ListBuckets, a handler's "does the bucket exist" and authorization (the
+//! bucket policy) are a read lock and an `Arc` clone: no SQLite, no parsing.
+//!
+//! Invariant: the map equals the committed `buckets` and `bucket_configs` tables after every
+//! acknowledged write. Every write that changes them (CreateBucket, DeleteBucket, a
+//! configuration put or delete) runs as one spawned task that holds `Buckets::writes` from
+//! before its transaction is queued until its outcome is in the map. Holding the lock orders
+//! the map's updates as the commits are ordered; spawning makes the pair finish even when the
+//! request that asked for it is dropped mid-way (a client hanging up), which would otherwise
+//! leave a committed write out of the map: a deleted bucket's policy applying to a bucket of
+//! the same name created later, or a created bucket answering NoSuchBucket.
+//!
+//! Object writes do not take the lock. They check the bucket again inside their transaction
+//! (`require_bucket`), so a PutObject racing DeleteBucket either commits first (and the
+//! deletion finds the bucket not empty) or fails with NoSuchBucket, whatever the map said when
+//! the request began. The map is the fast path that refuses a request before its body is read,
+//! and what reads rely on: a read that finds the bucket in the map and then no row reads the
+//! bucket as it was just before its deletion, which was empty.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+
+use super::bucket_config::BucketConfigs;
+use super::{now_ms, require_bucket, IndexError, IndexResult, ObjectIndex};
+use crate::db::{CachedRow, DbError};
+
+/// A bucket as committed, with its configuration documents parsed. Immutable: a change
+/// replaces the whole `Arc` in the map, so a request keeps one consistent view of its bucket.
+#[derive(Debug, Clone)]
+pub struct BucketState {
+    pub name: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    /// The LocationConstraint it was created with (or `backend.s3.region`).
+    pub region: String,
+    /// The account that created it. `None` for buckets created before owners were recorded:
+    /// they belong to the one account LabStore serves.
+    pub owner: Option<String>,
+    pub configs: BucketConfigs,
+}
+
+/// Every bucket by name, as write tasks see it (under the write lock).
+#[derive(Default)]
+pub(super) struct BucketMap(HashMap<String, Arc<BucketState>>);
+
+impl BucketMap {
+    fn insert(&mut self, state: BucketState) {
+        self.0.insert(state.name.clone(), Arc::new(state));
+    }
+
+    fn remove(&mut self, name: &str) {
+        self.0.remove(name);
+    }
+
+    /// Replaces the bucket's state with one whose configurations `change` has changed. The
+    /// bucket is there: the write checked it in the transaction that just committed, and no
+    /// deletion can have committed since (it would have waited for the lock).
+    pub(super) fn update(&mut self, name: &str, change: impl FnOnce(&mut BucketConfigs)) {
+        if let Some(state) = self.0.get_mut(name) {
+            *state = Arc::new(state.with_configs(change));
+        }
+    }
+}
+
+/// The in-memory copy of every bucket.
+#[derive(Default)]
+pub(super) struct Buckets {
+    /// Readers hold the lock only to clone an `Arc` (or, for ListBuckets, every `Arc`).
+    map: RwLock<BucketMap>,
+    /// Held across a bucket write and its map update; see the module comment.
+    writes: tokio::sync::Mutex<()>,
+}
+
+impl Buckets {
+    /// Every bucket and every configuration document, read at open through a read-only
+    /// connection of its own (the read pool is async and `ObjectIndex::open` is not).
+    pub(super) fn load(path: &Path) -> Result<Buckets, DbError> {
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let mut map = HashMap::new();
+        let mut stmt = conn.prepare("SELECT name, created_at, region, owner FROM buckets")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(BucketState {
+                name: r.get(0)?,
+                created_at: r.get(1)?,
+                region: r.get(2)?,
+                owner: r.get(3)?,
+                configs: BucketConfigs::default(),
+            })
+        })?;
+        for state in rows {
+            let state = state?;
+            map.insert(state.name.clone(), state);
+        }
+        let mut stmt = conn.prepare("SELECT bucket, kind, document FROM bucket_configs")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?))
+        })?;
+        for row in rows {
+            let (bucket, kind, document) = row?;
+            // The foreign key keeps every row's bucket in `buckets`.
+            if let Some(state) = map.get_mut(&bucket) {
+                state.configs.load(&bucket, &kind, document);
+            }
+        }
+        let map = map.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
+        Ok(Buckets {
+            map: RwLock::new(BucketMap(map)),
+            writes: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, BucketMap> {
+        // A panic while the lock was held left no half-done map: every update is one insert or
+        // remove of a whole `Arc`.
+        self.map
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, BucketMap> {
+        self.map
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl ObjectIndex {
+    /// The bucket as last committed, if it exists. Cheap: a read lock and an `Arc` clone.
+    pub fn bucket_state(&self, name: &str) -> Option<Arc<BucketState>> {
+        self.buckets.read().0.get(name).cloned()
+    }
+
+    /// The bucket as last committed; `NoSuchBucket` when it does not exist. What a handler
+    /// calls before it reads a body or the index.
+    pub fn bucket(&self, name: &str) -> IndexResult<Arc<BucketState>> {
+        self.bucket_state(name).ok_or(IndexError::NoSuchBucket)
+    }
+
+    /// Every bucket, by name.
+    pub fn list_buckets(&self) -> Vec<Arc<BucketState>> {
+        let mut all: Vec<_> = self.buckets.read().0.values().cloned().collect();
+        all.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        all
+    }
+
+    /// Creates a bucket with no configuration. `BucketExists` when the name is taken.
+    pub async fn create_bucket(
+        &self,
+        name: String,
+        region: String,
+        owner: String,
+    ) -> IndexResult<()> {
+        let state = BucketState {
+            name,
+            created_at: now_ms(),
+            region,
+            owner: Some(owner),
+            configs: BucketConfigs::default(),
+        };
+        let row = state.clone();
+        let work = move |conn: &Connection| {
+            let inserted = conn.cached_execute(
+                "INSERT OR IGNORE INTO buckets (name, created_at, region, owner) VALUES (?1, ?2, ?3, ?4)",
+                (&row.name, row.created_at, &row.region, &row.owner),
+            )?;
+            match inserted {
+                0 => Err(IndexError::BucketExists),
+                _ => Ok(()),
+            }
+        };
+        self.write_buckets(work, move |map, _| map.insert(state))
+            .await
+    }
+
+    /// Deletes an empty bucket (no objects and no multipart uploads in progress) and its
+    /// configuration, so that a bucket created later under the same name starts without any.
+    pub async fn delete_bucket(&self, name: String) -> IndexResult<()> {
+        let bucket = name.clone();
+        let work = move |conn: &Connection| {
+            require_bucket(conn, &bucket)?;
+            let busy: Option<i64> = conn
+                .cached_row(
+                    "SELECT 1 WHERE EXISTS (SELECT 1 FROM objects WHERE bucket = ?1)
+                            OR EXISTS (SELECT 1 FROM uploads WHERE bucket = ?1)",
+                    [&bucket],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if busy.is_some() {
+                return Err(IndexError::BucketNotEmpty);
+            }
+            conn.cached_execute("DELETE FROM bucket_configs WHERE bucket = ?1", [&bucket])?;
+            conn.cached_execute("DELETE FROM buckets WHERE name = ?1", [&bucket])?;
+            Ok(())
+        };
+        self.write_buckets(work, move |map, _| map.remove(&name))
+            .await
+    }
+
+    /// Commits `work`, then applies `update` to the map before answering. A failed `work` was
+    /// rolled back and leaves the map as it was. See the module comment for the lock and the
+    /// spawned task.
+    pub(super) async fn write_buckets<T, F, U>(&self, work: F, update: U) -> IndexResult<T>
+    where
+        F: FnOnce(&Connection) -> IndexResult<T> + Send + 'static,
+        U: FnOnce(&mut BucketMap, &T) + Send + 'static,
+        T: Send + 'static,
+    {
+        let index = self.clone();
+        let task = tokio::spawn(async move {
+            let _serial = index.buckets.writes.lock().await;
+            let done = index.db.write(work).await?;
+            update(&mut index.buckets.write(), &done);
+            Ok(done)
+        });
+        match task.await {
+            Ok(result) => result,
+            Err(_) => Err(IndexError::Db(DbError::TaskPanicked)),
+        }
+    }
+}
