@@ -455,3 +455,62 @@ async fn a_location_constraint_that_is_no_region_name_is_refused() {
     let head = s3.head_bucket().bucket("paris").send().await.unwrap();
     assert_eq!(head.bucket_region(), Some("eu-west-3"));
 }
+
+/// The bucket reads infrastructure tools make on every refresh, answered as S3 answers a
+/// bucket without that configuration; `NoSuchBucket` for a bucket that does not exist.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unconfigured_bucket_settings_read_as_s3_defaults() {
+    use aws_sdk_s3::types::Payer;
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let s3 = s3_client(&server);
+    s3.create_bucket().bucket("tf-state").send().await.unwrap();
+
+    let payment = s3
+        .get_bucket_request_payment()
+        .bucket("tf-state")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(payment.payer(), Some(&Payer::BucketOwner));
+    let accelerate = s3
+        .get_bucket_accelerate_configuration()
+        .bucket("tf-state")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accelerate.status(), None);
+    let logging = s3.get_bucket_logging().bucket("tf-state").send().await.unwrap();
+    assert!(logging.logging_enabled().is_none());
+    let notification = s3
+        .get_bucket_notification_configuration()
+        .bucket("tf-state")
+        .send()
+        .await
+        .unwrap();
+    assert!(notification.topic_configurations().is_empty());
+    assert!(notification.queue_configurations().is_empty());
+    assert!(notification.lambda_function_configurations().is_empty());
+    assert!(notification.event_bridge_configuration().is_none());
+
+    let missing = "no-such-bucket";
+    let codes = [
+        error_code_status(s3.get_bucket_request_payment().bucket(missing).send().await),
+        error_code_status(
+            s3.get_bucket_accelerate_configuration()
+                .bucket(missing)
+                .send()
+                .await,
+        ),
+        error_code_status(s3.get_bucket_logging().bucket(missing).send().await),
+        error_code_status(
+            s3.get_bucket_notification_configuration()
+                .bucket(missing)
+                .send()
+                .await,
+        ),
+    ];
+    for code in codes {
+        assert_eq!(code, ("NoSuchBucket".to_owned(), 404));
+    }
+}

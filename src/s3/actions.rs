@@ -104,6 +104,19 @@ mod tests {
             (GetBucketAcl, &[("s3:GetBucketAcl", b)]),
             (PutBucketAcl, &[("s3:PutBucketAcl", b)]),
             (GetBucketVersioning, &[("s3:GetBucketVersioning", b)]),
+            (
+                GetBucketRequestPayment,
+                &[("s3:GetBucketRequestPayment", b)],
+            ),
+            (
+                GetBucketAccelerateConfiguration,
+                &[("s3:GetAccelerateConfiguration", b)],
+            ),
+            (GetBucketLogging, &[("s3:GetBucketLogging", b)]),
+            (
+                GetBucketNotificationConfiguration,
+                &[("s3:GetBucketNotification", b)],
+            ),
             (PutBucketPolicy, &[("s3:PutBucketPolicy", b)]),
             (GetBucketPolicy, &[("s3:GetBucketPolicy", b)]),
             (DeleteBucketPolicy, &[("s3:DeleteBucketPolicy", b)]),
@@ -149,6 +162,11 @@ mod tests {
             key: "a b",
             version_named: false,
         };
+        assert_eq!(
+            rows.len(),
+            Operation::ALL.len(),
+            "every operation has a row here"
+        );
         for (operation, expected) in rows {
             let got = needed(*operation, &target, Some(&source));
             let got: Vec<(&str, &str)> = got

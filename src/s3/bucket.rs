@@ -7,7 +7,7 @@ use http::{HeaderValue, Response, StatusCode};
 
 use super::body::read_small;
 use super::error::{Code, S3Error, S3Result};
-use super::xml::{owner, xml_response, S3_XMLNS};
+use super::xml::{document, owner, unconfigured, xml_response, Xmlns, S3_XMLNS};
 use super::{finish, Ctx, Reply, Req};
 use crate::xml::XmlWriter;
 
@@ -234,4 +234,43 @@ mod tests {
             );
         }
     }
+}
+
+/// `<RequestPaymentConfiguration>`: who pays for requests; always the bucket owner here.
+#[derive(Debug, Default, serde::Serialize)]
+#[serde(rename = "RequestPaymentConfiguration")]
+struct RequestPaymentConfiguration {
+    #[serde(rename = "@xmlns")]
+    xmlns: Xmlns,
+    #[serde(rename = "Payer")]
+    payer: &'static str,
+}
+
+/// GetBucketRequestPayment: the bucket owner pays, as on every bucket that never enabled
+/// Requester Pays.
+pub async fn get_bucket_request_payment(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    req.found.existing()?;
+    document(&RequestPaymentConfiguration {
+        payer: "BucketOwner",
+        ..RequestPaymentConfiguration::default()
+    })
+}
+
+/// GetBucketAccelerateConfiguration: no `Status`, as for a bucket that never set one.
+pub async fn get_bucket_accelerate_configuration(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    req.found.existing()?;
+    unconfigured("AccelerateConfiguration")
+}
+
+/// GetBucketLogging: an empty `BucketLoggingStatus`, logging disabled.
+pub async fn get_bucket_logging(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    req.found.existing()?;
+    unconfigured("BucketLoggingStatus")
+}
+
+/// GetBucketNotificationConfiguration: an empty `NotificationConfiguration`, no
+/// notifications.
+pub async fn get_bucket_notification_configuration(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    req.found.existing()?;
+    unconfigured("NotificationConfiguration")
 }

@@ -140,6 +140,14 @@ operations! {
         => bucket::get_bucket_location();
     GetBucketAcl: GET Bucket ?"acl", needs Bucket("s3:GetBucketAcl") => bucket::get_bucket_acl();
     PutBucketAcl: PUT Bucket ?"acl", needs Bucket("s3:PutBucketAcl") => bucket::put_acl();
+    GetBucketRequestPayment: GET Bucket ?"requestPayment",
+        needs Bucket("s3:GetBucketRequestPayment") => bucket::get_bucket_request_payment();
+    GetBucketAccelerateConfiguration: GET Bucket ?"accelerate",
+        needs Bucket("s3:GetAccelerateConfiguration") => bucket::get_bucket_accelerate_configuration();
+    GetBucketLogging: GET Bucket ?"logging", needs Bucket("s3:GetBucketLogging")
+        => bucket::get_bucket_logging();
+    GetBucketNotificationConfiguration: GET Bucket ?"notification",
+        needs Bucket("s3:GetBucketNotification") => bucket::get_bucket_notification_configuration();
     GetBucketVersioning: GET Bucket ?"versioning", needs Bucket("s3:GetBucketVersioning")
         => bucket::get_bucket_versioning();
     PutBucketPolicy: PUT Bucket ?"policy", needs Bucket("s3:PutBucketPolicy")
