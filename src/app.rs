@@ -197,9 +197,11 @@ async fn serve(
         async move {
             let response = match listener {
                 Listener::Admin => admin::handle(state.clone(), req).await,
-                Listener::Iam => iam::handle(state.clone(), req, peer).await,
+                Listener::Iam => iam::handle(state.clone(), listener, req, peer).await,
                 // Some tools send IAM calls to the S3 endpoint; the credential scope says so.
-                Listener::S3 if signed_for_iam(&req) => iam::handle(state.clone(), req, peer).await,
+                Listener::S3 if signed_for_iam(&req) => {
+                    iam::handle(state.clone(), listener, req, peer).await
+                }
                 Listener::S3 => s3::handle(state.clone(), req, peer).await,
             };
             state.metrics.record(listener, response.status().as_u16());

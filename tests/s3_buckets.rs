@@ -480,7 +480,12 @@ async fn unconfigured_bucket_settings_read_as_s3_defaults() {
         .await
         .unwrap();
     assert_eq!(accelerate.status(), None);
-    let logging = s3.get_bucket_logging().bucket("tf-state").send().await.unwrap();
+    let logging = s3
+        .get_bucket_logging()
+        .bucket("tf-state")
+        .send()
+        .await
+        .unwrap();
     assert!(logging.logging_enabled().is_none());
     let notification = s3
         .get_bucket_notification_configuration()

@@ -402,3 +402,98 @@ fn one_client_cannot_take_every_connection_and_a_full_listener_waits() {
     assert_eq!(served.status, 403, "{}", served.body);
     server.stop();
 }
+
+/// The request skeleton counts every S3 and IAM request by operation and status, times it,
+/// counts its body bytes both ways, and every line a request logs carries its request id,
+/// listener and operation.
+#[test]
+fn requests_are_counted_per_operation_and_their_log_lines_carry_the_request_id() {
+    use common::signing::{iam_call, s3_call, Signer};
+    let dir = tempfile::tempdir().unwrap();
+    let server = common::start_with_root(dir.path());
+    let root = Signer::s3("admin", common::ROOT_SECRET);
+    let call = |method, path, body| s3_call(server.s3, &root, method, path, &[], body);
+    assert_eq!(call("PUT", "/metered", "").status, 200);
+    assert_eq!(call("PUT", "/metered/k", "five!").status, 200);
+    let got = call("GET", "/metered/k", "");
+    assert_eq!((got.status, got.body.as_str()), (200, "five!"));
+    let missing = call("GET", "/metered/nothing", "");
+    assert_eq!(missing.status, 404);
+    let iam = Signer::new("admin", common::ROOT_SECRET);
+    let users = iam_call(server.iam, &iam, "Action=ListUsers&Version=2010-05-08");
+    assert_eq!(users.status, 200);
+
+    let s3 = |op: &str| format!("listener=\"s3\",operation=\"{op}\"");
+    for (series, value) in [
+        (
+            format!(
+                "labstore_requests_total{{{},code=\"200\"}}",
+                s3("CreateBucket")
+            ),
+            1,
+        ),
+        (
+            format!(
+                "labstore_requests_total{{{},code=\"200\"}}",
+                s3("PutObject")
+            ),
+            1,
+        ),
+        (
+            format!(
+                "labstore_requests_total{{{},code=\"200\"}}",
+                s3("GetObject")
+            ),
+            1,
+        ),
+        (
+            format!(
+                "labstore_requests_total{{{},code=\"404\"}}",
+                s3("GetObject")
+            ),
+            1,
+        ),
+        (
+            format!(
+                "labstore_request_duration_seconds_count{{{}}}",
+                s3("GetObject")
+            ),
+            2,
+        ),
+        (
+            format!("labstore_request_body_bytes_total{{{}}}", s3("PutObject")),
+            5,
+        ),
+        (
+            "labstore_requests_total{listener=\"iam\",operation=\"ListUsers\",code=\"200\"}"
+                .to_owned(),
+            1,
+        ),
+    ] {
+        assert_eq!(metric(&server, &series), value, "{series}");
+    }
+    let sent = metric(
+        &server,
+        &format!("labstore_response_body_bytes_total{{{}}}", s3("GetObject")),
+    );
+    assert_eq!(sent, 5 + missing.body.len() as u64);
+
+    // The refusal's log line names the request id the client was given.
+    let id = missing.header("x-amz-request-id").unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let line = loop {
+        let found = server
+            .logs()
+            .into_iter()
+            .find(|l| l["span"]["request_id"] == id.as_str());
+        match found {
+            Some(line) => break line,
+            None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            None => panic!("no log line carries request id {id}"),
+        }
+    };
+    assert_eq!(line["span"]["listener"], "s3", "{line}");
+    assert_eq!(line["span"]["operation"], "GetObject", "{line}");
+    assert_eq!(line["code"], "NoSuchKey", "{line}");
+    assert_eq!(line["level"], "INFO", "{line}");
+}

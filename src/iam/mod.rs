@@ -21,10 +21,12 @@ use bytes::Bytes;
 use http::{header, request, HeaderValue, Request, Response};
 use http_body_util::{BodyExt, Limited};
 
+use crate::api::{self, Api, ApiError, Fault};
 use crate::auth::Caller;
 use crate::authz::{context, Authorizer};
-use crate::http::{full, request_id, Body, BodyError};
+use crate::http::{full, request_id, Body, BodyError, RequestBody};
 use crate::iam_store::IamStore;
+use crate::state::Listener;
 use crate::state::State;
 use crate::xml::XmlWriter;
 use error::{IamError, XMLNS};
@@ -54,79 +56,147 @@ impl Ctx<'_> {
     }
 }
 
-pub async fn handle<B>(state: State, req: Request<B>, peer: SocketAddr) -> Response<Body>
-where
-    B: hyper::body::Body<Data = Bytes>,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    let id = request_id::iam();
-    let (parts, body) = req.into_parts();
-    match process(&state, &parts, body, peer).await {
-        Ok((action, result)) => {
-            tracing::debug!(request_id = %id, action = action.name(), "iam request");
-            render(action, result.as_deref(), &id)
+/// Serves one IAM request through the request skeleton, on whichever listener it arrived.
+pub async fn handle(
+    state: State,
+    listener: Listener,
+    req: Request<RequestBody>,
+    peer: SocketAddr,
+) -> Response<Body> {
+    api::serve::<IamApi>(state, listener, req, peer).await
+}
+
+/// The IAM Query API's steps.
+pub(crate) struct IamApi;
+
+/// An IAM request once its (small) body is read: the body, for the signature, its
+/// parameters, and the action they name.
+pub(crate) struct Parsed {
+    body: Bytes,
+    params: Params,
+    action: Option<Action>,
+}
+
+impl Api for IamApi {
+    const REQUEST_ID_HEADER: &'static str = request_id::IAM_HEADER;
+    type Parsed = Parsed;
+    type Caller = Caller;
+    /// The caller, authorized for the action.
+    type Granted<'a> = &'a Caller;
+    type Error = IamError;
+
+    fn request_id() -> String {
+        request_id::iam()
+    }
+
+    async fn parse(
+        _state: &State,
+        parts: &request::Parts,
+        body: RequestBody,
+    ) -> Result<Parsed, IamError> {
+        let body = read_body(body).await?;
+        let form = is_form(parts).then_some(&body[..]);
+        let params = Params::parse(parts.uri.query(), form);
+        let action = params.get("Action").and_then(Action::parse);
+        Ok(Parsed {
+            body,
+            params,
+            action,
+        })
+    }
+
+    fn operation(parsed: &Parsed) -> Option<&'static str> {
+        parsed.action.map(Action::name)
+    }
+
+    /// The signature first: a caller learns whether the action exists only once signed.
+    fn authenticate(
+        state: &State,
+        parts: &request::Parts,
+        parsed: &mut Parsed,
+    ) -> Result<Caller, IamError> {
+        let caller = auth::authenticate(state, parts, &parsed.body)?;
+        let name = parsed.params.get("Action").ok_or(IamError::MissingAction)?;
+        if parsed.action.is_none() {
+            return Err(IamError::InvalidAction(name.to_owned()));
         }
-        Err(e) => {
-            // By kind, not status class: a 501 NotImplemented is the client's request, not
-            // our failure. The internal cause was logged where it was turned into the code.
-            if e.is_internal() {
-                tracing::error!(request_id = %id, code = e.code(), "iam request failed");
-            } else {
-                tracing::info!(request_id = %id, code = e.code(), message = %e, "iam request refused");
-            }
-            let mut response = e.render(&id);
-            if matches!(
-                e,
-                IamError::RequestEntityTooLarge(_) | IamError::RequestTimeout
-            ) {
-                // The rest of the body is unread: it must not be taken for another request.
-                response
-                    .headers_mut()
-                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            }
-            response
-        }
+        Ok(caller)
+    }
+
+    fn authorize<'a>(
+        state: &'a State,
+        parts: &request::Parts,
+        parsed: &Parsed,
+        caller: &'a Caller,
+        peer: SocketAddr,
+    ) -> Result<&'a Caller, IamError> {
+        let action = parsed.action.ok_or(IamError::MissingAction)?;
+        authorize(state, parts, caller, action, &parsed.params, peer)?;
+        Ok(caller)
+    }
+
+    async fn dispatch<'a>(
+        state: &'a State,
+        _parts: &request::Parts,
+        parsed: &mut Parsed,
+        caller: &'a Caller,
+        request_id: &str,
+    ) -> Result<Response<Body>, IamError> {
+        // `authenticate` refused a request without a known action.
+        let action = parsed.action.ok_or(IamError::MissingAction)?;
+        let ctx = Ctx { state, caller };
+        let result = router::dispatch(action, &ctx, &parsed.params).await?;
+        Ok(render(action, result.as_deref(), request_id))
     }
 }
 
-async fn process<B>(
-    state: &State,
-    parts: &request::Parts,
-    body: B,
-    peer: SocketAddr,
-) -> Result<(Action, Option<String>), IamError>
-where
-    B: hyper::body::Body<Data = Bytes>,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    let body = match Limited::new(body, MAX_BODY).collect().await {
-        Ok(collected) => collected.to_bytes(),
+/// Reads the whole (small) body: larger than `MAX_BODY` is `RequestEntityTooLarge`, a stalled
+/// one `RequestTimeout`.
+async fn read_body(body: RequestBody) -> Result<Bytes, IamError> {
+    match Limited::new(body, MAX_BODY).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
         Err(e)
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some() =>
         {
-            return Err(IamError::RequestEntityTooLarge(MAX_BODY))
+            Err(IamError::RequestEntityTooLarge(MAX_BODY))
         }
-        Err(e) if BodyError::is_timeout(&*e) => return Err(IamError::RequestTimeout),
+        Err(e) if BodyError::is_timeout(&*e) => Err(IamError::RequestTimeout),
         Err(e) => {
             tracing::info!(error = %e, "reading an iam request body failed");
-            return Err(IamError::IncompleteSignature(
+            Err(IamError::IncompleteSignature(
                 "The request body could not be read.".into(),
-            ));
+            ))
         }
-    };
-    let caller = auth::authenticate(state, parts, &body)?;
-    let form = is_form(parts).then_some(&body[..]);
-    let params = Params::parse(parts.uri.query(), form);
-    let name = params.get("Action").ok_or(IamError::MissingAction)?;
-    let action = Action::parse(name).ok_or_else(|| IamError::InvalidAction(name.to_owned()))?;
-    authorize(state, parts, &caller, action, &params, peer)?;
-    let ctx = Ctx {
-        state,
-        caller: &caller,
-    };
-    let result = router::dispatch(action, &ctx, &params).await?;
-    Ok((action, result))
+    }
+}
+
+impl ApiError for IamError {
+    fn code(&self) -> &str {
+        IamError::code(self)
+    }
+
+    /// By kind, not status class: a 501 NotImplemented is the client's request, not our
+    /// failure.
+    fn fault(&self) -> Fault {
+        match self {
+            IamError::ServiceUnavailable => Fault::Shed,
+            e if e.is_internal() => Fault::Server,
+            _ => Fault::Client,
+        }
+    }
+
+    fn render(&self, _parts: &request::Parts, request_id: &str) -> Response<Body> {
+        IamError::render(self, request_id)
+    }
+
+    /// The rest of the body is unread: it must not be taken for another request.
+    fn closes_connection(&self, _parts: &request::Parts) -> bool {
+        matches!(
+            self,
+            IamError::RequestEntityTooLarge(_) | IamError::RequestTimeout
+        )
+    }
 }
 
 /// Decides whether `caller` may perform `action`: `iam:<Action>` on every resource it acts on
