@@ -2,7 +2,7 @@
 //! and check that every acknowledged object reads back whole, nothing torn is listed, and no
 //! temporary or orphaned file is left behind.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};

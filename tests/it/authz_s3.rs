@@ -2,7 +2,7 @@
 //! settings: two IAM users (alice, bob) and groups, each test setting up one classic case
 //! with real IAM calls and checking what each user may and may not do.
 
-mod common;
+use crate::common;
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier};

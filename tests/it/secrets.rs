@@ -1,7 +1,7 @@
 //! The master key and the root credentials, through the real binary: created private, reused,
 //! never regenerated over existing data, and no secret stored in plaintext.
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

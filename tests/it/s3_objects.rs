@@ -2,7 +2,7 @@
 //! ETags, empty objects, ranges, `partNumber`, conditional reads and writes, stored headers and
 //! `response-*` overrides, against the real binary.
 
-mod common;
+use crate::common;
 
 use aws_sdk_s3::primitives::{ByteStream, DateTime};
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};

@@ -1,7 +1,7 @@
 //! Configuration through the real binary: `config show` reflects every layer, bad values stop
 //! the process with a message naming the key and its source.
 
-mod common;
+use crate::common;
 
 use std::process::Output;
 

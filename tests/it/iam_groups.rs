@@ -2,7 +2,7 @@
 //! ListGroupsForUser, UpdateGroup, DeleteGroup, AddUserToGroup, RemoveUserFromGroup.
 //! <https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateGroup.html> (and siblings)
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::Client;
 use common::{all_pages, allow, error_code, error_code_status, root_iam, start_with_root};

@@ -1,7 +1,7 @@
 //! `labstore serve` on empty directories: the three listeners, readiness, request ids, the
 //! protocol-shaped errors, and SIGTERM handling.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -2,7 +2,7 @@
 //! UpdateUser, DeleteUser, with their documented errors. Tags are in `iam_user_tags.rs`.
 //! <https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateUser.html> (and siblings)
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::types::Tag;
 use aws_sdk_iam::Client;

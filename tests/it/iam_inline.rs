@@ -3,7 +3,7 @@
 //! per-user (2048) and per-group (5120) size quotas.
 //! <https://docs.aws.amazon.com/IAM/latest/APIReference/API_PutUserPolicy.html> (and siblings)
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::Client;
 use common::{all_pages, allow, document_of_size, error_code_status, root_iam, start_with_root};

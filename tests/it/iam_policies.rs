@@ -4,7 +4,7 @@
 //! the size quota. Attachments are in `iam_policy_attachments.rs`.
 //! <https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreatePolicy.html> (and siblings)
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::error::ProvideErrorMetadata;
 use aws_sdk_iam::types::{EntityType, PolicyScopeType, PolicyUsageType};

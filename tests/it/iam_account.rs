@@ -2,7 +2,7 @@
 //! entity counts following creations and deletions.
 //! <https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccountSummary.html>
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

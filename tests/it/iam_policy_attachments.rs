@@ -4,7 +4,7 @@
 //! while attached.
 //! <https://docs.aws.amazon.com/IAM/latest/APIReference/API_AttachUserPolicy.html> (and siblings)
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::types::EntityType;
 use aws_sdk_iam::Client;

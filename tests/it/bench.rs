@@ -2,7 +2,7 @@
 //! behind, `--compare` prints ratios, and failures (a wrong secret, denied operations) are
 //! reported and make the exit status non-zero.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output};

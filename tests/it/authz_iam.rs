@@ -2,7 +2,7 @@
 //! aws-sdk-iam: `iam:<Action>` on the target's ARN (path included), `${aws:username}` for
 //! self-service, and refusals that say nothing about whether the target exists.
 
-mod common;
+use crate::common;
 
 use common::{error_code, iam_client, root_iam, start_with_root, user_with_key};
 

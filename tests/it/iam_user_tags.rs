@@ -2,7 +2,7 @@
 //! TagUser, UntagUser and ListUserTags, with their validation, quota and paging.
 //! <https://docs.aws.amazon.com/IAM/latest/APIReference/API_TagUser.html> (and siblings)
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::types::Tag;
 use aws_sdk_iam::Client;

@@ -3,7 +3,7 @@
 //! refusals, and a policy's life with its bucket and across a restart. Raw signed requests
 //! check what the SDK hides: status codes, headers and bodies on the wire.
 
-mod common;
+use crate::common;
 
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::Client;

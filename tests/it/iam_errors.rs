@@ -3,7 +3,7 @@
 //! or may not act.
 //! <https://docs.aws.amazon.com/IAM/latest/APIReference/CommonErrors.html>
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_iam::Client;

@@ -4,7 +4,7 @@
 //! <https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html>
 //! <https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulateCustomPolicy.html>
 
-mod common;
+use crate::common;
 
 use aws_sdk_iam::types::{ContextEntry, ContextKeyTypeEnum, EvaluationResult};
 use aws_sdk_iam::Client;

@@ -1,7 +1,7 @@
 //! The IAM API through `aws-sdk-iam`, end to end: the root manages users and keys, and a new
 //! user's key authenticates (and is refused IAM calls until policies are evaluated).
 
-mod common;
+use crate::common;
 
 use common::{error_code, iam_client, root_iam, start_with_root};
 

@@ -1,7 +1,7 @@
 //! Authentication of the IAM API with raw signed requests: the malformed, stale and forged
 //! cases no SDK sends, the presigned form, and IAM calls arriving on the S3 port.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, SystemTime};
 

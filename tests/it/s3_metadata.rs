@@ -1,7 +1,7 @@
 //! Stored headers through `aws-sdk-s3` at default settings: the content headers, `Expires`,
 //! `x-amz-meta-*` (its 2 KB limit, non-ASCII values) and the `response-*` overrides of GET.
 
-mod common;
+use crate::common;
 
 use aws_sdk_s3::primitives::{ByteStream, DateTime};
 use aws_sdk_s3::Client;

@@ -3,7 +3,7 @@
 //! the requests it signs.
 //! <https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateAccessKey.html> (and siblings)
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

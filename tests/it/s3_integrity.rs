@@ -3,7 +3,7 @@
 //! names that look like paths (none escapes the data directory), key length, and overwrites
 //! that readers never see half-done.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! directives, copying an object onto itself, the `x-amz-copy-source-if-*` conditions,
 //! URL-encoded source keys, and missing sources.
 
-mod common;
+use crate::common;
 
 use aws_sdk_s3::primitives::{ByteStream, DateTime};
 use aws_sdk_s3::types::MetadataDirective;

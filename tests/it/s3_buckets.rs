@@ -2,7 +2,7 @@
 //! rules, LocationConstraint), HeadBucket, DeleteBucket, GetBucketLocation, GetBucketVersioning
 //! and the ACLs, against the real binary.
 
-mod common;
+use crate::common;
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{

@@ -3,7 +3,7 @@
 //! composite checksums and conditional completion. (Listing uploads and parts:
 //! `s3_multipart_lists.rs`.)
 
-mod common;
+use crate::common;
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, CompletedMultipartUpload, CompletedPart};

@@ -3,7 +3,7 @@
 //! of a signed stream, expired presigned URLs, SigV2, and keys that try to climb out of the
 //! data directory.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, SystemTime};
 

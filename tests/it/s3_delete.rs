@@ -2,7 +2,7 @@
 //! integrity check S3 requires): up to 1000 keys, a `Deleted` entry per key unless `Quiet`,
 //! and more than 1000 keys refused as MalformedXML.
 
-mod common;
+use crate::common;
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};

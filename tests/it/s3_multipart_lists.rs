@@ -2,7 +2,7 @@
 //! max-parts / part-number-marker and max-uploads / key-marker / upload-id-marker, prefix and
 //! delimiter.
 
-mod common;
+use crate::common;
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;

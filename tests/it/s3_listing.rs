@@ -2,7 +2,7 @@
 //! hundred keys (Unicode, `/`-heavy, a multi-character delimiter): every page walk must give
 //! exactly the keys and common prefixes a model computes, in UTF-8 binary order, once each.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 
