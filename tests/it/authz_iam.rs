@@ -1,4 +1,4 @@
-//! Authorization of IAM requests from IAM users, against the real binary through
+//! Authorization of IAM requests from IAM users, against the server through
 //! aws-sdk-iam: `iam:<Action>` on the target's ARN (path included), `${aws:username}` for
 //! self-service, and refusals that say nothing about whether the target exists.
 

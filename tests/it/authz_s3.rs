@@ -1,4 +1,4 @@
-//! Authorization of S3 requests, against the real binary, through aws-sdk-s3 at default
+//! Authorization of S3 requests, against the server, through aws-sdk-s3 at default
 //! settings: two IAM users (alice, bob) and groups, each test setting up one classic case
 //! with real IAM calls and checking what each user may and may not do.
 
@@ -8,11 +8,11 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier};
 use aws_sdk_s3::Client;
 use common::{
-    error_code_status, root_iam, s3_client, s3_client_as, start_with_root, Server, ROOT_SECRET,
+    error_code_status, root_iam, s3_client, s3_client_as, start_with_root, TestServer, ROOT_SECRET,
 };
 
 struct World {
-    server: Server,
+    server: TestServer,
     root: Client,
     iam: aws_sdk_iam::Client,
     alice: Client,
@@ -26,7 +26,7 @@ async fn world(dir: &std::path::Path) -> World {
     world_on(start_with_root(dir)).await
 }
 
-async fn world_on(server: Server) -> World {
+async fn world_on(server: TestServer) -> World {
     let root = s3_client(&server);
     for bucket in ["data", "other"] {
         root.create_bucket().bucket(bucket).send().await.unwrap();
@@ -691,7 +691,7 @@ async fn source_ip_conditions_believe_forwarding_headers_only_from_trusted_proxi
         if trusted {
             env.push(("LABSTORE_BACKEND_TRUSTED_PROXIES", "127.0.0.0/8, ::1"));
         }
-        let server = Server::start_with(dir.path(), &env).unwrap();
+        let server = TestServer::start_with(dir.path(), &env).unwrap();
         let w = world_on(server).await;
         put(&w.root, "data", "a.txt", "alpha").await.unwrap();
         put_user_policy(&w.iam, "alice", "lan", &from_lan).await;

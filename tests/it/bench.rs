@@ -1,4 +1,4 @@
-//! `labstore bench` against the real server: every workload runs clean and leaves nothing
+//! `labstore bench` against the server: every workload runs clean and leaves nothing
 //! behind, `--compare` prints ratios, and failures (a wrong secret, denied operations) are
 //! reported and make the exit status non-zero.
 
@@ -8,12 +8,12 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use aws_sdk_s3::primitives::ByteStream;
-use common::{root_iam, s3_client, s3_client_as, start_with_root, Server, BIN, ROOT_SECRET};
+use common::{root_iam, s3_client, s3_client_as, start_with_root, TestServer, BIN, ROOT_SECRET};
 use serde_json::Value;
 
 /// `labstore bench <args>` against the server's S3 port as the root unless `args` say
 /// otherwise, small and short, with the AWS environment of whoever runs the tests removed.
-fn bench(server: &Server, args: &[&str]) -> Output {
+fn bench(server: &TestServer, args: &[&str]) -> Output {
     let endpoint = format!("http://{}", server.s3);
     let mut all = vec!["bench", "--endpoint", &endpoint];
     let defaults = [
@@ -60,7 +60,7 @@ fn result<'a>(report: &'a Value, op: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {op} in {report}"))
 }
 
-async fn bucket_names(server: &Server) -> Vec<String> {
+async fn bucket_names(server: &TestServer) -> Vec<String> {
     let listed = s3_client(server).list_buckets().send().await.unwrap();
     listed
         .buckets()

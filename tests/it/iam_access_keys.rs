@@ -1,4 +1,4 @@
-//! Access keys through `aws-sdk-iam` against the real binary: CreateAccessKey, ListAccessKeys,
+//! Access keys through `aws-sdk-iam` against the server: CreateAccessKey, ListAccessKeys,
 //! UpdateAccessKey, DeleteAccessKey, GetAccessKeyLastUsed, and what a key's status does to
 //! the requests it signs.
 //! <https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateAccessKey.html> (and siblings)
@@ -10,7 +10,8 @@ use std::path::Path;
 use aws_sdk_iam::types::StatusType;
 use aws_sdk_iam::Client;
 use common::{all_pages, error_code, error_code_status, iam_client, recording_root_iam, root_iam};
-use common::{start_with_root, Server};
+use common::{spawn_with_root, start_with_root, Endpoints};
+use labstore::state::Listener;
 
 struct Key {
     id: String,
@@ -33,8 +34,8 @@ async fn new_key(iam: &Client, user: &str) -> Key {
 
 /// What a request signed with `key` gets: "AccessDenied" while the key works (its user has
 /// no policy that allows ListUsers), "InvalidClientTokenId" when it does not.
-async fn probe(server: &Server, key: &Key) -> String {
-    let client = iam_client(server.iam, &key.id, &key.secret);
+async fn probe(server: &impl Endpoints, key: &Key) -> String {
+    let client = iam_client(server.addr(Listener::Iam), &key.id, &key.secret);
     error_code(client.list_users().send().await)
 }
 
@@ -323,7 +324,7 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secret_access_keys_are_never_stored_in_plaintext() {
     let dir = tempfile::tempdir().unwrap();
-    let server = start_with_root(dir.path());
+    let server = spawn_with_root(dir.path());
     let iam = root_iam(&server);
     let mut keys = Vec::new();
     for user in ["u1", "u2", "u3"] {

@@ -1,4 +1,4 @@
-//! GetAccountSummary through `aws-sdk-iam` against the real binary: AWS's quotas, and the
+//! GetAccountSummary through `aws-sdk-iam` against the server: AWS's quotas, and the
 //! entity counts following creations and deletions.
 //! <https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccountSummary.html>
 

@@ -6,7 +6,7 @@ use crate::common;
 use std::time::{Duration, SystemTime};
 
 use common::signing::{iam_call, send, Signer, FORM};
-use common::{root_iam, start_with_root, Server, ROOT_SECRET};
+use common::{root_iam, start_with_root, TestServer, ROOT_SECRET};
 
 const LIST_USERS: &str = "Action=ListUsers&Version=2010-05-08";
 
@@ -16,7 +16,7 @@ fn code(body: &str) -> &str {
     &body[start..end]
 }
 
-fn root(server: &Server) -> Signer<'static> {
+fn root(server: &TestServer) -> Signer<'static> {
     let _ = server;
     Signer::new("admin", ROOT_SECRET)
 }

@@ -1,4 +1,4 @@
-//! Errors every IAM action shares, through `aws-sdk-iam` against the real binary: paging
+//! Errors every IAM action shares, through `aws-sdk-iam` against the server: paging
 //! parameters out of range, entities that do not exist, and callers that are not who they say
 //! or may not act.
 //! <https://docs.aws.amazon.com/IAM/latest/APIReference/CommonErrors.html>

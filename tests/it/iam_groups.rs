@@ -1,4 +1,4 @@
-//! IAM groups through `aws-sdk-iam` against the real binary: CreateGroup, GetGroup, ListGroups,
+//! IAM groups through `aws-sdk-iam` against the server: CreateGroup, GetGroup, ListGroups,
 //! ListGroupsForUser, UpdateGroup, DeleteGroup, AddUserToGroup, RemoveUserFromGroup.
 //! <https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateGroup.html> (and siblings)
 

@@ -1,4 +1,4 @@
-//! Inline policies through `aws-sdk-iam` against the real binary: PutUserPolicy,
+//! Inline policies through `aws-sdk-iam` against the server: PutUserPolicy,
 //! GetUserPolicy, ListUserPolicies, DeleteUserPolicy and their group counterparts, with the
 //! per-user (2048) and per-group (5120) size quotas.
 //! <https://docs.aws.amazon.com/IAM/latest/APIReference/API_PutUserPolicy.html> (and siblings)

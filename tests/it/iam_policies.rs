@@ -1,4 +1,4 @@
-//! Customer-managed policies and their versions through `aws-sdk-iam` against the real binary:
+//! Customer-managed policies and their versions through `aws-sdk-iam` against the server:
 //! CreatePolicy, GetPolicy, ListPolicies, DeletePolicy, CreatePolicyVersion, GetPolicyVersion,
 //! ListPolicyVersions, SetDefaultPolicyVersion, DeletePolicyVersion; document validation and
 //! the size quota. Attachments are in `iam_policy_attachments.rs`.

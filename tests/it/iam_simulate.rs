@@ -1,4 +1,4 @@
-//! The IAM decision API through `aws-sdk-iam` against the real binary: SimulatePrincipalPolicy
+//! The IAM decision API through `aws-sdk-iam` against the server: SimulatePrincipalPolicy
 //! over stored user and group policies, SimulateCustomPolicy over supplied ones, context
 //! entries and missing keys, resource policies with a caller, paging, errors, and who may ask.
 //! <https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html>

@@ -1,4 +1,4 @@
-//! IAM user tags through `aws-sdk-iam` against the real binary: tags given to CreateUser,
+//! IAM user tags through `aws-sdk-iam` against the server: tags given to CreateUser,
 //! TagUser, UntagUser and ListUserTags, with their validation, quota and paging.
 //! <https://docs.aws.amazon.com/IAM/latest/APIReference/API_TagUser.html> (and siblings)
 

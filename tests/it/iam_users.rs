@@ -1,4 +1,4 @@
-//! IAM users through `aws-sdk-iam` against the real binary: CreateUser, GetUser, ListUsers,
+//! IAM users through `aws-sdk-iam` against the server: CreateUser, GetUser, ListUsers,
 //! UpdateUser, DeleteUser, with their documented errors. Tags are in `iam_user_tags.rs`.
 //! <https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateUser.html> (and siblings)
 

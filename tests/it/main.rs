@@ -7,6 +7,7 @@ mod authz_iam;
 mod authz_s3;
 mod bench;
 mod config_cli;
+mod fixture;
 mod iam_access_keys;
 mod iam_account;
 mod iam_auth;

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use base64::Engine;
 use common::signing::{send, Signer};
-use common::{start_with_root, Response, Server, ROOT_SECRET};
+use common::{start_with_root, Response, TestServer, ROOT_SECRET};
 use hmac::{Hmac, Mac};
 use labstore::auth::sigv4::{hmac_sha256, sha256_hex, signing_key};
 
@@ -23,7 +23,7 @@ fn root() -> Signer<'static> {
 }
 
 fn call(
-    server: &Server,
+    server: &TestServer,
     signer: &Signer<'_>,
     method: &str,
     path: &str,
@@ -34,7 +34,7 @@ fn call(
     send(server.s3, method, &path, &headers, body)
 }
 
-fn server_with_bucket(dir: &std::path::Path) -> Server {
+fn server_with_bucket(dir: &std::path::Path) -> TestServer {
     let server = start_with_root(dir);
     let r = call(&server, &root(), "PUT", "/bkt", &[], b"");
     assert_eq!(r.status, 200, "{}", r.body);
@@ -172,7 +172,7 @@ const STREAMING: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
 
 /// A signed aws-chunked PUT of `chunks`, optionally corrupting one chunk after signing.
 fn streaming_put(
-    server: &Server,
+    server: &TestServer,
     key: &str,
     chunks: &[Vec<u8>],
     corrupt: Option<usize>,
@@ -379,7 +379,7 @@ fn virtual_hosted_style_addresses_the_bucket_by_host() {
         ("LABSTORE_BACKEND_ADMIN_AUTH_SECRET_KEY", ROOT_SECRET),
         ("LABSTORE_BACKEND_S3_BASE_DOMAIN", "s3.lab"),
     ];
-    let server = Server::start_with(dir.path(), &env).unwrap();
+    let server = TestServer::start_with(dir.path(), &env).unwrap();
     assert_eq!(call(&server, &root(), "PUT", "/vbkt", &[], b"").status, 200);
     let host = format!("vbkt.s3.lab:{}", server.s3.port());
     let r = call(
@@ -453,7 +453,11 @@ fn a_refused_upload_does_not_poison_its_keep_alive_connection() {
 
 /// Sends a signed PUT's head with `Expect: 100-continue` and returns the first bytes the
 /// server answers with before any body is sent.
-fn expect_continue_head(server: &Server, path: &str, body: &[u8]) -> (std::net::TcpStream, String) {
+fn expect_continue_head(
+    server: &TestServer,
+    path: &str,
+    body: &[u8],
+) -> (std::net::TcpStream, String) {
     use std::io::{Read, Write};
     let len = body.len().to_string();
     let headers = [("expect", "100-continue"), ("content-length", len.as_str())];

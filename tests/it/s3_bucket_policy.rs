@@ -1,4 +1,4 @@
-//! Bucket policies through `aws-sdk-s3` at default settings, against the real binary:
+//! Bucket policies through `aws-sdk-s3` at default settings, against the server:
 //! PutBucketPolicy, GetBucketPolicy, DeleteBucketPolicy and GetBucketPolicyStatus, their
 //! refusals, and a policy's life with its bucket and across a restart. Raw signed requests
 //! check what the SDK hides: status codes, headers and bodies on the wire.
@@ -8,11 +8,11 @@ use crate::common;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::Client;
 use common::signing::{s3_call, Signer};
-use common::{error_code_status, s3_client, start_with_root, Server, ROOT_SECRET};
+use common::{error_code_status, s3_client, start_with_root, TestServer, ROOT_SECRET};
 
 const B: &str = "policed";
 
-async fn setup(dir: &std::path::Path) -> (Server, Client) {
+async fn setup(dir: &std::path::Path) -> (TestServer, Client) {
     let server = start_with_root(dir);
     let s3 = s3_client(&server);
     s3.create_bucket().bucket(B).send().await.unwrap();

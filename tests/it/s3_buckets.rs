@@ -1,6 +1,6 @@
 //! Bucket operations through `aws-sdk-s3` at default settings: ListBuckets, CreateBucket (name
 //! rules, LocationConstraint), HeadBucket, DeleteBucket, GetBucketLocation, GetBucketVersioning
-//! and the ACLs, against the real binary.
+//! and the ACLs, against the server.
 
 use crate::common;
 
@@ -8,7 +8,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
     BucketLocationConstraint, CreateBucketConfiguration, Permission, Type as GranteeType,
 };
-use common::{error_code_status, s3_client, start_with_root};
+use common::{error_code_status, s3_client, spawn_with_root, start_with_root};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn buckets_are_created_listed_in_order_with_the_owner_and_deleted() {
@@ -341,7 +341,7 @@ async fn operations_on_a_missing_bucket_are_no_such_bucket() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unimplemented_sub_resources_never_reach_the_base_operation() {
     let dir = tempfile::tempdir().unwrap();
-    let server = start_with_root(dir.path());
+    let server = spawn_with_root(dir.path());
     let s3 = s3_client(&server);
     s3.create_bucket().bucket("kept").send().await.unwrap();
     s3.put_object()

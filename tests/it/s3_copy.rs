@@ -24,7 +24,7 @@ fn source(bucket: &str, key: &str) -> String {
     format!("{bucket}/{}", utf8_percent_encode(key, SOURCE))
 }
 
-async fn setup(dir: &std::path::Path) -> (common::Server, Client) {
+async fn setup(dir: &std::path::Path) -> (common::TestServer, Client) {
     let server = start_with_root(dir);
     let s3 = s3_client(&server);
     s3.create_bucket().bucket(B).send().await.unwrap();

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::signing::{try_send, Signer};
-use common::{start_with_root, ROOT_SECRET};
+use common::{spawn_with_root, ROOT_SECRET};
 use sha2::{Digest, Sha256};
 
 const WRITERS: usize = 6;
@@ -65,7 +65,7 @@ fn get(addr: std::net::SocketAddr, key: &str) -> (u16, Vec<u8>) {
 #[test]
 fn acknowledged_writes_survive_kill_9_and_nothing_torn_is_listed() {
     let dir = tempfile::tempdir().unwrap();
-    let server = start_with_root(dir.path());
+    let server = spawn_with_root(dir.path());
     let signer = Signer::s3("admin", ROOT_SECRET);
     let (path, headers) = signer.sign(server.s3, "PUT", "/crash", &[], b"");
     assert_eq!(
@@ -120,7 +120,7 @@ fn acknowledged_writes_survive_kill_9_and_nothing_torn_is_listed() {
         "too few writes were acknowledged before the kill ({acked}) for the test to mean much"
     );
 
-    let server = start_with_root(dir.path());
+    let server = spawn_with_root(dir.path());
     let states = states.lock().unwrap().clone();
     for (key, state) in &states {
         let (status, data) = get(server.s3, key);

@@ -17,7 +17,7 @@ use md5::{Digest, Md5};
 
 const B: &str = "integrity";
 
-async fn setup(dir: &Path) -> (common::Server, Client) {
+async fn setup(dir: &Path) -> (common::TestServer, Client) {
     let server = start_with_root(dir);
     let s3 = s3_client(&server);
     s3.create_bucket().bucket(B).send().await.unwrap();
@@ -469,7 +469,7 @@ fn code(r: &Response) -> &str {
 /// A raw PUT of `body` to `key`, signed by the root with `payload` as its
 /// `x-amz-content-sha256`, with `headers` besides.
 fn raw_put(
-    server: &common::Server,
+    server: &common::TestServer,
     key: &str,
     payload: &str,
     headers: &[(&str, &str)],

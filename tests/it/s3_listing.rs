@@ -80,7 +80,7 @@ fn model(keys: &[String], prefix: &str, delimiter: Option<&str>) -> (Vec<String>
     (contents, prefixes)
 }
 
-async fn setup(dir: &std::path::Path) -> (common::Server, Client, Vec<String>) {
+async fn setup(dir: &std::path::Path) -> (common::TestServer, Client, Vec<String>) {
     let server = start_with_root(dir);
     let s3 = s3_client(&server);
     s3.create_bucket().bucket(B).send().await.unwrap();

@@ -9,7 +9,7 @@ use common::{error_code_status, s3_client, start_with_root};
 
 const B: &str = "metadata";
 
-async fn setup(dir: &std::path::Path) -> (common::Server, Client) {
+async fn setup(dir: &std::path::Path) -> (common::TestServer, Client) {
     let server = start_with_root(dir);
     let s3 = s3_client(&server);
     s3.create_bucket().bucket(B).send().await.unwrap();

@@ -17,7 +17,7 @@ use sha2::Sha256;
 const B: &str = "multipart";
 const MIB: usize = 1024 * 1024;
 
-async fn setup(dir: &std::path::Path) -> (common::Server, Client) {
+async fn setup(dir: &std::path::Path) -> (common::TestServer, Client) {
     let server = start_with_root(dir);
     let s3 = s3_client(&server);
     s3.create_bucket().bucket(B).send().await.unwrap();

@@ -13,7 +13,7 @@ use md5::{Digest, Md5};
 
 const B: &str = "objects";
 
-async fn setup(dir: &std::path::Path) -> (common::Server, Client) {
+async fn setup(dir: &std::path::Path) -> (common::TestServer, Client) {
     let server = start_with_root(dir);
     let s3 = s3_client(&server);
     s3.create_bucket().bucket(B).send().await.unwrap();

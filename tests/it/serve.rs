@@ -1,5 +1,6 @@
 //! `labstore serve` on empty directories: the three listeners, readiness, request ids, the
-//! protocol-shaped errors, and SIGTERM handling.
+//! protocol-shaped errors, and SIGTERM handling, through the real binary; and, in process, the
+//! listeners' timeouts and connection caps.
 
 use crate::common;
 
@@ -7,7 +8,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use common::{get, messages, request, Server};
+use common::{get, messages, request, Server, TestServer};
 
 #[test]
 fn all_three_ports_answer_on_empty_dirs() {
@@ -174,7 +175,7 @@ fn stall_mid_body(addr: SocketAddr, head: &str) -> (common::Response, Duration) 
 }
 
 /// The value of the metric line starting `series ` in `/metrics`.
-fn metric(server: &Server, series: &str) -> u64 {
+fn metric(server: &TestServer, series: &str) -> u64 {
     let text = get(server.admin, "/metrics").body;
     let prefix = format!("{series} ");
     text.lines()
@@ -185,7 +186,7 @@ fn metric(server: &Server, series: &str) -> u64 {
 }
 
 /// Waits (at most 10 s) until `series` reads `value`.
-fn wait_for_metric(server: &Server, series: &str, value: u64) {
+fn wait_for_metric(server: &TestServer, series: &str, value: u64) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while metric(server, series) != value {
         assert!(Instant::now() < deadline, "{series} never reached {value}");
@@ -196,7 +197,7 @@ fn wait_for_metric(server: &Server, series: &str, value: u64) {
 #[test]
 fn a_stalled_request_body_is_answered_request_timeout_and_the_connection_closed() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start_with(
+    let server = TestServer::start_with(
         dir.path(),
         &[
             (
@@ -300,7 +301,7 @@ fn a_stalled_request_body_is_answered_request_timeout_and_the_connection_closed(
 #[test]
 fn an_idle_kept_alive_connection_is_closed_after_the_header_timeout() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start_with(
+    let server = TestServer::start_with(
         dir.path(),
         &[("LABSTORE_BACKEND_HEADER_READ_TIMEOUT_MS", "500")],
     )
@@ -343,7 +344,7 @@ fn connect_from(from: &str, addr: SocketAddr) -> TcpStream {
 #[test]
 fn one_client_cannot_take_every_connection_and_a_full_listener_waits() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start_with(
+    let server = TestServer::start_with(
         dir.path(),
         &[
             ("LABSTORE_BACKEND_S3_SERVER_MAX_CONNECTIONS", "4"),

@@ -1,8 +1,15 @@
-//! Test harness: runs the real `labstore` binary in a temp dir on free ports, reads its JSON
-//! logs to learn the bound addresses, waits for `/ready`, and talks plain HTTP/1.1 to it.
+//! Test harness. `TestServer` (in `in_process.rs`) runs the server in this process; `Server`
+//! runs the real `labstore` binary in a temp dir on free ports, reads its JSON logs to learn
+//! the bound addresses and waits for `/ready`, for the tests whose subject is the process
+//! (signals, exit status, standard output, log lines). Both are reached the same way: plain
+//! HTTP/1.1 (`request`), signed raw requests (`signing`), the AWS SDKs (`s3_client`, …).
 #![allow(dead_code)]
 
+pub mod in_process;
 pub mod signing;
+
+pub use in_process::TestServer;
+use labstore::state::Listener;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -15,6 +22,21 @@ use std::time::{Duration, Instant};
 pub const BIN: &str = env!("CARGO_BIN_EXE_labstore");
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Every listener on 127.0.0.1, port 0: what both harnesses start with.
+pub const LOOPBACK_PORT_0: [(&str, &str); 6] = [
+    ("LABSTORE_BACKEND_ADMIN_SERVER_HOST", "127.0.0.1"),
+    ("LABSTORE_BACKEND_IAM_SERVER_HOST", "127.0.0.1"),
+    ("LABSTORE_BACKEND_S3_SERVER_HOST", "127.0.0.1"),
+    ("LABSTORE_BACKEND_ADMIN_SERVER_PORT", "0"),
+    ("LABSTORE_BACKEND_IAM_SERVER_PORT", "0"),
+    ("LABSTORE_BACKEND_S3_SERVER_PORT", "0"),
+];
+
+/// Where a server listens: the spawned `Server` and the in-process `TestServer` alike.
+pub trait Endpoints {
+    fn addr(&self, listener: Listener) -> SocketAddr;
+}
+
 /// A `labstore` command running in `dir`, with logs as JSON and every listener on 127.0.0.1
 /// port 0 unless `args` say otherwise.
 pub fn command(dir: &Path, args: &[&str]) -> Command {
@@ -22,12 +44,7 @@ pub fn command(dir: &Path, args: &[&str]) -> Command {
     cmd.current_dir(dir)
         .env_remove("RUST_LOG")
         .env("LABSTORE_LOG_FORMAT", "json")
-        .env("LABSTORE_BACKEND_ADMIN_SERVER_HOST", "127.0.0.1")
-        .env("LABSTORE_BACKEND_IAM_SERVER_HOST", "127.0.0.1")
-        .env("LABSTORE_BACKEND_S3_SERVER_HOST", "127.0.0.1")
-        .env("LABSTORE_BACKEND_ADMIN_SERVER_PORT", "0")
-        .env("LABSTORE_BACKEND_IAM_SERVER_PORT", "0")
-        .env("LABSTORE_BACKEND_S3_SERVER_PORT", "0")
+        .envs(LOOPBACK_PORT_0)
         .args(args);
     cmd
 }
@@ -163,6 +180,16 @@ impl Drop for Server {
     }
 }
 
+impl Endpoints for Server {
+    fn addr(&self, listener: Listener) -> SocketAddr {
+        match listener {
+            Listener::Admin => self.admin,
+            Listener::Iam => self.iam,
+            Listener::S3 => self.s3,
+        }
+    }
+}
+
 type Output = (
     Receiver<serde_json::Value>,
     Arc<Mutex<String>>,
@@ -283,8 +310,14 @@ pub fn messages(logs: &[serde_json::Value]) -> Vec<String> {
 /// The root secret tests configure, so they can sign as the root.
 pub const ROOT_SECRET: &str = "labstore-test-root-secret";
 
-/// Starts a server whose root secret is `ROOT_SECRET`.
-pub fn start_with_root(dir: &Path) -> Server {
+/// Starts a server in this process, in `dir`, whose root secret is `ROOT_SECRET`.
+pub fn start_with_root(dir: &Path) -> TestServer {
+    TestServer::start_with(dir, &[]).unwrap_or_else(|e| panic!("labstore did not start: {e}"))
+}
+
+/// Starts the real binary in `dir`, with the root secret `ROOT_SECRET`: for tests that read
+/// its logs or standard output, signal it or kill it.
+pub fn spawn_with_root(dir: &Path) -> Server {
     Server::start_with(
         dir,
         &[("LABSTORE_BACKEND_ADMIN_AUTH_SECRET_KEY", ROOT_SECRET)],
@@ -306,24 +339,24 @@ pub fn iam_client(endpoint: SocketAddr, access_key: &str, secret: &str) -> aws_s
 }
 
 /// An IAM client signing as the root.
-pub fn root_iam(server: &Server) -> aws_sdk_iam::Client {
-    iam_client(server.iam, "admin", ROOT_SECRET)
+pub fn root_iam(server: &impl Endpoints) -> aws_sdk_iam::Client {
+    iam_client(server.addr(Listener::Iam), "admin", ROOT_SECRET)
 }
 
 /// An `aws-sdk-s3` client with default settings (so it sends CRC32 checksums, in aws-chunked
 /// trailers where it streams), path-style, signing as the root.
-pub fn s3_client(server: &Server) -> aws_sdk_s3::Client {
+pub fn s3_client(server: &impl Endpoints) -> aws_sdk_s3::Client {
     s3_client_as(server, "admin", ROOT_SECRET)
 }
 
 /// `s3_client`, signing as `access_key`/`secret`.
-pub fn s3_client_as(server: &Server, access_key: &str, secret: &str) -> aws_sdk_s3::Client {
+pub fn s3_client_as(server: &impl Endpoints, access_key: &str, secret: &str) -> aws_sdk_s3::Client {
     use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
     let credentials = Credentials::new(access_key, secret, None, None, "labstore-tests");
     let config = aws_sdk_s3::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
-        .endpoint_url(format!("http://{}", server.s3))
+        .endpoint_url(format!("http://{}", server.addr(Listener::S3)))
         .force_path_style(true)
         .credentials_provider(credentials)
         .build();
@@ -455,7 +488,7 @@ impl aws_sdk_iam::config::Intercept for Bodies {
 }
 
 /// An IAM client signing as the root that also records every response body.
-pub fn recording_root_iam(server: &Server) -> (aws_sdk_iam::Client, Bodies) {
+pub fn recording_root_iam(server: &impl Endpoints) -> (aws_sdk_iam::Client, Bodies) {
     let bodies = Bodies::default();
     let config = root_iam(server)
         .config()
