@@ -1,4 +1,6 @@
-//! Derived SigV4 signing keys, kept so that a request costs one HMAC rather than five.
+//! Derived SigV4 signing keys, kept so that a request costs one HMAC rather than five. State
+//! (a shared map), so it lives beside the pure `sigv4` core rather than in it: `authenticate`
+//! takes the key from here and hands it to `sigv4::verify`.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -6,12 +8,12 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use zeroize::Zeroizing;
 
-use super::{signing_key, Credential};
+use super::sigv4::{signing_key, Credential};
 use crate::crypto::Secret;
 
 /// Past this many derived keys the cache starts over: it bounds memory whatever access keys,
 /// dates and regions clients make up, and a refill costs four HMACs per entry.
-pub(super) const CACHE_CAPACITY: usize = 4096;
+const CACHE_CAPACITY: usize = 4096;
 
 /// Keyed by the whole credential scope, what a derived key is valid for: looking a presented
 /// credential up then copies nothing.
@@ -41,11 +43,8 @@ impl SigningKeyCache {
             .retain(|scope, _| scope.access_key() != access_key);
     }
 
-    pub(super) fn signing_key(
-        &self,
-        credential: &Credential,
-        secret: &Secret,
-    ) -> Zeroizing<[u8; 32]> {
+    /// The signing key for `credential`'s scope, derived from `secret` unless it is cached.
+    pub fn signing_key(&self, credential: &Credential, secret: &Secret) -> Zeroizing<[u8; 32]> {
         if let Some(key) = self.lock().get(credential) {
             return key.clone();
         }
@@ -66,7 +65,7 @@ impl SigningKeyCache {
 
     /// A panic elsewhere while holding the lock cannot leave the map half-updated in a way
     /// that matters (each entry is whole), so a poisoned lock is used as is.
-    pub(super) fn lock(&self) -> MutexGuard<'_, KeyMap> {
+    fn lock(&self) -> MutexGuard<'_, KeyMap> {
         self.keys.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -84,3 +83,6 @@ impl fmt::Debug for SigningKeyCache {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests;
