@@ -1,5 +1,6 @@
-//! Address ranges for `IpAddress` / `NotIpAddress`: RFC 4632 CIDR blocks, IPv4 and IPv6, or a
-//! bare address (a /32 or /128).
+//! Address ranges, RFC 4632 CIDR blocks, IPv4 and IPv6, or a bare address (a /32 or /128):
+//! for policies' `IpAddress` / `NotIpAddress` conditions and for `backend.trusted_proxies`.
+//! Pure (text in, ranges out), so both `policy` and the configuration and transport use it.
 //! <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_IPAddress>
 //!
 //! An IPv4-mapped IPv6 address (`::ffff:203.0.113.7`, what a dual-stack listener reports for a
