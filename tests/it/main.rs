@@ -35,3 +35,4 @@ mod s3_multipart_lists;
 mod s3_objects;
 mod secrets;
 mod serve;
+mod tidy;
