@@ -4,7 +4,8 @@
 //! - `auth::sigv4`, `auth::sigv2`, `auth::chunked`, `policy` and `cidr` are pure: they name
 //!   no stateful module, no runtime or database crate, no file, socket, environment or process
 //!   I/O, no clock read and no shared mutable state (time and keys are parameters);
-//! - only `main` and `cli` import `bench`.
+//! - only `main` and `cli` import `bench`, and `bench`, a client, takes from the crate only
+//!   `auth::sigv4`, `timefmt`, `xml` and `crypto` (so it signs exactly as the server verifies).
 //!
 //! Every path is read: `use` trees (groups expanded), `super::`/`self::` resolved against the
 //! file's module, and fully qualified paths in code. Comments, strings and `#[cfg(test)]`
@@ -41,6 +42,14 @@ const STATEFUL_MODULES: [&[&str]; 11] = [
 const STATEFUL_CRATES: [&str; 4] = ["tokio", "tokio_util", "rusqlite", "r2d2"];
 /// The only modules that may import `bench` (besides `bench` itself).
 const BENCH_USERS: [&str; 2] = ["main", "cli"];
+/// What `bench` may take from the crate: pure pieces, never the server.
+const BENCH_TAKES: [&[&str]; 5] = [
+    &["bench"],
+    &["auth", "sigv4"],
+    &["timefmt"],
+    &["xml"],
+    &["crypto"],
+];
 
 /// One path named in a file.
 #[derive(Debug)]
@@ -126,6 +135,11 @@ fn the_checker_catches_crossings_and_ignores_tests_comments_and_strings() {
         (&["cidr"], "use rusqlite::Connection;"),
         (&["config"], "use crate::bench::BenchArgs;"),
         (&["s3", "object"], "fn f() { crate::bench::main(a); }"),
+        (&["bench", "run"], "use crate::state::State;"),
+        (
+            &["bench", "client"],
+            "use crate::auth::signing_keys::SigningKeyCache;",
+        ),
     ];
     for (module, text) in caught {
         let module: Vec<String> = module.iter().map(|s| s.to_string()).collect();
@@ -159,6 +173,10 @@ fn the_checker_catches_crossings_and_ignores_tests_comments_and_strings() {
         ),
         (&["main"], "fn main() { labstore::bench::main(args) }"),
         (&["cli"], "use crate::bench::BenchArgs;"),
+        (
+            &["bench", "client"],
+            "use crate::auth::sigv4::{self, Credential}; use crate::xml;",
+        ),
         (
             &["bench", "run"],
             "use crate::bench::ops; use super::client::Client;",
@@ -198,7 +216,7 @@ fn module_of(relative: &Path) -> Vec<String> {
     module
 }
 
-/// The rules one file breaks, each as "line: what (rule)".
+/// The rules one file breaks, each as "line: `path`: rule".
 fn check(module: &[String], named: &[Named]) -> Vec<String> {
     let within =
         |prefix: &[&str]| module.len() >= prefix.len() && module[..prefix.len()] == *prefix;
@@ -218,6 +236,9 @@ fn check(module: &[String], named: &[Named]) -> Vec<String> {
             }
             if first == "bench" && top != "bench" && !BENCH_USERS.contains(&top) {
                 broken("only `main` and `cli` import `bench`");
+            }
+            if top == "bench" && !BENCH_TAKES.iter().any(|m| path.starts_with(&owned(m))) {
+                broken("`bench` is a client: from the crate only `auth::sigv4`, `timefmt`, `xml`, `crypto`");
             }
         } else if pure {
             if let Some(why) = impure(&n.written) {
