@@ -1,5 +1,8 @@
 //! The integration tests, one binary (`cargo test --test it`; filter by module, e.g.
 //! `cargo test --test it s3_objects::`): the AWS SDKs are linked once, not once per file.
+//! Tests run the server in process (`common::TestServer`) unless the process itself is under
+//! test (`common::Server` spawns the binary); the rule is under Testing in
+//! `docs/ARCHITECTURE.md`.
 
 mod common;
 
