@@ -8,7 +8,7 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 run *ARGS:
     cargo run --release -- serve "$@"
 
-# The test suite: unit tests and integration tests against the real binary
+# The test suite: unit tests and the integration tests (one binary, tests/it)
 test:
     cargo test
 

@@ -20,7 +20,8 @@ use aws_sigv4::http_request::{
 use aws_sigv4::sign::v4::SigningParams;
 use criterion::{criterion_group, criterion_main, Criterion};
 use http::request::Parts;
-use labstore::auth::sigv4::{self, SigV4Error, SigningKeyCache};
+use labstore::auth::signing_keys::SigningKeyCache;
+use labstore::auth::sigv4::{self, SigV4Error};
 use labstore::crypto::Secret;
 
 const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
@@ -136,7 +137,8 @@ fn authenticate(
 ) -> Result<(), SigV4Error> {
     let presented = sigv4::presented(parts)?.ok_or(SigV4Error::SignatureMismatch)?;
     sigv4::check_time(&presented, signing_time())?;
-    sigv4::verify(parts, &presented, payload_hash, secret, cache)
+    let key = cache.signing_key(&presented.credential, secret);
+    sigv4::verify(parts, &presented, payload_hash, &key)
 }
 
 /// The two requests, signed, with the payload hash S3 verifies each with.
@@ -185,7 +187,10 @@ fn steps(c: &mut Criterion) {
         let presented = sigv4::presented(&parts)
             .expect("well-formed")
             .expect("signed");
-        let verify = || sigv4::verify(black_box(&parts), &presented, payload_hash, &secret, &cache);
+        let verify = || {
+            let key = cache.signing_key(&presented.credential, &secret);
+            sigv4::verify(black_box(&parts), &presented, payload_hash, &key)
+        };
         assert_eq!(verify(), Ok(()), "{name}");
         let canonical = sigv4::canonical_request(&parts, &presented, payload_hash);
         let floor = || {

@@ -7,6 +7,7 @@ pub mod app;
 pub mod auth;
 pub mod authz;
 pub mod bench;
+pub mod cidr;
 pub mod cli;
 pub mod config;
 pub mod crypto;

@@ -4,10 +4,10 @@ use crate::metrics::RequestMetrics;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
+use crate::cidr::Cidr;
 use crate::config::Config;
 use crate::http::ConnectionStats;
 use crate::iam_store::{IamStore, RootCredentials};
-use crate::policy::eval::ip::Cidr;
 
 #[derive(Clone)]
 pub struct State(Arc<Inner>);

@@ -6,6 +6,7 @@
 //! is acknowledged, so a key deleted or deactivated is refused by the very next request.
 
 pub mod chunked;
+pub mod signing_keys;
 pub mod sigv2;
 pub mod sigv4;
 
@@ -134,15 +135,9 @@ pub fn authenticate(
         (service, c.region()),
         AuthError::UnknownKey,
         |secret| {
-            sigv4::verify(
-                parts,
-                &presented,
-                payload_hash,
-                secret,
-                state.iam.signing_keys(),
-            )?;
-            Ok(want_signing_key
-                .then(|| sigv4::signing_key(secret.expose(), c.date(), c.region(), c.service())))
+            let key = state.iam.signing_keys().signing_key(c, secret);
+            sigv4::verify(parts, &presented, payload_hash, &key)?;
+            Ok(want_signing_key.then(|| *key))
         },
     )?;
     let unsigned = sigv4::unsigned_amz_headers(parts, &presented);

@@ -19,8 +19,8 @@ use std::time::SystemTime;
 use http::HeaderMap;
 
 use crate::auth::Caller;
+use crate::cidr::{parse_address, Cidr};
 use crate::iam_store::view::Principal;
-use crate::policy::eval::ip::{parse_address, Cidr};
 use crate::policy::eval::Context;
 use crate::timefmt;
 
@@ -111,7 +111,7 @@ pub fn user(context: &mut Context, principal: &Principal, account: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::eval::ip::parse_cidr;
+    use crate::cidr::parse_cidr;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut map = HeaderMap::new();

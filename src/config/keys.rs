@@ -7,7 +7,7 @@
 
 use figment::value::Value;
 
-use crate::policy::eval::ip::parse_cidr;
+use crate::cidr::parse_cidr;
 
 /// What a key accepts. Values from the environment and the command line arrive as text and
 /// are converted here; values from YAML arrive typed.

@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::cidr::{parse_cidr, Cidr};
 use crate::crypto::Secret;
 use crate::db::DbConfig;
-use crate::policy::eval::ip::{parse_cidr, Cidr};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

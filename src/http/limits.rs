@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::policy::eval::ip::Cidr;
+use crate::cidr::Cidr;
 
 /// One listener's limits, from the configuration.
 #[derive(Debug, Clone)]

@@ -29,7 +29,7 @@ pub use error::{StoreError, StoreResult};
 pub use users::User;
 use view::AuthView;
 
-use crate::auth::sigv4::SigningKeyCache;
+use crate::auth::signing_keys::SigningKeyCache;
 use crate::config::AdminAuth;
 use crate::crypto::{CryptoError, MasterKey, Secret, MASTER_KEY_FILE};
 use crate::db::{Db, DbConfig, DbError, Migration};

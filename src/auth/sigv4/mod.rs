@@ -10,10 +10,10 @@
 //! Boundary: the caller chooses the payload hash (it owns the body), looks the secret up by
 //! `Presented::credential.access_key()`, and maps `SigV4Error` to its protocol's error codes.
 //!
-//! Invariant: nothing here keeps a secret. The only key material kept is derived signing keys
-//! in `SigningKeyCache`, wiped when dropped; `Presented` holds only what the client sent.
+//! Invariant: nothing here keeps a secret or any state. `verify` takes the derived signing
+//! key; the cache of derived keys is `auth::signing_keys`. `Presented` holds only what the
+//! client sent.
 
-mod cache;
 mod canonical;
 
 use std::borrow::Cow;
@@ -28,11 +28,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use crate::crypto::Secret;
 use crate::timefmt;
-pub use cache::SigningKeyCache;
-#[cfg(test)]
-use cache::CACHE_CAPACITY;
 #[cfg(test)]
 use canonical::{canonical_header_value, canonical_query, push_collapsed, reencode};
 pub use canonical::{canonical_request, URI_ENCODE};
@@ -72,7 +68,7 @@ const HEX_VALUE: [u8; 256] = {
 /// ("AKID/20150830//iam/aws4_request") and must be accepted.
 ///
 /// Kept as one string with its field boundaries rather than four strings: every request
-/// parses one, and it keys the signing-key cache, so that is one allocation and one string to
+/// parses one, and it keys the signing-key cache (`auth::signing_keys`), so that is one allocation and one string to
 /// hash instead of four.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Credential {
@@ -580,19 +576,18 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// Full verification: recomputes the signature with the cached signing key and compares it in
-/// constant time. Does not check the time: the caller calls `check_time` too, so that it can
-/// map each failure to its protocol's error.
+/// Full verification: recomputes the signature with `key`, the signing key derived for
+/// `p.credential`'s scope from the access key's secret (`signing_key`, or the cache in
+/// `auth::signing_keys`), and compares it in constant time. Does not check the time: the
+/// caller calls `check_time` too, so that it can map each failure to its protocol's error.
 pub fn verify(
     parts: &Parts,
     p: &Presented,
     payload_hash: &str,
-    secret: &Secret,
-    cache: &SigningKeyCache,
+    key: &[u8; 32],
 ) -> Result<(), SigV4Error> {
-    let key = cache.signing_key(&p.credential, secret);
     let matches = |canonical: &str| {
-        let expected = signature(&key, p, canonical);
+        let expected = signature(key, p, canonical);
         bool::from(expected.ct_eq(&p.signature))
     };
     if matches(&canonical_request(parts, p, payload_hash)) {

@@ -39,8 +39,9 @@ fn malformed_message(parts: &Parts) -> String {
 
 fn check(parts: &Parts, payload_hash: &str, secret: &str) -> Result<(), SigV4Error> {
     let p = present(parts);
-    let cache = SigningKeyCache::new();
-    verify(parts, &p, payload_hash, &Secret::new(secret.into()), &cache)
+    let c = &p.credential;
+    let key = signing_key(secret, c.date(), c.region(), c.service());
+    verify(parts, &p, payload_hash, &key)
 }
 
 /// Signs a header-authenticated request as a client would, with this module's own
@@ -830,68 +831,17 @@ fn header_values_are_trimmed_collapsed_and_joined() {
 }
 
 #[test]
-fn the_cache_hands_out_the_derived_key_and_forgets_deleted_access_keys() {
-    let cache = SigningKeyCache::new();
-    let secret = Secret::new(IAM_SECRET.into());
-    let credential =
-        |access_key: &str, date: &str| Credential::new(access_key, date, "us-east-1", "iam");
-    let len = |cache: &SigningKeyCache| cache.lock().len();
-    let derived = signing_key(IAM_SECRET, "20150830", "us-east-1", "iam");
-    assert_eq!(
-        *cache.signing_key(&credential("A", "20150830"), &secret),
-        derived
-    );
-    assert_eq!(
-        *cache.signing_key(&credential("A", "20150830"), &secret),
-        derived
-    );
-    assert_eq!(len(&cache), 1);
-    cache.signing_key(&credential("A", "20150831"), &secret);
-    cache.signing_key(&credential("B", "20150830"), &secret);
-    assert_eq!(len(&cache), 3);
-    cache.forget("A");
-    assert_eq!(len(&cache), 1);
-    assert_eq!(
-        *cache.signing_key(&credential("B", "20150830"), &secret),
-        derived
-    );
-
-    // verify goes through the cache.
-    let parts = iam_list_users();
-    let p = present(&parts);
-    let cache = SigningKeyCache::default();
-    assert_eq!(verify(&parts, &p, EMPTY_SHA256, &secret, &cache), Ok(()));
-    assert_eq!(len(&cache), 1);
-    assert_eq!(verify(&parts, &p, EMPTY_SHA256, &secret, &cache), Ok(()));
-    assert_eq!(len(&cache), 1);
-}
-
-#[test]
-fn the_cache_starts_over_past_its_capacity() {
-    let cache = SigningKeyCache::new();
-    let secret = Secret::new("s".into());
-    for n in 0..=CACHE_CAPACITY {
-        let credential = Credential::new(&format!("AKID{n}"), "20150830", "", "s3");
-        cache.signing_key(&credential, &secret);
-    }
-    // The 4097th key found 4096 entries, cleared them, and is alone.
-    assert_eq!(cache.lock().len(), 1);
-}
-
-#[test]
 fn debug_output_shows_no_secret_and_no_key() {
     let parts = iam_signed(IAM_SECRET);
     let p = present(&parts);
-    let cache = SigningKeyCache::new();
-    let secret = Secret::new(IAM_SECRET.into());
-    assert_eq!(verify(&parts, &p, EMPTY_SHA256, &secret, &cache), Ok(()));
-    let key = hex::encode(signing_key(IAM_SECRET, "20150830", "us-east-1", "iam"));
-    let printed = format!("{p:?} {cache:?} {:?}", SigV4Error::SignatureMismatch);
+    let derived = signing_key(IAM_SECRET, "20150830", "us-east-1", "iam");
+    assert_eq!(verify(&parts, &p, EMPTY_SHA256, &derived), Ok(()));
+    let key = hex::encode(derived);
+    let printed = format!("{p:?} {:?}", SigV4Error::SignatureMismatch);
     assert!(printed.contains("AKID"), "{printed}");
     for hidden in [IAM_SECRET, "wJalrXUtnFEMI", &key, &key[..16]] {
         assert!(!printed.contains(hidden), "{printed}");
     }
-    assert_eq!(format!("{cache:?}"), "SigningKeyCache { entries: 1 }");
 }
 
 #[test]

@@ -7,7 +7,8 @@ use aws_sigv4::http_request::{
 use aws_sigv4::sign::v4::SigningParams;
 
 use super::*;
-use crate::auth::sigv4::{check_time, presented, verify, SigV4Error, SigningKeyCache};
+use crate::auth::signing_keys::SigningKeyCache;
+use crate::auth::sigv4::{check_time, presented, verify, SigV4Error};
 
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -83,19 +84,30 @@ fn signed_requests_verify_with_the_servers_verifier() {
         assert_eq!(check_time(&p, now), Ok(()));
         let secret = Secret::new(SECRET.into());
         assert_eq!(
-            verify(&parts, &p, payload, &secret, &cache),
+            verify(
+                &parts,
+                &p,
+                payload,
+                &cache.signing_key(&p.credential, &secret)
+            ),
             Ok(()),
             "{uri}"
         );
         let wrong = Secret::new("not-the-secret".into());
-        let refused = verify(&parts, &p, payload, &wrong, &SigningKeyCache::new());
+        let wrong_key = SigningKeyCache::new().signing_key(&p.credential, &wrong);
+        let refused = verify(&parts, &p, payload, &wrong_key);
         assert_eq!(refused, Err(SigV4Error::SignatureMismatch));
         let other = if payload == EMPTY_SHA256 {
             "UNSIGNED-PAYLOAD"
         } else {
             EMPTY_SHA256
         };
-        let other_hash = verify(&parts, &p, other, &secret, &cache);
+        let other_hash = verify(
+            &parts,
+            &p,
+            other,
+            &cache.signing_key(&p.credential, &secret),
+        );
         assert_eq!(other_hash, Err(SigV4Error::SignatureMismatch));
     }
 }
@@ -195,7 +207,12 @@ fn the_signing_key_follows_the_date() {
         let p = presented(&parts).expect("well formed").expect("signed");
         assert_eq!(p.credential.date(), timefmt::format_scope_date(now));
         assert_eq!(
-            verify(&parts, &p, "UNSIGNED-PAYLOAD", &secret, &cache),
+            verify(
+                &parts,
+                &p,
+                "UNSIGNED-PAYLOAD",
+                &cache.signing_key(&p.credential, &secret)
+            ),
             Ok(())
         );
     }

@@ -29,8 +29,8 @@ use base64::Engine;
 
 use super::context::Context;
 use super::date::{self, Instant};
-use super::ip::{self, Cidr};
 use super::variables::Template;
+use crate::cidr::{self, Cidr};
 use crate::policy::document::{BaseOp, Condition, SetQualifier};
 use crate::policy::pattern::{Case, Part, Pattern};
 
@@ -124,7 +124,7 @@ impl CompiledCondition {
             BaseOp::Bool => Test::Bool(texts.iter().filter_map(|t| parse_bool(t)).collect()),
             BaseOp::BinaryEquals => Test::Binary(texts.iter().filter_map(|t| base64(t)).collect()),
             BaseOp::IpAddress | BaseOp::NotIpAddress => {
-                Test::Ip(texts.iter().filter_map(|t| ip::parse_cidr(t)).collect())
+                Test::Ip(texts.iter().filter_map(|t| cidr::parse_cidr(t)).collect())
             }
             BaseOp::Null => Test::Null(texts.iter().filter_map(|t| parse_bool(t)).collect()),
         };
@@ -173,7 +173,7 @@ impl CompiledCondition {
                 base64(value).is_some_and(|bytes| policy.contains(&bytes))
             }),
             Test::Ip(policy) => self.combine(request, true, |value| {
-                ip::parse_address(value).is_some_and(|a| policy.iter().any(|c| c.contains(a)))
+                cidr::parse_address(value).is_some_and(|a| policy.iter().any(|c| c.contains(a)))
             }),
             // Answered before the key was looked at.
             Test::Null(_) => false,

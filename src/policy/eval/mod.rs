@@ -11,7 +11,7 @@
 //! - `condition`: the condition operators, set qualifiers, `IfExists` and `Null`;
 //! - `variables`: `${...}` policy variables, resolved from the context per request;
 //! - `principal`: `Principal` / `NotPrincipal` of bucket policies;
-//! - `date`, `ip`: the value formats of the `Date*` and `IpAddress` operators;
+//! - `date`: the value format of the `Date*` operators (`IpAddress` ranges: `crate::cidr`);
 //! - `context`: the request's condition keys.
 //!
 //! Invariant: [`CompiledPolicy::compile`] does all the work that does not depend on the
@@ -21,7 +21,6 @@
 mod condition;
 mod context;
 mod date;
-pub mod ip;
 mod principal;
 mod statement;
 #[cfg(test)]
