@@ -176,7 +176,13 @@ fn stall_mid_body(addr: SocketAddr, head: &str) -> (common::Response, Duration) 
 
 /// The value of the metric line starting `series ` in `/metrics`.
 fn metric(server: &TestServer, series: &str) -> u64 {
-    let text = get(server.admin, "/metrics").body;
+    metric_at(server.admin, series)
+}
+
+/// The value of the metric line starting `series ` in the `/metrics` of the admin listener
+/// at `admin`.
+fn metric_at(admin: SocketAddr, series: &str) -> u64 {
+    let text = get(admin, "/metrics").body;
     let prefix = format!("{series} ");
     text.lines()
         .find_map(|l| l.strip_prefix(&prefix))
@@ -411,7 +417,7 @@ fn one_client_cannot_take_every_connection_and_a_full_listener_waits() {
 fn requests_are_counted_per_operation_and_their_log_lines_carry_the_request_id() {
     use common::signing::{iam_call, s3_call, Signer};
     let dir = tempfile::tempdir().unwrap();
-    let server = common::start_with_root(dir.path());
+    let server = common::spawn_with_root(dir.path());
     let root = Signer::s3("admin", common::ROOT_SECRET);
     let call = |method, path, body| s3_call(server.s3, &root, method, path, &[], body);
     assert_eq!(call("PUT", "/metered", "").status, 200);
@@ -471,10 +477,10 @@ fn requests_are_counted_per_operation_and_their_log_lines_carry_the_request_id()
             1,
         ),
     ] {
-        assert_eq!(metric(&server, &series), value, "{series}");
+        assert_eq!(metric_at(server.admin, &series), value, "{series}");
     }
-    let sent = metric(
-        &server,
+    let sent = metric_at(
+        server.admin,
         &format!("labstore_response_body_bytes_total{{{}}}", s3("GetObject")),
     );
     assert_eq!(sent, 5 + missing.body.len() as u64);
