@@ -11,7 +11,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // A client of any S3 endpoint: the server's configuration is not its business.
     let cli = match cli.command {
-        Command::Bench(args) => return labstore::bench::main(*args),
+        Command::Bench(args) => return labstore::bench::main(&args),
         command => Cli { command, ..cli },
     };
     let sources = match Sources::process_env() {

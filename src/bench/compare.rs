@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::report::{align, ms, rate, PlanSummary, SCHEMA};
 use super::run::{run, RunOptions, RunReport, Target};
 use super::stats::{median, Figures, Latency};
-use super::units::format_size;
+use super::units::{format_bytes, to_f64};
 use super::workload::Plan;
 
 /// Both sides' runs and the medians, as `--json` records them (see `report`).
@@ -161,7 +161,7 @@ fn medians(a: &[RunReport], b: &[RunReport]) -> Vec<Median> {
             }
             out.push(row(op.as_str(), name, median(&va), median(&vb)));
         }
-        let errors = |fs: &[Figures]| fs.iter().map(|f| f.errors as f64).sum::<f64>();
+        let errors = |fs: &[Figures]| fs.iter().map(|f| to_f64(f.errors)).sum::<f64>();
         out.push(row(op.as_str(), "errors", errors(&fa), errors(&fb)));
     }
     let servers = |runs: &[RunReport]| runs.iter().filter_map(|r| r.server).collect::<Vec<_>>();
@@ -176,7 +176,7 @@ fn medians(a: &[RunReport], b: &[RunReport]) -> Vec<Median> {
         };
         let rss = |s: &[super::run::ServerUsage]| {
             s.iter()
-                .map(|u| u.peak_rss_bytes as f64)
+                .map(|u| to_f64(u.peak_rss_bytes))
                 .fold(0.0, f64::max)
         };
         out.push(row("server", "cpu s/1000 ops", cpu(&sa), cpu(&sb)));
@@ -207,7 +207,7 @@ pub fn table(comparison: &Comparison) -> String {
     for m in &comparison.medians {
         let value = |v: f64| match m.figure {
             "errors" => format!("{v}"),
-            "peak_rss_bytes" => format_size(v as u64),
+            "peak_rss_bytes" => format_bytes(v),
             f if f.ends_with("ms") => ms(v),
             "cpu s/1000 ops" => format!("{v:.4}"),
             _ => rate(v),
@@ -238,7 +238,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::bench::stats::Kind;
+    use crate::bench::stats::{assert_close, Kind};
 
     fn report(ops_per_sec: f64, errors: u64) -> RunReport {
         let latency = Latency {
@@ -276,11 +276,13 @@ mod tests {
         let medians = medians(&a, &b);
         let find = |figure: &str| medians.iter().find(|m| m.figure == figure).unwrap();
         let ops = find("ops/s");
-        assert_eq!((ops.a, ops.b), (200.0, 450.0));
-        assert_eq!(ops.ratio, Some(2.25));
-        assert_eq!(find("ttfb p50 ms").b, 4.5);
+        assert_close(ops.a, 200.0);
+        assert_close(ops.b, 450.0);
+        assert_close(ops.ratio.unwrap(), 2.25);
+        assert_close(find("ttfb p50 ms").b, 4.5);
         let errors = find("errors");
-        assert_eq!((errors.a, errors.b), (1.0, 2.0));
+        assert_close(errors.a, 1.0);
+        assert_close(errors.b, 2.0);
         assert_eq!(find("MiB/s").ratio, None, "no ratio over 0");
         assert!(medians.iter().all(|m| m.op == "get"));
     }

@@ -134,8 +134,8 @@ pub struct BenchArgs {
 }
 
 /// Runs `labstore bench` and says how it went.
-pub fn main(args: BenchArgs) -> ExitCode {
-    let plan = match plan(&args) {
+pub fn main(args: &BenchArgs) -> ExitCode {
+    let plan = match plan(args) {
         Ok(plan) => plan,
         Err(e) => {
             eprintln!("labstore bench: {e}");
@@ -155,7 +155,7 @@ pub fn main(args: BenchArgs) -> ExitCode {
     let interrupted = Arc::new(AtomicBool::new(false));
     let outcome = runtime.block_on(async {
         tokio::spawn(on_interrupt(Arc::clone(&interrupted)));
-        bench(&args, &plan, &interrupted).await
+        bench(args, &plan, &interrupted).await
     });
     if interrupted.load(Relaxed) {
         eprintln!("labstore bench: interrupted");

@@ -306,7 +306,8 @@ async fn upload_parts(
 ) -> Result<Vec<String>, OpError> {
     let size = contents.size();
     let parts = size.div_ceil(part_size).max(1);
-    let mut etags = Vec::with_capacity(parts as usize);
+    // A capacity hint, none where the count does not fit a usize.
+    let mut etags = Vec::with_capacity(usize::try_from(parts).unwrap_or(0));
     for part in 0..parts {
         let range = (part * part_size, ((part + 1) * part_size).min(size));
         let upload = payload::upload(contents, index, range, mode);

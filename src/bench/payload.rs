@@ -32,6 +32,12 @@ const CRC32_TRAILER: &str = "x-amz-checksum-crc32";
 /// The hex SHA-256 of no bytes: the payload hash of a request without a body.
 pub const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
+/// An offset into the base buffer as an index. Never fails: the buffer, and so every offset
+/// into it, is at most `BLOCK + WINDOW` (1 MiB + 64 KiB).
+fn base_index(offset: u64) -> usize {
+    usize::try_from(offset).expect("the base buffer is at most 1 MiB + 64 KiB")
+}
+
 /// What every object of one run holds: `size` bytes, object by object different.
 #[derive(Debug)]
 pub struct Contents {
@@ -44,7 +50,7 @@ pub struct Contents {
 impl Contents {
     pub fn new(seed: u64, size: u64) -> Contents {
         let block = size.clamp(1, BLOCK);
-        let mut base = vec![0u8; (block + WINDOW) as usize];
+        let mut base = vec![0u8; base_index(block + WINDOW)];
         SmallRng::seed_from_u64(seed).fill_bytes(&mut base);
         Contents {
             base: Bytes::from(base),
@@ -70,7 +76,7 @@ impl Contents {
         let (block, within) = (pos / self.block, pos % self.block);
         let len = max.min(self.block - within).min(self.size - pos);
         let start = self.offset(index, block) + within;
-        start as usize..(start + len) as usize
+        base_index(start)..base_index(start + len)
     }
 
     /// A reader of object `index`'s bytes `start..end` (a part of a multipart upload, or all).
@@ -392,6 +398,10 @@ mod tests {
     use super::*;
     use crate::auth::chunked::{Decoder, Event, Mode};
 
+    fn to_usize(n: u64) -> usize {
+        usize::try_from(n).unwrap()
+    }
+
     async fn collect(body: Body) -> Bytes {
         body.collect().await.expect("infallible").to_bytes()
     }
@@ -424,7 +434,7 @@ mod tests {
     fn the_verifier_accepts_the_object_in_any_framing_and_nothing_else() {
         let contents = Arc::new(Contents::new(1, 2 * BLOCK + 77));
         let body = whole(&contents, 9);
-        for frame in [1, 1000, 65536, BLOCK as usize + 3] {
+        for frame in [1, 1000, 65536, to_usize(BLOCK) + 3] {
             let mut verifier = Verifier::new(&contents, 9);
             body.chunks(frame).for_each(|c| verifier.feed(c));
             assert_eq!(verifier.finish(), Ok(()), "frames of {frame}");
@@ -433,7 +443,7 @@ mod tests {
         wrong_object.feed(&body);
         assert!(wrong_object.finish().is_err());
         let mut flipped = body.clone();
-        flipped[BLOCK as usize + 5] ^= 1;
+        flipped[to_usize(BLOCK) + 5] ^= 1;
         let mut verifier = Verifier::new(&contents, 9);
         verifier.feed(&flipped);
         let message = verifier.finish().unwrap_err();
@@ -456,7 +466,7 @@ mod tests {
         let all = whole(&contents, 4);
         let part = (BLOCK / 2, 2 * BLOCK + 10);
         let up = upload(&contents, 4, part, PayloadMode::Signed);
-        let expected = &all[part.0 as usize..part.1 as usize];
+        let expected = &all[to_usize(part.0)..to_usize(part.1)];
         assert_eq!(up.payload_hash, hex::encode(Sha256::digest(expected)));
         let length = expected.len().to_string();
         assert_eq!(up.headers, vec![("content-length", length)]);

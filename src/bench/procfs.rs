@@ -3,12 +3,14 @@
 
 use std::io;
 
+use super::units::to_f64;
+
 /// User plus system CPU time the process has used, in seconds: fields 14 and 15 (`utime`,
 /// `stime`) of `/proc/<pid>/stat`, in clock ticks. <https://man7.org/linux/man-pages/man5/proc_pid_stat.5.html>
 pub fn cpu_seconds(pid: u32) -> io::Result<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     parse_cpu_ticks(&stat)
-        .map(|ticks| ticks as f64 / clock_ticks_per_second())
+        .map(|ticks| to_f64(ticks) / clock_ticks_per_second())
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "unreadable /proc stat"))
 }
 
@@ -40,10 +42,10 @@ fn parse_vm_hwm(status: &str) -> Option<u64> {
 fn clock_ticks_per_second() -> f64 {
     // SAFETY: sysconf reads a system constant; it has no memory-safety preconditions.
     let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if ticks > 0 {
-        ticks as f64
-    } else {
-        100.0
+    // 100 where the system does not say (or says something no clock does).
+    match u32::try_from(ticks) {
+        Ok(ticks) if ticks > 0 => f64::from(ticks),
+        _ => 100.0,
     }
 }
 

@@ -13,6 +13,7 @@ use super::client::{Client, OpError};
 use super::ops;
 use super::procfs;
 use super::stats::{Figures, Recorder};
+use super::units::to_f64;
 use super::workload::{self, Plan, Shared};
 
 /// Keys per DeleteObjects request when cleaning up: S3's maximum.
@@ -168,7 +169,7 @@ async fn measure(
     let (client_now, server_now) = cpu_at(target.pid, Instant::now()).await;
     let per_1000_ops = |cpu_seconds: f64| match ops {
         0 => 0.0,
-        ops => cpu_seconds * 1000.0 / ops as f64,
+        ops => cpu_seconds * 1000.0 / to_f64(ops),
     };
     let client = client_now
         .zip(client_at_start)
@@ -244,7 +245,7 @@ async fn show_progress(shared: Arc<Shared>, label: String) {
         let now = Instant::now();
         let ops = shared.progress.ops.load(Relaxed);
         let errors = shared.progress.errors.load(Relaxed);
-        let rate = (ops - last_ops) as f64 / (now - last_at).as_secs_f64();
+        let rate = to_f64(ops - last_ops) / (now - last_at).as_secs_f64();
         (last_ops, last_at) = (ops, now);
         let phase = if now < shared.measure_start {
             " (warmup)"

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::client::OpError;
+use super::units::{round_to_u64, to_f64};
 
 /// Distinct error kinds kept per operation; further kinds are counted under "other errors".
 const ERROR_KINDS: usize = 16;
@@ -118,9 +119,9 @@ impl Recorder {
             op: kind,
             ops: self.ops(),
             seconds,
-            ops_per_sec: per_sec(self.ops() as f64),
-            mib_per_sec: per_sec(self.bytes as f64 / (1024.0 * 1024.0)),
-            objects_per_sec: per_sec(self.objects as f64),
+            ops_per_sec: per_sec(to_f64(self.ops())),
+            mib_per_sec: per_sec(to_f64(self.bytes) / (1024.0 * 1024.0)),
+            objects_per_sec: per_sec(to_f64(self.objects)),
             bytes: self.bytes,
             objects: self.objects,
             latency_ms: Latency::of(&mut self.latency_us),
@@ -177,7 +178,7 @@ impl Latency {
             mean: if samples.is_empty() {
                 0.0
             } else {
-                sum as f64 / samples.len() as f64 / 1000.0
+                to_f64(sum) / to_f64(samples.len() as u64) / 1000.0
             },
             p50: ms(percentile(samples, 50.0)),
             p90: ms(percentile(samples, 90.0)),
@@ -195,9 +196,11 @@ pub fn percentile(sorted: &[u32], p: f64) -> u32 {
         return 0;
     }
     // In integers (p in thousandths of a percent): 99.9% of 1000 samples is rank 999, where
-    // floating point would make it 999.0000000000001 and round up.
-    let thousandths = (p.clamp(0.0, 100.0) * 1000.0).round() as u64;
-    let rank = (thousandths * sorted.len() as u64).div_ceil(100_000) as usize;
+    // floating point would make it 999.0000000000001 and round up. A NaN `p` counts as 0.
+    let thousandths = round_to_u64(p.clamp(0.0, 100.0) * 1000.0).unwrap_or(0);
+    // At most `sorted.len()`: thousandths is at most 100,000.
+    let rank = (thousandths * sorted.len() as u64).div_ceil(100_000);
+    let rank = usize::try_from(rank).unwrap_or(sorted.len());
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
@@ -208,8 +211,18 @@ pub fn median(values: &[f64]) -> f64 {
     match sorted.len() {
         0 => 0.0,
         n if n % 2 == 1 => sorted[n / 2],
-        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+        n => sorted[n / 2 - 1].midpoint(sorted[n / 2]),
     }
+}
+
+/// Asserts that a computed figure is `expected`, give or take floating-point rounding.
+#[cfg(test)]
+#[track_caller]
+pub(super) fn assert_close(actual: f64, expected: f64) {
+    assert!(
+        (actual - expected).abs() <= 1e-9 * expected.abs().max(1.0),
+        "{actual} is not {expected}"
+    );
 }
 
 #[cfg(test)]
@@ -238,10 +251,10 @@ mod tests {
         let mut samples = vec![3000, 1000, 2000, 10_000];
         let latency = Latency::of(&mut samples);
         assert_eq!(samples, vec![1000, 2000, 3000, 10_000]);
-        assert_eq!(latency.p50, 2.0);
-        assert_eq!(latency.p90, 10.0);
-        assert_eq!(latency.max, 10.0);
-        assert_eq!(latency.mean, 4.0);
+        assert_close(latency.p50, 2.0);
+        assert_close(latency.p90, 10.0);
+        assert_close(latency.max, 10.0);
+        assert_close(latency.mean, 4.0);
         assert_eq!(Latency::of(&mut []), Latency::default());
     }
 
@@ -267,10 +280,10 @@ mod tests {
         assert_eq!(a.errors, 22);
         assert_eq!(a.last_end(), Some(now + Duration::from_secs(1)));
         let figures = a.figures(Kind::Get, 2.0);
-        assert_eq!(figures.ops_per_sec, 1.0);
-        assert_eq!(figures.mib_per_sec, 1.0);
-        assert_eq!(figures.latency_ms.p50, 2.0);
-        assert_eq!(figures.ttfb_ms.map(|t| t.max), Some(1.0));
+        assert_close(figures.ops_per_sec, 1.0);
+        assert_close(figures.mib_per_sec, 1.0);
+        assert_close(figures.latency_ms.p50, 2.0);
+        assert_close(figures.ttfb_ms.unwrap().max, 1.0);
         assert_eq!(figures.error_kinds["transport: reset"], 2);
         assert_eq!(figures.error_kinds.len(), 16 + 1);
         assert_eq!(figures.error_kinds["other errors"], 5);
@@ -279,8 +292,8 @@ mod tests {
 
     #[test]
     fn medians() {
-        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
-        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
-        assert_eq!(median(&[]), 0.0);
+        assert_close(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_close(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert_close(median(&[]), 0.0);
     }
 }

@@ -1,7 +1,37 @@
 //! The bench's units on the command line: object sizes (`4KiB`, `64MiB`, `1.5MB`) and
-//! durations (`10s`, `1m30s`, `500ms`), parsed and shown back.
+//! durations (`10s`, `1m30s`, `500ms`), parsed and shown back; and the two conversions between
+//! the counts it keeps (`u64`) and the `f64` its figures are computed in.
 
 use std::time::Duration;
+
+/// 2^64, the first whole number a `u64` cannot hold, exact as an `f64`.
+const U64_END: f64 = 18_446_744_073_709_551_616.0;
+
+/// A count (operations, bytes, clock ticks) as an `f64`: exact up to 2^53 (9 PB, or nine
+/// million billion operations), and within one part in 2^53 beyond, which no figure shows.
+#[expect(
+    clippy::cast_precision_loss,
+    reason = "exact below 2^53, and a relative error of 2^-53 above it is invisible in a figure"
+)]
+pub fn to_f64(count: u64) -> f64 {
+    count as f64
+}
+
+/// `value` rounded to the nearest whole number, or `None` when that is negative, not a number
+/// or 2^64 and beyond.
+#[expect(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "cast only once checked to be a whole number in 0..2^64"
+)]
+pub fn round_to_u64(value: f64) -> Option<u64> {
+    let rounded = value.round();
+    if (0.0..U64_END).contains(&rounded) {
+        Some(rounded as u64)
+    } else {
+        None
+    }
+}
 
 /// Binary and decimal multipliers, matched case-insensitively (`4kib` is `4KiB`). A bare `K`
 /// or `M` is refused: it is ambiguous between the two, and the size decides the figures.
@@ -40,11 +70,8 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     let value: f64 = number
         .parse()
         .map_err(|_| format!("`{text}` is not a size such as 4KiB, 64MiB or 1MB"))?;
-    let bytes = (value * multiplier as f64).round();
-    if !bytes.is_finite() || bytes >= u64::MAX as f64 {
-        return Err(format!("`{text}` is too large"));
-    }
-    Ok(bytes as u64)
+    // Not negative: the number is digits and dots.
+    round_to_u64(value * to_f64(multiplier)).ok_or_else(|| format!("`{text}` is too large"))
 }
 
 /// A duration: one or more number-unit pairs (`h`, `m`, `s`, `ms`), such as `10s`, `1m30s`
@@ -87,8 +114,13 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 /// `4 KiB`, `64 MiB`, `1.5 MiB`, `999 B`: the largest binary unit that keeps the number at
 /// least 1, with at most two decimals (dropped when whole).
 pub fn format_size(bytes: u64) -> String {
+    format_bytes(to_f64(bytes))
+}
+
+/// `format_size` of a figure that need not be whole, such as a median of byte counts.
+pub fn format_bytes(bytes: f64) -> String {
     const NAMES: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
+    let mut value = bytes;
     let mut unit = 0;
     while value >= 1024.0 && unit + 1 < NAMES.len() {
         value /= 1024.0;
@@ -164,6 +196,18 @@ mod tests {
     fn durations_refused() {
         for text in ["", "s", "10x", "1m-5s", "-3s", "ten seconds", "5 s", "1d"] {
             assert!(parse_duration(text).is_err(), "{text} was accepted");
+        }
+    }
+
+    #[test]
+    fn counts_to_and_from_f64() {
+        assert_eq!(round_to_u64(to_f64(1 << 53)), Some(1 << 53));
+        assert_eq!(round_to_u64(2.5), Some(3));
+        assert_eq!(round_to_u64(-0.4), Some(0));
+        // The largest f64 below 2^64.
+        assert_eq!(round_to_u64(U64_END - 2048.0), Some(u64::MAX - 2047));
+        for refused in [-1.0, U64_END, f64::INFINITY, f64::NAN] {
+            assert_eq!(round_to_u64(refused), None, "{refused}");
         }
     }
 
