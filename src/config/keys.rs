@@ -272,33 +272,35 @@ impl Key {
 
     /// Checks `value` against this key's kind and returns it in the type the configuration
     /// structs deserialize. `Ok(None)` means "not set" (an empty optional secret).
-    pub fn normalize(&self, value: Value) -> Result<Option<Value>, String> {
+    pub fn normalize(&self, value: &Value) -> Result<Option<Value>, String> {
         match self.kind {
-            Kind::Text | Kind::Path => match scalar_text(&value) {
+            Kind::Text | Kind::Path => match scalar_text(value) {
                 Some(s) if !s.is_empty() => Ok(Some(Value::from(s))),
                 Some(_) => Err("must not be empty".into()),
-                None => Err(format!("expected text, found {}", describe(&value))),
+                None => Err(format!("expected text, found {}", describe(value))),
             },
             Kind::Int { min, max } => {
-                let n = match &value {
-                    Value::Num(_, n) => n.to_i128().or_else(|| n.to_u128().map(|u| u as i128)),
+                // An unsigned number beyond i128 is refused as a string of as many digits is.
+                let n = match value {
+                    Value::Num(_, n) => n
+                        .to_i128()
+                        .or_else(|| n.to_u128().and_then(|u| i128::try_from(u).ok())),
                     Value::String(_, s) => s.trim().parse::<i128>().ok(),
                     _ => None,
                 };
-                let n = n.ok_or_else(|| {
-                    format!("expected a whole number, found {}", describe(&value))
-                })?;
-                if n < i128::from(min) || n > i128::from(max) {
-                    return Err(format!("{n} is out of range ({min} to {max})"));
+                let n =
+                    n.ok_or_else(|| format!("expected a whole number, found {}", describe(value)))?;
+                match i64::try_from(n) {
+                    Ok(n) if (min..=max).contains(&n) => Ok(Some(Value::from(n))),
+                    _ => Err(format!("{n} is out of range ({min} to {max})")),
                 }
-                Ok(Some(Value::from(n as i64)))
             }
             Kind::Choice(words) => {
-                let s = scalar_text(&value).ok_or_else(|| {
+                let s = scalar_text(value).ok_or_else(|| {
                     format!(
                         "expected one of {}, found {}",
                         words.join(", "),
-                        describe(&value)
+                        describe(value)
                     )
                 })?;
                 let lower = s.to_ascii_lowercase();
@@ -309,8 +311,8 @@ impl Key {
                 }
             }
             Kind::Digits(n) => {
-                let s = scalar_text(&value)
-                    .ok_or_else(|| format!("expected {n} digits, found {}", describe(&value)))?;
+                let s = scalar_text(value)
+                    .ok_or_else(|| format!("expected {n} digits, found {}", describe(value)))?;
                 if s.len() == n && s.bytes().all(|b| b.is_ascii_digit()) {
                     Ok(Some(Value::from(s)))
                 } else {
@@ -319,7 +321,7 @@ impl Key {
                     ))
                 }
             }
-            Kind::Bool => match &value {
+            Kind::Bool => match value {
                 Value::Bool(_, b) => Ok(Some(Value::from(*b))),
                 Value::String(_, s) if s.eq_ignore_ascii_case("true") => {
                     Ok(Some(Value::from(true)))
@@ -327,18 +329,15 @@ impl Key {
                 Value::String(_, s) if s.eq_ignore_ascii_case("false") => {
                     Ok(Some(Value::from(false)))
                 }
-                _ => Err(format!(
-                    "expected true or false, found {}",
-                    describe(&value)
-                )),
+                _ => Err(format!("expected true or false, found {}", describe(value))),
             },
-            Kind::OptionalText => match (&value, scalar_text(&value)) {
+            Kind::OptionalText => match (value, scalar_text(value)) {
                 (Value::Empty(..), _) => Ok(None),
                 (_, Some(s)) if s.is_empty() => Ok(None),
                 (_, Some(s)) => Ok(Some(Value::from(s))),
-                (_, None) => Err(format!("expected text, found {}", describe(&value))),
+                (_, None) => Err(format!("expected text, found {}", describe(value))),
             },
-            Kind::Cidrs => match (&value, scalar_text(&value)) {
+            Kind::Cidrs => match (value, scalar_text(value)) {
                 (Value::Empty(..), _) => Ok(None),
                 (_, Some(s)) if s.trim().is_empty() => Ok(None),
                 (_, Some(s)) => match s.split(',').find(|c| parse_cidr(c.trim()).is_none()) {
@@ -350,15 +349,15 @@ impl Key {
                 },
                 (_, None) => Err(format!(
                     "expected comma-separated addresses, found {}",
-                    describe(&value)
+                    describe(value)
                 )),
             },
-            Kind::Secret { min_len } => match (&value, scalar_text(&value)) {
+            Kind::Secret { min_len } => match (value, scalar_text(value)) {
                 (Value::Empty(..), _) => Ok(None),
                 (_, Some(s)) if s.chars().count() >= min_len => Ok(Some(Value::from(s))),
                 // Never echo a secret, not even a rejected one.
                 (_, Some(_)) => Err(format!("is shorter than {min_len} characters")),
-                (_, None) => Err(format!("expected text, found {}", describe(&value))),
+                (_, None) => Err(format!("expected text, found {}", describe(value))),
             },
         }
     }

@@ -104,15 +104,15 @@ pub fn load(sources: &Sources) -> Result<Config, ConfigError> {
         let source = format!("environment variable {name}");
         let key = keys::find_env(name)
             .ok_or_else(|| ConfigError::new(name, &source, "no such configuration key"))?;
-        figment = figment.merge(Layer::single(key, Value::from(text.clone()), source)?);
+        figment = figment.merge(Layer::single(key, text, source)?);
     }
     for (path, text) in &sources.flags {
         let key = keys::find(path)
             .ok_or_else(|| ConfigError::new(*path, "command line", "no such configuration key"))?;
         let source = format!("command-line flag --{}", key.flag_name());
-        figment = figment.merge(Layer::single(key, Value::from(text.clone()), source)?);
+        figment = figment.merge(Layer::single(key, text, source)?);
     }
-    let config: Config = figment.extract().map_err(|e| from_figment(&figment, e))?;
+    let config: Config = figment.extract().map_err(|e| from_figment(&figment, &e))?;
     check_relations(&config, &figment)?;
     Ok(config)
 }
@@ -152,7 +152,7 @@ fn describe_metadata(meta: &Metadata) -> String {
     }
 }
 
-fn from_figment(figment: &Figment, error: figment::Error) -> ConfigError {
+fn from_figment(figment: &Figment, error: &figment::Error) -> ConfigError {
     let key = error.path.join(".");
     let source = error
         .metadata
@@ -169,9 +169,9 @@ struct Layer {
 }
 
 impl Layer {
-    fn single(key: &keys::Key, value: Value, source: String) -> Result<Layer, ConfigError> {
+    fn single(key: &keys::Key, text: &str, source: String) -> Result<Layer, ConfigError> {
         let mut dict = Dict::new();
-        match key.normalize(value) {
+        match key.normalize(&Value::from(text)) {
             Ok(Some(value)) => insert_path(&mut dict, key.path, value),
             Ok(None) => {}
             Err(problem) => return Err(ConfigError::new(key.path, source, problem)),
@@ -222,7 +222,7 @@ fn flatten_checked(
             format!("{prefix}.{name}")
         };
         if let Some(key) = keys::find(&path) {
-            match key.normalize(value.clone()) {
+            match key.normalize(value) {
                 Ok(Some(v)) => insert_path(out, key.path, v),
                 Ok(None) => {}
                 Err(problem) => return Err(ConfigError::new(path, source, problem)),

@@ -124,12 +124,12 @@ fn list(conn: &Connection, bucket: &str, q: &ListQuery) -> IndexResult<Listing> 
         "SELECT key, size, etag, last_modified FROM objects WHERE bucket = ?1 AND key > ?2 ORDER BY key LIMIT ?3",
     )?;
     'seek: loop {
-        let batch = (q.max.saturating_sub(listing.len()) + 1).clamp(1, 1001) as i64;
+        let batch = (q.max.saturating_sub(listing.len()) + 1).clamp(1, 1001);
         let stmt = if inclusive { &mut ge } else { &mut gt };
         let rows = stmt.query_map((bucket, &from, batch), |r| {
             Ok(ObjectSummary {
                 key: r.get(0)?,
-                size: r.get::<_, i64>(1)? as u64,
+                size: r.get(1)?,
                 etag: r.get(2)?,
                 last_modified: r.get(3)?,
             })

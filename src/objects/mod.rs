@@ -145,13 +145,14 @@ pub struct ObjectIndex {
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-fn blob_of(text: String) -> rusqlite::Result<BlobId> {
-    BlobId::parse(&text).ok_or_else(|| {
+/// The blob id in `row`'s column `column`.
+fn blob_at(row: &rusqlite::Row<'_>, column: usize) -> rusqlite::Result<BlobId> {
+    BlobId::parse(&row.get::<_, String>(column)?).ok_or_else(|| {
         rusqlite::Error::FromSqlConversionFailure(
-            0,
+            column,
             rusqlite::types::Type::Text,
             "malformed blob id".into(),
         )
@@ -185,7 +186,7 @@ fn unlink_object(
     };
     let mut stmt = conn.prepare_cached("SELECT blob FROM segments WHERE object_id = ?1")?;
     let blobs = stmt
-        .query_map([id], |r| blob_of(r.get(0)?))?
+        .query_map([id], |r| blob_at(r, 0))?
         .collect::<Result<Vec<_>, _>>()?;
     conn.cached_execute("DELETE FROM objects WHERE id = ?1", [id])?;
     Ok(Some((etag, blobs)))
@@ -202,7 +203,7 @@ fn insert_object(conn: &Connection, o: &ObjectMeta) -> IndexResult<()> {
     conn.cached_execute(
         "INSERT INTO objects (bucket, key, size, etag, last_modified, headers, checksum_algorithm, checksum, parts)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        rusqlite::params![o.bucket, o.key, o.size as i64, o.etag, o.last_modified, headers, o.checksum_algorithm, o.checksum, o.parts],
+        rusqlite::params![o.bucket, o.key, o.size, o.etag, o.last_modified, headers, o.checksum_algorithm, o.checksum, o.parts],
     )?;
     let id = conn.last_insert_rowid();
     let mut stmt = conn.prepare_cached(
@@ -211,9 +212,9 @@ fn insert_object(conn: &Connection, o: &ObjectMeta) -> IndexResult<()> {
     for (idx, s) in o.segments.iter().enumerate() {
         stmt.execute(rusqlite::params![
             id,
-            idx as i64,
+            idx,
             s.blob.as_str(),
-            s.size as i64,
+            s.size,
             s.etag,
             s.checksum
         ])?;
@@ -260,7 +261,7 @@ fn object_from_row(conn: &Connection, bucket: &str, key: &str) -> IndexResult<Op
             |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
+                    r.get::<_, u64>(1)?,
                     r.get::<_, String>(2)?,
                     r.get::<_, i64>(3)?,
                     r.get::<_, String>(4)?,
@@ -281,8 +282,8 @@ fn object_from_row(conn: &Connection, bucket: &str, key: &str) -> IndexResult<Op
     let segments = stmt
         .query_map([id], |r| {
             Ok(Segment {
-                blob: blob_of(r.get(0)?)?,
-                size: r.get::<_, i64>(1)? as u64,
+                blob: blob_at(r, 0)?,
+                size: r.get(1)?,
                 etag: r.get(2)?,
                 checksum: r.get(3)?,
             })
@@ -291,7 +292,7 @@ fn object_from_row(conn: &Connection, bucket: &str, key: &str) -> IndexResult<Op
     Ok(Some(ObjectMeta {
         bucket: bucket.to_owned(),
         key: key.to_owned(),
-        size: size as u64,
+        size,
         etag,
         last_modified,
         headers: serde_json::from_str(&headers).unwrap_or_default(),

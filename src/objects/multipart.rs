@@ -5,7 +5,7 @@ use crate::db::CachedRow;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::{
-    blob_of, now_ms, replace_object, require_bucket, IndexError, IndexResult, ObjectHeaders,
+    blob_at, now_ms, replace_object, require_bucket, IndexError, IndexResult, ObjectHeaders,
     ObjectIndex, ObjectMeta, Segment, WriteCondition,
 };
 use crate::storage::BlobId;
@@ -71,8 +71,8 @@ fn parts_of(conn: &Connection, upload: &str, after: u32, limit: i64) -> IndexRes
     let rows = stmt.query_map((upload, after, limit), |r| {
         Ok(Part {
             number: r.get(0)?,
-            blob: blob_of(r.get(1)?)?,
-            size: r.get::<_, i64>(2)? as u64,
+            blob: blob_at(r, 1)?,
+            size: r.get(2)?,
             etag: r.get(3)?,
             checksum: r.get(4)?,
             last_modified: r.get(5)?,
@@ -140,7 +140,7 @@ impl ObjectIndex {
                 conn.cached_execute(
                     "INSERT OR REPLACE INTO parts (upload_id, number, blob, size, etag, checksum, last_modified)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    rusqlite::params![id, part.number, part.blob.as_str(), part.size as i64, part.etag, part.checksum, part.last_modified],
+                    rusqlite::params![id, part.number, part.blob.as_str(), part.size, part.etag, part.checksum, part.last_modified],
                 )?;
                 Ok(old.and_then(|b| BlobId::parse(&b)))
             })
@@ -159,7 +159,9 @@ impl ObjectIndex {
         self.db
             .read(move |conn| {
                 let upload = upload_row(conn, &bucket, &key, &id)?;
-                let mut parts = parts_of(conn, &id, after, max as i64 + 1)?;
+                // One more than asked: whether it comes back says whether the listing is truncated.
+                let limit = i64::try_from(max.saturating_add(1)).unwrap_or(i64::MAX);
+                let mut parts = parts_of(conn, &id, after, limit)?;
                 let truncated = parts.len() > max;
                 parts.truncate(max);
                 Ok((upload, parts, truncated))
@@ -186,6 +188,9 @@ impl ObjectIndex {
                 let upload = upload_row(conn, &bucket, &key, &id)?;
                 let all = parts_of(conn, &id, 0, i64::MAX)?;
                 let parts = choose(&all, &chosen)?;
+                // Never fails: `choose` keeps distinct u32 part numbers.
+                let count = u32::try_from(parts.len())
+                    .map_err(|_| IndexError::InvalidPart("more parts than part numbers".into()))?;
                 let done = finish(&upload, &parts)?;
                 let object = ObjectMeta {
                     bucket: bucket.clone(),
@@ -196,7 +201,7 @@ impl ObjectIndex {
                     headers: upload.headers.clone(),
                     checksum_algorithm: upload.checksum_algorithm.clone(),
                     checksum: done.checksum,
-                    parts: Some(parts.len() as u32),
+                    parts: Some(count),
                     segments: parts
                         .iter()
                         .map(|p| Segment {
@@ -307,13 +312,13 @@ fn list_uploads(conn: &Connection, bucket: &str, q: &UploadQuery) -> IndexResult
         })
     };
     'seek: loop {
-        let batch = (q.max - listing.uploads.len() - listing.prefixes.len() + 1).min(1001) as i64;
+        let batch = (q.max - listing.uploads.len() - listing.prefixes.len() + 1).min(1001);
         let rows: Vec<Upload> = match &bound {
             Bound::From(k) => from.query_map(rusqlite::params![bucket, k, batch], row)?,
             Bound::After(k, id) => after.query_map(rusqlite::params![bucket, k, id, batch], row)?,
         }
         .collect::<Result<_, _>>()?;
-        let seen = rows.len() as i64;
+        let seen = rows.len();
         for upload in rows {
             if !upload.key.starts_with(&q.prefix) {
                 return Ok(listing);

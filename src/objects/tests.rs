@@ -257,6 +257,36 @@ async fn overwrite_returns_replaced_blobs_and_conditions_hold() {
     assert!(matches!(err, IndexError::NoSuchBucket));
 }
 
+/// A size SQLite's INTEGER cannot hold is refused on write, and a negative one (only a damaged
+/// database holds one) is an error on every read: never a wrapped length.
+#[tokio::test]
+async fn sizes_out_of_range_are_errors_not_wrapped_lengths() {
+    let (_dir, index) = index_with(&["k"]).await;
+    let mut huge = object("b", "huge", "e");
+    huge.size = u64::MAX;
+    let put = index.put_object(huge, WriteCondition::Always).await;
+    assert!(matches!(put, Err(IndexError::Db(_))), "{put:?}");
+
+    index
+        .db()
+        .write(|conn| {
+            conn.execute("UPDATE objects SET size = -1 WHERE key = 'k'", [])?;
+            Ok::<_, IndexError>(())
+        })
+        .await
+        .unwrap();
+    let got = index.get_object("b".into(), "k".into()).await;
+    assert!(matches!(got, Err(IndexError::Db(_))), "{got:?}");
+    let q = ListQuery {
+        prefix: String::new(),
+        delimiter: None,
+        cursor: Cursor::Start,
+        max: 10,
+    };
+    let listed = index.list_objects("b".into(), q).await;
+    assert!(matches!(listed, Err(IndexError::Db(_))), "{listed:?}");
+}
+
 #[tokio::test]
 async fn buckets_with_objects_or_uploads_are_not_deleted() {
     let (_dir, index) = index_with(&["k"]).await;
