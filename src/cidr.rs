@@ -24,7 +24,7 @@ pub fn parse_address(text: &str) -> Option<IpAddr> {
 fn unmap(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
-        v4 => v4,
+        v4 @ IpAddr::V4(_) => v4,
     }
 }
 

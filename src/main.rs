@@ -21,11 +21,11 @@ fn main() -> ExitCode {
             env,
             flags: cli.overrides.0,
         },
-        Err(e) => return config_error(e),
+        Err(e) => return config_error(&e),
     };
     let config = match config::load(&sources) {
         Ok(config) => config,
-        Err(e) => return config_error(e),
+        Err(e) => return config_error(&e),
     };
     match cli.command {
         Command::Config {
@@ -39,7 +39,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn config_error(e: config::ConfigError) -> ExitCode {
+fn config_error(e: &config::ConfigError) -> ExitCode {
     eprintln!("labstore: configuration error: {e}");
     ExitCode::from(2)
 }

@@ -151,6 +151,10 @@ impl RequestMetrics {
                     "labstore_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {cumulative}"
                 );
             }
+            #[expect(
+                clippy::cast_precision_loss,
+                reason = "f64 holds every sum below 2^53 microseconds (285 years) exactly"
+            )]
             let sum = stats.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
             let count = stats.count.load(Ordering::Relaxed);
             let _ = writeln!(

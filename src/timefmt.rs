@@ -64,6 +64,10 @@ impl Civil {
 
     fn from_unix(seconds: i64) -> Civil {
         let days = seconds.div_euclid(SECONDS_PER_DAY);
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "rem_euclid leaves 0..86_400"
+        )]
         let of_day = seconds.rem_euclid(SECONDS_PER_DAY) as u32;
         let (year, month, day) = civil_from_days(days);
         Civil {
@@ -82,6 +86,7 @@ impl Civil {
     }
 
     /// 0 is Sunday. 1970-01-01, day 0, was a Thursday.
+    #[expect(clippy::cast_possible_truncation, reason = "rem_euclid leaves 0..7")]
     fn weekday(self) -> usize {
         (days_from_civil(self.year, self.month, self.day) + 4).rem_euclid(7) as usize
     }
@@ -134,7 +139,13 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
         month_from_march - 9
     };
     let year = cycle * 400 + year_of_cycle + i64::from(month <= 2);
-    (year, month as u32, day as u32)
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "day_of_year is 0..=365, so month is 1..=12 and day 1..=31"
+    )]
+    let (month, day) = (month as u32, day as u32);
+    (year, month, day)
 }
 
 /// Whole seconds since 1970-01-01T00:00:00Z, rounded down (so half a second before the epoch

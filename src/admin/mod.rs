@@ -11,17 +11,17 @@ use crate::state::{Listener, State};
 pub async fn handle<B>(state: State, req: Request<B>) -> Response<Body> {
     match (req.method(), req.uri().path()) {
         (&Method::GET | &Method::HEAD, "/health") => {
-            reply(StatusCode::OK, json!({ "status": "ok" }))
+            reply(StatusCode::OK, &json!({ "status": "ok" }))
         }
         (&Method::GET | &Method::HEAD, "/ready") => ready(&state).await,
         (&Method::GET | &Method::HEAD, "/metrics") => metrics(&state),
         (_, "/health" | "/ready" | "/metrics") => reply(
             StatusCode::METHOD_NOT_ALLOWED,
-            json!({ "error": "MethodNotAllowed", "message": "use GET" }),
+            &json!({ "error": "MethodNotAllowed", "message": "use GET" }),
         ),
         _ => reply(
             StatusCode::NOT_FOUND,
-            json!({ "error": "NotFound", "message": "the admin port serves /health, /ready and /metrics" }),
+            &json!({ "error": "NotFound", "message": "the admin port serves /health, /ready and /metrics" }),
         ),
     }
 }
@@ -45,11 +45,11 @@ async fn ready(state: &State) -> Response<Body> {
         }
     }
     if not_ready.is_empty() {
-        reply(StatusCode::OK, json!({ "status": "ready" }))
+        reply(StatusCode::OK, &json!({ "status": "ready" }))
     } else {
         reply(
             StatusCode::SERVICE_UNAVAILABLE,
-            json!({ "status": "not ready", "not_ready": not_ready }),
+            &json!({ "status": "not ready", "not_ready": not_ready }),
         )
     }
 }
@@ -118,7 +118,7 @@ fn connection_metrics(state: &State, text: &mut String) {
     }
 }
 
-fn reply(status: StatusCode, body: serde_json::Value) -> Response<Body> {
+fn reply(status: StatusCode, body: &serde_json::Value) -> Response<Body> {
     let mut response = Response::new(full(body.to_string()));
     *response.status_mut() = status;
     response.headers_mut().insert(

@@ -250,9 +250,8 @@ fn a_database_newer_than_the_binary_is_refused() {
         .unwrap()
         .pragma_update(None, "user_version", 7)
         .unwrap();
-    let err = match Db::open("test", &path, &config(4, 100), TEST_MIGRATIONS) {
-        Ok(_) => panic!("a newer schema was accepted"),
-        Err(e) => e,
+    let Err(err) = Db::open("test", &path, &config(4, 100), TEST_MIGRATIONS) else {
+        panic!("a newer schema was accepted")
     };
     assert!(
         matches!(
@@ -294,12 +293,12 @@ async fn cached_paged_queries_are_not_prepared_again_when_rebound() {
     let reprepared = db
         .read(|c| {
             let sql = "SELECT name FROM items WHERE name > ?1 ORDER BY name LIMIT ?2";
-            for limit in 1..=4 {
+            for limit in 1..=4_u8 {
                 let mut stmt = c.prepare_cached(sql)?;
                 let names = stmt
                     .query_map(("item-0", limit), |r| r.get::<_, String>(0))?
                     .collect::<Result<Vec<_>, _>>()?;
-                assert_eq!(names.len(), limit as usize);
+                assert_eq!(names.len(), usize::from(limit));
             }
             let stmt = c.prepare_cached(sql)?;
             Ok::<_, DbError>(stmt.get_status(rusqlite::StatementStatus::RePrepare))

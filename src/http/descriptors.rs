@@ -16,7 +16,7 @@ pub fn raise_nofile_limit() -> std::io::Result<u64> {
         rlim_max: 0,
     };
     // SAFETY: getrlimit writes into the struct we pass and has no other preconditions.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &raw mut limit) } != 0 {
         return Err(std::io::Error::last_os_error());
     }
     let hard = if limit.rlim_max == libc::RLIM_INFINITY {
@@ -31,7 +31,7 @@ pub fn raise_nofile_limit() -> std::io::Result<u64> {
         };
         // SAFETY: setrlimit reads the struct we pass; raising the soft limit up to the hard
         // one needs no privilege.
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } != 0 {
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raw const raised) } != 0 {
             return Err(std::io::Error::last_os_error());
         }
         limit.rlim_cur = hard;

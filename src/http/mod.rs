@@ -141,7 +141,7 @@ pub async fn serve<H, F>(
         Ok(()) => tracing::info!(listener = name, "all connections drained"),
         Err(_) => tracing::warn!(
             listener = name,
-            grace_ms = grace.as_millis() as u64,
+            grace_ms = u64::try_from(grace.as_millis()).unwrap_or(u64::MAX),
             "shutdown deadline passed; closing remaining connections"
         ),
     }
@@ -173,6 +173,8 @@ fn refuse(name: &'static str, stream: TcpStream, peer: SocketAddr, stats: &Conne
         Content-Length: 0\r\nRetry-After: 1\r\n\r\n";
     // Never waits: a client that does not read loses the courtesy, not a slot.
     let _ = stream.try_write(BUSY);
+    // Dropping the stream is what closes the connection.
+    drop(stream);
 }
 
 /// After a body timed out, the unread rest of it must not be taken for another request:

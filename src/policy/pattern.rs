@@ -349,9 +349,7 @@ impl Segment {
     /// The end of the leftmost match starting at or after `from` and ending by `limit`.
     fn find(&self, text: &str, from: usize, limit: usize, case: Case) -> Option<usize> {
         let window = text.get(..limit)?;
-        let starts = window.get(from..)?.char_indices().map(|(i, _)| from + i);
-        starts
-            .filter_map(|start| self.match_at(window, start, case))
-            .next()
+        let mut starts = window.get(from..)?.char_indices().map(|(i, _)| from + i);
+        starts.find_map(|start| self.match_at(window, start, case))
     }
 }

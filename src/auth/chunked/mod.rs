@@ -36,6 +36,7 @@
 //! `finish` has returned `Ok`; on any error the caller discards everything it received.
 
 use std::fmt;
+use std::fmt::Write as _;
 
 use bytes::{Buf, Bytes, BytesMut};
 use sha2::{Digest, Sha256};
@@ -472,10 +473,10 @@ impl Decoder {
     fn verify_trailers(&mut self, declared: [u8; 32]) -> Result<(), ChunkedError> {
         let mut sorted: Vec<&(String, String)> = self.trailers.iter().collect();
         sorted.sort_by(|a, b| a.0.cmp(&b.0));
-        let canonical: String = sorted
-            .iter()
-            .map(|(name, value)| format!("{name}:{value}\n"))
-            .collect();
+        let mut canonical = String::new();
+        for (name, value) in sorted {
+            let _ = writeln!(canonical, "{name}:{value}");
+        }
         let previous = hex::encode(self.previous);
         let trailers_sha256 = sha256_hex(canonical.as_bytes());
         self.verify(declared, |date, scope| {

@@ -26,13 +26,14 @@ pub const URI_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
 /// consulted for every byte of the path and the query of every request.
 const UNRESERVED: [bool; 256] = {
     let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~');
-        b += 1;
+    let mut c = 0u8;
+    loop {
+        table[c as usize] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~');
+        if c == u8::MAX {
+            break table;
+        }
+        c += 1;
     }
-    table
 };
 
 /// The canonical request. `payload_hash` is the hex SHA-256 of the body, or the literal the

@@ -50,18 +50,19 @@ const UPPER: u8 = 0x10;
 /// table, because every request's signature is 64 of them.
 const HEX_VALUE: [u8; 256] = {
     let mut table = [0xFF; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        table[b] = match c {
+    let mut c = 0u8;
+    loop {
+        table[c as usize] = match c {
             b'0'..=b'9' => c - b'0',
             b'a'..=b'f' => c - b'a' + 10,
             b'A'..=b'F' => (c - b'A' + 10) | UPPER,
             _ => 0xFF,
         };
-        b += 1;
+        if c == u8::MAX {
+            break table;
+        }
+        c += 1;
     }
-    table
 };
 
 /// The credential scope: AKID/DATE/REGION/SERVICE/aws4_request. Region may be empty

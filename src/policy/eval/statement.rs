@@ -58,7 +58,7 @@ impl CompiledStatement {
             };
             Resources {
                 negated,
-                values: Values::compile(list, variables, resource_pattern),
+                values: Values::compile(list, variables, |parts| Some(resource_pattern(parts))),
             }
         });
         CompiledStatement {
@@ -102,8 +102,8 @@ impl CompiledStatement {
     }
 }
 
-fn resource_pattern(parts: &[Part<'_>]) -> Option<Pattern> {
-    Some(Pattern::from_parts(parts.iter().copied(), Case::Sensitive))
+fn resource_pattern(parts: &[Part<'_>]) -> Pattern {
+    Pattern::from_parts(parts.iter().copied(), Case::Sensitive)
 }
 
 impl Actions {
@@ -116,7 +116,9 @@ impl Resources {
     /// An entry with an unresolvable variable matches nothing; in `NotResource` it keeps the
     /// statement from applying at all, so that a missing key never widens a statement.
     fn matches(&self, request: &Request<'_>) -> bool {
-        let resolved = self.values.resolve(request.context, resource_pattern);
+        let resolved = self
+            .values
+            .resolve(request.context, |parts| Some(resource_pattern(parts)));
         let any = resolved.values.iter().any(|p| p.matches(request.resource));
         match self.negated {
             true => resolved.complete && !any,

@@ -1,5 +1,7 @@
 //! `STREAMING-UNSIGNED-PAYLOAD-TRAILER`, and the framing errors every mode shares.
 
+use std::fmt::Write as _;
+
 use super::*;
 
 /// (lowercase name, value) pairs from `name:value` strings.
@@ -205,9 +207,16 @@ fn unsigned_with_length(decoded_length: u64) -> Decoder {
 fn trailer_block_is_bounded() {
     // Lines of 1015 bytes, each under its own name (a name may come only once).
     let lines = |n: u8| -> String {
-        (b'a'..b'a' + n)
-            .map(|c| format!("x-amz-meta-{}:{}\r\n", c as char, "v".repeat(1000)))
-            .collect()
+        let mut lines = String::new();
+        for c in b'a'..b'a' + n {
+            let _ = write!(
+                lines,
+                "x-amz-meta-{}:{}\r\n",
+                char::from(c),
+                "v".repeat(1000)
+            );
+        }
+        lines
     };
     let many_lines = format!("0\r\n{}\r\n", lines(17));
     let endless_line = format!("0\r\nx-amz-meta-a:{}", "v".repeat(MAX_TRAILER_BLOCK));

@@ -171,7 +171,7 @@ fn refused_conditions_both_kinds() {
         ),
         (
             "condition array",
-            r#"[]"#,
+            r"[]",
             format!("{syntax} Condition must be an object."),
         ),
         (
