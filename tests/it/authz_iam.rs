@@ -36,7 +36,7 @@ async fn a_user_allowed_only_list_users_can_list_users_and_nothing_else() {
 
     let listed = auditor.list_users().send().await.unwrap();
     let mut names: Vec<_> = listed.users().iter().map(|u| u.user_name()).collect();
-    names.sort();
+    names.sort_unstable();
     assert_eq!(names, ["auditor", "bob"]);
     assert_eq!(
         error_code(auditor.list_groups().send().await),

@@ -497,7 +497,7 @@ async fn delete_objects_deletes_the_allowed_keys_and_reports_the_denied_ones() {
         .await
         .unwrap();
     let mut deleted: Vec<_> = out.deleted().iter().filter_map(|d| d.key()).collect();
-    deleted.sort();
+    deleted.sort_unstable();
     assert_eq!(deleted, ["tmp/a", "tmp/b"]);
     let errors: Vec<_> = out
         .errors()

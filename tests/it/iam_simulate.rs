@@ -194,8 +194,8 @@ async fn a_users_inline_and_group_policies_decide_together() {
     assert_eq!((start.line(), end.line()), (1, 1));
     let text: String = read_write
         .chars()
-        .skip(start.column() as usize - 2)
-        .take((end.column() - start.column() + 1) as usize)
+        .skip(usize::try_from(start.column() - 2).unwrap())
+        .take(usize::try_from(end.column() - start.column() + 1).unwrap())
         .collect();
     assert!(
         text.starts_with("{\"Sid\":\"RW\"") && text.ends_with("data/*\"}"),

@@ -63,10 +63,12 @@ async fn create_user_with_path_and_tags_then_get_tag_untag() {
     assert!(id
         .bytes()
         .all(|b| b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".contains(&b)));
-    let now = std::time::SystemTime::now()
+    let now: i64 = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .as_secs() as i64;
+        .as_secs()
+        .try_into()
+        .unwrap();
     assert!((user.create_date().secs() - now).abs() < 60);
     let both = owned(&[("env", "dev"), ("team", "storage")]);
     assert_eq!(pairs(user.tags()), both);
@@ -258,7 +260,9 @@ async fn list_user_tags_pages_cover_every_tag_once() {
             }
         })
         .await;
-        assert!(pages.iter().all(|p| p.len() <= size as usize));
+        assert!(pages
+            .iter()
+            .all(|p| p.len() <= usize::try_from(size).unwrap()));
         assert_eq!(pages.concat(), whole, "MaxItems={size}");
     }
     server.stop();

@@ -427,9 +427,9 @@ async fn user_names_are_unique_regardless_of_case_and_validated() {
     }
     let users = iam.list_users().send().await.unwrap();
     let mut names: Vec<&str> = users.users().iter().map(|u| u.user_name()).collect();
-    names.sort();
+    names.sort_unstable();
     let mut expected = vec!["Bob", "a+=,.@_-9", longest.as_str()];
-    expected.sort();
+    expected.sort_unstable();
     assert_eq!(names, expected);
     server.stop();
 }

@@ -346,7 +346,7 @@ fn keys_that_look_like_paths_stay_keys() {
         "dir/",
     ] {
         assert!(
-            listing.body.contains(&format!("<Key>{}</Key>", key)),
+            listing.body.contains(&format!("<Key>{key}</Key>")),
             "{key} not listed: {}",
             listing.body
         );

@@ -152,7 +152,7 @@ async fn page(
             let out = req.send().await.unwrap();
             let contents = owned(out.contents().iter().map(|o| o.key()));
             let prefixes = owned(out.common_prefixes().iter().map(|p| p.prefix()));
-            let count = (contents.len() + prefixes.len()) as i32;
+            let count = i32::try_from(contents.len() + prefixes.len()).unwrap();
             assert_eq!(out.key_count(), Some(count), "KeyCount");
             assert_eq!(out.max_keys(), Some(max));
             assert!(count <= max, "{count} entries for max-keys {max}");
@@ -185,7 +185,7 @@ async fn page(
                 .unwrap();
             let contents = owned(out.contents().iter().map(|o| o.key()));
             let prefixes = owned(out.common_prefixes().iter().map(|p| p.prefix()));
-            assert!((contents.len() + prefixes.len()) as i32 <= max);
+            assert!(i32::try_from(contents.len() + prefixes.len()).unwrap() <= max);
             assert_eq!(out.marker().unwrap_or_default(), from.unwrap_or_default());
             assert!(
                 out.contents().iter().all(|o| o.owner().is_some()),
@@ -250,7 +250,7 @@ async fn check_walk(
         "{what}: duplicates"
     );
     let total = want_contents.len() + want_prefixes.len();
-    let least = total.div_ceil(max as usize).max(1);
+    let least = total.div_ceil(usize::try_from(max).unwrap()).max(1);
     assert!(pages >= least, "{what}: {pages} pages for {total} entries");
 }
 
@@ -323,7 +323,7 @@ async fn max_keys_zero_one_and_the_default() {
 
     let all = s3.list_objects_v2().bucket(B).send().await.unwrap();
     assert_eq!(all.max_keys(), Some(1000));
-    assert_eq!(all.key_count(), Some(keys.len() as i32));
+    assert_eq!(all.key_count(), Some(i32::try_from(keys.len()).unwrap()));
     assert_eq!(all.is_truncated(), Some(false));
     assert_eq!(all.next_continuation_token(), None);
     let object = &all.contents()[0];

@@ -32,7 +32,7 @@ fn pattern(len: usize, seed: u32) -> Vec<u8> {
             x ^= x << 13;
             x ^= x >> 17;
             x ^= x << 5;
-            x as u8
+            x.to_le_bytes()[0]
         })
         .collect()
 }
@@ -81,8 +81,8 @@ async fn a_20_mib_object_in_5_mib_parts() {
     let bodies: Vec<Vec<u8>> = (0..4).map(|i| pattern(5 * MIB, i)).collect();
     let id = create(&s3, "big/object.bin").await;
     let mut completed = Vec::new();
-    for (i, body) in bodies.iter().enumerate() {
-        completed.push(upload(&s3, "big/object.bin", &id, i as i32 + 1, body).await);
+    for (number, body) in (1..).zip(&bodies) {
+        completed.push(upload(&s3, "big/object.bin", &id, number, body).await);
     }
     let listed = s3
         .list_parts()
@@ -93,7 +93,7 @@ async fn a_20_mib_object_in_5_mib_parts() {
         .await
         .unwrap();
     let sizes: Vec<i64> = listed.parts().iter().map(|p| p.size().unwrap()).collect();
-    assert_eq!(sizes, [5 * MIB as i64; 4]);
+    assert_eq!(sizes, [i64::try_from(5 * MIB).unwrap(); 4]);
     for (part, body) in listed.parts().iter().zip(&bodies) {
         let md5 = format!("\"{}\"", hex::encode(Md5::digest(body)));
         assert_eq!(part.e_tag(), Some(md5.as_str()));
@@ -122,7 +122,7 @@ async fn a_20_mib_object_in_5_mib_parts() {
         .await
         .unwrap();
     assert_eq!(got.e_tag(), Some(etag.as_str()));
-    assert_eq!(got.content_length(), Some(20 * MIB as i64));
+    assert_eq!(got.content_length(), Some(i64::try_from(20 * MIB).unwrap()));
     let got = got.body.collect().await.unwrap().into_bytes();
     let whole = bodies.concat();
     assert_eq!(
@@ -312,13 +312,13 @@ async fn upload_part_copy_takes_ranges_of_a_source() {
     let ranges = [0..source.len(), MIB..6 * MIB, 10..20];
     let results = [&whole, &middle, &last];
     let mut completed = Vec::new();
-    for (n, (range, result)) in ranges.iter().zip(results).enumerate() {
+    for (number, (range, result)) in (1..).zip(ranges.iter().zip(results)) {
         let etag = result.copy_part_result().unwrap().e_tag().unwrap();
         let md5 = format!("\"{}\"", hex::encode(Md5::digest(&source[range.clone()])));
-        assert_eq!(etag, md5, "part {}", n + 1);
+        assert_eq!(etag, md5, "part {number}");
         completed.push(
             CompletedPart::builder()
-                .part_number(n as i32 + 1)
+                .part_number(number)
                 .e_tag(etag)
                 .build(),
         );
@@ -396,13 +396,13 @@ async fn completing_with_part_checksums_gives_the_composite_checksum() {
         assert_eq!(created.checksum_algorithm(), Some(&algorithm));
         let id = created.upload_id().unwrap();
         let (mut completed, mut raw) = (Vec::new(), Vec::new());
-        for (i, body) in bodies.iter().enumerate() {
+        for (number, body) in (1..).zip(&bodies) {
             let out = s3
                 .upload_part()
                 .bucket(B)
                 .key(&key)
                 .upload_id(id)
-                .part_number(i as i32 + 1)
+                .part_number(number)
                 .checksum_algorithm(algorithm.clone())
                 .body(ByteStream::from(body.clone()))
                 .send()
@@ -417,11 +417,11 @@ async fn completing_with_part_checksums_gives_the_composite_checksum() {
                 out.checksum_sha256(),
             ];
             let returned = field(&algorithm, returned);
-            assert_eq!(returned, Some(value.as_str()), "{key} part {}", i + 1);
+            assert_eq!(returned, Some(value.as_str()), "{key} part {number}");
             raw.extend(part_digest);
             let only = |a: ChecksumAlgorithm| (a == algorithm).then(|| value.clone());
             let part = CompletedPart::builder()
-                .part_number(i as i32 + 1)
+                .part_number(number)
                 .e_tag(out.e_tag().unwrap())
                 .set_checksum_crc32(only(Crc32))
                 .set_checksum_crc32_c(only(Crc32C))

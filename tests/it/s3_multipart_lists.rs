@@ -108,7 +108,10 @@ async fn walk(s3: &Client, prefix: &str, delimiter: Option<&str>, max: i32) -> U
             .await
             .unwrap();
         let count = out.uploads().len() + out.common_prefixes().len();
-        assert!(count as i32 <= max, "{count} entries for max-uploads {max}");
+        assert!(
+            i32::try_from(count).unwrap() <= max,
+            "{count} entries for max-uploads {max}"
+        );
         for u in out.uploads() {
             uploads.push((
                 u.key().unwrap().to_owned(),

@@ -59,7 +59,10 @@ async fn put_get_head_delete_with_md5_etags() {
         .await
         .unwrap();
     assert_eq!(got.e_tag(), Some(etag.as_str()));
-    assert_eq!(got.content_length(), Some(body.len() as i64));
+    assert_eq!(
+        got.content_length(),
+        Some(i64::try_from(body.len()).unwrap())
+    );
     assert!(got.last_modified().is_some());
     assert_eq!(got.body.collect().await.unwrap().into_bytes(), &body[..]);
 
@@ -71,7 +74,10 @@ async fn put_get_head_delete_with_md5_etags() {
         .await
         .unwrap();
     assert_eq!(head.e_tag(), Some(etag.as_str()));
-    assert_eq!(head.content_length(), Some(body.len() as i64));
+    assert_eq!(
+        head.content_length(),
+        Some(i64::try_from(body.len()).unwrap())
+    );
     assert_eq!(head.accept_ranges(), Some("bytes"));
 
     // Overwrite, then delete: DeleteObject answers 204 whether or not the key exists.
@@ -114,7 +120,7 @@ async fn empty_objects_and_zero_byte_overwrites() {
         .unwrap();
     assert_eq!(head.content_length(), Some(0));
 
-    put(&s3, "shrinks", &[7u8; 100_000]).await;
+    put(&s3, "shrinks", &vec![7u8; 100_000]).await;
     let etag = put(&s3, "shrinks", b"").await;
     assert_eq!(etag, "\"d41d8cd98f00b204e9800998ecf8427e\"");
     assert_eq!(get(&s3, "shrinks").await, b"");
@@ -155,7 +161,11 @@ async fn byte_ranges_are_partial_content_and_unsatisfiable_ones_416() {
             .unwrap_or_else(|e| panic!("{range}: {e:?}"));
         let content_range = format!("bytes {}-{}/100", want.start, want.end - 1);
         assert_eq!(out.content_range(), Some(content_range.as_str()), "{range}");
-        assert_eq!(out.content_length(), Some(want.len() as i64), "{range}");
+        assert_eq!(
+            out.content_length(),
+            Some(i64::try_from(want.len()).unwrap()),
+            "{range}"
+        );
         let got = out.body.collect().await.unwrap().into_bytes();
         assert_eq!(&got[..], &body[want], "{range}");
     }
@@ -282,7 +292,11 @@ async fn part_number_reads_one_part_of_a_multipart_object() {
             .await
             .unwrap();
         assert_eq!(head.parts_count(), Some(2), "HEAD part {n}");
-        assert_eq!(head.content_length(), Some(bytes.len() as i64), "part {n}");
+        assert_eq!(
+            head.content_length(),
+            Some(i64::try_from(bytes.len()).unwrap()),
+            "part {n}"
+        );
     }
     let beyond = s3
         .get_object()

@@ -4,6 +4,7 @@
 
 use crate::common;
 
+use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
@@ -265,10 +266,10 @@ fn a_stalled_request_body_is_answered_request_timeout_and_the_connection_closed(
         ..common::signing::Signer::s3("admin", common::ROOT_SECRET)
     };
     let (path, headers) = unsigned.sign(server.s3, "PUT", "/stalled/key", &[], "");
-    let signed: String = headers
-        .iter()
-        .map(|(n, v)| format!("{n}: {v}\r\n"))
-        .collect();
+    let mut signed = String::new();
+    for (name, value) in &headers {
+        let _ = write!(signed, "{name}: {value}\r\n");
+    }
     let heads = [
         format!("POST /stalled?delete HTTP/1.1\r\nHost: x\r\n{big}\r\n\r\n"),
         format!("PUT {path} HTTP/1.1\r\n{signed}{big}\r\n\r\n"),

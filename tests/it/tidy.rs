@@ -270,8 +270,7 @@ fn impure(path: &[String]) -> Option<&'static str> {
         }
         ["std", "sync", "Mutex" | "RwLock" | "OnceLock" | "LazyLock" | "Condvar" | "atomic" | "mpsc", ..]
         | ["parking_lot", ..]
-        | ["thread_local!"]
-        | ["static mut"] => Some("keeps shared mutable state"),
+        | ["thread_local!" | "static mut"] => Some("keeps shared mutable state"),
         _ => None,
     }
 }

@@ -124,8 +124,12 @@ impl TestServer {
     }
 
     /// The id of the process serving: this one (for `labstore bench --pid`).
+    #[expect(
+        clippy::unused_self,
+        reason = "asked of a server, as of the spawned one; this one is the test process"
+    )]
     pub fn pid(&self) -> i32 {
-        std::process::id() as i32
+        i32::try_from(std::process::id()).expect("a process id is a positive pid_t")
     }
 
     /// Runs `future` to completion on the server's runtime: SDK calls from a sync `#[test]`.
@@ -196,9 +200,11 @@ impl Drop for TestServer {
             return;
         };
         // A second panic while a failed test unwinds would abort the whole binary.
-        if thread.join().is_err() && !std::thread::panicking() {
-            panic!("the test server's thread panicked while stopping");
-        }
+        let joined = thread.join();
+        assert!(
+            joined.is_ok() || std::thread::panicking(),
+            "the test server's thread panicked while stopping"
+        );
     }
 }
 

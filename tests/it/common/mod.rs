@@ -134,7 +134,7 @@ impl Server {
     }
 
     pub fn pid(&self) -> i32 {
-        self.child.id() as i32
+        i32::try_from(self.child.id()).expect("a process id is a positive pid_t")
     }
 
     pub fn signal(&self, sig: i32) {
