@@ -9,7 +9,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::error::{Code, S3Error, S3Result};
 use super::query::Query;
-use super::xml::{owner, timestamp, xml_response, S3_XMLNS};
+use super::xml::{owner_id, timestamp, xml_body, xml_response, S3_XMLNS};
 use super::{Ctx, Reply, Req};
 use crate::objects::{Cursor, ListQuery, Listing};
 use crate::xml::XmlWriter;
@@ -118,10 +118,9 @@ async fn run(ctx: &Ctx<'_>, bucket: &str, p: &Params<'_>, cursor: Cursor) -> S3R
 
 fn write_entries(
     w: &mut XmlWriter,
-    ctx: &Ctx<'_>,
     p: &Params<'_>,
     listing: &Listing,
-    with_owner: bool,
+    owner: Option<&(String, String)>,
 ) {
     for o in &listing.objects {
         w.open("Contents")
@@ -129,8 +128,11 @@ fn write_entries(
             .elem("LastModified", &timestamp(o.last_modified))
             .elem("ETag", &format!("\"{}\"", o.etag))
             .elem("Size", &o.size.to_string());
-        if with_owner {
-            owner(w, ctx.account());
+        if let Some((id, name)) = owner {
+            w.open("Owner")
+                .elem("ID", id)
+                .elem("DisplayName", name)
+                .close("Owner");
         }
         w.elem("StorageClass", "STANDARD").close("Contents");
     }
@@ -141,18 +143,15 @@ fn write_entries(
     }
 }
 
-pub async fn list_objects_v2(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
-    let (bucket, query) = (req.bucket, req.query);
-    let p = Params::parse(query, ctx.state.config.backend.s3.paging.max_keys as usize)?;
-    let token = p.get("continuation-token").map(str::to_owned);
-    let start_after = p.get("start-after").map(str::to_owned);
-    let cursor = match (&token, &start_after) {
-        (Some(t), _) => decode_token(t)?,
-        (None, Some(s)) if !s.is_empty() => Cursor::After(s.clone()),
-        _ => Cursor::Start,
-    };
-    let listing = run(ctx, bucket, &p, cursor).await?;
-    let fetch_owner = p.get("fetch-owner") == Some("true");
+/// What a ListObjectsV2 request asked besides the listing itself.
+struct V2Request<'a> {
+    token: Option<&'a str>,
+    start_after: Option<&'a str>,
+    owner: Option<(String, String)>,
+}
+
+/// A ListObjectsV2 page's `ListBucketResult`.
+fn v2_result(bucket: &str, p: &Params<'_>, r: &V2Request<'_>, listing: &Listing) -> XmlWriter {
     let mut w = XmlWriter::new();
     w.raw(&format!("<ListBucketResult xmlns=\"{S3_XMLNS}\">"));
     w.elem("Name", bucket).elem("Prefix", &p.text(&p.prefix));
@@ -168,7 +167,7 @@ pub async fn list_objects_v2(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
             "IsTruncated",
             if listing.truncated { "true" } else { "false" },
         );
-    if let Some(t) = &token {
+    if let Some(t) = r.token {
         w.elem("ContinuationToken", t);
     }
     if listing.truncated {
@@ -176,33 +175,69 @@ pub async fn list_objects_v2(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
             w.elem("NextContinuationToken", &encode_token(&next));
         }
     }
-    if let Some(s) = start_after.filter(|s| !s.is_empty()) {
-        w.elem("StartAfter", &p.text(&s));
+    if let Some(s) = r.start_after.filter(|s| !s.is_empty()) {
+        w.elem("StartAfter", &p.text(s));
     }
     if p.url_encode {
         w.elem("EncodingType", "url");
     }
-    write_entries(&mut w, ctx, &p, &listing, fetch_owner);
+    write_entries(&mut w, p, listing, r.owner.as_ref());
     w.close("ListBucketResult");
-    xml_response(w)
+    w
 }
 
-pub async fn list_objects(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+/// The body of a ListObjectsV2 page of `listing` for a request with no parameter but
+/// `delimiter`: what `benches/listing.rs` measures of the rendering.
+#[doc(hidden)]
+pub fn list_objects_v2_body(bucket: &str, delimiter: Option<&str>, listing: &Listing) -> String {
+    let query = Query::default();
+    let p = Params {
+        prefix: String::new(),
+        delimiter: delimiter.map(str::to_owned),
+        max_keys: 1000,
+        url_encode: false,
+        query: &query,
+    };
+    let r = V2Request {
+        token: None,
+        start_after: None,
+        owner: None,
+    };
+    xml_body(v2_result(bucket, &p, &r, listing))
+}
+
+pub async fn list_objects_v2(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let (bucket, query) = (req.bucket, req.query);
     let p = Params::parse(query, ctx.state.config.backend.s3.paging.max_keys as usize)?;
-    let marker = p.get("marker").unwrap_or_default().to_owned();
-    // Listing resumes after the marker, a key or (as NextMarker may be) a common prefix: the
-    // index skips common prefixes at or before it.
-    let cursor = match marker.as_str() {
-        "" => Cursor::Start,
-        m => Cursor::After(m.to_owned()),
+    let token = p.get("continuation-token");
+    let start_after = p.get("start-after");
+    let cursor = match (token, start_after) {
+        (Some(t), _) => decode_token(t)?,
+        (None, Some(s)) if !s.is_empty() => Cursor::After(s.to_owned()),
+        _ => Cursor::Start,
     };
     let listing = run(ctx, bucket, &p, cursor).await?;
+    let r = V2Request {
+        token,
+        start_after,
+        owner: (p.get("fetch-owner") == Some("true")).then(|| owner_id(ctx.account())),
+    };
+    xml_response(v2_result(bucket, &p, &r, &listing))
+}
+
+/// A ListObjects (v1) page's `ListBucketResult`; v1 always shows owners.
+fn v1_result(
+    bucket: &str,
+    p: &Params<'_>,
+    marker: &str,
+    owner: &(String, String),
+    listing: &Listing,
+) -> XmlWriter {
     let mut w = XmlWriter::new();
     w.raw(&format!("<ListBucketResult xmlns=\"{S3_XMLNS}\">"));
     w.elem("Name", bucket)
         .elem("Prefix", &p.text(&p.prefix))
-        .elem("Marker", &p.text(&marker));
+        .elem("Marker", &p.text(marker));
     if listing.truncated && p.delimiter.is_some() {
         if let Some((last, _)) = &listing.last {
             w.elem("NextMarker", &p.text(last));
@@ -219,9 +254,24 @@ pub async fn list_objects(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     if p.url_encode {
         w.elem("EncodingType", "url");
     }
-    write_entries(&mut w, ctx, &p, &listing, true);
+    write_entries(&mut w, p, listing, Some(owner));
     w.close("ListBucketResult");
-    xml_response(w)
+    w
+}
+
+pub async fn list_objects(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    let (bucket, query) = (req.bucket, req.query);
+    let p = Params::parse(query, ctx.state.config.backend.s3.paging.max_keys as usize)?;
+    let marker = p.get("marker").unwrap_or_default();
+    // Listing resumes after the marker, a key or (as NextMarker may be) a common prefix: the
+    // index skips common prefixes at or before it.
+    let cursor = match marker {
+        "" => Cursor::Start,
+        m => Cursor::After(m.to_owned()),
+    };
+    let listing = run(ctx, bucket, &p, cursor).await?;
+    let owner = owner_id(ctx.account());
+    xml_response(v1_result(bucket, &p, marker, &owner, &listing))
 }
 
 #[cfg(test)]

@@ -18,13 +18,17 @@ pub const S3_XMLNS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
 
 /// A 200 response carrying `w`'s document.
 pub fn xml_response(w: XmlWriter) -> Reply {
-    let body = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}",
-        control_references(&w.finish())
-    );
     finish(
         Response::builder().header(header::CONTENT_TYPE, "application/xml"),
-        crate::http::full(body),
+        crate::http::full(xml_body(w)),
+    )
+}
+
+/// `w`'s document as a response body: the XML declaration, then the document.
+pub fn xml_body(w: XmlWriter) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}",
+        control_references(&w.finish())
     )
 }
 
