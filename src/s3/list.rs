@@ -3,16 +3,18 @@
 //! `backend.s3.paging.max_keys`, and `encoding-type=url`.
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html>
 
+use std::borrow::Cow;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde::Serialize;
 
 use super::error::{Code, S3Error, S3Result};
 use super::query::Query;
-use super::xml::{owner_id, timestamp, xml_body, xml_response, S3_XMLNS};
+use super::xml::{document, timestamp, to_xml, CommonPrefix, Owner, Xmlns};
 use super::{Ctx, Reply, Req};
-use crate::objects::{Cursor, ListQuery, Listing};
-use crate::xml::XmlWriter;
+use crate::objects::{Cursor, ListQuery, Listing, ObjectSummary};
 
 /// `encoding-type=url` escapes keys as S3 does: everything but unreserved characters and `/`.
 const KEY_ESCAPES: &AsciiSet = &NON_ALPHANUMERIC
@@ -70,11 +72,12 @@ impl Params<'_> {
         self.query.get(name)
     }
 
-    fn text(&self, value: &str) -> String {
+    /// A key or prefix as the response shows it: URL-encoded when the request asked.
+    fn text<'v>(&self, value: &'v str) -> Cow<'v, str> {
         if self.url_encode {
-            utf8_percent_encode(value, KEY_ESCAPES).to_string()
+            Cow::Owned(utf8_percent_encode(value, KEY_ESCAPES).to_string())
         } else {
-            value.to_owned()
+            Cow::Borrowed(value)
         }
     }
 }
@@ -116,74 +119,150 @@ async fn run(ctx: &Ctx<'_>, bucket: &str, p: &Params<'_>, cursor: Cursor) -> S3R
     Ok(ctx.index().list_objects(bucket.to_owned(), query).await?)
 }
 
-fn write_entries(
-    w: &mut XmlWriter,
-    p: &Params<'_>,
-    listing: &Listing,
-    owner: Option<&(String, String)>,
-) {
-    for o in &listing.objects {
-        w.open("Contents")
-            .elem("Key", &p.text(&o.key))
-            .elem("LastModified", &timestamp(o.last_modified))
-            .elem("ETag", &format!("\"{}\"", o.etag))
-            .elem("Size", &o.size.to_string());
-        if let Some((id, name)) = owner {
-            w.open("Owner")
-                .elem("ID", id)
-                .elem("DisplayName", name)
-                .close("Owner");
+/// `<ListBucketResult>` of ListObjectsV2.
+#[derive(Debug, Serialize)]
+#[serde(rename = "ListBucketResult")]
+struct ListBucketResultV2<'a> {
+    #[serde(rename = "@xmlns")]
+    xmlns: Xmlns,
+    #[serde(rename = "Name")]
+    name: &'a str,
+    #[serde(rename = "Prefix")]
+    prefix: Cow<'a, str>,
+    #[serde(rename = "Delimiter", skip_serializing_if = "Option::is_none")]
+    delimiter: Option<Cow<'a, str>>,
+    #[serde(rename = "MaxKeys")]
+    max_keys: usize,
+    #[serde(rename = "KeyCount")]
+    key_count: usize,
+    #[serde(rename = "IsTruncated")]
+    is_truncated: bool,
+    #[serde(rename = "ContinuationToken", skip_serializing_if = "Option::is_none")]
+    continuation_token: Option<&'a str>,
+    #[serde(
+        rename = "NextContinuationToken",
+        skip_serializing_if = "Option::is_none"
+    )]
+    next_continuation_token: Option<String>,
+    #[serde(rename = "StartAfter", skip_serializing_if = "Option::is_none")]
+    start_after: Option<Cow<'a, str>>,
+    #[serde(rename = "EncodingType", skip_serializing_if = "Option::is_none")]
+    encoding_type: Option<&'static str>,
+    #[serde(rename = "Contents")]
+    contents: Vec<Contents<'a>>,
+    #[serde(rename = "CommonPrefixes")]
+    common_prefixes: Vec<CommonPrefix<'a>>,
+}
+
+/// `<ListBucketResult>` of ListObjects (v1).
+#[derive(Debug, Serialize)]
+#[serde(rename = "ListBucketResult")]
+struct ListBucketResultV1<'a> {
+    #[serde(rename = "@xmlns")]
+    xmlns: Xmlns,
+    #[serde(rename = "Name")]
+    name: &'a str,
+    #[serde(rename = "Prefix")]
+    prefix: Cow<'a, str>,
+    #[serde(rename = "Marker")]
+    marker: Cow<'a, str>,
+    #[serde(rename = "NextMarker", skip_serializing_if = "Option::is_none")]
+    next_marker: Option<Cow<'a, str>>,
+    #[serde(rename = "MaxKeys")]
+    max_keys: usize,
+    #[serde(rename = "Delimiter", skip_serializing_if = "Option::is_none")]
+    delimiter: Option<Cow<'a, str>>,
+    #[serde(rename = "IsTruncated")]
+    is_truncated: bool,
+    #[serde(rename = "EncodingType", skip_serializing_if = "Option::is_none")]
+    encoding_type: Option<&'static str>,
+    #[serde(rename = "Contents")]
+    contents: Vec<Contents<'a>>,
+    #[serde(rename = "CommonPrefixes")]
+    common_prefixes: Vec<CommonPrefix<'a>>,
+}
+
+/// One object of a listing.
+#[derive(Debug, Serialize)]
+struct Contents<'a> {
+    #[serde(rename = "Key")]
+    key: Cow<'a, str>,
+    #[serde(rename = "LastModified")]
+    last_modified: String,
+    #[serde(rename = "ETag")]
+    etag: String,
+    #[serde(rename = "Size")]
+    size: u64,
+    #[serde(rename = "Owner", skip_serializing_if = "Option::is_none")]
+    owner: Option<&'a Owner>,
+    #[serde(rename = "StorageClass")]
+    storage_class: &'static str,
+}
+
+impl<'a> Contents<'a> {
+    fn new(p: &Params<'_>, o: &'a ObjectSummary, owner: Option<&'a Owner>) -> Contents<'a> {
+        Contents {
+            key: p.text(&o.key),
+            last_modified: timestamp(o.last_modified),
+            etag: format!("\"{}\"", o.etag),
+            size: o.size,
+            owner,
+            storage_class: "STANDARD",
         }
-        w.elem("StorageClass", "STANDARD").close("Contents");
     }
-    for prefix in &listing.prefixes {
-        w.open("CommonPrefixes")
-            .elem("Prefix", &p.text(prefix))
-            .close("CommonPrefixes");
-    }
+}
+
+/// A listing's objects and common prefixes as the response shows them.
+fn entries<'a>(
+    p: &Params<'_>,
+    listing: &'a Listing,
+    owner: Option<&'a Owner>,
+) -> (Vec<Contents<'a>>, Vec<CommonPrefix<'a>>) {
+    let contents = listing
+        .objects
+        .iter()
+        .map(|o| Contents::new(p, o, owner))
+        .collect();
+    let prefixes = listing
+        .prefixes
+        .iter()
+        .map(|prefix| CommonPrefix {
+            prefix: p.text(prefix),
+        })
+        .collect();
+    (contents, prefixes)
 }
 
 /// What a ListObjectsV2 request asked besides the listing itself.
 struct V2Request<'a> {
     token: Option<&'a str>,
     start_after: Option<&'a str>,
-    owner: Option<(String, String)>,
+    owner: Option<Owner>,
 }
 
-/// A ListObjectsV2 page's `ListBucketResult`.
-fn v2_result(bucket: &str, p: &Params<'_>, r: &V2Request<'_>, listing: &Listing) -> XmlWriter {
-    let mut w = XmlWriter::new();
-    w.raw(&format!("<ListBucketResult xmlns=\"{S3_XMLNS}\">"));
-    w.elem("Name", bucket).elem("Prefix", &p.text(&p.prefix));
-    if let Some(d) = &p.delimiter {
-        w.elem("Delimiter", &p.text(d));
+fn v2_result<'a>(
+    bucket: &'a str,
+    p: &'a Params<'_>,
+    r: &'a V2Request<'_>,
+    listing: &'a Listing,
+) -> ListBucketResultV2<'a> {
+    let (contents, common_prefixes) = entries(p, listing, r.owner.as_ref());
+    let next = listing.next_cursor().filter(|_| listing.truncated);
+    ListBucketResultV2 {
+        xmlns: Xmlns::default(),
+        name: bucket,
+        prefix: p.text(&p.prefix),
+        delimiter: p.delimiter.as_deref().map(|d| p.text(d)),
+        max_keys: p.max_keys,
+        key_count: listing.objects.len() + listing.prefixes.len(),
+        is_truncated: listing.truncated,
+        continuation_token: r.token,
+        next_continuation_token: next.as_ref().map(encode_token),
+        start_after: r.start_after.filter(|s| !s.is_empty()).map(|s| p.text(s)),
+        encoding_type: p.url_encode.then_some("url"),
+        contents,
+        common_prefixes,
     }
-    w.elem("MaxKeys", &p.max_keys.to_string())
-        .elem(
-            "KeyCount",
-            &(listing.objects.len() + listing.prefixes.len()).to_string(),
-        )
-        .elem(
-            "IsTruncated",
-            if listing.truncated { "true" } else { "false" },
-        );
-    if let Some(t) = r.token {
-        w.elem("ContinuationToken", t);
-    }
-    if listing.truncated {
-        if let Some(next) = listing.next_cursor() {
-            w.elem("NextContinuationToken", &encode_token(&next));
-        }
-    }
-    if let Some(s) = r.start_after.filter(|s| !s.is_empty()) {
-        w.elem("StartAfter", &p.text(s));
-    }
-    if p.url_encode {
-        w.elem("EncodingType", "url");
-    }
-    write_entries(&mut w, p, listing, r.owner.as_ref());
-    w.close("ListBucketResult");
-    w
 }
 
 /// The body of a ListObjectsV2 page of `listing` for a request with no parameter but
@@ -203,7 +282,7 @@ pub fn list_objects_v2_body(bucket: &str, delimiter: Option<&str>, listing: &Lis
         start_after: None,
         owner: None,
     };
-    xml_body(v2_result(bucket, &p, &r, listing))
+    to_xml(None, &v2_result(bucket, &p, &r, listing)).unwrap_or_default()
 }
 
 pub async fn list_objects_v2(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
@@ -220,43 +299,37 @@ pub async fn list_objects_v2(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let r = V2Request {
         token,
         start_after,
-        owner: (p.get("fetch-owner") == Some("true")).then(|| owner_id(ctx.account())),
+        owner: (p.get("fetch-owner") == Some("true")).then(|| Owner::of(ctx.account())),
     };
-    xml_response(v2_result(bucket, &p, &r, &listing))
+    document(&v2_result(bucket, &p, &r, &listing))
 }
 
-/// A ListObjects (v1) page's `ListBucketResult`; v1 always shows owners.
-fn v1_result(
-    bucket: &str,
-    p: &Params<'_>,
-    marker: &str,
-    owner: &(String, String),
-    listing: &Listing,
-) -> XmlWriter {
-    let mut w = XmlWriter::new();
-    w.raw(&format!("<ListBucketResult xmlns=\"{S3_XMLNS}\">"));
-    w.elem("Name", bucket)
-        .elem("Prefix", &p.text(&p.prefix))
-        .elem("Marker", &p.text(marker));
-    if listing.truncated && p.delimiter.is_some() {
-        if let Some((last, _)) = &listing.last {
-            w.elem("NextMarker", &p.text(last));
-        }
+/// ListObjects (v1) always shows owners.
+fn v1_result<'a>(
+    bucket: &'a str,
+    p: &'a Params<'_>,
+    marker: &'a str,
+    owner: &'a Owner,
+    listing: &'a Listing,
+) -> ListBucketResultV1<'a> {
+    let (contents, common_prefixes) = entries(p, listing, Some(owner));
+    let next_marker = match &listing.last {
+        Some((last, _)) if listing.truncated && p.delimiter.is_some() => Some(p.text(last)),
+        _ => None,
+    };
+    ListBucketResultV1 {
+        xmlns: Xmlns::default(),
+        name: bucket,
+        prefix: p.text(&p.prefix),
+        marker: p.text(marker),
+        next_marker,
+        max_keys: p.max_keys,
+        delimiter: p.delimiter.as_deref().map(|d| p.text(d)),
+        is_truncated: listing.truncated,
+        encoding_type: p.url_encode.then_some("url"),
+        contents,
+        common_prefixes,
     }
-    w.elem("MaxKeys", &p.max_keys.to_string());
-    if let Some(d) = &p.delimiter {
-        w.elem("Delimiter", &p.text(d));
-    }
-    w.elem(
-        "IsTruncated",
-        if listing.truncated { "true" } else { "false" },
-    );
-    if p.url_encode {
-        w.elem("EncodingType", "url");
-    }
-    write_entries(&mut w, p, listing, Some(owner));
-    w.close("ListBucketResult");
-    w
 }
 
 pub async fn list_objects(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
@@ -270,13 +343,248 @@ pub async fn list_objects(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
         m => Cursor::After(m.to_owned()),
     };
     let listing = run(ctx, bucket, &p, cursor).await?;
-    let owner = owner_id(ctx.account());
-    xml_response(v1_result(bucket, &p, marker, &owner, &listing))
+    let owner = Owner::of(ctx.account());
+    document(&v1_result(bucket, &p, marker, &owner, &listing))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::s3::xml::{assert_documented, assert_documented_any_order, S3_XMLNS};
+
+    fn object(key: &str, last_modified: i64, etag: &str, size: u64) -> ObjectSummary {
+        ObjectSummary {
+            key: key.to_owned(),
+            size,
+            etag: etag.to_owned(),
+            last_modified,
+        }
+    }
+
+    fn listing(objects: Vec<ObjectSummary>, prefixes: &[&str], truncated: bool) -> Listing {
+        let last = match prefixes.last() {
+            Some(p) => Some((p.to_string(), true)),
+            None => objects.last().map(|o| (o.key.clone(), false)),
+        };
+        Listing {
+            objects,
+            prefixes: prefixes.iter().map(|p| p.to_string()).collect(),
+            truncated,
+            last,
+        }
+    }
+
+    const NO_OPTIONS: V2Request<'static> = V2Request {
+        token: None,
+        start_after: None,
+        owner: None,
+    };
+
+    fn v2(bucket: &str, query: &str, r: &V2Request<'_>, listing: &Listing) -> String {
+        let query = Query::parse(Some(query));
+        let p = Params::parse(&query, 1000).unwrap();
+        to_xml(None, &v2_result(bucket, &p, r, listing)).unwrap()
+    }
+
+    /// AWS's examples of ListObjectsV2 answers: listing keys (one of the bucket's 205 is
+    /// shown, so KeyCount is set by hand); with `max-keys`, `prefix` and `start-after`; with a
+    /// delimiter. They put KeyCount (and StartAfter) before MaxKeys; LabStore has always
+    /// written MaxKeys first (`listings_write_every_element_in_order`).
+    /// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html#API_ListObjectsV2_Examples>
+    #[test]
+    fn list_objects_v2_answers_as_documented() {
+        let page = listing(
+            vec![object(
+                "my-image.jpg",
+                1_255_369_830_000,
+                "fba9dede5f27731c9771645a39863328",
+                434_234,
+            )],
+            &[],
+            false,
+        );
+        let ours = v2("bucket", "", &NO_OPTIONS, &page)
+            .replace("<KeyCount>1</KeyCount>", "<KeyCount>205</KeyCount>");
+        assert_documented_any_order(
+            &ours,
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+            <ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+                <Name>bucket</Name>
+                <Prefix/>
+                <KeyCount>205</KeyCount>
+                <MaxKeys>1000</MaxKeys>
+                <IsTruncated>false</IsTruncated>
+                <Contents>
+                    <Key>my-image.jpg</Key>
+                    <LastModified>2009-10-12T17:50:30.000Z</LastModified>
+                    <ETag>&quot;fba9dede5f27731c9771645a39863328&quot;</ETag>
+                    <Size>434234</Size>
+                    <StorageClass>STANDARD</StorageClass>
+                </Contents>
+            </ListBucketResult>"#,
+        );
+
+        let page = listing(
+            vec![object(
+                "ExampleObject.txt",
+                1_379_441_273_000,
+                "599bab3ed2c697f1d26842727561fd94",
+                857,
+            )],
+            &[],
+            false,
+        );
+        let r = V2Request {
+            start_after: Some("ExampleGuide.pdf"),
+            ..NO_OPTIONS
+        };
+        // LabStore has one storage class.
+        let ours = v2("quotes", "prefix=E&max-keys=3", &r, &page)
+            .replace(">STANDARD<", ">REDUCED_REDUNDANCY<");
+        assert_documented_any_order(
+            &ours,
+            r#"<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+              <Name>quotes</Name>
+              <Prefix>E</Prefix>
+              <StartAfter>ExampleGuide.pdf</StartAfter>
+              <KeyCount>1</KeyCount>
+              <MaxKeys>3</MaxKeys>
+              <IsTruncated>false</IsTruncated>
+              <Contents>
+                <Key>ExampleObject.txt</Key>
+                <LastModified>2013-09-17T18:07:53.000Z</LastModified>
+                <ETag>"599bab3ed2c697f1d26842727561fd94"</ETag>
+                <Size>857</Size>
+                <StorageClass>REDUCED_REDUNDANCY</StorageClass>
+              </Contents>
+            </ListBucketResult>"#,
+        );
+
+        let page = listing(
+            vec![object(
+                "sample.jpg",
+                1_298_685_380_000,
+                "bf1d737a4d46a19f3bced6905cc8b902",
+                142_863,
+            )],
+            &["photos/"],
+            false,
+        );
+        assert_documented_any_order(
+            &v2("example-bucket", "delimiter=/", &NO_OPTIONS, &page),
+            r#"<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+              <Name>example-bucket</Name>
+              <Prefix></Prefix>
+              <KeyCount>2</KeyCount>
+              <MaxKeys>1000</MaxKeys>
+              <Delimiter>/</Delimiter>
+              <IsTruncated>false</IsTruncated>
+              <Contents>
+                <Key>sample.jpg</Key>
+                <LastModified>2011-02-26T01:56:20.000Z</LastModified>
+                <ETag>"bf1d737a4d46a19f3bced6905cc8b902"</ETag>
+                <Size>142863</Size>
+                <StorageClass>STANDARD</StorageClass>
+              </Contents>
+              <CommonPrefixes>
+                <Prefix>photos/</Prefix>
+              </CommonPrefixes>
+            </ListBucketResult>"#,
+        );
+    }
+
+    /// AWS's example of a ListObjects (v1) answer with a delimiter.
+    /// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjects.html#API_ListObjects_Examples>
+    #[test]
+    fn list_objects_answers_as_documented() {
+        let query = Query::parse(Some("delimiter=/"));
+        let p = Params::parse(&query, 1000).unwrap();
+        let owner = Owner {
+            id: "canonical-user-id".into(),
+            display_name: "display-name".into(),
+        };
+        let page = listing(
+            vec![object(
+                "sample.jpg",
+                1_298_685_380_000,
+                "bf1d737a4d46a19f3bced6905cc8b902",
+                142_863,
+            )],
+            &["photos/"],
+            false,
+        );
+        let ours = to_xml(None, &v1_result("example-bucket", &p, "", &owner, &page)).unwrap();
+        assert_documented(
+            &ours,
+            r#"<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+              <Name>example-bucket</Name>
+              <Prefix></Prefix>
+              <Marker></Marker>
+              <MaxKeys>1000</MaxKeys>
+              <Delimiter>/</Delimiter>
+              <IsTruncated>false</IsTruncated>
+              <Contents>
+                <Key>sample.jpg</Key>
+                <LastModified>2011-02-26T01:56:20.000Z</LastModified>
+                <ETag>&quot;bf1d737a4d46a19f3bced6905cc8b902&quot;</ETag>
+                <Size>142863</Size>
+                <Owner>
+                  <ID>canonical-user-id</ID>
+                  <DisplayName>display-name</DisplayName>
+                </Owner>
+                <StorageClass>STANDARD</StorageClass>
+              </Contents>
+              <CommonPrefixes>
+                <Prefix>photos/</Prefix>
+              </CommonPrefixes>
+            </ListBucketResult>"#,
+        );
+    }
+
+    /// Every optional element, in the order LabStore has always written them, keys and
+    /// prefixes URL-encoded.
+    #[test]
+    fn listings_write_every_element_in_order() {
+        let page = listing(vec![object("a b/1", 0, "e", 1)], &["a b/c/"], true);
+        let owner = Owner::of("123456789012");
+        let contents = format!(
+            "<Contents><Key>a%20b/1</Key><LastModified>1970-01-01T00:00:00.000Z</LastModified>\
+             <ETag>&quot;e&quot;</ETag><Size>1</Size><Owner><ID>{}</ID><DisplayName>root\
+             </DisplayName></Owner><StorageClass>STANDARD</StorageClass></Contents>\
+             <CommonPrefixes><Prefix>a%20b/c/</Prefix></CommonPrefixes>",
+            owner.id
+        );
+        let r = V2Request {
+            token: Some("QWJj"),
+            start_after: Some("a b/0"),
+            owner: Some(owner.clone()),
+        };
+        let next = encode_token(&page.next_cursor().unwrap());
+        assert_eq!(
+            v2("bkt", "prefix=a b&delimiter=/&encoding-type=url", &r, &page),
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult xmlns=\"{S3_XMLNS}\">\
+                 <Name>bkt</Name><Prefix>a%20b</Prefix><Delimiter>/</Delimiter>\
+                 <MaxKeys>1000</MaxKeys><KeyCount>2</KeyCount><IsTruncated>true</IsTruncated>\
+                 <ContinuationToken>QWJj</ContinuationToken>\
+                 <NextContinuationToken>{next}</NextContinuationToken>\
+                 <StartAfter>a%20b/0</StartAfter><EncodingType>url</EncodingType>\
+                 {contents}</ListBucketResult>"
+            )
+        );
+        let query = Query::parse(Some("prefix=a b&delimiter=/&encoding-type=url"));
+        let p = Params::parse(&query, 1000).unwrap();
+        assert_eq!(
+            to_xml(None, &v1_result("bkt", &p, "a b/0", &owner, &page)).unwrap(),
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult xmlns=\"{S3_XMLNS}\">\
+                 <Name>bkt</Name><Prefix>a%20b</Prefix><Marker>a%20b/0</Marker>\
+                 <NextMarker>a%20b/c/</NextMarker><MaxKeys>1000</MaxKeys>\
+                 <Delimiter>/</Delimiter><IsTruncated>true</IsTruncated>\
+                 <EncodingType>url</EncodingType>{contents}</ListBucketResult>"
+            )
+        );
+    }
 
     #[test]
     fn tokens_round_trip_and_garbage_is_refused() {
