@@ -2,19 +2,23 @@
 //! `fetch-owner`), with prefix, any delimiter, `max-keys` capped by
 //! `backend.s3.paging.max_keys`, and `encoding-type=url`.
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html>
+//!
+//! Their answers are written by hand (`XmlWriter`), not serialized from serde types as S3's
+//! other documents are: on `benches/listing.rs`'s 1000-entry pages quick-xml's serializer took
+//! 11 % longer (`docs/benchmarks.md`, "XML rendering").
 
 use std::borrow::Cow;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use serde::Serialize;
 
 use super::error::{Code, S3Error, S3Result};
 use super::query::Query;
-use super::xml::{document, timestamp, to_xml, CommonPrefix, Owner, Xmlns};
+use super::xml::{timestamp, xml_body, xml_response, Owner, S3_XMLNS};
 use super::{Ctx, Reply, Req};
-use crate::objects::{Cursor, ListQuery, Listing, ObjectSummary};
+use crate::objects::{Cursor, ListQuery, Listing};
+use crate::xml::XmlWriter;
 
 /// `encoding-type=url` escapes keys as S3 does: everything but unreserved characters and `/`.
 const KEY_ESCAPES: &AsciiSet = &NON_ALPHANUMERIC
@@ -119,118 +123,27 @@ async fn run(ctx: &Ctx<'_>, bucket: &str, p: &Params<'_>, cursor: Cursor) -> S3R
     Ok(ctx.index().list_objects(bucket.to_owned(), query).await?)
 }
 
-/// `<ListBucketResult>` of ListObjectsV2.
-#[derive(Debug, Serialize)]
-#[serde(rename = "ListBucketResult")]
-struct ListBucketResultV2<'a> {
-    #[serde(rename = "@xmlns")]
-    xmlns: Xmlns,
-    #[serde(rename = "Name")]
-    name: &'a str,
-    #[serde(rename = "Prefix")]
-    prefix: Cow<'a, str>,
-    #[serde(rename = "Delimiter", skip_serializing_if = "Option::is_none")]
-    delimiter: Option<Cow<'a, str>>,
-    #[serde(rename = "MaxKeys")]
-    max_keys: usize,
-    #[serde(rename = "KeyCount")]
-    key_count: usize,
-    #[serde(rename = "IsTruncated")]
-    is_truncated: bool,
-    #[serde(rename = "ContinuationToken", skip_serializing_if = "Option::is_none")]
-    continuation_token: Option<&'a str>,
-    #[serde(
-        rename = "NextContinuationToken",
-        skip_serializing_if = "Option::is_none"
-    )]
-    next_continuation_token: Option<String>,
-    #[serde(rename = "StartAfter", skip_serializing_if = "Option::is_none")]
-    start_after: Option<Cow<'a, str>>,
-    #[serde(rename = "EncodingType", skip_serializing_if = "Option::is_none")]
-    encoding_type: Option<&'static str>,
-    #[serde(rename = "Contents")]
-    contents: Vec<Contents<'a>>,
-    #[serde(rename = "CommonPrefixes")]
-    common_prefixes: Vec<CommonPrefix<'a>>,
-}
-
-/// `<ListBucketResult>` of ListObjects (v1).
-#[derive(Debug, Serialize)]
-#[serde(rename = "ListBucketResult")]
-struct ListBucketResultV1<'a> {
-    #[serde(rename = "@xmlns")]
-    xmlns: Xmlns,
-    #[serde(rename = "Name")]
-    name: &'a str,
-    #[serde(rename = "Prefix")]
-    prefix: Cow<'a, str>,
-    #[serde(rename = "Marker")]
-    marker: Cow<'a, str>,
-    #[serde(rename = "NextMarker", skip_serializing_if = "Option::is_none")]
-    next_marker: Option<Cow<'a, str>>,
-    #[serde(rename = "MaxKeys")]
-    max_keys: usize,
-    #[serde(rename = "Delimiter", skip_serializing_if = "Option::is_none")]
-    delimiter: Option<Cow<'a, str>>,
-    #[serde(rename = "IsTruncated")]
-    is_truncated: bool,
-    #[serde(rename = "EncodingType", skip_serializing_if = "Option::is_none")]
-    encoding_type: Option<&'static str>,
-    #[serde(rename = "Contents")]
-    contents: Vec<Contents<'a>>,
-    #[serde(rename = "CommonPrefixes")]
-    common_prefixes: Vec<CommonPrefix<'a>>,
-}
-
-/// One object of a listing.
-#[derive(Debug, Serialize)]
-struct Contents<'a> {
-    #[serde(rename = "Key")]
-    key: Cow<'a, str>,
-    #[serde(rename = "LastModified")]
-    last_modified: String,
-    #[serde(rename = "ETag")]
-    etag: String,
-    #[serde(rename = "Size")]
-    size: u64,
-    #[serde(rename = "Owner", skip_serializing_if = "Option::is_none")]
-    owner: Option<&'a Owner>,
-    #[serde(rename = "StorageClass")]
-    storage_class: &'static str,
-}
-
-impl<'a> Contents<'a> {
-    fn new(p: &Params<'_>, o: &'a ObjectSummary, owner: Option<&'a Owner>) -> Contents<'a> {
-        Contents {
-            key: p.text(&o.key),
-            last_modified: timestamp(o.last_modified),
-            etag: format!("\"{}\"", o.etag),
-            size: o.size,
-            owner,
-            storage_class: "STANDARD",
+/// A listing's objects and common prefixes, as both versions show them.
+fn write_entries(w: &mut XmlWriter, p: &Params<'_>, listing: &Listing, owner: Option<&Owner>) {
+    for o in &listing.objects {
+        w.open("Contents")
+            .elem("Key", &p.text(&o.key))
+            .elem("LastModified", &timestamp(o.last_modified))
+            .elem("ETag", &format!("\"{}\"", o.etag))
+            .elem("Size", &o.size.to_string());
+        if let Some(owner) = owner {
+            w.open("Owner")
+                .elem("ID", &owner.id)
+                .elem("DisplayName", &owner.display_name)
+                .close("Owner");
         }
+        w.elem("StorageClass", "STANDARD").close("Contents");
     }
-}
-
-/// A listing's objects and common prefixes as the response shows them.
-fn entries<'a>(
-    p: &Params<'_>,
-    listing: &'a Listing,
-    owner: Option<&'a Owner>,
-) -> (Vec<Contents<'a>>, Vec<CommonPrefix<'a>>) {
-    let contents = listing
-        .objects
-        .iter()
-        .map(|o| Contents::new(p, o, owner))
-        .collect();
-    let prefixes = listing
-        .prefixes
-        .iter()
-        .map(|prefix| CommonPrefix {
-            prefix: p.text(prefix),
-        })
-        .collect();
-    (contents, prefixes)
+    for prefix in &listing.prefixes {
+        w.open("CommonPrefixes")
+            .elem("Prefix", &p.text(prefix))
+            .close("CommonPrefixes");
+    }
 }
 
 /// What a ListObjectsV2 request asked besides the listing itself.
@@ -240,28 +153,42 @@ struct V2Request<'a> {
     owner: Option<Owner>,
 }
 
-fn v2_result<'a>(
-    bucket: &'a str,
-    p: &'a Params<'_>,
-    r: &'a V2Request<'_>,
-    listing: &'a Listing,
-) -> ListBucketResultV2<'a> {
-    let (contents, common_prefixes) = entries(p, listing, r.owner.as_ref());
-    let next = listing.next_cursor().filter(|_| listing.truncated);
-    ListBucketResultV2 {
-        xmlns: Xmlns::default(),
-        name: bucket,
-        prefix: p.text(&p.prefix),
-        delimiter: p.delimiter.as_deref().map(|d| p.text(d)),
-        max_keys: p.max_keys,
-        key_count: listing.objects.len() + listing.prefixes.len(),
-        is_truncated: listing.truncated,
-        continuation_token: r.token,
-        next_continuation_token: next.as_ref().map(encode_token),
-        start_after: r.start_after.filter(|s| !s.is_empty()).map(|s| p.text(s)),
-        encoding_type: p.url_encode.then_some("url"),
-        contents,
-        common_prefixes,
+/// A ListObjectsV2 page's `<ListBucketResult>`.
+fn v2_result(bucket: &str, p: &Params<'_>, r: &V2Request<'_>, listing: &Listing) -> XmlWriter {
+    let mut w = XmlWriter::new();
+    w.raw(&format!("<ListBucketResult xmlns=\"{S3_XMLNS}\">"));
+    w.elem("Name", bucket).elem("Prefix", &p.text(&p.prefix));
+    if let Some(d) = &p.delimiter {
+        w.elem("Delimiter", &p.text(d));
+    }
+    w.elem("MaxKeys", &p.max_keys.to_string())
+        .elem(
+            "KeyCount",
+            &(listing.objects.len() + listing.prefixes.len()).to_string(),
+        )
+        .elem("IsTruncated", bool_text(listing.truncated));
+    if let Some(t) = r.token {
+        w.elem("ContinuationToken", t);
+    }
+    if let Some(next) = listing.next_cursor().filter(|_| listing.truncated) {
+        w.elem("NextContinuationToken", &encode_token(&next));
+    }
+    if let Some(s) = r.start_after.filter(|s| !s.is_empty()) {
+        w.elem("StartAfter", &p.text(s));
+    }
+    if p.url_encode {
+        w.elem("EncodingType", "url");
+    }
+    write_entries(&mut w, p, listing, r.owner.as_ref());
+    w.close("ListBucketResult");
+    w
+}
+
+fn bool_text(value: bool) -> &'static str {
+    if value {
+        "true"
+    } else {
+        "false"
     }
 }
 
@@ -282,7 +209,7 @@ pub fn list_objects_v2_body(bucket: &str, delimiter: Option<&str>, listing: &Lis
         start_after: None,
         owner: None,
     };
-    to_xml(None, &v2_result(bucket, &p, &r, listing)).unwrap_or_default()
+    xml_body(v2_result(bucket, &p, &r, listing))
 }
 
 pub async fn list_objects_v2(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
@@ -301,35 +228,38 @@ pub async fn list_objects_v2(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
         start_after,
         owner: (p.get("fetch-owner") == Some("true")).then(|| Owner::of(ctx.account())),
     };
-    document(&v2_result(bucket, &p, &r, &listing))
+    xml_response(v2_result(bucket, &p, &r, &listing))
 }
 
-/// ListObjects (v1) always shows owners.
-fn v1_result<'a>(
-    bucket: &'a str,
-    p: &'a Params<'_>,
-    marker: &'a str,
-    owner: &'a Owner,
-    listing: &'a Listing,
-) -> ListBucketResultV1<'a> {
-    let (contents, common_prefixes) = entries(p, listing, Some(owner));
-    let next_marker = match &listing.last {
-        Some((last, _)) if listing.truncated && p.delimiter.is_some() => Some(p.text(last)),
-        _ => None,
-    };
-    ListBucketResultV1 {
-        xmlns: Xmlns::default(),
-        name: bucket,
-        prefix: p.text(&p.prefix),
-        marker: p.text(marker),
-        next_marker,
-        max_keys: p.max_keys,
-        delimiter: p.delimiter.as_deref().map(|d| p.text(d)),
-        is_truncated: listing.truncated,
-        encoding_type: p.url_encode.then_some("url"),
-        contents,
-        common_prefixes,
+/// A ListObjects (v1) page's `<ListBucketResult>`; v1 always shows owners.
+fn v1_result(
+    bucket: &str,
+    p: &Params<'_>,
+    marker: &str,
+    owner: &Owner,
+    listing: &Listing,
+) -> XmlWriter {
+    let mut w = XmlWriter::new();
+    w.raw(&format!("<ListBucketResult xmlns=\"{S3_XMLNS}\">"));
+    w.elem("Name", bucket)
+        .elem("Prefix", &p.text(&p.prefix))
+        .elem("Marker", &p.text(marker));
+    if let Some((last, _)) = listing.last.as_ref().filter(|_| listing.truncated) {
+        if p.delimiter.is_some() {
+            w.elem("NextMarker", &p.text(last));
+        }
     }
+    w.elem("MaxKeys", &p.max_keys.to_string());
+    if let Some(d) = &p.delimiter {
+        w.elem("Delimiter", &p.text(d));
+    }
+    w.elem("IsTruncated", bool_text(listing.truncated));
+    if p.url_encode {
+        w.elem("EncodingType", "url");
+    }
+    write_entries(&mut w, p, listing, Some(owner));
+    w.close("ListBucketResult");
+    w
 }
 
 pub async fn list_objects(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
@@ -344,13 +274,14 @@ pub async fn list_objects(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     };
     let listing = run(ctx, bucket, &p, cursor).await?;
     let owner = Owner::of(ctx.account());
-    document(&v1_result(bucket, &p, marker, &owner, &listing))
+    xml_response(v1_result(bucket, &p, marker, &owner, &listing))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::s3::xml::{assert_documented, assert_documented_any_order, S3_XMLNS};
+    use crate::objects::ObjectSummary;
+    use crate::s3::xml::{assert_documented, assert_documented_any_order};
 
     fn object(key: &str, last_modified: i64, etag: &str, size: u64) -> ObjectSummary {
         ObjectSummary {
@@ -383,7 +314,7 @@ mod tests {
     fn v2(bucket: &str, query: &str, r: &V2Request<'_>, listing: &Listing) -> String {
         let query = Query::parse(Some(query));
         let p = Params::parse(&query, 1000).unwrap();
-        to_xml(None, &v2_result(bucket, &p, r, listing)).unwrap()
+        xml_body(v2_result(bucket, &p, r, listing))
     }
 
     /// AWS's examples of ListObjectsV2 answers: listing keys (one of the bucket's 205 is
@@ -513,7 +444,7 @@ mod tests {
             &["photos/"],
             false,
         );
-        let ours = to_xml(None, &v1_result("example-bucket", &p, "", &owner, &page)).unwrap();
+        let ours = xml_body(v1_result("example-bucket", &p, "", &owner, &page));
         assert_documented(
             &ours,
             r#"<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
@@ -575,7 +506,7 @@ mod tests {
         let query = Query::parse(Some("prefix=a b&delimiter=/&encoding-type=url"));
         let p = Params::parse(&query, 1000).unwrap();
         assert_eq!(
-            to_xml(None, &v1_result("bkt", &p, "a b/0", &owner, &page)).unwrap(),
+            xml_body(v1_result("bkt", &p, "a b/0", &owner, &page)),
             format!(
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult xmlns=\"{S3_XMLNS}\">\
                  <Name>bkt</Name><Prefix>a%20b</Prefix><Marker>a%20b/0</Marker>\
