@@ -1,7 +1,8 @@
 //! ListObjectsV2 page cost: one page of 1000 entries from a bucket of one million keys, through
 //! `ObjectIndex::list_objects`, the call the S3 handler makes (a pooled read-only connection on
 //! a blocking thread, the index range queries, the rows turned into summaries). The XML
-//! rendering of the page is not included.
+//! rendering of a page (1000 keys; 1000 common prefixes) is measured on its own, as
+//! `render_list_objects_v2`: the response body the handler sends for it.
 //!
 //! The keys are `dir{0..999}/file{0..999}`, so a `/` delimiter at the root rolls each
 //! directory's thousand keys up into one common prefix: that page costs a thousand seeks.
@@ -22,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 use labstore::config;
-use labstore::objects::{Cursor, ListQuery, ObjectIndex};
+use labstore::objects::{Cursor, ListQuery, Listing, ObjectIndex};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use tokio::runtime::Runtime;
 
@@ -159,6 +160,7 @@ fn pages(c: &mut Criterion) {
             0,
         ),
     ];
+    let mut rendered = Vec::new();
     let mut group = c.benchmark_group("list_objects_v2_1m_keys");
     group.throughput(Throughput::Elements(PAGE as u64));
     // Up to milliseconds an iteration: equal samples fit the measurement time, growing ones
@@ -180,9 +182,26 @@ fn pages(c: &mut Criterion) {
             listing.truncated
         );
         group.bench_function(name, |b| b.iter(|| black_box(list())));
+        if matches!(name, "plain_first_page" | "delimiter_root") {
+            rendered.push((name, query.delimiter.clone(), listing));
+        }
     }
     group.finish();
+    render(c, &rendered);
     runtime.block_on(index.db().close());
+}
+
+/// The response body of a page already listed: the XML document, its declaration, control
+/// characters as references.
+fn render(c: &mut Criterion, pages: &[(&str, Option<String>, Listing)]) {
+    let mut group = c.benchmark_group("render_list_objects_v2");
+    group.throughput(Throughput::Elements(PAGE as u64));
+    for (name, delimiter, listing) in pages {
+        let body = || labstore::s3::list_objects_v2_body(BUCKET, delimiter.as_deref(), listing);
+        eprintln!("render/{name}: {} bytes", body().len());
+        group.bench_function(*name, |b| b.iter(|| black_box(body())));
+    }
+    group.finish();
 }
 
 criterion_group! {

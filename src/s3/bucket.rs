@@ -4,12 +4,12 @@
 //! <https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html>
 
 use http::{HeaderValue, Response, StatusCode};
+use serde::{Deserialize, Serialize};
 
 use super::body::read_small;
 use super::error::{Code, S3Error, S3Result};
-use super::xml::{document, owner, unconfigured, xml_response, Xmlns, S3_XMLNS};
+use super::xml::{document, read, timestamp, unconfigured, Owner, RequestDocument, Xmlns};
 use super::{finish, Ctx, Reply, Req};
-use crate::xml::XmlWriter;
 
 /// S3's rules for new bucket names.
 pub fn check_bucket_name(name: &str) -> S3Result<()> {
@@ -51,20 +51,47 @@ pub fn check_bucket_name(name: &str) -> S3Result<()> {
     Ok(())
 }
 
+/// `<ListAllMyBucketsResult>`: the account's buckets.
+#[derive(Debug, Serialize)]
+#[serde(rename = "ListAllMyBucketsResult")]
+struct ListAllMyBucketsResult {
+    #[serde(rename = "@xmlns")]
+    xmlns: Xmlns,
+    #[serde(rename = "Owner")]
+    owner: Owner,
+    #[serde(rename = "Buckets")]
+    buckets: Buckets,
+}
+
+#[derive(Debug, Serialize)]
+struct Buckets {
+    #[serde(rename = "Bucket")]
+    bucket: Vec<Bucket>,
+}
+
+#[derive(Debug, Serialize)]
+struct Bucket {
+    #[serde(rename = "Name")]
+    name: String,
+    #[serde(rename = "CreationDate")]
+    creation_date: String,
+}
+
 pub async fn list_buckets(ctx: &Ctx<'_>, _req: Req<'_>) -> Reply {
-    let buckets = ctx.index().list_buckets();
-    let mut w = XmlWriter::new();
-    w.raw(&format!("<ListAllMyBucketsResult xmlns=\"{S3_XMLNS}\">"));
-    owner(&mut w, ctx.account());
-    w.open("Buckets");
-    for b in &buckets {
-        w.open("Bucket")
-            .elem("Name", &b.name)
-            .elem("CreationDate", &super::xml::timestamp(b.created_at))
-            .close("Bucket");
-    }
-    w.close("Buckets").close("ListAllMyBucketsResult");
-    xml_response(w)
+    let bucket = ctx
+        .index()
+        .list_buckets()
+        .iter()
+        .map(|b| Bucket {
+            name: b.name.clone(),
+            creation_date: timestamp(b.created_at),
+        })
+        .collect();
+    document(&ListAllMyBucketsResult {
+        xmlns: Xmlns::default(),
+        owner: Owner::of(ctx.account()),
+        buckets: Buckets { bucket },
+    })
 }
 
 /// CreateBucket; a `CreateBucketConfiguration` body may name any LocationConstraint.
@@ -72,7 +99,7 @@ pub async fn create_bucket(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let (bucket, mut reader) = (req.bucket, req.body);
     check_bucket_name(bucket)?;
     let body = read_small(&mut reader, 64 * 1024).await?;
-    let region = match super::xml::parse_location_constraint(&body)? {
+    let region = match location_constraint(&body)? {
         Some(region) if !region.is_empty() => check_location_constraint(region)?,
         _ => ctx.state.config.backend.s3.region.clone(),
     };
@@ -84,6 +111,28 @@ pub async fn create_bucket(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
         Response::builder().header("location", format!("/{bucket}")),
         crate::http::empty(),
     )
+}
+
+/// CreateBucket's request document; S3 reads nothing else of it yet (`Location` and
+/// `Bucket` are for directory buckets, `Tags` for bucket tags).
+/// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html>
+#[derive(Debug, Deserialize)]
+struct CreateBucketConfiguration {
+    #[serde(rename = "LocationConstraint")]
+    location_constraint: Option<String>,
+}
+
+impl RequestDocument for CreateBucketConfiguration {
+    const ROOT: &'static str = "CreateBucketConfiguration";
+}
+
+/// The LocationConstraint of a CreateBucket body, if it has one: the body is optional.
+fn location_constraint(body: &[u8]) -> S3Result<Option<String>> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let config: CreateBucketConfiguration = read(body)?;
+    Ok(config.location_constraint.map(|c| c.trim().to_owned()))
 }
 
 /// A LocationConstraint is a region name (`us-east-1`, `eu-west-3`, the legacy `EU`): any
@@ -125,6 +174,16 @@ pub async fn delete_bucket(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     )
 }
 
+/// `<LocationConstraint>`: the bucket's region.
+#[derive(Debug, Serialize)]
+#[serde(rename = "LocationConstraint")]
+struct LocationConstraint<'a> {
+    #[serde(rename = "@xmlns")]
+    xmlns: Xmlns,
+    #[serde(rename = "$text")]
+    region: &'a str,
+}
+
 /// GetBucketLocation: empty for us-east-1, as S3 answers.
 pub async fn get_bucket_location(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let b = req.found.existing()?;
@@ -132,50 +191,88 @@ pub async fn get_bucket_location(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
         "us-east-1" => "",
         region => region,
     };
-    let mut w = XmlWriter::new();
-    w.raw(&format!(
-        "<LocationConstraint xmlns=\"{S3_XMLNS}\">{}</LocationConstraint>",
-        crate::xml::escape(region)
-    ));
-    xml_response(w)
+    document(&LocationConstraint {
+        xmlns: Xmlns::default(),
+        region,
+    })
 }
 
 /// Versioning is never enabled: an empty configuration, as S3 shows for a new bucket.
 pub async fn get_bucket_versioning(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     req.found.existing()?;
-    let mut w = XmlWriter::new();
-    w.raw(&format!("<VersioningConfiguration xmlns=\"{S3_XMLNS}\"/>"));
-    xml_response(w)
+    unconfigured("VersioningConfiguration")
 }
 
 pub async fn get_bucket_acl(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     req.found.existing()?;
-    acl(ctx)
+    document(&AccessControlPolicy::owner_only(Owner::of(ctx.account())))
 }
 
 pub async fn get_object_acl(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     ctx.index()
         .get_object(req.bucket.to_owned(), req.key.to_owned())
         .await?;
-    acl(ctx)
+    document(&AccessControlPolicy::owner_only(Owner::of(ctx.account())))
 }
 
-/// The owner's FULL_CONTROL grant, the only ACL LabStore has.
-fn acl(ctx: &Ctx<'_>) -> Reply {
-    let mut w = XmlWriter::new();
-    w.raw(&format!("<AccessControlPolicy xmlns=\"{S3_XMLNS}\">"));
-    owner(&mut w, ctx.account());
-    w.open("AccessControlList").open("Grant");
-    w.raw("<Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"CanonicalUser\">");
-    let (id, name) = super::xml::owner_id(ctx.account());
-    w.elem("ID", &id)
-        .elem("DisplayName", &name)
-        .close("Grantee");
-    w.elem("Permission", "FULL_CONTROL")
-        .close("Grant")
-        .close("AccessControlList")
-        .close("AccessControlPolicy");
-    xml_response(w)
+/// `<AccessControlPolicy>`, the only ACL LabStore has: the owner's FULL_CONTROL grant.
+#[derive(Debug, Serialize)]
+#[serde(rename = "AccessControlPolicy")]
+struct AccessControlPolicy {
+    #[serde(rename = "@xmlns")]
+    xmlns: Xmlns,
+    #[serde(rename = "Owner")]
+    owner: Owner,
+    #[serde(rename = "AccessControlList")]
+    access_control_list: AccessControlList,
+}
+
+#[derive(Debug, Serialize)]
+struct AccessControlList {
+    #[serde(rename = "Grant")]
+    grant: Vec<Grant>,
+}
+
+#[derive(Debug, Serialize)]
+struct Grant {
+    #[serde(rename = "Grantee")]
+    grantee: Grantee,
+    #[serde(rename = "Permission")]
+    permission: &'static str,
+}
+
+/// A grantee named by canonical user id, typed with XML Schema's `xsi:type`.
+#[derive(Debug, Serialize)]
+struct Grantee {
+    #[serde(rename = "@xmlns:xsi")]
+    xmlns_xsi: &'static str,
+    #[serde(rename = "@xsi:type")]
+    xsi_type: &'static str,
+    #[serde(rename = "ID")]
+    id: String,
+    #[serde(rename = "DisplayName")]
+    display_name: String,
+}
+
+impl AccessControlPolicy {
+    fn owner_only(owner: Owner) -> AccessControlPolicy {
+        let grantee = Grantee {
+            xmlns_xsi: "http://www.w3.org/2001/XMLSchema-instance",
+            xsi_type: "CanonicalUser",
+            id: owner.id.clone(),
+            display_name: owner.display_name.clone(),
+        };
+        AccessControlPolicy {
+            xmlns: Xmlns::default(),
+            owner,
+            access_control_list: AccessControlList {
+                grant: vec![Grant {
+                    grantee,
+                    permission: "FULL_CONTROL",
+                }],
+            },
+        }
+    }
 }
 
 /// PutBucketAcl / PutObjectAcl: only `private` (the one ACL LabStore has) is accepted, so
@@ -194,6 +291,161 @@ pub async fn put_acl(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::s3::xml::{assert_documented, to_xml, S3_XMLNS};
+
+    const DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+
+    /// The example AWS has long given of ListBuckets (the REST API's "GET Service"), whose
+    /// namespace lacks the final `/` S3 sends. The current page shows the fields of paginated
+    /// listings (`ContinuationToken`, `Prefix`), which LabStore does not write.
+    /// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBuckets.html>
+    #[test]
+    fn list_buckets_answers_as_documented() {
+        let bucket = |name: &str, created: i64| Bucket {
+            name: name.to_owned(),
+            creation_date: timestamp(created),
+        };
+        let doc = ListAllMyBucketsResult {
+            xmlns: Xmlns::default(),
+            owner: Owner {
+                id: "bcaf1ffd86f461ca5fb16fd081034f".into(),
+                display_name: "webfile".into(),
+            },
+            buckets: Buckets {
+                bucket: vec![
+                    bucket("quotes", 1_138_985_109_000),
+                    bucket("samples", 1_138_984_918_000),
+                ],
+            },
+        };
+        assert_documented(
+            &to_xml(None, &doc).unwrap(),
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+            <ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01">
+              <Owner>
+                <ID>bcaf1ffd86f461ca5fb16fd081034f</ID>
+                <DisplayName>webfile</DisplayName>
+              </Owner>
+              <Buckets>
+                <Bucket>
+                  <Name>quotes</Name>
+                  <CreationDate>2006-02-03T16:45:09.000Z</CreationDate>
+                </Bucket>
+                <Bucket>
+                  <Name>samples</Name>
+                  <CreationDate>2006-02-03T16:41:58.000Z</CreationDate>
+                </Bucket>
+              </Buckets>
+            </ListAllMyBucketsResult>"#,
+        );
+        let none = ListAllMyBucketsResult {
+            buckets: Buckets { bucket: Vec::new() },
+            ..doc
+        };
+        assert_eq!(
+            to_xml(None, &none).unwrap(),
+            format!(
+                "{DECLARATION}<ListAllMyBucketsResult xmlns=\"{S3_XMLNS}\"><Owner>\
+                 <ID>bcaf1ffd86f461ca5fb16fd081034f</ID><DisplayName>webfile</DisplayName>\
+                 </Owner><Buckets></Buckets></ListAllMyBucketsResult>"
+            )
+        );
+    }
+
+    /// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketLocation.html>; for
+    /// us-east-1 the element is empty.
+    #[test]
+    fn bucket_locations_answer_as_documented() {
+        let doc = |region| LocationConstraint {
+            xmlns: Xmlns::default(),
+            region,
+        };
+        assert_documented(
+            &to_xml(None, &doc("Europe")).unwrap(),
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+            <LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">Europe</LocationConstraint>"#,
+        );
+        assert_eq!(
+            to_xml(None, &doc("")).unwrap(),
+            format!("{DECLARATION}<LocationConstraint xmlns=\"{S3_XMLNS}\"></LocationConstraint>")
+        );
+    }
+
+    /// The ACL of AWS's GetBucketAcl example, which is the one LabStore has: the owner's
+    /// FULL_CONTROL.
+    /// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketAcl.html>
+    #[test]
+    fn acls_answer_as_documented() {
+        let doc = AccessControlPolicy::owner_only(Owner {
+            id: "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a".into(),
+            display_name: "CustomersName@amazon.com".into(),
+        });
+        let ours = to_xml(None, &doc).unwrap();
+        assert_documented(
+            &ours,
+            r#"<AccessControlPolicy>
+              <Owner>
+                <ID>75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a</ID>
+                <DisplayName>CustomersName@amazon.com</DisplayName>
+              </Owner>
+              <AccessControlList>
+                <Grant>
+                  <Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+                        xsi:type="CanonicalUser">
+                    <ID>75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a</ID>
+                    <DisplayName>CustomersName@amazon.com</DisplayName>
+                  </Grantee>
+                  <Permission>FULL_CONTROL</Permission>
+                </Grant>
+              </AccessControlList>
+            </AccessControlPolicy>"#,
+        );
+        assert!(ours.contains(&format!("<AccessControlPolicy xmlns=\"{S3_XMLNS}\">")));
+        assert!(ours.contains(
+            "<Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" \
+             xsi:type=\"CanonicalUser\">"
+        ));
+    }
+
+    /// CreateBucket's documented body, and the elements of the request syntax LabStore does
+    /// not read.
+    /// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html>
+    #[test]
+    fn create_bucket_configurations_are_read_as_documented() {
+        let documented =
+            br#"<CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+              <LocationConstraint>Europe</LocationConstraint>
+            </CreateBucketConfiguration>"#;
+        assert_eq!(
+            location_constraint(documented).unwrap().as_deref(),
+            Some("Europe")
+        );
+        let full = b"<CreateBucketConfiguration><LocationConstraint> eu-west-1 \
+            </LocationConstraint><Location><Name>usw2-az1</Name><Type>AvailabilityZone</Type>\
+            </Location><Bucket><DataRedundancy>SingleAvailabilityZone</DataRedundancy>\
+            <Type>Directory</Type></Bucket><Tags><Tag><Key>k</Key><Value>v</Value></Tag></Tags>\
+            </CreateBucketConfiguration>";
+        assert_eq!(
+            location_constraint(full).unwrap().as_deref(),
+            Some("eu-west-1")
+        );
+        for none in [&b""[..], b" \r\n", b"<CreateBucketConfiguration/>"] {
+            assert_eq!(location_constraint(none).unwrap(), None);
+        }
+        let empty = b"<CreateBucketConfiguration><LocationConstraint/></CreateBucketConfiguration>";
+        assert_eq!(location_constraint(empty).unwrap().as_deref(), Some(""));
+        for bad in [
+            &b"<Configuration><LocationConstraint>EU</LocationConstraint></Configuration>"[..],
+            b"<CreateBucketConfiguration><LocationConstraint>EU</LocationConstraint>",
+            b"<CreateBucketConfiguration><LocationConstraint>EU</LocationConstraint>\
+              <LocationConstraint>US</LocationConstraint></CreateBucketConfiguration>",
+        ] {
+            assert_eq!(
+                location_constraint(bad).unwrap_err().code,
+                Code::MalformedXML
+            );
+        }
+    }
 
     #[test]
     fn location_constraints_are_region_names() {
@@ -237,7 +489,7 @@ mod tests {
 }
 
 /// `<RequestPaymentConfiguration>`: who pays for requests; always the bucket owner here.
-#[derive(Debug, Default, serde::Serialize)]
+#[derive(Debug, Default, Serialize)]
 #[serde(rename = "RequestPaymentConfiguration")]
 struct RequestPaymentConfiguration {
     #[serde(rename = "@xmlns")]

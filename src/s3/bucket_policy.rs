@@ -5,17 +5,17 @@
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketPolicyStatus.html>
 
 use http::{header, Response, StatusCode};
+use serde::Serialize;
 
 use super::body::read_whole;
 use super::error::{Code, S3Error, S3Result};
 use super::object::{check_whole_body, expected};
-use super::xml::{xml_response, S3_XMLNS};
+use super::xml::{document, Xmlns};
 use super::{finish, public, Ctx, Found, Reply, Req};
 use crate::objects::{BucketConfig, BucketPolicy, ConfigKind};
 use crate::policy::document::{
     self, non_whitespace_len, ActionSpec, PolicyDocument, PolicyKind, ResourceSpec,
 };
-use crate::xml::XmlWriter;
 
 /// AWS's limit on a bucket policy, 20 KB. AWS measures the document after normalizing it, so
 /// whitespace is not counted here (as IAM counts its own quotas).
@@ -65,11 +65,20 @@ pub async fn get_bucket_policy_status(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     // that no longer parses is enforced as deny-all (see `objects`), which is not public.
     let public = document::parse(&policy.text, PolicyKind::Resource)
         .is_ok_and(|document| public::is_public(&document));
-    let mut w = XmlWriter::new();
-    w.raw(&format!("<PolicyStatus xmlns=\"{S3_XMLNS}\">"));
-    w.elem("IsPublic", if public { "true" } else { "false" })
-        .close("PolicyStatus");
-    xml_response(w)
+    document(&PolicyStatus {
+        xmlns: Xmlns::default(),
+        is_public: public,
+    })
+}
+
+/// `<PolicyStatus>`: whether the bucket's policy makes it public.
+#[derive(Debug, Serialize)]
+#[serde(rename = "PolicyStatus")]
+struct PolicyStatus {
+    #[serde(rename = "@xmlns")]
+    xmlns: Xmlns,
+    #[serde(rename = "IsPublic")]
+    is_public: bool,
 }
 
 /// The bucket's policy: `NoSuchBucket`, or `NoSuchBucketPolicy` when it has none.
@@ -136,6 +145,30 @@ fn is_in_bucket(bucket: &str, resource: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::s3::xml::{assert_documented, to_xml, S3_XMLNS};
+
+    /// AWS's example of GetBucketPolicyStatus' answer writes the boolean `TRUE`; S3 and the
+    /// SDKs use XML Schema's `true`.
+    /// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketPolicyStatus.html#API_GetBucketPolicyStatus_Examples>
+    #[test]
+    fn policy_status_answers_as_documented() {
+        let status = |is_public| PolicyStatus {
+            xmlns: Xmlns::default(),
+            is_public,
+        };
+        let documented = "<PolicyStatus>\n   <IsPublic>TRUE</IsPublic>\n</PolicyStatus>";
+        assert_documented(
+            &to_xml(None, &status(true)).unwrap(),
+            &documented.replace("TRUE", "true"),
+        );
+        assert_eq!(
+            to_xml(None, &status(false)).unwrap(),
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+                 <PolicyStatus xmlns=\"{S3_XMLNS}\"><IsPublic>false</IsPublic></PolicyStatus>"
+            )
+        );
+    }
 
     fn refusal(body: &str) -> (Code, String) {
         let e = validate("b", body.as_bytes()).expect_err(body);

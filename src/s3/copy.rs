@@ -7,6 +7,7 @@
 
 use http::HeaderMap;
 use percent_encoding::percent_decode_str;
+use serde::Serialize;
 
 use super::checksum::{Algorithm, BodyDigests, Digests};
 use super::error::{Code, S3Error, S3Result};
@@ -15,11 +16,10 @@ use super::object::{check_key, check_storage_class, object_headers};
 use super::query::Query;
 use super::read::{check_conditions, open_object, read_segments};
 use super::version::Version;
-use super::xml::{timestamp, xml_response, S3_XMLNS};
+use super::xml::{document_named, timestamp, Checksum, Xmlns};
 use super::{Ctx, Reply, Req};
 use crate::objects::{now_ms, ObjectMeta, Segment, WriteCondition};
 use crate::storage::BlobId;
-use crate::xml::XmlWriter;
 
 /// What an `x-amz-copy-source` header names: `[/]bucket/key[?versionId=id]`, the key
 /// URL-encoded.
@@ -89,21 +89,35 @@ async fn copy_bytes(
     Ok((blob, size, digests.finish()))
 }
 
+/// CopyObject's `<CopyObjectResult>` and UploadPartCopy's `<CopyPartResult>`: the copy's ETag
+/// and time, and its checksum when it has one.
+#[derive(Debug, Serialize)]
+struct CopyResult<'a> {
+    #[serde(rename = "@xmlns")]
+    xmlns: Xmlns,
+    #[serde(rename = "ETag")]
+    etag: String,
+    #[serde(rename = "LastModified")]
+    last_modified: String,
+    #[serde(rename = "$value", skip_serializing_if = "Option::is_none")]
+    checksum: Option<Checksum<'a>>,
+}
+
 fn write_result(
-    tag: &str,
+    root: &str,
     etag: &str,
     last_modified: i64,
     checksum: Option<(Algorithm, &str)>,
 ) -> Reply {
-    let mut w = XmlWriter::new();
-    w.raw(&format!("<{tag} xmlns=\"{S3_XMLNS}\">"));
-    w.elem("ETag", &format!("\"{etag}\""))
-        .elem("LastModified", &timestamp(last_modified));
-    if let Some((algorithm, value)) = checksum {
-        w.elem(&format!("Checksum{}", algorithm.name()), value);
-    }
-    w.close(tag);
-    xml_response(w)
+    document_named(
+        root,
+        &CopyResult {
+            xmlns: Xmlns::default(),
+            etag: format!("\"{etag}\""),
+            last_modified: timestamp(last_modified),
+            checksum: checksum.map(|(algorithm, value)| Checksum { algorithm, value }),
+        },
+    )
 }
 
 pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
@@ -310,6 +324,51 @@ pub async fn upload_part_copy(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::s3::xml::{assert_documented_any_order, to_xml, S3_XMLNS};
+
+    /// AWS's examples of CopyObject's and UploadPartCopy's answers. They give LastModified
+    /// before ETag, without milliseconds; LabStore has always written ETag first.
+    /// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html#API_CopyObject_Examples>
+    /// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html#API_UploadPartCopy_Examples>
+    #[test]
+    fn copy_results_answer_as_documented() {
+        let doc = CopyResult {
+            xmlns: Xmlns::default(),
+            etag: "\"9b2cf535f27731c974343645a3985328\"".into(),
+            last_modified: "2009-10-28T22:32:00".into(),
+            checksum: None,
+        };
+        for root in ["CopyObjectResult", "CopyPartResult"] {
+            let ours = to_xml(Some(root), &doc).unwrap();
+            assert_documented_any_order(
+                &ours,
+                &format!(
+                    r#"<{root}>
+                       <LastModified>2009-10-28T22:32:00</LastModified>
+                       <ETag>"9b2cf535f27731c974343645a3985328"</ETag>
+                    </{root}>"#
+                ),
+            );
+        }
+        let doc = CopyResult {
+            last_modified: timestamp(1_256_769_120_000),
+            checksum: Some(Checksum {
+                algorithm: Algorithm::Crc32,
+                value: "NhCmhg==",
+            }),
+            ..doc
+        };
+        assert_eq!(
+            to_xml(Some("CopyObjectResult"), &doc).unwrap(),
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+                 <CopyObjectResult xmlns=\"{S3_XMLNS}\">\
+                 <ETag>&quot;9b2cf535f27731c974343645a3985328&quot;</ETag>\
+                 <LastModified>2009-10-28T22:32:00.000Z</LastModified>\
+                 <ChecksumCRC32>NhCmhg==</ChecksumCRC32></CopyObjectResult>"
+            )
+        );
+    }
 
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         pairs

@@ -25,6 +25,10 @@ pub mod router;
 mod version;
 mod xml;
 
+// For benches/listing.rs, which measures a page's rendering.
+#[doc(hidden)]
+pub use list::list_objects_v2_body;
+
 use http::{request, HeaderValue, Request, Response};
 
 use std::net::SocketAddr;

@@ -2,6 +2,8 @@
 //! AbortMultipartUpload, ListParts and ListMultipartUploads.
 //! <https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html>
 
+use std::borrow::Cow;
+
 use http::{request, Response, StatusCode};
 
 use super::body::read_small;
@@ -10,11 +12,16 @@ use super::error::{Code, S3Error, S3Result};
 use super::fields::{PartNumber, UploadId};
 use super::object::{check_key, expected, object_headers, write_body, write_condition};
 use super::query::Query;
-use super::xml::{owner, parse, timestamp, xml_response, S3_XMLNS};
+use super::xml::{document, read, timestamp, Checksum, CommonPrefix, Owner, Xmlns};
 use super::{finish, Ctx, Reply, Req};
 use crate::objects::multipart::{UploadListing, UploadQuery};
 use crate::objects::{now_ms, IndexError, Part};
-use crate::xml::XmlWriter;
+
+mod documents;
+use documents::{
+    CompleteMultipartUpload, CompleteMultipartUploadResult, InitiateMultipartUploadResult,
+    ListMultipartUploadsResult, ListPartsResult, ListedPart, ListedUpload,
+};
 
 fn checksum_algorithm(parts: &request::Parts) -> S3Result<Option<Algorithm>> {
     match parts
@@ -46,15 +53,12 @@ pub async fn create_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
             algorithm.map(|a| a.name().to_owned()),
         )
         .await?;
-    let mut w = XmlWriter::new();
-    w.raw(&format!(
-        "<InitiateMultipartUploadResult xmlns=\"{S3_XMLNS}\">"
-    ));
-    w.elem("Bucket", bucket)
-        .elem("Key", key)
-        .elem("UploadId", &upload.id)
-        .close("InitiateMultipartUploadResult");
-    let mut response = xml_response(w)?;
+    let mut response = document(&InitiateMultipartUploadResult {
+        xmlns: Xmlns::default(),
+        bucket,
+        key,
+        upload_id: &upload.id,
+    })?;
     if let Some(a) = algorithm {
         response.headers_mut().insert(
             "x-amz-checksum-algorithm",
@@ -119,20 +123,17 @@ pub async fn upload_part(
 
 /// The (part number, ETag) list of a CompleteMultipartUpload body.
 fn chosen_parts(body: &[u8]) -> S3Result<Vec<(u32, String)>> {
-    let doc = parse(body)?;
-    if doc.name != "CompleteMultipartUpload" {
-        return Err(Code::MalformedXML.into());
-    }
+    let doc: CompleteMultipartUpload = read(body)?;
     let chosen: Vec<(u32, String)> = doc
-        .children_named("Part")
+        .parts
+        .into_iter()
         .map(|p| {
             let number = p
-                .child_text("PartNumber")
-                .and_then(|n| n.trim().parse().ok());
-            let etag = p.child_text("ETag").map(|e| e.trim().to_owned());
-            number
-                .zip(etag)
-                .ok_or_else(|| S3Error::from(Code::MalformedXML))
+                .part_number
+                .trim()
+                .parse()
+                .map_err(|_| Code::MalformedXML)?;
+            Ok((number, p.etag.trim().to_owned()))
         })
         .collect::<S3Result<_>>()?;
     // The schema requires at least one Part; S3 answers an empty list as malformed.
@@ -184,26 +185,23 @@ pub async fn complete_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>, upload: Uplo
         )
         .await?;
     ctx.blobs().remove(unused).await;
-    let mut w = XmlWriter::new();
-    w.raw(&format!(
-        "<CompleteMultipartUploadResult xmlns=\"{S3_XMLNS}\">"
-    ));
-    w.elem("Location", &format!("/{bucket}/{key}"))
-        .elem("Bucket", bucket)
-        .elem("Key", key)
-        .elem("ETag", &format!("\"{}\"", object.etag));
-    if let (Some(a), Some(v)) = (
-        object
-            .checksum_algorithm
-            .as_deref()
-            .and_then(Algorithm::from_name),
-        &object.checksum,
-    ) {
-        w.elem(&format!("Checksum{}", a.name()), v)
-            .elem("ChecksumType", "COMPOSITE");
-    }
-    w.close("CompleteMultipartUploadResult");
-    xml_response(w)
+    let location = format!("/{bucket}/{key}");
+    let etag = format!("\"{}\"", object.etag);
+    let checksum = object
+        .checksum_algorithm
+        .as_deref()
+        .and_then(Algorithm::from_name)
+        .zip(object.checksum.as_deref())
+        .map(|(algorithm, value)| Checksum { algorithm, value });
+    document(&CompleteMultipartUploadResult {
+        xmlns: Xmlns::default(),
+        location: &location,
+        bucket,
+        key,
+        etag: &etag,
+        checksum_type: checksum.as_ref().map(|_| "COMPOSITE"),
+        checksum,
+    })
 }
 
 pub async fn abort_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>, upload: UploadId) -> Reply {
@@ -245,45 +243,26 @@ pub async fn list_parts(ctx: &Ctx<'_>, req: Req<'_>, upload: UploadId) -> Reply 
         .index()
         .list_parts(bucket.to_owned(), key.to_owned(), id, after, max)
         .await?;
-    let mut w = XmlWriter::new();
-    w.raw(&format!("<ListPartsResult xmlns=\"{S3_XMLNS}\">"));
-    w.elem("Bucket", bucket)
-        .elem("Key", key)
-        .elem("UploadId", &upload.id);
-    w.open("Initiator")
-        .elem("ID", &super::xml::owner_id(ctx.account()).0)
-        .elem("DisplayName", "root")
-        .close("Initiator");
-    owner(&mut w, ctx.account());
-    w.elem("StorageClass", "STANDARD")
-        .elem("PartNumberMarker", &after.to_string());
-    if let Some(last) = list.last() {
-        w.elem("NextPartNumberMarker", &last.number.to_string());
-    }
-    w.elem("MaxParts", &max.to_string())
-        .elem("IsTruncated", if truncated { "true" } else { "false" });
-    if let Some(a) = &upload.checksum_algorithm {
-        w.elem("ChecksumAlgorithm", a);
-    }
-    for p in &list {
-        w.open("Part")
-            .elem("PartNumber", &p.number.to_string())
-            .elem("LastModified", &timestamp(p.last_modified))
-            .elem("ETag", &format!("\"{}\"", p.etag))
-            .elem("Size", &p.size.to_string());
-        if let (Some(a), Some(v)) = (
-            upload
-                .checksum_algorithm
-                .as_deref()
-                .and_then(Algorithm::from_name),
-            &p.checksum,
-        ) {
-            w.elem(&format!("Checksum{}", a.name()), v);
-        }
-        w.close("Part");
-    }
-    w.close("ListPartsResult");
-    xml_response(w)
+    let algorithm = upload
+        .checksum_algorithm
+        .as_deref()
+        .and_then(Algorithm::from_name);
+    let owner = Owner::of(ctx.account());
+    document(&ListPartsResult {
+        xmlns: Xmlns::default(),
+        bucket,
+        key,
+        upload_id: &upload.id,
+        initiator: &owner,
+        owner: &owner,
+        storage_class: "STANDARD",
+        part_number_marker: after,
+        next_part_number_marker: list.last().map(|p| p.number),
+        max_parts: max,
+        is_truncated: truncated,
+        checksum_algorithm: upload.checksum_algorithm.as_deref(),
+        parts: list.iter().map(|p| ListedPart::new(p, algorithm)).collect(),
+    })
 }
 
 pub async fn list_multipart_uploads(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
@@ -305,45 +284,38 @@ pub async fn list_multipart_uploads(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
 }
 
 fn render_uploads(ctx: &Ctx<'_>, bucket: &str, q: &UploadQuery, listing: &UploadListing) -> Reply {
-    let mut w = XmlWriter::new();
-    w.raw(&format!(
-        "<ListMultipartUploadsResult xmlns=\"{S3_XMLNS}\">"
-    ));
-    w.elem("Bucket", bucket)
-        .elem("KeyMarker", q.key_marker.as_deref().unwrap_or_default())
-        .elem(
-            "UploadIdMarker",
-            q.upload_id_marker.as_deref().unwrap_or_default(),
-        );
-    if let Some((key, id)) = listing.next.as_ref().filter(|_| listing.truncated) {
-        w.elem("NextKeyMarker", key);
-        if let Some(id) = id {
-            w.elem("NextUploadIdMarker", id);
-        }
-    }
-    w.elem("Prefix", &q.prefix);
-    if let Some(d) = &q.delimiter {
-        w.elem("Delimiter", d);
-    }
-    let truncated = if listing.truncated { "true" } else { "false" };
-    w.elem("MaxUploads", &q.max.to_string())
-        .elem("IsTruncated", truncated);
-    for u in &listing.uploads {
-        w.open("Upload").elem("Key", &u.key).elem("UploadId", &u.id);
-        w.open("Initiator")
-            .elem("ID", &super::xml::owner_id(ctx.account()).0)
-            .elem("DisplayName", "root")
-            .close("Initiator");
-        owner(&mut w, ctx.account());
-        w.elem("StorageClass", "STANDARD")
-            .elem("Initiated", &timestamp(u.initiated))
-            .close("Upload");
-    }
-    for p in &listing.prefixes {
-        w.open("CommonPrefixes")
-            .elem("Prefix", p)
-            .close("CommonPrefixes");
-    }
-    w.close("ListMultipartUploadsResult");
-    xml_response(w)
+    let owner = Owner::of(ctx.account());
+    let next = listing.next.as_ref().filter(|_| listing.truncated);
+    let uploads = listing
+        .uploads
+        .iter()
+        .map(|u| ListedUpload {
+            key: &u.key,
+            upload_id: &u.id,
+            initiator: &owner,
+            owner: &owner,
+            storage_class: "STANDARD",
+            initiated: timestamp(u.initiated),
+        })
+        .collect();
+    document(&ListMultipartUploadsResult {
+        xmlns: Xmlns::default(),
+        bucket,
+        key_marker: q.key_marker.as_deref().unwrap_or_default(),
+        upload_id_marker: q.upload_id_marker.as_deref().unwrap_or_default(),
+        next_key_marker: next.map(|(key, _)| key.as_str()),
+        next_upload_id_marker: next.and_then(|(_, id)| id.as_deref()),
+        prefix: &q.prefix,
+        delimiter: q.delimiter.as_deref(),
+        max_uploads: q.max,
+        is_truncated: listing.truncated,
+        uploads,
+        common_prefixes: listing
+            .prefixes
+            .iter()
+            .map(|p| CommonPrefix {
+                prefix: Cow::Borrowed(p),
+            })
+            .collect(),
+    })
 }
