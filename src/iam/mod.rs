@@ -27,7 +27,7 @@ use crate::http::{full, request_id, Body, BodyError};
 use crate::iam_store::IamStore;
 use crate::state::State;
 use crate::xml::XmlWriter;
-use error::{IamError, XMLNS};
+use error::{Code, IamError, XMLNS};
 use params::Params;
 pub use router::Action;
 
@@ -67,18 +67,16 @@ where
             render(action, result.as_deref(), &id)
         }
         Err(e) => {
-            // By kind, not status class: a 501 NotImplemented is the client's request, not
-            // our failure. The internal cause was logged where it was turned into the code.
+            // Logged here, once, with the cause underneath if there is one. By kind, not
+            // status class: a 501 NotImplemented is the client's request, not our failure.
+            let cause = e.cause();
             if e.is_internal() {
-                tracing::error!(request_id = %id, code = e.code(), "iam request failed");
+                tracing::error!(request_id = %id, code = e.code(), cause, "iam request failed");
             } else {
-                tracing::info!(request_id = %id, code = e.code(), message = %e, "iam request refused");
+                tracing::info!(request_id = %id, code = e.code(), message = %e, cause, "iam request refused");
             }
             let mut response = e.render(&id);
-            if matches!(
-                e,
-                IamError::RequestEntityTooLarge(_) | IamError::RequestTimeout
-            ) {
+            if matches!(e.code, Code::RequestEntityTooLarge | Code::RequestTimeout) {
                 // The rest of the body is unread: it must not be taken for another request.
                 response
                     .headers_mut()
@@ -105,21 +103,32 @@ where
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some() =>
         {
-            return Err(IamError::RequestEntityTooLarge(MAX_BODY))
+            return Err(IamError::new(
+                Code::RequestEntityTooLarge,
+                format!("The request body is larger than {MAX_BODY} bytes."),
+            ))
         }
-        Err(e) if BodyError::is_timeout(&*e) => return Err(IamError::RequestTimeout),
+        Err(e) if BodyError::is_timeout(&*e) => return Err(IamError::from(Code::RequestTimeout)),
         Err(e) => {
-            tracing::info!(error = %e, "reading an iam request body failed");
-            return Err(IamError::IncompleteSignature(
-                "The request body could not be read.".into(),
-            ));
+            return Err(IamError::new(
+                Code::IncompleteSignature,
+                "The request body could not be read.",
+            )
+            .caused_by(e))
         }
     };
     let caller = auth::authenticate(state, parts, &body)?;
     let form = is_form(parts).then_some(&body[..]);
     let params = Params::parse(parts.uri.query(), form);
-    let name = params.get("Action").ok_or(IamError::MissingAction)?;
-    let action = Action::parse(name).ok_or_else(|| IamError::InvalidAction(name.to_owned()))?;
+    let name = params
+        .get("Action")
+        .ok_or(IamError::from(Code::MissingAction))?;
+    let action = Action::parse(name).ok_or_else(|| {
+        IamError::new(
+            Code::InvalidAction,
+            format!("Could not find operation {name} for version 2010-05-08"),
+        )
+    })?;
     authorize(state, parts, &caller, action, &params, peer)?;
     let ctx = Ctx {
         state,
@@ -155,10 +164,13 @@ fn authorize(
         true => Ok(()),
         // The message names the caller and the action, never the target: whether it exists
         // is not for this caller to learn.
-        false => Err(IamError::AccessDenied(format!(
-            "User: {} is not authorized to perform: {name}",
-            principal.arn
-        ))),
+        false => Err(IamError::new(
+            Code::AccessDenied,
+            format!(
+                "User: {} is not authorized to perform: {name}",
+                principal.arn
+            ),
+        )),
     }
 }
 
