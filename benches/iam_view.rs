@@ -11,8 +11,8 @@
 //! - `update_access_key`: one key's entry (status flipped each time);
 //! - `put_user_policy`: one user's entry (its inline document replaced each time);
 //! - `put_group_policy`: a group with ten members, and those members;
-//! - `set_default_policy_version`: a policy attached to 100 groups: those groups and their
-//!   1,000 members.
+//! - `set_default_policy_version_200_groups`: a policy attached to 200 groups: those groups
+//!   and their 1,030 members (the default version flipped between two each time).
 //!
 //! Each case checks that the view changed as it should (or not at all) before it is measured,
 //! and that no case built the view whole. The account is made by bulk SQL inserts through the
@@ -41,9 +41,9 @@ const GROUPS: usize = 2_000;
 const POLICIES: usize = 50_000;
 /// Policies 0..10,000 are attached to groups (five each), 10,000..30,000 to users (two each).
 const USER_POLICIES_FROM: usize = 5 * GROUPS;
-/// Attached to groups 0..100 besides their five: the wide policy change.
+/// Attached to groups 0..200 besides their five: the wide policy change.
 const WIDE: &str = "wide";
-const WIDE_GROUPS: usize = 100;
+const WIDE_GROUPS: usize = 200;
 
 /// A document of three statements, distinct per `n`.
 fn document(n: usize, action: &str) -> String {
@@ -275,7 +275,9 @@ fn writes(c: &mut Criterion, runtime: &Runtime, store: &IamStore, keys: &[String
     let expected = document(version as usize - 1, "s3:*");
     let member = store.view().user("user50").cloned().expect("user50");
     assert!(member.policies.iter().any(|p| *p.document == *expected));
-    group.bench_function("set_default_policy_version_1000_members", |b| {
+    group.sample_size(20);
+    group.measurement_time(Duration::from_secs(5));
+    group.bench_function("set_default_policy_version_200_groups", |b| {
         b.iter(|| black_box(set_default()))
     });
     group.finish();

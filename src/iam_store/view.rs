@@ -13,19 +13,20 @@
 //! makes this so.
 
 mod delta;
+mod documents;
 mod rows;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 pub(super) use delta::{apply, build, Touched};
+pub(super) use documents::Documents;
 pub(super) use rows::snapshot;
-use rows::{GroupRow, PolicyRow, UserRow};
+use rows::{GroupRow, MemberRow, PolicyRow, UserRow};
 
 use super::access_keys::SealedKey;
 use super::ids;
 use crate::crypto::{MasterKey, Secret};
-use crate::policy::document::{parse, PolicyKind};
 use crate::policy::eval::CompiledPolicy;
 
 /// Where a policy document that applies to a user comes from.
@@ -144,15 +145,16 @@ impl AuthView {
         }
     }
 
-    /// Puts group `row` in place of the one with its id, if any.
+    /// Puts group `row` in place of the one with its id, if any. Its members must be put
+    /// again after.
     fn put_group(&mut self, documents: &mut Documents, account: &str, row: GroupRow) {
-        self.remove_group(documents, &row.id);
         let GroupRow {
             id,
             name,
             path,
             policies,
         } = row;
+        // Counted before the old entry is let go, so that a document both use stays compiled.
         let policies = policies
             .into_iter()
             .map(
@@ -173,6 +175,7 @@ impl AuthView {
                 },
             )
             .collect();
+        self.remove_group(documents, &id);
         let key: Arc<str> = Arc::from(name.to_ascii_lowercase());
         let entry = GroupEntry {
             arn: ids::group_arn(account, &path, &name),
@@ -199,20 +202,10 @@ impl AuthView {
         }
     }
 
-    /// Puts user `row` in place of the one with its id, with the policies of its groups as
-    /// this view holds them, and points its keys at it. Secrets are taken from `known` when
-    /// it has them (a key's secret never changes), else opened with `master`.
+    /// Puts user `row` in place of the one with its id.
     fn put_user(&mut self, documents: &mut Documents, ctx: &Ctx<'_>, row: UserRow) {
-        self.remove_user(documents, &row.id);
-        let UserRow {
-            id,
-            name,
-            path,
-            policies: own,
-            groups: group_ids,
-            keys,
-        } = row;
-        let mut policies: Vec<PolicyEntry> = own
+        let own = row
+            .policies
             .into_iter()
             .map(
                 |PolicyRow {
@@ -228,12 +221,62 @@ impl AuthView {
                 },
             )
             .collect();
+        let user = User {
+            id: row.id,
+            name: row.name,
+            path: row.path,
+        };
+        self.insert_user(documents, ctx, user, own, &row.groups, row.keys);
+    }
+
+    /// Puts user `id` again with its own policies as they were and its groups' as this view
+    /// holds them now: for the members of a group that changed. A user the view does not
+    /// hold is left out.
+    fn put_member(&mut self, documents: &mut Documents, ctx: &Ctx<'_>, id: &str, row: MemberRow) {
+        let Some(old) = self.user_by_id(id).map(Arc::clone) else {
+            return;
+        };
+        let own: Vec<PolicyEntry> = old
+            .policies
+            .iter()
+            .filter(|p| {
+                matches!(
+                    p.source,
+                    PolicySource::UserInline(_) | PolicySource::UserAttached(_)
+                )
+            })
+            .cloned()
+            .collect();
+        documents.retain(&own);
+        let user = User {
+            id: old.id.clone(),
+            name: old.name.clone(),
+            path: old.path.clone(),
+        };
+        self.insert_user(documents, ctx, user, own, &row.groups, row.keys);
+    }
+
+    /// Replaces the user with `own` (already counted) and the policies of `group_ids`, and
+    /// points its keys at the new entry. Secrets are taken from `ctx.known` when it has them
+    /// (a key's secret never changes), else opened.
+    fn insert_user(
+        &mut self,
+        documents: &mut Documents,
+        ctx: &Ctx<'_>,
+        user: User,
+        own: Vec<PolicyEntry>,
+        group_ids: &[String],
+        keys: Vec<SealedKey>,
+    ) {
+        let User { id, name, path } = user;
+        let mut policies = own;
         let mut groups = Vec::with_capacity(group_ids.len());
         for group in group_ids.iter().filter_map(|id| self.group_by_id(id)) {
             groups.push(group.name.clone());
             documents.retain(&group.policies);
             policies.extend(group.policies.iter().cloned());
         }
+        self.remove_user(documents, &id);
         let key: Arc<str> = Arc::from(name.to_ascii_lowercase());
         let principal = Principal {
             arn: ids::user_arn(ctx.account, &path, &name),
@@ -336,109 +379,17 @@ impl AuthView {
     }
 }
 
+/// Who a user is, apart from what applies to it.
+struct User {
+    id: String,
+    name: String,
+    path: String,
+}
+
 /// What putting entries needs besides the view: the account (for ARNs), a view whose opened
 /// secrets can be reused, and the key to open the others.
 struct Ctx<'a> {
     account: &'a str,
     known: &'a AuthView,
     master: &'a MasterKey,
-}
-
-/// Every policy document the view holds, compiled once and shared by text (documents are
-/// immutable text: equal text is an equal policy), with the number of view entries using each,
-/// so that an update drops a document when its last user goes and compiles only documents the
-/// view did not hold. Kept beside the view, under the write lock: only writers read it.
-#[derive(Debug, Default)]
-pub(super) struct Documents {
-    known: HashMap<Arc<str>, Known>,
-}
-
-#[derive(Debug)]
-struct Known {
-    /// The key's own `Arc`, handed to every entry.
-    document: Arc<str>,
-    compiled: Arc<CompiledPolicy>,
-    uses: usize,
-}
-
-impl Documents {
-    /// The entry for `text`, compiling it unless it is known.
-    fn entry(&mut self, source: PolicySource, text: String) -> PolicyEntry {
-        if let Some(known) = self.known.get_mut(text.as_str()) {
-            known.uses += 1;
-            return PolicyEntry {
-                source,
-                document: Arc::clone(&known.document),
-                compiled: Arc::clone(&known.compiled),
-            };
-        }
-        let compiled = Arc::new(match parse(&text, PolicyKind::Identity) {
-            Ok(doc) => CompiledPolicy::compile(&doc),
-            Err(e) => {
-                // Stored documents were validated when written; one that no longer parses
-                // must not silently drop a Deny.
-                tracing::error!(?source, error = %e, "a stored policy does not parse; it denies everything until replaced");
-                CompiledPolicy::deny_all()
-            }
-        });
-        let document: Arc<str> = Arc::from(text);
-        let known = Known {
-            document: Arc::clone(&document),
-            compiled: Arc::clone(&compiled),
-            uses: 1,
-        };
-        self.known.insert(Arc::clone(&document), known);
-        PolicyEntry {
-            source,
-            document,
-            compiled,
-        }
-    }
-
-    /// Counts one more use of each of `entries` (a group's policies copied into a member).
-    fn retain(&mut self, entries: &[PolicyEntry]) {
-        for entry in entries {
-            if let Some(known) = self.known.get_mut(&*entry.document) {
-                known.uses += 1;
-            }
-        }
-    }
-
-    /// Counts one use less of each of `entries`, forgetting documents no longer used.
-    fn release(&mut self, entries: &[PolicyEntry]) {
-        for entry in entries {
-            let gone = match self.known.get_mut(&*entry.document) {
-                Some(known) => {
-                    known.uses = known.uses.saturating_sub(1);
-                    known.uses == 0
-                }
-                None => false,
-            };
-            if gone {
-                self.known.remove(&*entry.document);
-            }
-        }
-    }
-
-    /// The same documents with no uses counted, for a whole build to count again.
-    fn unused(mut self) -> Documents {
-        for known in self.known.values_mut() {
-            known.uses = 0;
-        }
-        self
-    }
-
-    fn forget_unused(&mut self) {
-        self.known.retain(|_, known| known.uses > 0);
-    }
-
-    /// Every document known, with its use count, for tests that compare an updated view with
-    /// one built whole.
-    #[cfg(test)]
-    pub(super) fn uses(&self) -> std::collections::BTreeMap<String, usize> {
-        self.known
-            .iter()
-            .map(|(text, known)| (text.to_string(), known.uses))
-            .collect()
-    }
 }

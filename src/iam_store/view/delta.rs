@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use rusqlite::Connection;
 
-use super::rows::{self, GroupRow, Snapshot, UserRow};
+use super::rows::{self, GroupRow, MemberRow, Snapshot, UserRow};
 use super::{AuthView, Ctx, Documents};
 use crate::crypto::MasterKey;
 use crate::iam_store::access_keys::{key_by_id, SealedKey};
@@ -48,7 +48,8 @@ impl Touched {
     }
 
     /// Reads what was touched as the write's transaction now holds it, widening policies to
-    /// their holders and groups to their members.
+    /// their holders and groups to their members. A member whose own rows the write did not
+    /// touch keeps its own policies; only its groups and keys are read.
     pub fn read(self, conn: &Connection) -> StoreResult<Delta> {
         let Touched {
             mut users,
@@ -62,16 +63,22 @@ impl Touched {
             groups.extend(holding_groups);
         }
         let mut delta = Delta::default();
+        let mut members = BTreeSet::new();
         for id in groups {
             let row = rows::group_row(conn, &id)?;
             if row.is_some() {
-                users.extend(rows::members(conn, &id)?);
+                members.extend(rows::members(conn, &id)?);
             }
             delta.groups.push((id, row));
         }
         for id in users {
+            members.remove(&id);
             let row = rows::user_row(conn, &id)?;
             delta.users.push((id, row));
+        }
+        for id in members {
+            let row = rows::member_row(conn, &id)?;
+            delta.members.push((id, row));
         }
         for id in keys {
             let row = key_by_id(conn, &id)?;
@@ -86,22 +93,23 @@ impl Touched {
 pub(in crate::iam_store) struct Delta {
     groups: Vec<(String, Option<GroupRow>)>,
     users: Vec<(String, Option<UserRow>)>,
+    members: Vec<(String, MemberRow)>,
     keys: Vec<(String, Option<SealedKey>)>,
 }
 
 impl Delta {
     pub fn is_empty(&self) -> bool {
-        self.groups.is_empty() && self.users.is_empty() && self.keys.is_empty()
+        self.len() == 0
     }
 
     /// How many entries it replaces or removes, for the log.
     pub fn len(&self) -> usize {
-        self.groups.len() + self.users.len() + self.keys.len()
+        self.groups.len() + self.users.len() + self.members.len() + self.keys.len()
     }
 }
 
 /// `previous` with the entries of `delta` replaced: groups first, since users take their
-/// groups' policies from the view, then users (with their keys), then keys. The maps no entry
+/// groups' policies from the view, then users and members (with their keys), then keys. The maps no entry
 /// of `delta` is in are shared with `previous`, the others copied (pointers only).
 pub(in crate::iam_store) fn apply(
     previous: &AuthView,
@@ -127,6 +135,9 @@ pub(in crate::iam_store) fn apply(
             Some(row) => view.put_user(documents, &ctx, row),
             None => view.remove_user(documents, &id),
         }
+    }
+    for (id, row) in delta.members {
+        view.put_member(documents, &ctx, &id, row);
     }
     for (id, row) in delta.keys {
         match row {

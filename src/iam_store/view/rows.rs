@@ -34,6 +34,13 @@ pub(in crate::iam_store) struct UserRow {
     pub keys: Vec<SealedKey>,
 }
 
+/// What a member of a changed group needs read again: its own policies are as they were.
+pub(in crate::iam_store) struct MemberRow {
+    /// Ids of the groups it is in, in id order.
+    pub groups: Vec<String>,
+    pub keys: Vec<SealedKey>,
+}
+
 /// Every row, for a whole build.
 pub(in crate::iam_store) struct Snapshot {
     pub groups: Vec<GroupRow>,
@@ -174,19 +181,28 @@ pub(super) fn user_row(conn: &Connection, id: &str) -> StoreResult<Option<UserRo
     ] {
         policies.extend(policies_of(conn, sql, id, attached)?);
     }
-    let groups = ids(
-        conn,
-        "SELECT group_id FROM group_members WHERE user_id = ?1 ORDER BY group_id",
-        id,
-    )?;
+    let MemberRow { groups, keys } = member_row(conn, id)?;
     Ok(Some(UserRow {
         id: id.to_owned(),
         name,
         path,
         policies,
         groups,
-        keys: keys_of_user(conn, id)?,
+        keys,
     }))
+}
+
+/// The groups and keys of user `id`.
+pub(super) fn member_row(conn: &Connection, id: &str) -> StoreResult<MemberRow> {
+    let groups = ids(
+        conn,
+        "SELECT group_id FROM group_members WHERE user_id = ?1 ORDER BY group_id",
+        id,
+    )?;
+    Ok(MemberRow {
+        groups,
+        keys: keys_of_user(conn, id)?,
+    })
 }
 
 /// The members of group `id`.
