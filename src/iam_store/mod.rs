@@ -380,10 +380,12 @@ impl IamStore {
 
     fn swap(&self, fresh: AuthView) {
         let fresh = Arc::new(fresh);
-        match self.inner.view.write() {
-            Ok(mut view) => *view = fresh,
-            Err(poisoned) => *poisoned.into_inner() = fresh,
-        }
+        let old = match self.inner.view.write() {
+            Ok(mut view) => std::mem::replace(&mut *view, fresh),
+            Err(poisoned) => std::mem::replace(&mut *poisoned.into_inner(), fresh),
+        };
+        // The old view (and the maps only it held) goes outside the lock readers take.
+        drop(old);
     }
 
     #[cfg(test)]

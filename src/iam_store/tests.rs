@@ -349,3 +349,27 @@ async fn a_policy_change_reaches_every_holder_and_member() {
     ));
     assert_eq!(store.view_rebuilds(), 1);
 }
+
+#[tokio::test]
+async fn an_update_copies_only_the_shards_it_changes() {
+    let (_dir, store) = open().await;
+    let mut keys = Vec::new();
+    for n in 0..200 {
+        keys.push(user_with_key(&store, &format!("user{n}")).await);
+    }
+    let all = 5 * 64;
+    let before = store.view();
+    store
+        .update_access_key("user7".into(), keys[7].clone(), false)
+        .await
+        .unwrap();
+    assert_eq!(store.view().shared_shards(&before), all - 1, "one key");
+    let before = store.view();
+    store
+        .put_inline_policy(Holder::User, "user7".into(), "own".into(), allow("s3:*"))
+        .await
+        .unwrap();
+    // The user by name and by id, and its key.
+    assert_eq!(store.view().shared_shards(&before), all - 3, "one user");
+    assert_eq!(store.view_rebuilds(), 1);
+}

@@ -7,22 +7,24 @@
 //! is acknowledged, and views follow one another in commit order. The whole view is built from
 //! SQLite only at open (and after a write whose update did not finish); every other write
 //! names the users, groups, policies and keys it touched (`Touched`), reads them back inside
-//! its own transaction (`Delta`) and replaces just those entries in a shallow copy of the
-//! current view (`delta::apply`). Writes that touch nothing the view holds (tags, last-used
+//! its own transaction (`Delta`) and replaces just those entries in a copy of the current
+//! view that shares every shard of its maps the write did not change (`shared`,
+//! `delta::apply`). Writes that touch nothing the view holds (tags, last-used
 //! times) leave the view as it is. `IamStore::write` holds the lock and spawns the task that
 //! makes this so.
 
 mod delta;
 mod documents;
 mod rows;
+mod shared;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 pub(super) use delta::{apply, build, Touched};
 pub(super) use documents::Documents;
 pub(super) use rows::snapshot;
 use rows::{GroupRow, MemberRow, PolicyRow, UserRow};
+use shared::Shared;
 
 use super::access_keys::SealedKey;
 use super::ids;
@@ -84,11 +86,8 @@ pub struct KeyEntry {
     pub principal: Arc<Principal>,
 }
 
-/// A map shared between successive views: an update copies only the maps it changes, and
-/// those hold only pointers.
-type Shared<V> = Arc<HashMap<Arc<str>, V>>;
-
-/// Cloning is cheap (five `Arc`s): an update clones the current view and replaces entries.
+/// Cloning is cheap (five shard tables): an update clones the current view and replaces
+/// entries, copying only the shards they are in.
 #[derive(Debug, Default, Clone)]
 pub struct AuthView {
     /// Access key id -> its secret and owner.
@@ -134,13 +133,10 @@ impl AuthView {
 
     /// Drops group `id` and gives back its documents. Its members must be put again after.
     fn remove_group(&mut self, documents: &mut Documents, id: &str) {
-        if !self.group_names.contains_key(id) {
-            return;
-        }
-        let Some(name) = Arc::make_mut(&mut self.group_names).remove(id) else {
+        let Some(name) = self.group_names.remove(id) else {
             return;
         };
-        if let Some(old) = Arc::make_mut(&mut self.groups).remove(&name) {
+        if let Some(old) = self.groups.remove(&name) {
             documents.release(&old.policies);
         }
     }
@@ -184,20 +180,17 @@ impl AuthView {
             path,
             policies,
         };
-        Arc::make_mut(&mut self.group_names).insert(Arc::from(id), Arc::clone(&key));
-        Arc::make_mut(&mut self.groups).insert(key, Arc::new(entry));
+        self.group_names.insert(Arc::from(id), Arc::clone(&key));
+        self.groups.insert(key, Arc::new(entry));
     }
 
     /// Drops user `id` and gives back its documents. Its keys stay until they are removed or
     /// put again (a user with keys cannot be deleted).
     fn remove_user(&mut self, documents: &mut Documents, id: &str) {
-        if !self.user_names.contains_key(id) {
-            return;
-        }
-        let Some(name) = Arc::make_mut(&mut self.user_names).remove(id) else {
+        let Some(name) = self.user_names.remove(id) else {
             return;
         };
-        if let Some(old) = Arc::make_mut(&mut self.users).remove(&name) {
+        if let Some(old) = self.users.remove(&name) {
             documents.release(&old.policies);
         }
     }
@@ -286,17 +279,15 @@ impl AuthView {
             groups,
             policies,
         };
-        Arc::make_mut(&mut self.user_names).insert(Arc::from(id), Arc::clone(&key));
-        Arc::make_mut(&mut self.users).insert(key, Arc::new(principal));
+        self.user_names.insert(Arc::from(id), Arc::clone(&key));
+        self.users.insert(key, Arc::new(principal));
         for sealed in keys {
             self.put_key(ctx, sealed);
         }
     }
 
     fn remove_key(&mut self, id: &str) {
-        if self.keys.contains_key(id) {
-            Arc::make_mut(&mut self.keys).remove(id);
-        }
+        self.keys.remove(id);
     }
 
     /// Puts an access key, pointing at its user as this view holds it. A key whose secret
@@ -326,11 +317,22 @@ impl AuthView {
             active,
             principal,
         };
-        Arc::make_mut(&mut self.keys).insert(Arc::from(id), Arc::new(entry));
+        self.keys.insert(Arc::from(id), Arc::new(entry));
     }
 }
 
 impl AuthView {
+    /// How many shards of its five maps `self` shares with `other`, for tests that check
+    /// an update copied only what it changed.
+    #[cfg(test)]
+    pub(super) fn shared_shards(&self, other: &AuthView) -> usize {
+        self.keys.shared_shards(&other.keys)
+            + self.users.shared_shards(&other.users)
+            + self.groups.shared_shards(&other.groups)
+            + self.user_names.shared_shards(&other.user_names)
+            + self.group_names.shared_shards(&other.group_names)
+    }
+
     /// Everything the view holds, in a canonical order, for tests that compare an updated
     /// view with one built whole. Checks on the way that every entry is reachable both ways
     /// and that each key points at its user's current entry.
