@@ -163,17 +163,29 @@ async fn steps<A: Api>(
     A::dispatch(state, parts, &mut parsed, granted, request_id).await
 }
 
+/// The causes under `e`, outermost first and `: `-separated; `None` without one.
+pub(crate) fn cause_chain(e: &dyn std::error::Error) -> Option<String> {
+    let mut cause = e.source()?;
+    let mut text = cause.to_string();
+    while let Some(next) = cause.source() {
+        text.push_str(": ");
+        text.push_str(&next.to_string());
+        cause = next;
+    }
+    Some(text)
+}
+
 /// Logs a failed request once, and renders its error.
 fn refusal<A: Api>(e: &A::Error, parts: &request::Parts, request_id: &str) -> Response<Body> {
     let (method, path) = (&parts.method, parts.uri.path());
+    let cause = cause_chain(e);
     match e.fault() {
         Fault::Server => {
-            let cause = std::error::Error::source(e).map(ToString::to_string);
             tracing::error!(%method, path, code = e.code(), cause, "request failed");
         }
-        Fault::Shed => tracing::warn!(%method, path, code = e.code(), "request shed"),
+        Fault::Shed => tracing::warn!(%method, path, code = e.code(), cause, "request shed"),
         Fault::Client => {
-            tracing::info!(%method, path, code = e.code(), message = %e, "request refused");
+            tracing::info!(%method, path, code = e.code(), message = %e, cause, "request refused");
         }
     }
     let mut response = e.render(parts, request_id);

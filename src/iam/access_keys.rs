@@ -1,6 +1,6 @@
 //! CreateAccessKey, ListAccessKeys, UpdateAccessKey, DeleteAccessKey, GetAccessKeyLastUsed.
 
-use super::error::IamError;
+use super::error::{Code, IamError};
 use super::params::Params;
 use super::users::user_name;
 use super::{iso8601, validate, write_page_end, Ctx, Reply};
@@ -15,8 +15,9 @@ fn target_user(ctx: &Ctx<'_>, p: &Params) -> Result<String, IamError> {
     }
     match ctx.caller {
         Caller::User { principal, .. } => Ok(principal.name.clone()),
-        Caller::Root { .. } => Err(IamError::ValidationError(
-            "Must specify userName when calling with non-User credentials".into(),
+        Caller::Root { .. } => Err(IamError::new(
+            Code::ValidationError,
+            "Must specify userName when calling with non-User credentials",
         )),
     }
 }

@@ -4,7 +4,7 @@ use std::time::SystemTime;
 
 use http::request;
 
-use super::error::IamError;
+use super::error::{Code, IamError};
 use crate::auth::{self, sigv4, AuthError, Caller};
 use crate::state::State;
 
@@ -20,23 +20,29 @@ pub fn authenticate(
     match auth::authenticate(state, parts, &hash, SystemTime::now(), false) {
         Ok(verified) => Ok(verified.caller),
         Err(e) => Err(match e {
-            AuthError::Missing => IamError::MissingAuthenticationToken,
-            AuthError::UnsupportedAlgorithm => IamError::IncompleteSignature(
-                "Only AWS4-HMAC-SHA256 signatures are supported.".into(),
+            AuthError::Missing => IamError::from(Code::MissingAuthenticationToken),
+            AuthError::UnsupportedAlgorithm => IamError::new(
+                Code::IncompleteSignature,
+                "Only AWS4-HMAC-SHA256 signatures are supported.",
             ),
-            AuthError::Malformed(m) => IamError::IncompleteSignature(m),
-            AuthError::UnknownKey => IamError::InvalidClientTokenId,
-            AuthError::SignatureMismatch => IamError::SignatureDoesNotMatch,
-            AuthError::Skewed => IamError::RequestExpired(
-                "Signature expired: the request time is more than 15 minutes from the server time."
-                    .into(),
+            AuthError::Malformed(m) => IamError::new(Code::IncompleteSignature, m),
+            AuthError::UnknownKey => IamError::from(Code::InvalidClientTokenId),
+            AuthError::SignatureMismatch => IamError::from(Code::SignatureDoesNotMatch),
+            AuthError::Skewed => IamError::new(
+                Code::RequestExpired,
+                "Signature expired: the request time is more than 15 minutes from the server time.",
             ),
-            AuthError::Expired => IamError::RequestExpired("Request has expired.".into()),
-            AuthError::NotYetValid => IamError::RequestExpired("Request is not yet valid.".into()),
-            AuthError::UnsignedHeaders(names) => IamError::IncompleteSignature(format!(
-                "There were headers present in the request which were not signed: {}",
-                names.join(", ")
-            )),
+            AuthError::Expired => IamError::new(Code::RequestExpired, "Request has expired."),
+            AuthError::NotYetValid => {
+                IamError::new(Code::RequestExpired, "Request is not yet valid.")
+            }
+            AuthError::UnsignedHeaders(names) => IamError::new(
+                Code::IncompleteSignature,
+                format!(
+                    "There were headers present in the request which were not signed: {}",
+                    names.join(", ")
+                ),
+            ),
         }),
     }
 }

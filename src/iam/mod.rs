@@ -29,7 +29,7 @@ use crate::iam_store::IamStore;
 use crate::state::Listener;
 use crate::state::State;
 use crate::xml::XmlWriter;
-use error::{IamError, XMLNS};
+use error::{Code, IamError, XMLNS};
 use params::Params;
 pub use router::Action;
 
@@ -116,9 +116,15 @@ impl Api for IamApi {
         parsed: &mut Parsed,
     ) -> Result<Caller, IamError> {
         let caller = auth::authenticate(state, parts, &parsed.body)?;
-        let name = parsed.params.get("Action").ok_or(IamError::MissingAction)?;
+        let name = parsed
+            .params
+            .get("Action")
+            .ok_or_else(|| IamError::from(Code::MissingAction))?;
         if parsed.action.is_none() {
-            return Err(IamError::InvalidAction(name.to_owned()));
+            return Err(IamError::new(
+                Code::InvalidAction,
+                format!("Could not find operation {name} for version 2010-05-08"),
+            ));
         }
         Ok(caller)
     }
@@ -130,7 +136,9 @@ impl Api for IamApi {
         caller: &'a Caller,
         peer: SocketAddr,
     ) -> Result<&'a Caller, IamError> {
-        let action = parsed.action.ok_or(IamError::MissingAction)?;
+        let action = parsed
+            .action
+            .ok_or_else(|| IamError::from(Code::MissingAction))?;
         authorize(state, parts, caller, action, &parsed.params, peer)?;
         Ok(caller)
     }
@@ -143,7 +151,9 @@ impl Api for IamApi {
         request_id: &str,
     ) -> Result<Response<Body>, IamError> {
         // `authenticate` refused a request without a known action.
-        let action = parsed.action.ok_or(IamError::MissingAction)?;
+        let action = parsed
+            .action
+            .ok_or_else(|| IamError::from(Code::MissingAction))?;
         let ctx = Ctx { state, caller };
         let result = router::dispatch(action, &ctx, &parsed.params).await?;
         Ok(render(action, result.as_deref(), request_id))
@@ -159,15 +169,17 @@ async fn read_body(body: RequestBody) -> Result<Bytes, IamError> {
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some() =>
         {
-            Err(IamError::RequestEntityTooLarge(MAX_BODY))
-        }
-        Err(e) if BodyError::is_timeout(&*e) => Err(IamError::RequestTimeout),
-        Err(e) => {
-            tracing::info!(error = %e, "reading an iam request body failed");
-            Err(IamError::IncompleteSignature(
-                "The request body could not be read.".into(),
+            Err(IamError::new(
+                Code::RequestEntityTooLarge,
+                format!("The request body is larger than {MAX_BODY} bytes."),
             ))
         }
+        Err(e) if BodyError::is_timeout(&*e) => Err(IamError::from(Code::RequestTimeout)),
+        Err(e) => Err(IamError::new(
+            Code::IncompleteSignature,
+            "The request body could not be read.",
+        )
+        .caused_by(e)),
     }
 }
 
@@ -179,9 +191,9 @@ impl ApiError for IamError {
     /// By kind, not status class: a 501 NotImplemented is the client's request, not our
     /// failure.
     fn fault(&self) -> Fault {
-        match self {
-            IamError::ServiceUnavailable => Fault::Shed,
-            e if e.is_internal() => Fault::Server,
+        match self.code {
+            Code::ServiceUnavailable => Fault::Shed,
+            Code::InternalFailure => Fault::Server,
             _ => Fault::Client,
         }
     }
@@ -193,8 +205,8 @@ impl ApiError for IamError {
     /// The rest of the body is unread: it must not be taken for another request.
     fn closes_connection(&self, _parts: &request::Parts) -> bool {
         matches!(
-            self,
-            IamError::RequestEntityTooLarge(_) | IamError::RequestTimeout
+            self.code,
+            Code::RequestEntityTooLarge | Code::RequestTimeout
         )
     }
 }
@@ -225,10 +237,13 @@ fn authorize(
         true => Ok(()),
         // The message names the caller and the action, never the target: whether it exists
         // is not for this caller to learn.
-        false => Err(IamError::AccessDenied(format!(
-            "User: {} is not authorized to perform: {name}",
-            principal.arn
-        ))),
+        false => Err(IamError::new(
+            Code::AccessDenied,
+            format!(
+                "User: {} is not authorized to perform: {name}",
+                principal.arn
+            ),
+        )),
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::error::IamError;
+use super::error::{Code, IamError};
 use super::validate;
 use crate::iam_store::Tag;
 
@@ -94,9 +94,9 @@ impl Params {
                 .iter()
                 .any(|t| t.key.eq_ignore_ascii_case(&tag.key))
             {
-                return Err(IamError::InvalidInput(
-                    "Duplicate tag keys found. Please note that Tag keys are case insensitive."
-                        .into(),
+                return Err(IamError::new(
+                    Code::InvalidInput,
+                    "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
                 ));
             }
         }
@@ -176,18 +176,36 @@ mod tests {
             }]
         );
         let dup = Params::parse(None, Some(b"Tags.member.1.Key=Team&Tags.member.2.Key=team"));
-        assert!(matches!(dup.tags(), Err(IamError::InvalidInput(_))));
+        assert!(matches!(
+            dup.tags(),
+            Err(IamError {
+                code: Code::InvalidInput,
+                ..
+            })
+        ));
         let reserved = Params::parse(
             None,
             Some(b"Tags.member.1.Key=team&Tags.member.2.Key=AWS%3Ax"),
         );
-        assert!(matches!(reserved.tags(), Err(IamError::InvalidInput(_))));
+        assert!(matches!(
+            reserved.tags(),
+            Err(IamError {
+                code: Code::InvalidInput,
+                ..
+            })
+        ));
         // A malformed tag anywhere in the list is found before a reserved key.
         let both = Params::parse(
             None,
             Some(b"Tags.member.1.Key=aws%3Ax&Tags.member.2.Key=a%21"),
         );
-        assert!(matches!(both.tags(), Err(IamError::ValidationError(_))));
+        assert!(matches!(
+            both.tags(),
+            Err(IamError {
+                code: Code::ValidationError,
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -198,7 +216,10 @@ mod tests {
         assert_eq!(p.one_of("Absent", "absent", &scopes).unwrap(), None);
         assert!(matches!(
             p.one_of("Status", "status", &["Active", "Inactive"]),
-            Err(IamError::ValidationError(_))
+            Err(IamError {
+                code: Code::ValidationError,
+                ..
+            })
         ));
     }
 
@@ -207,7 +228,13 @@ mod tests {
         for bad in ["0", "1001", "x", "-1"] {
             let p = Params::parse(Some(&format!("MaxItems={bad}")), None);
             assert!(
-                matches!(p.max_items(), Err(IamError::ValidationError(_))),
+                matches!(
+                    p.max_items(),
+                    Err(IamError {
+                        code: Code::ValidationError,
+                        ..
+                    })
+                ),
                 "{bad}"
             );
         }

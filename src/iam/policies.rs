@@ -3,7 +3,7 @@
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use super::error::IamError;
+use super::error::{Code, IamError};
 use super::groups::group_name;
 use super::params::Params;
 use super::users::user_name;
@@ -32,16 +32,18 @@ pub fn encode_document(document: &str) -> String {
 fn document(p: &Params) -> Result<String, IamError> {
     let doc = p.required("PolicyDocument", "policyDocument")?;
     validate::policy_document(doc, "policyDocument")?;
-    parse(doc, PolicyKind::Identity).map_err(|e| IamError::MalformedPolicyDocument(e.0))?;
+    parse(doc, PolicyKind::Identity)
+        .map_err(|e| IamError::new(Code::MalformedPolicyDocument, e.0))?;
     Ok(doc.to_owned())
 }
 
 fn managed_document(p: &Params) -> Result<String, IamError> {
     let doc = document(p)?;
     if non_whitespace_len(&doc) > MANAGED_POLICY_QUOTA {
-        return Err(IamError::LimitExceeded(format!(
-            "Cannot exceed quota for PolicySize: {MANAGED_POLICY_QUOTA}"
-        )));
+        return Err(IamError::new(
+            Code::LimitExceeded,
+            format!("Cannot exceed quota for PolicySize: {MANAGED_POLICY_QUOTA}"),
+        ));
     }
     Ok(doc)
 }
@@ -126,8 +128,9 @@ pub async fn create_policy(ctx: &Ctx<'_>, p: &Params) -> Reply {
         validate::description(d)?;
     }
     if p.get("Tags.member.1.Key").is_some() {
-        return Err(IamError::InvalidInput(
-            "Tags on managed policies are not supported by this server.".into(),
+        return Err(IamError::new(
+            Code::InvalidInput,
+            "Tags on managed policies are not supported by this server.",
         ));
     }
     let doc = managed_document(p)?;

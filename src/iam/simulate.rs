@@ -19,7 +19,7 @@
 use std::cell::OnceCell;
 use std::sync::Arc;
 
-use super::error::IamError;
+use super::error::{Code, IamError};
 use super::params::Params;
 use super::{validate, write_page_end, Ctx, Reply};
 use crate::authz::context;
@@ -77,8 +77,9 @@ pub async fn simulate_principal_policy(ctx: &Ctx<'_>, p: &Params) -> Reply {
     validate::length(source_arn, "policySourceArn", 20, 2048)?;
     let (asked, inputs) = Asked::parse(p)?;
     if p.any_with_prefix("PermissionsBoundaryPolicyInputList.") {
-        return Err(IamError::InvalidInput(
-            "Permissions boundaries are not supported by this server.".into(),
+        return Err(IamError::new(
+            Code::InvalidInput,
+            "Permissions boundaries are not supported by this server.",
         ));
     }
     let view = ctx.store().view();
@@ -115,8 +116,9 @@ impl Asked {
     fn parse(p: &Params) -> Result<(Asked, Vec<Source>), IamError> {
         let actions = action_names(p)?;
         if p.any_with_prefix("PolicyExclusionList.") {
-            return Err(IamError::InvalidInput(
-                "PolicyExclusionList is not supported by this server.".into(),
+            return Err(IamError::new(
+                Code::InvalidInput,
+                "PolicyExclusionList is not supported by this server.",
             ));
         }
         let asked = Asked {
@@ -139,10 +141,10 @@ fn simulate(
     caller: Option<Caller>,
 ) -> Reply {
     if asked.resource_policy.is_some() && caller.is_none() {
-        return Err(IamError::InvalidInput(
+        return Err(IamError::new(
+            Code::InvalidInput,
             "A ResourcePolicy needs a CallerArn (unless the PolicySourceArn is a user) for \
-             its Principal elements to match."
-                .into(),
+             its Principal elements to match.",
         ));
     }
     let mut context = Context::new();
@@ -167,16 +169,23 @@ fn policy_source(
     arn: &str,
 ) -> Result<(Vec<Source>, Option<Caller>), IamError> {
     let invalid = || {
-        IamError::InvalidInput(format!(
+        IamError::new(
+            Code::InvalidInput,
+            format!(
             "Invalid PolicySourceArn: {arn}. It must be the ARN of a user or group of this account."
-        ))
+        ),
+        )
     };
     let (account, kind, name) = split_arn(arn).ok_or_else(invalid)?;
     if account != ctx.account() {
         return Err(invalid());
     }
-    let not_found =
-        || IamError::NoSuchEntity(format!("The {kind} with name {name} cannot be found."));
+    let not_found = || {
+        IamError::new(
+            Code::NoSuchEntity,
+            format!("The {kind} with name {name} cannot be found."),
+        )
+    };
     if kind == "group" {
         let group = view
             .group(name)
@@ -217,9 +226,10 @@ fn caller(arn: &str) -> Result<Caller, IamError> {
             account: account.to_owned(),
             name: name.to_owned(),
         }),
-        _ => Err(IamError::InvalidInput(format!(
-            "Invalid CallerArn: {arn}. It must be the ARN of an IAM user."
-        ))),
+        _ => Err(IamError::new(
+            Code::InvalidInput,
+            format!("Invalid CallerArn: {arn}. It must be the ARN of an IAM user."),
+        )),
     }
 }
 
@@ -245,7 +255,10 @@ fn stored(entry: &PolicyEntry) -> Source {
 fn supplied(text: &str, field: &str, id: String, kind: PolicyKind) -> Result<Source, IamError> {
     validate::policy_document(text, field)?;
     let document = parse(text, kind).map_err(|e| {
-        IamError::InvalidInput(format!("The policy document {id} is malformed: {e}"))
+        IamError::new(
+            Code::InvalidInput,
+            format!("The policy document {id} is malformed: {e}"),
+        )
     })?;
     let source_kind = match kind {
         PolicyKind::Identity => "none",
@@ -296,10 +309,13 @@ fn action_names(p: &Params) -> Result<Vec<String>, IamError> {
             .split_once(':')
             .is_some_and(|(service, op)| !service.is_empty() && !op.is_empty());
         if !well_formed || name.contains(['*', '?']) {
-            return Err(IamError::InvalidInput(format!(
-                "Invalid action name: {name}. Action names take the form service:Operation, \
+            return Err(IamError::new(
+                Code::InvalidInput,
+                format!(
+                    "Invalid action name: {name}. Action names take the form service:Operation, \
                  without wildcards."
-            )));
+                ),
+            ));
         }
     }
     Ok(names.into_iter().map(str::to_owned).collect())
@@ -371,7 +387,9 @@ impl Simulation {
                 .parse::<usize>()
                 .ok()
                 .filter(|i| *i < total)
-                .ok_or_else(|| IamError::InvalidInput(format!("Invalid Marker: {marker}")))?,
+                .ok_or_else(|| {
+                    IamError::new(Code::InvalidInput, format!("Invalid Marker: {marker}"))
+                })?,
         };
         let end = start.saturating_add(max).min(total);
         let identity: Vec<&CompiledPolicy> = self.identity.iter().map(|s| &*s.compiled).collect();

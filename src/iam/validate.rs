@@ -2,7 +2,7 @@
 //! `ValidationError` in AWS's wording.
 //! <https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateUser.html> (and siblings)
 
-use super::error::IamError;
+use super::error::{Code, IamError};
 
 const NAME_PATTERN: &str = "Member must satisfy regular expression pattern: [\\w+=,.@-]+";
 
@@ -147,9 +147,10 @@ pub fn tag_key_not_reserved(key: &str) -> Result<(), IamError> {
         .is_some_and(|prefix| prefix.eq_ignore_ascii_case(RESERVED_TAG_PREFIX));
     match reserved {
         false => Ok(()),
-        true => Err(IamError::InvalidInput(format!(
-            "Tag key '{key}' is invalid: the prefix 'aws:' is reserved for AWS use."
-        ))),
+        true => Err(IamError::new(
+            Code::InvalidInput,
+            format!("Tag key '{key}' is invalid: the prefix 'aws:' is reserved for AWS use."),
+        )),
     }
 }
 
@@ -199,7 +200,10 @@ mod tests {
             assert!(
                 matches!(
                     user_name(bad, "userName"),
-                    Err(IamError::ValidationError(_))
+                    Err(IamError {
+                        code: Code::ValidationError,
+                        ..
+                    })
                 ),
                 "{bad:?}"
             );
@@ -227,7 +231,11 @@ mod tests {
             "PermissionsPolicy"
         );
         for bad in ["x", "", "permissionspolicy", "PermissionsPolicy "] {
-            let Err(IamError::ValidationError(message)) = one_of(bad, "policyUsageFilter", &set)
+            let Err(IamError {
+                code: Code::ValidationError,
+                message,
+                ..
+            }) = one_of(bad, "policyUsageFilter", &set)
             else {
                 panic!("{bad:?} accepted");
             };
@@ -251,7 +259,10 @@ mod tests {
             assert!(
                 matches!(
                     tag_key_not_reserved(reserved),
-                    Err(IamError::InvalidInput(_))
+                    Err(IamError {
+                        code: Code::InvalidInput,
+                        ..
+                    })
                 ),
                 "{reserved}"
             );

@@ -89,7 +89,7 @@ impl IamStore {
         let key_id = id.clone();
         let created_at = now();
         let user_name = self
-            .write(move |conn| {
+            .write(move |conn, touched| {
                 let user = user_by_name(conn, &user_name)?;
                 let count: i64 =
                     conn.query_row("SELECT count(*) FROM access_keys WHERE user_id = ?1", [&user.id], |r| r.get(0))?;
@@ -102,6 +102,7 @@ impl IamStore {
                     "INSERT INTO access_keys (id, user_id, secret, status, created_at) VALUES (?1, ?2, ?3, 'Active', ?4)",
                     (&key_id, &user.id, &sealed, created_at),
                 )?;
+                touched.key(&key_id);
                 Ok(user.name)
             })
             .await?;
@@ -149,13 +150,14 @@ impl IamStore {
         key_id: String,
         active: bool,
     ) -> StoreResult<()> {
-        self.write(move |conn| {
+        self.write(move |conn, touched| {
             let id = key_of_user(conn, &user_name, &key_id)?;
             let status = if active { "Active" } else { "Inactive" };
             conn.execute(
                 "UPDATE access_keys SET status = ?2 WHERE id = ?1",
                 (&id, status),
             )?;
+            touched.key(&id);
             Ok(())
         })
         .await
@@ -163,9 +165,10 @@ impl IamStore {
 
     pub async fn delete_access_key(&self, user_name: String, key_id: String) -> StoreResult<()> {
         let forgotten = key_id.clone();
-        self.write(move |conn| {
+        self.write(move |conn, touched| {
             let id = key_of_user(conn, &user_name, &key_id)?;
             conn.execute("DELETE FROM access_keys WHERE id = ?1", [&id])?;
+            touched.key(&id);
             Ok(())
         })
         .await?;
@@ -211,6 +214,8 @@ impl IamStore {
     }
 
     /// Writes the last-used records gathered since the previous flush, in one transaction.
+    /// Straight to the database, not through `write`: no decision reads a last-used time, so
+    /// the view is left alone.
     pub async fn flush_last_used(&self) -> StoreResult<()> {
         let pending = self.pending_last_used().take();
         if pending.is_empty() {
@@ -241,13 +246,31 @@ pub(super) struct SealedKey {
 /// Reads every key's sealed secret, for building the authentication view.
 pub(super) fn all_keys(conn: &Connection) -> StoreResult<Vec<SealedKey>> {
     let mut stmt = conn.prepare("SELECT id, user_id, secret, status FROM access_keys")?;
-    let rows = stmt.query_map([], |r| {
-        Ok(SealedKey {
-            id: r.get(0)?,
-            user_id: r.get(1)?,
-            sealed: r.get(2)?,
-            active: r.get::<_, String>(3)? == "Active",
-        })
-    })?;
+    let rows = stmt.query_map([], sealed_key)?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The keys of one user, for updating the view.
+pub(super) fn keys_of_user(conn: &Connection, user_id: &str) -> StoreResult<Vec<SealedKey>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT id, user_id, secret, status FROM access_keys WHERE user_id = ?1")?;
+    let rows = stmt.query_map([user_id], sealed_key)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// One key, for updating the view; `None` when it no longer exists.
+pub(super) fn key_by_id(conn: &Connection, id: &str) -> StoreResult<Option<SealedKey>> {
+    Ok(conn
+        .prepare_cached("SELECT id, user_id, secret, status FROM access_keys WHERE id = ?1")?
+        .query_row([id], sealed_key)
+        .optional()?)
+}
+
+fn sealed_key(r: &rusqlite::Row<'_>) -> rusqlite::Result<SealedKey> {
+    Ok(SealedKey {
+        id: r.get(0)?,
+        user_id: r.get(1)?,
+        sealed: r.get(2)?,
+        active: r.get::<_, String>(3)? == "Active",
+    })
 }

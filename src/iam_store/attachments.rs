@@ -6,6 +6,7 @@ use super::error::{StoreError, StoreResult};
 use super::groups::group_by_name;
 use super::policies::{policy_by_ref, Entities, EntityFilter, PolicyRef, MAX_ATTACHED};
 use super::users::user_by_name;
+use super::view::Touched;
 use super::{ids, page, IamStore, Page};
 
 /// Users or groups: the table and id resolution for each kind of principal.
@@ -37,6 +38,14 @@ impl Holder {
         }
     }
 
+    /// Records the holder in the view's update: its policies changed.
+    pub(super) fn touch(self, touched: &mut Touched, id: &str) {
+        match self {
+            Holder::User => touched.user(id),
+            Holder::Group => touched.group(id),
+        }
+    }
+
     fn id_of(self, conn: &Connection, name: &str) -> StoreResult<String> {
         Ok(match self {
             Holder::User => user_by_name(conn, name)?.id,
@@ -59,7 +68,7 @@ impl IamStore {
         name: String,
         r: PolicyRef,
     ) -> StoreResult<()> {
-        self.write(move |conn| {
+        self.write(move |conn, touched| {
             let id = holder.id_of(conn, &name)?;
             let policy = policy_by_ref(conn, &r)?;
             let (table, column) = (holder.table(), holder.column());
@@ -78,6 +87,9 @@ impl IamStore {
                     holder.quota()
                 )));
             }
+            if added > 0 {
+                holder.touch(touched, &id);
+            }
             Ok(())
         })
         .await
@@ -89,7 +101,7 @@ impl IamStore {
         name: String,
         r: PolicyRef,
     ) -> StoreResult<()> {
-        self.write(move |conn| {
+        self.write(move |conn, touched| {
             let id = holder.id_of(conn, &name)?;
             let policy = policy_by_ref(conn, &r)?;
             let (table, column) = (holder.table(), holder.column());
@@ -103,6 +115,7 @@ impl IamStore {
                     r.arn
                 )));
             }
+            holder.touch(touched, &id);
             Ok(())
         })
         .await

@@ -4,6 +4,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 use super::error::{is_unique_violation, StoreError, StoreResult};
 use super::users::{no_such_user, user_by_name, User};
+use super::view::Touched;
 use super::{ids, now, page, IamStore, Page};
 
 /// AWS's quota of groups one user may belong to.
@@ -56,11 +57,12 @@ impl IamStore {
         };
         let created = group.clone();
         let result = self
-            .write(move |conn| {
+            .write(move |conn, touched| {
                 conn.execute(
                     "INSERT INTO groups (id, name, path, created_at) VALUES (?1, ?2, ?3, ?4)",
                     (&group.id, &group.name, &group.path, group.created_at),
                 )?;
+                touched.group(&group.id);
                 Ok(())
             })
             .await;
@@ -143,6 +145,7 @@ impl IamStore {
             name,
             new_name,
             new_path,
+            touch: Touched::group,
         };
         self.rename(rename, |conn, name| Ok(group_by_name(conn, name)?.id))
             .await
@@ -150,7 +153,7 @@ impl IamStore {
 
     /// Deletes a group with no members or policies left, as AWS requires.
     pub async fn delete_group(&self, name: String) -> StoreResult<()> {
-        self.write(move |conn| {
+        self.write(move |conn, touched| {
             let group = group_by_name(conn, &name)?;
             let conflict = |what: &str| {
                 StoreError::DeleteConflict(format!("Cannot delete entity, must {what} first."))
@@ -177,6 +180,7 @@ impl IamStore {
                 return Err(conflict("delete policies"));
             }
             conn.execute("DELETE FROM groups WHERE id = ?1", [&group.id])?;
+            touched.group(&group.id);
             Ok(())
         })
         .await
@@ -184,7 +188,7 @@ impl IamStore {
 
     /// Adds a user to a group; adding a member again changes nothing, as in AWS.
     pub async fn add_user_to_group(&self, group: String, user: String) -> StoreResult<()> {
-        self.write(move |conn| {
+        self.write(move |conn, touched| {
             let group = group_by_name(conn, &group)?;
             let user = user_by_name(conn, &user)?;
             let added = conn.execute(
@@ -201,13 +205,16 @@ impl IamStore {
                     "Cannot exceed quota for GroupsPerUser: {MAX_GROUPS_PER_USER}"
                 )));
             }
+            if added > 0 {
+                touched.user(&user.id);
+            }
             Ok(())
         })
         .await
     }
 
     pub async fn remove_user_from_group(&self, group: String, user: String) -> StoreResult<()> {
-        self.write(move |conn| {
+        self.write(move |conn, touched| {
             let group = group_by_name(conn, &group)?;
             let member = user_by_name(conn, &user)?;
             let removed = conn.execute(
@@ -217,6 +224,7 @@ impl IamStore {
             if removed == 0 {
                 return Err(no_such_user(&user));
             }
+            touched.user(&member.id);
             Ok(())
         })
         .await

@@ -51,7 +51,7 @@ impl IamStore {
         name: String,
         document: String,
     ) -> StoreResult<()> {
-        self.write(move |conn| {
+        self.write(move |conn, touched| {
             let id = holder_id(conn, holder, &owner)?;
             let (table, column) = holder.inline_table();
             conn.execute(
@@ -77,6 +77,7 @@ impl IamStore {
                     holder.noun()
                 )));
             }
+            holder.touch(touched, &id);
             Ok(())
         })
         .await
@@ -127,7 +128,7 @@ impl IamStore {
         owner: String,
         name: String,
     ) -> StoreResult<()> {
-        self.write(move |conn| {
+        self.write(move |conn, touched| {
             let id = holder_id(conn, holder, &owner)?;
             let (table, column) = holder.inline_table();
             let deleted = conn.execute(
@@ -137,6 +138,7 @@ impl IamStore {
             if deleted == 0 {
                 return Err(no_such_policy(holder, &name));
             }
+            holder.touch(touched, &id);
             Ok(())
         })
         .await

@@ -2,8 +2,10 @@
 //! master-key check that ties the database to the key that sealed its secrets; the root
 //! credentials; and the in-memory authentication view (`view`).
 //!
-//! Invariant: every mutation goes through `IamStore::write`, which refreshes the view after
-//! the commit and before returning.
+//! Invariant: every mutation goes through `IamStore::write`, which puts what it touched into
+//! the view (`view::Touched`) after the commit and before returning, in commit order. Writes
+//! that touch nothing the view holds (tags; last-used times, which `flush_last_used` writes
+//! outside it) leave the view alone.
 //!
 //! Invariant: a master key is only ever generated for a database that holds no sealed data;
 //! a missing or different key over existing data stops startup.
@@ -19,6 +21,7 @@ mod users;
 pub mod view;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use rusqlite::OptionalExtension;
@@ -27,7 +30,7 @@ use access_keys::PendingLastUsed;
 pub use access_keys::{AccessKey, LastUsed, MAX_KEYS_PER_USER};
 pub use error::{StoreError, StoreResult};
 pub use users::User;
-use view::AuthView;
+use view::{AuthView, Documents, Touched};
 
 use crate::auth::signing_keys::SigningKeyCache;
 use crate::config::AdminAuth;
@@ -76,13 +79,15 @@ pub(crate) fn page<T>(mut items: Vec<T>, max: usize, key: impl Fn(&T) -> String)
 }
 
 /// A rename and/or move of a user or group (UpdateUser, UpdateGroup).
-pub(crate) struct Rename {
+struct Rename {
     pub table: &'static str,
     /// "User" or "Group", for the duplicate-name message.
     pub noun: &'static str,
     pub name: String,
     pub new_name: Option<String>,
     pub new_path: Option<String>,
+    /// Records the renamed entity in the view's update (`Touched::user` or `Touched::group`).
+    pub touch: fn(&mut Touched, &str),
 }
 
 /// Now, in Unix seconds.
@@ -131,6 +136,15 @@ pub struct RootCredentials {
     pub arn: String,
 }
 
+/// What the writes keep beside the view, under the write lock.
+#[derive(Default)]
+struct Follow {
+    /// The compiled documents the view holds, by text, with their use counts.
+    documents: Documents,
+    /// A write committed but did not update the view (its task died): build it whole next.
+    behind: bool,
+}
+
 /// Handle to the IAM database, the key that seals its secrets and the views kept from it.
 #[derive(Clone)]
 pub struct IamStore {
@@ -141,10 +155,15 @@ struct StoreInner {
     db: Db,
     key: MasterKey,
     account_id: String,
-    /// Swapped whole after each write; readers clone the `Arc` and let go of the lock.
+    /// Swapped after each write that changes it; readers clone the `Arc` and let go of the
+    /// lock.
     view: RwLock<Arc<AuthView>>,
-    /// Serializes rebuilds so that the last one always reflects the latest commit.
-    refresh: tokio::sync::Mutex<()>,
+    /// Held by each write from before its commit until the view shows it, so that views
+    /// follow one another in commit order.
+    writes: tokio::sync::Mutex<Follow>,
+    /// How many times the view was built whole: at open, and after a write whose update did
+    /// not finish. Tests and the benchmark check that other writes do not.
+    rebuilds: AtomicU64,
     pending_last_used: PendingLastUsed,
     signing_keys: SigningKeyCache,
 }
@@ -192,7 +211,8 @@ impl IamStore {
                 key,
                 account_id: account_id.to_owned(),
                 view: RwLock::default(),
-                refresh: tokio::sync::Mutex::new(()),
+                writes: tokio::sync::Mutex::new(Follow::default()),
+                rebuilds: AtomicU64::new(0),
                 pending_last_used: PendingLastUsed::default(),
                 signing_keys: SigningKeyCache::new(),
             }),
@@ -229,15 +249,72 @@ impl IamStore {
         &self.inner.pending_last_used
     }
 
-    /// Runs a mutation on the writer thread, then rebuilds the view before answering.
+    /// Runs a mutation on the writer thread and puts what it touched into the view before
+    /// answering. The work runs as a spawned task, so that a request dropped mid-write cannot
+    /// leave its commit out of the view.
     async fn write<T, F>(&self, f: F) -> StoreResult<T>
     where
-        F: FnOnce(&rusqlite::Connection) -> StoreResult<T> + Send + 'static,
+        F: FnOnce(&rusqlite::Connection, &mut Touched) -> StoreResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let result = self.inner.db.write(f).await?;
-        self.refresh_view().await?;
-        Ok(result)
+        let store = self.clone();
+        match tokio::spawn(async move { store.commit_and_follow(f).await }).await {
+            Ok(result) => result,
+            Err(_) => Err(StoreError::Db(DbError::TaskPanicked)),
+        }
+    }
+
+    /// Commits `f` and, in its transaction, reads back what it touched; then replaces those
+    /// entries in the view. All under the write lock: the next commit waits for this update.
+    async fn commit_and_follow<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        F: FnOnce(&rusqlite::Connection, &mut Touched) -> StoreResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let mut follow = self.inner.writes.lock().await;
+        let was_behind = follow.behind;
+        // Stays set if this task dies between the commit and the update: the next write then
+        // builds the view whole.
+        follow.behind = true;
+        let committed = self
+            .inner
+            .db
+            .write(move |conn| {
+                let mut touched = Touched::default();
+                let value = f(conn, &mut touched)?;
+                let delta = match was_behind {
+                    true => None,
+                    false => Some(touched.read(conn)?),
+                };
+                Ok((value, delta))
+            })
+            .await;
+        let (value, delta) = match committed {
+            Ok(committed) => committed,
+            // A failed write committed nothing; a closed queue may have dropped a batch
+            // unanswered, and a rebuild costs little then.
+            Err(e) => {
+                follow.behind = was_behind || matches!(e, StoreError::Db(DbError::Closed(_)));
+                return Err(e);
+            }
+        };
+        match delta {
+            Some(delta) if delta.is_empty() => {}
+            Some(delta) => {
+                tracing::debug!(entries = delta.len(), "updating the iam view");
+                let next = view::apply(
+                    &self.view(),
+                    delta,
+                    &mut follow.documents,
+                    &self.inner.account_id,
+                    &self.inner.key,
+                );
+                self.swap(next);
+            }
+            None => self.rebuild(&mut follow).await?,
+        }
+        follow.behind = false;
+        Ok(value)
     }
 
     /// Renames and/or moves an entity; what refers to it (keys, memberships, policies) uses its
@@ -249,10 +326,11 @@ impl IamStore {
     ) -> StoreResult<()> {
         let (table, noun, wanted) = (r.table, r.noun, r.new_name.clone());
         let result = self
-            .write(move |conn| {
+            .write(move |conn, touched| {
                 let id = id_of(conn, &r.name)?;
                 let sql = format!("UPDATE {table} SET name = coalesce(?2, name), path = coalesce(?3, path) WHERE id = ?1");
                 conn.execute(&sql, (&id, &r.new_name, &r.new_path))?;
+                (r.touch)(touched, &id);
                 Ok(())
             })
             .await;
@@ -272,22 +350,47 @@ impl IamStore {
         self.inner.db.read(f).await
     }
 
-    /// Rebuilds the authentication view from what is committed now.
+    /// Builds the authentication view whole from what is committed now (at open; writes
+    /// update it in place of this).
     pub async fn refresh_view(&self) -> StoreResult<()> {
-        let _serial = self.inner.refresh.lock().await;
-        let account = self.inner.account_id.clone();
-        let snapshot = self
-            .inner
-            .db
-            .read(move |conn| view::snapshot(conn, &account))
-            .await?;
-        let previous = self.view();
-        let fresh = Arc::new(view::build(snapshot, &previous, &self.inner.key));
-        match self.inner.view.write() {
-            Ok(mut view) => *view = fresh,
-            Err(poisoned) => *poisoned.into_inner() = fresh,
-        }
+        let mut follow = self.inner.writes.lock().await;
+        self.rebuild(&mut follow).await?;
+        follow.behind = false;
         Ok(())
+    }
+
+    /// How many times the view was built whole since open (open included).
+    pub fn view_rebuilds(&self) -> u64 {
+        self.inner.rebuilds.load(Ordering::Relaxed)
+    }
+
+    async fn rebuild(&self, follow: &mut Follow) -> StoreResult<()> {
+        let snapshot = self.inner.db.read(view::snapshot).await?;
+        let fresh = view::build(
+            snapshot,
+            &self.view(),
+            &mut follow.documents,
+            &self.inner.account_id,
+            &self.inner.key,
+        );
+        self.swap(fresh);
+        self.inner.rebuilds.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn swap(&self, fresh: AuthView) {
+        let fresh = Arc::new(fresh);
+        let old = match self.inner.view.write() {
+            Ok(mut view) => std::mem::replace(&mut *view, fresh),
+            Err(poisoned) => std::mem::replace(&mut *poisoned.into_inner(), fresh),
+        };
+        // The old view (and the maps only it held) goes outside the lock readers take.
+        drop(old);
+    }
+
+    #[cfg(test)]
+    async fn documents(&self) -> std::collections::BTreeMap<String, usize> {
+        self.inner.writes.lock().await.documents.uses()
     }
 
     /// The root credentials: the configured secret if there is one, else the one generated
@@ -356,3 +459,6 @@ async fn put_meta(db: &Db, name: &'static str, value: Vec<u8>) -> Result<(), DbE
     })
     .await
 }
+
+#[cfg(test)]
+mod tests;

@@ -130,7 +130,8 @@ impl IamStore {
         };
         let created = policy.clone();
         let result = self
-            .write(move |conn| {
+            // Attached nowhere yet: nothing for the view.
+            .write(move |conn, _| {
                 conn.execute(
                     "INSERT INTO policies (id, name, path, description, default_version, next_version, created_at, updated_at)
                      VALUES (?1, ?2, ?3, ?4, 1, 2, ?5, ?5)",
@@ -179,9 +180,10 @@ impl IamStore {
         .await
     }
 
-    /// Deletes a policy that is attached nowhere and has only its default version left.
+    /// Deletes a policy that is attached nowhere and has only its default version left (so
+    /// the view, which holds only attached policies, does not change).
     pub async fn delete_policy(&self, r: PolicyRef) -> StoreResult<()> {
-        self.write(move |conn| {
+        self.write(move |conn, _| {
             let policy = policy_by_ref(conn, &r)?;
             if policy.attachment_count > 0 {
                 return Err(StoreError::DeleteConflict("Cannot delete a policy attached to entities.".into()));
@@ -205,7 +207,7 @@ impl IamStore {
         document: String,
         set_default: bool,
     ) -> StoreResult<PolicyVersion> {
-        self.write(move |conn| {
+        self.write(move |conn, touched| {
             let policy = policy_by_ref(conn, &r)?;
             if version_count(conn, &policy.id)? >= MAX_VERSIONS {
                 return Err(StoreError::LimitExceeded(format!(
@@ -225,6 +227,10 @@ impl IamStore {
                  default_version = CASE WHEN ?3 THEN ?2 ELSE default_version END, updated_at = ?4 WHERE id = ?1",
                 (&policy.id, version, set_default, at),
             )?;
+            // Only the default version applies to anyone.
+            if set_default {
+                touched.policy(&policy.id);
+            }
             Ok(PolicyVersion { version, document: None, is_default: set_default, created_at: at })
         })
         .await
@@ -283,7 +289,7 @@ impl IamStore {
     }
 
     pub async fn set_default_policy_version(&self, r: PolicyRef, version: i64) -> StoreResult<()> {
-        self.write(move |conn| {
+        self.write(move |conn, touched| {
             let policy = policy_by_ref(conn, &r)?;
             let exists: i64 = conn.query_row(
                 "SELECT count(*) FROM policy_versions WHERE policy_id = ?1 AND version = ?2",
@@ -297,13 +303,15 @@ impl IamStore {
                 "UPDATE policies SET default_version = ?2 WHERE id = ?1",
                 (&policy.id, version),
             )?;
+            touched.policy(&policy.id);
             touch(conn, &policy.id)
         })
         .await
     }
 
+    /// Deletes a version other than the default, which is the only one the view holds.
     pub async fn delete_policy_version(&self, r: PolicyRef, version: i64) -> StoreResult<()> {
-        self.write(move |conn| {
+        self.write(move |conn, _| {
             let policy = policy_by_ref(conn, &r)?;
             if version == policy.default_version {
                 return Err(StoreError::DeleteConflict(

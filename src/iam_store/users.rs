@@ -3,6 +3,7 @@
 use rusqlite::{Connection, OptionalExtension};
 
 use super::error::{is_unique_violation, StoreError, StoreResult};
+use super::view::Touched;
 use super::{ids, now, page, IamStore, Page, Tag, MAX_TAGS};
 
 #[derive(Debug, Clone)]
@@ -88,11 +89,12 @@ impl IamStore {
         };
         let created = user.clone();
         let result = self
-            .write(move |conn| {
+            .write(move |conn, touched| {
                 conn.execute(
                     "INSERT INTO users (id, name, path, created_at) VALUES (?1, ?2, ?3, ?4)",
                     (&user.id, &user.name, &user.path, user.created_at),
                 )?;
+                touched.user(&user.id);
                 put_tags(conn, &user.id, &tags)?;
                 tags_of(conn, &user.id)
             })
@@ -164,6 +166,7 @@ impl IamStore {
             name,
             new_name,
             new_path,
+            touch: Touched::user,
         };
         self.rename(rename, |conn, name| Ok(user_by_name(conn, name)?.id))
             .await
@@ -171,7 +174,7 @@ impl IamStore {
 
     /// Deletes a user that has no access keys, groups or policies left, as AWS requires.
     pub async fn delete_user(&self, name: String) -> StoreResult<()> {
-        self.write(move |conn| {
+        self.write(move |conn, touched| {
             let user = user_by_name(conn, &name)?;
             let holds = |sql: &str| -> StoreResult<bool> {
                 Ok(conn.query_row(sql, [&user.id], |r| r.get::<_, i64>(0))? > 0)
@@ -192,13 +195,17 @@ impl IamStore {
                 return Err(conflict("delete policies"));
             }
             conn.execute("DELETE FROM users WHERE id = ?1", [&user.id])?;
+            touched.user(&user.id);
             Ok(())
         })
         .await
     }
 
+    /// Tags feed no condition key (`authz::context` sets no `aws:PrincipalTag/*`, and IAM
+    /// requests no `iam:ResourceTag/*`), so tag writes leave the view alone. Should principal
+    /// tags ever feed policies, these must touch the user.
     pub async fn tag_user(&self, name: String, tags: Vec<Tag>) -> StoreResult<()> {
-        self.write(move |conn| {
+        self.write(move |conn, _| {
             let user = user_by_name(conn, &name)?;
             put_tags(conn, &user.id, &tags)
         })
@@ -206,7 +213,7 @@ impl IamStore {
     }
 
     pub async fn untag_user(&self, name: String, keys: Vec<String>) -> StoreResult<()> {
-        self.write(move |conn| {
+        self.write(move |conn, _| {
             let user = user_by_name(conn, &name)?;
             let mut stmt =
                 conn.prepare_cached("DELETE FROM user_tags WHERE user_id = ?1 AND key = ?2")?;

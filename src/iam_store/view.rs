@@ -3,20 +3,32 @@
 //! are authenticated and authorized from this view alone, never from SQLite, and no policy is
 //! parsed on the request path.
 //!
-//! Invariant: the view is rebuilt after every committed IAM write and before that write is
-//! acknowledged, under a lock, from the committed state; so the request after a write sees
-//! it, and concurrent writes cannot leave an older state in place.
+//! Invariant: a committed IAM write that changes what the view holds is in the view before it
+//! is acknowledged, and views follow one another in commit order. The whole view is built from
+//! SQLite only at open (and after a write whose update did not finish); every other write
+//! names the users, groups, policies and keys it touched (`Touched`), reads them back inside
+//! its own transaction (`Delta`) and replaces just those entries in a copy of the current
+//! view that shares every shard of its maps the write did not change (`shared`,
+//! `delta::apply`). Writes that touch nothing the view holds (tags, last-used
+//! times) leave the view as it is. `IamStore::write` holds the lock and spawns the task that
+//! makes this so.
 
-use std::collections::HashMap;
+mod delta;
+mod documents;
+mod rows;
+mod shared;
+
 use std::sync::Arc;
 
-use rusqlite::Connection;
+pub(super) use delta::{apply, build, Touched};
+pub(super) use documents::Documents;
+pub(super) use rows::snapshot;
+use rows::{GroupRow, MemberRow, PolicyRow, UserRow};
+use shared::Shared;
 
-use super::access_keys::{all_keys, SealedKey};
-use super::error::StoreResult;
+use super::access_keys::SealedKey;
 use super::ids;
 use crate::crypto::{MasterKey, Secret};
-use crate::policy::document::{parse, PolicyKind};
 use crate::policy::eval::CompiledPolicy;
 
 /// Where a policy document that applies to a user comes from.
@@ -60,6 +72,7 @@ impl Principal {
 /// An IAM group and the policies attached to or embedded in it.
 #[derive(Debug)]
 pub struct GroupEntry {
+    pub id: String,
     pub name: String,
     pub path: String,
     pub arn: String,
@@ -73,26 +86,33 @@ pub struct KeyEntry {
     pub principal: Arc<Principal>,
 }
 
-#[derive(Debug, Default)]
+/// Cloning is cheap (five shard tables): an update clones the current view and replaces
+/// entries, copying only the shards they are in.
+#[derive(Debug, Default, Clone)]
 pub struct AuthView {
-    keys: HashMap<String, KeyEntry>,
-    users: HashMap<String, Arc<Principal>>,
-    groups: HashMap<String, Arc<GroupEntry>>,
+    /// Access key id -> its secret and owner.
+    keys: Shared<Arc<KeyEntry>>,
+    /// Lower-cased name -> user: names are unique without regard to ASCII case.
+    users: Shared<Arc<Principal>>,
+    groups: Shared<Arc<GroupEntry>>,
+    /// Id -> lower-cased name: the store names what a write touched by id.
+    user_names: Shared<Arc<str>>,
+    group_names: Shared<Arc<str>>,
 }
 
 impl AuthView {
     pub fn key(&self, access_key: &str) -> Option<&KeyEntry> {
-        self.keys.get(access_key)
+        self.keys.get(access_key).map(|entry| &**entry)
     }
 
     /// A user by name; names are unique without regard to ASCII case, as in the store.
     pub fn user(&self, name: &str) -> Option<&Arc<Principal>> {
-        self.users.get(&name.to_ascii_lowercase())
+        self.users.get(name.to_ascii_lowercase().as_str())
     }
 
     /// A group by name, without regard to ASCII case.
     pub fn group(&self, name: &str) -> Option<&Arc<GroupEntry>> {
-        self.groups.get(&name.to_ascii_lowercase())
+        self.groups.get(name.to_ascii_lowercase().as_str())
     }
 
     pub fn len(&self) -> usize {
@@ -102,253 +122,276 @@ impl AuthView {
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }
-}
 
-/// Rows read for a rebuild, before secrets are opened and documents compiled.
-pub(super) struct Snapshot {
-    account: String,
-    /// id -> (name, path)
-    users: HashMap<String, (String, String)>,
-    groups: HashMap<String, (String, String)>,
-    /// (user id, group id)
-    members: Vec<(String, String)>,
-    /// (owner id, policy name, document, attached?) for users and for groups.
-    user_policies: Vec<(String, String, String, bool)>,
-    group_policies: Vec<(String, String, String, bool)>,
-    keys: Vec<SealedKey>,
-}
-
-pub(super) fn snapshot(conn: &Connection, account: &str) -> StoreResult<Snapshot> {
-    let mut snap = Snapshot {
-        account: account.to_owned(),
-        users: HashMap::new(),
-        groups: HashMap::new(),
-        members: Vec::new(),
-        user_policies: Vec::new(),
-        group_policies: Vec::new(),
-        keys: Vec::new(),
-    };
-    each_row(conn, "SELECT id, name, path FROM users", |r| {
-        snap.users.insert(r.get(0)?, (r.get(1)?, r.get(2)?));
-        Ok(())
-    })?;
-    each_row(conn, "SELECT id, name, path FROM groups", |r| {
-        snap.groups.insert(r.get(0)?, (r.get(1)?, r.get(2)?));
-        Ok(())
-    })?;
-    each_row(conn, MEMBERS, |r| {
-        snap.members.push((r.get(0)?, r.get(1)?));
-        Ok(())
-    })?;
-    for (sql, attached) in [(USER_INLINE, false), (USER_ATTACHED, true)] {
-        each_row(conn, sql, |r| {
-            snap.user_policies
-                .push((r.get(0)?, r.get(1)?, r.get(2)?, attached));
-            Ok(())
-        })?;
+    fn user_by_id(&self, id: &str) -> Option<&Arc<Principal>> {
+        self.users.get(self.user_names.get(id)?)
     }
-    for (sql, attached) in [(GROUP_INLINE, false), (GROUP_ATTACHED, true)] {
-        each_row(conn, sql, |r| {
-            snap.group_policies
-                .push((r.get(0)?, r.get(1)?, r.get(2)?, attached));
-            Ok(())
-        })?;
+
+    fn group_by_id(&self, id: &str) -> Option<&Arc<GroupEntry>> {
+        self.groups.get(self.group_names.get(id)?)
     }
-    snap.keys = all_keys(conn)?;
-    Ok(snap)
-}
 
-const MEMBERS: &str = "SELECT user_id, group_id FROM group_members ORDER BY user_id, group_id";
-const USER_INLINE: &str = "SELECT user_id, name, document FROM user_inline_policies";
-const USER_ATTACHED: &str = "SELECT a.user_id, p.name, v.document FROM user_attached_policies a
-     JOIN policies p ON p.id = a.policy_id
-     JOIN policy_versions v ON v.policy_id = p.id AND v.version = p.default_version";
-const GROUP_INLINE: &str = "SELECT group_id, name, document FROM group_inline_policies";
-const GROUP_ATTACHED: &str = "SELECT a.group_id, p.name, v.document FROM group_attached_policies a
-     JOIN policies p ON p.id = a.policy_id
-     JOIN policy_versions v ON v.policy_id = p.id AND v.version = p.default_version";
-
-fn each_row(
-    conn: &Connection,
-    sql: &str,
-    mut f: impl FnMut(&rusqlite::Row<'_>) -> StoreResult<()>,
-) -> StoreResult<()> {
-    let mut stmt = conn.prepare(sql)?;
-    let mut rows = stmt.query([])?;
-    while let Some(row) = rows.next()? {
-        f(row)?;
+    /// Drops group `id` and gives back its documents. Its members must be put again after.
+    fn remove_group(&mut self, documents: &mut Documents, id: &str) {
+        let Some(name) = self.group_names.remove(id) else {
+            return;
+        };
+        if let Some(old) = self.groups.remove(&name) {
+            documents.release(&old.policies);
+        }
     }
-    Ok(())
-}
 
-/// Compiles each distinct document once per rebuild, reusing what the previous view compiled
-/// (documents are immutable text, so equal text means an equal policy).
-struct Compiler {
-    known: HashMap<Arc<str>, Arc<CompiledPolicy>>,
-}
-
-impl Compiler {
-    fn new(previous: &AuthView) -> Compiler {
-        let users = previous.users.values().flat_map(|u| &u.policies);
-        let groups = previous.groups.values().flat_map(|g| &g.policies);
-        let known = users
-            .chain(groups)
-            .map(|p| (Arc::clone(&p.document), Arc::clone(&p.compiled)))
+    /// Puts group `row` in place of the one with its id, if any. Its members must be put
+    /// again after.
+    fn put_group(&mut self, documents: &mut Documents, account: &str, row: GroupRow) {
+        let GroupRow {
+            id,
+            name,
+            path,
+            policies,
+        } = row;
+        // Counted before the old entry is let go, so that a document both use stays compiled.
+        let policies = policies
+            .into_iter()
+            .map(
+                |PolicyRow {
+                     name: policy,
+                     document,
+                     attached,
+                 }| {
+                    let group = name.clone();
+                    let source = match attached {
+                        true => PolicySource::GroupAttached { group, policy },
+                        false => PolicySource::GroupInline {
+                            group,
+                            name: policy,
+                        },
+                    };
+                    documents.entry(source, document)
+                },
+            )
             .collect();
-        Compiler { known }
+        self.remove_group(documents, &id);
+        let key: Arc<str> = Arc::from(name.to_ascii_lowercase());
+        let entry = GroupEntry {
+            arn: ids::group_arn(account, &path, &name),
+            id: id.clone(),
+            name,
+            path,
+            policies,
+        };
+        self.group_names.insert(Arc::from(id), Arc::clone(&key));
+        self.groups.insert(key, Arc::new(entry));
     }
 
-    fn entry(&mut self, source: PolicySource, text: String) -> PolicyEntry {
-        if let Some((document, compiled)) = self.known.get_key_value(text.as_str()) {
-            return PolicyEntry {
-                source,
-                document: Arc::clone(document),
-                compiled: Arc::clone(compiled),
-            };
-        }
-        let compiled = Arc::new(match parse(&text, PolicyKind::Identity) {
-            Ok(doc) => CompiledPolicy::compile(&doc),
-            Err(e) => {
-                // Stored documents were validated when written; one that no longer parses
-                // must not silently drop a Deny.
-                tracing::error!(?source, error = %e, "a stored policy does not parse; it denies everything until replaced");
-                CompiledPolicy::deny_all()
-            }
-        });
-        let document: Arc<str> = Arc::from(text);
-        self.known
-            .insert(Arc::clone(&document), Arc::clone(&compiled));
-        PolicyEntry {
-            source,
-            document,
-            compiled,
+    /// Drops user `id` and gives back its documents. Its keys stay until they are removed or
+    /// put again (a user with keys cannot be deleted).
+    fn remove_user(&mut self, documents: &mut Documents, id: &str) {
+        let Some(name) = self.user_names.remove(id) else {
+            return;
+        };
+        if let Some(old) = self.users.remove(&name) {
+            documents.release(&old.policies);
         }
     }
-}
 
-/// Builds the view from a snapshot, reusing secrets already opened by `previous` (a key's
-/// secret never changes) so that a rebuild only decrypts new keys, and compiled documents
-/// so that it only compiles new ones.
-pub(super) fn build(snapshot: Snapshot, previous: &AuthView, key: &MasterKey) -> AuthView {
-    let Snapshot {
-        account,
-        users,
-        groups,
-        members,
-        user_policies,
-        group_policies,
-        keys: sealed_keys,
-    } = snapshot;
-    let mut compiler = Compiler::new(previous);
-    let mut group_entries: HashMap<String, GroupEntry> = groups
-        .into_iter()
-        .map(|(id, (name, path))| {
-            let arn = ids::group_arn(&account, &path, &name);
-            let entry = GroupEntry {
-                name,
-                path,
-                arn,
-                policies: Vec::new(),
-            };
-            (id, entry)
-        })
-        .collect();
-    for (group_id, name, text, attached) in group_policies {
-        let Some(group) = group_entries.get_mut(&group_id) else {
-            continue;
+    /// Puts user `row` in place of the one with its id.
+    fn put_user(&mut self, documents: &mut Documents, ctx: &Ctx<'_>, row: UserRow) {
+        let own = row
+            .policies
+            .into_iter()
+            .map(
+                |PolicyRow {
+                     name,
+                     document,
+                     attached,
+                 }| {
+                    let source = match attached {
+                        true => PolicySource::UserAttached(name),
+                        false => PolicySource::UserInline(name),
+                    };
+                    documents.entry(source, document)
+                },
+            )
+            .collect();
+        let user = User {
+            id: row.id,
+            name: row.name,
+            path: row.path,
         };
-        let group_name = group.name.clone();
-        let source = match attached {
-            true => PolicySource::GroupAttached {
-                group: group_name,
-                policy: name,
-            },
-            false => PolicySource::GroupInline {
-                group: group_name,
-                name,
-            },
-        };
-        group.policies.push(compiler.entry(source, text));
+        self.insert_user(documents, ctx, user, own, &row.groups, row.keys);
     }
-    let mut principals: HashMap<String, Principal> = users
-        .into_iter()
-        .map(|(id, (name, path))| {
-            let arn = ids::user_arn(&account, &path, &name);
-            let principal = Principal {
-                id: id.clone(),
-                name,
-                path,
-                arn,
-                groups: Vec::new(),
-                policies: Vec::new(),
-            };
-            (id, principal)
-        })
-        .collect();
-    for (user_id, name, text, attached) in user_policies {
-        let Some(user) = principals.get_mut(&user_id) else {
-            continue;
+
+    /// Puts user `id` again with its own policies as they were and its groups' as this view
+    /// holds them now: for the members of a group that changed. A user the view does not
+    /// hold is left out.
+    fn put_member(&mut self, documents: &mut Documents, ctx: &Ctx<'_>, id: &str, row: MemberRow) {
+        let Some(old) = self.user_by_id(id).map(Arc::clone) else {
+            return;
         };
-        let source = match attached {
-            true => PolicySource::UserAttached(name),
-            false => PolicySource::UserInline(name),
+        let own: Vec<PolicyEntry> = old
+            .policies
+            .iter()
+            .filter(|p| {
+                matches!(
+                    p.source,
+                    PolicySource::UserInline(_) | PolicySource::UserAttached(_)
+                )
+            })
+            .cloned()
+            .collect();
+        documents.retain(&own);
+        let user = User {
+            id: old.id.clone(),
+            name: old.name.clone(),
+            path: old.path.clone(),
         };
-        user.policies.push(compiler.entry(source, text));
+        self.insert_user(documents, ctx, user, own, &row.groups, row.keys);
     }
-    for (user_id, group_id) in members {
-        let (Some(user), Some(group)) =
-            (principals.get_mut(&user_id), group_entries.get(&group_id))
-        else {
-            continue;
+
+    /// Replaces the user with `own` (already counted) and the policies of `group_ids`, and
+    /// points its keys at the new entry. Secrets are taken from `ctx.known` when it has them
+    /// (a key's secret never changes), else opened.
+    fn insert_user(
+        &mut self,
+        documents: &mut Documents,
+        ctx: &Ctx<'_>,
+        user: User,
+        own: Vec<PolicyEntry>,
+        group_ids: &[String],
+        keys: Vec<SealedKey>,
+    ) {
+        let User { id, name, path } = user;
+        let mut policies = own;
+        let mut groups = Vec::with_capacity(group_ids.len());
+        for group in group_ids.iter().filter_map(|id| self.group_by_id(id)) {
+            groups.push(group.name.clone());
+            documents.retain(&group.policies);
+            policies.extend(group.policies.iter().cloned());
+        }
+        self.remove_user(documents, &id);
+        let key: Arc<str> = Arc::from(name.to_ascii_lowercase());
+        let principal = Principal {
+            arn: ids::user_arn(ctx.account, &path, &name),
+            id: id.clone(),
+            name,
+            path,
+            groups,
+            policies,
         };
-        user.groups.push(group.name.clone());
-        user.policies.extend(group.policies.iter().cloned());
+        self.user_names.insert(Arc::from(id), Arc::clone(&key));
+        self.users.insert(key, Arc::new(principal));
+        for sealed in keys {
+            self.put_key(ctx, sealed);
+        }
     }
-    let principals: HashMap<String, Arc<Principal>> = principals
-        .into_iter()
-        .map(|(id, p)| (id, Arc::new(p)))
-        .collect();
-    let mut keys = HashMap::with_capacity(sealed_keys.len());
-    for SealedKey {
-        id: key_id,
-        user_id,
-        sealed,
-        active,
-    } in sealed_keys
-    {
-        let Some(principal) = principals.get(&user_id) else {
-            continue;
+
+    fn remove_key(&mut self, id: &str) {
+        self.keys.remove(id);
+    }
+
+    /// Puts an access key, pointing at its user as this view holds it. A key whose secret
+    /// cannot be opened is left out (logged): it is unusable.
+    fn put_key(&mut self, ctx: &Ctx<'_>, sealed: SealedKey) {
+        let SealedKey {
+            id,
+            user_id,
+            sealed,
+            active,
+        } = sealed;
+        let Some(principal) = self.user_by_id(&user_id).map(Arc::clone) else {
+            return self.remove_key(&id);
         };
-        let secret = match previous.keys.get(&key_id) {
+        let secret = match ctx.known.keys.get(id.as_str()) {
             Some(known) => known.secret.clone(),
-            None => match key.open_secret(&sealed, key_id.as_bytes()) {
+            None => match ctx.master.open_secret(&sealed, id.as_bytes()) {
                 Ok(secret) => secret,
                 Err(e) => {
-                    tracing::error!(access_key = %key_id, error = %e, "cannot open an access key's secret; the key is unusable");
-                    continue;
+                    tracing::error!(access_key = %id, error = %e, "cannot open an access key's secret; the key is unusable");
+                    return self.remove_key(&id);
                 }
             },
         };
-        keys.insert(
-            key_id,
-            KeyEntry {
-                secret,
-                active,
-                principal: Arc::clone(principal),
-            },
-        );
+        let entry = KeyEntry {
+            secret,
+            active,
+            principal,
+        };
+        self.keys.insert(Arc::from(id), Arc::new(entry));
     }
-    let users = principals
-        .into_values()
-        .map(|p| (p.name.to_ascii_lowercase(), p))
-        .collect();
-    let groups = group_entries
-        .into_values()
-        .map(|g| (g.name.to_ascii_lowercase(), Arc::new(g)))
-        .collect();
-    AuthView {
-        keys,
-        users,
-        groups,
+}
+
+impl AuthView {
+    /// How many shards of its five maps `self` shares with `other`, for tests that check
+    /// an update copied only what it changed.
+    #[cfg(test)]
+    pub(super) fn shared_shards(&self, other: &AuthView) -> usize {
+        self.keys.shared_shards(&other.keys)
+            + self.users.shared_shards(&other.users)
+            + self.groups.shared_shards(&other.groups)
+            + self.user_names.shared_shards(&other.user_names)
+            + self.group_names.shared_shards(&other.group_names)
     }
+
+    /// Everything the view holds, in a canonical order, for tests that compare an updated
+    /// view with one built whole. Checks on the way that every entry is reachable both ways
+    /// and that each key points at its user's current entry.
+    #[cfg(test)]
+    pub(super) fn dump(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let mut users: Vec<_> = self.users.iter().collect();
+        users.sort_by_key(|(name, _)| name.to_string());
+        for (name, user) in users {
+            assert_eq!(self.user_names.get(user.id.as_str()), Some(name));
+            let _ = writeln!(
+                out,
+                "user {} {} {} {:?}",
+                user.id, user.arn, name, user.groups
+            );
+            for p in &user.policies {
+                let _ = writeln!(out, "  {:?} {}", p.source, p.document);
+            }
+        }
+        let mut groups: Vec<_> = self.groups.iter().collect();
+        groups.sort_by_key(|(name, _)| name.to_string());
+        for (name, group) in groups {
+            assert_eq!(self.group_names.get(group.id.as_str()), Some(name));
+            let _ = writeln!(out, "group {} {} {}", group.id, group.arn, name);
+            for p in &group.policies {
+                let _ = writeln!(out, "  {:?} {}", p.source, p.document);
+            }
+        }
+        assert_eq!(self.users.len(), self.user_names.len());
+        assert_eq!(self.groups.len(), self.group_names.len());
+        let mut keys: Vec<_> = self.keys.iter().collect();
+        keys.sort_by_key(|(id, _)| id.to_string());
+        for (id, key) in keys {
+            let current = self
+                .user(&key.principal.name)
+                .expect("a key's user is in the view");
+            assert!(
+                Arc::ptr_eq(current, &key.principal),
+                "key {id} points at an old entry"
+            );
+            let secret = key.secret.expose();
+            let _ = writeln!(out, "key {id} {} {} {secret}", key.active, key.principal.id);
+        }
+        out
+    }
+}
+
+/// Who a user is, apart from what applies to it.
+struct User {
+    id: String,
+    name: String,
+    path: String,
+}
+
+/// What putting entries needs besides the view: the account (for ARNs), a view whose opened
+/// secrets can be reused, and the key to open the others.
+struct Ctx<'a> {
+    account: &'a str,
+    known: &'a AuthView,
+    master: &'a MasterKey,
 }

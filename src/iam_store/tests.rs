@@ -1,0 +1,375 @@
+//! The authorization view follows every write: updated in place of the touched entries, left
+//! alone by writes that touch nothing it holds, and equal to a view built whole.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::attachments::Holder;
+use super::policies::PolicyRef;
+use super::*;
+use crate::auth::Caller;
+use crate::authz::Authorizer;
+use crate::policy::eval::Context;
+
+const ACCOUNT: &str = "111122223333";
+
+fn config() -> DbConfig {
+    DbConfig {
+        max_open_conns: 2,
+        max_idle_conns: 2,
+        write_chan_cap: 16,
+        timeout: Duration::from_secs(5),
+        read_cache_size_kib: 1024,
+        writer_cache_size_kib: 1024,
+        durable: false,
+    }
+}
+
+async fn open() -> (tempfile::TempDir, IamStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("keys");
+    let store = IamStore::open(dir.path(), &keys, &config(), ACCOUNT)
+        .await
+        .unwrap();
+    (dir, store)
+}
+
+fn allow(action: &str) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"{action}","Resource":"*"}}]}}"#
+    )
+}
+
+fn deny(action: &str) -> String {
+    allow(action).replace("Allow", "Deny")
+}
+
+fn policy(name: &str) -> PolicyRef {
+    PolicyRef {
+        arn: ids::policy_arn(ACCOUNT, "/", name),
+        path_name: Some(("/".into(), name.into())),
+    }
+}
+
+/// Whether the next request signed with `access_key` may do `action` on `*`, decided from the
+/// view as `auth` and `authz` decide it; `None` when the key does not authenticate.
+fn may(store: &IamStore, access_key: &str, action: &str) -> Option<bool> {
+    let view = store.view();
+    let entry = view.key(access_key).filter(|k| k.active)?;
+    let caller = Caller::User {
+        access_key: access_key.into(),
+        principal: Arc::clone(&entry.principal),
+    };
+    let authorizer = Authorizer::new(Some(&caller), ACCOUNT, Context::new());
+    Some(authorizer.allows(action, "*", None))
+}
+
+/// A user with one key; returns the key id.
+async fn user_with_key(store: &IamStore, name: &str) -> String {
+    store
+        .create_user(name.into(), "/".into(), Vec::new())
+        .await
+        .unwrap();
+    let (key, _) = store.create_access_key(name.into()).await.unwrap();
+    key.id
+}
+
+fn tag(key: &str) -> Tag {
+    Tag {
+        key: key.into(),
+        value: "v".into(),
+    }
+}
+
+#[tokio::test]
+async fn writes_that_decide_nothing_leave_the_view_alone() {
+    let (_dir, store) = open().await;
+    let key = user_with_key(&store, "alice").await;
+    let before = store.view();
+    store
+        .tag_user("alice".into(), vec![tag("team")])
+        .await
+        .unwrap();
+    store
+        .untag_user("alice".into(), vec!["team".into()])
+        .await
+        .unwrap();
+    store.pending_last_used().record(&key, "s3", "us-east-1");
+    store.flush_last_used().await.unwrap();
+    // A policy attached nowhere, and versions that are not the default, apply to no one.
+    store
+        .create_policy("p".into(), "/".into(), None, allow("s3:*"))
+        .await
+        .unwrap();
+    store
+        .create_policy_version(policy("p"), deny("s3:*"), false)
+        .await
+        .unwrap();
+    store.delete_policy_version(policy("p"), 2).await.unwrap();
+    store.delete_policy(policy("p")).await.unwrap();
+    // Refused writes commit nothing.
+    let refused = store
+        .create_user("ALICE".into(), "/".into(), Vec::new())
+        .await;
+    assert!(matches!(refused, Err(StoreError::AlreadyExists(_))));
+    assert!(Arc::ptr_eq(&before, &store.view()), "the view was replaced");
+    assert_eq!(store.view_rebuilds(), 1, "only the build at open");
+    let (_, last) = store.get_access_key_last_used(key).await.unwrap();
+    assert_eq!(last.service.as_deref(), Some("s3"));
+}
+
+#[tokio::test]
+async fn the_next_authorization_sees_each_update() {
+    let (_dir, store) = open().await;
+    let key = user_with_key(&store, "bob").await;
+    let get = "s3:GetObject";
+    assert_eq!(may(&store, &key, get), Some(false));
+
+    store
+        .create_policy("read".into(), "/".into(), None, allow(get))
+        .await
+        .unwrap();
+    store
+        .attach_policy(Holder::User, "bob".into(), policy("read"))
+        .await
+        .unwrap();
+    assert_eq!(may(&store, &key, get), Some(true));
+    // A new default version applies to every holder.
+    store
+        .create_policy_version(policy("read"), deny(get), true)
+        .await
+        .unwrap();
+    assert_eq!(may(&store, &key, get), Some(false));
+    store
+        .set_default_policy_version(policy("read"), 1)
+        .await
+        .unwrap();
+    assert_eq!(may(&store, &key, get), Some(true));
+    store
+        .detach_policy(Holder::User, "bob".into(), policy("read"))
+        .await
+        .unwrap();
+    assert_eq!(may(&store, &key, get), Some(false));
+
+    // Through a group: its policies reach its members, and leave with them.
+    store
+        .create_group("readers".into(), "/".into())
+        .await
+        .unwrap();
+    store
+        .put_inline_policy(Holder::Group, "readers".into(), "r".into(), allow(get))
+        .await
+        .unwrap();
+    store
+        .add_user_to_group("readers".into(), "bob".into())
+        .await
+        .unwrap();
+    assert_eq!(may(&store, &key, get), Some(true));
+    store
+        .put_inline_policy(Holder::Group, "readers".into(), "r".into(), deny(get))
+        .await
+        .unwrap();
+    assert_eq!(may(&store, &key, get), Some(false));
+    store
+        .delete_inline_policy(Holder::Group, "readers".into(), "r".into())
+        .await
+        .unwrap();
+    store
+        .put_inline_policy(Holder::User, "bob".into(), "own".into(), allow(get))
+        .await
+        .unwrap();
+    assert_eq!(may(&store, &key, get), Some(true));
+    store
+        .update_group("readers".into(), Some("viewers".into()), None)
+        .await
+        .unwrap();
+    assert_eq!(store.view().user("bob").unwrap().groups, ["viewers"]);
+
+    // Keys: status and deletion.
+    store
+        .update_access_key("bob".into(), key.clone(), false)
+        .await
+        .unwrap();
+    assert_eq!(may(&store, &key, get), None);
+    store
+        .update_access_key("bob".into(), key.clone(), true)
+        .await
+        .unwrap();
+    assert_eq!(may(&store, &key, get), Some(true));
+    store
+        .delete_access_key("bob".into(), key.clone())
+        .await
+        .unwrap();
+    assert_eq!(may(&store, &key, get), None);
+    assert_eq!(
+        store.view_rebuilds(),
+        1,
+        "every write updated the view in place"
+    );
+}
+
+#[tokio::test]
+async fn an_updated_view_equals_one_built_whole() {
+    let (_dir, store) = open().await;
+    let shared = allow("s3:GetObject");
+    for name in ["p1", "p2", "p3"] {
+        store
+            .create_policy(name.into(), "/".into(), None, shared.clone())
+            .await
+            .unwrap();
+    }
+    for group in ["g1", "g2"] {
+        store.create_group(group.into(), "/".into()).await.unwrap();
+        store
+            .attach_policy(Holder::Group, group.into(), policy("p1"))
+            .await
+            .unwrap();
+    }
+    store
+        .put_inline_policy(Holder::Group, "g2".into(), "x".into(), allow("s3:Put*"))
+        .await
+        .unwrap();
+    let mut keys = Vec::new();
+    for user in ["u1", "u2", "u3", "u4"] {
+        keys.push(user_with_key(&store, user).await);
+        store
+            .add_user_to_group("g1".into(), user.into())
+            .await
+            .unwrap();
+        store
+            .attach_policy(Holder::User, user.into(), policy("p2"))
+            .await
+            .unwrap();
+    }
+    store
+        .add_user_to_group("g2".into(), "u1".into())
+        .await
+        .unwrap();
+    store
+        .put_inline_policy(Holder::User, "u2".into(), "own".into(), deny("iam:*"))
+        .await
+        .unwrap();
+    store
+        .create_policy_version(policy("p1"), allow("s3:List*"), true)
+        .await
+        .unwrap();
+    store
+        .update_user(
+            "u3".into(),
+            Some("U3-renamed".into()),
+            Some("/team/".into()),
+        )
+        .await
+        .unwrap();
+    store
+        .update_group("g1".into(), None, Some("/ops/".into()))
+        .await
+        .unwrap();
+    store
+        .remove_user_from_group("g1".into(), "u4".into())
+        .await
+        .unwrap();
+    store
+        .detach_policy(Holder::User, "u4".into(), policy("p2"))
+        .await
+        .unwrap();
+    store
+        .delete_access_key("u4".into(), keys[3].clone())
+        .await
+        .unwrap();
+    store.delete_user("u4".into()).await.unwrap();
+    store
+        .update_access_key("u1".into(), keys[0].clone(), false)
+        .await
+        .unwrap();
+    store
+        .detach_policy(Holder::Group, "g2".into(), policy("p1"))
+        .await
+        .unwrap();
+    store
+        .delete_inline_policy(Holder::Group, "g2".into(), "x".into())
+        .await
+        .unwrap();
+    store
+        .remove_user_from_group("g2".into(), "u1".into())
+        .await
+        .unwrap();
+    store.delete_group("g2".into()).await.unwrap();
+    assert_eq!(store.view_rebuilds(), 1);
+
+    let updated = store.view().dump();
+    let documents = store.documents().await;
+    store.refresh_view().await.unwrap();
+    assert_eq!(store.view_rebuilds(), 2);
+    assert_eq!(updated, store.view().dump());
+    assert_eq!(documents, store.documents().await);
+    // Shared text is compiled once: p2 (still attached to three users) and p1's v1 share it.
+    assert_eq!(documents.get(&shared), Some(&3));
+    assert!(updated.contains("U3-renamed"));
+    assert!(!updated.contains("u4") && !updated.contains(" g2"));
+}
+
+#[tokio::test]
+async fn a_policy_change_reaches_every_holder_and_member() {
+    let (_dir, store) = open().await;
+    store
+        .create_policy("p".into(), "/".into(), None, allow("s3:GetObject"))
+        .await
+        .unwrap();
+    store.create_group("g".into(), "/".into()).await.unwrap();
+    store
+        .attach_policy(Holder::Group, "g".into(), policy("p"))
+        .await
+        .unwrap();
+    let direct = user_with_key(&store, "direct").await;
+    store
+        .attach_policy(Holder::User, "direct".into(), policy("p"))
+        .await
+        .unwrap();
+    let member = user_with_key(&store, "member").await;
+    store
+        .add_user_to_group("g".into(), "member".into())
+        .await
+        .unwrap();
+    let bystander = user_with_key(&store, "bystander").await;
+    let untouched = Arc::clone(store.view().user("bystander").unwrap());
+    store
+        .create_policy_version(policy("p"), allow("s3:PutObject"), true)
+        .await
+        .unwrap();
+    for key in [&direct, &member] {
+        assert_eq!(may(&store, key, "s3:GetObject"), Some(false));
+        assert_eq!(may(&store, key, "s3:PutObject"), Some(true));
+    }
+    assert_eq!(may(&store, &bystander, "s3:PutObject"), Some(false));
+    // Entries the write did not touch are the same entries.
+    assert!(Arc::ptr_eq(
+        &untouched,
+        store.view().user("bystander").unwrap()
+    ));
+    assert_eq!(store.view_rebuilds(), 1);
+}
+
+#[tokio::test]
+async fn an_update_copies_only_the_shards_it_changes() {
+    let (_dir, store) = open().await;
+    let mut keys = Vec::new();
+    for n in 0..200 {
+        keys.push(user_with_key(&store, &format!("user{n}")).await);
+    }
+    let all = 5 * 64;
+    let before = store.view();
+    store
+        .update_access_key("user7".into(), keys[7].clone(), false)
+        .await
+        .unwrap();
+    assert_eq!(store.view().shared_shards(&before), all - 1, "one key");
+    let before = store.view();
+    store
+        .put_inline_policy(Holder::User, "user7".into(), "own".into(), allow("s3:*"))
+        .await
+        .unwrap();
+    // The user by name and by id, and its key.
+    assert_eq!(store.view().shared_shards(&before), all - 3, "one user");
+    assert_eq!(store.view_rebuilds(), 1);
+}

@@ -1,0 +1,271 @@
+//! The rows the view is made from: all of them for a whole build (`snapshot`), or one user,
+//! group or key at a time for an update. Both read policies in the same order (inline, then
+//! attached, each by name), so that an updated entry equals the one a whole build makes.
+
+use std::collections::HashMap;
+
+use rusqlite::{Connection, OptionalExtension};
+
+use crate::iam_store::access_keys::{all_keys, keys_of_user, SealedKey};
+use crate::iam_store::error::StoreResult;
+
+/// One policy document of a user or group, as stored (an attached one: its default version).
+pub(in crate::iam_store) struct PolicyRow {
+    pub name: String,
+    pub document: String,
+    pub attached: bool,
+}
+
+pub(in crate::iam_store) struct GroupRow {
+    pub id: String,
+    pub name: String,
+    pub path: String,
+    pub policies: Vec<PolicyRow>,
+}
+
+pub(in crate::iam_store) struct UserRow {
+    pub id: String,
+    pub name: String,
+    pub path: String,
+    /// The user's own policies; its groups' come from the groups.
+    pub policies: Vec<PolicyRow>,
+    /// Ids of the groups it is in, in id order.
+    pub groups: Vec<String>,
+    pub keys: Vec<SealedKey>,
+}
+
+/// What a member of a changed group needs read again: its own policies are as they were.
+pub(in crate::iam_store) struct MemberRow {
+    /// Ids of the groups it is in, in id order.
+    pub groups: Vec<String>,
+    pub keys: Vec<SealedKey>,
+}
+
+/// Every row, for a whole build.
+pub(in crate::iam_store) struct Snapshot {
+    pub groups: Vec<GroupRow>,
+    pub users: Vec<UserRow>,
+}
+
+const USERS: &str = "SELECT id, name, path FROM users";
+const GROUPS: &str = "SELECT id, name, path FROM groups";
+const MEMBERS: &str = "SELECT user_id, group_id FROM group_members ORDER BY user_id, group_id";
+const USER_INLINE: &str =
+    "SELECT user_id, name, document FROM user_inline_policies ORDER BY user_id, name";
+const USER_ATTACHED: &str = "SELECT a.user_id, p.name, v.document FROM user_attached_policies a
+     JOIN policies p ON p.id = a.policy_id
+     JOIN policy_versions v ON v.policy_id = p.id AND v.version = p.default_version
+     ORDER BY a.user_id, p.name";
+const GROUP_INLINE: &str =
+    "SELECT group_id, name, document FROM group_inline_policies ORDER BY group_id, name";
+const GROUP_ATTACHED: &str = "SELECT a.group_id, p.name, v.document FROM group_attached_policies a
+     JOIN policies p ON p.id = a.policy_id
+     JOIN policy_versions v ON v.policy_id = p.id AND v.version = p.default_version
+     ORDER BY a.group_id, p.name";
+
+pub(in crate::iam_store) fn snapshot(conn: &Connection) -> StoreResult<Snapshot> {
+    let mut groups: HashMap<String, GroupRow> = HashMap::new();
+    each_row(conn, GROUPS, |r| {
+        let id: String = r.get(0)?;
+        let row = GroupRow {
+            id: id.clone(),
+            name: r.get(1)?,
+            path: r.get(2)?,
+            policies: Vec::new(),
+        };
+        groups.insert(id, row);
+        Ok(())
+    })?;
+    for (sql, attached) in [(GROUP_INLINE, false), (GROUP_ATTACHED, true)] {
+        each_row(conn, sql, |r| {
+            if let Some(group) = groups.get_mut(&r.get::<_, String>(0)?) {
+                group.policies.push(policy_row(r, 1, attached)?);
+            }
+            Ok(())
+        })?;
+    }
+    let mut users: HashMap<String, UserRow> = HashMap::new();
+    each_row(conn, USERS, |r| {
+        let id: String = r.get(0)?;
+        let row = UserRow {
+            id: id.clone(),
+            name: r.get(1)?,
+            path: r.get(2)?,
+            policies: Vec::new(),
+            groups: Vec::new(),
+            keys: Vec::new(),
+        };
+        users.insert(id, row);
+        Ok(())
+    })?;
+    for (sql, attached) in [(USER_INLINE, false), (USER_ATTACHED, true)] {
+        each_row(conn, sql, |r| {
+            if let Some(user) = users.get_mut(&r.get::<_, String>(0)?) {
+                user.policies.push(policy_row(r, 1, attached)?);
+            }
+            Ok(())
+        })?;
+    }
+    each_row(conn, MEMBERS, |r| {
+        if let Some(user) = users.get_mut(&r.get::<_, String>(0)?) {
+            user.groups.push(r.get(1)?);
+        }
+        Ok(())
+    })?;
+    for key in all_keys(conn)? {
+        if let Some(user) = users.get_mut(&key.user_id) {
+            user.keys.push(key);
+        }
+    }
+    Ok(Snapshot {
+        groups: groups.into_values().collect(),
+        users: users.into_values().collect(),
+    })
+}
+
+/// Group `id` as committed now; `None` when it no longer exists.
+pub(super) fn group_row(conn: &Connection, id: &str) -> StoreResult<Option<GroupRow>> {
+    let found = conn
+        .prepare_cached("SELECT name, path FROM groups WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((name, path)) = found else {
+        return Ok(None);
+    };
+    let mut policies = Vec::new();
+    for (sql, attached) in [
+        (
+            "SELECT name, document FROM group_inline_policies WHERE group_id = ?1 ORDER BY name",
+            false,
+        ),
+        (
+            "SELECT p.name, v.document FROM group_attached_policies a
+             JOIN policies p ON p.id = a.policy_id
+             JOIN policy_versions v ON v.policy_id = p.id AND v.version = p.default_version
+             WHERE a.group_id = ?1 ORDER BY p.name",
+            true,
+        ),
+    ] {
+        policies.extend(policies_of(conn, sql, id, attached)?);
+    }
+    Ok(Some(GroupRow {
+        id: id.to_owned(),
+        name,
+        path,
+        policies,
+    }))
+}
+
+/// User `id` as committed now, with its keys; `None` when it no longer exists.
+pub(super) fn user_row(conn: &Connection, id: &str) -> StoreResult<Option<UserRow>> {
+    let found = conn
+        .prepare_cached("SELECT name, path FROM users WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((name, path)) = found else {
+        return Ok(None);
+    };
+    let mut policies = Vec::new();
+    for (sql, attached) in [
+        (
+            "SELECT name, document FROM user_inline_policies WHERE user_id = ?1 ORDER BY name",
+            false,
+        ),
+        (
+            "SELECT p.name, v.document FROM user_attached_policies a
+             JOIN policies p ON p.id = a.policy_id
+             JOIN policy_versions v ON v.policy_id = p.id AND v.version = p.default_version
+             WHERE a.user_id = ?1 ORDER BY p.name",
+            true,
+        ),
+    ] {
+        policies.extend(policies_of(conn, sql, id, attached)?);
+    }
+    let MemberRow { groups, keys } = member_row(conn, id)?;
+    Ok(Some(UserRow {
+        id: id.to_owned(),
+        name,
+        path,
+        policies,
+        groups,
+        keys,
+    }))
+}
+
+/// The groups and keys of user `id`.
+pub(super) fn member_row(conn: &Connection, id: &str) -> StoreResult<MemberRow> {
+    let groups = ids(
+        conn,
+        "SELECT group_id FROM group_members WHERE user_id = ?1 ORDER BY group_id",
+        id,
+    )?;
+    Ok(MemberRow {
+        groups,
+        keys: keys_of_user(conn, id)?,
+    })
+}
+
+/// The members of group `id`.
+pub(super) fn members(conn: &Connection, group_id: &str) -> StoreResult<Vec<String>> {
+    ids(
+        conn,
+        "SELECT user_id FROM group_members WHERE group_id = ?1",
+        group_id,
+    )
+}
+
+/// The users and the groups managed policy `id` is attached to.
+pub(super) fn holders(
+    conn: &Connection,
+    policy_id: &str,
+) -> StoreResult<(Vec<String>, Vec<String>)> {
+    let users = ids(
+        conn,
+        "SELECT user_id FROM user_attached_policies WHERE policy_id = ?1",
+        policy_id,
+    )?;
+    let groups = ids(
+        conn,
+        "SELECT group_id FROM group_attached_policies WHERE policy_id = ?1",
+        policy_id,
+    )?;
+    Ok((users, groups))
+}
+
+fn policy_row(r: &rusqlite::Row<'_>, first: usize, attached: bool) -> rusqlite::Result<PolicyRow> {
+    Ok(PolicyRow {
+        name: r.get(first)?,
+        document: r.get(first + 1)?,
+        attached,
+    })
+}
+
+fn policies_of(
+    conn: &Connection,
+    sql: &str,
+    owner: &str,
+    attached: bool,
+) -> StoreResult<Vec<PolicyRow>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map([owner], |r| policy_row(r, 0, attached))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn ids(conn: &Connection, sql: &str, param: &str) -> StoreResult<Vec<String>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map([param], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn each_row(
+    conn: &Connection,
+    sql: &str,
+    mut f: impl FnMut(&rusqlite::Row<'_>) -> StoreResult<()>,
+) -> StoreResult<()> {
+    let mut stmt = conn.prepare(sql)?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        f(row)?;
+    }
+    Ok(())
+}
