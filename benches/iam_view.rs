@@ -21,7 +21,7 @@
 //! Run with `cargo bench --bench iam_view`.
 
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -194,7 +194,7 @@ fn whole_build(c: &mut Criterion, runtime: &Runtime, store: &IamStore) {
 
 fn writes(c: &mut Criterion, runtime: &Runtime, store: &IamStore, keys: &[String]) {
     let rebuilds = store.view_rebuilds();
-    let flip = AtomicU64::new(0);
+    let flip = AtomicUsize::new(0);
     let next = || flip.fetch_add(1, Ordering::Relaxed);
     let mut group = c.benchmark_group("iam_write");
     group.sampling_mode(SamplingMode::Flat);
@@ -225,7 +225,7 @@ fn writes(c: &mut Criterion, runtime: &Runtime, store: &IamStore, keys: &[String
     group.bench_function("update_access_key", |b| b.iter(|| black_box(update_key())));
 
     let put_user_policy = || {
-        let text = document(next() as usize, "s3:GetObjectAcl");
+        let text = document(next(), "s3:GetObjectAcl");
         runtime.block_on(store.put_inline_policy(
             Holder::User,
             "user17".into(),
@@ -246,7 +246,7 @@ fn writes(c: &mut Criterion, runtime: &Runtime, store: &IamStore, keys: &[String
     });
 
     let put_group_policy = || {
-        let text = document(next() as usize, "s3:PutObjectAcl");
+        let text = document(next(), "s3:PutObjectAcl");
         runtime.block_on(store.put_inline_policy(
             Holder::Group,
             "group1500".into(),
@@ -267,12 +267,15 @@ fn writes(c: &mut Criterion, runtime: &Runtime, store: &IamStore, keys: &[String
         path_name: Some(("/".into(), WIDE.into())),
     };
     let set_default = || {
-        let version = 1 + (next() % 2) as i64;
+        let version = if next() % 2 == 0 { 1 } else { 2 };
         runtime.block_on(store.set_default_policy_version(wide.clone(), version))?;
         Ok::<i64, StoreError>(version)
     };
     let version = set_default().expect("SetDefaultPolicyVersion");
-    let expected = document(version as usize - 1, "s3:*");
+    let expected = document(
+        usize::try_from(version - 1).expect("version 1 or 2"),
+        "s3:*",
+    );
     let member = store.view().user("user50").cloned().expect("user50");
     assert!(member.policies.iter().any(|p| *p.document == *expected));
     group.sample_size(20);

@@ -62,11 +62,11 @@ fn is_populated(path: &Path) -> bool {
         .query_row(
             "SELECT count(*), max(key) FROM objects WHERE bucket = ?1",
             [BUCKET],
-            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?)),
+            |r| Ok((r.get::<_, usize>(0)?, r.get::<_, Option<String>>(1)?)),
         )
         .optional();
     let expected_last = format!("dir{}/file{}", DIRS - 1, FILES_PER_DIR - 1);
-    matches!(found, Ok(Some((n, Some(last)))) if n as usize == KEYS && last == expected_last)
+    matches!(found, Ok(Some((n, Some(last)))) if n == KEYS && last == expected_last)
 }
 
 /// One transaction of `KEYS` inserts through one prepared statement, in key order.
@@ -89,7 +89,10 @@ fn bulk_insert(path: &Path) -> rusqlite::Result<()> {
         for dir in names_in_key_order("dir", DIRS) {
             for file in &files {
                 let key = format!("{dir}/{file}");
-                let etag = format!("{:032x}", (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+                let etag = format!(
+                    "{:032x}",
+                    n.unsigned_abs().wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                );
                 insert.execute((BUCKET, &key, 1024 + n % 4096, &etag, 1_740_830_400_000 + n))?;
                 n += 1;
             }

@@ -139,6 +139,7 @@ impl IamError {
     }
 
     /// The same error, remembering what caused it (logged, never shown).
+    #[must_use]
     pub fn caused_by(mut self, cause: impl Into<Cause>) -> IamError {
         self.source = Some(cause.into());
         self

@@ -401,7 +401,10 @@ pub async fn get_account_summary(ctx: &Ctx<'_>, _p: &Params) -> Reply {
         ("UsersQuota", 5000),
         ("GroupsQuota", 300),
         ("PoliciesQuota", 1500),
-        ("PolicySizeQuota", MANAGED_POLICY_QUOTA as i64),
+        (
+            "PolicySizeQuota",
+            i64::try_from(MANAGED_POLICY_QUOTA).expect("a quota fits i64"),
+        ),
         ("PolicyVersionsInUseQuota", 10000),
         ("VersionsPerPolicyQuota", 5),
         ("AccessKeysPerUserQuota", 2),

@@ -127,7 +127,7 @@ impl IamStore {
                 "SELECT id, status, created_at FROM access_keys
                  WHERE user_id = ?1 AND (?2 IS NULL OR id > ?2) ORDER BY id LIMIT ?3",
             )?;
-            let rows = stmt.query_map((&user.id, &marker, max as i64 + 1), |r| {
+            let rows = stmt.query_map((&user.id, &marker, max + 1), |r| {
                 Ok(AccessKey {
                     id: r.get(0)?,
                     user_name: user.name.clone(),

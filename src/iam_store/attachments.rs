@@ -138,7 +138,7 @@ impl IamStore {
                  WHERE a.{column} = ?1 AND substr(p.path, 1, length(?2)) = ?2 AND (?3 IS NULL OR p.name > ?3)
                  ORDER BY p.name LIMIT ?4"
             ))?;
-            let rows = stmt.query_map((&id, &path_prefix, &marker, max as i64 + 1), |r| {
+            let rows = stmt.query_map((&id, &path_prefix, &marker, max + 1), |r| {
                 let (name, path): (String, String) = (r.get(0)?, r.get(1)?);
                 Ok(Attached { arn: ids::policy_arn(&account, &path, &name), name })
             })?;

@@ -89,7 +89,7 @@ impl IamStore {
                 "SELECT u.id, u.name, u.path, u.created_at FROM group_members m JOIN users u ON u.id = m.user_id
                  WHERE m.group_id = ?1 AND (?2 IS NULL OR u.name > ?2) ORDER BY u.name LIMIT ?3",
             )?;
-            let rows = stmt.query_map((&group.id, &marker, max as i64 + 1), |r| {
+            let rows = stmt.query_map((&group.id, &marker, max + 1), |r| {
                 Ok(User { id: r.get(0)?, name: r.get(1)?, path: r.get(2)?, created_at: r.get(3)? })
             })?;
             let users = page(rows.collect::<Result<_, _>>()?, max, |u: &User| u.name.clone());
@@ -109,7 +109,7 @@ impl IamStore {
                 "SELECT id, name, path, created_at FROM groups
                  WHERE substr(path, 1, length(?1)) = ?1 AND (?2 IS NULL OR name > ?2) ORDER BY name LIMIT ?3",
             )?;
-            let rows = stmt.query_map((&path_prefix, &marker, max as i64 + 1), Group::from_row)?;
+            let rows = stmt.query_map((&path_prefix, &marker, max + 1), Group::from_row)?;
             Ok(page(rows.collect::<Result<_, _>>()?, max, |g: &Group| g.name.clone()))
         })
         .await
@@ -127,7 +127,7 @@ impl IamStore {
                 "SELECT g.id, g.name, g.path, g.created_at FROM group_members m JOIN groups g ON g.id = m.group_id
                  WHERE m.user_id = ?1 AND (?2 IS NULL OR g.name > ?2) ORDER BY g.name LIMIT ?3",
             )?;
-            let rows = stmt.query_map((&user.id, &marker, max as i64 + 1), Group::from_row)?;
+            let rows = stmt.query_map((&user.id, &marker, max + 1), Group::from_row)?;
             Ok(page(rows.collect::<Result<_, _>>()?, max, |g: &Group| g.name.clone()))
         })
         .await

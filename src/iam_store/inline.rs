@@ -116,7 +116,7 @@ impl IamStore {
             let mut stmt = conn.prepare_cached(&format!(
                 "SELECT name FROM {table} WHERE {column} = ?1 AND (?2 IS NULL OR name > ?2) ORDER BY name LIMIT ?3"
             ))?;
-            let rows = stmt.query_map((&id, &marker, max as i64 + 1), |r| r.get(0))?;
+            let rows = stmt.query_map((&id, &marker, max + 1), |r| r.get(0))?;
             Ok(page(rows.collect::<Result<_, _>>()?, max, String::clone))
         })
         .await

@@ -174,7 +174,7 @@ impl IamStore {
                  ORDER BY p.name LIMIT ?4"
             );
             let mut stmt = conn.prepare_cached(&sql)?;
-            let rows = stmt.query_map((&path_prefix, &marker, only_attached, max as i64 + 1), policy_from_row)?;
+            let rows = stmt.query_map((&path_prefix, &marker, only_attached, max + 1), policy_from_row)?;
             Ok(page(rows.collect::<Result<_, _>>()?, max, |p: &Policy| p.name.clone()))
         })
         .await
@@ -274,7 +274,7 @@ impl IamStore {
                 "SELECT version, created_at FROM policy_versions WHERE policy_id = ?1 AND version > ?2
                  ORDER BY version LIMIT ?3",
             )?;
-            let rows = stmt.query_map((&policy.id, after, max as i64 + 1), |row| {
+            let rows = stmt.query_map((&policy.id, after, max + 1), |row| {
                 let version: i64 = row.get(0)?;
                 Ok(PolicyVersion {
                     version,

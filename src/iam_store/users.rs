@@ -145,7 +145,7 @@ impl IamStore {
                  WHERE substr(path, 1, length(?1)) = ?1 AND (?2 IS NULL OR name > ?2)
                  ORDER BY name LIMIT ?3",
             )?;
-            let rows = stmt.query_map((&path_prefix, &marker, max as i64 + 1), User::from_row)?;
+            let rows = stmt.query_map((&path_prefix, &marker, max + 1), User::from_row)?;
             Ok(page(rows.collect::<Result<_, _>>()?, max, |u: &User| {
                 u.name.clone()
             }))

@@ -114,7 +114,7 @@ pub fn authenticate(
         signed_chunks,
     ) {
         Ok(v) => v,
-        Err(AuthError::UnsupportedAlgorithm) | Err(AuthError::Missing) => {
+        Err(AuthError::UnsupportedAlgorithm | AuthError::Missing) => {
             return authenticate_v2(state, parts, bucket_from_host)
         }
         Err(e) => return Err(sigv4_error(e, presigned)),

@@ -264,7 +264,7 @@ pub async fn upload_part_copy(
     version.existing()?;
     let upload = ctx
         .index()
-        .upload(bucket.to_owned(), key.to_owned(), upload_id.to_owned())
+        .upload(bucket.to_owned(), key.to_owned(), upload_id.clone())
         .await?;
     let (source, files) = open_object(ctx, &src_bucket, &src_key).await?;
     check_conditions(
@@ -299,12 +299,7 @@ pub async fn upload_part_copy(
     let etag = part.etag.clone();
     match ctx
         .index()
-        .put_part(
-            bucket.to_owned(),
-            key.to_owned(),
-            upload_id.to_owned(),
-            part,
-        )
+        .put_part(bucket.to_owned(), key.to_owned(), upload_id, part)
         .await
     {
         Ok(replaced) => ctx.blobs().remove(replaced.into_iter().collect()).await,

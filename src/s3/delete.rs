@@ -195,14 +195,14 @@ mod tests {
     /// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html#API_DeleteObjects_Examples>
     #[test]
     fn delete_objects_reads_and_answers_as_documented() {
-        let request = r#"<Delete>
+        let request = r"<Delete>
               <Object>
                 <Key>sample1.txt</Key>
               </Object>
               <Object>
                 <Key>sample2.txt</Key>
               </Object>
-            </Delete>"#;
+            </Delete>";
         let objects = keys(request).unwrap();
         assert_eq!(
             objects,
@@ -236,12 +236,12 @@ mod tests {
             </DeleteResult>"#,
         );
 
-        let request = r#"<Delete>
+        let request = r"<Delete>
               <Object>
                 <Key>SampleDocument.txt</Key>
                 <VersionId>OYcLXagmS.WaD..oyH4KRguB95_YhLs7</VersionId>
               </Object>
-            </Delete>"#;
+            </Delete>";
         let objects = keys(request).unwrap();
         let version = "OYcLXagmS.WaD..oyH4KRguB95_YhLs7";
         assert_eq!(

@@ -45,7 +45,8 @@ impl Params<'_> {
                 .parse::<i64>()
                 .ok()
                 .filter(|n| *n >= 0)
-                .map(|n| (n as usize).min(cap))
+                // Past `usize` (never on 64-bit) is past the cap.
+                .map(|n| usize::try_from(n).map_or(cap, |n| n.min(cap)))
                 .ok_or_else(|| {
                     S3Error::new(
                         Code::InvalidArgument,

@@ -101,7 +101,7 @@ pub fn object_headers(headers: &HeaderMap) -> S3Result<ObjectHeaders> {
     Ok(ObjectHeaders {
         content_type: header(headers, "content-type"),
         content_encoding: header(headers, "content-encoding")
-            .map(strip_aws_chunked)
+            .map(|v| strip_aws_chunked(&v))
             .filter(|v| !v.is_empty()),
         content_disposition: header(headers, "content-disposition"),
         content_language: header(headers, "content-language"),
@@ -112,7 +112,7 @@ pub fn object_headers(headers: &HeaderMap) -> S3Result<ObjectHeaders> {
 }
 
 /// `aws-chunked` is a transfer detail of the upload, not an encoding of the object.
-fn strip_aws_chunked(v: String) -> String {
+fn strip_aws_chunked(v: &str) -> String {
     v.split(',')
         .map(str::trim)
         .filter(|e| !e.eq_ignore_ascii_case("aws-chunked"))

@@ -130,7 +130,7 @@ pub async fn open_object(
         match ctx.blobs().open_blobs(&ids).await {
             Ok(files) => return Ok((meta, files)),
             // Replaced between the lookup and the open: look again.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e.into()),
         }
     }
@@ -254,7 +254,8 @@ async fn read_object(
         // One trip to the blocking pool and a whole body: a small object does not need the
         // streaming machinery, and this is the path that decides small-GET throughput.
         let mut rx = read_segments(files, &meta, start, len, buffer);
-        let mut whole = BytesMut::with_capacity(len as usize);
+        // `len` is at most the buffer size here.
+        let mut whole = BytesMut::with_capacity(usize::try_from(len).unwrap_or(buffer));
         while let Some(read) = rx.recv().await {
             whole.extend_from_slice(&read?);
         }
@@ -372,7 +373,7 @@ pub fn read_segments(
             }
             let mut remaining = take;
             while remaining > 0 {
-                let n = (remaining as usize).min(buffer);
+                let n = usize::try_from(remaining).map_or(buffer, |r| r.min(buffer));
                 let mut buf = BytesMut::zeroed(n);
                 if let Err(e) = file.read_exact(&mut buf) {
                     let _ = tx.blocking_send(Err(e));

@@ -21,7 +21,7 @@ pub(in crate::iam_store) struct Documents {
 }
 
 fn address(text: &Arc<str>) -> usize {
-    Arc::as_ptr(text) as *const u8 as usize
+    Arc::as_ptr(text).cast::<u8>() as usize
 }
 
 impl Documents {

@@ -30,7 +30,7 @@ fn shard_of(key: &str) -> usize {
     let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
     });
-    (hash % SHARDS as u64) as usize
+    usize::try_from(hash % SHARDS as u64).expect("a shard index is below SHARDS")
 }
 
 impl<V: Clone> Shared<V> {

@@ -131,7 +131,10 @@ fn crcs_agree_with_a_bitwise_implementation() {
             hasher.update(input);
             let expected = bitwise_crc(poly, width, input);
             let expected = if width == 32 {
-                (expected as u32).to_be_bytes().to_vec()
+                u32::try_from(expected)
+                    .expect("a 32-bit CRC")
+                    .to_be_bytes()
+                    .to_vec()
             } else {
                 expected.to_be_bytes().to_vec()
             };
