@@ -2,11 +2,11 @@
 //! query parameter or header, before the handler runs, with S3's error for a bad value.
 
 use super::error::{Code, S3Error, S3Result};
-use super::Req;
+use super::{Ctx, Req};
 
 /// A value read from the request for a handler.
 pub(crate) trait Field: Sized {
-    fn read(req: &Req<'_>) -> S3Result<Self>;
+    fn read(ctx: &Ctx<'_>, req: &Req<'_>) -> S3Result<Self>;
 }
 
 /// The `uploadId` of a multipart upload operation. Any string: an unknown one is
@@ -15,7 +15,7 @@ pub(crate) trait Field: Sized {
 pub(crate) struct UploadId(pub String);
 
 impl Field for UploadId {
-    fn read(req: &Req<'_>) -> S3Result<UploadId> {
+    fn read(_ctx: &Ctx<'_>, req: &Req<'_>) -> S3Result<UploadId> {
         Ok(UploadId(
             req.query.get("uploadId").unwrap_or_default().to_owned(),
         ))
@@ -27,7 +27,7 @@ impl Field for UploadId {
 pub(crate) struct PartNumber(pub u32);
 
 impl Field for PartNumber {
-    fn read(req: &Req<'_>) -> S3Result<PartNumber> {
+    fn read(_ctx: &Ctx<'_>, req: &Req<'_>) -> S3Result<PartNumber> {
         req.query
             .get("partNumber")
             .and_then(|v| v.parse::<u32>().ok())
@@ -40,4 +40,66 @@ impl Field for PartNumber {
                 )
             })
     }
+}
+
+/// `max-keys` of ListObjects and ListObjectsV2: a non-negative integer, capped at the
+/// configured page size (`backend.s3.paging.max_keys`), which is also its default. The policy
+/// condition key `s3:max-keys` reads the same parsed query value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MaxKeys(pub usize);
+
+impl Field for MaxKeys {
+    fn read(ctx: &Ctx<'_>, req: &Req<'_>) -> S3Result<MaxKeys> {
+        let cap =
+            usize::try_from(ctx.state.config.backend.s3.paging.max_keys).unwrap_or(usize::MAX);
+        let Some(v) = req.query.get("max-keys") else {
+            return Ok(MaxKeys(cap));
+        };
+        v.parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            // Past `usize` (never on 64-bit) is past the cap.
+            .map(|n| MaxKeys(usize::try_from(n).map_or(cap, |n| n.min(cap))))
+            .ok_or_else(|| out_of_range("max-keys"))
+    }
+}
+
+/// `max-uploads` of ListMultipartUploads: 0 to 1000, 1000 when absent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MaxUploads(pub usize);
+
+impl Field for MaxUploads {
+    fn read(_ctx: &Ctx<'_>, req: &Req<'_>) -> S3Result<MaxUploads> {
+        page_size(req, "max-uploads").map(MaxUploads)
+    }
+}
+
+/// `max-parts` of ListParts: 0 to 1000, 1000 when absent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MaxParts(pub usize);
+
+impl Field for MaxParts {
+    fn read(_ctx: &Ctx<'_>, req: &Req<'_>) -> S3Result<MaxParts> {
+        page_size(req, "max-parts").map(MaxParts)
+    }
+}
+
+/// The most entries a page of uploads or parts holds, S3's limit.
+const MAX_PAGE: usize = 1000;
+
+fn page_size(req: &Req<'_>, name: &str) -> S3Result<usize> {
+    match req.query.get(name) {
+        None => Ok(MAX_PAGE),
+        Some(v) => v
+            .parse::<usize>()
+            .map(|n| n.min(MAX_PAGE))
+            .map_err(|_| out_of_range(name)),
+    }
+}
+
+fn out_of_range(name: &str) -> S3Error {
+    S3Error::new(
+        Code::InvalidArgument,
+        format!("Provided {name} not an integer or within integer range"),
+    )
 }

@@ -14,6 +14,7 @@ use base64::Engine;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::error::{Code, S3Error, S3Result};
+use super::fields::MaxKeys;
 use super::query::Query;
 use super::xml::{timestamp, xml_body, xml_response, Owner, S3_XMLNS};
 use super::{Ctx, Reply, Req};
@@ -37,23 +38,8 @@ struct Params<'q> {
 }
 
 impl Params<'_> {
-    fn parse(query: &Query, cap: usize) -> S3Result<Params<'_>> {
+    fn parse(query: &Query, max_keys: usize) -> S3Result<Params<'_>> {
         let get = |name: &str| query.get(name).map(str::to_owned);
-        let max_keys = match get("max-keys") {
-            None => cap,
-            Some(v) => v
-                .parse::<i64>()
-                .ok()
-                .filter(|n| *n >= 0)
-                // Past `usize` (never on 64-bit) is past the cap.
-                .map(|n| usize::try_from(n).map_or(cap, |n| n.min(cap)))
-                .ok_or_else(|| {
-                    S3Error::new(
-                        Code::InvalidArgument,
-                        "Provided max-keys not an integer or within integer range",
-                    )
-                })?,
-        };
         let url_encode = match get("encoding-type").as_deref() {
             None => false,
             Some("url") => true,
@@ -213,9 +199,9 @@ pub fn list_objects_v2_body(bucket: &str, delimiter: Option<&str>, listing: &Lis
     xml_body(v2_result(bucket, &p, &r, listing))
 }
 
-pub async fn list_objects_v2(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
-    let (bucket, query) = (req.bucket, req.query);
-    let p = Params::parse(query, ctx.state.config.backend.s3.paging.max_keys as usize)?;
+pub async fn list_objects_v2(ctx: &Ctx<'_>, req: Req<'_>, max_keys: MaxKeys) -> Reply {
+    let (bucket, query, MaxKeys(max_keys)) = (req.bucket, req.query, max_keys);
+    let p = Params::parse(query, max_keys)?;
     let token = p.get("continuation-token");
     let start_after = p.get("start-after");
     let cursor = match (token, start_after) {
@@ -263,9 +249,9 @@ fn v1_result(
     w
 }
 
-pub async fn list_objects(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
-    let (bucket, query) = (req.bucket, req.query);
-    let p = Params::parse(query, ctx.state.config.backend.s3.paging.max_keys as usize)?;
+pub async fn list_objects(ctx: &Ctx<'_>, req: Req<'_>, max_keys: MaxKeys) -> Reply {
+    let (bucket, query, MaxKeys(max_keys)) = (req.bucket, req.query, max_keys);
+    let p = Params::parse(query, max_keys)?;
     let marker = p.get("marker").unwrap_or_default();
     // Listing resumes after the marker, a key or (as NextMarker may be) a common prefix: the
     // index skips common prefixes at or before it.
@@ -314,7 +300,9 @@ mod tests {
 
     fn v2(bucket: &str, query: &str, r: &V2Request<'_>, listing: &Listing) -> String {
         let query = Query::parse(Some(query));
-        let p = Params::parse(&query, 1000).unwrap();
+        // `max-keys` as the `MaxKeys` field reads it, under the default cap.
+        let max_keys = query.get("max-keys").map_or(1000, |v| v.parse().unwrap());
+        let p = Params::parse(&query, max_keys).unwrap();
         xml_body(v2_result(bucket, &p, r, listing))
     }
 

@@ -9,9 +9,8 @@ use http::{request, Response, StatusCode};
 use super::body::read_small;
 use super::checksum::{composite_checksum, multipart_etag, Algorithm};
 use super::error::{Code, S3Error, S3Result};
-use super::fields::{PartNumber, UploadId};
+use super::fields::{MaxParts, MaxUploads, PartNumber, UploadId};
 use super::object::{check_key, expected, object_headers, write_body, write_condition};
-use super::query::Query;
 use super::xml::{document, read, timestamp, Checksum, CommonPrefix, Owner, Xmlns};
 use super::{finish, Ctx, Reply, Req};
 use crate::objects::multipart::{UploadListing, UploadQuery};
@@ -218,22 +217,9 @@ pub async fn abort_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>, upload: UploadI
     )
 }
 
-fn bounded(query: &Query, name: &str, default: usize) -> S3Result<usize> {
-    match query.get(name) {
-        None => Ok(default),
-        Some(v) => v.parse::<usize>().map(|n| n.min(default)).map_err(|_| {
-            S3Error::new(
-                Code::InvalidArgument,
-                format!("Provided {name} not an integer or within integer range"),
-            )
-        }),
-    }
-}
-
-pub async fn list_parts(ctx: &Ctx<'_>, req: Req<'_>, upload: UploadId) -> Reply {
+pub async fn list_parts(ctx: &Ctx<'_>, req: Req<'_>, upload: UploadId, max: MaxParts) -> Reply {
     let (bucket, key) = (req.bucket, req.key);
-    let UploadId(id) = upload;
-    let max = bounded(ctx.query, "max-parts", 1000)?;
+    let (UploadId(id), MaxParts(max)) = (upload, max);
     let after: u32 = ctx
         .query
         .get("part-number-marker")
@@ -265,10 +251,9 @@ pub async fn list_parts(ctx: &Ctx<'_>, req: Req<'_>, upload: UploadId) -> Reply 
     })
 }
 
-pub async fn list_multipart_uploads(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
-    let bucket = req.bucket;
+pub async fn list_multipart_uploads(ctx: &Ctx<'_>, req: Req<'_>, max: MaxUploads) -> Reply {
+    let (bucket, MaxUploads(max)) = (req.bucket, max);
     let get = |name: &str| ctx.query.get(name).map(str::to_owned);
-    let max = bounded(ctx.query, "max-uploads", 1000)?;
     let query = UploadQuery {
         prefix: get("prefix").unwrap_or_default(),
         delimiter: get("delimiter").filter(|d| !d.is_empty()),

@@ -9,7 +9,7 @@
 //! over the row with the same method, target and keyword without one. At most one row may
 //! refine a given (method, target, keyword); `router::tests` checks that no two rows tie.
 
-use super::fields::{PartNumber, UploadId};
+use super::fields::{MaxKeys, MaxParts, MaxUploads, PartNumber, UploadId};
 use super::{bucket, bucket_policy, copy, delete, list, multipart, object, read};
 use super::{Ctx, Reply, Req};
 
@@ -120,7 +120,7 @@ macro_rules! operations {
         pub(super) async fn call(operation: Operation, ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
             match operation {
                 $(Operation::$op => {
-                    $(let $field = <$fty as super::fields::Field>::read(&req)?;)*
+                    $(let $field = <$fty as super::fields::Field>::read(ctx, &req)?;)*
                     $($handler)::+(ctx, req $(, $field)*).await
                 })*
             }
@@ -158,11 +158,12 @@ operations! {
         => bucket_policy::delete_bucket_policy();
     GetBucketPolicyStatus: GET Bucket ?"policyStatus", needs Bucket("s3:GetBucketPolicyStatus")
         => bucket_policy::get_bucket_policy_status();
-    ListObjects: GET Bucket, needs Bucket("s3:ListBucket") => list::list_objects();
+    ListObjects: GET Bucket, needs Bucket("s3:ListBucket")
+        => list::list_objects(max_keys: MaxKeys);
     ListObjectsV2: GET Bucket when param "list-type", needs Bucket("s3:ListBucket")
-        => list::list_objects_v2();
+        => list::list_objects_v2(max_keys: MaxKeys);
     ListMultipartUploads: GET Bucket ?"uploads", needs Bucket("s3:ListBucketMultipartUploads")
-        => multipart::list_multipart_uploads();
+        => multipart::list_multipart_uploads(max: MaxUploads);
     DeleteObjects: POST Bucket ?"delete", needs PerKey("s3:DeleteObject")
         => delete::delete_objects();
     PutObject: PUT Object, needs Object("s3:PutObject") => object::put_object();
@@ -186,7 +187,7 @@ operations! {
     AbortMultipartUpload: DELETE Object ?"uploadId", needs Object("s3:AbortMultipartUpload")
         => multipart::abort_multipart_upload(upload: UploadId);
     ListParts: GET Object ?"uploadId", needs Object("s3:ListMultipartUploadParts")
-        => multipart::list_parts(upload: UploadId);
+        => multipart::list_parts(upload: UploadId, max: MaxParts);
 }
 
 impl Operation {

@@ -515,3 +515,83 @@ async fn markers_inside_a_common_prefix_resume_after_it() {
     }
     server.stop();
 }
+
+/// The page sizes a listing row takes as typed fields (`MaxKeys`, `MaxUploads`, `MaxParts`):
+/// a value that is no non-negative integer is `InvalidArgument` naming the parameter, before
+/// anything is read; a valid one sizes the page, capped at 1000.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn page_sizes_are_checked_and_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let s3 = s3_client(&server);
+    s3.create_bucket().bucket("pages").send().await.unwrap();
+    for key in ["a", "b", "c"] {
+        s3.put_object()
+            .bucket("pages")
+            .key(key)
+            .body(ByteStream::from_static(b"x"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let upload = s3
+        .create_multipart_upload()
+        .bucket("pages")
+        .key("big")
+        .send()
+        .await
+        .unwrap();
+    let id = upload.upload_id().unwrap();
+
+    let signer = common::signing::Signer::s3("admin", common::ROOT_SECRET);
+    let get = |path: &str| common::signing::s3_call(server.s3, &signer, "GET", path, &[], "");
+    for (path, name) in [
+        ("/pages?max-keys=-1", "max-keys"),
+        ("/pages?list-type=2&max-keys=abc", "max-keys"),
+        ("/pages?uploads&max-uploads=x", "max-uploads"),
+        (
+            &format!("/pages/big?uploadId={id}&max-parts=-1") as &str,
+            "max-parts",
+        ),
+    ] {
+        let r = get(path);
+        assert_eq!(r.status, 400, "{path}: {}", r.body);
+        assert!(
+            r.body.contains("<Code>InvalidArgument</Code>"),
+            "{path}: {}",
+            r.body
+        );
+        let message = format!("Provided {name} not an integer or within integer range");
+        assert!(r.body.contains(&message), "{path}: {}", r.body);
+    }
+
+    let r = get("/pages?list-type=2&max-keys=2");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("<MaxKeys>2</MaxKeys>"), "{}", r.body);
+    assert!(r.body.contains("<KeyCount>2</KeyCount>"), "{}", r.body);
+    assert!(
+        r.body.contains("<IsTruncated>true</IsTruncated>"),
+        "{}",
+        r.body
+    );
+    let r = get("/pages?max-keys=5000");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("<MaxKeys>1000</MaxKeys>"), "{}", r.body);
+    let r = get("/pages?uploads&max-uploads=5000");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body.contains("<MaxUploads>1000</MaxUploads>"),
+        "{}",
+        r.body
+    );
+    let parts = s3
+        .list_parts()
+        .bucket("pages")
+        .key("big")
+        .upload_id(id)
+        .max_parts(7)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(parts.max_parts(), Some(7));
+}
