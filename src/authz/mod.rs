@@ -48,6 +48,17 @@ impl<'a> Authorizer<'a> {
         self.caller
     }
 
+    /// The caller's identity policies (none for the root, which bypasses them, or anonymous).
+    pub fn identity(&self) -> &[&'a CompiledPolicy] {
+        &self.identity
+    }
+
+    /// The request's condition keys, for keys that are known only after I/O (an object's
+    /// tags, a request body's), added before the decisions that need them.
+    pub fn context_mut(&mut self) -> &mut Context {
+        &mut self.context
+    }
+
     pub fn is_root(&self) -> bool {
         matches!(self.caller, Some(Caller::Root { .. }))
     }

@@ -106,6 +106,8 @@ macro_rules! config_kinds {
 config_kinds! {
     /// The bucket policy: authorization evaluates it on every request to the bucket.
     Policy, policy, "policy", super::BucketPolicy;
+    /// The bucket's tags (PutBucketTagging): served by GetBucketTagging.
+    Tagging, tagging, "tagging", super::BucketTagging;
 }
 
 impl BucketConfigs {

@@ -9,6 +9,7 @@
 
 mod bucket_config;
 mod bucket_policy;
+mod bucket_tagging;
 mod buckets;
 pub mod list;
 pub mod multipart;
@@ -23,6 +24,7 @@ use crate::db::{Db, DbConfig, DbError, Migration};
 use crate::storage::BlobId;
 pub use bucket_config::{BucketConfig, BucketConfigs, ConfigDocument, ConfigKind};
 pub use bucket_policy::BucketPolicy;
+pub use bucket_tagging::BucketTagging;
 pub use buckets::BucketState;
 use buckets::Buckets;
 pub use list::{Cursor, ListQuery, Listing, ObjectSummary};
@@ -43,6 +45,11 @@ pub static MIGRATIONS: &[Migration] = &[
         version: 3,
         name: "bucket_configs",
         sql: include_str!("../../migrations/objects/0003_bucket_configs.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "object_tags",
+        sql: include_str!("../../migrations/objects/0004_object_tags.sql"),
     },
 ];
 
@@ -125,6 +132,25 @@ pub struct ObjectMeta {
     /// Part count of a multipart object.
     pub parts: Option<u32>,
     pub segments: Vec<Segment>,
+    /// The object's tags, in the order they were given; empty when it has none.
+    pub tags: Tags,
+}
+
+/// An object's tag set: (key, value) pairs, keys distinct, in the order the client gave them.
+/// Validated by the S3 layer before it reaches the index.
+pub type Tags = Vec<(String, String)>;
+
+/// The `tags` column: a JSON array of pairs, NULL for none.
+pub(crate) fn encode_tags(tags: &Tags) -> Option<String> {
+    (!tags.is_empty()).then(|| serde_json::to_string(tags).unwrap_or_else(|_| "[]".into()))
+}
+
+/// A stored `tags` column. A value that does not parse (damage) reads as no tags rather than
+/// failing every read of the object; the tags were validated when they were written.
+pub(crate) fn decode_tags(column: Option<String>) -> Tags {
+    column
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default()
 }
 
 /// A conditional write (`If-None-Match: *`, `If-Match: <etag>`), checked inside the commit.
@@ -201,9 +227,9 @@ fn insert_object(conn: &Connection, o: &ObjectMeta) -> IndexResult<()> {
         })
     })?;
     conn.cached_execute(
-        "INSERT INTO objects (bucket, key, size, etag, last_modified, headers, checksum_algorithm, checksum, parts)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        rusqlite::params![o.bucket, o.key, o.size, o.etag, o.last_modified, headers, o.checksum_algorithm, o.checksum, o.parts],
+        "INSERT INTO objects (bucket, key, size, etag, last_modified, headers, checksum_algorithm, checksum, parts, tags)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        rusqlite::params![o.bucket, o.key, o.size, o.etag, o.last_modified, headers, o.checksum_algorithm, o.checksum, o.parts, encode_tags(&o.tags)],
     )?;
     let id = conn.last_insert_rowid();
     let mut stmt = conn.prepare_cached(
@@ -255,7 +281,7 @@ fn replace_object(
 fn object_from_row(conn: &Connection, bucket: &str, key: &str) -> IndexResult<Option<ObjectMeta>> {
     let row = conn
         .cached_row(
-            "SELECT id, size, etag, last_modified, headers, checksum_algorithm, checksum, parts
+            "SELECT id, size, etag, last_modified, headers, checksum_algorithm, checksum, parts, tags
              FROM objects WHERE bucket = ?1 AND key = ?2",
             (bucket, key),
             |r| {
@@ -268,11 +294,13 @@ fn object_from_row(conn: &Connection, bucket: &str, key: &str) -> IndexResult<Op
                     r.get::<_, Option<String>>(5)?,
                     r.get::<_, Option<String>>(6)?,
                     r.get::<_, Option<u32>>(7)?,
+                    r.get::<_, Option<String>>(8)?,
                 ))
             },
         )
         .optional()?;
-    let Some((id, size, etag, last_modified, headers, checksum_algorithm, checksum, parts)) = row
+    let Some((id, size, etag, last_modified, headers, checksum_algorithm, checksum, parts, tags)) =
+        row
     else {
         return Ok(None);
     };
@@ -300,6 +328,7 @@ fn object_from_row(conn: &Connection, bucket: &str, key: &str) -> IndexResult<Op
         checksum,
         parts,
         segments,
+        tags: decode_tags(tags),
     }))
 }
 
@@ -331,6 +360,46 @@ impl ObjectIndex {
         self.bucket(&bucket)?;
         self.db
             .read(move |conn| object_from_row(conn, &bucket, &key)?.ok_or(IndexError::NoSuchKey))
+            .await
+    }
+
+    /// The tags of the object at (bucket, key): `None` when there is no such object (or
+    /// bucket). One indexed read of one column; authorization calls it only when a policy in
+    /// play reads `s3:ExistingObjectTag/…`.
+    pub async fn object_tags(&self, bucket: String, key: String) -> IndexResult<Option<Tags>> {
+        if self.bucket_state(&bucket).is_none() {
+            return Ok(None);
+        }
+        self.db
+            .read(move |conn| {
+                let row: Option<Option<String>> = conn
+                    .cached_row(
+                        "SELECT tags FROM objects WHERE bucket = ?1 AND key = ?2",
+                        (&bucket, &key),
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                Ok(row.map(decode_tags))
+            })
+            .await
+    }
+
+    /// Replaces the tags of the object at (bucket, key), leaving everything else about it as
+    /// it is; `NoSuchKey` when there is none, `NoSuchBucket` without the bucket. An empty set
+    /// removes them (DeleteObjectTagging).
+    pub async fn set_object_tags(&self, bucket: String, key: String, tags: Tags) -> IndexResult<()> {
+        self.db
+            .write(move |conn| {
+                require_bucket(conn, &bucket)?;
+                let changed = conn.cached_execute(
+                    "UPDATE objects SET tags = ?3 WHERE bucket = ?1 AND key = ?2",
+                    (&bucket, &key, encode_tags(&tags)),
+                )?;
+                match changed {
+                    0 => Err(IndexError::NoSuchKey),
+                    _ => Ok(()),
+                }
+            })
             .await
     }
 

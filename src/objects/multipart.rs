@@ -5,8 +5,8 @@ use crate::db::CachedRow;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::{
-    blob_at, now_ms, replace_object, require_bucket, IndexError, IndexResult, ObjectHeaders,
-    ObjectIndex, ObjectMeta, Segment, WriteCondition,
+    blob_at, decode_tags, encode_tags, now_ms, replace_object, require_bucket, IndexError,
+    IndexResult, ObjectHeaders, ObjectIndex, ObjectMeta, Segment, Tags, WriteCondition,
 };
 use crate::storage::BlobId;
 
@@ -82,12 +82,15 @@ fn parts_of(conn: &Connection, upload: &str, after: u32, limit: i64) -> IndexRes
 }
 
 impl ObjectIndex {
+    /// Starts an upload; `tags` (from `x-amz-tagging`) are kept with it and become the
+    /// object's at completion.
     pub async fn create_upload(
         &self,
         bucket: String,
         key: String,
         headers: ObjectHeaders,
         checksum_algorithm: Option<String>,
+        tags: Tags,
     ) -> IndexResult<Upload> {
         let id = format!(
             "{:032x}{:032x}",
@@ -108,8 +111,8 @@ impl ObjectIndex {
                 require_bucket(conn, &row.bucket)?;
                 let headers = serde_json::to_string(&row.headers).unwrap_or_else(|_| "{}".into());
                 conn.cached_execute(
-                    "INSERT INTO uploads (id, bucket, key, initiated, headers, checksum_algorithm) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    (&row.id, &row.bucket, &row.key, row.initiated, headers, &row.checksum_algorithm),
+                    "INSERT INTO uploads (id, bucket, key, initiated, headers, checksum_algorithm, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    (&row.id, &row.bucket, &row.key, row.initiated, headers, &row.checksum_algorithm, encode_tags(&tags)),
                 )?;
                 Ok::<_, IndexError>(())
             })
@@ -192,6 +195,11 @@ impl ObjectIndex {
                 let count = u32::try_from(parts.len())
                     .map_err(|_| IndexError::InvalidPart("more parts than part numbers".into()))?;
                 let done = finish(&upload, &parts)?;
+                let tags: Option<String> = conn.cached_row(
+                    "SELECT tags FROM uploads WHERE id = ?1",
+                    [&id],
+                    |r| r.get(0),
+                )?;
                 let object = ObjectMeta {
                     bucket: bucket.clone(),
                     key: key.clone(),
@@ -211,6 +219,7 @@ impl ObjectIndex {
                             checksum: p.checksum.clone(),
                         })
                         .collect(),
+                    tags: decode_tags(tags),
                 };
                 let mut unused = replace_object(conn, &object, &condition)?;
                 unused.extend(

@@ -5,6 +5,18 @@
 //!
 //! Denials are 403 AccessDenied with S3's plain "Access Denied": the message names neither
 //! the policy nor whether the bucket or key exists.
+//!
+//! Tag condition keys. `s3:RequestObjectTag/<key>` and `s3:RequestObjectTagKeys` come from
+//! `x-amz-tagging` (PutObject, CopyObject, CreateMultipartUpload): a header, known here. Two
+//! kinds of key need I/O, so the decision is deferred from the skeleton's authorize step to
+//! the start of dispatch (`Access::complete`), before any handler runs:
+//! - `s3:ExistingObjectTag/<key>`, the tags of the object a read, ACL or tagging request
+//!   addresses (or a copy's source): read from the index only when a policy in play (the
+//!   caller's, or the bucket policy of a bucket the request names) reads such a key. Without
+//!   one, the key could change no decision, and the request costs no extra read.
+//! - PutObjectTagging's tags, which are in its body: the body (small, bounded) is read,
+//!   verified and checked first. A body that fails its checks is reported only to a caller
+//!   that the request's other keys already allow; anyone else gets AccessDenied.
 
 use std::net::SocketAddr;
 use std::time::SystemTime;
@@ -13,12 +25,15 @@ use http::request;
 
 use super::actions::{self, Needed, Target};
 use super::auth::Signed;
+use super::body::BodyReader;
 use super::copy;
 use super::error::{Code, S3Error, S3Result};
+use super::tagging::{self, Tagged};
 use super::router::{Operation, Route};
 use super::version::Version;
 use crate::auth::Caller;
 use crate::authz::{context, Authorizer};
+use crate::objects::Tags;
 use crate::policy::eval::Context;
 use crate::state::State;
 
@@ -26,7 +41,21 @@ use crate::state::State;
 pub(crate) struct Access<'a> {
     state: &'a State,
     authorizer: Authorizer<'a>,
+    /// The permissions still to check, once the keys that need I/O are known.
+    deferred: Option<Deferred>,
 }
+
+/// A decision left to `Access::complete`: the permissions, and what to read first.
+struct Deferred {
+    needs: Vec<Needed>,
+    /// The object whose tags are `s3:ExistingObjectTag/<key>`.
+    existing: Option<(String, String)>,
+    /// PutObjectTagging: the body's tags are `s3:RequestObjectTag/<key>`.
+    body_tags: bool,
+}
+
+/// The prefix of the keys that name an existing object's tags.
+const EXISTING_OBJECT_TAG: &str = "s3:ExistingObjectTag/";
 
 impl Access<'_> {
     /// Whether the caller may perform `action` on `resource` (an S3 ARN), under the identity
@@ -47,6 +76,103 @@ impl Access<'_> {
             false => Err(denied()),
         }
     }
+
+    /// Whether a policy that may decide `needs` reads a key starting with `prefix`: one of
+    /// the caller's identity policies, or the policy of a bucket a permission names.
+    fn policies_read(&self, prefix: &str, needs: &[Needed]) -> bool {
+        let identity = self.authorizer.identity().iter();
+        identity.copied().any(|p| p.reads_keys_starting_with(prefix))
+            || needs.iter().filter_map(|n| bucket_of(&n.resource)).any(|bucket| {
+                self.state
+                    .objects
+                    .bucket_policy(bucket)
+                    .is_some_and(|p| p.compiled.reads_keys_starting_with(prefix))
+            })
+    }
+
+    /// Makes a deferred decision (see the module comment): reads what its keys need, adds
+    /// them, and checks the permissions. Returns PutObjectTagging's tag set, read from the
+    /// body and checked, for its handler. Nothing happens for a request decided already.
+    pub async fn complete(
+        &mut self,
+        reader: &mut BodyReader,
+        headers: &http::HeaderMap,
+    ) -> S3Result<Option<Tags>> {
+        let Some(deferred) = self.deferred.take() else {
+            return Ok(None);
+        };
+        if let Some((bucket, key)) = deferred.existing {
+            if let Some(tags) = self.state.objects.object_tags(bucket, key).await? {
+                set_tag_keys(self.authorizer.context_mut(), EXISTING_OBJECT_TAG, &tags);
+            }
+        }
+        let mut body_tags = None;
+        if deferred.body_tags {
+            match tagging::read_tagging(reader, headers, Tagged::Object).await {
+                Ok(tags) => {
+                    set_request_tag_keys(self.authorizer.context_mut(), &tags);
+                    body_tags = Some(tags);
+                }
+                Err(e) => {
+                    // Only a caller allowed without the body's keys learns what is wrong
+                    // with the body.
+                    self.require(&deferred.needs)?;
+                    return Err(e);
+                }
+            }
+        }
+        self.require(&deferred.needs)?;
+        Ok(body_tags)
+    }
+}
+
+/// `<prefix><key>` for each tag. Keys differing only in ASCII case share one context key
+/// (keys are looked up case-insensitively), which then holds all their values, so that
+/// neither hides the other from a condition.
+fn set_tag_keys(context: &mut Context, prefix: &str, tags: &Tags) {
+    let mut keys: Vec<(String, Vec<&str>)> = Vec::with_capacity(tags.len());
+    for (key, value) in tags {
+        let name = format!("{prefix}{key}");
+        match keys.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(&name)) {
+            Some((_, values)) => values.push(value),
+            None => keys.push((name, vec![value.as_str()])),
+        }
+    }
+    for (name, values) in keys {
+        context.set(&name, values);
+    }
+}
+
+/// `s3:RequestObjectTag/<key>` for each tag the request sets, and `s3:RequestObjectTagKeys`,
+/// multivalued, the keys (absent when it sets none).
+fn set_request_tag_keys(context: &mut Context, tags: &Tags) {
+    set_tag_keys(context, "s3:RequestObjectTag/", tags);
+    if !tags.is_empty() {
+        context.set("s3:RequestObjectTagKeys", tags.iter().map(|(k, _)| k.as_str()));
+    }
+}
+
+/// The object whose existing tags are condition keys of `operation`, as AWS lists
+/// `s3:ExistingObjectTag/<key>`: the reads, ACL and tagging operations on an object, and a
+/// copy's source (read with `s3:GetObject`). Never PutObject or DeleteObject (AWS: "not
+/// supported"), and nothing on a bucket.
+fn existing_object<'r>(
+    operation: Operation,
+    object: &Target<'r>,
+    source: Option<&Target<'r>>,
+) -> Option<(String, String)> {
+    let target = match operation {
+        Operation::GetObject
+        | Operation::HeadObject
+        | Operation::GetObjectAcl
+        | Operation::PutObjectAcl
+        | Operation::GetObjectTagging
+        | Operation::PutObjectTagging
+        | Operation::DeleteObjectTagging => Some(object),
+        Operation::CopyObject | Operation::UploadPartCopy => source,
+        _ => None,
+    }?;
+    Some((target.bucket.to_owned(), target.key.to_owned()))
 }
 
 pub(crate) fn denied() -> S3Error {
@@ -82,9 +208,10 @@ pub(crate) fn authorize<'a>(
     let origin = context::origin(peer, &parts.headers, &state.trusted_proxies);
     let mut context = context::global(caller, account, &origin, SystemTime::now());
     s3_keys(&mut context, route, version, parts, signed);
-    let access = Access {
+    let mut access = Access {
         state,
         authorizer: Authorizer::new(caller, account, context),
+        deferred: None,
     };
     let source = match route.operation {
         Operation::CopyObject | Operation::UploadPartCopy => {
@@ -106,12 +233,25 @@ pub(crate) fn authorize<'a>(
         key: &s.key,
         version_named: s.version.is_named(),
     });
-    access.require(&actions::needed(route.operation, &object, source.as_ref()))?;
+    let needs = actions::needed(route.operation, &object, source.as_ref());
+    let existing = existing_object(route.operation, &object, source.as_ref())
+        .filter(|_| access.policies_read(EXISTING_OBJECT_TAG, &needs));
+    let body_tags = route.operation == Operation::PutObjectTagging;
+    if existing.is_some() || body_tags {
+        access.deferred = Some(Deferred {
+            needs,
+            existing,
+            body_tags,
+        });
+        return Ok(access);
+    }
+    access.require(&needs)?;
     Ok(access)
 }
 
 /// The S3 condition keys a request carries: how it was signed, its `x-amz-acl` and
-/// `x-amz-content-sha256`, the `versionId` it names, and for listings their `prefix`,
+/// `x-amz-content-sha256`, the `versionId` it names, the tags `x-amz-tagging` sets, and for
+/// listings their `prefix`,
 /// `delimiter` and `max-keys`, read from the route's parsed query: the very values the
 /// handler will act on. A key is present only when the request says it: a listing without
 /// `prefix` has no `s3:prefix`, so an `s3:prefix` condition never matches a request that did
@@ -138,6 +278,15 @@ fn s3_keys(
     }
     if let Some(id) = version.header() {
         context.set("s3:versionid", [id]);
+    }
+    if matches!(
+        route.operation,
+        Operation::PutObject | Operation::CopyObject | Operation::CreateMultipartUpload
+    ) {
+        // A header the handler will refuse sets no keys: the request fails anyway.
+        if let Ok(Some(tags)) = tagging::header_tags(&parts.headers) {
+            set_request_tag_keys(context, &tags);
+        }
     }
     if matches!(
         route.operation,

@@ -38,6 +38,9 @@ fn versioned(action: &'static str, version_named: bool) -> &'static str {
         ("s3:DeleteObject", true) => "s3:DeleteObjectVersion",
         ("s3:GetObjectAcl", true) => "s3:GetObjectVersionAcl",
         ("s3:PutObjectAcl", true) => "s3:PutObjectVersionAcl",
+        ("s3:GetObjectTagging", true) => "s3:GetObjectVersionTagging",
+        ("s3:PutObjectTagging", true) => "s3:PutObjectVersionTagging",
+        ("s3:DeleteObjectTagging", true) => "s3:DeleteObjectVersionTagging",
         (action, _) => action,
     }
 }
@@ -118,6 +121,12 @@ mod tests {
                 &[("s3:GetBucketNotification", b)],
             ),
             (PutBucketPolicy, &[("s3:PutBucketPolicy", b)]),
+            (GetBucketTagging, &[("s3:GetBucketTagging", b)]),
+            (PutBucketTagging, &[("s3:PutBucketTagging", b)]),
+            (DeleteBucketTagging, &[("s3:PutBucketTagging", b)]),
+            (GetObjectTagging, &[("s3:GetObjectTagging", o)]),
+            (PutObjectTagging, &[("s3:PutObjectTagging", o)]),
+            (DeleteObjectTagging, &[("s3:DeleteObjectTagging", o)]),
             (GetBucketPolicy, &[("s3:GetBucketPolicy", b)]),
             (DeleteBucketPolicy, &[("s3:DeleteBucketPolicy", b)]),
             (GetBucketPolicyStatus, &[("s3:GetBucketPolicyStatus", b)]),
@@ -190,6 +199,9 @@ mod tests {
         assert_eq!(action(DeleteObject), "s3:DeleteObjectVersion");
         assert_eq!(action(GetObjectAcl), "s3:GetObjectVersionAcl");
         assert_eq!(action(PutObjectAcl), "s3:PutObjectVersionAcl");
+        assert_eq!(action(GetObjectTagging), "s3:GetObjectVersionTagging");
+        assert_eq!(action(PutObjectTagging), "s3:PutObjectVersionTagging");
+        assert_eq!(action(DeleteObjectTagging), "s3:DeleteObjectVersionTagging");
         assert_eq!(action(PutObject), "s3:PutObject");
         let copy = needed(CopyObject, &target, Some(&target));
         assert_eq!(

@@ -143,6 +143,7 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
             ))
         }
     };
+    let new_tags = tagging_directive(&parts.headers)?;
     // Checked before any byte is copied: a refused header leaves nothing behind.
     let new_headers = match replace {
         true => Some(object_headers(&parts.headers)?),
@@ -187,6 +188,7 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     )
     .await?;
     let headers = new_headers.unwrap_or_else(|| source.headers.clone());
+    let tags = new_tags.unwrap_or_else(|| source.tags.clone());
     let checksum = algorithm.and_then(|a| digests.checksum(a).map(|v| (a, v.to_owned())));
     let object = ObjectMeta {
         bucket: bucket.to_owned(),
@@ -204,6 +206,7 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
             etag: None,
             checksum: None,
         }],
+        tags,
     };
     let (etag, at) = (object.etag.clone(), object.last_modified);
     match ctx.index().put_object(object, WriteCondition::Always).await {
@@ -219,6 +222,34 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
         at,
         checksum.as_ref().map(|(a, v)| (*a, v.as_str())),
     )
+}
+
+/// `x-amz-tagging-directive`: `COPY` (the default) keeps the source's tags, `None` here;
+/// `REPLACE` gives the copy the tags of `x-amz-tagging` (none without it). `x-amz-tagging`
+/// with `COPY` is refused: S3 ignores it, and a client that sent it expects its tags.
+fn tagging_directive(headers: &HeaderMap) -> S3Result<Option<crate::objects::Tags>> {
+    let replace = match headers
+        .get("x-amz-tagging-directive")
+        .map(|v| v.to_str().map(str::trim))
+    {
+        None | Some(Ok("COPY")) => false,
+        Some(Ok("REPLACE")) => true,
+        Some(_) => {
+            return Err(S3Error::new(
+                Code::InvalidArgument,
+                "Unknown tagging directive.",
+            ))
+        }
+    };
+    let tags = super::tagging::header_tags(headers)?;
+    match (replace, tags) {
+        (true, tags) => Ok(Some(tags.unwrap_or_default())),
+        (false, None) => Ok(None),
+        (false, Some(_)) => Err(S3Error::new(
+            Code::InvalidArgument,
+            "x-amz-tagging is used only with x-amz-tagging-directive: REPLACE; with COPY the copy keeps the source's tags.",
+        )),
+    }
 }
 
 /// `x-amz-copy-source-range: bytes=a-b` within an object of `size` bytes.

@@ -39,6 +39,7 @@ codes! {
     AccessDenied => StatusCode::FORBIDDEN, "Access Denied";
     AuthorizationHeaderMalformed => StatusCode::BAD_REQUEST, "The authorization header is malformed.";
     AuthorizationQueryParametersError => StatusCode::BAD_REQUEST, "The query-string authentication parameters are malformed.";
+    BadRequest => StatusCode::BAD_REQUEST, "Bad Request";
     BadDigest => StatusCode::BAD_REQUEST, "The Content-MD5 or checksum you specified did not match what we received.";
     BucketAlreadyExists => StatusCode::CONFLICT, "The requested bucket name is not available.";
     BucketAlreadyOwnedByYou => StatusCode::CONFLICT, "Your previous request to create the named bucket succeeded and you already own it.";
@@ -57,6 +58,7 @@ codes! {
     InvalidLocationConstraint => StatusCode::BAD_REQUEST, "The specified location-constraint is not valid";
     InvalidRange => StatusCode::RANGE_NOT_SATISFIABLE, "The requested range is not satisfiable";
     InvalidRequest => StatusCode::BAD_REQUEST, "Invalid Request";
+    InvalidTag => StatusCode::BAD_REQUEST, "The tag provided was not a valid tag.";
     InvalidStorageClass => StatusCode::BAD_REQUEST, "The storage class you specified is not valid";
     KeyTooLongError => StatusCode::BAD_REQUEST, "Your key is too long";
     MalformedPolicy => StatusCode::BAD_REQUEST, "Policies must be valid JSON and the first byte must be '{'";
@@ -69,6 +71,7 @@ codes! {
     NoSuchBucketPolicy => StatusCode::NOT_FOUND, "The bucket policy does not exist";
     NoSuchKey => StatusCode::NOT_FOUND, "The specified key does not exist.";
     NoSuchVersion => StatusCode::NOT_FOUND, "The specified version does not exist.";
+    NoSuchTagSet => StatusCode::NOT_FOUND, "The TagSet does not exist";
     NoSuchUpload => StatusCode::NOT_FOUND, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.";
     NotImplemented => StatusCode::NOT_IMPLEMENTED, "A header or operation you provided implies functionality that is not implemented";
     NotModified => StatusCode::NOT_MODIFIED, "Not Modified";

@@ -22,6 +22,7 @@ mod query;
 mod read;
 mod rfc2047;
 pub mod router;
+mod tagging;
 mod version;
 mod xml;
 
@@ -37,7 +38,7 @@ use std::sync::Arc;
 use crate::api::{self, Api, ApiError, Fault};
 use crate::auth::Caller;
 use crate::http::{request_id, Body, RequestBody};
-use crate::objects::{BucketState, ObjectIndex};
+use crate::objects::{BucketState, ObjectIndex, Tags};
 use crate::state::Listener;
 use crate::state::State;
 use crate::storage::BlobStore;
@@ -86,6 +87,9 @@ pub(crate) struct Req<'a> {
     pub body: BodyReader,
     /// The bucket's state, resolved once (a memory read) when the request is dispatched.
     pub found: Found,
+    /// PutObjectTagging's tag set, read from its body and checked by authorization (its tags
+    /// are condition keys); `None` for every other operation.
+    pub tags: Option<Tags>,
 }
 
 /// The addressed bucket as the request found it, if it exists.
@@ -195,7 +199,7 @@ impl Api for S3Api {
         state: &'a State,
         parts: &request::Parts,
         parsed: &mut Parsed,
-        access: Access<'a>,
+        mut access: Access<'a>,
         _request_id: &str,
     ) -> Reply {
         let route = &parsed.route;
@@ -206,13 +210,15 @@ impl Api for S3Api {
                 "the request was not authenticated",
             ));
         };
+        let mut reader = BodyReader::new(body, payload, &parts.headers, MAX_PUT);
+        // A decision that needed I/O (tag condition keys) is made here, before any handler.
+        let tags = access.complete(&mut reader, &parts.headers).await?;
         let ctx = Ctx {
             state,
             access: &access,
             query: &route.query,
         };
-        let reader = BodyReader::new(body, payload, &parts.headers, MAX_PUT);
-        match dispatch(&ctx, route, parts, reader, version).await {
+        match dispatch(&ctx, route, parts, reader, version, tags).await {
             Err(e) if e.code == Code::NoSuchKey && hides_missing_keys(route, &access) => {
                 // S3 answers 403, not 404, to a caller who may not list the bucket: whether a
                 // key exists is itself something only a lister may learn.
@@ -287,6 +293,7 @@ async fn dispatch(
     parts: &request::Parts,
     reader: BodyReader,
     version: &Version,
+    tags: Option<Tags>,
 ) -> Reply {
     let mut response = match (route.operation, version) {
         (Operation::DeleteObject, Version::Missing(_)) => {
@@ -311,6 +318,7 @@ async fn dispatch(
                         .as_deref()
                         .and_then(|b| ctx.index().bucket_state(b)),
                 ),
+                tags,
             };
             operations::call(route.operation, ctx, req).await?
         }

@@ -42,6 +42,8 @@ pub async fn create_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let (bucket, key, parts) = (req.bucket, req.key, req.parts);
     check_key(key)?;
     let headers = object_headers(&parts.headers)?;
+    // Kept with the upload; the object gets them at CompleteMultipartUpload.
+    let tags = super::tagging::header_tags(&parts.headers)?.unwrap_or_default();
     let algorithm = checksum_algorithm(parts)?;
     let upload = ctx
         .index()
@@ -50,6 +52,7 @@ pub async fn create_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
             key.to_owned(),
             headers,
             algorithm.map(|a| a.name().to_owned()),
+            tags,
         )
         .await?;
     let mut response = document(&InitiateMultipartUploadResult {

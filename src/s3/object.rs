@@ -335,6 +335,8 @@ pub async fn put_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let (bucket, key, parts, reader) = (req.bucket, req.key, req.parts, req.body);
     check_key(key)?;
     let headers = object_headers(&parts.headers)?;
+    // An overwrite replaces the tags too: the new object has the header's, or none.
+    let tags = super::tagging::header_tags(&parts.headers)?.unwrap_or_default();
     let expected = expected(&parts.headers)?;
     let condition = write_condition(&parts.headers)?;
     // Refuse before reading the body: with Expect: 100-continue the client never sends it.
@@ -360,6 +362,7 @@ pub async fn put_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
             etag: None,
             checksum: None,
         }],
+        tags,
     };
     let etag = object.etag.clone();
     let replaced = match ctx.index().put_object(object, condition).await {

@@ -10,7 +10,7 @@
 //! refine a given (method, target, keyword); `router::tests` checks that no two rows tie.
 
 use super::fields::{MaxKeys, MaxParts, MaxUploads, PartNumber, UploadId};
-use super::{bucket, bucket_policy, copy, delete, list, multipart, object, read};
+use super::{bucket, bucket_policy, copy, delete, list, multipart, object, read, tagging};
 use super::{Ctx, Reply, Req};
 
 /// What a row needs permission for, besides its refinement.
@@ -158,6 +158,13 @@ operations! {
         => bucket_policy::delete_bucket_policy();
     GetBucketPolicyStatus: GET Bucket ?"policyStatus", needs Bucket("s3:GetBucketPolicyStatus")
         => bucket_policy::get_bucket_policy_status();
+    GetBucketTagging: GET Bucket ?"tagging", needs Bucket("s3:GetBucketTagging")
+        => tagging::get_bucket_tagging();
+    PutBucketTagging: PUT Bucket ?"tagging", needs Bucket("s3:PutBucketTagging")
+        => tagging::put_bucket_tagging();
+    // AWS has no s3:DeleteBucketTagging: removing a bucket's tags is authorized as putting them.
+    DeleteBucketTagging: DELETE Bucket ?"tagging", needs Bucket("s3:PutBucketTagging")
+        => tagging::delete_bucket_tagging();
     ListObjects: GET Bucket, needs Bucket("s3:ListBucket")
         => list::list_objects(max_keys: MaxKeys);
     ListObjectsV2: GET Bucket when param "list-type", needs Bucket("s3:ListBucket")
@@ -176,6 +183,12 @@ operations! {
     GetObjectAcl: GET Object ?"acl", needs ObjectVersion("s3:GetObjectAcl")
         => bucket::get_object_acl();
     PutObjectAcl: PUT Object ?"acl", needs ObjectVersion("s3:PutObjectAcl") => bucket::put_acl();
+    GetObjectTagging: GET Object ?"tagging", needs ObjectVersion("s3:GetObjectTagging")
+        => tagging::get_object_tagging();
+    PutObjectTagging: PUT Object ?"tagging", needs ObjectVersion("s3:PutObjectTagging")
+        => tagging::put_object_tagging();
+    DeleteObjectTagging: DELETE Object ?"tagging", needs ObjectVersion("s3:DeleteObjectTagging")
+        => tagging::delete_object_tagging();
     CreateMultipartUpload: POST Object ?"uploads", needs Object("s3:PutObject")
         => multipart::create_multipart_upload();
     UploadPart: PUT Object ?"uploadId", needs Object("s3:PutObject")

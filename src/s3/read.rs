@@ -217,6 +217,9 @@ async fn read_object(
         )
         .header("accept-ranges", "bytes");
     builder = object_headers_out(builder, &meta, param)?;
+    if let Some(count) = super::tagging::count_header(&meta.tags) {
+        builder = builder.header("x-amz-tagging-count", count);
+    }
     if let Some(count) = parts_count.or(meta.parts.filter(|_| param("partNumber").is_some())) {
         builder = builder.header("x-amz-mp-parts-count", count);
     }
@@ -445,6 +448,7 @@ mod tests {
             checksum: None,
             parts,
             segments: sizes.iter().map(|s| segment(*s)).collect(),
+            tags: Vec::new(),
         };
         let multipart = object(Some(2), &[10, 4]);
         let r = |meta: &ObjectMeta, n: &str| {

@@ -89,6 +89,10 @@ pub struct Evaluation {
 #[derive(Debug, Clone)]
 pub struct CompiledPolicy {
     statements: Vec<CompiledStatement>,
+    /// Every context key a statement reads (conditions, and policy variables without a
+    /// default), ASCII-lowercased: what `reads_keys_starting_with` answers from, so that a
+    /// caller can skip gathering keys that cost I/O when no policy reads them.
+    keys_read: Vec<String>,
 }
 
 impl CompiledPolicy {
@@ -96,13 +100,31 @@ impl CompiledPolicy {
         // Under 2008-10-17 `${aws:username}` is literal text
         // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_version.html).
         let variables = doc.version == Version::V2012_10_17;
-        CompiledPolicy {
-            statements: doc
-                .statements
-                .iter()
-                .map(|s| CompiledStatement::compile(s, variables))
-                .collect(),
+        let statements: Vec<CompiledStatement> = doc
+            .statements
+            .iter()
+            .map(|s| CompiledStatement::compile(s, variables))
+            .collect();
+        let mut keys = Vec::new();
+        for statement in &statements {
+            statement.context_keys(&mut keys);
         }
+        let mut keys_read: Vec<String> = keys.iter().map(|k| k.to_ascii_lowercase()).collect();
+        keys_read.sort_unstable();
+        keys_read.dedup();
+        CompiledPolicy {
+            statements,
+            keys_read,
+        }
+    }
+
+    /// Whether any statement reads a context key starting with `prefix` (ASCII case folded,
+    /// as keys are looked up), whatever its action. S3 asks it for `s3:ExistingObjectTag/`
+    /// before reading an object's tags for authorization.
+    pub fn reads_keys_starting_with(&self, prefix: &str) -> bool {
+        self.keys_read.iter().any(|key| {
+            key.len() >= prefix.len() && key.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+        })
     }
 
     /// The context keys that the statements naming `action` read (condition keys, and the

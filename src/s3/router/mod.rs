@@ -119,9 +119,6 @@ pub const NOT_IMPLEMENTED: &[Row] = &[
     row("DELETE", Bucket, Some("replication"), "DeleteBucketReplication"),
     row("PUT", Bucket, Some("requestPayment"), "PutBucketRequestPayment"),
     row("GET", Bucket, Some("session"), "CreateSession"),
-    row("GET", Bucket, Some("tagging"), "GetBucketTagging"),
-    row("PUT", Bucket, Some("tagging"), "PutBucketTagging"),
-    row("DELETE", Bucket, Some("tagging"), "DeleteBucketTagging"),
     row("PUT", Bucket, Some("versioning"), "PutBucketVersioning"),
     row("GET", Bucket, Some("versions"), "ListObjectVersions"),
     row("GET", Bucket, Some("website"), "GetBucketWebsite"),
@@ -139,9 +136,6 @@ pub const NOT_IMPLEMENTED: &[Row] = &[
     row("GET", Object, Some("retention"), "GetObjectRetention"),
     row("PUT", Object, Some("retention"), "PutObjectRetention"),
     row("POST", Object, Some("select"), "SelectObjectContent"),
-    row("GET", Object, Some("tagging"), "GetObjectTagging"),
-    row("PUT", Object, Some("tagging"), "PutObjectTagging"),
-    row("DELETE", Object, Some("tagging"), "DeleteObjectTagging"),
     row("GET", Object, Some("torrent"), "GetObjectTorrent"),
 ];
 
