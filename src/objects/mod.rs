@@ -387,7 +387,12 @@ impl ObjectIndex {
     /// Replaces the tags of the object at (bucket, key), leaving everything else about it as
     /// it is; `NoSuchKey` when there is none, `NoSuchBucket` without the bucket. An empty set
     /// removes them (DeleteObjectTagging).
-    pub async fn set_object_tags(&self, bucket: String, key: String, tags: Tags) -> IndexResult<()> {
+    pub async fn set_object_tags(
+        &self,
+        bucket: String,
+        key: String,
+        tags: Tags,
+    ) -> IndexResult<()> {
         self.db
             .write(move |conn| {
                 require_bucket(conn, &bucket)?;

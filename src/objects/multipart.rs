@@ -195,11 +195,10 @@ impl ObjectIndex {
                 let count = u32::try_from(parts.len())
                     .map_err(|_| IndexError::InvalidPart("more parts than part numbers".into()))?;
                 let done = finish(&upload, &parts)?;
-                let tags: Option<String> = conn.cached_row(
-                    "SELECT tags FROM uploads WHERE id = ?1",
-                    [&id],
-                    |r| r.get(0),
-                )?;
+                let tags: Option<String> =
+                    conn.cached_row("SELECT tags FROM uploads WHERE id = ?1", [&id], |r| {
+                        r.get(0)
+                    })?;
                 let object = ObjectMeta {
                     bucket: bucket.clone(),
                     key: key.clone(),

@@ -28,8 +28,8 @@ use super::auth::Signed;
 use super::body::BodyReader;
 use super::copy;
 use super::error::{Code, S3Error, S3Result};
-use super::tagging::{self, Tagged};
 use super::router::{Operation, Route};
+use super::tagging::{self, Tagged};
 use super::version::Version;
 use crate::auth::Caller;
 use crate::authz::{context, Authorizer};
@@ -81,13 +81,18 @@ impl Access<'_> {
     /// the caller's identity policies, or the policy of a bucket a permission names.
     fn policies_read(&self, prefix: &str, needs: &[Needed]) -> bool {
         let identity = self.authorizer.identity().iter();
-        identity.copied().any(|p| p.reads_keys_starting_with(prefix))
-            || needs.iter().filter_map(|n| bucket_of(&n.resource)).any(|bucket| {
-                self.state
-                    .objects
-                    .bucket_policy(bucket)
-                    .is_some_and(|p| p.compiled.reads_keys_starting_with(prefix))
-            })
+        identity
+            .copied()
+            .any(|p| p.reads_keys_starting_with(prefix))
+            || needs
+                .iter()
+                .filter_map(|n| bucket_of(&n.resource))
+                .any(|bucket| {
+                    self.state
+                        .objects
+                        .bucket_policy(bucket)
+                        .is_some_and(|p| p.compiled.reads_keys_starting_with(prefix))
+                })
     }
 
     /// Makes a deferred decision (see the module comment): reads what its keys need, adds
@@ -148,7 +153,10 @@ fn set_tag_keys(context: &mut Context, prefix: &str, tags: &Tags) {
 fn set_request_tag_keys(context: &mut Context, tags: &Tags) {
     set_tag_keys(context, "s3:RequestObjectTag/", tags);
     if !tags.is_empty() {
-        context.set("s3:RequestObjectTagKeys", tags.iter().map(|(k, _)| k.as_str()));
+        context.set(
+            "s3:RequestObjectTagKeys",
+            tags.iter().map(|(k, _)| k.as_str()),
+        );
     }
 }
 

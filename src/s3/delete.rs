@@ -18,7 +18,11 @@ use super::{Ctx, Reply, Req};
 const MAX_KEYS: usize = 1000;
 
 /// S3 requires DeleteObjects (and the tagging puts) to carry Content-MD5 or a checksum, and checks it.
-pub(super) fn verify(body: &[u8], want: &Expected, trailers: &[(String, String)]) -> Result<(), S3Error> {
+pub(super) fn verify(
+    body: &[u8],
+    want: &Expected,
+    trailers: &[(String, String)],
+) -> Result<(), S3Error> {
     let checksum_given =
         want.in_trailer || want.checksum.as_ref().is_some_and(|(_, v)| v.is_some());
     if want.md5.is_none() && !checksum_given {

@@ -45,7 +45,10 @@ fn invalid_key() -> S3Error {
 }
 
 fn invalid_value() -> S3Error {
-    S3Error::new(Code::InvalidTag, "The TagValue you have provided is invalid")
+    S3Error::new(
+        Code::InvalidTag,
+        "The TagValue you have provided is invalid",
+    )
 }
 
 /// The characters S3 allows in a key or value: Unicode letters, numbers and space separators,

@@ -123,7 +123,8 @@ impl CompiledPolicy {
     /// before reading an object's tags for authorization.
     pub fn reads_keys_starting_with(&self, prefix: &str) -> bool {
         self.keys_read.iter().any(|key| {
-            key.len() >= prefix.len() && key.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+            key.len() >= prefix.len()
+                && key.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
         })
     }
 

@@ -28,8 +28,14 @@ fn s3s_characters_and_lengths() {
     for (k, v) in ok {
         validate(&tags(&[(k, v)]), Tagged::Object).unwrap_or_else(|e| panic!("{k:?}={v:?}: {e}"));
     }
-    let key = (Code::InvalidTag, "The TagKey you have provided is invalid".to_owned());
-    let value = (Code::InvalidTag, "The TagValue you have provided is invalid".to_owned());
+    let key = (
+        Code::InvalidTag,
+        "The TagKey you have provided is invalid".to_owned(),
+    );
+    let value = (
+        Code::InvalidTag,
+        "The TagValue you have provided is invalid".to_owned(),
+    );
     for (k, v, expected) in [
         ("", "v", &key),
         (&*"k".repeat(129), "v", &key),
@@ -40,7 +46,11 @@ fn s3s_characters_and_lengths() {
         ("k", "(x)", &value),
         ("k", &*"v".repeat(257), &value),
     ] {
-        assert_eq!(&refusal(&tags(&[(k, v)]), Tagged::Object), expected, "{k:?}={v:?}");
+        assert_eq!(
+            &refusal(&tags(&[(k, v)]), Tagged::Object),
+            expected,
+            "{k:?}={v:?}"
+        );
     }
 }
 
@@ -48,15 +58,24 @@ fn s3s_characters_and_lengths() {
 fn reserved_prefix_duplicates_and_counts() {
     assert_eq!(
         refusal(&tags(&[("aws:x", "1")]), Tagged::Object),
-        (Code::InvalidTag, "Your TagKey cannot be prefixed with aws:".into())
+        (
+            Code::InvalidTag,
+            "Your TagKey cannot be prefixed with aws:".into()
+        )
     );
     assert_eq!(
         refusal(&tags(&[("AWS:x", "1")]), Tagged::Bucket),
-        (Code::InvalidTag, "System tags cannot be added/updated by requester".into())
+        (
+            Code::InvalidTag,
+            "System tags cannot be added/updated by requester".into()
+        )
     );
     assert_eq!(
         refusal(&tags(&[("a", "1"), ("b", "2"), ("a", "3")]), Tagged::Bucket),
-        (Code::InvalidTag, "Cannot provide multiple Tags with the same key".into())
+        (
+            Code::InvalidTag,
+            "Cannot provide multiple Tags with the same key".into()
+        )
     );
     // Keys are case-sensitive: `a` and `A` are two tags.
     validate(&tags(&[("a", "1"), ("A", "2")]), Tagged::Object).unwrap();
@@ -64,7 +83,10 @@ fn reserved_prefix_duplicates_and_counts() {
     validate(&many(10), Tagged::Object).unwrap();
     assert_eq!(
         refusal(&many(11), Tagged::Object),
-        (Code::BadRequest, "Object tags cannot be greater than 10".into())
+        (
+            Code::BadRequest,
+            "Object tags cannot be greater than 10".into()
+        )
     );
     validate(&many(50), Tagged::Bucket).unwrap();
     assert_eq!(refusal(&many(51), Tagged::Bucket).0, Code::BadRequest);
@@ -86,7 +108,12 @@ fn the_tagging_header_is_url_query_encoded() {
     assert_eq!(header("").unwrap(), Some(Vec::new()));
     assert_eq!(
         header("k1=v1&k2=v%202&k3=a+b&k4").unwrap(),
-        Some(tags(&[("k1", "v1"), ("k2", "v 2"), ("k3", "a b"), ("k4", "")]))
+        Some(tags(&[
+            ("k1", "v1"),
+            ("k2", "v 2"),
+            ("k3", "a b"),
+            ("k4", "")
+        ]))
     );
     assert_eq!(
         header("%D0%BA%D0%BB%D1%8E%D1%87=%2B%2F&&x=a%3Db").unwrap(),
@@ -95,11 +122,18 @@ fn the_tagging_header_is_url_query_encoded() {
     let malformed = "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.";
     for bad in ["=", "=v", "a=1&a=2", "k=%FF"] {
         let e = header(bad).expect_err(bad);
-        assert_eq!((e.code, &*e.message), (Code::InvalidArgument, malformed), "{bad}");
+        assert_eq!(
+            (e.code, &*e.message),
+            (Code::InvalidArgument, malformed),
+            "{bad}"
+        );
     }
     assert_eq!(header("k=a%26b").unwrap_err().code, Code::InvalidTag);
     let eleven: Vec<String> = (0..11).map(|i| format!("k{i}=v")).collect();
-    assert_eq!(header(&eleven.join("&")).unwrap_err().code, Code::BadRequest);
+    assert_eq!(
+        header(&eleven.join("&")).unwrap_err().code,
+        Code::BadRequest
+    );
 }
 
 /// AWS's example of PutObjectTagging's body, and of GetObjectTagging's and GetBucketTagging's
@@ -111,7 +145,12 @@ fn the_tagging_header_is_url_query_encoded() {
 fn documents_read_and_write_as_documented() {
     let put = "<Tagging>\n  <TagSet>\n     <Tag>\n       <Key>tag1</Key>\n       <Value>val1</Value>\n     </Tag>\n     <Tag>\n       <Key>tag2</Key>\n       <Value>val2</Value>\n     </Tag>\n  </TagSet>\n</Tagging>";
     let doc: Tagging = read(put.as_bytes()).unwrap();
-    let read_back: Tags = doc.tag_set.tags.into_iter().map(|t| (t.key, t.value)).collect();
+    let read_back: Tags = doc
+        .tag_set
+        .tags
+        .into_iter()
+        .map(|t| (t.key, t.value))
+        .collect();
     assert_eq!(read_back, tags(&[("tag1", "val1"), ("tag2", "val2")]));
 
     let get_object = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Tagging xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\n  <TagSet>\n     <Tag>\n       <Key>tag1</Key>\n       <Value>val1</Value>\n     </Tag>\n  </TagSet>\n</Tagging>";
