@@ -2,6 +2,7 @@
 jobs do it: a remote named `lab` from RCLONE_CONFIG_LAB_* variables, no config file."""
 
 import hashlib
+import json
 import os
 
 from harness import (ACCESS_KEY, MIB, REGION, SECRET, assert_same_tree, boto3_client,
@@ -119,4 +120,43 @@ def check_rclone_copy_check_move_and_purge(server):
     expect_client_error(lambda: s3.head_bucket(Bucket=BUCKET), "404", 404)
 
 
-CHECKS = [check_rclone_copy_check_move_and_purge]
+def check_rclone_metadata_and_tags_round_trip(server):
+    """`rclone copyto -M --metadata-set` stores user metadata that boto3 and `rclone lsjson
+    -M` read back; a tagged object keeps its tags (and its metadata) through rclone's
+    server-side moveto and a copy down and up again."""
+    require_tool("rclone")
+    work = server.workdir("rclone-meta")
+    rclone = Rclone(server, work)
+    src = os.path.join(work, "note.txt")
+    with open(src, "wb") as f:
+        f.write(b"metadata round trip\n")
+    bucket = BUCKET + "-meta"
+    rclone("mkdir", f"lab:{bucket}")
+    rclone("copyto", "-M", "--metadata-set", "color=blue", "--metadata-set",
+           "content-type=text/x-note", src, f"lab:{bucket}/note.txt")
+    s3 = boto3_client(server, "s3", "s3")
+    head = s3.head_object(Bucket=bucket, Key="note.txt")
+    assert head["Metadata"].get("color") == "blue", head["Metadata"]
+    assert head["ContentType"] == "text/x-note", head
+    listed = json.loads(rclone("lsjson", "-M", f"lab:{bucket}/note.txt"))
+    assert listed[0]["Metadata"].get("color") == "blue", listed
+
+    s3.put_object_tagging(Bucket=bucket, Key="note.txt",
+                          Tagging={"TagSet": [{"Key": "team", "Value": "blue"}]})
+    rclone("moveto", f"lab:{bucket}/note.txt", f"lab:{bucket}/moved/note.txt")
+    tags = s3.get_object_tagging(Bucket=bucket, Key="moved/note.txt")["TagSet"]
+    assert tags == [{"Key": "team", "Value": "blue"}], tags
+    moved = s3.head_object(Bucket=bucket, Key="moved/note.txt")
+    assert moved["Metadata"].get("color") == "blue", moved["Metadata"]
+    assert moved.get("TagCount") == 1, moved
+
+    down = os.path.join(work, "down.txt")
+    rclone("copyto", "-M", f"lab:{bucket}/moved/note.txt", down)
+    assert read_bytes(down) == read_bytes(src)
+    rclone("copyto", "-M", down, f"lab:{bucket}/again.txt")
+    again = s3.head_object(Bucket=bucket, Key="again.txt")
+    assert again["Metadata"].get("color") == "blue", again["Metadata"]
+    rclone("purge", f"lab:{bucket}")
+
+
+CHECKS = [check_rclone_copy_check_move_and_purge, check_rclone_metadata_and_tags_round_trip]

@@ -246,10 +246,76 @@ def check_aws_cli_s3api_copy_head_and_range(server):
     cli(server, "s3", "rb", "s3://e2e-copy")
 
 
+def check_aws_cli_s3api_tagging(server):
+    """put-object --tagging, put/get/delete-object-tagging, put/get/delete-bucket-tagging,
+    head-object's TagCount, the tags a multipart `aws s3 cp` and an S3-to-S3 `aws s3 cp`
+    carry, and the errors of a bucket without tags and of an invalid tag."""
+    work = server.workdir("cli-tagging")
+    small, big = os.path.join(work, "small.txt"), os.path.join(work, "big.bin")
+    write_file(small, b"tagged\n")
+    write_file(big, os.urandom(9 * MIB))
+    bucket = ["--bucket", "e2e-tags"]
+    cli(server, "s3", "mb", "s3://e2e-tags")
+
+    def tags(key):
+        got = cli(server, "s3api", "get-object-tagging", *bucket, "--key", key)
+        return {t["Key"]: t["Value"] for t in got["TagSet"]}
+
+    cli(server, "s3api", "put-object", *bucket, "--key", "doc.txt", "--body", small,
+        "--tagging", "team=blue&stage=draft%20one")
+    assert tags("doc.txt") == {"team": "blue", "stage": "draft one"}
+    head = cli(server, "s3api", "head-object", *bucket, "--key", "doc.txt")
+    assert head.get("TagCount") == 2, head
+
+    cli(server, "s3api", "put-object-tagging", *bucket, "--key", "doc.txt", "--tagging",
+        "TagSet=[{Key=team,Value=red},{Key=owner,Value=alice}]")
+    assert tags("doc.txt") == {"team": "red", "owner": "alice"}
+    # An invalid tag set changes nothing.
+    out = aws(server, "s3", "s3api", "put-object-tagging", *bucket, "--key", "doc.txt",
+              "--tagging", "TagSet=[{Key=a,Value=1},{Key=a,Value=2}]")
+    assert out.returncode != 0 and "(InvalidTag)" in out.stderr, out.stderr
+    assert tags("doc.txt") == {"team": "red", "owner": "alice"}
+
+    # `aws s3 cp` copies S3-to-S3 with CopyObject, whose default directive keeps the tags.
+    cli(server, "s3", "cp", "s3://e2e-tags/doc.txt", "s3://e2e-tags/copy.txt")
+    assert tags("copy.txt") == {"team": "red", "owner": "alice"}
+    # A 9 MiB upload is multipart in the CLI; the tags given at the start are the object's.
+    cli(server, "s3api", "create-multipart-upload", *bucket, "--key", "mp.bin",
+        "--tagging", "kind=multipart")
+    uploads = cli(server, "s3api", "list-multipart-uploads", *bucket)["Uploads"]
+    upload_id = uploads[0]["UploadId"]
+    part = cli(server, "s3api", "upload-part", *bucket, "--key", "mp.bin", "--upload-id",
+               upload_id, "--part-number", "1", "--body", big)
+    parts = json.dumps({"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+    cli(server, "s3api", "complete-multipart-upload", *bucket, "--key", "mp.bin",
+        "--upload-id", upload_id, "--multipart-upload", parts)
+    assert tags("mp.bin") == {"kind": "multipart"}
+
+    cli(server, "s3api", "delete-object-tagging", *bucket, "--key", "doc.txt")
+    assert tags("doc.txt") == {}
+    head = cli(server, "s3api", "head-object", *bucket, "--key", "doc.txt")
+    assert "TagCount" not in head, head
+
+    out = aws(server, "s3", "s3api", "get-bucket-tagging", *bucket)
+    assert out.returncode != 0 and "(NoSuchTagSet)" in out.stderr, out.stderr
+    cli(server, "s3api", "put-bucket-tagging", *bucket, "--tagging",
+        "TagSet=[{Key=Project,Value=Project One},{Key=User,Value=jsmith}]")
+    got = cli(server, "s3api", "get-bucket-tagging", *bucket)["TagSet"]
+    assert got == [{"Key": "Project", "Value": "Project One"},
+                   {"Key": "User", "Value": "jsmith"}], got
+    cli(server, "s3api", "delete-bucket-tagging", *bucket)
+    out = aws(server, "s3", "s3api", "get-bucket-tagging", *bucket)
+    assert out.returncode != 0 and "(NoSuchTagSet)" in out.stderr, out.stderr
+
+    cli(server, "s3", "rm", "s3://e2e-tags", "--recursive")
+    cli(server, "s3", "rb", "s3://e2e-tags")
+
+
 CHECKS = [
     check_aws_cli_s3_round_trip,
     check_aws_cli_s3_sync_tree_round_trip,
     check_aws_cli_presigned_urls,
     check_aws_cli_s3api_multipart_by_hand,
     check_aws_cli_s3api_copy_head_and_range,
+    check_aws_cli_s3api_tagging,
 ]

@@ -162,3 +162,29 @@ fn context_keys_are_those_of_the_statements_naming_the_action() {
     ).unwrap());
     assert!(old.context_keys("s3:GetObject").is_empty());
 }
+
+#[test]
+fn keys_read_answer_prefix_questions_whatever_the_action() {
+    let policy = CompiledPolicy::compile(&parse(
+        r#"{"Version":"2012-10-17","Statement":[
+            {"Effect":"Allow","Action":"s3:GetObject","Resource":"*",
+             "Condition":{"StringEquals":{"S3:EXISTINGOBJECTTAG/team":"blue"}}},
+            {"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::b/${s3:RequestObjectTag/dir}/*"}]}"#,
+        PolicyKind::Identity,
+    ).unwrap());
+    assert!(policy.reads_keys_starting_with("s3:ExistingObjectTag/"));
+    assert!(policy.reads_keys_starting_with("s3:existingobjecttag/team"));
+    assert!(policy.reads_keys_starting_with("s3:RequestObjectTag/"));
+    assert!(!policy.reads_keys_starting_with("s3:ExistingObjectTag/other"));
+    assert!(!policy.reads_keys_starting_with("aws:"));
+    let plain = CompiledPolicy::compile(
+        &parse(
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*",
+            "Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}}"#,
+            PolicyKind::Identity,
+        )
+        .unwrap(),
+    );
+    assert!(!plain.reads_keys_starting_with("s3:ExistingObjectTag/"));
+    assert!(!CompiledPolicy::deny_all().reads_keys_starting_with("s3:"));
+}
