@@ -17,6 +17,11 @@ use md5::{Digest, Md5};
 
 const B: &str = "tagged";
 
+/// A tag as a test writes it.
+type Pair<'a> = (&'a str, &'a str);
+/// An error code and status.
+type Refusal = (String, u16);
+
 async fn setup(dir: &std::path::Path) -> (TestServer, Client) {
     let server = start_with_root(dir);
     let s3 = s3_client(&server);
@@ -217,7 +222,7 @@ async fn tag_sets_are_checked_whole_as_s3_checks_them() {
     let invalid = |_: &str| ("InvalidTag".to_owned(), 400);
     let long_key = [(long_key.as_str(), "v")];
     let long_value = [("k", long_value.as_str())];
-    let cases: Vec<(&[(&str, &str)], (String, u16))> = vec![
+    let cases: Vec<(&[Pair], Refusal)> = vec![
         (&eleven, ("BadRequest".into(), 400)),
         (&[("", "v")], invalid("empty key")),
         (&long_key, invalid("key too long")),
@@ -880,5 +885,36 @@ async fn versioned_tagging_actions_are_asked_for_a_named_version() {
         .unwrap();
     let read = tagger.s3.get_bucket_tagging().bucket(B).send().await;
     assert_eq!(error_code_status(read), ("AccessDenied".into(), 403));
+    server.stop();
+}
+
+/// Tag keys differing only in case cannot hide a value from a condition: the context key
+/// holds every value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tag_in_another_case_cannot_hide_from_a_deny() {
+    let server = TestServer::start();
+    let s3 = server.with_bucket(B).await;
+    s3.put_bucket_policy()
+        .bucket(B)
+        .policy(format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Principal":"*",
+                "Action":"s3:PutObject","Resource":"arn:aws:s3:::{B}/*",
+                "Condition":{{"StringEquals":{{"s3:RequestObjectTag/class":"secret"}}}}}}]}}"#
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put(&s3, "a", Some("class=public")).await, Ok(()));
+    for tagging in [
+        "class=secret",
+        "class=public&CLASS=secret",
+        "CLASS=secret&class=public",
+    ] {
+        assert_eq!(
+            put(&s3, "b", Some(tagging)).await,
+            Err(("AccessDenied".into(), 403)),
+            "{tagging}"
+        );
+    }
     server.stop();
 }
