@@ -16,6 +16,9 @@ use md5::Md5;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
+mod stored;
+pub use stored::{object_checksum, part_checksum, StoredChecksum};
+
 /// An additional checksum algorithm, as named in `x-amz-checksum-algorithm`,
 /// `x-amz-sdk-checksum-algorithm` and the `x-amz-checksum-*` headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
