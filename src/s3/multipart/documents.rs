@@ -348,6 +348,27 @@ mod tests {
             parts(body).unwrap(),
             [(" 1 ".into(), " \"e1\" ".into()), ("2".into(), "e2".into())]
         );
+        // Each part's checksums are read, by algorithm.
+        let doc: CompleteMultipartUpload = read(body.as_bytes()).unwrap();
+        assert_eq!(
+            doc.parts[0].checksums(),
+            [(Algorithm::Crc32, "AAAAAA==".to_owned())]
+        );
+        assert_eq!(doc.parts[1].checksums(), []);
+        let every = "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>e</ETag>\
+            <ChecksumCRC64NVME> n </ChecksumCRC64NVME><ChecksumSHA256>s2</ChecksumSHA256>\
+            <ChecksumSHA1>s1</ChecksumSHA1><ChecksumCRC32C>c</ChecksumCRC32C></Part>\
+            </CompleteMultipartUpload>";
+        let doc: CompleteMultipartUpload = read(every.as_bytes()).unwrap();
+        assert_eq!(
+            doc.parts[0].checksums(),
+            [
+                (Algorithm::Crc32c, "c".to_owned()),
+                (Algorithm::Sha1, "s1".to_owned()),
+                (Algorithm::Sha256, "s2".to_owned()),
+                (Algorithm::Crc64Nvme, "n".to_owned()),
+            ]
+        );
         for bad in [
             "<CompleteMultipartUpload><Part><ETag>e</ETag></Part></CompleteMultipartUpload>",
             "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber></Part>\
