@@ -7,8 +7,8 @@ use super::DbError;
 
 /// One step of a database's schema history. `version` is the file's number; versions
 /// increase along the list. A number may be missing (numbers are handed out ahead to work
-/// done in parallel), but a missing number must never be filled in later: a database
-/// recorded at a higher version would not apply it.
+/// done in parallel); a database already recorded at a higher version never applies it, so
+/// every missing number is filled in (or the later ones renumbered) before a release.
 #[derive(Debug)]
 pub struct Migration {
     pub version: u32,

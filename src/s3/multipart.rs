@@ -261,7 +261,10 @@ fn asserted(parts: &request::Parts) -> S3Result<Asserted> {
     let kind = checksum_type_header(parts)?;
     let mut given = Algorithm::ALL.into_iter().filter_map(|a| {
         let value = parts.headers.get(a.header())?;
-        Some((a, String::from_utf8_lossy(value.as_bytes()).trim().to_owned()))
+        Some((
+            a,
+            String::from_utf8_lossy(value.as_bytes()).trim().to_owned(),
+        ))
     });
     let checksum = given.next();
     if given.next().is_some() {
@@ -351,7 +354,11 @@ fn check_part_checksums(
 
 /// The object's checksum from the stored parts' checksums (and, for a full-object checksum,
 /// their sizes).
-fn object_checksum_of(algorithm: Algorithm, kind: ChecksumType, parts: &[Part]) -> S3Result<String> {
+fn object_checksum_of(
+    algorithm: Algorithm,
+    kind: ChecksumType,
+    parts: &[Part],
+) -> S3Result<String> {
     let missing = || {
         S3Error::internal(
             "completing a multipart upload",
@@ -366,7 +373,11 @@ fn object_checksum_of(algorithm: Algorithm, kind: ChecksumType, parts: &[Part]) 
     match kind {
         ChecksumType::Composite => composite_checksum(algorithm, &values),
         ChecksumType::FullObject => {
-            let sized: Vec<(&str, u64)> = values.iter().copied().zip(parts.iter().map(|p| p.size)).collect();
+            let sized: Vec<(&str, u64)> = values
+                .iter()
+                .copied()
+                .zip(parts.iter().map(|p| p.size))
+                .collect();
             full_object_checksum(algorithm, &sized)
         }
     }
@@ -398,7 +409,10 @@ fn check_asserted_checksum(
     let matches = match kind {
         ChecksumType::FullObject => asserted.kind.is_some() && given == computed,
         ChecksumType::Composite => {
-            given == computed || computed.rsplit_once('-').is_some_and(|(bare, _)| given == bare)
+            given == computed
+                || computed
+                    .rsplit_once('-')
+                    .is_some_and(|(bare, _)| given == bare)
         }
     };
     if *given_algorithm != algorithm || !matches {

@@ -70,13 +70,13 @@ fn crc_field<'a>(algorithm: &ChecksumAlgorithm, fields: [Option<&'a str>; 3]) ->
 }
 
 /// A part as CompleteMultipartUpload lists it, with the checksum of `algorithm` when given.
-fn listed(number: i32, etag: &str, checksum: Option<(&ChecksumAlgorithm, String)>) -> CompletedPart {
-    let of = |a: ChecksumAlgorithm| {
-        checksum
-            .as_ref()
-            .filter(|(have, _)| **have == a)
-            .map(|(_, v)| v.clone())
-    };
+fn listed(
+    number: i32,
+    etag: &str,
+    checksum: Option<(&ChecksumAlgorithm, String)>,
+) -> CompletedPart {
+    let (algorithm, value) = checksum.map_or((None, None), |(a, v)| (Some(a.clone()), Some(v)));
+    let of = |a: ChecksumAlgorithm| value.clone().filter(|_| algorithm.as_ref() == Some(&a));
     CompletedPart::builder()
         .part_number(number)
         .e_tag(etag)
@@ -170,7 +170,11 @@ async fn create(
 async fn full_object_multipart_checksums_are_the_crc_of_the_whole_object() {
     let dir = tempfile::tempdir().unwrap();
     let (server, s3) = setup(dir.path()).await;
-    let bodies = [pattern(5 * MIB, 1), pattern(5 * MIB + 17, 2), pattern(1000, 3)];
+    let bodies = [
+        pattern(5 * MIB, 1),
+        pattern(5 * MIB + 17, 2),
+        pattern(1000, 3),
+    ];
     let whole: Vec<u8> = bodies.concat();
     let algorithms = [
         ChecksumAlgorithm::Crc32,
@@ -338,7 +342,10 @@ async fn an_algorithm_alone_takes_s3s_default_type() {
         .send()
         .await
         .unwrap();
-    assert_eq!(done.checksum_crc64_nvme(), Some(crc(&algorithm, &body).as_str()));
+    assert_eq!(
+        done.checksum_crc64_nvme(),
+        Some(crc(&algorithm, &body).as_str())
+    );
     assert_eq!(done.checksum_type(), Some(&ChecksumType::FullObject));
     // Without an algorithm there is no type.
     let plain = s3
@@ -483,7 +490,8 @@ async fn part_checksums_in_the_completion_are_checked() {
         .upload_id()
         .unwrap()
         .to_owned();
-    let (etag, checksum) = upload_part(&s3, "plain", &id, 1, &ChecksumAlgorithm::Crc32, &body).await;
+    let (etag, checksum) =
+        upload_part(&s3, "plain", &id, 1, &ChecksumAlgorithm::Crc32, &body).await;
     let refused = s3
         .complete_multipart_upload()
         .bucket(B)
@@ -570,12 +578,7 @@ async fn a_mismatching_full_object_checksum_is_refused() {
             )
         )
     );
-    let missing = s3
-        .head_object()
-        .bucket(B)
-        .key("k")
-        .send()
-        .await;
+    let missing = s3.head_object().bucket(B).key("k").send().await;
     assert!(missing.is_err(), "no refused completion created the object");
     let done = complete()
         .checksum_type(ChecksumType::FullObject)
@@ -664,7 +667,10 @@ async fn parts_must_carry_their_uploads_algorithm() {
         .send()
         .await
         .unwrap();
-    assert_eq!(out.checksum_crc32_c(), Some(crc(&algorithm, &body).as_str()));
+    assert_eq!(
+        out.checksum_crc32_c(),
+        Some(crc(&algorithm, &body).as_str())
+    );
     server.stop();
 }
 
@@ -705,7 +711,10 @@ async fn single_request_objects_have_full_object_checksums() {
     assert_eq!(get.checksum_type(), Some(&ChecksumType::FullObject));
     assert_eq!(get.checksum_crc32_c(), Some("yZRlqg=="));
     let plain = s3.head_object().bucket(B).key("one").send().await.unwrap();
-    assert_eq!((plain.checksum_type(), plain.checksum_crc32_c()), (None, None));
+    assert_eq!(
+        (plain.checksum_type(), plain.checksum_crc32_c()),
+        (None, None)
+    );
 
     let copy = s3
         .copy_object()
@@ -780,7 +789,10 @@ async fn part_and_range_reads_report_what_their_bytes_match() {
         .send()
         .await
         .unwrap();
-    assert_eq!((ranged.checksum_crc32(), ranged.checksum_type()), (None, None));
+    assert_eq!(
+        (ranged.checksum_crc32(), ranged.checksum_type()),
+        (None, None)
+    );
     let everything = s3
         .head_object()
         .bucket(B)
@@ -827,12 +839,43 @@ async fn the_completion_body_is_checked_against_its_content_md5() {
         r.body[start..r.body.find("</Code>").unwrap_or(start)].to_owned()
     };
     let wrong = of("another body");
-    let r = s3_call(server.s3, &signer, "POST", &path, &[("content-md5", &wrong)], &body);
-    assert_eq!((r.status, code(&r).as_str()), (400, "BadDigest"), "{}", r.body);
-    let r = s3_call(server.s3, &signer, "POST", &path, &[("content-md5", "nope")], &body);
-    assert_eq!((r.status, code(&r).as_str()), (400, "InvalidDigest"), "{}", r.body);
+    let r = s3_call(
+        server.s3,
+        &signer,
+        "POST",
+        &path,
+        &[("content-md5", &wrong)],
+        &body,
+    );
+    assert_eq!(
+        (r.status, code(&r).as_str()),
+        (400, "BadDigest"),
+        "{}",
+        r.body
+    );
+    let r = s3_call(
+        server.s3,
+        &signer,
+        "POST",
+        &path,
+        &[("content-md5", "nope")],
+        &body,
+    );
+    assert_eq!(
+        (r.status, code(&r).as_str()),
+        (400, "InvalidDigest"),
+        "{}",
+        r.body
+    );
     let right = of(&body);
-    let r = s3_call(server.s3, &signer, "POST", &path, &[("content-md5", &right)], &body);
+    let r = s3_call(
+        server.s3,
+        &signer,
+        "POST",
+        &path,
+        &[("content-md5", &right)],
+        &body,
+    );
     assert_eq!(r.status, 200, "{}", r.body);
     server.stop();
 }

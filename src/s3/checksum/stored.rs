@@ -113,7 +113,10 @@ mod tests {
         assert_eq!(part_checksum(&composite, 0), None);
         assert_eq!(part_checksum(&composite, 3), None);
 
-        let full = object(Some(2), Some(("CRC64NVME", "AAAAAAAAAAA=", Some("FULL_OBJECT"))));
+        let full = object(
+            Some(2),
+            Some(("CRC64NVME", "AAAAAAAAAAA=", Some("FULL_OBJECT"))),
+        );
         assert_eq!(object_checksum(&full).unwrap().kind, FullObject);
         assert_eq!(part_checksum(&full, 1), None);
 

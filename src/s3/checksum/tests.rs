@@ -416,7 +416,11 @@ fn full_object_checksums_combine_the_parts() {
         let mut whole = Hasher::new(a);
         whole.update(&object);
         let want = whole.finish_base64();
-        assert_eq!(full_object_checksum(a, &listed), Some(want.clone()), "{a:?}");
+        assert_eq!(
+            full_object_checksum(a, &listed),
+            Some(want.clone()),
+            "{a:?}"
+        );
         assert_eq!(
             full_object_checksum(a, &listed[..1]),
             Some(values[0].0.clone()),
