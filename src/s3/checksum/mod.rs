@@ -303,6 +303,8 @@ pub fn composite_checksum(a: Algorithm, part_checksums_base64: &[&str]) -> Optio
 pub fn full_object_checksum(a: Algorithm, parts: &[(&str, u64)]) -> Option<String> {
     let combiner = Combiner::new(crc_params(a)?);
     let mut whole: Option<u64> = None;
+    // Parts are mostly of one size: its shift is computed once.
+    let mut shift: Option<(u64, u64)> = None;
     for &(value, len) in parts {
         let raw = parse_checksum(a, value)?;
         let mut be = [0u8; 8];
@@ -310,7 +312,14 @@ pub fn full_object_checksum(a: Algorithm, parts: &[(&str, u64)]) -> Option<Strin
         let crc = u64::from_be_bytes(be);
         whole = Some(match whole {
             None => crc,
-            Some(before) => combiner.combine(before, crc, len),
+            Some(before) => {
+                let by = match shift {
+                    Some((n, by)) if n == len => by,
+                    _ => combiner.shift_of(len),
+                };
+                shift = Some((len, by));
+                combiner.multiply(by, before) ^ crc
+            }
         });
     }
     let whole = whole?.to_be_bytes();
