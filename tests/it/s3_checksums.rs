@@ -715,6 +715,36 @@ async fn single_request_objects_have_full_object_checksums() {
         (plain.checksum_type(), plain.checksum_crc32_c()),
         (None, None)
     );
+    s3.put_object()
+        .bucket(B)
+        .key("two")
+        .body(ByteStream::from_static(b"no checksum"))
+        .customize()
+        .config_override(
+            aws_sdk_s3::config::Config::builder()
+                .request_checksum_calculation(RequestChecksumCalculation::WhenRequired),
+        )
+        .send()
+        .await
+        .unwrap();
+    // Listings show each object's checksum algorithm and type, when it has a checksum.
+    let listed = s3.list_objects_v2().bucket(B).send().await.unwrap();
+    let shown: Vec<_> = listed
+        .contents()
+        .iter()
+        .map(|o| (o.key().unwrap(), o.checksum_algorithm(), o.checksum_type()))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (
+                "one",
+                &[ChecksumAlgorithm::Crc32C][..],
+                Some(&ChecksumType::FullObject)
+            ),
+            ("two", &[][..], None),
+        ]
+    );
 
     let copy = s3
         .copy_object()
