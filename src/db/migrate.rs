@@ -5,8 +5,10 @@ use rusqlite::Connection;
 
 use super::DbError;
 
-/// One step of a database's schema history. `version` is the file's number and must equal
-/// its position in the list plus one.
+/// One step of a database's schema history. `version` is the file's number; versions
+/// increase along the list. A number may be missing (numbers are handed out ahead to work
+/// done in parallel); a database already recorded at a higher version never applies it, so
+/// every missing number is filled in (or the later ones renumbered) before a release.
 #[derive(Debug)]
 pub struct Migration {
     pub version: u32,
@@ -19,13 +21,16 @@ pub(super) fn apply(
     conn: &mut Connection,
     migrations: &[Migration],
 ) -> Result<(), DbError> {
-    let known = u32::try_from(migrations.len()).unwrap_or(u32::MAX);
+    debug_assert!(
+        migrations.windows(2).all(|w| w[0].version < w[1].version),
+        "migrations out of order"
+    );
+    let known = migrations.last().map_or(0, |m| m.version);
     let found: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if found > known {
         return Err(DbError::TooNew { db, found, known });
     }
-    for (i, migration) in migrations.iter().enumerate().skip(found as usize) {
-        debug_assert_eq!(migration.version as usize, i + 1, "migrations out of order");
+    for migration in migrations.iter().filter(|m| m.version > found) {
         let tx = conn.transaction()?;
         tx.execute_batch(migration.sql)?;
         tx.pragma_update(None, "user_version", migration.version)?;

@@ -281,6 +281,54 @@ fn migrations_are_applied_once_and_recorded() {
     assert_eq!(v, 1);
 }
 
+/// Migration numbers may skip (they are handed out ahead to parallel work): each listed one
+/// is applied once, the database is recorded at the last, and one past it is still too new.
+#[test]
+fn migration_numbers_may_skip() {
+    static SKIPPING: &[Migration] = &[
+        Migration {
+            version: 1,
+            name: "items",
+            sql: "CREATE TABLE items (id INTEGER PRIMARY KEY) STRICT;",
+        },
+        Migration {
+            version: 4,
+            name: "more",
+            sql: "ALTER TABLE items ADD COLUMN name TEXT;",
+        },
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("test.db");
+    // From nothing, and from a database at the first step.
+    Db::open("test", &path, &config(4, 100), &SKIPPING[..1]).unwrap();
+    for _ in 0..2 {
+        drop(Db::open("test", &path, &config(4, 100), SKIPPING).unwrap());
+    }
+    let conn = Connection::open(&path).unwrap();
+    let v: u32 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, 4);
+    conn.execute("INSERT INTO items (id, name) VALUES (1, 'x')", [])
+        .unwrap();
+    conn.pragma_update(None, "user_version", 5).unwrap();
+    drop(conn);
+    let Err(err) = Db::open("test", &path, &config(4, 100), SKIPPING) else {
+        panic!("a newer schema was accepted")
+    };
+    assert!(
+        matches!(
+            err,
+            DbError::TooNew {
+                found: 5,
+                known: 4,
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
 /// A paged query rebinds its `LIMIT` on every call; without the planner stability guarantee
 /// SQLite would parse and plan the cached statement again each time.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

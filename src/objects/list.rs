@@ -43,6 +43,8 @@ pub struct ObjectSummary {
     pub size: u64,
     pub etag: String,
     pub last_modified: i64,
+    /// The checksum's algorithm and type, when the object has a checksum.
+    pub checksum: Option<(String, String)>,
 }
 
 #[derive(Debug, Default)]
@@ -118,10 +120,10 @@ fn list(conn: &Connection, bucket: &str, q: &ListQuery) -> IndexResult<Listing> 
     }
     let delimiter = q.delimiter.as_deref().filter(|d| !d.is_empty());
     let mut ge = conn.prepare_cached(
-        "SELECT key, size, etag, last_modified FROM objects WHERE bucket = ?1 AND key >= ?2 ORDER BY key LIMIT ?3",
+        "SELECT key, size, etag, last_modified, checksum_algorithm, checksum_type FROM objects WHERE bucket = ?1 AND key >= ?2 ORDER BY key LIMIT ?3",
     )?;
     let mut gt = conn.prepare_cached(
-        "SELECT key, size, etag, last_modified FROM objects WHERE bucket = ?1 AND key > ?2 ORDER BY key LIMIT ?3",
+        "SELECT key, size, etag, last_modified, checksum_algorithm, checksum_type FROM objects WHERE bucket = ?1 AND key > ?2 ORDER BY key LIMIT ?3",
     )?;
     'seek: loop {
         let batch = (q.max.saturating_sub(listing.len()) + 1).clamp(1, 1001);
@@ -132,6 +134,7 @@ fn list(conn: &Connection, bucket: &str, q: &ListQuery) -> IndexResult<Listing> 
                 size: r.get(1)?,
                 etag: r.get(2)?,
                 last_modified: r.get(3)?,
+                checksum: Option::zip(r.get(4)?, r.get(5)?),
             })
         })?;
         let mut seen = 0;

@@ -51,6 +51,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "object_tags",
         sql: include_str!("../../migrations/objects/0004_object_tags.sql"),
     },
+    Migration {
+        version: 7,
+        name: "checksum_type",
+        sql: include_str!("../../migrations/objects/0007_checksum_type.sql"),
+    },
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -129,6 +134,8 @@ pub struct ObjectMeta {
     pub headers: ObjectHeaders,
     pub checksum_algorithm: Option<String>,
     pub checksum: Option<String>,
+    /// `FULL_OBJECT` or `COMPOSITE` when there is a checksum (`s3::checksum::ChecksumType`).
+    pub checksum_type: Option<String>,
     /// Part count of a multipart object.
     pub parts: Option<u32>,
     pub segments: Vec<Segment>,
@@ -227,9 +234,9 @@ fn insert_object(conn: &Connection, o: &ObjectMeta) -> IndexResult<()> {
         })
     })?;
     conn.cached_execute(
-        "INSERT INTO objects (bucket, key, size, etag, last_modified, headers, checksum_algorithm, checksum, parts, tags)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        rusqlite::params![o.bucket, o.key, o.size, o.etag, o.last_modified, headers, o.checksum_algorithm, o.checksum, o.parts, encode_tags(&o.tags)],
+        "INSERT INTO objects (bucket, key, size, etag, last_modified, headers, checksum_algorithm, checksum, parts, tags, checksum_type)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        rusqlite::params![o.bucket, o.key, o.size, o.etag, o.last_modified, headers, o.checksum_algorithm, o.checksum, o.parts, encode_tags(&o.tags), o.checksum_type],
     )?;
     let id = conn.last_insert_rowid();
     let mut stmt = conn.prepare_cached(
@@ -281,7 +288,7 @@ fn replace_object(
 fn object_from_row(conn: &Connection, bucket: &str, key: &str) -> IndexResult<Option<ObjectMeta>> {
     let row = conn
         .cached_row(
-            "SELECT id, size, etag, last_modified, headers, checksum_algorithm, checksum, parts, tags
+            "SELECT id, size, etag, last_modified, headers, checksum_algorithm, checksum, parts, tags, checksum_type
              FROM objects WHERE bucket = ?1 AND key = ?2",
             (bucket, key),
             |r| {
@@ -295,12 +302,23 @@ fn object_from_row(conn: &Connection, bucket: &str, key: &str) -> IndexResult<Op
                     r.get::<_, Option<String>>(6)?,
                     r.get::<_, Option<u32>>(7)?,
                     r.get::<_, Option<String>>(8)?,
+                    r.get::<_, Option<String>>(9)?,
                 ))
             },
         )
         .optional()?;
-    let Some((id, size, etag, last_modified, headers, checksum_algorithm, checksum, parts, tags)) =
-        row
+    let Some((
+        id,
+        size,
+        etag,
+        last_modified,
+        headers,
+        checksum_algorithm,
+        checksum,
+        parts,
+        tags,
+        checksum_type,
+    )) = row
     else {
         return Ok(None);
     };
@@ -326,6 +344,7 @@ fn object_from_row(conn: &Connection, bucket: &str, key: &str) -> IndexResult<Op
         headers: serde_json::from_str(&headers).unwrap_or_default(),
         checksum_algorithm,
         checksum,
+        checksum_type,
         parts,
         segments,
         tags: decode_tags(tags),

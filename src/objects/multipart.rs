@@ -24,6 +24,8 @@ pub struct Upload {
     pub initiated: i64,
     pub headers: ObjectHeaders,
     pub checksum_algorithm: Option<String>,
+    /// `FULL_OBJECT` or `COMPOSITE` when there is a checksum algorithm.
+    pub checksum_type: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -41,23 +43,30 @@ pub struct Part {
 pub struct Completion {
     pub etag: String,
     pub checksum: Option<String>,
+    pub checksum_type: Option<String>,
+}
+
+const UPLOAD_COLUMNS: &str =
+    "SELECT id, bucket, key, initiated, headers, checksum_algorithm, checksum_type FROM uploads";
+
+fn upload_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Upload> {
+    Ok(Upload {
+        id: r.get(0)?,
+        bucket: r.get(1)?,
+        key: r.get(2)?,
+        initiated: r.get(3)?,
+        headers: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default(),
+        checksum_algorithm: r.get(5)?,
+        checksum_type: r.get(6)?,
+    })
 }
 
 fn upload_row(conn: &Connection, bucket: &str, key: &str, id: &str) -> IndexResult<Upload> {
     require_bucket(conn, bucket)?;
     conn.cached_row(
-        "SELECT id, bucket, key, initiated, headers, checksum_algorithm FROM uploads WHERE id = ?1 AND bucket = ?2 AND key = ?3",
+        &format!("{UPLOAD_COLUMNS} WHERE id = ?1 AND bucket = ?2 AND key = ?3"),
         (id, bucket, key),
-        |r| {
-            Ok(Upload {
-                id: r.get(0)?,
-                bucket: r.get(1)?,
-                key: r.get(2)?,
-                initiated: r.get(3)?,
-                headers: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default(),
-                checksum_algorithm: r.get(5)?,
-            })
-        },
+        upload_from,
     )
     .optional()?
     .ok_or(IndexError::NoSuchUpload)
@@ -89,7 +98,7 @@ impl ObjectIndex {
         bucket: String,
         key: String,
         headers: ObjectHeaders,
-        checksum_algorithm: Option<String>,
+        checksum: Option<(String, String)>,
         tags: Tags,
     ) -> IndexResult<Upload> {
         let id = format!(
@@ -103,7 +112,8 @@ impl ObjectIndex {
             key,
             initiated: now_ms(),
             headers,
-            checksum_algorithm,
+            checksum_algorithm: checksum.as_ref().map(|(a, _)| a.clone()),
+            checksum_type: checksum.map(|(_, t)| t),
         };
         let row = upload.clone();
         self.db
@@ -111,8 +121,8 @@ impl ObjectIndex {
                 require_bucket(conn, &row.bucket)?;
                 let headers = serde_json::to_string(&row.headers).unwrap_or_else(|_| "{}".into());
                 conn.cached_execute(
-                    "INSERT INTO uploads (id, bucket, key, initiated, headers, checksum_algorithm, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    (&row.id, &row.bucket, &row.key, row.initiated, headers, &row.checksum_algorithm, encode_tags(&tags)),
+                    "INSERT INTO uploads (id, bucket, key, initiated, headers, checksum_algorithm, checksum_type, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    (&row.id, &row.bucket, &row.key, row.initiated, headers, &row.checksum_algorithm, &row.checksum_type, encode_tags(&tags)),
                 )?;
                 Ok::<_, IndexError>(())
             })
@@ -173,8 +183,10 @@ impl ObjectIndex {
     }
 
     /// Turns the chosen parts into the object, in one commit; returns the object and the
-    /// blobs no longer referenced (unchosen parts, the object it replaced).
-    pub async fn complete_upload<F>(
+    /// blobs no longer referenced (unchosen parts, the object it replaced). `finish` sees the
+    /// upload and the chosen parts in order, inside the transaction, and computes the
+    /// object's ETag and checksum, or refuses with its caller's error.
+    pub async fn complete_upload<F, E>(
         &self,
         bucket: String,
         key: String,
@@ -182,9 +194,10 @@ impl ObjectIndex {
         chosen: Vec<(u32, String)>,
         condition: WriteCondition,
         finish: F,
-    ) -> IndexResult<(ObjectMeta, Vec<BlobId>)>
+    ) -> Result<(ObjectMeta, Vec<BlobId>), E>
     where
-        F: FnOnce(&Upload, &[Part]) -> IndexResult<Completion> + Send + 'static,
+        F: FnOnce(&Upload, &[Part]) -> Result<Completion, E> + Send + 'static,
+        E: From<IndexError> + From<crate::db::DbError> + Send + 'static,
     {
         self.db
             .write(move |conn| {
@@ -198,7 +211,8 @@ impl ObjectIndex {
                 let tags: Option<String> =
                     conn.cached_row("SELECT tags FROM uploads WHERE id = ?1", [&id], |r| {
                         r.get(0)
-                    })?;
+                    })
+                    .map_err(IndexError::from)?;
                 let object = ObjectMeta {
                     bucket: bucket.clone(),
                     key: key.clone(),
@@ -207,6 +221,7 @@ impl ObjectIndex {
                     last_modified: now_ms(),
                     headers: upload.headers.clone(),
                     checksum_algorithm: upload.checksum_algorithm.clone(),
+                    checksum_type: done.checksum.as_ref().and(done.checksum_type),
                     checksum: done.checksum,
                     parts: Some(count),
                     segments: parts
@@ -226,7 +241,8 @@ impl ObjectIndex {
                         .filter(|p| !parts.iter().any(|c| c.number == p.number))
                         .map(|p| p.blob.clone()),
                 );
-                conn.cached_execute("DELETE FROM uploads WHERE id = ?1", [&id])?;
+                conn.cached_execute("DELETE FROM uploads WHERE id = ?1", [&id])
+                    .map_err(IndexError::from)?;
                 Ok((object, unused))
             })
             .await
@@ -301,7 +317,7 @@ fn list_uploads(conn: &Connection, bucket: &str, q: &UploadQuery) -> IndexResult
         _ => Bound::From(q.prefix.clone()),
     };
     let delimiter = q.delimiter.as_deref().filter(|d| !d.is_empty());
-    let columns = "SELECT id, bucket, key, initiated, headers, checksum_algorithm FROM uploads";
+    let columns = UPLOAD_COLUMNS;
     let mut from = conn.prepare_cached(&format!(
         "{columns} WHERE bucket = ?1 AND key >= ?2 ORDER BY key, id LIMIT ?3"
     ))?;
@@ -309,16 +325,7 @@ fn list_uploads(conn: &Connection, bucket: &str, q: &UploadQuery) -> IndexResult
         "{columns} WHERE bucket = ?1 AND (key > ?2 OR (key = ?2 AND ?3 IS NOT NULL AND id > ?3))
          ORDER BY key, id LIMIT ?4"
     ))?;
-    let row = |r: &rusqlite::Row<'_>| {
-        Ok(Upload {
-            id: r.get(0)?,
-            bucket: r.get(1)?,
-            key: r.get(2)?,
-            initiated: r.get(3)?,
-            headers: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default(),
-            checksum_algorithm: r.get(5)?,
-        })
-    };
+    let row = upload_from;
     'seek: loop {
         let batch = (q.max - listing.uploads.len() - listing.prefixes.len() + 1).min(1001);
         let rows: Vec<Upload> = match &bound {

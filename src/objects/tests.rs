@@ -31,6 +31,7 @@ fn object(bucket: &str, key: &str, etag: &str) -> ObjectMeta {
         headers: ObjectHeaders::default(),
         checksum_algorithm: None,
         checksum: None,
+        checksum_type: None,
         parts: None,
         segments: vec![Segment {
             blob: blob(),
@@ -360,9 +361,10 @@ async fn completing_an_upload_checks_parts_as_s3_does() {
             .unwrap();
     }
     let done = |_: &Upload, _: &[Part]| {
-        Ok(multipart::Completion {
+        Ok::<_, IndexError>(multipart::Completion {
             etag: "m-2".into(),
             checksum: None,
+            checksum_type: None,
         })
     };
     let complete = |chosen: Vec<(u32, &str)>| {
@@ -719,5 +721,56 @@ async fn a_dropped_create_bucket_still_updates_the_map() {
             "the creation never landed in the map"
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Migration 7 records the checksum type of what was stored before it: multipart checksums
+/// were composite and every other one full-object; an upload in progress takes S3's default
+/// for its algorithm (CRC64NVME: full-object).
+#[tokio::test]
+async fn the_checksum_type_migration_types_earlier_rows() {
+    use crate::db::Db;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("metadata").join("objects.db");
+    {
+        let old = Db::open("objects", &path, &config(), &MIGRATIONS[..3]).unwrap();
+        old.write(|conn| {
+            conn.execute_batch(
+                "INSERT INTO buckets (name, created_at, region) VALUES ('b', 1, 'us-east-1');
+                 INSERT INTO objects (bucket, key, size, etag, last_modified, headers,
+                                      checksum_algorithm, checksum, parts)
+                 VALUES ('b', 'single', 1, 'e', 1, '{}', 'CRC32', 'AAAAAA==', NULL),
+                        ('b', 'multi', 1, 'e-2', 1, '{}', 'SHA1', 'x-2', 2),
+                        ('b', 'plain', 1, 'e', 1, '{}', NULL, NULL, NULL);
+                 INSERT INTO uploads (id, bucket, key, initiated, headers, checksum_algorithm)
+                 VALUES ('u1', 'b', 'a', 1, '{}', 'CRC32C'),
+                        ('u2', 'b', 'b', 1, '{}', 'CRC64NVME'),
+                        ('u3', 'b', 'c', 1, '{}', NULL);",
+            )?;
+            Ok::<_, IndexError>(())
+        })
+        .await
+        .unwrap();
+        old.close().await;
+    }
+    let index = ObjectIndex::open(dir.path(), &config()).unwrap();
+    for (key, kind) in [
+        ("single", Some("FULL_OBJECT")),
+        ("multi", Some("COMPOSITE")),
+        ("plain", None),
+    ] {
+        let o = index.get_object("b".into(), key.into()).await.unwrap();
+        assert_eq!(o.checksum_type.as_deref(), kind, "{key}");
+    }
+    for (key, id, kind) in [
+        ("a", "u1", Some("COMPOSITE")),
+        ("b", "u2", Some("FULL_OBJECT")),
+        ("c", "u3", None),
+    ] {
+        let u = index
+            .upload("b".into(), key.into(), id.into())
+            .await
+            .unwrap();
+        assert_eq!(u.checksum_type.as_deref(), kind, "{id}");
     }
 }

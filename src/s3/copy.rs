@@ -9,7 +9,7 @@ use http::HeaderMap;
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
 
-use super::checksum::{Algorithm, BodyDigests, Digests};
+use super::checksum::{Algorithm, BodyDigests, ChecksumType, Digests};
 use super::error::{Code, S3Error, S3Result};
 use super::fields::{PartNumber, UploadId};
 use super::object::{check_key, check_storage_class, object_headers};
@@ -101,6 +101,10 @@ struct CopyResult<'a> {
     last_modified: String,
     #[serde(rename = "$value", skip_serializing_if = "Option::is_none")]
     checksum: Option<Checksum<'a>>,
+    /// CopyObject's only (a copy's checksum is of its whole bytes); UploadPartCopy's answer
+    /// has no type.
+    #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none")]
+    checksum_type: Option<&'static str>,
 }
 
 fn write_result(
@@ -109,12 +113,16 @@ fn write_result(
     last_modified: i64,
     checksum: Option<(Algorithm, &str)>,
 ) -> Reply {
+    let whole_object = root == "CopyObjectResult";
     document_named(
         root,
         &CopyResult {
             xmlns: Xmlns::default(),
             etag: format!("\"{etag}\""),
             last_modified: timestamp(last_modified),
+            checksum_type: checksum
+                .filter(|_| whole_object)
+                .map(|_| ChecksumType::FullObject.name()),
             checksum: checksum.map(|(algorithm, value)| Checksum { algorithm, value }),
         },
     )
@@ -152,6 +160,22 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
             None
         }
     };
+    // A named algorithm S3 does not know is refused, not replaced by the source's.
+    let requested = match parts.headers.get("x-amz-checksum-algorithm") {
+        None => None,
+        Some(name) => Some(
+            name.to_str()
+                .ok()
+                .and_then(Algorithm::from_name)
+                .ok_or_else(|| {
+                    S3Error::new(
+                        Code::InvalidRequest,
+                        "Checksum algorithm provided is unsupported. Please try again with any \
+                         of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]",
+                    )
+                })?,
+        ),
+    };
     if src_bucket == bucket && src_key == key && !replace {
         return Err(S3Error::new(
             Code::InvalidRequest,
@@ -167,17 +191,12 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
         source.last_modified,
         "x-amz-copy-source-",
     )?;
-    let algorithm = parts
-        .headers
-        .get("x-amz-checksum-algorithm")
-        .and_then(|v| v.to_str().ok())
-        .and_then(Algorithm::from_name)
-        .or_else(|| {
-            source
-                .checksum_algorithm
-                .as_deref()
-                .and_then(Algorithm::from_name)
-        });
+    let algorithm = requested.or_else(|| {
+        source
+            .checksum_algorithm
+            .as_deref()
+            .and_then(Algorithm::from_name)
+    });
     let (blob, size, digests) = copy_bytes(
         ctx,
         files,
@@ -199,6 +218,9 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
         headers,
         checksum_algorithm: checksum.as_ref().map(|(a, _)| a.name().to_owned()),
         checksum: checksum.as_ref().map(|(_, v)| v.clone()),
+        checksum_type: checksum
+            .as_ref()
+            .map(|_| ChecksumType::FullObject.name().to_owned()),
         parts: None,
         segments: vec![Segment {
             blob: blob.clone(),
@@ -363,6 +385,7 @@ mod tests {
             etag: "\"9b2cf535f27731c974343645a3985328\"".into(),
             last_modified: "2009-10-28T22:32:00".into(),
             checksum: None,
+            checksum_type: None,
         };
         for root in ["CopyObjectResult", "CopyPartResult"] {
             let ours = to_xml(Some(root), &doc).unwrap();
@@ -382,6 +405,7 @@ mod tests {
                 algorithm: Algorithm::Crc32,
                 value: "NhCmhg==",
             }),
+            checksum_type: Some("FULL_OBJECT"),
             ..doc
         };
         assert_eq!(
@@ -391,7 +415,8 @@ mod tests {
                  <CopyObjectResult xmlns=\"{S3_XMLNS}\">\
                  <ETag>&quot;9b2cf535f27731c974343645a3985328&quot;</ETag>\
                  <LastModified>2009-10-28T22:32:00.000Z</LastModified>\
-                 <ChecksumCRC32>NhCmhg==</ChecksumCRC32></CopyObjectResult>"
+                 <ChecksumCRC32>NhCmhg==</ChecksumCRC32><ChecksumType>FULL_OBJECT</ChecksumType>\
+                 </CopyObjectResult>"
             )
         );
     }

@@ -116,8 +116,12 @@ fn write_entries(w: &mut XmlWriter, p: &Params<'_>, listing: &Listing, owner: Op
         w.open("Contents")
             .elem("Key", &p.text(&o.key))
             .elem("LastModified", &timestamp(o.last_modified))
-            .elem("ETag", &format!("\"{}\"", o.etag))
-            .elem("Size", &o.size.to_string());
+            .elem("ETag", &format!("\"{}\"", o.etag));
+        if let Some((algorithm, kind)) = &o.checksum {
+            w.elem("ChecksumAlgorithm", algorithm)
+                .elem("ChecksumType", kind);
+        }
+        w.elem("Size", &o.size.to_string());
         if let Some(owner) = owner {
             w.open("Owner")
                 .elem("ID", &owner.id)
@@ -276,6 +280,7 @@ mod tests {
             size,
             etag: etag.to_owned(),
             last_modified,
+            checksum: None,
         }
     }
 
@@ -503,6 +508,28 @@ mod tests {
                  <Delimiter>/</Delimiter><IsTruncated>true</IsTruncated>\
                  <EncodingType>url</EncodingType>{contents}</ListBucketResult>"
             )
+        );
+    }
+
+    /// An object with a checksum lists its algorithm and type after its ETag, as S3 lists
+    /// them; one without lists neither.
+    #[test]
+    fn listed_objects_show_their_checksum_algorithm_and_type() {
+        let mut with = object("a", 0, "e", 1);
+        with.checksum = Some(("CRC64NVME".into(), "FULL_OBJECT".into()));
+        let page = listing(vec![with, object("b", 0, "f", 2)], &[], false);
+        let ours = v2("bkt", "", &NO_OPTIONS, &page);
+        assert!(
+            ours.contains(
+                "<Key>a</Key><LastModified>1970-01-01T00:00:00.000Z</LastModified>\
+                 <ETag>&quot;e&quot;</ETag><ChecksumAlgorithm>CRC64NVME</ChecksumAlgorithm>\
+                 <ChecksumType>FULL_OBJECT</ChecksumType><Size>1</Size>"
+            ),
+            "{ours}"
+        );
+        assert!(
+            ours.contains("<ETag>&quot;f&quot;</ETag><Size>2</Size>"),
+            "{ours}"
         );
     }
 

@@ -6,15 +6,20 @@ use std::borrow::Cow;
 
 use http::{request, Response, StatusCode};
 
-use super::body::read_small;
-use super::checksum::{composite_checksum, multipart_etag, Algorithm};
+use super::body::{announced_trailer, multiple_checksums, read_small};
+use super::checksum::{
+    composite_checksum, full_object_checksum, multipart_etag, object_checksum, parse_content_md5,
+    Algorithm, ChecksumType,
+};
 use super::error::{Code, S3Error, S3Result};
 use super::fields::{MaxParts, MaxUploads, PartNumber, UploadId};
-use super::object::{check_key, expected, object_headers, write_body, write_condition};
+use super::object::{
+    check_key, check_whole_body, expected, object_headers, write_body, write_condition, Expected,
+};
 use super::xml::{document, read, timestamp, Checksum, CommonPrefix, Owner, Xmlns};
 use super::{finish, Ctx, Reply, Req};
-use crate::objects::multipart::{UploadListing, UploadQuery};
-use crate::objects::{now_ms, IndexError, Part};
+use crate::objects::multipart::{Completion, UploadListing, UploadQuery};
+use crate::objects::{now_ms, Part, Upload};
 
 mod documents;
 use documents::{
@@ -23,19 +28,83 @@ use documents::{
 };
 
 fn checksum_algorithm(parts: &request::Parts) -> S3Result<Option<Algorithm>> {
-    match parts
-        .headers
-        .get("x-amz-checksum-algorithm")
-        .and_then(|v| v.to_str().ok())
-    {
+    match parts.headers.get("x-amz-checksum-algorithm") {
         None => Ok(None),
-        Some(name) => Algorithm::from_name(name).map(Some).ok_or_else(|| {
-            S3Error::new(
-                Code::InvalidRequest,
-                "Checksum algorithm provided is unsupported.",
-            )
-        }),
+        Some(name) => name
+            .to_str()
+            .ok()
+            .and_then(Algorithm::from_name)
+            .map(Some)
+            .ok_or_else(|| {
+                S3Error::new(
+                    Code::InvalidRequest,
+                    "Checksum algorithm provided is unsupported. Please try again with any of \
+                     the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]",
+                )
+            }),
     }
+}
+
+/// `x-amz-checksum-type` on CreateMultipartUpload and CompleteMultipartUpload.
+fn checksum_type_header(parts: &request::Parts) -> S3Result<Option<ChecksumType>> {
+    match parts.headers.get("x-amz-checksum-type") {
+        None => Ok(None),
+        Some(value) => value
+            .to_str()
+            .ok()
+            .and_then(|v| ChecksumType::from_name(v.trim()))
+            .map(Some)
+            .ok_or_else(|| {
+                S3Error::new(
+                    Code::InvalidRequest,
+                    "Value for x-amz-checksum-type header is invalid.",
+                )
+            }),
+    }
+}
+
+/// The checksum algorithm and type CreateMultipartUpload asks for, with S3's default type
+/// (`FULL_OBJECT` for CRC64NVME, `COMPOSITE` for the others) and its refusals of the
+/// combinations it does not support.
+fn requested_checksum(parts: &request::Parts) -> S3Result<Option<(Algorithm, ChecksumType)>> {
+    let algorithm = checksum_algorithm(parts)?;
+    let kind = checksum_type_header(parts)?;
+    let Some(algorithm) = algorithm else {
+        return match kind {
+            None => Ok(None),
+            Some(_) => Err(S3Error::new(
+                Code::InvalidRequest,
+                "The x-amz-checksum-type header can only be used with the \
+                 x-amz-checksum-algorithm header.",
+            )),
+        };
+    };
+    let kind = kind.unwrap_or_else(|| algorithm.default_multipart_type());
+    if !algorithm.supports(kind) {
+        return Err(S3Error::new(
+            Code::InvalidRequest,
+            format!(
+                "The {} checksum type cannot be used with the {} checksum algorithm.",
+                kind.name(),
+                algorithm.lowercase()
+            ),
+        ));
+    }
+    Ok(Some((algorithm, kind)))
+}
+
+/// The checksum algorithm and type an upload was created with.
+fn upload_checksum(upload: &Upload) -> Option<(Algorithm, ChecksumType)> {
+    let algorithm = upload
+        .checksum_algorithm
+        .as_deref()
+        .and_then(Algorithm::from_name)?;
+    let kind = upload
+        .checksum_type
+        .as_deref()
+        .and_then(ChecksumType::from_name)
+        .unwrap_or_else(|| algorithm.default_multipart_type());
+    Some((algorithm, kind))
 }
 
 pub async fn create_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
@@ -44,14 +113,14 @@ pub async fn create_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let headers = object_headers(&parts.headers)?;
     // Kept with the upload; the object gets them at CompleteMultipartUpload.
     let tags = super::tagging::header_tags(&parts.headers)?.unwrap_or_default();
-    let algorithm = checksum_algorithm(parts)?;
+    let checksum = requested_checksum(parts)?;
     let upload = ctx
         .index()
         .create_upload(
             bucket.to_owned(),
             key.to_owned(),
             headers,
-            algorithm.map(|a| a.name().to_owned()),
+            checksum.map(|(a, t)| (a.name().to_owned(), t.name().to_owned())),
             tags,
         )
         .await?;
@@ -61,13 +130,31 @@ pub async fn create_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
         key,
         upload_id: &upload.id,
     })?;
-    if let Some(a) = algorithm {
-        response.headers_mut().insert(
+    if let Some((a, t)) = checksum {
+        let headers = response.headers_mut();
+        headers.insert(
             "x-amz-checksum-algorithm",
             http::HeaderValue::from_static(a.name()),
         );
+        headers.insert(
+            "x-amz-checksum-type",
+            http::HeaderValue::from_static(t.name()),
+        );
     }
     Ok(response)
+}
+
+/// S3's refusal of a part whose checksum is not of its upload's algorithm (`None`: the part
+/// came without one).
+fn algorithm_mismatch(expected: Algorithm, actual: Option<Algorithm>) -> S3Error {
+    S3Error::new(
+        Code::InvalidRequest,
+        format!(
+            "Checksum Type mismatch occurred, expected checksum Type: {}, actual checksum Type: {}",
+            expected.lowercase(),
+            actual.map_or("null", Algorithm::lowercase)
+        ),
+    )
 }
 
 pub async fn upload_part(
@@ -83,13 +170,21 @@ pub async fn upload_part(
         .upload(bucket.to_owned(), key.to_owned(), id.clone())
         .await?;
     let mut want = expected(&parts.headers)?;
-    if want.checksum.is_none() {
-        // Parts of an upload with a checksum algorithm carry that checksum.
-        want.checksum = upload
-            .checksum_algorithm
-            .as_deref()
-            .and_then(Algorithm::from_name)
-            .map(|a| (a, None));
+    // A part of an upload with a checksum algorithm has a checksum of that algorithm: one of
+    // another is refused before the body is read. Without one, a full-object upload's part
+    // CRC is computed here (it is what the object's checksum combines); a composite upload's
+    // part must bring its own, as S3 requires.
+    if let Some((algorithm, kind)) = upload_checksum(&upload) {
+        match &want.checksum {
+            Some((given, _)) if *given != algorithm => {
+                return Err(algorithm_mismatch(algorithm, Some(*given)));
+            }
+            Some(_) => {}
+            None if kind == ChecksumType::Composite => {
+                return Err(algorithm_mismatch(algorithm, None));
+            }
+            None => want.checksum = Some((algorithm, None)),
+        }
     }
     let written = write_body(ctx, reader, &want).await?;
     let checksum = want
@@ -123,10 +218,17 @@ pub async fn upload_part(
     finish(builder, crate::http::empty())
 }
 
-/// The (part number, ETag) list of a CompleteMultipartUpload body.
-fn chosen_parts(body: &[u8]) -> S3Result<Vec<(u32, String)>> {
+/// A part a CompleteMultipartUpload body lists: its number, ETag and the checksums it names.
+struct Chosen {
+    number: u32,
+    etag: String,
+    checksums: Vec<(Algorithm, String)>,
+}
+
+/// The parts of a CompleteMultipartUpload body.
+fn chosen_parts(body: &[u8]) -> S3Result<Vec<Chosen>> {
     let doc: CompleteMultipartUpload = read(body)?;
-    let chosen: Vec<(u32, String)> = doc
+    let chosen: Vec<Chosen> = doc
         .parts
         .into_iter()
         .map(|p| {
@@ -135,7 +237,11 @@ fn chosen_parts(body: &[u8]) -> S3Result<Vec<(u32, String)>> {
                 .trim()
                 .parse()
                 .map_err(|_| Code::MalformedXML)?;
-            Ok((number, p.etag.trim().to_owned()))
+            Ok(Chosen {
+                number,
+                etag: p.etag.trim().to_owned(),
+                checksums: p.checksums(),
+            })
         })
         .collect::<S3Result<_>>()?;
     // The schema requires at least one Part; S3 answers an empty list as malformed.
@@ -145,13 +251,237 @@ fn chosen_parts(body: &[u8]) -> S3Result<Vec<(u32, String)>> {
     Ok(chosen)
 }
 
+/// What a CompleteMultipartUpload request's headers assert about the object: its checksum
+/// type, its checksum (`x-amz-checksum-*`, which here describe the object, not the body) and
+/// its size (`x-amz-mp-object-size`).
+struct Asserted {
+    kind: Option<ChecksumType>,
+    checksum: Option<(Algorithm, String)>,
+    size: Option<u64>,
+}
+
+fn asserted(parts: &request::Parts) -> S3Result<Asserted> {
+    let kind = checksum_type_header(parts)?;
+    let mut given = Algorithm::ALL.into_iter().filter_map(|a| {
+        let value = parts.headers.get(a.header())?;
+        Some((
+            a,
+            String::from_utf8_lossy(value.as_bytes()).trim().to_owned(),
+        ))
+    });
+    let checksum = given.next();
+    if given.next().is_some() {
+        return Err(multiple_checksums());
+    }
+    let size = match parts.headers.get("x-amz-mp-object-size") {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .and_then(|v| v.trim().parse().ok())
+                .ok_or_else(|| {
+                    S3Error::new(
+                        Code::InvalidRequest,
+                        "Value for x-amz-mp-object-size header is invalid.",
+                    )
+                })?,
+        ),
+    };
+    Ok(Asserted {
+        kind,
+        checksum,
+        size,
+    })
+}
+
+/// S3's InvalidPart, for part `number`.
+fn invalid_part(number: u32) -> S3Error {
+    S3Error::new(
+        Code::InvalidPart,
+        format!(
+            "One or more of the specified parts could not be found. The part may not have been \
+             uploaded, or the specified entity tag may not match the part's entity tag. (part \
+             {number})"
+        ),
+    )
+}
+
+/// The checksums the body names for each chosen part, against the stored parts: one of the
+/// upload's algorithm must equal the stored part's (`InvalidPart` otherwise), one of another
+/// algorithm cannot be checked (`BadDigest`, as S3), and a composite upload needs each part's
+/// (`InvalidRequest`). An upload without a checksum algorithm takes none.
+fn check_part_checksums(
+    scheme: Option<(Algorithm, ChecksumType)>,
+    chosen: &[Chosen],
+    parts: &[Part],
+) -> S3Result<()> {
+    for (listed, part) in chosen.iter().zip(parts) {
+        let Some((algorithm, kind)) = scheme else {
+            if !listed.checksums.is_empty() {
+                return Err(invalid_part(listed.number));
+            }
+            continue;
+        };
+        if let Some((other, _)) = listed.checksums.iter().find(|(a, _)| *a != algorithm) {
+            return Err(S3Error::new(
+                Code::BadDigest,
+                format!(
+                    "The {} you specified for part {} did not match what we received.",
+                    other.lowercase(),
+                    listed.number
+                ),
+            ));
+        }
+        match listed.checksums.first() {
+            Some((_, value)) if part.checksum.as_deref() != Some(value.as_str()) => {
+                return Err(invalid_part(listed.number));
+            }
+            Some(_) => {}
+            None if kind == ChecksumType::Composite => {
+                return Err(S3Error::new(
+                    Code::InvalidRequest,
+                    format!(
+                        "The upload was created using a {} checksum. The complete request must \
+                         include the checksum for each part. It was missing for part {} in the \
+                         request.",
+                        algorithm.lowercase(),
+                        listed.number
+                    ),
+                ));
+            }
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+/// The object's checksum from the stored parts' checksums (and, for a full-object checksum,
+/// their sizes).
+fn object_checksum_of(
+    algorithm: Algorithm,
+    kind: ChecksumType,
+    parts: &[Part],
+) -> S3Result<String> {
+    let missing = || {
+        S3Error::internal(
+            "completing a multipart upload",
+            "a part of an upload with a checksum algorithm has no valid checksum",
+        )
+    };
+    let values: Vec<&str> = parts
+        .iter()
+        .map(|p| p.checksum.as_deref())
+        .collect::<Option<_>>()
+        .ok_or_else(missing)?;
+    match kind {
+        ChecksumType::Composite => composite_checksum(algorithm, &values),
+        ChecksumType::FullObject => {
+            let sized: Vec<(&str, u64)> = values
+                .iter()
+                .copied()
+                .zip(parts.iter().map(|p| p.size))
+                .collect();
+            full_object_checksum(algorithm, &sized)
+        }
+    }
+    .ok_or_else(missing)
+}
+
+/// The object checksum the request asserts, against the computed one. S3 requires
+/// `x-amz-checksum-type: FULL_OBJECT` beside a full-object value; a composite value may be
+/// given with or without its `-<parts>`. An upload without a checksum algorithm has nothing
+/// to check an asserted value against, so one is refused rather than ignored.
+fn check_asserted_checksum(
+    asserted: &Asserted,
+    scheme: Option<(Algorithm, ChecksumType)>,
+    computed: Option<&str>,
+) -> S3Result<()> {
+    let Some((given_algorithm, given)) = &asserted.checksum else {
+        return Ok(());
+    };
+    let (Some((algorithm, kind)), Some(computed)) = (scheme, computed) else {
+        return Err(S3Error::new(
+            Code::InvalidRequest,
+            format!(
+                "The upload was created without a checksum algorithm; there is no checksum to \
+                 compare {} with.",
+                given_algorithm.header()
+            ),
+        ));
+    };
+    let matches = match kind {
+        ChecksumType::FullObject => asserted.kind.is_some() && given == computed,
+        ChecksumType::Composite => {
+            given == computed
+                || computed
+                    .rsplit_once('-')
+                    .is_some_and(|(bare, _)| given == bare)
+        }
+    };
+    if *given_algorithm != algorithm || !matches {
+        return Err(S3Error::new(
+            Code::BadDigest,
+            format!(
+                "The {} you specified did not match the calculated checksum.",
+                algorithm.lowercase()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 pub async fn complete_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>, upload: UploadId) -> Reply {
     let (bucket, key, parts, mut reader) = (req.bucket, req.key, req.parts, req.body);
     let UploadId(id) = upload;
     let condition = write_condition(&parts.headers)?;
+    let asserted = asserted(parts)?;
+    // Content-MD5 and a trailing checksum describe the body, the part list.
+    let body_digest = Expected {
+        md5: match parts.headers.get("content-md5") {
+            None => None,
+            Some(v) => Some(
+                v.to_str()
+                    .ok()
+                    .and_then(parse_content_md5)
+                    .ok_or(S3Error::from(Code::InvalidDigest))?,
+            ),
+        },
+        checksum: announced_trailer(&parts.headers)?.map(|a| (a, None)),
+        in_trailer: true,
+    };
     let body = read_small(&mut reader, 4 * 1024 * 1024).await?;
+    check_whole_body(&body, &body_digest, reader.trailers())?;
     let chosen = chosen_parts(&body)?;
-    let finish_upload = |upload: &crate::objects::Upload, parts: &[Part]| {
+    let list: Vec<(u32, String)> = chosen.iter().map(|c| (c.number, c.etag.clone())).collect();
+    let finish_upload = move |upload: &Upload, parts: &[Part]| -> S3Result<Completion> {
+        let scheme = upload_checksum(upload);
+        if let Some(kind) = asserted.kind {
+            if Some(kind) != scheme.map(|(_, k)| k) {
+                return Err(S3Error::new(
+                    Code::InvalidRequest,
+                    format!(
+                        "The upload was created using the {} checksum mode. The complete \
+                         request must use the same checksum mode.",
+                        scheme.map_or("null", |(_, k)| k.name())
+                    ),
+                ));
+            }
+        }
+        check_part_checksums(scheme, &chosen, parts)?;
+        let size: u64 = parts.iter().map(|p| p.size).sum();
+        if let Some(want) = asserted.size.filter(|want| *want != size) {
+            return Err(S3Error::new(
+                Code::InvalidRequest,
+                format!(
+                    "The provided 'x-amz-mp-object-size' header value {want} does not match what \
+                     was computed: {size}"
+                ),
+            ));
+        }
+        let checksum = scheme
+            .map(|(algorithm, kind)| object_checksum_of(algorithm, kind, parts))
+            .transpose()?;
+        check_asserted_checksum(&asserted, scheme, checksum.as_deref())?;
         let md5s: Vec<[u8; 16]> = parts
             .iter()
             .map(|p| {
@@ -160,19 +490,11 @@ pub async fn complete_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>, upload: Uplo
                     .and_then(|b| <[u8; 16]>::try_from(b).ok())
             })
             .collect::<Option<_>>()
-            .ok_or_else(|| IndexError::InvalidPart("A part's ETag is not an MD5".into()))?;
-        let checksum = upload
-            .checksum_algorithm
-            .as_deref()
-            .and_then(Algorithm::from_name)
-            .and_then(|a| {
-                let values: Option<Vec<&str>> =
-                    parts.iter().map(|p| p.checksum.as_deref()).collect();
-                values.and_then(|v| composite_checksum(a, &v))
-            });
-        Ok(crate::objects::multipart::Completion {
+            .ok_or_else(|| S3Error::new(Code::InvalidPart, "A part's ETag is not an MD5"))?;
+        Ok(Completion {
             etag: multipart_etag(&md5s),
             checksum,
+            checksum_type: scheme.map(|(_, k)| k.name().to_owned()),
         })
     };
     let (object, unused) = ctx
@@ -181,7 +503,7 @@ pub async fn complete_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>, upload: Uplo
             bucket.to_owned(),
             key.to_owned(),
             id,
-            chosen,
+            list,
             condition,
             finish_upload,
         )
@@ -189,20 +511,18 @@ pub async fn complete_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>, upload: Uplo
     ctx.blobs().remove(unused).await;
     let location = format!("/{bucket}/{key}");
     let etag = format!("\"{}\"", object.etag);
-    let checksum = object
-        .checksum_algorithm
-        .as_deref()
-        .and_then(Algorithm::from_name)
-        .zip(object.checksum.as_deref())
-        .map(|(algorithm, value)| Checksum { algorithm, value });
+    let stored = object_checksum(&object);
     document(&CompleteMultipartUploadResult {
         xmlns: Xmlns::default(),
         location: &location,
         bucket,
         key,
         etag: &etag,
-        checksum_type: checksum.as_ref().map(|_| "COMPOSITE"),
-        checksum,
+        checksum_type: stored.map(|c| c.kind.name()),
+        checksum: stored.map(|c| Checksum {
+            algorithm: c.algorithm,
+            value: c.value,
+        }),
     })
 }
 
@@ -250,6 +570,7 @@ pub async fn list_parts(ctx: &Ctx<'_>, req: Req<'_>, upload: UploadId, max: MaxP
         max_parts: max,
         is_truncated: truncated,
         checksum_algorithm: upload.checksum_algorithm.as_deref(),
+        checksum_type: upload_checksum(&upload).map(|(_, k)| k.name()),
         parts: list.iter().map(|p| ListedPart::new(p, algorithm)).collect(),
     })
 }
@@ -284,6 +605,8 @@ fn render_uploads(ctx: &Ctx<'_>, bucket: &str, q: &UploadQuery, listing: &Upload
             owner: &owner,
             storage_class: "STANDARD",
             initiated: timestamp(u.initiated),
+            checksum_algorithm: u.checksum_algorithm.as_deref(),
+            checksum_type: upload_checksum(u).map(|(_, k)| k.name()),
         })
         .collect();
     document(&ListMultipartUploadsResult {

@@ -6,7 +6,9 @@ use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, HeaderValue, Response};
 
 use super::body::{announced_trailer, multiple_checksums, BodyReader};
-use super::checksum::{parse_checksum, parse_content_md5, Algorithm, BodyDigests, Digests};
+use super::checksum::{
+    parse_checksum, parse_content_md5, Algorithm, BodyDigests, ChecksumType, Digests,
+};
 use super::error::{Code, S3Error, S3Result};
 use super::{finish, Ctx, Reply, Req};
 use crate::objects::{now_ms, ObjectHeaders, ObjectMeta, Segment, WriteCondition};
@@ -355,6 +357,9 @@ pub async fn put_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
         headers,
         checksum_algorithm: checksum.as_ref().map(|(a, _)| a.name().to_owned()),
         checksum: checksum.as_ref().and_then(|(_, v)| v.clone()),
+        checksum_type: checksum
+            .as_ref()
+            .map(|_| ChecksumType::FullObject.name().to_owned()),
         parts: None,
         segments: vec![Segment {
             blob: written.blob.clone(),
@@ -375,7 +380,9 @@ pub async fn put_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     ctx.blobs().remove(replaced).await;
     let mut response = Response::builder().header("etag", format!("\"{etag}\""));
     if let Some((algorithm, Some(value))) = checksum {
-        response = response.header(algorithm.header(), value);
+        response = response
+            .header(algorithm.header(), value)
+            .header("x-amz-checksum-type", ChecksumType::FullObject.name());
     }
     finish(response, crate::http::empty())
 }

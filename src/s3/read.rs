@@ -11,6 +11,7 @@ use http::{request, HeaderMap, Response, StatusCode};
 use http_body_util::BodyExt;
 use tokio::sync::mpsc;
 
+use super::checksum::{object_checksum, part_checksum, StoredChecksum};
 use super::error::{Code, S3Error, S3Result};
 use super::{finish, Ctx, Reply, Req};
 use crate::objects::{IndexError, ObjectMeta};
@@ -228,14 +229,12 @@ async fn read_object(
         .get("x-amz-checksum-mode")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("enabled"));
-    if checksum_mode && range.is_none() {
-        if let (Some(algorithm), Some(value)) = (&meta.checksum_algorithm, &meta.checksum) {
-            if let Some(a) = super::checksum::Algorithm::from_name(algorithm) {
-                builder = builder.header(a.header(), value.as_str());
-                if meta.parts.is_some() {
-                    builder = builder.header("x-amz-checksum-type", "COMPOSITE");
-                }
-            }
+    if checksum_mode {
+        let part = param("partNumber").and_then(|n| n.parse().ok());
+        if let Some(c) = checksum_of_read(&meta, part, range) {
+            builder = builder
+                .header(c.algorithm.header(), c.value)
+                .header("x-amz-checksum-type", c.kind.name());
         }
     }
     let (start, len) = match range {
@@ -266,6 +265,24 @@ async fn read_object(
     }
     let body = stream(files, &meta, start, len, buffer);
     finish(builder, body)
+}
+
+/// The checksum a read reports with checksum mode, as S3 does: the object's for the whole
+/// object (no range, or one covering every byte); for a `partNumber` read of a composite
+/// multipart object, the part's own; nothing for any other range, whose bytes no stored
+/// checksum covers.
+fn checksum_of_read(
+    meta: &ObjectMeta,
+    part: Option<usize>,
+    range: Option<ByteRange>,
+) -> Option<StoredChecksum<'_>> {
+    if let Some(part) = part.and_then(|n| part_checksum(meta, n)) {
+        return Some(part);
+    }
+    match range {
+        Some(r) if r.start != 0 || r.end + 1 != meta.size => None,
+        _ => object_checksum(meta),
+    }
 }
 
 /// The stored headers, with `response-*` query overrides applied.
@@ -446,6 +463,7 @@ mod tests {
             headers: Default::default(),
             checksum_algorithm: None,
             checksum: None,
+            checksum_type: None,
             parts,
             segments: sizes.iter().map(|s| segment(*s)).collect(),
             tags: Vec::new(),

@@ -227,6 +227,43 @@ def check_boto3_checksums_and_content_md5(server):
     empty_and_delete(s3, "e2e-boto-sums")
 
 
+def check_boto3_full_object_multipart_checksum(server):
+    """A FULL_OBJECT CRC32 multipart upload: its checksum is the CRC32 of the whole object
+    (zlib's, computed here), asserted at completion, and read back with its type; a wrong
+    asserted value is refused with BadDigest and the upload stays."""
+    import zlib
+    s3 = s3_client(server)
+    bucket = "e2e-boto-fullsum"
+    s3.create_bucket(Bucket=bucket)
+    parts_data = [os.urandom(5 * MIB), os.urandom(123_457)]
+    whole = b"".join(parts_data)
+    crc32 = base64.b64encode(zlib.crc32(whole).to_bytes(4, "big")).decode()
+    created = s3.create_multipart_upload(Bucket=bucket, Key="big", ChecksumAlgorithm="CRC32",
+                                         ChecksumType="FULL_OBJECT")
+    assert created.get("ChecksumType") == "FULL_OBJECT", created
+    upload = {"Bucket": bucket, "Key": "big", "UploadId": created["UploadId"]}
+    parts = []
+    for number, data in enumerate(parts_data, start=1):
+        out = s3.upload_part(**upload, PartNumber=number, Body=data, ChecksumAlgorithm="CRC32")
+        part_crc = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+        assert out.get("ChecksumCRC32") == part_crc, out
+        parts.append({"PartNumber": number, "ETag": out["ETag"], "ChecksumCRC32": part_crc})
+    wrong = base64.b64encode(zlib.crc32(parts_data[0]).to_bytes(4, "big")).decode()
+    expect_client_error(lambda: s3.complete_multipart_upload(
+        **upload, MultipartUpload={"Parts": parts}, ChecksumType="FULL_OBJECT",
+        ChecksumCRC32=wrong), "BadDigest", 400)
+    done = s3.complete_multipart_upload(**upload, MultipartUpload={"Parts": parts},
+                                        ChecksumType="FULL_OBJECT", ChecksumCRC32=crc32)
+    assert (done.get("ChecksumCRC32"), done.get("ChecksumType")) == (crc32, "FULL_OBJECT"), done
+    got = s3.get_object(Bucket=bucket, Key="big", ChecksumMode="ENABLED")
+    assert (got.get("ChecksumCRC32"), got.get("ChecksumType")) == (crc32, "FULL_OBJECT"), got
+    # boto3 checks the body against a full-object checksum as it reads it.
+    assert got["Body"].read() == whole
+    head = s3.head_object(Bucket=bucket, Key="big", ChecksumMode="ENABLED")
+    assert (head.get("ChecksumCRC32"), head.get("ChecksumType")) == (crc32, "FULL_OBJECT"), head
+    empty_and_delete(s3, bucket)
+
+
 def check_boto3_conditional_get(server):
     """If-None-Match / If-Modified-Since answer 304; If-Match / If-Unmodified-Since 412."""
     s3 = s3_client(server)
@@ -256,5 +293,6 @@ CHECKS = [
     check_boto3_copy_object_and_delete_objects,
     check_boto3_presigned_urls_v4,
     check_boto3_checksums_and_content_md5,
+    check_boto3_full_object_multipart_checksum,
     check_boto3_conditional_get,
 ]

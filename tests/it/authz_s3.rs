@@ -440,7 +440,6 @@ async fn copies_need_read_on_the_source_and_multipart_needs_its_own_actions() {
             CompletedPart::builder()
                 .part_number(1)
                 .e_tag(part.e_tag().unwrap())
-                .set_checksum_crc32(part.checksum_crc32().map(str::to_owned))
                 .build(),
         )
         .build();

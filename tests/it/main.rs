@@ -27,6 +27,7 @@ mod lifecycle;
 mod s3_auth;
 mod s3_bucket_policy;
 mod s3_buckets;
+mod s3_checksums;
 mod s3_copy;
 mod s3_crash;
 mod s3_delete;

@@ -346,3 +346,135 @@ fn content_md5() {
         assert_eq!(parse_content_md5(value), None, "{value:?}");
     }
 }
+
+/// The CRC of `data` under `a`, as an integer.
+fn crc_of(a: Algorithm, data: &[u8]) -> u64 {
+    let mut hasher = Hasher::new(a);
+    hasher.update(data);
+    let raw = hasher.finish();
+    let mut be = [0u8; 8];
+    be[8 - raw.len()..].copy_from_slice(&raw);
+    u64::from_be_bytes(be)
+}
+
+/// Bytes that are not all alike, so a wrong shift cannot pass by symmetry.
+fn varied(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x.to_le_bytes()[0]
+        })
+        .collect()
+}
+
+/// For each CRC, combining the CRCs of two pieces equals the CRC of their concatenation, at
+/// split points from empty to everything (lengths crossing every byte and bit boundary of the
+/// shift table's first entries), and for a 5 MiB second piece.
+#[test]
+fn crc_combine_equals_the_crc_of_the_concatenation() {
+    let data = varied(70_000, 1);
+    for a in [Algorithm::Crc32, Algorithm::Crc32c, Algorithm::Crc64Nvme] {
+        let whole = crc_of(a, &data);
+        for split in [0, 1, 2, 3, 7, 8, 9, 255, 256, 4096, 65_535, 69_999, 70_000] {
+            let (head, tail) = data.split_at(split);
+            let combined = crc_combine(a, crc_of(a, head), crc_of(a, tail), tail.len() as u64);
+            assert_eq!(combined, Some(whole), "{a:?} split at {split}");
+        }
+        let big = varied(5 * 1024 * 1024 + 3, 2);
+        let joined: Vec<u8> = data.iter().chain(&big).copied().collect();
+        let combined = crc_combine(a, crc_of(a, &data), crc_of(a, &big), big.len() as u64);
+        assert_eq!(combined, Some(crc_of(a, &joined)), "{a:?} with 5 MiB");
+    }
+    for a in [Algorithm::Sha1, Algorithm::Sha256] {
+        assert_eq!(crc_combine(a, 1, 2, 3), None, "{a:?} does not combine");
+    }
+}
+
+/// A whole object's CRC from its parts' CRCs and lengths, as S3's FULL_OBJECT multipart
+/// checksum: equal to hashing the object, for one part, many parts, and empty parts.
+#[test]
+fn full_object_checksums_combine_the_parts() {
+    // Repeated sizes reuse one shift; each change of size computes its own.
+    let sizes = [
+        5 * 1024 * 1024,
+        5 * 1024 * 1024,
+        1,
+        0,
+        0,
+        123_457,
+        5 * 1024 * 1024 + 11,
+        9,
+    ];
+    let parts: Vec<Vec<u8>> = (0u64..)
+        .zip(sizes)
+        .map(|(seed, len)| varied(len, seed + 10))
+        .collect();
+    let object: Vec<u8> = parts.concat();
+    for a in [Algorithm::Crc32, Algorithm::Crc32c, Algorithm::Crc64Nvme] {
+        let values: Vec<(String, u64)> = parts
+            .iter()
+            .map(|p| {
+                let mut h = Hasher::new(a);
+                h.update(p);
+                (h.finish_base64(), p.len() as u64)
+            })
+            .collect();
+        let listed: Vec<(&str, u64)> = values.iter().map(|(v, n)| (v.as_str(), *n)).collect();
+        let mut whole = Hasher::new(a);
+        whole.update(&object);
+        let want = whole.finish_base64();
+        assert_eq!(
+            full_object_checksum(a, &listed),
+            Some(want.clone()),
+            "{a:?}"
+        );
+        assert_eq!(
+            full_object_checksum(a, &listed[..1]),
+            Some(values[0].0.clone()),
+            "{a:?}: one part is its own checksum"
+        );
+        // A value that is not a checksum of `a` (wrong length, not base64) combines to nothing.
+        let mut bad = listed.clone();
+        bad[1].0 = "AAAA";
+        assert_eq!(full_object_checksum(a, &bad), None, "{a:?}");
+        assert_eq!(full_object_checksum(a, &[]), None, "{a:?}: no parts");
+    }
+    // CRC32 of "hello world" from "hello " and "world".
+    let (hello, world) = (b"hello ".as_slice(), b"world".as_slice());
+    let value = |d: &[u8]| {
+        let mut h = Hasher::new(Algorithm::Crc32);
+        h.update(d);
+        h.finish_base64()
+    };
+    let (a, b) = (value(hello), value(world));
+    assert_eq!(
+        full_object_checksum(Algorithm::Crc32, &[(&a, 6), (&b, 5)]).as_deref(),
+        Some("DUoRhQ==")
+    );
+    assert_eq!(full_object_checksum(Algorithm::Sha256, &[(&a, 6)]), None);
+}
+
+#[test]
+fn checksum_types_and_which_algorithms_allow_them() {
+    use ChecksumType::{Composite, FullObject};
+    assert_eq!(ChecksumType::from_name("COMPOSITE"), Some(Composite));
+    assert_eq!(ChecksumType::from_name("FULL_OBJECT"), Some(FullObject));
+    assert_eq!(ChecksumType::from_name("full_object"), None);
+    assert_eq!(ChecksumType::from_name(""), None);
+    let table = [
+        (Algorithm::Crc32, true, true, Composite),
+        (Algorithm::Crc32c, true, true, Composite),
+        (Algorithm::Sha1, true, false, Composite),
+        (Algorithm::Sha256, true, false, Composite),
+        (Algorithm::Crc64Nvme, false, true, FullObject),
+    ];
+    for (a, composite, full, default) in table {
+        assert_eq!(a.supports(Composite), composite, "{a:?}");
+        assert_eq!(a.supports(FullObject), full, "{a:?}");
+        assert_eq!(a.default_multipart_type(), default, "{a:?}");
+        assert_eq!(a.lowercase(), a.name().to_lowercase());
+    }
+}

@@ -8,7 +8,7 @@ use super::super::xml::{timestamp, Checksum, CommonPrefix, Owner, RequestDocumen
 use crate::objects::Part;
 
 /// CompleteMultipartUpload's request document. Each part's checksums (`ChecksumCRC32`…) are
-/// not read: the parts' stored checksums are what the object's is computed from.
+/// compared with the stored part's; the object's checksum is computed from the stored ones.
 /// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html>
 #[derive(Debug, Deserialize)]
 pub struct CompleteMultipartUpload {
@@ -24,6 +24,32 @@ pub struct CompletedPart {
     pub part_number: String,
     #[serde(rename = "ETag")]
     pub etag: String,
+    #[serde(rename = "ChecksumCRC32")]
+    pub crc32: Option<String>,
+    #[serde(rename = "ChecksumCRC32C")]
+    pub crc32c: Option<String>,
+    #[serde(rename = "ChecksumSHA1")]
+    pub sha1: Option<String>,
+    #[serde(rename = "ChecksumSHA256")]
+    pub sha256: Option<String>,
+    #[serde(rename = "ChecksumCRC64NVME")]
+    pub crc64nvme: Option<String>,
+}
+
+impl CompletedPart {
+    /// The checksums the part names, by algorithm, trimmed.
+    pub fn checksums(&self) -> Vec<(Algorithm, String)> {
+        [
+            (Algorithm::Crc32, &self.crc32),
+            (Algorithm::Crc32c, &self.crc32c),
+            (Algorithm::Sha1, &self.sha1),
+            (Algorithm::Sha256, &self.sha256),
+            (Algorithm::Crc64Nvme, &self.crc64nvme),
+        ]
+        .into_iter()
+        .filter_map(|(a, v)| v.as_ref().map(|v| (a, v.trim().to_owned())))
+        .collect()
+    }
 }
 
 impl RequestDocument for CompleteMultipartUpload {
@@ -48,7 +74,7 @@ pub struct InitiateMultipartUploadResult<'a> {
 }
 
 /// CompleteMultipartUpload's answer; an upload with a checksum algorithm shows the object's
-/// composite checksum.
+/// checksum and its type.
 #[derive(Debug, Serialize)]
 #[serde(rename = "CompleteMultipartUploadResult")]
 pub struct CompleteMultipartUploadResult<'a> {
@@ -99,6 +125,8 @@ pub struct ListPartsResult<'a> {
     pub is_truncated: bool,
     #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
     pub checksum_algorithm: Option<&'a str>,
+    #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none")]
+    pub checksum_type: Option<&'a str>,
     #[serde(rename = "Part")]
     pub parts: Vec<ListedPart<'a>>,
 }
@@ -178,6 +206,10 @@ pub struct ListedUpload<'a> {
     pub storage_class: &'static str,
     #[serde(rename = "Initiated")]
     pub initiated: String,
+    #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
+    pub checksum_algorithm: Option<&'a str>,
+    #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none")]
+    pub checksum_type: Option<&'a str>,
 }
 
 #[cfg(test)]
@@ -316,6 +348,27 @@ mod tests {
             parts(body).unwrap(),
             [(" 1 ".into(), " \"e1\" ".into()), ("2".into(), "e2".into())]
         );
+        // Each part's checksums are read, by algorithm.
+        let doc: CompleteMultipartUpload = read(body.as_bytes()).unwrap();
+        assert_eq!(
+            doc.parts[0].checksums(),
+            [(Algorithm::Crc32, "AAAAAA==".to_owned())]
+        );
+        assert_eq!(doc.parts[1].checksums(), []);
+        let every = "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>e</ETag>\
+            <ChecksumCRC64NVME> n </ChecksumCRC64NVME><ChecksumSHA256>s2</ChecksumSHA256>\
+            <ChecksumSHA1>s1</ChecksumSHA1><ChecksumCRC32C>c</ChecksumCRC32C></Part>\
+            </CompleteMultipartUpload>";
+        let doc: CompleteMultipartUpload = read(every.as_bytes()).unwrap();
+        assert_eq!(
+            doc.parts[0].checksums(),
+            [
+                (Algorithm::Crc32c, "c".to_owned()),
+                (Algorithm::Sha1, "s1".to_owned()),
+                (Algorithm::Sha256, "s2".to_owned()),
+                (Algorithm::Crc64Nvme, "n".to_owned()),
+            ]
+        );
         for bad in [
             "<CompleteMultipartUpload><Part><ETag>e</ETag></Part></CompleteMultipartUpload>",
             "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber></Part>\
@@ -368,6 +421,7 @@ mod tests {
             max_parts: 2,
             is_truncated: true,
             checksum_algorithm: None,
+            checksum_type: None,
             parts: vec![
                 part(2, 1_289_422_114_000, "7778aef83f66abc1fa1e8477f296d394"),
                 part(3, 1_289_422_113_000, "aaaa18db4cc2f85cedef654fccc4a4x8"),
@@ -411,6 +465,7 @@ mod tests {
         // size.
         let mut doc = doc;
         doc.checksum_algorithm = Some("CRC32");
+        doc.checksum_type = Some("FULL_OBJECT");
         doc.parts.truncate(1);
         doc.parts[0].checksum = Some(Checksum {
             algorithm: Algorithm::Crc32,
@@ -418,7 +473,8 @@ mod tests {
         });
         let ours = to_xml(None, &doc).unwrap();
         assert!(ours.contains(
-            "<IsTruncated>true</IsTruncated><ChecksumAlgorithm>CRC32</ChecksumAlgorithm><Part>"
+            "<IsTruncated>true</IsTruncated><ChecksumAlgorithm>CRC32</ChecksumAlgorithm>\
+             <ChecksumType>FULL_OBJECT</ChecksumType><Part>"
         ));
         assert!(ours.contains(
             "<Size>10485760</Size><ChecksumCRC32>AAAAAA==</ChecksumCRC32></Part>\
@@ -459,6 +515,8 @@ mod tests {
                 owner: &owners[1],
                 storage_class: "STANDARD",
                 initiated: timestamp(1_289_422_113_000),
+                checksum_algorithm: None,
+                checksum_type: None,
             }],
             common_prefixes: Vec::new(),
         };
