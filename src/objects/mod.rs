@@ -7,6 +7,7 @@
 //! Buckets live here too, each with its configuration documents, and in memory as
 //! `BucketState`s (`buckets`, `bucket_config`, `bucket_policy`).
 
+mod access;
 mod bucket_config;
 mod bucket_policy;
 mod buckets;
@@ -21,6 +22,10 @@ use serde::{Deserialize, Serialize};
 use crate::db::CachedRow;
 use crate::db::{Db, DbConfig, DbError, Migration};
 use crate::storage::BlobId;
+pub use access::{
+    Acl, AclPermission, BucketAcl, Grant, Grantee, Ownership, OwnershipControls,
+    PublicAccessBlock, PublicAccessSettings,
+};
 pub use bucket_config::{BucketConfig, BucketConfigs, ConfigDocument, ConfigKind};
 pub use bucket_policy::BucketPolicy;
 pub use buckets::BucketState;
@@ -43,6 +48,13 @@ pub static MIGRATIONS: &[Migration] = &[
         version: 3,
         name: "bucket_configs",
         sql: include_str!("../../migrations/objects/0003_bucket_configs.sql"),
+    },
+    // Numbered 0005: 0004 is reserved for another change; this entry takes its place in the
+    // list (and its version) after that one.
+    Migration {
+        version: 4,
+        name: "object_acls",
+        sql: include_str!("../../migrations/objects/0005_object_acls.sql"),
     },
 ];
 
@@ -125,6 +137,8 @@ pub struct ObjectMeta {
     /// Part count of a multipart object.
     pub parts: Option<u32>,
     pub segments: Vec<Segment>,
+    /// The object's ACL; `None` is the default, the owner's FULL_CONTROL only.
+    pub acl: Option<Acl>,
 }
 
 /// A conditional write (`If-None-Match: *`, `If-Match: <etag>`), checked inside the commit.
@@ -200,10 +214,11 @@ fn insert_object(conn: &Connection, o: &ObjectMeta) -> IndexResult<()> {
             source: std::io::Error::other(e),
         })
     })?;
+    let acl = o.acl.as_ref().map(Acl::to_text);
     conn.cached_execute(
-        "INSERT INTO objects (bucket, key, size, etag, last_modified, headers, checksum_algorithm, checksum, parts)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        rusqlite::params![o.bucket, o.key, o.size, o.etag, o.last_modified, headers, o.checksum_algorithm, o.checksum, o.parts],
+        "INSERT INTO objects (bucket, key, size, etag, last_modified, headers, checksum_algorithm, checksum, parts, acl)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        rusqlite::params![o.bucket, o.key, o.size, o.etag, o.last_modified, headers, o.checksum_algorithm, o.checksum, o.parts, acl],
     )?;
     let id = conn.last_insert_rowid();
     let mut stmt = conn.prepare_cached(
@@ -255,7 +270,7 @@ fn replace_object(
 fn object_from_row(conn: &Connection, bucket: &str, key: &str) -> IndexResult<Option<ObjectMeta>> {
     let row = conn
         .cached_row(
-            "SELECT id, size, etag, last_modified, headers, checksum_algorithm, checksum, parts
+            "SELECT id, size, etag, last_modified, headers, checksum_algorithm, checksum, parts, acl
              FROM objects WHERE bucket = ?1 AND key = ?2",
             (bucket, key),
             |r| {
@@ -268,11 +283,13 @@ fn object_from_row(conn: &Connection, bucket: &str, key: &str) -> IndexResult<Op
                     r.get::<_, Option<String>>(5)?,
                     r.get::<_, Option<String>>(6)?,
                     r.get::<_, Option<u32>>(7)?,
+                    r.get::<_, Option<String>>(8)?,
                 ))
             },
         )
         .optional()?;
-    let Some((id, size, etag, last_modified, headers, checksum_algorithm, checksum, parts)) = row
+    let Some((id, size, etag, last_modified, headers, checksum_algorithm, checksum, parts, acl)) =
+        row
     else {
         return Ok(None);
     };
@@ -300,6 +317,7 @@ fn object_from_row(conn: &Connection, bucket: &str, key: &str) -> IndexResult<Op
         checksum,
         parts,
         segments,
+        acl: acl.as_deref().map(Acl::from_text),
     }))
 }
 
@@ -331,6 +349,23 @@ impl ObjectIndex {
         self.bucket(&bucket)?;
         self.db
             .read(move |conn| object_from_row(conn, &bucket, &key)?.ok_or(IndexError::NoSuchKey))
+            .await
+    }
+
+    /// Replaces the ACL of the object at (bucket, key); `NoSuchKey` when there is none.
+    pub async fn set_object_acl(&self, bucket: String, key: String, acl: Acl) -> IndexResult<()> {
+        self.db
+            .write(move |conn| {
+                require_bucket(conn, &bucket)?;
+                let changed = conn.cached_execute(
+                    "UPDATE objects SET acl = ?3 WHERE bucket = ?1 AND key = ?2",
+                    (&bucket, &key, acl.to_text()),
+                )?;
+                match changed {
+                    0 => Err(IndexError::NoSuchKey),
+                    _ => Ok(()),
+                }
+            })
             .await
     }
 

@@ -5,7 +5,7 @@ use crate::db::CachedRow;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::{
-    blob_at, now_ms, replace_object, require_bucket, IndexError, IndexResult, ObjectHeaders,
+    blob_at, Acl, now_ms, replace_object, require_bucket, IndexError, IndexResult, ObjectHeaders,
     ObjectIndex, ObjectMeta, Segment, WriteCondition,
 };
 use crate::storage::BlobId;
@@ -24,6 +24,8 @@ pub struct Upload {
     pub initiated: i64,
     pub headers: ObjectHeaders,
     pub checksum_algorithm: Option<String>,
+    /// The ACL the object gets when the upload completes; `None` is the default.
+    pub acl: Option<Acl>,
 }
 
 #[derive(Debug, Clone)]
@@ -46,7 +48,7 @@ pub struct Completion {
 fn upload_row(conn: &Connection, bucket: &str, key: &str, id: &str) -> IndexResult<Upload> {
     require_bucket(conn, bucket)?;
     conn.cached_row(
-        "SELECT id, bucket, key, initiated, headers, checksum_algorithm FROM uploads WHERE id = ?1 AND bucket = ?2 AND key = ?3",
+        "SELECT id, bucket, key, initiated, headers, checksum_algorithm, acl FROM uploads WHERE id = ?1 AND bucket = ?2 AND key = ?3",
         (id, bucket, key),
         |r| {
             Ok(Upload {
@@ -56,6 +58,7 @@ fn upload_row(conn: &Connection, bucket: &str, key: &str, id: &str) -> IndexResu
                 initiated: r.get(3)?,
                 headers: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default(),
                 checksum_algorithm: r.get(5)?,
+                acl: r.get::<_, Option<String>>(6)?.as_deref().map(Acl::from_text),
             })
         },
     )
@@ -88,6 +91,7 @@ impl ObjectIndex {
         key: String,
         headers: ObjectHeaders,
         checksum_algorithm: Option<String>,
+        acl: Option<Acl>,
     ) -> IndexResult<Upload> {
         let id = format!(
             "{:032x}{:032x}",
@@ -101,15 +105,17 @@ impl ObjectIndex {
             initiated: now_ms(),
             headers,
             checksum_algorithm,
+            acl,
         };
         let row = upload.clone();
         self.db
             .write(move |conn| {
                 require_bucket(conn, &row.bucket)?;
                 let headers = serde_json::to_string(&row.headers).unwrap_or_else(|_| "{}".into());
+                let acl = row.acl.as_ref().map(Acl::to_text);
                 conn.cached_execute(
-                    "INSERT INTO uploads (id, bucket, key, initiated, headers, checksum_algorithm) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    (&row.id, &row.bucket, &row.key, row.initiated, headers, &row.checksum_algorithm),
+                    "INSERT INTO uploads (id, bucket, key, initiated, headers, checksum_algorithm, acl) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    (&row.id, &row.bucket, &row.key, row.initiated, headers, &row.checksum_algorithm, acl),
                 )?;
                 Ok::<_, IndexError>(())
             })
@@ -211,6 +217,7 @@ impl ObjectIndex {
                             checksum: p.checksum.clone(),
                         })
                         .collect(),
+                    acl: upload.acl.clone(),
                 };
                 let mut unused = replace_object(conn, &object, &condition)?;
                 unused.extend(
@@ -309,6 +316,8 @@ fn list_uploads(conn: &Connection, bucket: &str, q: &UploadQuery) -> IndexResult
             initiated: r.get(3)?,
             headers: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default(),
             checksum_algorithm: r.get(5)?,
+            // A listing shows no ACL.
+            acl: None,
         })
     };
     'seek: loop {

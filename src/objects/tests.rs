@@ -38,6 +38,7 @@ fn object(bucket: &str, key: &str, etag: &str) -> ObjectMeta {
             etag: None,
             checksum: None,
         }],
+        acl: None,
     }
 }
 
@@ -306,7 +307,7 @@ async fn buckets_with_objects_or_uploads_are_not_deleted() {
         .unwrap();
     assert_eq!((existed, blobs.len()), (vec![true, false], 1));
     let upload = index
-        .create_upload("b".into(), "u".into(), ObjectHeaders::default(), None)
+        .create_upload("b".into(), "u".into(), ObjectHeaders::default(), None, None)
         .await
         .unwrap();
     assert!(matches!(
@@ -336,7 +337,7 @@ fn part(number: u32, size: u64, etag: &str) -> Part {
 async fn completing_an_upload_checks_parts_as_s3_does() {
     let (_dir, index) = index_with(&[]).await;
     let up = index
-        .create_upload("b".into(), "big".into(), ObjectHeaders::default(), None)
+        .create_upload("b".into(), "big".into(), ObjectHeaders::default(), None, None)
         .await
         .unwrap();
     let (b, k, id) = ("b".to_string(), "big".to_string(), up.id.clone());
@@ -429,7 +430,7 @@ async fn upload_listings_roll_up_and_page_like_object_listings() {
     let mut all = Vec::new();
     for key in ["a/1", "a/2", "b", "b", "c/d"] {
         let upload = index
-            .create_upload("b".into(), key.into(), ObjectHeaders::default(), None)
+            .create_upload("b".into(), key.into(), ObjectHeaders::default(), None, None)
             .await
             .unwrap();
         all.push((key.to_owned(), upload.id));

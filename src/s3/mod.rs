@@ -3,10 +3,12 @@
 //! `<Error>` (no body on HEAD); every response carries `x-amz-request-id`.
 
 mod access;
+mod acl;
 pub mod actions;
 mod auth;
 mod body;
 mod bucket;
+mod bucket_access;
 mod bucket_policy;
 pub mod checksum;
 mod copy;
@@ -17,7 +19,6 @@ mod list;
 mod multipart;
 mod object;
 pub mod operations;
-mod public;
 mod query;
 mod read;
 mod rfc2047;
@@ -218,6 +219,13 @@ impl Api for S3Api {
                 // key exists is itself something only a lister may learn.
                 Err(access::denied())
             }
+            // A permission left to an object's ACL that the handler never decided: refused
+            // rather than answered (a handler that forgot to read the object through
+            // `read::lookup`).
+            Ok(_) if access.undecided() => Err(S3Error::internal(
+                "authorizing by object ACL",
+                "a permission left to the object's ACL was never decided",
+            )),
             other => other,
         }
     }

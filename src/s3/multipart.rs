@@ -43,6 +43,8 @@ pub async fn create_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     check_key(key)?;
     let headers = object_headers(&parts.headers)?;
     let algorithm = checksum_algorithm(parts)?;
+    // Kept with the upload, and given to the object it completes.
+    let acl = super::acl::for_object_write(ctx, req.found.existing()?, &parts.headers)?;
     let upload = ctx
         .index()
         .create_upload(
@@ -50,6 +52,7 @@ pub async fn create_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
             key.to_owned(),
             headers,
             algorithm.map(|a| a.name().to_owned()),
+            acl,
         )
         .await?;
     let mut response = document(&InitiateMultipartUploadResult {
