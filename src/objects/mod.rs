@@ -23,8 +23,8 @@ use crate::db::CachedRow;
 use crate::db::{Db, DbConfig, DbError, Migration};
 use crate::storage::BlobId;
 pub use access::{
-    Acl, AclPermission, BucketAcl, Grant, Grantee, Ownership, OwnershipControls,
-    PublicAccessBlock, PublicAccessSettings,
+    Acl, AclPermission, BucketAcl, Grant, Grantee, Ownership, OwnershipControls, PublicAccessBlock,
+    PublicAccessSettings,
 };
 pub use bucket_config::{BucketConfig, BucketConfigs, ConfigDocument, ConfigKind};
 pub use bucket_policy::BucketPolicy;

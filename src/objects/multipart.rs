@@ -5,7 +5,7 @@ use crate::db::CachedRow;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::{
-    blob_at, Acl, now_ms, replace_object, require_bucket, IndexError, IndexResult, ObjectHeaders,
+    blob_at, now_ms, replace_object, require_bucket, Acl, IndexError, IndexResult, ObjectHeaders,
     ObjectIndex, ObjectMeta, Segment, WriteCondition,
 };
 use crate::storage::BlobId;

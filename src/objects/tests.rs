@@ -337,7 +337,13 @@ fn part(number: u32, size: u64, etag: &str) -> Part {
 async fn completing_an_upload_checks_parts_as_s3_does() {
     let (_dir, index) = index_with(&[]).await;
     let up = index
-        .create_upload("b".into(), "big".into(), ObjectHeaders::default(), None, None)
+        .create_upload(
+            "b".into(),
+            "big".into(),
+            ObjectHeaders::default(),
+            None,
+            None,
+        )
         .await
         .unwrap();
     let (b, k, id) = ("b".to_string(), "big".to_string(), up.id.clone());

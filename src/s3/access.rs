@@ -78,7 +78,10 @@ impl Access<'_> {
         let evaluation =
             self.authorizer
                 .evaluate(action, resource, policy.as_deref().map(|p| &p.compiled));
-        let settings = bucket.as_deref().map(acl::public_access).unwrap_or_default();
+        let settings = bucket
+            .as_deref()
+            .map(acl::public_access)
+            .unwrap_or_default();
         match evaluation.decision {
             Decision::ExplicitDeny => return Verdict::Denied,
             // An anonymous caller's Allow can only come from the bucket policy; a public one
@@ -165,7 +168,9 @@ impl Access<'_> {
     pub fn check_object_acl(&self, bucket: &str, key: &str, acl: Option<&Acl>) -> S3Result<()> {
         let state = self.state.objects.bucket_state(bucket);
         let settings = state.as_deref().map(acl::public_access).unwrap_or_default();
-        let enabled = state.as_deref().is_some_and(|b| acl::ownership(b).acls_enabled());
+        let enabled = state
+            .as_deref()
+            .is_some_and(|b| acl::ownership(b).acls_enabled());
         let mut deferred = self.lock();
         for d in deferred
             .iter_mut()

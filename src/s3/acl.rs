@@ -182,10 +182,11 @@ fn canned(name: &str, owner: &str) -> S3Result<RequestedAcl> {
         _ => return Err(S3Error::new(Code::InvalidArgument, "Invalid canned ACL")),
     };
     let mut acl = Acl::private(owner);
-    acl.grants.extend(extra.iter().map(|(grantee, permission)| Grant {
-        grantee: grantee.clone(),
-        permission: *permission,
-    }));
+    acl.grants
+        .extend(extra.iter().map(|(grantee, permission)| Grant {
+            grantee: grantee.clone(),
+            permission: *permission,
+        }));
     Ok(RequestedAcl {
         acl,
         source: Source::Canned(name),
@@ -299,7 +300,10 @@ fn from_body(body: &[u8], owner: &str) -> S3Result<RequestedAcl> {
             ));
         }
     }
-    let listed = doc.access_control_list.map(|l| l.grants).unwrap_or_default();
+    let listed = doc
+        .access_control_list
+        .map(|l| l.grants)
+        .unwrap_or_default();
     check_grant_count(listed.len())?;
     let mut grants = Vec::with_capacity(listed.len());
     for grant in listed {
@@ -492,7 +496,9 @@ pub async fn put_object_acl(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let owner = owner_id(ctx);
     check_settable(&bucket, &requested, &owner)?;
     if ownership(&bucket).acls_enabled() {
-        let acl = requested.stored(&owner).unwrap_or_else(|| Acl::private(&owner));
+        let acl = requested
+            .stored(&owner)
+            .unwrap_or_else(|| Acl::private(&owner));
         ctx.index().set_object_acl(name, key, acl).await?;
     }
     finish(Response::builder(), crate::http::empty())
@@ -558,11 +564,7 @@ mod tests {
                 .unwrap();
             assert_eq!(&got.acl.grants, want, "{name}");
         }
-        let err = |pairs: &[(&str, &str)]| {
-            from_headers(&headers(pairs), OWNER)
-                .unwrap_err()
-                .code
-        };
+        let err = |pairs: &[(&str, &str)]| from_headers(&headers(pairs), OWNER).unwrap_err().code;
         assert_eq!(err(&[("x-amz-acl", "public")]), Code::InvalidArgument);
         assert_eq!(
             err(&[("x-amz-acl", "log-delivery-write")]),
@@ -586,7 +588,10 @@ mod tests {
                     "x-amz-grant-read",
                     &format!("uri=\"{ALL_USERS}\", id=\"{OWNER}\""),
                 ),
-                ("x-amz-grant-write-acp", &format!("uri={AUTHENTICATED_USERS}")),
+                (
+                    "x-amz-grant-write-acp",
+                    &format!("uri={AUTHENTICATED_USERS}"),
+                ),
             ]),
             OWNER,
         )
@@ -601,15 +606,15 @@ mod tests {
             ]
         );
         let err = |value: &str| {
-            from_headers(
-                &headers(&[("x-amz-grant-full-control", value)]),
-                OWNER,
-            )
-            .unwrap_err()
-            .code
+            from_headers(&headers(&[("x-amz-grant-full-control", value)]), OWNER)
+                .unwrap_err()
+                .code
         };
         assert_eq!(err("id=\"someone-else\""), Code::InvalidArgument);
-        assert_eq!(err("uri=\"http://example.com/group\""), Code::InvalidArgument);
+        assert_eq!(
+            err("uri=\"http://example.com/group\""),
+            Code::InvalidArgument
+        );
         assert_eq!(
             err(&format!("uri=\"{LOG_DELIVERY}\"")),
             Code::NotImplemented
@@ -632,7 +637,9 @@ mod tests {
             )
         };
         let g = |grantee: &str, permission: &str| {
-            format!("<Grant><Grantee>{grantee}</Grantee><Permission>{permission}</Permission></Grant>")
+            format!(
+                "<Grant><Grantee>{grantee}</Grantee><Permission>{permission}</Permission></Grant>"
+            )
         };
         let mine = format!("<ID>{OWNER}</ID>");
         let all = format!("<URI>{ALL_USERS}</URI>");
@@ -643,16 +650,25 @@ mod tests {
         .unwrap();
         assert!(ok.acl.is_public());
         assert!(!ok.accepted_when_disabled(OWNER));
-        let only_owner = from_body(body(&g(&mine, "FULL_CONTROL"), OWNER).as_bytes(), OWNER)
-            .unwrap();
+        let only_owner =
+            from_body(body(&g(&mine, "FULL_CONTROL"), OWNER).as_bytes(), OWNER).unwrap();
         assert!(only_owner.accepted_when_disabled(OWNER));
         let code = |text: String| from_body(text.as_bytes(), OWNER).unwrap_err().code;
-        assert_eq!(code(body(&g(&mine, "EVERYTHING"), OWNER)), Code::MalformedACLError);
+        assert_eq!(
+            code(body(&g(&mine, "EVERYTHING"), OWNER)),
+            Code::MalformedACLError
+        );
         assert_eq!(code(body(&g("", "READ"), OWNER)), Code::MalformedACLError);
         assert_eq!(code(body(&g(&mine, "READ"), "other")), Code::AccessDenied);
-        assert_eq!(code("<AccessControlPolicy>".into()), Code::MalformedACLError);
         assert_eq!(
-            code(body(&g("<EmailAddress>a@b.c</EmailAddress>", "READ"), OWNER)),
+            code("<AccessControlPolicy>".into()),
+            Code::MalformedACLError
+        );
+        assert_eq!(
+            code(body(
+                &g("<EmailAddress>a@b.c</EmailAddress>", "READ"),
+                OWNER
+            )),
             Code::UnresolvableGrantByEmailAddress
         );
     }
@@ -672,11 +688,29 @@ mod tests {
         assert!(!grants(&public, AclPermission::Write, None, OWNER, false));
         let signed = acl(Grantee::AuthenticatedUsers);
         assert!(!grants(&signed, AclPermission::Read, None, OWNER, false));
-        assert!(grants(&signed, AclPermission::Read, Some(&root), OWNER, false));
+        assert!(grants(
+            &signed,
+            AclPermission::Read,
+            Some(&root),
+            OWNER,
+            false
+        ));
         let owners = acl(Grantee::CanonicalUser(OWNER.into()));
-        assert!(grants(&owners, AclPermission::Read, Some(&root), OWNER, true));
+        assert!(grants(
+            &owners,
+            AclPermission::Read,
+            Some(&root),
+            OWNER,
+            true
+        ));
         assert!(!grants(&owners, AclPermission::Read, None, OWNER, false));
         let full = Acl::private(OWNER);
-        assert!(grants(&full, AclPermission::WriteAcp, Some(&root), OWNER, false));
+        assert!(grants(
+            &full,
+            AclPermission::WriteAcp,
+            Some(&root),
+            OWNER,
+            false
+        ));
     }
 }

@@ -115,8 +115,14 @@ mod tests {
                 DeleteBucketOwnershipControls,
                 &[("s3:PutBucketOwnershipControls", b)],
             ),
-            (GetPublicAccessBlock, &[("s3:GetBucketPublicAccessBlock", b)]),
-            (PutPublicAccessBlock, &[("s3:PutBucketPublicAccessBlock", b)]),
+            (
+                GetPublicAccessBlock,
+                &[("s3:GetBucketPublicAccessBlock", b)],
+            ),
+            (
+                PutPublicAccessBlock,
+                &[("s3:PutBucketPublicAccessBlock", b)],
+            ),
             (
                 DeletePublicAccessBlock,
                 &[("s3:PutBucketPublicAccessBlock", b)],

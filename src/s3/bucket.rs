@@ -165,7 +165,10 @@ fn initial_configs(ctx: &Ctx<'_>, headers: &http::HeaderMap) -> S3Result<Vec<Buc
             }
             other => other?,
         }
-        if let Some(acl) = requested.stored(&owner).filter(|_| ownership.acls_enabled()) {
+        if let Some(acl) = requested
+            .stored(&owner)
+            .filter(|_| ownership.acls_enabled())
+        {
             configs.push(BucketConfig::Acl(BucketAcl::new(acl).into()));
         }
     }

@@ -19,8 +19,7 @@ use super::object::{check_whole_body, expected};
 use super::xml::{document, read, RequestDocument, Xmlns};
 use super::{finish, Ctx, Reply, Req};
 use crate::objects::{
-    BucketConfig, ConfigKind, Ownership, OwnershipControls, PublicAccessBlock,
-    PublicAccessSettings,
+    BucketConfig, ConfigKind, Ownership, OwnershipControls, PublicAccessBlock, PublicAccessSettings,
 };
 
 /// The most bytes read from either configuration's body: both are a few elements.
@@ -140,8 +139,7 @@ pub async fn put_bucket_ownership_controls(ctx: &Ctx<'_>, req: Req<'_>) -> Reply
     let [rule] = doc.rules.as_slice() else {
         return Err(Code::MalformedXML.into());
     };
-    let ownership =
-        Ownership::from_name(rule.object_ownership.trim()).ok_or(Code::MalformedXML)?;
+    let ownership = Ownership::from_name(rule.object_ownership.trim()).ok_or(Code::MalformedXML)?;
     // Disabling ACLs needs a bucket ACL that grants nothing beyond the owner: S3 refuses to
     // drop grants silently.
     let owner = acl::owner_id(ctx);

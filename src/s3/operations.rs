@@ -10,7 +10,9 @@
 //! refine a given (method, target, keyword); `router::tests` checks that no two rows tie.
 
 use super::fields::{MaxKeys, MaxParts, MaxUploads, PartNumber, UploadId};
-use super::{acl, bucket, bucket_access, bucket_policy, copy, delete, list, multipart, object, read};
+use super::{
+    acl, bucket, bucket_access, bucket_policy, copy, delete, list, multipart, object, read,
+};
 use super::{Ctx, Reply, Req};
 
 /// What a row needs permission for, besides its refinement.

@@ -117,7 +117,8 @@ pub async fn lookup(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Result<ObjectMe
             }
             e => e.into(),
         })?;
-    ctx.access.check_object_acl(bucket, key, meta.acl.as_ref())?;
+    ctx.access
+        .check_object_acl(bucket, key, meta.acl.as_ref())?;
     Ok(meta)
 }
 

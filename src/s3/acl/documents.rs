@@ -257,7 +257,10 @@ mod tests {
         let grants = doc.access_control_list.unwrap().grants;
         assert_eq!(grants.len(), 3);
         let first = grants[0].grantee.as_ref().unwrap();
-        assert_eq!((first.id.as_deref(), first.uri.as_deref()), (Some(ID), None));
+        assert_eq!(
+            (first.id.as_deref(), first.uri.as_deref()),
+            (Some(ID), None)
+        );
         assert_eq!(grants[0].permission.as_deref(), Some("FULL_CONTROL"));
         let second = grants[1].grantee.as_ref().unwrap();
         assert_eq!(second.email.as_deref(), Some("xyz@amazon.com"));
