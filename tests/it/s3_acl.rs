@@ -31,12 +31,7 @@ fn controls(ownership: ObjectOwnership) -> OwnershipControls {
         .unwrap()
 }
 
-fn blocks(
-    acls: bool,
-    ignore: bool,
-    policy: bool,
-    restrict: bool,
-) -> PublicAccessBlockConfiguration {
+fn blocks([acls, ignore, policy, restrict]: [bool; 4]) -> PublicAccessBlockConfiguration {
     PublicAccessBlockConfiguration::builder()
         .block_public_acls(acls)
         .ignore_public_acls(ignore)
@@ -63,7 +58,7 @@ async fn open_bucket(s3: &Client, bucket: &str) {
         .send()
         .await
         .unwrap();
-    set_blocks(s3, bucket, blocks(false, false, false, false)).await;
+    set_blocks(s3, bucket, blocks([false, false, false, false])).await;
 }
 
 async fn put(s3: &Client, bucket: &str, key: &str, acl: Option<ObjectCannedAcl>) {
@@ -838,7 +833,7 @@ async fn acl_grants_are_enforced_and_a_policy_deny_wins() {
     assert!(read(nobody.s3.clone(), "public.txt").await.is_err());
 
     // A user may set a public ACL only with s3:PutObjectAcl besides s3:PutObject.
-    set_blocks(&s3, "site", blocks(false, false, false, false)).await;
+    set_blocks(&s3, "site", blocks([false, false, false, false])).await;
     s3.put_bucket_ownership_controls()
         .bucket("site")
         .ownership_controls(controls(ObjectOwnership::ObjectWriter))
@@ -936,7 +931,7 @@ async fn each_block_public_access_setting_is_enforced() {
     assert_eq!(anonymous_get(&server, "/pab/public.txt").0, 200);
 
     // BlockPublicPolicy: a public policy is refused; a non-public one is not.
-    set_blocks(&s3, "pab", blocks(false, false, true, false)).await;
+    set_blocks(&s3, "pab", blocks([false, false, true, false])).await;
     let refused = s3
         .put_bucket_policy()
         .bucket("pab")
@@ -962,7 +957,7 @@ async fn each_block_public_access_setting_is_enforced() {
         .unwrap();
 
     // BlockPublicAcls: writes carrying a public ACL are refused; existing ones still apply.
-    set_blocks(&s3, "pab", blocks(true, false, false, false)).await;
+    set_blocks(&s3, "pab", blocks([true, false, false, false])).await;
     let refused = s3
         .put_object()
         .bucket("pab")
@@ -998,14 +993,14 @@ async fn each_block_public_access_setting_is_enforced() {
     assert_eq!(anonymous_get(&server, "/pab/public.txt").0, 200);
 
     // IgnorePublicAcls: public grants grant nothing while it is on; the ACL is kept.
-    set_blocks(&s3, "pab", blocks(false, true, false, false)).await;
+    set_blocks(&s3, "pab", blocks([false, true, false, false])).await;
     assert_eq!(anonymous_get(&server, "/pab/public.txt").0, 403);
     assert_eq!(
         object_grants(&s3, "pab", "public.txt").await.len(),
         2,
         "the ACL is kept"
     );
-    set_blocks(&s3, "pab", blocks(false, false, false, false)).await;
+    set_blocks(&s3, "pab", blocks([false, false, false, false])).await;
     assert_eq!(anonymous_get(&server, "/pab/public.txt").0, 200);
 
     // RestrictPublicBuckets: a public policy's grants no longer reach anonymous callers;
@@ -1019,7 +1014,7 @@ async fn each_block_public_access_setting_is_enforced() {
         .unwrap();
     assert_eq!(anonymous_get(&server, "/pab/by-policy.txt").0, 200);
     let user = server.with_user(&allow("iam:GetUser")).await;
-    set_blocks(&s3, "pab", blocks(false, false, false, true)).await;
+    set_blocks(&s3, "pab", blocks([false, false, false, true])).await;
     assert_eq!(anonymous_get(&server, "/pab/by-policy.txt").0, 403);
     user.s3
         .get_object()
