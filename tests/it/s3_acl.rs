@@ -1069,6 +1069,23 @@ async fn new_buckets_block_public_access_unless_configured_otherwise() {
         .await
         .unwrap();
     assert_eq!(anonymous_get(&server, "/unblocked/k").0, 200);
+    // CreateBucket may enable ACLs and give the bucket a public ACL at once.
+    s3.create_bucket()
+        .bucket("listed")
+        .object_ownership(ObjectOwnership::ObjectWriter)
+        .acl(BucketCannedAcl::PublicRead)
+        .send()
+        .await
+        .unwrap();
+    let owner = owner_id(&s3).await;
+    assert_eq!(
+        bucket_grants(&s3, "listed").await,
+        vec![
+            (format!("id:{owner}"), Permission::FullControl),
+            (ALL_USERS.to_owned(), Permission::Read)
+        ]
+    );
+    assert_eq!(anonymous_get(&server, "/listed?list-type=2").0, 200);
     // Ownership still defaults to ACLs disabled.
     let ownership = s3
         .get_bucket_ownership_controls()
@@ -1091,6 +1108,16 @@ async fn new_buckets_block_public_access_unless_configured_otherwise() {
         .send()
         .await;
     assert_eq!(error_code_status(refused), ("AccessDenied".to_owned(), 403));
+    // With ACLs enabled, a public ACL on CreateBucket meets the new bucket's BlockPublicAcls.
+    let refused = s3
+        .create_bucket()
+        .bucket("listed")
+        .object_ownership(ObjectOwnership::ObjectWriter)
+        .acl(BucketCannedAcl::PublicRead)
+        .send()
+        .await;
+    assert_eq!(error_code_status(refused), ("AccessDenied".to_owned(), 403));
+    assert!(s3.head_bucket().bucket("listed").send().await.is_err());
 }
 
 /// A bucket that existed before ownership controls and public access blocks (created
