@@ -219,6 +219,8 @@ impl Api for S3Api {
                 // key exists is itself something only a lister may learn.
                 Err(access::denied())
             }
+            // A lister may learn what is absent, whatever else it may do.
+            Err(e) if e.code == Code::NoSuchKey => Err(e),
             // A permission left to an object's ACL that the handler never decided: refused
             // rather than answered (a handler that forgot to read the object through
             // `read::lookup`).
@@ -226,6 +228,10 @@ impl Api for S3Api {
                 "authorizing by object ACL",
                 "a permission left to the object's ACL was never decided",
             )),
+            // A request refused before its object was read (a version that does not exist,
+            // a malformed header) by a caller no ACL has allowed yet: it learns nothing more
+            // than a caller without any permission.
+            Err(_) if access.undecided() => Err(access::denied()),
             other => other,
         }
     }

@@ -763,8 +763,17 @@ async fn acl_grants_are_enforced_and_a_policy_deny_wins() {
     // READ on the object is not READ_ACP, nor a listing of the bucket.
     assert_eq!(anonymous_get(&server, "/site/public.txt?acl").0, 403);
     assert_eq!(anonymous_get(&server, "/site").0, 403);
-    // A missing key is 403 to a caller who may not list, as for policies.
+    // A missing key is 403 to a caller who may not list, as for policies; so is any error
+    // met before the object's ACL could allow the caller.
     assert_eq!(anonymous_get(&server, "/site/missing.txt").0, 403);
+    assert_eq!(
+        anonymous_get(&server, "/site/private.txt?versionId=v1").0,
+        403
+    );
+    assert_eq!(
+        anonymous_get(&server, "/site/public.txt?versionId=v1").0,
+        403
+    );
 
     // A user of the account with no policy at all: the public grants reach it (it is one of
     // "all users" and signs its requests); the account's own grants do not.
