@@ -220,6 +220,11 @@ pub static KEYS: &[Key] = &[
         help: "Largest page a listing returns",
     },
     Key {
+        path: "backend.s3.new_buckets.block_public_access",
+        kind: Kind::Bool,
+        help: "Give every new bucket a Block Public Access configuration with all four settings on, as S3 does",
+    },
+    Key {
         path: "backend.s3.io.buffer_size",
         kind: Kind::Int {
             min: 4096,

@@ -202,6 +202,8 @@ pub struct S3 {
     /// Virtual-hosted-style addressing (`bucket.<base_domain>`) when set.
     pub base_domain: Option<String>,
     pub paging: Paging,
+    /// What a bucket starts with.
+    pub new_buckets: NewBuckets,
     pub io: Io,
     pub db: DbSettings,
 }
@@ -214,6 +216,9 @@ impl Default for S3 {
             region: "us-east-1".into(),
             base_domain: None,
             paging: Paging { max_keys: 1000 },
+            new_buckets: NewBuckets {
+                block_public_access: true,
+            },
             io: Io {
                 buffer_size: 262_144,
                 fsync: true,
@@ -234,6 +239,13 @@ impl Default for S3 {
 #[serde(deny_unknown_fields)]
 pub struct Paging {
     pub max_keys: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewBuckets {
+    /// A new bucket gets a Block Public Access configuration with every setting on.
+    pub block_public_access: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -22,7 +22,7 @@ pub trait ConfigDocument: Sized {
     /// parser, and each kind decides what is safe then (a policy denies everything).
     fn load(bucket: &str, document: String) -> Self;
 
-    /// The text stored, and returned by the kind's Get operation.
+    /// The text stored: what the kind's Get operation returns, or renders its answer from.
     fn document(&self) -> &str;
 }
 
@@ -108,6 +108,13 @@ config_kinds! {
     Policy, policy, "policy", super::BucketPolicy;
     /// The bucket's tags (PutBucketTagging): served by GetBucketTagging.
     Tagging, tagging, "tagging", super::BucketTagging;
+    /// S3 Object Ownership: whether ACLs apply. None on buckets created before it existed,
+    /// which behave as `ObjectWriter` (ACLs apply), as S3's older buckets do.
+    Ownership, ownership, "ownership", super::OwnershipControls;
+    /// Block Public Access: None on buckets created before it existed (nothing blocked).
+    PublicAccessBlock, public_access_block, "public_access_block", super::PublicAccessBlock;
+    /// The bucket's ACL. None: the owner's FULL_CONTROL only.
+    Acl, acl, "acl", super::BucketAcl;
 }
 
 impl BucketConfigs {

@@ -19,6 +19,9 @@ pub struct BucketPolicy {
     pub text: String,
     /// What the authorizer evaluates.
     pub compiled: CompiledPolicy,
+    /// Whether the policy is public (S3's "meaning of public", `policy::public`): what
+    /// GetBucketPolicyStatus reports and Block Public Access acts on.
+    pub public: bool,
 }
 
 impl BucketPolicy {
@@ -27,6 +30,7 @@ impl BucketPolicy {
         BucketPolicy {
             text,
             compiled: CompiledPolicy::compile(document),
+            public: crate::policy::public::is_public(document),
         }
     }
 }
@@ -64,6 +68,7 @@ impl ConfigDocument for BucketPolicy {
                 BucketPolicy {
                     text,
                     compiled: CompiledPolicy::compile(&deny_everything()),
+                    public: false,
                 }
             }
         }

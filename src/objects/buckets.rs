@@ -25,7 +25,7 @@ use std::sync::{Arc, RwLock};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
-use super::bucket_config::BucketConfigs;
+use super::bucket_config::{BucketConfig, BucketConfigs};
 use super::{now_ms, require_bucket, IndexError, IndexResult, ObjectIndex};
 use crate::db::{CachedRow, DbError};
 
@@ -155,23 +155,50 @@ impl ObjectIndex {
         region: String,
         owner: String,
     ) -> IndexResult<()> {
-        let state = BucketState {
+        self.create_bucket_with(name, region, owner, Vec::new())
+            .await
+    }
+
+    /// Creates a bucket with the configuration documents it starts with (its Object
+    /// Ownership, Block Public Access, ACL), in the same commit: no request sees the bucket
+    /// without them. `BucketExists` when the name is taken.
+    pub async fn create_bucket_with(
+        &self,
+        name: String,
+        region: String,
+        owner: String,
+        configs: Vec<BucketConfig>,
+    ) -> IndexResult<()> {
+        let mut state = BucketState {
             name,
             created_at: now_ms(),
             region,
             owner: Some(owner),
             configs: BucketConfigs::default(),
         };
+        let rows: Vec<(&'static str, String)> = configs
+            .iter()
+            .map(|c| (c.kind().name(), c.document().to_owned()))
+            .collect();
+        for config in configs {
+            state.configs.set(config);
+        }
         let row = state.clone();
         let work = move |conn: &Connection| {
             let inserted = conn.cached_execute(
                 "INSERT OR IGNORE INTO buckets (name, created_at, region, owner) VALUES (?1, ?2, ?3, ?4)",
                 (&row.name, row.created_at, &row.region, &row.owner),
             )?;
-            match inserted {
-                0 => Err(IndexError::BucketExists),
-                _ => Ok(()),
+            if inserted == 0 {
+                return Err(IndexError::BucketExists);
             }
+            for (kind, document) in &rows {
+                conn.cached_execute(
+                    "INSERT INTO bucket_configs (bucket, kind, document, updated_at) VALUES (?1, ?2, ?3, ?4)",
+                    (&row.name, kind, document, row.created_at),
+                )?;
+            }
+            Ok(())
         };
         self.write_buckets(work, move |map, _| map.insert(state))
             .await

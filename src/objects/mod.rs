@@ -7,6 +7,7 @@
 //! Buckets live here too, each with its configuration documents, and in memory as
 //! `BucketState`s (`buckets`, `bucket_config`, `bucket_policy`).
 
+mod access;
 mod bucket_config;
 mod bucket_policy;
 mod bucket_tagging;
@@ -22,6 +23,10 @@ use serde::{Deserialize, Serialize};
 use crate::db::CachedRow;
 use crate::db::{Db, DbConfig, DbError, Migration};
 use crate::storage::BlobId;
+pub use access::{
+    Acl, AclPermission, BucketAcl, Grant, Grantee, Ownership, OwnershipControls, PublicAccessBlock,
+    PublicAccessSettings,
+};
 pub use bucket_config::{BucketConfig, BucketConfigs, ConfigDocument, ConfigKind};
 pub use bucket_policy::BucketPolicy;
 pub use bucket_tagging::BucketTagging;
@@ -55,6 +60,11 @@ pub static MIGRATIONS: &[Migration] = &[
         version: 7,
         name: "checksum_type",
         sql: include_str!("../../migrations/objects/0007_checksum_type.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "object_acls",
+        sql: include_str!("../../migrations/objects/0005_object_acls.sql"),
     },
 ];
 
@@ -139,6 +149,8 @@ pub struct ObjectMeta {
     /// Part count of a multipart object.
     pub parts: Option<u32>,
     pub segments: Vec<Segment>,
+    /// The object's ACL; `None` is the default, the owner's FULL_CONTROL only.
+    pub acl: Option<Acl>,
     /// The object's tags, in the order they were given; empty when it has none.
     pub tags: Tags,
 }
@@ -233,10 +245,11 @@ fn insert_object(conn: &Connection, o: &ObjectMeta) -> IndexResult<()> {
             source: std::io::Error::other(e),
         })
     })?;
+    let acl = o.acl.as_ref().map(Acl::to_text);
     conn.cached_execute(
-        "INSERT INTO objects (bucket, key, size, etag, last_modified, headers, checksum_algorithm, checksum, parts, tags, checksum_type)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        rusqlite::params![o.bucket, o.key, o.size, o.etag, o.last_modified, headers, o.checksum_algorithm, o.checksum, o.parts, encode_tags(&o.tags), o.checksum_type],
+        "INSERT INTO objects (bucket, key, size, etag, last_modified, headers, checksum_algorithm, checksum, parts, tags, checksum_type, acl)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        rusqlite::params![o.bucket, o.key, o.size, o.etag, o.last_modified, headers, o.checksum_algorithm, o.checksum, o.parts, encode_tags(&o.tags), o.checksum_type, acl],
     )?;
     let id = conn.last_insert_rowid();
     let mut stmt = conn.prepare_cached(
@@ -288,7 +301,7 @@ fn replace_object(
 fn object_from_row(conn: &Connection, bucket: &str, key: &str) -> IndexResult<Option<ObjectMeta>> {
     let row = conn
         .cached_row(
-            "SELECT id, size, etag, last_modified, headers, checksum_algorithm, checksum, parts, tags, checksum_type
+            "SELECT id, size, etag, last_modified, headers, checksum_algorithm, checksum, parts, tags, checksum_type, acl
              FROM objects WHERE bucket = ?1 AND key = ?2",
             (bucket, key),
             |r| {
@@ -303,6 +316,7 @@ fn object_from_row(conn: &Connection, bucket: &str, key: &str) -> IndexResult<Op
                     r.get::<_, Option<u32>>(7)?,
                     r.get::<_, Option<String>>(8)?,
                     r.get::<_, Option<String>>(9)?,
+                    r.get::<_, Option<String>>(10)?,
                 ))
             },
         )
@@ -318,6 +332,7 @@ fn object_from_row(conn: &Connection, bucket: &str, key: &str) -> IndexResult<Op
         parts,
         tags,
         checksum_type,
+        acl,
     )) = row
     else {
         return Ok(None);
@@ -348,6 +363,7 @@ fn object_from_row(conn: &Connection, bucket: &str, key: &str) -> IndexResult<Op
         parts,
         segments,
         tags: decode_tags(tags),
+        acl: acl.as_deref().map(Acl::from_text),
     }))
 }
 
@@ -418,6 +434,23 @@ impl ObjectIndex {
                 let changed = conn.cached_execute(
                     "UPDATE objects SET tags = ?3 WHERE bucket = ?1 AND key = ?2",
                     (&bucket, &key, encode_tags(&tags)),
+                )?;
+                match changed {
+                    0 => Err(IndexError::NoSuchKey),
+                    _ => Ok(()),
+                }
+            })
+            .await
+    }
+
+    /// Replaces the ACL of the object at (bucket, key); `NoSuchKey` when there is none.
+    pub async fn set_object_acl(&self, bucket: String, key: String, acl: Acl) -> IndexResult<()> {
+        self.db
+            .write(move |conn| {
+                require_bucket(conn, &bucket)?;
+                let changed = conn.cached_execute(
+                    "UPDATE objects SET acl = ?3 WHERE bucket = ?1 AND key = ?2",
+                    (&bucket, &key, acl.to_text()),
                 )?;
                 match changed {
                     0 => Err(IndexError::NoSuchKey),

@@ -5,7 +5,7 @@ use crate::db::CachedRow;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::{
-    blob_at, decode_tags, encode_tags, now_ms, replace_object, require_bucket, IndexError,
+    blob_at, decode_tags, encode_tags, now_ms, replace_object, require_bucket, Acl, IndexError,
     IndexResult, ObjectHeaders, ObjectIndex, ObjectMeta, Segment, Tags, WriteCondition,
 };
 use crate::storage::BlobId;
@@ -26,6 +26,8 @@ pub struct Upload {
     pub checksum_algorithm: Option<String>,
     /// `FULL_OBJECT` or `COMPOSITE` when there is a checksum algorithm.
     pub checksum_type: Option<String>,
+    /// The ACL the object gets when the upload completes; `None` is the default.
+    pub acl: Option<Acl>,
 }
 
 #[derive(Debug, Clone)]
@@ -47,7 +49,7 @@ pub struct Completion {
 }
 
 const UPLOAD_COLUMNS: &str =
-    "SELECT id, bucket, key, initiated, headers, checksum_algorithm, checksum_type FROM uploads";
+    "SELECT id, bucket, key, initiated, headers, checksum_algorithm, checksum_type, acl FROM uploads";
 
 fn upload_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Upload> {
     Ok(Upload {
@@ -58,6 +60,10 @@ fn upload_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Upload> {
         headers: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default(),
         checksum_algorithm: r.get(5)?,
         checksum_type: r.get(6)?,
+        acl: r
+            .get::<_, Option<String>>(7)?
+            .as_deref()
+            .map(Acl::from_text),
     })
 }
 
@@ -100,6 +106,7 @@ impl ObjectIndex {
         headers: ObjectHeaders,
         checksum: Option<(String, String)>,
         tags: Tags,
+        acl: Option<Acl>,
     ) -> IndexResult<Upload> {
         let id = format!(
             "{:032x}{:032x}",
@@ -114,15 +121,17 @@ impl ObjectIndex {
             headers,
             checksum_algorithm: checksum.as_ref().map(|(a, _)| a.clone()),
             checksum_type: checksum.map(|(_, t)| t),
+            acl,
         };
         let row = upload.clone();
         self.db
             .write(move |conn| {
                 require_bucket(conn, &row.bucket)?;
                 let headers = serde_json::to_string(&row.headers).unwrap_or_else(|_| "{}".into());
+                let acl = row.acl.as_ref().map(Acl::to_text);
                 conn.cached_execute(
-                    "INSERT INTO uploads (id, bucket, key, initiated, headers, checksum_algorithm, checksum_type, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    (&row.id, &row.bucket, &row.key, row.initiated, headers, &row.checksum_algorithm, &row.checksum_type, encode_tags(&tags)),
+                    "INSERT INTO uploads (id, bucket, key, initiated, headers, checksum_algorithm, checksum_type, tags, acl) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    (&row.id, &row.bucket, &row.key, row.initiated, headers, &row.checksum_algorithm, &row.checksum_type, encode_tags(&tags), acl),
                 )?;
                 Ok::<_, IndexError>(())
             })
@@ -208,8 +217,8 @@ impl ObjectIndex {
                 let count = u32::try_from(parts.len())
                     .map_err(|_| IndexError::InvalidPart("more parts than part numbers".into()))?;
                 let done = finish(&upload, &parts)?;
-                let tags: Option<String> =
-                    conn.cached_row("SELECT tags FROM uploads WHERE id = ?1", [&id], |r| {
+                let tags: Option<String> = conn
+                    .cached_row("SELECT tags FROM uploads WHERE id = ?1", [&id], |r| {
                         r.get(0)
                     })
                     .map_err(IndexError::from)?;
@@ -234,6 +243,7 @@ impl ObjectIndex {
                         })
                         .collect(),
                     tags: decode_tags(tags),
+                    acl: upload.acl.clone(),
                 };
                 let mut unused = replace_object(conn, &object, &condition)?;
                 unused.extend(

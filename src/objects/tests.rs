@@ -40,6 +40,7 @@ fn object(bucket: &str, key: &str, etag: &str) -> ObjectMeta {
             checksum: None,
         }],
         tags: Vec::new(),
+        acl: None,
     }
 }
 
@@ -314,6 +315,7 @@ async fn buckets_with_objects_or_uploads_are_not_deleted() {
             ObjectHeaders::default(),
             None,
             Vec::new(),
+            None,
         )
         .await
         .unwrap();
@@ -350,6 +352,7 @@ async fn completing_an_upload_checks_parts_as_s3_does() {
             ObjectHeaders::default(),
             None,
             Vec::new(),
+            None,
         )
         .await
         .unwrap();
@@ -450,6 +453,7 @@ async fn upload_listings_roll_up_and_page_like_object_listings() {
                 ObjectHeaders::default(),
                 None,
                 Vec::new(),
+                None,
             )
             .await
             .unwrap();
@@ -773,4 +777,126 @@ async fn the_checksum_type_migration_types_earlier_rows() {
             .unwrap();
         assert_eq!(u.checksum_type.as_deref(), kind, "{id}");
     }
+}
+
+/// Migration 5 (`objects.acl`, `uploads.acl`): rows written before it read as the default
+/// ACL; ACLs written after it, and the configurations a bucket is created with, survive a
+/// reopen.
+#[tokio::test]
+async fn acls_and_initial_configurations_are_kept_and_old_rows_read_as_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("metadata").join("objects.db");
+    {
+        let old = Db::open("objects", &path, &config(), &MIGRATIONS[..3]).unwrap();
+        old.write(|conn| {
+            conn.execute(
+                "INSERT INTO buckets (name, created_at, region) VALUES ('b', 5, 'us-east-1')",
+                [],
+            )?;
+            conn.execute(
+                "INSERT INTO objects (bucket, key, size, etag, last_modified, headers)
+                 VALUES ('b', 'old', 0, 'e', 5, '{}')",
+                [],
+            )?;
+            conn.execute(
+                "INSERT INTO uploads (id, bucket, key, initiated, headers)
+                 VALUES ('u1', 'b', 'up', 5, '{}')",
+                [],
+            )?;
+            Ok::<_, IndexError>(())
+        })
+        .await
+        .unwrap();
+        old.close().await;
+    }
+    let public = Acl {
+        grants: vec![Grant {
+            grantee: Grantee::AllUsers,
+            permission: AclPermission::Read,
+        }],
+    };
+    {
+        let index = ObjectIndex::open(dir.path(), &config()).unwrap();
+        let old = index.get_object("b".into(), "old".into()).await.unwrap();
+        assert_eq!(old.acl, None);
+        let upload = index
+            .upload("b".into(), "up".into(), "u1".into())
+            .await
+            .unwrap();
+        assert_eq!(upload.acl, None);
+        let old_bucket = index.bucket("b").unwrap();
+        assert!(old_bucket.configs.ownership.is_none());
+        assert!(old_bucket.configs.public_access_block.is_none());
+
+        index
+            .set_object_acl("b".into(), "old".into(), public.clone())
+            .await
+            .unwrap();
+        let missing = index
+            .set_object_acl("b".into(), "none".into(), public.clone())
+            .await;
+        assert!(matches!(missing, Err(IndexError::NoSuchKey)));
+        let mut with_acl = object("b", "new", "e");
+        with_acl.acl = Some(public.clone());
+        index
+            .put_object(with_acl, WriteCondition::Always)
+            .await
+            .unwrap();
+        let configs = vec![
+            BucketConfig::Ownership(OwnershipControls::new(Ownership::ObjectWriter).into()),
+            BucketConfig::PublicAccessBlock(
+                PublicAccessBlock::new(PublicAccessSettings::ALL_BLOCKED).into(),
+            ),
+            BucketConfig::Acl(BucketAcl::new(public.clone()).into()),
+        ];
+        index
+            .create_bucket_with("n".into(), "us-east-1".into(), OWNER.into(), configs)
+            .await
+            .unwrap();
+        let up = index
+            .create_upload(
+                "b".into(),
+                "up2".into(),
+                ObjectHeaders::default(),
+                None,
+                Vec::new(),
+                Some(public.clone()),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            index
+                .upload("b".into(), "up2".into(), up.id)
+                .await
+                .unwrap()
+                .acl,
+            Some(public.clone())
+        );
+        index.db().close().await;
+    }
+    let index = ObjectIndex::open(dir.path(), &config()).unwrap();
+    for key in ["old", "new"] {
+        let object = index.get_object("b".into(), key.into()).await.unwrap();
+        assert_eq!(object.acl.as_ref(), Some(&public), "{key}");
+    }
+    let created = index.bucket("n").unwrap();
+    assert_eq!(
+        created.configs.ownership.as_ref().map(|o| o.ownership),
+        Some(Ownership::ObjectWriter)
+    );
+    assert_eq!(
+        created
+            .configs
+            .public_access_block
+            .as_ref()
+            .map(|b| b.settings),
+        Some(PublicAccessSettings::ALL_BLOCKED)
+    );
+    assert_eq!(created.configs.acl.as_ref().map(|a| &a.acl), Some(&public));
+    // A bucket that exists is not created again, nor are its configurations touched.
+    let again = index
+        .create_bucket_with("n".into(), "us-east-1".into(), OWNER.into(), Vec::new())
+        .await;
+    assert!(matches!(again, Err(IndexError::BucketExists)));
+    assert!(index.bucket("n").unwrap().configs.acl.is_some());
 }

@@ -19,10 +19,12 @@
 //!   that the request's other keys already allow; anyone else gets AccessDenied.
 
 use std::net::SocketAddr;
+use std::sync::Mutex;
 use std::time::SystemTime;
 
 use http::request;
 
+use super::acl;
 use super::actions::{self, Needed, Target};
 use super::auth::Signed;
 use super::body::BodyReader;
@@ -31,23 +33,53 @@ use super::error::{Code, S3Error, S3Result};
 use super::router::{Operation, Route};
 use super::tagging::{self, Tagged};
 use super::version::Version;
+use super::xml::Owner;
 use crate::auth::Caller;
 use crate::authz::{context, Authorizer};
-use crate::objects::Tags;
-use crate::policy::eval::Context;
+use crate::objects::{Acl, AclPermission, PublicAccessSettings, Tags};
+use crate::policy::eval::{Context, Decision};
 use crate::state::State;
 
-/// What a request may do: the authorizer for its caller and keys, and the bucket policies.
+/// What a request may do: the authorizer for its caller and keys, the bucket policies, and
+/// the ACLs of buckets whose ACLs are enabled.
 pub(crate) struct Access<'a> {
     state: &'a State,
     authorizer: Authorizer<'a>,
-    /// The permissions still to check, once the keys that need I/O are known.
-    deferred: Option<Deferred>,
+    /// The permissions still to check once the keys that need I/O are known (tag keys).
+    pending: Option<Pending>,
+    /// Object permissions no policy granted that the object's ACL still may: the handler
+    /// decides them when it reads the object (`check_object_acl`), since ACLs of objects live
+    /// in their rows and authorization reads no SQLite. The request skeleton refuses a
+    /// response whose deferred permissions were never decided.
+    deferred: Mutex<Vec<Deferred>>,
+}
+
+/// A permission left to the object's ACL.
+#[derive(Debug)]
+struct Deferred {
+    action: &'static str,
+    bucket: String,
+    key: String,
+    decided: bool,
+}
+
+/// What policies (and the bucket's ACL) say about one permission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Allowed,
+    /// An explicit Deny: nothing else can allow it.
+    Denied,
+    /// Nothing allowed it; an object's ACL still may.
+    NotAllowed,
 }
 
 /// A decision left to `Access::complete`: the permissions, and what to read first.
-struct Deferred {
+struct Pending {
     needs: Vec<Needed>,
+    /// What the request's ACL headers need besides (`s3:PutObjectAcl`).
+    header_needs: Vec<Needed>,
+    /// Whether what no policy allows may still be left to the object's ACL.
+    deferrable: bool,
     /// The object whose tags are `s3:ExistingObjectTag/<key>`.
     existing: Option<(String, String)>,
     /// PutObjectTagging: the body's tags are `s3:RequestObjectTag/<key>`.
@@ -59,22 +91,162 @@ const EXISTING_OBJECT_TAG: &str = "s3:ExistingObjectTag/";
 
 impl Access<'_> {
     /// Whether the caller may perform `action` on `resource` (an S3 ARN), under the identity
-    /// policies and the policy of the bucket the ARN names.
+    /// policies, the policy of the bucket the ARN names, and that bucket's ACL (not the
+    /// object's: see `require`).
     pub fn allows(&self, action: &str, resource: &str) -> bool {
-        let policy = bucket_of(resource).and_then(|b| self.state.objects.bucket_policy(b));
+        let verdict = self.verdict(action, resource);
+        if verdict != Verdict::Allowed {
+            self.log_denial(action, resource, verdict);
+        }
+        verdict == Verdict::Allowed
+    }
+
+    fn verdict(&self, action: &str, resource: &str) -> Verdict {
+        let bucket = bucket_of(resource).and_then(|b| self.state.objects.bucket_state(b));
+        let policy = bucket.as_ref().and_then(|b| b.configs.policy.clone());
         // The root may always manage a bucket's policy, so that a policy that denies
         // everyone cannot lock the account out of its own bucket.
         let policy = policy.filter(|_| !(self.authorizer.is_root() && is_policy_action(action)));
-        self.authorizer
-            .allows(action, resource, policy.as_deref().map(|p| &p.compiled))
+        let evaluation =
+            self.authorizer
+                .evaluate(action, resource, policy.as_deref().map(|p| &p.compiled));
+        let settings = bucket
+            .as_deref()
+            .map(acl::public_access)
+            .unwrap_or_default();
+        match evaluation.decision {
+            Decision::ExplicitDeny => return Verdict::Denied,
+            // An anonymous caller's Allow can only come from the bucket policy; a public one
+            // reaches no anonymous caller under RestrictPublicBuckets.
+            Decision::Allowed
+                if self.authorizer.caller().is_none()
+                    && settings.restrict_public_buckets
+                    && policy.as_ref().is_some_and(|p| p.public) => {}
+            Decision::Allowed => return Verdict::Allowed,
+            Decision::ImplicitDeny => {}
+        }
+        let granted = bucket.as_deref().is_some_and(|b| {
+            acl::ownership(b).acls_enabled()
+                && acl::bucket_permission(action).is_some_and(|permission| {
+                    let bucket_acl = b.configs.acl.as_ref().map(|a| &a.acl);
+                    self.acl_grants(bucket_acl, permission, settings)
+                })
+        });
+        match granted {
+            true => Verdict::Allowed,
+            false => Verdict::NotAllowed,
+        }
+    }
+
+    /// Whether `acl` (`None`: the default, the owner's FULL_CONTROL) grants the caller
+    /// `permission`.
+    fn acl_grants(
+        &self,
+        acl: Option<&Acl>,
+        permission: AclPermission,
+        settings: PublicAccessSettings,
+    ) -> bool {
+        let owner = self.owner_id();
+        let caller = self.authorizer.caller();
+        let default;
+        let acl = match acl {
+            Some(acl) => acl,
+            None => {
+                default = Acl::private(&owner);
+                &default
+            }
+        };
+        acl::grants(acl, permission, caller, &owner, settings.ignore_public_acls)
+    }
+
+    fn owner_id(&self) -> String {
+        Owner::of(&self.state.config.backend.iam.account_id).id
     }
 
     /// Checks every permission the request needs; the first one refused refuses the request.
-    pub fn require(&self, needs: &[Needed]) -> S3Result<()> {
-        match needs.iter().all(|n| self.allows(n.action, &n.resource)) {
-            true => Ok(()),
-            false => Err(denied()),
+    /// A permission on an object that only its ACL could grant (`deferrable`) is left for the
+    /// handler, which reads the object.
+    pub fn require(&self, needs: &[Needed], deferrable: bool) -> S3Result<()> {
+        for need in needs {
+            match self.verdict(need.action, &need.resource) {
+                Verdict::Allowed => {}
+                Verdict::NotAllowed if deferrable => match self.deferrable(need) {
+                    Some(deferred) => self.lock().push(deferred),
+                    None => return Err(self.refuse(need, Verdict::NotAllowed)),
+                },
+                verdict => return Err(self.refuse(need, verdict)),
+            }
         }
+        Ok(())
+    }
+
+    /// The permission as one the object's ACL may grant: an object action (`s3:GetObject`,
+    /// the ACL actions) on an object of a bucket whose ACLs are enabled.
+    fn deferrable(&self, need: &Needed) -> Option<Deferred> {
+        acl::object_permission(need.action)?;
+        let rest = need.resource.strip_prefix("arn:aws:s3:::")?;
+        let (bucket, key) = rest.split_once('/')?;
+        let state = self.state.objects.bucket_state(bucket)?;
+        acl::ownership(&state).acls_enabled().then(|| Deferred {
+            action: need.action,
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            decided: false,
+        })
+    }
+
+    /// Decides the permissions left to the ACL of the object at (bucket, key), now read:
+    /// `AccessDenied` unless its ACL grants each. A request with none left passes.
+    pub fn check_object_acl(&self, bucket: &str, key: &str, acl: Option<&Acl>) -> S3Result<()> {
+        let state = self.state.objects.bucket_state(bucket);
+        let settings = state.as_deref().map(acl::public_access).unwrap_or_default();
+        let enabled = state
+            .as_deref()
+            .is_some_and(|b| acl::ownership(b).acls_enabled());
+        let mut deferred = self.lock();
+        for d in deferred
+            .iter_mut()
+            .filter(|d| !d.decided && d.bucket == bucket && d.key == key)
+        {
+            d.decided = true;
+            let granted = enabled
+                && acl::object_permission(d.action)
+                    .is_some_and(|p| self.acl_grants(acl, p, settings));
+            if !granted {
+                let resource = actions::object_arn(bucket, key);
+                self.log_denial(d.action, &resource, Verdict::NotAllowed);
+                return Err(denied());
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a permission was left to an object's ACL and never decided: the handler did
+    /// not read that object. The skeleton refuses the response then.
+    pub fn undecided(&self) -> bool {
+        self.lock().iter().any(|d| !d.decided)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Deferred>> {
+        // Every change is one push or one flag: a panic leaves nothing half-done.
+        self.deferred
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn refuse(&self, need: &Needed, verdict: Verdict) -> S3Error {
+        self.log_denial(need.action, &need.resource, verdict);
+        denied()
+    }
+
+    fn log_denial(&self, action: &str, resource: &str, verdict: Verdict) {
+        tracing::info!(
+            caller = self.authorizer.caller().map_or("anonymous", Caller::arn),
+            action,
+            resource,
+            decision = ?verdict,
+            "request denied by policy"
+        );
     }
 
     /// Whether a policy that may decide `needs` reads a key starting with `prefix`: one of
@@ -103,16 +275,16 @@ impl Access<'_> {
         reader: &mut BodyReader,
         headers: &http::HeaderMap,
     ) -> S3Result<Option<Tags>> {
-        let Some(deferred) = self.deferred.take() else {
+        let Some(pending) = self.pending.take() else {
             return Ok(None);
         };
-        if let Some((bucket, key)) = deferred.existing {
+        if let Some((bucket, key)) = pending.existing {
             if let Some(tags) = self.state.objects.object_tags(bucket, key).await? {
                 set_tag_keys(self.authorizer.context_mut(), EXISTING_OBJECT_TAG, &tags);
             }
         }
         let mut body_tags = None;
-        if deferred.body_tags {
+        if pending.body_tags {
             match tagging::read_tagging(reader, headers, Tagged::Object).await {
                 Ok(tags) => {
                     set_request_tag_keys(self.authorizer.context_mut(), &tags);
@@ -121,12 +293,13 @@ impl Access<'_> {
                 Err(e) => {
                     // Only a caller allowed without the body's keys learns what is wrong
                     // with the body.
-                    self.require(&deferred.needs)?;
+                    self.require(&pending.needs, pending.deferrable)?;
                     return Err(e);
                 }
             }
         }
-        self.require(&deferred.needs)?;
+        self.require(&pending.needs, pending.deferrable)?;
+        self.require(&pending.header_needs, false)?;
         Ok(body_tags)
     }
 }
@@ -219,7 +392,8 @@ pub(crate) fn authorize<'a>(
     let mut access = Access {
         state,
         authorizer: Authorizer::new(caller, account, context),
-        deferred: None,
+        pending: None,
+        deferred: Mutex::new(Vec::new()),
     };
     let source = match route.operation {
         Operation::CopyObject | Operation::UploadPartCopy => {
@@ -242,18 +416,33 @@ pub(crate) fn authorize<'a>(
         version_named: s.version.is_named(),
     });
     let needs = actions::needed(route.operation, &object, source.as_ref());
+    // Only the operations whose handlers read the object (or the copy source) can decide
+    // what its ACL grants, and only for the permissions their rows name.
+    let deferrable = matches!(
+        route.operation,
+        Operation::GetObject
+            | Operation::HeadObject
+            | Operation::GetObjectAcl
+            | Operation::PutObjectAcl
+            | Operation::CopyObject
+            | Operation::UploadPartCopy
+    );
+    let header_needs = acl::needed_for_headers(route.operation, &object, &parts.headers);
     let existing = existing_object(route.operation, &object, source.as_ref())
         .filter(|_| access.policies_read(EXISTING_OBJECT_TAG, &needs));
     let body_tags = route.operation == Operation::PutObjectTagging;
     if existing.is_some() || body_tags {
-        access.deferred = Some(Deferred {
+        access.pending = Some(Pending {
             needs,
+            header_needs,
+            deferrable,
             existing,
             body_tags,
         });
         return Ok(access);
     }
-    access.require(&needs)?;
+    access.require(&needs, deferrable)?;
+    access.require(&header_needs, false)?;
     Ok(access)
 }
 

@@ -106,6 +106,30 @@ mod tests {
             (GetBucketLocation, &[("s3:GetBucketLocation", b)]),
             (GetBucketAcl, &[("s3:GetBucketAcl", b)]),
             (PutBucketAcl, &[("s3:PutBucketAcl", b)]),
+            (
+                GetBucketOwnershipControls,
+                &[("s3:GetBucketOwnershipControls", b)],
+            ),
+            (
+                PutBucketOwnershipControls,
+                &[("s3:PutBucketOwnershipControls", b)],
+            ),
+            (
+                DeleteBucketOwnershipControls,
+                &[("s3:PutBucketOwnershipControls", b)],
+            ),
+            (
+                GetPublicAccessBlock,
+                &[("s3:GetBucketPublicAccessBlock", b)],
+            ),
+            (
+                PutPublicAccessBlock,
+                &[("s3:PutBucketPublicAccessBlock", b)],
+            ),
+            (
+                DeletePublicAccessBlock,
+                &[("s3:PutBucketPublicAccessBlock", b)],
+            ),
             (GetBucketVersioning, &[("s3:GetBucketVersioning", b)]),
             (
                 GetBucketRequestPayment,

@@ -1,6 +1,6 @@
-//! Bucket operations: ListBuckets, CreateBucket, HeadBucket, DeleteBucket,
-//! GetBucketLocation, GetBucketVersioning, and the ACL answers LabStore gives (the owner has
-//! FULL_CONTROL; nothing else is ever granted).
+//! Bucket operations: ListBuckets, CreateBucket (with the Object Ownership, Block Public
+//! Access and ACL a new bucket starts with), HeadBucket, DeleteBucket, GetBucketLocation,
+//! GetBucketVersioning.
 //! <https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html>
 #![expect(
     clippy::unused_async,
@@ -10,10 +10,16 @@
 use http::{HeaderValue, Response, StatusCode};
 use serde::{Deserialize, Serialize};
 
+use super::acl;
 use super::body::read_small;
+use super::bucket_access::ownership_header;
 use super::error::{Code, S3Error, S3Result};
 use super::xml::{document, read, timestamp, unconfigured, Owner, RequestDocument, Xmlns};
 use super::{finish, Ctx, Reply, Req};
+use crate::objects::{
+    BucketAcl, BucketConfig, BucketConfigs, BucketState, Ownership, OwnershipControls,
+    PublicAccessBlock, PublicAccessSettings,
+};
 
 /// S3's rules for new bucket names.
 pub fn check_bucket_name(name: &str) -> S3Result<()> {
@@ -98,10 +104,15 @@ pub async fn list_buckets(ctx: &Ctx<'_>, _req: Req<'_>) -> Reply {
     })
 }
 
-/// CreateBucket; a `CreateBucketConfiguration` body may name any LocationConstraint.
+/// CreateBucket; a `CreateBucketConfiguration` body may name any LocationConstraint. The
+/// bucket starts with its Object Ownership (`x-amz-object-ownership`, else
+/// `BucketOwnerEnforced`), Block Public Access with every setting on (unless
+/// `backend.s3.new_buckets.block_public_access` is off) and the ACL its headers give, all in
+/// the commit that creates it.
 pub async fn create_bucket(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
-    let (bucket, mut reader) = (req.bucket, req.body);
+    let (bucket, parts, mut reader) = (req.bucket, req.parts, req.body);
     check_bucket_name(bucket)?;
+    let configs = initial_configs(ctx, &parts.headers)?;
     let body = read_small(&mut reader, 64 * 1024).await?;
     let region = match location_constraint(&body)? {
         Some(region) if !region.is_empty() => check_location_constraint(region)?,
@@ -109,12 +120,59 @@ pub async fn create_bucket(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     };
     let owner = ctx.account().to_owned();
     ctx.index()
-        .create_bucket(bucket.to_owned(), region, owner)
+        .create_bucket_with(bucket.to_owned(), region, owner, configs)
         .await?;
     finish(
         Response::builder().header("location", format!("/{bucket}")),
         crate::http::empty(),
     )
+}
+
+/// What a new bucket starts with, from CreateBucket's headers. An ACL that a bucket with ACLs
+/// disabled would refuse is `InvalidBucketAclWithObjectOwnership` (S3's answer to such a
+/// CreateBucket); a public one under the new bucket's BlockPublicAcls, `AccessDenied`.
+fn initial_configs(ctx: &Ctx<'_>, headers: &http::HeaderMap) -> S3Result<Vec<BucketConfig>> {
+    let ownership = ownership_header(headers)?.unwrap_or(Ownership::BucketOwnerEnforced);
+    let owner = acl::owner_id(ctx);
+    let requested = acl::from_headers(headers, &owner)?;
+    let block = ctx.state.config.backend.s3.new_buckets.block_public_access;
+    let settings = match block {
+        true => PublicAccessSettings::ALL_BLOCKED,
+        false => PublicAccessSettings::default(),
+    };
+    // The bucket as it will be, to check the ACL against.
+    let mut configs = vec![BucketConfig::Ownership(
+        OwnershipControls::new(ownership).into(),
+    )];
+    if block {
+        configs.push(BucketConfig::PublicAccessBlock(
+            PublicAccessBlock::new(settings).into(),
+        ));
+    }
+    if let Some(requested) = requested {
+        let mut state = BucketState {
+            name: String::new(),
+            created_at: 0,
+            region: String::new(),
+            owner: None,
+            configs: BucketConfigs::default(),
+        };
+        state.configs.ownership = Some(OwnershipControls::new(ownership).into());
+        state.configs.public_access_block = Some(PublicAccessBlock::new(settings).into());
+        match acl::check_settable(&state, &requested, &owner) {
+            Err(e) if e.code == Code::AccessControlListNotSupported => {
+                return Err(Code::InvalidBucketAclWithObjectOwnership.into())
+            }
+            other => other?,
+        }
+        if let Some(acl) = requested
+            .stored(&owner)
+            .filter(|_| ownership.acls_enabled())
+        {
+            configs.push(BucketConfig::Acl(BucketAcl::new(acl).into()));
+        }
+    }
+    Ok(configs)
 }
 
 /// CreateBucket's request document; S3 reads nothing else of it yet (`Location` and
@@ -207,91 +265,6 @@ pub async fn get_bucket_versioning(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     unconfigured("VersioningConfiguration")
 }
 
-pub async fn get_bucket_acl(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
-    req.found.existing()?;
-    document(&AccessControlPolicy::owner_only(Owner::of(ctx.account())))
-}
-
-pub async fn get_object_acl(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
-    ctx.index()
-        .get_object(req.bucket.to_owned(), req.key.to_owned())
-        .await?;
-    document(&AccessControlPolicy::owner_only(Owner::of(ctx.account())))
-}
-
-/// `<AccessControlPolicy>`, the only ACL LabStore has: the owner's FULL_CONTROL grant.
-#[derive(Debug, Serialize)]
-#[serde(rename = "AccessControlPolicy")]
-struct AccessControlPolicy {
-    #[serde(rename = "@xmlns")]
-    xmlns: Xmlns,
-    #[serde(rename = "Owner")]
-    owner: Owner,
-    #[serde(rename = "AccessControlList")]
-    access_control_list: AccessControlList,
-}
-
-#[derive(Debug, Serialize)]
-struct AccessControlList {
-    #[serde(rename = "Grant")]
-    grant: Vec<Grant>,
-}
-
-#[derive(Debug, Serialize)]
-struct Grant {
-    #[serde(rename = "Grantee")]
-    grantee: Grantee,
-    #[serde(rename = "Permission")]
-    permission: &'static str,
-}
-
-/// A grantee named by canonical user id, typed with XML Schema's `xsi:type`.
-#[derive(Debug, Serialize)]
-struct Grantee {
-    #[serde(rename = "@xmlns:xsi")]
-    xmlns_xsi: &'static str,
-    #[serde(rename = "@xsi:type")]
-    xsi_type: &'static str,
-    #[serde(rename = "ID")]
-    id: String,
-    #[serde(rename = "DisplayName")]
-    display_name: String,
-}
-
-impl AccessControlPolicy {
-    fn owner_only(owner: Owner) -> AccessControlPolicy {
-        let grantee = Grantee {
-            xmlns_xsi: "http://www.w3.org/2001/XMLSchema-instance",
-            xsi_type: "CanonicalUser",
-            id: owner.id.clone(),
-            display_name: owner.display_name.clone(),
-        };
-        AccessControlPolicy {
-            xmlns: Xmlns::default(),
-            owner,
-            access_control_list: AccessControlList {
-                grant: vec![Grant {
-                    grantee,
-                    permission: "FULL_CONTROL",
-                }],
-            },
-        }
-    }
-}
-
-/// PutBucketAcl / PutObjectAcl: only `private` (the one ACL LabStore has) is accepted, so
-/// that nobody believes an object was made public when it was not.
-pub async fn put_acl(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
-    let parts = req.parts;
-    match parts.headers.get("x-amz-acl").and_then(|v| v.to_str().ok()) {
-        Some("private") => finish(Response::builder(), crate::http::empty()),
-        _ => Err(S3Error::new(
-            Code::NotImplemented,
-            "Only the canned ACL 'private' is supported; use bucket policies.",
-        )),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,42 +346,6 @@ mod tests {
             to_xml(None, &doc("")).unwrap(),
             format!("{DECLARATION}<LocationConstraint xmlns=\"{S3_XMLNS}\"></LocationConstraint>")
         );
-    }
-
-    /// The ACL of AWS's GetBucketAcl example, which is the one LabStore has: the owner's
-    /// FULL_CONTROL.
-    /// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketAcl.html>
-    #[test]
-    fn acls_answer_as_documented() {
-        let doc = AccessControlPolicy::owner_only(Owner {
-            id: "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a".into(),
-            display_name: "CustomersName@amazon.com".into(),
-        });
-        let ours = to_xml(None, &doc).unwrap();
-        assert_documented(
-            &ours,
-            r#"<AccessControlPolicy>
-              <Owner>
-                <ID>75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a</ID>
-                <DisplayName>CustomersName@amazon.com</DisplayName>
-              </Owner>
-              <AccessControlList>
-                <Grant>
-                  <Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
-                        xsi:type="CanonicalUser">
-                    <ID>75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a</ID>
-                    <DisplayName>CustomersName@amazon.com</DisplayName>
-                  </Grantee>
-                  <Permission>FULL_CONTROL</Permission>
-                </Grant>
-              </AccessControlList>
-            </AccessControlPolicy>"#,
-        );
-        assert!(ours.contains(&format!("<AccessControlPolicy xmlns=\"{S3_XMLNS}\">")));
-        assert!(ours.contains(
-            "<Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" \
-             xsi:type=\"CanonicalUser\">"
-        ));
     }
 
     /// CreateBucket's documented body, and the elements of the request syntax LabStore does

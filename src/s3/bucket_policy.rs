@@ -15,7 +15,7 @@ use super::body::read_whole;
 use super::error::{Code, S3Error, S3Result};
 use super::object::{check_whole_body, expected};
 use super::xml::{document, Xmlns};
-use super::{finish, public, Ctx, Found, Reply, Req};
+use super::{finish, Ctx, Found, Reply, Req};
 use crate::objects::{BucketConfig, BucketPolicy, ConfigKind};
 use crate::policy::document::{
     self, non_whitespace_len, ActionSpec, PolicyDocument, PolicyKind, ResourceSpec,
@@ -39,7 +39,18 @@ pub async fn put_bucket_policy(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let body = read_whole(&mut reader, MAX_POLICY_BODY, || Code::PolicyTooLarge.into()).await?;
     check_whole_body(&body, &want, reader.trailers())?;
     let (text, document) = validate(bucket, &body)?;
-    let policy = BucketConfig::Policy(BucketPolicy::new(text, &document).into());
+    let policy = BucketPolicy::new(text, &document);
+    let blocked = req
+        .found
+        .existing()
+        .is_ok_and(|b| super::acl::public_access(b).block_public_policy);
+    if policy.public && blocked {
+        return Err(S3Error::new(
+            Code::AccessDenied,
+            "Public policies are blocked by the BlockPublicPolicy block public access setting.",
+        ));
+    }
+    let policy = BucketConfig::Policy(policy.into());
     ctx.index()
         .put_bucket_config(bucket.to_owned(), policy)
         .await?;
@@ -65,13 +76,11 @@ pub async fn delete_bucket_policy(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
 
 pub async fn get_bucket_policy_status(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let policy = existing_policy(&req.found)?;
-    // Parsed again rather than kept parsed: this is no request-path call. A stored document
-    // that no longer parses is enforced as deny-all (see `objects`), which is not public.
-    let public = document::parse(&policy.text, PolicyKind::Resource)
-        .is_ok_and(|document| public::is_public(&document));
+    // Decided when the policy was stored or loaded. A stored document that no longer parses
+    // is enforced as deny-all (see `objects`), which is not public.
     document(&PolicyStatus {
         xmlns: Xmlns::default(),
-        is_public: public,
+        is_public: policy.public,
     })
 }
 

@@ -183,7 +183,8 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
              object's metadata, storage class, website redirect location or encryption attributes.",
         ));
     }
-    req.found.existing()?;
+    // The copy gets the ACL its request gives, not the source's (as in S3).
+    let acl = super::acl::for_object_write(ctx, req.found.existing()?, &parts.headers)?;
     let (source, files) = open_object(ctx, &src_bucket, &src_key).await?;
     check_conditions(
         &parts.headers,
@@ -229,6 +230,7 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
             checksum: None,
         }],
         tags,
+        acl,
     };
     let (etag, at) = (object.etag.clone(), object.last_modified);
     match ctx.index().put_object(object, WriteCondition::Always).await {

@@ -36,6 +36,7 @@ macro_rules! codes {
 }
 
 codes! {
+    AccessControlListNotSupported => StatusCode::BAD_REQUEST, "The bucket does not allow ACLs";
     AccessDenied => StatusCode::FORBIDDEN, "Access Denied";
     AuthorizationHeaderMalformed => StatusCode::BAD_REQUEST, "The authorization header is malformed.";
     AuthorizationQueryParametersError => StatusCode::BAD_REQUEST, "The query-string authentication parameters are malformed.";
@@ -50,37 +51,44 @@ codes! {
     InternalError => StatusCode::INTERNAL_SERVER_ERROR, "We encountered an internal error. Please try again.";
     InvalidAccessKeyId => StatusCode::FORBIDDEN, "The AWS Access Key Id you provided does not exist in our records.";
     InvalidArgument => StatusCode::BAD_REQUEST, "Invalid Argument";
+    InvalidBucketAclWithObjectOwnership => StatusCode::BAD_REQUEST, "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting";
     InvalidBucketName => StatusCode::BAD_REQUEST, "The specified bucket is not valid.";
     InvalidDigest => StatusCode::BAD_REQUEST, "The Content-MD5 you specified is not valid.";
+    InvalidLocationConstraint => StatusCode::BAD_REQUEST, "The specified location-constraint is not valid";
     InvalidPart => StatusCode::BAD_REQUEST, "One or more of the specified parts could not be found.";
     InvalidPartNumber => StatusCode::RANGE_NOT_SATISFIABLE, "The requested partnumber is not satisfiable";
     InvalidPartOrder => StatusCode::BAD_REQUEST, "The list of parts was not in ascending order. Parts must be ordered by part number.";
-    InvalidLocationConstraint => StatusCode::BAD_REQUEST, "The specified location-constraint is not valid";
     InvalidRange => StatusCode::RANGE_NOT_SATISFIABLE, "The requested range is not satisfiable";
     InvalidRequest => StatusCode::BAD_REQUEST, "Invalid Request";
     InvalidTag => StatusCode::BAD_REQUEST, "The tag provided was not a valid tag.";
     InvalidStorageClass => StatusCode::BAD_REQUEST, "The storage class you specified is not valid";
     KeyTooLongError => StatusCode::BAD_REQUEST, "Your key is too long";
+    MalformedACLError => StatusCode::BAD_REQUEST, "The XML you provided was not well-formed or did not validate against our published schema";
     MalformedPolicy => StatusCode::BAD_REQUEST, "Policies must be valid JSON and the first byte must be '{'";
     MalformedTrailerError => StatusCode::BAD_REQUEST, "The request contained trailing data that was not well-formed or did not conform to our published schema.";
     MalformedXML => StatusCode::BAD_REQUEST, "The XML you provided was not well-formed or did not validate against our published schema";
     MetadataTooLarge => StatusCode::BAD_REQUEST, "Your metadata headers exceed the maximum allowed metadata size";
     MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED, "The specified method is not allowed against this resource.";
     MissingContentLength => StatusCode::LENGTH_REQUIRED, "You must provide the Content-Length HTTP header.";
+    MissingSecurityHeader => StatusCode::BAD_REQUEST, "Your request was missing a required header";
     NoSuchBucket => StatusCode::NOT_FOUND, "The specified bucket does not exist";
     NoSuchBucketPolicy => StatusCode::NOT_FOUND, "The bucket policy does not exist";
     NoSuchKey => StatusCode::NOT_FOUND, "The specified key does not exist.";
     NoSuchVersion => StatusCode::NOT_FOUND, "The specified version does not exist.";
     NoSuchTagSet => StatusCode::NOT_FOUND, "The TagSet does not exist";
+    NoSuchPublicAccessBlockConfiguration => StatusCode::NOT_FOUND, "The public access block configuration was not found";
     NoSuchUpload => StatusCode::NOT_FOUND, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.";
     NotImplemented => StatusCode::NOT_IMPLEMENTED, "A header or operation you provided implies functionality that is not implemented";
     NotModified => StatusCode::NOT_MODIFIED, "Not Modified";
+    OwnershipControlsNotFoundError => StatusCode::NOT_FOUND, "The bucket ownership controls were not found";
     PolicyTooLarge => StatusCode::BAD_REQUEST, "Policy exceeds the maximum allowed document size.";
     PreconditionFailed => StatusCode::PRECONDITION_FAILED, "At least one of the pre-conditions you specified did not hold";
     RequestTimeout => StatusCode::BAD_REQUEST, "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.";
     RequestTimeTooSkewed => StatusCode::FORBIDDEN, "The difference between the request time and the current time is too large.";
     SignatureDoesNotMatch => StatusCode::FORBIDDEN, "The request signature we calculated does not match the signature you provided. Check your key and signing method.";
     SlowDown => StatusCode::SERVICE_UNAVAILABLE, "Please reduce your request rate.";
+    UnexpectedContent => StatusCode::BAD_REQUEST, "This request does not support content";
+    UnresolvableGrantByEmailAddress => StatusCode::BAD_REQUEST, "The email address you provided does not match any account on record.";
     XAmzContentSHA256Mismatch => StatusCode::BAD_REQUEST, "The provided 'x-amz-content-sha256' header does not match what was computed.";
 }
 

@@ -3,10 +3,12 @@
 //! `<Error>` (no body on HEAD); every response carries `x-amz-request-id`.
 
 mod access;
+mod acl;
 pub mod actions;
 mod auth;
 mod body;
 mod bucket;
+mod bucket_access;
 mod bucket_policy;
 pub mod checksum;
 mod copy;
@@ -17,7 +19,6 @@ mod list;
 mod multipart;
 mod object;
 pub mod operations;
-mod public;
 mod query;
 mod read;
 mod rfc2047;
@@ -224,6 +225,19 @@ impl Api for S3Api {
                 // key exists is itself something only a lister may learn.
                 Err(access::denied())
             }
+            // A lister may learn what is absent, whatever else it may do.
+            Err(e) if e.code == Code::NoSuchKey => Err(e),
+            // A permission left to an object's ACL that the handler never decided: refused
+            // rather than answered (a handler that forgot to read the object through
+            // `read::lookup`).
+            Ok(_) if access.undecided() => Err(S3Error::internal(
+                "authorizing by object ACL",
+                "a permission left to the object's ACL was never decided",
+            )),
+            // A request refused before its object was read (a version that does not exist,
+            // a malformed header) by a caller no ACL has allowed yet: it learns nothing more
+            // than a caller without any permission.
+            Err(_) if access.undecided() => Err(access::denied()),
             other => other,
         }
     }

@@ -114,6 +114,8 @@ pub async fn create_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     // Kept with the upload; the object gets them at CompleteMultipartUpload.
     let tags = super::tagging::header_tags(&parts.headers)?.unwrap_or_default();
     let checksum = requested_checksum(parts)?;
+    // Kept with the upload, and given to the object it completes.
+    let acl = super::acl::for_object_write(ctx, req.found.existing()?, &parts.headers)?;
     let upload = ctx
         .index()
         .create_upload(
@@ -122,6 +124,7 @@ pub async fn create_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
             headers,
             checksum.map(|(a, t)| (a.name().to_owned(), t.name().to_owned())),
             tags,
+            acl,
         )
         .await?;
     let mut response = document(&InitiateMultipartUploadResult {

@@ -342,7 +342,7 @@ pub async fn put_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let expected = expected(&parts.headers)?;
     let condition = write_condition(&parts.headers)?;
     // Refuse before reading the body: with Expect: 100-continue the client never sends it.
-    req.found.existing()?;
+    let acl = super::acl::for_object_write(ctx, req.found.existing()?, &parts.headers)?;
     let written = write_body(ctx, reader, &expected).await?;
     let checksum = expected
         .checksum
@@ -368,6 +368,7 @@ pub async fn put_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
             checksum: None,
         }],
         tags,
+        acl,
     };
     let etag = object.etag.clone();
     let replaced = match ctx.index().put_object(object, condition).await {

@@ -10,7 +10,9 @@
 //! refine a given (method, target, keyword); `router::tests` checks that no two rows tie.
 
 use super::fields::{MaxKeys, MaxParts, MaxUploads, PartNumber, UploadId};
-use super::{bucket, bucket_policy, copy, delete, list, multipart, object, read, tagging};
+use super::{
+    acl, bucket, bucket_access, bucket_policy, copy, delete, list, multipart, object, read, tagging,
+};
 use super::{Ctx, Reply, Req};
 
 /// What a row needs permission for, besides its refinement.
@@ -138,8 +140,21 @@ operations! {
     DeleteBucket: DELETE Bucket, needs Bucket("s3:DeleteBucket") => bucket::delete_bucket();
     GetBucketLocation: GET Bucket ?"location", needs Bucket("s3:GetBucketLocation")
         => bucket::get_bucket_location();
-    GetBucketAcl: GET Bucket ?"acl", needs Bucket("s3:GetBucketAcl") => bucket::get_bucket_acl();
-    PutBucketAcl: PUT Bucket ?"acl", needs Bucket("s3:PutBucketAcl") => bucket::put_acl();
+    GetBucketAcl: GET Bucket ?"acl", needs Bucket("s3:GetBucketAcl") => acl::get_bucket_acl();
+    PutBucketAcl: PUT Bucket ?"acl", needs Bucket("s3:PutBucketAcl") => acl::put_bucket_acl();
+    GetBucketOwnershipControls: GET Bucket ?"ownershipControls",
+        needs Bucket("s3:GetBucketOwnershipControls") => bucket_access::get_bucket_ownership_controls();
+    PutBucketOwnershipControls: PUT Bucket ?"ownershipControls",
+        needs Bucket("s3:PutBucketOwnershipControls") => bucket_access::put_bucket_ownership_controls();
+    // AWS authorizes the deletion with the Put action.
+    DeleteBucketOwnershipControls: DELETE Bucket ?"ownershipControls",
+        needs Bucket("s3:PutBucketOwnershipControls") => bucket_access::delete_bucket_ownership_controls();
+    GetPublicAccessBlock: GET Bucket ?"publicAccessBlock",
+        needs Bucket("s3:GetBucketPublicAccessBlock") => bucket_access::get_public_access_block();
+    PutPublicAccessBlock: PUT Bucket ?"publicAccessBlock",
+        needs Bucket("s3:PutBucketPublicAccessBlock") => bucket_access::put_public_access_block();
+    DeletePublicAccessBlock: DELETE Bucket ?"publicAccessBlock",
+        needs Bucket("s3:PutBucketPublicAccessBlock") => bucket_access::delete_public_access_block();
     GetBucketRequestPayment: GET Bucket ?"requestPayment",
         needs Bucket("s3:GetBucketRequestPayment") => bucket::get_bucket_request_payment();
     GetBucketAccelerateConfiguration: GET Bucket ?"accelerate",
@@ -181,8 +196,9 @@ operations! {
     DeleteObject: DELETE Object, needs ObjectVersion("s3:DeleteObject")
         => object::delete_object();
     GetObjectAcl: GET Object ?"acl", needs ObjectVersion("s3:GetObjectAcl")
-        => bucket::get_object_acl();
-    PutObjectAcl: PUT Object ?"acl", needs ObjectVersion("s3:PutObjectAcl") => bucket::put_acl();
+        => acl::get_object_acl();
+    PutObjectAcl: PUT Object ?"acl", needs ObjectVersion("s3:PutObjectAcl")
+        => acl::put_object_acl();
     GetObjectTagging: GET Object ?"tagging", needs ObjectVersion("s3:GetObjectTagging")
         => tagging::get_object_tagging();
     PutObjectTagging: PUT Object ?"tagging", needs ObjectVersion("s3:PutObjectTagging")

@@ -105,9 +105,11 @@ pub fn check_conditions(
     Ok(())
 }
 
-/// An object's metadata.
-async fn lookup(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Result<ObjectMeta> {
-    ctx.index()
+/// An object's metadata, once its ACL has granted whatever authorization left to it (see
+/// `Access::check_object_acl`): every handler that reads an object reads it here.
+pub async fn lookup(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Result<ObjectMeta> {
+    let meta = ctx
+        .index()
         .get_object(bucket.to_owned(), key.to_owned())
         .await
         .map_err(|e| match e {
@@ -115,7 +117,10 @@ async fn lookup(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Result<ObjectMeta> 
                 S3Error::new(Code::NoSuchKey, "The specified key does not exist.")
             }
             e => e.into(),
-        })
+        })?;
+    ctx.access
+        .check_object_acl(bucket, key, meta.acl.as_ref())?;
+    Ok(meta)
 }
 
 /// Looks an object up and opens its blobs, retrying when a concurrent overwrite removes a
@@ -467,6 +472,7 @@ mod tests {
             parts,
             segments: sizes.iter().map(|s| segment(*s)).collect(),
             tags: Vec::new(),
+            acl: None,
         };
         let multipart = object(Some(2), &[10, 4]);
         let r = |meta: &ObjectMeta, n: &str| {

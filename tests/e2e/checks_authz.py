@@ -1,7 +1,8 @@
 """Authorization end to end with the aws CLI: the home-folder setup as a user builds it (a
 group, a managed policy with ${aws:username}, two users with their own keys) and each user's
 `aws s3` commands reaching exactly their own folder; a public static site through a bucket
-policy, read without credentials; and a policy simulation."""
+policy, read without credentials; a policy simulation; and an object made public by its ACL
+(`aws s3 cp --acl public-read`) once the bucket enables ACLs and allows public access."""
 
 import json
 import os
@@ -10,6 +11,8 @@ import subprocess
 from harness import TOOL_TIMEOUT, aws, aws_env, fetch, read_bytes, write_file
 
 BUCKET = "homes-e2e"
+NO_PUBLIC_ACCESS_BLOCK = ("BlockPublicAcls=false,IgnorePublicAcls=false,"
+                          "BlockPublicPolicy=false,RestrictPublicBuckets=false")
 HOME_POLICY = {
     "Version": "2012-10-17",
     "Statement": [
@@ -115,6 +118,10 @@ def check_aws_cli_public_site_and_policy_simulation(server):
     bucket = "site-e2e"
     work = server.workdir("public-site")
     assert aws(server, "s3", "s3", "mb", f"s3://{bucket}").returncode == 0
+    # A new bucket blocks public access, as in S3: one call lets a public policy in.
+    out = aws(server, "s3", "s3api", "put-public-access-block", "--bucket", bucket,
+              "--public-access-block-configuration", NO_PUBLIC_ACCESS_BLOCK)
+    assert out.returncode == 0, out.stderr
     page = os.path.join(work, "index.html")
     write_file(page, b"<h1>LabStore</h1>\n")
     assert aws(server, "s3", "s3", "cp", page, f"s3://{bucket}/www/index.html").returncode == 0
@@ -153,4 +160,41 @@ def check_aws_cli_public_site_and_policy_simulation(server):
     iam(server, "delete-user", "--user-name", "viewer")
 
 
-CHECKS = [check_aws_cli_home_folders, check_aws_cli_public_site_and_policy_simulation]
+def check_aws_cli_public_read_acl(server):
+    """`aws s3 cp --acl public-read`: refused on a new bucket (ACLs disabled), accepted once
+    `put-bucket-ownership-controls` enables ACLs and `put-public-access-block` lifts the
+    block, and then the object is read without credentials, while a private one is not."""
+    bucket = "acl-e2e"
+    work = server.workdir("public-acl")
+    page = os.path.join(work, "shared.txt")
+    write_file(page, b"shared by its ACL\n")
+    assert aws(server, "s3", "s3", "mb", f"s3://{bucket}").returncode == 0
+    out = aws(server, "s3", "s3", "cp", page, f"s3://{bucket}/shared.txt", "--acl", "public-read")
+    assert out.returncode != 0 and "AccessControlListNotSupported" in out.stderr, out.stderr
+
+    out = aws(server, "s3", "s3api", "put-bucket-ownership-controls", "--bucket", bucket,
+              "--ownership-controls", "Rules=[{ObjectOwnership=ObjectWriter}]")
+    assert out.returncode == 0, out.stderr
+    out = aws(server, "s3", "s3", "cp", page, f"s3://{bucket}/shared.txt", "--acl", "public-read")
+    assert out.returncode != 0 and "AccessDenied" in out.stderr, out.stderr
+    out = aws(server, "s3", "s3api", "put-public-access-block", "--bucket", bucket,
+              "--public-access-block-configuration", NO_PUBLIC_ACCESS_BLOCK)
+    assert out.returncode == 0, out.stderr
+    out = aws(server, "s3", "s3", "cp", page, f"s3://{bucket}/shared.txt", "--acl", "public-read")
+    assert out.returncode == 0, out.stderr
+    out = aws(server, "s3", "s3", "cp", page, f"s3://{bucket}/private.txt")
+    assert out.returncode == 0, out.stderr
+
+    out = aws(server, "s3", "s3api", "get-object-acl", "--bucket", bucket, "--key", "shared.txt",
+              "--output", "json")
+    assert out.returncode == 0, out.stderr
+    grants = [(g["Grantee"].get("URI"), g["Permission"]) for g in json.loads(out.stdout)["Grants"]]
+    assert ("http://acs.amazonaws.com/groups/global/AllUsers", "READ") in grants, grants
+    status, body = fetch(server.url("s3", f"/{bucket}/shared.txt"))
+    assert (status, body) == (200, read_bytes(page)), (status, body)
+    status, _ = fetch(server.url("s3", f"/{bucket}/private.txt"))
+    assert status == 403, status
+
+
+CHECKS = [check_aws_cli_home_folders, check_aws_cli_public_site_and_policy_simulation,
+          check_aws_cli_public_read_acl]

@@ -741,6 +741,8 @@ async fn anonymous_callers_read_what_a_bucket_policy_grants_to_everyone() {
         r#"{"Sid":"PublicSite","Effect":"Allow","Principal":"*","Action":"s3:GetObject",
             "Resource":"arn:aws:s3:::data/site/*"}"#,
     );
+    // New buckets block public policies, as in S3: one call lifts that.
+    common::allow_public_access(&w.root, "data").await;
     put_bucket_policy(&w.root, "data", &public_site).await;
 
     let page = common::get(w.server.s3, "/data/site/index.html");

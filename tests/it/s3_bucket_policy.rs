@@ -16,6 +16,8 @@ async fn setup(dir: &std::path::Path) -> (TestServer, Client) {
     let server = start_with_root(dir);
     let s3 = s3_client(&server);
     s3.create_bucket().bucket(B).send().await.unwrap();
+    // New buckets block public policies; these tests put public ones.
+    common::allow_public_access(&s3, B).await;
     (server, s3)
 }
 

@@ -155,7 +155,14 @@ async fn a_refused_bucket_deletion_keeps_the_policy() {
     let dir = tempfile::tempdir().unwrap();
     let (index, text) = open_with_policy(dir.path()).await;
     index
-        .create_upload("b".into(), "k".into(), Default::default(), None, Vec::new())
+        .create_upload(
+            "b".into(),
+            "k".into(),
+            Default::default(),
+            None,
+            Vec::new(),
+            None,
+        )
         .await
         .unwrap();
     let deleted = index.delete_bucket("b".into()).await;

@@ -95,6 +95,7 @@ mod tests {
             parts,
             segments: vec![segment("p1=="), segment("p2==")],
             tags: crate::objects::Tags::default(),
+            acl: None,
         }
     }
 

@@ -425,6 +425,25 @@ pub fn decode_document(encoded: &str) -> serde_json::Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
 
+/// Turns off the four Block Public Access settings a new bucket starts with, as
+/// `aws s3api put-public-access-block --public-access-block-configuration
+/// BlockPublicAcls=false,IgnorePublicAcls=false,BlockPublicPolicy=false,RestrictPublicBuckets=false`
+/// does: what a bucket needs before a public policy can be put or reach anyone.
+pub async fn allow_public_access(s3: &aws_sdk_s3::Client, bucket: &str) {
+    let off = aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
+        .block_public_acls(false)
+        .ignore_public_acls(false)
+        .block_public_policy(false)
+        .restrict_public_buckets(false)
+        .build();
+    s3.put_public_access_block()
+        .bucket(bucket)
+        .public_access_block_configuration(off)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("PutPublicAccessBlock {bucket}: {e:?}"));
+}
+
 /// An identity policy allowing `action` on everything.
 pub fn allow(action: &str) -> String {
     format!(
