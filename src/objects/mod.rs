@@ -57,14 +57,14 @@ pub static MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/objects/0004_object_tags.sql"),
     },
     Migration {
-        version: 7,
-        name: "checksum_type",
-        sql: include_str!("../../migrations/objects/0007_checksum_type.sql"),
-    },
-    Migration {
         version: 5,
         name: "object_acls",
         sql: include_str!("../../migrations/objects/0005_object_acls.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "checksum_type",
+        sql: include_str!("../../migrations/objects/0007_checksum_type.sql"),
     },
 ];
 

@@ -760,7 +760,9 @@ async fn request_tags_decide_writes() {
             .send()
     };
     // The copy also needs s3:GetObject on its source, which the root grants in a bucket
-    // policy, so that only the request tags decide.
+    // policy, so that only the request tags decide. A policy for `*` is public: the bucket's
+    // Block Public Access is lifted first, as on S3.
+    common::allow_public_access(&s3, B).await;
     s3.put_bucket_policy()
         .bucket(B)
         .policy(format!(
