@@ -5,7 +5,7 @@ import hashlib
 import json
 import os
 
-from harness import (ACCESS_KEY, MIB, REGION, SECRET, assert_same_tree, boto3_client,
+from harness import (ACCESS_KEY, MIB, REGION, SECRET, assert_same_tree, boto3_client, fetch,
                      expect_client_error, make_tree, read_bytes, require_tool, run_tool)
 
 BUCKET = "e2e-rclone"
@@ -159,4 +159,43 @@ def check_rclone_metadata_and_tags_round_trip(server):
     rclone("purge", f"lab:{bucket}")
 
 
-CHECKS = [check_rclone_copy_check_move_and_purge, check_rclone_metadata_and_tags_round_trip]
+def check_rclone_s3_acl(server):
+    """`rclone --s3-acl public-read`: refused on a new bucket (ACLs disabled, as S3 answers),
+    stored and enforced once the bucket's Object Ownership enables ACLs and its Block Public
+    Access is lifted, so that the object is then read without credentials; a copy with the
+    default `private` ACL is not."""
+    require_tool("rclone")
+    work = server.workdir("rclone-acl")
+    rclone = Rclone(server, work)
+    src = os.path.join(work, "shared.txt")
+    with open(src, "wb") as f:
+        f.write(b"shared by rclone\n")
+    bucket = BUCKET + "-acl"
+    rclone("mkdir", f"lab:{bucket}")
+    # The bucket exists: rclone is told not to create it (it would send the ACL with
+    # CreateBucket too, which a bucket with ACLs disabled refuses as well).
+    acl = ["--s3-no-check-bucket", "--s3-acl", "public-read"]
+    refused = run_tool(["rclone", "copyto", *acl, src, f"lab:{bucket}/shared.txt", *FLAGS],
+                       env=rclone.env, ok=False)
+    assert refused.returncode != 0, refused.stderr
+    assert "AccessControlListNotSupported" in refused.stderr, refused.stderr
+
+    s3 = boto3_client(server, "s3", "s3")
+    s3.put_bucket_ownership_controls(
+        Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": False, "IgnorePublicAcls": False,
+        "BlockPublicPolicy": False, "RestrictPublicBuckets": False})
+    rclone("copyto", *acl, src, f"lab:{bucket}/shared.txt")
+    rclone("copyto", "--s3-no-check-bucket", src, f"lab:{bucket}/private.txt")
+    grants = s3.get_object_acl(Bucket=bucket, Key="shared.txt")["Grants"]
+    public = [(g["Grantee"].get("URI"), g["Permission"]) for g in grants]
+    assert ("http://acs.amazonaws.com/groups/global/AllUsers", "READ") in public, grants
+    status, body = fetch(server.url("s3", f"/{bucket}/shared.txt"))
+    assert (status, body) == (200, b"shared by rclone\n"), (status, body)
+    status, _ = fetch(server.url("s3", f"/{bucket}/private.txt"))
+    assert status == 403, status
+
+
+CHECKS = [check_rclone_copy_check_move_and_purge, check_rclone_metadata_and_tags_round_trip,
+          check_rclone_s3_acl]
