@@ -117,6 +117,55 @@ mod tests {
                 GetBucketNotificationConfiguration,
                 &[("s3:GetBucketNotification", b)],
             ),
+            (GetBucketWebsite, &[("s3:GetBucketWebsite", b)]),
+            (GetBucketCors, &[("s3:GetBucketCORS", b)]),
+            (
+                GetBucketLifecycleConfiguration,
+                &[("s3:GetLifecycleConfiguration", b)],
+            ),
+            (
+                GetBucketReplication,
+                &[("s3:GetReplicationConfiguration", b)],
+            ),
+            (GetBucketEncryption, &[("s3:GetEncryptionConfiguration", b)]),
+            (
+                GetObjectLockConfiguration,
+                &[("s3:GetBucketObjectLockConfiguration", b)],
+            ),
+            (
+                ListBucketAnalyticsConfigurations,
+                &[("s3:GetAnalyticsConfiguration", b)],
+            ),
+            (
+                GetBucketAnalyticsConfiguration,
+                &[("s3:GetAnalyticsConfiguration", b)],
+            ),
+            (
+                ListBucketMetricsConfigurations,
+                &[("s3:GetMetricsConfiguration", b)],
+            ),
+            (
+                GetBucketMetricsConfiguration,
+                &[("s3:GetMetricsConfiguration", b)],
+            ),
+            (
+                ListBucketInventoryConfigurations,
+                &[("s3:GetInventoryConfiguration", b)],
+            ),
+            (
+                GetBucketInventoryConfiguration,
+                &[("s3:GetInventoryConfiguration", b)],
+            ),
+            (
+                ListBucketIntelligentTieringConfigurations,
+                &[("s3:GetIntelligentTieringConfiguration", b)],
+            ),
+            (
+                GetBucketIntelligentTieringConfiguration,
+                &[("s3:GetIntelligentTieringConfiguration", b)],
+            ),
+            (GetObjectRetention, &[("s3:GetObjectRetention", o)]),
+            (GetObjectLegalHold, &[("s3:GetObjectLegalHold", o)]),
             (PutBucketPolicy, &[("s3:PutBucketPolicy", b)]),
             (GetBucketPolicy, &[("s3:GetBucketPolicy", b)]),
             (DeleteBucketPolicy, &[("s3:DeleteBucketPolicy", b)]),

@@ -22,6 +22,7 @@ mod query;
 mod read;
 mod rfc2047;
 pub mod router;
+mod unconfigured;
 mod version;
 mod xml;
 

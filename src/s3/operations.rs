@@ -10,7 +10,7 @@
 //! refine a given (method, target, keyword); `router::tests` checks that no two rows tie.
 
 use super::fields::{MaxKeys, MaxParts, MaxUploads, PartNumber, UploadId};
-use super::{bucket, bucket_policy, copy, delete, list, multipart, object, read};
+use super::{bucket, bucket_policy, copy, delete, list, multipart, object, read, unconfigured};
 use super::{Ctx, Reply, Req};
 
 /// What a row needs permission for, besides its refinement.
@@ -148,6 +148,44 @@ operations! {
         => bucket::get_bucket_logging();
     GetBucketNotificationConfiguration: GET Bucket ?"notification",
         needs Bucket("s3:GetBucketNotification") => bucket::get_bucket_notification_configuration();
+    GetBucketWebsite: GET Bucket ?"website", needs Bucket("s3:GetBucketWebsite")
+        => unconfigured::get_bucket_website();
+    GetBucketCors: GET Bucket ?"cors", needs Bucket("s3:GetBucketCORS")
+        => unconfigured::get_bucket_cors();
+    GetBucketLifecycleConfiguration: GET Bucket ?"lifecycle",
+        needs Bucket("s3:GetLifecycleConfiguration")
+        => unconfigured::get_bucket_lifecycle_configuration();
+    GetBucketReplication: GET Bucket ?"replication", needs Bucket("s3:GetReplicationConfiguration")
+        => unconfigured::get_bucket_replication();
+    GetBucketEncryption: GET Bucket ?"encryption", needs Bucket("s3:GetEncryptionConfiguration")
+        => unconfigured::get_bucket_encryption();
+    GetObjectLockConfiguration: GET Bucket ?"object-lock",
+        needs Bucket("s3:GetBucketObjectLockConfiguration")
+        => unconfigured::get_object_lock_configuration();
+    ListBucketAnalyticsConfigurations: GET Bucket ?"analytics",
+        needs Bucket("s3:GetAnalyticsConfiguration")
+        => unconfigured::list_bucket_analytics_configurations();
+    GetBucketAnalyticsConfiguration: GET Bucket ?"analytics" when param "id",
+        needs Bucket("s3:GetAnalyticsConfiguration")
+        => unconfigured::get_bucket_analytics_configuration();
+    ListBucketMetricsConfigurations: GET Bucket ?"metrics",
+        needs Bucket("s3:GetMetricsConfiguration")
+        => unconfigured::list_bucket_metrics_configurations();
+    GetBucketMetricsConfiguration: GET Bucket ?"metrics" when param "id",
+        needs Bucket("s3:GetMetricsConfiguration")
+        => unconfigured::get_bucket_metrics_configuration();
+    ListBucketInventoryConfigurations: GET Bucket ?"inventory",
+        needs Bucket("s3:GetInventoryConfiguration")
+        => unconfigured::list_bucket_inventory_configurations();
+    GetBucketInventoryConfiguration: GET Bucket ?"inventory" when param "id",
+        needs Bucket("s3:GetInventoryConfiguration")
+        => unconfigured::get_bucket_inventory_configuration();
+    ListBucketIntelligentTieringConfigurations: GET Bucket ?"intelligent-tiering",
+        needs Bucket("s3:GetIntelligentTieringConfiguration")
+        => unconfigured::list_bucket_intelligent_tiering_configurations();
+    GetBucketIntelligentTieringConfiguration: GET Bucket ?"intelligent-tiering" when param "id",
+        needs Bucket("s3:GetIntelligentTieringConfiguration")
+        => unconfigured::get_bucket_intelligent_tiering_configuration();
     GetBucketVersioning: GET Bucket ?"versioning", needs Bucket("s3:GetBucketVersioning")
         => bucket::get_bucket_versioning();
     PutBucketPolicy: PUT Bucket ?"policy", needs Bucket("s3:PutBucketPolicy")
@@ -176,6 +214,10 @@ operations! {
     GetObjectAcl: GET Object ?"acl", needs ObjectVersion("s3:GetObjectAcl")
         => bucket::get_object_acl();
     PutObjectAcl: PUT Object ?"acl", needs ObjectVersion("s3:PutObjectAcl") => bucket::put_acl();
+    GetObjectRetention: GET Object ?"retention", needs ObjectVersion("s3:GetObjectRetention")
+        => unconfigured::get_object_retention();
+    GetObjectLegalHold: GET Object ?"legal-hold", needs ObjectVersion("s3:GetObjectLegalHold")
+        => unconfigured::get_object_legal_hold();
     CreateMultipartUpload: POST Object ?"uploads", needs Object("s3:PutObject")
         => multipart::create_multipart_upload();
     UploadPart: PUT Object ?"uploadId", needs Object("s3:PutObject")

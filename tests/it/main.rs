@@ -36,6 +36,7 @@ mod s3_metadata;
 mod s3_multipart;
 mod s3_multipart_lists;
 mod s3_objects;
+mod s3_unconfigured;
 mod secrets;
 mod serve;
 mod tidy;

@@ -339,6 +339,62 @@ fn path_style_routes() {
             Some("b"),
             None,
         ),
+        (
+            "GET",
+            "/b?lifecycle",
+            GetBucketLifecycleConfiguration,
+            Some("b"),
+            None,
+        ),
+        (
+            "GET",
+            "/b?analytics",
+            ListBucketAnalyticsConfigurations,
+            Some("b"),
+            None,
+        ),
+        (
+            "GET",
+            "/b?analytics&id=a",
+            GetBucketAnalyticsConfiguration,
+            Some("b"),
+            None,
+        ),
+        (
+            "GET",
+            "/b?metrics&id=m",
+            GetBucketMetricsConfiguration,
+            Some("b"),
+            None,
+        ),
+        (
+            "GET",
+            "/b?inventory",
+            ListBucketInventoryConfigurations,
+            Some("b"),
+            None,
+        ),
+        (
+            "GET",
+            "/b?intelligent-tiering&id=t",
+            GetBucketIntelligentTieringConfiguration,
+            Some("b"),
+            None,
+        ),
+        (
+            "GET",
+            "/b/k?retention",
+            GetObjectRetention,
+            Some("b"),
+            Some("k"),
+        ),
+        (
+            "GET",
+            "/b/k?legal-hold",
+            GetObjectLegalHold,
+            Some("b"),
+            Some("k"),
+        ),
     ];
     for (method, target, operation, bucket, key) in cases {
         let r = op(method, target).unwrap_or_else(|e| panic!("{method} {target}: {e}"));
@@ -358,7 +414,7 @@ fn unknown_and_unsupported() {
         Code::MethodNotAllowed
     );
     assert_eq!(
-        op("GET", "/b?lifecycle").unwrap_err().code,
+        op("PUT", "/b?lifecycle").unwrap_err().code,
         Code::NotImplemented
     );
     assert_eq!(
