@@ -171,7 +171,9 @@ pub async fn head_bucket(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
 
 pub async fn delete_bucket(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let bucket = req.bucket;
-    ctx.index().delete_bucket(bucket.to_owned()).await?;
+    // Uploads in progress are aborted with the bucket; their parts' files go after the commit.
+    let blobs = ctx.index().delete_bucket(bucket.to_owned()).await?;
+    ctx.blobs().remove(blobs).await;
     finish(
         Response::builder().status(StatusCode::NO_CONTENT),
         crate::http::empty(),

@@ -164,7 +164,7 @@ async fn location_constraint_is_accepted_and_reported() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_bucket_with_objects_or_uploads_is_not_empty() {
+async fn a_bucket_with_objects_is_not_empty_and_its_uploads_are_aborted_with_it() {
     let dir = tempfile::tempdir().unwrap();
     let server = start_with_root(dir.path());
     let s3 = s3_client(&server);
@@ -188,6 +188,8 @@ async fn a_bucket_with_objects_or_uploads_is_not_empty() {
         .await
         .unwrap();
 
+    // Uploads in progress do not keep the bucket (as in S3): they are aborted with it, and
+    // their parts' files removed.
     let upload = s3
         .create_multipart_upload()
         .bucket("busy")
@@ -196,23 +198,49 @@ async fn a_bucket_with_objects_or_uploads_is_not_empty() {
         .await
         .unwrap();
     let upload_id = upload.upload_id().unwrap();
-    assert_eq!(
-        error_code_status(s3.delete_bucket().bucket("busy").send().await),
-        ("BucketNotEmpty".to_owned(), 409),
-        "an upload in progress keeps the bucket"
-    );
-    s3.abort_multipart_upload()
+    s3.upload_part()
+        .bucket("busy")
+        .key("pending")
+        .upload_id(upload_id)
+        .part_number(1)
+        .body(ByteStream::from_static(b"part"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(blob_files(dir.path()), 1);
+    s3.delete_bucket().bucket("busy").send().await.unwrap();
+    let listed = s3.list_buckets().send().await.unwrap();
+    assert!(listed.buckets().is_empty());
+    assert_eq!(blob_files(dir.path()), 0, "the part's file is removed");
+    s3.create_bucket().bucket("busy").send().await.unwrap();
+    let uploads = s3
+        .list_multipart_uploads()
+        .bucket("busy")
+        .send()
+        .await
+        .unwrap();
+    assert!(uploads.uploads().is_empty());
+    let r = s3
+        .list_parts()
         .bucket("busy")
         .key("pending")
         .upload_id(upload_id)
         .send()
-        .await
-        .unwrap();
-
-    s3.delete_bucket().bucket("busy").send().await.unwrap();
-    let listed = s3.list_buckets().send().await.unwrap();
-    assert!(listed.buckets().is_empty());
+        .await;
+    assert_eq!(error_code_status(r), ("NoSuchUpload".to_owned(), 404));
     server.stop();
+}
+
+/// The blob files of a server started in `dir` (`data/objects/<xx>/<id>`), temp files aside.
+fn blob_files(dir: &std::path::Path) -> usize {
+    let Ok(shards) = std::fs::read_dir(dir.join("data/objects")) else {
+        return 0;
+    };
+    shards
+        .flatten()
+        .filter(|shard| shard.file_name() != "tmp" && shard.path().is_dir())
+        .map(|shard| std::fs::read_dir(shard.path()).unwrap().count())
+        .sum()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
