@@ -85,7 +85,7 @@ pub struct ListPartsResult<'a> {
     #[serde(rename = "Owner")]
     pub owner: &'a Owner,
     #[serde(rename = "StorageClass")]
-    pub storage_class: &'static str,
+    pub storage_class: &'a str,
     #[serde(rename = "PartNumberMarker")]
     pub part_number_marker: u32,
     #[serde(
@@ -161,6 +161,10 @@ pub struct ListMultipartUploadsResult<'a> {
     pub uploads: Vec<ListedUpload<'a>>,
     #[serde(rename = "CommonPrefixes")]
     pub common_prefixes: Vec<CommonPrefix<'a>>,
+    /// `url` when the request asked for `encoding-type=url`: the keys, markers, prefixes and
+    /// delimiter above are then URL-encoded.
+    #[serde(rename = "EncodingType", skip_serializing_if = "Option::is_none")]
+    pub encoding_type: Option<&'static str>,
 }
 
 /// An upload of ListMultipartUploads' answer.
@@ -175,7 +179,7 @@ pub struct ListedUpload<'a> {
     #[serde(rename = "Owner")]
     pub owner: &'a Owner,
     #[serde(rename = "StorageClass")]
-    pub storage_class: &'static str,
+    pub storage_class: &'a str,
     #[serde(rename = "Initiated")]
     pub initiated: String,
 }
@@ -461,6 +465,7 @@ mod tests {
                 initiated: timestamp(1_289_422_113_000),
             }],
             common_prefixes: Vec::new(),
+            encoding_type: None,
         };
         let documented = r#"<?xml version="1.0" encoding="UTF-8"?>
             <ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
