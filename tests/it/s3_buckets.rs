@@ -85,27 +85,40 @@ async fn bucket_names_follow_the_naming_rules() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn creating_an_existing_bucket_is_bucket_already_owned_by_you() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = start_with_root(dir.path());
-    let s3 = s3_client(&server);
-    s3.create_bucket().bucket("mine").send().await.unwrap();
-    s3.put_object()
-        .bucket("mine")
-        .key("kept")
-        .body(ByteStream::from_static(b"still here"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        error_code_status(s3.create_bucket().bucket("mine").send().await),
-        ("BucketAlreadyOwnedByYou".to_owned(), 409)
-    );
-    // The failed create changed nothing.
-    let got = s3.get_object().bucket("mine").key("kept").send().await;
-    let body = got.unwrap().body.collect().await.unwrap().into_bytes();
-    assert_eq!(&body[..], b"still here");
-    server.stop();
+async fn creating_an_existing_bucket_is_200_in_us_east_1_and_already_owned_elsewhere() {
+    for (region, answer) in [
+        ("us-east-1", None),
+        (
+            "eu-west-3",
+            Some(("BucketAlreadyOwnedByYou".to_owned(), 409)),
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let server =
+            common::TestServer::start_with(dir.path(), &[("LABSTORE_BACKEND_S3_REGION", region)])
+                .unwrap();
+        let s3 = s3_client(&server);
+        s3.create_bucket().bucket("mine").send().await.unwrap();
+        s3.put_object()
+            .bucket("mine")
+            .key("kept")
+            .body(ByteStream::from_static(b"still here"))
+            .send()
+            .await
+            .unwrap();
+        let again = s3.create_bucket().bucket("mine").send().await;
+        match &answer {
+            None => assert!(again.is_ok(), "{region}: {again:?}"),
+            Some(refused) => assert_eq!(&error_code_status(again), refused, "{region}"),
+        }
+        // Either way the second create changed nothing.
+        let got = s3.get_object().bucket("mine").key("kept").send().await;
+        let body = got.unwrap().body.collect().await.unwrap().into_bytes();
+        assert_eq!(&body[..], b"still here");
+        let head = s3.head_bucket().bucket("mine").send().await.unwrap();
+        assert_eq!(head.bucket_region(), Some(region));
+        server.stop();
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
