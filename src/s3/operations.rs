@@ -9,7 +9,7 @@
 //! over the row with the same method, target and keyword without one. At most one row may
 //! refine a given (method, target, keyword); `router::tests` checks that no two rows tie.
 
-use super::fields::{MaxKeys, MaxParts, MaxUploads, PartNumber, UploadId};
+use super::fields::{MaxBuckets, MaxKeys, MaxParts, MaxUploads, PartNumber, UploadId};
 use super::{bucket, bucket_policy, copy, delete, list, multipart, object, read, unconfigured};
 use super::{Ctx, Reply, Req};
 
@@ -132,7 +132,8 @@ macro_rules! operations {
 // <https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_Amazon_Simple_Storage_Service.html>
 // and the actions in <https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html>.
 operations! {
-    ListBuckets: GET Service, needs Service("s3:ListAllMyBuckets") => bucket::list_buckets();
+    ListBuckets: GET Service, needs Service("s3:ListAllMyBuckets")
+        => bucket::list_buckets(max: MaxBuckets);
     CreateBucket: PUT Bucket, needs Bucket("s3:CreateBucket") => bucket::create_bucket();
     HeadBucket: HEAD Bucket, needs Bucket("s3:ListBucket") => bucket::head_bucket();
     DeleteBucket: DELETE Bucket, needs Bucket("s3:DeleteBucket") => bucket::delete_bucket();

@@ -560,3 +560,100 @@ async fn unconfigured_bucket_settings_read_as_s3_defaults() {
         assert_eq!(code, ("NoSuchBucket".to_owned(), 404));
     }
 }
+
+/// ListBuckets pages as S3 does: `max-buckets` (1 to 10000), an opaque `continuation-token`,
+/// `prefix` and `bucket-region` filters; each bucket names its region; the SDK's paginator
+/// walks every page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_buckets_pages_and_filters() {
+    let server = common::TestServer::start();
+    let s3 = server.root_s3();
+    let mut names = Vec::new();
+    for i in 0..7 {
+        let name = format!("page-{i}");
+        let mut create = s3.create_bucket().bucket(&name);
+        if i % 3 == 0 {
+            create = create.create_bucket_configuration(
+                CreateBucketConfiguration::builder()
+                    .location_constraint(BucketLocationConstraint::from("eu-west-3"))
+                    .build(),
+            );
+        }
+        create.send().await.unwrap();
+        names.push(name);
+    }
+    s3.create_bucket().bucket("other").send().await.unwrap();
+    let named = |out: &aws_sdk_s3::operation::list_buckets::ListBucketsOutput| -> Vec<String> {
+        out.buckets()
+            .iter()
+            .map(|b| b.name().unwrap().to_owned())
+            .collect()
+    };
+
+    // Unpaginated: everything, no token.
+    let all = s3.list_buckets().send().await.unwrap();
+    assert_eq!(all.buckets().len(), 8);
+    assert_eq!(all.continuation_token(), None);
+    assert_eq!(all.prefix(), None);
+    let regions: Vec<Option<&str>> = all.buckets().iter().map(|b| b.bucket_region()).collect();
+    assert_eq!(regions[0], Some("us-east-1"), "other");
+    assert_eq!(regions[1], Some("eu-west-3"), "page-0");
+
+    // Pages of 3 under a prefix, walked by hand.
+    let mut walked = Vec::new();
+    let mut token: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let out = s3
+            .list_buckets()
+            .max_buckets(3)
+            .prefix("page-")
+            .set_continuation_token(token.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(out.prefix(), Some("page-"));
+        pages += 1;
+        walked.extend(named(&out));
+        match out.continuation_token() {
+            Some(next) => token = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!((walked, pages), (names.clone(), 3));
+
+    // The SDK's paginator.
+    let mut paginated = Vec::new();
+    let mut stream = s3.list_buckets().max_buckets(2).into_paginator().send();
+    while let Some(page) = stream.next().await {
+        paginated.extend(named(&page.unwrap()));
+    }
+    assert_eq!(paginated.len(), 8);
+
+    let west = s3
+        .list_buckets()
+        .bucket_region("eu-west-3")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(named(&west), ["page-0", "page-3", "page-6"]);
+
+    for bad in [0, 10_001, -1] {
+        let r = s3.list_buckets().max_buckets(bad).send().await;
+        assert_eq!(
+            error_code_status(r),
+            ("InvalidArgument".to_owned(), 400),
+            "{bad}"
+        );
+    }
+    let r = s3
+        .list_buckets()
+        .continuation_token("&&not a token&&")
+        .send()
+        .await;
+    assert_eq!(error_code_status(r), ("InvalidArgument".to_owned(), 400));
+    // Only the caller's permission matters: a user without s3:ListAllMyBuckets is refused.
+    let user = server.with_user(&common::allow("s3:ListBucket")).await;
+    let r = user.s3.list_buckets().max_buckets(1).send().await;
+    assert_eq!(error_code_status(r), ("AccessDenied".to_owned(), 403));
+}
