@@ -38,6 +38,7 @@ fn versioned(action: &'static str, version_named: bool) -> &'static str {
         ("s3:DeleteObject", true) => "s3:DeleteObjectVersion",
         ("s3:GetObjectAcl", true) => "s3:GetObjectVersionAcl",
         ("s3:PutObjectAcl", true) => "s3:PutObjectVersionAcl",
+        ("s3:GetObjectAttributes", true) => "s3:GetObjectVersionAttributes",
         (action, _) => action,
     }
 }
@@ -165,6 +166,7 @@ mod tests {
                 &[("s3:GetIntelligentTieringConfiguration", b)],
             ),
             (GetObjectRetention, &[("s3:GetObjectRetention", o)]),
+            (GetObjectAttributes, &[("s3:GetObjectAttributes", o)]),
             (GetObjectLegalHold, &[("s3:GetObjectLegalHold", o)]),
             (PutBucketPolicy, &[("s3:PutBucketPolicy", b)]),
             (GetBucketPolicy, &[("s3:GetBucketPolicy", b)]),
@@ -239,6 +241,7 @@ mod tests {
         assert_eq!(action(DeleteObject), "s3:DeleteObjectVersion");
         assert_eq!(action(GetObjectAcl), "s3:GetObjectVersionAcl");
         assert_eq!(action(PutObjectAcl), "s3:PutObjectVersionAcl");
+        assert_eq!(action(GetObjectAttributes), "s3:GetObjectVersionAttributes");
         assert_eq!(action(PutObject), "s3:PutObject");
         let copy = needed(CopyObject, &target, Some(&target));
         assert_eq!(

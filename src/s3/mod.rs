@@ -4,6 +4,7 @@
 
 mod access;
 pub mod actions;
+mod attributes;
 mod auth;
 mod body;
 mod bucket;
@@ -254,7 +255,7 @@ impl ApiError for S3Error {
 fn hides_missing_keys(route: &Route, access: &Access<'_>) -> bool {
     let reads = matches!(
         route.operation,
-        Operation::GetObject | Operation::HeadObject
+        Operation::GetObject | Operation::HeadObject | Operation::GetObjectAttributes
     );
     let bucket = route.bucket.as_deref().unwrap_or_default();
     reads && !access.allows("s3:ListBucket", &actions::bucket_arn(bucket))

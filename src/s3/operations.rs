@@ -10,7 +10,9 @@
 //! refine a given (method, target, keyword); `router::tests` checks that no two rows tie.
 
 use super::fields::{MaxBuckets, MaxKeys, MaxParts, MaxUploads, PartNumber, UploadId};
-use super::{bucket, bucket_policy, copy, delete, list, multipart, object, read, unconfigured};
+use super::{
+    attributes, bucket, bucket_policy, copy, delete, list, multipart, object, read, unconfigured,
+};
 use super::{Ctx, Reply, Req};
 
 /// What a row needs permission for, besides its refinement.
@@ -210,6 +212,8 @@ operations! {
         => copy::copy_object();
     GetObject: GET Object, needs ObjectVersion("s3:GetObject") => read::get_object();
     HeadObject: HEAD Object, needs ObjectVersion("s3:GetObject") => read::head_object();
+    GetObjectAttributes: GET Object ?"attributes", needs ObjectVersion("s3:GetObjectAttributes")
+        => attributes::get_object_attributes();
     DeleteObject: DELETE Object, needs ObjectVersion("s3:DeleteObject")
         => object::delete_object();
     GetObjectAcl: GET Object ?"acl", needs ObjectVersion("s3:GetObjectAcl")

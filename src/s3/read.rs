@@ -105,7 +105,7 @@ pub fn check_conditions(
 }
 
 /// An object's metadata.
-async fn lookup(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Result<ObjectMeta> {
+pub async fn lookup(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Result<ObjectMeta> {
     ctx.index()
         .get_object(bucket.to_owned(), key.to_owned())
         .await

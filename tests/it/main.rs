@@ -24,6 +24,7 @@ mod iam_smoke;
 mod iam_user_tags;
 mod iam_users;
 mod lifecycle;
+mod s3_attributes;
 mod s3_auth;
 mod s3_bucket_policy;
 mod s3_buckets;

@@ -120,7 +120,6 @@ pub const NOT_IMPLEMENTED: &[Row] = &[
     row("GET", Object, Some("annotation"), "GetObjectAnnotation"),
     row("PUT", Object, Some("annotation"), "PutObjectAnnotation"),
     row("DELETE", Object, Some("annotation"), "DeleteObjectAnnotation"),
-    row("GET", Object, Some("attributes"), "GetObjectAttributes"),
     row("PUT", Object, Some("encryption"), "UpdateObjectEncryption"),
     row("PUT", Object, Some("legal-hold"), "PutObjectLegalHold"),
     row("PUT", Object, Some("renameObject"), "RenameObject"),
