@@ -19,6 +19,10 @@ use crate::timefmt::format_http_date;
 
 /// What `x-amz-object-attributes` asked for.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "five independent yes/no answers, one per attribute S3 defines"
+)]
 struct Wanted {
     etag: bool,
     checksum: bool,

@@ -13,6 +13,7 @@ use common::{error_code_status, TestServer};
 
 const B: &str = "attributes";
 const PART: usize = 5 * 1024 * 1024;
+const PART_SIZE: i64 = 5 * 1024 * 1024;
 
 /// A three-part object, uploaded with a CRC32 checksum when `algorithm` is given.
 async fn multipart(s3: &Client, key: &str, algorithm: Option<ChecksumAlgorithm>) {
@@ -27,7 +28,7 @@ async fn multipart(s3: &Client, key: &str, algorithm: Option<ChecksumAlgorithm>)
         .unwrap();
     let id = upload.upload_id().unwrap();
     let mut parts = Vec::new();
-    for (number, size) in [(1, PART), (2, PART), (3, 10)] {
+    for (number, fill, size) in [(1, b'b', PART), (2, b'c', PART), (3, b'd', 10)] {
         let out = s3
             .upload_part()
             .bucket(B)
@@ -35,7 +36,7 @@ async fn multipart(s3: &Client, key: &str, algorithm: Option<ChecksumAlgorithm>)
             .upload_id(id)
             .part_number(number)
             .set_checksum_algorithm(algorithm.clone())
-            .body(ByteStream::from(vec![b'a' + number as u8; size]))
+            .body(ByteStream::from(vec![fill; size]))
             .send()
             .await
             .unwrap();
@@ -229,8 +230,8 @@ async fn parts_of_a_multipart_object_page_with_their_checksums() {
     assert_eq!(
         listed,
         [
-            (Some(1), Some(PART as i64), true),
-            (Some(2), Some(PART as i64), true),
+            (Some(1), Some(PART_SIZE), true),
+            (Some(2), Some(PART_SIZE), true),
             (Some(3), Some(10), true)
         ]
     );
