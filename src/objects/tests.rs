@@ -259,6 +259,53 @@ async fn overwrite_returns_replaced_blobs_and_conditions_hold() {
 
 /// A size SQLite's INTEGER cannot hold is refused on write, and a negative one (only a damaged
 /// database holds one) is an error on every read: never a wrapped length.
+/// Listings read each object's storage class from its stored headers: `None` (STANDARD)
+/// when the headers name none, and when a damaged document cannot be read, rather than
+/// failing the page.
+#[tokio::test]
+async fn listings_carry_each_objects_storage_class() {
+    let (_dir, index) = index_with(&["plain", "damaged"]).await;
+    let mut cold = object("b", "cold", "e");
+    cold.headers.storage_class = Some("GLACIER".into());
+    index
+        .put_object(cold, WriteCondition::Always)
+        .await
+        .unwrap();
+    index
+        .db()
+        .write(|conn| {
+            conn.execute(
+                r#"UPDATE objects SET headers = '{"storage_class":' WHERE key = 'damaged'"#,
+                [],
+            )?;
+            Ok::<_, IndexError>(())
+        })
+        .await
+        .unwrap();
+    let q = ListQuery {
+        prefix: String::new(),
+        delimiter: None,
+        cursor: Cursor::Start,
+        max: 10,
+    };
+    let listed = index.list_objects("b".into(), q).await.unwrap();
+    let classes: Vec<(&str, Option<&str>)> = listed
+        .objects
+        .iter()
+        .map(|o| (o.key.as_str(), o.storage_class.as_deref()))
+        .collect();
+    assert_eq!(
+        classes,
+        [
+            ("cold", Some("GLACIER")),
+            ("damaged", None),
+            ("plain", None)
+        ]
+    );
+    let got = index.get_object("b".into(), "cold".into()).await.unwrap();
+    assert_eq!(got.headers.storage_class(), "GLACIER");
+}
+
 #[tokio::test]
 async fn sizes_out_of_range_are_errors_not_wrapped_lengths() {
     let (_dir, index) = index_with(&["k"]).await;
