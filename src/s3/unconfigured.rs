@@ -84,12 +84,16 @@ struct EmptyList {
     is_truncated: bool,
 }
 
-/// An empty list named `root`. No list ever has a page to continue, so a
+/// An empty list named `root`. No list ever has a page to continue, so a (non-empty)
 /// `continuation-token` cannot be one LabStore gave: refused, as S3 refuses a token it did
 /// not issue.
 fn empty_list(req: &Req<'_>, root: &str) -> Reply {
     req.found.existing()?;
-    if req.query.get("continuation-token").is_some() {
+    if req
+        .query
+        .get("continuation-token")
+        .is_some_and(|t| !t.is_empty())
+    {
         return Err(S3Error::new(
             Code::InvalidArgument,
             "The continuation token provided is incorrect",

@@ -183,6 +183,15 @@ async fn a_fresh_bucket_answers_every_configuration_read_as_s3_does() {
         .send()
         .await;
     assert_eq!(error_code_status(r), ("InvalidArgument".to_owned(), 400));
+    // An empty one is no token.
+    let out = s3
+        .list_bucket_inventory_configurations()
+        .bucket(b)
+        .continuation_token("")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.is_truncated(), Some(false));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
