@@ -37,8 +37,18 @@ pub struct Object<'a> {
 }
 
 /// CreateBucket. `Ok(true)` when this call created it, `Ok(false)` when it was already ours.
-/// Outside us-east-1 the region goes in a LocationConstraint, as AWS requires.
+/// Outside us-east-1 the region goes in a LocationConstraint, as AWS requires. A HeadBucket
+/// comes first: in us-east-1 S3 answers a CreateBucket of a bucket one owns with 200, which
+/// would pass an existing bucket off as created (and the cleanup would delete it).
 pub async fn create_bucket(client: &Client, bucket: &str, region: &str) -> Result<bool, OpError> {
+    let head = client
+        .send_empty(Method::HEAD, &format!("/{bucket}"))
+        .await?;
+    // Anything but a 2xx goes on to CreateBucket, whose answer carries the error's code.
+    if head.status().is_success() {
+        client.drain(head, |_| {}).await?;
+        return Ok(false);
+    }
     let body = match region {
         "" | "us-east-1" => String::new(),
         region => {

@@ -26,8 +26,9 @@ use std::sync::{Arc, RwLock};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 use super::bucket_config::{BucketConfig, BucketConfigs};
-use super::{now_ms, require_bucket, IndexError, IndexResult, ObjectIndex};
+use super::{blob_at, now_ms, require_bucket, IndexError, IndexResult, ObjectIndex};
 use crate::db::{CachedRow, DbError};
+use crate::storage::BlobId;
 
 /// A bucket as committed, with its configuration documents parsed. Immutable: a change
 /// replaces the whole `Arc` in the map, so a request keeps one consistent view of its bucket.
@@ -204,16 +205,17 @@ impl ObjectIndex {
             .await
     }
 
-    /// Deletes an empty bucket (no objects and no multipart uploads in progress) and its
-    /// configuration, so that a bucket created later under the same name starts without any.
-    pub async fn delete_bucket(&self, name: String) -> IndexResult<()> {
+    /// Deletes a bucket that holds no object, with its configuration, so that a bucket
+    /// created later under the same name starts without any. Multipart uploads still in
+    /// progress do not keep it: they are aborted in the same transaction, as S3 does, and
+    /// their parts' blobs returned for the caller to remove after the commit.
+    pub async fn delete_bucket(&self, name: String) -> IndexResult<Vec<BlobId>> {
         let bucket = name.clone();
         let work = move |conn: &Connection| {
             require_bucket(conn, &bucket)?;
             let busy: Option<i64> = conn
                 .cached_row(
-                    "SELECT 1 WHERE EXISTS (SELECT 1 FROM objects WHERE bucket = ?1)
-                            OR EXISTS (SELECT 1 FROM uploads WHERE bucket = ?1)",
+                    "SELECT 1 WHERE EXISTS (SELECT 1 FROM objects WHERE bucket = ?1)",
                     [&bucket],
                     |r| r.get(0),
                 )
@@ -221,9 +223,17 @@ impl ObjectIndex {
             if busy.is_some() {
                 return Err(IndexError::BucketNotEmpty);
             }
+            let mut parts = conn.prepare_cached(
+                "SELECT p.blob FROM parts p JOIN uploads u ON u.id = p.upload_id WHERE u.bucket = ?1",
+            )?;
+            let blobs = parts
+                .query_map([&bucket], |r| blob_at(r, 0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            // Parts go with their uploads (ON DELETE CASCADE).
+            conn.cached_execute("DELETE FROM uploads WHERE bucket = ?1", [&bucket])?;
             conn.cached_execute("DELETE FROM bucket_configs WHERE bucket = ?1", [&bucket])?;
             conn.cached_execute("DELETE FROM buckets WHERE name = ?1", [&bucket])?;
-            Ok(())
+            Ok(blobs)
         };
         self.write_buckets(work, move |map, _| map.remove(&name))
             .await

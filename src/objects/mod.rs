@@ -62,9 +62,9 @@ pub static MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/objects/0005_object_acls.sql"),
     },
     Migration {
-        version: 7,
+        version: 6,
         name: "checksum_type",
-        sql: include_str!("../../migrations/objects/0007_checksum_type.sql"),
+        sql: include_str!("../../migrations/objects/0006_checksum_type.sql"),
     },
 ];
 
@@ -120,6 +120,18 @@ pub struct ObjectHeaders {
     /// `x-amz-meta-*`: names lowercased without the prefix, in the order given.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub meta: Vec<(String, String)>,
+    /// The storage class the object (or upload) was written with, as sent; `None` for
+    /// `STANDARD` (and for every object stored before classes were kept). Listings read it
+    /// from the JSON with SQLite's `json_extract`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_class: Option<String>,
+}
+
+impl ObjectHeaders {
+    /// The storage class, as S3 names it in listings.
+    pub fn storage_class(&self) -> &str {
+        self.storage_class.as_deref().unwrap_or("STANDARD")
+    }
 }
 
 /// A run of an object's bytes stored in one blob.

@@ -41,6 +41,7 @@ fn versioned(action: &'static str, version_named: bool) -> &'static str {
         ("s3:GetObjectTagging", true) => "s3:GetObjectVersionTagging",
         ("s3:PutObjectTagging", true) => "s3:PutObjectVersionTagging",
         ("s3:DeleteObjectTagging", true) => "s3:DeleteObjectVersionTagging",
+        ("s3:GetObjectAttributes", true) => "s3:GetObjectVersionAttributes",
         (action, _) => action,
     }
 }
@@ -144,6 +145,56 @@ mod tests {
                 GetBucketNotificationConfiguration,
                 &[("s3:GetBucketNotification", b)],
             ),
+            (GetBucketWebsite, &[("s3:GetBucketWebsite", b)]),
+            (GetBucketCors, &[("s3:GetBucketCORS", b)]),
+            (
+                GetBucketLifecycleConfiguration,
+                &[("s3:GetLifecycleConfiguration", b)],
+            ),
+            (
+                GetBucketReplication,
+                &[("s3:GetReplicationConfiguration", b)],
+            ),
+            (GetBucketEncryption, &[("s3:GetEncryptionConfiguration", b)]),
+            (
+                GetObjectLockConfiguration,
+                &[("s3:GetBucketObjectLockConfiguration", b)],
+            ),
+            (
+                ListBucketAnalyticsConfigurations,
+                &[("s3:GetAnalyticsConfiguration", b)],
+            ),
+            (
+                GetBucketAnalyticsConfiguration,
+                &[("s3:GetAnalyticsConfiguration", b)],
+            ),
+            (
+                ListBucketMetricsConfigurations,
+                &[("s3:GetMetricsConfiguration", b)],
+            ),
+            (
+                GetBucketMetricsConfiguration,
+                &[("s3:GetMetricsConfiguration", b)],
+            ),
+            (
+                ListBucketInventoryConfigurations,
+                &[("s3:GetInventoryConfiguration", b)],
+            ),
+            (
+                GetBucketInventoryConfiguration,
+                &[("s3:GetInventoryConfiguration", b)],
+            ),
+            (
+                ListBucketIntelligentTieringConfigurations,
+                &[("s3:GetIntelligentTieringConfiguration", b)],
+            ),
+            (
+                GetBucketIntelligentTieringConfiguration,
+                &[("s3:GetIntelligentTieringConfiguration", b)],
+            ),
+            (GetObjectRetention, &[("s3:GetObjectRetention", o)]),
+            (GetObjectAttributes, &[("s3:GetObjectAttributes", o)]),
+            (GetObjectLegalHold, &[("s3:GetObjectLegalHold", o)]),
             (PutBucketPolicy, &[("s3:PutBucketPolicy", b)]),
             (GetBucketTagging, &[("s3:GetBucketTagging", b)]),
             (PutBucketTagging, &[("s3:PutBucketTagging", b)]),
@@ -226,6 +277,7 @@ mod tests {
         assert_eq!(action(GetObjectTagging), "s3:GetObjectVersionTagging");
         assert_eq!(action(PutObjectTagging), "s3:PutObjectVersionTagging");
         assert_eq!(action(DeleteObjectTagging), "s3:DeleteObjectVersionTagging");
+        assert_eq!(action(GetObjectAttributes), "s3:GetObjectVersionAttributes");
         assert_eq!(action(PutObject), "s3:PutObject");
         let copy = needed(CopyObject, &target, Some(&target));
         assert_eq!(

@@ -84,7 +84,7 @@ pub fn authenticate(
     let payload_hash = match (declared, presigned) {
         (Some(v), _) => v.to_owned(),
         (None, true) => "UNSIGNED-PAYLOAD".to_owned(),
-        (None, false) if parts.headers.contains_key(http::header::AUTHORIZATION) => {
+        (None, false) if has_authorization(parts) => {
             if is_sigv2_header(parts) {
                 return authenticate_v2(state, parts, bucket_from_host);
             }
@@ -147,6 +147,14 @@ pub fn authenticate(
             in_query: presigned,
         }),
     })
+}
+
+/// Whether the request carries an Authorization header with something in it: an empty one
+/// presents no credentials (`sigv4::authorization_headers`).
+fn has_authorization(parts: &request::Parts) -> bool {
+    crate::auth::sigv4::authorization_headers(parts)
+        .next()
+        .is_some()
 }
 
 fn is_sigv2_header(parts: &request::Parts) -> bool {
@@ -212,7 +220,7 @@ fn authenticate_v2(
     let presented = match sigv2::presented(parts) {
         Ok(Some(p)) => p,
         // An Authorization header in no scheme we know is not anonymity; refuse it.
-        Ok(None) if parts.headers.contains_key(http::header::AUTHORIZATION) => {
+        Ok(None) if has_authorization(parts) => {
             return Err(S3Error::new(
                 Code::AccessDenied,
                 "Access Denied: unsupported Authorization scheme",
@@ -236,7 +244,7 @@ fn authenticate_v2(
         unknown,
         |secret| sigv2::verify(parts, &presented, secret, bucket_from_host).map_err(sigv2_error),
     )?;
-    let in_query = !parts.headers.contains_key(http::header::AUTHORIZATION);
+    let in_query = !has_authorization(parts);
     Ok(Authenticated {
         caller: Some(caller),
         payload: Payload::Unsigned,

@@ -7,6 +7,8 @@
     reason = "handlers share the async signature the operation table dispatches to; the bucket reads answered from memory have nothing to await"
 )]
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use http::{HeaderValue, Response, StatusCode};
 use serde::{Deserialize, Serialize};
 
@@ -14,10 +16,11 @@ use super::acl;
 use super::body::read_small;
 use super::bucket_access::ownership_header;
 use super::error::{Code, S3Error, S3Result};
+use super::fields::MaxBuckets;
 use super::xml::{document, read, timestamp, unconfigured, Owner, RequestDocument, Xmlns};
 use super::{finish, Ctx, Reply, Req};
 use crate::objects::{
-    BucketAcl, BucketConfig, BucketConfigs, BucketState, Ownership, OwnershipControls,
+    BucketAcl, BucketConfig, BucketConfigs, BucketState, IndexError, Ownership, OwnershipControls,
     PublicAccessBlock, PublicAccessSettings,
 };
 
@@ -61,7 +64,7 @@ pub fn check_bucket_name(name: &str) -> S3Result<()> {
     Ok(())
 }
 
-/// `<ListAllMyBucketsResult>`: the account's buckets.
+/// `<ListAllMyBucketsResult>`: a page of the account's buckets.
 #[derive(Debug, Serialize)]
 #[serde(rename = "ListAllMyBucketsResult")]
 struct ListAllMyBucketsResult {
@@ -71,6 +74,12 @@ struct ListAllMyBucketsResult {
     owner: Owner,
     #[serde(rename = "Buckets")]
     buckets: Buckets,
+    /// Where the next page starts, when there is one.
+    #[serde(rename = "ContinuationToken", skip_serializing_if = "Option::is_none")]
+    continuation_token: Option<String>,
+    /// The `prefix` the request named.
+    #[serde(rename = "Prefix", skip_serializing_if = "Option::is_none")]
+    prefix: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -85,22 +94,73 @@ struct Bucket {
     name: String,
     #[serde(rename = "CreationDate")]
     creation_date: String,
+    #[serde(rename = "BucketRegion")]
+    bucket_region: String,
 }
 
-pub async fn list_buckets(ctx: &Ctx<'_>, _req: Req<'_>) -> Reply {
-    let bucket = ctx
-        .index()
-        .list_buckets()
+/// ListBuckets' continuation tokens are opaque to clients: the last name listed,
+/// base64url-encoded. A page resumes after it, whether or not it still exists.
+fn bucket_token(name: &str) -> String {
+    URL_SAFE_NO_PAD.encode(name)
+}
+
+fn bucket_after_token(token: &str) -> S3Result<String> {
+    URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| {
+            S3Error::new(
+                Code::InvalidArgument,
+                "The continuation token provided is incorrect",
+            )
+        })
+}
+
+/// The largest page S3 gives when the request pages (names `prefix`, `bucket-region` or a
+/// token) without `max-buckets`.
+const BUCKET_PAGE: usize = 10_000;
+
+/// ListBuckets, in name order, from memory: `prefix` and `bucket-region` filter, `max-buckets`
+/// and `continuation-token` page. A request that names none of them gets every bucket, as
+/// S3 answers an unpaginated ListBuckets.
+pub async fn list_buckets(ctx: &Ctx<'_>, req: Req<'_>, max: MaxBuckets) -> Reply {
+    let query = req.query;
+    let prefix = query.get("prefix");
+    let region = query.get("bucket-region").filter(|r| !r.is_empty());
+    let token = query.get("continuation-token").filter(|t| !t.is_empty());
+    let after = token.map(bucket_after_token).transpose()?;
+    let paged = max.0.is_some() || prefix.is_some() || region.is_some() || token.is_some();
+    let limit = match (max.0, paged) {
+        (Some(n), _) => n,
+        (None, true) => BUCKET_PAGE,
+        (None, false) => usize::MAX,
+    };
+    let mut matching = ctx.index().list_buckets().into_iter().filter(|b| {
+        after.as_ref().is_none_or(|a| b.name > *a)
+            && prefix.is_none_or(|p| b.name.starts_with(p))
+            && region.is_none_or(|r| b.region == r)
+    });
+    let page: Vec<_> = matching.by_ref().take(limit).collect();
+    let more = matching.next().is_some();
+    let continuation_token = page
+        .last()
+        .filter(|_| more)
+        .map(|last| bucket_token(&last.name));
+    let bucket = page
         .iter()
         .map(|b| Bucket {
             name: b.name.clone(),
             creation_date: timestamp(b.created_at),
+            bucket_region: b.region.clone(),
         })
         .collect();
     document(&ListAllMyBucketsResult {
         xmlns: Xmlns::default(),
         owner: Owner::of(ctx.account()),
         buckets: Buckets { bucket },
+        continuation_token,
+        prefix: prefix.map(str::to_owned),
     })
 }
 
@@ -119,9 +179,17 @@ pub async fn create_bucket(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
         _ => ctx.state.config.backend.s3.region.clone(),
     };
     let owner = ctx.account().to_owned();
-    ctx.index()
+    match ctx
+        .index()
         .create_bucket_with(bucket.to_owned(), region, owner, configs)
-        .await?;
+        .await
+    {
+        // S3's us-east-1 answers 200 to a CreateBucket of a bucket the caller already owns
+        // (every bucket here is the one account's); other regions BucketAlreadyOwnedByYou.
+        // Nothing changes either way.
+        Err(IndexError::BucketExists) if ctx.state.config.backend.s3.region == "us-east-1" => {}
+        other => other?,
+    }
     finish(
         Response::builder().header("location", format!("/{bucket}")),
         crate::http::empty(),
@@ -229,7 +297,9 @@ pub async fn head_bucket(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
 
 pub async fn delete_bucket(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let bucket = req.bucket;
-    ctx.index().delete_bucket(bucket.to_owned()).await?;
+    // Uploads in progress are aborted with the bucket; their parts' files go after the commit.
+    let blobs = ctx.index().delete_bucket(bucket.to_owned()).await?;
+    ctx.blobs().remove(blobs).await;
     finish(
         Response::builder().status(StatusCode::NO_CONTENT),
         crate::http::empty(),
@@ -272,15 +342,16 @@ mod tests {
 
     const DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 
-    /// The example AWS has long given of ListBuckets (the REST API's "GET Service"), whose
-    /// namespace lacks the final `/` S3 sends. The current page shows the fields of paginated
-    /// listings (`ContinuationToken`, `Prefix`), which LabStore does not write.
+    /// AWS's example of ListBuckets (the REST API's "GET Service"; its namespace lacks the
+    /// final `/` S3 sends), with the fields of the current page: each bucket's
+    /// `BucketRegion`, and a paginated answer's `ContinuationToken` and `Prefix`.
     /// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBuckets.html>
     #[test]
     fn list_buckets_answers_as_documented() {
         let bucket = |name: &str, created: i64| Bucket {
             name: name.to_owned(),
             creation_date: timestamp(created),
+            bucket_region: "us-east-1".to_owned(),
         };
         let doc = ListAllMyBucketsResult {
             xmlns: Xmlns::default(),
@@ -294,10 +365,13 @@ mod tests {
                     bucket("samples", 1_138_984_918_000),
                 ],
             },
+            continuation_token: Some(bucket_token("samples")),
+            prefix: Some("s".into()),
         };
         assert_documented(
             &to_xml(None, &doc).unwrap(),
-            r#"<?xml version="1.0" encoding="UTF-8"?>
+            &format!(
+                r#"<?xml version="1.0" encoding="UTF-8"?>
             <ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01">
               <Owner>
                 <ID>bcaf1ffd86f461ca5fb16fd081034f</ID>
@@ -307,16 +381,32 @@ mod tests {
                 <Bucket>
                   <Name>quotes</Name>
                   <CreationDate>2006-02-03T16:45:09.000Z</CreationDate>
+                  <BucketRegion>us-east-1</BucketRegion>
                 </Bucket>
                 <Bucket>
                   <Name>samples</Name>
                   <CreationDate>2006-02-03T16:41:58.000Z</CreationDate>
+                  <BucketRegion>us-east-1</BucketRegion>
                 </Bucket>
               </Buckets>
+              <ContinuationToken>{}</ContinuationToken>
+              <Prefix>s</Prefix>
             </ListAllMyBucketsResult>"#,
+                bucket_token("samples")
+            ),
+        );
+        assert_eq!(
+            bucket_after_token(&bucket_token("samples")).unwrap(),
+            "samples"
+        );
+        assert_eq!(
+            bucket_after_token("not base64!").unwrap_err().code,
+            Code::InvalidArgument
         );
         let none = ListAllMyBucketsResult {
             buckets: Buckets { bucket: Vec::new() },
+            continuation_token: None,
+            prefix: None,
             ..doc
         };
         assert_eq!(

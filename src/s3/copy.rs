@@ -12,13 +12,13 @@ use serde::Serialize;
 use super::checksum::{Algorithm, BodyDigests, ChecksumType, Digests};
 use super::error::{Code, S3Error, S3Result};
 use super::fields::{PartNumber, UploadId};
-use super::object::{check_key, check_storage_class, object_headers};
+use super::object::{check_key, object_headers, storage_class};
 use super::query::Query;
 use super::read::{check_conditions, open_object, read_segments};
 use super::version::Version;
 use super::xml::{document_named, timestamp, Checksum, Xmlns};
 use super::{Ctx, Reply, Req};
-use crate::objects::{now_ms, ObjectMeta, Segment, WriteCondition};
+use crate::objects::{now_ms, ObjectHeaders, ObjectMeta, Segment, WriteCondition};
 use crate::storage::BlobId;
 
 /// What an `x-amz-copy-source` header names: `[/]bucket/key[?versionId=id]`, the key
@@ -153,12 +153,12 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     };
     let new_tags = tagging_directive(&parts.headers)?;
     // Checked before any byte is copied: a refused header leaves nothing behind.
+    // The copy takes the class the request names (STANDARD when none), never the source's,
+    // as S3 does; naming one makes a copy onto itself a change.
+    let class = storage_class(&parts.headers)?;
     let new_headers = match replace {
         true => Some(object_headers(&parts.headers)?),
-        false => {
-            check_storage_class(&parts.headers)?;
-            None
-        }
+        false => None,
     };
     // A named algorithm S3 does not know is refused, not replaced by the source's.
     let requested = match parts.headers.get("x-amz-checksum-algorithm") {
@@ -176,7 +176,8 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
                 })?,
         ),
     };
-    if src_bucket == bucket && src_key == key && !replace {
+    let changes_class = parts.headers.contains_key("x-amz-storage-class");
+    if src_bucket == bucket && src_key == key && !replace && !changes_class {
         return Err(S3Error::new(
             Code::InvalidRequest,
             "This copy request is illegal because it is trying to copy an object to itself without changing the \
@@ -207,7 +208,10 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
         &algorithm.into_iter().collect::<Vec<_>>(),
     )
     .await?;
-    let headers = new_headers.unwrap_or_else(|| source.headers.clone());
+    let headers = ObjectHeaders {
+        storage_class: class,
+        ..new_headers.unwrap_or_else(|| source.headers.clone())
+    };
     let tags = new_tags.unwrap_or_else(|| source.tags.clone());
     let checksum = algorithm.and_then(|a| digests.checksum(a).map(|v| (a, v.to_owned())));
     let object = ObjectMeta {

@@ -84,6 +84,28 @@ impl Field for MaxParts {
     }
 }
 
+/// `max-buckets` of ListBuckets: 1 to 10000; `None` when absent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MaxBuckets(pub Option<usize>);
+
+impl Field for MaxBuckets {
+    fn read(_ctx: &Ctx<'_>, req: &Req<'_>) -> S3Result<MaxBuckets> {
+        let Some(v) = req.query.get("max-buckets") else {
+            return Ok(MaxBuckets(None));
+        };
+        v.parse::<usize>()
+            .ok()
+            .filter(|n| (1..=10_000).contains(n))
+            .map(|n| MaxBuckets(Some(n)))
+            .ok_or_else(|| {
+                S3Error::new(
+                    Code::InvalidArgument,
+                    "max-buckets must be an integer between 1 and 10000",
+                )
+            })
+    }
+}
+
 /// The most entries a page of uploads or parts holds, S3's limit.
 const MAX_PAGE: usize = 1000;
 

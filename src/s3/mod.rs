@@ -5,6 +5,7 @@
 mod access;
 mod acl;
 pub mod actions;
+mod attributes;
 mod auth;
 mod body;
 mod bucket;
@@ -24,6 +25,7 @@ mod read;
 mod rfc2047;
 pub mod router;
 mod tagging;
+mod unconfigured;
 mod version;
 mod xml;
 
@@ -273,7 +275,7 @@ impl ApiError for S3Error {
 fn hides_missing_keys(route: &Route, access: &Access<'_>) -> bool {
     let reads = matches!(
         route.operation,
-        Operation::GetObject | Operation::HeadObject
+        Operation::GetObject | Operation::HeadObject | Operation::GetObjectAttributes
     );
     let bucket = route.bucket.as_deref().unwrap_or_default();
     reads && !access.allows("s3:ListBucket", &actions::bucket_arn(bucket))

@@ -567,7 +567,7 @@ pub async fn list_parts(ctx: &Ctx<'_>, req: Req<'_>, upload: UploadId, max: MaxP
         upload_id: &upload.id,
         initiator: &owner,
         owner: &owner,
-        storage_class: "STANDARD",
+        storage_class: upload.headers.storage_class(),
         part_number_marker: after,
         next_part_number_marker: list.last().map(|p| p.number),
         max_parts: max,
@@ -580,6 +580,7 @@ pub async fn list_parts(ctx: &Ctx<'_>, req: Req<'_>, upload: UploadId, max: MaxP
 
 pub async fn list_multipart_uploads(ctx: &Ctx<'_>, req: Req<'_>, max: MaxUploads) -> Reply {
     let (bucket, MaxUploads(max)) = (req.bucket, max);
+    super::list::url_encoding(ctx.query)?;
     let get = |name: &str| ctx.query.get(name).map(str::to_owned);
     let query = UploadQuery {
         prefix: get("prefix").unwrap_or_default(),
@@ -596,17 +597,31 @@ pub async fn list_multipart_uploads(ctx: &Ctx<'_>, req: Req<'_>, max: MaxUploads
 }
 
 fn render_uploads(ctx: &Ctx<'_>, bucket: &str, q: &UploadQuery, listing: &UploadListing) -> Reply {
+    // `encoding-type=url` encodes the keys, markers, prefixes and delimiter, as S3 does.
+    let url = super::list::url_encoding(ctx.query)?;
+    let text = |v: &'_ str| -> String {
+        match url {
+            true => super::list::url_encoded(v).into_owned(),
+            false => v.to_owned(),
+        }
+    };
     let owner = Owner::of(ctx.account());
     let next = listing.next.as_ref().filter(|_| listing.truncated);
+    let keys: Vec<String> = listing.uploads.iter().map(|u| text(&u.key)).collect();
+    let key_marker = text(q.key_marker.as_deref().unwrap_or_default());
+    let next_key_marker = next.map(|(key, _)| text(key));
+    let prefix = text(&q.prefix);
+    let delimiter = q.delimiter.as_deref().map(text);
     let uploads = listing
         .uploads
         .iter()
-        .map(|u| ListedUpload {
-            key: &u.key,
+        .zip(&keys)
+        .map(|(u, key)| ListedUpload {
+            key,
             upload_id: &u.id,
             initiator: &owner,
             owner: &owner,
-            storage_class: "STANDARD",
+            storage_class: u.headers.storage_class(),
             initiated: timestamp(u.initiated),
             checksum_algorithm: u.checksum_algorithm.as_deref(),
             checksum_type: upload_checksum(u).map(|(_, k)| k.name()),
@@ -615,12 +630,12 @@ fn render_uploads(ctx: &Ctx<'_>, bucket: &str, q: &UploadQuery, listing: &Upload
     document(&ListMultipartUploadsResult {
         xmlns: Xmlns::default(),
         bucket,
-        key_marker: q.key_marker.as_deref().unwrap_or_default(),
+        key_marker: &key_marker,
         upload_id_marker: q.upload_id_marker.as_deref().unwrap_or_default(),
-        next_key_marker: next.map(|(key, _)| key.as_str()),
+        next_key_marker: next_key_marker.as_deref(),
         next_upload_id_marker: next.and_then(|(_, id)| id.as_deref()),
-        prefix: &q.prefix,
-        delimiter: q.delimiter.as_deref(),
+        prefix: &prefix,
+        delimiter: delimiter.as_deref(),
         max_uploads: q.max,
         is_truncated: listing.truncated,
         uploads,
@@ -628,8 +643,9 @@ fn render_uploads(ctx: &Ctx<'_>, bucket: &str, q: &UploadQuery, listing: &Upload
             .prefixes
             .iter()
             .map(|p| CommonPrefix {
-                prefix: Cow::Borrowed(p),
+                prefix: Cow::Owned(text(p)),
             })
             .collect(),
+        encoding_type: url.then_some("url"),
     })
 }

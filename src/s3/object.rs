@@ -33,10 +33,13 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// The storage classes S3 defines. LabStore keeps every object in one class, `STANDARD`;
-/// asking for another is refused rather than accepted and ignored.
+/// The storage classes a general purpose bucket takes. They have no physical effect here
+/// (every object is on the same disks, readable at once): the class is stored and reported
+/// as sent. `OUTPOSTS`, `SNOW`, `EXPRESS_ONEZONE`, `FSX_OPENZFS` and `FSX_ONTAP` belong to
+/// other kinds of bucket (S3 on Outposts, Snowball, directory buckets, FSx access points) and
+/// are refused, as a general purpose bucket refuses them.
 /// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html#AmazonS3-PutObject-request-header-StorageClass>
-const STORAGE_CLASSES: &[&str] = &[
+pub const STORAGE_CLASSES: &[&str] = &[
     "STANDARD",
     "REDUCED_REDUNDANCY",
     "STANDARD_IA",
@@ -44,25 +47,18 @@ const STORAGE_CLASSES: &[&str] = &[
     "INTELLIGENT_TIERING",
     "GLACIER",
     "DEEP_ARCHIVE",
-    "OUTPOSTS",
     "GLACIER_IR",
-    "SNOW",
-    "EXPRESS_ONEZONE",
-    "FSX_OPENZFS",
-    "FSX_ONTAP",
 ];
 
-/// Checks `x-amz-storage-class` on a write: absent or `STANDARD`.
-pub fn check_storage_class(headers: &HeaderMap) -> S3Result<()> {
+/// `x-amz-storage-class` on a write: `None` when absent or `STANDARD` (S3 reports nothing
+/// for it on GET/HEAD), else the class as sent; `InvalidStorageClass` for any other value.
+pub fn storage_class(headers: &HeaderMap) -> S3Result<Option<String>> {
     let Some(value) = headers.get("x-amz-storage-class") else {
-        return Ok(());
+        return Ok(None);
     };
-    match value.to_str().ok().map(str::trim) {
-        Some("STANDARD") => Ok(()),
-        Some(class) if STORAGE_CLASSES.contains(&class) => Err(S3Error::new(
-            Code::InvalidStorageClass,
-            format!("This server stores every object in STANDARD; {class} is not available."),
-        )),
+    match value.to_str().ok() {
+        Some("STANDARD") => Ok(None),
+        Some(class) if STORAGE_CLASSES.contains(&class) => Ok(Some(class.to_owned())),
         _ => Err(Code::InvalidStorageClass.into()),
     }
 }
@@ -86,7 +82,7 @@ fn meta_value(name: &str, value: &HeaderValue) -> S3Result<String> {
 
 /// The content headers and `x-amz-meta-*` a request carries, as stored with the object.
 pub fn object_headers(headers: &HeaderMap) -> S3Result<ObjectHeaders> {
-    check_storage_class(headers)?;
+    let storage_class = storage_class(headers)?;
     let mut meta = Vec::new();
     let mut size = 0;
     for (name, value) in headers {
@@ -110,16 +106,20 @@ pub fn object_headers(headers: &HeaderMap) -> S3Result<ObjectHeaders> {
         cache_control: header(headers, "cache-control"),
         expires: header(headers, "expires"),
         meta,
+        storage_class,
     })
 }
 
-/// `aws-chunked` is a transfer detail of the upload, not an encoding of the object.
+/// `aws-chunked` is a transfer detail of the upload, not an encoding of the object: it is
+/// taken out, and the rest kept exactly as sent (`deflate, gzip` keeps its space), as S3
+/// returns it.
 fn strip_aws_chunked(v: &str) -> String {
-    v.split(',')
-        .map(str::trim)
-        .filter(|e| !e.eq_ignore_ascii_case("aws-chunked"))
-        .collect::<Vec<_>>()
-        .join(",")
+    let chunked = |e: &str| e.trim().eq_ignore_ascii_case("aws-chunked");
+    if !v.split(',').any(chunked) {
+        return v.to_owned();
+    }
+    let kept: Vec<&str> = v.split(',').filter(|e| !chunked(e)).collect();
+    kept.join(",").trim().to_owned()
 }
 
 /// What the client asked us to check the body against.
@@ -400,4 +400,25 @@ pub async fn delete_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
         Response::builder().status(http::StatusCode::NO_CONTENT),
         crate::http::empty(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_aws_chunked;
+
+    #[test]
+    fn content_encoding_is_kept_as_sent_less_aws_chunked() {
+        for (sent, stored) in [
+            ("gzip", "gzip"),
+            ("deflate, gzip", "deflate, gzip"),
+            ("deflate,gzip", "deflate,gzip"),
+            ("aws-chunked", ""),
+            ("aws-chunked,gzip", "gzip"),
+            ("aws-chunked, gzip", "gzip"),
+            ("gzip, aws-chunked", "gzip"),
+            ("deflate, AWS-CHUNKED, gzip", "deflate, gzip"),
+        ] {
+            assert_eq!(strip_aws_chunked(sent), stored, "{sent}");
+        }
+    }
 }

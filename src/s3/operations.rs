@@ -9,9 +9,10 @@
 //! over the row with the same method, target and keyword without one. At most one row may
 //! refine a given (method, target, keyword); `router::tests` checks that no two rows tie.
 
-use super::fields::{MaxKeys, MaxParts, MaxUploads, PartNumber, UploadId};
+use super::fields::{MaxBuckets, MaxKeys, MaxParts, MaxUploads, PartNumber, UploadId};
 use super::{
-    acl, bucket, bucket_access, bucket_policy, copy, delete, list, multipart, object, read, tagging,
+    acl, attributes, bucket, bucket_access, bucket_policy, copy, delete, list, multipart, object,
+    read, tagging, unconfigured,
 };
 use super::{Ctx, Reply, Req};
 
@@ -134,7 +135,8 @@ macro_rules! operations {
 // <https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_Amazon_Simple_Storage_Service.html>
 // and the actions in <https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html>.
 operations! {
-    ListBuckets: GET Service, needs Service("s3:ListAllMyBuckets") => bucket::list_buckets();
+    ListBuckets: GET Service, needs Service("s3:ListAllMyBuckets")
+        => bucket::list_buckets(max: MaxBuckets);
     CreateBucket: PUT Bucket, needs Bucket("s3:CreateBucket") => bucket::create_bucket();
     HeadBucket: HEAD Bucket, needs Bucket("s3:ListBucket") => bucket::head_bucket();
     DeleteBucket: DELETE Bucket, needs Bucket("s3:DeleteBucket") => bucket::delete_bucket();
@@ -163,6 +165,44 @@ operations! {
         => bucket::get_bucket_logging();
     GetBucketNotificationConfiguration: GET Bucket ?"notification",
         needs Bucket("s3:GetBucketNotification") => bucket::get_bucket_notification_configuration();
+    GetBucketWebsite: GET Bucket ?"website", needs Bucket("s3:GetBucketWebsite")
+        => unconfigured::get_bucket_website();
+    GetBucketCors: GET Bucket ?"cors", needs Bucket("s3:GetBucketCORS")
+        => unconfigured::get_bucket_cors();
+    GetBucketLifecycleConfiguration: GET Bucket ?"lifecycle",
+        needs Bucket("s3:GetLifecycleConfiguration")
+        => unconfigured::get_bucket_lifecycle_configuration();
+    GetBucketReplication: GET Bucket ?"replication", needs Bucket("s3:GetReplicationConfiguration")
+        => unconfigured::get_bucket_replication();
+    GetBucketEncryption: GET Bucket ?"encryption", needs Bucket("s3:GetEncryptionConfiguration")
+        => unconfigured::get_bucket_encryption();
+    GetObjectLockConfiguration: GET Bucket ?"object-lock",
+        needs Bucket("s3:GetBucketObjectLockConfiguration")
+        => unconfigured::get_object_lock_configuration();
+    ListBucketAnalyticsConfigurations: GET Bucket ?"analytics",
+        needs Bucket("s3:GetAnalyticsConfiguration")
+        => unconfigured::list_bucket_analytics_configurations();
+    GetBucketAnalyticsConfiguration: GET Bucket ?"analytics" when param "id",
+        needs Bucket("s3:GetAnalyticsConfiguration")
+        => unconfigured::get_bucket_analytics_configuration();
+    ListBucketMetricsConfigurations: GET Bucket ?"metrics",
+        needs Bucket("s3:GetMetricsConfiguration")
+        => unconfigured::list_bucket_metrics_configurations();
+    GetBucketMetricsConfiguration: GET Bucket ?"metrics" when param "id",
+        needs Bucket("s3:GetMetricsConfiguration")
+        => unconfigured::get_bucket_metrics_configuration();
+    ListBucketInventoryConfigurations: GET Bucket ?"inventory",
+        needs Bucket("s3:GetInventoryConfiguration")
+        => unconfigured::list_bucket_inventory_configurations();
+    GetBucketInventoryConfiguration: GET Bucket ?"inventory" when param "id",
+        needs Bucket("s3:GetInventoryConfiguration")
+        => unconfigured::get_bucket_inventory_configuration();
+    ListBucketIntelligentTieringConfigurations: GET Bucket ?"intelligent-tiering",
+        needs Bucket("s3:GetIntelligentTieringConfiguration")
+        => unconfigured::list_bucket_intelligent_tiering_configurations();
+    GetBucketIntelligentTieringConfiguration: GET Bucket ?"intelligent-tiering" when param "id",
+        needs Bucket("s3:GetIntelligentTieringConfiguration")
+        => unconfigured::get_bucket_intelligent_tiering_configuration();
     GetBucketVersioning: GET Bucket ?"versioning", needs Bucket("s3:GetBucketVersioning")
         => bucket::get_bucket_versioning();
     PutBucketPolicy: PUT Bucket ?"policy", needs Bucket("s3:PutBucketPolicy")
@@ -193,6 +233,8 @@ operations! {
         => copy::copy_object();
     GetObject: GET Object, needs ObjectVersion("s3:GetObject") => read::get_object();
     HeadObject: HEAD Object, needs ObjectVersion("s3:GetObject") => read::head_object();
+    GetObjectAttributes: GET Object ?"attributes", needs ObjectVersion("s3:GetObjectAttributes")
+        => attributes::get_object_attributes();
     DeleteObject: DELETE Object, needs ObjectVersion("s3:DeleteObject")
         => object::delete_object();
     GetObjectAcl: GET Object ?"acl", needs ObjectVersion("s3:GetObjectAcl")
@@ -205,6 +247,10 @@ operations! {
         => tagging::put_object_tagging();
     DeleteObjectTagging: DELETE Object ?"tagging", needs ObjectVersion("s3:DeleteObjectTagging")
         => tagging::delete_object_tagging();
+    GetObjectRetention: GET Object ?"retention", needs ObjectVersion("s3:GetObjectRetention")
+        => unconfigured::get_object_retention();
+    GetObjectLegalHold: GET Object ?"legal-hold", needs ObjectVersion("s3:GetObjectLegalHold")
+        => unconfigured::get_object_legal_hold();
     CreateMultipartUpload: POST Object ?"uploads", needs Object("s3:PutObject")
         => multipart::create_multipart_upload();
     UploadPart: PUT Object ?"uploadId", needs Object("s3:PutObject")

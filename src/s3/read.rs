@@ -197,7 +197,22 @@ async fn read_object(
         true => (lookup(ctx, bucket, key).await?, Vec::new()),
         false => open_object(ctx, bucket, key).await?,
     };
-    check_conditions(&parts.headers, &meta.etag, meta.last_modified, "")?;
+    let etag = format!("\"{}\"", meta.etag);
+    let last_modified =
+        format_http_date(crate::timefmt::from_unix_seconds(meta.last_modified / 1000));
+    match check_conditions(&parts.headers, &meta.etag, meta.last_modified, "") {
+        // A 304 names the version the client already has, as S3 answers it (RFC 9110 15.4.5).
+        Err(e) if e.code == Code::NotModified => {
+            return finish(
+                Response::builder()
+                    .status(StatusCode::NOT_MODIFIED)
+                    .header("etag", etag)
+                    .header("last-modified", last_modified),
+                crate::http::empty(),
+            )
+        }
+        other => other?,
+    }
     let param = |name: &str| ctx.query.get(name);
     let (range, parts_count) = match param("partNumber") {
         Some(_) if parts.headers.contains_key("range") => {
@@ -216,11 +231,8 @@ async fn read_object(
         }
     };
     let mut builder = Response::builder()
-        .header("etag", format!("\"{}\"", meta.etag))
-        .header(
-            "last-modified",
-            format_http_date(crate::timefmt::from_unix_seconds(meta.last_modified / 1000)),
-        )
+        .header("etag", etag)
+        .header("last-modified", last_modified)
         .header("accept-ranges", "bytes");
     builder = object_headers_out(builder, &meta, param)?;
     if let Some(count) = super::tagging::count_header(&meta.tags) {
@@ -338,6 +350,10 @@ fn object_headers_out<'a>(
         } else if let Some(value) = stored {
             b = b.header(name, value);
         }
+    }
+    // Absent for STANDARD, as S3 answers.
+    if let Some(class) = &h.storage_class {
+        b = b.header("x-amz-storage-class", class.as_str());
     }
     for (name, value) in &h.meta {
         // S3 returns a non-ASCII value RFC 2047-encoded, so headers stay ASCII.

@@ -3,6 +3,7 @@
 
 import json
 import os
+import re
 import time
 import urllib.parse
 
@@ -311,6 +312,103 @@ def check_aws_cli_s3api_tagging(server):
     cli(server, "s3", "rb", "s3://e2e-tags")
 
 
+# What S3 answers each `aws s3api` read on a fresh bucket (and an object in it): None for
+# success, else the error code. Every get-bucket-*/get-object-*/list-bucket-* command the
+# installed CLI has must be here, so a new one is noticed.
+FRESH_BUCKET_READS = {
+    "get-bucket-abac": "NotImplemented",
+    "get-bucket-accelerate-configuration": None,
+    "get-bucket-acl": None,
+    "get-bucket-analytics-configuration": "NoSuchConfiguration",
+    "get-bucket-cors": "NoSuchCORSConfiguration",
+    # S3 reports SSE-S3 for every bucket; LabStore does not encrypt objects (docs/s3.md).
+    "get-bucket-encryption": "ServerSideEncryptionConfigurationNotFoundError",
+    "get-bucket-intelligent-tiering-configuration": "NoSuchConfiguration",
+    "get-bucket-inventory-configuration": "NoSuchConfiguration",
+    "get-bucket-lifecycle": "NoSuchLifecycleConfiguration",
+    "get-bucket-lifecycle-configuration": "NoSuchLifecycleConfiguration",
+    "get-bucket-location": None,
+    "get-bucket-logging": None,
+    "get-bucket-metadata-configuration": "NotImplemented",
+    "get-bucket-metadata-table-configuration": "NotImplemented",
+    "get-bucket-metrics-configuration": "NoSuchConfiguration",
+    "get-bucket-notification": None,
+    "get-bucket-notification-configuration": None,
+    # A new bucket has Object Ownership BucketOwnerEnforced and Block Public Access on.
+    "get-bucket-ownership-controls": None,
+    "get-bucket-policy": "NoSuchBucketPolicy",
+    "get-bucket-policy-status": "NoSuchBucketPolicy",
+    "get-bucket-replication": "ReplicationConfigurationNotFoundError",
+    "get-bucket-request-payment": None,
+    "get-bucket-tagging": "NoSuchTagSet",
+    "get-bucket-versioning": None,
+    "get-bucket-website": "NoSuchWebsiteConfiguration",
+    "get-object-acl": None,
+    "get-object-attributes": None,
+    "get-object-legal-hold": "InvalidRequest",
+    "get-object-lock-configuration": "ObjectLockConfigurationNotFoundError",
+    "get-object-retention": "InvalidRequest",
+    "get-object-tagging": None,
+    "get-object-torrent": "NotImplemented",
+    "get-public-access-block": None,
+    "list-bucket-analytics-configurations": None,
+    "list-bucket-intelligent-tiering-configurations": None,
+    "list-bucket-inventory-configurations": None,
+    "list-bucket-metrics-configurations": None,
+}
+
+
+def s3api_reads():
+    """The read commands of the installed CLI that address one bucket or object."""
+    require_tool("aws")
+    env = dict(aws_env(), PAGER="cat", MANPAGER="cat")
+    out = run_tool(["aws", "s3api", "help"], env=env).stdout
+    # Not `write-get-object-response`: the name must not continue another.
+    words = set(re.findall(
+        r"(?<![-\w])((?:get-bucket|get-object|list-bucket)-[a-z-]+|get-public-access-block)\b",
+        out))
+    return sorted(words)
+
+
+def check_aws_cli_fresh_bucket_reads(server):
+    """Every `aws s3api get-bucket-*` / `get-object-*` / `list-bucket-*` on a fresh bucket
+    answers as S3 answers it (FRESH_BUCKET_READS)."""
+    cli(server, "s3", "mb", "s3://e2e-fresh")
+    work = server.workdir("cli-fresh")
+    small = os.path.join(work, "k.txt")
+    write_file(small, b"fresh\n")
+    cli(server, "s3", "cp", small, "s3://e2e-fresh/k")
+    commands = s3api_reads()
+    missing = [c for c in commands if c not in FRESH_BUCKET_READS]
+    assert not missing, f"not in FRESH_BUCKET_READS: {missing}"
+    assert "get-bucket-cors" in commands and "get-object-retention" in commands, commands
+    extra = {
+        "get-bucket-analytics-configuration": ["--id", "a"],
+        "get-bucket-intelligent-tiering-configuration": ["--id", "t"],
+        "get-bucket-inventory-configuration": ["--id", "i"],
+        "get-bucket-metrics-configuration": ["--id", "m"],
+        "get-object-attributes": ["--object-attributes", "ETag", "ObjectSize"],
+        "get-object-torrent": [os.path.join(work, "torrent.out")],
+    }
+    checked = 0
+    for command in commands:
+        want = FRESH_BUCKET_READS[command]
+        args = ["s3api", command, "--bucket", "e2e-fresh"]
+        if command.startswith("get-object-") and command != "get-object-lock-configuration":
+            args += ["--key", "k"]
+        out = aws(server, "s3", *args, *extra.get(command, []))
+        code = re.search(r"An error occurred \(([A-Za-z]+)\)", out.stderr)
+        got = code.group(1) if code else None
+        if out.returncode == 0:
+            got = None
+        else:
+            assert code, f"{command}: exit {out.returncode} without an error code\n{out.stderr}"
+        assert got == want, f"{command}: got {got}, want {want}\n{out.stderr}"
+        checked += 1
+    assert checked >= 25, checked
+    cli(server, "s3", "rb", "s3://e2e-fresh", "--force")
+
+
 CHECKS = [
     check_aws_cli_s3_round_trip,
     check_aws_cli_s3_sync_tree_round_trip,
@@ -318,4 +416,5 @@ CHECKS = [
     check_aws_cli_s3api_multipart_by_hand,
     check_aws_cli_s3api_copy_head_and_range,
     check_aws_cli_s3api_tagging,
+    check_aws_cli_fresh_bucket_reads,
 ]

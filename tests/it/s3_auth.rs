@@ -597,3 +597,112 @@ fn unsigned_amz_headers_are_refused() {
         r.body
     );
 }
+
+/// An empty Authorization header presents no credentials: the request is anonymous, and one
+/// that needs credentials is refused `403 AccessDenied` (not a 400 about a missing header).
+#[test]
+fn an_empty_authorization_header_is_anonymous() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server_with_bucket(dir.path());
+    let host = ("host".to_owned(), server.s3.to_string());
+    for extra in [
+        vec![("authorization".to_owned(), String::new())],
+        vec![("authorization".to_owned(), "  ".to_owned())],
+        vec![
+            ("authorization".to_owned(), String::new()),
+            (
+                "x-amz-content-sha256".to_owned(),
+                "UNSIGNED-PAYLOAD".to_owned(),
+            ),
+        ],
+    ] {
+        let mut headers = vec![host.clone()];
+        headers.extend(extra.clone());
+        for (method, path) in [("GET", "/bkt"), ("GET", "/bkt/k"), ("GET", "/")] {
+            let r = send(server.s3, method, path, &headers, b"");
+            assert_eq!(
+                (r.status, code(&r)),
+                (403, "AccessDenied"),
+                "{method} {path} {extra:?}: {}",
+                r.body
+            );
+        }
+    }
+}
+
+/// `X-Amz-Date` is the request time when both it and `Date` are present: a stale, malformed
+/// or empty `Date` beside a valid `X-Amz-Date` does not matter (SigV4 and SigV2).
+#[test]
+fn x_amz_date_wins_over_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server_with_bucket(dir.path());
+    let r = call(&server, &root(), "PUT", "/bkt/k", &[], b"data");
+    assert_eq!(r.status, 200, "{}", r.body);
+    for date in ["", "Tue, 27 Mar 2007 19:36:42 GMT", "not a date"] {
+        // SigV4: the signer adds X-Amz-Date; Date is sent beside it, unsigned.
+        let (path, mut headers) = root().sign(server.s3, "GET", "/bkt/k", &[], b"");
+        headers.push(("date".to_owned(), date.to_owned()));
+        let r = send(server.s3, "GET", &path, &headers, b"");
+        assert_eq!(
+            (r.status, r.body.as_str()),
+            (200, "data"),
+            "SigV4, Date {date:?}"
+        );
+        // SigV2 with x-amz-date: the Date line of the string to sign is empty.
+        let amz_date = labstore::timefmt::format_http_date(SystemTime::now());
+        let to_sign = format!("GET\n\n\n\nx-amz-date:{amz_date}\n/bkt/k");
+        let mut mac = Hmac::<sha1::Sha1>::new_from_slice(ROOT_SECRET.as_bytes()).unwrap();
+        mac.update(to_sign.as_bytes());
+        let signature =
+            base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+        let headers = vec![
+            ("host".to_owned(), server.s3.to_string()),
+            ("date".to_owned(), date.to_owned()),
+            ("x-amz-date".to_owned(), amz_date),
+            ("authorization".to_owned(), format!("AWS admin:{signature}")),
+        ];
+        let r = send(server.s3, "GET", "/bkt/k", &headers, b"");
+        assert_eq!(
+            (r.status, r.body.as_str()),
+            (200, "data"),
+            "SigV2, Date {date:?}"
+        );
+    }
+}
+
+/// A presigned URL lives 1 second to a week: `X-Amz-Expires` of 0, a negative number, more
+/// than 604800 or no number is refused with S3's code and message.
+#[test]
+fn presigned_expiry_outside_a_week_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server_with_bucket(dir.path());
+    let presigner = Signer {
+        presign: Some(Duration::from_secs(60)),
+        ..root()
+    };
+    let (path, headers) = presigner.sign(server.s3, "GET", "/bkt/k", &[], b"");
+    assert!(path.contains("X-Amz-Expires=60&"), "{path}");
+    let week = "X-Amz-Expires must be less than a week (in seconds); that is, the given \
+                X-Amz-Expires must be less than 604800 seconds";
+    for (expires, message) in [
+        ("0", "X-Amz-Expires must be non-negative"),
+        ("-1", "X-Amz-Expires must be non-negative"),
+        ("604801", week),
+        ("99999999999999999999", "X-Amz-Expires should be a number"),
+        ("1h", "X-Amz-Expires should be a number"),
+    ] {
+        let path = path.replace("X-Amz-Expires=60&", &format!("X-Amz-Expires={expires}&"));
+        let r = send(server.s3, "GET", &path, &headers, b"");
+        assert_eq!(
+            (r.status, code(&r)),
+            (400, "AuthorizationQueryParametersError"),
+            "{expires}: {}",
+            r.body
+        );
+        assert!(
+            r.body.contains(&format!("<Message>{message}</Message>")),
+            "{expires}: {}",
+            r.body
+        );
+    }
+}

@@ -85,27 +85,40 @@ async fn bucket_names_follow_the_naming_rules() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn creating_an_existing_bucket_is_bucket_already_owned_by_you() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = start_with_root(dir.path());
-    let s3 = s3_client(&server);
-    s3.create_bucket().bucket("mine").send().await.unwrap();
-    s3.put_object()
-        .bucket("mine")
-        .key("kept")
-        .body(ByteStream::from_static(b"still here"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        error_code_status(s3.create_bucket().bucket("mine").send().await),
-        ("BucketAlreadyOwnedByYou".to_owned(), 409)
-    );
-    // The failed create changed nothing.
-    let got = s3.get_object().bucket("mine").key("kept").send().await;
-    let body = got.unwrap().body.collect().await.unwrap().into_bytes();
-    assert_eq!(&body[..], b"still here");
-    server.stop();
+async fn creating_an_existing_bucket_is_200_in_us_east_1_and_already_owned_elsewhere() {
+    for (region, answer) in [
+        ("us-east-1", None),
+        (
+            "eu-west-3",
+            Some(("BucketAlreadyOwnedByYou".to_owned(), 409)),
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let server =
+            common::TestServer::start_with(dir.path(), &[("LABSTORE_BACKEND_S3_REGION", region)])
+                .unwrap();
+        let s3 = s3_client(&server);
+        s3.create_bucket().bucket("mine").send().await.unwrap();
+        s3.put_object()
+            .bucket("mine")
+            .key("kept")
+            .body(ByteStream::from_static(b"still here"))
+            .send()
+            .await
+            .unwrap();
+        let again = s3.create_bucket().bucket("mine").send().await;
+        match &answer {
+            None => assert!(again.is_ok(), "{region}: {again:?}"),
+            Some(refused) => assert_eq!(&error_code_status(again), refused, "{region}"),
+        }
+        // Either way the second create changed nothing.
+        let got = s3.get_object().bucket("mine").key("kept").send().await;
+        let body = got.unwrap().body.collect().await.unwrap().into_bytes();
+        assert_eq!(&body[..], b"still here");
+        let head = s3.head_bucket().bucket("mine").send().await.unwrap();
+        assert_eq!(head.bucket_region(), Some(region));
+        server.stop();
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -164,7 +177,7 @@ async fn location_constraint_is_accepted_and_reported() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_bucket_with_objects_or_uploads_is_not_empty() {
+async fn a_bucket_with_objects_is_not_empty_and_its_uploads_are_aborted_with_it() {
     let dir = tempfile::tempdir().unwrap();
     let server = start_with_root(dir.path());
     let s3 = s3_client(&server);
@@ -188,6 +201,8 @@ async fn a_bucket_with_objects_or_uploads_is_not_empty() {
         .await
         .unwrap();
 
+    // Uploads in progress do not keep the bucket (as in S3): they are aborted with it, and
+    // their parts' files removed.
     let upload = s3
         .create_multipart_upload()
         .bucket("busy")
@@ -196,23 +211,49 @@ async fn a_bucket_with_objects_or_uploads_is_not_empty() {
         .await
         .unwrap();
     let upload_id = upload.upload_id().unwrap();
-    assert_eq!(
-        error_code_status(s3.delete_bucket().bucket("busy").send().await),
-        ("BucketNotEmpty".to_owned(), 409),
-        "an upload in progress keeps the bucket"
-    );
-    s3.abort_multipart_upload()
+    s3.upload_part()
+        .bucket("busy")
+        .key("pending")
+        .upload_id(upload_id)
+        .part_number(1)
+        .body(ByteStream::from_static(b"part"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(blob_files(dir.path()), 1);
+    s3.delete_bucket().bucket("busy").send().await.unwrap();
+    let listed = s3.list_buckets().send().await.unwrap();
+    assert!(listed.buckets().is_empty());
+    assert_eq!(blob_files(dir.path()), 0, "the part's file is removed");
+    s3.create_bucket().bucket("busy").send().await.unwrap();
+    let uploads = s3
+        .list_multipart_uploads()
+        .bucket("busy")
+        .send()
+        .await
+        .unwrap();
+    assert!(uploads.uploads().is_empty());
+    let r = s3
+        .list_parts()
         .bucket("busy")
         .key("pending")
         .upload_id(upload_id)
         .send()
-        .await
-        .unwrap();
-
-    s3.delete_bucket().bucket("busy").send().await.unwrap();
-    let listed = s3.list_buckets().send().await.unwrap();
-    assert!(listed.buckets().is_empty());
+        .await;
+    assert_eq!(error_code_status(r), ("NoSuchUpload".to_owned(), 404));
     server.stop();
+}
+
+/// The blob files of a server started in `dir` (`data/objects/<xx>/<id>`), temp files aside.
+fn blob_files(dir: &std::path::Path) -> usize {
+    let Ok(shards) = std::fs::read_dir(dir.join("data/objects")) else {
+        return 0;
+    };
+    shards
+        .flatten()
+        .filter(|shard| shard.file_name() != "tmp" && shard.path().is_dir())
+        .map(|shard| std::fs::read_dir(shard.path()).unwrap().count())
+        .sum()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -518,4 +559,101 @@ async fn unconfigured_bucket_settings_read_as_s3_defaults() {
     for code in codes {
         assert_eq!(code, ("NoSuchBucket".to_owned(), 404));
     }
+}
+
+/// ListBuckets pages as S3 does: `max-buckets` (1 to 10000), an opaque `continuation-token`,
+/// `prefix` and `bucket-region` filters; each bucket names its region; the SDK's paginator
+/// walks every page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_buckets_pages_and_filters() {
+    let server = common::TestServer::start();
+    let s3 = server.root_s3();
+    let mut names = Vec::new();
+    for i in 0..7 {
+        let name = format!("page-{i}");
+        let mut create = s3.create_bucket().bucket(&name);
+        if i % 3 == 0 {
+            create = create.create_bucket_configuration(
+                CreateBucketConfiguration::builder()
+                    .location_constraint(BucketLocationConstraint::from("eu-west-3"))
+                    .build(),
+            );
+        }
+        create.send().await.unwrap();
+        names.push(name);
+    }
+    s3.create_bucket().bucket("other").send().await.unwrap();
+    let named = |out: &aws_sdk_s3::operation::list_buckets::ListBucketsOutput| -> Vec<String> {
+        out.buckets()
+            .iter()
+            .map(|b| b.name().unwrap().to_owned())
+            .collect()
+    };
+
+    // Unpaginated: everything, no token.
+    let all = s3.list_buckets().send().await.unwrap();
+    assert_eq!(all.buckets().len(), 8);
+    assert_eq!(all.continuation_token(), None);
+    assert_eq!(all.prefix(), None);
+    let regions: Vec<Option<&str>> = all.buckets().iter().map(|b| b.bucket_region()).collect();
+    assert_eq!(regions[0], Some("us-east-1"), "other");
+    assert_eq!(regions[1], Some("eu-west-3"), "page-0");
+
+    // Pages of 3 under a prefix, walked by hand.
+    let mut walked = Vec::new();
+    let mut token: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let out = s3
+            .list_buckets()
+            .max_buckets(3)
+            .prefix("page-")
+            .set_continuation_token(token.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(out.prefix(), Some("page-"));
+        pages += 1;
+        walked.extend(named(&out));
+        match out.continuation_token() {
+            Some(next) => token = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!((walked, pages), (names.clone(), 3));
+
+    // The SDK's paginator.
+    let mut paginated = Vec::new();
+    let mut stream = s3.list_buckets().max_buckets(2).into_paginator().send();
+    while let Some(page) = stream.next().await {
+        paginated.extend(named(&page.unwrap()));
+    }
+    assert_eq!(paginated.len(), 8);
+
+    let west = s3
+        .list_buckets()
+        .bucket_region("eu-west-3")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(named(&west), ["page-0", "page-3", "page-6"]);
+
+    for bad in [0, 10_001, -1] {
+        let r = s3.list_buckets().max_buckets(bad).send().await;
+        assert_eq!(
+            error_code_status(r),
+            ("InvalidArgument".to_owned(), 400),
+            "{bad}"
+        );
+    }
+    let r = s3
+        .list_buckets()
+        .continuation_token("&&not a token&&")
+        .send()
+        .await;
+    assert_eq!(error_code_status(r), ("InvalidArgument".to_owned(), 400));
+    // Only the caller's permission matters: a user without s3:ListAllMyBuckets is refused.
+    let user = server.with_user(&common::allow("s3:ListBucket")).await;
+    let r = user.s3.list_buckets().max_buckets(1).send().await;
+    assert_eq!(error_code_status(r), ("AccessDenied".to_owned(), 403));
 }

@@ -416,6 +416,74 @@ async fn encoding_type_url_encodes_keys_and_prefixes() {
     server.stop();
 }
 
+/// Under `encoding-type=url` every key-shaped value is encoded: `Delimiter`, `Marker` and
+/// `NextMarker` (v1), `StartAfter` (v2), as well as keys and prefixes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn encoding_type_url_encodes_delimiters_and_markers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, s3, _keys) = setup(dir.path()).await;
+    let out = s3
+        .list_objects()
+        .bucket(B)
+        .delimiter("ル")
+        .marker("日本/ファイ")
+        .max_keys(1)
+        .encoding_type(EncodingType::Url)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.delimiter(), Some("%E3%83%AB"));
+    assert_eq!(out.marker().map(url_decode).as_deref(), Some("日本/ファイ"));
+    assert!(out.marker().unwrap().is_ascii());
+    assert_eq!(out.is_truncated(), Some(true));
+    let next = out.next_marker().unwrap();
+    assert!(next.is_ascii(), "{next}");
+    assert_eq!(url_decode(next), "日本/ファイル");
+    let out = s3
+        .list_objects_v2()
+        .bucket(B)
+        .delimiter("ル")
+        .start_after("日本")
+        .encoding_type(EncodingType::Url)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.delimiter(), Some("%E3%83%AB"));
+    assert_eq!(out.start_after(), Some("%E6%97%A5%E6%9C%AC"));
+    server.stop();
+}
+
+/// An empty `continuation-token` is no token: the listing starts from the beginning (or
+/// from `start-after`) and no `ContinuationToken` is echoed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_empty_continuation_token_is_no_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, s3, keys) = setup(dir.path()).await;
+    let out = s3
+        .list_objects_v2()
+        .bucket(B)
+        .continuation_token("")
+        .max_keys(2)
+        .send()
+        .await
+        .unwrap();
+    let listed: Vec<&str> = out.contents().iter().map(|o| o.key().unwrap()).collect();
+    assert_eq!(listed, keys[..2]);
+    assert_eq!(out.continuation_token(), None);
+    let out = s3
+        .list_objects_v2()
+        .bucket(B)
+        .continuation_token("")
+        .start_after(&keys[0])
+        .max_keys(1)
+        .send()
+        .await
+        .unwrap();
+    let listed: Vec<&str> = out.contents().iter().map(|o| o.key().unwrap()).collect();
+    assert_eq!(listed, keys[1..2]);
+    server.stop();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fetch_owner_and_the_sdk_paginator() {
     let dir = tempfile::tempdir().unwrap();

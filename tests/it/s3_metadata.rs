@@ -304,22 +304,179 @@ async fn metadata_that_cannot_be_a_header_is_refused_when_written() {
     assert!(uploads.uploads().is_empty());
 }
 
-/// LabStore has one storage class: STANDARD is accepted, another S3 class is refused rather
-/// than accepted and ignored, and a value S3 does not know is InvalidStorageClass.
+/// A valid storage class is stored and reported back as sent: `x-amz-storage-class` on
+/// GET/HEAD (absent for STANDARD, as S3 answers), `StorageClass` in both listings, ListParts
+/// and ListMultipartUploads; CompleteMultipartUpload keeps the upload's class, CopyObject
+/// takes the one it names (STANDARD when none), and a copy onto itself may change it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn storage_classes_other_than_standard_are_refused() {
+async fn storage_classes_are_stored_and_reported_as_sent() {
+    use aws_sdk_s3::types::StorageClass;
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, s3) = setup(dir.path()).await;
+    let put = |key: &'static str, class: Option<StorageClass>| {
+        s3.put_object()
+            .bucket(B)
+            .key(key)
+            .set_storage_class(class)
+            .body(ByteStream::from_static(b"x"))
+            .send()
+    };
+    put("plain", None).await.unwrap();
+    put("std", Some(StorageClass::Standard)).await.unwrap();
+    put("cold", Some(StorageClass::Glacier)).await.unwrap();
+    put("ia", Some(StorageClass::StandardIa)).await.unwrap();
+    for (key, want) in [
+        ("plain", None),
+        ("std", None),
+        ("cold", Some(StorageClass::Glacier)),
+        ("ia", Some(StorageClass::StandardIa)),
+    ] {
+        let head = s3.head_object().bucket(B).key(key).send().await.unwrap();
+        assert_eq!(head.storage_class(), want.as_ref(), "HEAD {key}");
+        let get = s3.get_object().bucket(B).key(key).send().await.unwrap();
+        assert_eq!(get.storage_class(), want.as_ref(), "GET {key}");
+    }
+    let v2 = s3.list_objects_v2().bucket(B).send().await.unwrap();
+    let listed: Vec<(&str, &str)> = v2
+        .contents()
+        .iter()
+        .map(|o| (o.key().unwrap(), o.storage_class().unwrap().as_str()))
+        .collect();
+    let want = [
+        ("cold", "GLACIER"),
+        ("ia", "STANDARD_IA"),
+        ("plain", "STANDARD"),
+        ("std", "STANDARD"),
+    ];
+    assert_eq!(listed, want);
+    let v1 = s3.list_objects().bucket(B).send().await.unwrap();
+    let listed: Vec<(&str, &str)> = v1
+        .contents()
+        .iter()
+        .map(|o| (o.key().unwrap(), o.storage_class().unwrap().as_str()))
+        .collect();
+    assert_eq!(listed, want);
+
+    // Multipart: the upload's class is listed with it and its parts, and the object keeps it.
+    let upload = s3
+        .create_multipart_upload()
+        .bucket(B)
+        .key("archive")
+        .storage_class(StorageClass::DeepArchive)
+        .send()
+        .await
+        .unwrap();
+    let id = upload.upload_id().unwrap();
+    let uploads = s3.list_multipart_uploads().bucket(B).send().await.unwrap();
+    assert_eq!(
+        uploads.uploads()[0].storage_class(),
+        Some(&StorageClass::DeepArchive)
+    );
+    let part = s3
+        .upload_part()
+        .bucket(B)
+        .key("archive")
+        .upload_id(id)
+        .part_number(1)
+        .body(ByteStream::from_static(b"part"))
+        .send()
+        .await
+        .unwrap();
+    let parts = s3
+        .list_parts()
+        .bucket(B)
+        .key("archive")
+        .upload_id(id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(parts.storage_class(), Some(&StorageClass::DeepArchive));
+    s3.complete_multipart_upload()
+        .bucket(B)
+        .key("archive")
+        .upload_id(id)
+        .multipart_upload(
+            aws_sdk_s3::types::CompletedMultipartUpload::builder()
+                .parts(
+                    aws_sdk_s3::types::CompletedPart::builder()
+                        .part_number(1)
+                        .e_tag(part.e_tag().unwrap())
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let head = s3
+        .head_object()
+        .bucket(B)
+        .key("archive")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.storage_class(), Some(&StorageClass::DeepArchive));
+
+    // A copy takes the class it names, or STANDARD: never the source's.
+    s3.copy_object()
+        .bucket(B)
+        .key("copied")
+        .copy_source(format!("{B}/cold"))
+        .send()
+        .await
+        .unwrap();
+    let head = s3
+        .head_object()
+        .bucket(B)
+        .key("copied")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.storage_class(), None);
+    // Onto itself, naming a class, is a change S3 allows.
+    s3.copy_object()
+        .bucket(B)
+        .key("cold")
+        .copy_source(format!("{B}/cold"))
+        .storage_class(StorageClass::GlacierIr)
+        .send()
+        .await
+        .unwrap();
+    let head = s3.head_object().bucket(B).key("cold").send().await.unwrap();
+    assert_eq!(head.storage_class(), Some(&StorageClass::GlacierIr));
+    let r = s3
+        .copy_object()
+        .bucket(B)
+        .key("cold")
+        .copy_source(format!("{B}/cold"))
+        .send()
+        .await;
+    assert_eq!(error_code_status(r), ("InvalidRequest".to_owned(), 400));
+}
+
+/// A class S3 does not know, or one that belongs to another kind of bucket (directory
+/// buckets, Outposts, Snowball, FSx), is `InvalidStorageClass` on every write, and nothing is
+/// written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn storage_classes_a_general_purpose_bucket_has_not_are_refused() {
     use aws_sdk_s3::types::StorageClass;
     let dir = tempfile::tempdir().unwrap();
     let (_server, s3) = setup(dir.path()).await;
     s3.put_object()
         .bucket(B)
         .key("std")
-        .storage_class(StorageClass::Standard)
         .body(ByteStream::from_static(b"x"))
         .send()
         .await
         .unwrap();
-    for class in [StorageClass::from("BOGUS"), StorageClass::Glacier] {
+    for class in [
+        StorageClass::from("BOGUS"),
+        StorageClass::from("standard"),
+        StorageClass::ExpressOnezone,
+        StorageClass::Outposts,
+        StorageClass::Snow,
+        StorageClass::from("FSX_OPENZFS"),
+    ] {
         let r = s3
             .put_object()
             .bucket(B)
@@ -353,4 +510,27 @@ async fn storage_classes_other_than_standard_are_refused() {
     }
     let r = s3.head_object().bucket(B).key("other").send().await;
     assert_eq!(error_code_status(r).1, 404);
+    let uploads = s3.list_multipart_uploads().bucket(B).send().await.unwrap();
+    assert!(uploads.uploads().is_empty());
+}
+
+/// `Content-Encoding` comes back exactly as sent: a list keeps its spacing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn content_encoding_is_returned_as_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, s3) = setup(dir.path()).await;
+    for (key, encoding) in [("a", "deflate, gzip"), ("b", "gzip,br"), ("c", "identity")] {
+        s3.put_object()
+            .bucket(B)
+            .key(key)
+            .content_encoding(encoding)
+            .body(ByteStream::from_static(b"x"))
+            .send()
+            .await
+            .unwrap();
+        let got = s3.get_object().bucket(B).key(key).send().await.unwrap();
+        assert_eq!(got.content_encoding(), Some(encoding));
+        let head = s3.head_object().bucket(B).key(key).send().await.unwrap();
+        assert_eq!(head.content_encoding(), Some(encoding));
+    }
 }

@@ -173,3 +173,64 @@ async fn list_multipart_uploads_pages_with_prefix_and_delimiter() {
     assert_eq!((out.prefix(), out.delimiter()), (Some("a/"), Some("/")));
     server.stop();
 }
+
+/// `encoding-type=url` encodes ListMultipartUploads' keys, prefixes, delimiter and markers,
+/// as S3 does, and names itself in `EncodingType`; another value is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_multipart_uploads_url_encodes_when_asked() {
+    use aws_sdk_s3::types::EncodingType;
+    let dir = tempfile::tempdir().unwrap();
+    let (server, s3) = setup(dir.path()).await;
+    create(&s3, "日本/a b").await;
+    create(&s3, "日本/c/d").await;
+    create(&s3, "z").await;
+    let out = s3
+        .list_multipart_uploads()
+        .bucket(B)
+        .prefix("日本/")
+        .delimiter("/")
+        .key_marker("日本/")
+        .max_uploads(1)
+        .encoding_type(EncodingType::Url)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.encoding_type(), Some(&EncodingType::Url));
+    assert_eq!(out.prefix(), Some("%E6%97%A5%E6%9C%AC/"));
+    assert_eq!(out.delimiter(), Some("/"));
+    assert_eq!(out.key_marker(), Some("%E6%97%A5%E6%9C%AC/"));
+    let keys: Vec<&str> = out.uploads().iter().map(|u| u.key().unwrap()).collect();
+    assert_eq!(keys, ["%E6%97%A5%E6%9C%AC/a%20b"]);
+    assert_eq!(out.next_key_marker(), Some("%E6%97%A5%E6%9C%AC/a%20b"));
+    let out = s3
+        .list_multipart_uploads()
+        .bucket(B)
+        .prefix("日本/")
+        .delimiter("/")
+        .encoding_type(EncodingType::Url)
+        .send()
+        .await
+        .unwrap();
+    let prefixes: Vec<&str> = out
+        .common_prefixes()
+        .iter()
+        .map(|p| p.prefix().unwrap())
+        .collect();
+    assert_eq!(prefixes, ["%E6%97%A5%E6%9C%AC/c/"]);
+    // Without it, nothing is encoded and no EncodingType is named.
+    let out = s3.list_multipart_uploads().bucket(B).send().await.unwrap();
+    assert_eq!(out.encoding_type(), None);
+    let keys: Vec<&str> = out.uploads().iter().map(|u| u.key().unwrap()).collect();
+    assert_eq!(keys, ["z", "日本/a b", "日本/c/d"]);
+    let r = s3
+        .list_multipart_uploads()
+        .bucket(B)
+        .encoding_type(EncodingType::from("base64"))
+        .send()
+        .await;
+    assert_eq!(
+        common::error_code_status(r),
+        ("InvalidArgument".to_owned(), 400)
+    );
+    server.stop();
+}

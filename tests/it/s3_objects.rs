@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use aws_sdk_s3::primitives::{ByteStream, DateTime};
+use aws_sdk_s3::primitives::{ByteStream, DateTime, DateTimeFormat};
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use aws_sdk_s3::Client;
 use common::signing::{s3_call, Signer};
@@ -512,6 +512,42 @@ async fn conditional_reads_follow_s3_precedence() {
             let got = conditional_get(&s3, &conditions, head).await;
             assert_eq!(got, want, "{what} ({})", if head { "HEAD" } else { "GET" });
         }
+    }
+    server.stop();
+}
+
+/// A 304 names the version the client has: `ETag` and `Last-Modified`, as S3 sends them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn not_modified_carries_the_etag_and_last_modified() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, s3) = setup(dir.path()).await;
+    let etag = put(&s3, "cond", b"conditional").await;
+    let head = s3.head_object().bucket(B).key("cond").send().await.unwrap();
+    let modified = head
+        .last_modified()
+        .unwrap()
+        .fmt(DateTimeFormat::HttpDate)
+        .unwrap();
+    let get = s3
+        .get_object()
+        .bucket(B)
+        .key("cond")
+        .if_none_match(&etag)
+        .send()
+        .await
+        .unwrap_err();
+    let head = s3
+        .head_object()
+        .bucket(B)
+        .key("cond")
+        .if_modified_since(*head.last_modified().unwrap())
+        .send()
+        .await
+        .unwrap_err();
+    for raw in [get.raw_response().unwrap(), head.raw_response().unwrap()] {
+        assert_eq!(raw.status().as_u16(), 304);
+        assert_eq!(raw.headers().get("etag"), Some(etag.as_str()));
+        assert_eq!(raw.headers().get("last-modified"), Some(modified.as_str()));
     }
     server.stop();
 }

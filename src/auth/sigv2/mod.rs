@@ -28,7 +28,7 @@ use std::time::{Duration, SystemTime};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
-use http::header::{HeaderValue, AUTHORIZATION, DATE};
+use http::header::{HeaderValue, DATE};
 use http::request::Parts;
 use percent_encoding::percent_decode_str;
 use sha1::Sha1;
@@ -149,7 +149,7 @@ pub fn presented(parts: &Parts) -> Result<Option<PresentedV2>, SigV2Error> {
         let name = decode(name);
         [ACCESS_KEY_PARAM, SIGNATURE_PARAM, EXPIRES_PARAM].contains(&&*name)
     });
-    let values: Vec<&HeaderValue> = parts.headers.get_all(AUTHORIZATION).iter().collect();
+    let values: Vec<&HeaderValue> = super::sigv4::authorization_headers(parts).collect();
     let v2_header = values
         .iter()
         .find(|value| value.as_bytes().starts_with(SCHEME_PREFIX));

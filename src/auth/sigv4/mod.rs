@@ -231,7 +231,7 @@ pub fn presented(parts: &Parts) -> Result<Option<Presented>, SigV4Error> {
             "X-Amz-Algorithm" | "X-Amz-Credential" | "X-Amz-Signature"
         )
     });
-    let mut authorization = parts.headers.get_all(AUTHORIZATION).iter();
+    let mut authorization = authorization_headers(parts);
     match (authorization.next(), authorization.next(), presigned) {
         (None, _, false) => Ok(None),
         (None, _, true) => from_query(parts, &params).map(Some),
@@ -242,6 +242,17 @@ pub fn presented(parts: &Parts) -> Result<Option<Presented>, SigV4Error> {
         )),
         (Some(value), None, false) => from_header(parts, value).map(Some),
     }
+}
+
+/// The request's Authorization headers, less empty ones: an empty (or blank) Authorization
+/// presents no credentials, so the request is anonymous, as S3 reads it; a request that
+/// needs credentials is then refused `AccessDenied` by authorization, not a 400.
+pub fn authorization_headers(parts: &Parts) -> impl Iterator<Item = &HeaderValue> {
+    parts
+        .headers
+        .get_all(AUTHORIZATION)
+        .iter()
+        .filter(|v| !v.as_bytes().iter().all(u8::is_ascii_whitespace))
 }
 
 /// `AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...`; clients differ on the
@@ -312,6 +323,27 @@ fn header_time(parts: &Parts) -> Result<(SystemTime, String), SigV4Error> {
     Ok((time, timefmt::format_amz_date(time)))
 }
 
+/// `X-Amz-Expires`: whole seconds, 1 to 604800 (a week), refused with S3's messages. S3
+/// documents no message for 0, which would be a URL expired when it is made; it is refused
+/// with the message for negative values.
+fn expires(raw: &str) -> Result<u64, SigV4Error> {
+    let seconds = raw
+        .parse::<i64>()
+        .map_err(|_| malformed("X-Amz-Expires should be a number"))?;
+    if seconds <= 0 {
+        return Err(malformed("X-Amz-Expires must be non-negative"));
+    }
+    u64::try_from(seconds)
+        .ok()
+        .filter(|secs| *secs <= MAX_EXPIRES_SECS)
+        .ok_or_else(|| {
+            malformed(
+                "X-Amz-Expires must be less than a week (in seconds); that is, the given \
+                 X-Amz-Expires must be less than 604800 seconds",
+            )
+        })
+}
+
 /// The presigned form: every `X-Amz-*` parameter once, percent-decoded.
 /// <https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html>
 fn from_query(parts: &Parts, params: &[QueryParam<'_>]) -> Result<Presented, SigV4Error> {
@@ -327,11 +359,7 @@ fn from_query(parts: &Parts, params: &[QueryParam<'_>]) -> Result<Presented, Sig
     let amz_date = required("X-Amz-Date")?.into_owned();
     let request_time = timefmt::parse_amz_date(&amz_date)
         .ok_or_else(|| malformed("X-Amz-Date is not of the form 20150830T123600Z"))?;
-    let expires_secs = required("X-Amz-Expires")?
-        .parse::<u64>()
-        .ok()
-        .filter(|secs| (1..=MAX_EXPIRES_SECS).contains(secs))
-        .ok_or_else(|| malformed("X-Amz-Expires must be a number of seconds from 1 to 604800"))?;
+    let expires_secs = expires(&required("X-Amz-Expires")?)?;
     let presented = Presented {
         credential,
         signed_headers,

@@ -155,13 +155,9 @@ async fn a_refused_bucket_deletion_keeps_the_policy() {
     let dir = tempfile::tempdir().unwrap();
     let (index, text) = open_with_policy(dir.path()).await;
     index
-        .create_upload(
-            "b".into(),
-            "k".into(),
-            Default::default(),
-            None,
-            Vec::new(),
-            None,
+        .put_object(
+            crate::objects::tests::object("b", "k", "e"),
+            crate::objects::WriteCondition::Always,
         )
         .await
         .unwrap();

@@ -40,7 +40,7 @@ pub fn object_checksum(meta: &ObjectMeta) -> Option<StoredChecksum<'_>> {
         .checksum_type
         .as_deref()
         .and_then(ChecksumType::from_name)
-        // Not recorded (never since migration 7): a composite value carries its part count,
+        // Not recorded (never since migration 6): a composite value carries its part count,
         // which standard base64 never holds.
         .unwrap_or(if meta.parts.is_some() && value.contains('-') {
             ChecksumType::Composite

@@ -111,7 +111,7 @@ pub struct ListPartsResult<'a> {
     #[serde(rename = "Owner")]
     pub owner: &'a Owner,
     #[serde(rename = "StorageClass")]
-    pub storage_class: &'static str,
+    pub storage_class: &'a str,
     #[serde(rename = "PartNumberMarker")]
     pub part_number_marker: u32,
     #[serde(
@@ -189,6 +189,10 @@ pub struct ListMultipartUploadsResult<'a> {
     pub uploads: Vec<ListedUpload<'a>>,
     #[serde(rename = "CommonPrefixes")]
     pub common_prefixes: Vec<CommonPrefix<'a>>,
+    /// `url` when the request asked for `encoding-type=url`: the keys, markers, prefixes and
+    /// delimiter above are then URL-encoded.
+    #[serde(rename = "EncodingType", skip_serializing_if = "Option::is_none")]
+    pub encoding_type: Option<&'static str>,
 }
 
 /// An upload of ListMultipartUploads' answer.
@@ -203,7 +207,7 @@ pub struct ListedUpload<'a> {
     #[serde(rename = "Owner")]
     pub owner: &'a Owner,
     #[serde(rename = "StorageClass")]
-    pub storage_class: &'static str,
+    pub storage_class: &'a str,
     #[serde(rename = "Initiated")]
     pub initiated: String,
     #[serde(rename = "ChecksumAlgorithm", skip_serializing_if = "Option::is_none")]
@@ -519,6 +523,7 @@ mod tests {
                 checksum_type: None,
             }],
             common_prefixes: Vec::new(),
+            encoding_type: None,
         };
         let documented = r#"<?xml version="1.0" encoding="UTF-8"?>
             <ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">

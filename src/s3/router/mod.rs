@@ -64,8 +64,9 @@ const fn row(
 use Target::{Bucket, Object};
 
 /// Every operation of the S3 API on general purpose buckets that LabStore does not perform, by
-/// method, target and keyword. The List… and Get… forms of the analytics, inventory, metrics
-/// and annotation configurations (told apart by `id`) share a row.
+/// method, target and keyword. The List… and Get… forms of object annotations share a row.
+/// `docs/s3.md` lists every operation with its status; a test holds it equal to this list and
+/// to the operation table.
 /// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_Amazon_Simple_Storage_Service.html>
 #[rustfmt::skip]
 pub const NOT_IMPLEMENTED: &[Row] = &[
@@ -74,22 +75,16 @@ pub const NOT_IMPLEMENTED: &[Row] = &[
     row("GET", Bucket, Some("abac"), "GetBucketAbac"),
     row("PUT", Bucket, Some("abac"), "PutBucketAbac"),
     row("PUT", Bucket, Some("accelerate"), "PutBucketAccelerateConfiguration"),
-    row("GET", Bucket, Some("analytics"), "GetBucketAnalyticsConfiguration"),
     row("PUT", Bucket, Some("analytics"), "PutBucketAnalyticsConfiguration"),
     row("DELETE", Bucket, Some("analytics"), "DeleteBucketAnalyticsConfiguration"),
-    row("GET", Bucket, Some("cors"), "GetBucketCors"),
     row("PUT", Bucket, Some("cors"), "PutBucketCors"),
     row("DELETE", Bucket, Some("cors"), "DeleteBucketCors"),
-    row("GET", Bucket, Some("encryption"), "GetBucketEncryption"),
     row("PUT", Bucket, Some("encryption"), "PutBucketEncryption"),
     row("DELETE", Bucket, Some("encryption"), "DeleteBucketEncryption"),
-    row("GET", Bucket, Some("intelligent-tiering"), "GetBucketIntelligentTieringConfiguration"),
     row("PUT", Bucket, Some("intelligent-tiering"), "PutBucketIntelligentTieringConfiguration"),
     row("DELETE", Bucket, Some("intelligent-tiering"), "DeleteBucketIntelligentTieringConfiguration"),
-    row("GET", Bucket, Some("inventory"), "GetBucketInventoryConfiguration"),
     row("PUT", Bucket, Some("inventory"), "PutBucketInventoryConfiguration"),
     row("DELETE", Bucket, Some("inventory"), "DeleteBucketInventoryConfiguration"),
-    row("GET", Bucket, Some("lifecycle"), "GetBucketLifecycleConfiguration"),
     row("PUT", Bucket, Some("lifecycle"), "PutBucketLifecycleConfiguration"),
     row("DELETE", Bucket, Some("lifecycle"), "DeleteBucketLifecycle"),
     row("PUT", Bucket, Some("logging"), "PutBucketLogging"),
@@ -102,32 +97,25 @@ pub const NOT_IMPLEMENTED: &[Row] = &[
     row("GET", Bucket, Some("metadataTable"), "GetBucketMetadataTableConfiguration"),
     row("POST", Bucket, Some("metadataTable"), "CreateBucketMetadataTableConfiguration"),
     row("DELETE", Bucket, Some("metadataTable"), "DeleteBucketMetadataTableConfiguration"),
-    row("GET", Bucket, Some("metrics"), "GetBucketMetricsConfiguration"),
     row("PUT", Bucket, Some("metrics"), "PutBucketMetricsConfiguration"),
     row("DELETE", Bucket, Some("metrics"), "DeleteBucketMetricsConfiguration"),
     row("PUT", Bucket, Some("notification"), "PutBucketNotificationConfiguration"),
-    row("GET", Bucket, Some("object-lock"), "GetObjectLockConfiguration"),
     row("PUT", Bucket, Some("object-lock"), "PutObjectLockConfiguration"),
-    row("GET", Bucket, Some("replication"), "GetBucketReplication"),
     row("PUT", Bucket, Some("replication"), "PutBucketReplication"),
     row("DELETE", Bucket, Some("replication"), "DeleteBucketReplication"),
     row("PUT", Bucket, Some("requestPayment"), "PutBucketRequestPayment"),
     row("GET", Bucket, Some("session"), "CreateSession"),
     row("PUT", Bucket, Some("versioning"), "PutBucketVersioning"),
     row("GET", Bucket, Some("versions"), "ListObjectVersions"),
-    row("GET", Bucket, Some("website"), "GetBucketWebsite"),
     row("PUT", Bucket, Some("website"), "PutBucketWebsite"),
     row("DELETE", Bucket, Some("website"), "DeleteBucketWebsite"),
     row("GET", Object, Some("annotation"), "GetObjectAnnotation"),
     row("PUT", Object, Some("annotation"), "PutObjectAnnotation"),
     row("DELETE", Object, Some("annotation"), "DeleteObjectAnnotation"),
-    row("GET", Object, Some("attributes"), "GetObjectAttributes"),
     row("PUT", Object, Some("encryption"), "UpdateObjectEncryption"),
-    row("GET", Object, Some("legal-hold"), "GetObjectLegalHold"),
     row("PUT", Object, Some("legal-hold"), "PutObjectLegalHold"),
     row("PUT", Object, Some("renameObject"), "RenameObject"),
     row("POST", Object, Some("restore"), "RestoreObject"),
-    row("GET", Object, Some("retention"), "GetObjectRetention"),
     row("PUT", Object, Some("retention"), "PutObjectRetention"),
     row("POST", Object, Some("select"), "SelectObjectContent"),
     row("GET", Object, Some("torrent"), "GetObjectTorrent"),

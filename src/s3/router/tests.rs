@@ -339,6 +339,62 @@ fn path_style_routes() {
             Some("b"),
             None,
         ),
+        (
+            "GET",
+            "/b?lifecycle",
+            GetBucketLifecycleConfiguration,
+            Some("b"),
+            None,
+        ),
+        (
+            "GET",
+            "/b?analytics",
+            ListBucketAnalyticsConfigurations,
+            Some("b"),
+            None,
+        ),
+        (
+            "GET",
+            "/b?analytics&id=a",
+            GetBucketAnalyticsConfiguration,
+            Some("b"),
+            None,
+        ),
+        (
+            "GET",
+            "/b?metrics&id=m",
+            GetBucketMetricsConfiguration,
+            Some("b"),
+            None,
+        ),
+        (
+            "GET",
+            "/b?inventory",
+            ListBucketInventoryConfigurations,
+            Some("b"),
+            None,
+        ),
+        (
+            "GET",
+            "/b?intelligent-tiering&id=t",
+            GetBucketIntelligentTieringConfiguration,
+            Some("b"),
+            None,
+        ),
+        (
+            "GET",
+            "/b/k?retention",
+            GetObjectRetention,
+            Some("b"),
+            Some("k"),
+        ),
+        (
+            "GET",
+            "/b/k?legal-hold",
+            GetObjectLegalHold,
+            Some("b"),
+            Some("k"),
+        ),
     ];
     for (method, target, operation, bucket, key) in cases {
         let r = op(method, target).unwrap_or_else(|e| panic!("{method} {target}: {e}"));
@@ -358,7 +414,7 @@ fn unknown_and_unsupported() {
         Code::MethodNotAllowed
     );
     assert_eq!(
-        op("GET", "/b?lifecycle").unwrap_err().code,
+        op("PUT", "/b?lifecycle").unwrap_err().code,
         Code::NotImplemented
     );
     assert_eq!(
@@ -465,4 +521,64 @@ fn rows_never_tie() {
     let ops: HashSet<_> = OPERATIONS.iter().map(|r| r.operation).collect();
     assert_eq!(ops.len(), Operation::ALL.len());
     assert_eq!(OPERATIONS.len(), Operation::ALL.len());
+}
+
+/// `docs/s3.md` lists every operation of the S3 API with its status here; the rows marked
+/// `implemented` or `unconfigured` are exactly the operation table's, the `NotImplemented`
+/// rows exactly `NOT_IMPLEMENTED`, and a `same as X` row names a listed operation.
+#[test]
+fn the_documented_operation_table_is_the_routers() {
+    use std::collections::BTreeSet;
+    let docs = include_str!("../../../docs/s3.md");
+    let begin = docs
+        .find("<!-- operations: begin -->")
+        .expect("the table's start");
+    let end = docs
+        .find("<!-- operations: end -->")
+        .expect("the table's end");
+    let mut served = BTreeSet::new();
+    let mut refused = BTreeSet::new();
+    let mut all = BTreeSet::new();
+    let mut aliases = Vec::new();
+    for line in docs[begin..end]
+        .lines()
+        .filter(|l| l.starts_with("| "))
+        .skip(1)
+    {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let (name, status) = (cells[1], cells[2]);
+        if name.starts_with("---") {
+            continue;
+        }
+        assert!(all.insert(name), "{name} is listed twice");
+        match status {
+            "implemented" | "unconfigured" => {
+                served.insert(name);
+            }
+            "NotImplemented" => {
+                refused.insert(name);
+            }
+            "not served" => {}
+            other => match other.strip_prefix("same as ") {
+                Some(target) => aliases.push((name, target)),
+                None => panic!("{name}: unknown status {other}"),
+            },
+        }
+    }
+    let table: BTreeSet<&str> = Operation::ALL.iter().map(|o| o.name()).collect();
+    assert_eq!(
+        served, table,
+        "implemented/unconfigured rows = the operation table"
+    );
+    let not_implemented: BTreeSet<&str> = NOT_IMPLEMENTED.iter().map(|r| r.name).collect();
+    assert_eq!(
+        refused, not_implemented,
+        "NotImplemented rows = NOT_IMPLEMENTED"
+    );
+    for (name, target) in aliases {
+        assert!(
+            all.contains(target),
+            "{name} is the same as {target}, not listed"
+        );
+    }
 }

@@ -1,0 +1,179 @@
+//! Reads of the bucket and object sub-resources LabStore does not configure yet (website,
+//! CORS, lifecycle, replication, default encryption, Object Lock, and the analytics, metrics,
+//! inventory and intelligent-tiering configurations), answered as S3 answers a bucket that
+//! never set them: a 404 naming the missing configuration, an empty list, or for an object's
+//! retention and legal hold S3's 400 for a bucket without Object Lock. Their writes answer
+//! `NotImplemented` (`router::NOT_IMPLEMENTED`). Every answer needs the bucket to exist.
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList>
+#![expect(
+    clippy::unused_async,
+    reason = "handlers share the async signature the operation table dispatches to; these answers come from memory"
+)]
+
+use serde::Serialize;
+
+use super::error::{Code, S3Error};
+use super::xml::{document_named, Xmlns};
+use super::{Ctx, Reply, Req};
+
+/// The bucket exists, and nothing of `code`'s kind is configured on it.
+fn not_configured(req: &Req<'_>, code: Code) -> Reply {
+    req.found.existing()?;
+    Err(code.into())
+}
+
+/// GetBucketWebsite: `NoSuchWebsiteConfiguration`.
+pub async fn get_bucket_website(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    not_configured(&req, Code::NoSuchWebsiteConfiguration)
+}
+
+/// GetBucketCors: `NoSuchCORSConfiguration`.
+pub async fn get_bucket_cors(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    not_configured(&req, Code::NoSuchCORSConfiguration)
+}
+
+/// GetBucketLifecycleConfiguration (and the older GetBucketLifecycle, the same request):
+/// `NoSuchLifecycleConfiguration`.
+pub async fn get_bucket_lifecycle_configuration(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    not_configured(&req, Code::NoSuchLifecycleConfiguration)
+}
+
+/// GetBucketReplication: `ReplicationConfigurationNotFoundError`.
+pub async fn get_bucket_replication(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    not_configured(&req, Code::ReplicationConfigurationNotFoundError)
+}
+
+/// GetBucketEncryption: `ServerSideEncryptionConfigurationNotFoundError`. S3 now reports
+/// SSE-S3 (AES256) for every bucket, because it encrypts every object; LabStore does not
+/// encrypt objects at rest, so it does not claim a default encryption (`docs/s3.md`).
+pub async fn get_bucket_encryption(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    not_configured(&req, Code::ServerSideEncryptionConfigurationNotFoundError)
+}
+
+/// GetObjectLockConfiguration: `ObjectLockConfigurationNotFoundError`.
+pub async fn get_object_lock_configuration(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    not_configured(&req, Code::ObjectLockConfigurationNotFoundError)
+}
+
+/// What S3 answers GetObjectRetention and GetObjectLegalHold on a bucket without Object
+/// Lock, whether or not the key exists.
+fn missing_object_lock(req: &Req<'_>) -> Reply {
+    req.found.existing()?;
+    Err(S3Error::new(
+        Code::InvalidRequest,
+        "Bucket is missing Object Lock Configuration",
+    ))
+}
+
+/// GetObjectRetention: no bucket has Object Lock.
+pub async fn get_object_retention(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    missing_object_lock(&req)
+}
+
+/// GetObjectLegalHold: no bucket has Object Lock.
+pub async fn get_object_legal_hold(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    missing_object_lock(&req)
+}
+
+/// An empty page of one of the configuration lists: `IsTruncated` false and no entry.
+#[derive(Debug, Serialize)]
+struct EmptyList {
+    #[serde(rename = "@xmlns")]
+    xmlns: Xmlns,
+    #[serde(rename = "IsTruncated")]
+    is_truncated: bool,
+}
+
+/// An empty list named `root`. No list ever has a page to continue, so a (non-empty)
+/// `continuation-token` cannot be one LabStore gave: refused, as S3 refuses a token it did
+/// not issue.
+fn empty_list(req: &Req<'_>, root: &str) -> Reply {
+    req.found.existing()?;
+    if req
+        .query
+        .get("continuation-token")
+        .is_some_and(|t| !t.is_empty())
+    {
+        return Err(S3Error::new(
+            Code::InvalidArgument,
+            "The continuation token provided is incorrect",
+        ));
+    }
+    document_named(
+        root,
+        &EmptyList {
+            xmlns: Xmlns::default(),
+            is_truncated: false,
+        },
+    )
+}
+
+/// The `id` a Get…Configuration names does not exist on any bucket: `NoSuchConfiguration`.
+fn no_such_configuration(req: &Req<'_>) -> Reply {
+    not_configured(req, Code::NoSuchConfiguration)
+}
+
+/// ListBucketAnalyticsConfigurations: none.
+pub async fn list_bucket_analytics_configurations(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    empty_list(&req, "ListBucketAnalyticsConfigurationResult")
+}
+
+/// ListBucketMetricsConfigurations: none.
+pub async fn list_bucket_metrics_configurations(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    empty_list(&req, "ListMetricsConfigurationsResult")
+}
+
+/// ListBucketInventoryConfigurations: none.
+pub async fn list_bucket_inventory_configurations(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    empty_list(&req, "ListInventoryConfigurationsResult")
+}
+
+/// ListBucketIntelligentTieringConfigurations: none.
+pub async fn list_bucket_intelligent_tiering_configurations(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    empty_list(&req, "ListBucketIntelligentTieringConfigurationsOutput")
+}
+
+/// GetBucketAnalyticsConfiguration (`?analytics&id=…`): no such configuration.
+pub async fn get_bucket_analytics_configuration(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    no_such_configuration(&req)
+}
+
+/// GetBucketMetricsConfiguration (`?metrics&id=…`): no such configuration.
+pub async fn get_bucket_metrics_configuration(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    no_such_configuration(&req)
+}
+
+/// GetBucketInventoryConfiguration (`?inventory&id=…`): no such configuration.
+pub async fn get_bucket_inventory_configuration(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    no_such_configuration(&req)
+}
+
+/// GetBucketIntelligentTieringConfiguration (`?intelligent-tiering&id=…`): no such
+/// configuration.
+pub async fn get_bucket_intelligent_tiering_configuration(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
+    no_such_configuration(&req)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::s3::xml::{assert_documented, to_xml};
+
+    /// AWS's ListBucketAnalyticsConfigurations example, less its entries: the page of a bucket
+    /// without any. The other three lists have the same shape under their own root.
+    /// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBucketAnalyticsConfigurations.html>
+    #[test]
+    fn empty_configuration_lists_answer_as_documented() {
+        let doc = EmptyList {
+            xmlns: Xmlns::default(),
+            is_truncated: false,
+        };
+        assert_documented(
+            &to_xml(Some("ListBucketAnalyticsConfigurationResult"), &doc).unwrap(),
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+            <ListBucketAnalyticsConfigurationResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+              <IsTruncated>false</IsTruncated>
+            </ListBucketAnalyticsConfigurationResult>"#,
+        );
+    }
+}
