@@ -102,13 +102,6 @@ impl ObjectIndex {
     }
 }
 
-/// An object's storage class, from its headers' JSON: `NULL` (STANDARD) unless the JSON
-/// names one. Most objects name none, so a byte search spares them the JSON parse; a
-/// damaged document reads as STANDARD rather than failing the page.
-const STORAGE_CLASS: &str =
-    "CASE WHEN instr(headers, '\"storage_class\"') > 0 AND json_valid(headers) \
-     THEN json_extract(headers, '$.storage_class') END";
-
 fn list(conn: &Connection, bucket: &str, q: &ListQuery) -> IndexResult<Listing> {
     // One read transaction for the whole page: every seek reads the same snapshot, and the
     // WAL read lock is taken once rather than once per query (a delimiter page runs one
@@ -128,12 +121,13 @@ fn list(conn: &Connection, bucket: &str, q: &ListQuery) -> IndexResult<Listing> 
         (from, inclusive) = (q.prefix.clone(), true);
     }
     let delimiter = q.delimiter.as_deref().filter(|d| !d.is_empty());
-    let mut ge = conn.prepare_cached(&format!(
-        "SELECT key, size, etag, last_modified, checksum_algorithm, checksum_type, {STORAGE_CLASS} FROM objects WHERE bucket = ?1 AND key >= ?2 ORDER BY key LIMIT ?3"
-    ))?;
-    let mut gt = conn.prepare_cached(&format!(
-        "SELECT key, size, etag, last_modified, checksum_algorithm, checksum_type, {STORAGE_CLASS} FROM objects WHERE bucket = ?1 AND key > ?2 ORDER BY key LIMIT ?3"
-    ))?;
+    // `storage_class` is the row's own column (migration 7), NULL for STANDARD.
+    let mut ge = conn.prepare_cached(
+        "SELECT key, size, etag, last_modified, checksum_algorithm, checksum_type, storage_class FROM objects WHERE bucket = ?1 AND key >= ?2 ORDER BY key LIMIT ?3",
+    )?;
+    let mut gt = conn.prepare_cached(
+        "SELECT key, size, etag, last_modified, checksum_algorithm, checksum_type, storage_class FROM objects WHERE bucket = ?1 AND key > ?2 ORDER BY key LIMIT ?3",
+    )?;
     'seek: loop {
         let batch = (q.max.saturating_sub(listing.len()) + 1).clamp(1, 1001);
         let stmt = if inclusive { &mut ge } else { &mut gt };

@@ -66,6 +66,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "checksum_type",
         sql: include_str!("../../migrations/objects/0006_checksum_type.sql"),
     },
+    Migration {
+        version: 7,
+        name: "storage_class",
+        sql: include_str!("../../migrations/objects/0007_storage_class.sql"),
+    },
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -259,9 +264,9 @@ fn insert_object(conn: &Connection, o: &ObjectMeta) -> IndexResult<()> {
     })?;
     let acl = o.acl.as_ref().map(Acl::to_text);
     conn.cached_execute(
-        "INSERT INTO objects (bucket, key, size, etag, last_modified, headers, checksum_algorithm, checksum, parts, tags, checksum_type, acl)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        rusqlite::params![o.bucket, o.key, o.size, o.etag, o.last_modified, headers, o.checksum_algorithm, o.checksum, o.parts, encode_tags(&o.tags), o.checksum_type, acl],
+        "INSERT INTO objects (bucket, key, size, etag, last_modified, headers, checksum_algorithm, checksum, parts, tags, checksum_type, acl, storage_class)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        rusqlite::params![o.bucket, o.key, o.size, o.etag, o.last_modified, headers, o.checksum_algorithm, o.checksum, o.parts, encode_tags(&o.tags), o.checksum_type, acl, o.headers.storage_class],
     )?;
     let id = conn.last_insert_rowid();
     let mut stmt = conn.prepare_cached(

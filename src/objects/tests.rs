@@ -978,3 +978,45 @@ fn shipped_migrations_are_numbered_without_gaps() {
         assert!(!migration.sql.is_empty(), "{file}");
     }
 }
+
+/// Migration 7 copies each stored object's storage class out of its headers document into
+/// the column listings read; a document without one (or a damaged one) leaves STANDARD.
+#[tokio::test]
+async fn the_storage_class_migration_fills_the_column() {
+    use crate::db::Db;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("metadata").join("objects.db");
+    {
+        let old = Db::open("objects", &path, &config(), &MIGRATIONS[..6]).unwrap();
+        old.write(|conn| {
+            conn.execute_batch(
+                r#"INSERT INTO buckets (name, created_at, region) VALUES ('b', 1, 'us-east-1');
+                 INSERT INTO objects (bucket, key, size, etag, last_modified, headers)
+                 VALUES ('b', 'cold', 1, 'e', 1, '{"storage_class":"GLACIER"}'),
+                        ('b', 'plain', 1, 'e', 1, '{}'),
+                        ('b', 'torn', 1, 'e', 1, '{"storage_class":');"#,
+            )?;
+            Ok::<_, IndexError>(())
+        })
+        .await
+        .unwrap();
+        old.close().await;
+    }
+    let index = ObjectIndex::open(dir.path(), &config()).unwrap();
+    let q = ListQuery {
+        prefix: String::new(),
+        delimiter: None,
+        cursor: Cursor::Start,
+        max: 10,
+    };
+    let listed = index.list_objects("b".into(), q).await.unwrap();
+    let classes: Vec<(&str, Option<&str>)> = listed
+        .objects
+        .iter()
+        .map(|o| (o.key.as_str(), o.storage_class.as_deref()))
+        .collect();
+    assert_eq!(
+        classes,
+        [("cold", Some("GLACIER")), ("plain", None), ("torn", None)]
+    );
+}
