@@ -114,7 +114,11 @@ pub(crate) async fn serve<A: Api>(
     // fields, which cost more than the rest of a HEAD request. Parsing logs nothing itself;
     // its refusal is logged inside the span.
     let parsed = A::parse(&state, &parts, body).await;
-    let op = parsed.as_ref().ok().and_then(A::operation).unwrap_or(UNKNOWN);
+    let op = parsed
+        .as_ref()
+        .ok()
+        .and_then(A::operation)
+        .unwrap_or(UNKNOWN);
     let span = tracing::info_span!(
         "request",
         request_id = %id,
