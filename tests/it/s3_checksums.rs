@@ -18,29 +18,13 @@ use aws_sdk_s3::types::{
 use aws_sdk_s3::Client;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
-use common::{s3_client, start_with_root};
+use common::pattern;
 
 const B: &str = "checksums";
 const MIB: usize = 1024 * 1024;
 
 async fn setup(dir: &std::path::Path) -> (common::TestServer, Client) {
-    let server = start_with_root(dir);
-    let s3 = s3_client(&server);
-    s3.create_bucket().bucket(B).send().await.unwrap();
-    (server, s3)
-}
-
-/// Deterministic bytes that differ from offset to offset.
-fn pattern(len: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(7);
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x.to_le_bytes()[0]
-        })
-        .collect()
+    common::start_with_bucket(dir, B).await
 }
 
 /// The CRC of `data`, base64 of its big-endian bytes as S3 sends it, computed here by the CRC

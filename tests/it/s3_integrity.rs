@@ -12,16 +12,13 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode};
 use aws_sdk_s3::Client;
 use common::signing::{s3_call, send, Signer};
-use common::{error_code_status, s3_client, start_with_root, Response, ROOT_SECRET};
+use common::{error_code_status, Response, ROOT_SECRET};
 use md5::{Digest, Md5};
 
 const B: &str = "integrity";
 
 async fn setup(dir: &Path) -> (common::TestServer, Client) {
-    let server = start_with_root(dir);
-    let s3 = s3_client(&server);
-    s3.create_bucket().bucket(B).send().await.unwrap();
-    (server, s3)
+    common::start_with_bucket(dir, B).await
 }
 
 async fn body_of(s3: &Client, key: &str) -> Vec<u8> {

@@ -5,15 +5,12 @@ use crate::common;
 
 use aws_sdk_s3::primitives::{ByteStream, DateTime};
 use aws_sdk_s3::Client;
-use common::{error_code_status, s3_client, start_with_root};
+use common::error_code_status;
 
 const B: &str = "metadata";
 
 async fn setup(dir: &std::path::Path) -> (common::TestServer, Client) {
-    let server = start_with_root(dir);
-    let s3 = s3_client(&server);
-    s3.create_bucket().bucket(B).send().await.unwrap();
-    (server, s3)
+    common::start_with_bucket(dir, B).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

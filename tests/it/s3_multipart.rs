@@ -10,7 +10,7 @@ use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, CompletedMultipartUploa
 use aws_sdk_s3::Client;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
-use common::{error_code_status, s3_client, start_with_root};
+use common::{error_code_status, pattern};
 use md5::{Digest, Md5};
 use sha2::Sha256;
 
@@ -18,23 +18,7 @@ const B: &str = "multipart";
 const MIB: usize = 1024 * 1024;
 
 async fn setup(dir: &std::path::Path) -> (common::TestServer, Client) {
-    let server = start_with_root(dir);
-    let s3 = s3_client(&server);
-    s3.create_bucket().bucket(B).send().await.unwrap();
-    (server, s3)
-}
-
-/// Deterministic bytes that differ from offset to offset (and from part to part).
-fn pattern(len: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x.to_le_bytes()[0]
-        })
-        .collect()
+    common::start_with_bucket(dir, B).await
 }
 
 async fn create(s3: &Client, key: &str) -> String {

@@ -6,15 +6,11 @@ use crate::common;
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
-use common::{s3_client, start_with_root};
 
 const B: &str = "multipart";
 
 async fn setup(dir: &std::path::Path) -> (common::TestServer, Client) {
-    let server = start_with_root(dir);
-    let s3 = s3_client(&server);
-    s3.create_bucket().bucket(B).send().await.unwrap();
-    (server, s3)
+    common::start_with_bucket(dir, B).await
 }
 
 async fn create(s3: &Client, key: &str) -> String {

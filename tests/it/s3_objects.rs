@@ -8,16 +8,13 @@ use aws_sdk_s3::primitives::{ByteStream, DateTime, DateTimeFormat};
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use aws_sdk_s3::Client;
 use common::signing::{s3_call, Signer};
-use common::{error_code_status, s3_client, start_with_root, ROOT_SECRET};
+use common::{error_code_status, ROOT_SECRET};
 use md5::{Digest, Md5};
 
 const B: &str = "objects";
 
 async fn setup(dir: &std::path::Path) -> (common::TestServer, Client) {
-    let server = start_with_root(dir);
-    let s3 = s3_client(&server);
-    s3.create_bucket().bucket(B).send().await.unwrap();
-    (server, s3)
+    common::start_with_bucket(dir, B).await
 }
 
 async fn put(s3: &Client, key: &str, body: &[u8]) -> String {

@@ -23,10 +23,7 @@ type Pair<'a> = (&'a str, &'a str);
 type Refusal = (String, u16);
 
 async fn setup(dir: &std::path::Path) -> (TestServer, Client) {
-    let server = start_with_root(dir);
-    let s3 = s3_client(&server);
-    s3.create_bucket().bucket(B).send().await.unwrap();
-    (server, s3)
+    common::start_with_bucket(dir, B).await
 }
 
 async fn put(s3: &Client, key: &str, tagging: Option<&str>) -> Result<(), (String, u16)> {

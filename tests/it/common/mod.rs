@@ -315,6 +315,27 @@ pub fn start_with_root(dir: &Path) -> TestServer {
     TestServer::start_with(dir, &[]).unwrap_or_else(|e| panic!("labstore did not start: {e}"))
 }
 
+/// `start_with_root` with the root's S3 client and `bucket` created.
+pub async fn start_with_bucket(dir: &Path, bucket: &str) -> (TestServer, aws_sdk_s3::Client) {
+    let server = start_with_root(dir);
+    let s3 = s3_client(&server);
+    s3.create_bucket().bucket(bucket).send().await.unwrap();
+    (server, s3)
+}
+
+/// Deterministic bytes that differ from offset to offset (and from seed to seed).
+pub fn pattern(len: usize, seed: u32) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x.to_le_bytes()[0]
+        })
+        .collect()
+}
+
 /// Starts the real binary in `dir`, with the root secret `ROOT_SECRET`: for tests that read
 /// its logs or standard output, signal it or kill it.
 pub fn spawn_with_root(dir: &Path) -> Server {
