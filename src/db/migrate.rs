@@ -1,7 +1,7 @@
 //! Schema migrations: numbered SQL files embedded in the binary, applied in order at startup,
 //! each in its own transaction, with `PRAGMA user_version` recording the last one applied.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 use super::DbError;
 
@@ -30,9 +30,38 @@ pub(super) fn apply(
     if found > known {
         return Err(DbError::TooNew { db, found, known });
     }
+    // Foreign keys are off while migrations run, so that a migration may rebuild a table
+    // (create, copy, drop, rename: SQLite's way of changing a constraint) without the drop
+    // cascading to the rows that refer to it. Each migration checks every foreign key before
+    // it commits, so none can leave a dangling reference. The pragma cannot change inside a
+    // transaction, hence around the loop.
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    let applied = apply_each(db, conn, migrations, found);
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    applied
+}
+
+fn apply_each(
+    db: &'static str,
+    conn: &mut Connection,
+    migrations: &[Migration],
+    found: u32,
+) -> Result<(), DbError> {
     for migration in migrations.iter().filter(|m| m.version > found) {
         let tx = conn.transaction()?;
         tx.execute_batch(migration.sql)?;
+        let dangling: Option<String> = tx
+            .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+            .optional()?;
+        if let Some(table) = dangling {
+            return Err(DbError::Sqlite(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY),
+                Some(format!(
+                    "migration {} leaves a dangling foreign key in {table}",
+                    migration.version
+                )),
+            )));
+        }
         tx.pragma_update(None, "user_version", migration.version)?;
         tx.commit()?;
         tracing::info!(

@@ -115,6 +115,11 @@ config_kinds! {
     PublicAccessBlock, public_access_block, "public_access_block", super::PublicAccessBlock;
     /// The bucket's ACL. None: the owner's FULL_CONTROL only.
     Acl, acl, "acl", super::BucketAcl;
+    /// The versioning status. None: never versioned. Writes read it inside their transaction
+    /// (`versions`), not from here.
+    Versioning, versioning, "versioning", super::Versioning;
+    /// Object Lock: present when the bucket has it enabled (versioning then stays Enabled).
+    ObjectLock, object_lock, "object_lock", super::ObjectLockConfig;
 }
 
 impl BucketConfigs {

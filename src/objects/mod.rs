@@ -11,9 +11,11 @@ mod access;
 mod bucket_config;
 mod bucket_policy;
 mod bucket_tagging;
+mod object_lock;
 mod buckets;
 pub mod list;
 pub mod multipart;
+pub mod versions;
 
 use std::sync::Arc;
 
@@ -30,10 +32,14 @@ pub use access::{
 pub use bucket_config::{BucketConfig, BucketConfigs, ConfigDocument, ConfigKind};
 pub use bucket_policy::BucketPolicy;
 pub use bucket_tagging::BucketTagging;
+pub use object_lock::ObjectLockConfig;
 pub use buckets::BucketState;
 use buckets::Buckets;
 pub use list::{Cursor, ListQuery, Listing, ObjectSummary};
 pub use multipart::{Part, Upload};
+pub use versions::{
+    Deleted, LockState, Published, RetentionMode, VersionRef, Versioning, VersioningStatus,
+};
 
 pub static MIGRATIONS: &[Migration] = &[
     Migration {
@@ -71,6 +77,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "storage_class",
         sql: include_str!("../../migrations/objects/0007_storage_class.sql"),
     },
+    Migration {
+        version: 9,
+        name: "versions",
+        sql: include_str!("../../migrations/objects/0009_versions.sql"),
+    },
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +94,15 @@ pub enum IndexError {
     BucketNotEmpty,
     #[error("no such key")]
     NoSuchKey,
+    #[error("no such version")]
+    NoSuchVersion,
+    /// The version addressed is a delete marker: named by its id (`named`), or the newest
+    /// row of a key whose current version was asked for.
+    #[error("the version is a delete marker")]
+    DeleteMarker { version_id: String, named: bool },
+    /// Object Lock retention or a legal hold keeps the version.
+    #[error("the version is protected by Object Lock")]
+    ObjectLocked,
     #[error("no such upload")]
     NoSuchUpload,
     #[error("precondition failed")]
@@ -170,6 +190,41 @@ pub struct ObjectMeta {
     pub acl: Option<Acl>,
     /// The object's tags, in the order they were given; empty when it has none.
     pub tags: Tags,
+    /// The version's ordering id (`versions`); set by the write that publishes it.
+    pub version: String,
+    /// Whether this is the key's `null` version.
+    pub null_version: bool,
+    /// Object Lock retention and legal hold.
+    pub lock: LockState,
+}
+
+impl ObjectMeta {
+    /// The version id clients see (`null` for the null version).
+    pub fn version_id(&self) -> String {
+        versions::visible_id(&self.version, self.null_version)
+    }
+
+    /// A delete marker's row: no bytes, no headers.
+    pub(crate) fn delete_marker(bucket: &str, key: &str) -> ObjectMeta {
+        ObjectMeta {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            size: 0,
+            etag: String::new(),
+            last_modified: now_ms(),
+            headers: ObjectHeaders::default(),
+            checksum_algorithm: None,
+            checksum: None,
+            checksum_type: None,
+            parts: None,
+            segments: Vec::new(),
+            acl: None,
+            tags: Tags::new(),
+            version: String::new(),
+            null_version: false,
+            lock: LockState::default(),
+        }
+    }
 }
 
 /// An object's tag set: (key, value) pairs, keys distinct, in the order the client gave them.
@@ -230,32 +285,13 @@ fn require_bucket(conn: &Connection, bucket: &str) -> IndexResult<()> {
     found.map(|_| ()).ok_or(IndexError::NoSuchBucket)
 }
 
-/// Deletes the object at (bucket, key) if any, returning its blobs.
-fn unlink_object(
+/// Inserts a version's row and its segments (`versions` keeps the key's invariants).
+fn insert_object(
     conn: &Connection,
-    bucket: &str,
-    key: &str,
-) -> IndexResult<Option<(String, Vec<BlobId>)>> {
-    let found: Option<(i64, String)> = conn
-        .cached_row(
-            "SELECT id, etag FROM objects WHERE bucket = ?1 AND key = ?2",
-            (bucket, key),
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    let Some((id, etag)) = found else {
-        return Ok(None);
-    };
-    let mut stmt = conn.prepare_cached("SELECT blob FROM segments WHERE object_id = ?1")?;
-    let blobs = stmt
-        .query_map([id], |r| blob_at(r, 0))?
-        .collect::<Result<Vec<_>, _>>()?;
-    conn.cached_execute("DELETE FROM objects WHERE id = ?1", [id])?;
-    Ok(Some((etag, blobs)))
-}
-
-/// Inserts an object row and its segments (the caller has removed any previous one).
-fn insert_object(conn: &Connection, o: &ObjectMeta) -> IndexResult<()> {
+    o: &ObjectMeta,
+    current: bool,
+    delete_marker: bool,
+) -> IndexResult<()> {
     let headers = serde_json::to_string(&o.headers).map_err(|e| {
         IndexError::Db(DbError::Io {
             context: "encoding object headers".into(),
@@ -263,10 +299,13 @@ fn insert_object(conn: &Connection, o: &ObjectMeta) -> IndexResult<()> {
         })
     })?;
     let acl = o.acl.as_ref().map(Acl::to_text);
+    let (lock_mode, lock_until, legal_hold) = o.lock.columns();
     conn.cached_execute(
-        "INSERT INTO objects (bucket, key, size, etag, last_modified, headers, checksum_algorithm, checksum, parts, tags, checksum_type, acl, storage_class)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        rusqlite::params![o.bucket, o.key, o.size, o.etag, o.last_modified, headers, o.checksum_algorithm, o.checksum, o.parts, encode_tags(&o.tags), o.checksum_type, acl, o.headers.storage_class],
+        "INSERT INTO objects (bucket, key, size, etag, last_modified, headers, checksum_algorithm, checksum, parts, tags, checksum_type, acl, storage_class,
+                              version, null_version, current, delete_marker, lock_mode, lock_until, legal_hold)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+        rusqlite::params![o.bucket, o.key, o.size, o.etag, o.last_modified, headers, o.checksum_algorithm, o.checksum, o.parts, encode_tags(&o.tags), o.checksum_type, acl, o.headers.storage_class,
+                          o.version, o.null_version, current, delete_marker, lock_mode, lock_until, legal_hold],
     )?;
     let id = conn.last_insert_rowid();
     let mut stmt = conn.prepare_cached(
@@ -285,79 +324,67 @@ fn insert_object(conn: &Connection, o: &ObjectMeta) -> IndexResult<()> {
     Ok(())
 }
 
-/// Replaces whatever is at the object's key, honouring `condition`; returns the blobs that
-/// are no longer referenced.
-fn replace_object(
-    conn: &Connection,
-    o: &ObjectMeta,
-    condition: &WriteCondition,
-) -> IndexResult<Vec<BlobId>> {
-    require_bucket(conn, &o.bucket)?;
-    let existing: Option<String> = conn
-        .cached_row(
-            "SELECT etag FROM objects WHERE bucket = ?1 AND key = ?2",
-            (&o.bucket, &o.key),
-            |r| r.get(0),
-        )
-        .optional()?;
-    match (condition, &existing) {
-        (WriteCondition::IfAbsent, Some(_)) => return Err(IndexError::PreconditionFailed),
-        (WriteCondition::IfEtag(want), Some(have)) if want != have && want != "*" => {
-            return Err(IndexError::PreconditionFailed)
-        }
-        (WriteCondition::IfEtag(_), None) => return Err(IndexError::NoSuchKey),
-        _ => {}
-    }
-    let replaced = unlink_object(conn, &o.bucket, &o.key)?
-        .map(|(_, blobs)| blobs)
-        .unwrap_or_default();
-    insert_object(conn, o)?;
-    Ok(replaced)
+const OBJECT_COLUMNS: &str = "SELECT id, size, etag, last_modified, headers, checksum_algorithm, checksum, parts, tags, checksum_type, acl, version, null_version, lock_mode, lock_until, legal_hold FROM objects";
+
+/// An object row, without its segments.
+fn object_columns(r: &rusqlite::Row<'_>, bucket: &str, key: &str) -> rusqlite::Result<(i64, ObjectMeta)> {
+    let headers: String = r.get(4)?;
+    let acl: Option<String> = r.get(10)?;
+    Ok((
+        r.get(0)?,
+        ObjectMeta {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            size: r.get(1)?,
+            etag: r.get(2)?,
+            last_modified: r.get(3)?,
+            headers: serde_json::from_str(&headers).unwrap_or_default(),
+            checksum_algorithm: r.get(5)?,
+            checksum: r.get(6)?,
+            parts: r.get(7)?,
+            tags: decode_tags(r.get(8)?),
+            checksum_type: r.get(9)?,
+            acl: acl.as_deref().map(Acl::from_text),
+            segments: Vec::new(),
+            version: r.get(11)?,
+            null_version: r.get(12)?,
+            lock: LockState::from_columns(r.get(13)?, r.get(14)?, r.get(15)?),
+        },
+    ))
 }
 
-fn object_from_row(conn: &Connection, bucket: &str, key: &str) -> IndexResult<Option<ObjectMeta>> {
-    let row = conn
-        .cached_row(
-            "SELECT id, size, etag, last_modified, headers, checksum_algorithm, checksum, parts, tags, checksum_type, acl
-             FROM objects WHERE bucket = ?1 AND key = ?2",
-            (bucket, key),
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, u64>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, Option<String>>(5)?,
-                    r.get::<_, Option<String>>(6)?,
-                    r.get::<_, Option<u32>>(7)?,
-                    r.get::<_, Option<String>>(8)?,
-                    r.get::<_, Option<String>>(9)?,
-                    r.get::<_, Option<String>>(10)?,
-                ))
-            },
-        )
-        .optional()?;
-    let Some((
-        id,
-        size,
-        etag,
-        last_modified,
-        headers,
-        checksum_algorithm,
-        checksum,
-        parts,
-        tags,
-        checksum_type,
-        acl,
-    )) = row
-    else {
-        return Ok(None);
+/// The version `version` names, with its segments; the errors of `versions::resolve`.
+fn object_from_row(
+    conn: &Connection,
+    bucket: &str,
+    key: &str,
+    version: &VersionRef,
+) -> IndexResult<ObjectMeta> {
+    // The current version, the common case, in one indexed read; the error, or another
+    // version, through `resolve`.
+    let found = match version {
+        VersionRef::Current => conn
+            .cached_row(
+                &format!("{OBJECT_COLUMNS} INDEXED BY objects_current WHERE bucket = ?1 AND key = ?2 AND current = 1"),
+                (bucket, key),
+                |r| object_columns(r, bucket, key),
+            )
+            .optional()?,
+        _ => None,
+    };
+    let (id, mut object) = match found {
+        Some(found) => found,
+        None => {
+            let id = versions::resolve(conn, bucket, key, version)?;
+            conn.cached_row(&format!("{OBJECT_COLUMNS} WHERE id = ?1"), [id], |r| {
+                object_columns(r, bucket, key)
+            })?
+        }
     };
     let mut stmt = conn.prepare_cached(
         "SELECT blob, size, etag, checksum FROM segments WHERE object_id = ?1 ORDER BY idx",
     )?;
-    let segments = stmt
+    object.segments = stmt
         .query_map([id], |r| {
             Ok(Segment {
                 blob: blob_at(r, 0)?,
@@ -367,21 +394,7 @@ fn object_from_row(conn: &Connection, bucket: &str, key: &str) -> IndexResult<Op
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Some(ObjectMeta {
-        bucket: bucket.to_owned(),
-        key: key.to_owned(),
-        size,
-        etag,
-        last_modified,
-        headers: serde_json::from_str(&headers).unwrap_or_default(),
-        checksum_algorithm,
-        checksum,
-        checksum_type,
-        parts,
-        segments,
-        tags: decode_tags(tags),
-        acl: acl.as_deref().map(Acl::from_text),
-    }))
+    Ok(object)
 }
 
 impl ObjectIndex {
@@ -396,108 +409,133 @@ impl ObjectIndex {
         &self.db
     }
 
-    /// Publishes an object, replacing the previous one at its key atomically.
+    /// Publishes an object as its key's new version (replacing the previous one atomically on
+    /// a bucket without versioning).
     pub async fn put_object(
         &self,
-        object: ObjectMeta,
+        mut object: ObjectMeta,
         condition: WriteCondition,
-    ) -> IndexResult<Vec<BlobId>> {
+    ) -> IndexResult<Published> {
         self.db
-            .write(move |conn| replace_object(conn, &object, &condition))
+            .write(move |conn| versions::publish(conn, &mut object, &condition))
             .await
     }
 
-    pub async fn get_object(&self, bucket: String, key: String) -> IndexResult<ObjectMeta> {
+    pub async fn get_object(
+        &self,
+        bucket: String,
+        key: String,
+        version: VersionRef,
+    ) -> IndexResult<ObjectMeta> {
         // From memory: see `buckets` for why a read needs no check in its snapshot.
         self.bucket(&bucket)?;
         self.db
-            .read(move |conn| object_from_row(conn, &bucket, &key)?.ok_or(IndexError::NoSuchKey))
+            .read(move |conn| object_from_row(conn, &bucket, &key, &version))
             .await
     }
 
-    /// The tags of the object at (bucket, key): `None` when there is no such object (or
-    /// bucket). One indexed read of one column; authorization calls it only when a policy in
-    /// play reads `s3:ExistingObjectTag/…`.
-    pub async fn object_tags(&self, bucket: String, key: String) -> IndexResult<Option<Tags>> {
+    /// The tags of the version `version` names: `None` when there is no such version (or
+    /// bucket), or it is a delete marker. One indexed read of one column; authorization calls
+    /// it only when a policy in play reads `s3:ExistingObjectTag/…`.
+    pub async fn object_tags(
+        &self,
+        bucket: String,
+        key: String,
+        version: VersionRef,
+    ) -> IndexResult<Option<Tags>> {
         if self.bucket_state(&bucket).is_none() {
             return Ok(None);
         }
         self.db
             .read(move |conn| {
-                let row: Option<Option<String>> = conn
-                    .cached_row(
-                        "SELECT tags FROM objects WHERE bucket = ?1 AND key = ?2",
-                        (&bucket, &key),
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                Ok(row.map(decode_tags))
+                let id = match versions::resolve(conn, &bucket, &key, &version) {
+                    Ok(id) => id,
+                    Err(IndexError::Db(e)) => return Err(e.into()),
+                    Err(_) => return Ok(None),
+                };
+                let tags: Option<String> =
+                    conn.cached_row("SELECT tags FROM objects WHERE id = ?1", [id], |r| r.get(0))?;
+                Ok(Some(decode_tags(tags)))
             })
             .await
     }
 
-    /// Replaces the tags of the object at (bucket, key), leaving everything else about it as
-    /// it is; `NoSuchKey` when there is none, `NoSuchBucket` without the bucket. An empty set
+    /// Replaces the tags of one version, leaving everything else about it as it is; returns
+    /// its version id. The errors of `versions::resolve`, and `NoSuchBucket`. An empty set
     /// removes them (DeleteObjectTagging).
     pub async fn set_object_tags(
         &self,
         bucket: String,
         key: String,
+        version: VersionRef,
         tags: Tags,
-    ) -> IndexResult<()> {
+    ) -> IndexResult<String> {
         self.db
             .write(move |conn| {
                 require_bucket(conn, &bucket)?;
-                let changed = conn.cached_execute(
-                    "UPDATE objects SET tags = ?3 WHERE bucket = ?1 AND key = ?2",
-                    (&bucket, &key, encode_tags(&tags)),
+                let id = versions::resolve(conn, &bucket, &key, &version)?;
+                conn.cached_execute(
+                    "UPDATE objects SET tags = ?2 WHERE id = ?1",
+                    (id, encode_tags(&tags)),
                 )?;
-                match changed {
-                    0 => Err(IndexError::NoSuchKey),
-                    _ => Ok(()),
-                }
+                version_of(conn, id)
             })
             .await
     }
 
-    /// Replaces the ACL of the object at (bucket, key); `NoSuchKey` when there is none.
-    pub async fn set_object_acl(&self, bucket: String, key: String, acl: Acl) -> IndexResult<()> {
+    /// Replaces the ACL of one version; returns its version id.
+    pub async fn set_object_acl(
+        &self,
+        bucket: String,
+        key: String,
+        version: VersionRef,
+        acl: Acl,
+    ) -> IndexResult<String> {
         self.db
             .write(move |conn| {
                 require_bucket(conn, &bucket)?;
-                let changed = conn.cached_execute(
-                    "UPDATE objects SET acl = ?3 WHERE bucket = ?1 AND key = ?2",
-                    (&bucket, &key, acl.to_text()),
+                let id = versions::resolve(conn, &bucket, &key, &version)?;
+                conn.cached_execute(
+                    "UPDATE objects SET acl = ?2 WHERE id = ?1",
+                    (id, acl.to_text()),
                 )?;
-                match changed {
-                    0 => Err(IndexError::NoSuchKey),
-                    _ => Ok(()),
-                }
+                version_of(conn, id)
             })
             .await
     }
 
-    /// Deletes objects; returns, per key, whether it existed, and the blobs to remove.
+    /// Deletes a key or one version of it (`versions::delete`), in one commit.
+    pub async fn delete_object(
+        &self,
+        bucket: String,
+        key: String,
+        version: VersionRef,
+        bypass_governance: bool,
+    ) -> IndexResult<Deleted> {
+        self.db
+            .write(move |conn| versions::delete(conn, &bucket, &key, &version, bypass_governance))
+            .await
+    }
+
+    /// Deletes keys or versions in one commit: per entry what it did, or why it did not (a
+    /// version under Object Lock); the blobs to remove are in the entries.
     pub async fn delete_objects(
         &self,
         bucket: String,
-        keys: Vec<String>,
-    ) -> IndexResult<(Vec<bool>, Vec<BlobId>)> {
+        entries: Vec<(String, VersionRef)>,
+        bypass_governance: bool,
+    ) -> IndexResult<Vec<IndexResult<Deleted>>> {
         self.db
             .write(move |conn| {
                 require_bucket(conn, &bucket)?;
-                let mut existed = Vec::with_capacity(keys.len());
-                let mut blobs = Vec::new();
-                for key in &keys {
-                    match unlink_object(conn, &bucket, key)? {
-                        Some((_, b)) => {
-                            existed.push(true);
-                            blobs.extend(b);
-                        }
-                        None => existed.push(false),
+                let mut done = Vec::with_capacity(entries.len());
+                for (key, version) in &entries {
+                    match versions::delete(conn, &bucket, key, version, bypass_governance) {
+                        Err(IndexError::Db(e)) => return Err(e.into()),
+                        outcome => done.push(outcome),
                     }
                 }
-                Ok((existed, blobs))
+                Ok(done)
             })
             .await
     }
@@ -526,6 +564,15 @@ impl ObjectIndex {
         }
         Ok(known)
     }
+}
+
+/// The version id clients see for row `id`.
+fn version_of(conn: &Connection, id: i64) -> IndexResult<String> {
+    Ok(conn.cached_row(
+        "SELECT version, null_version FROM objects WHERE id = ?1",
+        [id],
+        |r| Ok(versions::visible_id(&r.get::<_, String>(0)?, r.get(1)?)),
+    )?)
 }
 
 #[cfg(test)]

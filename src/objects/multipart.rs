@@ -5,8 +5,8 @@ use crate::db::CachedRow;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::{
-    blob_at, decode_tags, encode_tags, now_ms, replace_object, require_bucket, Acl, IndexError,
-    IndexResult, ObjectHeaders, ObjectIndex, ObjectMeta, Segment, Tags, WriteCondition,
+    blob_at, decode_tags, encode_tags, now_ms, require_bucket, versions, Acl, IndexError,
+    IndexResult, LockState, ObjectHeaders, ObjectIndex, ObjectMeta, Segment, Tags, WriteCondition,
 };
 use crate::storage::BlobId;
 
@@ -203,7 +203,7 @@ impl ObjectIndex {
         chosen: Vec<(u32, String)>,
         condition: WriteCondition,
         finish: F,
-    ) -> Result<(ObjectMeta, Vec<BlobId>), E>
+    ) -> Result<(ObjectMeta, Vec<BlobId>, Option<String>), E>
     where
         F: FnOnce(&Upload, &[Part]) -> Result<Completion, E> + Send + 'static,
         E: From<IndexError> + From<crate::db::DbError> + Send + 'static,
@@ -244,8 +244,13 @@ impl ObjectIndex {
                         .collect(),
                     tags: decode_tags(tags),
                     acl: upload.acl.clone(),
+                    version: String::new(),
+                    null_version: false,
+                    lock: LockState::default(),
                 };
-                let mut unused = replace_object(conn, &object, &condition)?;
+                let mut object = object;
+                let published = versions::publish(conn, &mut object, &condition)?;
+                let mut unused = published.replaced;
                 unused.extend(
                     all.iter()
                         .filter(|p| !parts.iter().any(|c| c.number == p.number))
@@ -253,7 +258,7 @@ impl ObjectIndex {
                 );
                 conn.cached_execute("DELETE FROM uploads WHERE id = ?1", [&id])
                     .map_err(IndexError::from)?;
-                Ok((object, unused))
+                Ok((object, unused, published.version_id))
             })
             .await
     }

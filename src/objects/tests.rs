@@ -41,6 +41,9 @@ pub(super) fn object(bucket: &str, key: &str, etag: &str) -> ObjectMeta {
         }],
         tags: Vec::new(),
         acl: None,
+        version: String::new(),
+        null_version: false,
+        lock: LockState::default(),
     }
 }
 
@@ -227,6 +230,7 @@ async fn overwrite_returns_replaced_blobs_and_conditions_hold() {
         .put_object(first, WriteCondition::IfAbsent)
         .await
         .unwrap()
+        .replaced
         .is_empty());
     let err = index
         .put_object(object("b", "k", "two"), WriteCondition::IfAbsent)
@@ -248,9 +252,10 @@ async fn overwrite_returns_replaced_blobs_and_conditions_hold() {
         )
         .await
         .unwrap();
-    assert_eq!(replaced, vec![first_blob]);
+    assert_eq!(replaced.replaced, vec![first_blob]);
+    assert_eq!(replaced.version_id, None, "never versioned");
     assert_eq!(
-        index.get_object("b".into(), "k".into()).await.unwrap().etag,
+        index.get_object("b".into(), "k".into(), VersionRef::Current).await.unwrap().etag,
         "two"
     );
     let err = index
@@ -305,7 +310,7 @@ async fn listings_carry_each_objects_storage_class() {
             ("plain", None)
         ]
     );
-    let got = index.get_object("b".into(), "cold".into()).await.unwrap();
+    let got = index.get_object("b".into(), "cold".into(), VersionRef::Current).await.unwrap();
     assert_eq!(got.headers.storage_class(), "GLACIER");
 }
 
@@ -325,7 +330,7 @@ async fn sizes_out_of_range_are_errors_not_wrapped_lengths() {
         })
         .await
         .unwrap();
-    let got = index.get_object("b".into(), "k".into()).await;
+    let got = index.get_object("b".into(), "k".into(), VersionRef::Current).await;
     assert!(matches!(got, Err(IndexError::Db(_))), "{got:?}");
     let q = ListQuery {
         prefix: String::new(),
@@ -350,11 +355,19 @@ async fn buckets_with_objects_are_not_deleted_and_uploads_are_aborted_with_their
         index.delete_bucket("b".into()).await,
         Err(IndexError::BucketNotEmpty)
     ));
-    let (existed, blobs) = index
-        .delete_objects("b".into(), vec!["k".into(), "missing".into()])
+    let done = index
+        .delete_objects(
+            "b".into(),
+            vec![
+                ("k".into(), VersionRef::Current),
+                ("missing".into(), VersionRef::Current),
+            ],
+            false,
+        )
         .await
         .unwrap();
-    assert_eq!((existed, blobs.len()), (vec![true, false], 1));
+    let blobs: Vec<usize> = done.into_iter().map(|d| d.unwrap().blobs.len()).collect();
+    assert_eq!(blobs, [1, 0]);
     // Uploads in progress do not keep a bucket: deleting it aborts them and hands back their
     // parts' blobs.
     let upload = index
@@ -458,7 +471,7 @@ async fn completing_an_upload_checks_parts_as_s3_does() {
         complete(vec![(2, "e2"), (3, "e3")]).await,
         Err(IndexError::EntityTooSmall)
     ));
-    let (object, unused) = complete(vec![(1, "\"e1\""), (3, "e3")]).await.unwrap();
+    let (object, unused, _) = complete(vec![(1, "\"e1\""), (3, "e3")]).await.unwrap();
     assert_eq!(
         (
             object.size,
@@ -674,14 +687,14 @@ async fn a_missing_bucket_is_no_such_bucket_for_reads_and_writes() {
         cursor: Cursor::Start,
         max: 10,
     };
-    let get = index.get_object("nope".into(), "k".into()).await;
+    let get = index.get_object("nope".into(), "k".into(), VersionRef::Current).await;
     assert!(nothing(get.map(drop)));
     assert!(nothing(
         index.list_objects("nope".into(), q).await.map(drop)
     ));
     let put = index.put_object(object("nope", "k", "e"), WriteCondition::Always);
     assert!(nothing(put.await.map(drop)));
-    let delete = index.delete_objects("nope".into(), vec!["k".into()]);
+    let delete = index.delete_objects("nope".into(), vec![("k".into(), VersionRef::Current)], false);
     assert!(nothing(delete.await.map(drop)));
 }
 
@@ -704,7 +717,7 @@ async fn object_writes_check_the_bucket_in_their_transaction() {
         .await;
     assert!(matches!(put, Err(IndexError::NoSuchBucket)), "{put:?}");
     // Reads trust the map: the bucket as it was just before its deletion, empty.
-    let get = index.get_object("b".into(), "k".into()).await;
+    let get = index.get_object("b".into(), "k".into(), VersionRef::Current).await;
     assert!(matches!(get, Err(IndexError::NoSuchKey)), "{get:?}");
 }
 
@@ -731,7 +744,7 @@ async fn a_put_object_racing_delete_bucket_loses_or_wins_whole() {
             (Ok(_), Err(IndexError::BucketNotEmpty)) => {
                 assert!(index.bucket_state("r").is_some());
                 index
-                    .delete_objects("r".into(), vec!["k".into()])
+                    .delete_objects("r".into(), vec![("k".into(), VersionRef::Current)], false)
                     .await
                     .unwrap();
                 index.delete_bucket("r".into()).await.unwrap();
@@ -825,7 +838,7 @@ async fn the_checksum_type_migration_types_earlier_rows() {
         ("multi", Some("COMPOSITE")),
         ("plain", None),
     ] {
-        let o = index.get_object("b".into(), key.into()).await.unwrap();
+        let o = index.get_object("b".into(), key.into(), VersionRef::Current).await.unwrap();
         assert_eq!(o.checksum_type.as_deref(), kind, "{key}");
     }
     for (key, id, kind) in [
@@ -879,7 +892,7 @@ async fn acls_and_initial_configurations_are_kept_and_old_rows_read_as_private()
     };
     {
         let index = ObjectIndex::open(dir.path(), &config()).unwrap();
-        let old = index.get_object("b".into(), "old".into()).await.unwrap();
+        let old = index.get_object("b".into(), "old".into(), VersionRef::Current).await.unwrap();
         assert_eq!(old.acl, None);
         let upload = index
             .upload("b".into(), "up".into(), "u1".into())
@@ -891,11 +904,11 @@ async fn acls_and_initial_configurations_are_kept_and_old_rows_read_as_private()
         assert!(old_bucket.configs.public_access_block.is_none());
 
         index
-            .set_object_acl("b".into(), "old".into(), public.clone())
+            .set_object_acl("b".into(), "old".into(), VersionRef::Current, public.clone())
             .await
             .unwrap();
         let missing = index
-            .set_object_acl("b".into(), "none".into(), public.clone())
+            .set_object_acl("b".into(), "none".into(), VersionRef::Current, public.clone())
             .await;
         assert!(matches!(missing, Err(IndexError::NoSuchKey)));
         let mut with_acl = object("b", "new", "e");
@@ -938,7 +951,7 @@ async fn acls_and_initial_configurations_are_kept_and_old_rows_read_as_private()
     }
     let index = ObjectIndex::open(dir.path(), &config()).unwrap();
     for key in ["old", "new"] {
-        let object = index.get_object("b".into(), key.into()).await.unwrap();
+        let object = index.get_object("b".into(), key.into(), VersionRef::Current).await.unwrap();
         assert_eq!(object.acl.as_ref(), Some(&public), "{key}");
     }
     let created = index.bucket("n").unwrap();

@@ -81,7 +81,7 @@ struct Pending {
     /// Whether what no policy allows may still be left to the object's ACL.
     deferrable: bool,
     /// The object whose tags are `s3:ExistingObjectTag/<key>`.
-    existing: Option<(String, String)>,
+    existing: Option<(String, String, Version)>,
     /// PutObjectTagging: the body's tags are `s3:RequestObjectTag/<key>`.
     body_tags: bool,
 }
@@ -278,8 +278,8 @@ impl Access<'_> {
         let Some(pending) = self.pending.take() else {
             return Ok(None);
         };
-        if let Some((bucket, key)) = pending.existing {
-            if let Some(tags) = self.state.objects.object_tags(bucket, key).await? {
+        if let Some((bucket, key, version)) = pending.existing {
+            if let Some(tags) = self.state.objects.object_tags(bucket, key, version).await? {
                 set_tag_keys(self.authorizer.context_mut(), EXISTING_OBJECT_TAG, &tags);
             }
         }
@@ -339,9 +339,9 @@ fn set_request_tag_keys(context: &mut Context, tags: &Tags) {
 /// supported"), and nothing on a bucket.
 fn existing_object<'r>(
     operation: Operation,
-    object: &Target<'r>,
-    source: Option<&Target<'r>>,
-) -> Option<(String, String)> {
+    object: (&Target<'r>, &Version),
+    source: Option<(&Target<'r>, &Version)>,
+) -> Option<(String, String, Version)> {
     let target = match operation {
         Operation::GetObject
         | Operation::HeadObject
@@ -353,7 +353,11 @@ fn existing_object<'r>(
         Operation::CopyObject | Operation::UploadPartCopy => source,
         _ => None,
     }?;
-    Some((target.bucket.to_owned(), target.key.to_owned()))
+    Some((
+        target.0.bucket.to_owned(),
+        target.0.key.to_owned(),
+        target.1.clone(),
+    ))
 }
 
 pub(crate) fn denied() -> S3Error {
@@ -395,7 +399,7 @@ pub(crate) fn authorize<'a>(
         pending: None,
         deferred: Mutex::new(Vec::new()),
     };
-    let source = match route.operation {
+    let copy_source = match route.operation {
         Operation::CopyObject | Operation::UploadPartCopy => {
             // An unreadable source is the handler's InvalidArgument; the destination is
             // still checked first, so that error says nothing to a caller without access.
@@ -410,7 +414,7 @@ pub(crate) fn authorize<'a>(
         key,
         version_named: version.is_named(),
     };
-    let source = source.as_ref().map(|s| Target {
+    let source = copy_source.as_ref().map(|s| Target {
         bucket: &s.bucket,
         key: &s.key,
         version_named: s.version.is_named(),
@@ -428,7 +432,12 @@ pub(crate) fn authorize<'a>(
             | Operation::UploadPartCopy
     );
     let header_needs = acl::needed_for_headers(route.operation, &object, &parts.headers);
-    let existing = existing_object(route.operation, &object, source.as_ref())
+    let source_version = copy_source.as_ref().map(|s| &s.version);
+    let existing = existing_object(
+        route.operation,
+        (&object, version),
+        source.as_ref().zip(source_version),
+    )
         .filter(|_| access.policies_read(EXISTING_OBJECT_TAG, &needs));
     let body_tags = route.operation == Operation::PutObjectTagging;
     if existing.is_some() || body_tags {
@@ -473,7 +482,7 @@ fn s3_keys(
             context.set(key, [value.trim()]);
         }
     }
-    if let Some(id) = version.header() {
+    if let Some(id) = version.named_id() {
         context.set("s3:versionid", [id]);
     }
     if matches!(

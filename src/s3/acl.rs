@@ -439,7 +439,7 @@ pub async fn get_bucket_acl(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
 
 pub async fn get_object_acl(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let bucket = req.found.existing()?.clone();
-    let object = lookup(ctx, req.bucket, req.key).await?;
+    let object = lookup(ctx, req.bucket, req.key, req.version).await?;
     shown(ctx, ownership(&bucket), object.acl.as_ref())
 }
 
@@ -490,8 +490,9 @@ pub async fn put_bucket_acl(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
 pub async fn put_object_acl(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let bucket = req.found.existing()?.clone();
     let (name, key) = (req.bucket.to_owned(), req.key.to_owned());
+    let version = req.version.clone();
     // The object is read first: its ACL may be what lets the caller change it.
-    lookup(ctx, &name, &key).await?;
+    lookup(ctx, &name, &key, &version).await?;
     let requested = requested(ctx, req).await?;
     let owner = owner_id(ctx);
     check_settable(&bucket, &requested, &owner)?;
@@ -499,7 +500,7 @@ pub async fn put_object_acl(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
         let acl = requested
             .stored(&owner)
             .unwrap_or_else(|| Acl::private(&owner));
-        ctx.index().set_object_acl(name, key, acl).await?;
+        ctx.index().set_object_acl(name, key, version, acl).await?;
     }
     finish(Response::builder(), crate::http::empty())
 }

@@ -132,6 +132,7 @@ mod tests {
                 &[("s3:PutBucketPublicAccessBlock", b)],
             ),
             (GetBucketVersioning, &[("s3:GetBucketVersioning", b)]),
+            (PutBucketVersioning, &[("s3:PutBucketVersioning", b)]),
             (
                 GetBucketRequestPayment,
                 &[("s3:GetBucketRequestPayment", b)],

@@ -184,7 +184,7 @@ fn object_parts<'a>(
 
 pub async fn get_object_attributes(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let wanted = wanted(&req.parts.headers)?;
-    let meta = lookup(ctx, req.bucket, req.key).await?;
+    let meta = lookup(ctx, req.bucket, req.key, req.version).await?;
     let algorithm = meta
         .checksum_algorithm
         .as_deref()
@@ -214,6 +214,10 @@ pub async fn get_object_attributes(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let modified = format_http_date(crate::timefmt::from_unix_seconds(meta.last_modified / 1000));
     if let Ok(value) = http::HeaderValue::from_str(&modified) {
         response.headers_mut().insert("last-modified", value);
+    }
+    let id = super::version::shown(&req, meta.version_id());
+    if let Some(value) = id.and_then(|id| http::HeaderValue::from_str(&id).ok()) {
+        response.headers_mut().insert("x-amz-version-id", value);
     }
     Ok(response)
 }

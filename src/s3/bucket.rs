@@ -329,12 +329,6 @@ pub async fn get_bucket_location(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     })
 }
 
-/// Versioning is never enabled: an empty configuration, as S3 shows for a new bucket.
-pub async fn get_bucket_versioning(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
-    req.found.existing()?;
-    unconfigured("VersioningConfiguration")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -98,7 +98,7 @@ impl PublicAccessBlockDoc {
 
 /// A configuration body, read whole and checked against `Content-MD5` and
 /// `x-amz-checksum-*` when given.
-async fn body(req: Req<'_>) -> S3Result<Vec<u8>> {
+pub(super) async fn body(req: Req<'_>) -> S3Result<Vec<u8>> {
     let (parts, mut reader) = (req.parts, req.body);
     let want = expected(&parts.headers)?;
     let body = read_small(&mut reader, MAX_BODY).await?;

@@ -18,7 +18,7 @@ use super::read::{check_conditions, open_object, read_segments};
 use super::version::Version;
 use super::xml::{document_named, timestamp, Checksum, Xmlns};
 use super::{Ctx, Reply, Req};
-use crate::objects::{now_ms, ObjectHeaders, ObjectMeta, Segment, WriteCondition};
+use crate::objects::{now_ms, LockState, ObjectHeaders, ObjectMeta, Segment, WriteCondition};
 use crate::storage::BlobId;
 
 /// What an `x-amz-copy-source` header names: `[/]bucket/key[?versionId=id]`, the key
@@ -51,7 +51,7 @@ pub fn copy_source(headers: &HeaderMap) -> S3Result<CopySource> {
     Ok(CopySource {
         bucket: bucket.to_owned(),
         key: key.to_owned(),
-        version: Version::of(&Query::parse(query))?,
+        version: super::version::of(&Query::parse(query))?,
     })
 }
 
@@ -136,7 +136,6 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
         key: src_key,
         version,
     } = copy_source(&parts.headers)?;
-    version.existing()?;
     let replace = match parts
         .headers
         .get("x-amz-metadata-directive")
@@ -177,7 +176,9 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
         ),
     };
     let changes_class = parts.headers.contains_key("x-amz-storage-class");
-    if src_bucket == bucket && src_key == key && !replace && !changes_class {
+    // A copy of a named version onto its key restores it: that is a change.
+    if src_bucket == bucket && src_key == key && !replace && !changes_class && !version.is_named()
+    {
         return Err(S3Error::new(
             Code::InvalidRequest,
             "This copy request is illegal because it is trying to copy an object to itself without changing the \
@@ -186,7 +187,7 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     }
     // The copy gets the ACL its request gives, not the source's (as in S3).
     let acl = super::acl::for_object_write(ctx, req.found.existing()?, &parts.headers)?;
-    let (source, files) = open_object(ctx, &src_bucket, &src_key).await?;
+    let (source, files) = open_source(ctx, &src_bucket, &src_key, &version).await?;
     check_conditions(
         &parts.headers,
         &source.etag,
@@ -235,21 +236,73 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
         }],
         tags,
         acl,
+        version: String::new(),
+        null_version: false,
+        lock: LockState::default(),
     };
     let (etag, at) = (object.etag.clone(), object.last_modified);
-    match ctx.index().put_object(object, WriteCondition::Always).await {
-        Ok(replaced) => ctx.blobs().remove(replaced).await,
+    let published = match ctx.index().put_object(object, WriteCondition::Always).await {
+        Ok(published) => published,
         Err(e) => {
             ctx.blobs().remove(vec![blob]).await;
             return Err(e.into());
         }
-    }
-    write_result(
+    };
+    ctx.blobs().remove(published.replaced).await;
+    let mut response = write_result(
         "CopyObjectResult",
         &etag,
         at,
         checksum.as_ref().map(|(a, v)| (*a, v.as_str())),
-    )
+    )?;
+    let headers = [
+        ("x-amz-version-id", published.version_id),
+        (
+            "x-amz-copy-source-version-id",
+            source_version_id(ctx, &src_bucket, &version, &source),
+        ),
+    ];
+    for (name, value) in headers {
+        if let Some(value) = value.and_then(|v| http::HeaderValue::from_str(&v).ok()) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    Ok(response)
+}
+
+/// Opens a copy's source version. A delete marker is no source: the current version of a key
+/// whose newest row is one is `NoSuchKey`; one named by its id is S3's `InvalidRequest`.
+async fn open_source(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+    version: &Version,
+) -> S3Result<(ObjectMeta, Vec<std::fs::File>)> {
+    open_object(ctx, bucket, key, version).await.map_err(|e| {
+        if e.code == Code::MethodNotAllowed {
+            S3Error::new(
+                Code::InvalidRequest,
+                "The source of a copy request may not specifically refer to a delete marker by version id.",
+            )
+        } else {
+            e
+        }
+    })
+}
+
+/// `x-amz-copy-source-version-id`: the source's version id, when its bucket has versioning or
+/// the request named it.
+fn source_version_id(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    version: &Version,
+    source: &ObjectMeta,
+) -> Option<String> {
+    let versioned = ctx
+        .index()
+        .bucket_state(bucket)
+        .is_some_and(|b| b.configs.versioning.is_some());
+    (versioned || version.is_named()).then(|| source.version_id())
 }
 
 /// `x-amz-tagging-directive`: `COPY` (the default) keeps the source's tags, `None` here;
@@ -320,12 +373,12 @@ pub async fn upload_part_copy(
         key: src_key,
         version,
     } = copy_source(&parts.headers)?;
-    version.existing()?;
     let upload = ctx
         .index()
         .upload(bucket.to_owned(), key.to_owned(), upload_id.clone())
         .await?;
-    let (source, files) = open_object(ctx, &src_bucket, &src_key).await?;
+    let (source, files) = open_source(ctx, &src_bucket, &src_key, &version).await?;
+    let source_version = source_version_id(ctx, &src_bucket, &version, &source);
     check_conditions(
         &parts.headers,
         &source.etag,
@@ -367,12 +420,18 @@ pub async fn upload_part_copy(
             return Err(e.into());
         }
     }
-    write_result(
+    let mut response = write_result(
         "CopyPartResult",
         &etag,
         now_ms(),
         checksum.as_ref().map(|(a, v)| (*a, v.as_str())),
-    )
+    )?;
+    if let Some(value) = source_version.and_then(|v| http::HeaderValue::from_str(&v).ok()) {
+        response
+            .headers_mut()
+            .insert("x-amz-copy-source-version-id", value);
+    }
+    Ok(response)
 }
 
 #[cfg(test)]
@@ -445,10 +504,13 @@ mod tests {
             source("/b/a%20key"),
             ("b".into(), "a key".into(), Version::Current)
         );
+        let id = "7ffa0b1c2d3e4f50a1b2c3d4e5f60718";
         assert_eq!(
-            source("b/dir/k?versionId=3"),
-            ("b".into(), "dir/k".into(), Version::Missing("3".into()))
+            source(&format!("b/dir/k?versionId={id}")),
+            ("b".into(), "dir/k".into(), Version::Id(id.into()))
         );
+        // An id this server never made is refused, not looked for.
+        assert!(copy_source(&h("b/dir/k?versionId=3")).is_err());
         assert_eq!(source("b/k?versionId=null").2, Version::Null);
         assert!(copy_source(&h("b/k?versionId=")).is_err());
         assert!(copy_source(&h("/onlybucket")).is_err());

@@ -1,8 +1,10 @@
 //! DeleteObjects: up to 1000 keys in one request, `Quiet`, a `Deleted` or `Error` entry per
 //! key. Each key needs `s3:DeleteObject` (`s3:DeleteObjectVersion` when it names a version) on
-//! its own; a denied key is an `AccessDenied` entry and does not stop the others. A
-//! `VersionId` other than `null` names a version that does not exist: `NoSuchVersion`,
-//! nothing deleted. The body's Content-MD5 or checksum, which S3 requires, is verified.
+//! its own; a denied key is an `AccessDenied` entry and does not stop the others. An entry
+//! with a `VersionId` deletes that version (a malformed id is `NoSuchVersion`, a version under
+//! Object Lock `AccessDenied`); one without adds a delete marker on a versioned bucket, and
+//! says so (`DeleteMarker`, `DeleteMarkerVersionId`). The body's Content-MD5 or checksum,
+//! which S3 requires, is verified.
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html>
 
 use serde::{Deserialize, Serialize};
@@ -11,7 +13,8 @@ use super::actions::{delete_action, object_arn};
 use super::body::read_small;
 use super::error::{Code, S3Error};
 use super::object::{check_whole_body, expected, Expected, MAX_KEY_BYTES};
-use super::version::{Version, NULL};
+use super::version::{self, Version};
+use crate::objects::IndexError;
 use super::xml::{document, read, RequestDocument, Xmlns};
 use super::{Ctx, Reply, Req};
 
@@ -78,6 +81,13 @@ struct Deleted<'a> {
     key: &'a str,
     #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
     version_id: Option<&'a str>,
+    #[serde(rename = "DeleteMarker", skip_serializing_if = "Option::is_none")]
+    delete_marker: Option<bool>,
+    #[serde(
+        rename = "DeleteMarkerVersionId",
+        skip_serializing_if = "Option::is_none"
+    )]
+    delete_marker_version_id: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -95,24 +105,22 @@ struct DeleteError<'a> {
 /// The entries that will be deleted, and those answered with an error.
 #[derive(Default)]
 struct Outcome {
-    deletable: Vec<Entry>,
+    deletable: Vec<(Entry, Version)>,
     errors: Vec<(Entry, &'static str, &'static str)>,
 }
 
 impl Outcome {
-    /// Each entry is checked on its own: a key too long, a version that does not exist (only
-    /// the `null` version does) or a denied key is an `Error` entry and does not stop the
-    /// others. An entry naming a version needs `s3:DeleteObjectVersion`.
+    /// Each entry is checked on its own: a key too long, a malformed version id or a denied
+    /// key is an `Error` entry and does not stop the others. An entry naming a version needs
+    /// `s3:DeleteObjectVersion`.
     fn sort(&mut self, ctx: &Ctx<'_>, bucket: &str, entry: Entry) {
-        let version = match entry.version.as_deref() {
-            None => Version::Current,
-            Some(NULL) => Version::Null,
-            Some(_) => Version::Missing(String::new()),
+        let Ok(version) = version::named(entry.version.as_deref()) else {
+            let refusal = ("NoSuchVersion", "The specified version does not exist.");
+            self.errors.push((entry, refusal.0, refusal.1));
+            return;
         };
         let refusal = if entry.key.len() > MAX_KEY_BYTES {
             Some(("KeyTooLongError", "Your key is too long"))
-        } else if version.existing().is_err() {
-            Some(("NoSuchVersion", "The specified version does not exist."))
         } else if !ctx.access.allows(
             delete_action(version.is_named()),
             &object_arn(bucket, &entry.key),
@@ -123,7 +131,7 @@ impl Outcome {
         };
         match refusal {
             Some((code, message)) => self.errors.push((entry, code, message)),
-            None => self.deletable.push(entry),
+            None => self.deletable.push((entry, version)),
         }
     }
 }
@@ -145,15 +153,19 @@ pub async fn delete_objects(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     for entry in doc.objects {
         outcome.sort(ctx, bucket, entry);
     }
-    let keys: Vec<String> = outcome.deletable.iter().map(|e| e.key.clone()).collect();
-    let (_, blobs) = ctx.index().delete_objects(bucket.to_owned(), keys).await?;
-    ctx.blobs().remove(blobs).await;
-    let deleted = match quiet {
-        true => Vec::new(),
-        // Deleting a key that does not exist succeeds, as in S3.
-        false => outcome.deletable.iter().map(Deleted::of).collect(),
-    };
-    let errors = outcome
+    let entries: Vec<_> = outcome
+        .deletable
+        .iter()
+        .map(|(e, v)| (e.key.clone(), v.clone()))
+        .collect();
+    // One bypass decision for the request: the header is the request's, the permission is
+    // checked per key below.
+    let results = ctx
+        .index()
+        .delete_objects(bucket.to_owned(), entries, false)
+        .await?;
+    let mut deleted = Vec::new();
+    let mut errors: Vec<DeleteError<'_>> = outcome
         .errors
         .iter()
         .map(|(entry, code, message)| DeleteError {
@@ -163,6 +175,52 @@ pub async fn delete_objects(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
             message,
         })
         .collect();
+    let mut locked = Vec::new();
+    for ((entry, version), result) in outcome.deletable.iter().zip(results) {
+        match result {
+            Ok(done) => {
+                ctx.blobs().remove(done.blobs).await;
+                // Deleting a key that does not exist succeeds, as in S3.
+                if !quiet {
+                    deleted.push(Deleted::of(entry, version, done.delete_marker, done.version_id));
+                }
+            }
+            Err(IndexError::ObjectLocked) => locked.push((entry, version)),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    // Versions under GOVERNANCE retention whose caller asked for, and may, bypass it.
+    let bypassing: Vec<_> = locked
+        .iter()
+        .filter(|(entry, _)| version::bypass_governance(ctx, &parts.headers, bucket, &entry.key))
+        .map(|(entry, version)| (entry.key.clone(), (*version).clone()))
+        .collect();
+    let mut retried = if bypassing.is_empty() {
+        Vec::new()
+    } else {
+        ctx.index()
+            .delete_objects(bucket.to_owned(), bypassing.clone(), true)
+            .await?
+    }
+    .into_iter();
+    for (entry, version) in locked {
+        let bypassed = bypassing.iter().any(|(k, v)| *k == entry.key && v == version);
+        match bypassed.then(|| retried.next()).flatten() {
+            Some(Ok(done)) => {
+                ctx.blobs().remove(done.blobs).await;
+                if !quiet {
+                    deleted.push(Deleted::of(entry, version, done.delete_marker, done.version_id));
+                }
+            }
+            Some(Err(IndexError::ObjectLocked)) | None => errors.push(DeleteError {
+                key: &entry.key,
+                version_id: entry.version.as_deref(),
+                code: "AccessDenied",
+                message: "Access Denied because object protected by object lock.",
+            }),
+            Some(Err(e)) => return Err(e.into()),
+        }
+    }
     document(&DeleteResult {
         xmlns: Xmlns::default(),
         deleted,
@@ -171,10 +229,20 @@ pub async fn delete_objects(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
 }
 
 impl<'a> Deleted<'a> {
-    fn of(entry: &'a Entry) -> Deleted<'a> {
+    /// The entry S3 gives: the version named, and whether a delete marker was added (its id)
+    /// or the version removed was one.
+    fn of(
+        entry: &'a Entry,
+        version: &Version,
+        delete_marker: bool,
+        version_id: Option<String>,
+    ) -> Deleted<'a> {
+        let named = version.is_named();
         Deleted {
             key: &entry.key,
-            version_id: entry.version.as_deref(),
+            version_id: entry.version.as_deref().filter(|_| named),
+            delete_marker: delete_marker.then_some(true),
+            delete_marker_version_id: version_id.filter(|_| delete_marker),
         }
     }
 }
@@ -217,6 +285,8 @@ mod tests {
             deleted: vec![Deleted {
                 key: "sample1.txt",
                 version_id: None,
+                delete_marker: None,
+                delete_marker_version_id: None,
             }],
             errors: vec![DeleteError {
                 key: "sample2.txt",
@@ -257,6 +327,8 @@ mod tests {
             deleted: vec![Deleted {
                 key: "SampleDocument.txt",
                 version_id: Some(version),
+                delete_marker: None,
+                delete_marker_version_id: None,
             }],
             errors: Vec::new(),
         };

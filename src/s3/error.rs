@@ -53,6 +53,7 @@ codes! {
     InvalidArgument => StatusCode::BAD_REQUEST, "Invalid Argument";
     InvalidBucketAclWithObjectOwnership => StatusCode::BAD_REQUEST, "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting";
     InvalidBucketName => StatusCode::BAD_REQUEST, "The specified bucket is not valid.";
+    InvalidBucketState => StatusCode::CONFLICT, "The request is not valid with the current state of the bucket.";
     InvalidDigest => StatusCode::BAD_REQUEST, "The Content-MD5 you specified is not valid.";
     InvalidLocationConstraint => StatusCode::BAD_REQUEST, "The specified location-constraint is not valid";
     InvalidPart => StatusCode::BAD_REQUEST, "One or more of the specified parts could not be found.";
@@ -106,6 +107,9 @@ pub struct S3Error {
     pub code: Code,
     pub message: Cow<'static, str>,
     cause: Option<Arc<Cause>>,
+    /// Headers the error response carries besides its own (`x-amz-delete-marker` on a 404
+    /// for a deleted key).
+    headers: Vec<(&'static str, String)>,
 }
 
 /// What went wrong inside the server: what it was doing, and the lower layer's error.
@@ -142,6 +146,7 @@ impl From<Code> for S3Error {
             code,
             message: Cow::Borrowed(code.default_message()),
             cause: None,
+            headers: Vec::new(),
         }
     }
 }
@@ -152,11 +157,24 @@ impl S3Error {
             code,
             message: message.into(),
             cause: None,
+            headers: Vec::new(),
         }
     }
 
     pub fn code(&self) -> &'static str {
         self.code.as_str()
+    }
+
+    /// The error with one more response header.
+    #[must_use]
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> S3Error {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// The error's extra response headers.
+    pub fn headers(&self) -> &[(&'static str, String)] {
+        &self.headers
     }
 
     pub fn status(&self) -> StatusCode {
@@ -198,6 +216,11 @@ impl S3Error {
         if let Ok(id) = HeaderValue::from_str(request_id) {
             headers.insert(request_id::S3_HEADER, id);
         }
+        for (name, value) in &self.headers {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                headers.insert(*name, value);
+            }
+        }
         response
     }
 }
@@ -218,6 +241,23 @@ impl From<IndexError> for S3Error {
             IndexError::BucketExists => Code::BucketAlreadyOwnedByYou.into(),
             IndexError::BucketNotEmpty => Code::BucketNotEmpty.into(),
             IndexError::NoSuchKey => Code::NoSuchKey.into(),
+            IndexError::NoSuchVersion => Code::NoSuchVersion.into(),
+            // The key's newest version is a delete marker: 404, saying so. A marker named by
+            // its id: 405, as S3 answers a GET or HEAD of one.
+            IndexError::DeleteMarker { version_id, named } => {
+                let code = if named {
+                    Code::MethodNotAllowed
+                } else {
+                    Code::NoSuchKey
+                };
+                S3Error::from(code)
+                    .with_header("x-amz-delete-marker", "true")
+                    .with_header("x-amz-version-id", version_id)
+            }
+            IndexError::ObjectLocked => S3Error::new(
+                Code::AccessDenied,
+                "Access Denied because object protected by object lock.",
+            ),
             IndexError::NoSuchUpload => Code::NoSuchUpload.into(),
             IndexError::PreconditionFailed => Code::PreconditionFailed.into(),
             IndexError::InvalidPart(m) => S3Error::new(Code::InvalidPart, m),

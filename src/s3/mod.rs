@@ -19,6 +19,7 @@ mod fields;
 mod list;
 mod multipart;
 mod object;
+mod object_lock;
 pub mod operations;
 mod query;
 mod read;
@@ -27,13 +28,14 @@ pub mod router;
 mod tagging;
 mod unconfigured;
 mod version;
+mod versioning;
 mod xml;
 
 // For benches/listing.rs, which measures a page's rendering.
 #[doc(hidden)]
 pub use list::list_objects_v2_body;
 
-use http::{request, HeaderValue, Request, Response};
+use http::{request, Request, Response};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -93,6 +95,9 @@ pub(crate) struct Req<'a> {
     /// PutObjectTagging's tag set, read from its body and checked by authorization (its tags
     /// are condition keys); `None` for every other operation.
     pub tags: Option<Tags>,
+    /// The version the request names (`versionId`), for the operations that take one;
+    /// `Current` for the others.
+    pub version: &'a Version,
 }
 
 /// The addressed bucket as the request found it, if it exists.
@@ -295,14 +300,12 @@ fn carries_body(parts: &request::Parts) -> bool {
 /// ignore the parameter, as S3 does.
 fn requested_version(route: &Route) -> S3Result<Version> {
     match route.operation.takes_version() {
-        true => Version::of(&route.query),
+        true => version::of(&route.query),
         false => Ok(Version::Current),
     }
 }
 
-/// Runs the operation on the version the request names. A version that does not exist is
-/// `NoSuchVersion` before anything runs; DeleteObject of one succeeds and changes nothing, as
-/// S3 answers it.
+/// Runs the operation; the handlers of operations that take `versionId` act on `version`.
 async fn dispatch(
     ctx: &Ctx<'_>,
     route: &Route,
@@ -311,36 +314,20 @@ async fn dispatch(
     version: &Version,
     tags: Option<Tags>,
 ) -> Reply {
-    let mut response = match (route.operation, version) {
-        (Operation::DeleteObject, Version::Missing(_)) => {
-            ctx.index()
-                .bucket(route.bucket.as_deref().unwrap_or_default())?;
-            finish(
-                Response::builder().status(http::StatusCode::NO_CONTENT),
-                crate::http::empty(),
-            )?
-        }
-        _ => {
-            version.existing()?;
-            let req = Req {
-                bucket: route.bucket.as_deref().unwrap_or_default(),
-                key: route.key.as_deref().unwrap_or_default(),
-                parts,
-                query: &route.query,
-                body: reader,
-                found: Found(
-                    route
-                        .bucket
-                        .as_deref()
-                        .and_then(|b| ctx.index().bucket_state(b)),
-                ),
-                tags,
-            };
-            operations::call(route.operation, ctx, req).await?
-        }
+    let req = Req {
+        bucket: route.bucket.as_deref().unwrap_or_default(),
+        key: route.key.as_deref().unwrap_or_default(),
+        parts,
+        query: &route.query,
+        body: reader,
+        found: Found(
+            route
+                .bucket
+                .as_deref()
+                .and_then(|b| ctx.index().bucket_state(b)),
+        ),
+        tags,
+        version,
     };
-    if let Some(id) = version.header().and_then(|v| HeaderValue::from_str(v).ok()) {
-        response.headers_mut().insert("x-amz-version-id", id);
-    }
-    Ok(response)
+    operations::call(route.operation, ctx, req).await
 }

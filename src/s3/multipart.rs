@@ -500,7 +500,7 @@ pub async fn complete_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>, upload: Uplo
             checksum_type: scheme.map(|(_, k)| k.name().to_owned()),
         })
     };
-    let (object, unused) = ctx
+    let (object, unused, version_id) = ctx
         .index()
         .complete_upload(
             bucket.to_owned(),
@@ -515,7 +515,7 @@ pub async fn complete_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>, upload: Uplo
     let location = format!("/{bucket}/{key}");
     let etag = format!("\"{}\"", object.etag);
     let stored = object_checksum(&object);
-    document(&CompleteMultipartUploadResult {
+    let mut response = document(&CompleteMultipartUploadResult {
         xmlns: Xmlns::default(),
         location: &location,
         bucket,
@@ -526,7 +526,11 @@ pub async fn complete_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>, upload: Uplo
             algorithm: c.algorithm,
             value: c.value,
         }),
-    })
+    })?;
+    if let Some(id) = version_id.and_then(|v| http::HeaderValue::from_str(&v).ok()) {
+        response.headers_mut().insert("x-amz-version-id", id);
+    }
+    Ok(response)
 }
 
 pub async fn abort_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>, upload: UploadId) -> Reply {

@@ -11,7 +11,8 @@ use super::checksum::{
 };
 use super::error::{Code, S3Error, S3Result};
 use super::{finish, Ctx, Reply, Req};
-use crate::objects::{now_ms, ObjectHeaders, ObjectMeta, Segment, WriteCondition};
+use super::version::with_version;
+use crate::objects::{now_ms, LockState, ObjectHeaders, ObjectMeta, Segment, WriteCondition};
 use crate::storage::{BlobId, BlobWriter};
 
 /// S3's limit on a key: 1024 bytes of UTF-8.
@@ -369,17 +370,23 @@ pub async fn put_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
         }],
         tags,
         acl,
+        version: String::new(),
+        null_version: false,
+        lock: LockState::default(),
     };
     let etag = object.etag.clone();
-    let replaced = match ctx.index().put_object(object, condition).await {
-        Ok(replaced) => replaced,
+    let published = match ctx.index().put_object(object, condition).await {
+        Ok(published) => published,
         Err(e) => {
             ctx.blobs().remove(vec![written.blob]).await;
             return Err(e.into());
         }
     };
-    ctx.blobs().remove(replaced).await;
-    let mut response = Response::builder().header("etag", format!("\"{etag}\""));
+    ctx.blobs().remove(published.replaced).await;
+    let mut response = with_version(
+        Response::builder().header("etag", format!("\"{etag}\"")),
+        published.version_id.as_deref(),
+    );
     if let Some((algorithm, Some(value))) = checksum {
         response = response
             .header(algorithm.header(), value)
@@ -390,14 +397,19 @@ pub async fn put_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
 
 pub async fn delete_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let (bucket, key) = (req.bucket, req.key);
-    let (_, blobs) = ctx
+    let bypass = super::version::bypass_governance(ctx, &req.parts.headers, bucket, key);
+    let deleted = ctx
         .index()
-        .delete_objects(bucket.to_owned(), vec![key.to_owned()])
+        .delete_object(bucket.to_owned(), key.to_owned(), req.version.clone(), bypass)
         .await?;
-    ctx.blobs().remove(blobs).await;
+    ctx.blobs().remove(deleted.blobs).await;
     // 204 whether or not the key existed, as S3.
+    let mut response = Response::builder().status(http::StatusCode::NO_CONTENT);
+    if deleted.delete_marker {
+        response = response.header("x-amz-delete-marker", "true");
+    }
     finish(
-        Response::builder().status(http::StatusCode::NO_CONTENT),
+        with_version(response, deleted.version_id.as_deref()),
         crate::http::empty(),
     )
 }

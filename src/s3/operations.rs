@@ -12,7 +12,7 @@
 use super::fields::{MaxBuckets, MaxKeys, MaxParts, MaxUploads, PartNumber, UploadId};
 use super::{
     acl, attributes, bucket, bucket_access, bucket_policy, copy, delete, list, multipart, object,
-    read, tagging, unconfigured,
+    read, tagging, unconfigured, versioning,
 };
 use super::{Ctx, Reply, Req};
 
@@ -204,7 +204,9 @@ operations! {
         needs Bucket("s3:GetIntelligentTieringConfiguration")
         => unconfigured::get_bucket_intelligent_tiering_configuration();
     GetBucketVersioning: GET Bucket ?"versioning", needs Bucket("s3:GetBucketVersioning")
-        => bucket::get_bucket_versioning();
+        => versioning::get_bucket_versioning();
+    PutBucketVersioning: PUT Bucket ?"versioning", needs Bucket("s3:PutBucketVersioning")
+        => versioning::put_bucket_versioning();
     PutBucketPolicy: PUT Bucket ?"policy", needs Bucket("s3:PutBucketPolicy")
         => bucket_policy::put_bucket_policy();
     GetBucketPolicy: GET Bucket ?"policy", needs Bucket("s3:GetBucketPolicy")

@@ -7,12 +7,13 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
-use http::{request, HeaderMap, Response, StatusCode};
+use http::{HeaderMap, Response, StatusCode};
 use http_body_util::BodyExt;
 use tokio::sync::mpsc;
 
 use super::checksum::{object_checksum, part_checksum, StoredChecksum};
 use super::error::{Code, S3Error, S3Result};
+use super::version::{with_version, Version};
 use super::{finish, Ctx, Reply, Req};
 use crate::objects::{IndexError, ObjectMeta};
 use crate::timefmt::{format_http_date, parse_http_date};
@@ -107,10 +108,15 @@ pub fn check_conditions(
 
 /// An object's metadata, once its ACL has granted whatever authorization left to it (see
 /// `Access::check_object_acl`): every handler that reads an object reads it here.
-pub async fn lookup(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Result<ObjectMeta> {
+pub async fn lookup(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+    version: &Version,
+) -> S3Result<ObjectMeta> {
     let meta = ctx
         .index()
-        .get_object(bucket.to_owned(), key.to_owned())
+        .get_object(bucket.to_owned(), key.to_owned(), version.clone())
         .await
         .map_err(|e| match e {
             IndexError::NoSuchKey => {
@@ -123,15 +129,23 @@ pub async fn lookup(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Result<ObjectMe
     Ok(meta)
 }
 
+/// The `x-amz-version-id` a response about `meta` carries: its version id on a bucket that
+/// has versioning (Enabled or Suspended), or when the request named a version; none on a
+/// bucket never versioned, as S3 answers.
+pub fn shown_version(req: &Req<'_>, meta: &ObjectMeta) -> Option<String> {
+    super::version::shown(req, meta.version_id())
+}
+
 /// Looks an object up and opens its blobs, retrying when a concurrent overwrite removes a
 /// blob between the lookup and the open. Open files stay readable after an unlink.
 pub async fn open_object(
     ctx: &Ctx<'_>,
     bucket: &str,
     key: &str,
+    version: &Version,
 ) -> S3Result<(ObjectMeta, Vec<std::fs::File>)> {
     for _ in 0..3 {
-        let meta = lookup(ctx, bucket, key).await?;
+        let meta = lookup(ctx, bucket, key, version).await?;
         let ids: Vec<_> = meta.segments.iter().map(|s| s.blob.clone()).collect();
         match ctx.blobs().open_blobs(&ids).await {
             Ok(files) => return Ok((meta, files)),
@@ -177,26 +191,22 @@ fn part_range(meta: &ObjectMeta, number: &str) -> S3Result<(ByteRange, u32)> {
 }
 
 pub async fn get_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
-    read_object(ctx, req.bucket, req.key, req.parts, false).await
+    read_object(ctx, &req, false).await
 }
 
 pub async fn head_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
-    read_object(ctx, req.bucket, req.key, req.parts, true).await
+    read_object(ctx, &req, true).await
 }
 
-async fn read_object(
-    ctx: &Ctx<'_>,
-    bucket: &str,
-    key: &str,
-    parts: &request::Parts,
-    head: bool,
-) -> Reply {
+async fn read_object(ctx: &Ctx<'_>, req: &Req<'_>, head: bool) -> Reply {
+    let (bucket, key, parts, version) = (req.bucket, req.key, req.parts, req.version);
     // HEAD needs only the metadata; GET opens the blobs at once, so that an overwrite after
     // the lookup cannot take them away (an unlinked file stays readable).
     let (meta, files) = match head {
-        true => (lookup(ctx, bucket, key).await?, Vec::new()),
-        false => open_object(ctx, bucket, key).await?,
+        true => (lookup(ctx, bucket, key, version).await?, Vec::new()),
+        false => open_object(ctx, bucket, key, version).await?,
     };
+    let version_id = shown_version(req, &meta);
     let etag = format!("\"{}\"", meta.etag);
     let last_modified =
         format_http_date(crate::timefmt::from_unix_seconds(meta.last_modified / 1000));
@@ -204,10 +214,13 @@ async fn read_object(
         // A 304 names the version the client already has, as S3 answers it (RFC 9110 15.4.5).
         Err(e) if e.code == Code::NotModified => {
             return finish(
-                Response::builder()
-                    .status(StatusCode::NOT_MODIFIED)
-                    .header("etag", etag)
-                    .header("last-modified", last_modified),
+                with_version(
+                    Response::builder()
+                        .status(StatusCode::NOT_MODIFIED)
+                        .header("etag", etag)
+                        .header("last-modified", last_modified),
+                    version_id.as_deref(),
+                ),
                 crate::http::empty(),
             )
         }
@@ -230,10 +243,13 @@ async fn read_object(
             (parse_range(header, meta.size)?, None)
         }
     };
-    let mut builder = Response::builder()
-        .header("etag", etag)
-        .header("last-modified", last_modified)
-        .header("accept-ranges", "bytes");
+    let mut builder = with_version(
+        Response::builder()
+            .header("etag", etag)
+            .header("last-modified", last_modified)
+            .header("accept-ranges", "bytes"),
+        version_id.as_deref(),
+    );
     builder = object_headers_out(builder, &meta, param)?;
     if let Some(count) = super::tagging::count_header(&meta.tags) {
         builder = builder.header("x-amz-tagging-count", count);
@@ -489,6 +505,9 @@ mod tests {
             segments: sizes.iter().map(|s| segment(*s)).collect(),
             tags: Vec::new(),
             acl: None,
+            version: String::new(),
+            null_version: true,
+            lock: crate::objects::LockState::default(),
         };
         let multipart = object(Some(2), &[10, 4]);
         let r = |meta: &ObjectMeta, n: &str| {

@@ -16,6 +16,7 @@ use super::body::{read_small, BodyReader};
 use super::delete::verify;
 use super::error::{Code, S3Error, S3Result};
 use super::object::expected;
+use super::version::{shown, with_version};
 use super::xml::{document, read, RequestDocument, Xmlns};
 use super::{finish, Ctx, Reply, Req};
 use crate::objects::{BucketConfig, BucketTagging, ConfigKind, Tags};
@@ -224,37 +225,57 @@ fn status_only(status: StatusCode) -> Reply {
 /// GetObjectTagging: the object's tags, or an empty `<TagSet/>` when it has none.
 pub async fn get_object_tagging(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     req.found.existing()?;
-    let tags = ctx
+    let object = ctx
         .index()
-        .object_tags(req.bucket.to_owned(), req.key.to_owned())
-        .await?
-        .ok_or(S3Error::from(Code::NoSuchKey))?;
-    document(&Tagging::of(&tags))
+        .get_object(req.bucket.to_owned(), req.key.to_owned(), req.version.clone())
+        .await?;
+    let mut response = document(&Tagging::of(&object.tags))?;
+    let id = shown(&req, object.version_id()).and_then(|id| http::HeaderValue::from_str(&id).ok());
+    if let Some(id) = id {
+        response.headers_mut().insert("x-amz-version-id", id);
+    }
+    Ok(response)
 }
 
 /// PutObjectTagging: replaces the object's tags with the body's, which authorization read and
 /// checked (they are condition keys).
 pub async fn put_object_tagging(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
-    let Some(tags) = req.tags else {
+    let Some(tags) = req.tags.clone() else {
         return Err(S3Error::internal(
             "PutObjectTagging",
             "the tag set was not read before authorization",
         ));
     };
     req.found.existing()?;
-    ctx.index()
-        .set_object_tags(req.bucket.to_owned(), req.key.to_owned(), tags)
+    let id = ctx
+        .index()
+        .set_object_tags(req.bucket.to_owned(), req.key.to_owned(), req.version.clone(), tags)
         .await?;
-    status_only(StatusCode::OK)
+    finish(
+        with_version(Response::builder(), shown(&req, id).as_deref()),
+        crate::http::empty(),
+    )
 }
 
 /// DeleteObjectTagging: removes the object's tags; 204, also when it had none.
 pub async fn delete_object_tagging(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     req.found.existing()?;
-    ctx.index()
-        .set_object_tags(req.bucket.to_owned(), req.key.to_owned(), Vec::new())
+    let id = ctx
+        .index()
+        .set_object_tags(
+            req.bucket.to_owned(),
+            req.key.to_owned(),
+            req.version.clone(),
+            Vec::new(),
+        )
         .await?;
-    status_only(StatusCode::NO_CONTENT)
+    finish(
+        with_version(
+            Response::builder().status(StatusCode::NO_CONTENT),
+            shown(&req, id).as_deref(),
+        ),
+        crate::http::empty(),
+    )
 }
 
 /// PutBucketTagging: replaces the bucket's tag set; an empty `<TagSet/>` removes it.

@@ -767,11 +767,11 @@ async fn acl_grants_are_enforced_and_a_policy_deny_wins() {
     // met before the object's ACL could allow the caller.
     assert_eq!(anonymous_get(&server, "/site/missing.txt").0, 403);
     assert_eq!(
-        anonymous_get(&server, "/site/private.txt?versionId=v1").0,
+        anonymous_get(&server, "/site/private.txt?versionId=7ffa0b1c2d3e4f50a1b2c3d4e5f60718").0,
         403
     );
     assert_eq!(
-        anonymous_get(&server, "/site/public.txt?versionId=v1").0,
+        anonymous_get(&server, "/site/public.txt?versionId=7ffa0b1c2d3e4f50a1b2c3d4e5f60718").0,
         403
     );
 

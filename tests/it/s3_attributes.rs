@@ -168,7 +168,7 @@ async fn attributes_of_a_simple_object() {
         .get_object_attributes()
         .bucket(B)
         .key("simple")
-        .version_id("3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY")
+        .version_id("7ffa0b1c2d3e4f50a1b2c3d4e5f60718")
         .object_attributes(ObjectAttributes::ObjectSize)
         .send()
         .await;

@@ -164,7 +164,17 @@ async fn a_version_id_never_acts_on_another_version() {
         &["keep".to_owned(), "gone".to_owned(), "batch".to_owned()],
     )
     .await;
-    let other = "3HL4kqtJlcpXroDTDmJ-rmSpXd3dIbrH";
+    // An id of this server's form that names no version, and one it never makes.
+    let other = "7ffa0b1c2d3e4f50a1b2c3d4e5f60718";
+    let malformed = "3HL4kqtJlcpXroDTDmJ-rmSpXd3dIbrH";
+    let r = s3
+        .get_object()
+        .bucket(B)
+        .key("keep")
+        .version_id(malformed)
+        .send()
+        .await;
+    assert_eq!(error_code_status(r), ("InvalidArgument".to_owned(), 400));
     let r = s3
         .get_object()
         .bucket(B)
@@ -211,7 +221,7 @@ async fn a_version_id_never_acts_on_another_version() {
         .objects(
             ObjectIdentifier::builder()
                 .key("batch")
-                .version_id(other)
+                .version_id(malformed)
                 .build()
                 .unwrap(),
         )
@@ -278,6 +288,14 @@ async fn a_copy_of_a_missing_version_copies_nothing() {
         .bucket(B)
         .key("dst")
         .copy_source(format!("{B}/src?versionId=nonexistent"))
+        .send()
+        .await;
+    assert_eq!(error_code_status(r), ("InvalidArgument".to_owned(), 400));
+    let r = s3
+        .copy_object()
+        .bucket(B)
+        .key("dst")
+        .copy_source(format!("{B}/src?versionId=7ffa0b1c2d3e4f50a1b2c3d4e5f60718"))
         .send()
         .await;
     assert_eq!(error_code_status(r), ("NoSuchVersion".to_owned(), 404));

@@ -172,7 +172,7 @@ async fn object_tags_are_put_read_counted_and_deleted() {
         .get_object_tagging()
         .bucket(B)
         .key("k")
-        .version_id("3HL4kqtJlcpXroDTDmJ")
+        .version_id("7ffa0b1c2d3e4f50a1b2c3d4e5f60718")
         .send()
         .await;
     assert_eq!(error_code_status(other), ("NoSuchVersion".into(), 404));

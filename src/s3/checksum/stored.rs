@@ -96,6 +96,9 @@ mod tests {
             segments: vec![segment("p1=="), segment("p2==")],
             tags: crate::objects::Tags::default(),
             acl: None,
+            version: String::new(),
+            null_version: true,
+            lock: crate::objects::LockState::default(),
         }
     }
 

@@ -219,7 +219,6 @@ fn recent_sub_resources_never_reach_the_base_operation() {
         ("DELETE", "/b?metadataConfiguration"),
         ("PUT", "/b?metadataJournalTable"),
         ("PUT", "/b?metadataInventoryTable"),
-        ("PUT", "/b?versioning"),
         ("GET", "/b?metadataTable"),
         ("GET", "/b?session"),
         ("GET", "/b?abac"),
