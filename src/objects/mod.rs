@@ -71,6 +71,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "storage_class",
         sql: include_str!("../../migrations/objects/0007_storage_class.sql"),
     },
+    Migration {
+        version: 8,
+        name: "segment_part_numbers",
+        sql: include_str!("../../migrations/objects/0008_segment_part_numbers.sql"),
+    },
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -147,6 +152,17 @@ pub struct Segment {
     /// The part's ETag (multipart objects), for `partNumber` reads.
     pub etag: Option<String>,
     pub checksum: Option<String>,
+    /// The part number it was uploaded as (multipart objects); `None` means its position,
+    /// `idx + 1` (a simple object, or a segment stored before numbers were kept).
+    pub part_number: Option<u32>,
+}
+
+impl Segment {
+    /// The part number of the segment at position `idx` (from 0) of its object.
+    pub fn number(&self, idx: usize) -> u32 {
+        self.part_number
+            .unwrap_or_else(|| u32::try_from(idx + 1).unwrap_or(u32::MAX))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -270,7 +286,7 @@ fn insert_object(conn: &Connection, o: &ObjectMeta) -> IndexResult<()> {
     )?;
     let id = conn.last_insert_rowid();
     let mut stmt = conn.prepare_cached(
-        "INSERT INTO segments (object_id, idx, blob, size, etag, checksum) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO segments (object_id, idx, blob, size, etag, checksum, part_number) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
     for (idx, s) in o.segments.iter().enumerate() {
         stmt.execute(rusqlite::params![
@@ -279,7 +295,8 @@ fn insert_object(conn: &Connection, o: &ObjectMeta) -> IndexResult<()> {
             s.blob.as_str(),
             s.size,
             s.etag,
-            s.checksum
+            s.checksum,
+            s.part_number
         ])?;
     }
     Ok(())
@@ -355,7 +372,7 @@ fn object_from_row(conn: &Connection, bucket: &str, key: &str) -> IndexResult<Op
         return Ok(None);
     };
     let mut stmt = conn.prepare_cached(
-        "SELECT blob, size, etag, checksum FROM segments WHERE object_id = ?1 ORDER BY idx",
+        "SELECT blob, size, etag, checksum, part_number FROM segments WHERE object_id = ?1 ORDER BY idx",
     )?;
     let segments = stmt
         .query_map([id], |r| {
@@ -364,6 +381,7 @@ fn object_from_row(conn: &Connection, bucket: &str, key: &str) -> IndexResult<Op
                 size: r.get(1)?,
                 etag: r.get(2)?,
                 checksum: r.get(3)?,
+                part_number: r.get(4)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;

@@ -38,6 +38,7 @@ pub(super) fn object(bucket: &str, key: &str, etag: &str) -> ObjectMeta {
             size: 1,
             etag: None,
             checksum: None,
+            part_number: None,
         }],
         tags: Vec::new(),
         acl: None,
@@ -1019,4 +1020,85 @@ async fn the_storage_class_migration_fills_the_column() {
         classes,
         [("cold", Some("GLACIER")), ("plain", None), ("torn", None)]
     );
+}
+
+/// A completed upload's segments keep the part numbers they were uploaded as (1 and 3), read
+/// back with the object; a segment stored before migration 8 has none, and its number is its
+/// position.
+#[tokio::test]
+async fn segments_keep_their_part_numbers() {
+    use crate::db::Db;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("metadata").join("objects.db");
+    {
+        let old = Db::open("objects", &path, &config(), &MIGRATIONS[..7]).unwrap();
+        old.write(|conn| {
+            conn.execute_batch(&format!(
+                "INSERT INTO buckets (name, created_at, region) VALUES ('b', 1, 'us-east-1');
+                 INSERT INTO objects (id, bucket, key, size, etag, last_modified, headers, parts)
+                 VALUES (1, 'b', 'old', 2, 'e-2', 1, '{{}}', 2);
+                 INSERT INTO segments (object_id, idx, blob, size, etag)
+                 VALUES (1, 0, '{0}', 1, 'a'), (1, 1, '{0}', 1, 'b');",
+                blob().as_str()
+            ))?;
+            Ok::<_, IndexError>(())
+        })
+        .await
+        .unwrap();
+        old.close().await;
+    }
+    let index = ObjectIndex::open(dir.path(), &config()).unwrap();
+    let old = index.get_object("b".into(), "old".into()).await.unwrap();
+    let numbers: Vec<(Option<u32>, u32)> = old
+        .segments
+        .iter()
+        .enumerate()
+        .map(|(idx, s)| (s.part_number, s.number(idx)))
+        .collect();
+    assert_eq!(numbers, [(None, 1), (None, 2)]);
+
+    let up = index
+        .create_upload(
+            "b".into(),
+            "new".into(),
+            ObjectHeaders::default(),
+            None,
+            Vec::new(),
+            None,
+        )
+        .await
+        .unwrap();
+    for (n, size, etag) in [(1, MIN, "e1"), (2, MIN, "e2"), (3, 10, "e3")] {
+        index
+            .put_part("b".into(), "new".into(), up.id.clone(), part(n, size, etag))
+            .await
+            .unwrap();
+    }
+    let done = |_: &Upload, _: &[Part]| {
+        Ok::<_, IndexError>(multipart::Completion {
+            etag: "m-2".into(),
+            checksum: None,
+            checksum_type: None,
+        })
+    };
+    let chosen = vec![(1, "e1".to_owned()), (3, "e3".to_owned())];
+    index
+        .complete_upload(
+            "b".into(),
+            "new".into(),
+            up.id,
+            chosen,
+            WriteCondition::Always,
+            done,
+        )
+        .await
+        .unwrap();
+    let new = index.get_object("b".into(), "new".into()).await.unwrap();
+    let numbers: Vec<(Option<u32>, u32)> = new
+        .segments
+        .iter()
+        .enumerate()
+        .map(|(idx, s)| (s.part_number, s.number(idx)))
+        .collect();
+    assert_eq!(numbers, [(Some(1), 1), (Some(3), 3)]);
 }

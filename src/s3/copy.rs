@@ -232,6 +232,7 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
             size,
             etag: None,
             checksum: None,
+            part_number: None,
         }],
         tags,
         acl,

@@ -99,12 +99,16 @@ codes! {
     XAmzContentSHA256Mismatch => StatusCode::BAD_REQUEST, "The provided 'x-amz-content-sha256' header does not match what was computed.";
 }
 
-/// An S3 error: its code and the message shown to the client, and for the server's own
-/// failures the cause, which is logged (once, by the request skeleton) and never shown.
+/// An S3 error: its code and the message shown to the client, the elements S3 adds after
+/// the message for some codes (`<TagKey>` of `InvalidTag`, `<ActualPartCount>` of
+/// `InvalidPartNumber`…), and for the server's own failures the cause, which is logged
+/// (once, by the request skeleton) and never shown.
 #[derive(Debug, Clone)]
 pub struct S3Error {
     pub code: Code,
     pub message: Cow<'static, str>,
+    /// Extra elements of the `<Error>` body, in order: (element name, text).
+    pub details: Vec<(&'static str, String)>,
     cause: Option<Arc<Cause>>,
 }
 
@@ -141,6 +145,7 @@ impl From<Code> for S3Error {
         S3Error {
             code,
             message: Cow::Borrowed(code.default_message()),
+            details: Vec::new(),
             cause: None,
         }
     }
@@ -151,8 +156,17 @@ impl S3Error {
         S3Error {
             code,
             message: message.into(),
+            details: Vec::new(),
             cause: None,
         }
+    }
+
+    /// The error with one more element in its body, after the message and those added
+    /// before (`name` is an element name S3 uses for this code; `value` is escaped).
+    #[must_use]
+    pub fn with(mut self, name: &'static str, value: impl Into<String>) -> S3Error {
+        self.details.push((name, value.into()));
+        self
     }
 
     pub fn code(&self) -> &'static str {
@@ -177,9 +191,14 @@ impl S3Error {
         let body = if no_body {
             empty()
         } else {
+            let details: String = self
+                .details
+                .iter()
+                .map(|(name, value)| format!("<{name}>{}</{name}>", escape(value)))
+                .collect();
             full(format!(
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message>\
-                 <Resource>{}</Resource><RequestId>{}</RequestId></Error>",
+                 {details}<Resource>{}</Resource><RequestId>{}</RequestId></Error>",
                 self.code(),
                 escape(&self.message),
                 escape(resource),

@@ -366,6 +366,7 @@ pub async fn put_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
             size: written.size,
             etag: None,
             checksum: None,
+            part_number: None,
         }],
         tags,
         acl,
