@@ -253,3 +253,39 @@ impl From<std::io::Error> for S3Error {
         S3Error::internal("object storage I/O failed", e)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Extra elements follow the message, escaped, in the order they were added; HEAD still
+    /// gets no body.
+    async fn body_text(response: Response<Body>) -> String {
+        use http_body_util::BodyExt;
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn extra_elements_follow_the_message() {
+        let e = S3Error::new(
+            Code::InvalidTag,
+            "The TagValue you have provided is invalid",
+        )
+        .with("TagKey", "key")
+        .with("TagValue", "inv&alid");
+        let response = e.render(&Method::PUT, "/b?tagging", "0123456789ABCDEF");
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let body = body_text(response).await;
+        assert!(
+            body.contains(
+                "<Code>InvalidTag</Code><Message>The TagValue you have provided is invalid\
+                 </Message><TagKey>key</TagKey><TagValue>inv&amp;alid</TagValue>\
+                 <Resource>/b?tagging</Resource>"
+            ),
+            "{body}"
+        );
+        let head = e.render(&Method::HEAD, "/b", "0123456789ABCDEF");
+        assert_eq!(body_text(head).await, "");
+    }
+}
