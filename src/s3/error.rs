@@ -4,6 +4,7 @@
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html>
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use http::{header, HeaderValue, Method, Response, StatusCode};
@@ -191,11 +192,10 @@ impl S3Error {
         let body = if no_body {
             empty()
         } else {
-            let details: String = self
-                .details
-                .iter()
-                .map(|(name, value)| format!("<{name}>{}</{name}>", escape(value)))
-                .collect();
+            let mut details = String::new();
+            for (name, value) in &self.details {
+                let _ = write!(details, "<{name}>{}</{name}>", escape(value));
+            }
             full(format!(
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message>\
                  {details}<Resource>{}</Resource><RequestId>{}</RequestId></Error>",
