@@ -11,10 +11,10 @@ mod access;
 mod bucket_config;
 mod bucket_policy;
 mod bucket_tagging;
-mod object_lock;
 mod buckets;
 pub mod list;
 pub mod multipart;
+mod object_lock;
 pub mod versions;
 
 use std::sync::Arc;
@@ -32,11 +32,11 @@ pub use access::{
 pub use bucket_config::{BucketConfig, BucketConfigs, ConfigDocument, ConfigKind};
 pub use bucket_policy::BucketPolicy;
 pub use bucket_tagging::BucketTagging;
-pub use object_lock::ObjectLockConfig;
 pub use buckets::BucketState;
 use buckets::Buckets;
 pub use list::{Cursor, ListQuery, Listing, ObjectSummary};
 pub use multipart::{Part, Upload};
+pub use object_lock::ObjectLockConfig;
 pub use versions::{
     Deleted, LockState, Published, RetentionMode, VersionRef, Versioning, VersioningStatus,
 };
@@ -76,6 +76,11 @@ pub static MIGRATIONS: &[Migration] = &[
         version: 7,
         name: "storage_class",
         sql: include_str!("../../migrations/objects/0007_storage_class.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "segment_part_numbers",
+        sql: include_str!("../../migrations/objects/0008_segment_part_numbers.sql"),
     },
     Migration {
         version: 9,
@@ -167,6 +172,17 @@ pub struct Segment {
     /// The part's ETag (multipart objects), for `partNumber` reads.
     pub etag: Option<String>,
     pub checksum: Option<String>,
+    /// The part number it was uploaded as (multipart objects); `None` means its position,
+    /// `idx + 1` (a simple object, or a segment stored before numbers were kept).
+    pub part_number: Option<u32>,
+}
+
+impl Segment {
+    /// The part number of the segment at position `idx` (from 0) of its object.
+    pub fn number(&self, idx: usize) -> u32 {
+        self.part_number
+            .unwrap_or_else(|| u32::try_from(idx + 1).unwrap_or(u32::MAX))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -309,7 +325,7 @@ fn insert_object(
     )?;
     let id = conn.last_insert_rowid();
     let mut stmt = conn.prepare_cached(
-        "INSERT INTO segments (object_id, idx, blob, size, etag, checksum) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO segments (object_id, idx, blob, size, etag, checksum, part_number) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
     for (idx, s) in o.segments.iter().enumerate() {
         stmt.execute(rusqlite::params![
@@ -318,7 +334,8 @@ fn insert_object(
             s.blob.as_str(),
             s.size,
             s.etag,
-            s.checksum
+            s.checksum,
+            s.part_number
         ])?;
     }
     Ok(())
@@ -327,7 +344,11 @@ fn insert_object(
 const OBJECT_COLUMNS: &str = "SELECT id, size, etag, last_modified, headers, checksum_algorithm, checksum, parts, tags, checksum_type, acl, version, null_version, lock_mode, lock_until, legal_hold FROM objects";
 
 /// An object row, without its segments.
-fn object_columns(r: &rusqlite::Row<'_>, bucket: &str, key: &str) -> rusqlite::Result<(i64, ObjectMeta)> {
+fn object_columns(
+    r: &rusqlite::Row<'_>,
+    bucket: &str,
+    key: &str,
+) -> rusqlite::Result<(i64, ObjectMeta)> {
     let headers: String = r.get(4)?;
     let acl: Option<String> = r.get(10)?;
     Ok((
@@ -348,7 +369,7 @@ fn object_columns(r: &rusqlite::Row<'_>, bucket: &str, key: &str) -> rusqlite::R
             segments: Vec::new(),
             version: r.get(11)?,
             null_version: r.get(12)?,
-            lock: LockState::from_columns(r.get(13)?, r.get(14)?, r.get(15)?),
+            lock: LockState::from_columns(r.get_ref(13)?.as_str_or_null()?, r.get(14)?, r.get(15)?),
         },
     ))
 }
@@ -382,7 +403,7 @@ fn object_from_row(
         }
     };
     let mut stmt = conn.prepare_cached(
-        "SELECT blob, size, etag, checksum FROM segments WHERE object_id = ?1 ORDER BY idx",
+        "SELECT blob, size, etag, checksum, part_number FROM segments WHERE object_id = ?1 ORDER BY idx",
     )?;
     object.segments = stmt
         .query_map([id], |r| {
@@ -391,6 +412,7 @@ fn object_from_row(
                 size: r.get(1)?,
                 etag: r.get(2)?,
                 checksum: r.get(3)?,
+                part_number: r.get(4)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;

@@ -240,6 +240,7 @@ impl ObjectIndex {
                             size: p.size,
                             etag: Some(p.etag.clone()),
                             checksum: p.checksum.clone(),
+                            part_number: Some(p.number),
                         })
                         .collect(),
                     tags: decode_tags(tags),

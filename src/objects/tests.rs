@@ -38,6 +38,7 @@ pub(super) fn object(bucket: &str, key: &str, etag: &str) -> ObjectMeta {
             size: 1,
             etag: None,
             checksum: None,
+            part_number: None,
         }],
         tags: Vec::new(),
         acl: None,
@@ -255,7 +256,11 @@ async fn overwrite_returns_replaced_blobs_and_conditions_hold() {
     assert_eq!(replaced.replaced, vec![first_blob]);
     assert_eq!(replaced.version_id, None, "never versioned");
     assert_eq!(
-        index.get_object("b".into(), "k".into(), VersionRef::Current).await.unwrap().etag,
+        index
+            .get_object("b".into(), "k".into(), VersionRef::Current)
+            .await
+            .unwrap()
+            .etag,
         "two"
     );
     let err = index
@@ -310,7 +315,10 @@ async fn listings_carry_each_objects_storage_class() {
             ("plain", None)
         ]
     );
-    let got = index.get_object("b".into(), "cold".into(), VersionRef::Current).await.unwrap();
+    let got = index
+        .get_object("b".into(), "cold".into(), VersionRef::Current)
+        .await
+        .unwrap();
     assert_eq!(got.headers.storage_class(), "GLACIER");
 }
 
@@ -330,7 +338,9 @@ async fn sizes_out_of_range_are_errors_not_wrapped_lengths() {
         })
         .await
         .unwrap();
-    let got = index.get_object("b".into(), "k".into(), VersionRef::Current).await;
+    let got = index
+        .get_object("b".into(), "k".into(), VersionRef::Current)
+        .await;
     assert!(matches!(got, Err(IndexError::Db(_))), "{got:?}");
     let q = ListQuery {
         prefix: String::new(),
@@ -687,14 +697,20 @@ async fn a_missing_bucket_is_no_such_bucket_for_reads_and_writes() {
         cursor: Cursor::Start,
         max: 10,
     };
-    let get = index.get_object("nope".into(), "k".into(), VersionRef::Current).await;
+    let get = index
+        .get_object("nope".into(), "k".into(), VersionRef::Current)
+        .await;
     assert!(nothing(get.map(drop)));
     assert!(nothing(
         index.list_objects("nope".into(), q).await.map(drop)
     ));
     let put = index.put_object(object("nope", "k", "e"), WriteCondition::Always);
     assert!(nothing(put.await.map(drop)));
-    let delete = index.delete_objects("nope".into(), vec![("k".into(), VersionRef::Current)], false);
+    let delete = index.delete_objects(
+        "nope".into(),
+        vec![("k".into(), VersionRef::Current)],
+        false,
+    );
     assert!(nothing(delete.await.map(drop)));
 }
 
@@ -717,7 +733,9 @@ async fn object_writes_check_the_bucket_in_their_transaction() {
         .await;
     assert!(matches!(put, Err(IndexError::NoSuchBucket)), "{put:?}");
     // Reads trust the map: the bucket as it was just before its deletion, empty.
-    let get = index.get_object("b".into(), "k".into(), VersionRef::Current).await;
+    let get = index
+        .get_object("b".into(), "k".into(), VersionRef::Current)
+        .await;
     assert!(matches!(get, Err(IndexError::NoSuchKey)), "{get:?}");
 }
 
@@ -838,7 +856,10 @@ async fn the_checksum_type_migration_types_earlier_rows() {
         ("multi", Some("COMPOSITE")),
         ("plain", None),
     ] {
-        let o = index.get_object("b".into(), key.into(), VersionRef::Current).await.unwrap();
+        let o = index
+            .get_object("b".into(), key.into(), VersionRef::Current)
+            .await
+            .unwrap();
         assert_eq!(o.checksum_type.as_deref(), kind, "{key}");
     }
     for (key, id, kind) in [
@@ -892,7 +913,10 @@ async fn acls_and_initial_configurations_are_kept_and_old_rows_read_as_private()
     };
     {
         let index = ObjectIndex::open(dir.path(), &config()).unwrap();
-        let old = index.get_object("b".into(), "old".into(), VersionRef::Current).await.unwrap();
+        let old = index
+            .get_object("b".into(), "old".into(), VersionRef::Current)
+            .await
+            .unwrap();
         assert_eq!(old.acl, None);
         let upload = index
             .upload("b".into(), "up".into(), "u1".into())
@@ -904,11 +928,21 @@ async fn acls_and_initial_configurations_are_kept_and_old_rows_read_as_private()
         assert!(old_bucket.configs.public_access_block.is_none());
 
         index
-            .set_object_acl("b".into(), "old".into(), VersionRef::Current, public.clone())
+            .set_object_acl(
+                "b".into(),
+                "old".into(),
+                VersionRef::Current,
+                public.clone(),
+            )
             .await
             .unwrap();
         let missing = index
-            .set_object_acl("b".into(), "none".into(), VersionRef::Current, public.clone())
+            .set_object_acl(
+                "b".into(),
+                "none".into(),
+                VersionRef::Current,
+                public.clone(),
+            )
             .await;
         assert!(matches!(missing, Err(IndexError::NoSuchKey)));
         let mut with_acl = object("b", "new", "e");
@@ -951,7 +985,10 @@ async fn acls_and_initial_configurations_are_kept_and_old_rows_read_as_private()
     }
     let index = ObjectIndex::open(dir.path(), &config()).unwrap();
     for key in ["old", "new"] {
-        let object = index.get_object("b".into(), key.into(), VersionRef::Current).await.unwrap();
+        let object = index
+            .get_object("b".into(), key.into(), VersionRef::Current)
+            .await
+            .unwrap();
         assert_eq!(object.acl.as_ref(), Some(&public), "{key}");
     }
     let created = index.bucket("n").unwrap();
@@ -1032,4 +1069,91 @@ async fn the_storage_class_migration_fills_the_column() {
         classes,
         [("cold", Some("GLACIER")), ("plain", None), ("torn", None)]
     );
+}
+
+/// A completed upload's segments keep the part numbers they were uploaded as (1 and 3), read
+/// back with the object; a segment stored before migration 8 has none, and its number is its
+/// position.
+#[tokio::test]
+async fn segments_keep_their_part_numbers() {
+    use crate::db::Db;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("metadata").join("objects.db");
+    {
+        let old = Db::open("objects", &path, &config(), &MIGRATIONS[..7]).unwrap();
+        old.write(|conn| {
+            conn.execute_batch(&format!(
+                "INSERT INTO buckets (name, created_at, region) VALUES ('b', 1, 'us-east-1');
+                 INSERT INTO objects (id, bucket, key, size, etag, last_modified, headers, parts)
+                 VALUES (1, 'b', 'old', 2, 'e-2', 1, '{{}}', 2);
+                 INSERT INTO segments (object_id, idx, blob, size, etag)
+                 VALUES (1, 0, '{0}', 1, 'a'), (1, 1, '{0}', 1, 'b');",
+                blob().as_str()
+            ))?;
+            Ok::<_, IndexError>(())
+        })
+        .await
+        .unwrap();
+        old.close().await;
+    }
+    let index = ObjectIndex::open(dir.path(), &config()).unwrap();
+    let old = index
+        .get_object("b".into(), "old".into(), VersionRef::Current)
+        .await
+        .unwrap();
+    let numbers: Vec<(Option<u32>, u32)> = old
+        .segments
+        .iter()
+        .enumerate()
+        .map(|(idx, s)| (s.part_number, s.number(idx)))
+        .collect();
+    assert_eq!(numbers, [(None, 1), (None, 2)]);
+
+    let up = index
+        .create_upload(
+            "b".into(),
+            "new".into(),
+            ObjectHeaders::default(),
+            None,
+            Vec::new(),
+            None,
+        )
+        .await
+        .unwrap();
+    for (n, size, etag) in [(1, MIN, "e1"), (2, MIN, "e2"), (3, 10, "e3")] {
+        index
+            .put_part("b".into(), "new".into(), up.id.clone(), part(n, size, etag))
+            .await
+            .unwrap();
+    }
+    let done = |_: &Upload, _: &[Part]| {
+        Ok::<_, IndexError>(multipart::Completion {
+            etag: "m-2".into(),
+            checksum: None,
+            checksum_type: None,
+        })
+    };
+    let chosen = vec![(1, "e1".to_owned()), (3, "e3".to_owned())];
+    index
+        .complete_upload(
+            "b".into(),
+            "new".into(),
+            up.id,
+            chosen,
+            WriteCondition::Always,
+            done,
+        )
+        .await
+        .unwrap();
+    let new = index
+        .get_object("b".into(), "new".into(), VersionRef::Current)
+        .await
+        .unwrap();
+    let numbers: Vec<(Option<u32>, u32)> = new
+        .segments
+        .iter()
+        .enumerate()
+        .map(|(idx, s)| (s.part_number, s.number(idx)))
+        .collect();
+    assert_eq!(numbers, [(Some(1), 1), (Some(3), 3)]);
 }

@@ -94,7 +94,10 @@ impl super::ConfigDocument for Versioning {
     fn load(bucket: &str, document: String) -> Versioning {
         let status = VersioningStatus::parse(&document).unwrap_or_else(|| {
             // Damage: keeping every version loses nothing.
-            tracing::error!(bucket, "a stored versioning status does not parse; read as Enabled");
+            tracing::error!(
+                bucket,
+                "a stored versioning status does not parse; read as Enabled"
+            );
             VersioningStatus::Enabled
         });
         Versioning { status }
@@ -160,12 +163,9 @@ impl LockState {
         )
     }
 
-    pub(super) fn from_columns(mode: Option<String>, until: Option<i64>, hold: bool) -> LockState {
+    pub(super) fn from_columns(mode: Option<&str>, until: Option<i64>, hold: bool) -> LockState {
         LockState {
-            retention: mode
-                .as_deref()
-                .and_then(RetentionMode::parse)
-                .zip(until),
+            retention: mode.and_then(RetentionMode::parse).zip(until),
             legal_hold: hold,
         }
     }
@@ -227,20 +227,29 @@ fn row_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         current: r.get(3)?,
         delete_marker: r.get(4)?,
         etag: r.get(5)?,
-        lock: LockState::from_columns(r.get(6)?, r.get(7)?, r.get(8)?),
+        lock: LockState::from_columns(r.get_ref(6)?.as_str_or_null()?, r.get(7)?, r.get(8)?),
     })
 }
 
 /// The row `version` names, if it exists.
-fn find(conn: &Connection, bucket: &str, key: &str, version: &VersionRef) -> IndexResult<Option<Row>> {
+fn find(
+    conn: &Connection,
+    bucket: &str,
+    key: &str,
+    version: &VersionRef,
+) -> IndexResult<Option<Row>> {
     let row = match version {
         VersionRef::Current => conn.cached_row(
-            &format!("{ROW} INDEXED BY objects_current WHERE bucket = ?1 AND key = ?2 AND current = 1"),
+            &format!(
+                "{ROW} INDEXED BY objects_current WHERE bucket = ?1 AND key = ?2 AND current = 1"
+            ),
             (bucket, key),
             row_from,
         ),
         VersionRef::Null => conn.cached_row(
-            &format!("{ROW} INDEXED BY objects_null WHERE bucket = ?1 AND key = ?2 AND null_version = 1"),
+            &format!(
+                "{ROW} INDEXED BY objects_null WHERE bucket = ?1 AND key = ?2 AND null_version = 1"
+            ),
             (bucket, key),
             row_from,
         ),
@@ -309,7 +318,10 @@ fn remove(conn: &Connection, id: i64) -> IndexResult<Vec<BlobId>> {
 }
 
 fn set_current(conn: &Connection, id: i64, current: bool) -> IndexResult<()> {
-    conn.cached_execute("UPDATE objects SET current = ?2 WHERE id = ?1", (id, current))?;
+    conn.cached_execute(
+        "UPDATE objects SET current = ?2 WHERE id = ?1",
+        (id, current),
+    )?;
     Ok(())
 }
 

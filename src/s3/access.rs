@@ -438,7 +438,7 @@ pub(crate) fn authorize<'a>(
         (&object, version),
         source.as_ref().zip(source_version),
     )
-        .filter(|_| access.policies_read(EXISTING_OBJECT_TAG, &needs));
+    .filter(|_| access.policies_read(EXISTING_OBJECT_TAG, &needs));
     let body_tags = route.operation == Operation::PutObjectTagging;
     if existing.is_some() || body_tags {
         access.pending = Some(Pending {
@@ -455,8 +455,19 @@ pub(crate) fn authorize<'a>(
     Ok(access)
 }
 
-/// The S3 condition keys a request carries: how it was signed, its `x-amz-acl` and
-/// `x-amz-content-sha256`, the `versionId` it names, the tags `x-amz-tagging` sets, and for
+/// The headers whose values are the ACL condition keys `s3:<header>`.
+const ACL_KEY_HEADERS: [&str; 6] = [
+    "x-amz-acl",
+    "x-amz-grant-read",
+    "x-amz-grant-write",
+    "x-amz-grant-read-acp",
+    "x-amz-grant-write-acp",
+    "x-amz-grant-full-control",
+];
+
+/// The S3 condition keys a request carries: how it was signed, its `x-amz-content-sha256`,
+/// its ACL headers (`x-amz-acl`, `x-amz-grant-*`) on the writes that set an ACL, the
+/// `versionId` it names, the tags `x-amz-tagging` sets, and for
 /// listings their `prefix`,
 /// `delimiter` and `max-keys`, read from the route's parsed query: the very values the
 /// handler will act on. A key is present only when the request says it: a listing without
@@ -474,12 +485,33 @@ fn s3_keys(
             .set("s3:signatureversion", [signed.version()])
             .set("s3:authType", [signed.auth_type()]);
     }
-    for (header, key) in [
-        ("x-amz-content-sha256", "s3:x-amz-content-sha256"),
-        ("x-amz-acl", "s3:x-amz-acl"),
-    ] {
-        if let Some(value) = parts.headers.get(header).and_then(|v| v.to_str().ok()) {
-            context.set(key, [value.trim()]);
+    let header = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    if let Some(value) = header("x-amz-content-sha256") {
+        context.set("s3:x-amz-content-sha256", [value]);
+    }
+    // The ACL keys, on the requests whose actions AWS lists them for (s3:PutObject,
+    // s3:PutObjectAcl, s3:PutObjectVersionAcl, s3:PutBucketAcl, s3:CreateBucket) and that can
+    // carry the headers: each header's value as sent (trimmed), one string, as AWS compares
+    // it (`id=…` is not `id="…"`).
+    if matches!(
+        route.operation,
+        Operation::PutObject
+            | Operation::CopyObject
+            | Operation::CreateMultipartUpload
+            | Operation::PutObjectAcl
+            | Operation::PutBucketAcl
+            | Operation::CreateBucket
+    ) {
+        for name in ACL_KEY_HEADERS {
+            if let Some(value) = header(name) {
+                context.set(&format!("s3:{name}"), [value]);
+            }
         }
     }
     if let Some(id) = version.named_id() {

@@ -4,8 +4,9 @@
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectAttributes.html>
 //!
 //! An object's parts are its segments, in order: for a multipart object, one per part it was
-//! completed from, numbered 1, 2, 3… in that order (as `partNumber` reads number them), with
-//! its size and, when the upload had a checksum algorithm, its checksum.
+//! completed from, under the number it was uploaded as (1, 3 and 7 for an upload completed
+//! from parts 1, 3 and 7, as `partNumber` reads find them), with its size and, when the upload
+//! had a checksum algorithm, its checksum. `x-amz-part-number-marker` is a part number.
 
 use serde::Serialize;
 
@@ -150,13 +151,15 @@ fn object_parts<'a>(
         .min(MAX_PARTS);
     let marker = number_header(headers, "x-amz-part-number-marker").unwrap_or(0);
     let count = meta.segments.len();
+    // The marker is a part number, not a position: parts after it, by the numbers they were
+    // uploaded as.
     let listed: Vec<(usize, &crate::objects::Segment)> = match algorithm {
         Some(_) => meta
             .segments
             .iter()
             .enumerate()
-            .map(|(i, s)| (i + 1, s))
-            .skip(marker)
+            .map(|(i, s)| (usize::try_from(s.number(i)).unwrap_or(usize::MAX), s))
+            .filter(|(number, _)| *number > marker)
             .collect(),
         None => Vec::new(),
     };

@@ -177,8 +177,7 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     };
     let changes_class = parts.headers.contains_key("x-amz-storage-class");
     // A copy of a named version onto its key restores it: that is a change.
-    if src_bucket == bucket && src_key == key && !replace && !changes_class && !version.is_named()
-    {
+    if src_bucket == bucket && src_key == key && !replace && !changes_class && !version.is_named() {
         return Err(S3Error::new(
             Code::InvalidRequest,
             "This copy request is illegal because it is trying to copy an object to itself without changing the \
@@ -233,6 +232,7 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
             size,
             etag: None,
             checksum: None,
+            part_number: None,
         }],
         tags,
         acl,

@@ -14,9 +14,9 @@ use super::body::read_small;
 use super::error::{Code, S3Error};
 use super::object::{check_whole_body, expected, Expected, MAX_KEY_BYTES};
 use super::version::{self, Version};
-use crate::objects::IndexError;
 use super::xml::{document, read, RequestDocument, Xmlns};
 use super::{Ctx, Reply, Req};
+use crate::objects::IndexError;
 
 const MAX_KEYS: usize = 1000;
 
@@ -182,7 +182,12 @@ pub async fn delete_objects(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
                 ctx.blobs().remove(done.blobs).await;
                 // Deleting a key that does not exist succeeds, as in S3.
                 if !quiet {
-                    deleted.push(Deleted::of(entry, version, done.delete_marker, done.version_id));
+                    deleted.push(Deleted::of(
+                        entry,
+                        version,
+                        done.delete_marker,
+                        done.version_id,
+                    ));
                 }
             }
             Err(IndexError::ObjectLocked) => locked.push((entry, version)),
@@ -204,12 +209,19 @@ pub async fn delete_objects(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     }
     .into_iter();
     for (entry, version) in locked {
-        let bypassed = bypassing.iter().any(|(k, v)| *k == entry.key && v == version);
+        let bypassed = bypassing
+            .iter()
+            .any(|(k, v)| *k == entry.key && v == version);
         match bypassed.then(|| retried.next()).flatten() {
             Some(Ok(done)) => {
                 ctx.blobs().remove(done.blobs).await;
                 if !quiet {
-                    deleted.push(Deleted::of(entry, version, done.delete_marker, done.version_id));
+                    deleted.push(Deleted::of(
+                        entry,
+                        version,
+                        done.delete_marker,
+                        done.version_id,
+                    ));
                 }
             }
             Some(Err(IndexError::ObjectLocked)) | None => errors.push(DeleteError {

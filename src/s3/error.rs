@@ -4,6 +4,7 @@
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html>
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use http::{header, HeaderValue, Method, Response, StatusCode};
@@ -100,12 +101,16 @@ codes! {
     XAmzContentSHA256Mismatch => StatusCode::BAD_REQUEST, "The provided 'x-amz-content-sha256' header does not match what was computed.";
 }
 
-/// An S3 error: its code and the message shown to the client, and for the server's own
-/// failures the cause, which is logged (once, by the request skeleton) and never shown.
+/// An S3 error: its code and the message shown to the client, the elements S3 adds after
+/// the message for some codes (`<TagKey>` of `InvalidTag`, `<ActualPartCount>` of
+/// `InvalidPartNumber`…), and for the server's own failures the cause, which is logged
+/// (once, by the request skeleton) and never shown.
 #[derive(Debug, Clone)]
 pub struct S3Error {
     pub code: Code,
     pub message: Cow<'static, str>,
+    /// Extra elements of the `<Error>` body, in order: (element name, text).
+    pub details: Vec<(&'static str, String)>,
     cause: Option<Arc<Cause>>,
     /// Headers the error response carries besides its own (`x-amz-delete-marker` on a 404
     /// for a deleted key).
@@ -145,6 +150,7 @@ impl From<Code> for S3Error {
         S3Error {
             code,
             message: Cow::Borrowed(code.default_message()),
+            details: Vec::new(),
             cause: None,
             headers: Vec::new(),
         }
@@ -156,9 +162,18 @@ impl S3Error {
         S3Error {
             code,
             message: message.into(),
+            details: Vec::new(),
             cause: None,
             headers: Vec::new(),
         }
+    }
+
+    /// The error with one more element in its body, after the message and those added
+    /// before (`name` is an element name S3 uses for this code; `value` is escaped).
+    #[must_use]
+    pub fn with(mut self, name: &'static str, value: impl Into<String>) -> S3Error {
+        self.details.push((name, value.into()));
+        self
     }
 
     pub fn code(&self) -> &'static str {
@@ -195,9 +210,13 @@ impl S3Error {
         let body = if no_body {
             empty()
         } else {
+            let mut details = String::new();
+            for (name, value) in &self.details {
+                let _ = write!(details, "<{name}>{}</{name}>", escape(value));
+            }
             full(format!(
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message>\
-                 <Resource>{}</Resource><RequestId>{}</RequestId></Error>",
+                 {details}<Resource>{}</Resource><RequestId>{}</RequestId></Error>",
                 self.code(),
                 escape(&self.message),
                 escape(resource),
@@ -272,5 +291,41 @@ impl From<IndexError> for S3Error {
 impl From<std::io::Error> for S3Error {
     fn from(e: std::io::Error) -> S3Error {
         S3Error::internal("object storage I/O failed", e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Extra elements follow the message, escaped, in the order they were added; HEAD still
+    /// gets no body.
+    async fn body_text(response: Response<Body>) -> String {
+        use http_body_util::BodyExt;
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn extra_elements_follow_the_message() {
+        let e = S3Error::new(
+            Code::InvalidTag,
+            "The TagValue you have provided is invalid",
+        )
+        .with("TagKey", "key")
+        .with("TagValue", "inv&alid");
+        let response = e.render(&Method::PUT, "/b?tagging", "0123456789ABCDEF");
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let body = body_text(response).await;
+        assert!(
+            body.contains(
+                "<Code>InvalidTag</Code><Message>The TagValue you have provided is invalid\
+                 </Message><TagKey>key</TagKey><TagValue>inv&amp;alid</TagValue>\
+                 <Resource>/b?tagging</Resource>"
+            ),
+            "{body}"
+        );
+        let head = e.render(&Method::HEAD, "/b", "0123456789ABCDEF");
+        assert_eq!(body_text(head).await, "");
     }
 }

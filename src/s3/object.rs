@@ -10,8 +10,8 @@ use super::checksum::{
     parse_checksum, parse_content_md5, Algorithm, BodyDigests, ChecksumType, Digests,
 };
 use super::error::{Code, S3Error, S3Result};
-use super::{finish, Ctx, Reply, Req};
 use super::version::with_version;
+use super::{finish, Ctx, Reply, Req};
 use crate::objects::{now_ms, LockState, ObjectHeaders, ObjectMeta, Segment, WriteCondition};
 use crate::storage::{BlobId, BlobWriter};
 
@@ -367,6 +367,7 @@ pub async fn put_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
             size: written.size,
             etag: None,
             checksum: None,
+            part_number: None,
         }],
         tags,
         acl,
@@ -400,7 +401,12 @@ pub async fn delete_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let bypass = super::version::bypass_governance(ctx, &req.parts.headers, bucket, key);
     let deleted = ctx
         .index()
-        .delete_object(bucket.to_owned(), key.to_owned(), req.version.clone(), bypass)
+        .delete_object(
+            bucket.to_owned(),
+            key.to_owned(),
+            req.version.clone(),
+            bypass,
+        )
         .await?;
     ctx.blobs().remove(deleted.blobs).await;
     // 204 whether or not the key existed, as S3.

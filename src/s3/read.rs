@@ -160,9 +160,13 @@ pub async fn open_object(
     ))
 }
 
-/// The `partNumber` part of a multipart object, as a byte range and the part count.
+/// The `partNumber` part of an object, as a byte range and the part count. A multipart
+/// object's parts are found by the numbers they were uploaded as (an object completed from
+/// parts 1, 3 and 7 has a part 7 and no part 2); a simple object is one part, number 1. A
+/// number the object has no part for is `416 InvalidPartNumber`, naming the number asked
+/// for and the count, as S3 answers a number beyond the count.
 fn part_range(meta: &ObjectMeta, number: &str) -> S3Result<(ByteRange, u32)> {
-    let n: usize = number
+    let n: u32 = number
         .parse()
         .ok()
         .filter(|n| (1..=10_000).contains(n))
@@ -172,12 +176,22 @@ fn part_range(meta: &ObjectMeta, number: &str) -> S3Result<(ByteRange, u32)> {
                 "Part number must be an integer between 1 and 10000, inclusive",
             )
         })?;
-    let count = meta.segments.len();
-    if n > count || (meta.parts.is_none() && n != 1) {
-        return Err(Code::InvalidPartNumber.into());
-    }
-    let start: u64 = meta.segments[..n - 1].iter().map(|s| s.size).sum();
-    let size = meta.segments[n - 1].size;
+    let count = meta.parts.unwrap_or(1);
+    let found = match meta.parts {
+        Some(_) => meta
+            .segments
+            .iter()
+            .enumerate()
+            .position(|(idx, s)| s.number(idx) == n),
+        None => (n == 1 && meta.segments.len() == 1).then_some(0),
+    };
+    let Some(idx) = found else {
+        return Err(S3Error::from(Code::InvalidPartNumber)
+            .with("PartNumberRequested", n.to_string())
+            .with("ActualPartCount", count.to_string()));
+    };
+    let start: u64 = meta.segments[..idx].iter().map(|s| s.size).sum();
+    let size = meta.segments[idx].size;
     if size == 0 {
         return Err(Code::InvalidRange.into());
     }
@@ -186,7 +200,7 @@ fn part_range(meta: &ObjectMeta, number: &str) -> S3Result<(ByteRange, u32)> {
             start,
             end: start + size - 1,
         },
-        meta.parts.unwrap_or(1),
+        count,
     ))
 }
 
@@ -484,17 +498,18 @@ mod tests {
     }
 
     #[test]
-    fn part_numbers_beyond_the_parts_are_invalid_part_number() {
-        let segment = |size| crate::objects::Segment {
+    fn parts_are_found_by_the_numbers_they_were_uploaded_as() {
+        let segment = |size, part_number| crate::objects::Segment {
             blob: crate::storage::BlobId::parse(&"0".repeat(32)).unwrap(),
             size,
             etag: None,
             checksum: None,
+            part_number,
         };
-        let object = |parts, sizes: &[u64]| ObjectMeta {
+        let object = |parts, sizes: &[(u64, Option<u32>)]| ObjectMeta {
             bucket: "b".into(),
             key: "k".into(),
-            size: sizes.iter().sum(),
+            size: sizes.iter().map(|(s, _)| s).sum(),
             etag: "e".into(),
             last_modified: 0,
             headers: Default::default(),
@@ -502,26 +517,54 @@ mod tests {
             checksum: None,
             checksum_type: None,
             parts,
-            segments: sizes.iter().map(|s| segment(*s)).collect(),
+            segments: sizes.iter().map(|(s, n)| segment(*s, *n)).collect(),
             tags: Vec::new(),
             acl: None,
             version: String::new(),
             null_version: true,
             lock: crate::objects::LockState::default(),
         };
-        let multipart = object(Some(2), &[10, 4]);
         let r = |meta: &ObjectMeta, n: &str| {
             part_range(meta, n).map(|(r, count)| (r.start, r.end, count))
         };
-        assert_eq!(r(&multipart, "1").unwrap(), (0, 9, 2));
-        assert_eq!(r(&multipart, "2").unwrap(), (10, 13, 2));
+        let refused = |meta: &ObjectMeta, n: &str| {
+            let e = part_range(meta, n).unwrap_err();
+            (e.code, e.details)
+        };
+        // Stored before numbers were kept: positions.
+        let positional = object(Some(2), &[(10, None), (4, None)]);
+        assert_eq!(r(&positional, "1").unwrap(), (0, 9, 2));
+        assert_eq!(r(&positional, "2").unwrap(), (10, 13, 2));
         assert_eq!(
-            r(&multipart, "3").unwrap_err().code,
-            Code::InvalidPartNumber
+            refused(&positional, "3"),
+            (
+                Code::InvalidPartNumber,
+                vec![
+                    ("PartNumberRequested", "3".to_owned()),
+                    ("ActualPartCount", "2".to_owned())
+                ]
+            )
         );
-        let simple = object(None, &[5]);
+        // Completed from parts 1, 3 and 7.
+        let sparse = object(Some(3), &[(10, Some(1)), (4, Some(3)), (2, Some(7))]);
+        assert_eq!(r(&sparse, "1").unwrap(), (0, 9, 3));
+        assert_eq!(r(&sparse, "3").unwrap(), (10, 13, 3));
+        assert_eq!(r(&sparse, "7").unwrap(), (14, 15, 3));
+        for missing in ["2", "4", "8"] {
+            assert_eq!(
+                refused(&sparse, missing),
+                (
+                    Code::InvalidPartNumber,
+                    vec![
+                        ("PartNumberRequested", missing.to_owned()),
+                        ("ActualPartCount", "3".to_owned())
+                    ]
+                )
+            );
+        }
+        let simple = object(None, &[(5, None)]);
         assert_eq!(r(&simple, "1").unwrap(), (0, 4, 1));
-        assert_eq!(r(&simple, "2").unwrap_err().code, Code::InvalidPartNumber);
+        assert_eq!(refused(&simple, "2").0, Code::InvalidPartNumber);
         for bad in ["0", "10001", "x"] {
             assert_eq!(r(&simple, bad).unwrap_err().code, Code::InvalidArgument);
         }

@@ -41,15 +41,23 @@ pub enum Tagged {
     Bucket,
 }
 
-fn invalid_key() -> S3Error {
-    S3Error::new(Code::InvalidTag, "The TagKey you have provided is invalid")
+/// S3 names the refused key in `<TagKey>` (when there is one to name: not for an empty key).
+fn invalid_key(key: &str) -> S3Error {
+    let e = S3Error::new(Code::InvalidTag, "The TagKey you have provided is invalid");
+    match key.is_empty() {
+        true => e,
+        false => e.with("TagKey", key),
+    }
 }
 
-fn invalid_value() -> S3Error {
+/// S3 names the tag in `<TagKey>` and `<TagValue>`.
+fn invalid_value(key: &str, value: &str) -> S3Error {
     S3Error::new(
         Code::InvalidTag,
         "The TagValue you have provided is invalid",
     )
+    .with("TagKey", key)
+    .with("TagValue", value)
 }
 
 /// The characters S3 allows in a key or value: Unicode letters, numbers and space separators,
@@ -67,10 +75,10 @@ pub fn validate(tags: &Tags, owner: Tagged) -> S3Result<()> {
     for (i, (key, value)) in tags.iter().enumerate() {
         let key_chars = key.chars().count();
         if !(1..=MAX_KEY_CHARS).contains(&key_chars) || !key.chars().all(allowed) {
-            return Err(invalid_key());
+            return Err(invalid_key(key));
         }
         if value.chars().count() > MAX_VALUE_CHARS || !value.chars().all(allowed) {
-            return Err(invalid_value());
+            return Err(invalid_value(key, value));
         }
         if key
             .as_bytes()
@@ -89,7 +97,8 @@ pub fn validate(tags: &Tags, owner: Tagged) -> S3Result<()> {
             return Err(S3Error::new(
                 Code::InvalidTag,
                 "Cannot provide multiple Tags with the same key",
-            ));
+            )
+            .with("TagKey", key.as_str()));
         }
     }
     match owner {
@@ -227,7 +236,11 @@ pub async fn get_object_tagging(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     req.found.existing()?;
     let object = ctx
         .index()
-        .get_object(req.bucket.to_owned(), req.key.to_owned(), req.version.clone())
+        .get_object(
+            req.bucket.to_owned(),
+            req.key.to_owned(),
+            req.version.clone(),
+        )
         .await?;
     let mut response = document(&Tagging::of(&object.tags))?;
     let id = shown(&req, object.version_id()).and_then(|id| http::HeaderValue::from_str(&id).ok());
@@ -249,7 +262,12 @@ pub async fn put_object_tagging(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     req.found.existing()?;
     let id = ctx
         .index()
-        .set_object_tags(req.bucket.to_owned(), req.key.to_owned(), req.version.clone(), tags)
+        .set_object_tags(
+            req.bucket.to_owned(),
+            req.key.to_owned(),
+            req.version.clone(),
+            tags,
+        )
         .await?;
     finish(
         with_version(Response::builder(), shown(&req, id).as_deref()),

@@ -60,10 +60,7 @@ pub fn invalid_version() -> S3Error {
 }
 
 /// Sets `x-amz-version-id` (when `id` is some) on a response builder.
-pub fn with_version(
-    builder: http::response::Builder,
-    id: Option<&str>,
-) -> http::response::Builder {
+pub fn with_version(builder: http::response::Builder, id: Option<&str>) -> http::response::Builder {
     match id.and_then(|id| HeaderValue::from_str(id).ok()) {
         Some(value) => builder.header("x-amz-version-id", value),
         None => builder,
@@ -80,7 +77,11 @@ mod tests {
         assert_eq!(named(Some("null")).unwrap(), Version::Null);
         let id = "7ffa0b1c2d3e4f50a1b2c3d4e5f60718";
         assert_eq!(named(Some(id)).unwrap(), Version::Id(id.into()));
-        for other in ["3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY", "NULL", "7FFA0B1C2D3E4F50A1B2C3D4E5F60718"] {
+        for other in [
+            "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY",
+            "NULL",
+            "7FFA0B1C2D3E4F50A1B2C3D4E5F60718",
+        ] {
             let e = named(Some(other)).unwrap_err();
             assert_eq!(e.code, Code::InvalidArgument, "{other}");
         }

@@ -767,11 +767,19 @@ async fn acl_grants_are_enforced_and_a_policy_deny_wins() {
     // met before the object's ACL could allow the caller.
     assert_eq!(anonymous_get(&server, "/site/missing.txt").0, 403);
     assert_eq!(
-        anonymous_get(&server, "/site/private.txt?versionId=7ffa0b1c2d3e4f50a1b2c3d4e5f60718").0,
+        anonymous_get(
+            &server,
+            "/site/private.txt?versionId=7ffa0b1c2d3e4f50a1b2c3d4e5f60718"
+        )
+        .0,
         403
     );
     assert_eq!(
-        anonymous_get(&server, "/site/public.txt?versionId=7ffa0b1c2d3e4f50a1b2c3d4e5f60718").0,
+        anonymous_get(
+            &server,
+            "/site/public.txt?versionId=7ffa0b1c2d3e4f50a1b2c3d4e5f60718"
+        )
+        .0,
         403
     );
 
@@ -1179,4 +1187,106 @@ async fn buckets_from_before_behave_as_they_did() {
         .unwrap();
     assert_eq!(anonymous_get(&server, "/legacy/shared.txt").0, 200);
     assert_eq!(anonymous_get(&server, "/legacy/old.txt").0, 403);
+}
+
+/// The ACL condition keys `s3:x-amz-acl` and `s3:x-amz-grant-*` are the request's headers, as
+/// sent: a user whose policy denies `s3:PutObject` unless `s3:x-amz-grant-full-control` is
+/// `id=<owner>` may upload only with that header (`id="<owner>"` is another string), and one
+/// denied Put…Acl whenever a grant header is present, or `x-amz-acl` is `public-read`, may set
+/// only the ACLs without them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acl_condition_keys_are_the_requests_acl_headers() {
+    let server = TestServer::start();
+    let s3 = server.root_s3();
+    open_bucket(&s3, "grants").await;
+    let owner = owner_id(&s3).await;
+    let deny_when_present = |key: &str| {
+        format!(
+            r#"{{"Effect": "Deny", "Action": ["s3:PutObjectAcl", "s3:PutBucketAcl"],
+                "Resource": ["arn:aws:s3:::grants", "arn:aws:s3:::grants/*"],
+                "Condition": {{"Null": {{"{key}": "false"}}}}}}"#
+        )
+    };
+    let policy = format!(
+        r#"{{"Version": "2012-10-17", "Statement": [
+            {{"Effect": "Allow", "Action": ["s3:PutObject", "s3:PutObjectAcl", "s3:PutBucketAcl"],
+              "Resource": ["arn:aws:s3:::grants", "arn:aws:s3:::grants/*"]}},
+            {{"Effect": "Deny", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::grants/*",
+              "Condition": {{"StringNotEquals": {{"s3:x-amz-grant-full-control": "id={owner}"}}}}}},
+            {{"Effect": "Deny", "Action": ["s3:PutObjectAcl", "s3:PutBucketAcl"],
+              "Resource": ["arn:aws:s3:::grants", "arn:aws:s3:::grants/*"],
+              "Condition": {{"StringEquals": {{"s3:x-amz-acl": "public-read"}}}}}},
+            {}, {}, {}, {}]}}"#,
+        deny_when_present("s3:x-amz-grant-read"),
+        deny_when_present("s3:x-amz-grant-write"),
+        deny_when_present("s3:x-amz-grant-read-acp"),
+        deny_when_present("s3:x-amz-grant-write-acp"),
+    );
+    let user = server.with_user(&policy).await;
+    let denied = ("AccessDenied".to_owned(), 403);
+    let upload = |grant: Option<String>, acl: Option<ObjectCannedAcl>| {
+        user.s3
+            .put_object()
+            .bucket("grants")
+            .key("k")
+            .set_grant_full_control(grant)
+            .set_acl(acl)
+            .body(ByteStream::from_static(b"hello"))
+            .send()
+    };
+    assert_eq!(error_code_status(upload(None, None).await), denied);
+    assert_eq!(
+        error_code_status(upload(None, Some(ObjectCannedAcl::BucketOwnerFullControl)).await),
+        denied
+    );
+    assert_eq!(
+        error_code_status(upload(Some(format!("id=\"{owner}\"")), None).await),
+        denied,
+        "a quoted id is another string"
+    );
+    upload(Some(format!("id={owner}")), None).await.unwrap();
+
+    let full = format!("id=\"{owner}\"");
+    let object_acl = user
+        .s3
+        .put_object_acl()
+        .bucket("grants")
+        .key("k")
+        .grant_full_control(&full);
+    for refused in [
+        object_acl.clone().grant_read(&full),
+        object_acl.clone().grant_read_acp(&full),
+        object_acl.clone().grant_write_acp(&full),
+    ] {
+        assert_eq!(error_code_status(refused.send().await), denied);
+    }
+    object_acl.send().await.unwrap();
+
+    let bucket_acl = user.s3.put_bucket_acl().bucket("grants");
+    assert_eq!(
+        error_code_status(
+            bucket_acl
+                .clone()
+                .grant_full_control(&full)
+                .grant_write(&full)
+                .send()
+                .await
+        ),
+        denied
+    );
+    assert_eq!(
+        error_code_status(
+            bucket_acl
+                .clone()
+                .acl(BucketCannedAcl::PublicRead)
+                .send()
+                .await
+        ),
+        denied
+    );
+    bucket_acl
+        .acl(BucketCannedAcl::Private)
+        .send()
+        .await
+        .unwrap();
 }

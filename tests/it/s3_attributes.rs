@@ -326,3 +326,203 @@ async fn attributes_ask_for_their_own_actions() {
         denied
     );
 }
+
+/// The body of a refused SDK call, as the server sent it.
+fn error_body<T: std::fmt::Debug, E: std::fmt::Debug>(
+    result: Result<T, aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>>,
+) -> (u16, String) {
+    match result {
+        Ok(v) => panic!("expected a refusal, got {v:?}"),
+        Err(aws_sdk_s3::error::SdkError::ServiceError(e)) => (
+            e.raw().status().as_u16(),
+            String::from_utf8_lossy(e.raw().body().bytes().unwrap_or_default()).into_owned(),
+        ),
+        Err(e) => panic!("not a service error: {e:?}"),
+    }
+}
+
+/// An upload completed from parts 1, 3 and 7 keeps those numbers: GetObjectAttributes lists
+/// them, pages by part number (`x-amz-part-number-marker` 2 lists 3 and 7), and GetObject and
+/// HeadObject `partNumber` find them, with `x-amz-mp-parts-count` 3; a number the object has
+/// no part for (2, 4, 8) is `416 InvalidPartNumber` naming the number and the count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parts_keep_the_numbers_they_were_uploaded_as() {
+    let server = TestServer::start();
+    let s3 = server.with_bucket(B).await;
+    let key = "sparse";
+    let algorithm = ChecksumAlgorithm::Crc64Nvme;
+    let id = s3
+        .create_multipart_upload()
+        .bucket(B)
+        .key(key)
+        .checksum_algorithm(algorithm.clone())
+        .send()
+        .await
+        .unwrap()
+        .upload_id()
+        .unwrap()
+        .to_owned();
+    let sizes = [(1, b'b', PART), (3, b'c', PART), (7, b'd', 10)];
+    let mut parts = Vec::new();
+    for (number, fill, size) in sizes {
+        let out = s3
+            .upload_part()
+            .bucket(B)
+            .key(key)
+            .upload_id(&id)
+            .part_number(number)
+            .checksum_algorithm(algorithm.clone())
+            .body(ByteStream::from(vec![fill; size]))
+            .send()
+            .await
+            .unwrap();
+        parts.push(
+            CompletedPart::builder()
+                .part_number(number)
+                .e_tag(out.e_tag().unwrap())
+                .build(),
+        );
+    }
+    // A part uploaded but left out of the completion is not one of the object's.
+    s3.upload_part()
+        .bucket(B)
+        .key(key)
+        .upload_id(&id)
+        .part_number(2)
+        .checksum_algorithm(algorithm.clone())
+        .body(ByteStream::from(vec![b'x'; 10]))
+        .send()
+        .await
+        .unwrap();
+    s3.complete_multipart_upload()
+        .bucket(B)
+        .key(key)
+        .upload_id(&id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(parts))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let page = |marker: Option<&str>, max: Option<i32>| {
+        s3.get_object_attributes()
+            .bucket(B)
+            .key(key)
+            .object_attributes(ObjectAttributes::ObjectParts)
+            .set_part_number_marker(marker.map(str::to_owned))
+            .set_max_parts(max)
+            .send()
+    };
+    let numbers =
+        |out: &aws_sdk_s3::operation::get_object_attributes::GetObjectAttributesOutput| {
+            let parts = out.object_parts().unwrap();
+            (
+                parts
+                    .parts()
+                    .iter()
+                    .map(|p| (p.part_number().unwrap(), p.size().unwrap()))
+                    .collect::<Vec<_>>(),
+                parts.next_part_number_marker().map(str::to_owned),
+                parts.is_truncated(),
+            )
+        };
+    let all = page(None, None).await.unwrap();
+    assert_eq!(all.object_parts().unwrap().total_parts_count(), Some(3));
+    assert_eq!(
+        numbers(&all),
+        (
+            vec![(1, PART_SIZE), (3, PART_SIZE), (7, 10)],
+            Some("7".to_owned()),
+            Some(false)
+        )
+    );
+    let first = page(None, Some(1)).await.unwrap();
+    assert_eq!(
+        numbers(&first),
+        (vec![(1, PART_SIZE)], Some("1".to_owned()), Some(true))
+    );
+    let second = page(Some("1"), Some(1)).await.unwrap();
+    assert_eq!(
+        numbers(&second),
+        (vec![(3, PART_SIZE)], Some("3".to_owned()), Some(true))
+    );
+    assert_eq!(
+        second.object_parts().unwrap().part_number_marker(),
+        Some("1")
+    );
+    // The marker is a part number: after 2 come 3 and 7 (a position would skip 3).
+    let after_two = page(Some("2"), None).await.unwrap();
+    assert_eq!(
+        numbers(&after_two),
+        (
+            vec![(3, PART_SIZE), (7, 10)],
+            Some("7".to_owned()),
+            Some(false)
+        )
+    );
+    let after_last = page(Some("7"), None).await.unwrap();
+    assert_eq!(numbers(&after_last), (vec![], None, Some(false)));
+
+    let total = 2 * PART_SIZE + 10;
+    for (number, start, len, fill) in [
+        (1, 0, PART_SIZE, b'b'),
+        (3, PART_SIZE, PART_SIZE, b'c'),
+        (7, 2 * PART_SIZE, 10, b'd'),
+    ] {
+        let out = s3
+            .get_object()
+            .bucket(B)
+            .key(key)
+            .part_number(number)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(out.parts_count(), Some(3), "part {number}");
+        let range = format!("bytes {start}-{}/{total}", start + len - 1);
+        assert_eq!(out.content_range(), Some(range.as_str()), "part {number}");
+        let got = out.body.collect().await.unwrap().into_bytes();
+        assert_eq!(i64::try_from(got.len()).unwrap(), len, "part {number}");
+        assert!(got.iter().all(|b| *b == fill), "part {number}: wrong bytes");
+        let head = s3
+            .head_object()
+            .bucket(B)
+            .key(key)
+            .part_number(number)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(head.parts_count(), Some(3), "HEAD part {number}");
+        assert_eq!(head.content_length(), Some(len), "HEAD part {number}");
+    }
+    for missing in [2, 4, 8] {
+        let (status, body) = error_body(
+            s3.get_object()
+                .bucket(B)
+                .key(key)
+                .part_number(missing)
+                .send()
+                .await,
+        );
+        assert_eq!(status, 416, "part {missing}");
+        assert!(
+            body.contains("<Code>InvalidPartNumber</Code>")
+                && body.contains(&format!(
+                    "<PartNumberRequested>{missing}</PartNumberRequested>\
+                     <ActualPartCount>3</ActualPartCount>"
+                )),
+            "part {missing}: {body}"
+        );
+        let (status, _) = error_body(
+            s3.head_object()
+                .bucket(B)
+                .key(key)
+                .part_number(missing)
+                .send()
+                .await,
+        );
+        assert_eq!(status, 416, "HEAD part {missing}");
+    }
+}

@@ -893,3 +893,66 @@ async fn the_completion_body_is_checked_against_its_content_md5() {
     assert_eq!(r.status, 200, "{}", r.body);
     server.stop();
 }
+
+/// An upload created without a checksum algorithm keeps no part checksums to compute an
+/// object checksum from: a whole-object checksum sent with its completion is ignored, as S3
+/// ignores it (even a wrong one), and the object has no checksum; the same value with
+/// `x-amz-checksum-type` is still refused, as S3 refuses a checksum mode the upload lacks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_checksum_is_ignored_for_an_upload_without_an_algorithm() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, s3) = setup(dir.path()).await;
+    let body = pattern(3000, 21);
+    let id = s3
+        .create_multipart_upload()
+        .bucket(B)
+        .key("plain")
+        .send()
+        .await
+        .unwrap()
+        .upload_id()
+        .unwrap()
+        .to_owned();
+    let (etag, _) = upload_part(&s3, "plain", &id, 1, &ChecksumAlgorithm::Crc32, &body).await;
+    let complete = || {
+        s3.complete_multipart_upload()
+            .bucket(B)
+            .key("plain")
+            .upload_id(&id)
+            .multipart_upload(all(vec![listed(1, &etag, None)]))
+    };
+    let refused = complete()
+        .checksum_type(ChecksumType::FullObject)
+        .checksum_crc32(crc(&ChecksumAlgorithm::Crc32, &body))
+        .send()
+        .await;
+    assert_eq!(
+        refusal(refused),
+        (
+            "InvalidRequest".to_owned(),
+            400,
+            "The upload was created using the null checksum mode. The complete request must \
+             use the same checksum mode."
+                .to_owned()
+        )
+    );
+    let done = complete()
+        .checksum_crc32(crc(&ChecksumAlgorithm::Crc32, b"not these bytes"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.checksum_crc32(), None);
+    assert_eq!(done.checksum_type(), None);
+    let head = s3
+        .head_object()
+        .bucket(B)
+        .key("plain")
+        .checksum_mode(ChecksumMode::Enabled)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.content_length(), Some(3000));
+    assert_eq!(head.checksum_crc32(), None);
+    assert_eq!(head.checksum_type(), None);
+    server.stop();
+}

@@ -295,7 +295,9 @@ async fn a_copy_of_a_missing_version_copies_nothing() {
         .copy_object()
         .bucket(B)
         .key("dst")
-        .copy_source(format!("{B}/src?versionId=7ffa0b1c2d3e4f50a1b2c3d4e5f60718"))
+        .copy_source(format!(
+            "{B}/src?versionId=7ffa0b1c2d3e4f50a1b2c3d4e5f60718"
+        ))
         .send()
         .await;
     assert_eq!(error_code_status(r), ("NoSuchVersion".to_owned(), 404));

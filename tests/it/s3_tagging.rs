@@ -917,3 +917,85 @@ async fn a_tag_in_another_case_cannot_hide_from_a_deny() {
     }
     server.stop();
 }
+
+/// S3's `InvalidTag` body names the refused tag: `<TagKey>` for a refused or repeated key,
+/// `<TagKey>` and `<TagValue>` for a refused value (escaped as XML), on PutObjectTagging,
+/// PutBucketTagging and `x-amz-tagging` alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_tags_are_named_in_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, s3) = setup(dir.path()).await;
+    put(&s3, "k", None).await.unwrap();
+    fn body<T: std::fmt::Debug, E: std::fmt::Debug>(
+        result: Result<T, aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>>,
+    ) -> String {
+        match result {
+            Err(aws_sdk_s3::error::SdkError::ServiceError(e)) => {
+                assert_eq!(e.raw().status().as_u16(), 400);
+                String::from_utf8_lossy(e.raw().body().bytes().unwrap_or_default()).into_owned()
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+    let tagging = |pairs: &[(&str, &str)]| {
+        Tagging::builder()
+            .set_tag_set(Some(
+                pairs
+                    .iter()
+                    .map(|(k, v)| Tag::builder().key(*k).value(*v).build().unwrap())
+                    .collect(),
+            ))
+            .build()
+            .unwrap()
+    };
+    let cases: [(&[(&str, &str)], &str); 3] = [
+        (
+            &[("key", "inv&alid")],
+            "<Message>The TagValue you have provided is invalid</Message>\
+             <TagKey>key</TagKey><TagValue>inv&amp;alid</TagValue>",
+        ),
+        (
+            &[("ke&y", "v")],
+            "<Message>The TagKey you have provided is invalid</Message><TagKey>ke&amp;y</TagKey><",
+        ),
+        (
+            &[("key", "1"), ("key", "2")],
+            "<Message>Cannot provide multiple Tags with the same key</Message>\
+             <TagKey>key</TagKey><",
+        ),
+    ];
+    for (pairs, expected) in cases {
+        let object = body(
+            s3.put_object_tagging()
+                .bucket(B)
+                .key("k")
+                .tagging(tagging(pairs))
+                .send()
+                .await,
+        );
+        assert!(object.contains("<Code>InvalidTag</Code>"), "{object}");
+        assert!(object.contains(expected), "{pairs:?}: {object}");
+        let bucket = body(
+            s3.put_bucket_tagging()
+                .bucket(B)
+                .tagging(tagging(pairs))
+                .send()
+                .await,
+        );
+        assert!(bucket.contains(expected), "{pairs:?}: {bucket}");
+    }
+    let header = body(
+        s3.put_object()
+            .bucket(B)
+            .key("h")
+            .tagging("k=a%26b")
+            .body(ByteStream::from_static(b"bytes"))
+            .send()
+            .await,
+    );
+    assert!(
+        header.contains("<TagKey>k</TagKey><TagValue>a&amp;b</TagValue>"),
+        "{header}"
+    );
+    server.stop();
+}

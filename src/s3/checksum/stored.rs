@@ -54,7 +54,7 @@ pub fn object_checksum(meta: &ObjectMeta) -> Option<StoredChecksum<'_>> {
     })
 }
 
-/// The checksum of part `number` (from 1) of a multipart object with a `COMPOSITE` checksum:
+/// The checksum of part `number` (as uploaded) of a multipart object with a `COMPOSITE` checksum:
 /// the part's own, as UploadPart returned it. `None` for other objects: a full-object
 /// checksum keeps no part checksums that S3 would report.
 pub fn part_checksum(meta: &ObjectMeta, number: usize) -> Option<StoredChecksum<'_>> {
@@ -62,7 +62,12 @@ pub fn part_checksum(meta: &ObjectMeta, number: usize) -> Option<StoredChecksum<
     if whole.kind != ChecksumType::Composite || meta.parts.is_none() {
         return None;
     }
-    let segment = meta.segments.get(number.checked_sub(1)?)?;
+    let segment = meta
+        .segments
+        .iter()
+        .enumerate()
+        .find(|(idx, s)| usize::try_from(s.number(*idx)).is_ok_and(|n| n == number))?
+        .1;
     Some(StoredChecksum {
         value: segment.checksum.as_deref()?,
         ..whole
@@ -81,6 +86,7 @@ mod tests {
             size: 1,
             etag: None,
             checksum: Some(c.into()),
+            part_number: None,
         };
         ObjectMeta {
             bucket: "b".into(),
@@ -117,6 +123,11 @@ mod tests {
         assert_eq!(part_checksum(&composite, 2).unwrap().value, "p2==");
         assert_eq!(part_checksum(&composite, 0), None);
         assert_eq!(part_checksum(&composite, 3), None);
+        // Parts are found by the numbers they were uploaded as.
+        let mut sparse = composite.clone();
+        sparse.segments[1].part_number = Some(7);
+        assert_eq!(part_checksum(&sparse, 7).unwrap().value, "p2==");
+        assert_eq!(part_checksum(&sparse, 2), None);
 
         let full = object(
             Some(2),

@@ -200,3 +200,24 @@ fn values_keep_their_spaces_and_missing_elements_are_malformed() {
         );
     }
 }
+
+/// S3 names the refused tag in its `InvalidTag` body: `<TagKey>` for a key it refuses (but an
+/// empty one) or repeats, `<TagKey>` and `<TagValue>` for a value it refuses.
+#[test]
+fn invalid_tags_name_the_tag() {
+    let details = |set: &[(&str, &str)]| {
+        let e = validate(&tags(set), Tagged::Object).expect_err("refused");
+        assert_eq!(e.code, Code::InvalidTag);
+        e.details
+            .into_iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(details(&[("ke&y", "v")]), ["TagKey=ke&y"]);
+    assert_eq!(details(&[("", "v")]), Vec::<String>::new());
+    assert_eq!(
+        details(&[("key", "inv&alid")]),
+        ["TagKey=key", "TagValue=inv&alid"]
+    );
+    assert_eq!(details(&[("k", "1"), ("k", "2")]), ["TagKey=k"]);
+}
