@@ -161,3 +161,193 @@ fn acknowledged_writes_survive_kill_9_and_nothing_torn_is_listed() {
     assert_eq!(blobs, listed, "blob files and listed objects differ");
     server.stop();
 }
+
+/// A signed request to the versioned bucket; `None` when the server is gone.
+fn call(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> Option<common::Response> {
+    let signer = Signer::s3("admin", ROOT_SECRET);
+    let (path, headers) = signer.sign(addr, method, path, &[], body);
+    try_send(addr, method, &path, &headers, body).ok()
+}
+
+/// What a writer saw acknowledged: versions with their content, delete markers, and the
+/// markers whose removal was acknowledged.
+#[derive(Default)]
+struct History {
+    versions: Vec<(String, String, [u8; 32])>,
+    markers: Vec<(String, String)>,
+    removed: Vec<(String, String)>,
+}
+
+/// Versioned overwrites, deletes (markers) and marker removals, killed mid-flight: every
+/// acknowledged version reads back whole, every acknowledged marker is still one, every
+/// acknowledged removal stays removed, every version the index holds reads back whole, and no
+/// blob is left that no version refers to (nor is one missing).
+#[test]
+fn acknowledged_versions_survive_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = spawn_with_root(dir.path());
+    let addr = server.s3;
+    assert_eq!(call(addr, "PUT", "/crashv", b"").unwrap().status, 200);
+    let enable = b"<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>";
+    assert_eq!(
+        call(addr, "PUT", "/crashv?versioning", enable)
+            .unwrap()
+            .status,
+        200
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let mut seen = History::default();
+                for round in 0.. {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let key = format!("w{w}/k{}", round % 2);
+                    let path = format!("/crashv/{key}");
+                    let done = match round % 5 {
+                        3 => call(addr, "DELETE", &path, b"").map(|r| {
+                            let id = r.header("x-amz-version-id").unwrap_or_default();
+                            seen.markers.push((key.clone(), id.to_owned()));
+                            r.status
+                        }),
+                        4 => match seen.markers.iter().rposition(|(k, _)| *k == key) {
+                            Some(at) => {
+                                let (key, id) = seen.markers.remove(at);
+                                let path = format!("/crashv/{key}?versionId={id}");
+                                call(addr, "DELETE", &path, b"").map(|r| {
+                                    seen.removed.push((key, id));
+                                    r.status
+                                })
+                            }
+                            None => Some(204),
+                        },
+                        _ => {
+                            let data = body(w, round);
+                            let hash: [u8; 32] = Sha256::digest(&data).into();
+                            call(addr, "PUT", &path, &data).map(|r| {
+                                let id = r.header("x-amz-version-id").unwrap_or_default();
+                                seen.versions.push((key.clone(), id.to_owned(), hash));
+                                r.status
+                            })
+                        }
+                    };
+                    match done {
+                        Some(200 | 204) => {}
+                        // The server is gone: what was in flight was not acknowledged.
+                        _ => {
+                            seen.versions.retain(|(_, id, _)| !id.is_empty());
+                            seen.markers.retain(|(_, id)| !id.is_empty());
+                            break;
+                        }
+                    }
+                }
+                seen
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    drop(server); // SIGKILL, then wait for the exit.
+    stop.store(true, Ordering::Relaxed);
+    let histories: Vec<History> = writers.into_iter().map(|w| w.join().unwrap()).collect();
+    let acked: usize = histories.iter().map(|h| h.versions.len()).sum();
+    assert!(acked > 20, "too few versions acknowledged ({acked})");
+
+    let server = spawn_with_root(dir.path());
+    let addr = server.s3;
+    let get = |key: &str, id: &str| {
+        let path = format!("/crashv/{key}?versionId={id}");
+        let signer = Signer::s3("admin", ROOT_SECRET);
+        let (path, headers) = signer.sign(addr, "GET", &path, &[], b"");
+        let response = try_send(addr, "GET", &path, &headers, b"").unwrap();
+        (response.status, response.body)
+    };
+    for history in &histories {
+        for (key, id, hash) in &history.versions {
+            let (status, data) = get_bytes(addr, key, id);
+            assert_eq!(status, 200, "{key} {id}: an acknowledged version was lost");
+            let got: [u8; 32] = Sha256::digest(&data).into();
+            assert_eq!(&got, hash, "{key} {id}: torn");
+        }
+        for (key, id) in &history.markers {
+            assert_eq!(
+                get(key, id).0,
+                405,
+                "{key} {id}: an acknowledged marker was lost"
+            );
+        }
+        for (key, id) in &history.removed {
+            assert_eq!(
+                get(key, id).0,
+                404,
+                "{key} {id}: a removed marker came back"
+            );
+        }
+    }
+    server.stop();
+    // Every version the index holds reads back with its size, and the blob files are exactly
+    // the versions' (one each: these are single PUTs).
+    let db = rusqlite::Connection::open(dir.path().join("data/metadata/objects.db")).unwrap();
+    let rows: Vec<(String, String, i64)> = db
+        .prepare("SELECT key, version, size FROM objects WHERE bucket = 'crashv' AND delete_marker = 0 AND null_version = 0")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let current: i64 = db
+        .query_row(
+            "SELECT count(*) FROM objects WHERE bucket = 'crashv' AND current = 1 AND delete_marker = 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(current, 0, "a delete marker is never current");
+    drop(db);
+    let server = spawn_with_root(dir.path());
+    for (key, id, size) in &rows {
+        let (status, data) = get_bytes(server.s3, key, id);
+        assert_eq!(
+            (status, data.len()),
+            (200, usize::try_from(*size).unwrap()),
+            "{key} {id}"
+        );
+    }
+    server.stop();
+    let objects = dir.path().join("data/objects");
+    assert_eq!(std::fs::read_dir(objects.join("tmp")).unwrap().count(), 0);
+    let blobs: usize = std::fs::read_dir(&objects)
+        .unwrap()
+        .map(|d| d.unwrap().path())
+        .filter(|p| p.is_dir() && !p.ends_with("tmp"))
+        .map(|d| std::fs::read_dir(d).unwrap().count())
+        .sum();
+    assert_eq!(blobs, rows.len(), "blob files and stored versions differ");
+}
+
+/// GET of one version, raw bytes.
+fn get_bytes(addr: std::net::SocketAddr, key: &str, id: &str) -> (u16, Vec<u8>) {
+    let signer = Signer::s3("admin", ROOT_SECRET);
+    let path = format!("/crashv/{key}?versionId={id}");
+    let (path, headers) = signer.sign(addr, "GET", &path, &[], b"");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    use std::io::{Read, Write};
+    let mut head = format!("GET {path} HTTP/1.1\r\n");
+    for (n, v) in &headers {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    head.push_str("Connection: close\r\n\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let status = String::from_utf8_lossy(&raw[9..12]).parse().unwrap();
+    (status, raw[split + 4..].to_vec())
+}
