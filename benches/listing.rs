@@ -15,6 +15,11 @@
 //! `target/bench-data/`); later runs reuse it when it holds exactly the expected keys. Rows
 //! have no segments: listing does not read them.
 //!
+//! The same pages are measured on a versioned bucket of the same million keys with five
+//! versions each, where a fifth of the keys end in a delete marker (`versioned_*`): five
+//! million rows, of which 800,000 are current. The listing reads the partial index of current
+//! versions, so a page costs what the unversioned page costs (issue target: within 2×).
+//!
 //! Run with `cargo bench --bench listing`. Target: under 5 ms per page.
 
 use std::hint::black_box;
@@ -33,12 +38,20 @@ const FILES_PER_DIR: usize = 1000;
 const KEYS: usize = DIRS * FILES_PER_DIR;
 const PAGE: usize = 1000;
 
-/// `bench-data/listing-1m` under the target directory cargo builds into.
-fn data_dir() -> PathBuf {
+/// Versions per key in the versioned bucket.
+const VERSIONS: usize = 5;
+
+/// `bench-data/<name>` under the target directory cargo builds into.
+fn data_dir(name: &str) -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
-    target.join("bench-data").join("listing-1m")
+    target.join("bench-data").join(name)
+}
+
+/// Whether key number `n` of the versioned bucket ends in a delete marker: a fifth of them.
+fn deleted(n: usize) -> bool {
+    n % 5 == 4
 }
 
 fn db_path(data_dir: &Path) -> PathBuf {
@@ -53,8 +66,8 @@ fn names_in_key_order(prefix: &str, count: usize) -> Vec<String> {
     names
 }
 
-/// Whether the cached database holds the benchmark's keys: the count and the last key.
-fn is_populated(path: &Path) -> bool {
+/// Whether the cached database holds the benchmark's rows: the count and the last key.
+fn is_populated(path: &Path, versions: usize) -> bool {
     let Ok(conn) = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY) else {
         return false;
     };
@@ -66,11 +79,14 @@ fn is_populated(path: &Path) -> bool {
         )
         .optional();
     let expected_last = format!("dir{}/file{}", DIRS - 1, FILES_PER_DIR - 1);
-    matches!(found, Ok(Some((n, Some(last)))) if n == KEYS && last == expected_last)
+    matches!(found, Ok(Some((n, Some(last)))) if n == KEYS * versions && last == expected_last)
 }
 
-/// One transaction of `KEYS` inserts through one prepared statement, in key order.
-fn bulk_insert(path: &Path) -> rusqlite::Result<()> {
+/// One transaction of `KEYS × versions` inserts through one prepared statement, in index
+/// order. With one version, every key is its null version (a bucket never versioned); with
+/// more, the newest row of a fifth of the keys is a delete marker, and every other key's
+/// newest version is current.
+fn bulk_insert(path: &Path, versions: usize) -> rusqlite::Result<()> {
     let mut conn = Connection::open(path)?;
     // A lost benchmark database is rebuilt, so it need not survive a crash.
     conn.pragma_update(None, "synchronous", "OFF")?;
@@ -81,8 +97,8 @@ fn bulk_insert(path: &Path) -> rusqlite::Result<()> {
     )?;
     {
         let mut insert = tx.prepare(
-            "INSERT INTO objects (bucket, key, size, etag, last_modified, headers)
-             VALUES (?1, ?2, ?3, ?4, ?5, '{}')",
+            "INSERT INTO objects (bucket, key, size, etag, last_modified, headers, version, null_version, current, delete_marker)
+             VALUES (?1, ?2, ?3, ?4, ?5, '{}', ?6, ?7, ?8, ?9)",
         )?;
         let files = names_in_key_order("file", FILES_PER_DIR);
         let mut n: i64 = 0;
@@ -93,7 +109,25 @@ fn bulk_insert(path: &Path) -> rusqlite::Result<()> {
                     "{:032x}",
                     n.unsigned_abs().wrapping_mul(0x9e37_79b9_7f4a_7c15)
                 );
-                insert.execute((BUCKET, &key, 1024 + n % 4096, &etag, 1_740_830_400_000 + n))?;
+                let marked = versions > 1 && deleted(usize::try_from(n).unwrap_or(0));
+                // Newest first: the ordering id grows as the stamp falls.
+                for age in 0..versions {
+                    let stamp = 1_740_830_400_000_000 + n * 10 - i64::try_from(age).unwrap_or(0);
+                    let version = format!("{:016x}{:016x}", i64::MAX - stamp, n);
+                    let marker = marked && age == 0;
+                    let current = age == 0 && !marker;
+                    insert.execute(rusqlite::params![
+                        BUCKET,
+                        &key,
+                        if marker { 0 } else { 1024 + n % 4096 },
+                        if marker { "" } else { etag.as_str() },
+                        stamp / 1000,
+                        version,
+                        versions == 1,
+                        current,
+                        marker
+                    ])?;
+                }
                 n += 1;
             }
         }
@@ -104,10 +138,10 @@ fn bulk_insert(path: &Path) -> rusqlite::Result<()> {
 
 /// Opens the cached index, building it first if it is missing or not what this benchmark
 /// expects.
-fn open_index(runtime: &Runtime) -> ObjectIndex {
-    let dir = data_dir();
+fn open_index(runtime: &Runtime, name: &str, versions: usize) -> ObjectIndex {
+    let dir = data_dir(name);
     let db_config = config::S3::default().db.to_db_config();
-    if !is_populated(&db_path(&dir)) {
+    if !is_populated(&db_path(&dir), versions) {
         let started = Instant::now();
         if dir.exists() {
             std::fs::remove_dir_all(&dir).expect("removing the stale benchmark index");
@@ -116,13 +150,13 @@ fn open_index(runtime: &Runtime) -> ObjectIndex {
         let index = ObjectIndex::open(&dir, &db_config).expect("creating the benchmark index");
         runtime.block_on(index.db().close());
         drop(index);
-        bulk_insert(&db_path(&dir)).expect("filling the benchmark index");
+        bulk_insert(&db_path(&dir), versions).expect("filling the benchmark index");
         assert!(
-            is_populated(&db_path(&dir)),
+            is_populated(&db_path(&dir), versions),
             "the bulk insert left wrong keys"
         );
         eprintln!(
-            "listing: built {KEYS} keys in {} in {:.1?}",
+            "listing: built {KEYS} keys × {versions} in {} in {:.1?}",
             dir.display(),
             started.elapsed()
         );
@@ -141,68 +175,76 @@ fn query(prefix: &str, delimiter: Option<&str>, cursor: Cursor) -> ListQuery {
 
 fn pages(c: &mut Criterion) {
     let runtime = Runtime::new().expect("a tokio runtime");
-    let index = open_index(&runtime);
-    let cases = [
-        ("plain_first_page", query("", None, Cursor::Start), 1000, 0),
-        (
-            "plain_continuation",
-            query("", None, Cursor::After("dir500/file500".into())),
-            1000,
-            0,
-        ),
-        (
-            "delimiter_root",
-            query("", Some("/"), Cursor::Start),
-            0,
-            1000,
-        ),
-        (
-            "delimiter_one_dir",
-            query("dir500/", Some("/"), Cursor::Start),
-            1000,
-            0,
-        ),
-    ];
     let mut rendered = Vec::new();
     let mut group = c.benchmark_group("list_objects_v2_1m_keys");
     group.throughput(Throughput::Elements(PAGE as u64));
     // Up to milliseconds an iteration: equal samples fit the measurement time, growing ones
     // do not.
     group.sampling_mode(SamplingMode::Flat);
-    for (name, query, keys, prefixes) in cases {
-        let list = || runtime.block_on(index.list_objects(BUCKET.to_owned(), query.clone()));
-        let listing = list().expect("listing the benchmark bucket");
-        // A benchmark of the wrong answer measures nothing.
-        assert_eq!(
-            (listing.objects.len(), listing.prefixes.len()),
-            (keys, prefixes),
-            "{name}"
-        );
-        eprintln!(
-            "listing/{name}: {} keys, {} common prefixes per page, truncated: {}",
-            listing.objects.len(),
-            listing.prefixes.len(),
-            listing.truncated
-        );
-        group.bench_function(name, |b| b.iter(|| black_box(list())));
-        if matches!(name, "plain_first_page" | "delimiter_root") {
-            rendered.push((name, query.delimiter.clone(), listing));
+    for (data, versions, label) in [
+        ("listing-1m", 1, ""),
+        ("listing-1m-x5", VERSIONS, "versioned_"),
+    ] {
+        let index = open_index(&runtime, data, versions);
+        // dir500 holds keys 500000..500999; in the versioned bucket a fifth are deleted.
+        let in_dir500 = if versions == 1 { 1000 } else { 800 };
+        let cases = [
+            ("plain_first_page", query("", None, Cursor::Start), 1000, 0),
+            (
+                "plain_continuation",
+                query("", None, Cursor::After("dir500/file500".into())),
+                1000,
+                0,
+            ),
+            (
+                "delimiter_root",
+                query("", Some("/"), Cursor::Start),
+                0,
+                1000,
+            ),
+            (
+                "delimiter_one_dir",
+                query("dir500/", Some("/"), Cursor::Start),
+                in_dir500,
+                0,
+            ),
+        ];
+        for (name, query, keys, prefixes) in cases {
+            let name = format!("{label}{name}");
+            let list = || runtime.block_on(index.list_objects(BUCKET.to_owned(), query.clone()));
+            let listing = list().expect("listing the benchmark bucket");
+            // A benchmark of the wrong answer measures nothing.
+            assert_eq!(
+                (listing.objects.len(), listing.prefixes.len()),
+                (keys, prefixes),
+                "{name}"
+            );
+            eprintln!(
+                "listing/{name}: {} keys, {} common prefixes per page, truncated: {}",
+                listing.objects.len(),
+                listing.prefixes.len(),
+                listing.truncated
+            );
+            group.bench_function(&name, |b| b.iter(|| black_box(list())));
+            if versions == 1 && matches!(name.as_str(), "plain_first_page" | "delimiter_root") {
+                rendered.push((name, query.delimiter.clone(), listing));
+            }
         }
+        runtime.block_on(index.db().close());
     }
     group.finish();
     render(c, &rendered);
-    runtime.block_on(index.db().close());
 }
 
 /// The response body of a page already listed: the XML document, its declaration, control
 /// characters as references.
-fn render(c: &mut Criterion, pages: &[(&str, Option<String>, Listing)]) {
+fn render(c: &mut Criterion, pages: &[(String, Option<String>, Listing)]) {
     let mut group = c.benchmark_group("render_list_objects_v2");
     group.throughput(Throughput::Elements(PAGE as u64));
     for (name, delimiter, listing) in pages {
         let body = || labstore::s3::list_objects_v2_body(BUCKET, delimiter.as_deref(), listing);
         eprintln!("render/{name}: {} bytes", body().len());
-        group.bench_function(*name, |b| b.iter(|| black_box(body())));
+        group.bench_function(name.as_str(), |b| b.iter(|| black_box(body())));
     }
     group.finish();
 }
