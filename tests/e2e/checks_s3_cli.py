@@ -409,6 +409,58 @@ def check_aws_cli_fresh_bucket_reads(server):
     cli(server, "s3", "rb", "s3://e2e-fresh", "--force")
 
 
+def check_aws_cli_versioning_restore_and_undelete(server):
+    """put-bucket-versioning, overwrite, read an old version, restore it by copying it over
+    the current one, delete (a marker) and undelete by removing the marker."""
+    work = server.workdir("cli-versions")
+    bucket = "e2e-versions"
+    cli(server, "s3api", "create-bucket", "--bucket", bucket)
+    assert cli(server, "s3api", "get-bucket-versioning", "--bucket", bucket) == {}
+    cli(server, "s3api", "put-bucket-versioning", "--bucket", bucket,
+        "--versioning-configuration", "Status=Enabled")
+    got = cli(server, "s3api", "get-bucket-versioning", "--bucket", bucket)
+    assert got.get("Status") == "Enabled", got
+    ids = []
+    for content in (b"first draft\n", b"oops, overwritten\n"):
+        path = os.path.join(work, "doc.txt")
+        write_file(path, content)
+        out = cli(server, "s3api", "put-object", "--bucket", bucket, "--key", "doc.txt",
+                  "--body", path)
+        ids.append(out["VersionId"])
+    first, second = ids
+    assert first != second and re.fullmatch(r"[0-9a-f]{32}", first), ids
+    old = os.path.join(work, "old.txt")
+    out = cli(server, "s3api", "get-object", "--bucket", bucket, "--key", "doc.txt",
+              "--version-id", first, old)
+    assert out["VersionId"] == first and read_bytes(old) == b"first draft\n", out
+    # Restore: copy the old version over the current one.
+    out = cli(server, "s3api", "copy-object", "--bucket", bucket, "--key", "doc.txt",
+              "--copy-source", f"{bucket}/doc.txt?versionId={first}")
+    assert out["CopySourceVersionId"] == first and out["VersionId"] not in ids, out
+    current = os.path.join(work, "current.txt")
+    cli(server, "s3api", "get-object", "--bucket", bucket, "--key", "doc.txt", current)
+    assert read_bytes(current) == b"first draft\n"
+    # Delete: a marker; the key is gone, its versions are not.
+    out = cli(server, "s3api", "delete-object", "--bucket", bucket, "--key", "doc.txt")
+    assert out["DeleteMarker"] is True, out
+    marker = out["VersionId"]
+    gone = aws(server, "s3", "s3api", "head-object", "--bucket", bucket, "--key", "doc.txt")
+    assert gone.returncode != 0 and "404" in gone.stderr, gone.stderr
+    assert cli(server, "s3", "ls", f"s3://{bucket}/").strip() == ""
+    out = cli(server, "s3api", "head-object", "--bucket", bucket, "--key", "doc.txt",
+              "--version-id", second)
+    assert out["VersionId"] == second, out
+    # Undelete: remove the marker.
+    out = cli(server, "s3api", "delete-object", "--bucket", bucket, "--key", "doc.txt",
+              "--version-id", marker)
+    assert out["DeleteMarker"] is True and out["VersionId"] == marker, out
+    cli(server, "s3api", "get-object", "--bucket", bucket, "--key", "doc.txt", current)
+    assert read_bytes(current) == b"first draft\n"
+    # A bucket with versions is not empty.
+    left = aws(server, "s3", "s3api", "delete-bucket", "--bucket", bucket)
+    assert left.returncode != 0 and "BucketNotEmpty" in left.stderr, left.stderr
+
+
 CHECKS = [
     check_aws_cli_s3_round_trip,
     check_aws_cli_s3_sync_tree_round_trip,
@@ -417,4 +469,5 @@ CHECKS = [
     check_aws_cli_s3api_copy_head_and_range,
     check_aws_cli_s3api_tagging,
     check_aws_cli_fresh_bucket_reads,
+    check_aws_cli_versioning_restore_and_undelete,
 ]
