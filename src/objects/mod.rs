@@ -13,6 +13,7 @@ mod bucket_policy;
 mod bucket_tagging;
 mod buckets;
 pub mod list;
+mod list_versions;
 pub mod multipart;
 mod object_lock;
 pub mod versions;
@@ -35,6 +36,7 @@ pub use bucket_tagging::BucketTagging;
 pub use buckets::BucketState;
 use buckets::Buckets;
 pub use list::{Cursor, ListQuery, Listing, ObjectSummary};
+pub use list_versions::{VersionEntry, VersionListing, VersionQuery};
 pub use multipart::{Part, Upload};
 pub use object_lock::ObjectLockConfig;
 pub use versions::{

@@ -104,6 +104,7 @@ mod tests {
             (HeadBucket, &[("s3:ListBucket", b)]),
             (ListObjects, &[("s3:ListBucket", b)]),
             (ListObjectsV2, &[("s3:ListBucket", b)]),
+            (ListObjectVersions, &[("s3:ListBucketVersions", b)]),
             (GetBucketLocation, &[("s3:GetBucketLocation", b)]),
             (GetBucketAcl, &[("s3:GetBucketAcl", b)]),
             (PutBucketAcl, &[("s3:PutBucketAcl", b)]),

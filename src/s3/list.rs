@@ -1,7 +1,8 @@
-//! ListObjects (v1: `marker`) and ListObjectsV2 (opaque `continuation-token`, `start-after`,
-//! `fetch-owner`), with prefix, any delimiter, `max-keys` capped by
-//! `backend.s3.paging.max_keys`, and `encoding-type=url`.
+//! ListObjects (v1: `marker`), ListObjectsV2 (opaque `continuation-token`, `start-after`,
+//! `fetch-owner`) and ListObjectVersions (`key-marker`, `version-id-marker`), with prefix, any
+//! delimiter, `max-keys` capped by `backend.s3.paging.max_keys`, and `encoding-type=url`.
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html>
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html>
 //!
 //! Their answers are written by hand (`XmlWriter`), not serialized from serde types as S3's
 //! other documents are: on `benches/listing.rs`'s 1000-entry pages quick-xml's serializer took
@@ -16,9 +17,10 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use super::error::{Code, S3Error, S3Result};
 use super::fields::MaxKeys;
 use super::query::Query;
+use super::version::{invalid_version, is_version_id, Version, NULL};
 use super::xml::{timestamp, xml_body, xml_response, Owner, S3_XMLNS};
 use super::{Ctx, Reply, Req};
-use crate::objects::{Cursor, ListQuery, Listing};
+use crate::objects::{Cursor, ListQuery, Listing, VersionListing, VersionQuery};
 use crate::xml::XmlWriter;
 
 /// `encoding-type=url` escapes keys as S3 does: everything but unreserved characters and `/`.
@@ -282,10 +284,126 @@ pub async fn list_objects(ctx: &Ctx<'_>, req: Req<'_>, max_keys: MaxKeys) -> Rep
     xml_response(v1_result(bucket, &p, marker, &owner, &listing))
 }
 
+/// The markers of a ListObjectVersions request, checked as S3 checks them: a
+/// `version-id-marker` needs a `key-marker`, and is `null` or a version id of this server's
+/// form. An empty marker is no marker.
+fn version_markers(query: &Query) -> S3Result<(Option<String>, Version)> {
+    let key_marker = query.get("key-marker").filter(|k| !k.is_empty());
+    let version_marker = query.get("version-id-marker").filter(|v| !v.is_empty());
+    let refuse = |e: S3Error, value: &str| {
+        e.with("ArgumentName", "version-id-marker")
+            .with("ArgumentValue", value)
+    };
+    let version = match (key_marker, version_marker) {
+        (_, None) => Version::Current,
+        (None, Some(v)) => {
+            return Err(refuse(
+                S3Error::new(
+                    Code::InvalidArgument,
+                    "A version-id marker cannot be specified without a key marker.",
+                ),
+                v,
+            ))
+        }
+        (Some(_), Some(NULL)) => Version::Null,
+        (Some(_), Some(v)) if is_version_id(v) => Version::Id(v.to_owned()),
+        (Some(_), Some(v)) => return Err(refuse(invalid_version(), v)),
+    };
+    Ok((key_marker.map(str::to_owned), version))
+}
+
+/// A ListObjectVersions page's `<ListVersionsResult>`: versions and delete markers
+/// interleaved in list order, then the common prefixes.
+fn versions_result(
+    bucket: &str,
+    p: &Params<'_>,
+    markers: (&str, &str),
+    owner: &Owner,
+    listing: &VersionListing,
+) -> XmlWriter {
+    let (key_marker, version_marker) = markers;
+    let mut w = XmlWriter::new();
+    w.raw(&format!("<ListVersionsResult xmlns=\"{S3_XMLNS}\">"));
+    w.elem("Name", bucket)
+        .elem("Prefix", &p.text(&p.prefix))
+        .elem("KeyMarker", &p.text(key_marker))
+        .elem("VersionIdMarker", version_marker);
+    if let Some((key, version)) = listing.last.as_ref().filter(|_| listing.truncated) {
+        w.elem("NextKeyMarker", &p.text(key))
+            .elem_opt("NextVersionIdMarker", version.as_deref());
+    }
+    w.elem("MaxKeys", &p.max_keys.to_string());
+    if let Some(d) = &p.delimiter {
+        w.elem("Delimiter", &p.text(d));
+    }
+    w.elem("IsTruncated", bool_text(listing.truncated));
+    if p.url_encode {
+        w.elem("EncodingType", "url");
+    }
+    for v in &listing.entries {
+        let element = if v.delete_marker {
+            "DeleteMarker"
+        } else {
+            "Version"
+        };
+        w.open(element)
+            .elem("Key", &p.text(&v.key))
+            .elem("VersionId", &v.version_id)
+            .elem("IsLatest", bool_text(v.is_latest))
+            .elem("LastModified", &timestamp(v.last_modified));
+        if !v.delete_marker {
+            w.elem("ETag", &format!("\"{}\"", v.etag));
+            if let Some((algorithm, kind)) = &v.checksum {
+                w.elem("ChecksumAlgorithm", algorithm)
+                    .elem("ChecksumType", kind);
+            }
+            w.elem("Size", &v.size.to_string());
+        }
+        w.open("Owner")
+            .elem("ID", &owner.id)
+            .elem("DisplayName", &owner.display_name)
+            .close("Owner");
+        if !v.delete_marker {
+            w.elem(
+                "StorageClass",
+                v.storage_class.as_deref().unwrap_or("STANDARD"),
+            );
+        }
+        w.close(element);
+    }
+    for prefix in &listing.prefixes {
+        w.open("CommonPrefixes")
+            .elem("Prefix", &p.text(prefix))
+            .close("CommonPrefixes");
+    }
+    w.close("ListVersionsResult");
+    w
+}
+
+pub async fn list_object_versions(ctx: &Ctx<'_>, req: Req<'_>, max_keys: MaxKeys) -> Reply {
+    let (bucket, query, MaxKeys(max_keys)) = (req.bucket, req.query, max_keys);
+    let p = Params::parse(query, max_keys)?;
+    let (key_marker, version_marker) = version_markers(query)?;
+    let q = VersionQuery {
+        prefix: p.prefix.clone(),
+        delimiter: p.delimiter.clone(),
+        key_marker,
+        version_id_marker: version_marker,
+        max: p.max_keys,
+    };
+    let listing = ctx.index().list_versions(bucket.to_owned(), q).await?;
+    let owner = Owner::of(ctx.account());
+    let markers = (
+        p.get("key-marker").unwrap_or_default(),
+        p.get("version-id-marker").unwrap_or_default(),
+    );
+    xml_response(versions_result(bucket, &p, markers, &owner, &listing))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::objects::ObjectSummary;
+    use crate::objects::{ObjectSummary, VersionEntry};
     use crate::s3::xml::{assert_documented, assert_documented_any_order};
 
     fn object(key: &str, last_modified: i64, etag: &str, size: u64) -> ObjectSummary {
@@ -564,6 +682,195 @@ mod tests {
                 Code::InvalidArgument,
                 "{bad}"
             );
+        }
+    }
+
+    fn version(key: &str, id: &str, latest: bool, marker: bool) -> VersionEntry {
+        VersionEntry {
+            key: key.to_owned(),
+            version_id: id.to_owned(),
+            is_latest: latest,
+            delete_marker: marker,
+            size: 434_234,
+            etag: "fba9dede5f27731c9771645a39863328".to_owned(),
+            last_modified: 1_255_369_830_000,
+            checksum: None,
+            storage_class: None,
+        }
+    }
+
+    fn versions(query: &str, listing: &VersionListing) -> String {
+        let query = Query::parse(Some(query));
+        let max_keys = query.get("max-keys").map_or(1000, |v| v.parse().unwrap());
+        let p = Params::parse(&query, max_keys).unwrap();
+        let markers = (
+            query.get("key-marker").unwrap_or_default(),
+            query.get("version-id-marker").unwrap_or_default(),
+        );
+        let owner = Owner {
+            id: "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a".into(),
+            display_name: "mtd@amazon.com".into(),
+        };
+        xml_body(versions_result("bucket", &p, markers, &owner, listing))
+    }
+
+    /// The shape of AWS's example ListObjectVersions answer (a version, then a delete marker,
+    /// of keys under the prefix `my`), with version ids of this server's form.
+    /// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html#API_ListObjectVersions_Examples>
+    #[test]
+    fn list_object_versions_answers_in_s3s_shape() {
+        let listing = VersionListing {
+            entries: vec![
+                version(
+                    "my-image.jpg",
+                    "7ffa0b1c2d3e4f50a1b2c3d4e5f60718",
+                    true,
+                    false,
+                ),
+                VersionEntry {
+                    last_modified: 1_258_047_830_000,
+                    ..version("my-second-image.jpg", "null", true, true)
+                },
+            ],
+            ..VersionListing::default()
+        };
+        let owner =
+            "<Owner><ID>75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a</ID>\
+                     <DisplayName>mtd@amazon.com</DisplayName></Owner>";
+        assert_documented_any_order(
+            &versions("prefix=my&max-keys=5", &listing),
+            &format!(
+                r#"<?xml version="1.0" encoding="UTF-8"?>
+                <ListVersionsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+                    <Name>bucket</Name>
+                    <Prefix>my</Prefix>
+                    <KeyMarker/>
+                    <VersionIdMarker/>
+                    <MaxKeys>5</MaxKeys>
+                    <IsTruncated>false</IsTruncated>
+                    <Version>
+                        <Key>my-image.jpg</Key>
+                        <VersionId>7ffa0b1c2d3e4f50a1b2c3d4e5f60718</VersionId>
+                        <IsLatest>true</IsLatest>
+                        <LastModified>2009-10-12T17:50:30.000Z</LastModified>
+                        <ETag>"fba9dede5f27731c9771645a39863328"</ETag>
+                        <Size>434234</Size>
+                        <StorageClass>STANDARD</StorageClass>
+                        {owner}
+                    </Version>
+                    <DeleteMarker>
+                        {owner}
+                        <Key>my-second-image.jpg</Key>
+                        <VersionId>null</VersionId>
+                        <IsLatest>true</IsLatest>
+                        <LastModified>2009-11-12T17:43:50.000Z</LastModified>
+                    </DeleteMarker>
+                </ListVersionsResult>"#
+            ),
+        );
+    }
+
+    /// Every optional element, in the order written: the Next markers of a truncated page
+    /// (a version's; a common prefix's has no NextVersionIdMarker), versions and markers
+    /// interleaved as listed, checksums after the ETag, keys, prefixes and markers
+    /// URL-encoded (version ids need no encoding).
+    #[test]
+    fn version_listings_write_every_element_in_order() {
+        let mut with = version("a b/1", "7ffa0b1c2d3e4f50a1b2c3d4e5f60718", false, false);
+        with.checksum = Some(("CRC32".into(), "FULL_OBJECT".into()));
+        with.storage_class = Some("STANDARD_IA".into());
+        let marker = version("a b/1", "null", false, true);
+        let mut listing = VersionListing {
+            entries: vec![marker, with],
+            prefixes: vec!["a b/c/".into()],
+            truncated: true,
+            last: Some(("a b/c/".into(), None)),
+        };
+        let owner =
+            "<Owner><ID>75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a</ID>\
+                     <DisplayName>mtd@amazon.com</DisplayName></Owner>";
+        let body = |listing: &VersionListing| {
+            versions(
+                "versions&prefix=a b&delimiter=/&encoding-type=url&key-marker=a b/0&version-id-marker=null&max-keys=3",
+                listing,
+            )
+        };
+        let entries = format!(
+            "<DeleteMarker><Key>a%20b/1</Key><VersionId>null</VersionId><IsLatest>false</IsLatest>\
+             <LastModified>2009-10-12T17:50:30.000Z</LastModified>{owner}</DeleteMarker>\
+             <Version><Key>a%20b/1</Key><VersionId>7ffa0b1c2d3e4f50a1b2c3d4e5f60718</VersionId>\
+             <IsLatest>false</IsLatest><LastModified>2009-10-12T17:50:30.000Z</LastModified>\
+             <ETag>&quot;fba9dede5f27731c9771645a39863328&quot;</ETag>\
+             <ChecksumAlgorithm>CRC32</ChecksumAlgorithm><ChecksumType>FULL_OBJECT</ChecksumType>\
+             <Size>434234</Size>{owner}<StorageClass>STANDARD_IA</StorageClass></Version>\
+             <CommonPrefixes><Prefix>a%20b/c/</Prefix></CommonPrefixes>"
+        );
+        let head = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListVersionsResult xmlns=\"{S3_XMLNS}\">\
+             <Name>bucket</Name><Prefix>a%20b</Prefix><KeyMarker>a%20b/0</KeyMarker>\
+             <VersionIdMarker>null</VersionIdMarker>"
+        );
+        let tail = "<MaxKeys>3</MaxKeys><Delimiter>/</Delimiter><IsTruncated>true</IsTruncated>\
+                    <EncodingType>url</EncodingType>";
+        assert_eq!(
+            body(&listing),
+            format!(
+                "{head}<NextKeyMarker>a%20b/c/</NextKeyMarker>{tail}{entries}</ListVersionsResult>"
+            )
+        );
+        listing.last = Some((
+            "a b/1".into(),
+            Some("7ffa0b1c2d3e4f50a1b2c3d4e5f60718".into()),
+        ));
+        assert_eq!(
+            body(&listing),
+            format!(
+                "{head}<NextKeyMarker>a%20b/1</NextKeyMarker>\
+                 <NextVersionIdMarker>7ffa0b1c2d3e4f50a1b2c3d4e5f60718</NextVersionIdMarker>\
+                 {tail}{entries}</ListVersionsResult>"
+            )
+        );
+        // Not truncated: no Next markers.
+        listing.truncated = false;
+        assert!(!body(&listing).contains("<Next"));
+    }
+
+    #[test]
+    fn version_markers_are_checked_as_s3_checks_them() {
+        let markers = |q: &str| version_markers(&Query::parse(Some(q)));
+        let id = "7ffa0b1c2d3e4f50a1b2c3d4e5f60718";
+        assert_eq!(markers("versions").unwrap(), (None, Version::Current));
+        assert_eq!(
+            markers("key-marker=k").unwrap(),
+            (Some("k".into()), Version::Current)
+        );
+        assert_eq!(
+            markers("key-marker=k&version-id-marker=null").unwrap(),
+            (Some("k".into()), Version::Null)
+        );
+        assert_eq!(
+            markers(&format!("key-marker=k&version-id-marker={id}")).unwrap(),
+            (Some("k".into()), Version::Id(id.into()))
+        );
+        // Empty markers are no markers.
+        assert_eq!(
+            markers("key-marker=&version-id-marker=").unwrap(),
+            (None, Version::Current)
+        );
+        let e = markers(&format!("version-id-marker={id}")).unwrap_err();
+        assert_eq!(e.code, Code::InvalidArgument);
+        assert_eq!(
+            e.message,
+            "A version-id marker cannot be specified without a key marker."
+        );
+        for bad in [
+            "NULL",
+            "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY",
+            &id.to_uppercase(),
+        ] {
+            let e = markers(&format!("key-marker=k&version-id-marker={bad}")).unwrap_err();
+            assert_eq!(e.code, Code::InvalidArgument, "{bad}");
+            assert_eq!(e.message, "Invalid version id specified", "{bad}");
         }
     }
 }

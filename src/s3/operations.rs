@@ -226,6 +226,8 @@ operations! {
         => list::list_objects(max_keys: MaxKeys);
     ListObjectsV2: GET Bucket when param "list-type", needs Bucket("s3:ListBucket")
         => list::list_objects_v2(max_keys: MaxKeys);
+    ListObjectVersions: GET Bucket ?"versions", needs Bucket("s3:ListBucketVersions")
+        => list::list_object_versions(max_keys: MaxKeys);
     ListMultipartUploads: GET Bucket ?"uploads", needs Bucket("s3:ListBucketMultipartUploads")
         => multipart::list_multipart_uploads(max: MaxUploads);
     DeleteObjects: POST Bucket ?"delete", needs PerKey("s3:DeleteObject")

@@ -42,6 +42,7 @@ mod s3_objects;
 mod s3_tagging;
 mod s3_unconfigured;
 mod s3_versions;
+mod s3_versions_list;
 mod secrets;
 mod serve;
 mod tidy;

@@ -105,7 +105,6 @@ pub const NOT_IMPLEMENTED: &[Row] = &[
     row("DELETE", Bucket, Some("replication"), "DeleteBucketReplication"),
     row("PUT", Bucket, Some("requestPayment"), "PutBucketRequestPayment"),
     row("GET", Bucket, Some("session"), "CreateSession"),
-    row("GET", Bucket, Some("versions"), "ListObjectVersions"),
     row("PUT", Bucket, Some("website"), "PutBucketWebsite"),
     row("DELETE", Bucket, Some("website"), "DeleteBucketWebsite"),
     row("GET", Object, Some("annotation"), "GetObjectAnnotation"),
