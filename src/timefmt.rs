@@ -266,7 +266,10 @@ pub fn parse_iso8601_ms(s: &str) -> Option<i64> {
         }
         _ => return None,
     };
-    civil.to_unix().checked_mul(1000)?.checked_add(i64::from(millis))
+    civil
+        .to_unix()
+        .checked_mul(1000)?
+        .checked_add(i64::from(millis))
 }
 
 /// Parses an HTTP date in any of the three forms RFC 7231 section 7.1.1.1 tells recipients to

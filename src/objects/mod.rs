@@ -38,8 +38,8 @@ pub use list::{Cursor, ListQuery, Listing, ObjectSummary};
 pub use multipart::{Part, Upload};
 pub use object_lock::{DefaultRetention, ObjectLockConfig, RetentionPeriod};
 pub use versions::{
-    retention_change_allowed, Deleted, LockState, Published, RetentionMode, VersionRef,
-    Versioning, VersioningStatus,
+    retention_change_allowed, Deleted, LockState, Published, RetentionMode, VersionRef, Versioning,
+    VersioningStatus,
 };
 
 pub static MIGRATIONS: &[Migration] = &[

@@ -207,8 +207,7 @@ impl ObjectIndex {
                 require_bucket(conn, &bucket)?;
                 let id = versions::resolve(conn, &bucket, &key, &version)?;
                 let old = lock_of(conn, id)?;
-                if !versions::retention_change_allowed(old.retention, retention, now_ms(), bypass)
-                {
+                if !versions::retention_change_allowed(old.retention, retention, now_ms(), bypass) {
                     return Err(IndexError::ObjectLocked);
                 }
                 let new = LockState {
@@ -268,7 +267,12 @@ mod tests {
             let text = <ObjectLockConfig as super::super::ConfigDocument>::document(&config);
             assert_eq!(ObjectLockConfig::parse(text), Some(config.clone()));
         }
-        for bad in ["", "Disabled", "Enabled GOVERNANCE Days 0", "Enabled X Days 1"] {
+        for bad in [
+            "",
+            "Disabled",
+            "Enabled GOVERNANCE Days 0",
+            "Enabled X Days 1",
+        ] {
             assert_eq!(ObjectLockConfig::parse(bad), None, "{bad}");
         }
         let d = DefaultRetention {

@@ -32,14 +32,14 @@ use http::request;
 use bytes::Bytes;
 
 use super::acl;
-use super::body::read_small;
-use super::object;
-use super::object_lock::{self, LockBody};
 use super::actions::{self, Needed, Target};
 use super::auth::Signed;
+use super::body::read_small;
 use super::body::BodyReader;
 use super::copy;
 use super::error::{Code, S3Error, S3Result};
+use super::object;
+use super::object_lock::{self, LockBody};
 use super::router::{Operation, Route};
 use super::tagging::{self, Tagged};
 use super::version::Version;

@@ -20,8 +20,8 @@ use super::fields::MaxBuckets;
 use super::xml::{document, read, timestamp, unconfigured, Owner, RequestDocument, Xmlns};
 use super::{finish, Ctx, Reply, Req};
 use crate::objects::{
-    BucketAcl, BucketConfig, BucketConfigs, BucketState, IndexError, Ownership, OwnershipControls,
-    ObjectLockConfig, PublicAccessBlock, PublicAccessSettings, Versioning, VersioningStatus,
+    BucketAcl, BucketConfig, BucketConfigs, BucketState, IndexError, ObjectLockConfig, Ownership,
+    OwnershipControls, PublicAccessBlock, PublicAccessSettings, Versioning, VersioningStatus,
 };
 
 /// S3's rules for new bucket names.

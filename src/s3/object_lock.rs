@@ -116,12 +116,10 @@ pub fn from_headers(bucket: &BucketState, headers: &HeaderMap) -> S3Result<LockS
             }
             Some((mode, until))
         }
-        _ => {
-            return Err(S3Error::new(
-                Code::InvalidArgument,
-                "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied",
-            ))
-        }
+        _ => return Err(S3Error::new(
+            Code::InvalidArgument,
+            "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied",
+        )),
     };
     let legal_hold = hold.map(parse_hold).transpose()?.unwrap_or(false);
     Ok(LockState {
@@ -194,7 +192,10 @@ pub(super) fn set_condition_keys(
     hold: Option<&str>,
     now: i64,
 ) {
-    if let Some(mode) = mode.map(str::trim).filter(|m| RetentionMode::parse(m).is_some()) {
+    if let Some(mode) = mode
+        .map(str::trim)
+        .filter(|m| RetentionMode::parse(m).is_some())
+    {
         context.set("s3:object-lock-mode", [mode]);
     }
     if let Some((text, ms)) = until.and_then(|u| Some((u.trim(), parse_iso8601_ms(u.trim())?))) {
@@ -269,7 +270,10 @@ pub fn requested_on_create(ctx: &Ctx<'_>, bucket: &str, headers: &HeaderMap) -> 
     };
     if enabled {
         let arn = bucket_arn(bucket);
-        for action in ["s3:PutBucketObjectLockConfiguration", "s3:PutBucketVersioning"] {
+        for action in [
+            "s3:PutBucketObjectLockConfiguration",
+            "s3:PutBucketVersioning",
+        ] {
             if !ctx.access.allows(action, &arn) {
                 return Err(super::access::denied());
             }
@@ -343,18 +347,24 @@ impl ObjectLockConfiguration {
             ));
         }
         let limit = if years { MAX_YEARS } else { MAX_YEARS * 365 };
-        let n = u32::try_from(n).ok().filter(|_| n <= limit).ok_or_else(|| {
-            S3Error::new(
-                Code::InvalidArgument,
-                "Default retention period is too large.",
-            )
-        })?;
+        let n = u32::try_from(n)
+            .ok()
+            .filter(|_| n <= limit)
+            .ok_or_else(|| {
+                S3Error::new(
+                    Code::InvalidArgument,
+                    "Default retention period is too large.",
+                )
+            })?;
         let period = if years {
             RetentionPeriod::Years(n)
         } else {
             RetentionPeriod::Days(n)
         };
-        Ok(ObjectLockConfig::new(Some(DefaultRetention { mode, period })))
+        Ok(ObjectLockConfig::new(Some(DefaultRetention {
+            mode,
+            period,
+        })))
     }
 
     fn answer(config: &ObjectLockConfig) -> ObjectLockConfiguration {
@@ -501,7 +511,11 @@ pub async fn get_object_retention(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     require_lock(&req)?;
     let (lock, _) = ctx
         .index()
-        .object_lock(req.bucket.to_owned(), req.key.to_owned(), req.version.clone())
+        .object_lock(
+            req.bucket.to_owned(),
+            req.key.to_owned(),
+            req.version.clone(),
+        )
         .await?;
     let (mode, until) = lock
         .active_retention(now_ms())
@@ -535,7 +549,11 @@ pub async fn get_object_legal_hold(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     require_lock(&req)?;
     let (lock, _) = ctx
         .index()
-        .object_lock(req.bucket.to_owned(), req.key.to_owned(), req.version.clone())
+        .object_lock(
+            req.bucket.to_owned(),
+            req.key.to_owned(),
+            req.version.clone(),
+        )
         .await?;
     document(&LegalHold {
         xmlns: Xmlns::default(),
@@ -607,7 +625,8 @@ mod tests {
     #[test]
     fn configurations_are_checked_as_s3_checks_them() {
         let config = |xml: &str| {
-            read::<ObjectLockConfiguration>(xml.as_bytes()).and_then(ObjectLockConfiguration::config)
+            read::<ObjectLockConfiguration>(xml.as_bytes())
+                .and_then(ObjectLockConfiguration::config)
         };
         let code = |xml: &str| config(xml).unwrap_err().code;
         let wrap = |inner: &str| {
@@ -623,7 +642,9 @@ mod tests {
             "<Mode>LEGAL</Mode><Days>1</Days>",
             "<Mode>GOVERNANCE</Mode><Days>x</Days>",
         ] {
-            let xml = wrap(&format!("<Rule><DefaultRetention>{bad}</DefaultRetention></Rule>"));
+            let xml = wrap(&format!(
+                "<Rule><DefaultRetention>{bad}</DefaultRetention></Rule>"
+            ));
             assert_eq!(code(&xml), Code::MalformedXML, "{bad}");
         }
         for bad in [
