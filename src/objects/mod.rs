@@ -112,6 +112,9 @@ pub enum IndexError {
     /// Object Lock needs versioning Enabled on the bucket.
     #[error("versioning is not enabled on the bucket")]
     VersioningNotEnabled,
+    /// The bucket has Object Lock: its versioning cannot be suspended.
+    #[error("the bucket has Object Lock")]
+    ObjectLockPresent,
     #[error("no such upload")]
     NoSuchUpload,
     #[error("precondition failed")]

@@ -103,6 +103,10 @@ fn parts_of(conn: &Connection, upload: &str, after: u32, limit: i64) -> IndexRes
 impl ObjectIndex {
     /// Starts an upload; `tags` (from `x-amz-tagging`) are kept with it and become the
     /// object's at completion.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "each is one thing the upload keeps for its object; a struct would only name them again"
+    )]
     pub async fn create_upload(
         &self,
         bucket: String,

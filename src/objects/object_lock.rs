@@ -174,6 +174,37 @@ impl ObjectIndex {
         .await
     }
 
+    /// Stores a bucket's versioning status; `Suspended` is refused (`ObjectLockPresent`) when
+    /// the bucket has Object Lock, checked in the same transaction, so that no
+    /// PutObjectLockConfiguration committing meanwhile can leave a locked bucket suspended.
+    pub async fn put_versioning(
+        &self,
+        bucket: String,
+        status: super::VersioningStatus,
+    ) -> IndexResult<()> {
+        let name = bucket.clone();
+        let work = move |conn: &Connection| {
+            require_bucket(conn, &name)?;
+            if status == super::VersioningStatus::Suspended && config_in(conn, &name)?.is_some() {
+                return Err(IndexError::ObjectLockPresent);
+            }
+            conn.cached_execute(
+                "INSERT INTO bucket_configs (bucket, kind, document, updated_at) VALUES (?1, 'versioning', ?2, ?3)
+                 ON CONFLICT (bucket, kind) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at",
+                (&name, status.as_str(), now_ms()),
+            )?;
+            Ok(())
+        };
+        self.write_buckets(work, move |map, ()| {
+            map.update(&bucket, |configs| {
+                configs.set(super::BucketConfig::Versioning(
+                    super::Versioning::new(status).into(),
+                ));
+            });
+        })
+        .await
+    }
+
     /// The lock state of the version `version` names, and its version id; the errors of
     /// `versions::resolve`.
     pub async fn object_lock(

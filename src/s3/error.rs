@@ -282,6 +282,10 @@ impl From<IndexError> for S3Error {
                 Code::InvalidBucketState,
                 "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration",
             ),
+            IndexError::ObjectLockPresent => S3Error::new(
+                Code::InvalidBucketState,
+                "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.",
+            ),
             IndexError::NoSuchUpload => Code::NoSuchUpload.into(),
             IndexError::PreconditionFailed => Code::PreconditionFailed.into(),
             IndexError::InvalidPart(m) => S3Error::new(Code::InvalidPart, m),
