@@ -10,10 +10,10 @@ use crate::common;
 use aws_sdk_s3::config::RequestChecksumCalculation;
 use aws_sdk_s3::primitives::{ByteStream, DateTime};
 use aws_sdk_s3::types::{
-    BucketVersioningStatus, CompletedMultipartUpload, CompletedPart, DefaultRetention,
-    ObjectLockConfiguration, ObjectLockEnabled, ObjectLockLegalHold, ObjectLockLegalHoldStatus,
-    ObjectLockMode, ObjectLockRetention, ObjectLockRetentionMode, ObjectLockRule,
-    VersioningConfiguration,
+    BucketVersioningStatus, CompletedMultipartUpload, CompletedPart, DefaultRetention, Delete,
+    ObjectIdentifier, ObjectLockConfiguration, ObjectLockEnabled, ObjectLockLegalHold,
+    ObjectLockLegalHoldStatus, ObjectLockMode, ObjectLockRetention, ObjectLockRetentionMode,
+    ObjectLockRule, VersioningConfiguration,
 };
 use aws_sdk_s3::Client;
 use common::{error_code_status, TestServer};
@@ -452,6 +452,29 @@ async fn compliance_yields_to_nobody() {
         .unwrap();
     let until = got.retention().unwrap().retain_until_date().unwrap().secs();
     assert!(until > now() + 2 * DAY, "extended");
+    // Nor DeleteObjects, bypass or not: the entry is refused.
+    let d = s3
+        .delete_objects()
+        .bucket("comp")
+        .bypass_governance_retention(true)
+        .delete(
+            Delete::builder()
+                .objects(
+                    ObjectIdentifier::builder()
+                        .key("k")
+                        .version_id(&v)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(d.deleted().is_empty());
+    assert_eq!(d.errors().len(), 1);
+    assert_eq!(d.errors()[0].code(), Some("AccessDenied"));
     // DeleteBucket cannot take it either: the version remains.
     let r = s3.delete_bucket().bucket("comp").send().await;
     assert_eq!(error_code_status(r), refusal("BucketNotEmpty", 409));
