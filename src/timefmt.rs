@@ -234,6 +234,44 @@ pub fn parse_amz_date(s: &str) -> Option<SystemTime> {
     Some(from_unix_seconds(civil.to_unix()))
 }
 
+/// Parses an ISO 8601 UTC time as S3 takes it in Object Lock dates: `YYYY-MM-DDTHH:MM:SSZ`,
+/// optionally with a fraction of a second (`.123Z`, kept to the millisecond). Returns Unix
+/// milliseconds; anything else (an offset, an impossible date) is `None`.
+pub fn parse_iso8601_ms(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' {
+        return None;
+    }
+    if b[16] != b':' || *b.last()? != b'Z' {
+        return None;
+    }
+    let civil = Civil::new(
+        i64::from(digits(&b[0..4])?),
+        digits(&b[5..7])?,
+        digits(&b[8..10])?,
+        digits(&b[11..13])?,
+        digits(&b[14..16])?,
+        digits(&b[17..19])?,
+    )?;
+    let fraction = &b[19..b.len() - 1];
+    let millis = match fraction {
+        [] => 0,
+        [b'.', rest @ ..] if !rest.is_empty() && rest.len() <= 9 => {
+            let mut padded = [b'0'; 3];
+            for (slot, digit) in padded.iter_mut().zip(rest) {
+                *slot = *digit;
+            }
+            digits(rest)?;
+            digits(&padded)?
+        }
+        _ => return None,
+    };
+    civil
+        .to_unix()
+        .checked_mul(1000)?
+        .checked_add(i64::from(millis))
+}
+
 /// Parses an HTTP date in any of the three forms RFC 7231 section 7.1.1.1 tells recipients to
 /// accept: IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), RFC 850
 /// (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime (`Sun Nov  6 08:49:37 1994`).
@@ -336,6 +374,27 @@ fn digits(b: &[u8]) -> Option<u32> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn iso8601_times_as_object_lock_sends_them() {
+        use super::parse_iso8601_ms as p;
+        assert_eq!(p("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(p("1970-01-01T00:00:01.5Z"), Some(1_500));
+        assert_eq!(p("1970-01-01T00:00:01.250Z"), Some(1_250));
+        assert_eq!(p("2030-01-01T00:00:00.000Z"), Some(1_893_456_000_000));
+        for bad in [
+            "",
+            "2030-01-01",
+            "2030-01-01T00:00:00",
+            "2030-01-01T00:00:00+00:00",
+            "2030-13-01T00:00:00Z",
+            "2030-01-01T00:00:00.Z",
+            "2030-01-01 00:00:00Z",
+            "2030-01-01T00:00:00.1a3Z",
+        ] {
+            assert_eq!(p(bad), None, "{bad}");
+        }
+    }
+
     use super::*;
 
     /// (unix seconds, amz date, ISO 8601, HTTP date), each checked with `date -u -d @N`.

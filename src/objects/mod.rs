@@ -38,9 +38,10 @@ use buckets::Buckets;
 pub use list::{Cursor, ListQuery, Listing, ObjectSummary};
 pub use list_versions::{VersionEntry, VersionListing, VersionQuery};
 pub use multipart::{Part, Upload};
-pub use object_lock::ObjectLockConfig;
+pub use object_lock::{DefaultRetention, ObjectLockConfig, RetentionPeriod};
 pub use versions::{
-    Deleted, LockState, Published, RetentionMode, VersionRef, Versioning, VersioningStatus,
+    retention_change_allowed, Deleted, LockState, Published, RetentionMode, VersionRef, Versioning,
+    VersioningStatus,
 };
 
 pub static MIGRATIONS: &[Migration] = &[
@@ -110,6 +111,12 @@ pub enum IndexError {
     /// Object Lock retention or a legal hold keeps the version.
     #[error("the version is protected by Object Lock")]
     ObjectLocked,
+    /// Object Lock needs versioning Enabled on the bucket.
+    #[error("versioning is not enabled on the bucket")]
+    VersioningNotEnabled,
+    /// The bucket has Object Lock: its versioning cannot be suspended.
+    #[error("the bucket has Object Lock")]
+    ObjectLockPresent,
     #[error("no such upload")]
     NoSuchUpload,
     #[error("precondition failed")]

@@ -28,6 +28,9 @@ pub struct Upload {
     pub checksum_type: Option<String>,
     /// The ACL the object gets when the upload completes; `None` is the default.
     pub acl: Option<Acl>,
+    /// The Object Lock retention and legal hold the object gets when the upload completes
+    /// (`x-amz-object-lock-*` on CreateMultipartUpload).
+    pub lock: LockState,
 }
 
 #[derive(Debug, Clone)]
@@ -49,7 +52,7 @@ pub struct Completion {
 }
 
 const UPLOAD_COLUMNS: &str =
-    "SELECT id, bucket, key, initiated, headers, checksum_algorithm, checksum_type, acl FROM uploads";
+    "SELECT id, bucket, key, initiated, headers, checksum_algorithm, checksum_type, acl, lock_mode, lock_until, legal_hold FROM uploads";
 
 fn upload_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Upload> {
     Ok(Upload {
@@ -64,6 +67,7 @@ fn upload_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Upload> {
             .get::<_, Option<String>>(7)?
             .as_deref()
             .map(Acl::from_text),
+        lock: LockState::from_columns(r.get_ref(8)?.as_str_or_null()?, r.get(9)?, r.get(10)?),
     })
 }
 
@@ -99,6 +103,10 @@ fn parts_of(conn: &Connection, upload: &str, after: u32, limit: i64) -> IndexRes
 impl ObjectIndex {
     /// Starts an upload; `tags` (from `x-amz-tagging`) are kept with it and become the
     /// object's at completion.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "each is one thing the upload keeps for its object; a struct would only name them again"
+    )]
     pub async fn create_upload(
         &self,
         bucket: String,
@@ -107,6 +115,7 @@ impl ObjectIndex {
         checksum: Option<(String, String)>,
         tags: Tags,
         acl: Option<Acl>,
+        lock: LockState,
     ) -> IndexResult<Upload> {
         let id = format!(
             "{:032x}{:032x}",
@@ -122,6 +131,7 @@ impl ObjectIndex {
             checksum_algorithm: checksum.as_ref().map(|(a, _)| a.clone()),
             checksum_type: checksum.map(|(_, t)| t),
             acl,
+            lock,
         };
         let row = upload.clone();
         self.db
@@ -129,9 +139,10 @@ impl ObjectIndex {
                 require_bucket(conn, &row.bucket)?;
                 let headers = serde_json::to_string(&row.headers).unwrap_or_else(|_| "{}".into());
                 let acl = row.acl.as_ref().map(Acl::to_text);
+                let (lock_mode, lock_until, legal_hold) = row.lock.columns();
                 conn.cached_execute(
-                    "INSERT INTO uploads (id, bucket, key, initiated, headers, checksum_algorithm, checksum_type, tags, acl) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                    (&row.id, &row.bucket, &row.key, row.initiated, headers, &row.checksum_algorithm, &row.checksum_type, encode_tags(&tags), acl),
+                    "INSERT INTO uploads (id, bucket, key, initiated, headers, checksum_algorithm, checksum_type, tags, acl, lock_mode, lock_until, legal_hold) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                    rusqlite::params![&row.id, &row.bucket, &row.key, row.initiated, headers, &row.checksum_algorithm, &row.checksum_type, encode_tags(&tags), acl, lock_mode, lock_until, legal_hold],
                 )?;
                 Ok::<_, IndexError>(())
             })
@@ -247,7 +258,7 @@ impl ObjectIndex {
                     acl: upload.acl.clone(),
                     version: String::new(),
                     null_version: false,
-                    lock: LockState::default(),
+                    lock: upload.lock.clone(),
                 };
                 let mut object = object;
                 let published = versions::publish(conn, &mut object, &condition)?;

@@ -388,6 +388,7 @@ async fn buckets_with_objects_are_not_deleted_and_uploads_are_aborted_with_their
             None,
             Vec::new(),
             None,
+            LockState::default(),
         )
         .await
         .unwrap();
@@ -438,6 +439,7 @@ async fn completing_an_upload_checks_parts_as_s3_does() {
             None,
             Vec::new(),
             None,
+            LockState::default(),
         )
         .await
         .unwrap();
@@ -539,6 +541,7 @@ async fn upload_listings_roll_up_and_page_like_object_listings() {
                 None,
                 Vec::new(),
                 None,
+                LockState::default(),
             )
             .await
             .unwrap();
@@ -970,6 +973,7 @@ async fn acls_and_initial_configurations_are_kept_and_old_rows_read_as_private()
                 None,
                 Vec::new(),
                 Some(public.clone()),
+                LockState::default(),
             )
             .await
             .unwrap();
@@ -1117,6 +1121,7 @@ async fn segments_keep_their_part_numbers() {
             None,
             Vec::new(),
             None,
+            LockState::default(),
         )
         .await
         .unwrap();

@@ -155,6 +155,11 @@ impl LockState {
         }
     }
 
+    /// The retention, unless it has ended by `now`.
+    pub fn active_retention(&self, now: i64) -> Option<(RetentionMode, i64)> {
+        self.retention.filter(|(_, until)| *until > now)
+    }
+
     pub(super) fn columns(&self) -> (Option<&'static str>, Option<i64>, bool) {
         (
             self.retention.map(|(mode, _)| mode.as_str()),
@@ -167,6 +172,29 @@ impl LockState {
         LockState {
             retention: mode.and_then(RetentionMode::parse).zip(until),
             legal_hold: hold,
+        }
+    }
+}
+
+/// Whether a version's retention may change from `old` to `new` (`None`: no retention) at
+/// `now`, as S3 allows it: anything once `old` has ended; COMPLIANCE only kept or extended,
+/// by anyone, the root included; GOVERNANCE extended (same mode, same or later date) by anyone
+/// allowed to put retention, and shortened, removed or changed in mode only with `bypass`, a
+/// governance bypass the caller was authorized for.
+pub fn retention_change_allowed(
+    old: Option<(RetentionMode, i64)>,
+    new: Option<(RetentionMode, i64)>,
+    now: i64,
+    bypass: bool,
+) -> bool {
+    match old {
+        None => true,
+        Some((_, until)) if until <= now => true,
+        Some((RetentionMode::Compliance, until)) => {
+            matches!(new, Some((RetentionMode::Compliance, to)) if to >= until)
+        }
+        Some((RetentionMode::Governance, until)) => {
+            bypass || matches!(new, Some((RetentionMode::Governance, to)) if to >= until)
         }
     }
 }
@@ -354,6 +382,14 @@ pub(super) fn publish(
         _ => {}
     }
     let status = status_in(conn, &o.bucket)?;
+    if o.lock.retention.is_none() {
+        // The bucket's default retention, as committed when this version is.
+        if let Some(default) =
+            super::object_lock::config_in(conn, &o.bucket)?.and_then(|c| c.default_retention)
+        {
+            o.lock.retention = Some(default.from(o.last_modified));
+        }
+    }
     o.version = next_version(conn, &o.bucket, &o.key)?;
     o.null_version = status != Some(VersioningStatus::Enabled);
     let replaced = if o.null_version {
@@ -503,5 +539,31 @@ mod tests {
         };
         assert!(!held.allows_removal(now, true));
         assert!(LockState::default().allows_removal(now, false));
+    }
+
+    #[test]
+    fn retention_changes_as_s3_allows_them() {
+        use RetentionMode::{Compliance as C, Governance as G};
+        let now = 1_000;
+        let allowed = |old, new, bypass| retention_change_allowed(old, new, now, bypass);
+        // Nothing, or an ended retention: anything.
+        assert!(allowed(None, Some((C, 5_000)), false));
+        assert!(allowed(Some((C, now)), None, false));
+        // COMPLIANCE: kept or extended only, bypass or not.
+        assert!(allowed(Some((C, 5_000)), Some((C, 5_000)), false));
+        assert!(allowed(Some((C, 5_000)), Some((C, 6_000)), false));
+        for bypass in [false, true] {
+            assert!(!allowed(Some((C, 5_000)), Some((C, 4_999)), bypass));
+            assert!(!allowed(Some((C, 5_000)), Some((G, 6_000)), bypass));
+            assert!(!allowed(Some((C, 5_000)), None, bypass));
+        }
+        // GOVERNANCE: extended by anyone; shortened, removed or changed only with a bypass.
+        assert!(allowed(Some((G, 5_000)), Some((G, 6_000)), false));
+        assert!(!allowed(Some((G, 5_000)), Some((G, 4_000)), false));
+        assert!(!allowed(Some((G, 5_000)), None, false));
+        assert!(!allowed(Some((G, 5_000)), Some((C, 6_000)), false));
+        assert!(allowed(Some((G, 5_000)), Some((G, 4_000)), true));
+        assert!(allowed(Some((G, 5_000)), None, true));
+        assert!(allowed(Some((G, 5_000)), Some((C, 6_000)), true));
     }
 }

@@ -17,6 +17,11 @@
 //! - PutObjectTagging's tags, which are in its body: the body (small, bounded) is read,
 //!   verified and checked first. A body that fails its checks is reported only to a caller
 //!   that the request's other keys already allow; anyone else gets AccessDenied.
+//! - PutObjectRetention's and PutObjectLegalHold's Object Lock keys
+//!   (`s3:object-lock-mode`, `s3:object-lock-retain-until-date`,
+//!   `s3:object-lock-remaining-retention-days`, `s3:object-lock-legal-hold`), also in their
+//!   bodies: read, verified and handed to the handler the same way. The writes that carry
+//!   them as headers (PutObject, CopyObject, CreateMultipartUpload) set them here.
 
 use std::net::SocketAddr;
 use std::sync::Mutex;
@@ -24,12 +29,17 @@ use std::time::SystemTime;
 
 use http::request;
 
+use bytes::Bytes;
+
 use super::acl;
 use super::actions::{self, Needed, Target};
 use super::auth::Signed;
+use super::body::read_small;
 use super::body::BodyReader;
 use super::copy;
 use super::error::{Code, S3Error, S3Result};
+use super::object;
+use super::object_lock::{self, LockBody};
 use super::router::{Operation, Route};
 use super::tagging::{self, Tagged};
 use super::version::Version;
@@ -84,6 +94,16 @@ struct Pending {
     existing: Option<(String, String, Version)>,
     /// PutObjectTagging: the body's tags are `s3:RequestObjectTag/<key>`.
     body_tags: bool,
+    /// PutObjectRetention, PutObjectLegalHold: the body's Object Lock keys.
+    lock_body: Option<LockBody>,
+}
+
+/// What `Access::complete` read for the handler: PutObjectTagging's tags, checked; the
+/// Object Lock body of PutObjectRetention or PutObjectLegalHold, verified.
+#[derive(Default)]
+pub(crate) struct Completed {
+    pub tags: Option<Tags>,
+    pub lock_body: Option<Bytes>,
 }
 
 /// The prefix of the keys that name an existing object's tags.
@@ -274,9 +294,9 @@ impl Access<'_> {
         &mut self,
         reader: &mut BodyReader,
         headers: &http::HeaderMap,
-    ) -> S3Result<Option<Tags>> {
+    ) -> S3Result<Completed> {
         let Some(pending) = self.pending.take() else {
-            return Ok(None);
+            return Ok(Completed::default());
         };
         if let Some((bucket, key, version)) = pending.existing {
             if let Some(tags) = self.state.objects.object_tags(bucket, key, version).await? {
@@ -298,9 +318,32 @@ impl Access<'_> {
                 }
             }
         }
+        let mut lock_body = None;
+        if let Some(kind) = pending.lock_body {
+            let read = async {
+                let want = object::expected(headers)?;
+                let body = read_small(reader, 64 * 1024).await?;
+                object::check_whole_body(&body, &want, reader.trailers())?;
+                let now = crate::objects::now_ms();
+                object_lock::body_condition_keys(self.authorizer.context_mut(), kind, &body, now)?;
+                Ok::<_, S3Error>(body)
+            };
+            match read.await {
+                Ok(body) => lock_body = Some(body),
+                Err(e) => {
+                    // As for the tags: only a caller allowed without the body's keys learns
+                    // what is wrong with the body.
+                    self.require(&pending.needs, pending.deferrable)?;
+                    return Err(e);
+                }
+            }
+        }
         self.require(&pending.needs, pending.deferrable)?;
         self.require(&pending.header_needs, false)?;
-        Ok(body_tags)
+        Ok(Completed {
+            tags: body_tags,
+            lock_body,
+        })
     }
 }
 
@@ -440,13 +483,19 @@ pub(crate) fn authorize<'a>(
     )
     .filter(|_| access.policies_read(EXISTING_OBJECT_TAG, &needs));
     let body_tags = route.operation == Operation::PutObjectTagging;
-    if existing.is_some() || body_tags {
+    let lock_body = match route.operation {
+        Operation::PutObjectRetention => Some(LockBody::Retention),
+        Operation::PutObjectLegalHold => Some(LockBody::LegalHold),
+        _ => None,
+    };
+    if existing.is_some() || body_tags || lock_body.is_some() {
         access.pending = Some(Pending {
             needs,
             header_needs,
             deferrable,
             existing,
             body_tags,
+            lock_body,
         });
         return Ok(access);
     }
@@ -525,6 +574,7 @@ fn s3_keys(
         if let Ok(Some(tags)) = tagging::header_tags(&parts.headers) {
             set_request_tag_keys(context, &tags);
         }
+        object_lock::header_condition_keys(context, &parts.headers, crate::objects::now_ms());
     }
     if matches!(
         route.operation,

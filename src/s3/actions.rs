@@ -195,6 +195,12 @@ mod tests {
                 &[("s3:GetIntelligentTieringConfiguration", b)],
             ),
             (GetObjectRetention, &[("s3:GetObjectRetention", o)]),
+            (PutObjectRetention, &[("s3:PutObjectRetention", o)]),
+            (PutObjectLegalHold, &[("s3:PutObjectLegalHold", o)]),
+            (
+                PutObjectLockConfiguration,
+                &[("s3:PutBucketObjectLockConfiguration", b)],
+            ),
             (GetObjectAttributes, &[("s3:GetObjectAttributes", o)]),
             (GetObjectLegalHold, &[("s3:GetObjectLegalHold", o)]),
             (PutBucketPolicy, &[("s3:PutBucketPolicy", b)]),
@@ -281,6 +287,10 @@ mod tests {
         assert_eq!(action(DeleteObjectTagging), "s3:DeleteObjectVersionTagging");
         assert_eq!(action(GetObjectAttributes), "s3:GetObjectVersionAttributes");
         assert_eq!(action(PutObject), "s3:PutObject");
+        assert_eq!(action(GetObjectRetention), "s3:GetObjectRetention");
+        assert_eq!(action(PutObjectRetention), "s3:PutObjectRetention");
+        assert_eq!(action(GetObjectLegalHold), "s3:GetObjectLegalHold");
+        assert_eq!(action(PutObjectLegalHold), "s3:PutObjectLegalHold");
         let copy = needed(CopyObject, &target, Some(&target));
         assert_eq!(
             (copy[0].action, copy[1].action),

@@ -20,8 +20,8 @@ use super::fields::MaxBuckets;
 use super::xml::{document, read, timestamp, unconfigured, Owner, RequestDocument, Xmlns};
 use super::{finish, Ctx, Reply, Req};
 use crate::objects::{
-    BucketAcl, BucketConfig, BucketConfigs, BucketState, IndexError, Ownership, OwnershipControls,
-    PublicAccessBlock, PublicAccessSettings,
+    BucketAcl, BucketConfig, BucketConfigs, BucketState, IndexError, ObjectLockConfig, Ownership,
+    OwnershipControls, PublicAccessBlock, PublicAccessSettings, Versioning, VersioningStatus,
 };
 
 /// S3's rules for new bucket names.
@@ -172,7 +172,14 @@ pub async fn list_buckets(ctx: &Ctx<'_>, req: Req<'_>, max: MaxBuckets) -> Reply
 pub async fn create_bucket(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let (bucket, parts, mut reader) = (req.bucket, req.parts, req.body);
     check_bucket_name(bucket)?;
-    let configs = initial_configs(ctx, &parts.headers)?;
+    let mut configs = initial_configs(ctx, &parts.headers)?;
+    if super::object_lock::requested_on_create(ctx, bucket, &parts.headers)? {
+        // Object Lock needs versioning Enabled: both start with the bucket, in its commit.
+        configs.push(BucketConfig::Versioning(
+            Versioning::new(VersioningStatus::Enabled).into(),
+        ));
+        configs.push(BucketConfig::ObjectLock(ObjectLockConfig::new(None).into()));
+    }
     let body = read_small(&mut reader, 64 * 1024).await?;
     let region = match location_constraint(&body)? {
         Some(region) if !region.is_empty() => check_location_constraint(region)?,

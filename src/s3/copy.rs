@@ -18,7 +18,7 @@ use super::read::{check_conditions, open_object, read_segments};
 use super::version::Version;
 use super::xml::{document_named, timestamp, Checksum, Xmlns};
 use super::{Ctx, Reply, Req};
-use crate::objects::{now_ms, LockState, ObjectHeaders, ObjectMeta, Segment, WriteCondition};
+use crate::objects::{now_ms, ObjectHeaders, ObjectMeta, Segment, WriteCondition};
 use crate::storage::BlobId;
 
 /// What an `x-amz-copy-source` header names: `[/]bucket/key[?versionId=id]`, the key
@@ -186,6 +186,8 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     }
     // The copy gets the ACL its request gives, not the source's (as in S3).
     let acl = super::acl::for_object_write(ctx, req.found.existing()?, &parts.headers)?;
+    // The copy gets the lock its request gives (or the bucket's default), never the source's.
+    let lock = super::object_lock::from_headers(req.found.existing()?, &parts.headers)?;
     let (source, files) = open_source(ctx, &src_bucket, &src_key, &version).await?;
     check_conditions(
         &parts.headers,
@@ -238,7 +240,7 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
         acl,
         version: String::new(),
         null_version: false,
-        lock: LockState::default(),
+        lock,
     };
     let (etag, at) = (object.etag.clone(), object.last_modified);
     let published = match ctx.index().put_object(object, WriteCondition::Always).await {

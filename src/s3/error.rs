@@ -78,6 +78,7 @@ codes! {
     NoSuchCORSConfiguration => StatusCode::NOT_FOUND, "The CORS configuration does not exist";
     NoSuchConfiguration => StatusCode::NOT_FOUND, "The specified configuration does not exist.";
     NoSuchKey => StatusCode::NOT_FOUND, "The specified key does not exist.";
+    NoSuchObjectLockConfiguration => StatusCode::NOT_FOUND, "The specified object does not have a ObjectLock configuration";
     NoSuchLifecycleConfiguration => StatusCode::NOT_FOUND, "The lifecycle configuration does not exist";
     NoSuchVersion => StatusCode::NOT_FOUND, "The specified version does not exist.";
     NoSuchTagSet => StatusCode::NOT_FOUND, "The TagSet does not exist";
@@ -276,6 +277,14 @@ impl From<IndexError> for S3Error {
             IndexError::ObjectLocked => S3Error::new(
                 Code::AccessDenied,
                 "Access Denied because object protected by object lock.",
+            ),
+            IndexError::VersioningNotEnabled => S3Error::new(
+                Code::InvalidBucketState,
+                "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration",
+            ),
+            IndexError::ObjectLockPresent => S3Error::new(
+                Code::InvalidBucketState,
+                "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.",
             ),
             IndexError::NoSuchUpload => Code::NoSuchUpload.into(),
             IndexError::PreconditionFailed => Code::PreconditionFailed.into(),

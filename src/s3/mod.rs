@@ -95,6 +95,9 @@ pub(crate) struct Req<'a> {
     /// PutObjectTagging's tag set, read from its body and checked by authorization (its tags
     /// are condition keys); `None` for every other operation.
     pub tags: Option<Tags>,
+    /// PutObjectRetention's and PutObjectLegalHold's body, read and verified by authorization
+    /// (its Object Lock values are condition keys); `None` for every other operation.
+    pub lock_body: Option<bytes::Bytes>,
     /// The version the request names (`versionId`), for the operations that take one;
     /// `Current` for the others.
     pub version: &'a Version,
@@ -220,13 +223,13 @@ impl Api for S3Api {
         };
         let mut reader = BodyReader::new(body, payload, &parts.headers, MAX_PUT);
         // A decision that needed I/O (tag condition keys) is made here, before any handler.
-        let tags = access.complete(&mut reader, &parts.headers).await?;
+        let completed = access.complete(&mut reader, &parts.headers).await?;
         let ctx = Ctx {
             state,
             access: &access,
             query: &route.query,
         };
-        match dispatch(&ctx, route, parts, reader, version, tags).await {
+        match dispatch(&ctx, route, parts, reader, version, completed).await {
             Err(e) if e.code == Code::NoSuchKey && hides_missing_keys(route, &access) => {
                 // S3 answers 403, not 404, to a caller who may not list the bucket: whether a
                 // key exists is itself something only a lister may learn.
@@ -312,7 +315,7 @@ async fn dispatch(
     parts: &request::Parts,
     reader: BodyReader,
     version: &Version,
-    tags: Option<Tags>,
+    completed: access::Completed,
 ) -> Reply {
     let req = Req {
         bucket: route.bucket.as_deref().unwrap_or_default(),
@@ -326,7 +329,8 @@ async fn dispatch(
                 .as_deref()
                 .and_then(|b| ctx.index().bucket_state(b)),
         ),
-        tags,
+        tags: completed.tags,
+        lock_body: completed.lock_body,
         version,
     };
     operations::call(route.operation, ctx, req).await

@@ -116,6 +116,8 @@ pub async fn create_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let checksum = requested_checksum(parts)?;
     // Kept with the upload, and given to the object it completes.
     let acl = super::acl::for_object_write(ctx, req.found.existing()?, &parts.headers)?;
+    // Kept with the upload; the object gets it (or the bucket's default) at completion.
+    let lock = super::object_lock::from_headers(req.found.existing()?, &parts.headers)?;
     let upload = ctx
         .index()
         .create_upload(
@@ -125,6 +127,7 @@ pub async fn create_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
             checksum.map(|(a, t)| (a.name().to_owned(), t.name().to_owned())),
             tags,
             acl,
+            lock,
         )
         .await?;
     let mut response = document(&InitiateMultipartUploadResult {

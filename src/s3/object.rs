@@ -12,7 +12,7 @@ use super::checksum::{
 use super::error::{Code, S3Error, S3Result};
 use super::version::with_version;
 use super::{finish, Ctx, Reply, Req};
-use crate::objects::{now_ms, LockState, ObjectHeaders, ObjectMeta, Segment, WriteCondition};
+use crate::objects::{now_ms, ObjectHeaders, ObjectMeta, Segment, WriteCondition};
 use crate::storage::{BlobId, BlobWriter};
 
 /// S3's limit on a key: 1024 bytes of UTF-8.
@@ -343,7 +343,10 @@ pub async fn put_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let expected = expected(&parts.headers)?;
     let condition = write_condition(&parts.headers)?;
     // Refuse before reading the body: with Expect: 100-continue the client never sends it.
-    let acl = super::acl::for_object_write(ctx, req.found.existing()?, &parts.headers)?;
+    let state = req.found.existing()?;
+    let acl = super::acl::for_object_write(ctx, state, &parts.headers)?;
+    let lock = super::object_lock::from_headers(state, &parts.headers)?;
+    super::object_lock::require_integrity(state, &parts.headers, &expected)?;
     let written = write_body(ctx, reader, &expected).await?;
     let checksum = expected
         .checksum
@@ -373,7 +376,7 @@ pub async fn put_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
         acl,
         version: String::new(),
         null_version: false,
-        lock: LockState::default(),
+        lock,
     };
     let etag = object.etag.clone();
     let published = match ctx.index().put_object(object, condition).await {

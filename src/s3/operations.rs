@@ -12,7 +12,7 @@
 use super::fields::{MaxBuckets, MaxKeys, MaxParts, MaxUploads, PartNumber, UploadId};
 use super::{
     acl, attributes, bucket, bucket_access, bucket_policy, copy, delete, list, multipart, object,
-    read, tagging, unconfigured, versioning,
+    object_lock, read, tagging, unconfigured, versioning,
 };
 use super::{Ctx, Reply, Req};
 
@@ -178,7 +178,10 @@ operations! {
         => unconfigured::get_bucket_encryption();
     GetObjectLockConfiguration: GET Bucket ?"object-lock",
         needs Bucket("s3:GetBucketObjectLockConfiguration")
-        => unconfigured::get_object_lock_configuration();
+        => object_lock::get_object_lock_configuration();
+    PutObjectLockConfiguration: PUT Bucket ?"object-lock",
+        needs Bucket("s3:PutBucketObjectLockConfiguration")
+        => object_lock::put_object_lock_configuration();
     ListBucketAnalyticsConfigurations: GET Bucket ?"analytics",
         needs Bucket("s3:GetAnalyticsConfiguration")
         => unconfigured::list_bucket_analytics_configurations();
@@ -251,10 +254,16 @@ operations! {
         => tagging::put_object_tagging();
     DeleteObjectTagging: DELETE Object ?"tagging", needs ObjectVersion("s3:DeleteObjectTagging")
         => tagging::delete_object_tagging();
+    // AWS has no …Version form of the Object Lock actions: a versionId is authorized as the
+    // action itself (with `s3:versionid` set).
     GetObjectRetention: GET Object ?"retention", needs ObjectVersion("s3:GetObjectRetention")
-        => unconfigured::get_object_retention();
+        => object_lock::get_object_retention();
+    PutObjectRetention: PUT Object ?"retention", needs ObjectVersion("s3:PutObjectRetention")
+        => object_lock::put_object_retention();
     GetObjectLegalHold: GET Object ?"legal-hold", needs ObjectVersion("s3:GetObjectLegalHold")
-        => unconfigured::get_object_legal_hold();
+        => object_lock::get_object_legal_hold();
+    PutObjectLegalHold: PUT Object ?"legal-hold", needs ObjectVersion("s3:PutObjectLegalHold")
+        => object_lock::put_object_legal_hold();
     CreateMultipartUpload: POST Object ?"uploads", needs Object("s3:PutObject")
         => multipart::create_multipart_upload();
     UploadPart: PUT Object ?"uploadId", needs Object("s3:PutObject")

@@ -265,6 +265,7 @@ async fn read_object(ctx: &Ctx<'_>, req: &Req<'_>, head: bool) -> Reply {
         version_id.as_deref(),
     );
     builder = object_headers_out(builder, &meta, param)?;
+    builder = super::object_lock::headers_out(ctx, builder, bucket, key, &meta.lock);
     if let Some(count) = super::tagging::count_header(&meta.tags) {
         builder = builder.header("x-amz-tagging-count", count);
     }

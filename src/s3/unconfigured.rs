@@ -1,8 +1,7 @@
-//! Reads of the bucket and object sub-resources LabStore does not configure yet (website,
-//! CORS, lifecycle, replication, default encryption, Object Lock, and the analytics, metrics,
-//! inventory and intelligent-tiering configurations), answered as S3 answers a bucket that
-//! never set them: a 404 naming the missing configuration, an empty list, or for an object's
-//! retention and legal hold S3's 400 for a bucket without Object Lock. Their writes answer
+//! Reads of the bucket sub-resources LabStore does not configure yet (website, CORS,
+//! lifecycle, replication, default encryption, and the analytics, metrics, inventory and
+//! intelligent-tiering configurations), answered as S3 answers a bucket that never set them:
+//! a 404 naming the missing configuration, or an empty list. Their writes answer
 //! `NotImplemented` (`router::NOT_IMPLEMENTED`). Every answer needs the bucket to exist.
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList>
 #![expect(
@@ -48,31 +47,6 @@ pub async fn get_bucket_replication(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
 /// encrypt objects at rest, so it does not claim a default encryption (`docs/s3.md`).
 pub async fn get_bucket_encryption(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     not_configured(&req, Code::ServerSideEncryptionConfigurationNotFoundError)
-}
-
-/// GetObjectLockConfiguration: `ObjectLockConfigurationNotFoundError`.
-pub async fn get_object_lock_configuration(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
-    not_configured(&req, Code::ObjectLockConfigurationNotFoundError)
-}
-
-/// What S3 answers GetObjectRetention and GetObjectLegalHold on a bucket without Object
-/// Lock, whether or not the key exists.
-fn missing_object_lock(req: &Req<'_>) -> Reply {
-    req.found.existing()?;
-    Err(S3Error::new(
-        Code::InvalidRequest,
-        "Bucket is missing Object Lock Configuration",
-    ))
-}
-
-/// GetObjectRetention: no bucket has Object Lock.
-pub async fn get_object_retention(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
-    missing_object_lock(&req)
-}
-
-/// GetObjectLegalHold: no bucket has Object Lock.
-pub async fn get_object_legal_hold(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
-    missing_object_lock(&req)
 }
 
 /// An empty page of one of the configuration lists: `IsTruncated` false and no entry.

@@ -10,7 +10,7 @@ use super::bucket_access::body;
 use super::error::{Code, S3Error};
 use super::xml::{document, read, RequestDocument, Xmlns};
 use super::{finish, Ctx, Reply, Req};
-use crate::objects::{BucketConfig, Versioning, VersioningStatus};
+use crate::objects::VersioningStatus;
 
 /// `<VersioningConfiguration>`, as sent and as answered.
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -36,7 +36,7 @@ fn mfa_not_implemented() -> S3Error {
 }
 
 pub async fn put_bucket_versioning(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
-    let bucket = req.found.existing()?.clone();
+    req.found.existing()?;
     if req.parts.headers.contains_key("x-amz-mfa") {
         return Err(mfa_not_implemented());
     }
@@ -52,14 +52,8 @@ pub async fn put_bucket_versioning(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
         None => return finish(Response::builder(), crate::http::empty()),
         Some(status) => VersioningStatus::parse(status).ok_or(Code::MalformedXML)?,
     };
-    if status == VersioningStatus::Suspended && super::object_lock::lock_enabled(&bucket) {
-        return Err(S3Error::new(
-            Code::InvalidBucketState,
-            "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.",
-        ));
-    }
-    let config = BucketConfig::Versioning(Versioning::new(status).into());
-    ctx.index().put_bucket_config(name, config).await?;
+    // Suspended on a bucket with Object Lock is refused in the commit (InvalidBucketState).
+    ctx.index().put_versioning(name, status).await?;
     finish(Response::builder(), crate::http::empty())
 }
 

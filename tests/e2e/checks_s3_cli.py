@@ -461,6 +461,59 @@ def check_aws_cli_versioning_restore_and_undelete(server):
     assert left.returncode != 0 and "BucketNotEmpty" in left.stderr, left.stderr
 
 
+def check_aws_cli_s3api_object_lock(server):
+    """Object Lock as the aws CLI drives it: a bucket created with Object Lock, GOVERNANCE
+    retention blocking `delete-object --version-id` until `--bypass-governance-retention`, and
+    COMPLIANCE blocking even the root, bypass or not, while the version stays readable."""
+    bucket = "e2e-locked"
+    cli(server, "s3api", "create-bucket", "--bucket", bucket, "--object-lock-enabled-for-bucket")
+    status = cli(server, "s3api", "get-bucket-versioning", "--bucket", bucket)
+    assert status.get("Status") == "Enabled", status
+    config = cli(server, "s3api", "get-object-lock-configuration", "--bucket", bucket)
+    assert config["ObjectLockConfiguration"]["ObjectLockEnabled"] == "Enabled", config
+    work = server.workdir("cli-lock")
+    body = os.path.join(work, "body.txt")
+    write_file(body, b"keep me\n")
+    until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 86400))
+
+    def refused(*args):
+        out = aws(server, "s3", *args)
+        assert out.returncode != 0, f"aws {' '.join(args)} succeeded"
+        assert "(AccessDenied)" in out.stderr, out.stderr
+
+    gov = cli(server, "s3api", "put-object", "--bucket", bucket, "--key", "gov", "--body", body)
+    cli(server, "s3api", "put-object-retention", "--bucket", bucket, "--key", "gov",
+        "--version-id", gov["VersionId"],
+        "--retention", json.dumps({"Mode": "GOVERNANCE", "RetainUntilDate": until}))
+    got = cli(server, "s3api", "get-object-retention", "--bucket", bucket, "--key", "gov",
+              "--version-id", gov["VersionId"])
+    assert got["Retention"]["Mode"] == "GOVERNANCE", got
+    refused("s3api", "delete-object", "--bucket", bucket, "--key", "gov",
+            "--version-id", gov["VersionId"])
+    cli(server, "s3api", "delete-object", "--bucket", bucket, "--key", "gov",
+        "--version-id", gov["VersionId"], "--bypass-governance-retention")
+
+    comp = cli(server, "s3api", "put-object", "--bucket", bucket, "--key", "comp", "--body", body,
+               "--object-lock-mode", "COMPLIANCE", "--object-lock-retain-until-date", until)
+    version = comp["VersionId"]
+    refused("s3api", "delete-object", "--bucket", bucket, "--key", "comp", "--version-id", version)
+    refused("s3api", "delete-object", "--bucket", bucket, "--key", "comp", "--version-id", version,
+            "--bypass-governance-retention")
+    refused("s3api", "put-object-retention", "--bucket", bucket, "--key", "comp",
+            "--version-id", version, "--bypass-governance-retention",
+            "--retention", json.dumps({"Mode": "GOVERNANCE", "RetainUntilDate": until}))
+    # A delete without a version id adds a marker; the locked version stays readable.
+    marker = cli(server, "s3api", "delete-object", "--bucket", bucket, "--key", "comp")
+    assert marker.get("DeleteMarker") is True, marker
+    out = os.path.join(work, "out.txt")
+    cli(server, "s3api", "get-object", "--bucket", bucket, "--key", "comp",
+        "--version-id", version, out)
+    assert read_bytes(out) == b"keep me\n"
+    head = cli(server, "s3api", "head-object", "--bucket", bucket, "--key", "comp",
+               "--version-id", version)
+    assert head.get("ObjectLockMode") == "COMPLIANCE", head
+
+
 CHECKS = [
     check_aws_cli_s3_round_trip,
     check_aws_cli_s3_sync_tree_round_trip,
@@ -470,4 +523,5 @@ CHECKS = [
     check_aws_cli_s3api_tagging,
     check_aws_cli_fresh_bucket_reads,
     check_aws_cli_versioning_restore_and_undelete,
+    check_aws_cli_s3api_object_lock,
 ]

@@ -38,6 +38,7 @@ mod s3_listing;
 mod s3_metadata;
 mod s3_multipart;
 mod s3_multipart_lists;
+mod s3_object_lock;
 mod s3_objects;
 mod s3_tagging;
 mod s3_unconfigured;

@@ -100,7 +100,6 @@ pub const NOT_IMPLEMENTED: &[Row] = &[
     row("PUT", Bucket, Some("metrics"), "PutBucketMetricsConfiguration"),
     row("DELETE", Bucket, Some("metrics"), "DeleteBucketMetricsConfiguration"),
     row("PUT", Bucket, Some("notification"), "PutBucketNotificationConfiguration"),
-    row("PUT", Bucket, Some("object-lock"), "PutObjectLockConfiguration"),
     row("PUT", Bucket, Some("replication"), "PutBucketReplication"),
     row("DELETE", Bucket, Some("replication"), "DeleteBucketReplication"),
     row("PUT", Bucket, Some("requestPayment"), "PutBucketRequestPayment"),
@@ -111,10 +110,8 @@ pub const NOT_IMPLEMENTED: &[Row] = &[
     row("PUT", Object, Some("annotation"), "PutObjectAnnotation"),
     row("DELETE", Object, Some("annotation"), "DeleteObjectAnnotation"),
     row("PUT", Object, Some("encryption"), "UpdateObjectEncryption"),
-    row("PUT", Object, Some("legal-hold"), "PutObjectLegalHold"),
     row("PUT", Object, Some("renameObject"), "RenameObject"),
     row("POST", Object, Some("restore"), "RestoreObject"),
-    row("PUT", Object, Some("retention"), "PutObjectRetention"),
     row("POST", Object, Some("select"), "SelectObjectContent"),
     row("GET", Object, Some("torrent"), "GetObjectTorrent"),
 ];

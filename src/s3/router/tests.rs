@@ -417,7 +417,7 @@ fn unknown_and_unsupported() {
         Code::NotImplemented
     );
     assert_eq!(
-        op("PUT", "/b/k?retention").unwrap_err().code,
+        op("PUT", "/b/k?renameObject").unwrap_err().code,
         Code::NotImplemented
     );
     assert_eq!(op("GET", "/b/%FF").unwrap_err().code, Code::InvalidArgument);
