@@ -31,10 +31,11 @@ CREATE TABLE objects_versioned (
     checksum_type      TEXT,
     storage_class      TEXT,
     -- Object Lock: the retention mode ('GOVERNANCE' or 'COMPLIANCE') and its end (Unix
-    -- milliseconds), and the legal hold.
+    -- milliseconds), and the legal hold: 1 on, 0 off, NULL never set (GetObjectLegalHold
+    -- answers NoSuchObjectLockConfiguration for it, as S3 does).
     lock_mode          TEXT,
     lock_until         INTEGER,
-    legal_hold         INTEGER NOT NULL DEFAULT 0,
+    legal_hold         INTEGER,
     UNIQUE (bucket, key, version)
 ) STRICT;
 
@@ -58,4 +59,4 @@ CREATE UNIQUE INDEX objects_null ON objects (bucket, key) WHERE null_version = 1
 -- it completes.
 ALTER TABLE uploads ADD COLUMN lock_mode TEXT;
 ALTER TABLE uploads ADD COLUMN lock_until INTEGER;
-ALTER TABLE uploads ADD COLUMN legal_hold INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE uploads ADD COLUMN legal_hold INTEGER;

@@ -137,14 +137,15 @@ impl RetentionMode {
 pub struct LockState {
     /// The retention mode and its end (Unix milliseconds).
     pub retention: Option<(RetentionMode, i64)>,
-    pub legal_hold: bool,
+    /// `Some(true)` on, `Some(false)` off, `None` never set.
+    pub legal_hold: Option<bool>,
 }
 
 impl LockState {
     /// Whether the version may be removed at `now`; `bypass` is a governance bypass the
     /// caller was authorized for.
     pub fn allows_removal(&self, now: i64, bypass: bool) -> bool {
-        if self.legal_hold {
+        if self.legal_hold == Some(true) {
             return false;
         }
         match self.retention {
@@ -160,7 +161,7 @@ impl LockState {
         self.retention.filter(|(_, until)| *until > now)
     }
 
-    pub(super) fn columns(&self) -> (Option<&'static str>, Option<i64>, bool) {
+    pub(super) fn columns(&self) -> (Option<&'static str>, Option<i64>, Option<bool>) {
         (
             self.retention.map(|(mode, _)| mode.as_str()),
             self.retention.map(|(_, until)| until),
@@ -168,7 +169,11 @@ impl LockState {
         )
     }
 
-    pub(super) fn from_columns(mode: Option<&str>, until: Option<i64>, hold: bool) -> LockState {
+    pub(super) fn from_columns(
+        mode: Option<&str>,
+        until: Option<i64>,
+        hold: Option<bool>,
+    ) -> LockState {
         LockState {
             retention: mode.and_then(RetentionMode::parse).zip(until),
             legal_hold: hold,
@@ -523,19 +528,19 @@ mod tests {
         let now = 1_000;
         let governed = LockState {
             retention: Some((RetentionMode::Governance, now + 1)),
-            legal_hold: false,
+            legal_hold: None,
         };
         assert!(!governed.allows_removal(now, false));
         assert!(governed.allows_removal(now, true));
         let compliant = LockState {
             retention: Some((RetentionMode::Compliance, now + 1)),
-            legal_hold: false,
+            legal_hold: Some(false),
         };
         assert!(!compliant.allows_removal(now, true));
         assert!(compliant.allows_removal(now + 1, false));
         let held = LockState {
             retention: None,
-            legal_hold: true,
+            legal_hold: Some(true),
         };
         assert!(!held.allows_removal(now, true));
         assert!(LockState::default().allows_removal(now, false));

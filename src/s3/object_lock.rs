@@ -121,7 +121,7 @@ pub fn from_headers(bucket: &BucketState, headers: &HeaderMap) -> S3Result<LockS
             "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied",
         )),
     };
-    let legal_hold = hold.map(parse_hold).transpose()?.unwrap_or(false);
+    let legal_hold = hold.map(parse_hold).transpose()?;
     Ok(LockState {
         retention,
         legal_hold,
@@ -149,7 +149,7 @@ pub fn require_integrity(
 
 /// The `x-amz-object-lock-*` headers of a GET or HEAD: the retention to a caller who may
 /// read it (`s3:GetObjectRetention`), the legal hold to one who may read that
-/// (`s3:GetObjectLegalHold`), as S3 shows them. A legal hold is shown when it is on.
+/// (`s3:GetObjectLegalHold`), as S3 shows them. A legal hold is shown once set, on or off.
 pub fn headers_out(
     ctx: &Ctx<'_>,
     mut builder: http::response::Builder,
@@ -157,7 +157,7 @@ pub fn headers_out(
     key: &str,
     lock: &LockState,
 ) -> http::response::Builder {
-    if lock.retention.is_none() && !lock.legal_hold {
+    if lock.retention.is_none() && lock.legal_hold.is_none() {
         return builder;
     }
     let arn = object_arn(bucket, key);
@@ -168,8 +168,10 @@ pub fn headers_out(
                 .header(UNTIL, timestamp(until));
         }
     }
-    if lock.legal_hold && ctx.access.allows("s3:GetObjectLegalHold", &arn) {
-        builder = builder.header(HOLD, "ON");
+    if let Some(on) = lock.legal_hold {
+        if ctx.access.allows("s3:GetObjectLegalHold", &arn) {
+            builder = builder.header(HOLD, if on { "ON" } else { "OFF" });
+        }
     }
     builder
 }
@@ -544,7 +546,8 @@ pub async fn put_object_legal_hold(ctx: &Ctx<'_>, mut req: Req<'_>) -> Reply {
     version_reply(&req, id)
 }
 
-/// GetObjectLegalHold: the version's legal hold, `ON` or `OFF`.
+/// GetObjectLegalHold: the version's legal hold, `ON` or `OFF`; S3's
+/// `NoSuchObjectLockConfiguration` for a version whose hold was never set.
 pub async fn get_object_legal_hold(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     require_lock(&req)?;
     let (lock, _) = ctx
@@ -555,9 +558,15 @@ pub async fn get_object_legal_hold(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
             req.version.clone(),
         )
         .await?;
+    let on = lock.legal_hold.ok_or_else(|| {
+        S3Error::new(
+            Code::NoSuchObjectLockConfiguration,
+            "The specified object does not have a ObjectLock configuration",
+        )
+    })?;
     document(&LegalHold {
         xmlns: Xmlns::default(),
-        status: Some(if lock.legal_hold { "ON" } else { "OFF" }.into()),
+        status: Some(if on { "ON" } else { "OFF" }.into()),
     })
 }
 

@@ -595,7 +595,25 @@ async fn legal_hold_blocks_until_removed() {
             .status()
             .cloned()
     };
-    assert_eq!(status().await, Some(ObjectLockLegalHoldStatus::Off));
+    // A hold never set is no configuration, as S3 answers; HEAD shows none.
+    let never = s3
+        .get_object_legal_hold()
+        .bucket("held")
+        .key("k")
+        .send()
+        .await;
+    assert_eq!(
+        error_code_status(never),
+        ("NoSuchObjectLockConfiguration".to_owned(), 404)
+    );
+    let head = s3
+        .head_object()
+        .bucket("held")
+        .key("k")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.object_lock_legal_hold_status(), None);
     hold(ObjectLockLegalHoldStatus::On).await.unwrap();
     assert_eq!(status().await, Some(ObjectLockLegalHoldStatus::On));
     for bypass in [false, true] {
@@ -621,6 +639,18 @@ async fn legal_hold_blocks_until_removed() {
     );
     hold(ObjectLockLegalHoldStatus::Off).await.unwrap();
     assert_eq!(status().await, Some(ObjectLockLegalHoldStatus::Off));
+    // Once set, an OFF hold is shown as S3 shows it.
+    let head = s3
+        .head_object()
+        .bucket("held")
+        .key("k")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        head.object_lock_legal_hold_status(),
+        Some(&ObjectLockLegalHoldStatus::Off)
+    );
     delete_version(&s3, "held", "k", &v, false).await.unwrap();
 }
 
