@@ -350,7 +350,15 @@ fn insert_object(
     Ok(())
 }
 
-const OBJECT_COLUMNS: &str = "SELECT id, size, etag, last_modified, headers, checksum_algorithm, checksum, parts, tags, checksum_type, acl, version, null_version, lock_mode, lock_until, legal_hold FROM objects";
+/// A statement reading an object row: the columns `object_columns` reads, then `$tail`.
+macro_rules! object_sql {
+    ($tail:literal) => {
+        concat!(
+            "SELECT id, size, etag, last_modified, headers, checksum_algorithm, checksum, parts, tags, checksum_type, acl, version, null_version, lock_mode, lock_until, legal_hold FROM objects",
+            $tail
+        )
+    };
+}
 
 /// An object row, without its segments.
 fn object_columns(
@@ -395,7 +403,9 @@ fn object_from_row(
     let found = match version {
         VersionRef::Current => conn
             .cached_row(
-                &format!("{OBJECT_COLUMNS} INDEXED BY objects_current WHERE bucket = ?1 AND key = ?2 AND current = 1"),
+                object_sql!(
+                    " INDEXED BY objects_current WHERE bucket = ?1 AND key = ?2 AND current = 1"
+                ),
                 (bucket, key),
                 |r| object_columns(r, bucket, key),
             )
@@ -406,7 +416,7 @@ fn object_from_row(
         Some(found) => found,
         None => {
             let id = versions::resolve(conn, bucket, key, version)?;
-            conn.cached_row(&format!("{OBJECT_COLUMNS} WHERE id = ?1"), [id], |r| {
+            conn.cached_row(object_sql!(" WHERE id = ?1"), [id], |r| {
                 object_columns(r, bucket, key)
             })?
         }

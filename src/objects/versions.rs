@@ -250,7 +250,16 @@ pub fn visible_id(version: &str, null_version: bool) -> String {
     }
 }
 
-const ROW: &str = "SELECT id, version, null_version, current, delete_marker, etag, lock_mode, lock_until, legal_hold FROM objects";
+/// A statement reading `Row`s: the columns, then `$tail` (a constant string, so that the
+/// statement cache is looked up without building the text each time).
+macro_rules! row_sql {
+    ($tail:literal) => {
+        concat!(
+            "SELECT id, version, null_version, current, delete_marker, etag, lock_mode, lock_until, legal_hold FROM objects",
+            $tail
+        )
+    };
+}
 
 fn row_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     Ok(Row {
@@ -273,21 +282,19 @@ fn find(
 ) -> IndexResult<Option<Row>> {
     let row = match version {
         VersionRef::Current => conn.cached_row(
-            &format!(
-                "{ROW} INDEXED BY objects_current WHERE bucket = ?1 AND key = ?2 AND current = 1"
-            ),
+            row_sql!(" INDEXED BY objects_current WHERE bucket = ?1 AND key = ?2 AND current = 1"),
             (bucket, key),
             row_from,
         ),
         VersionRef::Null => conn.cached_row(
-            &format!(
-                "{ROW} INDEXED BY objects_null WHERE bucket = ?1 AND key = ?2 AND null_version = 1"
+            row_sql!(
+                " INDEXED BY objects_null WHERE bucket = ?1 AND key = ?2 AND null_version = 1"
             ),
             (bucket, key),
             row_from,
         ),
         VersionRef::Id(id) => conn.cached_row(
-            &format!("{ROW} WHERE bucket = ?1 AND key = ?2 AND version = ?3"),
+            row_sql!(" WHERE bucket = ?1 AND key = ?2 AND version = ?3"),
             (bucket, key, id),
             row_from,
         ),
@@ -299,7 +306,7 @@ fn find(
 fn newest(conn: &Connection, bucket: &str, key: &str) -> IndexResult<Option<Row>> {
     Ok(conn
         .cached_row(
-            &format!("{ROW} WHERE bucket = ?1 AND key = ?2 ORDER BY version LIMIT 1"),
+            row_sql!(" WHERE bucket = ?1 AND key = ?2 ORDER BY version LIMIT 1"),
             (bucket, key),
             row_from,
         )
@@ -321,17 +328,25 @@ fn status_in(conn: &Connection, bucket: &str) -> IndexResult<Option<VersioningSt
 
 /// The ordering id of a new row of the key: newer than every row it has.
 fn next_version(conn: &Connection, bucket: &str, key: &str) -> IndexResult<String> {
+    let newest = newest(conn, bucket, key)?;
+    Ok(version_after(
+        newest.as_ref().map(|row| row.version.as_str()),
+    ))
+}
+
+/// A new ordering id newer than `newest`, the key's newest row's (if it has any).
+fn version_after(newest: Option<&str>) -> String {
     let now_us = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
-    let newest_stamp = newest(conn, bucket, key)?
-        .and_then(|row| i64::from_str_radix(row.version.get(..16)?, 16).ok())
+    let newest_stamp = newest
+        .and_then(|version| i64::from_str_radix(version.get(..16)?, 16).ok())
         .map(|inverted| i64::MAX - inverted);
     let stamp = match newest_stamp {
         Some(stamp) if stamp >= now_us => stamp.saturating_add(1),
         _ => now_us,
     };
-    Ok(version_id(stamp, rand::random()))
+    version_id(stamp, rand::random())
 }
 
 /// A version id: the inverted stamp, so that ascending text is newest first, then 64 random
@@ -361,11 +376,48 @@ fn set_current(conn: &Connection, id: i64, current: bool) -> IndexResult<()> {
 /// Removes the key's null version, if any, for a write that replaces it. A null version
 /// under Object Lock is kept and the write refused.
 fn remove_null(conn: &Connection, bucket: &str, key: &str) -> IndexResult<Vec<BlobId>> {
+    Ok(remove_null_row(conn, bucket, key)?.map_or_else(Vec::new, |(_, blobs)| blobs))
+}
+
+/// `remove_null`, saying which row it removed.
+fn remove_null_row(
+    conn: &Connection,
+    bucket: &str,
+    key: &str,
+) -> IndexResult<Option<(i64, Vec<BlobId>)>> {
     match find(conn, bucket, key, &VersionRef::Null)? {
         Some(row) if !row.lock.allows_removal(now_ms(), false) => Err(IndexError::ObjectLocked),
-        Some(row) => remove(conn, row.id),
-        None => Ok(Vec::new()),
+        Some(row) => Ok(Some((row.id, remove(conn, row.id)?))),
+        None => Ok(None),
     }
+}
+
+/// What a write of an object reads of its bucket's configuration inside its transaction: the
+/// versioning status and the Object Lock configuration, in one statement.
+fn write_configs(
+    conn: &Connection,
+    bucket: &str,
+) -> IndexResult<(Option<VersioningStatus>, Option<super::ObjectLockConfig>)> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT kind, document FROM bucket_configs WHERE bucket = ?1 AND kind IN ('versioning', 'object_lock')",
+    )?;
+    let mut rows = stmt.query([bucket])?;
+    let (mut status, mut lock) = (None, None);
+    while let Some(row) = rows.next()? {
+        let (kind, document): (String, String) = (row.get(0)?, row.get(1)?);
+        match kind.as_str() {
+            "versioning" => {
+                status =
+                    Some(VersioningStatus::parse(&document).unwrap_or(VersioningStatus::Enabled));
+            }
+            _ => {
+                lock = Some(<super::ObjectLockConfig as super::ConfigDocument>::load(
+                    bucket, document,
+                ));
+            }
+        }
+    }
+    Ok((status, lock))
 }
 
 /// Publishes `o` as the key's new current version, as the bucket's versioning status says
@@ -386,24 +438,32 @@ pub(super) fn publish(
         (WriteCondition::IfEtag(_), None) => return Err(IndexError::NoSuchKey),
         _ => {}
     }
-    let status = status_in(conn, &o.bucket)?;
+    let (status, lock_config) = write_configs(conn, &o.bucket)?;
     if o.lock.retention.is_none() {
         // The bucket's default retention, as committed when this version is.
-        if let Some(default) =
-            super::object_lock::config_in(conn, &o.bucket)?.and_then(|c| c.default_retention)
-        {
+        if let Some(default) = lock_config.and_then(|c| c.default_retention) {
             o.lock.retention = Some(default.from(o.last_modified));
         }
     }
-    o.version = next_version(conn, &o.bucket, &o.key)?;
-    o.null_version = status != Some(VersioningStatus::Enabled);
-    let replaced = if o.null_version {
-        remove_null(conn, &o.bucket, &o.key)?
-    } else {
-        Vec::new()
+    // A key of a bucket never versioned has one row at most, its current version: no need to
+    // look for its newest.
+    o.version = match status {
+        None => version_after(current.as_ref().map(|row| row.version.as_str())),
+        Some(_) => next_version(conn, &o.bucket, &o.key)?,
     };
-    if let Some(current) = find(conn, &o.bucket, &o.key, &VersionRef::Current)? {
-        set_current(conn, current.id, false)?;
+    o.null_version = status != Some(VersioningStatus::Enabled);
+    let mut current = current.map(|row| row.id);
+    let mut replaced = Vec::new();
+    if o.null_version {
+        if let Some((removed, blobs)) = remove_null_row(conn, &o.bucket, &o.key)? {
+            if current == Some(removed) {
+                current = None;
+            }
+            replaced = blobs;
+        }
+    }
+    if let Some(id) = current {
+        set_current(conn, id, false)?;
     }
     insert_object(conn, o, true, false)?;
     Ok(Published {
