@@ -66,11 +66,20 @@ fn names_in_key_order(prefix: &str, count: usize) -> Vec<String> {
     names
 }
 
-/// Whether the cached database holds the benchmark's rows: the count and the last key.
+/// Whether the cached database holds the benchmark's rows: the count and the last key, in
+/// the current schema. One built by an older binary is built again rather than migrated: a
+/// migration that rebuilds a table leaves the file with the old table's pages free and a
+/// large WAL, which is not what a page costs on a database written by this version.
 fn is_populated(path: &Path, versions: usize) -> bool {
     let Ok(conn) = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY) else {
         return false;
     };
+    let schema: Option<u32> = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .ok();
+    if schema != labstore::objects::MIGRATIONS.last().map(|m| m.version) {
+        return false;
+    }
     let found = conn
         .query_row(
             "SELECT count(*), max(key) FROM objects WHERE bucket = ?1",

@@ -53,6 +53,11 @@ DROP TABLE objects;
 ALTER TABLE objects_versioned RENAME TO objects;
 
 CREATE UNIQUE INDEX objects_current ON objects (bucket, key) WHERE current = 1;
+-- The object listings' index: every column a ListObjects(V2) entry shows, for current
+-- versions only, so that a page is read from this index alone (no table lookup per key) and
+-- a key's history costs it nothing.
+CREATE INDEX objects_listed ON objects (bucket, key, size, etag, last_modified,
+    checksum_algorithm, checksum_type, storage_class) WHERE current = 1;
 CREATE UNIQUE INDEX objects_null ON objects (bucket, key) WHERE null_version = 1;
 
 -- A multipart upload keeps the Object Lock settings its CreateMultipartUpload asked for until

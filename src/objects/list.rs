@@ -123,10 +123,10 @@ fn list(conn: &Connection, bucket: &str, q: &ListQuery) -> IndexResult<Listing> 
     let delimiter = q.delimiter.as_deref().filter(|d| !d.is_empty());
     // `storage_class` is the row's own column (migration 7), NULL for STANDARD.
     let mut ge = conn.prepare_cached(
-        "SELECT key, size, etag, last_modified, checksum_algorithm, checksum_type, storage_class FROM objects INDEXED BY objects_current WHERE bucket = ?1 AND key >= ?2 AND current = 1 ORDER BY key LIMIT ?3",
+        "SELECT key, size, etag, last_modified, checksum_algorithm, checksum_type, storage_class FROM objects INDEXED BY objects_listed WHERE bucket = ?1 AND key >= ?2 AND current = 1 ORDER BY key LIMIT ?3",
     )?;
     let mut gt = conn.prepare_cached(
-        "SELECT key, size, etag, last_modified, checksum_algorithm, checksum_type, storage_class FROM objects INDEXED BY objects_current WHERE bucket = ?1 AND key > ?2 AND current = 1 ORDER BY key LIMIT ?3",
+        "SELECT key, size, etag, last_modified, checksum_algorithm, checksum_type, storage_class FROM objects INDEXED BY objects_listed WHERE bucket = ?1 AND key > ?2 AND current = 1 ORDER BY key LIMIT ?3",
     )?;
     'seek: loop {
         let batch = (q.max.saturating_sub(listing.len()) + 1).clamp(1, 1001);
