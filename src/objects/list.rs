@@ -102,6 +102,11 @@ impl ObjectIndex {
     }
 }
 
+/// The page's seeks: current versions only, every column from the covering index
+/// `objects_listed` (migration 9), so a page never reads the table.
+pub(super) const FROM_KEY: &str = "SELECT key, size, etag, last_modified, checksum_algorithm, checksum_type, storage_class FROM objects INDEXED BY objects_listed WHERE bucket = ?1 AND key >= ?2 AND current = 1 ORDER BY key LIMIT ?3";
+pub(super) const AFTER_KEY: &str = "SELECT key, size, etag, last_modified, checksum_algorithm, checksum_type, storage_class FROM objects INDEXED BY objects_listed WHERE bucket = ?1 AND key > ?2 AND current = 1 ORDER BY key LIMIT ?3";
+
 fn list(conn: &Connection, bucket: &str, q: &ListQuery) -> IndexResult<Listing> {
     // One read transaction for the whole page: every seek reads the same snapshot, and the
     // WAL read lock is taken once rather than once per query (a delimiter page runs one
@@ -122,12 +127,8 @@ fn list(conn: &Connection, bucket: &str, q: &ListQuery) -> IndexResult<Listing> 
     }
     let delimiter = q.delimiter.as_deref().filter(|d| !d.is_empty());
     // `storage_class` is the row's own column (migration 7), NULL for STANDARD.
-    let mut ge = conn.prepare_cached(
-        "SELECT key, size, etag, last_modified, checksum_algorithm, checksum_type, storage_class FROM objects INDEXED BY objects_listed WHERE bucket = ?1 AND key >= ?2 AND current = 1 ORDER BY key LIMIT ?3",
-    )?;
-    let mut gt = conn.prepare_cached(
-        "SELECT key, size, etag, last_modified, checksum_algorithm, checksum_type, storage_class FROM objects INDEXED BY objects_listed WHERE bucket = ?1 AND key > ?2 AND current = 1 ORDER BY key LIMIT ?3",
-    )?;
+    let mut ge = conn.prepare_cached(FROM_KEY)?;
+    let mut gt = conn.prepare_cached(AFTER_KEY)?;
     'seek: loop {
         let batch = (q.max.saturating_sub(listing.len()) + 1).clamp(1, 1001);
         let stmt = if inclusive { &mut ge } else { &mut gt };

@@ -1162,3 +1162,30 @@ async fn segments_keep_their_part_numbers() {
         .collect();
     assert_eq!(numbers, [(Some(1), 1), (Some(3), 3)]);
 }
+
+/// The object listings' seeks read the covering index of current versions alone: no table
+/// lookup per key, no sort, whatever the bucket's history.
+#[tokio::test]
+async fn listing_seeks_read_only_the_covering_index() {
+    let (_dir, index) = index_with(&["a", "b"]).await;
+    let plans = index
+        .db()
+        .read(|conn| {
+            let mut plans = Vec::new();
+            for sql in [super::list::FROM_KEY, super::list::AFTER_KEY] {
+                let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+                let rows = stmt.query_map(("b", "a", 5), |r| r.get::<_, String>(3))?;
+                plans.push(rows.collect::<Result<Vec<_>, _>>()?.join("; "));
+            }
+            Ok::<_, IndexError>(plans)
+        })
+        .await
+        .unwrap();
+    for plan in plans {
+        assert!(
+            plan.contains("USING COVERING INDEX objects_listed"),
+            "{plan}"
+        );
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+    }
+}
