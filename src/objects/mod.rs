@@ -511,14 +511,30 @@ impl ObjectIndex {
         version: VersionRef,
         tags: Tags,
     ) -> IndexResult<String> {
+        let sql = "UPDATE objects SET tags = ?2 WHERE id = ?1";
+        self.update_version(bucket, key, version, sql, encode_tags(&tags))
+            .await
+    }
+
+    /// Sets one column of the version `version` names, by `sql` (`?1` the row id, `?2`
+    /// `value`), in the writer; returns the version's id. The errors of `versions::resolve`,
+    /// and `NoSuchBucket`.
+    pub(crate) async fn update_version<T>(
+        &self,
+        bucket: String,
+        key: String,
+        version: VersionRef,
+        sql: &'static str,
+        value: T,
+    ) -> IndexResult<String>
+    where
+        T: rusqlite::ToSql + Send + 'static,
+    {
         self.db
             .write(move |conn| {
                 require_bucket(conn, &bucket)?;
                 let id = versions::resolve(conn, &bucket, &key, &version)?;
-                conn.cached_execute(
-                    "UPDATE objects SET tags = ?2 WHERE id = ?1",
-                    (id, encode_tags(&tags)),
-                )?;
+                conn.cached_execute(sql, (id, value))?;
                 version_of(conn, id)
             })
             .await
@@ -532,16 +548,8 @@ impl ObjectIndex {
         version: VersionRef,
         acl: Acl,
     ) -> IndexResult<String> {
-        self.db
-            .write(move |conn| {
-                require_bucket(conn, &bucket)?;
-                let id = versions::resolve(conn, &bucket, &key, &version)?;
-                conn.cached_execute(
-                    "UPDATE objects SET acl = ?2 WHERE id = ?1",
-                    (id, acl.to_text()),
-                )?;
-                version_of(conn, id)
-            })
+        let sql = "UPDATE objects SET acl = ?2 WHERE id = ?1";
+        self.update_version(bucket, key, version, sql, acl.to_text())
             .await
     }
 

@@ -264,17 +264,8 @@ impl ObjectIndex {
         version: VersionRef,
         hold: bool,
     ) -> IndexResult<String> {
-        self.db
-            .write(move |conn| {
-                require_bucket(conn, &bucket)?;
-                let id = versions::resolve(conn, &bucket, &key, &version)?;
-                conn.cached_execute(
-                    "UPDATE objects SET legal_hold = ?2 WHERE id = ?1",
-                    (id, hold),
-                )?;
-                version_of(conn, id)
-            })
-            .await
+        let sql = "UPDATE objects SET legal_hold = ?2 WHERE id = ?1";
+        self.update_version(bucket, key, version, sql, hold).await
     }
 }
 

@@ -45,8 +45,13 @@ fn put(addr: std::net::SocketAddr, key: &str, body: &[u8]) -> std::io::Result<u1
 }
 
 fn get(addr: std::net::SocketAddr, key: &str) -> (u16, Vec<u8>) {
+    get_path(addr, &format!("/crash/{key}"))
+}
+
+/// A signed GET of `path`, its status and raw body bytes.
+fn get_path(addr: std::net::SocketAddr, path: &str) -> (u16, Vec<u8>) {
     let signer = Signer::s3("admin", ROOT_SECRET);
-    let (path, headers) = signer.sign(addr, "GET", &format!("/crash/{key}"), &[], b"");
+    let (path, headers) = signer.sign(addr, "GET", path, &[], b"");
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
     use std::io::{Read, Write};
     let mut head = format!("GET {path} HTTP/1.1\r\n");
@@ -334,20 +339,5 @@ fn acknowledged_versions_survive_kill_9() {
 
 /// GET of one version, raw bytes.
 fn get_bytes(addr: std::net::SocketAddr, key: &str, id: &str) -> (u16, Vec<u8>) {
-    let signer = Signer::s3("admin", ROOT_SECRET);
-    let path = format!("/crashv/{key}?versionId={id}");
-    let (path, headers) = signer.sign(addr, "GET", &path, &[], b"");
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    use std::io::{Read, Write};
-    let mut head = format!("GET {path} HTTP/1.1\r\n");
-    for (n, v) in &headers {
-        head.push_str(&format!("{n}: {v}\r\n"));
-    }
-    head.push_str("Connection: close\r\n\r\n");
-    stream.write_all(head.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    let status = String::from_utf8_lossy(&raw[9..12]).parse().unwrap();
-    (status, raw[split + 4..].to_vec())
+    get_path(addr, &format!("/crashv/{key}?versionId={id}"))
 }
