@@ -9,6 +9,7 @@
 //! removed after the commit that stops referring to them; readers that already opened one
 //! keep reading it (an unlinked file stays readable), so an overwrite is atomic for them.
 
+mod dirsync;
 mod writer;
 
 use std::collections::HashSet;
@@ -16,6 +17,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use dirsync::DirSyncs;
 pub use writer::BlobWriter;
 
 /// A blob's id: 32 lowercase hex digits (128 random bits).
@@ -54,6 +56,8 @@ struct Inner {
     tmp: PathBuf,
     fsync: bool,
     buffer_size: usize,
+    /// Directory fsyncs shared by concurrent commits (`dirsync.rs`).
+    dir_syncs: Arc<DirSyncs>,
 }
 
 impl BlobStore {
@@ -79,6 +83,7 @@ impl BlobStore {
                 tmp,
                 fsync,
                 buffer_size,
+                dir_syncs: Arc::default(),
             }),
         })
     }
@@ -92,7 +97,18 @@ impl BlobStore {
         let id = BlobId::random();
         let tmp = self.inner.tmp.join(id.as_str());
         let path = self.path(&id);
-        BlobWriter::new(id, tmp, path, self.inner.fsync, self.inner.buffer_size)
+        BlobWriter::new(
+            id,
+            tmp,
+            path,
+            self.inner.fsync.then(|| Arc::clone(&self.inner.dir_syncs)),
+            self.inner.buffer_size,
+        )
+    }
+
+    /// The directory fsyncs of this store: how many were asked for and how many were issued.
+    pub fn dir_syncs(&self) -> &DirSyncs {
+        &self.inner.dir_syncs
     }
 
     /// Where a committed blob lives: `objects/<first two hex digits>/<id>`.
