@@ -316,3 +316,28 @@ async fn concurrent_commits_share_directory_fsyncs() {
         assert!(syncs.fsyncs() <= syncs.requests());
     }
 }
+
+/// Consecutive blobs share a fan-out directory, so that concurrent commits share its fsync;
+/// the next run of blobs moves to the next directory.
+#[tokio::test]
+async fn consecutive_blobs_share_a_directory_then_move_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = BlobStore::open(dir.path(), false, 4096).unwrap();
+    let prefixes: Vec<String> = (0..2 * BLOBS_PER_DIR)
+        .map(|_| store.writer().id().as_str()[..2].to_owned())
+        .collect();
+    let per_dir = usize::try_from(BLOBS_PER_DIR).unwrap();
+    let (first, second) = prefixes.split_at(per_dir);
+    assert!(first.iter().all(|p| *p == first[0]), "{first:?}");
+    assert!(second.iter().all(|p| *p == second[0]), "{second:?}");
+    let next = (u8::from_str_radix(&first[0], 16).unwrap().wrapping_add(1)).to_string();
+    assert_eq!(
+        u8::from_str_radix(&second[0], 16).unwrap().to_string(),
+        next
+    );
+    // The rest of each id is random.
+    let ids: HashSet<String> = (0..100)
+        .map(|_| store.writer().id().as_str().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 100);
+}

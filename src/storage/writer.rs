@@ -49,6 +49,12 @@ impl BlobWriter {
         }
     }
 
+    /// The id the blob will have (for tests).
+    #[cfg(test)]
+    pub(super) fn id(&self) -> &BlobId {
+        &self.id
+    }
+
     /// Bytes written so far.
     pub fn len(&self) -> u64 {
         self.len
