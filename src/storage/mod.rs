@@ -1,5 +1,6 @@
-//! Object bytes on disk: files under `data_dir/objects/`, named by a random id and never by
-//! the key, so that no key (`..`, a trailing `/`, 1024 bytes of anything) can reach outside
+//! Object bytes on disk: files under `data_dir/objects/`, named by a random id (whose first
+//! two hex digits, the fan-out directory, rotate so that concurrent writes share a directory
+//! and its fsync) and never by the key, so that no key (`..`, a trailing `/`, 1024 bytes of anything) can reach outside
 //! the data directory or collide with another.
 //!
 //! Invariant: a blob becomes visible to readers only through the object index, and the index
@@ -9,13 +10,16 @@
 //! removed after the commit that stops referring to them; readers that already opened one
 //! keep reading it (an unlinked file stays readable), so an overwrite is atomic for them.
 
+mod dirsync;
 mod writer;
 
 use std::collections::HashSet;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+pub use dirsync::DirSyncs;
 pub use writer::BlobWriter;
 
 /// A blob's id: 32 lowercase hex digits (128 random bits).
@@ -23,8 +27,11 @@ pub use writer::BlobWriter;
 pub struct BlobId(String);
 
 impl BlobId {
-    fn random() -> BlobId {
-        BlobId(format!("{:032x}", rand::random::<u128>()))
+    /// A fresh id in fan-out directory `dir` (its first two hex digits); the other 120 bits
+    /// are random.
+    fn random_in(dir: u8) -> BlobId {
+        let random = rand::random::<u128>() & (u128::MAX >> 8);
+        BlobId(format!("{:032x}", (u128::from(dir) << 120) | random))
     }
 
     /// An id read back from the index; refused unless it has the shape ids are made with,
@@ -54,7 +61,15 @@ struct Inner {
     tmp: PathBuf,
     fsync: bool,
     buffer_size: usize,
+    /// Directory fsyncs shared by concurrent commits (`dirsync.rs`).
+    dir_syncs: Arc<DirSyncs>,
+    /// Writers started: picks the fan-out directory of the next blob.
+    created: AtomicU64,
 }
+
+/// How many consecutive blobs go to the same fan-out directory: more than the concurrent
+/// uploads a small server sees, so that they share directory fsyncs.
+const BLOBS_PER_DIR: u64 = 64;
 
 impl BlobStore {
     /// Opens (creating) `data_dir/objects`, discarding leftovers of interrupted uploads.
@@ -79,6 +94,8 @@ impl BlobStore {
                 tmp,
                 fsync,
                 buffer_size,
+                dir_syncs: Arc::default(),
+                created: AtomicU64::new(rand::random::<u64>() % 256 * BLOBS_PER_DIR),
             }),
         })
     }
@@ -89,10 +106,27 @@ impl BlobStore {
 
     /// Starts a new blob. Dropping the writer without `commit` removes what it wrote.
     pub fn writer(&self) -> BlobWriter {
-        let id = BlobId::random();
+        // Consecutive blobs share a fan-out directory (`BLOBS_PER_DIR` in a row, then the
+        // next one, round the 256): concurrent commits then rename into the same directory
+        // and share its fsync, where random directories would almost never coincide. Over
+        // time every directory gets the same share.
+        let n = self.inner.created.fetch_add(1, Ordering::Relaxed);
+        let dir = u8::try_from((n / BLOBS_PER_DIR) % 256).expect("below 256");
+        let id = BlobId::random_in(dir);
         let tmp = self.inner.tmp.join(id.as_str());
         let path = self.path(&id);
-        BlobWriter::new(id, tmp, path, self.inner.fsync, self.inner.buffer_size)
+        BlobWriter::new(
+            id,
+            tmp,
+            path,
+            self.inner.fsync.then(|| Arc::clone(&self.inner.dir_syncs)),
+            self.inner.buffer_size,
+        )
+    }
+
+    /// The directory fsyncs of this store: how many were asked for and how many were issued.
+    pub fn dir_syncs(&self) -> &DirSyncs {
+        &self.inner.dir_syncs
     }
 
     /// Where a committed blob lives: `objects/<first two hex digits>/<id>`.

@@ -1,21 +1,25 @@
 //! Writing one blob: buffered in memory up to `buffer_size`, then appended to a temporary file
-//! on a blocking thread; committed by fsync + rename + directory fsync. A small object costs a
-//! single trip to the blocking pool.
+//! on a blocking thread; committed by fsync + rename + directory fsync (shared with concurrent
+//! commits, `dirsync.rs`). A small object costs a single trip to the blocking pool.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 
+use std::sync::Arc;
+
 use bytes::BytesMut;
 
-use super::{create_dir_0700, BlobId};
+use super::{create_dir_0700, BlobId, DirSyncs};
 
 pub struct BlobWriter {
     id: BlobId,
     tmp: PathBuf,
     path: PathBuf,
-    fsync: bool,
+    /// Present when `backend.s3.io.fsync` is on: the file is fsynced, and the directory by a
+    /// shared fsync.
+    fsync: Option<Arc<DirSyncs>>,
     buffer_size: usize,
     buf: BytesMut,
     /// Opened when the first full buffer is written; small blobs never open it early.
@@ -29,7 +33,7 @@ impl BlobWriter {
         id: BlobId,
         tmp: PathBuf,
         path: PathBuf,
-        fsync: bool,
+        fsync: Option<Arc<DirSyncs>>,
         buffer_size: usize,
     ) -> BlobWriter {
         BlobWriter {
@@ -43,6 +47,12 @@ impl BlobWriter {
             len: 0,
             committed: false,
         }
+    }
+
+    /// The id the blob will have (for tests).
+    #[cfg(test)]
+    pub(super) fn id(&self) -> &BlobId {
+        &self.id
     }
 
     /// Bytes written so far.
@@ -103,14 +113,14 @@ impl BlobWriter {
     pub async fn commit(mut self) -> io::Result<(BlobId, u64)> {
         let buf = self.buf.split().freeze();
         let file = self.file.take();
-        let (tmp, path, fsync) = (self.tmp.clone(), self.path.clone(), self.fsync);
+        let (tmp, path, fsync) = (self.tmp.clone(), self.path.clone(), self.fsync.clone());
         blocking(move || {
             let mut file = match file {
                 Some(file) => file,
                 None => create(&tmp)?,
             };
             file.write_all(&buf)?;
-            if fsync {
+            if fsync.is_some() {
                 file.sync_data()?;
             }
             drop(file);
@@ -125,8 +135,10 @@ impl BlobWriter {
                 create_dir_0700(dir)?;
                 std::fs::rename(&tmp, &path)?;
             }
-            if fsync {
-                File::open(dir)?.sync_all()?;
+            if let Some(dir_syncs) = fsync {
+                // Shared with the concurrent commits into `dir`: returns after an fsync of
+                // it that started after the rename above has completed.
+                dir_syncs.sync(dir)?;
             }
             Ok(())
         })
