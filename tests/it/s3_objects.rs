@@ -767,5 +767,25 @@ async fn head_and_get_answer_alike_in_place_and_through_the_pool() {
     tokio::time::sleep(db::POINT_READ_COOL_DOWN + std::time::Duration::from_millis(100)).await;
     let before = db.point_read_stats();
     check(false, other, etag).await;
-    assert!(db.point_read_stats().in_place > before.in_place);
+    let stats = db.point_read_stats();
+    assert!(stats.in_place > before.in_place);
+
+    // The admin port shows the same counters.
+    let metrics = common::get(server.admin, "/metrics").body;
+    for line in [
+        format!(
+            "labstore_point_reads_total{{db=\"objects\",path=\"in_place\"}} {}\n",
+            stats.in_place
+        ),
+        format!(
+            "labstore_point_reads_total{{db=\"objects\",path=\"pool\"}} {}\n",
+            stats.pooled
+        ),
+        format!(
+            "labstore_point_read_breaker_trips_total{{db=\"objects\"}} {}\n",
+            stats.trips
+        ),
+    ] {
+        assert!(metrics.contains(&line), "{line} not in {metrics}");
+    }
 }
