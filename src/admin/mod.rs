@@ -70,6 +70,7 @@ fn metrics(state: &State) -> Response<Body> {
         }
     }
     connection_metrics(state, &mut text);
+    point_read_metrics(state, &mut text);
     state.metrics.requests.render(&mut text);
     let mut response = Response::new(full(text));
     response.headers_mut().insert(
@@ -116,6 +117,22 @@ fn connection_metrics(state: &State, text: &mut String) {
             text.push_str(&format!("{metric}{{listener=\"{name}\"}} {value}\n"));
         }
     }
+}
+
+/// Where the object index's point reads (GET and HEAD lookups) ran, and how often a slow
+/// one sent them to the blocking pool (see `db::point`).
+fn point_read_metrics(state: &State, text: &mut String) {
+    let stats = state.objects.db().point_read_stats();
+    text.push_str(&format!(
+        "# HELP labstore_point_reads_total Object lookups of GET and HEAD, by where they ran.\n\
+         # TYPE labstore_point_reads_total counter\n\
+         labstore_point_reads_total{{db=\"objects\",path=\"in_place\"}} {}\n\
+         labstore_point_reads_total{{db=\"objects\",path=\"pool\"}} {}\n\
+         # HELP labstore_point_read_breaker_trips_total Times a slow or busy lookup sent point reads to the blocking pool for the cool-down.\n\
+         # TYPE labstore_point_read_breaker_trips_total counter\n\
+         labstore_point_read_breaker_trips_total{{db=\"objects\"}} {}\n",
+        stats.in_place, stats.pooled, stats.trips
+    ));
 }
 
 fn reply(status: StatusCode, body: &serde_json::Value) -> Response<Body> {

@@ -6,6 +6,7 @@
 //! read-only, so a stray write through the pool fails loudly instead of racing the writer.
 
 mod migrate;
+mod point;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -18,6 +19,9 @@ use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{mpsc, oneshot};
 
 pub use migrate::Migration;
+pub use point::{
+    Breaker, PointReadStats, BUDGET as POINT_READ_BUDGET, COOL_DOWN as POINT_READ_COOL_DOWN,
+};
 use writer::{Msg, Task};
 
 /// Tuning for one database, taken from `backend.<api>.db` in the configuration.
@@ -81,6 +85,9 @@ struct Inner {
     /// Short name used in logs and errors ("iam", "objects").
     name: &'static str,
     path: PathBuf,
+    /// For the thread-local connections of point reads.
+    config: DbConfig,
+    point: point::PointReads,
     pool: r2d2::Pool<ReadOnlyManager>,
     tx: mpsc::Sender<Msg>,
     timeout: Duration,
@@ -128,6 +135,8 @@ impl Db {
             inner: Arc::new(Inner {
                 name,
                 path: path.to_path_buf(),
+                config: config.clone(),
+                point: point::PointReads::new(),
                 pool,
                 tx,
                 timeout: config.timeout,
@@ -196,6 +205,47 @@ impl Db {
             Ok(result) => result,
             Err(_) => Err(E::from(DbError::TaskPanicked)),
         }
+    }
+
+    /// A point read: a short lookup (an object's row by key) that SQLite answers from its page
+    /// cache. Runs `f` in place on the runtime worker that asks, with that thread's own
+    /// read-only connection, when the breaker allows (see `point`); otherwise, or when that
+    /// connection finds the database busy, through the blocking pool as `read` does. Either
+    /// way `f` runs inside one read transaction: its statements see one committed state.
+    /// `f` may run twice (a busy attempt in place is discarded and read again through the
+    /// pool), hence `Fn`; it must not write.
+    pub async fn read_point<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: Fn(&Connection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let inner = &self.inner;
+        match point::try_in_place(inner, |conn| point::in_snapshot(conn, &f)) {
+            point::InPlace::Done(Ok(Ok(answer))) => return answer,
+            point::InPlace::Done(Ok(Err(e)) | Err(e)) => return Err(E::from(e)),
+            point::InPlace::Pool => {}
+        }
+        inner
+            .point
+            .pooled
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.read(move |conn| match point::in_snapshot(conn, &f) {
+            Ok(answer) => answer,
+            Err(e) => Err(E::from(e)),
+        })
+        .await
+    }
+
+    /// Where this database's point reads went so far.
+    pub fn point_read_stats(&self) -> PointReadStats {
+        self.inner.point.stats()
+    }
+
+    /// Sends the point reads of the next cool-down through the blocking pool, as a slow read
+    /// in place does (for tests, and for an operator's tooling that knows the disk is slow).
+    pub fn trip_point_reads(&self) {
+        self.inner.point.breaker.trip(std::time::Instant::now());
     }
 
     /// Checks that the writer thread is alive and answering, for readiness probes.

@@ -356,3 +356,105 @@ async fn cached_paged_queries_are_not_prepared_again_when_rebound() {
     assert_eq!(reprepared, 0);
     db.close().await;
 }
+
+async fn count_point(db: &Db) -> Result<i64, DbError> {
+    db.read_point(|c| {
+        Ok::<_, DbError>(c.query_row("SELECT count(*) FROM items", [], |r| r.get(0))?)
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn point_reads_run_in_place_on_a_multi_thread_runtime_and_see_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, 8, 1000);
+    assert_eq!(count_point(&db).await.unwrap(), 0);
+    db.write(insert("a".into())).await.unwrap();
+    // The thread-local connection holds no snapshot between reads: the commit is seen.
+    assert_eq!(count_point(&db).await.unwrap(), 1);
+    let stats = db.point_read_stats();
+    assert_eq!((stats.in_place, stats.pooled, stats.trips), (2, 0, 0));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn point_reads_never_run_in_place_on_a_current_thread_runtime() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, 8, 1000);
+    db.write(insert("a".into())).await.unwrap();
+    assert_eq!(count_point(&db).await.unwrap(), 1);
+    let stats = db.point_read_stats();
+    assert_eq!((stats.in_place, stats.pooled), (0, 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_breaker_sends_point_reads_through_the_pool_until_the_cool_down_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, 8, 1000);
+    db.trip_point_reads();
+    assert_eq!(count_point(&db).await.unwrap(), 0);
+    let stats = db.point_read_stats();
+    assert_eq!((stats.in_place, stats.pooled, stats.trips), (0, 1, 1));
+    tokio::time::sleep(point::COOL_DOWN + Duration::from_millis(50)).await;
+    assert_eq!(count_point(&db).await.unwrap(), 0);
+    assert_eq!(db.point_read_stats().in_place, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_point_read_in_place_opens_the_breaker() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, 8, 1000);
+    let slow = db
+        .read_point(|_| {
+            std::thread::sleep(point::BUDGET * 3);
+            Ok::<_, DbError>(())
+        })
+        .await;
+    assert!(slow.is_ok());
+    assert_eq!(db.point_read_stats().trips, 1);
+    count_point(&db).await.unwrap();
+    let stats = db.point_read_stats();
+    assert_eq!((stats.in_place, stats.pooled), (1, 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_point_read_sees_one_snapshot_and_a_panic_leaves_none_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, 8, 1000);
+    db.write(insert("a".into())).await.unwrap();
+    // Two statements of one read see the same state although a write commits between them
+    // (the write runs on the writer thread while the read waits for it).
+    let writer = db.clone();
+    let (first, second) = db
+        .read_point(move |c| {
+            let count = |c: &Connection| -> rusqlite::Result<i64> {
+                c.query_row("SELECT count(*) FROM items", [], |r| r.get(0))
+            };
+            let first = count(c)?;
+            let w = writer.clone();
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    rt.block_on(w.write(insert(format!("b{first}")))).unwrap();
+                });
+            });
+            Ok::<_, DbError>((first, count(c)?))
+        })
+        .await
+        .unwrap();
+    assert_eq!((first, second), (1, 1));
+    let panicked = db
+        .read_point(|c| -> Result<(), DbError> {
+            c.query_row("SELECT count(*) FROM items", [], |r| r.get::<_, i64>(0))?;
+            panic!("a read that panics mid-transaction")
+        })
+        .await;
+    assert!(matches!(panicked, Err(DbError::TaskPanicked)));
+    db.write(insert("c".into())).await.unwrap();
+    // Whichever connection ran the panicking read, none keeps its old snapshot.
+    for _ in 0..4 {
+        assert_eq!(count_point(&db).await.unwrap(), 3);
+    }
+}

@@ -471,7 +471,7 @@ impl ObjectIndex {
         // From memory: see `buckets` for why a read needs no check in its snapshot.
         self.bucket(&bucket)?;
         self.db
-            .read(move |conn| object_from_row(conn, &bucket, &key, &version))
+            .read_point(move |conn| object_from_row(conn, &bucket, &key, &version))
             .await
     }
 

@@ -9,6 +9,7 @@ use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use aws_sdk_s3::Client;
 use common::signing::{s3_call, Signer};
 use common::{error_code_status, ROOT_SECRET};
+use labstore::db;
 use md5::{Digest, Md5};
 
 const B: &str = "objects";
@@ -692,4 +693,99 @@ async fn bodies_declared_over_their_limit_are_refused_before_they_are_read() {
     let buckets = s3.list_buckets().send().await.unwrap();
     assert_eq!(buckets.buckets().len(), 1, "no bucket was created");
     server.stop();
+}
+
+/// HEAD and GET read the object's row in place on the server's runtime worker, and answer the
+/// same once the breaker sends point reads through the blocking pool (a slow disk), including
+/// a missing key and a key overwritten while the breaker is open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn head_and_get_answer_alike_in_place_and_through_the_pool() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, s3) = setup(dir.path()).await;
+    let db = server.state().objects.db().clone();
+    let body = vec![7u8; 4096];
+    let etag = put(&s3, "small", &body).await;
+
+    // HEAD, GET and a HEAD of a missing key; with `pooled`, each after opening the breaker
+    // (so that no cool-down ends during the check, however slow this machine is).
+    let check = |pooled: bool, want: Vec<u8>, etag: String| {
+        let (s3, db) = (s3.clone(), db.clone());
+        async move {
+            let trip = || {
+                if pooled {
+                    db.trip_point_reads();
+                }
+            };
+            trip();
+            let head = s3
+                .head_object()
+                .bucket(B)
+                .key("small")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(head.e_tag(), Some(etag.as_str()));
+            assert_eq!(
+                head.content_length(),
+                Some(i64::try_from(want.len()).unwrap())
+            );
+            trip();
+            assert_eq!(get(&s3, "small").await, want);
+            trip();
+            let missing = s3.head_object().bucket(B).key("missing").send().await;
+            assert_eq!(
+                missing
+                    .unwrap_err()
+                    .raw_response()
+                    .unwrap()
+                    .status()
+                    .as_u16(),
+                404
+            );
+        }
+    };
+
+    let before = db.point_read_stats();
+    check(false, body.clone(), etag).await;
+    let after = db.point_read_stats();
+    assert!(after.in_place > before.in_place, "{before:?} -> {after:?}");
+    if after.trips == before.trips {
+        // No read was slow enough to open the breaker: every one ran in place.
+        assert_eq!(after.pooled, before.pooled, "{before:?} -> {after:?}");
+    }
+
+    let other = vec![9u8; 4096];
+    db.trip_point_reads();
+    let etag = put(&s3, "small", &other).await;
+    let before = db.point_read_stats();
+    check(true, other.clone(), etag.clone()).await;
+    let after = db.point_read_stats();
+    assert!(after.pooled >= before.pooled + 3, "{before:?} -> {after:?}");
+    assert_eq!(after.in_place, before.in_place, "{before:?} -> {after:?}");
+
+    // After the cool-down, in place again.
+    tokio::time::sleep(db::POINT_READ_COOL_DOWN + std::time::Duration::from_millis(100)).await;
+    let before = db.point_read_stats();
+    check(false, other, etag).await;
+    let stats = db.point_read_stats();
+    assert!(stats.in_place > before.in_place);
+
+    // The admin port shows the same counters.
+    let metrics = common::get(server.admin, "/metrics").body;
+    for line in [
+        format!(
+            "labstore_point_reads_total{{db=\"objects\",path=\"in_place\"}} {}\n",
+            stats.in_place
+        ),
+        format!(
+            "labstore_point_reads_total{{db=\"objects\",path=\"pool\"}} {}\n",
+            stats.pooled
+        ),
+        format!(
+            "labstore_point_read_breaker_trips_total{{db=\"objects\"}} {}\n",
+            stats.trips
+        ),
+    ] {
+        assert!(metrics.contains(&line), "{line} not in {metrics}");
+    }
 }
