@@ -3,10 +3,12 @@
 //! connection on tokio's blocking pool (one thread hop per request).
 //!
 //! The bound that keeps a slow disk from stalling the runtime is a circuit breaker shared by
-//! every thread of one database: each in-place read is timed, and one that takes longer than
-//! the budget (a cache miss that went to disk, or a worker descheduled) opens the breaker, so
-//! that the reads of the following cool-down go through the blocking pool as every read did
-//! before. After the cool-down the next read tries in place again; one more slow read opens it
+//! every thread of one database: an in-place read that went to the disk (the thread's count of
+//! blocks read, `getrusage(RUSAGE_THREAD)`, grew across it) or that took longer than the budget
+//! opens the breaker, so that the reads of the following cool-down go through the blocking pool
+//! as every read did before. Reads answered from SQLite's or the kernel's page cache never
+//! open it, however the scheduler delays the worker: on a busy machine a wall-time limit alone
+//! tripped on descheduling, not on the disk. After the cool-down the next read tries in place again; one more slow read opens it
 //! again. A reader that SQLite reports busy (it never sleeps in place: its busy handler gives
 //! up at once) also opens the breaker, and that read is answered through the pool, where the
 //! configured `busy_timeout` applies as before.
@@ -25,10 +27,10 @@ use tokio::runtime::{Handle, RuntimeFlavor};
 
 use super::{apply_pragmas, DbError, Inner};
 
-/// A read in place longer than this opens the breaker. A point lookup answered from the page
-/// cache takes tens of microseconds; a read from this machine's disk takes longer, and a
-/// millisecond is what one request may hold a runtime worker without hurting the others.
-pub const BUDGET: Duration = Duration::from_millis(1);
+/// A read in place longer than this opens the breaker, whatever it read: a point lookup
+/// answered from the page cache takes tens of microseconds, so this is a read that waited on
+/// something else (a disk the block count missed, a lock) or a worker descheduled for long.
+pub const BUDGET: Duration = Duration::from_millis(10);
 /// How long reads go through the blocking pool once the breaker is open.
 pub const COOL_DOWN: Duration = Duration::from_millis(500);
 
@@ -192,6 +194,7 @@ pub(super) fn try_in_place<R>(
         };
         let conn = &locals[idx].conn;
         WAS_BUSY.with(|b| b.set(false));
+        let blocks = blocks_read();
         let start = Instant::now();
         let answer = std::panic::catch_unwind(AssertUnwindSafe(|| f(conn)));
         let end = Instant::now();
@@ -199,10 +202,30 @@ pub(super) fn try_in_place<R>(
             point.breaker.trip(end);
             return InPlace::Pool;
         }
-        point.breaker.record(end - start, end);
+        if blocks_read() > blocks {
+            // It read from the disk: the next ones may too.
+            point.breaker.trip(end);
+        } else {
+            point.breaker.record(end - start, end);
+        }
         point.in_place.fetch_add(1, Ordering::Relaxed);
         InPlace::Done(answer.map_err(|_| DbError::TaskPanicked))
     })
+}
+
+/// Blocks this thread has read from storage (`ru_inblock`); 0 where the count is not
+/// available, which leaves the wall-time budget as the only bound.
+fn blocks_read() -> i64 {
+    // SAFETY: getrusage writes one `rusage` into the zeroed value it is given and reads
+    // nothing else.
+    unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(libc::RUSAGE_THREAD, &raw mut usage) == 0 {
+            usage.ru_inblock
+        } else {
+            0
+        }
+    }
 }
 
 /// A read-only connection for this thread, with the database's pragmas and a busy handler
