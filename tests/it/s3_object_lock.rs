@@ -34,6 +34,11 @@ fn in_days(days: i64) -> DateTime {
     DateTime::from_secs(now() + days * DAY)
 }
 
+/// A PutObjectLegalHold body.
+fn hold(status: ObjectLockLegalHoldStatus) -> ObjectLockLegalHold {
+    ObjectLockLegalHold::builder().status(status).build()
+}
+
 fn refusal(code: &str, status: u16) -> (String, u16) {
     (code.to_owned(), status)
 }
@@ -576,7 +581,7 @@ async fn legal_hold_blocks_until_removed() {
                 .bucket("held")
                 .key("k")
                 .version_id(v)
-                .legal_hold(ObjectLockLegalHold::builder().status(status).build())
+                .legal_hold(hold(status))
                 .send()
                 .await
                 .map(|_| ())
@@ -906,11 +911,7 @@ async fn lock_headers_are_checked_as_s3_checks_them() {
         .put_object_legal_hold()
         .bucket("nolock")
         .key("k")
-        .legal_hold(
-            ObjectLockLegalHold::builder()
-                .status(ObjectLockLegalHoldStatus::On)
-                .build(),
-        )
+        .legal_hold(hold(ObjectLockLegalHoldStatus::On))
         .send()
         .await;
     assert_eq!(error_code_status(r), refusal("InvalidRequest", 400));
@@ -1037,11 +1038,7 @@ async fn lock_headers_and_condition_keys_follow_permissions() {
     s3.put_object_legal_hold()
         .bucket("perm")
         .key("k")
-        .legal_hold(
-            ObjectLockLegalHold::builder()
-                .status(ObjectLockLegalHoldStatus::On)
-                .build(),
-        )
+        .legal_hold(hold(ObjectLockLegalHoldStatus::On))
         .send()
         .await
         .unwrap();
@@ -1136,11 +1133,7 @@ async fn lock_headers_and_condition_keys_follow_permissions() {
         .put_object_legal_hold()
         .bucket("perm")
         .key("k")
-        .legal_hold(
-            ObjectLockLegalHold::builder()
-                .status(ObjectLockLegalHoldStatus::Off)
-                .build(),
-        )
+        .legal_hold(hold(ObjectLockLegalHoldStatus::Off))
         .send()
         .await;
     assert_eq!(error_code_status(r), refusal("AccessDenied", 403));
