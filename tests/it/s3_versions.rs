@@ -499,3 +499,95 @@ async fn listings_show_current_versions_only() {
     assert_eq!(v1.contents().len(), 3);
     server.stop();
 }
+
+/// Who may do what: the status needs `s3:PutBucketVersioning` / `s3:GetBucketVersioning`;
+/// reading or deleting a named version needs the `…Version` action, not the plain one; a
+/// missing bucket is `NoSuchBucket` to the root.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn versioning_permissions_are_the_version_actions() {
+    let server = common::TestServer::start();
+    let s3 = server.with_bucket(B).await;
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Resource":"*",
+        "Action":["s3:GetObject","s3:DeleteObject","s3:GetBucketVersioning","s3:ListBucket"]}]}"#;
+    let plain = server.with_user(policy).await;
+    let r = plain
+        .s3
+        .put_bucket_versioning()
+        .bucket(B)
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await;
+    assert_eq!(error_code_status(r), ("AccessDenied".to_owned(), 403));
+    let status = s3.get_bucket_versioning().bucket(B).send().await.unwrap();
+    assert_eq!(status.status(), None, "a refused put changed nothing");
+    set_status(&s3, BucketVersioningStatus::Enabled).await;
+    plain
+        .s3
+        .get_bucket_versioning()
+        .bucket(B)
+        .send()
+        .await
+        .unwrap();
+    let v1 = put(&s3, "k", "one").await.unwrap();
+    put(&s3, "k", "two").await.unwrap();
+    // The current version with s3:GetObject; a named one needs s3:GetObjectVersion.
+    plain
+        .s3
+        .get_object()
+        .bucket(B)
+        .key("k")
+        .send()
+        .await
+        .unwrap();
+    let r = plain
+        .s3
+        .get_object()
+        .bucket(B)
+        .key("k")
+        .version_id(&v1)
+        .send()
+        .await;
+    assert_eq!(error_code_status(r), ("AccessDenied".to_owned(), 403));
+    let r = plain
+        .s3
+        .delete_object()
+        .bucket(B)
+        .key("k")
+        .version_id(&v1)
+        .send()
+        .await;
+    assert_eq!(error_code_status(r), ("AccessDenied".to_owned(), 403));
+    assert_eq!(
+        body_of(&s3, "k", Some(&v1)).await,
+        "one",
+        "a refused delete kept it"
+    );
+    let versions = server
+        .with_user(&common::allow("s3:GetObjectVersion"))
+        .await;
+    let got = versions
+        .s3
+        .get_object()
+        .bucket(B)
+        .key("k")
+        .version_id(&v1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.version_id(), Some(v1.as_str()));
+    let r = s3
+        .put_bucket_versioning()
+        .bucket("never-created")
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await;
+    assert_eq!(error_code_status(r), ("NoSuchBucket".to_owned(), 404));
+}
