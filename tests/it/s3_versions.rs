@@ -258,6 +258,40 @@ async fn an_old_version_is_restored_by_copying_it() {
         .await
         .unwrap();
     assert_eq!(current.copy_source_version_id(), Some(restored.as_str()));
+    // UploadPartCopy takes a version of its source too.
+    let upload = s3
+        .create_multipart_upload()
+        .bucket(B)
+        .key("from-part")
+        .send()
+        .await
+        .unwrap();
+    let id = upload.upload_id().unwrap();
+    let part = s3
+        .upload_part_copy()
+        .bucket(B)
+        .key("from-part")
+        .upload_id(id)
+        .part_number(1)
+        .copy_source(format!("{B}/doc?versionId={good}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.copy_source_version_id(), Some(good.as_str()));
+    let etag = part.copy_part_result().unwrap().e_tag().unwrap().to_owned();
+    s3.complete_multipart_upload()
+        .bucket(B)
+        .key("from-part")
+        .upload_id(id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .parts(CompletedPart::builder().part_number(1).e_tag(etag).build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(body_of(&s3, "from-part", None).await, "good");
     // A delete marker is no copy source.
     let marker = s3
         .delete_object()
