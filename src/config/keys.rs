@@ -237,6 +237,11 @@ pub static KEYS: &[Key] = &[
         kind: Kind::Bool,
         help: "Flush object data to disk before acknowledging a write",
     },
+    Key {
+        path: "backend.s3.inline_max",
+        kind: Kind::Int { min: 0, max: 1_048_576 },
+        help: "Objects and parts of at most this many bytes are stored in the object index, not in files (0: never)",
+    },
     Key { path: "backend.s3.db.max_open_conns", kind: Kind::Int { min: 1, max: 1024 }, help: "Object index: most read connections open at once" },
     Key { path: "backend.s3.db.max_idle_conns", kind: Kind::Int { min: 0, max: 1024 }, help: "Object index: read connections kept open while idle" },
     Key { path: "backend.s3.db.write_chan_cap", kind: Kind::Int { min: 1, max: 1_000_000 }, help: "Object index: writes that may queue for the writer thread" },

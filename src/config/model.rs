@@ -205,8 +205,14 @@ pub struct S3 {
     /// What a bucket starts with.
     pub new_buckets: NewBuckets,
     pub io: Io,
+    /// Objects and parts of at most this many bytes are stored in the object index with their
+    /// row (`docs/inline.md`); 0 stores every object in a blob file.
+    pub inline_max: u32,
     pub db: DbSettings,
 }
+
+/// The default `backend.s3.inline_max`, chosen by measurement (`docs/inline.md`).
+pub const INLINE_MAX: u32 = 65_536;
 
 impl Default for S3 {
     fn default() -> Self {
@@ -223,6 +229,7 @@ impl Default for S3 {
                 buffer_size: 262_144,
                 fsync: true,
             },
+            inline_max: INLINE_MAX,
             // The object index takes bursts of small PUTs: a deeper queue lets group commit
             // gather them into fewer transactions.
             db: DbSettings {

@@ -224,7 +224,7 @@ impl ObjectIndex {
                 return Err(IndexError::BucketNotEmpty);
             }
             let mut parts = conn.prepare_cached(
-                "SELECT p.blob FROM parts p JOIN uploads u ON u.id = p.upload_id WHERE u.bucket = ?1",
+                "SELECT p.blob FROM parts p JOIN uploads u ON u.id = p.upload_id WHERE u.bucket = ?1 AND p.blob IS NOT NULL",
             )?;
             let blobs = parts
                 .query_map([&bucket], |r| blob_at(r, 0))?

@@ -90,6 +90,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "versions",
         sql: include_str!("../../migrations/objects/0009_versions.sql"),
     },
+    Migration {
+        version: 10,
+        name: "inline_data",
+        sql: include_str!("../../migrations/objects/0010_inline_data.sql"),
+    },
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -173,10 +178,57 @@ impl ObjectHeaders {
     }
 }
 
-/// A run of an object's bytes stored in one blob.
+/// Where a segment's (or a part's) bytes are: a blob file, or the index row itself for an
+/// object (or part) of at most `backend.s3.inline_max` bytes (`docs/inline.md`).
+#[derive(Clone, PartialEq, Eq)]
+pub enum Stored {
+    Blob(BlobId),
+    Inline(bytes::Bytes),
+}
+
+impl Stored {
+    /// The blob file, when the bytes are in one.
+    pub fn blob(&self) -> Option<&BlobId> {
+        match self {
+            Stored::Blob(id) => Some(id),
+            Stored::Inline(_) => None,
+        }
+    }
+
+    /// The `blob` and `data` columns.
+    pub(crate) fn columns(&self) -> (Option<&str>, Option<&[u8]>) {
+        match self {
+            Stored::Blob(id) => (Some(id.as_str()), None),
+            Stored::Inline(data) => (None, Some(data)),
+        }
+    }
+
+    /// Reads the `blob` and `data` columns at `blob` and `blob + 1`; exactly one is set (the
+    /// tables' CHECK).
+    pub(crate) fn at(row: &rusqlite::Row<'_>, blob: usize) -> rusqlite::Result<Stored> {
+        match row.get_ref(blob)? {
+            rusqlite::types::ValueRef::Null => Ok(Stored::Inline(bytes::Bytes::copy_from_slice(
+                row.get_ref(blob + 1)?.as_blob()?,
+            ))),
+            _ => blob_at(row, blob).map(Stored::Blob),
+        }
+    }
+}
+
+/// Inline bytes are object data: Debug shows their length only.
+impl std::fmt::Debug for Stored {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stored::Blob(id) => f.debug_tuple("Blob").field(id).finish(),
+            Stored::Inline(data) => write!(f, "Inline({} bytes)", data.len()),
+        }
+    }
+}
+
+/// A run of an object's bytes: one blob file, or inline in its row.
 #[derive(Debug, Clone)]
 pub struct Segment {
-    pub blob: BlobId,
+    pub stored: Stored,
     pub size: u64,
     /// The part's ETag (multipart objects), for `partNumber` reads.
     pub etag: Option<String>,
@@ -334,17 +386,19 @@ fn insert_object(
     )?;
     let id = conn.last_insert_rowid();
     let mut stmt = conn.prepare_cached(
-        "INSERT INTO segments (object_id, idx, blob, size, etag, checksum, part_number) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO segments (object_id, idx, blob, size, etag, checksum, part_number, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
     for (idx, s) in o.segments.iter().enumerate() {
+        let (blob, data) = s.stored.columns();
         stmt.execute(rusqlite::params![
             id,
             idx,
-            s.blob.as_str(),
+            blob,
             s.size,
             s.etag,
             s.checksum,
-            s.part_number
+            s.part_number,
+            data
         ])?;
     }
     Ok(())
@@ -422,16 +476,16 @@ fn object_from_row(
         }
     };
     let mut stmt = conn.prepare_cached(
-        "SELECT blob, size, etag, checksum, part_number FROM segments WHERE object_id = ?1 ORDER BY idx",
+        "SELECT blob, data, size, etag, checksum, part_number FROM segments WHERE object_id = ?1 ORDER BY idx",
     )?;
     object.segments = stmt
         .query_map([id], |r| {
             Ok(Segment {
-                blob: blob_at(r, 0)?,
-                size: r.get(1)?,
-                etag: r.get(2)?,
-                checksum: r.get(3)?,
-                part_number: r.get(4)?,
+                stored: Stored::at(r, 0)?,
+                size: r.get(2)?,
+                etag: r.get(3)?,
+                checksum: r.get(4)?,
+                part_number: r.get(5)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
@@ -599,10 +653,10 @@ impl ObjectIndex {
             .map_err(std::io::Error::other)?;
         let mut known = std::collections::HashSet::new();
         let mut seg = conn
-            .prepare("SELECT 1 FROM segments WHERE blob = ?1 LIMIT 1")
+            .prepare("SELECT 1 FROM segments INDEXED BY segments_by_blob WHERE blob = ?1 LIMIT 1")
             .map_err(std::io::Error::other)?;
         let mut part = conn
-            .prepare("SELECT 1 FROM parts WHERE blob = ?1 LIMIT 1")
+            .prepare("SELECT 1 FROM parts INDEXED BY parts_by_blob WHERE blob = ?1 LIMIT 1")
             .map_err(std::io::Error::other)?;
         for id in ids {
             let used = seg.exists([id.as_str()]).map_err(std::io::Error::other)?

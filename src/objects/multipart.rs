@@ -1,12 +1,14 @@
-//! Multipart uploads: parts are blobs of their own until CompleteMultipartUpload turns the
-//! chosen ones, in order, into an object's segments in one commit.
+//! Multipart uploads: parts are blobs of their own (or, up to `backend.s3.inline_max` bytes,
+//! rows holding their bytes) until CompleteMultipartUpload turns the chosen ones, in order,
+//! into an object's segments in one commit.
 
 use crate::db::CachedRow;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::{
     blob_at, decode_tags, encode_tags, now_ms, require_bucket, versions, Acl, IndexError,
-    IndexResult, LockState, ObjectHeaders, ObjectIndex, ObjectMeta, Segment, Tags, WriteCondition,
+    IndexResult, LockState, ObjectHeaders, ObjectIndex, ObjectMeta, Segment, Stored, Tags,
+    WriteCondition,
 };
 use crate::storage::BlobId;
 
@@ -36,7 +38,9 @@ pub struct Upload {
 #[derive(Debug, Clone)]
 pub struct Part {
     pub number: u32,
-    pub blob: BlobId,
+    /// The part's blob; `None` for a part stored inline (its bytes are read only by
+    /// completion).
+    pub blob: Option<BlobId>,
     pub size: u64,
     /// Hex MD5 of the part, without quotes.
     pub etag: String,
@@ -90,7 +94,10 @@ fn parts_of(conn: &Connection, upload: &str, after: u32, limit: i64) -> IndexRes
     let rows = stmt.query_map((upload, after, limit), |r| {
         Ok(Part {
             number: r.get(0)?,
-            blob: blob_at(r, 1)?,
+            blob: match r.get_ref(1)? {
+                rusqlite::types::ValueRef::Null => None,
+                _ => Some(blob_at(r, 1)?),
+            },
             size: r.get(2)?,
             etag: r.get(3)?,
             checksum: r.get(4)?,
@@ -98,6 +105,20 @@ fn parts_of(conn: &Connection, upload: &str, after: u32, limit: i64) -> IndexRes
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Where a chosen part's bytes are: its blob, or its inline bytes, read here (listings of
+/// parts never read them).
+fn part_stored(conn: &Connection, upload: &str, part: &Part) -> IndexResult<Stored> {
+    if let Some(blob) = &part.blob {
+        return Ok(Stored::Blob(blob.clone()));
+    }
+    let data: Vec<u8> = conn.cached_row(
+        "SELECT data FROM parts WHERE upload_id = ?1 AND number = ?2 AND data IS NOT NULL",
+        (upload, part.number),
+        |r| r.get(0),
+    )?;
+    Ok(Stored::Inline(data.into()))
 }
 
 impl ObjectIndex {
@@ -156,26 +177,29 @@ impl ObjectIndex {
             .await
     }
 
-    /// Records a part, replacing an earlier one with the same number; returns its blob.
+    /// Records a part stored as `stored` (its `blob` is ignored), replacing an earlier one
+    /// with the same number; returns the replaced part's blob.
     pub async fn put_part(
         &self,
         bucket: String,
         key: String,
         id: String,
         part: Part,
+        stored: Stored,
     ) -> IndexResult<Option<BlobId>> {
         self.db
             .write(move |conn| {
                 upload_row(conn, &bucket, &key, &id)?;
-                let old: Option<String> = conn
+                let old: Option<Option<String>> = conn
                     .cached_row("SELECT blob FROM parts WHERE upload_id = ?1 AND number = ?2", (&id, part.number), |r| r.get(0))
                     .optional()?;
+                let (blob, data) = stored.columns();
                 conn.cached_execute(
-                    "INSERT OR REPLACE INTO parts (upload_id, number, blob, size, etag, checksum, last_modified)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    rusqlite::params![id, part.number, part.blob.as_str(), part.size, part.etag, part.checksum, part.last_modified],
+                    "INSERT OR REPLACE INTO parts (upload_id, number, blob, size, etag, checksum, last_modified, data)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    rusqlite::params![id, part.number, blob, part.size, part.etag, part.checksum, part.last_modified, data],
                 )?;
-                Ok(old.and_then(|b| BlobId::parse(&b)))
+                Ok(old.flatten().and_then(|b| BlobId::parse(&b)))
             })
             .await
     }
@@ -246,14 +270,16 @@ impl ObjectIndex {
                     parts: Some(count),
                     segments: parts
                         .iter()
-                        .map(|p| Segment {
-                            blob: p.blob.clone(),
-                            size: p.size,
-                            etag: Some(p.etag.clone()),
-                            checksum: p.checksum.clone(),
-                            part_number: Some(p.number),
+                        .map(|p| {
+                            Ok(Segment {
+                                stored: part_stored(conn, &id, p)?,
+                                size: p.size,
+                                etag: Some(p.etag.clone()),
+                                checksum: p.checksum.clone(),
+                                part_number: Some(p.number),
+                            })
                         })
-                        .collect(),
+                        .collect::<IndexResult<_>>()?,
                     tags: decode_tags(tags),
                     acl: upload.acl.clone(),
                     version: String::new(),
@@ -266,7 +292,7 @@ impl ObjectIndex {
                 unused.extend(
                     all.iter()
                         .filter(|p| !parts.iter().any(|c| c.number == p.number))
-                        .map(|p| p.blob.clone()),
+                        .filter_map(|p| p.blob.clone()),
                 );
                 conn.cached_execute("DELETE FROM uploads WHERE id = ?1", [&id])
                     .map_err(IndexError::from)?;
@@ -287,7 +313,7 @@ impl ObjectIndex {
                 upload_row(conn, &bucket, &key, &id)?;
                 let blobs = parts_of(conn, &id, 0, i64::MAX)?
                     .into_iter()
-                    .map(|p| p.blob)
+                    .filter_map(|p| p.blob)
                     .collect();
                 conn.cached_execute("DELETE FROM uploads WHERE id = ?1", [&id])?;
                 Ok(blobs)

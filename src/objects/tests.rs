@@ -34,7 +34,7 @@ pub(super) fn object(bucket: &str, key: &str, etag: &str) -> ObjectMeta {
         checksum_type: None,
         parts: None,
         segments: vec![Segment {
-            blob: blob(),
+            stored: Stored::Blob(blob()),
             size: 1,
             etag: None,
             checksum: None,
@@ -226,7 +226,7 @@ async fn start_after_and_max_zero() {
 async fn overwrite_returns_replaced_blobs_and_conditions_hold() {
     let (_dir, index) = index_with(&[]).await;
     let first = object("b", "k", "one");
-    let first_blob = first.segments[0].blob.clone();
+    let first_blob = first.segments[0].stored.blob().cloned().unwrap();
     assert!(index
         .put_object(first, WriteCondition::IfAbsent)
         .await
@@ -399,9 +399,10 @@ async fn buckets_with_objects_are_not_deleted_and_uploads_are_aborted_with_their
             "u".into(),
             upload.id.clone(),
             Part {
-                blob: blob.clone(),
+                blob: Some(blob.clone()),
                 ..part(1, 5, "e")
             },
+            Stored::Blob(blob.clone()),
         )
         .await
         .unwrap();
@@ -420,7 +421,7 @@ async fn buckets_with_objects_are_not_deleted_and_uploads_are_aborted_with_their
 fn part(number: u32, size: u64, etag: &str) -> Part {
     Part {
         number,
-        blob: blob(),
+        blob: None,
         size,
         etag: etag.into(),
         checksum: None,
@@ -446,7 +447,7 @@ async fn completing_an_upload_checks_parts_as_s3_does() {
     let (b, k, id) = ("b".to_string(), "big".to_string(), up.id.clone());
     for (n, size, etag) in [(1, MIN, "e1"), (2, 10, "e2"), (3, MIN, "e3")] {
         index
-            .put_part(b.clone(), k.clone(), id.clone(), part(n, size, etag))
+            .put_part(b.clone(), k.clone(), id.clone(), part(n, size, etag), Stored::Blob(blob()))
             .await
             .unwrap();
     }
@@ -1127,7 +1128,7 @@ async fn segments_keep_their_part_numbers() {
         .unwrap();
     for (n, size, etag) in [(1, MIN, "e1"), (2, MIN, "e2"), (3, 10, "e3")] {
         index
-            .put_part("b".into(), "new".into(), up.id.clone(), part(n, size, etag))
+            .put_part("b".into(), "new".into(), up.id.clone(), part(n, size, etag), Stored::Blob(blob()))
             .await
             .unwrap();
     }

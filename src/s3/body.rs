@@ -119,6 +119,16 @@ impl BodyReader {
         self.too_large = too_large;
     }
 
+    /// How many object bytes the request says it carries (Content-Length, or an aws-chunked
+    /// body's `x-amz-decoded-content-length`); `None` when it does not say. The body is held
+    /// to it: more or fewer bytes fail the read.
+    pub fn announced_len(&self) -> Option<u64> {
+        match self.mode {
+            None => self.content_length,
+            Some(_) => self.decoded_length,
+        }
+    }
+
     /// Trailing headers of an aws-chunked body (checksums), known once `next` returned `None`:
     /// exactly the one announced in `x-amz-trailer`, or none.
     pub fn trailers(&self) -> &[(String, String)] {

@@ -1,25 +1,25 @@
 //! CopyObject and UploadPartCopy: `x-amz-copy-source` (URL-encoded; a `versionId` other than
 //! `null` names a version that does not exist), the
 //! `x-amz-copy-source-if-*` conditions, `x-amz-metadata-directive` COPY/REPLACE, and
-//! `x-amz-copy-source-range` for parts. Bytes are copied into a new blob, so source and copy
-//! never share storage.
+//! `x-amz-copy-source-range` for parts. Bytes are copied into a new blob (or inline into the
+//! copy's row when it is small), so source and copy never share storage.
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html>
 
+use bytes::BytesMut;
 use http::HeaderMap;
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
 
-use super::checksum::{Algorithm, BodyDigests, ChecksumType, Digests};
+use super::checksum::{Algorithm, BodyDigests, ChecksumType};
 use super::error::{Code, S3Error, S3Result};
 use super::fields::{PartNumber, UploadId};
-use super::object::{check_key, object_headers, storage_class};
+use super::object::{check_key, object_headers, storage_class, Written};
 use super::query::Query;
-use super::read::{check_conditions, open_object, read_segments};
+use super::read::{check_conditions, inline_range, open_object, read_segments, Opened};
 use super::version::Version;
 use super::xml::{document_named, timestamp, Checksum, Xmlns};
 use super::{Ctx, Reply, Req};
-use crate::objects::{now_ms, ObjectHeaders, ObjectMeta, Segment, WriteCondition};
-use crate::storage::BlobId;
+use crate::objects::{now_ms, ObjectHeaders, ObjectMeta, Segment, Stored, WriteCondition};
 
 /// What an `x-amz-copy-source` header names: `[/]bucket/key[?versionId=id]`, the key
 /// URL-encoded.
@@ -62,17 +62,41 @@ fn invalid_source() -> S3Error {
     )
 }
 
-/// Copies `len` bytes from `start` of an open source into a new committed blob.
+/// Copies `len` bytes from `start` of an open source into a new committed blob, or, when
+/// they fit `inline_max`, into memory to be stored inline with the copy's row (whichever way
+/// the source is stored).
 async fn copy_bytes(
     ctx: &Ctx<'_>,
-    files: Vec<std::fs::File>,
+    files: Vec<Opened>,
     source: &ObjectMeta,
     start: u64,
     len: u64,
     algorithms: &[Algorithm],
-) -> S3Result<(BlobId, u64, Digests)> {
-    let mut rx = read_segments(files, source, start, len, ctx.blobs().buffer_size());
+) -> S3Result<Written> {
     let mut digests = BodyDigests::new(algorithms);
+    if len <= ctx.inline_max() {
+        let data = match inline_range(&files, source, start, len) {
+            Some(data) => data,
+            None => {
+                let mut rx = read_segments(files, source, start, len, ctx.blobs().buffer_size());
+                let mut all = BytesMut::new();
+                while let Some(chunk) = rx.recv().await {
+                    all.extend_from_slice(&chunk?);
+                }
+                all.freeze()
+            }
+        };
+        if data.len() as u64 != len {
+            return Err(short_source());
+        }
+        digests.update(&data);
+        return Ok(Written {
+            stored: Stored::Inline(data),
+            size: len,
+            digests: digests.finish(),
+        });
+    }
+    let mut rx = read_segments(files, source, start, len, ctx.blobs().buffer_size());
     let mut writer = ctx.blobs().writer();
     while let Some(chunk) = rx.recv().await {
         let chunk = chunk?;
@@ -80,13 +104,21 @@ async fn copy_bytes(
         writer.write(&chunk).await?;
     }
     if writer.len() != len {
-        return Err(S3Error::internal(
-            "copying an object",
-            "the source was shorter than its index entry",
-        ));
+        return Err(short_source());
     }
     let (blob, size) = writer.commit().await?;
-    Ok((blob, size, digests.finish()))
+    Ok(Written {
+        stored: Stored::Blob(blob),
+        size,
+        digests: digests.finish(),
+    })
+}
+
+fn short_source() -> S3Error {
+    S3Error::internal(
+        "copying an object",
+        "the source was shorter than its index entry",
+    )
 }
 
 /// CopyObject's `<CopyObjectResult>` and UploadPartCopy's `<CopyPartResult>`: the copy's ETag
@@ -201,7 +233,7 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
             .as_deref()
             .and_then(Algorithm::from_name)
     });
-    let (blob, size, digests) = copy_bytes(
+    let copied = copy_bytes(
         ctx,
         files,
         &source,
@@ -210,6 +242,7 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
         &algorithm.into_iter().collect::<Vec<_>>(),
     )
     .await?;
+    let (size, digests) = (copied.size, &copied.digests);
     let headers = ObjectHeaders {
         storage_class: class,
         ..new_headers.unwrap_or_else(|| source.headers.clone())
@@ -230,7 +263,7 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
             .map(|_| ChecksumType::FullObject.name().to_owned()),
         parts: None,
         segments: vec![Segment {
-            blob: blob.clone(),
+            stored: copied.stored.clone(),
             size,
             etag: None,
             checksum: None,
@@ -246,7 +279,7 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let published = match ctx.index().put_object(object, WriteCondition::Always).await {
         Ok(published) => published,
         Err(e) => {
-            ctx.blobs().remove(vec![blob]).await;
+            ctx.blobs().remove(copied.blobs()).await;
             return Err(e.into());
         }
     };
@@ -279,7 +312,7 @@ async fn open_source(
     bucket: &str,
     key: &str,
     version: &Version,
-) -> S3Result<(ObjectMeta, Vec<std::fs::File>)> {
+) -> S3Result<(ObjectMeta, Vec<Opened>)> {
     open_object(ctx, bucket, key, version).await.map_err(|e| {
         if e.code == Code::MethodNotAllowed {
             S3Error::new(
@@ -392,7 +425,7 @@ pub async fn upload_part_copy(
         .checksum_algorithm
         .as_deref()
         .and_then(Algorithm::from_name);
-    let (blob, size, digests) = copy_bytes(
+    let copied = copy_bytes(
         ctx,
         files,
         &source,
@@ -401,10 +434,11 @@ pub async fn upload_part_copy(
         &algorithm.into_iter().collect::<Vec<_>>(),
     )
     .await?;
+    let (size, digests) = (copied.size, &copied.digests);
     let checksum = algorithm.and_then(|a| digests.checksum(a).map(|v| (a, v.to_owned())));
     let part = crate::objects::Part {
         number,
-        blob: blob.clone(),
+        blob: copied.stored.blob().cloned(),
         size,
         etag: digests.etag(),
         checksum: checksum.as_ref().map(|(_, v)| v.clone()),
@@ -413,12 +447,18 @@ pub async fn upload_part_copy(
     let etag = part.etag.clone();
     match ctx
         .index()
-        .put_part(bucket.to_owned(), key.to_owned(), upload_id, part)
+        .put_part(
+            bucket.to_owned(),
+            key.to_owned(),
+            upload_id,
+            part,
+            copied.stored.clone(),
+        )
         .await
     {
         Ok(replaced) => ctx.blobs().remove(replaced.into_iter().collect()).await,
         Err(e) => {
-            ctx.blobs().remove(vec![blob]).await;
+            ctx.blobs().remove(copied.blobs()).await;
             return Err(e.into());
         }
     }

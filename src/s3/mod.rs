@@ -76,6 +76,11 @@ impl Ctx<'_> {
         &self.state.blobs
     }
 
+    /// The largest object (or part) stored inline in the object index.
+    pub fn inline_max(&self) -> u64 {
+        u64::from(self.state.config.backend.s3.inline_max)
+    }
+
     pub fn account(&self) -> &str {
         &self.state.config.backend.iam.account_id
     }

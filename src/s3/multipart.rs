@@ -199,7 +199,7 @@ pub async fn upload_part(
         .and_then(|(a, _)| written.digests.checksum(*a).map(|v| (*a, v.to_owned())));
     let part = Part {
         number,
-        blob: written.blob.clone(),
+        blob: written.stored.blob().cloned(),
         size: written.size,
         etag: written.digests.etag(),
         checksum: checksum.as_ref().map(|(_, v)| v.clone()),
@@ -208,12 +208,12 @@ pub async fn upload_part(
     let etag = part.etag.clone();
     match ctx
         .index()
-        .put_part(bucket.to_owned(), key.to_owned(), id, part)
+        .put_part(bucket.to_owned(), key.to_owned(), id, part, written.stored.clone())
         .await
     {
         Ok(replaced) => ctx.blobs().remove(replaced.into_iter().collect()).await,
         Err(e) => {
-            ctx.blobs().remove(vec![written.blob]).await;
+            ctx.blobs().remove(written.blobs()).await;
             return Err(e.into());
         }
     }

@@ -12,7 +12,7 @@ use super::checksum::{
 use super::error::{Code, S3Error, S3Result};
 use super::version::with_version;
 use super::{finish, Ctx, Reply, Req};
-use crate::objects::{now_ms, ObjectHeaders, ObjectMeta, Segment, WriteCondition};
+use crate::objects::{now_ms, ObjectHeaders, ObjectMeta, Segment, Stored, WriteCondition};
 use crate::storage::{BlobId, BlobWriter};
 
 /// S3's limit on a key: 1024 bytes of UTF-8.
@@ -243,16 +243,25 @@ pub fn check_whole_body(
     check_digests(&digests.finish(), expected, trailers)
 }
 
-/// A body written to a committed blob, with its digests.
+/// A body stored (in a committed blob, or in memory to be stored inline with its row), with
+/// its digests.
 pub struct Written {
-    pub blob: BlobId,
+    pub stored: Stored,
     pub size: u64,
     pub digests: Digests,
 }
 
+impl Written {
+    /// Its blob, to remove when the write it was for fails.
+    pub fn blobs(&self) -> Vec<BlobId> {
+        self.stored.blob().cloned().into_iter().collect()
+    }
+}
+
 /// Streams `reader` into a new blob, digesting it, and checks Content-MD5 and the checksum
 /// (from a header or the trailer). The blob is committed only when every check passed; on
-/// any failure nothing is left behind.
+/// any failure nothing is left behind. A body that announces at most `inline_max` bytes is
+/// read into memory instead, to be stored inline with its row (`docs/inline.md`).
 ///
 /// Each full buffer is digested (MD5, checksums) and written on a blocking thread while the
 /// next one is read from the network (and, for signed payloads, hashed by the reader): one
@@ -263,6 +272,22 @@ pub async fn write_body(
     expected: &Expected,
 ) -> S3Result<Written> {
     let algorithms: Vec<Algorithm> = expected.checksum.iter().map(|(a, _)| *a).collect();
+    if let Some(len) = reader.announced_len().filter(|n| *n <= ctx.inline_max()) {
+        // The reader holds the body to the length it announced: memory stays bounded.
+        let mut all = BytesMut::with_capacity(usize::try_from(len).unwrap_or(0));
+        while let Some(data) = reader.next().await? {
+            all.extend_from_slice(&data);
+        }
+        let mut digests = BodyDigests::new(&algorithms);
+        digests.update(&all);
+        let digests = digests.finish();
+        check_digests(&digests, expected, reader.trailers())?;
+        return Ok(Written {
+            size: all.len() as u64,
+            stored: Stored::Inline(all.freeze()),
+            digests,
+        });
+    }
     let buffer = ctx.blobs().buffer_size();
     let mut sink = Sink::Idle(Box::new((
         ctx.blobs().writer(),
@@ -284,7 +309,7 @@ pub async fn write_body(
     check_digests(&digests, expected, reader.trailers())?;
     let (blob, size) = writer.commit().await?;
     Ok(Written {
-        blob,
+        stored: Stored::Blob(blob),
         size,
         digests,
     })
@@ -366,7 +391,7 @@ pub async fn put_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
             .map(|_| ChecksumType::FullObject.name().to_owned()),
         parts: None,
         segments: vec![Segment {
-            blob: written.blob.clone(),
+            stored: written.stored.clone(),
             size: written.size,
             etag: None,
             checksum: None,
@@ -382,7 +407,7 @@ pub async fn put_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let published = match ctx.index().put_object(object, condition).await {
         Ok(published) => published,
         Err(e) => {
-            ctx.blobs().remove(vec![written.blob]).await;
+            ctx.blobs().remove(written.blobs()).await;
             return Err(e.into());
         }
     };

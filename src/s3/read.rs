@@ -1,5 +1,6 @@
 //! GetObject and HeadObject: conditional requests with S3's precedence, byte ranges,
-//! `partNumber`, `response-*` overrides and checksum mode, streamed from the blobs.
+//! `partNumber`, `response-*` overrides and checksum mode, streamed from the blobs (or answered
+//! from memory for bytes stored inline).
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html>
 
 use std::io::{Read, Seek, SeekFrom};
@@ -15,7 +16,7 @@ use super::checksum::{object_checksum, part_checksum, StoredChecksum};
 use super::error::{Code, S3Error, S3Result};
 use super::version::{with_version, Version};
 use super::{finish, Ctx, Reply, Req};
-use crate::objects::{IndexError, ObjectMeta};
+use crate::objects::{IndexError, ObjectMeta, Stored};
 use crate::timefmt::{format_http_date, parse_http_date};
 
 /// A byte range of the object: `start..=end`.
@@ -136,19 +137,46 @@ pub fn shown_version(req: &Req<'_>, meta: &ObjectMeta) -> Option<String> {
     super::version::shown(req, meta.version_id())
 }
 
+/// One segment's bytes, ready to read: its open blob file, or its inline bytes.
+pub enum Opened {
+    File(std::fs::File),
+    Inline(Bytes),
+}
+
 /// Looks an object up and opens its blobs, retrying when a concurrent overwrite removes a
-/// blob between the lookup and the open. Open files stay readable after an unlink.
+/// blob between the lookup and the open. Open files stay readable after an unlink. An object
+/// stored inline needs no file, and no trip to the blocking pool.
 pub async fn open_object(
     ctx: &Ctx<'_>,
     bucket: &str,
     key: &str,
     version: &Version,
-) -> S3Result<(ObjectMeta, Vec<std::fs::File>)> {
+) -> S3Result<(ObjectMeta, Vec<Opened>)> {
     for _ in 0..3 {
         let meta = lookup(ctx, bucket, key, version).await?;
-        let ids: Vec<_> = meta.segments.iter().map(|s| s.blob.clone()).collect();
-        match ctx.blobs().open_blobs(&ids).await {
-            Ok(files) => return Ok((meta, files)),
+        let ids: Vec<_> = meta
+            .segments
+            .iter()
+            .filter_map(|s| s.stored.blob().cloned())
+            .collect();
+        let files = match ids.is_empty() {
+            true => Ok(Vec::new()),
+            false => ctx.blobs().open_blobs(&ids).await,
+        };
+        match files {
+            Ok(files) => {
+                let mut files = files.into_iter();
+                let opened = meta
+                    .segments
+                    .iter()
+                    .map(|s| match &s.stored {
+                        Stored::Inline(data) => Some(Opened::Inline(data.clone())),
+                        Stored::Blob(_) => files.next().map(Opened::File),
+                    })
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| S3Error::internal("reading an object", "a blob was not opened"))?;
+                return Ok((meta, opened));
+            }
             // Replaced between the lookup and the open: look again.
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e.into()),
@@ -299,6 +327,10 @@ async fn read_object(ctx: &Ctx<'_>, req: &Req<'_>, head: bool) -> Reply {
     if head {
         return finish(builder, crate::http::empty());
     }
+    if let Some(whole) = inline_range(&files, &meta, start, len) {
+        // Stored inline: the bytes came with the row.
+        return finish(builder, crate::http::full(whole));
+    }
     let buffer = ctx.blobs().buffer_size();
     if len <= SMALL_READ.min(buffer as u64) {
         // One trip to the blocking pool and a whole body: a small object does not need the
@@ -397,10 +429,55 @@ fn object_headers_out<'a>(
 /// Largest read answered as one whole body rather than a stream.
 const SMALL_READ: u64 = 128 * 1024;
 
+/// The `len` bytes from `start` when every segment they touch is stored inline (one slice of
+/// a segment's bytes needs no copy); `None` when a blob holds any of them.
+pub fn inline_range(opened: &[Opened], meta: &ObjectMeta, start: u64, len: u64) -> Option<Bytes> {
+    let mut pieces = Vec::new();
+    for (source, from, take) in plan(opened.iter(), meta, start, len) {
+        let Opened::Inline(data) = source else {
+            return None;
+        };
+        let from = usize::try_from(from).ok()?;
+        let to = from.checked_add(usize::try_from(take).ok()?)?;
+        pieces.push(data.get(from..to).map(|_| data.slice(from..to))?);
+    }
+    match pieces.len() {
+        0 => Some(Bytes::new()),
+        1 => pieces.pop(),
+        _ => Some(pieces.concat().into()),
+    }
+}
+
+/// Which part of which segment a read of `len` bytes from `start` covers, in order:
+/// (segment, offset in it, length).
+fn plan<T>(
+    segments: impl Iterator<Item = T>,
+    meta: &ObjectMeta,
+    start: u64,
+    len: u64,
+) -> Vec<(T, u64, u64)> {
+    let mut plan = Vec::new();
+    let (mut skip, mut left) = (start, len);
+    for (source, segment) in segments.zip(&meta.segments) {
+        if skip >= segment.size {
+            skip -= segment.size;
+            continue;
+        }
+        if left == 0 {
+            break;
+        }
+        let take = (segment.size - skip).min(left);
+        plan.push((source, skip, take));
+        left -= take;
+        skip = 0;
+    }
+    plan
+}
+
 /// A response body fed by `read_segments` through a channel of two frames: memory per
 /// download stays bounded whatever the object's size.
 fn stream(
-    files: Vec<std::fs::File>,
+    files: Vec<Opened>,
     meta: &ObjectMeta,
     start: u64,
     len: u64,
@@ -412,33 +489,36 @@ fn stream(
     .boxed()
 }
 
-/// Reads `len` bytes from `start` of an object whose segment files are open, `buffer` bytes
-/// at a time, on a blocking thread; the receiver yields them in order.
+/// Reads `len` bytes from `start` of an object whose segments are open, `buffer` bytes at a
+/// time, on a blocking thread; the receiver yields them in order.
 pub fn read_segments(
-    files: Vec<std::fs::File>,
+    files: Vec<Opened>,
     meta: &ObjectMeta,
     start: u64,
     len: u64,
     buffer: usize,
 ) -> mpsc::Receiver<std::io::Result<Bytes>> {
-    let mut plan = Vec::new();
-    let (mut skip, mut left) = (start, len);
-    for (file, segment) in files.into_iter().zip(&meta.segments) {
-        if skip >= segment.size {
-            skip -= segment.size;
-            continue;
-        }
-        if left == 0 {
-            break;
-        }
-        let take = (segment.size - skip).min(left);
-        plan.push((file, skip, take));
-        left -= take;
-        skip = 0;
-    }
+    let plan = plan(files.into_iter(), meta, start, len);
     let (tx, rx) = mpsc::channel::<std::io::Result<Bytes>>(2);
     tokio::task::spawn_blocking(move || {
-        for (mut file, from, take) in plan {
+        for (source, from, take) in plan {
+            let mut file = match source {
+                Opened::File(file) => file,
+                Opened::Inline(data) => {
+                    let piece = usize::try_from(from)
+                        .ok()
+                        .zip(usize::try_from(from + take).ok())
+                        .and_then(|(from, to)| data.get(from..to).map(|_| data.slice(from..to)));
+                    let piece = piece.ok_or_else(|| {
+                        std::io::Error::other("an inline segment is shorter than its size")
+                    });
+                    let failed = piece.is_err();
+                    if tx.blocking_send(piece).is_err() || failed {
+                        return;
+                    }
+                    continue;
+                }
+            };
             if let Err(e) = file.seek(SeekFrom::Start(from)) {
                 let _ = tx.blocking_send(Err(e));
                 return;
@@ -501,7 +581,7 @@ mod tests {
     #[test]
     fn parts_are_found_by_the_numbers_they_were_uploaded_as() {
         let segment = |size, part_number| crate::objects::Segment {
-            blob: crate::storage::BlobId::parse(&"0".repeat(32)).unwrap(),
+            stored: crate::objects::Stored::Blob(crate::storage::BlobId::parse(&"0".repeat(32)).unwrap()),
             size,
             etag: None,
             checksum: None,

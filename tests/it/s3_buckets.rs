@@ -202,7 +202,8 @@ async fn a_bucket_with_objects_is_not_empty_and_its_uploads_are_aborted_with_it(
         .unwrap();
 
     // Uploads in progress do not keep the bucket (as in S3): they are aborted with it, and
-    // their parts' files removed.
+    // their parts' files removed (a part too large to be stored inline has one, a small one
+    // none).
     let upload = s3
         .create_multipart_upload()
         .bucket("busy")
@@ -216,6 +217,15 @@ async fn a_bucket_with_objects_is_not_empty_and_its_uploads_are_aborted_with_it(
         .key("pending")
         .upload_id(upload_id)
         .part_number(1)
+        .body(ByteStream::from(vec![7u8; 100 * 1024]))
+        .send()
+        .await
+        .unwrap();
+    s3.upload_part()
+        .bucket("busy")
+        .key("pending")
+        .upload_id(upload_id)
+        .part_number(2)
         .body(ByteStream::from_static(b"part"))
         .send()
         .await

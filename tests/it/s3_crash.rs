@@ -1,6 +1,7 @@
 //! Crash safety: SIGKILL the server while uploads and overwrites are in flight, restart it,
 //! and check that every acknowledged object reads back whole, nothing torn is listed, and no
-//! temporary or orphaned file is left behind.
+//! temporary or orphaned file is left behind. Half the writes are small enough to be stored
+//! inline in the object index (`backend.s3.inline_max`), half go to blob files.
 
 use crate::common;
 
@@ -23,9 +24,17 @@ struct KeyState {
     in_flight: Option<[u8; 32]>,
 }
 
+/// The default `backend.s3.inline_max`: objects up to it have no blob file.
+const INLINE_MAX: usize = labstore::config::INLINE_MAX as usize;
+
 fn body(writer: usize, round: usize) -> Vec<u8> {
-    // Sizes from 1 KiB to ~600 KiB, content unique per write.
-    let len = 1024 + (writer * 7919 + round * 104_729) % (600 * 1024);
+    // Content unique per write; every other write is stored inline (up to INLINE_MAX), the
+    // others in blobs (up to ~600 KiB).
+    let spread = writer * 7919 + round * 104_729;
+    let len = match round % 2 {
+        0 => 1 + spread % INLINE_MAX,
+        _ => INLINE_MAX + 1 + spread % (600 * 1024),
+    };
     let mut state = (writer as u64) << 32 | round as u64;
     (0..len)
         .map(|_| {
@@ -144,7 +153,7 @@ fn acknowledged_writes_survive_kill_9_and_nothing_torn_is_listed() {
     let listing = try_send(server.s3, "GET", &path, &headers, b"")
         .unwrap()
         .body;
-    let mut listed = 0;
+    let (mut listed, mut in_blobs) = (0, 0);
     for entry in listing.split("<Contents>").skip(1) {
         let key = &entry[entry.find("<Key>").unwrap() + 5..entry.find("</Key>").unwrap()];
         let size: usize = entry[entry.find("<Size>").unwrap() + 6..entry.find("</Size>").unwrap()]
@@ -153,7 +162,12 @@ fn acknowledged_writes_survive_kill_9_and_nothing_torn_is_listed() {
         let (status, data) = get(server.s3, key);
         assert_eq!((status, data.len()), (200, size), "{key}");
         listed += 1;
+        in_blobs += usize::from(size > INLINE_MAX);
     }
+    assert!(
+        in_blobs > 0 && in_blobs < listed,
+        "the kill should leave both inline and blob-stored objects ({in_blobs} of {listed} in blobs)"
+    );
     // No temporary file survives a restart, and no blob is left that no object uses.
     let objects = dir.path().join("data/objects");
     assert_eq!(std::fs::read_dir(objects.join("tmp")).unwrap().count(), 0);
@@ -163,7 +177,7 @@ fn acknowledged_writes_survive_kill_9_and_nothing_torn_is_listed() {
         .filter(|p| p.is_dir() && !p.ends_with("tmp"))
         .map(|d| std::fs::read_dir(d).unwrap().count())
         .sum();
-    assert_eq!(blobs, listed, "blob files and listed objects differ");
+    assert_eq!(blobs, in_blobs, "blob files and blob-stored objects differ");
     server.stop();
 }
 
@@ -298,7 +312,7 @@ fn acknowledged_versions_survive_kill_9() {
     }
     server.stop();
     // Every version the index holds reads back with its size, and the blob files are exactly
-    // the versions' (one each: these are single PUTs).
+    // those of the versions too large to be inline (one each: these are single PUTs).
     let db = rusqlite::Connection::open(dir.path().join("data/metadata/objects.db")).unwrap();
     let rows: Vec<(String, String, i64)> = db
         .prepare("SELECT key, version, size FROM objects WHERE bucket = 'crashv' AND delete_marker = 0 AND null_version = 0")
@@ -334,7 +348,12 @@ fn acknowledged_versions_survive_kill_9() {
         .filter(|p| p.is_dir() && !p.ends_with("tmp"))
         .map(|d| std::fs::read_dir(d).unwrap().count())
         .sum();
-    assert_eq!(blobs, rows.len(), "blob files and stored versions differ");
+    let in_blobs = rows
+        .iter()
+        .filter(|(_, _, size)| *size > INLINE_MAX as i64)
+        .count();
+    assert!(in_blobs > 0 && in_blobs < rows.len(), "both kinds of versions were stored");
+    assert_eq!(blobs, in_blobs, "blob files and blob-stored versions differ");
 }
 
 /// GET of one version, raw bytes.

@@ -82,7 +82,7 @@ mod tests {
 
     fn object(parts: Option<u32>, checksum: Option<(&str, &str, Option<&str>)>) -> ObjectMeta {
         let segment = |c: &str| Segment {
-            blob: BlobId::parse(&"0".repeat(32)).unwrap(),
+            stored: crate::objects::Stored::Blob(BlobId::parse(&"0".repeat(32)).unwrap()),
             size: 1,
             etag: None,
             checksum: Some(c.into()),
