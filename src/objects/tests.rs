@@ -1190,3 +1190,58 @@ async fn listing_seeks_read_only_the_covering_index() {
         assert!(!plan.contains("TEMP B-TREE"), "{plan}");
     }
 }
+
+/// Migration 10 keeps every segment and part where it was (in its blob) and lets new rows
+/// hold their bytes instead; a row with both, or neither, is refused by the tables' CHECK.
+#[tokio::test]
+async fn the_inline_migration_keeps_blobs_and_checks_rows() {
+    use crate::db::Db;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("metadata").join("objects.db");
+    let id = blob();
+    let stored = id.clone();
+    {
+        let old = Db::open("objects", &path, &config(), &MIGRATIONS[..9]).unwrap();
+        old.write(move |conn| {
+            conn.execute_batch(&format!(
+                "INSERT INTO buckets (name, created_at, region) VALUES ('b', 1, 'us-east-1');
+                 INSERT INTO objects (id, bucket, key, version, null_version, size, etag, last_modified, headers)
+                 VALUES (1, 'b', 'old', '0', 1, 1, 'e', 1, '{{}}');
+                 INSERT INTO segments (object_id, idx, blob, size) VALUES (1, 0, '{0}', 1);
+                 INSERT INTO uploads (id, bucket, key, initiated, headers) VALUES ('u', 'b', 'up', 1, '{{}}');
+                 INSERT INTO parts (upload_id, number, blob, size, etag, last_modified)
+                 VALUES ('u', 4, '{0}', 3, 'p', 1);",
+                stored.as_str()
+            ))?;
+            Ok::<_, IndexError>(())
+        })
+        .await
+        .unwrap();
+        old.close().await;
+    }
+    let index = ObjectIndex::open(dir.path(), &config()).unwrap();
+    let old = index
+        .get_object("b".into(), "old".into(), VersionRef::Current)
+        .await
+        .unwrap();
+    assert_eq!(old.segments[0].stored, Stored::Blob(id.clone()));
+    let (_, parts, _) = index
+        .list_parts("b".into(), "up".into(), "u".into(), 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(parts[0].blob, Some(id.clone()));
+    let known = index.referenced_blobs(&[id.clone()]).unwrap();
+    assert!(known.contains(&id));
+    for (blob, data) in [("NULL", "NULL"), ("'x'", "x'00'")] {
+        let refused = index
+            .db()
+            .write(move |conn| {
+                conn.execute_batch(&format!(
+                    "INSERT INTO segments (object_id, idx, blob, size, data) VALUES (1, 9, {blob}, 1, {data})"
+                ))?;
+                Ok::<_, IndexError>(())
+            })
+            .await;
+        assert!(refused.is_err(), "blob {blob}, data {data}");
+    }
+}

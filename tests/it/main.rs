@@ -33,6 +33,7 @@ mod s3_checksums;
 mod s3_copy;
 mod s3_crash;
 mod s3_delete;
+mod s3_inline;
 mod s3_integrity;
 mod s3_listing;
 mod s3_metadata;
