@@ -1230,7 +1230,7 @@ async fn the_inline_migration_keeps_blobs_and_checks_rows() {
         .await
         .unwrap();
     assert_eq!(parts[0].blob, Some(id.clone()));
-    let known = index.referenced_blobs(&[id.clone()]).unwrap();
+    let known = index.referenced_blobs(std::slice::from_ref(&id)).unwrap();
     assert!(known.contains(&id));
     for (blob, data) in [("NULL", "NULL"), ("'x'", "x'00'")] {
         let refused = index

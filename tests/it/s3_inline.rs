@@ -197,7 +197,7 @@ fn versions_of_small_objects_keep_their_own_bytes() {
             .await
             .unwrap();
         let mut ids = Vec::new();
-        for seed in 0..3 {
+        for seed in 0..3u32 {
             let out = s3
                 .put_object()
                 .bucket(B)
@@ -208,7 +208,7 @@ fn versions_of_small_objects_keep_their_own_bytes() {
                 .unwrap();
             ids.push(out.version_id().unwrap().to_owned());
         }
-        for (seed, id) in ids.iter().enumerate() {
+        for (seed, id) in (0..3u32).zip(&ids) {
             let read = s3
                 .get_object()
                 .bucket(B)
@@ -218,7 +218,7 @@ fn versions_of_small_objects_keep_their_own_bytes() {
                 .await
                 .unwrap();
             let body = read.body.collect().await.unwrap().to_vec();
-            assert_eq!(body, pattern(100 + seed, seed as u32));
+            assert_eq!(body, pattern(100 + seed as usize, seed));
         }
         s3.delete_object()
             .bucket(B)
