@@ -447,7 +447,13 @@ async fn completing_an_upload_checks_parts_as_s3_does() {
     let (b, k, id) = ("b".to_string(), "big".to_string(), up.id.clone());
     for (n, size, etag) in [(1, MIN, "e1"), (2, 10, "e2"), (3, MIN, "e3")] {
         index
-            .put_part(b.clone(), k.clone(), id.clone(), part(n, size, etag), Stored::Blob(blob()))
+            .put_part(
+                b.clone(),
+                k.clone(),
+                id.clone(),
+                part(n, size, etag),
+                Stored::Blob(blob()),
+            )
             .await
             .unwrap();
     }
@@ -1128,7 +1134,13 @@ async fn segments_keep_their_part_numbers() {
         .unwrap();
     for (n, size, etag) in [(1, MIN, "e1"), (2, MIN, "e2"), (3, 10, "e3")] {
         index
-            .put_part("b".into(), "new".into(), up.id.clone(), part(n, size, etag), Stored::Blob(blob()))
+            .put_part(
+                "b".into(),
+                "new".into(),
+                up.id.clone(),
+                part(n, size, etag),
+                Stored::Blob(blob()),
+            )
             .await
             .unwrap();
     }

@@ -357,9 +357,8 @@ pub(super) fn version_id(stamp_us: i64, random: u64) -> String {
 
 /// Removes a row and its segments, returning its blobs.
 fn remove(conn: &Connection, id: i64) -> IndexResult<Vec<BlobId>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT blob FROM segments WHERE object_id = ?1 AND blob IS NOT NULL",
-    )?;
+    let mut stmt =
+        conn.prepare_cached("SELECT blob FROM segments WHERE object_id = ?1 AND blob IS NOT NULL")?;
     let blobs = stmt
         .query_map([id], |r| super::blob_at(r, 0))?
         .collect::<Result<Vec<_>, _>>()?;

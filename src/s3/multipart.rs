@@ -208,7 +208,13 @@ pub async fn upload_part(
     let etag = part.etag.clone();
     match ctx
         .index()
-        .put_part(bucket.to_owned(), key.to_owned(), id, part, written.stored.clone())
+        .put_part(
+            bucket.to_owned(),
+            key.to_owned(),
+            id,
+            part,
+            written.stored.clone(),
+        )
         .await
     {
         Ok(replaced) => ctx.blobs().remove(replaced.into_iter().collect()).await,

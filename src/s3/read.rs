@@ -174,7 +174,9 @@ pub async fn open_object(
                         Stored::Blob(_) => files.next().map(Opened::File),
                     })
                     .collect::<Option<Vec<_>>>()
-                    .ok_or_else(|| S3Error::internal("reading an object", "a blob was not opened"))?;
+                    .ok_or_else(|| {
+                        S3Error::internal("reading an object", "a blob was not opened")
+                    })?;
                 return Ok((meta, opened));
             }
             // Replaced between the lookup and the open: look again.
@@ -581,7 +583,9 @@ mod tests {
     #[test]
     fn parts_are_found_by_the_numbers_they_were_uploaded_as() {
         let segment = |size, part_number| crate::objects::Segment {
-            stored: crate::objects::Stored::Blob(crate::storage::BlobId::parse(&"0".repeat(32)).unwrap()),
+            stored: crate::objects::Stored::Blob(
+                crate::storage::BlobId::parse(&"0".repeat(32)).unwrap(),
+            ),
             size,
             etag: None,
             checksum: None,

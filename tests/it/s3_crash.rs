@@ -352,8 +352,14 @@ fn acknowledged_versions_survive_kill_9() {
         .iter()
         .filter(|(_, _, size)| usize::try_from(*size).unwrap() > INLINE_MAX)
         .count();
-    assert!(in_blobs > 0 && in_blobs < rows.len(), "both kinds of versions were stored");
-    assert_eq!(blobs, in_blobs, "blob files and blob-stored versions differ");
+    assert!(
+        in_blobs > 0 && in_blobs < rows.len(),
+        "both kinds of versions were stored"
+    );
+    assert_eq!(
+        blobs, in_blobs,
+        "blob files and blob-stored versions differ"
+    );
 }
 
 /// GET of one version, raw bytes.

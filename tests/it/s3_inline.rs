@@ -7,13 +7,13 @@ use crate::common;
 
 use std::path::Path;
 
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
     BucketVersioningStatus, ChecksumAlgorithm, ChecksumMode, CompletedMultipartUpload,
     CompletedPart, VersioningConfiguration,
 };
-use aws_sdk_s3::config::http::HttpResponse;
-use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::Client;
 use base64::Engine;
 use common::{pattern, TestServer};
@@ -155,10 +155,16 @@ fn small_objects_live_in_the_index_and_read_like_any_other() {
             .send()
             .await
             .unwrap();
-        let expected = base64::engine::general_purpose::STANDARD
-            .encode(crc32fast::hash(&small).to_be_bytes());
+        let expected =
+            base64::engine::general_purpose::STANDARD.encode(crc32fast::hash(&small).to_be_bytes());
         assert_eq!(read.checksum_crc32(), Some(expected.as_str()));
-        let head = s3.head_object().bucket(B).key("small").send().await.unwrap();
+        let head = s3
+            .head_object()
+            .bucket(B)
+            .key("small")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(head.content_length(), Some(1000));
         assert_eq!(head.e_tag(), Some(etag.as_str()));
 
@@ -168,7 +174,12 @@ fn small_objects_live_in_the_index_and_read_like_any_other() {
         put(&s3, "small", &small).await;
         assert_eq!(blob_files(dir.path()), 1);
         assert_eq!(get(&s3, "small", None).await, small);
-        s3.delete_object().bucket(B).key("small").send().await.unwrap();
+        s3.delete_object()
+            .bucket(B)
+            .key("small")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(inline_rows(dir.path()), (2, 0));
     });
     server.stop();
@@ -246,7 +257,10 @@ fn copies_and_parts_cross_the_threshold_both_ways() {
         put(&s3, "blobbed", &blobbed).await;
     });
     server.stop();
-    assert_eq!((blob_files(dir.path()), inline_rows(dir.path())), (1, (0, 0)));
+    assert_eq!(
+        (blob_files(dir.path()), inline_rows(dir.path())),
+        (1, (0, 0))
+    );
 
     // A copy small enough is stored inline, from a blob source; an object written now is too.
     let (server, s3) = start(dir.path(), "4096");
@@ -263,7 +277,10 @@ fn copies_and_parts_cross_the_threshold_both_ways() {
         assert_eq!(get(&s3, "copy-in", None).await, blobbed);
     });
     server.stop();
-    assert_eq!((blob_files(dir.path()), inline_rows(dir.path())), (1, (2, 0)));
+    assert_eq!(
+        (blob_files(dir.path()), inline_rows(dir.path())),
+        (1, (2, 0))
+    );
 
     // With a lower threshold, a copy of an inline source too large for it goes to a blob, and
     // a multipart upload mixes a part in a blob with a small part copied inline.
@@ -312,7 +329,10 @@ fn copies_and_parts_cross_the_threshold_both_ways() {
         assert_eq!(inline_rows(dir.path()).1, 1, "the small part is inline");
         let parts = [
             (1, one.e_tag().unwrap().to_owned()),
-            (2, two.copy_part_result().unwrap().e_tag().unwrap().to_owned()),
+            (
+                2,
+                two.copy_part_result().unwrap().e_tag().unwrap().to_owned(),
+            ),
         ];
         s3.complete_multipart_upload()
             .bucket(B)
@@ -348,7 +368,10 @@ fn copies_and_parts_cross_the_threshold_both_ways() {
             .await
             .unwrap();
         assert_eq!(part.content_length(), Some(800));
-        assert_eq!(part.body.collect().await.unwrap().to_vec(), &inlined[100..900]);
+        assert_eq!(
+            part.body.collect().await.unwrap().to_vec(),
+            &inlined[100..900]
+        );
         // Completion moved the inline part into the object's segments.
         assert_eq!(inline_rows(dir.path()), (3, 0));
         assert_eq!(blob_files(dir.path()), 3);
