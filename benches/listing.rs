@@ -103,10 +103,11 @@ const BUCKETS: [Bucket; 4] = [
     },
 ];
 
-/// Object number `n`'s bytes in the inline bucket: a splitmix64 stream seeded by `n`, so that
-/// no two objects share bytes and pages do not compress.
+/// Object number `n`'s bytes in the inline bucket: splitmix64 outputs `n << 32` onwards, a
+/// stretch of the sequence of its own (2^32 outputs per object), so that no two objects share
+/// a run of bytes and pages do not compress.
 fn object_bytes(n: u64, into: &mut [u8]) {
-    let mut state = n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let mut state = (n << 32).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     for chunk in into.chunks_mut(8) {
         state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = state;
