@@ -24,7 +24,7 @@
 //! Issue 14 (small objects inline): the same pages on two more buckets of the same million
 //! keys, one version each, every object 4096 bytes in one segment: in `blobs_*` the segment
 //! names a blob file (none exists: listing never opens blobs), in `inline_*` it holds the
-//! object's bytes (`segments.data`, different bytes per object), about 4.5 GB of database.
+//! object's bytes (`segments.data`, different bytes per object), about 5 GB of database.
 //! Listing reads only the covering index `objects_listed`, never `segments`, so a page of
 //! inline objects should cost what a page of blob-stored ones does (issue target: within 2×).
 //! `cargo bench --bench listing -- 'blobs_|inline_'` runs only those (the plain and versioned
