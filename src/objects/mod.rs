@@ -184,6 +184,10 @@ impl ObjectHeaders {
 pub enum Stored {
     Blob(BlobId),
     Inline(bytes::Bytes),
+    /// Inline bytes a metadata read (`ObjectIndex::get_object`: HEAD, ACLs, attributes) left
+    /// in the index. Never written back: only reads with the bytes (`get_object_bytes`) feed
+    /// a body or a copy.
+    Unread,
 }
 
 impl Stored {
@@ -191,28 +195,43 @@ impl Stored {
     pub fn blob(&self) -> Option<&BlobId> {
         match self {
             Stored::Blob(id) => Some(id),
-            Stored::Inline(_) => None,
+            Stored::Inline(_) | Stored::Unread => None,
         }
     }
 
-    /// The `blob` and `data` columns.
-    pub(crate) fn columns(&self) -> (Option<&str>, Option<&[u8]>) {
+    /// The `blob` and `data` columns; `None` for bytes this value does not hold.
+    pub(crate) fn columns(&self) -> Option<(Option<&str>, Option<&[u8]>)> {
         match self {
-            Stored::Blob(id) => (Some(id.as_str()), None),
-            Stored::Inline(data) => (None, Some(data)),
+            Stored::Blob(id) => Some((Some(id.as_str()), None)),
+            Stored::Inline(data) => Some((None, Some(data))),
+            Stored::Unread => None,
         }
     }
 
-    /// Reads the `blob` and `data` columns at `blob` and `blob + 1`; exactly one is set (the
-    /// tables' CHECK).
-    pub(crate) fn at(row: &rusqlite::Row<'_>, blob: usize) -> rusqlite::Result<Stored> {
-        match row.get_ref(blob)? {
-            rusqlite::types::ValueRef::Null => Ok(Stored::Inline(bytes::Bytes::copy_from_slice(
-                row.get_ref(blob + 1)?.as_blob()?,
-            ))),
+    /// Reads the `blob` and `data` columns at `blob` and `blob + 1` (exactly one is set: the
+    /// tables' CHECK); a statement that did not select the bytes has NULL at `blob + 1`, and
+    /// says so with `with_data` false.
+    pub(crate) fn at(
+        row: &rusqlite::Row<'_>,
+        blob: usize,
+        with_data: bool,
+    ) -> rusqlite::Result<Stored> {
+        match (row.get_ref(blob)?, with_data) {
+            (rusqlite::types::ValueRef::Null, true) => Ok(Stored::Inline(
+                bytes::Bytes::copy_from_slice(row.get_ref(blob + 1)?.as_blob()?),
+            )),
+            (rusqlite::types::ValueRef::Null, false) => Ok(Stored::Unread),
             _ => blob_at(row, blob).map(Stored::Blob),
         }
     }
+}
+
+/// Writing `Stored::Unread`: a bug in the caller, refused rather than stored without bytes.
+pub(crate) fn unread() -> IndexError {
+    IndexError::Db(DbError::Io {
+        context: "writing a segment".into(),
+        source: std::io::Error::other("its inline bytes were not read"),
+    })
 }
 
 /// Inline bytes are object data: Debug shows their length only.
@@ -221,6 +240,7 @@ impl std::fmt::Debug for Stored {
         match self {
             Stored::Blob(id) => f.debug_tuple("Blob").field(id).finish(),
             Stored::Inline(data) => write!(f, "Inline({} bytes)", data.len()),
+            Stored::Unread => f.write_str("Unread"),
         }
     }
 }
@@ -389,7 +409,7 @@ fn insert_object(
         "INSERT INTO segments (object_id, idx, blob, size, etag, checksum, part_number, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
     for (idx, s) in o.segments.iter().enumerate() {
-        let (blob, data) = s.stored.columns();
+        let (blob, data) = s.stored.columns().ok_or_else(unread)?;
         stmt.execute(rusqlite::params![
             id,
             idx,
@@ -445,12 +465,14 @@ fn object_columns(
     ))
 }
 
-/// The version `version` names, with its segments; the errors of `versions::resolve`.
+/// The version `version` names, with its segments (and their inline bytes when `with_data`);
+/// the errors of `versions::resolve`.
 fn object_from_row(
     conn: &Connection,
     bucket: &str,
     key: &str,
     version: &VersionRef,
+    with_data: bool,
 ) -> IndexResult<ObjectMeta> {
     // The current version, the common case, in one indexed read; the error, or another
     // version, through `resolve`.
@@ -475,13 +497,15 @@ fn object_from_row(
             })?
         }
     };
-    let mut stmt = conn.prepare_cached(
-        "SELECT blob, data, size, etag, checksum, part_number FROM segments WHERE object_id = ?1 ORDER BY idx",
-    )?;
+    // `data` is named only when it is wanted: SQLite then never reads its overflow pages.
+    let mut stmt = conn.prepare_cached(match with_data {
+        true => "SELECT blob, data, size, etag, checksum, part_number FROM segments WHERE object_id = ?1 ORDER BY idx",
+        false => "SELECT blob, NULL, size, etag, checksum, part_number FROM segments WHERE object_id = ?1 ORDER BY idx",
+    })?;
     object.segments = stmt
         .query_map([id], |r| {
             Ok(Segment {
-                stored: Stored::at(r, 0)?,
+                stored: Stored::at(r, 0, with_data)?,
                 size: r.get(2)?,
                 etag: r.get(3)?,
                 checksum: r.get(4)?,
@@ -516,16 +540,38 @@ impl ObjectIndex {
             .await
     }
 
+    /// A version's metadata and segments, inline bytes left in the index
+    /// (`Stored::Unread`): HEAD and every read that does not send or copy the bytes.
     pub async fn get_object(
         &self,
         bucket: String,
         key: String,
         version: VersionRef,
     ) -> IndexResult<ObjectMeta> {
+        self.read_object(bucket, key, version, false).await
+    }
+
+    /// A version with its inline bytes: GET and copies.
+    pub async fn get_object_bytes(
+        &self,
+        bucket: String,
+        key: String,
+        version: VersionRef,
+    ) -> IndexResult<ObjectMeta> {
+        self.read_object(bucket, key, version, true).await
+    }
+
+    async fn read_object(
+        &self,
+        bucket: String,
+        key: String,
+        version: VersionRef,
+        with_data: bool,
+    ) -> IndexResult<ObjectMeta> {
         // From memory: see `buckets` for why a read needs no check in its snapshot.
         self.bucket(&bucket)?;
         self.db
-            .read_point(move |conn| object_from_row(conn, &bucket, &key, &version))
+            .read_point(move |conn| object_from_row(conn, &bucket, &key, &version, with_data))
             .await
     }
 

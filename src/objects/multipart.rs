@@ -193,7 +193,7 @@ impl ObjectIndex {
                 let old: Option<Option<String>> = conn
                     .cached_row("SELECT blob FROM parts WHERE upload_id = ?1 AND number = ?2", (&id, part.number), |r| r.get(0))
                     .optional()?;
-                let (blob, data) = stored.columns();
+                let (blob, data) = stored.columns().ok_or_else(super::unread)?;
                 conn.cached_execute(
                     "INSERT OR REPLACE INTO parts (upload_id, number, blob, size, etag, checksum, last_modified, data)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",

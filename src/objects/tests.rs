@@ -1257,3 +1257,39 @@ async fn the_inline_migration_keeps_blobs_and_checks_rows() {
         assert!(refused.is_err(), "blob {blob}, data {data}");
     }
 }
+
+/// A metadata read leaves inline bytes in the index (`Unread`), a read with bytes brings them;
+/// writing an object whose bytes were not read is refused rather than stored empty.
+#[tokio::test]
+async fn metadata_reads_leave_inline_bytes_unread() {
+    let (_dir, index) = index_with(&[]).await;
+    let mut small = object("b", "small", "e");
+    small.segments[0].stored = Stored::Inline(bytes::Bytes::from_static(b"x"));
+    index
+        .put_object(small, WriteCondition::Always)
+        .await
+        .unwrap();
+    let read = |bytes: bool| {
+        let index = index.clone();
+        async move {
+            let (b, k, v) = ("b".to_owned(), "small".to_owned(), VersionRef::Current);
+            match bytes {
+                true => index.get_object_bytes(b, k, v).await,
+                false => index.get_object(b, k, v).await,
+            }
+            .unwrap()
+        }
+    };
+    let meta = read(false).await;
+    assert_eq!(meta.segments[0].stored, Stored::Unread);
+    let full = read(true).await;
+    assert_eq!(
+        full.segments[0].stored,
+        Stored::Inline(bytes::Bytes::from_static(b"x"))
+    );
+    assert!(index
+        .put_object(meta, WriteCondition::Always)
+        .await
+        .is_err());
+    assert_eq!(read(true).await.segments[0].stored, full.segments[0].stored);
+}

@@ -108,23 +108,37 @@ pub fn check_conditions(
 }
 
 /// An object's metadata, once its ACL has granted whatever authorization left to it (see
-/// `Access::check_object_acl`): every handler that reads an object reads it here.
+/// `Access::check_object_acl`): every handler that reads an object reads it here. Inline
+/// bytes stay in the index (`Stored::Unread`); `open_object` reads them.
 pub async fn lookup(
     ctx: &Ctx<'_>,
     bucket: &str,
     key: &str,
     version: &Version,
 ) -> S3Result<ObjectMeta> {
-    let meta = ctx
-        .index()
-        .get_object(bucket.to_owned(), key.to_owned(), version.clone())
-        .await
-        .map_err(|e| match e {
-            IndexError::NoSuchKey => {
-                S3Error::new(Code::NoSuchKey, "The specified key does not exist.")
-            }
-            e => e.into(),
-        })?;
+    lookup_with(ctx, bucket, key, version, false).await
+}
+
+async fn lookup_with(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+    version: &Version,
+    bytes: bool,
+) -> S3Result<ObjectMeta> {
+    let (bucket_name, key_name, version) = (bucket.to_owned(), key.to_owned(), version.clone());
+    let found = match bytes {
+        true => {
+            ctx.index()
+                .get_object_bytes(bucket_name, key_name, version)
+                .await
+        }
+        false => ctx.index().get_object(bucket_name, key_name, version).await,
+    };
+    let meta = found.map_err(|e| match e {
+        IndexError::NoSuchKey => S3Error::new(Code::NoSuchKey, "The specified key does not exist."),
+        e => e.into(),
+    })?;
     ctx.access
         .check_object_acl(bucket, key, meta.acl.as_ref())?;
     Ok(meta)
@@ -153,7 +167,7 @@ pub async fn open_object(
     version: &Version,
 ) -> S3Result<(ObjectMeta, Vec<Opened>)> {
     for _ in 0..3 {
-        let meta = lookup(ctx, bucket, key, version).await?;
+        let meta = lookup_with(ctx, bucket, key, version, true).await?;
         let ids: Vec<_> = meta
             .segments
             .iter()
@@ -172,6 +186,7 @@ pub async fn open_object(
                     .map(|s| match &s.stored {
                         Stored::Inline(data) => Some(Opened::Inline(data.clone())),
                         Stored::Blob(_) => files.next().map(Opened::File),
+                        Stored::Unread => None,
                     })
                     .collect::<Option<Vec<_>>>()
                     .ok_or_else(|| {
