@@ -192,9 +192,11 @@ async fn serve(
     settings: http::Listening,
     shutdown: CancellationToken,
 ) {
+    // Boxed: hyper keeps and moves the response future, and an unboxed one carries the state
+    // of every API's request skeleton.
     let handler = move |req, peer| {
         let state = state.clone();
-        async move {
+        Box::pin(async move {
             let response = match listener {
                 Listener::Admin => admin::handle(state.clone(), req).await,
                 Listener::Iam => iam::handle(state.clone(), listener, req, peer).await,
@@ -206,7 +208,7 @@ async fn serve(
             };
             state.metrics.record(listener, response.status().as_u16());
             response
-        }
+        })
     };
     http::serve(socket, handler, settings, shutdown).await
 }
