@@ -587,8 +587,9 @@ impl ObjectIndex {
         if self.bucket_state(&bucket).is_none() {
             return Ok(None);
         }
+        // A point read, as the object lookup is: authorization asks it on the request path.
         self.db
-            .read(move |conn| {
+            .read_point(move |conn| {
                 let id = match versions::resolve(conn, &bucket, &key, &version) {
                     Ok(id) => id,
                     Err(IndexError::Db(e)) => return Err(e.into()),
