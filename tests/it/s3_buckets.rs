@@ -230,11 +230,15 @@ async fn a_bucket_with_objects_is_not_empty_and_its_uploads_are_aborted_with_it(
         .send()
         .await
         .unwrap();
-    assert_eq!(blob_files(dir.path()), 1);
+    assert_eq!(common::blob_files(dir.path()), 1);
     s3.delete_bucket().bucket("busy").send().await.unwrap();
     let listed = s3.list_buckets().send().await.unwrap();
     assert!(listed.buckets().is_empty());
-    assert_eq!(blob_files(dir.path()), 0, "the part's file is removed");
+    assert_eq!(
+        common::blob_files(dir.path()),
+        0,
+        "the part's file is removed"
+    );
     s3.create_bucket().bucket("busy").send().await.unwrap();
     let uploads = s3
         .list_multipart_uploads()
@@ -252,18 +256,6 @@ async fn a_bucket_with_objects_is_not_empty_and_its_uploads_are_aborted_with_it(
         .await;
     assert_eq!(error_code_status(r), ("NoSuchUpload".to_owned(), 404));
     server.stop();
-}
-
-/// The blob files of a server started in `dir` (`data/objects/<xx>/<id>`), temp files aside.
-fn blob_files(dir: &std::path::Path) -> usize {
-    let Ok(shards) = std::fs::read_dir(dir.join("data/objects")) else {
-        return 0;
-    };
-    shards
-        .flatten()
-        .filter(|shard| shard.file_name() != "tmp" && shard.path().is_dir())
-        .map(|shard| std::fs::read_dir(shard.path()).unwrap().count())
-        .sum()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -171,12 +171,7 @@ fn acknowledged_writes_survive_kill_9_and_nothing_torn_is_listed() {
     // No temporary file survives a restart, and no blob is left that no object uses.
     let objects = dir.path().join("data/objects");
     assert_eq!(std::fs::read_dir(objects.join("tmp")).unwrap().count(), 0);
-    let blobs: usize = std::fs::read_dir(&objects)
-        .unwrap()
-        .map(|d| d.unwrap().path())
-        .filter(|p| p.is_dir() && !p.ends_with("tmp"))
-        .map(|d| std::fs::read_dir(d).unwrap().count())
-        .sum();
+    let blobs = common::blob_files(dir.path());
     assert_eq!(blobs, in_blobs, "blob files and blob-stored objects differ");
     server.stop();
 }
@@ -342,12 +337,7 @@ fn acknowledged_versions_survive_kill_9() {
     server.stop();
     let objects = dir.path().join("data/objects");
     assert_eq!(std::fs::read_dir(objects.join("tmp")).unwrap().count(), 0);
-    let blobs: usize = std::fs::read_dir(&objects)
-        .unwrap()
-        .map(|d| d.unwrap().path())
-        .filter(|p| p.is_dir() && !p.ends_with("tmp"))
-        .map(|d| std::fs::read_dir(d).unwrap().count())
-        .sum();
+    let blobs = common::blob_files(dir.path());
     let in_blobs = rows
         .iter()
         .filter(|(_, _, size)| usize::try_from(*size).unwrap() > INLINE_MAX)

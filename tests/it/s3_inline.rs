@@ -27,18 +27,6 @@ fn start(dir: &Path, inline_max: &str) -> (TestServer, Client) {
     (server, s3)
 }
 
-/// Blob files under the data directory (temporary ones excluded).
-fn blob_files(dir: &Path) -> usize {
-    let Ok(shards) = std::fs::read_dir(dir.join("data/objects")) else {
-        return 0;
-    };
-    shards
-        .flatten()
-        .filter(|shard| shard.file_name() != "tmp" && shard.path().is_dir())
-        .map(|shard| std::fs::read_dir(shard.path()).unwrap().count())
-        .sum()
-}
-
 /// Segments and parts whose bytes are in the index.
 fn inline_rows(dir: &Path) -> (i64, i64) {
     let db = rusqlite::Connection::open_with_flags(
@@ -111,7 +99,7 @@ fn small_objects_live_in_the_index_and_read_like_any_other() {
         put(&s3, "over", &over).await;
         put(&s3, "empty", b"").await;
         // Up to the threshold, inclusive, in the index; one byte more, in a file.
-        assert_eq!(blob_files(dir.path()), 1);
+        assert_eq!(common::blob_files(dir.path()), 1);
         assert_eq!(inline_rows(dir.path()), (3, 0));
 
         assert_eq!(get(&s3, "small", None).await, small);
@@ -170,9 +158,9 @@ fn small_objects_live_in_the_index_and_read_like_any_other() {
 
         // Overwrites across the threshold replace the bytes wherever they were.
         put(&s3, "small", &over).await;
-        assert_eq!(blob_files(dir.path()), 2);
+        assert_eq!(common::blob_files(dir.path()), 2);
         put(&s3, "small", &small).await;
-        assert_eq!(blob_files(dir.path()), 1);
+        assert_eq!(common::blob_files(dir.path()), 1);
         assert_eq!(get(&s3, "small", None).await, small);
         s3.delete_object()
             .bucket(B)
@@ -241,7 +229,7 @@ fn versions_of_small_objects_keep_their_own_bytes() {
         // The deleted version's bytes went with its row.
         assert_eq!(inline_rows(dir.path()), (2, 0));
         assert_eq!(get(&s3, "k", None).await, pattern(102, 2));
-        assert_eq!(blob_files(dir.path()), 0);
+        assert_eq!(common::blob_files(dir.path()), 0);
     });
     server.stop();
 }
@@ -258,7 +246,7 @@ fn copies_and_parts_cross_the_threshold_both_ways() {
     });
     server.stop();
     assert_eq!(
-        (blob_files(dir.path()), inline_rows(dir.path())),
+        (common::blob_files(dir.path()), inline_rows(dir.path())),
         (1, (0, 0))
     );
 
@@ -278,7 +266,7 @@ fn copies_and_parts_cross_the_threshold_both_ways() {
     });
     server.stop();
     assert_eq!(
-        (blob_files(dir.path()), inline_rows(dir.path())),
+        (common::blob_files(dir.path()), inline_rows(dir.path())),
         (1, (2, 0))
     );
 
@@ -294,7 +282,7 @@ fn copies_and_parts_cross_the_threshold_both_ways() {
             .await
             .unwrap();
         assert_eq!(get(&s3, "copy-out", None).await, inlined);
-        assert_eq!(blob_files(dir.path()), 2);
+        assert_eq!(common::blob_files(dir.path()), 2);
 
         let upload = s3
             .create_multipart_upload()
@@ -374,7 +362,7 @@ fn copies_and_parts_cross_the_threshold_both_ways() {
         );
         // Completion moved the inline part into the object's segments.
         assert_eq!(inline_rows(dir.path()), (3, 0));
-        assert_eq!(blob_files(dir.path()), 3);
+        assert_eq!(common::blob_files(dir.path()), 3);
 
         // An upload of one small part completes into an object stored inline.
         let upload = s3
@@ -414,7 +402,7 @@ fn copies_and_parts_cross_the_threshold_both_ways() {
             .unwrap();
         assert_eq!(get(&s3, "tiny", None).await, b"tiny part");
         assert_eq!(inline_rows(dir.path()), (4, 0));
-        assert_eq!(blob_files(dir.path()), 3);
+        assert_eq!(common::blob_files(dir.path()), 3);
     });
     server.stop();
 }

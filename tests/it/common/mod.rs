@@ -323,6 +323,19 @@ pub async fn start_with_bucket(dir: &Path, bucket: &str) -> (TestServer, aws_sdk
     (server, s3)
 }
 
+/// The blob files of a server started in `dir` (`data/objects/<xx>/<id>`), temporary files
+/// aside.
+pub fn blob_files(dir: &Path) -> usize {
+    let Ok(shards) = std::fs::read_dir(dir.join("data/objects")) else {
+        return 0;
+    };
+    shards
+        .flatten()
+        .filter(|shard| shard.file_name() != "tmp" && shard.path().is_dir())
+        .map(|shard| std::fs::read_dir(shard.path()).unwrap().count())
+        .sum()
+}
+
 /// Deterministic bytes that differ from offset to offset (and from seed to seed).
 pub fn pattern(len: usize, seed: u32) -> Vec<u8> {
     let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
