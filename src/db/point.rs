@@ -202,15 +202,21 @@ pub(super) fn try_in_place<R>(
             point.breaker.trip(end);
             return InPlace::Pool;
         }
-        if blocks_read() > blocks {
-            // It read from the disk: the next ones may too.
-            point.breaker.trip(end);
-        } else {
-            point.breaker.record(end - start, end);
-        }
+        settle(&point.breaker, (blocks, blocks_read()), end - start, end);
         point.in_place.fetch_add(1, Ordering::Relaxed);
         InPlace::Done(answer.map_err(|_| DbError::TaskPanicked))
     })
+}
+
+/// After an in-place read that took `took` and saw the thread's block count go from
+/// `blocks.0` to `blocks.1`: one that read from the disk trips the breaker (the next ones may
+/// too); any other is held to the time budget.
+fn settle(breaker: &Breaker, blocks: (i64, i64), took: Duration, end: Instant) {
+    if blocks.1 > blocks.0 {
+        breaker.trip(end);
+    } else {
+        breaker.record(took, end);
+    }
 }
 
 /// Blocks this thread has read from storage (`ru_inblock`); 0 where the count is not
@@ -267,6 +273,21 @@ pub(super) fn in_snapshot<R>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fast_read_from_the_disk_opens_the_breaker() {
+        let b = Breaker::new(Duration::from_millis(10), Duration::from_millis(500));
+        let now = Instant::now();
+        settle(&b, (7, 7), Duration::from_micros(30), now);
+        assert!(b.allows(now), "no block read, within the budget");
+        settle(&b, (7, 8), Duration::from_micros(30), now);
+        assert!(
+            !b.allows(now),
+            "one block read from storage trips it, however fast"
+        );
+        assert!(b.allows(now + Duration::from_millis(501)));
+        assert_eq!(b.trips(), 1);
+    }
 
     #[test]
     fn a_fast_read_keeps_the_breaker_closed() {
