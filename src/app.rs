@@ -121,6 +121,10 @@ pub async fn start(config: Config) -> Result<Running, StartupError> {
             shutdown.clone(),
         )));
     }
+    servers.push(tokio::spawn(crate::lifecycle::run(
+        state.clone(),
+        shutdown.clone(),
+    )));
     servers.push(tokio::spawn(flush_last_used(
         state.clone(),
         shutdown.clone(),

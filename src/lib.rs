@@ -15,6 +15,7 @@ pub mod db;
 pub mod http;
 pub mod iam;
 pub mod iam_store;
+pub mod lifecycle;
 pub mod logging;
 pub mod metrics;
 pub mod objects;

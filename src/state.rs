@@ -95,6 +95,8 @@ pub struct Metrics {
     responses: [[AtomicU64; 5]; 3],
     connections: [Arc<ConnectionStats>; 3],
     pub requests: RequestMetrics,
+    /// What the lifecycle worker did.
+    pub lifecycle: crate::lifecycle::LifecycleStats,
 }
 
 impl Metrics {

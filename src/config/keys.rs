@@ -238,6 +238,21 @@ pub static KEYS: &[Key] = &[
         help: "Flush object data to disk before acknowledging a write",
     },
     Key {
+        path: "backend.s3.lifecycle.day_seconds",
+        kind: Kind::Int { min: 1, max: 86_400 },
+        help: "Length of a lifecycle day in seconds: 86400 as on S3; shorter only to test lifecycle rules",
+    },
+    Key {
+        path: "backend.s3.lifecycle.interval_ms",
+        kind: Kind::Int { min: 10, max: 86_400_000 },
+        help: "How often the lifecycle worker takes its next step in each bucket with rules",
+    },
+    Key {
+        path: "backend.s3.lifecycle.keys_per_tick",
+        kind: Kind::Int { min: 1, max: 100_000 },
+        help: "Keys (with their versions) the lifecycle worker examines per bucket per step",
+    },
+    Key {
         path: "backend.s3.inline_max",
         kind: Kind::Int { min: 0, max: 1_048_576 },
         help: "Objects and parts of at most this many bytes are stored in the object index, not in files (0: never)",

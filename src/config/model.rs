@@ -208,6 +208,7 @@ pub struct S3 {
     /// Objects and parts of at most this many bytes are stored in the object index with their
     /// row (`docs/inline.md`); 0 stores every object in a blob file.
     pub inline_max: u32,
+    pub lifecycle: Lifecycle,
     pub db: DbSettings,
 }
 
@@ -230,6 +231,11 @@ impl Default for S3 {
                 fsync: true,
             },
             inline_max: INLINE_MAX,
+            lifecycle: Lifecycle {
+                day_seconds: 86_400,
+                interval_ms: 60_000,
+                keys_per_tick: 1000,
+            },
             // The object index takes bursts of small PUTs: a deeper queue lets group commit
             // gather them into fewer transactions.
             db: DbSettings {
@@ -253,6 +259,18 @@ pub struct Paging {
 pub struct NewBuckets {
     /// A new bucket gets a Block Public Access configuration with every setting on.
     pub block_public_access: bool,
+}
+
+/// The lifecycle worker (`crate::lifecycle`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lifecycle {
+    /// The length of a lifecycle "day": 86400 as on S3; shorter only to test rules.
+    pub day_seconds: u32,
+    /// How often the worker takes its next step in each bucket with rules.
+    pub interval_ms: u64,
+    /// Keys (with all their versions) examined per bucket per step.
+    pub keys_per_tick: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

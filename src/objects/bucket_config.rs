@@ -120,6 +120,8 @@ config_kinds! {
     Versioning, versioning, "versioning", super::Versioning;
     /// Object Lock: present when the bucket has it enabled (versioning then stays Enabled).
     ObjectLock, object_lock, "object_lock", super::ObjectLockConfig;
+    /// Lifecycle rules: what the lifecycle worker applies, and `x-amz-expiration`.
+    Lifecycle, lifecycle, "lifecycle", super::LifecycleConfig;
 }
 
 impl BucketConfigs {

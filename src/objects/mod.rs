@@ -12,6 +12,7 @@ mod bucket_config;
 mod bucket_policy;
 mod bucket_tagging;
 mod buckets;
+pub mod lifecycle;
 pub mod list;
 mod list_versions;
 pub mod multipart;
@@ -35,6 +36,7 @@ pub use bucket_policy::BucketPolicy;
 pub use bucket_tagging::BucketTagging;
 pub use buckets::BucketState;
 use buckets::Buckets;
+pub use lifecycle::LifecycleConfig;
 pub use list::{Cursor, ListQuery, Listing, ObjectSummary};
 pub use list_versions::{VersionEntry, VersionListing, VersionQuery};
 pub use multipart::{Part, Upload};
@@ -94,6 +96,11 @@ pub static MIGRATIONS: &[Migration] = &[
         version: 10,
         name: "inline_data",
         sql: include_str!("../../migrations/objects/0010_inline_data.sql"),
+    },
+    Migration {
+        version: 11,
+        name: "lifecycle_progress",
+        sql: include_str!("../../migrations/objects/0011_lifecycle_progress.sql"),
     },
 ];
 

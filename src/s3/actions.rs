@@ -154,6 +154,14 @@ mod tests {
                 &[("s3:GetLifecycleConfiguration", b)],
             ),
             (
+                PutBucketLifecycleConfiguration,
+                &[("s3:PutLifecycleConfiguration", b)],
+            ),
+            (
+                DeleteBucketLifecycle,
+                &[("s3:PutLifecycleConfiguration", b)],
+            ),
+            (
                 GetBucketReplication,
                 &[("s3:GetReplicationConfiguration", b)],
             ),

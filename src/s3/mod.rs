@@ -16,6 +16,7 @@ mod copy;
 mod delete;
 pub mod error;
 mod fields;
+mod lifecycle;
 mod list;
 mod multipart;
 mod object;

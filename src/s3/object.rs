@@ -404,6 +404,14 @@ pub async fn put_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
         lock,
     };
     let etag = object.etag.clone();
+    let expiry = super::lifecycle::expiration_header(
+        ctx,
+        state,
+        key,
+        object.size,
+        &object.tags,
+        object.last_modified,
+    );
     let published = match ctx.index().put_object(object, condition).await {
         Ok(published) => published,
         Err(e) => {
@@ -420,6 +428,9 @@ pub async fn put_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
         response = response
             .header(algorithm.header(), value)
             .header("x-amz-checksum-type", ChecksumType::FullObject.name());
+    }
+    if let Some(expiry) = expiry {
+        response = response.header("x-amz-expiration", expiry);
     }
     finish(response, crate::http::empty())
 }

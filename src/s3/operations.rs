@@ -11,8 +11,8 @@
 
 use super::fields::{MaxBuckets, MaxKeys, MaxParts, MaxUploads, PartNumber, UploadId};
 use super::{
-    acl, attributes, bucket, bucket_access, bucket_policy, copy, delete, list, multipart, object,
-    object_lock, read, tagging, unconfigured, versioning,
+    acl, attributes, bucket, bucket_access, bucket_policy, copy, delete, lifecycle, list,
+    multipart, object, object_lock, read, tagging, unconfigured, versioning,
 };
 use super::{Ctx, Reply, Req};
 
@@ -175,7 +175,14 @@ operations! {
         => unconfigured::get_bucket_cors();
     GetBucketLifecycleConfiguration: GET Bucket ?"lifecycle",
         needs Bucket("s3:GetLifecycleConfiguration")
-        => unconfigured::get_bucket_lifecycle_configuration();
+        => lifecycle::get_bucket_lifecycle_configuration();
+    PutBucketLifecycleConfiguration: PUT Bucket ?"lifecycle",
+        needs Bucket("s3:PutLifecycleConfiguration")
+        => lifecycle::put_bucket_lifecycle_configuration();
+    // AWS has no s3:DeleteLifecycleConfiguration: removing the rules is authorized as putting them.
+    DeleteBucketLifecycle: DELETE Bucket ?"lifecycle",
+        needs Bucket("s3:PutLifecycleConfiguration")
+        => lifecycle::delete_bucket_lifecycle();
     GetBucketReplication: GET Bucket ?"replication", needs Bucket("s3:GetReplicationConfiguration")
         => unconfigured::get_bucket_replication();
     GetBucketEncryption: GET Bucket ?"encryption", needs Bucket("s3:GetEncryptionConfiguration")

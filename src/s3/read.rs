@@ -314,6 +314,20 @@ async fn read_object(ctx: &Ctx<'_>, req: &Req<'_>, head: bool) -> Reply {
     if let Some(count) = super::tagging::count_header(&meta.tags) {
         builder = builder.header("x-amz-tagging-count", count);
     }
+    if matches!(version, Version::Current) {
+        let bucket_state = req.found.existing()?;
+        let expiry = super::lifecycle::expiration_header(
+            ctx,
+            bucket_state,
+            key,
+            meta.size,
+            &meta.tags,
+            meta.last_modified,
+        );
+        if let Some(expiry) = expiry {
+            builder = builder.header("x-amz-expiration", expiry);
+        }
+    }
     if let Some(count) = parts_count.or(meta.parts.filter(|_| param("partNumber").is_some())) {
         builder = builder.header("x-amz-mp-parts-count", count);
     }

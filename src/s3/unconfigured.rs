@@ -31,12 +31,6 @@ pub async fn get_bucket_cors(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     not_configured(&req, Code::NoSuchCORSConfiguration)
 }
 
-/// GetBucketLifecycleConfiguration (and the older GetBucketLifecycle, the same request):
-/// `NoSuchLifecycleConfiguration`.
-pub async fn get_bucket_lifecycle_configuration(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
-    not_configured(&req, Code::NoSuchLifecycleConfiguration)
-}
-
 /// GetBucketReplication: `ReplicationConfigurationNotFoundError`.
 pub async fn get_bucket_replication(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     not_configured(&req, Code::ReplicationConfigurationNotFoundError)

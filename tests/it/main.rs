@@ -35,6 +35,7 @@ mod s3_crash;
 mod s3_delete;
 mod s3_inline;
 mod s3_integrity;
+mod s3_lifecycle;
 mod s3_listing;
 mod s3_metadata;
 mod s3_multipart;

@@ -85,8 +85,6 @@ pub const NOT_IMPLEMENTED: &[Row] = &[
     row("DELETE", Bucket, Some("intelligent-tiering"), "DeleteBucketIntelligentTieringConfiguration"),
     row("PUT", Bucket, Some("inventory"), "PutBucketInventoryConfiguration"),
     row("DELETE", Bucket, Some("inventory"), "DeleteBucketInventoryConfiguration"),
-    row("PUT", Bucket, Some("lifecycle"), "PutBucketLifecycleConfiguration"),
-    row("DELETE", Bucket, Some("lifecycle"), "DeleteBucketLifecycle"),
     row("PUT", Bucket, Some("logging"), "PutBucketLogging"),
     row("PUT", Bucket, Some("metadataAnnotationTable"), "UpdateBucketMetadataAnnotationTableConfiguration"),
     row("GET", Bucket, Some("metadataConfiguration"), "GetBucketMetadataConfiguration"),

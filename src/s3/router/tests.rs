@@ -413,7 +413,7 @@ fn unknown_and_unsupported() {
         Code::MethodNotAllowed
     );
     assert_eq!(
-        op("PUT", "/b?lifecycle").unwrap_err().code,
+        op("PUT", "/b?logging").unwrap_err().code,
         Code::NotImplemented
     );
     assert_eq!(
