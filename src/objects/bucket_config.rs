@@ -120,6 +120,9 @@ config_kinds! {
     Versioning, versioning, "versioning", super::Versioning;
     /// Object Lock: present when the bucket has it enabled (versioning then stays Enabled).
     ObjectLock, object_lock, "object_lock", super::ObjectLockConfig;
+    /// The CORS rules (PutBucketCors): preflights and cross-origin requests are answered from
+    /// them.
+    Cors, cors, "cors", super::CorsConfig;
 }
 
 impl BucketConfigs {
