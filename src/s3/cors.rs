@@ -416,7 +416,7 @@ mod tests {
     /// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketCors.html>
     #[test]
     fn the_documented_configuration_reads_and_answers() {
-        let body = br#"<CORSConfiguration>
+        let body = br"<CORSConfiguration>
              <CORSRule>
                <AllowedOrigin>http://www.example.com</AllowedOrigin>
                <AllowedMethod>PUT</AllowedMethod>
@@ -432,7 +432,7 @@ mod tests {
                <AllowedHeader>*</AllowedHeader>
                <MaxAgeSeconds>3000</MaxAgeSeconds>
              </CORSRule>
-            </CORSConfiguration>"#;
+            </CORSConfiguration>";
         let rules = rules_of(read(body).unwrap()).unwrap();
         assert_eq!(rules.len(), 2);
         assert_eq!(rules[0].allowed_methods, ["PUT", "POST", "DELETE"]);
