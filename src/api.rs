@@ -1,5 +1,5 @@
 //! One request skeleton for every API the listeners serve (S3 and IAM; STS later):
-//! request id → parse → authenticate → authorize → dispatch → render. An API supplies the
+//! request id → parse → authenticate → authorize → dispatch → render → decorate. An API supplies the
 //! steps (`Api`) and its error type (`ApiError`); `serve` runs them in that order, once, for
 //! all of them, so that no API can skip a step, and does what every request needs around
 //! them:
@@ -85,6 +85,17 @@ pub(crate) trait Api {
         peer: SocketAddr,
     ) -> Result<Self::Granted<'a>, Self::Error>;
 
+    /// Adds what every response of a request needs from its API, errors included (S3's
+    /// CORS headers), once the response is made. `parsed` is `None` when parsing refused the
+    /// request. It runs on every request: it must cost nothing for those it leaves alone.
+    fn decorate(
+        _state: &State,
+        _parts: &request::Parts,
+        _parsed: Option<&Self::Parsed>,
+        _response: &mut Response<Body>,
+    ) {
+    }
+
     /// Runs the operation and renders its response.
     async fn dispatch<'a>(
         state: &'a State,
@@ -126,9 +137,12 @@ pub(crate) async fn serve<A: Api>(
         operation = op
     );
     async move {
-        let result = match parsed {
-            Ok(parsed) => steps::<A>(&state, &parts, parsed, peer, &id).await,
-            Err(e) => Err(e),
+        let (parsed, result) = match parsed {
+            Ok(mut parsed) => {
+                let result = steps::<A>(&state, &parts, &mut parsed, peer, &id).await;
+                (Some(parsed), result)
+            }
+            Err(e) => (None, Err(e)),
         };
         let mut response = match result {
             Ok(response) => {
@@ -137,6 +151,7 @@ pub(crate) async fn serve<A: Api>(
             }
             Err(e) => refusal::<A>(&e, &parts, &id),
         };
+        A::decorate(&state, &parts, parsed.as_ref(), &mut response);
         if let Ok(v) = HeaderValue::from_str(&id) {
             response.headers_mut().insert(A::REQUEST_ID_HEADER, v);
         }
@@ -153,13 +168,13 @@ pub(crate) async fn serve<A: Api>(
 async fn steps<A: Api>(
     state: &State,
     parts: &request::Parts,
-    mut parsed: A::Parsed,
+    parsed: &mut A::Parsed,
     peer: SocketAddr,
     request_id: &str,
 ) -> Result<Response<Body>, A::Error> {
-    let caller = A::authenticate(state, parts, &mut parsed)?;
-    let granted = A::authorize(state, parts, &parsed, &caller, peer)?;
-    A::dispatch(state, parts, &mut parsed, granted, request_id).await
+    let caller = A::authenticate(state, parts, parsed)?;
+    let granted = A::authorize(state, parts, parsed, &caller, peer)?;
+    A::dispatch(state, parts, parsed, granted, request_id).await
 }
 
 /// The causes under `e`, outermost first and `: `-separated; `None` without one.

@@ -122,6 +122,9 @@ config_kinds! {
     ObjectLock, object_lock, "object_lock", super::ObjectLockConfig;
     /// Lifecycle rules: what the lifecycle worker applies, and `x-amz-expiration`.
     Lifecycle, lifecycle, "lifecycle", super::LifecycleConfig;
+    /// The CORS rules (PutBucketCors): preflights and cross-origin requests are answered from
+    /// them.
+    Cors, cors, "cors", super::CorsConfig;
 }
 
 impl BucketConfigs {

@@ -71,6 +71,8 @@ pub fn needed(
         ),
         // Checked per key by the handler, which reports denied keys as AccessDenied entries.
         Permission::PerKey(_) => Vec::new(),
+        // Answered from the bucket's CORS rules, without credentials.
+        Permission::Preflight => Vec::new(),
         Permission::Copy(action) => {
             let mut needs = Vec::with_capacity(2);
             if let Some(source) = copy_source {
@@ -149,6 +151,10 @@ mod tests {
             ),
             (GetBucketWebsite, &[("s3:GetBucketWebsite", b)]),
             (GetBucketCors, &[("s3:GetBucketCORS", b)]),
+            (PutBucketCors, &[("s3:PutBucketCORS", b)]),
+            (DeleteBucketCors, &[("s3:PutBucketCORS", b)]),
+            (OptionsBucket, &[]),
+            (OptionsObject, &[]),
             (
                 GetBucketLifecycleConfiguration,
                 &[("s3:GetLifecycleConfiguration", b)],

@@ -39,6 +39,8 @@ macro_rules! codes {
 codes! {
     AccessControlListNotSupported => StatusCode::BAD_REQUEST, "The bucket does not allow ACLs";
     AccessDenied => StatusCode::FORBIDDEN, "Access Denied";
+    // A CORS preflight refused (S3's code; its error table does not list it).
+    AccessForbidden => StatusCode::FORBIDDEN, "CORSResponse: This CORS request is not allowed.";
     AuthorizationHeaderMalformed => StatusCode::BAD_REQUEST, "The authorization header is malformed.";
     AuthorizationQueryParametersError => StatusCode::BAD_REQUEST, "The query-string authentication parameters are malformed.";
     BadRequest => StatusCode::BAD_REQUEST, "Bad Request";

@@ -13,6 +13,7 @@ mod bucket_access;
 mod bucket_policy;
 pub mod checksum;
 mod copy;
+mod cors;
 mod delete;
 pub mod error;
 mod fields;
@@ -183,6 +184,13 @@ impl Api for S3Api {
         parsed: &mut Parsed,
     ) -> S3Result<Option<Caller>> {
         let route = &parsed.route;
+        // A browser sends a preflight without credentials; it is answered from the bucket's
+        // CORS rules alone, so nothing it carries is verified (a presigned URL's query
+        // included).
+        if route.operation.is_preflight() {
+            parsed.payload = Some(Payload::Unsigned);
+            return Ok(None);
+        }
         let bucket_from_host = route
             .virtual_host
             .then_some(route.bucket.as_deref())
@@ -210,6 +218,36 @@ impl Api for S3Api {
             parsed.signed,
             peer,
         )
+    }
+
+    /// The CORS headers of an actual request that carries `Origin`, on a bucket with CORS
+    /// rules, whatever its answer (a browser must be able to read a 403 or a 404). A request
+    /// without `Origin` costs one header lookup.
+    fn decorate(
+        state: &State,
+        parts: &request::Parts,
+        parsed: Option<&Parsed>,
+        response: &mut Response<Body>,
+    ) {
+        let Some(origin) = parts.headers.get(http::header::ORIGIN) else {
+            return;
+        };
+        let Some(route) = parsed.map(|p| &p.route) else {
+            return;
+        };
+        if route.operation.is_preflight() {
+            return;
+        }
+        let Some(bucket) = route
+            .bucket
+            .as_deref()
+            .and_then(|b| state.objects.bucket_state(b))
+        else {
+            return;
+        };
+        if let Some(config) = bucket.configs.cors.as_deref() {
+            cors::decorate(config, origin, parts, response.headers_mut());
+        }
     }
 
     async fn dispatch<'a>(

@@ -11,7 +11,7 @@
 
 use super::fields::{MaxBuckets, MaxKeys, MaxParts, MaxUploads, PartNumber, UploadId};
 use super::{
-    acl, attributes, bucket, bucket_access, bucket_policy, copy, delete, lifecycle, list,
+    acl, attributes, bucket, bucket_access, bucket_policy, copy, cors, delete, lifecycle, list,
     multipart, object, object_lock, read, tagging, unconfigured, versioning,
 };
 use super::{Ctx, Reply, Req};
@@ -33,6 +33,10 @@ pub enum Permission {
     Copy(&'static str),
     /// Checked by the handler for each key it acts on (DeleteObjects).
     PerKey(&'static str),
+    /// None: a CORS preflight, which a browser sends without credentials. It is neither
+    /// authenticated nor authorized, and answers from the bucket's CORS rules only; it reads
+    /// and changes nothing else.
+    Preflight,
 }
 
 /// What refines a row beyond its keyword.
@@ -76,11 +80,11 @@ macro_rules! when {
 }
 
 /// `Name: METHOD Target ?"keyword" when header|param "name", needs Permission("action")
-/// => handler(field: Type, …);`
+/// => handler(field: Type, …);` (`needs Preflight` takes no action).
 macro_rules! operations {
     ($(
         $op:ident : $method:ident $target:ident $(? $kw:literal)? $(when $w:ident $wname:literal)?,
-        needs $perm:ident($action:literal)
+        needs $perm:ident $(($action:literal))?
         => $($handler:ident)::+ ( $($field:ident : $fty:ty),* );
     )*) => {
         /// An S3 operation LabStore performs, named exactly as AWS names it.
@@ -103,7 +107,7 @@ macro_rules! operations {
             /// The permission the operation needs.
             pub fn permission(self) -> Permission {
                 match self {
-                    $(Operation::$op => Permission::$perm($action),)*
+                    $(Operation::$op => Permission::$perm $(($action))?,)*
                 }
             }
         }
@@ -171,8 +175,16 @@ operations! {
         needs Bucket("s3:GetBucketNotification") => bucket::get_bucket_notification_configuration();
     GetBucketWebsite: GET Bucket ?"website", needs Bucket("s3:GetBucketWebsite")
         => unconfigured::get_bucket_website();
-    GetBucketCors: GET Bucket ?"cors", needs Bucket("s3:GetBucketCORS")
-        => unconfigured::get_bucket_cors();
+    GetBucketCors: GET Bucket ?"cors", needs Bucket("s3:GetBucketCORS") => cors::get_bucket_cors();
+    PutBucketCors: PUT Bucket ?"cors", needs Bucket("s3:PutBucketCORS") => cors::put_bucket_cors();
+    // AWS authorizes the deletion with the Put action.
+    DeleteBucketCors: DELETE Bucket ?"cors", needs Bucket("s3:PutBucketCORS")
+        => cors::delete_bucket_cors();
+    // The CORS preflight ("OPTIONS object" in AWS's reference), on a bucket's path and on an
+    // object's; the router sends every OPTIONS request on a bucket or object here, whatever
+    // its query names.
+    OptionsBucket: OPTIONS Bucket, needs Preflight => cors::preflight();
+    OptionsObject: OPTIONS Object, needs Preflight => cors::preflight();
     GetBucketLifecycleConfiguration: GET Bucket ?"lifecycle",
         needs Bucket("s3:GetLifecycleConfiguration")
         => lifecycle::get_bucket_lifecycle_configuration();
@@ -293,5 +305,10 @@ impl Operation {
     /// Whether the operation takes `versionId` (and asks for the `…Version` actions).
     pub fn takes_version(self) -> bool {
         matches!(self.permission(), Permission::ObjectVersion(_))
+    }
+
+    /// Whether the operation is a CORS preflight: answered without credentials.
+    pub fn is_preflight(self) -> bool {
+        self.permission() == Permission::Preflight
     }
 }

@@ -1,5 +1,5 @@
-//! Reads of the bucket sub-resources LabStore does not configure yet (website, CORS,
-//! lifecycle, replication, default encryption, and the analytics, metrics, inventory and
+//! Reads of the bucket sub-resources LabStore does not configure yet (website, lifecycle,
+//! replication, default encryption, and the analytics, metrics, inventory and
 //! intelligent-tiering configurations), answered as S3 answers a bucket that never set them:
 //! a 404 naming the missing configuration, or an empty list. Their writes answer
 //! `NotImplemented` (`router::NOT_IMPLEMENTED`). Every answer needs the bucket to exist.
@@ -24,11 +24,6 @@ fn not_configured(req: &Req<'_>, code: Code) -> Reply {
 /// GetBucketWebsite: `NoSuchWebsiteConfiguration`.
 pub async fn get_bucket_website(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     not_configured(&req, Code::NoSuchWebsiteConfiguration)
-}
-
-/// GetBucketCors: `NoSuchCORSConfiguration`.
-pub async fn get_bucket_cors(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
-    not_configured(&req, Code::NoSuchCORSConfiguration)
 }
 
 /// GetBucketReplication: `ReplicationConfigurationNotFoundError`.

@@ -31,6 +31,7 @@ mod s3_bucket_policy;
 mod s3_buckets;
 mod s3_checksums;
 mod s3_copy;
+mod s3_cors;
 mod s3_crash;
 mod s3_delete;
 mod s3_inline;

@@ -280,7 +280,7 @@ async fn each_configuration_read_asks_for_its_own_action() {
 async fn configuration_writes_stay_not_implemented() {
     let server = TestServer::start();
     let s3 = server.with_bucket("writes").await;
-    let r = s3.delete_bucket_cors().bucket("writes").send().await;
+    let r = s3.delete_bucket_replication().bucket("writes").send().await;
     assert_eq!(error_code_status(r), ("NotImplemented".to_owned(), 501));
     let r = s3.delete_bucket_encryption().bucket("writes").send().await;
     assert_eq!(error_code_status(r), ("NotImplemented".to_owned(), 501));
