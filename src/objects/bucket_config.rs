@@ -120,6 +120,8 @@ config_kinds! {
     Versioning, versioning, "versioning", super::Versioning;
     /// Object Lock: present when the bucket has it enabled (versioning then stays Enabled).
     ObjectLock, object_lock, "object_lock", super::ObjectLockConfig;
+    /// Static website hosting: what the website endpoint serves for the bucket.
+    Website, website, "website", super::BucketWebsite;
 }
 
 impl BucketConfigs {

@@ -148,6 +148,8 @@ mod tests {
                 &[("s3:GetBucketNotification", b)],
             ),
             (GetBucketWebsite, &[("s3:GetBucketWebsite", b)]),
+            (PutBucketWebsite, &[("s3:PutBucketWebsite", b)]),
+            (DeleteBucketWebsite, &[("s3:DeleteBucketWebsite", b)]),
             (GetBucketCors, &[("s3:GetBucketCORS", b)]),
             (
                 GetBucketLifecycleConfiguration,
