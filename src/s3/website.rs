@@ -320,3 +320,58 @@ pub async fn delete_bucket_website(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
         crate::http::empty(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::s3::xml::{assert_documented, to_xml};
+
+    /// AWS's examples: PutBucketWebsite's request (index and error documents), read and
+    /// answered back by GetBucketWebsite as documented.
+    /// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketWebsite.html#API_PutBucketWebsite_Examples>
+    /// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketWebsite.html#API_GetBucketWebsite_Examples>
+    #[test]
+    fn website_documents_read_and_answer_as_documented() {
+        let documented = r#"<WebsiteConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+              <IndexDocument>
+                <Suffix>index.html</Suffix>
+              </IndexDocument>
+              <ErrorDocument>
+                <Key>404.html</Key>
+              </ErrorDocument>
+            </WebsiteConfiguration>"#;
+        let config = validate(read(documented.as_bytes()).unwrap()).unwrap();
+        assert_eq!(config.index_suffix.as_deref(), Some("index.html"));
+        assert_eq!(config.error_key.as_deref(), Some("404.html"));
+        assert_documented(&to_xml(None, &to_document(&config)).unwrap(), documented);
+    }
+
+    /// The user guide's routing rule examples (a prefix rule and an error-code rule), and an
+    /// empty `ReplaceKeyWith` (redirect to the root), kept as sent.
+    /// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/how-to-page-redirect.html>
+    #[test]
+    fn routing_rules_round_trip() {
+        let documented = r#"<WebsiteConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+              <IndexDocument><Suffix>index.html</Suffix></IndexDocument>
+              <RoutingRules>
+                <RoutingRule>
+                  <Condition><KeyPrefixEquals>docs/</KeyPrefixEquals></Condition>
+                  <Redirect><ReplaceKeyPrefixWith>documents/</ReplaceKeyPrefixWith></Redirect>
+                </RoutingRule>
+                <RoutingRule>
+                  <Condition><HttpErrorCodeReturnedEquals>404</HttpErrorCodeReturnedEquals></Condition>
+                  <Redirect><HostName>ec2-11-22-333-44.compute-1.amazonaws.com</HostName><ReplaceKeyPrefixWith>report-404/</ReplaceKeyPrefixWith></Redirect>
+                </RoutingRule>
+                <RoutingRule>
+                  <Redirect><HttpRedirectCode>302</HttpRedirectCode><ReplaceKeyWith></ReplaceKeyWith></Redirect>
+                </RoutingRule>
+              </RoutingRules>
+            </WebsiteConfiguration>"#;
+        let config = validate(read(documented.as_bytes()).unwrap()).unwrap();
+        assert_eq!(config.rules.len(), 3);
+        assert_eq!(config.rules[1].error_code, Some(404));
+        assert_eq!(config.rules[2].redirect.replace_key.as_deref(), Some(""));
+        assert!(!config.rules[2].has_condition);
+        assert_documented(&to_xml(None, &to_document(&config)).unwrap(), documented);
+    }
+}
