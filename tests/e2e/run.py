@@ -10,7 +10,7 @@ and then keeps the temp dir (server log, local files) for a look.
 Codemap: harness.py (server, clients, file helpers); checks_iam.py; checks_s3_cli.py (aws
 s3 / s3api); checks_boto3.py; checks_rclone.py; checks_s3cmd.py; checks_authz.py (the
 home-folder setup with two users); checks_versions.py (object versions with the aws CLI,
-boto3 and rclone). Each check is a function
+boto3 and rclone); checks_website.py (static website hosting: aws CLI, pages by http.client). Each check is a function
 `check_*(server)` that owns its bucket names, so checks do not depend on each other's order.
 """
 
@@ -33,6 +33,7 @@ import checks_rclone
 import checks_s3_cli
 import checks_s3cmd
 import checks_versions
+import checks_website
 from harness import SECRET, Server, isolate_from_user_config
 
 
@@ -46,7 +47,7 @@ def check_admin_endpoints(server):
 CHECKS = [check_admin_endpoints] + [
     check
     for module in (checks_iam, checks_s3_cli, checks_boto3, checks_rclone, checks_s3cmd,
-                   checks_authz, checks_versions)
+                   checks_authz, checks_versions, checks_website)
     for check in module.CHECKS
 ]
 
