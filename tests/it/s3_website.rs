@@ -519,6 +519,44 @@ async fn the_website_redirects_all_requests_by_rules_and_by_object() {
     let r = web(&server, "site", "/moved.html");
     assert_eq!(r.status, 301);
     assert_eq!(r.header("location"), Some("/page.html"));
+    // A copy takes the redirect its request names, never the source's, as S3 does.
+    let copy = |to: &'static str, location: Option<&'static str>| {
+        s3.copy_object()
+            .bucket("site")
+            .key(to)
+            .copy_source("site/moved.html")
+            .set_website_redirect_location(location.map(str::to_owned))
+            .send()
+    };
+    copy("plain-copy.html", None).await.unwrap();
+    copy("moved-copy.html", Some("https://example.com/"))
+        .await
+        .unwrap();
+    let head = |key: &'static str| s3.head_object().bucket("site").key(key).send();
+    assert_eq!(
+        head("plain-copy.html")
+            .await
+            .unwrap()
+            .website_redirect_location(),
+        None
+    );
+    assert_eq!(
+        head("moved-copy.html")
+            .await
+            .unwrap()
+            .website_redirect_location(),
+        Some("https://example.com/")
+    );
+    // Naming a redirect makes a copy onto itself a change.
+    copy("moved.html", Some("/docs/")).await.unwrap();
+    assert_eq!(
+        head("moved.html")
+            .await
+            .unwrap()
+            .website_redirect_location(),
+        Some("/docs/")
+    );
+    copy("moved.html", Some("/page.html")).await.unwrap();
     // A location S3 would refuse is refused, and nothing is stored.
     let bad = s3
         .put_object()
