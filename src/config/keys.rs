@@ -215,6 +215,11 @@ pub static KEYS: &[Key] = &[
         help: "Base domain for virtual-hosted-style requests (bucket.<base_domain>); unset: path style only",
     },
     Key {
+        path: "backend.s3.website.base_domain",
+        kind: Kind::OptionalText,
+        help: "Base domain of the static website endpoint on the S3 port (bucket.<base_domain> serves the bucket's website); unset: none",
+    },
+    Key {
         path: "backend.s3.paging.max_keys",
         kind: Kind::Int { min: 1, max: 1000 },
         help: "Largest page a listing returns",

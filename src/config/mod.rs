@@ -135,6 +135,24 @@ fn check_relations(config: &Config, figment: &Figment) -> Result<(), ConfigError
             ));
         }
     }
+    // One Host must never name both a REST bucket and a website (`s3::website`).
+    let s3 = &config.backend.s3;
+    let domain = |d: &Option<String>| {
+        d.as_deref()
+            .map(|d| d.trim_matches('.').to_ascii_lowercase())
+            .filter(|d| !d.is_empty())
+    };
+    if let (Some(rest), Some(website)) = (domain(&s3.base_domain), domain(&s3.website.base_domain))
+    {
+        if rest == website {
+            let key = "backend.s3.website.base_domain";
+            return Err(ConfigError::new(
+                key,
+                source_of(figment, key),
+                "is the same domain as backend.s3.base_domain",
+            ));
+        }
+    }
     Ok(())
 }
 

@@ -201,6 +201,8 @@ pub struct S3 {
     pub region: String,
     /// Virtual-hosted-style addressing (`bucket.<base_domain>`) when set.
     pub base_domain: Option<String>,
+    /// Static website hosting (`docs/s3.md`).
+    pub website: Website,
     pub paging: Paging,
     /// What a bucket starts with.
     pub new_buckets: NewBuckets,
@@ -222,6 +224,7 @@ impl Default for S3 {
             server: Server::on(6789, 1024),
             region: "us-east-1".into(),
             base_domain: None,
+            website: Website { base_domain: None },
             paging: Paging { max_keys: 1000 },
             new_buckets: NewBuckets {
                 block_public_access: true,
@@ -271,6 +274,15 @@ pub struct Lifecycle {
     pub interval_ms: u64,
     /// Keys (with all their versions) examined per bucket per step.
     pub keys_per_tick: u32,
+}
+
+/// The website endpoint.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Website {
+    /// A request whose Host is `bucket.<base_domain>` (any port) is a website request for
+    /// that bucket; unset: no website endpoint.
+    pub base_domain: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -210,6 +210,11 @@ fn wrong_types_and_ranges_are_refused_naming_key_and_source() {
             "more than max_open_conns",
         ),
         (
+            "backend:\n  s3:\n    base_domain: s3.lab\n    website:\n      base_domain: .S3.lab\n",
+            "backend.s3.website.base_domain",
+            "same domain as backend.s3.base_domain",
+        ),
+        (
             "backend:\n  s3:\n    io:\n      fsync: maybe\n",
             "backend.s3.io.fsync",
             "true or false",

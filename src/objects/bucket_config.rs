@@ -125,6 +125,8 @@ config_kinds! {
     /// The CORS rules (PutBucketCors): preflights and cross-origin requests are answered from
     /// them.
     Cors, cors, "cors", super::CorsConfig;
+    /// Static website hosting: what the website endpoint serves for the bucket.
+    Website, website, "website", super::BucketWebsite;
 }
 
 impl BucketConfigs {

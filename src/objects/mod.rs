@@ -11,6 +11,7 @@ mod access;
 mod bucket_config;
 mod bucket_policy;
 mod bucket_tagging;
+mod bucket_website;
 mod buckets;
 mod cors;
 pub mod lifecycle;
@@ -35,6 +36,7 @@ pub use access::{
 pub use bucket_config::{BucketConfig, BucketConfigs, ConfigDocument, ConfigKind};
 pub use bucket_policy::BucketPolicy;
 pub use bucket_tagging::BucketTagging;
+pub use bucket_website::{BucketWebsite, Redirect, RedirectAll, RoutingRule, WebsiteConfig};
 pub use buckets::BucketState;
 use buckets::Buckets;
 pub use cors::{CorsConfig, CorsRule};
@@ -178,6 +180,10 @@ pub struct ObjectHeaders {
     /// from the JSON with SQLite's `json_extract`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_class: Option<String>,
+    /// `x-amz-website-redirect-location`: where the website endpoint redirects a request for
+    /// the object (301).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website_redirect: Option<String>,
 }
 
 impl ObjectHeaders {

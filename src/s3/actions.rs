@@ -150,6 +150,8 @@ mod tests {
                 &[("s3:GetBucketNotification", b)],
             ),
             (GetBucketWebsite, &[("s3:GetBucketWebsite", b)]),
+            (PutBucketWebsite, &[("s3:PutBucketWebsite", b)]),
+            (DeleteBucketWebsite, &[("s3:DeleteBucketWebsite", b)]),
             (GetBucketCors, &[("s3:GetBucketCORS", b)]),
             (PutBucketCors, &[("s3:PutBucketCORS", b)]),
             (DeleteBucketCors, &[("s3:PutBucketCORS", b)]),

@@ -41,7 +41,9 @@ fn wire_limit(limit: u64) -> u64 {
 }
 
 pub struct BodyReader {
-    body: RequestBody,
+    /// `None`: a request made inside the server (the website endpoint's object reads), with
+    /// no body.
+    body: Option<RequestBody>,
     /// The aws-chunked mode, when the body is aws-chunked.
     mode: Option<Mode>,
     decoder: Option<Decoder>,
@@ -92,7 +94,7 @@ impl BodyReader {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse().ok());
         BodyReader {
-            body,
+            body: Some(body),
             mode,
             decoder,
             buf: BytesMut::new(),
@@ -104,6 +106,28 @@ impl BodyReader {
             received: 0,
             wire: 0,
             limit,
+            too_large: Code::EntityTooLarge.into(),
+            started: false,
+            finished: false,
+            failed: None,
+        }
+    }
+
+    /// The reader of a request made inside the server: no body, nothing to verify.
+    pub fn empty() -> BodyReader {
+        BodyReader {
+            body: None,
+            mode: None,
+            decoder: None,
+            buf: BytesMut::new(),
+            sha256: None,
+            announced: Ok(None),
+            trailers: Vec::new(),
+            content_length: Some(0),
+            decoded_length: None,
+            received: 0,
+            wire: 0,
+            limit: 0,
             too_large: Code::EntityTooLarge.into(),
             started: false,
             finished: false,
@@ -191,7 +215,10 @@ impl BodyReader {
     /// The next data frame of the underlying body; `None` at its end.
     async fn frame(&mut self) -> S3Result<Option<Bytes>> {
         loop {
-            match self.body.frame().await {
+            let Some(body) = &mut self.body else {
+                return Ok(None);
+            };
+            match body.frame().await {
                 None => return Ok(None),
                 // The client went quiet mid-body; S3 answers this, and SDKs retry it.
                 Some(Err(BodyError::Timeout(_))) => return Err(Code::RequestTimeout.into()),

@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::checksum::{Algorithm, BodyDigests, ChecksumType};
 use super::error::{Code, S3Error, S3Result};
 use super::fields::{PartNumber, UploadId};
-use super::object::{check_key, object_headers, storage_class, Written};
+use super::object::{check_key, object_headers, storage_class, website_redirect, Written};
 use super::query::Query;
 use super::read::{check_conditions, inline_range, open_object, read_segments, Opened};
 use super::version::Version;
@@ -187,6 +187,8 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     // The copy takes the class the request names (STANDARD when none), never the source's,
     // as S3 does; naming one makes a copy onto itself a change.
     let class = storage_class(&parts.headers)?;
+    // Nor the source's website redirect: S3 copies none, the copy has the one it names.
+    let redirect = website_redirect(&parts.headers)?;
     let new_headers = match replace {
         true => Some(object_headers(&parts.headers)?),
         false => None,
@@ -207,7 +209,7 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
                 })?,
         ),
     };
-    let changes_class = parts.headers.contains_key("x-amz-storage-class");
+    let changes_class = parts.headers.contains_key("x-amz-storage-class") || redirect.is_some();
     // A copy of a named version onto its key restores it: that is a change.
     if src_bucket == bucket && src_key == key && !replace && !changes_class && !version.is_named() {
         return Err(S3Error::new(
@@ -245,6 +247,7 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let (size, digests) = (copied.size, &copied.digests);
     let headers = ObjectHeaders {
         storage_class: class,
+        website_redirect: redirect,
         ..new_headers.unwrap_or_else(|| source.headers.clone())
     };
     let tags = new_tags.unwrap_or_else(|| source.tags.clone());

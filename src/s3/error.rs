@@ -63,6 +63,7 @@ codes! {
     InvalidPartNumber => StatusCode::RANGE_NOT_SATISFIABLE, "The requested partnumber is not satisfiable";
     InvalidPartOrder => StatusCode::BAD_REQUEST, "The list of parts was not in ascending order. Parts must be ordered by part number.";
     InvalidRange => StatusCode::RANGE_NOT_SATISFIABLE, "The requested range is not satisfiable";
+    InvalidRedirectLocation => StatusCode::BAD_REQUEST, "The website redirect location must have a prefix of 'http://' or 'https://' or '/'.";
     InvalidRequest => StatusCode::BAD_REQUEST, "Invalid Request";
     InvalidTag => StatusCode::BAD_REQUEST, "The tag provided was not a valid tag.";
     InvalidStorageClass => StatusCode::BAD_REQUEST, "The storage class you specified is not valid";

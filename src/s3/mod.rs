@@ -31,6 +31,7 @@ mod tagging;
 mod unconfigured;
 mod version;
 mod versioning;
+mod website;
 mod xml;
 
 // For benches/listing.rs, which measures a page's rendering.
@@ -130,6 +131,10 @@ pub(crate) fn finish(builder: http::response::Builder, body: Body) -> Reply {
 
 /// Serves one S3 request through the request skeleton.
 pub async fn handle(state: State, req: Request<RequestBody>, peer: SocketAddr) -> Response<Body> {
+    // A Host under the website base domain is the website endpoint, never a REST request.
+    if website::website_bucket(&state.config.backend.s3, req.headers()).is_some() {
+        return api::serve::<website::WebsiteApi>(state, Listener::S3, req, peer).await;
+    }
     api::serve::<S3Api>(state, Listener::S3, req, peer).await
 }
 
@@ -273,27 +278,34 @@ impl Api for S3Api {
             access: &access,
             query: &route.query,
         };
-        match dispatch(&ctx, route, parts, reader, version, completed).await {
-            Err(e) if e.code == Code::NoSuchKey && hides_missing_keys(route, &access) => {
-                // S3 answers 403, not 404, to a caller who may not list the bucket: whether a
-                // key exists is itself something only a lister may learn.
-                Err(access::denied())
-            }
-            // A lister may learn what is absent, whatever else it may do.
-            Err(e) if e.code == Code::NoSuchKey => Err(e),
-            // A permission left to an object's ACL that the handler never decided: refused
-            // rather than answered (a handler that forgot to read the object through
-            // `read::lookup`).
-            Ok(_) if access.undecided() => Err(S3Error::internal(
-                "authorizing by object ACL",
-                "a permission left to the object's ACL was never decided",
-            )),
-            // A request refused before its object was read (a version that does not exist,
-            // a malformed header) by a caller no ACL has allowed yet: it learns nothing more
-            // than a caller without any permission.
-            Err(_) if access.undecided() => Err(access::denied()),
-            other => other,
+        let result = dispatch(&ctx, route, parts, reader, version, completed).await;
+        settle(result, route, &access)
+    }
+}
+
+/// A handler's answer as the client may see it: a missing key hidden from a caller who may
+/// not list the bucket, a permission left to an object's ACL never decided refused.
+fn settle(result: Reply, route: &Route, access: &Access<'_>) -> Reply {
+    match result {
+        Err(e) if e.code == Code::NoSuchKey && hides_missing_keys(route, access) => {
+            // S3 answers 403, not 404, to a caller who may not list the bucket: whether a
+            // key exists is itself something only a lister may learn.
+            Err(access::denied())
         }
+        // A lister may learn what is absent, whatever else it may do.
+        Err(e) if e.code == Code::NoSuchKey => Err(e),
+        // A permission left to an object's ACL that the handler never decided: refused
+        // rather than answered (a handler that forgot to read the object through
+        // `read::lookup`).
+        Ok(_) if access.undecided() => Err(S3Error::internal(
+            "authorizing by object ACL",
+            "a permission left to the object's ACL was never decided",
+        )),
+        // A request refused before its object was read (a version that does not exist,
+        // a malformed header) by a caller no ACL has allowed yet: it learns nothing more
+        // than a caller without any permission.
+        Err(_) if access.undecided() => Err(access::denied()),
+        other => other,
     }
 }
 

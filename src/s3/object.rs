@@ -81,9 +81,36 @@ fn meta_value(name: &str, value: &HeaderValue) -> S3Result<String> {
     Ok(value)
 }
 
+/// S3's limit on `x-amz-website-redirect-location`.
+const MAX_REDIRECT_BYTES: usize = 2048;
+
+/// `x-amz-website-redirect-location` on a write: a path on the same website (`/…`) or an
+/// absolute `http://` or `https://` URL, at most 2 KB, as S3 requires.
+/// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/how-to-page-redirect.html>
+pub fn website_redirect(headers: &HeaderMap) -> S3Result<Option<String>> {
+    let Some(value) = headers.get("x-amz-website-redirect-location") else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| S3Error::from(Code::InvalidRedirectLocation))?;
+    if value.len() > MAX_REDIRECT_BYTES {
+        return Err(S3Error::new(
+            Code::InvalidRedirectLocation,
+            "The length of website redirect location cannot exceed 2,048 characters.",
+        ));
+    }
+    let lower = value.to_ascii_lowercase();
+    if !(value.starts_with('/') || lower.starts_with("http://") || lower.starts_with("https://")) {
+        return Err(Code::InvalidRedirectLocation.into());
+    }
+    Ok(Some(value.to_owned()))
+}
+
 /// The content headers and `x-amz-meta-*` a request carries, as stored with the object.
 pub fn object_headers(headers: &HeaderMap) -> S3Result<ObjectHeaders> {
     let storage_class = storage_class(headers)?;
+    let website_redirect = website_redirect(headers)?;
     let mut meta = Vec::new();
     let mut size = 0;
     for (name, value) in headers {
@@ -108,6 +135,7 @@ pub fn object_headers(headers: &HeaderMap) -> S3Result<ObjectHeaders> {
         expires: header(headers, "expires"),
         meta,
         storage_class,
+        website_redirect,
     })
 }
 

@@ -12,7 +12,7 @@
 use super::fields::{MaxBuckets, MaxKeys, MaxParts, MaxUploads, PartNumber, UploadId};
 use super::{
     acl, attributes, bucket, bucket_access, bucket_policy, copy, cors, delete, lifecycle, list,
-    multipart, object, object_lock, read, tagging, unconfigured, versioning,
+    multipart, object, object_lock, read, tagging, unconfigured, versioning, website,
 };
 use super::{Ctx, Reply, Req};
 
@@ -174,7 +174,11 @@ operations! {
     GetBucketNotificationConfiguration: GET Bucket ?"notification",
         needs Bucket("s3:GetBucketNotification") => bucket::get_bucket_notification_configuration();
     GetBucketWebsite: GET Bucket ?"website", needs Bucket("s3:GetBucketWebsite")
-        => unconfigured::get_bucket_website();
+        => website::get_bucket_website();
+    PutBucketWebsite: PUT Bucket ?"website", needs Bucket("s3:PutBucketWebsite")
+        => website::put_bucket_website();
+    DeleteBucketWebsite: DELETE Bucket ?"website", needs Bucket("s3:DeleteBucketWebsite")
+        => website::delete_bucket_website();
     GetBucketCors: GET Bucket ?"cors", needs Bucket("s3:GetBucketCORS") => cors::get_bucket_cors();
     PutBucketCors: PUT Bucket ?"cors", needs Bucket("s3:PutBucketCORS") => cors::put_bucket_cors();
     // AWS authorizes the deletion with the Put action.

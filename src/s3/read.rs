@@ -449,6 +449,9 @@ fn object_headers_out<'a>(
     if let Some(class) = &h.storage_class {
         b = b.header("x-amz-storage-class", class.as_str());
     }
+    if let Some(location) = &h.website_redirect {
+        b = b.header("x-amz-website-redirect-location", location.as_str());
+    }
     for (name, value) in &h.meta {
         // S3 returns a non-ASCII value RFC 2047-encoded, so headers stay ASCII.
         let value = super::rfc2047::encode(value);

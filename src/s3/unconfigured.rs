@@ -1,5 +1,5 @@
-//! Reads of the bucket sub-resources LabStore does not configure yet (website, lifecycle,
-//! replication, default encryption, and the analytics, metrics, inventory and
+//! Reads of the bucket sub-resources LabStore does not configure yet (replication, default
+//! encryption, and the analytics, metrics, inventory and
 //! intelligent-tiering configurations), answered as S3 answers a bucket that never set them:
 //! a 404 naming the missing configuration, or an empty list. Their writes answer
 //! `NotImplemented` (`router::NOT_IMPLEMENTED`). Every answer needs the bucket to exist.
@@ -19,11 +19,6 @@ use super::{Ctx, Reply, Req};
 fn not_configured(req: &Req<'_>, code: Code) -> Reply {
     req.found.existing()?;
     Err(code.into())
-}
-
-/// GetBucketWebsite: `NoSuchWebsiteConfiguration`.
-pub async fn get_bucket_website(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
-    not_configured(&req, Code::NoSuchWebsiteConfiguration)
 }
 
 /// GetBucketReplication: `ReplicationConfigurationNotFoundError`.

@@ -19,6 +19,8 @@ SECRET = "e2e-root-secret-0123456789"
 ACCESS_KEY = "admin"
 REGION = "us-east-1"
 MIB = 1024 * 1024
+# The website endpoint's base domain (`backend.s3.website.base_domain`) the server runs with.
+WEBSITE_DOMAIN = "website.lab"
 # A subprocess that takes longer than this is hung, not slow: fail instead of waiting.
 TOOL_TIMEOUT = 120
 
@@ -42,6 +44,8 @@ class Server:
         env.update({
             "LABSTORE_BACKEND_ADMIN_AUTH_SECRET_KEY": SECRET,
             "LABSTORE_LOG_FORMAT": "json",
+            # Static website hosting (checks_website.py): <bucket>.<this> on the S3 port.
+            "LABSTORE_BACKEND_S3_WEBSITE_BASE_DOMAIN": WEBSITE_DOMAIN,
         })
         for name, port in self.ports.items():
             env[f"LABSTORE_BACKEND_{name.upper()}_SERVER_HOST"] = "127.0.0.1"

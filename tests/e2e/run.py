@@ -11,7 +11,8 @@ Codemap: harness.py (server, clients, file helpers); checks_iam.py; checks_s3_cl
 s3 / s3api); checks_boto3.py; checks_rclone.py; checks_s3cmd.py; checks_authz.py (the
 home-folder setup with two users); checks_versions.py (object versions with the aws CLI,
 boto3 and rclone); checks_cors.py (CORS rules with the aws CLI, a browser's preflight
-and cross-origin GET by hand). Each check is a function
+and cross-origin GET by hand); checks_website.py (static website hosting: aws CLI, pages by
+http.client). Each check is a function
 `check_*(server)` that owns its bucket names, so checks do not depend on each other's order.
 """
 
@@ -35,6 +36,7 @@ import checks_rclone
 import checks_s3_cli
 import checks_s3cmd
 import checks_versions
+import checks_website
 from harness import SECRET, Server, isolate_from_user_config
 
 
@@ -48,7 +50,7 @@ def check_admin_endpoints(server):
 CHECKS = [check_admin_endpoints] + [
     check
     for module in (checks_iam, checks_s3_cli, checks_boto3, checks_rclone, checks_s3cmd,
-                   checks_authz, checks_versions, checks_cors)
+                   checks_authz, checks_versions, checks_cors, checks_website)
     for check in module.CHECKS
 ]
 

@@ -47,6 +47,7 @@ mod s3_tagging;
 mod s3_unconfigured;
 mod s3_versions;
 mod s3_versions_list;
+mod s3_website;
 mod secrets;
 mod serve;
 mod tidy;

@@ -100,8 +100,6 @@ pub const NOT_IMPLEMENTED: &[Row] = &[
     row("DELETE", Bucket, Some("replication"), "DeleteBucketReplication"),
     row("PUT", Bucket, Some("requestPayment"), "PutBucketRequestPayment"),
     row("GET", Bucket, Some("session"), "CreateSession"),
-    row("PUT", Bucket, Some("website"), "PutBucketWebsite"),
-    row("DELETE", Bucket, Some("website"), "DeleteBucketWebsite"),
     row("GET", Object, Some("annotation"), "GetObjectAnnotation"),
     row("PUT", Object, Some("annotation"), "PutObjectAnnotation"),
     row("DELETE", Object, Some("annotation"), "DeleteObjectAnnotation"),
@@ -248,7 +246,7 @@ fn check(row: &OpRow, query: &Query) -> S3Result<Operation> {
 }
 
 /// The bucket named by a virtual-hosted-style Host header (`bucket.<base_domain>[:port]`).
-fn host_bucket(host: Option<&str>, base_domain: Option<&str>) -> Option<String> {
+pub(crate) fn host_bucket(host: Option<&str>, base_domain: Option<&str>) -> Option<String> {
     let base = base_domain?.trim_matches('.');
     let host = host?;
     let host = host
