@@ -71,6 +71,8 @@ pub fn needed(
         ),
         // Checked per key by the handler, which reports denied keys as AccessDenied entries.
         Permission::PerKey(_) => Vec::new(),
+        // Checked by the handler as the form's signer (PostObject).
+        Permission::Form(_) => Vec::new(),
         Permission::Copy(action) => {
             let mut needs = Vec::with_capacity(2);
             if let Some(source) = copy_source {
@@ -243,6 +245,8 @@ mod tests {
                     ("s3:PutObject", o),
                 ],
             ),
+            // Checked by its handler, as the form's signer, on the key the form names.
+            (PostObject, &[]),
         ];
         let target = Target {
             bucket: "bkt",

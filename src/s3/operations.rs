@@ -12,7 +12,7 @@
 use super::fields::{MaxBuckets, MaxKeys, MaxParts, MaxUploads, PartNumber, UploadId};
 use super::{
     acl, attributes, bucket, bucket_access, bucket_policy, copy, delete, list, multipart, object,
-    object_lock, read, tagging, unconfigured, versioning,
+    object_lock, post, read, tagging, unconfigured, versioning,
 };
 use super::{Ctx, Reply, Req};
 
@@ -33,6 +33,9 @@ pub enum Permission {
     Copy(&'static str),
     /// Checked by the handler for each key it acts on (DeleteObjects).
     PerKey(&'static str),
+    /// Checked by the handler on the object the form names, as the form's signer, once it
+    /// has read the form's fields (PostObject: the credentials are in the body).
+    Form(&'static str),
 }
 
 /// What refines a row beyond its keyword.
@@ -239,6 +242,8 @@ operations! {
         => multipart::list_multipart_uploads(max: MaxUploads);
     DeleteObjects: POST Bucket ?"delete", needs PerKey("s3:DeleteObject")
         => delete::delete_objects();
+    // A browser form upload: a POST to the bucket with no sub-resource keyword.
+    PostObject: POST Bucket, needs Form("s3:PutObject") => post::post_object();
     PutObject: PUT Object, needs Object("s3:PutObject") => object::put_object();
     CopyObject: PUT Object when header "x-amz-copy-source", needs Copy("s3:PutObject")
         => copy::copy_object();
