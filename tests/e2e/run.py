@@ -10,7 +10,8 @@ and then keeps the temp dir (server log, local files) for a look.
 Codemap: harness.py (server, clients, file helpers); checks_iam.py; checks_s3_cli.py (aws
 s3 / s3api); checks_boto3.py; checks_rclone.py; checks_s3cmd.py; checks_authz.py (the
 home-folder setup with two users); checks_versions.py (object versions with the aws CLI,
-boto3 and rclone). Each check is a function
+boto3 and rclone); checks_post.py (browser form uploads: boto3's generate_presigned_post
+with requests). Each check is a function
 `check_*(server)` that owns its bucket names, so checks do not depend on each other's order.
 """
 
@@ -29,6 +30,7 @@ sys.dont_write_bytecode = True
 import checks_authz
 import checks_boto3
 import checks_iam
+import checks_post
 import checks_rclone
 import checks_s3_cli
 import checks_s3cmd
@@ -46,7 +48,7 @@ def check_admin_endpoints(server):
 CHECKS = [check_admin_endpoints] + [
     check
     for module in (checks_iam, checks_s3_cli, checks_boto3, checks_rclone, checks_s3cmd,
-                   checks_authz, checks_versions)
+                   checks_authz, checks_versions, checks_post)
     for check in module.CHECKS
 ]
 
