@@ -727,3 +727,39 @@ async fn fields_after_the_file_are_ignored() {
     assert_eq!(post(&server, &form).status, 204);
     assert_eq!(read(&s3, "empty").await.0, b"");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_upload_carries_the_post_condition_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _s3) = setup(dir.path()).await;
+    // PutObject only by a browser form, and only with the bucket-owner-full-control ACL.
+    let user = server
+        .with_user(&format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::{B}/*",
+              "Condition":{{"StringEquals":{{"s3:authType":"POST","s3:x-amz-acl":"bucket-owner-full-control"}}}}}}]}}"#
+        ))
+        .await;
+    let form = |acl: &str| {
+        let mut form = Form::new(&[("key", "k"), ("acl", acl)], b"x");
+        form.fields.extend(signed_v4(
+            &user.access_key,
+            &user.secret,
+            &[r#"{"key": "k"}"#, r#"["starts-with", "$acl", ""]"#],
+            3600,
+        ));
+        form
+    };
+    let response = post(&server, &form("bucket-owner-full-control"));
+    assert_eq!(response.status, 204, "{}", response.body);
+    assert_eq!(code(&post(&server, &form("private"))), "AccessDenied");
+    let put = user
+        .s3
+        .put_object()
+        .bucket(B)
+        .key("k")
+        .acl(aws_sdk_s3::types::ObjectCannedAcl::BucketOwnerFullControl)
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(b"x"))
+        .send()
+        .await;
+    assert_eq!(common::error_code_status(put).0, "AccessDenied");
+}
