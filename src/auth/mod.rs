@@ -150,3 +150,25 @@ pub fn authenticate(
         signing_key,
     })
 }
+
+/// Verifies a SigV4 browser form upload (POST Object): `x-amz-signature` over the base64
+/// policy with the signing key of `credential`'s scope (from the cache), and says who signed
+/// it. The form's time rules are the policy's expiration, which the caller checks.
+pub fn authenticate_form(
+    state: &State,
+    credential: &sigv4::Credential,
+    policy_base64: &str,
+    signature: &str,
+) -> Result<Caller, AuthError> {
+    let (caller, ()) = with_key(
+        state,
+        credential.access_key(),
+        ("s3", credential.region()),
+        AuthError::UnknownKey,
+        |secret| {
+            let key = state.iam.signing_keys().signing_key(credential, secret);
+            Ok(sigv4::verify_form(policy_base64, signature, &key)?)
+        },
+    )?;
+    Ok(caller)
+}

@@ -62,6 +62,9 @@ pub(crate) struct Access<'a> {
     /// in their rows and authorization reads no SQLite. The request skeleton refuses a
     /// response whose deferred permissions were never decided.
     deferred: Mutex<Vec<Deferred>>,
+    /// Where the request comes from, for a decision made again as another caller (a browser
+    /// form upload, whose signer is known only from its body).
+    origin: context::Origin,
 }
 
 /// A permission left to the object's ACL.
@@ -441,6 +444,7 @@ pub(crate) fn authorize<'a>(
         authorizer: Authorizer::new(caller, account, context),
         pending: None,
         deferred: Mutex::new(Vec::new()),
+        origin,
     };
     let copy_source = match route.operation {
         Operation::CopyObject | Operation::UploadPartCopy => {
@@ -502,6 +506,77 @@ pub(crate) fn authorize<'a>(
     access.require(&needs, deferrable)?;
     access.require(&header_needs, false)?;
     Ok(access)
+}
+
+/// How a browser form upload was signed: SigV4 or SigV2 (`None`: anonymous, no policy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FormSignature {
+    V4,
+    V2,
+}
+
+impl Access<'_> {
+    /// Whether the client spoke TLS (through a trusted proxy that says so).
+    pub fn secure(&self) -> bool {
+        self.origin.secure
+    }
+
+    /// Authorizes a browser form upload (PostObject) of `bucket`/`key` as the form's signer
+    /// (`None`: anonymous), as PutObject is authorized: `s3:PutObject` on the object, and
+    /// `s3:PutObjectAcl` for an ACL beyond the owner's, under the same condition keys, with
+    /// the form's fields as the headers they stand for (`acl` as `x-amz-acl`) and `tags`
+    /// (from its `tagging` field) as the request's tags. `s3:authType` is `POST`.
+    pub fn for_form<'b>(
+        &self,
+        caller: Option<&'b Caller>,
+        signature: Option<FormSignature>,
+        (bucket, key): (&str, &str),
+        headers: &http::HeaderMap,
+        tags: &Tags,
+    ) -> S3Result<Access<'b>>
+    where
+        Self: 'b,
+    {
+        let state: &'b State = self.state;
+        let account = state.config.backend.iam.account_id.as_str();
+        let mut context = context::global(caller, account, &self.origin, SystemTime::now());
+        if let Some(signature) = signature {
+            let version = match signature {
+                FormSignature::V4 => "AWS4-HMAC-SHA256",
+                FormSignature::V2 => "AWS",
+            };
+            context
+                .set("s3:signatureversion", [version])
+                .set("s3:authType", ["POST"]);
+        }
+        for name in ACL_KEY_HEADERS {
+            if let Some(value) = headers.get(name).and_then(|v| v.to_str().ok()) {
+                context.set(&format!("s3:{name}"), [value.trim()]);
+            }
+        }
+        if !tags.is_empty() {
+            set_request_tag_keys(&mut context, tags);
+        }
+        object_lock::header_condition_keys(&mut context, headers, crate::objects::now_ms());
+        let access = Access {
+            state,
+            authorizer: Authorizer::new(caller, account, context),
+            pending: None,
+            deferred: Mutex::new(Vec::new()),
+            origin: self.origin,
+        };
+        let object = Target {
+            bucket,
+            key,
+            version_named: false,
+        };
+        access.require(&actions::needed(Operation::PutObject, &object, None), false)?;
+        access.require(
+            &acl::needed_for_headers(Operation::PutObject, &object, headers),
+            false,
+        )?;
+        Ok(access)
+    }
 }
 
 /// The headers whose values are the ACL condition keys `s3:<header>`.

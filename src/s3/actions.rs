@@ -73,6 +73,8 @@ pub fn needed(
         Permission::PerKey(_) => Vec::new(),
         // Answered from the bucket's CORS rules, without credentials.
         Permission::Preflight => Vec::new(),
+        // Checked by the handler as the form's signer (PostObject).
+        Permission::Form(_) => Vec::new(),
         Permission::Copy(action) => {
             let mut needs = Vec::with_capacity(2);
             if let Some(source) = copy_source {
@@ -259,6 +261,8 @@ mod tests {
                     ("s3:PutObject", o),
                 ],
             ),
+            // Checked by its handler, as the form's signer, on the key the form names.
+            (PostObject, &[]),
         ];
         let target = Target {
             bucket: "bkt",

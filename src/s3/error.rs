@@ -60,6 +60,8 @@ codes! {
     InvalidDigest => StatusCode::BAD_REQUEST, "The Content-MD5 you specified is not valid.";
     InvalidLocationConstraint => StatusCode::BAD_REQUEST, "The specified location-constraint is not valid";
     InvalidPart => StatusCode::BAD_REQUEST, "One or more of the specified parts could not be found.";
+    InvalidPolicyDocument => StatusCode::BAD_REQUEST, "The content of the form does not meet the conditions specified in the policy document.";
+    IncorrectNumberOfFilesInPostRequest => StatusCode::BAD_REQUEST, "POST requires exactly one file upload per request.";
     InvalidPartNumber => StatusCode::RANGE_NOT_SATISFIABLE, "The requested partnumber is not satisfiable";
     InvalidPartOrder => StatusCode::BAD_REQUEST, "The list of parts was not in ascending order. Parts must be ordered by part number.";
     InvalidRange => StatusCode::RANGE_NOT_SATISFIABLE, "The requested range is not satisfiable";
@@ -69,6 +71,8 @@ codes! {
     InvalidStorageClass => StatusCode::BAD_REQUEST, "The storage class you specified is not valid";
     KeyTooLongError => StatusCode::BAD_REQUEST, "Your key is too long";
     MalformedACLError => StatusCode::BAD_REQUEST, "The XML you provided was not well-formed or did not validate against our published schema";
+    MalformedPOSTRequest => StatusCode::BAD_REQUEST, "The body of your POST request is not well-formed multipart/form-data.";
+    MaxPostPreDataLengthExceededError => StatusCode::BAD_REQUEST, "Your POST request fields preceding the upload file were too large.";
     MalformedPolicy => StatusCode::BAD_REQUEST, "Policies must be valid JSON and the first byte must be '{'";
     MalformedTrailerError => StatusCode::BAD_REQUEST, "The request contained trailing data that was not well-formed or did not conform to our published schema.";
     MalformedXML => StatusCode::BAD_REQUEST, "The XML you provided was not well-formed or did not validate against our published schema";

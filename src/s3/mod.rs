@@ -23,6 +23,7 @@ mod multipart;
 mod object;
 mod object_lock;
 pub mod operations;
+mod post;
 mod query;
 mod read;
 mod rfc2047;

@@ -271,6 +271,30 @@ pub fn check_whole_body(
     check_digests(&digests.finish(), expected, trailers)
 }
 
+/// Where a written object's bytes come from: a request body, or a form's file part.
+pub trait Source {
+    /// The next run of bytes, or `None` once all were read and verified.
+    fn next(&mut self) -> impl std::future::Future<Output = S3Result<Option<Bytes>>> + Send;
+    /// How many bytes the source says it holds, when it says.
+    fn announced_len(&self) -> Option<u64>;
+    /// Trailing checksums, known at the end.
+    fn trailers(&self) -> &[(String, String)];
+}
+
+impl Source for BodyReader {
+    fn next(&mut self) -> impl std::future::Future<Output = S3Result<Option<Bytes>>> + Send {
+        BodyReader::next(self)
+    }
+
+    fn announced_len(&self) -> Option<u64> {
+        BodyReader::announced_len(self)
+    }
+
+    fn trailers(&self) -> &[(String, String)] {
+        BodyReader::trailers(self)
+    }
+}
+
 /// A body stored (in a committed blob, or in memory to be stored inline with its row), with
 /// its digests.
 pub struct Written {
@@ -294,9 +318,9 @@ impl Written {
 /// Each full buffer is digested (MD5, checksums) and written on a blocking thread while the
 /// next one is read from the network (and, for signed payloads, hashed by the reader): one
 /// upload keeps two cores busy, and at most two buffers of it are in memory.
-pub async fn write_body(
+pub async fn write_body<S: Source + Send>(
     ctx: &Ctx<'_>,
-    mut reader: BodyReader,
+    mut reader: S,
     expected: &Expected,
 ) -> S3Result<Written> {
     let algorithms: Vec<Algorithm> = expected.checksum.iter().map(|(a, _)| *a).collect();
@@ -390,16 +414,94 @@ pub fn write_condition(headers: &HeaderMap) -> S3Result<WriteCondition> {
 pub async fn put_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let (bucket, key, parts, reader) = (req.bucket, req.key, req.parts, req.body);
     check_key(key)?;
-    let headers = object_headers(&parts.headers)?;
     // An overwrite replaces the tags too: the new object has the header's, or none.
     let tags = super::tagging::header_tags(&parts.headers)?.unwrap_or_default();
-    let expected = expected(&parts.headers)?;
-    let condition = write_condition(&parts.headers)?;
     // Refuse before reading the body: with Expect: 100-continue the client never sends it.
-    let state = req.found.existing()?;
-    let acl = super::acl::for_object_write(ctx, state, &parts.headers)?;
-    let lock = super::object_lock::from_headers(state, &parts.headers)?;
-    super::object_lock::require_integrity(state, &parts.headers, &expected)?;
+    let prepared = prepare(ctx, &req.found, &parts.headers, tags)?;
+    let put = write_object(ctx, bucket, key, prepared, reader).await?;
+    finish(put.response(Response::builder()), crate::http::empty())
+}
+
+/// What a whole-object write (PutObject, a browser form upload) takes from its headers,
+/// checked before its body is read.
+pub struct Prepared {
+    headers: ObjectHeaders,
+    tags: crate::objects::Tags,
+    expected: Expected,
+    condition: WriteCondition,
+    acl: Option<crate::objects::Acl>,
+    lock: crate::objects::LockState,
+}
+
+/// Reads and checks a whole-object write's headers (`headers`: the request's, or a form's
+/// fields as headers) against the bucket.
+pub fn prepare(
+    ctx: &Ctx<'_>,
+    found: &super::Found,
+    headers: &HeaderMap,
+    tags: crate::objects::Tags,
+) -> S3Result<Prepared> {
+    let object_headers = object_headers(headers)?;
+    let expected = expected(headers)?;
+    let condition = write_condition(headers)?;
+    let state = found.existing()?;
+    let acl = super::acl::for_object_write(ctx, state, headers)?;
+    let lock = super::object_lock::from_headers(state, headers)?;
+    super::object_lock::require_integrity(state, headers, &expected)?;
+    Ok(Prepared {
+        headers: object_headers,
+        tags,
+        expected,
+        condition,
+        acl,
+        lock,
+    })
+}
+
+/// A whole object written: what its response says.
+pub struct Put {
+    pub etag: String,
+    pub version_id: Option<String>,
+    pub checksum: Option<(Algorithm, Option<String>)>,
+    /// `x-amz-expiration`, when a lifecycle rule will expire the object.
+    pub expiration: Option<String>,
+}
+
+impl Put {
+    /// PutObject's response headers: ETag, the version id, the checksum, the expiry.
+    pub fn response(&self, builder: http::response::Builder) -> http::response::Builder {
+        let mut response = with_version(
+            builder.header("etag", format!("\"{}\"", self.etag)),
+            self.version_id.as_deref(),
+        );
+        if let Some((algorithm, Some(value))) = &self.checksum {
+            response = response
+                .header(algorithm.header(), value)
+                .header("x-amz-checksum-type", ChecksumType::FullObject.name());
+        }
+        if let Some(expiration) = &self.expiration {
+            response = response.header("x-amz-expiration", expiration);
+        }
+        response
+    }
+}
+
+/// Streams `reader` to storage and publishes the object as `prepared` says.
+pub async fn write_object<S: Source + Send>(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+    prepared: Prepared,
+    reader: S,
+) -> S3Result<Put> {
+    let Prepared {
+        headers,
+        tags,
+        expected,
+        condition,
+        acl,
+        lock,
+    } = prepared;
     let written = write_body(ctx, reader, &expected).await?;
     let checksum = expected
         .checksum
@@ -432,14 +534,16 @@ pub async fn put_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
         lock,
     };
     let etag = object.etag.clone();
-    let expiry = super::lifecycle::expiration_header(
-        ctx,
-        state,
-        key,
-        object.size,
-        &object.tags,
-        object.last_modified,
-    );
+    let expiration = ctx.index().bucket_state(bucket).and_then(|state| {
+        super::lifecycle::expiration_header(
+            ctx,
+            &state,
+            key,
+            object.size,
+            &object.tags,
+            object.last_modified,
+        )
+    });
     let published = match ctx.index().put_object(object, condition).await {
         Ok(published) => published,
         Err(e) => {
@@ -448,19 +552,12 @@ pub async fn put_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
         }
     };
     ctx.blobs().remove(published.replaced).await;
-    let mut response = with_version(
-        Response::builder().header("etag", format!("\"{etag}\"")),
-        published.version_id.as_deref(),
-    );
-    if let Some((algorithm, Some(value))) = checksum {
-        response = response
-            .header(algorithm.header(), value)
-            .header("x-amz-checksum-type", ChecksumType::FullObject.name());
-    }
-    if let Some(expiry) = expiry {
-        response = response.header("x-amz-expiration", expiry);
-    }
-    finish(response, crate::http::empty())
+    Ok(Put {
+        etag,
+        version_id: published.version_id,
+        checksum,
+        expiration,
+    })
 }
 
 pub async fn delete_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {

@@ -12,7 +12,7 @@
 use super::fields::{MaxBuckets, MaxKeys, MaxParts, MaxUploads, PartNumber, UploadId};
 use super::{
     acl, attributes, bucket, bucket_access, bucket_policy, copy, cors, delete, lifecycle, list,
-    multipart, object, object_lock, read, tagging, unconfigured, versioning, website,
+    multipart, object, object_lock, post, read, tagging, unconfigured, versioning, website,
 };
 use super::{Ctx, Reply, Req};
 
@@ -37,6 +37,9 @@ pub enum Permission {
     /// authenticated nor authorized, and answers from the bucket's CORS rules only; it reads
     /// and changes nothing else.
     Preflight,
+    /// Checked by the handler on the object the form names, as the form's signer, once it
+    /// has read the form's fields (PostObject: the credentials are in the body).
+    Form(&'static str),
 }
 
 /// What refines a row beyond its keyword.
@@ -262,6 +265,8 @@ operations! {
         => multipart::list_multipart_uploads(max: MaxUploads);
     DeleteObjects: POST Bucket ?"delete", needs PerKey("s3:DeleteObject")
         => delete::delete_objects();
+    // A browser form upload: a POST to the bucket with no sub-resource keyword.
+    PostObject: POST Bucket, needs Form("s3:PutObject") => post::post_object();
     PutObject: PUT Object, needs Object("s3:PutObject") => object::put_object();
     CopyObject: PUT Object when header "x-amz-copy-source", needs Copy("s3:PutObject")
         => copy::copy_object();

@@ -173,6 +173,20 @@ pub async fn read_tagging(
     Ok(tags)
 }
 
+/// The tag set of a browser form upload's `tagging` field: a `<Tagging>` document, checked
+/// as an object's tags.
+pub fn form_tags(document: &[u8]) -> S3Result<Tags> {
+    let doc: Tagging = read(document)?;
+    let tags: Tags = doc
+        .tag_set
+        .tags
+        .into_iter()
+        .map(|t| (t.key, t.value))
+        .collect();
+    validate(&tags, Tagged::Object)?;
+    Ok(tags)
+}
+
 /// `<Tagging><TagSet><Tag><Key/><Value/></Tag>…</TagSet></Tagging>`: the request document of
 /// PutObjectTagging and PutBucketTagging, and the answer of the Get operations. `TagSet`, and
 /// each tag's `Key` and `Value`, are required: without them the body is `MalformedXML`.

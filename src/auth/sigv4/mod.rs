@@ -29,6 +29,7 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::timefmt;
+
 #[cfg(test)]
 use canonical::{canonical_header_value, canonical_query, push_collapsed, reencode};
 pub use canonical::{canonical_request, URI_ENCODE};
@@ -635,6 +636,25 @@ pub fn verify(
         return Ok(());
     }
     Err(SigV4Error::SignatureMismatch)
+}
+
+/// A browser form upload's credential (`x-amz-credential`), read as the Authorization
+/// header's `Credential=` is.
+pub fn form_credential(raw: &str) -> Result<Credential, SigV4Error> {
+    parse_credential(raw)
+}
+
+/// Verifies a browser form upload's `x-amz-signature`: the hex HMAC-SHA256 of the base64
+/// policy, exactly as sent, with the signing key of the credential's scope; compared in
+/// constant time.
+/// <https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-post-example.html>
+pub fn verify_form(policy_base64: &str, presented: &str, key: &[u8; 32]) -> Result<(), SigV4Error> {
+    let presented = parse_signature(presented)?;
+    let expected = hmac_sha256(key, policy_base64.as_bytes());
+    match bool::from(expected.ct_eq(&presented)) {
+        true => Ok(()),
+        false => Err(SigV4Error::SignatureMismatch),
+    }
 }
 
 #[cfg(test)]

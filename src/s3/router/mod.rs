@@ -70,8 +70,6 @@ use Target::{Bucket, Object};
 /// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_Amazon_Simple_Storage_Service.html>
 #[rustfmt::skip]
 pub const NOT_IMPLEMENTED: &[Row] = &[
-    // Browser-based uploads with an HTML form.
-    row("POST", Bucket, None, "PostObject"),
     row("GET", Bucket, Some("abac"), "GetBucketAbac"),
     row("PUT", Bucket, Some("abac"), "PutBucketAbac"),
     row("PUT", Bucket, Some("accelerate"), "PutBucketAccelerateConfiguration"),
