@@ -21,6 +21,7 @@ REGION = "us-east-1"
 MIB = 1024 * 1024
 # The website endpoint's base domain (`backend.s3.website.base_domain`) the server runs with.
 WEBSITE_DOMAIN = "website.lab"
+LIFECYCLE_DAY_SECONDS = 1
 # A subprocess that takes longer than this is hung, not slow: fail instead of waiting.
 TOOL_TIMEOUT = 120
 
@@ -46,6 +47,10 @@ class Server:
             "LABSTORE_LOG_FORMAT": "json",
             # Static website hosting (checks_website.py): <bucket>.<this> on the S3 port.
             "LABSTORE_BACKEND_S3_WEBSITE_BASE_DOMAIN": WEBSITE_DOMAIN,
+            # A lifecycle "day" of one second, a worker step every 100 ms: only buckets with
+            # lifecycle rules are affected (checks_lifecycle.py).
+            "LABSTORE_BACKEND_S3_LIFECYCLE_DAY_SECONDS": str(LIFECYCLE_DAY_SECONDS),
+            "LABSTORE_BACKEND_S3_LIFECYCLE_INTERVAL_MS": "100",
         })
         for name, port in self.ports.items():
             env[f"LABSTORE_BACKEND_{name.upper()}_SERVER_HOST"] = "127.0.0.1"

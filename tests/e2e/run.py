@@ -13,7 +13,8 @@ home-folder setup with two users); checks_versions.py (object versions with the 
 boto3 and rclone); checks_cors.py (CORS rules with the aws CLI, a browser's preflight
 and cross-origin GET by hand); checks_website.py (static website hosting: aws CLI, pages by
 http.client); checks_post.py (browser form uploads: boto3's generate_presigned_post with
-requests). Each check is a function
+requests); checks_lifecycle.py (lifecycle rules with the aws CLI, expiry with a short day).
+Each check is a function
 `check_*(server)` that owns its bucket names, so checks do not depend on each other's order.
 """
 
@@ -33,6 +34,7 @@ import checks_authz
 import checks_boto3
 import checks_cors
 import checks_iam
+import checks_lifecycle
 import checks_post
 import checks_rclone
 import checks_s3_cli
@@ -52,7 +54,8 @@ def check_admin_endpoints(server):
 CHECKS = [check_admin_endpoints] + [
     check
     for module in (checks_iam, checks_s3_cli, checks_boto3, checks_rclone, checks_s3cmd,
-                   checks_authz, checks_versions, checks_cors, checks_website, checks_post)
+                   checks_authz, checks_versions, checks_cors, checks_website, checks_post,
+                   checks_lifecycle)
     for check in module.CHECKS
 ]
 
