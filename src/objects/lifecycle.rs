@@ -543,6 +543,65 @@ mod tests {
     }
 
     #[test]
+    fn filters_select_by_prefix_tags_and_size_together() {
+        let filter = RuleFilter {
+            prefix: "a/".into(),
+            tags: vec![("k".into(), "v".into())],
+            size_greater_than: Some(10),
+            size_less_than: Some(100),
+            shape: FilterShape::And,
+        };
+        let tags: Tags = vec![("x".into(), "y".into()), ("k".into(), "v".into())];
+        assert!(filter.matches("a/1", 50, &tags));
+        assert!(!filter.matches("b/1", 50, &tags), "prefix");
+        assert!(!filter.matches("a/1", 10, &tags), "greater than is strict");
+        assert!(!filter.matches("a/1", 100, &tags), "less than is strict");
+        assert!(
+            !filter.matches("a/1", 50, &vec![("k".into(), "w".into())]),
+            "tag value"
+        );
+        assert!(RuleFilter::default().matches("anything", 0, &Tags::new()));
+    }
+
+    #[tokio::test]
+    async fn pages_follow_key_order_and_the_cursor_survives_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = ObjectIndex::open(dir.path(), &super::super::tests::config()).unwrap();
+        index
+            .create_bucket("b".into(), "us-east-1".into(), "111122223333".into())
+            .await
+            .unwrap();
+        for key in ["c", "a", "b", "d"] {
+            let object = super::super::tests::object("b", key, "e");
+            index
+                .put_object(object, super::super::WriteCondition::Always)
+                .await
+                .unwrap();
+        }
+        let page = index
+            .lifecycle_page("b".into(), String::new(), 3)
+            .await
+            .unwrap();
+        let keys: Vec<&str> = page.iter().map(|k| k.key.as_str()).collect();
+        assert_eq!(keys, ["a", "b", "c"]);
+        let rest = index
+            .lifecycle_page("b".into(), "c".into(), 3)
+            .await
+            .unwrap();
+        assert_eq!(rest.len(), 1);
+        assert_eq!(rest[0].key, "d");
+        assert!(rest[0].rows[0].current);
+        index
+            .set_lifecycle_cursor("b".into(), "c".into())
+            .await
+            .unwrap();
+        index.db().close().await;
+        drop(index);
+        let index = ObjectIndex::open(dir.path(), &super::super::tests::config()).unwrap();
+        assert_eq!(index.lifecycle_cursor("b".into()).await.unwrap(), "c");
+    }
+
+    #[test]
     fn s3_days_end_at_the_next_utc_midnight() {
         let day = 86_400_000;
         assert_eq!(after_days(0, 1, day), day);
