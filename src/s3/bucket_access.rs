@@ -106,6 +106,16 @@ pub(super) async fn body(req: Req<'_>) -> S3Result<Vec<u8>> {
     Ok(body.to_vec())
 }
 
+/// The Delete… of a bucket configuration of `kind`: the bucket must exist; 204 whether or not
+/// it had one, as S3 answers.
+pub(super) async fn delete_config(ctx: &Ctx<'_>, req: &Req<'_>, kind: ConfigKind) -> Reply {
+    req.found.existing()?;
+    ctx.index()
+        .delete_bucket_config(req.bucket.to_owned(), kind)
+        .await?;
+    no_content()
+}
+
 fn no_content() -> Reply {
     finish(
         Response::builder().status(StatusCode::NO_CONTENT),
@@ -169,11 +179,7 @@ pub async fn get_bucket_ownership_controls(_ctx: &Ctx<'_>, req: Req<'_>) -> Repl
 
 /// The bucket then behaves as `ObjectWriter` (ACLs apply), as in S3.
 pub async fn delete_bucket_ownership_controls(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
-    req.found.existing()?;
-    ctx.index()
-        .delete_bucket_config(req.bucket.to_owned(), ConfigKind::Ownership)
-        .await?;
-    no_content()
+    delete_config(ctx, &req, ConfigKind::Ownership).await
 }
 
 pub async fn put_public_access_block(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
@@ -197,11 +203,7 @@ pub async fn get_public_access_block(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
 
 /// The bucket then blocks nothing.
 pub async fn delete_public_access_block(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
-    req.found.existing()?;
-    ctx.index()
-        .delete_bucket_config(req.bucket.to_owned(), ConfigKind::PublicAccessBlock)
-        .await?;
-    no_content()
+    delete_config(ctx, &req, ConfigKind::PublicAccessBlock).await
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@
     reason = "handlers share the async signature the operation table dispatches to; a configuration read and a preflight are answered from memory"
 )]
 
-use http::{HeaderMap, HeaderValue, Response, StatusCode};
+use http::{HeaderMap, HeaderValue, Response};
 use serde::{Deserialize, Serialize};
 
 use super::body::read_small;
@@ -202,14 +202,7 @@ pub async fn get_bucket_cors(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
 
 /// DeleteBucketCors: 204, whether or not the bucket had rules.
 pub async fn delete_bucket_cors(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
-    req.found.existing()?;
-    ctx.index()
-        .delete_bucket_config(req.bucket.to_owned(), ConfigKind::Cors)
-        .await?;
-    finish(
-        Response::builder().status(StatusCode::NO_CONTENT),
-        crate::http::empty(),
-    )
+    super::bucket_access::delete_config(ctx, &req, ConfigKind::Cors).await
 }
 
 /// Whether `text` matches `pattern`, whose one `*` stands for any run of characters (none

@@ -4,7 +4,7 @@
 //! and HEAD of an object a rule will expire.
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketLifecycleConfiguration.html>
 
-use http::{Response, StatusCode};
+use http::Response;
 use serde::{Deserialize, Serialize};
 
 use super::bucket_access::body;
@@ -443,14 +443,7 @@ pub async fn get_bucket_lifecycle_configuration(_ctx: &Ctx<'_>, req: Req<'_>) ->
 
 /// DeleteBucketLifecycle: 204, rules or not.
 pub async fn delete_bucket_lifecycle(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
-    req.found.existing()?;
-    ctx.index()
-        .delete_bucket_config(req.bucket.to_owned(), ConfigKind::Lifecycle)
-        .await?;
-    finish(
-        Response::builder().status(StatusCode::NO_CONTENT),
-        crate::http::empty(),
-    )
+    super::bucket_access::delete_config(ctx, &req, ConfigKind::Lifecycle).await
 }
 
 /// `x-amz-expiration` for the current version of `key` (`size` bytes, `tags`, written at

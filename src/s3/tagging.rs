@@ -344,11 +344,7 @@ pub async fn get_bucket_tagging(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
 
 /// DeleteBucketTagging: 204, also when the bucket had no tags.
 pub async fn delete_bucket_tagging(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
-    req.found.existing()?;
-    ctx.index()
-        .delete_bucket_config(req.bucket.to_owned(), ConfigKind::Tagging)
-        .await?;
-    status_only(StatusCode::NO_CONTENT)
+    super::bucket_access::delete_config(ctx, &req, ConfigKind::Tagging).await
 }
 
 #[cfg(test)]

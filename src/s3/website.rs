@@ -6,7 +6,7 @@
 
 mod endpoint;
 
-use http::{Response, StatusCode};
+use http::Response;
 use serde::{Deserialize, Serialize};
 
 pub(crate) use endpoint::{website_bucket, WebsiteApi};
@@ -311,14 +311,7 @@ pub async fn get_bucket_website(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
 
 /// DeleteBucketWebsite: 204, also when the bucket had no configuration.
 pub async fn delete_bucket_website(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
-    req.found.existing()?;
-    ctx.index()
-        .delete_bucket_config(req.bucket.to_owned(), ConfigKind::Website)
-        .await?;
-    finish(
-        Response::builder().status(StatusCode::NO_CONTENT),
-        crate::http::empty(),
-    )
+    super::bucket_access::delete_config(ctx, &req, ConfigKind::Website).await
 }
 
 #[cfg(test)]
