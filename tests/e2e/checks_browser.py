@@ -171,6 +171,18 @@ async function run() {
     show("post-status", post.status);
     show("post-etag", post.headers.get("ETag"));
     show("post-body", await post.text());
+    // Refusals are readable too: a file over the policy's content-length-range (refused
+    // while it streams), and a key outside the policy's prefix.
+    const big = new FormData(form);
+    big.set("file", new File([new Uint8Array(CONFIG.bigSize)], "big.txt"));
+    const tooLarge = await fetch(form.action, {method: "POST", body: big});
+    show("big-status", tooLarge.status);
+    show("big-body", await tooLarge.text());
+    const elsewhere = new FormData(form);
+    elsewhere.set("key", "elsewhere/${filename}");
+    const outside = await fetch(form.action, {method: "POST", body: elsewhere});
+    show("outside-status", outside.status);
+    show("outside-body", await outside.text());
     // (2b) The plain form submit: 303 back to this origin, into the iframe.
     const frame = await submitIntoFrame();
     show("redirect-path", frame.contentWindow.location.pathname);
@@ -259,7 +271,8 @@ def check_browser_uploads_cors_and_website(server):
                 for name, key in [("put", "put.txt"), ("fetch", "forms/form-fetch.txt"),
                                   ("submit", "forms/form-submit.txt"),
                                   ("missing", "forms/missing.txt")]}
-            config = {"putUrl": put_url, "putBody": put_body, "getUrls": get_urls}
+            config = {"putUrl": put_url, "putBody": put_body, "getUrls": get_urls,
+                      "bigSize": 4 * 1024 * 1024}
             pages.page = (
                 PAGE.replace("__POST_ACTION__", html.escape(fetch_post["url"]))
                 .replace("__FETCH_FIELDS__", hidden_inputs(fetch_post["fields"]))
@@ -283,7 +296,7 @@ def check_browser_uploads_cors_and_website(server):
                   for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
         etags = {key: stored.get(key)
                  for key in ("put.txt", "forms/form-fetch.txt", "forms/form-submit.txt")}
-        assert None not in etags.values(), f"objects stored: {stored}{context}"
+        assert sorted(stored) == sorted(etags), f"objects stored: {stored}{context}"
         expected = {
             "put-status": "200", "put-etag": etags["put.txt"],
             "post-status": "201", "post-etag": etags["forms/form-fetch.txt"],
@@ -295,11 +308,14 @@ def check_browser_uploads_cors_and_website(server):
             "get-submit-status": "200", "get-submit-etag": etags["forms/form-submit.txt"],
             "get-submit-body": submit_body.decode(),
             "get-missing-status": "404",
+            "big-status": "400", "outside-status": "403",
         }
         wrong = {k: (results.get(k), v) for k, v in expected.items() if results.get(k) != v}
         assert not wrong, f"DOM results differ (got, expected): {wrong}{context}"
         assert "<Key>forms/form-fetch.txt</Key>" in results["post-body"], context
         assert "<Code>NoSuchKey</Code>" in results["get-missing-body"], context
+        assert "<Code>EntityTooLarge</Code>" in results["big-body"], context
+        assert "Policy Condition failed" in results["outside-body"], context
         query = urllib.parse.parse_qs(results["redirect-query"].lstrip("?"))
         assert query == {"bucket": [bucket], "key": ["forms/form-submit.txt"],
                          "etag": [etags["forms/form-submit.txt"]]}, f"{query}{context}"
@@ -326,6 +342,8 @@ SITE = {
                   '<a id="about-link" href="about.html">About us</a></body></html>',
     "about.html": '<!doctype html><html><head><title>About</title></head><body>'
                   '<h1 id="heading">About this site</h1></body></html>',
+    "docs/index.html": '<!doctype html><html><head><title>Docs</title></head><body>'
+                       '<h1 id="heading">The docs</h1></body></html>',
     "error.html": '<!doctype html><html><head><title>Not found</title></head><body>'
                   '<h1 id="heading">Nothing here</h1></body></html>',
 }
@@ -333,7 +351,8 @@ SITE = {
 
 def check_static_site(server, s3, driver):
     """The website bucket as a visitor's browser sees it: the index document, a link to a
-    second page, the error document (with its 404) on a missing page."""
+    second page, a folder's index document, the error document (with its 404) on a missing
+    page."""
     from selenium.webdriver.common.by import By
     bucket = "e2e-browser-site"
     s3.create_bucket(Bucket=bucket)
@@ -366,6 +385,10 @@ def check_static_site(server, s3, driver):
     wait_for(driver, lambda d: d.title == "About", "the about page after the link")
     assert driver.current_url == site + "/about.html", context()
     assert heading() == "About this site", context()
+    # A folder without its slash: 302 to /docs/, whose index document is served.
+    driver.get(site + "/docs")
+    assert driver.current_url == site + "/docs/", context()
+    assert (driver.title, heading()) == ("Docs", "The docs"), context()
     driver.get(site + "/missing.html")
     assert (driver.title, heading()) == ("Not found", "Nothing here"), context()
     # The status the browser saw, read from the site's own origin (no CORS involved).
