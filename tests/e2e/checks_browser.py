@@ -344,6 +344,7 @@ SITE = {
                   '<h1 id="heading">About this site</h1></body></html>',
     "docs/index.html": '<!doctype html><html><head><title>Docs</title></head><body>'
                        '<h1 id="heading">The docs</h1></body></html>',
+    "data.json": '{"posts": 3}',
     "error.html": '<!doctype html><html><head><title>Not found</title></head><body>'
                   '<h1 id="heading">Nothing here</h1></body></html>',
 }
@@ -352,12 +353,13 @@ SITE = {
 def check_static_site(server, s3, driver):
     """The website bucket as a visitor's browser sees it: the index document, a link to a
     second page, a folder's index document, the error document (with its 404) on a missing
-    page."""
+    page; and a page from another origin reading the site with fetch under CORS rules."""
     from selenium.webdriver.common.by import By
     bucket = "e2e-browser-site"
     s3.create_bucket(Bucket=bucket)
     for key, text in SITE.items():
-        s3.put_object(Bucket=bucket, Key=key, Body=text.encode(), ContentType="text/html")
+        content_type = "application/json" if key.endswith(".json") else "text/html"
+        s3.put_object(Bucket=bucket, Key=key, Body=text.encode(), ContentType=content_type)
     s3.put_bucket_website(Bucket=bucket, WebsiteConfiguration={
         "IndexDocument": {"Suffix": "index.html"}, "ErrorDocument": {"Key": "error.html"}})
     s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
@@ -396,6 +398,26 @@ def check_static_site(server, s3, driver):
         "const done = arguments[arguments.length - 1];"
         "fetch('/missing.html').then(r => done(r.status), e => done(String(e)));")
     assert status == 404, f"{status}{context()}"
+
+    # Another origin's page reads the site with fetch, under the bucket's CORS rules: a
+    # data file, and the error document's 404.
+    with PageServer() as pages:
+        pages.page = "<!doctype html><title>elsewhere</title>"
+        s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [{
+            "AllowedOrigins": [pages.origin], "AllowedMethods": ["GET"],
+            "ExposeHeaders": ["ETag"]}]})
+        driver.get(pages.origin + "/")
+        read = driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "const read = async (url) => { const r = await fetch(url);"
+            "  return [r.status, r.headers.get('ETag'), await r.text()]; };"
+            "Promise.all([read(arguments[0]), read(arguments[1])])"
+            "  .then(done, e => done(String(e)));",
+            site + "/data.json", site + "/missing.html")
+    etag = s3.head_object(Bucket=bucket, Key="data.json")["ETag"]
+    expected = [[200, etag, SITE["data.json"]], [404, SITE["error.html"]]]
+    assert isinstance(read, list) and [read[0], read[1][::2]] == expected, f"cross-origin reads of the site: {read}\nexpected {expected}" \
+        f"\nconsole:\n{console_log(driver)}"
 
     for key in SITE:
         s3.delete_object(Bucket=bucket, Key=key)
