@@ -373,9 +373,9 @@ def check_static_site(server, s3, driver):
     site = f"http://{bucket}.{WEBSITE_DOMAIN}:{server.ports['s3']}"
 
     def context():
-        heading = driver.find_elements(By.TAG_NAME, "body")
+        body = driver.find_elements(By.TAG_NAME, "body")
         return (f"\nat {driver.current_url}: title {driver.title!r}, body "
-                f"{heading[0].text if heading else None!r}\nconsole:\n{console_log(driver)}")
+                f"{body[0].text if body else None!r}\nconsole:\n{console_log(driver)}")
 
     def heading():
         found = driver.find_elements(By.ID, "heading")
@@ -416,8 +416,9 @@ def check_static_site(server, s3, driver):
             site + "/data.json", site + "/missing.html")
     etag = s3.head_object(Bucket=bucket, Key="data.json")["ETag"]
     expected = [[200, etag, SITE["data.json"]], [404, SITE["error.html"]]]
-    assert isinstance(read, list) and [read[0], read[1][::2]] == expected, f"cross-origin reads of the site: {read}\nexpected {expected}" \
-        f"\nconsole:\n{console_log(driver)}"
+    got = [read[0], read[1][::2]] if isinstance(read, list) else read
+    assert got == expected, (f"cross-origin reads of the site: {read}\nexpected {expected}"
+                             f"\nconsole:\n{console_log(driver)}")
 
     for key in SITE:
         s3.delete_object(Bucket=bucket, Key=key)
