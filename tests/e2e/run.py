@@ -13,8 +13,10 @@ home-folder setup with two users); checks_versions.py (object versions with the 
 boto3 and rclone); checks_cors.py (CORS rules with the aws CLI, a browser's preflight
 and cross-origin GET by hand); checks_website.py (static website hosting: aws CLI, pages by
 http.client); checks_post.py (browser form uploads: boto3's generate_presigned_post with
-requests); checks_lifecycle.py (lifecycle rules with the aws CLI, expiry with a short day).
-Each check is a function
+requests); checks_lifecycle.py (lifecycle rules with the aws CLI, expiry with a short day);
+checks_browser.py (headless Chromium through Selenium's WebDriver: a page from another origin
+uploads with a presigned PUT and form POSTs, reads back through CORS, and a static site from a
+website bucket). Each check is a function
 `check_*(server)` that owns its bucket names, so checks do not depend on each other's order.
 """
 
@@ -31,6 +33,7 @@ import urllib.request
 sys.dont_write_bytecode = True
 
 import checks_authz
+import checks_browser
 import checks_boto3
 import checks_cors
 import checks_iam
@@ -55,7 +58,7 @@ CHECKS = [check_admin_endpoints] + [
     check
     for module in (checks_iam, checks_s3_cli, checks_boto3, checks_rclone, checks_s3cmd,
                    checks_authz, checks_versions, checks_cors, checks_website, checks_post,
-                   checks_lifecycle)
+                   checks_lifecycle, checks_browser)
     for check in module.CHECKS
 ]
 

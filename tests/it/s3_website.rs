@@ -648,3 +648,59 @@ async fn the_website_redirects_all_requests_by_rules_and_by_object() {
         Some("http://www.example.com/docs/x.html")
     );
 }
+
+/// A page on another origin reads the site with `fetch`: every answer to a request whose
+/// `Origin` a CORS rule allows carries the CORS headers, the error document's 404 and the
+/// folder redirect too; another origin, or a bucket without rules, gets none.
+#[tokio::test]
+async fn the_website_answers_a_cross_origin_read_with_the_bucket_cors_headers() {
+    use aws_sdk_s3::types::{CorsConfiguration, CorsRule};
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path());
+    let s3 = s3_client(&server);
+    site(&s3, "site").await;
+    let app = "http://app.example.com";
+    let host = format!("site.{WEB}:{}", server.s3.port());
+    let get = |path: &str, origin: &str| call(&server, "GET", &host, path, &[("Origin", origin)]);
+
+    // No rules yet: nothing a browser could read.
+    let r = get("/page.html", app);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("access-control-allow-origin"), None);
+
+    let rule = CorsRule::builder()
+        .allowed_origins(app)
+        .allowed_methods("GET")
+        .expose_headers("ETag")
+        .build()
+        .unwrap();
+    s3.put_bucket_cors()
+        .bucket("site")
+        .cors_configuration(
+            CorsConfiguration::builder()
+                .cors_rules(rule)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    for (path, status) in [("/page.html", 200), ("/missing.html", 403), ("/docs", 302)] {
+        let r = get(path, app);
+        assert_eq!(r.status, status, "{path}: {}", r.body);
+        assert_eq!(r.header("access-control-allow-origin"), Some(app), "{path}");
+        assert_eq!(
+            r.header("access-control-expose-headers"),
+            Some("ETag"),
+            "{path}"
+        );
+        assert_eq!(r.header("access-control-allow-credentials"), Some("true"));
+        assert!(r.header("vary").unwrap().contains("Origin"), "{path}");
+    }
+    let r = get("/page.html", "http://elsewhere.example.com");
+    assert_eq!((r.status, r.body.as_str()), (200, "<p>page</p>"));
+    assert_eq!(r.header("access-control-allow-origin"), None);
+    // Without Origin, as before.
+    let r = web(&server, "site", "/page.html");
+    assert_eq!(r.header("access-control-allow-origin"), None);
+}

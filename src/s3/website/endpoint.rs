@@ -19,6 +19,7 @@ use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_AL
 
 use super::super::access;
 use super::super::body::BodyReader;
+use super::super::cors;
 use super::super::error::{Code, S3Error, S3Result};
 use super::super::query::Query;
 use super::super::router::{host_bucket, Operation, Route};
@@ -213,6 +214,26 @@ impl Api for WebsiteApi {
         peer: SocketAddr,
     ) -> Result<SocketAddr, WebsiteError> {
         Ok(peer)
+    }
+
+    /// The bucket's CORS headers on every answer to a request with a matching `Origin`
+    /// (pages, redirects, error pages), as on the REST API: a page on another origin may read
+    /// the site with `fetch`. Preflights are not answered here (`OPTIONS` is 405).
+    fn decorate(
+        state: &State,
+        parts: &request::Parts,
+        parsed: Option<&Parsed>,
+        response: &mut Response<Body>,
+    ) {
+        let Some(origin) = parts.headers.get(header::ORIGIN) else {
+            return;
+        };
+        let Some(bucket) = parsed.and_then(|p| state.objects.bucket_state(&p.bucket)) else {
+            return;
+        };
+        if let Some(config) = bucket.configs.cors.as_deref() {
+            cors::decorate(config, origin, parts, response.headers_mut());
+        }
     }
 
     async fn dispatch(
