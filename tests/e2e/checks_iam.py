@@ -170,6 +170,7 @@ def check_just_recipes_drive_iam_with_httpie(server):
 
 CHECKS = [
     check_aws_cli_walks_an_iam_setup,
+    check_aws_cli_walks_a_role,
     check_aws_cli_iam_through_the_s3_port,
     check_boto3_manages_iam_and_reads_its_errors,
     check_just_recipes_drive_iam_with_httpie,
