@@ -68,9 +68,18 @@ pub(super) fn role_by_name(conn: &Connection, name: &str) -> StoreResult<Role> {
 /// role needs (its ARN), without a database read on the request path. Roles are never
 /// renamed or moved, so only CreateRole and DeleteRole change it: a role is added before its
 /// creation commits and removed after its deletion has, so an existing role is always in it
-/// (an entry for a role whose creation failed names a role that does not exist).
+/// (an entry for a role whose creation failed names a role that does not exist). Entries
+/// carry the role's id, so that a deletion's late removal cannot take out the entry of a
+/// role created under the same name in between.
 #[derive(Debug, Default)]
-pub struct RolePaths(RwLock<HashMap<String, (String, String)>>);
+pub struct RolePaths(RwLock<HashMap<String, RolePath>>);
+
+#[derive(Debug, Clone)]
+struct RolePath {
+    id: String,
+    name: String,
+    path: String,
+}
 
 impl RolePaths {
     /// The role's (name as created, path).
@@ -79,41 +88,48 @@ impl RolePaths {
             .0
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.get(&name.to_ascii_lowercase()).cloned()
+        map.get(&name.to_ascii_lowercase())
+            .map(|r| (r.name.clone(), r.path.clone()))
     }
 
-    fn insert(&self, name: &str, path: &str) {
+    fn insert(&self, id: &str, name: &str, path: &str) {
         let mut map = self
             .0
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.insert(
-            name.to_ascii_lowercase(),
-            (name.to_owned(), path.to_owned()),
-        );
+        let entry = RolePath {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            path: path.to_owned(),
+        };
+        map.insert(name.to_ascii_lowercase(), entry);
     }
 
-    fn remove(&self, name: &str) {
+    /// Removes the entry of the role with `id`, if it is still the one under its name.
+    fn remove(&self, id: &str, name: &str) {
         let mut map = self
             .0
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.remove(&name.to_ascii_lowercase());
+        let key = name.to_ascii_lowercase();
+        if map.get(&key).is_some_and(|r| r.id == id) {
+            map.remove(&key);
+        }
     }
 }
 
 impl IamStore {
     /// Fills `role_paths` from the database, at open.
     pub(super) async fn load_role_paths(&self) -> StoreResult<()> {
-        let all: Vec<(String, String)> = self
+        let all: Vec<(String, String, String)> = self
             .read(|conn| {
-                let mut stmt = conn.prepare("SELECT name, path FROM roles")?;
-                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                let mut stmt = conn.prepare("SELECT id, name, path FROM roles")?;
+                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
                 Ok(rows.collect::<Result<_, _>>()?)
             })
             .await?;
-        for (name, path) in all {
-            self.role_paths().insert(&name, &path);
+        for (id, name, path) in all {
+            self.role_paths().insert(&id, &name, &path);
         }
         Ok(())
     }
@@ -144,7 +160,7 @@ impl IamStore {
                 super::users::put_tags_in(conn, "role_tags", "role_id", &row.id, &tags)?;
                 let tags = super::users::tags_in(conn, "role_tags", "role_id", &row.id)?;
                 // Before the commit: see `RolePaths`.
-                store.role_paths().insert(&row.name, &row.path);
+                store.role_paths().insert(&row.id, &row.name, &row.path);
                 Ok(tags)
             })
             .await;
@@ -238,11 +254,11 @@ impl IamStore {
                     return Err(conflict("delete policies"));
                 }
                 conn.execute("DELETE FROM roles WHERE id = ?1", [&role.id])?;
-                Ok(role.name)
+                Ok((role.id, role.name))
             })
             .await?;
         // After the commit: see `RolePaths`.
-        self.role_paths().remove(&deleted);
+        self.role_paths().remove(&deleted.0, &deleted.1);
         Ok(())
     }
 
@@ -281,5 +297,28 @@ impl IamStore {
             Ok(super::users::tag_page(tags, marker.as_deref(), max))
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RolePaths;
+
+    #[test]
+    fn a_late_removal_leaves_a_newer_role_of_the_same_name() {
+        let paths = RolePaths::default();
+        paths.insert("AROAOLD", "Deployer", "/old/");
+        assert_eq!(
+            paths.get("deployer"),
+            Some(("Deployer".into(), "/old/".into()))
+        );
+        paths.insert("AROANEW", "deployer", "/new/");
+        paths.remove("AROAOLD", "Deployer");
+        assert_eq!(
+            paths.get("DEPLOYER"),
+            Some(("deployer".into(), "/new/".into()))
+        );
+        paths.remove("AROANEW", "deployer");
+        assert_eq!(paths.get("deployer"), None);
     }
 }

@@ -707,4 +707,12 @@ async fn users_need_iam_permission_on_the_role() {
     let denied = user.iam.get_role().role_name("outside").send().await;
     assert_eq!(error_code(denied), "AccessDenied");
     server.stop();
+
+    // After a restart the roles' paths are known again: the deny on `/ci/keep*` still holds.
+    let server = start_with_root(dir.path());
+    let iam = common::iam_client(server.iam, &user.access_key, &user.secret);
+    iam.get_role().role_name("keeper").send().await.unwrap();
+    let denied = iam.delete_role().role_name("keeper").send().await;
+    assert_eq!(error_code(denied), "AccessDenied");
+    server.stop();
 }
