@@ -9,6 +9,7 @@ mod groups;
 mod params;
 mod permissions;
 mod policies;
+mod roles;
 mod router;
 mod simulate;
 mod users;
@@ -227,7 +228,14 @@ fn authorize(
     };
     let account = state.config.backend.iam.account_id.as_str();
     let view = state.iam.view();
-    let resources = permissions::resources(action, params, caller, &view, account);
+    let resources = permissions::resources(
+        action,
+        params,
+        caller,
+        &view,
+        state.iam.role_paths(),
+        account,
+    );
     let origin = context::origin(peer, &parts.headers, &state.trusted_proxies);
     let context = context::global(Some(caller), account, &origin, SystemTime::now());
     let authorizer = Authorizer::new(Some(caller), account, context);

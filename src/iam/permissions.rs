@@ -18,6 +18,7 @@ use super::params::Params;
 use super::Action;
 use crate::auth::Caller;
 use crate::iam_store::ids;
+use crate::iam_store::roles::RolePaths;
 use crate::iam_store::view::AuthView;
 
 /// Every resource ARN `action` with parameters `p` needs `iam:<Action>` on; the request is
@@ -27,6 +28,7 @@ pub(super) fn resources(
     p: &Params,
     caller: &Caller,
     view: &AuthView,
+    store_roles: &RolePaths,
     account: &str,
 ) -> Vec<String> {
     use Action::*;
@@ -49,6 +51,14 @@ pub(super) fn resources(
         }
     };
     let policy = || p.get("PolicyArn").unwrap_or_default().to_owned();
+    // Roles are never renamed or moved: an existing role's ARN is its name and path as created.
+    let role = || {
+        let name = p.get("RoleName").unwrap_or_default();
+        match store_roles.get(name) {
+            Some((name, path)) => ids::role_arn(account, &path, &name),
+            None => ids::role_arn(account, "/", name),
+        }
+    };
     match action {
         CreateUser => vec![ids::user_arn(
             account,
@@ -106,10 +116,31 @@ pub(super) fn resources(
         | SetDefaultPolicyVersion
         | DeletePolicyVersion
         | ListEntitiesForPolicy => vec![policy()],
+        CreateRole => vec![ids::role_arn(
+            account,
+            path,
+            p.get("RoleName").unwrap_or_default(),
+        )],
+        GetRole
+        | UpdateRole
+        | UpdateRoleDescription
+        | UpdateAssumeRolePolicy
+        | DeleteRole
+        | TagRole
+        | UntagRole
+        | ListRoleTags
+        | AttachRolePolicy
+        | DetachRolePolicy
+        | ListAttachedRolePolicies
+        | PutRolePolicy
+        | GetRolePolicy
+        | ListRolePolicies
+        | DeleteRolePolicy => vec![role()],
         // Whose policies are disclosed: the user or group named.
         SimulatePrincipalPolicy => vec![p.get("PolicySourceArn").unwrap_or_default().to_owned()],
         // Only the caller's own documents: no resource-level permissions.
-        ListUsers | ListGroups | ListPolicies | GetAccountSummary | SimulateCustomPolicy => {
+        ListUsers | ListGroups | ListRoles | ListPolicies | GetAccountSummary
+        | SimulateCustomPolicy => {
             vec!["*".to_owned()]
         }
     }
@@ -180,7 +211,14 @@ mod tests {
             arn: format!("arn:aws:iam::{ACCOUNT}:root"),
         };
         let params = Params::parse(Some(query), None);
-        resources(action, &params, &caller, &AuthView::default(), ACCOUNT)
+        resources(
+            action,
+            &params,
+            &caller,
+            &AuthView::default(),
+            &RolePaths::default(),
+            ACCOUNT,
+        )
     }
 
     #[test]

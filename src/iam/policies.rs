@@ -6,6 +6,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use super::error::{Code, IamError};
 use super::groups::group_name;
 use super::params::Params;
+use super::roles::role_name;
 use super::users::user_name;
 use super::{iso8601, validate, write_page_end, Ctx, Reply};
 use crate::iam_store::attachments::Holder;
@@ -243,11 +244,12 @@ pub async fn delete_policy_version(ctx: &Ctx<'_>, p: &Params) -> Reply {
     Ok(None)
 }
 
-/// The user or group an attachment or inline-policy call names.
+/// The user, group or role an attachment or inline-policy call names.
 fn holder_name(p: &Params, holder: Holder) -> Result<String, IamError> {
     Ok(match holder {
         Holder::User => user_name(p, "UserName", "userName")?.to_owned(),
         Holder::Group => group_name(p, "GroupName", "groupName")?.to_owned(),
+        Holder::Role => role_name(p)?.to_owned(),
     })
 }
 
@@ -300,7 +302,8 @@ pub async fn list_entities_for_policy(ctx: &Ctx<'_>, p: &Params) -> Reply {
         None => Some(EntityFilter::All),
         Some("User") => Some(EntityFilter::Users),
         Some("Group") => Some(EntityFilter::Groups),
-        // LabStore has no roles and no policies attached to policies.
+        Some("Role") => Some(EntityFilter::Roles),
+        // LabStore has no policies attached to policies.
         Some(_) => None,
     };
     let filter = filter.filter(|_| any_usage);
@@ -331,9 +334,14 @@ pub async fn list_entities_for_policy(ctx: &Ctx<'_>, p: &Params) -> Reply {
             .elem("UserId", id)
             .close("member");
     }
-    w.close("PolicyUsers")
-        .open("PolicyRoles")
-        .close("PolicyRoles");
+    w.close("PolicyUsers").open("PolicyRoles");
+    for (name, id) in &entities.roles {
+        w.open("member")
+            .elem("RoleName", name)
+            .elem("RoleId", id)
+            .close("member");
+    }
+    w.close("PolicyRoles");
     write_page_end(&mut w, next.as_deref());
     Ok(Some(w.finish()))
 }
@@ -364,6 +372,7 @@ pub async fn get_inline_policy(ctx: &Ctx<'_>, p: &Params, holder: Holder) -> Rep
     match holder {
         Holder::User => w.elem("UserName", &owner),
         Holder::Group => w.elem("GroupName", &owner),
+        Holder::Role => w.elem("RoleName", &owner),
     };
     w.elem("PolicyName", &name)
         .elem("PolicyDocument", &encode_document(&doc));
@@ -413,7 +422,13 @@ pub async fn get_account_summary(ctx: &Ctx<'_>, _p: &Params) -> Reply {
         ("AttachedPoliciesPerGroupQuota", 10),
         ("UserPolicySizeQuota", 2048),
         ("GroupPolicySizeQuota", 5120),
-        ("Roles", 0),
+        ("RolesQuota", 1000),
+        ("AttachedPoliciesPerRoleQuota", 10),
+        ("RolePolicySizeQuota", 10240),
+        (
+            "AssumeRolePolicySizeQuota",
+            i64::try_from(super::roles::TRUST_POLICY_QUOTA).expect("a quota fits i64"),
+        ),
         ("MFADevices", 0),
         ("AccountMFAEnabled", 0),
         ("ServerCertificates", 0),

@@ -1,8 +1,8 @@
 //! Every IAM action LabStore serves, by its AWS name, and the handler each one runs.
 
 use super::params::Params;
-use super::{access_keys, groups, policies, simulate, users, Ctx, Reply};
-use crate::iam_store::attachments::Holder::{Group, User};
+use super::{access_keys, groups, policies, roles, simulate, users, Ctx, Reply};
+use crate::iam_store::attachments::Holder::{Group, Role, User};
 
 macro_rules! actions {
     ($($name:ident),* $(,)?) => {
@@ -71,6 +71,23 @@ actions!(
     GetAccountSummary,
     SimulatePrincipalPolicy,
     SimulateCustomPolicy,
+    CreateRole,
+    GetRole,
+    ListRoles,
+    UpdateRole,
+    UpdateRoleDescription,
+    UpdateAssumeRolePolicy,
+    DeleteRole,
+    TagRole,
+    UntagRole,
+    ListRoleTags,
+    AttachRolePolicy,
+    DetachRolePolicy,
+    ListAttachedRolePolicies,
+    PutRolePolicy,
+    GetRolePolicy,
+    ListRolePolicies,
+    DeleteRolePolicy,
 );
 
 pub(super) async fn dispatch(action: Action, ctx: &Ctx<'_>, p: &Params) -> Reply {
@@ -124,6 +141,23 @@ pub(super) async fn dispatch(action: Action, ctx: &Ctx<'_>, p: &Params) -> Reply
         GetAccountSummary => policies::get_account_summary(ctx, p).await,
         SimulatePrincipalPolicy => simulate::simulate_principal_policy(ctx, p).await,
         SimulateCustomPolicy => simulate::simulate_custom_policy(ctx, p).await,
+        CreateRole => roles::create_role(ctx, p).await,
+        GetRole => roles::get_role(ctx, p).await,
+        ListRoles => roles::list_roles(ctx, p).await,
+        UpdateRole => roles::update_role(ctx, p).await,
+        UpdateRoleDescription => roles::update_role_description(ctx, p).await,
+        UpdateAssumeRolePolicy => roles::update_assume_role_policy(ctx, p).await,
+        DeleteRole => roles::delete_role(ctx, p).await,
+        TagRole => roles::tag_role(ctx, p).await,
+        UntagRole => roles::untag_role(ctx, p).await,
+        ListRoleTags => roles::list_role_tags(ctx, p).await,
+        AttachRolePolicy => policies::attach_policy(ctx, p, Role).await,
+        DetachRolePolicy => policies::detach_policy(ctx, p, Role).await,
+        ListAttachedRolePolicies => policies::list_attached_policies(ctx, p, Role).await,
+        PutRolePolicy => policies::put_inline_policy(ctx, p, Role).await,
+        GetRolePolicy => policies::get_inline_policy(ctx, p, Role).await,
+        ListRolePolicies => policies::list_inline_policies(ctx, p, Role).await,
+        DeleteRolePolicy => policies::delete_inline_policy(ctx, p, Role).await,
     }
 }
 
@@ -133,7 +167,12 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_are_case_sensitive() {
-        for name in ["CreateUser", "ListEntitiesForPolicy", "GetAccountSummary"] {
+        for name in [
+            "CreateUser",
+            "ListEntitiesForPolicy",
+            "GetAccountSummary",
+            "ListRoles",
+        ] {
             assert_eq!(Action::parse(name).unwrap().name(), name);
         }
         assert_eq!(Action::parse("createuser"), None);

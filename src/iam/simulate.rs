@@ -266,7 +266,8 @@ fn supplied(text: &str, field: &str, id: String, kind: PolicyKind) -> Result<Sou
     })?;
     let source_kind = match kind {
         PolicyKind::Identity => "none",
-        PolicyKind::Resource => "resource",
+        // Never supplied today; a trust policy is a resource policy.
+        PolicyKind::Resource | PolicyKind::Trust => "resource",
     };
     Ok(Source {
         id,

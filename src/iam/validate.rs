@@ -47,6 +47,49 @@ pub fn group_name(value: &str, field: &str) -> Result<(), IamError> {
     name(value, field, 128)
 }
 
+pub fn role_name(value: &str, field: &str) -> Result<(), IamError> {
+    name(value, field, 64)
+}
+
+/// A role's description: up to 1000 characters of tab, newline, CR, U+0020–U+007E and
+/// U+00A1–U+00FF.
+pub fn role_description(value: &str) -> Result<(), IamError> {
+    length(value, "description", 0, 1000)?;
+    let ok = value
+        .chars()
+        .all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7e}' | '\u{a1}'..='\u{ff}'));
+    match ok {
+        true => Ok(()),
+        false => Err(IamError::invalid(
+            value,
+            "description",
+            "Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u007E\\u00A1-\\u00FF]*",
+        )),
+    }
+}
+
+/// `MaxSessionDuration`: 3600 to 43200 seconds (one to twelve hours).
+pub fn max_session_duration(value: &str) -> Result<i64, IamError> {
+    let n: i64 = value
+        .parse()
+        .map_err(|_| IamError::invalid(value, "maxSessionDuration", "Member must be an integer"))?;
+    if n < 3600 {
+        return Err(IamError::invalid(
+            value,
+            "maxSessionDuration",
+            "Member must have value greater than or equal to 3600",
+        ));
+    }
+    if n > 43200 {
+        return Err(IamError::invalid(
+            value,
+            "maxSessionDuration",
+            "Member must have value less than or equal to 43200",
+        ));
+    }
+    Ok(n)
+}
+
 pub fn policy_name(value: &str, field: &str) -> Result<(), IamError> {
     name(value, field, 128)
 }

@@ -1,19 +1,21 @@
-//! Managed policies attached to users and groups. Attaching twice changes nothing, as in AWS.
+//! Managed policies attached to users, groups and roles. Attaching twice changes nothing, as in AWS.
 
 use rusqlite::Connection;
 
 use super::error::{StoreError, StoreResult};
 use super::groups::group_by_name;
 use super::policies::{policy_by_ref, Entities, EntityFilter, PolicyRef, MAX_ATTACHED};
+use super::roles::role_by_name;
 use super::users::user_by_name;
 use super::view::Touched;
 use super::{ids, page, IamStore, Page};
 
-/// Users or groups: the table and id resolution for each kind of principal.
+/// Users, groups or roles: the table and id resolution for each kind of principal.
 #[derive(Debug, Clone, Copy)]
 pub enum Holder {
     User,
     Group,
+    Role,
 }
 
 impl Holder {
@@ -21,6 +23,7 @@ impl Holder {
         match self {
             Holder::User => "user_attached_policies",
             Holder::Group => "group_attached_policies",
+            Holder::Role => "role_attached_policies",
         }
     }
 
@@ -28,6 +31,7 @@ impl Holder {
         match self {
             Holder::User => "user_id",
             Holder::Group => "group_id",
+            Holder::Role => "role_id",
         }
     }
 
@@ -35,14 +39,17 @@ impl Holder {
         match self {
             Holder::User => "PoliciesPerUser",
             Holder::Group => "PoliciesPerGroup",
+            Holder::Role => "PoliciesPerRole",
         }
     }
 
-    /// Records the holder in the view's update: its policies changed.
+    /// Records the holder in the view's update: its policies changed. Roles are not in the
+    /// view (they grant nothing until STS issues sessions).
     pub(super) fn touch(self, touched: &mut Touched, id: &str) {
         match self {
             Holder::User => touched.user(id),
             Holder::Group => touched.group(id),
+            Holder::Role => {}
         }
     }
 
@@ -50,6 +57,7 @@ impl Holder {
         Ok(match self {
             Holder::User => user_by_name(conn, name)?.id,
             Holder::Group => group_by_name(conn, name)?.id,
+            Holder::Role => role_by_name(conn, name)?.id,
         })
     }
 }
@@ -147,8 +155,9 @@ impl IamStore {
         .await
     }
 
-    /// The groups and users a policy is attached to. Paging runs over groups first, then
-    /// users; the marker is `g:<name>` or `u:<name>`.
+    /// The groups, roles and users a policy is attached to. Paging runs over groups first,
+    /// then roles, then users (the order of their kind letters); the marker is `g:<name>`,
+    /// `r:<name>` or `u:<name>`.
     pub async fn list_entities_for_policy(
         &self,
         r: PolicyRef,
@@ -162,6 +171,7 @@ impl IamStore {
             let mut all: Vec<(char, String, String)> = Vec::new();
             let queries = [
                 ('g', EntityFilter::Groups, "SELECT g.name, g.id, g.path FROM group_attached_policies a JOIN groups g ON g.id = a.group_id WHERE a.policy_id = ?1 ORDER BY g.name"),
+                ('r', EntityFilter::Roles, "SELECT r.name, r.id, r.path FROM role_attached_policies a JOIN roles r ON r.id = a.role_id WHERE a.policy_id = ?1 ORDER BY r.name"),
                 ('u', EntityFilter::Users, "SELECT u.name, u.id, u.path FROM user_attached_policies a JOIN users u ON u.id = a.user_id WHERE a.policy_id = ?1 ORDER BY u.name"),
             ];
             for (kind, wanted, sql) in queries {
@@ -194,6 +204,7 @@ impl IamStore {
             for (kind, name, id) in cut.items {
                 match kind {
                     'g' => entities.groups.push((name, id)),
+                    'r' => entities.roles.push((name, id)),
                     _ => entities.users.push((name, id)),
                 }
             }

@@ -1,5 +1,5 @@
 //! Identifiers in AWS's shapes: unique ids with a type prefix (`AIDA` user, `AGPA` group,
-//! `ANPA` policy) and access key ids (`AKIA`), all in base-32 capitals ([A-Z2-7]).
+//! `ANPA` policy, `AROA` role) and access key ids (`AKIA`), all in base-32 capitals ([A-Z2-7]).
 //! <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-unique-ids>
 
 use rand::Rng;
@@ -25,6 +25,10 @@ pub fn group_id() -> String {
     random("AGPA", 17)
 }
 
+pub fn role_id() -> String {
+    random("AROA", 17)
+}
+
 pub fn policy_id() -> String {
     random("ANPA", 17)
 }
@@ -40,6 +44,10 @@ pub fn user_arn(account: &str, path: &str, name: &str) -> String {
 
 pub fn group_arn(account: &str, path: &str, name: &str) -> String {
     format!("arn:aws:iam::{account}:group{path}{name}")
+}
+
+pub fn role_arn(account: &str, path: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account}:role{path}{name}")
 }
 
 pub fn policy_arn(account: &str, path: &str, name: &str) -> String {
@@ -65,6 +73,7 @@ mod tests {
             (user_id(), "AIDA", 21),
             (group_id(), "AGPA", 21),
             (policy_id(), "ANPA", 21),
+            (role_id(), "AROA", 21),
             (access_key_id(), "AKIA", 20),
         ] {
             assert!(id.starts_with(prefix));

@@ -1,4 +1,4 @@
-//! Inline policies embedded in users and groups, with AWS's size quota on the total of each
+//! Inline policies embedded in users, groups and roles, with AWS's size quota on the total of each
 //! principal's inline documents (characters other than whitespace).
 
 use rusqlite::{Connection, OptionalExtension};
@@ -11,12 +11,14 @@ use crate::policy::document::non_whitespace_len;
 /// Total size of all inline policies of one user / one group.
 pub const USER_INLINE_QUOTA: usize = 2048;
 pub const GROUP_INLINE_QUOTA: usize = 5120;
+pub const ROLE_INLINE_QUOTA: usize = 10240;
 
 impl Holder {
     fn inline_table(self) -> (&'static str, &'static str) {
         match self {
             Holder::User => ("user_inline_policies", "user_id"),
             Holder::Group => ("group_inline_policies", "group_id"),
+            Holder::Role => ("role_inline_policies", "role_id"),
         }
     }
 
@@ -24,6 +26,7 @@ impl Holder {
         match self {
             Holder::User => "user",
             Holder::Group => "group",
+            Holder::Role => "role",
         }
     }
 }
@@ -39,6 +42,7 @@ fn holder_id(conn: &Connection, holder: Holder, name: &str) -> StoreResult<Strin
     Ok(match holder {
         Holder::User => super::users::user_by_name(conn, name)?.id,
         Holder::Group => super::groups::group_by_name(conn, name)?.id,
+        Holder::Role => super::roles::role_by_name(conn, name)?.id,
     })
 }
 
@@ -70,6 +74,7 @@ impl IamStore {
             let quota = match holder {
                 Holder::User => USER_INLINE_QUOTA,
                 Holder::Group => GROUP_INLINE_QUOTA,
+                Holder::Role => ROLE_INLINE_QUOTA,
             };
             if total > quota {
                 return Err(StoreError::LimitExceeded(format!(
@@ -150,10 +155,12 @@ impl IamStore {
             let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0));
             Ok(vec![
                 ("Users", count("SELECT count(*) FROM users")?),
+                ("Roles", count("SELECT count(*) FROM roles")?),
                 ("Groups", count("SELECT count(*) FROM groups")?),
                 ("Policies", count("SELECT count(*) FROM policies")?),
                 ("PolicyVersionsInUse", count(
-                    "SELECT (SELECT count(*) FROM user_attached_policies) + (SELECT count(*) FROM group_attached_policies)",
+                    "SELECT (SELECT count(*) FROM user_attached_policies) + (SELECT count(*) FROM group_attached_policies)
+                     + (SELECT count(*) FROM role_attached_policies)",
                 )?),
             ])
         })

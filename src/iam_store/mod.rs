@@ -17,6 +17,7 @@ pub mod groups;
 pub mod ids;
 mod inline;
 pub mod policies;
+pub mod roles;
 mod users;
 pub mod view;
 
@@ -47,6 +48,11 @@ pub static MIGRATIONS: &[Migration] = &[
         version: 2,
         name: "iam",
         sql: include_str!("../../migrations/iam/0002_iam.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "roles",
+        sql: include_str!("../../migrations/iam/0003_roles.sql"),
     },
 ];
 
@@ -166,6 +172,8 @@ struct StoreInner {
     rebuilds: AtomicU64,
     pending_last_used: PendingLastUsed,
     signing_keys: SigningKeyCache,
+    /// Every role's path, for the ARN that authorizing a call on it needs.
+    role_paths: roles::RolePaths,
 }
 
 impl IamStore {
@@ -215,9 +223,11 @@ impl IamStore {
                 rebuilds: AtomicU64::new(0),
                 pending_last_used: PendingLastUsed::default(),
                 signing_keys: SigningKeyCache::new(),
+                role_paths: roles::RolePaths::default(),
             }),
         };
         store.refresh_view().await?;
+        store.load_role_paths().await?;
         Ok(store)
     }
 
@@ -239,6 +249,11 @@ impl IamStore {
             Ok(view) => Arc::clone(&view),
             Err(poisoned) => Arc::clone(&poisoned.into_inner()),
         }
+    }
+
+    /// Every role's name and path (roles are not in the view: they grant nothing yet).
+    pub fn role_paths(&self) -> &roles::RolePaths {
+        &self.inner.role_paths
     }
 
     pub fn signing_keys(&self) -> &SigningKeyCache {

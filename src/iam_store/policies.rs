@@ -30,11 +30,12 @@ pub struct PolicyVersion {
     pub created_at: i64,
 }
 
-/// Who a policy is attached to: (name, id) of each group and user.
+/// Who a policy is attached to: (name, id) of each group, user and role.
 #[derive(Debug, Default)]
 pub struct Entities {
     pub groups: Vec<(String, String)>,
     pub users: Vec<(String, String)>,
+    pub roles: Vec<(String, String)>,
 }
 
 /// Which kinds of entity `list_entities_for_policy` returns.
@@ -43,11 +44,13 @@ pub enum EntityFilter {
     All,
     Users,
     Groups,
+    Roles,
 }
 
 const POLICY_COLUMNS: &str = "p.id, p.name, p.path, p.description, p.default_version,
     (SELECT count(*) FROM user_attached_policies WHERE policy_id = p.id)
-      + (SELECT count(*) FROM group_attached_policies WHERE policy_id = p.id),
+      + (SELECT count(*) FROM group_attached_policies WHERE policy_id = p.id)
+      + (SELECT count(*) FROM role_attached_policies WHERE policy_id = p.id),
     p.created_at, p.updated_at";
 
 fn policy_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Policy> {
@@ -170,7 +173,8 @@ impl IamStore {
                 "SELECT {POLICY_COLUMNS} FROM policies p
                  WHERE substr(p.path, 1, length(?1)) = ?1 AND (?2 IS NULL OR p.name > ?2)
                  AND (?3 = 0 OR EXISTS (SELECT 1 FROM user_attached_policies WHERE policy_id = p.id)
-                             OR EXISTS (SELECT 1 FROM group_attached_policies WHERE policy_id = p.id))
+                             OR EXISTS (SELECT 1 FROM group_attached_policies WHERE policy_id = p.id)
+                             OR EXISTS (SELECT 1 FROM role_attached_policies WHERE policy_id = p.id))
                  ORDER BY p.name LIMIT ?4"
             );
             let mut stmt = conn.prepare_cached(&sql)?;

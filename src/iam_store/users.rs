@@ -41,9 +41,20 @@ pub(super) fn user_by_name(conn: &Connection, name: &str) -> StoreResult<User> {
 }
 
 fn tags_of(conn: &Connection, user_id: &str) -> StoreResult<Vec<Tag>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT key, value FROM user_tags WHERE user_id = ?1 ORDER BY key")?;
-    let rows = stmt.query_map([user_id], |r| {
+    tags_in(conn, "user_tags", "user_id", user_id)
+}
+
+/// An entity's tags from `table` (`user_tags`, `role_tags`), whose owner column is `column`.
+pub(super) fn tags_in(
+    conn: &Connection,
+    table: &str,
+    column: &str,
+    id: &str,
+) -> StoreResult<Vec<Tag>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT key, value FROM {table} WHERE {column} = ?1 ORDER BY key"
+    ))?;
+    let rows = stmt.query_map([id], |r| {
         Ok(Tag {
             key: r.get(0)?,
             value: r.get(1)?,
@@ -52,18 +63,28 @@ fn tags_of(conn: &Connection, user_id: &str) -> StoreResult<Vec<Tag>> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Adds or replaces tags, refusing to go past the per-user limit.
 fn put_tags(conn: &Connection, user_id: &str, tags: &[Tag]) -> StoreResult<()> {
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO user_tags (user_id, key, value) VALUES (?1, ?2, ?3)
-         ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value",
-    )?;
+    put_tags_in(conn, "user_tags", "user_id", user_id, tags)
+}
+
+/// Adds or replaces tags, refusing to go past the per-entity limit.
+pub(super) fn put_tags_in(
+    conn: &Connection,
+    table: &str,
+    column: &str,
+    id: &str,
+    tags: &[Tag],
+) -> StoreResult<()> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "INSERT INTO {table} ({column}, key, value) VALUES (?1, ?2, ?3)
+         ON CONFLICT ({column}, key) DO UPDATE SET value = excluded.value"
+    ))?;
     for tag in tags {
-        stmt.execute((user_id, &tag.key, &tag.value))?;
+        stmt.execute((id, &tag.key, &tag.value))?;
     }
     let count: usize = conn.query_row(
-        "SELECT count(*) FROM user_tags WHERE user_id = ?1",
-        [user_id],
+        &format!("SELECT count(*) FROM {table} WHERE {column} = ?1"),
+        [id],
         |r| r.get(0),
     )?;
     if count > MAX_TAGS {
@@ -72,6 +93,19 @@ fn put_tags(conn: &Connection, user_id: &str, tags: &[Tag]) -> StoreResult<()> {
         )));
     }
     Ok(())
+}
+
+/// One page of tags (as `tags_in` returns them) after `marker`.
+pub(super) fn tag_page(tags: Vec<Tag>, marker: Option<&str>, max: usize) -> Page<Tag> {
+    // `tags_in` orders by the key column's NOCASE collation, which folds ASCII letters
+    // only; the marker must compare the same way, or keys with other letters (which tag keys
+    // allow) are skipped or repeated across pages.
+    let tags: Vec<Tag> = tags
+        .into_iter()
+        .filter(|t| marker.is_none_or(|m| t.key.to_ascii_lowercase() > m.to_ascii_lowercase()))
+        .take(max + 1)
+        .collect();
+    page(tags, max, |t: &Tag| t.key.clone())
 }
 
 impl IamStore {
@@ -233,19 +267,7 @@ impl IamStore {
     ) -> StoreResult<Page<Tag>> {
         self.read(move |conn| {
             let user = user_by_name(conn, &name)?;
-            // `tags_of` orders by the key column's NOCASE collation, which folds ASCII
-            // letters only; the marker must compare the same way, or keys with other letters
-            // (which tag keys allow) are skipped or repeated across pages.
-            let tags: Vec<Tag> = tags_of(conn, &user.id)?
-                .into_iter()
-                .filter(|t| {
-                    marker
-                        .as_deref()
-                        .is_none_or(|m| t.key.to_ascii_lowercase() > m.to_ascii_lowercase())
-                })
-                .take(max + 1)
-                .collect();
-            Ok(page(tags, max, |t: &Tag| t.key.clone()))
+            Ok(tag_page(tags_of(conn, &user.id)?, marker.as_deref(), max))
         })
         .await
     }

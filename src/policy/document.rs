@@ -35,6 +35,9 @@ pub enum PolicyKind {
     Identity,
     /// An S3 bucket policy: every statement must say whom it applies to.
     Resource,
+    /// A role's trust policy (`AssumeRolePolicyDocument`): every statement names a
+    /// `Principal`, acts only on the role itself (no `Resource`), with `sts:` actions only.
+    Trust,
 }
 
 /// The policy language version.
@@ -65,10 +68,10 @@ pub struct Statement {
     pub sid: Option<String>,
     pub effect: Effect,
     pub actions: ActionSpec,
-    /// Always `Some` after `parse` today: both identity and bucket policies require it. An
-    /// `Option` so that a later policy kind without resources (role trust policies) fits.
+    /// `Some` for identity and bucket policies, which require it; `None` for trust policies,
+    /// which may not have one (the resource is the role).
     pub resources: Option<ResourceSpec>,
-    /// `None` for identity policies, `Some` for bucket policies.
+    /// `None` for identity policies, `Some` for bucket and trust policies.
     pub principals: Option<PrincipalSpec>,
     /// All must hold (AND). One entry per (operator, key) pair in the `Condition` block.
     pub conditions: Vec<Condition>,
@@ -175,6 +178,7 @@ const MISSING_ACTIONS: &str = "Policy statement must contain actions.";
 const MISSING_RESOURCES: &str = "Policy statement must contain resources.";
 const PRINCIPAL_IN_IDENTITY: &str = "Policy document should not specify a principal.";
 const MISSING_PRINCIPAL: &str = "Missing required field Principal";
+const TRUST_ACTIONS_ONLY: &str = "AssumeRole policy may only specify STS AssumeRole actions.";
 
 const TOP_LEVEL_KEYS: &[&str] = &["Version", "Id", "Statement"];
 const STATEMENT_KEYS: &[&str] = &[
@@ -268,12 +272,24 @@ fn parse_statement(
         Some((false, value)) => ActionSpec::Action(elements::actions(value, "Action")?),
         Some((true, value)) => ActionSpec::NotAction(elements::actions(value, "NotAction")?),
     };
+    if kind == PolicyKind::Trust {
+        check_trust_actions(&actions)?;
+    }
     let resources = match one_of(object, "Resource", "NotResource")? {
-        None => return Err(malformed(MISSING_RESOURCES)),
-        Some((false, value)) => ResourceSpec::Resource(elements::resources(value, "Resource")?),
-        Some((true, value)) => {
-            ResourceSpec::NotResource(elements::resources(value, "NotResource")?)
+        // A trust policy's resource is the role it belongs to.
+        None if kind == PolicyKind::Trust => None,
+        Some((negative, _)) if kind == PolicyKind::Trust => {
+            let field = if negative { "NotResource" } else { "Resource" };
+            return Err(malformed(format!("Has prohibited field {field}")));
         }
+        None => return Err(malformed(MISSING_RESOURCES)),
+        Some((false, value)) => Some(ResourceSpec::Resource(elements::resources(
+            value, "Resource",
+        )?)),
+        Some((true, value)) => Some(ResourceSpec::NotResource(elements::resources(
+            value,
+            "NotResource",
+        )?)),
     };
     let conditions = match object.get("Condition") {
         None => Vec::new(),
@@ -283,7 +299,7 @@ fn parse_statement(
         sid,
         effect,
         actions,
-        resources: Some(resources),
+        resources,
         principals,
         conditions,
     })
@@ -326,10 +342,104 @@ fn parse_principal_block(
             false => Ok(None),
         };
     }
+    if kind == PolicyKind::Trust && object.contains_key("NotPrincipal") {
+        // Whom a role trusts is named, never everyone but someone.
+        return Err(malformed("Has prohibited field NotPrincipal"));
+    }
     match one_of(object, "Principal", "NotPrincipal")? {
         None => Err(malformed(MISSING_PRINCIPAL)),
+        Some((false, v)) if kind == PolicyKind::Trust => {
+            let principals = elements::principals(v)?;
+            check_trust_principals(&principals)?;
+            Ok(Some(PrincipalSpec::Principal(principals)))
+        }
         Some((false, v)) => Ok(Some(PrincipalSpec::Principal(elements::principals(v)?))),
         Some((true, v)) => Ok(Some(PrincipalSpec::NotPrincipal(elements::principals(v)?))),
+    }
+}
+
+/// Whom a trust policy may name: `AWS` principals are `*`, an account id, or an IAM ARN of
+/// an account's root, a user, a role or an assumed-role session; `Service` and `Federated`
+/// names are kept as given; `CanonicalUser` (an S3 notion) is refused. AWS's message quotes
+/// the principal, as `Invalid principal in policy: "AWS":"alice"`.
+fn check_trust_principals(principals: &Principals) -> Result<(), MalformedPolicy> {
+    let Principals::Typed(typed) = principals else {
+        return Ok(());
+    };
+    for (kind, ids) in typed {
+        for id in ids {
+            let (ok, label) = match kind {
+                PrincipalType::Aws => (aws_principal(id), "AWS"),
+                PrincipalType::Service => (true, "Service"),
+                PrincipalType::Federated => (true, "Federated"),
+                PrincipalType::CanonicalUser => (false, "CanonicalUser"),
+            };
+            if !ok {
+                return Err(malformed(format!(
+                    "Invalid principal in policy: \"{label}\":\"{id}\""
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn aws_principal(id: &str) -> bool {
+    let account = |a: &str| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit());
+    if id == "*" || account(id) {
+        return true;
+    }
+    let arn = |service: &str| {
+        id.strip_prefix("arn:aws:")
+            .and_then(|rest| rest.strip_prefix(service))
+            .and_then(|rest| rest.strip_prefix("::"))
+            .and_then(|rest| rest.split_once(':'))
+            .filter(|(acct, _)| account(acct))
+            .map(|(_, resource)| resource)
+    };
+    let named = |resource: &str, kind: &str| {
+        resource
+            .strip_prefix(kind)
+            .is_some_and(|rest| rest.starts_with('/') && !rest.ends_with('/') && rest.len() > 1)
+    };
+    match (arn("iam"), arn("sts")) {
+        (Some(resource), _) => {
+            resource == "root" || named(resource, "user") || named(resource, "role")
+        }
+        (None, Some(resource)) => named(resource, "assumed-role"),
+        (None, None) => false,
+    }
+}
+
+/// A trust policy's actions are the STS actions that take on a role (`sts:AssumeRole…`,
+/// `sts:TagSession`, `sts:SetSourceIdentity`), or wildcards within the `sts` service.
+/// `NotAction` is refused: it would name every other service's actions.
+fn check_trust_actions(actions: &ActionSpec) -> Result<(), MalformedPolicy> {
+    const TRUST_ACTIONS: &[&str] = &[
+        "assumerole",
+        "assumerolewithwebidentity",
+        "assumerolewithsaml",
+        "tagsession",
+        "setsourceidentity",
+        "setcontext",
+    ];
+    let ActionSpec::Action(actions) = actions else {
+        return Err(malformed(TRUST_ACTIONS_ONLY));
+    };
+    let allowed = |action: &str| {
+        if action == "*" {
+            return true;
+        }
+        let Some((service, name)) = action.split_once(':') else {
+            return false;
+        };
+        let name = name.to_ascii_lowercase();
+        service.eq_ignore_ascii_case("sts")
+            && (name.contains(['*', '?']) || TRUST_ACTIONS.contains(&name.as_str()))
+    };
+    match actions.iter().all(|a| allowed(a)) {
+        true => Ok(()),
+        false => Err(malformed(TRUST_ACTIONS_ONLY)),
     }
 }
 

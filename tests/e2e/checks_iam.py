@@ -1,5 +1,5 @@
 """IAM end to end: the aws CLI, boto3 and the justfile's httpie recipes managing users,
-keys, groups and policies on the IAM listener (and through the S3 port, which answers IAM
+keys, groups, roles and policies on the IAM listener (and through the S3 port, which answers IAM
 too)."""
 
 import json
@@ -58,6 +58,64 @@ def check_aws_cli_walks_an_iam_setup(server):
     assert run("list-users")["Users"] == []
 
 
+def check_aws_cli_walks_a_role(server):
+    """A role with `aws iam`: a trust policy from a JSON file, inline and attached policies,
+    listed, then taken apart in the order AWS requires."""
+    import tempfile
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::000000000000:root"},
+         "Action": "sts:AssumeRole"}]}
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::builds/*"}]})
+
+    def run(*args):
+        out = aws(server, "iam", "iam", *args, "--output", "json")
+        assert out.returncode == 0, f"aws iam {' '.join(args)}: {out.stderr}"
+        return json.loads(out.stdout) if out.stdout.strip() else {}
+
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(trust, f)
+        trust_file = f.name
+    try:
+        role = run("create-role", "--role-name", "ci-deployer", "--path", "/ci/",
+                   "--assume-role-policy-document", f"file://{trust_file}",
+                   "--max-session-duration", "7200")["Role"]
+    finally:
+        os.unlink(trust_file)
+    assert role["Arn"] == "arn:aws:iam::000000000000:role/ci/ci-deployer", role
+    assert role["RoleId"].startswith("AROA"), role
+    got = run("get-role", "--role-name", "ci-deployer")["Role"]
+    # The CLI decodes the URL-encoded document back to JSON.
+    assert got["AssumeRolePolicyDocument"] == trust, got
+    assert got["MaxSessionDuration"] == 7200, got
+
+    run("put-role-policy", "--role-name", "ci-deployer", "--policy-name", "read-builds",
+        "--policy-document", policy)
+    arn = run("create-policy", "--policy-name", "deploy",
+              "--policy-document", policy)["Policy"]["Arn"]
+    run("attach-role-policy", "--role-name", "ci-deployer", "--policy-arn", arn)
+    roles = run("list-roles", "--path-prefix", "/ci/")["Roles"]
+    assert [r["RoleName"] for r in roles] == ["ci-deployer"], roles
+    assert run("list-role-policies", "--role-name", "ci-deployer")["PolicyNames"] == ["read-builds"]
+    attached = run("list-attached-role-policies", "--role-name", "ci-deployer")
+    assert [p["PolicyArn"] for p in attached["AttachedPolicies"]] == [arn], attached
+
+    out = aws(server, "iam", "iam", "delete-role", "--role-name", "ci-deployer")
+    assert out.returncode != 0 and "(DeleteConflict)" in out.stderr, out.stderr
+    bad = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole",
+         "Resource": "*"}]})
+    out = aws(server, "iam", "iam", "update-assume-role-policy", "--role-name", "ci-deployer",
+              "--policy-document", bad)
+    assert out.returncode != 0 and "Has prohibited field Resource" in out.stderr, out.stderr
+
+    run("detach-role-policy", "--role-name", "ci-deployer", "--policy-arn", arn)
+    run("delete-role-policy", "--role-name", "ci-deployer", "--policy-name", "read-builds")
+    run("delete-role", "--role-name", "ci-deployer")
+    run("delete-policy", "--policy-arn", arn)
+    assert run("list-roles")["Roles"] == []
+
+
 def check_aws_cli_iam_through_the_s3_port(server):
     out = aws(server, "s3", "iam", "list-users", "--output", "json")
     assert out.returncode == 0, out.stderr
@@ -112,6 +170,7 @@ def check_just_recipes_drive_iam_with_httpie(server):
 
 CHECKS = [
     check_aws_cli_walks_an_iam_setup,
+    check_aws_cli_walks_a_role,
     check_aws_cli_iam_through_the_s3_port,
     check_boto3_manages_iam_and_reads_its_errors,
     check_just_recipes_drive_iam_with_httpie,

@@ -2,6 +2,7 @@
 //! tables of accepted documents; `refusals` holds the refused ones.
 
 mod refusals;
+mod trust;
 
 use super::*;
 use PolicyKind::{Identity, Resource};
@@ -16,7 +17,7 @@ const BOTH_KINDS: [PolicyKind; 2] = [Identity, Resource];
 fn doc_with(kind: PolicyKind, members: &str) -> String {
     let principal = match kind {
         Identity => "",
-        Resource => r#""Principal": "*", "#,
+        Resource | PolicyKind::Trust => r#""Principal": "*", "#,
     };
     format!(r#"{{"Version": "2012-10-17", "Statement": [{{{principal}{members}}}]}}"#)
 }

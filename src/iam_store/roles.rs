@@ -1,0 +1,324 @@
+//! Roles, their trust policies and tags. A role's inline and attached policies are kept by
+//! `inline` and `attachments` (as `Holder::Role`). Roles grant nothing until STS issues
+//! sessions for them, so no role write touches the authorization view; the roles' ARNs,
+//! which authorizing IAM calls on a role needs, are kept beside it (`RolePaths`).
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use rusqlite::{Connection, OptionalExtension};
+
+use super::error::{is_unique_violation, StoreError, StoreResult};
+use super::{ids, now, page, IamStore, Page, Tag};
+
+/// AWS's default `MaxSessionDuration`, one hour.
+pub const DEFAULT_MAX_SESSION_DURATION: i64 = 3600;
+
+#[derive(Debug, Clone)]
+pub struct Role {
+    pub id: String,
+    pub name: String,
+    pub path: String,
+    pub description: Option<String>,
+    pub max_session_duration: i64,
+    pub trust_policy: String,
+    pub created_at: i64,
+}
+
+const ROLE_COLUMNS: &str =
+    "id, name, path, description, max_session_duration, trust_policy, created_at";
+
+impl Role {
+    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Role> {
+        Ok(Role {
+            id: row.get(0)?,
+            name: row.get(1)?,
+            path: row.get(2)?,
+            description: row.get(3)?,
+            max_session_duration: row.get(4)?,
+            trust_policy: row.get(5)?,
+            created_at: row.get(6)?,
+        })
+    }
+}
+
+/// A role's changes by UpdateRole / UpdateRoleDescription: each `Some` replaces.
+#[derive(Debug, Default)]
+pub struct RoleUpdate {
+    pub description: Option<String>,
+    pub max_session_duration: Option<i64>,
+}
+
+pub(super) fn no_such_role(name: &str) -> StoreError {
+    StoreError::NoSuchEntity(format!("The role with name {name} cannot be found."))
+}
+
+/// The role named `name` (case-insensitively), inside a read or a write.
+pub(super) fn role_by_name(conn: &Connection, name: &str) -> StoreResult<Role> {
+    conn.query_row(
+        &format!("SELECT {ROLE_COLUMNS} FROM roles WHERE name = ?1"),
+        [name],
+        Role::from_row,
+    )
+    .optional()?
+    .ok_or_else(|| no_such_role(name))
+}
+
+/// Every role's name and path, by its name in lower case: what authorizing an IAM call on a
+/// role needs (its ARN), without a database read on the request path. Roles are never
+/// renamed or moved, so only CreateRole and DeleteRole change it: a role is added before its
+/// creation commits and removed after its deletion has, so an existing role is always in it
+/// (an entry for a role whose creation failed names a role that does not exist). Entries
+/// carry the role's id, so that a deletion's late removal cannot take out the entry of a
+/// role created under the same name in between.
+#[derive(Debug, Default)]
+pub struct RolePaths(RwLock<HashMap<String, RolePath>>);
+
+#[derive(Debug, Clone)]
+struct RolePath {
+    id: String,
+    name: String,
+    path: String,
+}
+
+impl RolePaths {
+    /// The role's (name as created, path).
+    pub fn get(&self, name: &str) -> Option<(String, String)> {
+        let map = self
+            .0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.get(&name.to_ascii_lowercase())
+            .map(|r| (r.name.clone(), r.path.clone()))
+    }
+
+    fn insert(&self, id: &str, name: &str, path: &str) {
+        let mut map = self
+            .0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = RolePath {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            path: path.to_owned(),
+        };
+        map.insert(name.to_ascii_lowercase(), entry);
+    }
+
+    /// Removes the entry of the role with `id`, if it is still the one under its name.
+    fn remove(&self, id: &str, name: &str) {
+        let mut map = self
+            .0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let key = name.to_ascii_lowercase();
+        if map.get(&key).is_some_and(|r| r.id == id) {
+            map.remove(&key);
+        }
+    }
+}
+
+impl IamStore {
+    /// Fills `role_paths` from the database, at open.
+    pub(super) async fn load_role_paths(&self) -> StoreResult<()> {
+        let all: Vec<(String, String, String)> = self
+            .read(|conn| {
+                let mut stmt = conn.prepare("SELECT id, name, path FROM roles")?;
+                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                Ok(rows.collect::<Result<_, _>>()?)
+            })
+            .await?;
+        for (id, name, path) in all {
+            self.role_paths().insert(&id, &name, &path);
+        }
+        Ok(())
+    }
+
+    pub async fn create_role(&self, role: Role, tags: Vec<Tag>) -> StoreResult<(Role, Vec<Tag>)> {
+        let created = Role {
+            id: ids::role_id(),
+            created_at: now(),
+            ..role
+        };
+        let row = created.clone();
+        let store = self.clone();
+        let result = self
+            .write(move |conn, _| {
+                conn.execute(
+                    "INSERT INTO roles (id, name, path, description, max_session_duration,
+                     trust_policy, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    (
+                        &row.id,
+                        &row.name,
+                        &row.path,
+                        &row.description,
+                        row.max_session_duration,
+                        &row.trust_policy,
+                        row.created_at,
+                    ),
+                )?;
+                super::users::put_tags_in(conn, "role_tags", "role_id", &row.id, &tags)?;
+                let tags = super::users::tags_in(conn, "role_tags", "role_id", &row.id)?;
+                // Before the commit: see `RolePaths`.
+                store.role_paths().insert(&row.id, &row.name, &row.path);
+                Ok(tags)
+            })
+            .await;
+        match result {
+            Ok(tags) => Ok((created, tags)),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists(format!(
+                "Role with name {} already exists.",
+                created.name
+            ))),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn get_role(&self, name: String) -> StoreResult<(Role, Vec<Tag>)> {
+        self.read(move |conn| {
+            let role = role_by_name(conn, &name)?;
+            let tags = super::users::tags_in(conn, "role_tags", "role_id", &role.id)?;
+            Ok((role, tags))
+        })
+        .await
+    }
+
+    pub async fn list_roles(
+        &self,
+        path_prefix: String,
+        marker: Option<String>,
+        max: usize,
+    ) -> StoreResult<Page<Role>> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {ROLE_COLUMNS} FROM roles
+                 WHERE substr(path, 1, length(?1)) = ?1 AND (?2 IS NULL OR name > ?2)
+                 ORDER BY name LIMIT ?3"
+            ))?;
+            let rows = stmt.query_map((&path_prefix, &marker, max + 1), Role::from_row)?;
+            Ok(page(rows.collect::<Result<_, _>>()?, max, |r: &Role| {
+                r.name.clone()
+            }))
+        })
+        .await
+    }
+
+    /// Changes a role's description and/or maximum session duration; returns the role.
+    pub async fn update_role(&self, name: String, update: RoleUpdate) -> StoreResult<Role> {
+        self.write(move |conn, _| {
+            let role = role_by_name(conn, &name)?;
+            if let Some(description) = &update.description {
+                conn.execute(
+                    "UPDATE roles SET description = ?2 WHERE id = ?1",
+                    (&role.id, description),
+                )?;
+            }
+            if let Some(duration) = update.max_session_duration {
+                conn.execute(
+                    "UPDATE roles SET max_session_duration = ?2 WHERE id = ?1",
+                    (&role.id, duration),
+                )?;
+            }
+            role_by_name(conn, &name)
+        })
+        .await
+    }
+
+    pub async fn update_trust_policy(&self, name: String, document: String) -> StoreResult<()> {
+        self.write(move |conn, _| {
+            let role = role_by_name(conn, &name)?;
+            conn.execute(
+                "UPDATE roles SET trust_policy = ?2 WHERE id = ?1",
+                (&role.id, &document),
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Deletes a role that has no policies left, as AWS requires.
+    pub async fn delete_role(&self, name: String) -> StoreResult<()> {
+        let deleted = self
+            .write(move |conn, _| {
+                let role = role_by_name(conn, &name)?;
+                let holds = |sql: &str| -> StoreResult<bool> {
+                    Ok(conn.query_row(sql, [&role.id], |r| r.get::<_, i64>(0))? > 0)
+                };
+                let conflict = |what: &str| {
+                    StoreError::DeleteConflict(format!("Cannot delete entity, must {what} first."))
+                };
+                if holds("SELECT count(*) FROM role_attached_policies WHERE role_id = ?1")? {
+                    return Err(conflict("detach all policies"));
+                }
+                if holds("SELECT count(*) FROM role_inline_policies WHERE role_id = ?1")? {
+                    return Err(conflict("delete policies"));
+                }
+                conn.execute("DELETE FROM roles WHERE id = ?1", [&role.id])?;
+                Ok((role.id, role.name))
+            })
+            .await?;
+        // After the commit: see `RolePaths`.
+        self.role_paths().remove(&deleted.0, &deleted.1);
+        Ok(())
+    }
+
+    /// Tags feed no condition key yet (no `iam:ResourceTag/*`, no sessions), so tag writes
+    /// touch nothing beyond the database.
+    pub async fn tag_role(&self, name: String, tags: Vec<Tag>) -> StoreResult<()> {
+        self.write(move |conn, _| {
+            let role = role_by_name(conn, &name)?;
+            super::users::put_tags_in(conn, "role_tags", "role_id", &role.id, &tags)
+        })
+        .await
+    }
+
+    pub async fn untag_role(&self, name: String, keys: Vec<String>) -> StoreResult<()> {
+        self.write(move |conn, _| {
+            let role = role_by_name(conn, &name)?;
+            let mut stmt =
+                conn.prepare_cached("DELETE FROM role_tags WHERE role_id = ?1 AND key = ?2")?;
+            for key in &keys {
+                stmt.execute((&role.id, key))?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn list_role_tags(
+        &self,
+        name: String,
+        marker: Option<String>,
+        max: usize,
+    ) -> StoreResult<Page<Tag>> {
+        self.read(move |conn| {
+            let role = role_by_name(conn, &name)?;
+            let tags = super::users::tags_in(conn, "role_tags", "role_id", &role.id)?;
+            Ok(super::users::tag_page(tags, marker.as_deref(), max))
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RolePaths;
+
+    #[test]
+    fn a_late_removal_leaves_a_newer_role_of_the_same_name() {
+        let paths = RolePaths::default();
+        paths.insert("AROAOLD", "Deployer", "/old/");
+        assert_eq!(
+            paths.get("deployer"),
+            Some(("Deployer".into(), "/old/".into()))
+        );
+        paths.insert("AROANEW", "deployer", "/new/");
+        paths.remove("AROAOLD", "Deployer");
+        assert_eq!(
+            paths.get("DEPLOYER"),
+            Some(("deployer".into(), "/new/".into()))
+        );
+        paths.remove("AROANEW", "deployer");
+        assert_eq!(paths.get("deployer"), None);
+    }
+}
