@@ -10,6 +10,7 @@ use super::roles::role_name;
 use super::users::user_name;
 use super::{iso8601, validate, write_page_end, Ctx, Reply};
 use crate::iam_store::attachments::Holder;
+use crate::iam_store::aws_policies::AWS_ACCOUNT;
 use crate::iam_store::ids;
 use crate::iam_store::policies::{EntityFilter, Policy, PolicyRef, PolicyVersion};
 use crate::policy::document::{non_whitespace_len, parse, PolicyKind};
@@ -58,12 +59,33 @@ fn policy_ref(ctx: &Ctx<'_>, p: &Params) -> Result<PolicyRef, IamError> {
             "Member must have length greater than or equal to 20",
         ));
     }
-    let path_name =
-        ids::parse_policy_arn(ctx.account(), arn).map(|(p, n)| (p.to_owned(), n.to_owned()));
+    let own = ids::parse_policy_arn(ctx.account(), arn).map(|(p, n)| (p.to_owned(), n.to_owned()));
+    let aws = own.is_none() && ids::parse_policy_arn(AWS_ACCOUNT, arn).is_some();
+    let path_name = own.or_else(|| {
+        ids::parse_policy_arn(AWS_ACCOUNT, arn).map(|(p, n)| (p.to_owned(), n.to_owned()))
+    });
     Ok(PolicyRef {
         arn: arn.to_owned(),
         path_name,
+        aws,
     })
+}
+
+/// A policy reference that a change may name: AWS managed policies are read-only, and AWS
+/// refuses every change to them as a caller without permission on another account's
+/// resource (`AccessDenied`).
+fn changeable_ref(ctx: &Ctx<'_>, p: &Params, action: &str) -> Result<PolicyRef, IamError> {
+    let r = policy_ref(ctx, p)?;
+    if r.aws {
+        return Err(IamError::new(
+            Code::AccessDenied,
+            format!(
+                "Not authorized to perform: iam:{action} on resource: policy {}: AWS managed policies cannot be changed.",
+                r.arn
+            ),
+        ));
+    }
+    Ok(r)
 }
 
 fn version_param(p: &Params) -> Result<i64, IamError> {
@@ -94,7 +116,14 @@ fn write_policy(
         .elem("DefaultVersionId", &format!("v{}", policy.default_version))
         .elem("PolicyId", &policy.id)
         .elem("Path", &policy.path)
-        .elem("Arn", &ids::policy_arn(account, &policy.path, &policy.name))
+        .elem(
+            "Arn",
+            &ids::policy_arn(
+                if policy.aws { AWS_ACCOUNT } else { account },
+                &policy.path,
+                &policy.name,
+            ),
+        )
         .elem("AttachmentCount", &policy.attachment_count.to_string())
         .elem("PermissionsBoundaryUsageCount", "0")
         .elem("IsAttachable", "true");
@@ -171,11 +200,15 @@ pub async fn list_policies(ctx: &Ctx<'_>, p: &Params) -> Reply {
     let mut w = XmlWriter::new();
     w.open("Policies");
     let mut next = None;
-    // LabStore has no AWS-managed policies: Scope=AWS lists nothing.
-    if scope != Some("AWS") && any_usage {
+    let aws = match scope {
+        Some("AWS") => Some(true),
+        Some("Local") => Some(false),
+        _ => None,
+    };
+    if any_usage {
         let page = ctx
             .store()
-            .list_policies(only_attached, prefix, marker, max)
+            .list_policies(aws, only_attached, prefix, marker, max)
             .await?;
         for policy in &page.items {
             write_policy(&mut w, "member", ctx.account(), policy, false);
@@ -188,12 +221,14 @@ pub async fn list_policies(ctx: &Ctx<'_>, p: &Params) -> Reply {
 }
 
 pub async fn delete_policy(ctx: &Ctx<'_>, p: &Params) -> Reply {
-    ctx.store().delete_policy(policy_ref(ctx, p)?).await?;
+    ctx.store()
+        .delete_policy(changeable_ref(ctx, p, "DeletePolicy")?)
+        .await?;
     Ok(None)
 }
 
 pub async fn create_policy_version(ctx: &Ctx<'_>, p: &Params) -> Reply {
-    let r = policy_ref(ctx, p)?;
+    let r = changeable_ref(ctx, p, "CreatePolicyVersion")?;
     let doc = managed_document(p)?;
     let set_default = flag(p, "SetAsDefault", "setAsDefault")?;
     let version = ctx
@@ -232,14 +267,20 @@ pub async fn list_policy_versions(ctx: &Ctx<'_>, p: &Params) -> Reply {
 
 pub async fn set_default_policy_version(ctx: &Ctx<'_>, p: &Params) -> Reply {
     ctx.store()
-        .set_default_policy_version(policy_ref(ctx, p)?, version_param(p)?)
+        .set_default_policy_version(
+            changeable_ref(ctx, p, "SetDefaultPolicyVersion")?,
+            version_param(p)?,
+        )
         .await?;
     Ok(None)
 }
 
 pub async fn delete_policy_version(ctx: &Ctx<'_>, p: &Params) -> Reply {
     ctx.store()
-        .delete_policy_version(policy_ref(ctx, p)?, version_param(p)?)
+        .delete_policy_version(
+            changeable_ref(ctx, p, "DeletePolicyVersion")?,
+            version_param(p)?,
+        )
         .await?;
     Ok(None)
 }

@@ -2,9 +2,12 @@
 
 use rusqlite::Connection;
 
+use super::aws_policies::AWS_ACCOUNT;
 use super::error::{StoreError, StoreResult};
 use super::groups::group_by_name;
-use super::policies::{policy_by_ref, Entities, EntityFilter, PolicyRef, MAX_ATTACHED};
+use super::policies::{
+    list_marker, policy_by_ref, split_marker, Entities, EntityFilter, PolicyRef, MAX_ATTACHED,
+};
 use super::roles::role_by_name;
 use super::users::user_by_name;
 use super::view::Touched;
@@ -67,6 +70,7 @@ impl Holder {
 pub struct Attached {
     pub name: String,
     pub arn: String,
+    pub aws: bool,
 }
 
 impl IamStore {
@@ -141,16 +145,31 @@ impl IamStore {
         self.read(move |conn| {
             let id = holder.id_of(conn, &name)?;
             let (table, column) = (holder.table(), holder.column());
+            let (after_aws, after) = split_marker(marker.as_deref());
             let mut stmt = conn.prepare_cached(&format!(
-                "SELECT p.name, p.path FROM {table} a JOIN policies p ON p.id = a.policy_id
-                 WHERE a.{column} = ?1 AND substr(p.path, 1, length(?2)) = ?2 AND (?3 IS NULL OR p.name > ?3)
-                 ORDER BY p.name LIMIT ?4"
+                "SELECT p.name, p.path, p.aws FROM {table} a JOIN policies p ON p.id = a.policy_id
+                 WHERE a.{column} = ?1 AND substr(p.path, 1, length(?2)) = ?2
+                 AND (?3 IS NULL OR (p.name, 1 - p.aws) > (?3, ?5))
+                 ORDER BY p.name, 1 - p.aws LIMIT ?4"
             ))?;
-            let rows = stmt.query_map((&id, &path_prefix, &marker, max + 1), |r| {
-                let (name, path): (String, String) = (r.get(0)?, r.get(1)?);
-                Ok(Attached { arn: ids::policy_arn(&account, &path, &name), name })
-            })?;
-            Ok(page(rows.collect::<Result<_, _>>()?, max, |a: &Attached| a.name.clone()))
+            let rows = stmt.query_map(
+                (&id, &path_prefix, &after, max + 1, i64::from(!after_aws)),
+                |r| {
+                    let (name, path, aws): (String, String, bool) =
+                        (r.get(0)?, r.get(1)?, r.get(2)?);
+                    let owner = if aws { AWS_ACCOUNT } else { account.as_str() };
+                    Ok(Attached {
+                        arn: ids::policy_arn(owner, &path, &name),
+                        name,
+                        aws,
+                    })
+                },
+            )?;
+            Ok(page(
+                rows.collect::<Result<_, _>>()?,
+                max,
+                |a: &Attached| list_marker(a.aws, &a.name),
+            ))
         })
         .await
     }

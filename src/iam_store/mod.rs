@@ -12,6 +12,7 @@
 
 mod access_keys;
 pub mod attachments;
+pub mod aws_policies;
 pub mod error;
 pub mod groups;
 pub mod ids;
@@ -53,6 +54,11 @@ pub static MIGRATIONS: &[Migration] = &[
         version: 3,
         name: "roles",
         sql: include_str!("../../migrations/iam/0003_roles.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "aws_managed_policies",
+        sql: include_str!("../../migrations/iam/0004_aws_managed_policies.sql"),
     },
 ];
 
@@ -226,6 +232,11 @@ impl IamStore {
                 role_paths: roles::RolePaths::default(),
             }),
         };
+        store
+            .inner
+            .db
+            .write(|conn| aws_policies::install(conn))
+            .await?;
         store.refresh_view().await?;
         store.load_role_paths().await?;
         Ok(store)

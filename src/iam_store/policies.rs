@@ -20,6 +20,8 @@ pub struct Policy {
     pub attachment_count: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// An AWS managed policy (`arn:aws:iam::aws:policy/…`): read-only.
+    pub aws: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -51,7 +53,7 @@ const POLICY_COLUMNS: &str = "p.id, p.name, p.path, p.description, p.default_ver
     (SELECT count(*) FROM user_attached_policies WHERE policy_id = p.id)
       + (SELECT count(*) FROM group_attached_policies WHERE policy_id = p.id)
       + (SELECT count(*) FROM role_attached_policies WHERE policy_id = p.id),
-    p.created_at, p.updated_at";
+    p.created_at, p.updated_at, p.aws";
 
 fn policy_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Policy> {
     Ok(Policy {
@@ -63,6 +65,7 @@ fn policy_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Policy> {
         attachment_count: r.get(5)?,
         created_at: r.get(6)?,
         updated_at: r.get(7)?,
+        aws: r.get(8)?,
     })
 }
 
@@ -72,6 +75,8 @@ fn policy_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Policy> {
 pub struct PolicyRef {
     pub arn: String,
     pub path_name: Option<(String, String)>,
+    /// Whether the ARN's account is `aws` (an AWS managed policy).
+    pub aws: bool,
 }
 
 fn not_found(arn: &str) -> StoreError {
@@ -82,11 +87,26 @@ pub(super) fn policy_by_ref(conn: &Connection, r: &PolicyRef) -> StoreResult<Pol
     let Some((path, name)) = &r.path_name else {
         return Err(not_found(&r.arn));
     };
-    let sql = format!("SELECT {POLICY_COLUMNS} FROM policies p WHERE p.name = ?1 AND p.path = ?2");
-    conn.query_row(&sql, (name, path), policy_from_row)
+    let sql = format!(
+        "SELECT {POLICY_COLUMNS} FROM policies p WHERE p.name = ?1 AND p.path = ?2 AND p.aws = ?3"
+    );
+    conn.query_row(&sql, (name, path, r.aws), policy_from_row)
         .optional()?
         .filter(|p| p.name == *name)
         .ok_or_else(|| not_found(&r.arn))
+}
+
+/// A listing's marker: the last policy's scope and name (names hold no `:`).
+pub(super) fn list_marker(aws: bool, name: &str) -> String {
+    format!("{}:{name}", if aws { "aws" } else { "local" })
+}
+
+/// (after an AWS policy, name) from a listing's marker.
+pub(super) fn split_marker(marker: Option<&str>) -> (bool, Option<String>) {
+    match marker.map(|m| m.split_once(':').unwrap_or(("local", m))) {
+        Some((scope, name)) => (scope == "aws", Some(name.to_owned())),
+        None => (false, None),
+    }
 }
 
 fn version_count(conn: &Connection, policy_id: &str) -> StoreResult<i64> {
@@ -130,6 +150,7 @@ impl IamStore {
             attachment_count: 0,
             created_at: at,
             updated_at: at,
+            aws: false,
         };
         let created = policy.clone();
         let result = self
@@ -161,25 +182,35 @@ impl IamStore {
         self.read(move |conn| policy_by_ref(conn, &r)).await
     }
 
+    /// `aws`: `None` lists every policy, `Some(true)` only AWS managed ones, `Some(false)`
+    /// only the account's own. Sorted by name (AWS's before the account's of the same name).
     pub async fn list_policies(
         &self,
+        aws: Option<bool>,
         only_attached: bool,
         path_prefix: String,
         marker: Option<String>,
         max: usize,
     ) -> StoreResult<Page<Policy>> {
         self.read(move |conn| {
+            let (after_aws, after) = split_marker(marker.as_deref());
             let sql = format!(
                 "SELECT {POLICY_COLUMNS} FROM policies p
-                 WHERE substr(p.path, 1, length(?1)) = ?1 AND (?2 IS NULL OR p.name > ?2)
+                 WHERE substr(p.path, 1, length(?1)) = ?1 AND (?2 IS NULL OR (p.name, 1 - p.aws) > (?2, ?5))
+                 AND (?6 IS NULL OR p.aws = ?6)
                  AND (?3 = 0 OR EXISTS (SELECT 1 FROM user_attached_policies WHERE policy_id = p.id)
                              OR EXISTS (SELECT 1 FROM group_attached_policies WHERE policy_id = p.id)
                              OR EXISTS (SELECT 1 FROM role_attached_policies WHERE policy_id = p.id))
-                 ORDER BY p.name LIMIT ?4"
+                 ORDER BY p.name, 1 - p.aws LIMIT ?4"
             );
             let mut stmt = conn.prepare_cached(&sql)?;
-            let rows = stmt.query_map((&path_prefix, &marker, only_attached, max + 1), policy_from_row)?;
-            Ok(page(rows.collect::<Result<_, _>>()?, max, |p: &Policy| p.name.clone()))
+            let rows = stmt.query_map(
+                (&path_prefix, &after, only_attached, max + 1, i64::from(!after_aws), aws),
+                policy_from_row,
+            )?;
+            Ok(page(rows.collect::<Result<_, _>>()?, max, |p: &Policy| {
+                list_marker(p.aws, &p.name)
+            }))
         })
         .await
     }

@@ -48,6 +48,7 @@ fn policy(name: &str) -> PolicyRef {
     PolicyRef {
         arn: ids::policy_arn(ACCOUNT, "/", name),
         path_name: Some(("/".into(), name.into())),
+        aws: false,
     }
 }
 

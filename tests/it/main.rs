@@ -17,6 +17,7 @@ mod iam_auth;
 mod iam_errors;
 mod iam_groups;
 mod iam_inline;
+mod iam_managed;
 mod iam_policies;
 mod iam_policy_attachments;
 mod iam_roles;
