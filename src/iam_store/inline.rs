@@ -157,7 +157,7 @@ impl IamStore {
                 ("Users", count("SELECT count(*) FROM users")?),
                 ("Roles", count("SELECT count(*) FROM roles")?),
                 ("Groups", count("SELECT count(*) FROM groups")?),
-                ("Policies", count("SELECT count(*) FROM policies")?),
+                ("Policies", count("SELECT count(*) FROM policies WHERE aws = 0")?),
                 ("PolicyVersionsInUse", count(
                     "SELECT (SELECT count(*) FROM user_attached_policies) + (SELECT count(*) FROM group_attached_policies)
                      + (SELECT count(*) FROM role_attached_policies)",

@@ -383,6 +383,7 @@ async fn users_are_denied_every_action_and_change_nothing() {
     assert!(iam.list_groups().send().await.unwrap().groups().is_empty());
     assert!(iam
         .list_policies()
+        .scope(aws_sdk_iam::types::PolicyScopeType::Local)
         .send()
         .await
         .unwrap()
@@ -500,7 +501,8 @@ async fn missing_required_parameters_are_validation_errors() {
     // Nothing was created or changed by the refused calls.
     let users = iam.list_users().send().await.unwrap();
     assert_eq!(users.users().len(), 1);
-    let policies = iam.list_policies().send().await.unwrap();
+    let local = aws_sdk_iam::types::PolicyScopeType::Local;
+    let policies = iam.list_policies().scope(local).send().await.unwrap();
     assert_eq!(policies.policies().len(), 1);
     server.stop();
 }

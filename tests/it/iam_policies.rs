@@ -108,7 +108,8 @@ async fn create_and_get_a_policy_whose_document_round_trips() {
         format!("arn:aws:iam::{ACCOUNT}:policy/HomeAccess"),
         format!("arn:aws:iam::{ACCOUNT}:policy/team/Nope"),
         "arn:aws:iam::111111111111:policy/team/HomeAccess".to_owned(),
-        "arn:aws:iam::aws:policy/AdministratorAccess".to_owned(),
+        // An AWS managed policy this server does not have.
+        "arn:aws:iam::aws:policy/AmazonEC2FullAccess".to_owned(),
     ];
     for arn in missing {
         let got = iam.get_policy().policy_arn(&arn).send().await;
@@ -167,7 +168,12 @@ async fn policy_names_are_unique_regardless_of_case_and_validated() {
             "{name} {path}"
         );
     }
-    let all = iam.list_policies().send().await.unwrap();
+    let all = iam
+        .list_policies()
+        .scope(PolicyScopeType::Local)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(all.policies().len(), 1);
     server.stop();
 }
@@ -261,6 +267,7 @@ async fn managed_documents_over_6144_characters_exceed_the_quota() {
     version.policy_document(&at_quota).send().await.unwrap();
     let names: Vec<_> = iam
         .list_policies()
+        .scope(PolicyScopeType::Local)
         .send()
         .await
         .unwrap()
@@ -459,20 +466,32 @@ async fn list_policies_by_scope_attachment_and_path() {
     attach.send().await.unwrap();
 
     let all = ["a-attached", "b-loose", "c-attached"].as_slice();
+    let aws = [
+        "AdministratorAccess",
+        "AmazonS3FullAccess",
+        "AmazonS3ReadOnlyAccess",
+        "IAMFullAccess",
+        "IAMReadOnlyAccess",
+        "PowerUserAccess",
+        "ReadOnlyAccess",
+    ];
+    // Sorted by name without regard to case, as the listing is.
+    let mut everything: Vec<&str> = all.iter().chain(aws.iter()).copied().collect();
+    everything.sort_by_key(|n| n.to_ascii_lowercase());
     // (Scope, OnlyAttached, PathPrefix) -> names listed.
     let cases: [ListCase; 9] = [
-        (None, None, None, all),
-        (Some("All"), None, None, all),
+        (None, None, None, &everything),
+        (Some("All"), None, None, &everything),
         (Some("Local"), None, None, all),
-        // LabStore has no AWS-managed policies.
-        (Some("AWS"), None, None, &[]),
+        // The built-in AWS managed policies, attached to nobody here.
+        (Some("AWS"), None, None, &aws),
         (
             Some("Local"),
             Some(true),
             None,
             &["a-attached", "c-attached"],
         ),
-        (None, Some(false), None, all),
+        (Some("Local"), Some(false), None, all),
         (None, None, Some("/team/"), &["b-loose", "c-attached"]),
         (None, Some(true), Some("/team/"), &["c-attached"]),
         (Some("Local"), None, Some("/nope/"), &[]),
@@ -492,7 +511,11 @@ async fn list_policies_by_scope_attachment_and_path() {
             .map(|p| p.policy_name().unwrap())
             .collect();
         assert_eq!(names, expected, "{scope:?} {only_attached:?} {prefix:?}");
-        for policy in out.policies() {
+        let own = out
+            .policies()
+            .iter()
+            .filter(|p| !p.arn().unwrap().contains("::aws:"));
+        for policy in own {
             let attached = policy.policy_name().unwrap().ends_with("-attached");
             assert_eq!(policy.attachment_count(), Some(i32::from(attached)));
             assert_eq!(policy.default_version_id(), Some("v1"));
@@ -520,6 +543,7 @@ async fn policy_usage_filter_is_validated_and_applied() {
 
     let listed = |usage: &str| {
         iam.list_policies()
+            .scope(PolicyScopeType::Local)
             .policy_usage_filter(PolicyUsageType::from(usage))
             .send()
     };

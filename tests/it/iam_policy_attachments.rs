@@ -175,7 +175,8 @@ async fn attach_is_idempotent_and_detach_needs_an_attachment() {
         assert_eq!(again, Err(("NoSuchEntity".into(), 404)), "{holder:?}");
 
         let unknown = format!("arn:aws:iam::{ACCOUNT}:policy/Unknown");
-        let aws_managed = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+        // An AWS managed policy this server does not have.
+        let aws_managed = "arn:aws:iam::aws:policy/AmazonEC2FullAccess";
         for arn in [unknown.as_str(), aws_managed] {
             let attach = holder.attach(&iam, "h", arn).await;
             assert_eq!(
