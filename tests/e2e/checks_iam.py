@@ -6,7 +6,8 @@ import json
 import os
 import subprocess
 
-from harness import ACCESS_KEY, SECRET, TOOL_TIMEOUT, aws, boto3_client, require_tool
+from harness import (ACCESS_KEY, SECRET, TOOL_TIMEOUT, aws, aws_env, boto3_client, require_tool,
+                     write_file)
 
 
 def check_aws_cli_walks_an_iam_setup(server):
@@ -168,9 +169,46 @@ def check_just_recipes_drive_iam_with_httpie(server):
     assert "arn:aws:iam::000000000000:policy/httpie-policy" in out.stdout, out.stdout
 
 
+def check_aws_cli_user_with_an_aws_managed_policy(server):
+    """AmazonS3ReadOnlyAccess, built in: attached to a user with `aws iam`, that user's
+    `aws s3 ls` works and its `aws s3 cp` upload is AccessDenied."""
+    def run(*args):
+        out = aws(server, "iam", "iam", *args, "--output", "json")
+        assert out.returncode == 0, f"aws iam {' '.join(args)}: {out.stderr}"
+        return json.loads(out.stdout) if out.stdout.strip() else {}
+
+    arn = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+    policy = run("get-policy", "--policy-arn", arn)["Policy"]
+    assert policy["DefaultVersionId"] == "v3", policy
+    out = aws(server, "s3", "s3", "mb", "s3://managed-read")
+    assert out.returncode == 0, out.stderr
+    run("create-user", "--user-name", "s3-reader")
+    key = run("create-access-key", "--user-name", "s3-reader")["AccessKey"]
+    run("attach-user-policy", "--user-name", "s3-reader", "--policy-arn", arn)
+    listed = run("list-policies", "--scope", "AWS")["Policies"]
+    assert arn in [p["Arn"] for p in listed], listed
+
+    env = dict(aws_env(), AWS_ACCESS_KEY_ID=key["AccessKeyId"],
+               AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"])
+
+    def as_reader(*args):
+        return subprocess.run(["aws", "--endpoint-url", server.url("s3"), *args], env=env,
+                              capture_output=True, text=True, timeout=TOOL_TIMEOUT)
+
+    out = as_reader("s3", "ls")
+    assert out.returncode == 0 and "managed-read" in out.stdout, out.stdout + out.stderr
+    local = os.path.join(server.workdir("managed"), "upload.txt")
+    write_file(local, b"not allowed")
+    out = as_reader("s3", "cp", local, "s3://managed-read/upload.txt")
+    assert out.returncode != 0 and "AccessDenied" in out.stderr, out.stdout + out.stderr
+    out = aws(server, "iam", "iam", "delete-policy", "--policy-arn", arn)
+    assert out.returncode != 0 and "(AccessDenied)" in out.stderr, out.stderr
+
+
 CHECKS = [
     check_aws_cli_walks_an_iam_setup,
     check_aws_cli_walks_a_role,
+    check_aws_cli_user_with_an_aws_managed_policy,
     check_aws_cli_iam_through_the_s3_port,
     check_boto3_manages_iam_and_reads_its_errors,
     check_just_recipes_drive_iam_with_httpie,
