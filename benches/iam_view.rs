@@ -151,6 +151,7 @@ fn account(runtime: &Runtime, dir: &std::path::Path) -> (IamStore, Vec<String>) 
             let wide = PolicyRef {
                 arn: ids::policy_arn(ACCOUNT, "/", WIDE),
                 path_name: Some(("/".into(), WIDE.into())),
+                aws: false,
             };
             store
                 .create_policy(WIDE.into(), "/".into(), None, document(0, "s3:*"))
@@ -265,6 +266,7 @@ fn writes(c: &mut Criterion, runtime: &Runtime, store: &IamStore, keys: &[String
     let wide = PolicyRef {
         arn: ids::policy_arn(ACCOUNT, "/", WIDE),
         path_name: Some(("/".into(), WIDE.into())),
+        aws: false,
     };
     let set_default = || {
         let version = if next() % 2 == 0 { 1 } else { 2 };

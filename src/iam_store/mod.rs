@@ -232,11 +232,7 @@ impl IamStore {
                 role_paths: roles::RolePaths::default(),
             }),
         };
-        store
-            .inner
-            .db
-            .write(|conn| aws_policies::install(conn))
-            .await?;
+        store.inner.db.write(aws_policies::install).await?;
         store.refresh_view().await?;
         store.load_role_paths().await?;
         Ok(store)
