@@ -162,7 +162,10 @@ fn authorize_request(c: &mut Criterion) {
         .iter()
         .enumerate()
         .map(|(i, json)| PolicyEntry {
-            source: PolicySource::UserAttached(format!("policy-{i}")),
+            source: PolicySource::UserAttached {
+                policy: format!("policy-{i}"),
+                aws: false,
+            },
             document: Arc::from(*json),
             compiled: Arc::new(compile(json)),
         })

@@ -8,7 +8,8 @@
 //!   with every resource in order. Paging walks that list; the marker is the index of the next
 //!   pair, and only the pairs of the page are evaluated.
 //! - A matched statement names its policy as AWS does: a stored policy by its name, with type
-//!   `user` / `group` for inline policies and `user-managed` for managed ones; a supplied one
+//!   `user` / `group` for inline policies, `user-managed` for the account's managed ones and
+//!   `aws-managed` for AWS managed ones; a supplied one
 //!   as `PolicyInputList.N` (type `none`) or `ResourcePolicy` (type `resource`); positions are
 //!   those of `policy::document::statement_positions`.
 //! - The simulated caller (`CallerArn`, else the source user) gets the principal keys the
@@ -237,13 +238,22 @@ fn caller(arn: &str) -> Result<Caller, IamError> {
     }
 }
 
+/// The `SourcePolicyType` of an attached policy: AWS's own or the account's.
+fn managed_type(aws: bool) -> &'static str {
+    if aws {
+        "aws-managed"
+    } else {
+        "user-managed"
+    }
+}
+
 /// A stored policy, named as the response names it.
 fn stored(entry: &PolicyEntry) -> Source {
     let (id, kind) = match &entry.source {
         PolicySource::UserInline(name) => (name, "user"),
-        PolicySource::UserAttached(name) => (name, "user-managed"),
+        PolicySource::UserAttached { policy, aws } => (policy, managed_type(*aws)),
         PolicySource::GroupInline { name, .. } => (name, "group"),
-        PolicySource::GroupAttached { policy, .. } => (policy, "user-managed"),
+        PolicySource::GroupAttached { policy, aws, .. } => (policy, managed_type(*aws)),
     };
     Source {
         id: id.clone(),

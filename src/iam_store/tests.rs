@@ -374,3 +374,50 @@ async fn an_update_copies_only_the_shards_it_changes() {
     assert_eq!(store.view().shared_shards(&before), all - 3, "one user");
     assert_eq!(store.view_rebuilds(), 1);
 }
+
+/// Upgrading a database made before AWS managed policies keeps the account's policies, their
+/// versions and attachments (the `policies` table is rebuilt under them), and a customer
+/// policy that already had an AWS policy's name stays beside it.
+#[tokio::test]
+async fn upgrading_keeps_policies_and_attachments_beside_aws_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(dir.path());
+    let before = Db::open("iam", &path, &config(), &MIGRATIONS[..3]).unwrap();
+    before
+        .write(move |conn| -> StoreResult<()> {
+            conn.execute_batch(&format!(
+                "INSERT INTO users (id, name, path, created_at) VALUES ('AIDAUSER', 'u', '/', 1);
+                 INSERT INTO policies (id, name, path, description, default_version, next_version, created_at, updated_at)
+                   VALUES ('ANPAMINE', 'ReadOnlyAccess', '/', NULL, 1, 2, 1, 1);
+                 INSERT INTO policy_versions (policy_id, version, document, created_at)
+                   VALUES ('ANPAMINE', 1, '{}', 1);
+                 INSERT INTO user_attached_policies (user_id, policy_id) VALUES ('AIDAUSER', 'ANPAMINE');",
+                allow("s3:GetObject")
+            ))?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    before.close().await;
+    drop(before);
+
+    let keys = dir.path().join("keys");
+    let store = IamStore::open(dir.path(), &keys, &config(), ACCOUNT)
+        .await
+        .unwrap();
+    let mine = store.get_policy(policy("ReadOnlyAccess")).await.unwrap();
+    assert_eq!(
+        (mine.id.as_str(), mine.attachment_count, mine.aws),
+        ("ANPAMINE", 1, false)
+    );
+    let aws = PolicyRef {
+        arn: "arn:aws:iam::aws:policy/ReadOnlyAccess".into(),
+        path_name: Some(("/".into(), "ReadOnlyAccess".into())),
+        aws: true,
+    };
+    let theirs = store.get_policy(aws).await.unwrap();
+    assert!(theirs.aws && theirs.id != "ANPAMINE");
+    let user = store.view().user("u").map(Arc::clone).unwrap();
+    assert_eq!(user.policies.len(), 1);
+    assert!(user.policies[0].document.contains("s3:GetObject"));
+}

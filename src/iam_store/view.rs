@@ -35,9 +35,19 @@ use crate::policy::eval::CompiledPolicy;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PolicySource {
     UserInline(String),
-    UserAttached(String),
-    GroupInline { group: String, name: String },
-    GroupAttached { group: String, policy: String },
+    UserAttached {
+        policy: String,
+        aws: bool,
+    },
+    GroupInline {
+        group: String,
+        name: String,
+    },
+    GroupAttached {
+        group: String,
+        policy: String,
+        aws: bool,
+    },
 }
 
 /// One policy document that applies to a principal, as stored and compiled.
@@ -158,10 +168,11 @@ impl AuthView {
                      name: policy,
                      document,
                      attached,
+                     aws,
                  }| {
                     let group = name.clone();
                     let source = match attached {
-                        true => PolicySource::GroupAttached { group, policy },
+                        true => PolicySource::GroupAttached { group, policy, aws },
                         false => PolicySource::GroupInline {
                             group,
                             name: policy,
@@ -205,9 +216,10 @@ impl AuthView {
                      name,
                      document,
                      attached,
+                     aws,
                  }| {
                     let source = match attached {
-                        true => PolicySource::UserAttached(name),
+                        true => PolicySource::UserAttached { policy: name, aws },
                         false => PolicySource::UserInline(name),
                     };
                     documents.entry(source, document)
@@ -235,7 +247,7 @@ impl AuthView {
             .filter(|p| {
                 matches!(
                     p.source,
-                    PolicySource::UserInline(_) | PolicySource::UserAttached(_)
+                    PolicySource::UserInline(_) | PolicySource::UserAttached { .. }
                 )
             })
             .cloned()

@@ -223,6 +223,26 @@ async fn attached_aws_policies_are_counted_listed_and_enforced() {
         Some("AccessDenied")
     );
 
+    // The simulator names the policy as AWS does, with its own source type.
+    let simulated = iam
+        .simulate_principal_policy()
+        .policy_source_arn("arn:aws:iam::000000000000:user/reader")
+        .action_names("s3:GetObject")
+        .action_names("s3:PutObject")
+        .resource_arns("arn:aws:s3:::data/k")
+        .send()
+        .await
+        .unwrap();
+    let results = simulated.evaluation_results();
+    assert_eq!(results[0].eval_decision().as_str(), "allowed");
+    let matched = &results[0].matched_statements()[0];
+    assert_eq!(matched.source_policy_id(), Some("AmazonS3ReadOnlyAccess"));
+    assert_eq!(
+        matched.source_policy_type().map(|t| t.as_str()),
+        Some("aws-managed")
+    );
+    assert_eq!(results[1].eval_decision().as_str(), "implicitDeny");
+
     // Groups and roles take them too; the count and the entity listing follow.
     iam.create_group().group_name("ops").send().await.unwrap();
     iam.attach_group_policy()

@@ -14,6 +14,8 @@ pub(in crate::iam_store) struct PolicyRow {
     pub name: String,
     pub document: String,
     pub attached: bool,
+    /// An attached AWS managed policy.
+    pub aws: bool,
 }
 
 pub(in crate::iam_store) struct GroupRow {
@@ -52,13 +54,15 @@ const GROUPS: &str = "SELECT id, name, path FROM groups";
 const MEMBERS: &str = "SELECT user_id, group_id FROM group_members ORDER BY user_id, group_id";
 const USER_INLINE: &str =
     "SELECT user_id, name, document FROM user_inline_policies ORDER BY user_id, name";
-const USER_ATTACHED: &str = "SELECT a.user_id, p.name, v.document FROM user_attached_policies a
+const USER_ATTACHED: &str =
+    "SELECT a.user_id, p.name, v.document, p.aws FROM user_attached_policies a
      JOIN policies p ON p.id = a.policy_id
      JOIN policy_versions v ON v.policy_id = p.id AND v.version = p.default_version
      ORDER BY a.user_id, p.name";
 const GROUP_INLINE: &str =
     "SELECT group_id, name, document FROM group_inline_policies ORDER BY group_id, name";
-const GROUP_ATTACHED: &str = "SELECT a.group_id, p.name, v.document FROM group_attached_policies a
+const GROUP_ATTACHED: &str =
+    "SELECT a.group_id, p.name, v.document, p.aws FROM group_attached_policies a
      JOIN policies p ON p.id = a.policy_id
      JOIN policy_versions v ON v.policy_id = p.id AND v.version = p.default_version
      ORDER BY a.group_id, p.name";
@@ -139,7 +143,7 @@ pub(super) fn group_row(conn: &Connection, id: &str) -> StoreResult<Option<Group
             false,
         ),
         (
-            "SELECT p.name, v.document FROM group_attached_policies a
+            "SELECT p.name, v.document, p.aws FROM group_attached_policies a
              JOIN policies p ON p.id = a.policy_id
              JOIN policy_versions v ON v.policy_id = p.id AND v.version = p.default_version
              WHERE a.group_id = ?1 ORDER BY p.name",
@@ -172,7 +176,7 @@ pub(super) fn user_row(conn: &Connection, id: &str) -> StoreResult<Option<UserRo
             false,
         ),
         (
-            "SELECT p.name, v.document FROM user_attached_policies a
+            "SELECT p.name, v.document, p.aws FROM user_attached_policies a
              JOIN policies p ON p.id = a.policy_id
              JOIN policy_versions v ON v.policy_id = p.id AND v.version = p.default_version
              WHERE a.user_id = ?1 ORDER BY p.name",
@@ -237,6 +241,7 @@ fn policy_row(r: &rusqlite::Row<'_>, first: usize, attached: bool) -> rusqlite::
         name: r.get(first)?,
         document: r.get(first + 1)?,
         attached,
+        aws: if attached { r.get(first + 2)? } else { false },
     })
 }
 
