@@ -18,6 +18,7 @@ use super::params::Params;
 use super::Action;
 use crate::auth::Caller;
 use crate::iam_store::ids;
+use crate::iam_store::view::KeyOwner;
 use crate::iam_store::roles::RolePaths;
 use crate::iam_store::view::AuthView;
 
@@ -81,11 +82,18 @@ pub(super) fn resources(
         | GetUserPolicy
         | ListUserPolicies
         | DeleteUserPolicy => vec![user()],
-        // The key's owner; an unknown key names nothing, so only `*` can allow asking.
+        // The key's owner (a root key: the account root); an unknown key names nothing, so
+        // only `*` can allow asking.
         GetAccessKeyLastUsed => vec![p
             .get("AccessKeyId")
             .and_then(|id| view.key(id))
-            .map_or_else(|| "*".to_owned(), |key| key.principal.arn.clone())],
+            .map_or_else(
+                || "*".to_owned(),
+                |key| match &key.owner {
+                    KeyOwner::Root => format!("arn:aws:iam::{account}:root"),
+                    KeyOwner::User(principal) => principal.arn.clone(),
+                },
+            )],
         CreateGroup => vec![ids::group_arn(
             account,
             path,

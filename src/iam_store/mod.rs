@@ -54,6 +54,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "roles",
         sql: include_str!("../../migrations/iam/0003_roles.sql"),
     },
+    Migration {
+        version: 5,
+        name: "root_access_keys",
+        sql: include_str!("../../migrations/iam/0005_root_access_keys.sql"),
+    },
 ];
 
 /// AWS's limit of tags on one IAM entity.

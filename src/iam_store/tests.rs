@@ -56,9 +56,12 @@ fn policy(name: &str) -> PolicyRef {
 fn may(store: &IamStore, access_key: &str, action: &str) -> Option<bool> {
     let view = store.view();
     let entry = view.key(access_key).filter(|k| k.active)?;
+    let crate::iam_store::view::KeyOwner::User(principal) = &entry.owner else {
+        return Some(true);
+    };
     let caller = Caller::User {
         access_key: access_key.into(),
-        principal: Arc::clone(&entry.principal),
+        principal: Arc::clone(principal),
     };
     let authorizer = Authorizer::new(Some(&caller), ACCOUNT, Context::new());
     Some(authorizer.allows(action, "*", None))
