@@ -298,6 +298,13 @@ async fn an_updated_view_equals_one_built_whole() {
         .await
         .unwrap();
     store.delete_group("g2".into()).await.unwrap();
+    let (kept, _) = store.create_root_access_key().await.unwrap();
+    let (gone, _) = store.create_root_access_key().await.unwrap();
+    store
+        .update_root_access_key(kept.id.clone(), false)
+        .await
+        .unwrap();
+    store.delete_root_access_key(gone.id.clone()).await.unwrap();
     assert_eq!(store.view_rebuilds(), 1);
 
     let updated = store.view().dump();
@@ -309,6 +316,8 @@ async fn an_updated_view_equals_one_built_whole() {
     // Shared text is compiled once: p2 (still attached to three users) and p1's v1 share it.
     assert_eq!(documents.get(&shared), Some(&3));
     assert!(updated.contains("U3-renamed"));
+    assert!(updated.contains(&format!("key {} false root", kept.id)));
+    assert!(!updated.contains(&gone.id));
     assert!(!updated.contains("u4") && !updated.contains(" g2"));
 }
 
