@@ -110,7 +110,11 @@ pub async fn delete_access_key(ctx: &Ctx<'_>, p: &Params) -> Reply {
                 .delete_access_key(user, key_id.to_owned())
                 .await?;
         }
-        Target::Root => ctx.store().delete_root_access_key(key_id.to_owned()).await?,
+        Target::Root => {
+            ctx.store()
+                .delete_root_access_key(key_id.to_owned())
+                .await?
+        }
     }
     Ok(None)
 }

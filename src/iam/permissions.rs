@@ -18,9 +18,9 @@ use super::params::Params;
 use super::Action;
 use crate::auth::Caller;
 use crate::iam_store::ids;
-use crate::iam_store::view::KeyOwner;
 use crate::iam_store::roles::RolePaths;
 use crate::iam_store::view::AuthView;
+use crate::iam_store::view::KeyOwner;
 
 /// Every resource ARN `action` with parameters `p` needs `iam:<Action>` on; the request is
 /// allowed only if each of them is.

@@ -92,9 +92,19 @@ async fn root_key_signs_as_the_root_until_deactivated_or_deleted() {
     // The root's powers, on both listeners: a bucket, a user, and keys of its own.
     assert_eq!(probe(&server, &key).await, ok());
     let as_root = s3_client_as(&server, &key.id, &key.secret);
-    as_root.create_bucket().bucket("rooted").send().await.unwrap();
+    as_root
+        .create_bucket()
+        .bucket("rooted")
+        .send()
+        .await
+        .unwrap();
     let as_root_iam = iam_client(server.addr(Listener::Iam), &key.id, &key.secret);
-    as_root_iam.create_user().user_name("made").send().await.unwrap();
+    as_root_iam
+        .create_user()
+        .user_name("made")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(root_listed(&as_root_iam).await.len(), 1);
 
     let last = iam.get_access_key_last_used().access_key_id(&key.id).send();
@@ -111,7 +121,10 @@ async fn root_key_signs_as_the_root_until_deactivated_or_deleted() {
             .send()
     };
     status(StatusType::Inactive).await.unwrap();
-    assert_eq!(root_listed(&iam).await, [(key.id.clone(), "Inactive".into())]);
+    assert_eq!(
+        root_listed(&iam).await,
+        [(key.id.clone(), "Inactive".into())]
+    );
     assert_eq!(probe(&server, &key).await, refused());
     status(StatusType::Active).await.unwrap();
     assert_eq!(probe(&server, &key).await, ok());
@@ -151,10 +164,16 @@ async fn root_has_at_most_two_keys_apart_from_the_configured_credentials() {
     let mut ids = vec![first.id.clone(), second.id.clone()];
     ids.sort();
     let listed: Vec<String> = root_listed(&iam).await.into_iter().map(|k| k.0).collect();
-    assert_eq!(listed, ids, "the configured root credentials are not listed");
+    assert_eq!(
+        listed, ids,
+        "the configured root credentials are not listed"
+    );
 
     // The configured credentials are not one of these keys: not updatable or deletable here.
-    let configured = iam.delete_access_key().access_key_id("AKIAADMINNOTSTORED00").send();
+    let configured = iam
+        .delete_access_key()
+        .access_key_id("AKIAADMINNOTSTORED00")
+        .send();
     assert_eq!(error_code(configured.await), "NoSuchEntity");
     server.stop();
 }
@@ -215,7 +234,11 @@ async fn users_keep_their_own_keys_apart_from_the_roots() {
     assert_eq!(probe(&server, &root_key).await, ok());
     let alice_s3 = s3_client_as(&server, &user_id, &user_secret);
     let denied = alice_s3.list_buckets().send().await;
-    assert_eq!(error_code(denied), "AccessDenied", "alice is still not the root");
+    assert_eq!(
+        error_code(denied),
+        "AccessDenied",
+        "alice is still not the root"
+    );
     server.stop();
 }
 
@@ -268,8 +291,15 @@ async fn root_keys_survive_a_restart_sealed() {
     ];
     expected.sort();
     assert_eq!(root_listed(&iam).await, expected);
-    let last = iam.get_access_key_last_used().access_key_id(&active.id).send();
+    let last = iam
+        .get_access_key_last_used()
+        .access_key_id(&active.id)
+        .send();
     let used = last.await.unwrap();
-    assert!(used.access_key_last_used().unwrap().last_used_date().is_some());
+    assert!(used
+        .access_key_last_used()
+        .unwrap()
+        .last_used_date()
+        .is_some());
     server.stop();
 }
