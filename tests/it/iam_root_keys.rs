@@ -8,7 +8,7 @@ use crate::common;
 
 use std::path::Path;
 
-use aws_sdk_iam::types::StatusType;
+use aws_sdk_iam::types::{StatusType, SummaryKeyType};
 use aws_sdk_iam::Client;
 use common::{error_code, error_code_status, iam_client, root_iam, s3_client_as};
 use common::{spawn_with_root, start_with_root, user_with_key, Endpoints};
@@ -62,6 +62,13 @@ async fn probe(server: &impl Endpoints, key: &Key) -> (String, String) {
     (s3, iam)
 }
 
+/// GetAccountSummary's `AccountAccessKeysPresent`: whether the root has keys of its own.
+async fn account_keys_present(iam: &Client) -> i32 {
+    let out = iam.get_account_summary().send().await.unwrap();
+    let map = out.summary_map().unwrap();
+    map[&SummaryKeyType::AccountAccessKeysPresent]
+}
+
 fn ok() -> (String, String) {
     ("ok".into(), "ok".into())
 }
@@ -87,6 +94,7 @@ async fn root_key_signs_as_the_root_until_deactivated_or_deleted() {
         id: created.access_key_id().to_owned(),
         secret: created.secret_access_key().to_owned(),
     };
+    assert_eq!(account_keys_present(&iam).await, 1);
     assert_eq!(root_listed(&iam).await, [(key.id.clone(), "Active".into())]);
 
     // The root's powers, on both listeners: a bucket, a user, and keys of its own.
@@ -136,6 +144,7 @@ async fn root_key_signs_as_the_root_until_deactivated_or_deleted() {
         .unwrap();
     assert_eq!(probe(&server, &key).await, refused());
     assert!(root_listed(&iam).await.is_empty());
+    assert_eq!(account_keys_present(&iam).await, 0);
     let again = iam.delete_access_key().access_key_id(&key.id).send().await;
     assert_eq!(error_code_status(again), ("NoSuchEntity".into(), 404));
     let update = status(StatusType::Active).await;
