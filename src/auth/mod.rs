@@ -16,7 +16,7 @@ use std::time::SystemTime;
 use http::request;
 
 use crate::crypto::Secret;
-use crate::iam_store::view::Principal;
+use crate::iam_store::view::{KeyOwner, Principal};
 use crate::state::State;
 use sigv4::{Presented, SigV4Error};
 
@@ -81,7 +81,8 @@ pub struct Verified {
     pub signing_key: Option<[u8; 32]>,
 }
 
-/// Looks `access_key` up (the root, or an active IAM user key in the view), runs `verify`
+/// Looks `access_key` up (the configured root, or an active key of the root or of an IAM user
+/// in the view), runs `verify`
 /// with its secret, and on success records the key's use for `service` in `region`. Shared by
 /// SigV4 and SigV2 so that both resolve callers the same way.
 pub fn with_key<T, E>(
@@ -109,9 +110,15 @@ pub fn with_key<T, E>(
         .iam
         .pending_last_used()
         .record(access_key, service, region);
-    let caller = Caller::User {
-        access_key: access_key.to_owned(),
-        principal: Arc::clone(&entry.principal),
+    let caller = match &entry.owner {
+        KeyOwner::Root => Caller::Root {
+            access_key: access_key.to_owned(),
+            arn: root.arn.clone(),
+        },
+        KeyOwner::User(principal) => Caller::User {
+            access_key: access_key.to_owned(),
+            principal: Arc::clone(principal),
+        },
     };
     Ok((caller, verified))
 }

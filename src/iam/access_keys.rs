@@ -1,34 +1,42 @@
 //! CreateAccessKey, ListAccessKeys, UpdateAccessKey, DeleteAccessKey, GetAccessKeyLastUsed.
 
-use super::error::{Code, IamError};
+use super::error::IamError;
 use super::params::Params;
 use super::users::user_name;
 use super::{iso8601, validate, write_page_end, Ctx, Reply};
 use crate::auth::Caller;
 use crate::xml::XmlWriter;
 
-/// The user an access-key call is about: `UserName`, or else the calling user. The root has
-/// no IAM user, so it must name one.
-fn target_user(ctx: &Ctx<'_>, p: &Params) -> Result<String, IamError> {
+/// Whose keys an access-key call is about: `UserName`, or else the caller itself (an IAM
+/// user's own keys, or the account root's own keys, as AWS does for the root user).
+enum Target {
+    User(String),
+    Root,
+}
+
+fn target(ctx: &Ctx<'_>, p: &Params) -> Result<Target, IamError> {
     if p.get("UserName").is_some() {
-        return Ok(user_name(p, "UserName", "userName")?.to_owned());
+        return Ok(Target::User(
+            user_name(p, "UserName", "userName")?.to_owned(),
+        ));
     }
-    match ctx.caller {
-        Caller::User { principal, .. } => Ok(principal.name.clone()),
-        Caller::Root { .. } => Err(IamError::new(
-            Code::ValidationError,
-            "Must specify userName when calling with non-User credentials",
-        )),
-    }
+    Ok(match ctx.caller {
+        Caller::User { principal, .. } => Target::User(principal.name.clone()),
+        Caller::Root { .. } => Target::Root,
+    })
 }
 
 pub async fn create_access_key(ctx: &Ctx<'_>, p: &Params) -> Reply {
-    let user = target_user(ctx, p)?;
-    let (key, secret) = ctx.store().create_access_key(user).await?;
+    let (key, secret) = match target(ctx, p)? {
+        Target::User(user) => ctx.store().create_access_key(user).await?,
+        Target::Root => ctx.store().create_root_access_key().await?,
+    };
     let mut w = XmlWriter::new();
-    w.open("AccessKey")
-        .elem("UserName", &key.user_name)
-        .elem("AccessKeyId", &key.id)
+    w.open("AccessKey");
+    if let Some(user) = &key.user_name {
+        w.elem("UserName", user);
+    }
+    w.elem("AccessKeyId", &key.id)
         .elem("Status", "Active")
         .elem("SecretAccessKey", secret.expose())
         .elem("CreateDate", &iso8601(key.created_at))
@@ -37,23 +45,34 @@ pub async fn create_access_key(ctx: &Ctx<'_>, p: &Params) -> Reply {
 }
 
 pub async fn list_access_keys(ctx: &Ctx<'_>, p: &Params) -> Reply {
-    let user = target_user(ctx, p)?;
-    let page = ctx
-        .store()
-        .list_access_keys(user.clone(), p.marker()?, p.max_items()?)
-        .await?;
+    let (marker, max) = (p.marker()?, p.max_items()?);
+    let (user, page) = match target(ctx, p)? {
+        Target::User(user) => {
+            let page = ctx
+                .store()
+                .list_access_keys(user.clone(), marker, max)
+                .await?;
+            (Some(user), page)
+        }
+        Target::Root => (None, ctx.store().list_root_access_keys(marker, max).await?),
+    };
     let mut w = XmlWriter::new();
-    w.elem(
-        "UserName",
-        page.items
-            .first()
-            .map_or(user.as_str(), |k| k.user_name.as_str()),
-    );
+    // The stored spelling of the name, when a key shows it; the root's keys name no user.
+    if let Some(user) = page
+        .items
+        .first()
+        .and_then(|k| k.user_name.as_deref())
+        .or(user.as_deref())
+    {
+        w.elem("UserName", user);
+    }
     w.open("AccessKeyMetadata");
     for key in &page.items {
-        w.open("member")
-            .elem("UserName", &key.user_name)
-            .elem("AccessKeyId", &key.id)
+        w.open("member");
+        if let Some(user) = &key.user_name {
+            w.elem("UserName", user);
+        }
+        w.elem("AccessKeyId", &key.id)
             .elem("Status", if key.active { "Active" } else { "Inactive" })
             .elem("CreateDate", &iso8601(key.created_at))
             .close("member");
@@ -67,20 +86,36 @@ pub async fn update_access_key(ctx: &Ctx<'_>, p: &Params) -> Reply {
     let key_id = p.required("AccessKeyId", "accessKeyId")?;
     validate::access_key_id(key_id)?;
     let active = validate::status(p.required("Status", "status")?)?;
-    let user = target_user(ctx, p)?;
-    ctx.store()
-        .update_access_key(user, key_id.to_owned(), active)
-        .await?;
+    match target(ctx, p)? {
+        Target::User(user) => {
+            ctx.store()
+                .update_access_key(user, key_id.to_owned(), active)
+                .await?;
+        }
+        Target::Root => {
+            ctx.store()
+                .update_root_access_key(key_id.to_owned(), active)
+                .await?;
+        }
+    }
     Ok(None)
 }
 
 pub async fn delete_access_key(ctx: &Ctx<'_>, p: &Params) -> Reply {
     let key_id = p.required("AccessKeyId", "accessKeyId")?;
     validate::access_key_id(key_id)?;
-    let user = target_user(ctx, p)?;
-    ctx.store()
-        .delete_access_key(user, key_id.to_owned())
-        .await?;
+    match target(ctx, p)? {
+        Target::User(user) => {
+            ctx.store()
+                .delete_access_key(user, key_id.to_owned())
+                .await?;
+        }
+        Target::Root => {
+            ctx.store()
+                .delete_root_access_key(key_id.to_owned())
+                .await?
+        }
+    }
     Ok(None)
 }
 
@@ -92,7 +127,10 @@ pub async fn get_access_key_last_used(ctx: &Ctx<'_>, p: &Params) -> Reply {
         .get_access_key_last_used(key_id.to_owned())
         .await?;
     let mut w = XmlWriter::new();
-    w.elem("UserName", &user).open("AccessKeyLastUsed");
+    if let Some(user) = &user {
+        w.elem("UserName", user);
+    }
+    w.open("AccessKeyLastUsed");
     if let Some(at) = last.at {
         w.elem("LastUsedDate", &iso8601(at));
     }

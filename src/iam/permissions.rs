@@ -20,6 +20,7 @@ use crate::auth::Caller;
 use crate::iam_store::ids;
 use crate::iam_store::roles::RolePaths;
 use crate::iam_store::view::AuthView;
+use crate::iam_store::view::KeyOwner;
 
 /// Every resource ARN `action` with parameters `p` needs `iam:<Action>` on; the request is
 /// allowed only if each of them is.
@@ -81,11 +82,18 @@ pub(super) fn resources(
         | GetUserPolicy
         | ListUserPolicies
         | DeleteUserPolicy => vec![user()],
-        // The key's owner; an unknown key names nothing, so only `*` can allow asking.
+        // The key's owner (a root key: the account root); an unknown key names nothing, so
+        // only `*` can allow asking.
         GetAccessKeyLastUsed => vec![p
             .get("AccessKeyId")
             .and_then(|id| view.key(id))
-            .map_or_else(|| "*".to_owned(), |key| key.principal.arn.clone())],
+            .map_or_else(
+                || "*".to_owned(),
+                |key| match &key.owner {
+                    KeyOwner::Root => format!("arn:aws:iam::{account}:root"),
+                    KeyOwner::User(principal) => principal.arn.clone(),
+                },
+            )],
         CreateGroup => vec![ids::group_arn(
             account,
             path,

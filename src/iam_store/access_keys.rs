@@ -19,7 +19,8 @@ const SECRET_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu
 #[derive(Debug, Clone)]
 pub struct AccessKey {
     pub id: String,
-    pub user_name: String,
+    /// The owning user; `None` for a key of the account root.
+    pub user_name: Option<String>,
     pub active: bool,
     pub created_at: i64,
 }
@@ -81,6 +82,98 @@ fn key_of_user(conn: &Connection, user_name: &str, key_id: &str) -> StoreResult<
 }
 
 impl IamStore {
+    /// Creates a key of the account root (at most two, as for a user); the secret is returned
+    /// here and never again.
+    pub async fn create_root_access_key(&self) -> StoreResult<(AccessKey, Secret)> {
+        let id = ids::access_key_id();
+        let secret = generate_secret();
+        let sealed = self.master_key().seal_secret(&secret, id.as_bytes());
+        let key_id = id.clone();
+        let created_at = now();
+        self.write(move |conn, touched| {
+            let count: i64 =
+                conn.query_row("SELECT count(*) FROM root_access_keys", [], |r| r.get(0))?;
+            if count >= MAX_KEYS_PER_USER {
+                return Err(StoreError::LimitExceeded(format!(
+                    "Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}"
+                )));
+            }
+            conn.execute(
+                "INSERT INTO root_access_keys (id, secret, status, created_at) VALUES (?1, ?2, 'Active', ?3)",
+                (&key_id, &sealed, created_at),
+            )?;
+            touched.key(&key_id);
+            Ok(())
+        })
+        .await?;
+        let key = AccessKey {
+            id,
+            user_name: None,
+            active: true,
+            created_at,
+        };
+        Ok((key, secret))
+    }
+
+    /// The account root's keys, by id.
+    pub async fn list_root_access_keys(
+        &self,
+        marker: Option<String>,
+        max: usize,
+    ) -> StoreResult<Page<AccessKey>> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, status, created_at FROM root_access_keys
+                 WHERE (?1 IS NULL OR id > ?1) ORDER BY id LIMIT ?2",
+            )?;
+            let rows = stmt.query_map((&marker, max + 1), |r| {
+                Ok(AccessKey {
+                    id: r.get(0)?,
+                    user_name: None,
+                    active: r.get::<_, String>(1)? == "Active",
+                    created_at: r.get(2)?,
+                })
+            })?;
+            Ok(page(
+                rows.collect::<Result<_, _>>()?,
+                max,
+                |k: &AccessKey| k.id.clone(),
+            ))
+        })
+        .await
+    }
+
+    pub async fn update_root_access_key(&self, key_id: String, active: bool) -> StoreResult<()> {
+        self.write(move |conn, touched| {
+            let status = if active { "Active" } else { "Inactive" };
+            let changed = conn.execute(
+                "UPDATE root_access_keys SET status = ?2 WHERE id = ?1",
+                (&key_id, status),
+            )?;
+            if changed == 0 {
+                return Err(no_such_key(&key_id));
+            }
+            touched.key(&key_id);
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn delete_root_access_key(&self, key_id: String) -> StoreResult<()> {
+        let forgotten = key_id.clone();
+        self.write(move |conn, touched| {
+            let deleted = conn.execute("DELETE FROM root_access_keys WHERE id = ?1", [&key_id])?;
+            if deleted == 0 {
+                return Err(no_such_key(&key_id));
+            }
+            touched.key(&key_id);
+            Ok(())
+        })
+        .await?;
+        self.signing_keys().forget(&forgotten);
+        Ok(())
+    }
+
     /// Creates a key for `user_name`; the secret is returned here and never again.
     pub async fn create_access_key(&self, user_name: String) -> StoreResult<(AccessKey, Secret)> {
         let id = ids::access_key_id();
@@ -108,7 +201,7 @@ impl IamStore {
             .await?;
         let key = AccessKey {
             id,
-            user_name,
+            user_name: Some(user_name),
             active: true,
             created_at,
         };
@@ -130,7 +223,7 @@ impl IamStore {
             let rows = stmt.query_map((&user.id, &marker, max + 1), |r| {
                 Ok(AccessKey {
                     id: r.get(0)?,
-                    user_name: user.name.clone(),
+                    user_name: Some(user.name.clone()),
                     active: r.get::<_, String>(1)? == "Active",
                     created_at: r.get(2)?,
                 })
@@ -176,17 +269,21 @@ impl IamStore {
         Ok(())
     }
 
-    /// The owner's name and the last use of `key_id`, including uses not yet written.
+    /// The owner's name (`None`: the account root) and the last use of `key_id`, including
+    /// uses not yet written.
     pub async fn get_access_key_last_used(
         &self,
         key_id: String,
-    ) -> StoreResult<(String, LastUsed)> {
+    ) -> StoreResult<(Option<String>, LastUsed)> {
         let pending = self.pending_last_used().peek(&key_id);
         let (user, mut last) = self
             .read(move |conn| {
                 conn.query_row(
                     "SELECT u.name, k.last_used_at, k.last_used_service, k.last_used_region
-                     FROM access_keys k JOIN users u ON u.id = k.user_id WHERE k.id = ?1",
+                     FROM access_keys k JOIN users u ON u.id = k.user_id WHERE k.id = ?1
+                     UNION ALL
+                     SELECT NULL, last_used_at, last_used_service, last_used_region
+                     FROM root_access_keys WHERE id = ?1",
                     [&key_id],
                     |r| {
                         Ok((
@@ -226,8 +323,13 @@ impl IamStore {
                 let mut stmt = conn.prepare_cached(
                     "UPDATE access_keys SET last_used_at = ?2, last_used_service = ?3, last_used_region = ?4 WHERE id = ?1",
                 )?;
+                let mut root = conn.prepare_cached(
+                    "UPDATE root_access_keys SET last_used_at = ?2, last_used_service = ?3, last_used_region = ?4 WHERE id = ?1",
+                )?;
                 for (id, (at, service, region)) in &pending {
-                    stmt.execute((id, at, service, region))?;
+                    if stmt.execute((id, at, service, region))? == 0 {
+                        root.execute((id, at, service, region))?;
+                    }
                 }
                 Ok(())
             })
@@ -238,7 +340,8 @@ impl IamStore {
 /// An access key row as the authentication view needs it, secret still sealed.
 pub(super) struct SealedKey {
     pub id: String,
-    pub user_id: String,
+    /// The owning user's id; `None` for a key of the account root.
+    pub user_id: Option<String>,
     pub sealed: Vec<u8>,
     pub active: bool,
 }
@@ -258,10 +361,20 @@ pub(super) fn keys_of_user(conn: &Connection, user_id: &str) -> StoreResult<Vec<
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// One key, for updating the view; `None` when it no longer exists.
+/// Every key of the account root, for building the authentication view.
+pub(super) fn root_keys(conn: &Connection) -> StoreResult<Vec<SealedKey>> {
+    let mut stmt = conn.prepare("SELECT id, NULL, secret, status FROM root_access_keys")?;
+    let rows = stmt.query_map([], sealed_key)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// One key (a user's or the root's), for updating the view; `None` when it no longer exists.
 pub(super) fn key_by_id(conn: &Connection, id: &str) -> StoreResult<Option<SealedKey>> {
     Ok(conn
-        .prepare_cached("SELECT id, user_id, secret, status FROM access_keys WHERE id = ?1")?
+        .prepare_cached(
+            "SELECT id, user_id, secret, status FROM access_keys WHERE id = ?1
+             UNION ALL SELECT id, NULL, secret, status FROM root_access_keys WHERE id = ?1",
+        )?
         .query_row([id], sealed_key)
         .optional()?)
 }

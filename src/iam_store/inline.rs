@@ -162,6 +162,10 @@ impl IamStore {
                     "SELECT (SELECT count(*) FROM user_attached_policies) + (SELECT count(*) FROM group_attached_policies)
                      + (SELECT count(*) FROM role_attached_policies)",
                 )?),
+                // 1 when the root has keys of its own (the configured credentials aside).
+                ("AccountAccessKeysPresent", count(
+                    "SELECT EXISTS (SELECT 1 FROM root_access_keys)",
+                )?),
             ])
         })
         .await

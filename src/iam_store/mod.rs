@@ -60,6 +60,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "aws_managed_policies",
         sql: include_str!("../../migrations/iam/0004_aws_managed_policies.sql"),
     },
+    Migration {
+        version: 5,
+        name: "root_access_keys",
+        sql: include_str!("../../migrations/iam/0005_root_access_keys.sql"),
+    },
 ];
 
 /// AWS's limit of tags on one IAM entity.

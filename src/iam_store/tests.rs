@@ -57,9 +57,12 @@ fn policy(name: &str) -> PolicyRef {
 fn may(store: &IamStore, access_key: &str, action: &str) -> Option<bool> {
     let view = store.view();
     let entry = view.key(access_key).filter(|k| k.active)?;
+    let crate::iam_store::view::KeyOwner::User(principal) = &entry.owner else {
+        return Some(true);
+    };
     let caller = Caller::User {
         access_key: access_key.into(),
-        principal: Arc::clone(&entry.principal),
+        principal: Arc::clone(principal),
     };
     let authorizer = Authorizer::new(Some(&caller), ACCOUNT, Context::new());
     Some(authorizer.allows(action, "*", None))
@@ -296,6 +299,13 @@ async fn an_updated_view_equals_one_built_whole() {
         .await
         .unwrap();
     store.delete_group("g2".into()).await.unwrap();
+    let (kept, _) = store.create_root_access_key().await.unwrap();
+    let (gone, _) = store.create_root_access_key().await.unwrap();
+    store
+        .update_root_access_key(kept.id.clone(), false)
+        .await
+        .unwrap();
+    store.delete_root_access_key(gone.id.clone()).await.unwrap();
     assert_eq!(store.view_rebuilds(), 1);
 
     let updated = store.view().dump();
@@ -307,6 +317,8 @@ async fn an_updated_view_equals_one_built_whole() {
     // Shared text is compiled once: p2 (still attached to three users) and p1's v1 share it.
     assert_eq!(documents.get(&shared), Some(&3));
     assert!(updated.contains("U3-renamed"));
+    assert!(updated.contains(&format!("key {} false root", kept.id)));
+    assert!(!updated.contains(&gone.id));
     assert!(!updated.contains("u4") && !updated.contains(" g2"));
 }
 

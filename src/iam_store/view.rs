@@ -93,7 +93,15 @@ pub struct GroupEntry {
 pub struct KeyEntry {
     pub secret: Secret,
     pub active: bool,
-    pub principal: Arc<Principal>,
+    pub owner: KeyOwner,
+}
+
+/// Whom an access key signs as.
+#[derive(Debug)]
+pub enum KeyOwner {
+    /// The account root: one of its own keys (not the configured root credentials).
+    Root,
+    User(Arc<Principal>),
 }
 
 /// Cloning is cheap (five shard tables): an update clones the current view and replaces
@@ -311,8 +319,12 @@ impl AuthView {
             sealed,
             active,
         } = sealed;
-        let Some(principal) = self.user_by_id(&user_id).map(Arc::clone) else {
-            return self.remove_key(&id);
+        let owner = match user_id {
+            None => KeyOwner::Root,
+            Some(user_id) => match self.user_by_id(&user_id) {
+                Some(principal) => KeyOwner::User(Arc::clone(principal)),
+                None => return self.remove_key(&id),
+            },
         };
         let secret = match ctx.known.keys.get(id.as_str()) {
             Some(known) => known.secret.clone(),
@@ -327,7 +339,7 @@ impl AuthView {
         let entry = KeyEntry {
             secret,
             active,
-            principal,
+            owner,
         };
         self.keys.insert(Arc::from(id), Arc::new(entry));
     }
@@ -379,15 +391,21 @@ impl AuthView {
         let mut keys: Vec<_> = self.keys.iter().collect();
         keys.sort_by_key(|(id, _)| id.to_string());
         for (id, key) in keys {
-            let current = self
-                .user(&key.principal.name)
-                .expect("a key's user is in the view");
-            assert!(
-                Arc::ptr_eq(current, &key.principal),
-                "key {id} points at an old entry"
-            );
+            let owner = match &key.owner {
+                KeyOwner::Root => "root",
+                KeyOwner::User(principal) => {
+                    let current = self
+                        .user(&principal.name)
+                        .expect("a key's user is in the view");
+                    assert!(
+                        Arc::ptr_eq(current, principal),
+                        "key {id} points at an old entry"
+                    );
+                    &principal.id
+                }
+            };
             let secret = key.secret.expose();
-            let _ = writeln!(out, "key {id} {} {} {secret}", key.active, key.principal.id);
+            let _ = writeln!(out, "key {id} {} {owner} {secret}", key.active);
         }
         out
     }

@@ -203,12 +203,48 @@ def check_aws_cli_user_with_an_aws_managed_policy(server):
     assert out.returncode != 0 and "AccessDenied" in out.stderr, out.stdout + out.stderr
     out = aws(server, "iam", "iam", "delete-policy", "--policy-arn", arn)
     assert out.returncode != 0 and "(AccessDenied)" in out.stderr, out.stderr
+def check_aws_cli_manages_the_roots_own_keys(server):
+    """`aws iam create-access-key` as the root (no --user-name) makes a root key; the CLI
+    signing with it is the root on S3 and IAM until the key is deactivated, then refused."""
+    def run(*args, env=None):
+        out = subprocess.run(["aws", "--endpoint-url", server.url(args[0]), *args[1:],
+                              "--output", "json"],
+                             env=env or aws_env(), capture_output=True, text=True,
+                             timeout=TOOL_TIMEOUT)
+        return out
+
+    out = run("iam", "iam", "create-access-key")
+    assert out.returncode == 0, out.stderr
+    key = json.loads(out.stdout)["AccessKey"]
+    assert key["AccessKeyId"].startswith("AKIA") and len(key["SecretAccessKey"]) == 40, key
+    assert "UserName" not in key, key
+    listed = json.loads(run("iam", "iam", "list-access-keys").stdout)["AccessKeyMetadata"]
+    assert [k["AccessKeyId"] for k in listed] == [key["AccessKeyId"]], listed
+
+    as_key = dict(aws_env(), AWS_ACCESS_KEY_ID=key["AccessKeyId"],
+                  AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"])
+    out = run("s3", "s3", "mb", "s3://root-key-bucket", env=as_key)
+    assert out.returncode == 0, out.stderr
+    out = run("iam", "iam", "list-users", env=as_key)
+    assert out.returncode == 0, out.stderr
+
+    out = run("iam", "iam", "update-access-key", "--access-key-id", key["AccessKeyId"],
+              "--status", "Inactive")
+    assert out.returncode == 0, out.stderr
+    out = run("s3", "s3", "ls", env=as_key)
+    assert out.returncode != 0 and "InvalidAccessKeyId" in out.stderr, out.stderr
+    out = run("iam", "iam", "delete-access-key", "--access-key-id", key["AccessKeyId"])
+    assert out.returncode == 0, out.stderr
+    out = run("iam", "iam", "list-users", env=as_key)
+    assert out.returncode != 0 and "InvalidClientTokenId" in out.stderr, out.stderr
+    assert run("s3", "s3", "rb", "s3://root-key-bucket").returncode == 0
 
 
 CHECKS = [
     check_aws_cli_walks_an_iam_setup,
     check_aws_cli_walks_a_role,
     check_aws_cli_user_with_an_aws_managed_policy,
+    check_aws_cli_manages_the_roots_own_keys,
     check_aws_cli_iam_through_the_s3_port,
     check_boto3_manages_iam_and_reads_its_errors,
     check_just_recipes_drive_iam_with_httpie,

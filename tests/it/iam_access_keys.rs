@@ -242,20 +242,6 @@ async fn deleted_keys_stop_working_and_a_third_key_exceeds_the_quota() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_root_must_name_the_user_whose_keys_it_manages() {
-    // LabStore's root has no access keys of its own to manage through IAM (AWS would manage
-    // the root's keys here), so it must always say which user it means.
-    let dir = tempfile::tempdir().unwrap();
-    let server = start_with_root(dir.path());
-    let iam = root_iam(&server);
-    let create = iam.create_access_key().send().await;
-    assert_eq!(error_code(create), "ValidationError");
-    let list = iam.list_access_keys().send().await;
-    assert_eq!(error_code(list), "ValidationError");
-    server.stop();
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn last_used_is_unset_until_the_key_signs_a_request() {
     let dir = tempfile::tempdir().unwrap();
     let server = start_with_root(dir.path());

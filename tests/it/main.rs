@@ -21,6 +21,7 @@ mod iam_managed;
 mod iam_policies;
 mod iam_policy_attachments;
 mod iam_roles;
+mod iam_root_keys;
 mod iam_simulate;
 mod iam_smoke;
 mod iam_user_tags;

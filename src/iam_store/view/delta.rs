@@ -171,6 +171,9 @@ pub(in crate::iam_store) fn build(
     for row in snapshot.users {
         view.put_user(&mut fresh, &ctx, row);
     }
+    for sealed in snapshot.root_keys {
+        view.put_key(&ctx, sealed);
+    }
     fresh.forget_unused();
     *documents = fresh;
     view

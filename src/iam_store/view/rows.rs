@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::iam_store::access_keys::{all_keys, keys_of_user, SealedKey};
+use crate::iam_store::access_keys::{all_keys, keys_of_user, root_keys, SealedKey};
 use crate::iam_store::error::StoreResult;
 
 /// One policy document of a user or group, as stored (an attached one: its default version).
@@ -47,6 +47,8 @@ pub(in crate::iam_store) struct MemberRow {
 pub(in crate::iam_store) struct Snapshot {
     pub groups: Vec<GroupRow>,
     pub users: Vec<UserRow>,
+    /// The account root's own keys.
+    pub root_keys: Vec<SealedKey>,
 }
 
 const USERS: &str = "SELECT id, name, path FROM users";
@@ -117,13 +119,14 @@ pub(in crate::iam_store) fn snapshot(conn: &Connection) -> StoreResult<Snapshot>
         Ok(())
     })?;
     for key in all_keys(conn)? {
-        if let Some(user) = users.get_mut(&key.user_id) {
+        if let Some(user) = key.user_id.as_ref().and_then(|id| users.get_mut(id)) {
             user.keys.push(key);
         }
     }
     Ok(Snapshot {
         groups: groups.into_values().collect(),
         users: users.into_values().collect(),
+        root_keys: root_keys(conn)?,
     })
 }
 
