@@ -203,6 +203,10 @@ def check_aws_cli_user_with_an_aws_managed_policy(server):
     assert out.returncode != 0 and "AccessDenied" in out.stderr, out.stdout + out.stderr
     out = aws(server, "iam", "iam", "delete-policy", "--policy-arn", arn)
     assert out.returncode != 0 and "(AccessDenied)" in out.stderr, out.stderr
+    # Leave the account as it was: later checks list its users.
+    run("detach-user-policy", "--user-name", "s3-reader", "--policy-arn", arn)
+    run("delete-access-key", "--user-name", "s3-reader", "--access-key-id", key["AccessKeyId"])
+    run("delete-user", "--user-name", "s3-reader")
 def check_aws_cli_manages_the_roots_own_keys(server):
     """`aws iam create-access-key` as the root (no --user-name) makes a root key; the CLI
     signing with it is the root on S3 and IAM until the key is deactivated, then refused."""
