@@ -275,12 +275,7 @@ impl IamStore {
     pub async fn untag_role(&self, name: String, keys: Vec<String>) -> StoreResult<()> {
         self.write(move |conn, _| {
             let role = role_by_name(conn, &name)?;
-            let mut stmt =
-                conn.prepare_cached("DELETE FROM role_tags WHERE role_id = ?1 AND key = ?2")?;
-            for key in &keys {
-                stmt.execute((&role.id, key))?;
-            }
-            Ok(())
+            super::users::remove_tags_in(conn, "role_tags", "role_id", &role.id, &keys)
         })
         .await
     }

@@ -67,6 +67,23 @@ fn put_tags(conn: &Connection, user_id: &str, tags: &[Tag]) -> StoreResult<()> {
     put_tags_in(conn, "user_tags", "user_id", user_id, tags)
 }
 
+/// Removes the tags of `keys` (absent ones are no error, as AWS answers).
+pub(super) fn remove_tags_in(
+    conn: &Connection,
+    table: &str,
+    column: &str,
+    id: &str,
+    keys: &[String],
+) -> StoreResult<()> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "DELETE FROM {table} WHERE {column} = ?1 AND key = ?2"
+    ))?;
+    for key in keys {
+        stmt.execute((id, key))?;
+    }
+    Ok(())
+}
+
 /// Adds or replaces tags, refusing to go past the per-entity limit.
 pub(super) fn put_tags_in(
     conn: &Connection,
@@ -249,12 +266,7 @@ impl IamStore {
     pub async fn untag_user(&self, name: String, keys: Vec<String>) -> StoreResult<()> {
         self.write(move |conn, _| {
             let user = user_by_name(conn, &name)?;
-            let mut stmt =
-                conn.prepare_cached("DELETE FROM user_tags WHERE user_id = ?1 AND key = ?2")?;
-            for key in &keys {
-                stmt.execute((&user.id, key))?;
-            }
-            Ok(())
+            remove_tags_in(conn, "user_tags", "user_id", &user.id, &keys)
         })
         .await
     }
