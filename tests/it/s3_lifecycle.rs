@@ -42,8 +42,10 @@ fn rule(id: &str, prefix: &str) -> aws_sdk_s3::types::builders::LifecycleRuleBui
         .filter(LifecycleRuleFilter::builder().prefix(prefix).build())
 }
 
-async fn set_rules(s3: &Client, rules: Vec<LifecycleRule>) {
-    s3.put_bucket_lifecycle_configuration()
+/// PutBucketLifecycleConfiguration of `rules`; the error code when refused.
+async fn try_rules(s3: &Client, rules: Vec<LifecycleRule>) -> Result<(), String> {
+    let sent = s3
+        .put_bucket_lifecycle_configuration()
         .bucket(B)
         .lifecycle_configuration(
             BucketLifecycleConfiguration::builder()
@@ -52,8 +54,15 @@ async fn set_rules(s3: &Client, rules: Vec<LifecycleRule>) {
                 .unwrap(),
         )
         .send()
-        .await
-        .unwrap();
+        .await;
+    match sent {
+        Ok(_) => Ok(()),
+        Err(_) => Err(common::error_code(sent)),
+    }
+}
+
+async fn set_rules(s3: &Client, rules: Vec<LifecycleRule>) {
+    try_rules(s3, rules).await.unwrap();
 }
 
 async fn put(s3: &Client, key: &str, body: &'static [u8]) -> Option<String> {
@@ -185,34 +194,18 @@ fn the_configuration_is_kept_answered_and_removed() {
             )
             .build()
             .unwrap();
-        let refused = s3
-            .put_bucket_lifecycle_configuration()
-            .bucket(B)
-            .lifecycle_configuration(
-                BucketLifecycleConfiguration::builder()
-                    .rules(transition)
-                    .build()
-                    .unwrap(),
-            )
-            .send()
-            .await;
-        assert_eq!(common::error_code(refused), "InvalidStorageClass");
+        assert_eq!(
+            try_rules(&s3, vec![transition]).await,
+            Err("InvalidStorageClass".to_owned())
+        );
         let zero = rule("zero", "")
             .expiration(LifecycleExpiration::builder().days(0).build())
             .build()
             .unwrap();
-        let refused = s3
-            .put_bucket_lifecycle_configuration()
-            .bucket(B)
-            .lifecycle_configuration(
-                BucketLifecycleConfiguration::builder()
-                    .rules(zero)
-                    .build()
-                    .unwrap(),
-            )
-            .send()
-            .await;
-        assert_eq!(common::error_code(refused), "InvalidArgument");
+        assert_eq!(
+            try_rules(&s3, vec![zero]).await,
+            Err("InvalidArgument".to_owned())
+        );
 
         s3.delete_bucket_lifecycle().bucket(B).send().await.unwrap();
         let gone = s3
@@ -226,6 +219,61 @@ fn the_configuration_is_kept_answered_and_removed() {
             .bucket("no-such-bucket")
             .send()
             .await;
+        assert_eq!(common::error_code(missing), "NoSuchBucket");
+    });
+    server.stop();
+}
+
+/// The lifecycle operations are authorized as AWS names them: reading needs
+/// `s3:GetLifecycleConfiguration`, putting and deleting `s3:PutLifecycleConfiguration`.
+#[test]
+fn the_configuration_needs_its_own_permissions() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, s3) = start(dir.path(), "1000");
+    server.block_on(async {
+        s3.create_bucket().bucket(B).send().await.unwrap();
+        let days = |id: &str| {
+            rule(id, "")
+                .expiration(LifecycleExpiration::builder().days(1).build())
+                .build()
+                .unwrap()
+        };
+        set_rules(&s3, vec![days("root")]).await;
+        let reader = server
+            .with_user(&format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:GetLifecycleConfiguration","Resource":"arn:aws:s3:::{B}"}}]}}"#
+            ))
+            .await;
+        let got = reader
+            .s3
+            .get_bucket_lifecycle_configuration()
+            .bucket(B)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(got.rules()[0].id(), Some("root"));
+        assert_eq!(
+            try_rules(&reader.s3, vec![days("mine")]).await,
+            Err("AccessDenied".to_owned())
+        );
+        let delete = reader.s3.delete_bucket_lifecycle().bucket(B).send().await;
+        assert_eq!(common::error_code(delete), "AccessDenied");
+        let writer = server
+            .with_user(&format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:PutLifecycleConfiguration","Resource":"arn:aws:s3:::{B}"}}]}}"#
+            ))
+            .await;
+        try_rules(&writer.s3, vec![days("writer")]).await.unwrap();
+        writer
+            .s3
+            .delete_bucket_lifecycle()
+            .bucket(B)
+            .send()
+            .await
+            .unwrap();
+        let read = writer.s3.get_bucket_lifecycle_configuration().bucket(B).send().await;
+        assert_eq!(common::error_code(read), "AccessDenied");
+        let missing = s3.delete_bucket_lifecycle().bucket("no-such-bucket").send().await;
         assert_eq!(common::error_code(missing), "NoSuchBucket");
     });
     server.stop();
