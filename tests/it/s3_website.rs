@@ -704,3 +704,60 @@ async fn the_website_answers_a_cross_origin_read_with_the_bucket_cors_headers() 
     let r = web(&server, "site", "/page.html");
     assert_eq!(r.header("access-control-allow-origin"), None);
 }
+
+/// Each website configuration operation is authorized as AWS names it:
+/// `s3:GetBucketWebsite`, `s3:PutBucketWebsite` and `s3:DeleteBucketWebsite`.
+#[test]
+fn the_configuration_operations_need_their_own_permissions() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path());
+    server.block_on(async {
+        let s3 = server.root_s3();
+        s3.create_bucket().bucket("perm").send().await.unwrap();
+        let config = || {
+            WebsiteConfiguration::builder()
+                .index_document(IndexDocument::builder().suffix("index.html").build().unwrap())
+                .build()
+        };
+        let allowed = |action: &str| {
+            format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"{action}","Resource":"arn:aws:s3:::perm"}}]}}"#
+            )
+        };
+        let putter = server.with_user(&allowed("s3:PutBucketWebsite")).await;
+        putter
+            .s3
+            .put_bucket_website()
+            .bucket("perm")
+            .website_configuration(config())
+            .send()
+            .await
+            .unwrap();
+        let read = putter.s3.get_bucket_website().bucket("perm").send().await;
+        assert_eq!(common::error_code(read), "AccessDenied");
+        let delete = putter.s3.delete_bucket_website().bucket("perm").send().await;
+        assert_eq!(common::error_code(delete), "AccessDenied");
+        let reader = server.with_user(&allowed("s3:GetBucketWebsite")).await;
+        let got = reader.s3.get_bucket_website().bucket("perm").send().await.unwrap();
+        assert_eq!(got.index_document().unwrap().suffix(), "index.html");
+        let put = reader
+            .s3
+            .put_bucket_website()
+            .bucket("perm")
+            .website_configuration(config())
+            .send()
+            .await;
+        assert_eq!(common::error_code(put), "AccessDenied");
+        let deleter = server.with_user(&allowed("s3:DeleteBucketWebsite")).await;
+        deleter
+            .s3
+            .delete_bucket_website()
+            .bucket("perm")
+            .send()
+            .await
+            .unwrap();
+        let gone = s3.get_bucket_website().bucket("perm").send().await;
+        assert_eq!(common::error_code(gone), "NoSuchWebsiteConfiguration");
+    });
+    server.stop();
+}
