@@ -65,6 +65,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "root_access_keys",
         sql: include_str!("../../migrations/iam/0005_root_access_keys.sql"),
     },
+    Migration {
+        version: 6,
+        name: "permissions_boundaries",
+        sql: include_str!("../../migrations/iam/0006_permissions_boundaries.sql"),
+    },
 ];
 
 /// AWS's limit of tags on one IAM entity.
