@@ -254,6 +254,10 @@ fn stored(entry: &PolicyEntry) -> Source {
         PolicySource::UserAttached { policy, aws } => (policy, managed_type(*aws)),
         PolicySource::GroupInline { name, .. } => (name, "group"),
         PolicySource::GroupAttached { policy, aws, .. } => (policy, managed_type(*aws)),
+        PolicySource::RoleInline(name) => (name, "role"),
+        PolicySource::RoleAttached { policy, aws } | PolicySource::Boundary { policy, aws } => {
+            (policy, managed_type(*aws))
+        }
     };
     Source {
         id: id.clone(),

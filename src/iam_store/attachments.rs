@@ -46,13 +46,12 @@ impl Holder {
         }
     }
 
-    /// Records the holder in the view's update: its policies changed. Roles are not in the
-    /// view (they grant nothing until STS issues sessions).
+    /// Records the holder in the view's update: its policies changed.
     pub(super) fn touch(self, touched: &mut Touched, id: &str) {
         match self {
             Holder::User => touched.user(id),
             Holder::Group => touched.group(id),
-            Holder::Role => {}
+            Holder::Role => touched.role(id),
         }
     }
 

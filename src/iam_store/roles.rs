@@ -1,7 +1,7 @@
 //! Roles, their trust policies and tags. A role's inline and attached policies are kept by
-//! `inline` and `attachments` (as `Holder::Role`). Roles grant nothing until STS issues
-//! sessions for them, so no role write touches the authorization view; the roles' ARNs,
-//! which authorizing IAM calls on a role needs, are kept beside it (`RolePaths`).
+//! `inline` and `attachments` (as `Holder::Role`). Every role write touches the role in the
+//! authorization view (its sessions are evaluated from it); the roles' ARNs, which authorizing
+//! IAM calls on a role needs, are also kept in `RolePaths`, written before the commit.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -143,7 +143,8 @@ impl IamStore {
         let row = created.clone();
         let store = self.clone();
         let result = self
-            .write(move |conn, _| {
+            .write(move |conn, touched| {
+                touched.role(&row.id);
                 conn.execute(
                     "INSERT INTO roles (id, name, path, description, max_session_duration,
                      trust_policy, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -205,8 +206,9 @@ impl IamStore {
 
     /// Changes a role's description and/or maximum session duration; returns the role.
     pub async fn update_role(&self, name: String, update: RoleUpdate) -> StoreResult<Role> {
-        self.write(move |conn, _| {
+        self.write(move |conn, touched| {
             let role = role_by_name(conn, &name)?;
+            touched.role(&role.id);
             if let Some(description) = &update.description {
                 conn.execute(
                     "UPDATE roles SET description = ?2 WHERE id = ?1",
@@ -225,8 +227,9 @@ impl IamStore {
     }
 
     pub async fn update_trust_policy(&self, name: String, document: String) -> StoreResult<()> {
-        self.write(move |conn, _| {
+        self.write(move |conn, touched| {
             let role = role_by_name(conn, &name)?;
+            touched.role(&role.id);
             conn.execute(
                 "UPDATE roles SET trust_policy = ?2 WHERE id = ?1",
                 (&role.id, &document),
@@ -239,8 +242,9 @@ impl IamStore {
     /// Deletes a role that has no policies left, as AWS requires.
     pub async fn delete_role(&self, name: String) -> StoreResult<()> {
         let deleted = self
-            .write(move |conn, _| {
+            .write(move |conn, touched| {
                 let role = role_by_name(conn, &name)?;
+                touched.role(&role.id);
                 let holds = |sql: &str| -> StoreResult<bool> {
                     Ok(conn.query_row(sql, [&role.id], |r| r.get::<_, i64>(0))? > 0)
                 };
@@ -262,19 +266,20 @@ impl IamStore {
         Ok(())
     }
 
-    /// Tags feed no condition key yet (no `iam:ResourceTag/*`, no sessions), so tag writes
-    /// touch nothing beyond the database.
+    /// A role's tags are its sessions' `aws:PrincipalTag/*`: tag writes touch the role.
     pub async fn tag_role(&self, name: String, tags: Vec<Tag>) -> StoreResult<()> {
-        self.write(move |conn, _| {
+        self.write(move |conn, touched| {
             let role = role_by_name(conn, &name)?;
+            touched.role(&role.id);
             super::users::put_tags_in(conn, "role_tags", "role_id", &role.id, &tags)
         })
         .await
     }
 
     pub async fn untag_role(&self, name: String, keys: Vec<String>) -> StoreResult<()> {
-        self.write(move |conn, _| {
+        self.write(move |conn, touched| {
             let role = role_by_name(conn, &name)?;
+            touched.role(&role.id);
             super::users::remove_tags_in(conn, "role_tags", "role_id", &role.id, &keys)
         })
         .await

@@ -306,6 +306,37 @@ async fn an_updated_view_equals_one_built_whole() {
         .await
         .unwrap();
     store.delete_root_access_key(gone.id.clone()).await.unwrap();
+    let role = |name: &str| {
+        roles::Role {
+        id: String::new(),
+        name: name.into(),
+        path: "/".into(),
+        description: None,
+        max_session_duration: 3600,
+        trust_policy: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"123456789012"},"Action":"sts:AssumeRole"}]}"#.into(),
+        created_at: 0,
+    }
+    };
+    let team = Tag {
+        key: "team".into(),
+        value: "blue".into(),
+    };
+    store.create_role(role("r1"), vec![team]).await.unwrap();
+    store.create_role(role("r2"), Vec::new()).await.unwrap();
+    store
+        .attach_policy(Holder::Role, "r1".into(), policy("p2"))
+        .await
+        .unwrap();
+    store
+        .put_inline_policy(Holder::Role, "R1".into(), "own".into(), deny("s3:Delete*"))
+        .await
+        .unwrap();
+    let longer = roles::RoleUpdate {
+        description: None,
+        max_session_duration: Some(7200),
+    };
+    store.update_role("r1".into(), longer).await.unwrap();
+    store.delete_role("r2".into()).await.unwrap();
     assert_eq!(store.view_rebuilds(), 1);
 
     let updated = store.view().dump();
@@ -314,8 +345,14 @@ async fn an_updated_view_equals_one_built_whole() {
     assert_eq!(store.view_rebuilds(), 2);
     assert_eq!(updated, store.view().dump());
     assert_eq!(documents, store.documents().await);
-    // Shared text is compiled once: p2 (still attached to three users) and p1's v1 share it.
-    assert_eq!(documents.get(&shared), Some(&3));
+    // Shared text is compiled once: p2 (still attached to three users and a role) and p1's v1
+    // share it.
+    assert_eq!(documents.get(&shared), Some(&4));
+    assert!(
+        updated.contains(":role/r1 r1 7200 [(\"team\", \"blue\")]"),
+        "{updated}"
+    );
+    assert!(updated.contains("RoleInline(\"own\")"));
     assert!(updated.contains("U3-renamed"));
     assert!(updated.contains(&format!("key {} false root", kept.id)));
     assert!(!updated.contains(&gone.id));
@@ -323,7 +360,11 @@ async fn an_updated_view_equals_one_built_whole() {
     // any short string.
     let names: Vec<&str> = updated
         .lines()
-        .filter_map(|l| l.strip_prefix("user ").or(l.strip_prefix("group ")))
+        .filter_map(|l| {
+            ["user ", "group ", "role "]
+                .iter()
+                .find_map(|kind| l.strip_prefix(kind))
+        })
         .filter_map(|rest| rest.split(' ').nth(2))
         .collect();
     assert!(names.contains(&"u1") && names.contains(&"g1"), "{names:?}");
@@ -385,7 +426,7 @@ async fn an_update_copies_only_the_shards_it_changes() {
     for n in 0..200 {
         keys.push(user_with_key(&store, &format!("user{n}")).await);
     }
-    let all = 5 * 64;
+    let all = 7 * 64;
     let before = store.view();
     store
         .update_access_key("user7".into(), keys[7].clone(), false)

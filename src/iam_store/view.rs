@@ -23,12 +23,13 @@ use std::sync::Arc;
 pub(super) use delta::{apply, build, Touched};
 pub(super) use documents::Documents;
 pub(super) use rows::snapshot;
-use rows::{GroupRow, MemberRow, PolicyRow, UserRow};
+use rows::{GroupRow, MemberRow, PolicyRow, RoleRow, UserRow};
 use shared::Shared;
 
 use super::access_keys::SealedKey;
 use super::ids;
 use crate::crypto::{MasterKey, Secret};
+use crate::policy::document::{parse, PolicyKind};
 use crate::policy::eval::CompiledPolicy;
 
 /// Where a policy document that applies to a user comes from.
@@ -45,6 +46,16 @@ pub enum PolicySource {
     },
     GroupAttached {
         group: String,
+        policy: String,
+        aws: bool,
+    },
+    RoleInline(String),
+    RoleAttached {
+        policy: String,
+        aws: bool,
+    },
+    /// A permissions boundary (a managed policy).
+    Boundary {
         policy: String,
         aws: bool,
     },
@@ -89,6 +100,30 @@ pub struct GroupEntry {
     pub policies: Vec<PolicyEntry>,
 }
 
+/// An IAM role, with everything its sessions are evaluated with.
+#[derive(Debug)]
+pub struct RoleEntry {
+    pub id: String,
+    pub name: String,
+    pub path: String,
+    pub arn: String,
+    pub max_session_duration: i64,
+    /// Who may assume it: compiled as the role's resource policy.
+    pub trust: CompiledPolicy,
+    /// Inline, then attached (default version).
+    pub policies: Vec<PolicyEntry>,
+    pub boundary: Option<PolicyEntry>,
+    /// Its tags, as `aws:PrincipalTag/*` reads them for its sessions.
+    pub tags: Vec<(String, String)>,
+}
+
+impl RoleEntry {
+    /// The compiled identity policies, in the order of `policies`.
+    pub fn compiled(&self) -> Vec<&CompiledPolicy> {
+        self.policies.iter().map(|p| &*p.compiled).collect()
+    }
+}
+
 #[derive(Debug)]
 pub struct KeyEntry {
     pub secret: Secret,
@@ -116,6 +151,10 @@ pub struct AuthView {
     /// Id -> lower-cased name: the store names what a write touched by id.
     user_names: Shared<Arc<str>>,
     group_names: Shared<Arc<str>>,
+    /// Role id -> role: sessions name their role by id.
+    roles: Shared<Arc<RoleEntry>>,
+    /// Lower-cased role name -> id.
+    role_ids: Shared<Arc<str>>,
 }
 
 impl AuthView {
@@ -131,6 +170,21 @@ impl AuthView {
     /// A group by name, without regard to ASCII case.
     pub fn group(&self, name: &str) -> Option<&Arc<GroupEntry>> {
         self.groups.get(name.to_ascii_lowercase().as_str())
+    }
+
+    /// A role by id (what a session names).
+    pub fn role(&self, id: &str) -> Option<&Arc<RoleEntry>> {
+        self.roles.get(id)
+    }
+
+    /// A role by name, without regard to ASCII case.
+    pub fn role_by_name(&self, name: &str) -> Option<&Arc<RoleEntry>> {
+        self.role(self.role_ids.get(name.to_ascii_lowercase().as_str())?)
+    }
+
+    /// A user by id (what a GetSessionToken session names).
+    pub fn user_with_id(&self, id: &str) -> Option<&Arc<Principal>> {
+        self.user_by_id(id)
     }
 
     pub fn len(&self) -> usize {
@@ -306,6 +360,77 @@ impl AuthView {
         }
     }
 
+    /// Drops role `id` and gives back its documents.
+    fn remove_role(&mut self, documents: &mut Documents, id: &str) {
+        let Some(old) = self.roles.remove(id) else {
+            return;
+        };
+        self.role_ids.remove(old.name.to_ascii_lowercase().as_str());
+        documents.release(&old.policies);
+        if let Some(boundary) = &old.boundary {
+            documents.release(std::slice::from_ref(boundary));
+        }
+    }
+
+    /// Puts role `row` in place of the one with its id, if any.
+    fn put_role(&mut self, documents: &mut Documents, account: &str, row: RoleRow) {
+        let RoleRow {
+            id,
+            name,
+            path,
+            max_session_duration,
+            trust_policy,
+            policies,
+            boundary,
+            tags,
+        } = row;
+        // Counted before the old entry is let go, so that a document both use stays compiled.
+        let policies = policies
+            .into_iter()
+            .map(|p| {
+                let source = match p.attached {
+                    true => PolicySource::RoleAttached {
+                        policy: p.name,
+                        aws: p.aws,
+                    },
+                    false => PolicySource::RoleInline(p.name),
+                };
+                documents.entry(source, p.document)
+            })
+            .collect();
+        let boundary = boundary.map(|p| {
+            let source = PolicySource::Boundary {
+                policy: p.name,
+                aws: p.aws,
+            };
+            documents.entry(source, p.document)
+        });
+        let trust = match parse(&trust_policy, PolicyKind::Trust) {
+            Ok(doc) => CompiledPolicy::compile(&doc),
+            Err(e) => {
+                tracing::error!(role = %name, error = %e, "a stored trust policy does not parse; nobody may assume the role until it is replaced");
+                CompiledPolicy::deny_all()
+            }
+        };
+        self.remove_role(documents, &id);
+        let entry = RoleEntry {
+            arn: ids::role_arn(account, &path, &name),
+            id: id.clone(),
+            name,
+            path,
+            max_session_duration,
+            trust,
+            policies,
+            boundary,
+            tags,
+        };
+        self.role_ids.insert(
+            Arc::from(entry.name.to_ascii_lowercase()),
+            Arc::from(id.as_str()),
+        );
+        self.roles.insert(Arc::from(id), Arc::new(entry));
+    }
+
     fn remove_key(&mut self, id: &str) {
         self.keys.remove(id);
     }
@@ -355,6 +480,8 @@ impl AuthView {
             + self.groups.shared_shards(&other.groups)
             + self.user_names.shared_shards(&other.user_names)
             + self.group_names.shared_shards(&other.group_names)
+            + self.roles.shared_shards(&other.roles)
+            + self.role_ids.shared_shards(&other.role_ids)
     }
 
     /// Everything the view holds, in a canonical order, for tests that compare an updated
@@ -406,6 +533,22 @@ impl AuthView {
             };
             let secret = key.secret.expose();
             let _ = writeln!(out, "key {id} {} {owner} {secret}", key.active);
+        }
+        assert_eq!(self.roles.len(), self.role_ids.len());
+        let mut roles: Vec<_> = self.roles.iter().collect();
+        roles.sort_by_key(|(id, _)| id.to_string());
+        for (id, role) in roles {
+            assert!(self
+                .role_by_name(&role.name)
+                .is_some_and(|r| Arc::ptr_eq(r, role)));
+            let _ = writeln!(
+                out,
+                "role {id} {} {} {} {:?}",
+                role.arn, role.name, role.max_session_duration, role.tags
+            );
+            for p in role.policies.iter().chain(&role.boundary) {
+                let _ = writeln!(out, "  {:?} {}", p.source, p.document);
+            }
         }
         out
     }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use rusqlite::Connection;
 
-use super::rows::{self, GroupRow, MemberRow, Snapshot, UserRow};
+use super::rows::{self, GroupRow, MemberRow, RoleRow, Snapshot, UserRow};
 use super::{AuthView, Ctx, Documents};
 use crate::crypto::MasterKey;
 use crate::iam_store::access_keys::{key_by_id, SealedKey};
@@ -21,6 +21,7 @@ pub(in crate::iam_store) struct Touched {
     groups: BTreeSet<String>,
     policies: BTreeSet<String>,
     keys: BTreeSet<String>,
+    roles: BTreeSet<String>,
 }
 
 impl Touched {
@@ -42,6 +43,12 @@ impl Touched {
         self.policies.insert(id.to_owned());
     }
 
+    /// The role's trust policy, policies, boundary, tags or maximum session duration changed
+    /// (or it was created or deleted).
+    pub fn role(&mut self, id: &str) {
+        self.roles.insert(id.to_owned());
+    }
+
     /// The key was created, deleted, or its status changed.
     pub fn key(&mut self, id: &str) {
         self.keys.insert(id.to_owned());
@@ -56,11 +63,13 @@ impl Touched {
             mut groups,
             policies,
             keys,
+            mut roles,
         } = self;
         for policy in &policies {
             let (holding_users, holding_groups) = rows::holders(conn, policy)?;
             users.extend(holding_users);
             groups.extend(holding_groups);
+            roles.extend(rows::role_holders(conn, policy)?);
         }
         let mut delta = Delta::default();
         let mut members = BTreeSet::new();
@@ -84,6 +93,10 @@ impl Touched {
             let row = key_by_id(conn, &id)?;
             delta.keys.push((id, row));
         }
+        for id in roles {
+            let row = rows::role_row(conn, &id)?;
+            delta.roles.push((id, row));
+        }
         Ok(delta)
     }
 }
@@ -95,6 +108,7 @@ pub(in crate::iam_store) struct Delta {
     users: Vec<(String, Option<UserRow>)>,
     members: Vec<(String, MemberRow)>,
     keys: Vec<(String, Option<SealedKey>)>,
+    roles: Vec<(String, Option<RoleRow>)>,
 }
 
 impl Delta {
@@ -104,7 +118,11 @@ impl Delta {
 
     /// How many entries it replaces or removes, for the log.
     pub fn len(&self) -> usize {
-        self.groups.len() + self.users.len() + self.members.len() + self.keys.len()
+        self.groups.len()
+            + self.users.len()
+            + self.members.len()
+            + self.keys.len()
+            + self.roles.len()
     }
 }
 
@@ -145,6 +163,12 @@ pub(in crate::iam_store) fn apply(
             None => view.remove_key(&id),
         }
     }
+    for (id, row) in delta.roles {
+        match row {
+            Some(row) => view.put_role(documents, account, row),
+            None => view.remove_role(documents, &id),
+        }
+    }
     view
 }
 
@@ -173,6 +197,9 @@ pub(in crate::iam_store) fn build(
     }
     for sealed in snapshot.root_keys {
         view.put_key(&ctx, sealed);
+    }
+    for row in snapshot.roles {
+        view.put_role(&mut fresh, account, row);
     }
     fresh.forget_unused();
     *documents = fresh;

@@ -36,6 +36,19 @@ pub(in crate::iam_store) struct UserRow {
     pub keys: Vec<SealedKey>,
 }
 
+/// A role as its sessions are evaluated: its trust policy, its policies (inline, then
+/// attached), its permissions boundary and its tags.
+pub(in crate::iam_store) struct RoleRow {
+    pub id: String,
+    pub name: String,
+    pub path: String,
+    pub max_session_duration: i64,
+    pub trust_policy: String,
+    pub policies: Vec<PolicyRow>,
+    pub boundary: Option<PolicyRow>,
+    pub tags: Vec<(String, String)>,
+}
+
 /// What a member of a changed group needs read again: its own policies are as they were.
 pub(in crate::iam_store) struct MemberRow {
     /// Ids of the groups it is in, in id order.
@@ -47,10 +60,12 @@ pub(in crate::iam_store) struct MemberRow {
 pub(in crate::iam_store) struct Snapshot {
     pub groups: Vec<GroupRow>,
     pub users: Vec<UserRow>,
+    pub roles: Vec<RoleRow>,
     /// The account root's own keys.
     pub root_keys: Vec<SealedKey>,
 }
 
+const ROLES: &str = "SELECT id FROM roles";
 const USERS: &str = "SELECT id, name, path FROM users";
 const GROUPS: &str = "SELECT id, name, path FROM groups";
 const MEMBERS: &str = "SELECT user_id, group_id FROM group_members ORDER BY user_id, group_id";
@@ -123,9 +138,14 @@ pub(in crate::iam_store) fn snapshot(conn: &Connection) -> StoreResult<Snapshot>
             user.keys.push(key);
         }
     }
+    let mut roles = Vec::new();
+    for id in ids(conn, ROLES, "")? {
+        roles.extend(role_row(conn, &id)?);
+    }
     Ok(Snapshot {
         groups: groups.into_values().collect(),
         users: users.into_values().collect(),
+        roles,
         root_keys: root_keys(conn)?,
     })
 }
@@ -199,6 +219,82 @@ pub(super) fn user_row(conn: &Connection, id: &str) -> StoreResult<Option<UserRo
     }))
 }
 
+/// Role `id` as committed now; `None` when it no longer exists. A role is read whole, also by
+/// a whole build: roles are few beside users, and this keeps the two reads one.
+pub(super) fn role_row(conn: &Connection, id: &str) -> StoreResult<Option<RoleRow>> {
+    let found = conn
+        .prepare_cached(
+            "SELECT name, path, max_session_duration, trust_policy, permissions_boundary
+             FROM roles WHERE id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get::<_, Option<String>>(4)?,
+            ))
+        })
+        .optional()?;
+    let Some((name, path, max_session_duration, trust_policy, boundary)) = found else {
+        return Ok(None);
+    };
+    let mut policies = Vec::new();
+    for (sql, attached) in [
+        (
+            "SELECT name, document FROM role_inline_policies WHERE role_id = ?1 ORDER BY name",
+            false,
+        ),
+        (
+            "SELECT p.name, v.document, p.aws FROM role_attached_policies a
+             JOIN policies p ON p.id = a.policy_id
+             JOIN policy_versions v ON v.policy_id = p.id AND v.version = p.default_version
+             WHERE a.role_id = ?1 ORDER BY p.name",
+            true,
+        ),
+    ] {
+        policies.extend(policies_of(conn, sql, id, attached)?);
+    }
+    let boundary = match boundary {
+        None => None,
+        Some(policy_id) => policies_of(
+            conn,
+            "SELECT p.name, v.document, p.aws FROM policies p
+             JOIN policy_versions v ON v.policy_id = p.id AND v.version = p.default_version
+             WHERE p.id = ?1",
+            &policy_id,
+            true,
+        )?
+        .pop(),
+    };
+    let mut stmt =
+        conn.prepare_cached("SELECT key, value FROM role_tags WHERE role_id = ?1 ORDER BY key")?;
+    let tags = stmt
+        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(Some(RoleRow {
+        id: id.to_owned(),
+        name,
+        path,
+        max_session_duration,
+        trust_policy,
+        policies,
+        boundary,
+        tags,
+    }))
+}
+
+/// The roles managed policy `id` is attached to or is the permissions boundary of.
+pub(super) fn role_holders(conn: &Connection, policy_id: &str) -> StoreResult<Vec<String>> {
+    ids(
+        conn,
+        "SELECT role_id FROM role_attached_policies WHERE policy_id = ?1
+         UNION SELECT id FROM roles WHERE permissions_boundary = ?1",
+        policy_id,
+    )
+}
+
 /// The groups and keys of user `id`.
 pub(super) fn member_row(conn: &Connection, id: &str) -> StoreResult<MemberRow> {
     let groups = ids(
@@ -259,10 +355,14 @@ fn policies_of(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// The first column of `sql`'s rows; `param` is its `?1`, if it has one.
 fn ids(conn: &Connection, sql: &str, param: &str) -> StoreResult<Vec<String>> {
     let mut stmt = conn.prepare_cached(sql)?;
-    let rows = stmt.query_map([param], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let rows: rusqlite::Result<Vec<String>> = match stmt.parameter_count() {
+        0 => stmt.query_map([], |r| r.get(0))?.collect(),
+        _ => stmt.query_map([param], |r| r.get(0))?.collect(),
+    };
+    Ok(rows?)
 }
 
 fn each_row(
