@@ -90,6 +90,7 @@ const ALICE: Caller<'static> = Caller {
     arn: "arn:aws:iam::111122223333:user/alice",
     account: "111122223333",
     is_root: false,
+    role_arn: None,
 };
 
 fn compile(json: &str) -> CompiledPolicy {
@@ -181,6 +182,7 @@ fn authorize_request(c: &mut Criterion) {
     let caller = auth::Caller::User {
         access_key: "AKIAEXAMPLE".into(),
         principal,
+        session: None,
     };
     let origin = Origin {
         source_ip: "10.1.2.3".parse().unwrap(),

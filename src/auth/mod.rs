@@ -6,6 +6,7 @@
 //! is acknowledged, so a key deleted or deactivated is refused by the very next request.
 
 pub mod chunked;
+pub mod session;
 pub mod signing_keys;
 pub mod sigv2;
 pub mod sigv4;
@@ -16,29 +17,67 @@ use std::time::SystemTime;
 use http::request;
 
 use crate::crypto::Secret;
-use crate::iam_store::view::{KeyOwner, Principal};
+use crate::iam_store::view::{KeyOwner, Principal, RoleEntry};
 use crate::state::State;
+use session::{Session, Subject, TokenError};
 use sigv4::{Presented, SigV4Error};
 
 /// Who a verified request comes from.
 #[derive(Debug, Clone)]
 pub enum Caller {
-    /// The account root: bypasses policies.
-    Root { access_key: String, arn: String },
-    /// An IAM user, with everything needed to evaluate its policies.
+    /// The account root: bypasses policies. `session`: signed with temporary credentials
+    /// from GetSessionToken.
+    Root {
+        access_key: String,
+        arn: String,
+        session: Option<Arc<Session>>,
+    },
+    /// An IAM user, with everything needed to evaluate its policies. `session`: signed with
+    /// temporary credentials from GetSessionToken.
     User {
         access_key: String,
         principal: Arc<Principal>,
+        session: Option<Arc<Session>>,
+    },
+    /// A role session (AssumeRole, AssumeRoleWithWebIdentity): the role as the view holds it
+    /// now, and the session. `arn` is the session's,
+    /// `arn:aws:sts::<acct>:assumed-role/<role>/<session>`.
+    Role {
+        access_key: String,
+        arn: String,
+        role: Arc<RoleEntry>,
+        session: Arc<Session>,
     },
 }
 
 impl Caller {
     pub fn arn(&self) -> &str {
         match self {
-            Caller::Root { arn, .. } => arn,
+            Caller::Root { arn, .. } | Caller::Role { arn, .. } => arn,
             Caller::User { principal, .. } => &principal.arn,
         }
     }
+
+    pub fn access_key(&self) -> &str {
+        match self {
+            Caller::Root { access_key, .. }
+            | Caller::User { access_key, .. }
+            | Caller::Role { access_key, .. } => access_key,
+        }
+    }
+
+    /// The temporary credentials the request was signed with, if any.
+    pub fn session(&self) -> Option<&Arc<Session>> {
+        match self {
+            Caller::Root { session, .. } | Caller::User { session, .. } => session.as_ref(),
+            Caller::Role { session, .. } => Some(session),
+        }
+    }
+}
+
+/// The ARN of a role session.
+pub fn assumed_role_arn(account: &str, role_name: &str, session_name: &str) -> String {
+    format!("arn:aws:sts::{account}:assumed-role/{role_name}/{session_name}")
 }
 
 /// Why authentication failed, independent of protocol; each listener maps it to its codes.
@@ -57,6 +96,11 @@ pub enum AuthError {
     NotYetValid,
     /// `x-amz-*` headers the signature does not cover (their names).
     UnsignedHeaders(Vec<String>),
+    /// A session token that is not this server's, is damaged, names another access key, or
+    /// whose role or user no longer exists; or a token sent with a long-term key.
+    InvalidToken,
+    /// A session token past its expiry.
+    ExpiredToken,
 }
 
 impl From<SigV4Error> for AuthError {
@@ -81,29 +125,34 @@ pub struct Verified {
     pub signing_key: Option<[u8; 32]>,
 }
 
-/// Looks `access_key` up (the configured root, or an active key of the root or of an IAM user
-/// in the view), runs `verify`
-/// with its secret, and on success records the key's use for `service` in `region`. Shared by
-/// SigV4 and SigV2 so that both resolve callers the same way.
+/// Looks `access_key` up (the configured root, an active key of the root or of an IAM user in
+/// the view, or with `token` a session's temporary key), runs `verify` with its secret, and on
+/// success records a long-term key's use for `service` in `region`. Shared by SigV4 and SigV2
+/// so that both resolve callers the same way; `refused` maps a refusal to the caller's error.
 pub fn with_key<T, E>(
     state: &State,
     access_key: &str,
+    token: Option<&str>,
     (service, region): (&'static str, &str),
-    unknown: E,
+    refused: impl Fn(AuthError) -> E,
     verify: impl FnOnce(&Secret) -> Result<T, E>,
 ) -> Result<(Caller, T), E> {
+    if let Some(token) = token {
+        return with_session(state, access_key, token, verify, refused);
+    }
     let root = &state.root;
     if access_key == root.access_key {
         let verified = verify(&root.secret)?;
         let caller = Caller::Root {
             access_key: root.access_key.clone(),
             arn: root.arn.clone(),
+            session: None,
         };
         return Ok((caller, verified));
     }
     let view = state.iam.view();
     let Some(entry) = view.key(access_key).filter(|k| k.active) else {
-        return Err(unknown);
+        return Err(refused(AuthError::UnknownKey));
     };
     let verified = verify(&entry.secret)?;
     state
@@ -114,13 +163,88 @@ pub fn with_key<T, E>(
         KeyOwner::Root => Caller::Root {
             access_key: access_key.to_owned(),
             arn: root.arn.clone(),
+            session: None,
         },
         KeyOwner::User(principal) => Caller::User {
             access_key: access_key.to_owned(),
             principal: Arc::clone(principal),
+            session: None,
         },
     };
     Ok((caller, verified))
+}
+
+/// A request signed with temporary credentials: the token opened (or found in the cache),
+/// checked against the access key and the clock, the signature verified with the session's
+/// secret, and the caller resolved from the view as it is now: a deleted role or user makes
+/// its sessions invalid from the next request.
+fn with_session<T, E>(
+    state: &State,
+    access_key: &str,
+    token: &str,
+    verify: impl FnOnce(&Secret) -> Result<T, E>,
+    refused: impl Fn(AuthError) -> E,
+) -> Result<(Caller, T), E> {
+    let now = crate::timefmt::unix_seconds(SystemTime::now());
+    let session = state
+        .iam
+        .sessions()
+        .session(state.iam.master_key(), access_key, token, now)
+        .map_err(|e| {
+            refused(match e {
+                TokenError::Invalid => AuthError::InvalidToken,
+                TokenError::Expired => AuthError::ExpiredToken,
+            })
+        })?;
+    let verified = verify(&session.secret)?;
+    let view = state.iam.view();
+    let account = state.config.backend.iam.account_id.as_str();
+    let caller = match &session.claims.subject {
+        Subject::Root => Caller::Root {
+            access_key: access_key.to_owned(),
+            arn: state.root.arn.clone(),
+            session: Some(Arc::clone(&session)),
+        },
+        Subject::User { user_id } => {
+            let principal = view
+                .user_with_id(user_id)
+                .ok_or_else(|| refused(AuthError::InvalidToken))?;
+            Caller::User {
+                access_key: access_key.to_owned(),
+                principal: Arc::clone(principal),
+                session: Some(Arc::clone(&session)),
+            }
+        }
+        Subject::Role {
+            role_id,
+            role_name,
+            session_name,
+            ..
+        } => {
+            let role = view
+                .role(role_id)
+                .ok_or_else(|| refused(AuthError::InvalidToken))?;
+            Caller::Role {
+                access_key: access_key.to_owned(),
+                arn: assumed_role_arn(account, role_name, session_name),
+                role: Arc::clone(role),
+                session: Arc::clone(&session),
+            }
+        }
+    };
+    Ok((caller, verified))
+}
+
+/// The session token a request carries: the `X-Amz-Security-Token` header, or the query
+/// parameter of a presigned request.
+pub fn security_token(parts: &request::Parts) -> Option<std::borrow::Cow<'_, str>> {
+    if let Some(value) = parts.headers.get("x-amz-security-token") {
+        return value.to_str().ok().map(std::borrow::Cow::Borrowed);
+    }
+    let query = parts.uri.query()?;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(name, _)| name == "X-Amz-Security-Token")
+        .map(|(_, value)| value)
 }
 
 /// Verifies a SigV4-signed request whose payload hash is `payload_hash` and says who sent it.
@@ -135,12 +259,18 @@ pub fn authenticate(
     let presented = sigv4::presented(parts)?.ok_or(AuthError::Missing)?;
     sigv4::check_time(&presented, now)?;
     let c = &presented.credential;
-    let service = if c.service() == "s3" { "s3" } else { "iam" };
+    let service = match c.service() {
+        "s3" => "s3",
+        "sts" => "sts",
+        _ => "iam",
+    };
+    let token = security_token(parts);
     let (caller, signing_key) = with_key(
         state,
         c.access_key(),
+        token.as_deref(),
         (service, c.region()),
-        AuthError::UnknownKey,
+        |e| e,
         |secret| {
             let key = state.iam.signing_keys().signing_key(c, secret);
             sigv4::verify(parts, &presented, payload_hash, &key)?;
@@ -164,14 +294,16 @@ pub fn authenticate(
 pub fn authenticate_form(
     state: &State,
     credential: &sigv4::Credential,
+    token: Option<&str>,
     policy_base64: &str,
     signature: &str,
 ) -> Result<Caller, AuthError> {
     let (caller, ()) = with_key(
         state,
         credential.access_key(),
+        token,
         ("s3", credential.region()),
-        AuthError::UnknownKey,
+        |e| e,
         |secret| {
             let key = state.iam.signing_keys().signing_key(credential, secret);
             Ok(sigv4::verify_form(policy_base64, signature, &key)?)

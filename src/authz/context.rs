@@ -18,9 +18,10 @@ use std::time::SystemTime;
 
 use http::HeaderMap;
 
+use crate::auth::session::{Claims, Subject};
 use crate::auth::Caller;
 use crate::cidr::{parse_address, Cidr};
-use crate::iam_store::view::Principal;
+use crate::iam_store::view::{Principal, RoleEntry};
 use crate::policy::eval::Context;
 use crate::timefmt;
 
@@ -83,11 +84,18 @@ pub fn global(caller: Option<&Caller>, account: &str, origin: &Origin, now: Syst
                 .set("aws:PrincipalArn", [arn.as_str()])
                 .set("aws:PrincipalAccount", [account]);
         }
+        Some(Caller::Role { role, session, .. }) => {
+            role_session(&mut context, role, &session.claims, account);
+        }
         None => {
             context
                 .set("aws:userid", ["anonymous"])
                 .set("aws:PrincipalType", ["Anonymous"]);
         }
+    }
+    if let Some(session) = caller.and_then(Caller::session) {
+        let issued = timefmt::from_unix_seconds(session.claims.issued);
+        context.set("aws:TokenIssueTime", [timefmt::format_iso8601(issued)]);
     }
     context
         .set("aws:SourceIp", [origin.source_ip.to_string()])
@@ -106,6 +114,38 @@ pub fn user(context: &mut Context, principal: &Principal, account: &str) {
         .set("aws:PrincipalType", ["User"])
         .set("aws:PrincipalArn", [principal.arn.as_str()])
         .set("aws:PrincipalAccount", [account]);
+}
+
+/// The principal keys of a session of role `role`: the role's id and the session name as
+/// `aws:userid`, type `AssumedRole`, the role's ARN as `aws:PrincipalArn` (as AWS sets it), the
+/// role's tags and over them the session's as `aws:PrincipalTag/*`, and the source identity and
+/// identity provider when the session has them. The trust evaluation of a role chained from
+/// this session reads the same keys.
+pub fn role_session(context: &mut Context, role: &RoleEntry, claims: &Claims, account: &str) {
+    let session_name = match &claims.subject {
+        Subject::Role { session_name, .. } => session_name.as_str(),
+        _ => "",
+    };
+    context
+        .set("aws:userid", [format!("{}:{session_name}", role.id)])
+        .set("aws:PrincipalType", ["AssumedRole"])
+        .set("aws:PrincipalArn", [role.arn.as_str()])
+        .set("aws:PrincipalAccount", [account]);
+    let session_tag = |key: &str| claims.tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(key));
+    for (key, value) in &role.tags {
+        if !session_tag(key) {
+            context.set(&format!("aws:PrincipalTag/{key}"), [value.as_str()]);
+        }
+    }
+    for (key, value) in &claims.tags {
+        context.set(&format!("aws:PrincipalTag/{key}"), [value.as_str()]);
+    }
+    if let Some(source) = &claims.source_identity {
+        context.set("aws:SourceIdentity", [source.as_str()]);
+    }
+    if let Some(web) = &claims.web {
+        context.set("aws:FederatedProvider", [web.provider_arn.as_str()]);
+    }
 }
 
 #[cfg(test)]
@@ -204,6 +244,7 @@ mod tests {
         let root = Caller::Root {
             access_key: "AK".into(),
             arn: "arn:aws:iam::111122223333:root".into(),
+            session: None,
         };
         let context = global(Some(&root), "111122223333", &origin, now);
         assert_eq!(context.get("aws:username"), None);

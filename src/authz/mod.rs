@@ -26,20 +26,47 @@ pub struct Authorizer<'a> {
     caller: Option<&'a Caller>,
     account: &'a str,
     identity: Vec<&'a CompiledPolicy>,
+    /// Policies that must each also allow what `identity` allows: a role's permissions
+    /// boundary, and a session's session policies (all of them together as one set).
+    limits: Vec<Limit<'a>>,
     context: Context,
+}
+
+/// One set of policies an allow must also pass: its explicit deny denies, and without an
+/// allow in it the request is implicitly denied.
+#[derive(Debug)]
+struct Limit<'a> {
+    policies: Vec<&'a CompiledPolicy>,
 }
 
 impl<'a> Authorizer<'a> {
     /// `caller` is `None` for an anonymous request.
     pub fn new(caller: Option<&'a Caller>, account: &'a str, context: Context) -> Self {
+        let mut limits = Vec::new();
         let identity = match caller {
             Some(Caller::User { principal, .. }) => principal.compiled(),
+            Some(Caller::Role { role, .. }) => {
+                if let Some(boundary) = &role.boundary {
+                    limits.push(Limit {
+                        policies: vec![&*boundary.compiled],
+                    });
+                }
+                role.compiled()
+            }
             _ => Vec::new(),
         };
+        if let Some(session) = caller.and_then(Caller::session) {
+            if !session.policies.is_empty() {
+                limits.push(Limit {
+                    policies: session.policies.iter().collect(),
+                });
+            }
+        }
         Authorizer {
             caller,
             account,
             identity,
+            limits,
             context,
         }
     }
@@ -48,7 +75,8 @@ impl<'a> Authorizer<'a> {
         self.caller
     }
 
-    /// The caller's identity policies (none for the root, which bypasses them, or anonymous).
+    /// The caller's identity policies (none for the root, which bypasses them, or anonymous;
+    /// a role session's are its role's).
     pub fn identity(&self) -> &[&'a CompiledPolicy] {
         &self.identity
     }
@@ -74,6 +102,10 @@ impl<'a> Authorizer<'a> {
             arn: caller.arn(),
             account: self.account,
             is_root: matches!(caller, Caller::Root { .. }),
+            role_arn: match caller {
+                Caller::Role { role, .. } => Some(role.arn.as_str()),
+                _ => None,
+            },
         });
         let request = Request {
             action,
@@ -81,7 +113,22 @@ impl<'a> Authorizer<'a> {
             caller,
             context: &self.context,
         };
-        let evaluation = eval::evaluate(&self.identity, resource_policy, &request);
+        let mut evaluation = eval::evaluate(&self.identity, resource_policy, &request);
+        if evaluation.decision == Decision::Allowed {
+            // Every limit must allow too; a resource policy's allow passes no limit (stricter
+            // than AWS for a bucket policy naming the session itself: see
+            // docs/authorization.md).
+            for limit in &self.limits {
+                let limited = eval::evaluate(&limit.policies, None, &request);
+                if limited.decision != Decision::Allowed {
+                    evaluation = Evaluation {
+                        decision: limited.decision,
+                        matched: limited.matched,
+                    };
+                    break;
+                }
+            }
+        }
         match (self.is_root(), evaluation.decision) {
             // The root needs no Allow; only a bucket policy's Deny stops it.
             (true, Decision::ImplicitDeny) => Evaluation {

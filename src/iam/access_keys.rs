@@ -2,7 +2,7 @@
 
 use super::error::IamError;
 use super::params::Params;
-use super::users::user_name;
+use super::users::{not_a_user, user_name};
 use super::{iso8601, validate, write_page_end, Ctx, Reply};
 use crate::auth::Caller;
 use crate::xml::XmlWriter;
@@ -23,6 +23,7 @@ fn target(ctx: &Ctx<'_>, p: &Params) -> Result<Target, IamError> {
     Ok(match ctx.caller {
         Caller::User { principal, .. } => Target::User(principal.name.clone()),
         Caller::Root { .. } => Target::Root,
+        Caller::Role { .. } => return Err(not_a_user()),
     })
 }
 

@@ -26,7 +26,10 @@ pub fn authenticate(
                 "Only AWS4-HMAC-SHA256 signatures are supported.",
             ),
             AuthError::Malformed(m) => IamError::new(Code::IncompleteSignature, m),
-            AuthError::UnknownKey => IamError::from(Code::InvalidClientTokenId),
+            AuthError::UnknownKey | AuthError::InvalidToken => {
+                IamError::from(Code::InvalidClientTokenId)
+            }
+            AuthError::ExpiredToken => IamError::from(Code::ExpiredToken),
             AuthError::SignatureMismatch => IamError::from(Code::SignatureDoesNotMatch),
             AuthError::Skewed => IamError::new(
                 Code::RequestExpired,

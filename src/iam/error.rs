@@ -72,9 +72,16 @@ codes! {
     AccessDenied => FORBIDDEN, Sender;
     DeleteConflict => CONFLICT, Sender;
     EntityAlreadyExists => CONFLICT, Sender;
+    ExpiredToken => FORBIDDEN, Sender, "The security token included in the request is expired";
+    // STS: an OIDC token past its expiry (AssumeRoleWithWebIdentity).
+    ExpiredTokenException => BAD_REQUEST, Sender;
+    // STS: the identity provider's keys could not be fetched.
+    IDPCommunicationError => BAD_REQUEST, Sender;
+    IDPRejectedClaim => FORBIDDEN, Sender;
     IncompleteSignature => BAD_REQUEST, Sender;
     InternalFailure => INTERNAL_SERVER_ERROR, Receiver, "The request processing has failed because of an unknown error";
     InvalidAction => BAD_REQUEST, Sender;
+    InvalidIdentityToken => BAD_REQUEST, Sender;
     InvalidClientTokenId => FORBIDDEN, Sender, "The security token included in the request is invalid.";
     InvalidInput => BAD_REQUEST, Sender;
     LimitExceeded => CONFLICT, Sender;
@@ -83,6 +90,8 @@ codes! {
     MissingAuthenticationToken => FORBIDDEN, Sender, "Request is missing Authentication Token";
     NoSuchEntity => NOT_FOUND, Sender;
     NotImplemented => NOT_IMPLEMENTED, Receiver, "The requested operation is not implemented";
+    // STS: the session policies and tags, packed, are over AWS's limit.
+    PackedPolicyTooLarge => BAD_REQUEST, Sender;
     RequestEntityTooLarge => PAYLOAD_TOO_LARGE, Sender;
     RequestExpired => BAD_REQUEST, Sender;
     // Not in IAM's list of common errors (IAM has no code for a stalled body): S3's code,

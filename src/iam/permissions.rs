@@ -217,6 +217,7 @@ mod tests {
         let caller = Caller::Root {
             access_key: "AKROOT".into(),
             arn: format!("arn:aws:iam::{ACCOUNT}:root"),
+            session: None,
         };
         let params = Params::parse(Some(query), None);
         resources(

@@ -430,6 +430,7 @@ impl Simulation {
             arn: &c.arn,
             account: &c.account,
             is_root: false,
+            role_arn: None,
         });
         let request = Request {
             action,

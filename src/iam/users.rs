@@ -1,6 +1,6 @@
 //! CreateUser, GetUser, ListUsers, UpdateUser, DeleteUser, TagUser, UntagUser, ListUserTags.
 
-use super::error::IamError;
+use super::error::{Code, IamError};
 use super::params::Params;
 use super::{iso8601, validate, write_page_end, Ctx, Reply};
 use crate::auth::Caller;
@@ -49,6 +49,14 @@ pub async fn create_user(ctx: &Ctx<'_>, p: &Params) -> Reply {
     Ok(Some(w.finish()))
 }
 
+/// What IAM answers a role session that leaves out the user name of an action on "the caller".
+pub(super) fn not_a_user() -> IamError {
+    IamError::new(
+        Code::ValidationError,
+        "Must specify userName when calling with non-User credentials",
+    )
+}
+
 /// GetUser; without `UserName`, the caller itself (the root's ARN ends in `:root`).
 pub async fn get_user(ctx: &Ctx<'_>, p: &Params) -> Reply {
     let name = match p.get("UserName") {
@@ -64,6 +72,7 @@ pub async fn get_user(ctx: &Ctx<'_>, p: &Params) -> Reply {
                 return Ok(Some(w.finish()));
             }
             Caller::User { principal, .. } => principal.name.clone(),
+            Caller::Role { .. } => return Err(not_a_user()),
         },
     };
     let (user, tags) = ctx.store().get_user(name).await?;

@@ -34,6 +34,7 @@ pub use error::{StoreError, StoreResult};
 pub use users::User;
 use view::{AuthView, Documents, Touched};
 
+use crate::auth::session::SessionCache;
 use crate::auth::signing_keys::SigningKeyCache;
 use crate::config::AdminAuth;
 use crate::crypto::{CryptoError, MasterKey, Secret, MASTER_KEY_FILE};
@@ -188,6 +189,8 @@ struct StoreInner {
     rebuilds: AtomicU64,
     pending_last_used: PendingLastUsed,
     signing_keys: SigningKeyCache,
+    /// Opened session tokens (STS temporary credentials).
+    sessions: SessionCache,
     /// Every role's path, for the ARN that authorizing a call on it needs.
     role_paths: roles::RolePaths,
 }
@@ -239,6 +242,7 @@ impl IamStore {
                 rebuilds: AtomicU64::new(0),
                 pending_last_used: PendingLastUsed::default(),
                 signing_keys: SigningKeyCache::new(),
+                sessions: SessionCache::default(),
                 role_paths: roles::RolePaths::default(),
             }),
         };
@@ -268,13 +272,18 @@ impl IamStore {
         }
     }
 
-    /// Every role's name and path (roles are not in the view: they grant nothing yet).
+    /// Every role's name and path, written before a role write commits (for authorizing IAM
+    /// calls on the role).
     pub fn role_paths(&self) -> &roles::RolePaths {
         &self.inner.role_paths
     }
 
     pub fn signing_keys(&self) -> &SigningKeyCache {
         &self.inner.signing_keys
+    }
+
+    pub fn sessions(&self) -> &SessionCache {
+        &self.inner.sessions
     }
 
     pub fn pending_last_used(&self) -> &PendingLastUsed {

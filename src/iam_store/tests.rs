@@ -63,6 +63,7 @@ fn may(store: &IamStore, access_key: &str, action: &str) -> Option<bool> {
     let caller = Caller::User {
         access_key: access_key.into(),
         principal: Arc::clone(principal),
+        session: None,
     };
     let authorizer = Authorizer::new(Some(&caller), ACCOUNT, Context::new());
     Some(authorizer.allows(action, "*", None))

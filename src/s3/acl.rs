@@ -679,6 +679,7 @@ mod tests {
         let root = Caller::Root {
             access_key: "AK".into(),
             arn: "arn:aws:iam::1:root".into(),
+            session: None,
         };
         let acl = |grantee| Acl {
             grants: vec![grant(grantee, AclPermission::Read)],

@@ -197,6 +197,8 @@ fn sigv4_error(e: AuthError, presigned: bool) -> S3Error {
         }
         AuthError::Malformed(m) => S3Error::new(Code::AuthorizationHeaderMalformed, m),
         AuthError::UnknownKey => Code::InvalidAccessKeyId.into(),
+        AuthError::InvalidToken => Code::InvalidToken.into(),
+        AuthError::ExpiredToken => Code::ExpiredToken.into(),
         AuthError::SignatureMismatch => Code::SignatureDoesNotMatch.into(),
         AuthError::Skewed => Code::RequestTimeTooSkewed.into(),
         AuthError::Expired => S3Error::new(Code::AccessDenied, "Request has expired"),
@@ -236,12 +238,16 @@ fn authenticate_v2(
         Err(e) => return Err(sigv2_error(e)),
     };
     sigv2::check_time(&presented, SystemTime::now()).map_err(sigv2_error)?;
-    let unknown = S3Error::from(Code::InvalidAccessKeyId);
+    let token = parts
+        .headers
+        .get("x-amz-security-token")
+        .map(|v| v.to_str().unwrap_or_default());
     let (caller, ()) = auth::with_key(
         state,
         &presented.access_key,
+        token,
         ("s3", ""),
-        unknown,
+        |e| sigv4_error(e, false),
         |secret| sigv2::verify(parts, &presented, secret, bucket_from_host).map_err(sigv2_error),
     )?;
     let in_query = !has_authorization(parts);

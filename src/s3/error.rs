@@ -48,6 +48,7 @@ codes! {
     BucketAlreadyExists => StatusCode::CONFLICT, "The requested bucket name is not available.";
     BucketAlreadyOwnedByYou => StatusCode::CONFLICT, "Your previous request to create the named bucket succeeded and you already own it.";
     BucketNotEmpty => StatusCode::CONFLICT, "The bucket you tried to delete is not empty";
+    ExpiredToken => StatusCode::BAD_REQUEST, "The provided token has expired.";
     EntityTooLarge => StatusCode::BAD_REQUEST, "Your proposed upload exceeds the maximum allowed size";
     EntityTooSmall => StatusCode::BAD_REQUEST, "Your proposed upload is smaller than the minimum allowed object size.";
     IncompleteBody => StatusCode::BAD_REQUEST, "You did not provide the number of bytes specified by the Content-Length HTTP header.";
@@ -69,6 +70,7 @@ codes! {
     InvalidRequest => StatusCode::BAD_REQUEST, "Invalid Request";
     InvalidTag => StatusCode::BAD_REQUEST, "The tag provided was not a valid tag.";
     InvalidStorageClass => StatusCode::BAD_REQUEST, "The storage class you specified is not valid";
+    InvalidToken => StatusCode::BAD_REQUEST, "The provided token is malformed or otherwise invalid.";
     KeyTooLongError => StatusCode::BAD_REQUEST, "Your key is too long";
     MalformedACLError => StatusCode::BAD_REQUEST, "The XML you provided was not well-formed or did not validate against our published schema";
     MalformedPOSTRequest => StatusCode::BAD_REQUEST, "The body of your POST request is not well-formed multipart/form-data.";

@@ -298,8 +298,11 @@ fn verify_v4(ctx: &Ctx<'_>, fields: &Fields, policy: &str) -> S3Result<Caller> {
         )
         .with("ArgumentName", "x-amz-date"));
     }
-    auth::authenticate_form(ctx.state, &credential, policy, signature).map_err(|e| match e {
+    let token = fields.get("x-amz-security-token");
+    auth::authenticate_form(ctx.state, &credential, token, policy, signature).map_err(|e| match e {
         AuthError::UnknownKey => Code::InvalidAccessKeyId.into(),
+        AuthError::InvalidToken => Code::InvalidToken.into(),
+        AuthError::ExpiredToken => Code::ExpiredToken.into(),
         AuthError::Malformed(m) => {
             S3Error::new(Code::InvalidArgument, m).with("ArgumentName", "x-amz-signature")
         }
@@ -317,8 +320,13 @@ fn verify_v2(ctx: &Ctx<'_>, fields: &Fields, policy: &str) -> S3Result<Caller> {
     let (caller, ()) = auth::with_key(
         ctx.state,
         access_key,
+        fields.get("x-amz-security-token"),
         ("s3", ""),
-        S3Error::from(Code::InvalidAccessKeyId),
+        |e| match e {
+            AuthError::InvalidToken => S3Error::from(Code::InvalidToken),
+            AuthError::ExpiredToken => S3Error::from(Code::ExpiredToken),
+            _ => S3Error::from(Code::InvalidAccessKeyId),
+        },
         |secret| {
             sigv2::verify_form(policy, signature, secret)
                 .map_err(|_| S3Error::from(Code::SignatureDoesNotMatch))

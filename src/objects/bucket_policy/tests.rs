@@ -207,6 +207,7 @@ async fn a_stored_policy_that_no_longer_parses_denies_everything() {
         arn: "arn:aws:iam::111122223333:root",
         account: "111122223333",
         is_root: true,
+        role_arn: None,
     };
     let request = Request {
         action: "s3:ListBucket",

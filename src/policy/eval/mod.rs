@@ -42,6 +42,8 @@ pub struct Caller<'a> {
     /// Carried for the callers' benefit (logging, `aws:PrincipalType`); Principal matching
     /// needs only the ARN and account, since an account principal covers its root too.
     pub is_root: bool,
+    /// For a role session, the role's ARN: a principal naming the role names its sessions.
+    pub role_arn: Option<&'a str>,
 }
 
 /// One request to authorize.

@@ -66,7 +66,11 @@ impl PrincipalMatcher {
 
     /// Whether a statement with `effect` and this principal applies to `caller`.
     pub(super) fn matches(&self, caller: Option<&Caller<'_>>, effect: Effect) -> bool {
-        let named = |caller: &Caller<'_>| self.arns.iter().any(|arn| arn == caller.arn);
+        let named = |caller: &Caller<'_>| {
+            self.arns
+                .iter()
+                .any(|arn| arn == caller.arn || Some(arn.as_str()) == caller.role_arn)
+        };
         let in_account = |caller: &Caller<'_>| self.accounts.iter().any(|a| a == caller.account);
         if self.negated {
             let spared =

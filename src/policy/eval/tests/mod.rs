@@ -19,18 +19,21 @@ pub(super) const ALICE: Caller<'static> = Caller {
     arn: "arn:aws:iam::111122223333:user/alice",
     account: ACCOUNT,
     is_root: false,
+    role_arn: None,
 };
 
 pub(super) const BOB: Caller<'static> = Caller {
     arn: "arn:aws:iam::111122223333:user/bob",
     account: ACCOUNT,
     is_root: false,
+    role_arn: None,
 };
 
 pub(super) const ROOT: Caller<'static> = Caller {
     arn: "arn:aws:iam::111122223333:root",
     account: ACCOUNT,
     is_root: true,
+    role_arn: None,
 };
 
 /// A user of another account.
@@ -38,6 +41,7 @@ pub(super) const CAROL: Caller<'static> = Caller {
     arn: "arn:aws:iam::444455556666:user/carol",
     account: "444455556666",
     is_root: false,
+    role_arn: None,
 };
 
 /// Context keys and their values, as a table row writes them.
