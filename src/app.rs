@@ -203,10 +203,19 @@ async fn serve(
         Box::pin(async move {
             let response = match listener {
                 Listener::Admin => admin::handle(state.clone(), req).await,
+                // STS shares the IAM port: requests signed for `sts`, and unsigned ones
+                // (AssumeRoleWithWebIdentity is unsigned; STS refuses any other action unsigned).
+                Listener::Iam if signed_for(&req, "sts") || !is_signed(&req) => {
+                    iam::sts::handle(state.clone(), listener, req, peer).await
+                }
                 Listener::Iam => iam::handle(state.clone(), listener, req, peer).await,
-                // Some tools send IAM calls to the S3 endpoint; the credential scope says so.
-                Listener::S3 if signed_for_iam(&req) => {
+                // Some tools send IAM and STS calls to the S3 endpoint; the credential scope
+                // says so.
+                Listener::S3 if signed_for(&req, "iam") => {
                     iam::handle(state.clone(), listener, req, peer).await
+                }
+                Listener::S3 if signed_for(&req, "sts") => {
+                    iam::sts::handle(state.clone(), listener, req, peer).await
                 }
                 Listener::S3 => s3::handle(state.clone(), req, peer).await,
             };
@@ -295,19 +304,28 @@ fn open_object_storage(config: &Config) -> Result<(ObjectIndex, BlobStore), Star
     Ok((objects, blobs))
 }
 
-/// Whether a request's SigV4 credential scope names the `iam` service (header or presigned).
-fn signed_for_iam<B>(req: &hyper::Request<B>) -> bool {
-    const SCOPE: &str = "/iam/aws4_request";
+/// Whether a request's SigV4 credential scope names `service` (header or presigned).
+fn signed_for<B>(req: &hyper::Request<B>, service: &str) -> bool {
+    let scope = format!("/{service}/aws4_request");
     let in_header = req
         .headers()
         .get(hyper::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("AWS4-HMAC-SHA256") && v.contains(SCOPE));
+        .is_some_and(|v| v.starts_with("AWS4-HMAC-SHA256") && v.contains(&scope));
     let in_query = req.uri().query().is_some_and(|q| {
         q.contains("X-Amz-Credential=")
-            && (q.contains("%2Fiam%2Faws4_request") || q.contains(SCOPE))
+            && (q.contains(&format!("%2F{service}%2Faws4_request")) || q.contains(&scope))
     });
     in_header || in_query
+}
+
+/// Whether a request carries any signature (an Authorization header or a presigned query).
+fn is_signed<B>(req: &hyper::Request<B>) -> bool {
+    req.headers().contains_key(hyper::header::AUTHORIZATION)
+        || req
+            .uri()
+            .query()
+            .is_some_and(|q| q.contains("X-Amz-Credential=") || q.contains("Signature="))
 }
 
 fn server_config(config: &Config, listener: Listener) -> &Server {

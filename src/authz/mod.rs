@@ -139,6 +139,54 @@ impl<'a> Authorizer<'a> {
         }
     }
 
+    /// Whether the caller may take on a role whose trust policy is `trust` (`action`:
+    /// `sts:AssumeRole`, `sts:TagSession`, `sts:SetSourceIdentity`, on the role's ARN), as AWS
+    /// decides within one account: an explicit deny in the trust policy or in the caller's
+    /// policies refuses; a trust statement naming the caller (its ARN, its role's, or `*`)
+    /// allows on its own; one naming the account allows only with the caller's own allow
+    /// (the root needs none); without either the trust policy does not let the caller in.
+    pub fn may_assume(&self, action: &str, role_arn: &str, trust: &CompiledPolicy) -> bool {
+        let Some(caller) = self.caller else {
+            return false;
+        };
+        let role_of = match caller {
+            Caller::Role { role, .. } => Some(role.arn.as_str()),
+            _ => None,
+        };
+        let as_caller = |is_root: bool| eval::Caller {
+            arn: caller.arn(),
+            account: self.account,
+            is_root,
+            role_arn: role_of,
+        };
+        let trusted = |who: eval::Caller<'_>| {
+            let request = Request {
+                action,
+                resource: role_arn,
+                caller: Some(who),
+                context: &self.context,
+            };
+            eval::evaluate(&[], Some(trust), &request).decision
+        };
+        let direct = trusted(as_caller(self.is_root()));
+        let own = self.evaluate(action, role_arn, None).decision;
+        let allowed = match (direct, own) {
+            (Decision::ExplicitDeny, _) | (_, Decision::ExplicitDeny) => false,
+            (Decision::Allowed, _) => true,
+            // Asked as the account: an allow naming the account then applies.
+            _ => own == Decision::Allowed && trusted(as_caller(true)) == Decision::Allowed,
+        };
+        if !allowed {
+            tracing::info!(
+                caller = caller.arn(),
+                action,
+                role = role_arn,
+                "role assumption denied"
+            );
+        }
+        allowed
+    }
+
     pub fn allows(
         &self,
         action: &str,

@@ -82,6 +82,7 @@ codes! {
     InternalFailure => INTERNAL_SERVER_ERROR, Receiver, "The request processing has failed because of an unknown error";
     InvalidAction => BAD_REQUEST, Sender;
     InvalidIdentityToken => BAD_REQUEST, Sender;
+    InvalidParameterValue => BAD_REQUEST, Sender;
     InvalidClientTokenId => FORBIDDEN, Sender, "The security token included in the request is invalid.";
     InvalidInput => BAD_REQUEST, Sender;
     LimitExceeded => CONFLICT, Sender;
@@ -200,8 +201,13 @@ impl IamError {
     }
 
     pub fn render(&self, request_id: &str) -> Response<Body> {
+        self.render_in(XMLNS, request_id)
+    }
+
+    /// The `<ErrorResponse>` in the namespace of `xmlns`'s service (IAM's or STS's).
+    pub fn render_in(&self, xmlns: &str, request_id: &str) -> Response<Body> {
         let xml = format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ErrorResponse xmlns=\"{XMLNS}\"><Error><Type>{}</Type>\
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ErrorResponse xmlns=\"{xmlns}\"><Error><Type>{}</Type>\
              <Code>{}</Code><Message>{}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
             self.fault(),
             self.code(),

@@ -12,6 +12,7 @@ mod policies;
 mod roles;
 mod router;
 mod simulate;
+pub mod sts;
 mod users;
 mod validate;
 
@@ -23,6 +24,7 @@ use http::{header, request, HeaderValue, Request, Response};
 use http_body_util::{BodyExt, Limited};
 
 use crate::api::{self, Api, ApiError, Fault};
+use crate::auth::session::Subject;
 use crate::auth::Caller;
 use crate::authz::{context, Authorizer};
 use crate::http::{full, request_id, Body, BodyError, RequestBody};
@@ -163,7 +165,7 @@ impl Api for IamApi {
 
 /// Reads the whole (small) body: larger than `MAX_BODY` is `RequestEntityTooLarge`, a stalled
 /// one `RequestTimeout`.
-async fn read_body(body: RequestBody) -> Result<Bytes, IamError> {
+pub(crate) async fn read_body(body: RequestBody) -> Result<Bytes, IamError> {
     match Limited::new(body, MAX_BODY).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e)
@@ -223,9 +225,22 @@ fn authorize(
     params: &Params,
     peer: SocketAddr,
 ) -> Result<(), IamError> {
-    let Caller::User { principal, .. } = caller else {
+    // As on AWS, credentials from GetSessionToken cannot call IAM.
+    if let Some(session) = caller.session() {
+        if !matches!(session.claims.subject, Subject::Role { .. }) {
+            return Err(IamError::new(
+                Code::AccessDenied,
+                format!(
+                    "User: {} is not authorized to perform: iam:{} because no identity-based policy allows it with credentials from GetSessionToken",
+                    caller.arn(),
+                    action.name()
+                ),
+            ));
+        }
+    }
+    if matches!(caller, Caller::Root { .. }) {
         return Ok(());
-    };
+    }
     let account = state.config.backend.iam.account_id.as_str();
     let view = state.iam.view();
     let resources = permissions::resources(
@@ -249,13 +264,13 @@ fn authorize(
             Code::AccessDenied,
             format!(
                 "User: {} is not authorized to perform: {name}",
-                principal.arn
+                caller.arn()
             ),
         )),
     }
 }
 
-fn is_form(parts: &request::Parts) -> bool {
+pub(crate) fn is_form(parts: &request::Parts) -> bool {
     parts
         .headers
         .get(header::CONTENT_TYPE)

@@ -52,14 +52,19 @@ fn managed_document(p: &Params) -> Result<String, IamError> {
 
 fn policy_ref(ctx: &Ctx<'_>, p: &Params) -> Result<PolicyRef, IamError> {
     let arn = p.required("PolicyArn", "policyArn")?;
+    policy_ref_of(ctx.account(), arn, "policyArn")
+}
+
+/// A managed policy named by ARN, the account's or AWS's (length checked as `field`).
+pub(super) fn policy_ref_of(account: &str, arn: &str, field: &str) -> Result<PolicyRef, IamError> {
     if !(20..=2048).contains(&arn.len()) {
         return Err(IamError::invalid(
             arn,
-            "policyArn",
+            field,
             "Member must have length greater than or equal to 20",
         ));
     }
-    let own = ids::parse_policy_arn(ctx.account(), arn).map(|(p, n)| (p.to_owned(), n.to_owned()));
+    let own = ids::parse_policy_arn(account, arn).map(|(p, n)| (p.to_owned(), n.to_owned()));
     let aws = own.is_none() && ids::parse_policy_arn(AWS_ACCOUNT, arn).is_some();
     let path_name = own.or_else(|| {
         ids::parse_policy_arn(AWS_ACCOUNT, arn).map(|(p, n)| (p.to_owned(), n.to_owned()))

@@ -38,6 +38,11 @@ pub fn access_key_id() -> String {
     random("AKIA", 16)
 }
 
+/// A temporary access key id: `ASIA` + 16 characters, as AWS's.
+pub fn session_access_key_id() -> String {
+    random("ASIA", 16)
+}
+
 pub fn user_arn(account: &str, path: &str, name: &str) -> String {
     format!("arn:aws:iam::{account}:user{path}{name}")
 }

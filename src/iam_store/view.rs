@@ -406,7 +406,7 @@ impl AuthView {
             documents.entry(source, p.document)
         });
         let trust = match parse(&trust_policy, PolicyKind::Trust) {
-            Ok(doc) => CompiledPolicy::compile(&doc),
+            Ok(doc) => CompiledPolicy::compile_trust(&doc),
             Err(e) => {
                 tracing::error!(role = %name, error = %e, "a stored trust policy does not parse; nobody may assume the role until it is replaced");
                 CompiledPolicy::deny_all()

@@ -54,4 +54,5 @@ mod s3_versions_list;
 mod s3_website;
 mod secrets;
 mod serve;
+mod sts;
 mod tidy;

@@ -29,7 +29,7 @@ mod variables;
 
 pub use context::Context;
 
-use crate::policy::document::{parse, Effect, PolicyDocument, PolicyKind, Version};
+use crate::policy::document::{parse, Effect, PolicyDocument, PolicyKind, ResourceSpec, Version};
 use statement::CompiledStatement;
 
 /// Who is asking, for Principal matching in resource (bucket) policies. None = anonymous.
@@ -118,6 +118,19 @@ impl CompiledPolicy {
             statements,
             keys_read,
         }
+    }
+
+    /// A role's trust policy: its statements name no resource (the role it belongs to is
+    /// their resource), so each is compiled as naming every resource; the role's ARN is the
+    /// only resource it is ever evaluated on.
+    pub fn compile_trust(doc: &PolicyDocument) -> CompiledPolicy {
+        let mut doc = doc.clone();
+        for statement in &mut doc.statements {
+            statement
+                .resources
+                .get_or_insert_with(|| ResourceSpec::Resource(vec!["*".to_owned()]));
+        }
+        CompiledPolicy::compile(&doc)
     }
 
     /// Whether any statement reads a context key starting with `prefix` (ASCII case folded,
