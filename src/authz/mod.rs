@@ -6,6 +6,9 @@
 //! Rules (AWS's, for requests within one account):
 //! - an IAM user is decided by its identity policies and the resource (bucket) policy, if
 //!   any: an explicit Deny in either wins, else an Allow in either allows;
+//! - a permissions boundary (a user's, from its view entry; a role session's, set by the
+//!   caller with `with_boundary`) caps what the identity policies grant:
+//!   `policy::eval::evaluate_bounded`;
 //! - an anonymous caller has no identity policies: only a bucket policy can allow it;
 //! - the account root bypasses identity policies, but an explicit Deny in a bucket policy
 //!   still applies to it (as in AWS; the S3 listener exempts the bucket-policy operations
@@ -26,22 +29,41 @@ pub struct Authorizer<'a> {
     caller: Option<&'a Caller>,
     account: &'a str,
     identity: Vec<&'a CompiledPolicy>,
+    /// The caller's permissions boundary, if any.
+    boundary: Option<&'a CompiledPolicy>,
     context: Context,
 }
 
 impl<'a> Authorizer<'a> {
     /// `caller` is `None` for an anonymous request.
     pub fn new(caller: Option<&'a Caller>, account: &'a str, context: Context) -> Self {
-        let identity = match caller {
-            Some(Caller::User { principal, .. }) => principal.compiled(),
-            _ => Vec::new(),
+        let (identity, boundary) = match caller {
+            Some(Caller::User { principal, .. }) => (
+                principal.compiled(),
+                principal.boundary.as_ref().map(|b| &*b.compiled),
+            ),
+            _ => (Vec::new(), None),
         };
         Authorizer {
             caller,
             account,
             identity,
+            boundary,
             context,
         }
+    }
+
+    /// Replaces the permissions boundary (for a principal whose boundary is not in its view
+    /// entry, such as a role session). `None` removes it.
+    #[must_use]
+    pub fn with_boundary(mut self, boundary: Option<&'a CompiledPolicy>) -> Self {
+        self.boundary = boundary;
+        self
+    }
+
+    /// The caller's permissions boundary, if it has one.
+    pub fn boundary(&self) -> Option<&'a CompiledPolicy> {
+        self.boundary
     }
 
     pub fn caller(&self) -> Option<&'a Caller> {
@@ -81,7 +103,8 @@ impl<'a> Authorizer<'a> {
             caller,
             context: &self.context,
         };
-        let evaluation = eval::evaluate(&self.identity, resource_policy, &request);
+        let (evaluation, _) =
+            eval::evaluate_bounded(&self.identity, self.boundary, resource_policy, &request);
         match (self.is_root(), evaluation.decision) {
             // The root needs no Allow; only a bucket policy's Deny stops it.
             (true, Decision::ImplicitDeny) => Evaluation {

@@ -81,7 +81,9 @@ pub(super) fn resources(
         | PutUserPolicy
         | GetUserPolicy
         | ListUserPolicies
-        | DeleteUserPolicy => vec![user()],
+        | DeleteUserPolicy
+        | PutUserPermissionsBoundary
+        | DeleteUserPermissionsBoundary => vec![user()],
         // The key's owner (a root key: the account root); an unknown key names nothing, so
         // only `*` can allow asking.
         GetAccessKeyLastUsed => vec![p
@@ -143,7 +145,9 @@ pub(super) fn resources(
         | PutRolePolicy
         | GetRolePolicy
         | ListRolePolicies
-        | DeleteRolePolicy => vec![role()],
+        | DeleteRolePolicy
+        | PutRolePermissionsBoundary
+        | DeleteRolePermissionsBoundary => vec![role()],
         // Whose policies are disclosed: the user or group named.
         SimulatePrincipalPolicy => vec![p.get("PolicySourceArn").unwrap_or_default().to_owned()],
         // Only the caller's own documents: no resource-level permissions.
@@ -151,6 +155,36 @@ pub(super) fn resources(
         | SimulateCustomPolicy => {
             vec!["*".to_owned()]
         }
+    }
+}
+
+/// The value of the `iam:PermissionsBoundary` condition key, on the actions AWS's service
+/// authorization reference sets it for: the boundary ARN the request sets (CreateUser,
+/// CreateRole, Put…PermissionsBoundary), or the one the user or role has now (its policy
+/// changes and Delete…PermissionsBoundary). `None` leaves the key absent: another action, no
+/// boundary asked for, or an entity without one.
+pub(super) fn boundary_key(
+    action: Action,
+    p: &Params,
+    view: &AuthView,
+    store_roles: &RolePaths,
+) -> Option<String> {
+    use Action::*;
+    let user = || {
+        view.user(p.get("UserName")?)?
+            .boundary_arn()
+            .map(str::to_owned)
+    };
+    let role = || store_roles.boundary(p.get("RoleName")?);
+    match action {
+        CreateUser | CreateRole | PutUserPermissionsBoundary | PutRolePermissionsBoundary => {
+            p.get("PermissionsBoundary").map(str::to_owned)
+        }
+        DeleteUserPermissionsBoundary | AttachUserPolicy | DetachUserPolicy | PutUserPolicy
+        | DeleteUserPolicy => user(),
+        DeleteRolePermissionsBoundary | AttachRolePolicy | DetachRolePolicy | PutRolePolicy
+        | DeleteRolePolicy => role(),
+        _ => None,
     }
 }
 

@@ -71,7 +71,7 @@ fn may(store: &IamStore, access_key: &str, action: &str) -> Option<bool> {
 /// A user with one key; returns the key id.
 async fn user_with_key(store: &IamStore, name: &str) -> String {
     store
-        .create_user(name.into(), "/".into(), Vec::new())
+        .create_user(name.into(), "/".into(), Vec::new(), None)
         .await
         .unwrap();
     let (key, _) = store.create_access_key(name.into()).await.unwrap();
@@ -113,7 +113,7 @@ async fn writes_that_decide_nothing_leave_the_view_alone() {
     store.delete_policy(policy("p")).await.unwrap();
     // Refused writes commit nothing.
     let refused = store
-        .create_user("ALICE".into(), "/".into(), Vec::new())
+        .create_user("ALICE".into(), "/".into(), Vec::new(), None)
         .await;
     assert!(matches!(refused, Err(StoreError::AlreadyExists(_))));
     assert!(Arc::ptr_eq(&before, &store.view()), "the view was replaced");

@@ -23,7 +23,7 @@ use std::sync::Arc;
 pub(super) use delta::{apply, build, Touched};
 pub(super) use documents::Documents;
 pub(super) use rows::snapshot;
-use rows::{GroupRow, MemberRow, PolicyRow, UserRow};
+use rows::{BoundaryRow, GroupRow, MemberRow, PolicyRow, UserRow};
 use shared::Shared;
 
 use super::access_keys::SealedKey;
@@ -48,6 +48,12 @@ pub enum PolicySource {
         policy: String,
         aws: bool,
     },
+    /// The user's permissions boundary (a managed policy, by name and ARN).
+    Boundary {
+        policy: String,
+        arn: String,
+        aws: bool,
+    },
 }
 
 /// One policy document that applies to a principal, as stored and compiled.
@@ -70,9 +76,20 @@ pub struct Principal {
     /// Every document that applies: inline and attached (default version) on the user and
     /// on each of its groups.
     pub policies: Vec<PolicyEntry>,
+    /// The permissions boundary (its policy's default version), which caps what `policies`
+    /// grant; its source is `PolicySource::Boundary`.
+    pub boundary: Option<PolicyEntry>,
 }
 
 impl Principal {
+    /// The ARN of the user's permissions boundary, if it has one.
+    pub fn boundary_arn(&self) -> Option<&str> {
+        match self.boundary.as_ref().map(|b| &b.source) {
+            Some(PolicySource::Boundary { arn, .. }) => Some(arn),
+            _ => None,
+        }
+    }
+
     /// The compiled identity policies, in the order of `policies`.
     pub fn compiled(&self) -> Vec<&CompiledPolicy> {
         self.policies.iter().map(|p| &*p.compiled).collect()
@@ -211,6 +228,7 @@ impl AuthView {
         };
         if let Some(old) = self.users.remove(&name) {
             documents.release(&old.policies);
+            documents.release(old.boundary.as_slice());
         }
     }
 
@@ -234,10 +252,27 @@ impl AuthView {
                 },
             )
             .collect();
+        let boundary = row.boundary.map(
+            |BoundaryRow {
+                 name,
+                 path,
+                 document,
+                 aws,
+             }| {
+                let owner = if aws { ids::AWS_POLICY_ACCOUNT } else { ctx.account };
+                let source = PolicySource::Boundary {
+                    arn: ids::policy_arn(owner, &path, &name),
+                    policy: name,
+                    aws,
+                };
+                documents.entry(source, document)
+            },
+        );
         let user = User {
             id: row.id,
             name: row.name,
             path: row.path,
+            boundary,
         };
         self.insert_user(documents, ctx, user, own, &row.groups, row.keys);
     }
@@ -261,10 +296,12 @@ impl AuthView {
             .cloned()
             .collect();
         documents.retain(&own);
+        documents.retain(old.boundary.as_slice());
         let user = User {
             id: old.id.clone(),
             name: old.name.clone(),
             path: old.path.clone(),
+            boundary: old.boundary.clone(),
         };
         self.insert_user(documents, ctx, user, own, &row.groups, row.keys);
     }
@@ -281,7 +318,12 @@ impl AuthView {
         group_ids: &[String],
         keys: Vec<SealedKey>,
     ) {
-        let User { id, name, path } = user;
+        let User {
+            id,
+            name,
+            path,
+            boundary,
+        } = user;
         let mut policies = own;
         let mut groups = Vec::with_capacity(group_ids.len());
         for group in group_ids.iter().filter_map(|id| self.group_by_id(id)) {
@@ -298,6 +340,7 @@ impl AuthView {
             path,
             groups,
             policies,
+            boundary,
         };
         self.user_names.insert(Arc::from(id), Arc::clone(&key));
         self.users.insert(key, Arc::new(principal));
@@ -373,7 +416,7 @@ impl AuthView {
                 "user {} {} {} {:?}",
                 user.id, user.arn, name, user.groups
             );
-            for p in &user.policies {
+            for p in user.policies.iter().chain(&user.boundary) {
                 let _ = writeln!(out, "  {:?} {}", p.source, p.document);
             }
         }
@@ -411,11 +454,12 @@ impl AuthView {
     }
 }
 
-/// Who a user is, apart from what applies to it.
+/// Who a user is, and its boundary (counted), apart from the policies that apply to it.
 struct User {
     id: String,
     name: String,
     path: String,
+    boundary: Option<PolicyEntry>,
 }
 
 /// What putting entries needs besides the view: the account (for ARNs), a view whose opened
