@@ -20,8 +20,7 @@ fn name(p: &Params, kind: Bounded) -> Result<String, IamError> {
 
 pub async fn put_permissions_boundary(ctx: &Ctx<'_>, p: &Params, kind: Bounded) -> Reply {
     let name = name(p, kind)?;
-    let boundary =
-        boundary_ref(ctx, p)?.ok_or_else(|| IamError::missing("permissionsBoundary"))?;
+    let boundary = boundary_ref(ctx, p)?.ok_or_else(|| IamError::missing("permissionsBoundary"))?;
     ctx.store()
         .put_permissions_boundary(kind, name, boundary)
         .await?;

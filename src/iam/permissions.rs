@@ -180,9 +180,15 @@ pub(super) fn boundary_key(
         CreateUser | CreateRole | PutUserPermissionsBoundary | PutRolePermissionsBoundary => {
             p.get("PermissionsBoundary").map(str::to_owned)
         }
-        DeleteUserPermissionsBoundary | AttachUserPolicy | DetachUserPolicy | PutUserPolicy
+        DeleteUserPermissionsBoundary
+        | AttachUserPolicy
+        | DetachUserPolicy
+        | PutUserPolicy
         | DeleteUserPolicy => user(),
-        DeleteRolePermissionsBoundary | AttachRolePolicy | DetachRolePolicy | PutRolePolicy
+        DeleteRolePermissionsBoundary
+        | AttachRolePolicy
+        | DetachRolePolicy
+        | PutRolePolicy
         | DeleteRolePolicy => role(),
         _ => None,
     }

@@ -4,8 +4,8 @@
 
 use super::error::{Code, IamError};
 use super::params::Params;
-use super::policies::encode_document;
 use super::policies::boundary_ref;
+use super::policies::encode_document;
 use super::users::{write_boundary, write_tags};
 use super::{iso8601, validate, write_page_end, Ctx, Reply};
 use crate::iam_store::roles::{Role, RoleUpdate, DEFAULT_MAX_SESSION_DURATION};

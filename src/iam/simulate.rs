@@ -235,7 +235,11 @@ fn policy_source(
         name: user.name.clone(),
     };
     let boundary = user.boundary.as_ref().map(stored);
-    Ok((user.policies.iter().map(stored).collect(), Some(caller), boundary))
+    Ok((
+        user.policies.iter().map(stored).collect(),
+        Some(caller),
+        boundary,
+    ))
 }
 
 /// `arn:aws:iam::<account>:user<path><name>` (or `group`) as (account, kind, name); `None`
@@ -531,8 +535,7 @@ impl Simulation {
             write_list(w, "MissingContextValues", &missing);
             w.elem("EvalDecisionDetails", "");
             write_boundary_detail(w, boundary);
-            w.close("member")
-                .close("ResourceSpecificResults");
+            w.close("member").close("ResourceSpecificResults");
         }
         w.close("member");
     }

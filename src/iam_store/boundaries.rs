@@ -71,7 +71,11 @@ pub(super) fn boundary_arn(
         })
         .optional()?;
     Ok(found.map(|(name, path, aws)| {
-        let owner = if aws { ids::AWS_POLICY_ACCOUNT } else { account };
+        let owner = if aws {
+            ids::AWS_POLICY_ACCOUNT
+        } else {
+            account
+        };
         ids::policy_arn(owner, &path, &name)
     }))
 }
@@ -89,7 +93,11 @@ impl IamStore {
     }
 
     /// Removes the boundary of user or role `name`; one without a boundary is left as it is.
-    pub async fn delete_permissions_boundary(&self, kind: Bounded, name: String) -> StoreResult<()> {
+    pub async fn delete_permissions_boundary(
+        &self,
+        kind: Bounded,
+        name: String,
+    ) -> StoreResult<()> {
         self.set_boundary(kind, name, None).await
     }
 

@@ -259,7 +259,11 @@ impl AuthView {
                  document,
                  aws,
              }| {
-                let owner = if aws { ids::AWS_POLICY_ACCOUNT } else { ctx.account };
+                let owner = if aws {
+                    ids::AWS_POLICY_ACCOUNT
+                } else {
+                    ctx.account
+                };
                 let source = PolicySource::Boundary {
                     arn: ids::policy_arn(owner, &path, &name),
                     policy: name,

@@ -220,7 +220,11 @@ pub fn evaluate_bounded(
     };
     let at = boundary_index(identity);
     let bounded = || std::iter::once((at, boundary));
-    let mut denies = applicable(identity.iter().copied().chain(resource).enumerate(), Effect::Deny, req);
+    let mut denies = applicable(
+        identity.iter().copied().chain(resource).enumerate(),
+        Effect::Deny,
+        req,
+    );
     let boundary_denies = applicable(bounded(), Effect::Deny, req);
     let boundary_allows = applicable(bounded(), Effect::Allow, req);
     let boundary_allowed = boundary_denies.is_empty() && !boundary_allows.is_empty();
@@ -234,7 +238,11 @@ pub fn evaluate_bounded(
     }
     let identity_allows = applicable(identity.iter().copied().enumerate(), Effect::Allow, req);
     let resource_at = identity.len();
-    let resource_allows = applicable(resource.map(|r| (resource_at, r)).into_iter(), Effect::Allow, req);
+    let resource_allows = applicable(
+        resource.map(|r| (resource_at, r)).into_iter(),
+        Effect::Allow,
+        req,
+    );
     let named = resource.is_some_and(|r| {
         resource_allows
             .iter()

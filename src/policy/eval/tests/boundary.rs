@@ -36,19 +36,123 @@ fn compile(json: &str, kind: PolicyKind) -> CompiledPolicy {
 #[test]
 fn boundaries_intersect_identity_policies() {
     let rows = [
-        Row { name: "no boundary: identity alone", identity: &[ALLOW_GET], boundary: None, bucket: None, expected: Allowed, boundary_allows: None, matched: &[(0, "Get")] },
-        Row { name: "identity and boundary allow", identity: &[ALLOW_GET], boundary: Some(ALLOW_S3), bucket: None, expected: Allowed, boundary_allows: Some(true), matched: &[(0, "Get"), (2, "S3")] },
-        Row { name: "boundary silent", identity: &[ALLOW_GET], boundary: Some(ALLOW_PUT), bucket: None, expected: ImplicitDeny, boundary_allows: Some(false), matched: &[] },
-        Row { name: "boundary allows, identity silent", identity: &[ALLOW_PUT], boundary: Some(ALLOW_GET), bucket: None, expected: ImplicitDeny, boundary_allows: Some(true), matched: &[] },
-        Row { name: "no identity policy at all", identity: &[], boundary: Some(ALLOW_S3), bucket: None, expected: ImplicitDeny, boundary_allows: Some(true), matched: &[] },
-        Row { name: "explicit deny in the boundary", identity: &[ALLOW_GET], boundary: Some(DENY_GET), bucket: None, expected: ExplicitDeny, boundary_allows: Some(false), matched: &[(2, "NoGet")] },
-        Row { name: "explicit deny in identity", identity: &[DENY_GET], boundary: Some(ALLOW_S3), bucket: None, expected: ExplicitDeny, boundary_allows: Some(true), matched: &[(0, "NoGet")] },
-        Row { name: "bucket policy naming the user grants past a silent boundary", identity: &[], boundary: Some(ALLOW_PUT), bucket: Some(BUCKET_NAMES_ALICE), expected: Allowed, boundary_allows: Some(false), matched: &[(0, "Alice")] },
-        Row { name: "bucket policy naming the user does not pass a boundary's deny", identity: &[], boundary: Some(DENY_GET), bucket: Some(BUCKET_NAMES_ALICE), expected: ExplicitDeny, boundary_allows: Some(false), matched: &[(1, "NoGet")] },
-        Row { name: "bucket policy for everyone does not grant past the boundary", identity: &[], boundary: Some(ALLOW_PUT), bucket: Some(BUCKET_EVERYONE), expected: ImplicitDeny, boundary_allows: Some(false), matched: &[] },
-        Row { name: "bucket policy for everyone adds to an allowed request", identity: &[ALLOW_GET], boundary: Some(ALLOW_GET), bucket: Some(BUCKET_EVERYONE), expected: Allowed, boundary_allows: Some(true), matched: &[(0, "Get"), (2, "Get"), (1, "All")] },
-        Row { name: "account principal delegates to identity, which the boundary cuts", identity: &[ALLOW_GET], boundary: Some(ALLOW_PUT), bucket: Some(BUCKET_ACCOUNT), expected: ImplicitDeny, boundary_allows: Some(false), matched: &[] },
-        Row { name: "bucket deny beats identity and boundary", identity: &[ALLOW_GET], boundary: Some(ALLOW_GET), bucket: Some(BUCKET_DENY_ALICE), expected: ExplicitDeny, boundary_allows: Some(true), matched: &[(1, "NoAlice")] },
+        Row {
+            name: "no boundary: identity alone",
+            identity: &[ALLOW_GET],
+            boundary: None,
+            bucket: None,
+            expected: Allowed,
+            boundary_allows: None,
+            matched: &[(0, "Get")],
+        },
+        Row {
+            name: "identity and boundary allow",
+            identity: &[ALLOW_GET],
+            boundary: Some(ALLOW_S3),
+            bucket: None,
+            expected: Allowed,
+            boundary_allows: Some(true),
+            matched: &[(0, "Get"), (2, "S3")],
+        },
+        Row {
+            name: "boundary silent",
+            identity: &[ALLOW_GET],
+            boundary: Some(ALLOW_PUT),
+            bucket: None,
+            expected: ImplicitDeny,
+            boundary_allows: Some(false),
+            matched: &[],
+        },
+        Row {
+            name: "boundary allows, identity silent",
+            identity: &[ALLOW_PUT],
+            boundary: Some(ALLOW_GET),
+            bucket: None,
+            expected: ImplicitDeny,
+            boundary_allows: Some(true),
+            matched: &[],
+        },
+        Row {
+            name: "no identity policy at all",
+            identity: &[],
+            boundary: Some(ALLOW_S3),
+            bucket: None,
+            expected: ImplicitDeny,
+            boundary_allows: Some(true),
+            matched: &[],
+        },
+        Row {
+            name: "explicit deny in the boundary",
+            identity: &[ALLOW_GET],
+            boundary: Some(DENY_GET),
+            bucket: None,
+            expected: ExplicitDeny,
+            boundary_allows: Some(false),
+            matched: &[(2, "NoGet")],
+        },
+        Row {
+            name: "explicit deny in identity",
+            identity: &[DENY_GET],
+            boundary: Some(ALLOW_S3),
+            bucket: None,
+            expected: ExplicitDeny,
+            boundary_allows: Some(true),
+            matched: &[(0, "NoGet")],
+        },
+        Row {
+            name: "bucket policy naming the user grants past a silent boundary",
+            identity: &[],
+            boundary: Some(ALLOW_PUT),
+            bucket: Some(BUCKET_NAMES_ALICE),
+            expected: Allowed,
+            boundary_allows: Some(false),
+            matched: &[(0, "Alice")],
+        },
+        Row {
+            name: "bucket policy naming the user does not pass a boundary's deny",
+            identity: &[],
+            boundary: Some(DENY_GET),
+            bucket: Some(BUCKET_NAMES_ALICE),
+            expected: ExplicitDeny,
+            boundary_allows: Some(false),
+            matched: &[(1, "NoGet")],
+        },
+        Row {
+            name: "bucket policy for everyone does not grant past the boundary",
+            identity: &[],
+            boundary: Some(ALLOW_PUT),
+            bucket: Some(BUCKET_EVERYONE),
+            expected: ImplicitDeny,
+            boundary_allows: Some(false),
+            matched: &[],
+        },
+        Row {
+            name: "bucket policy for everyone adds to an allowed request",
+            identity: &[ALLOW_GET],
+            boundary: Some(ALLOW_GET),
+            bucket: Some(BUCKET_EVERYONE),
+            expected: Allowed,
+            boundary_allows: Some(true),
+            matched: &[(0, "Get"), (2, "Get"), (1, "All")],
+        },
+        Row {
+            name: "account principal delegates to identity, which the boundary cuts",
+            identity: &[ALLOW_GET],
+            boundary: Some(ALLOW_PUT),
+            bucket: Some(BUCKET_ACCOUNT),
+            expected: ImplicitDeny,
+            boundary_allows: Some(false),
+            matched: &[],
+        },
+        Row {
+            name: "bucket deny beats identity and boundary",
+            identity: &[ALLOW_GET],
+            boundary: Some(ALLOW_GET),
+            bucket: Some(BUCKET_DENY_ALICE),
+            expected: ExplicitDeny,
+            boundary_allows: Some(true),
+            matched: &[(1, "NoAlice")],
+        },
     ];
     for row in rows {
         let context = Context::new();
@@ -58,11 +162,16 @@ fn boundaries_intersect_identity_policies() {
             caller: Some(ALICE),
             context: &context,
         };
-        let identity: Vec<CompiledPolicy> = row.identity.iter().map(|j| compile(j, PolicyKind::Identity)).collect();
+        let identity: Vec<CompiledPolicy> = row
+            .identity
+            .iter()
+            .map(|j| compile(j, PolicyKind::Identity))
+            .collect();
         let identity: Vec<&CompiledPolicy> = identity.iter().collect();
         let boundary = row.boundary.map(|j| compile(j, PolicyKind::Identity));
         let bucket = row.bucket.map(|j| compile(j, PolicyKind::Resource));
-        let (evaluation, boundary_allows) = evaluate_bounded(&identity, boundary.as_ref(), bucket.as_ref(), &request);
+        let (evaluation, boundary_allows) =
+            evaluate_bounded(&identity, boundary.as_ref(), bucket.as_ref(), &request);
         assert_eq!(evaluation.decision, row.expected, "{}", row.name);
         assert_eq!(boundary_allows, row.boundary_allows, "{}", row.name);
         let matched: Vec<(usize, &str)> = evaluation
@@ -72,7 +181,12 @@ fn boundaries_intersect_identity_policies() {
             .collect();
         assert_eq!(matched, row.matched, "{}", row.name);
         if row.boundary.is_none() {
-            assert_eq!(evaluation, evaluate(&identity, bucket.as_ref(), &request), "{}", row.name);
+            assert_eq!(
+                evaluation,
+                evaluate(&identity, bucket.as_ref(), &request),
+                "{}",
+                row.name
+            );
         }
     }
 }
