@@ -327,6 +327,58 @@ mod tests {
         }
     }
 
+    /// `iam:PermissionsBoundary`: the ARN a request sets on the actions that set one; absent
+    /// on every other action, whatever it sends, and for entities without a boundary (the
+    /// current boundary of an existing user or role is covered by `tests/it/iam_boundaries`).
+    #[test]
+    fn the_permissions_boundary_key_is_set_where_aws_sets_it() {
+        use Action::*;
+        let arn = "arn:aws:iam::111122223333:policy/cap";
+        let query = "UserName=u&RoleName=r&PermissionsBoundary=arn%3Aaws%3Aiam%3A%3A111122223333%3Apolicy%2Fcap";
+        let params = Params::parse(Some(query), None);
+        let key =
+            |action| boundary_key(action, &params, &AuthView::default(), &RolePaths::default());
+        for action in [
+            CreateUser,
+            CreateRole,
+            PutUserPermissionsBoundary,
+            PutRolePermissionsBoundary,
+        ] {
+            assert_eq!(key(action).as_deref(), Some(arn), "{action:?}");
+        }
+        for action in [
+            // The entity's own boundary, which an unknown user or role does not have.
+            DeleteUserPermissionsBoundary,
+            AttachUserPolicy,
+            DetachUserPolicy,
+            PutUserPolicy,
+            DeleteUserPolicy,
+            DeleteRolePermissionsBoundary,
+            AttachRolePolicy,
+            DetachRolePolicy,
+            PutRolePolicy,
+            DeleteRolePolicy,
+            // Actions AWS does not set the key for.
+            GetUser,
+            UpdateUser,
+            DeleteUser,
+            GetRole,
+            UpdateRole,
+            TagUser,
+            CreatePolicy,
+        ] {
+            assert_eq!(key(action), None, "{action:?}");
+        }
+        let without = Params::parse(Some("UserName=u"), None);
+        let none = boundary_key(
+            CreateUser,
+            &without,
+            &AuthView::default(),
+            &RolePaths::default(),
+        );
+        assert_eq!(none, None);
+    }
+
     /// A rename or move needs the entity as it is and as it will be; a no-op update only
     /// the entity.
     #[test]

@@ -448,3 +448,70 @@ async fn upgrading_keeps_policies_and_attachments_beside_aws_ones() {
     assert_eq!(user.policies.len(), 1);
     assert!(user.policies[0].document.contains("s3:GetObject"));
 }
+
+/// A user's permissions boundary is in its view entry: set, replaced by a new default version
+/// of its policy, kept when the user's groups change, removed; each on the next authorization,
+/// and the updated view equals one built whole.
+#[tokio::test]
+async fn a_boundary_follows_every_write_that_changes_it() {
+    use super::boundaries::Bounded;
+    let (_dir, store) = open().await;
+    let key = user_with_key(&store, "alice").await;
+    store
+        .put_inline_policy(Holder::User, "alice".into(), "own".into(), allow("s3:*"))
+        .await
+        .unwrap();
+    store
+        .create_policy("cap".into(), "/".into(), None, allow("s3:GetObject"))
+        .await
+        .unwrap();
+    assert_eq!(may(&store, &key, "s3:PutObject"), Some(true));
+    store
+        .put_permissions_boundary(Bounded::User, "alice".into(), policy("cap"))
+        .await
+        .unwrap();
+    assert_eq!(may(&store, &key, "s3:PutObject"), Some(false));
+    assert_eq!(may(&store, &key, "s3:GetObject"), Some(true));
+    assert_eq!(
+        store.view().user("alice").unwrap().boundary_arn(),
+        Some(ids::policy_arn(ACCOUNT, "/", "cap").as_str())
+    );
+    store
+        .create_policy_version(policy("cap"), allow("s3:PutObject"), true)
+        .await
+        .unwrap();
+    assert_eq!(may(&store, &key, "s3:PutObject"), Some(true));
+    assert_eq!(may(&store, &key, "s3:GetObject"), Some(false));
+    // A group change puts the user again: its boundary stays.
+    store.create_group("g".into(), "/".into()).await.unwrap();
+    store
+        .add_user_to_group("g".into(), "alice".into())
+        .await
+        .unwrap();
+    store
+        .put_inline_policy(Holder::Group, "g".into(), "x".into(), allow("iam:*"))
+        .await
+        .unwrap();
+    assert_eq!(may(&store, &key, "s3:GetObject"), Some(false));
+    assert_eq!(may(&store, &key, "iam:GetUser"), Some(false));
+
+    let updated = store.view().dump();
+    let documents = store.documents().await;
+    store.refresh_view().await.unwrap();
+    assert_eq!(updated, store.view().dump());
+    assert_eq!(documents, store.documents().await);
+    assert!(updated.contains("Boundary"), "{updated}");
+
+    store
+        .delete_permissions_boundary(Bounded::User, "alice".into())
+        .await
+        .unwrap();
+    assert_eq!(may(&store, &key, "s3:GetObject"), Some(true));
+    assert!(store.view().user("alice").unwrap().boundary.is_none());
+    // The boundary's documents are let go with it.
+    let documents = store.documents().await;
+    assert!(
+        !documents.contains_key(&allow("s3:PutObject")),
+        "{documents:?}"
+    );
+}

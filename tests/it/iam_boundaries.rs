@@ -463,7 +463,7 @@ async fn iam_permissions_boundary_delegates_user_creation() {
     let other = managed_policy(&iam, "other", &allow("s3:*")).await;
     let delegation = format!(
         r#"{{"Version":"2012-10-17","Statement":[
-            {{"Effect":"Allow","Action":["iam:CreateUser","iam:PutUserPolicy","iam:AttachUserPolicy","iam:PutUserPermissionsBoundary"],"Resource":"*",
+            {{"Effect":"Allow","Action":["iam:CreateUser","iam:PutUserPolicy","iam:AttachUserPolicy","iam:PutUserPermissionsBoundary","iam:PutRolePolicy"],"Resource":"*",
               "Condition":{{"StringEquals":{{"iam:PermissionsBoundary":"{cap}"}}}}}},
             {{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}}]}}"#
     );
@@ -510,6 +510,37 @@ async fn iam_permissions_boundary_delegates_user_creation() {
     inline("free").await.unwrap();
     let delete = admin.delete_user_permissions_boundary().user_name("free");
     assert_denied(delete.send().await);
+
+    // Roles: the key is the role's boundary as it is now.
+    let role_policy = |role: &str| {
+        admin
+            .put_role_policy()
+            .role_name(role)
+            .policy_name("p")
+            .policy_document(allow("s3:*"))
+            .send()
+    };
+    iam.create_role()
+        .role_name("capped")
+        .assume_role_policy_document(TRUST)
+        .permissions_boundary(&cap)
+        .send()
+        .await
+        .unwrap();
+    iam.create_role()
+        .role_name("open")
+        .assume_role_policy_document(TRUST)
+        .send()
+        .await
+        .unwrap();
+    role_policy("capped").await.unwrap();
+    assert_denied(role_policy("open").await);
+    let put = iam.put_role_permissions_boundary().role_name("open");
+    put.permissions_boundary(&cap).send().await.unwrap();
+    role_policy("open").await.unwrap();
+    let delete = iam.delete_role_permissions_boundary().role_name("capped");
+    delete.send().await.unwrap();
+    assert_denied(role_policy("capped").await);
     server.stop();
 }
 
