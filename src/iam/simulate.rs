@@ -193,13 +193,12 @@ fn simulate(
     simulation.page(p.marker()?, p.max_items()?)
 }
 
+/// A policy source's identity policies, default caller and permissions boundary.
+type Sourced = (Vec<Source>, Option<Caller>, Option<Source>);
+
 /// The policies of the user (its groups' included) or group `arn` names, and for a user, the
 /// user as the default caller and its permissions boundary.
-fn policy_source(
-    ctx: &Ctx<'_>,
-    view: &AuthView,
-    arn: &str,
-) -> Result<(Vec<Source>, Option<Caller>, Option<Source>), IamError> {
+fn policy_source(ctx: &Ctx<'_>, view: &AuthView, arn: &str) -> Result<Sourced, IamError> {
     let invalid = || {
         IamError::new(
             Code::InvalidInput,
