@@ -297,6 +297,7 @@ CHECKS = [
     check_aws_cli_walks_an_iam_setup,
     check_aws_cli_walks_a_role,
     check_aws_cli_user_with_an_aws_managed_policy,
+    check_aws_cli_permissions_boundary_cuts_a_users_s3_access,
     check_aws_cli_manages_the_roots_own_keys,
     check_aws_cli_iam_through_the_s3_port,
     check_boto3_manages_iam_and_reads_its_errors,
