@@ -178,6 +178,7 @@ fn authorize_request(c: &mut Criterion) {
         arn: ALICE.arn.into(),
         groups: Vec::new(),
         policies,
+        boundary: None,
     });
     let caller = auth::Caller::User {
         access_key: "AKIAEXAMPLE".into(),

@@ -264,6 +264,12 @@ pub fn authenticate(
         "sts" => "sts",
         _ => "iam",
     };
+    // Before the key and the token are looked at: an unsigned token header is refused as
+    // unsigned, not opened.
+    let unsigned = sigv4::unsigned_amz_headers(parts, &presented);
+    if !unsigned.is_empty() {
+        return Err(AuthError::UnsignedHeaders(unsigned));
+    }
     let token = security_token(parts);
     let (caller, signing_key) = with_key(
         state,
@@ -277,10 +283,6 @@ pub fn authenticate(
             Ok(want_signing_key.then(|| *key))
         },
     )?;
-    let unsigned = sigv4::unsigned_amz_headers(parts, &presented);
-    if !unsigned.is_empty() {
-        return Err(AuthError::UnsignedHeaders(unsigned));
-    }
     Ok(Verified {
         caller,
         presented,

@@ -6,6 +6,9 @@
 //! Rules (AWS's, for requests within one account):
 //! - an IAM user is decided by its identity policies and the resource (bucket) policy, if
 //!   any: an explicit Deny in either wins, else an Allow in either allows;
+//! - a permissions boundary (a user's, from its view entry; a role session's, set by the
+//!   caller with `with_boundary`) caps what the identity policies grant:
+//!   `policy::eval::evaluate_bounded`;
 //! - an anonymous caller has no identity policies: only a bucket policy can allow it;
 //! - the account root bypasses identity policies, but an explicit Deny in a bucket policy
 //!   still applies to it (as in AWS; the S3 listener exempts the bucket-policy operations
@@ -26,8 +29,10 @@ pub struct Authorizer<'a> {
     caller: Option<&'a Caller>,
     account: &'a str,
     identity: Vec<&'a CompiledPolicy>,
-    /// Policies that must each also allow what `identity` allows: a role's permissions
-    /// boundary, and a session's session policies (all of them together as one set).
+    /// The caller's permissions boundary, if any (a user's or a role session's role's).
+    boundary: Option<&'a CompiledPolicy>,
+    /// Policies that must each also allow what the identity policies allow: a session's
+    /// session policies (all of them together as one set).
     limits: Vec<Limit<'a>>,
     context: Context,
 }
@@ -42,19 +47,18 @@ struct Limit<'a> {
 impl<'a> Authorizer<'a> {
     /// `caller` is `None` for an anonymous request.
     pub fn new(caller: Option<&'a Caller>, account: &'a str, context: Context) -> Self {
-        let mut limits = Vec::new();
-        let identity = match caller {
-            Some(Caller::User { principal, .. }) => principal.compiled(),
-            Some(Caller::Role { role, .. }) => {
-                if let Some(boundary) = &role.boundary {
-                    limits.push(Limit {
-                        policies: vec![&*boundary.compiled],
-                    });
-                }
-                role.compiled()
-            }
-            _ => Vec::new(),
+        let (identity, boundary) = match caller {
+            Some(Caller::User { principal, .. }) => (
+                principal.compiled(),
+                principal.boundary.as_ref().map(|b| &*b.compiled),
+            ),
+            Some(Caller::Role { role, .. }) => (
+                role.compiled(),
+                role.boundary.as_ref().map(|b| &*b.compiled),
+            ),
+            _ => (Vec::new(), None),
         };
+        let mut limits = Vec::new();
         if let Some(session) = caller.and_then(Caller::session) {
             if !session.policies.is_empty() {
                 limits.push(Limit {
@@ -66,9 +70,23 @@ impl<'a> Authorizer<'a> {
             caller,
             account,
             identity,
+            boundary,
             limits,
             context,
         }
+    }
+
+    /// Replaces the permissions boundary (for a principal whose boundary is not in its view
+    /// entry, such as a role session). `None` removes it.
+    #[must_use]
+    pub fn with_boundary(mut self, boundary: Option<&'a CompiledPolicy>) -> Self {
+        self.boundary = boundary;
+        self
+    }
+
+    /// The caller's permissions boundary, if it has one.
+    pub fn boundary(&self) -> Option<&'a CompiledPolicy> {
+        self.boundary
     }
 
     pub fn caller(&self) -> Option<&'a Caller> {
@@ -113,7 +131,8 @@ impl<'a> Authorizer<'a> {
             caller,
             context: &self.context,
         };
-        let mut evaluation = eval::evaluate(&self.identity, resource_policy, &request);
+        let (mut evaluation, _) =
+            eval::evaluate_bounded(&self.identity, self.boundary, resource_policy, &request);
         if evaluation.decision == Decision::Allowed {
             // Every limit must allow too; a resource policy's allow passes no limit (stricter
             // than AWS for a bucket policy naming the session itself: see

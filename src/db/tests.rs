@@ -82,8 +82,10 @@ async fn a_failing_task_does_not_fail_its_batch_neighbours() {
         async move {
             db.write(|conn| {
                 conn.execute("INSERT INTO items (name) VALUES ('doomed')", [])?;
-                // Violates UNIQUE: this task's own insert of 'doomed' must be undone too.
-                conn.execute("INSERT INTO items (name) VALUES ('a')", [])?;
+                // Fails whatever order the queued tasks run in (a UNIQUE clash with 'a' would
+                // fail 'a' instead when this one runs first): this task's own insert of
+                // 'doomed' must be undone too.
+                conn.execute("INSERT INTO no_such_table (name) VALUES ('x')", [])?;
                 Ok::<_, DbError>(())
             })
             .await

@@ -4,6 +4,7 @@
 
 mod access_keys;
 mod auth;
+mod boundaries;
 pub mod error;
 mod groups;
 mod params;
@@ -215,8 +216,9 @@ impl ApiError for IamError {
 }
 
 /// Decides whether `caller` may perform `action`: `iam:<Action>` on every resource it acts on
-/// (`permissions::resources`), under the caller's identity policies (IAM has no resource
-/// policies). The root is always allowed.
+/// (`permissions::resources`), under the caller's identity policies and boundary (IAM has no
+/// resource policies), with `iam:PermissionsBoundary` where AWS sets it
+/// (`permissions::boundary_key`). The root is always allowed.
 fn authorize(
     state: &State,
     parts: &request::Parts,
@@ -252,7 +254,10 @@ fn authorize(
         account,
     );
     let origin = context::origin(peer, &parts.headers, &state.trusted_proxies);
-    let context = context::global(Some(caller), account, &origin, SystemTime::now());
+    let mut context = context::global(Some(caller), account, &origin, SystemTime::now());
+    if let Some(arn) = permissions::boundary_key(action, params, &view, state.iam.role_paths()) {
+        context.set("iam:PermissionsBoundary", [arn.as_str()]);
+    }
     let authorizer = Authorizer::new(Some(caller), account, context);
     let name = format!("iam:{}", action.name());
     // Each resource on its own: a rename needs the source and the destination.

@@ -81,7 +81,9 @@ pub(super) fn resources(
         | PutUserPolicy
         | GetUserPolicy
         | ListUserPolicies
-        | DeleteUserPolicy => vec![user()],
+        | DeleteUserPolicy
+        | PutUserPermissionsBoundary
+        | DeleteUserPermissionsBoundary => vec![user()],
         // The key's owner (a root key: the account root); an unknown key names nothing, so
         // only `*` can allow asking.
         GetAccessKeyLastUsed => vec![p
@@ -143,7 +145,9 @@ pub(super) fn resources(
         | PutRolePolicy
         | GetRolePolicy
         | ListRolePolicies
-        | DeleteRolePolicy => vec![role()],
+        | DeleteRolePolicy
+        | PutRolePermissionsBoundary
+        | DeleteRolePermissionsBoundary => vec![role()],
         // Whose policies are disclosed: the user or group named.
         SimulatePrincipalPolicy => vec![p.get("PolicySourceArn").unwrap_or_default().to_owned()],
         // Only the caller's own documents: no resource-level permissions.
@@ -151,6 +155,42 @@ pub(super) fn resources(
         | SimulateCustomPolicy => {
             vec!["*".to_owned()]
         }
+    }
+}
+
+/// The value of the `iam:PermissionsBoundary` condition key, on the actions AWS's service
+/// authorization reference sets it for: the boundary ARN the request sets (CreateUser,
+/// CreateRole, Put…PermissionsBoundary), or the one the user or role has now (its policy
+/// changes and Delete…PermissionsBoundary). `None` leaves the key absent: another action, no
+/// boundary asked for, or an entity without one.
+pub(super) fn boundary_key(
+    action: Action,
+    p: &Params,
+    view: &AuthView,
+    store_roles: &RolePaths,
+) -> Option<String> {
+    use Action::*;
+    let user = || {
+        view.user(p.get("UserName")?)?
+            .boundary_arn()
+            .map(str::to_owned)
+    };
+    let role = || store_roles.boundary(p.get("RoleName")?);
+    match action {
+        CreateUser | CreateRole | PutUserPermissionsBoundary | PutRolePermissionsBoundary => {
+            p.get("PermissionsBoundary").map(str::to_owned)
+        }
+        DeleteUserPermissionsBoundary
+        | AttachUserPolicy
+        | DetachUserPolicy
+        | PutUserPolicy
+        | DeleteUserPolicy => user(),
+        DeleteRolePermissionsBoundary
+        | AttachRolePolicy
+        | DetachRolePolicy
+        | PutRolePolicy
+        | DeleteRolePolicy => role(),
+        _ => None,
     }
 }
 
@@ -286,6 +326,58 @@ mod tests {
                 "{action:?} {query}"
             );
         }
+    }
+
+    /// `iam:PermissionsBoundary`: the ARN a request sets on the actions that set one; absent
+    /// on every other action, whatever it sends, and for entities without a boundary (the
+    /// current boundary of an existing user or role is covered by `tests/it/iam_boundaries`).
+    #[test]
+    fn the_permissions_boundary_key_is_set_where_aws_sets_it() {
+        use Action::*;
+        let arn = "arn:aws:iam::111122223333:policy/cap";
+        let query = "UserName=u&RoleName=r&PermissionsBoundary=arn%3Aaws%3Aiam%3A%3A111122223333%3Apolicy%2Fcap";
+        let params = Params::parse(Some(query), None);
+        let key =
+            |action| boundary_key(action, &params, &AuthView::default(), &RolePaths::default());
+        for action in [
+            CreateUser,
+            CreateRole,
+            PutUserPermissionsBoundary,
+            PutRolePermissionsBoundary,
+        ] {
+            assert_eq!(key(action).as_deref(), Some(arn), "{action:?}");
+        }
+        for action in [
+            // The entity's own boundary, which an unknown user or role does not have.
+            DeleteUserPermissionsBoundary,
+            AttachUserPolicy,
+            DetachUserPolicy,
+            PutUserPolicy,
+            DeleteUserPolicy,
+            DeleteRolePermissionsBoundary,
+            AttachRolePolicy,
+            DetachRolePolicy,
+            PutRolePolicy,
+            DeleteRolePolicy,
+            // Actions AWS does not set the key for.
+            GetUser,
+            UpdateUser,
+            DeleteUser,
+            GetRole,
+            UpdateRole,
+            TagUser,
+            CreatePolicy,
+        ] {
+            assert_eq!(key(action), None, "{action:?}");
+        }
+        let without = Params::parse(Some("UserName=u"), None);
+        let none = boundary_key(
+            CreateUser,
+            &without,
+            &AuthView::default(),
+            &RolePaths::default(),
+        );
+        assert_eq!(none, None);
     }
 
     /// A rename or move needs the entity as it is and as it will be; a no-op update only

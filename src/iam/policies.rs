@@ -12,7 +12,7 @@ use super::{iso8601, validate, write_page_end, Ctx, Reply};
 use crate::iam_store::attachments::Holder;
 use crate::iam_store::aws_policies::AWS_ACCOUNT;
 use crate::iam_store::ids;
-use crate::iam_store::policies::{EntityFilter, Policy, PolicyRef, PolicyVersion};
+use crate::iam_store::policies::{EntityFilter, Policy, PolicyRef, PolicyVersion, Usage};
 use crate::policy::document::{non_whitespace_len, parse, PolicyKind};
 use crate::xml::XmlWriter;
 
@@ -64,16 +64,42 @@ pub(super) fn policy_ref_of(account: &str, arn: &str, field: &str) -> Result<Pol
             "Member must have length greater than or equal to 20",
         ));
     }
+    Ok(arn_ref(account, arn))
+}
+
+/// The optional `PermissionsBoundary` parameter (CreateUser, CreateRole; required by the
+/// Put…PermissionsBoundary actions): 20 to 2,048 characters (`ValidationError`), and a
+/// managed policy's ARN (`InvalidInput` for anything else). Whether the policy exists is the
+/// store's to say (`NoSuchEntity`).
+pub fn boundary_ref(ctx: &Ctx<'_>, p: &Params) -> Result<Option<PolicyRef>, IamError> {
+    let Some(arn) = p.get("PermissionsBoundary") else {
+        return Ok(None);
+    };
+    validate::length(arn, "permissionsBoundary", 20, 2048)?;
+    let is_policy = arn
+        .strip_prefix("arn:aws:iam::")
+        .and_then(|rest| rest.split_once(':'))
+        .is_some_and(|(_, resource)| resource.starts_with("policy/"));
+    if !is_policy {
+        return Err(IamError::new(
+            Code::InvalidInput,
+            format!("ARN {arn} is not valid."),
+        ));
+    }
+    Ok(Some(arn_ref(ctx.account(), arn)))
+}
+
+fn arn_ref(account: &str, arn: &str) -> PolicyRef {
     let own = ids::parse_policy_arn(account, arn).map(|(p, n)| (p.to_owned(), n.to_owned()));
     let aws = own.is_none() && ids::parse_policy_arn(AWS_ACCOUNT, arn).is_some();
     let path_name = own.or_else(|| {
         ids::parse_policy_arn(AWS_ACCOUNT, arn).map(|(p, n)| (p.to_owned(), n.to_owned()))
     });
-    Ok(PolicyRef {
+    PolicyRef {
         arn: arn.to_owned(),
         path_name,
         aws,
-    })
+    }
 }
 
 /// A policy reference that a change may name: AWS managed policies are read-only, and AWS
@@ -130,7 +156,10 @@ fn write_policy(
             ),
         )
         .elem("AttachmentCount", &policy.attachment_count.to_string())
-        .elem("PermissionsBoundaryUsageCount", "0")
+        .elem(
+            "PermissionsBoundaryUsageCount",
+            &policy.boundary_count.to_string(),
+        )
         .elem("IsAttachable", "true");
     if with_description {
         w.elem_opt("Description", policy.description.as_deref());
@@ -188,40 +217,37 @@ pub async fn get_policy(ctx: &Ctx<'_>, p: &Params) -> Reply {
 /// `PolicyUsageFilter`'s values, in the order AWS's message lists them.
 const POLICY_USAGE_TYPES: &[&str] = &["PermissionsBoundary", "PermissionsPolicy"];
 
-/// `PolicyUsageFilter` (ListPolicies, ListEntitiesForPolicy): whether the listing can hold
-/// anything. LabStore has no permissions boundaries: every policy is used, if at all, as a
-/// permissions policy, so `PermissionsBoundary` lists nothing and `PermissionsPolicy` what
-/// no filter would.
-fn usage_lists_anything(p: &Params) -> Result<bool, IamError> {
+/// `PolicyUsageFilter` (ListPolicies, ListEntitiesForPolicy): as a permissions policy, as a
+/// permissions boundary, or (absent) either.
+fn usage(p: &Params) -> Result<Option<Usage>, IamError> {
     let usage = p.one_of("PolicyUsageFilter", "policyUsageFilter", POLICY_USAGE_TYPES)?;
-    Ok(usage != Some("PermissionsBoundary"))
+    Ok(usage.map(|u| match u {
+        "PermissionsBoundary" => Usage::Boundary,
+        _ => Usage::Permissions,
+    }))
 }
 
 pub async fn list_policies(ctx: &Ctx<'_>, p: &Params) -> Reply {
     let scope = p.one_of("Scope", "scope", &["All", "AWS", "Local"])?;
     let only_attached = flag(p, "OnlyAttached", "onlyAttached")?;
-    let any_usage = usage_lists_anything(p)?;
+    let usage = usage(p)?;
     let (prefix, marker, max) = (p.path_prefix()?, p.marker()?, p.max_items()?);
-    let mut w = XmlWriter::new();
-    w.open("Policies");
-    let mut next = None;
     let aws = match scope {
         Some("AWS") => Some(true),
         Some("Local") => Some(false),
         _ => None,
     };
-    if any_usage {
-        let page = ctx
-            .store()
-            .list_policies(aws, only_attached, prefix, marker, max)
-            .await?;
-        for policy in &page.items {
-            write_policy(&mut w, "member", ctx.account(), policy, false);
-        }
-        next = page.next_marker;
+    let page = ctx
+        .store()
+        .list_policies(aws, usage, only_attached, prefix, marker, max)
+        .await?;
+    let mut w = XmlWriter::new();
+    w.open("Policies");
+    for policy in &page.items {
+        write_policy(&mut w, "member", ctx.account(), policy, false);
     }
     w.close("Policies");
-    write_page_end(&mut w, next.as_deref());
+    write_page_end(&mut w, page.next_marker.as_deref());
     Ok(Some(w.finish()))
 }
 
@@ -343,7 +369,7 @@ pub async fn list_entities_for_policy(ctx: &Ctx<'_>, p: &Params) -> Reply {
         "Group",
         "AWSManagedPolicy",
     ];
-    let any_usage = usage_lists_anything(p)?;
+    let usage = usage(p)?;
     let filter = match p.one_of("EntityFilter", "entityFilter", &entity_types)? {
         None => Some(EntityFilter::All),
         Some("User") => Some(EntityFilter::Users),
@@ -352,12 +378,11 @@ pub async fn list_entities_for_policy(ctx: &Ctx<'_>, p: &Params) -> Reply {
         // LabStore has no policies attached to policies.
         Some(_) => None,
     };
-    let filter = filter.filter(|_| any_usage);
     let (prefix, marker, max) = (p.path_prefix()?, p.marker()?, p.max_items()?);
     let (entities, next) = match filter {
         Some(filter) => {
             ctx.store()
-                .list_entities_for_policy(r, filter, prefix, marker, max)
+                .list_entities_for_policy(r, usage, filter, prefix, marker, max)
                 .await?
         }
         None => {

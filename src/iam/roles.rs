@@ -4,8 +4,9 @@
 
 use super::error::{Code, IamError};
 use super::params::Params;
+use super::policies::boundary_ref;
 use super::policies::encode_document;
-use super::users::write_tags;
+use super::users::{write_boundary, write_tags};
 use super::{iso8601, validate, write_page_end, Ctx, Reply};
 use crate::iam_store::roles::{Role, RoleUpdate, DEFAULT_MAX_SESSION_DURATION};
 use crate::iam_store::{ids, Tag};
@@ -36,6 +37,9 @@ fn write_role(w: &mut XmlWriter, tag: &str, account: &str, role: &Role, tags: &[
     w.elem_opt("Description", role.description.as_deref())
         .elem("MaxSessionDuration", &role.max_session_duration.to_string());
     if d == Detail::Full {
+        if let Some(arn) = &role.permissions_boundary {
+            write_boundary(w, arn);
+        }
         if !tags.is_empty() {
             write_tags(w, tags);
         }
@@ -78,17 +82,6 @@ fn max_session_duration(p: &Params) -> Result<Option<i64>, IamError> {
         .transpose()
 }
 
-/// Permission boundaries are not built: a boundary asked for is refused, never ignored.
-pub fn refuse_permissions_boundary(p: &Params) -> Result<(), IamError> {
-    match p.get("PermissionsBoundary") {
-        None => Ok(()),
-        Some(_) => Err(IamError::new(
-            Code::InvalidInput,
-            "Permissions boundaries are not supported by this server.",
-        )),
-    }
-}
-
 pub async fn create_role(ctx: &Ctx<'_>, p: &Params) -> Reply {
     let name = role_name(p)?;
     let path = p.path("Path", "path")?;
@@ -96,7 +89,7 @@ pub async fn create_role(ctx: &Ctx<'_>, p: &Params) -> Reply {
     let description = description(p)?;
     let max_session_duration = max_session_duration(p)?.unwrap_or(DEFAULT_MAX_SESSION_DURATION);
     let tags = p.tags()?;
-    refuse_permissions_boundary(p)?;
+    let boundary = boundary_ref(ctx, p)?;
     let role = Role {
         id: String::new(),
         name: name.to_owned(),
@@ -105,8 +98,9 @@ pub async fn create_role(ctx: &Ctx<'_>, p: &Params) -> Reply {
         max_session_duration,
         trust_policy,
         created_at: 0,
+        permissions_boundary: None,
     };
-    let (role, tags) = ctx.store().create_role(role, tags).await?;
+    let (role, tags) = ctx.store().create_role(role, tags, boundary).await?;
     let mut w = XmlWriter::new();
     write_role(&mut w, "Role", ctx.account(), &role, &tags, Detail::Full);
     Ok(Some(w.finish()))
@@ -154,8 +148,8 @@ pub async fn update_role_description(ctx: &Ctx<'_>, p: &Params) -> Reply {
         description: Some(text.to_owned()),
         max_session_duration: None,
     };
-    let role = ctx.store().update_role(name.clone(), update).await?;
-    let (_, tags) = ctx.store().get_role(name).await?;
+    ctx.store().update_role(name.clone(), update).await?;
+    let (role, tags) = ctx.store().get_role(name).await?;
     let mut w = XmlWriter::new();
     write_role(&mut w, "Role", ctx.account(), &role, &tags, Detail::Full);
     Ok(Some(w.finish()))

@@ -1,8 +1,9 @@
 //! Every IAM action LabStore serves, by its AWS name, and the handler each one runs.
 
 use super::params::Params;
-use super::{access_keys, groups, policies, roles, simulate, users, Ctx, Reply};
+use super::{access_keys, boundaries, groups, policies, roles, simulate, users, Ctx, Reply};
 use crate::iam_store::attachments::Holder::{Group, Role, User};
+use crate::iam_store::boundaries::Bounded;
 
 macro_rules! actions {
     ($($name:ident),* $(,)?) => {
@@ -88,6 +89,10 @@ actions!(
     GetRolePolicy,
     ListRolePolicies,
     DeleteRolePolicy,
+    PutUserPermissionsBoundary,
+    DeleteUserPermissionsBoundary,
+    PutRolePermissionsBoundary,
+    DeleteRolePermissionsBoundary,
 );
 
 pub(super) async fn dispatch(action: Action, ctx: &Ctx<'_>, p: &Params) -> Reply {
@@ -158,6 +163,18 @@ pub(super) async fn dispatch(action: Action, ctx: &Ctx<'_>, p: &Params) -> Reply
         GetRolePolicy => policies::get_inline_policy(ctx, p, Role).await,
         ListRolePolicies => policies::list_inline_policies(ctx, p, Role).await,
         DeleteRolePolicy => policies::delete_inline_policy(ctx, p, Role).await,
+        PutUserPermissionsBoundary => {
+            boundaries::put_permissions_boundary(ctx, p, Bounded::User).await
+        }
+        DeleteUserPermissionsBoundary => {
+            boundaries::delete_permissions_boundary(ctx, p, Bounded::User).await
+        }
+        PutRolePermissionsBoundary => {
+            boundaries::put_permissions_boundary(ctx, p, Bounded::Role).await
+        }
+        DeleteRolePermissionsBoundary => {
+            boundaries::delete_permissions_boundary(ctx, p, Bounded::Role).await
+        }
     }
 }
 

@@ -12,6 +12,11 @@
 //!   `aws-managed` for AWS managed ones; a supplied one
 //!   as `PolicyInputList.N` (type `none`) or `ResourcePolicy` (type `resource`); positions are
 //!   those of `policy::document::statement_positions`.
+//! - A permissions boundary (`PermissionsBoundaryPolicyInputList`, else the source user's)
+//!   caps the identity policies as on the request path (`eval::evaluate_bounded`); each result
+//!   then carries `PermissionsBoundaryDecisionDetail`, and matched boundary statements name
+//!   the boundary (`PermissionsBoundaryPolicyInputList.1`, type `none`, or the managed
+//!   policy's name).
 //! - The simulated caller (`CallerArn`, else the source user) gets the principal keys the
 //!   request path would give it (`aws:username`, `aws:userid`, ...), then `ContextEntries` are
 //!   applied over them. Nothing else is filled in: keys the statements naming an action read
@@ -73,6 +78,7 @@ struct Caller {
 struct Simulation {
     asked: Asked,
     identity: Vec<Source>,
+    boundary: Option<Source>,
     caller: Option<Caller>,
     context: Context,
 }
@@ -81,20 +87,17 @@ pub async fn simulate_principal_policy(ctx: &Ctx<'_>, p: &Params) -> Reply {
     let source_arn = p.required("PolicySourceArn", "policySourceArn")?;
     validate::length(source_arn, "policySourceArn", 20, 2048)?;
     let (asked, inputs) = Asked::parse(p)?;
-    if p.any_with_prefix("PermissionsBoundaryPolicyInputList.") {
-        return Err(IamError::new(
-            Code::InvalidInput,
-            "Permissions boundaries are not supported by this server.",
-        ));
-    }
+    let given_boundary = boundary_input(p)?;
     let view = ctx.store().view();
-    let (mut identity, source_user) = policy_source(ctx, &view, source_arn)?;
+    let (mut identity, source_user, stored_boundary) = policy_source(ctx, &view, source_arn)?;
     identity.extend(inputs);
     let caller = match p.get("CallerArn") {
         Some(arn) => Some(caller(arn)?),
         None => source_user,
     };
-    simulate(ctx, &view, p, asked, identity, caller)
+    // A boundary given replaces the user's, as AWS documents.
+    let boundary = given_boundary.or(stored_boundary);
+    simulate(ctx, &view, p, asked, (identity, boundary), caller)
 }
 
 pub async fn simulate_custom_policy(ctx: &Ctx<'_>, p: &Params) -> Reply {
@@ -102,9 +105,32 @@ pub async fn simulate_custom_policy(ctx: &Ctx<'_>, p: &Params) -> Reply {
         return Err(IamError::missing("policyInputList"));
     }
     let (asked, inputs) = Asked::parse(p)?;
+    let boundary = boundary_input(p)?;
     let caller = p.get("CallerArn").map(caller).transpose()?;
     let view = ctx.store().view();
-    simulate(ctx, &view, p, asked, inputs, caller)
+    simulate(ctx, &view, p, asked, (inputs, boundary), caller)
+}
+
+/// `PermissionsBoundaryPolicyInputList.member.N`: at most one document, as AWS allows.
+fn boundary_input(p: &Params) -> Result<Option<Source>, IamError> {
+    let texts = p.members("PermissionsBoundaryPolicyInputList");
+    if texts.len() > 1 {
+        return Err(IamError::new(
+            Code::InvalidInput,
+            "Only one permissions boundary policy can be simulated:              PermissionsBoundaryPolicyInputList takes one member.",
+        ));
+    }
+    texts
+        .first()
+        .map(|text| {
+            supplied(
+                text,
+                "permissionsBoundaryPolicyInputList.member",
+                "PermissionsBoundaryPolicyInputList.1".to_owned(),
+                PolicyKind::Identity,
+            )
+        })
+        .transpose()
 }
 
 /// The parameters both actions share besides `PolicyInputList` and `CallerArn`.
@@ -142,7 +168,7 @@ fn simulate(
     view: &AuthView,
     p: &Params,
     asked: Asked,
-    identity: Vec<Source>,
+    (identity, boundary): (Vec<Source>, Option<Source>),
     caller: Option<Caller>,
 ) -> Reply {
     if asked.resource_policy.is_some() && caller.is_none() {
@@ -160,19 +186,19 @@ fn simulate(
     let simulation = Simulation {
         asked,
         identity,
+        boundary,
         caller,
         context,
     };
     simulation.page(p.marker()?, p.max_items()?)
 }
 
+/// A policy source's identity policies, default caller and permissions boundary.
+type Sourced = (Vec<Source>, Option<Caller>, Option<Source>);
+
 /// The policies of the user (its groups' included) or group `arn` names, and for a user, the
-/// user as the default caller.
-fn policy_source(
-    ctx: &Ctx<'_>,
-    view: &AuthView,
-    arn: &str,
-) -> Result<(Vec<Source>, Option<Caller>), IamError> {
+/// user as the default caller and its permissions boundary.
+fn policy_source(ctx: &Ctx<'_>, view: &AuthView, arn: &str) -> Result<Sourced, IamError> {
     let invalid = || {
         IamError::new(
             Code::InvalidInput,
@@ -196,7 +222,7 @@ fn policy_source(
             .group(name)
             .filter(|g| g.arn == arn)
             .ok_or_else(not_found)?;
-        return Ok((group.policies.iter().map(stored).collect(), None));
+        return Ok((group.policies.iter().map(stored).collect(), None, None));
     }
     let user = view
         .user(name)
@@ -207,7 +233,12 @@ fn policy_source(
         account: account.to_owned(),
         name: user.name.clone(),
     };
-    Ok((user.policies.iter().map(stored).collect(), Some(caller)))
+    let boundary = user.boundary.as_ref().map(stored);
+    Ok((
+        user.policies.iter().map(stored).collect(),
+        Some(caller),
+        boundary,
+    ))
 }
 
 /// `arn:aws:iam::<account>:user<path><name>` (or `group`) as (account, kind, name); `None`
@@ -253,11 +284,10 @@ fn stored(entry: &PolicyEntry) -> Source {
         PolicySource::UserInline(name) => (name, "user"),
         PolicySource::UserAttached { policy, aws } => (policy, managed_type(*aws)),
         PolicySource::GroupInline { name, .. } => (name, "group"),
-        PolicySource::GroupAttached { policy, aws, .. } => (policy, managed_type(*aws)),
+        PolicySource::GroupAttached { policy, aws, .. }
+        | PolicySource::RoleAttached { policy, aws }
+        | PolicySource::Boundary { policy, aws, .. } => (policy, managed_type(*aws)),
         PolicySource::RoleInline(name) => (name, "role"),
-        PolicySource::RoleAttached { policy, aws } | PolicySource::Boundary { policy, aws } => {
-            (policy, managed_type(*aws))
-        }
     };
     Source {
         id: id.clone(),
@@ -417,15 +447,21 @@ impl Simulation {
         for index in start..end {
             let action = &self.asked.actions[index / self.asked.resources.len()];
             let resource = &self.asked.resources[index % self.asked.resources.len()];
-            let evaluation = self.evaluate(&identity, action, resource);
-            self.write_result(&mut w, action, resource, &evaluation);
+            let (evaluation, boundary) = self.evaluate(&identity, action, resource);
+            self.write_result(&mut w, action, resource, &evaluation, boundary);
         }
         w.close("EvaluationResults");
         write_page_end(&mut w, (end < total).then(|| end.to_string()).as_deref());
         Ok(Some(w.finish()))
     }
 
-    fn evaluate(&self, identity: &[&CompiledPolicy], action: &str, resource: &str) -> Evaluation {
+    /// The decision, and the boundary's own verdict when there is a boundary.
+    fn evaluate(
+        &self,
+        identity: &[&CompiledPolicy],
+        action: &str,
+        resource: &str,
+    ) -> (Evaluation, Option<bool>) {
         let caller = self.caller.as_ref().map(|c| eval::Caller {
             arn: &c.arn,
             account: &c.account,
@@ -439,12 +475,28 @@ impl Simulation {
             context: &self.context,
         };
         let resource_policy = self.asked.resource_policy.as_ref().map(|s| &*s.compiled);
-        eval::evaluate(identity, resource_policy, &request)
+        let boundary = self.boundary.as_ref().map(|s| &*s.compiled);
+        eval::evaluate_bounded(identity, boundary, resource_policy, &request)
+    }
+
+    /// Every policy taking part, in the order of `Matched::policy`: the identity policies,
+    /// the resource policy's place, the boundary's.
+    fn source(&self, index: usize) -> Option<&Source> {
+        let n = self.identity.len();
+        match index {
+            i if i < n => self.identity.get(i),
+            i if i == n => self.asked.resource_policy.as_ref(),
+            _ => self.boundary.as_ref().filter(|_| index == n + 1),
+        }
     }
 
     /// The keys the statements naming `action` read that the context lacks, each once.
     fn missing_keys(&self, action: &str) -> Vec<&str> {
-        let sources = self.identity.iter().chain(&self.asked.resource_policy);
+        let sources = self
+            .identity
+            .iter()
+            .chain(&self.asked.resource_policy)
+            .chain(&self.boundary);
         let mut missing: Vec<&str> = Vec::new();
         for key in sources.flat_map(|s| s.compiled.context_keys(action)) {
             let absent = self.context.get(key).is_none_or(|values| values.is_empty());
@@ -455,7 +507,14 @@ impl Simulation {
         missing
     }
 
-    fn write_result(&self, w: &mut XmlWriter, action: &str, resource: &str, ev: &Evaluation) {
+    fn write_result(
+        &self,
+        w: &mut XmlWriter,
+        action: &str,
+        resource: &str,
+        ev: &Evaluation,
+        boundary: Option<bool>,
+    ) {
         let missing = self.missing_keys(action);
         w.open("member")
             .elem("EvalActionName", action)
@@ -468,6 +527,7 @@ impl Simulation {
         if resource != "*" {
             w.elem("EvalDecisionDetails", "");
         }
+        write_boundary_detail(w, boundary);
         if self.asked.listed_resources {
             w.open("ResourceSpecificResults")
                 .open("member")
@@ -475,9 +535,9 @@ impl Simulation {
                 .elem("EvalResourceDecision", decision_name(ev.decision));
             self.write_matched(w, ev);
             write_list(w, "MissingContextValues", &missing);
-            w.elem("EvalDecisionDetails", "")
-                .close("member")
-                .close("ResourceSpecificResults");
+            w.elem("EvalDecisionDetails", "");
+            write_boundary_detail(w, boundary);
+            w.close("member").close("ResourceSpecificResults");
         }
         w.close("member");
     }
@@ -485,8 +545,7 @@ impl Simulation {
     fn write_matched(&self, w: &mut XmlWriter, ev: &Evaluation) {
         w.open("MatchedStatements");
         for matched in &ev.matched {
-            let mut sources = self.identity.iter().chain(&self.asked.resource_policy);
-            let Some(source) = sources.nth(matched.policy) else {
+            let Some(source) = self.source(matched.policy) else {
                 continue;
             };
             w.open("member")
@@ -502,6 +561,18 @@ impl Simulation {
             w.close("member");
         }
         w.close("MatchedStatements");
+    }
+}
+
+/// `<PermissionsBoundaryDecisionDetail>`, when a boundary took part.
+fn write_boundary_detail(w: &mut XmlWriter, boundary: Option<bool>) {
+    if let Some(allowed) = boundary {
+        w.open("PermissionsBoundaryDecisionDetail")
+            .elem(
+                "AllowedByPermissionsBoundary",
+                if allowed { "true" } else { "false" },
+            )
+            .close("PermissionsBoundaryDecisionDetail");
     }
 }
 

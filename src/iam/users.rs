@@ -2,6 +2,7 @@
 
 use super::error::{Code, IamError};
 use super::params::Params;
+use super::policies::boundary_ref;
 use super::{iso8601, validate, write_page_end, Ctx, Reply};
 use crate::auth::Caller;
 use crate::iam_store::{ids, Tag, User};
@@ -15,10 +16,21 @@ pub fn write_user(w: &mut XmlWriter, tag: &str, account: &str, user: &User, tags
         .elem("UserId", &user.id)
         .elem("Arn", &ids::user_arn(account, &user.path, &user.name))
         .elem("CreateDate", &iso8601(user.created_at));
+    if let Some(arn) = &user.permissions_boundary {
+        write_boundary(w, arn);
+    }
     if let Some(tags) = tags.filter(|t| !t.is_empty()) {
         write_tags(w, tags);
     }
     w.close(tag);
+}
+
+/// `<PermissionsBoundary>`, as GetUser and GetRole show it.
+pub fn write_boundary(w: &mut XmlWriter, arn: &str) {
+    w.open("PermissionsBoundary")
+        .elem("PermissionsBoundaryType", "Policy")
+        .elem("PermissionsBoundaryArn", arn)
+        .close("PermissionsBoundary");
 }
 
 pub fn write_tags(w: &mut XmlWriter, tags: &[Tag]) {
@@ -43,7 +55,11 @@ pub async fn create_user(ctx: &Ctx<'_>, p: &Params) -> Reply {
     let name = user_name(p, "UserName", "userName")?;
     let path = p.path("Path", "path")?;
     let tags = p.tags()?;
-    let (user, tags) = ctx.store().create_user(name.to_owned(), path, tags).await?;
+    let boundary = boundary_ref(ctx, p)?;
+    let (user, tags) = ctx
+        .store()
+        .create_user(name.to_owned(), path, tags, boundary)
+        .await?;
     let mut w = XmlWriter::new();
     write_user(&mut w, "User", ctx.account(), &user, Some(&tags));
     Ok(Some(w.finish()))

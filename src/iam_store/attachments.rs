@@ -6,7 +6,8 @@ use super::aws_policies::AWS_ACCOUNT;
 use super::error::{StoreError, StoreResult};
 use super::groups::group_by_name;
 use super::policies::{
-    list_marker, policy_by_ref, split_marker, Entities, EntityFilter, PolicyRef, MAX_ATTACHED,
+    list_marker, policy_by_ref, split_marker, Entities, EntityFilter, PolicyRef, Usage,
+    MAX_ATTACHED,
 };
 use super::roles::role_by_name;
 use super::users::user_by_name;
@@ -173,12 +174,14 @@ impl IamStore {
         .await
     }
 
-    /// The groups, roles and users a policy is attached to. Paging runs over groups first,
-    /// then roles, then users (the order of their kind letters); the marker is `g:<name>`,
-    /// `r:<name>` or `u:<name>`.
+    /// The groups, roles and users a policy is attached to (`Usage::Permissions`), has as
+    /// their permissions boundary (`Usage::Boundary`: roles and users), or either (`None`;
+    /// each entity once). Paging runs over groups first, then roles, then users (the order of
+    /// their kind letters); the marker is `g:<name>`, `r:<name>` or `u:<name>`.
     pub async fn list_entities_for_policy(
         &self,
         r: PolicyRef,
+        usage: Option<Usage>,
         filter: EntityFilter,
         path_prefix: String,
         marker: Option<String>,
@@ -192,7 +195,17 @@ impl IamStore {
                 ('r', EntityFilter::Roles, "SELECT r.name, r.id, r.path FROM role_attached_policies a JOIN roles r ON r.id = a.role_id WHERE a.policy_id = ?1 ORDER BY r.name"),
                 ('u', EntityFilter::Users, "SELECT u.name, u.id, u.path FROM user_attached_policies a JOIN users u ON u.id = a.user_id WHERE a.policy_id = ?1 ORDER BY u.name"),
             ];
-            for (kind, wanted, sql) in queries {
+            let bounded = [
+                ('r', EntityFilter::Roles, "SELECT name, id, path FROM roles WHERE permissions_boundary = ?1 ORDER BY name"),
+                ('u', EntityFilter::Users, "SELECT name, id, path FROM users WHERE permissions_boundary = ?1 ORDER BY name"),
+            ];
+            let attached = usage != Some(Usage::Boundary);
+            let boundaries = usage != Some(Usage::Permissions);
+            let chosen = queries
+                .iter()
+                .filter(|_| attached)
+                .chain(bounded.iter().filter(|_| boundaries));
+            for &(kind, wanted, sql) in chosen {
                 if filter != EntityFilter::All && filter != wanted {
                     continue;
                 }
@@ -205,6 +218,10 @@ impl IamStore {
                     }
                 }
             }
+            // In the order the queries sort each kind (names without regard to ASCII case),
+            // each entity once though it both holds the policy and has it as its boundary.
+            all.sort_by_cached_key(|e| (e.0, e.1.to_ascii_lowercase()));
+            all.dedup_by(|a, b| a.0 == b.0 && a.2 == b.2);
             let key = |e: &(char, String, String)| format!("{}:{}", e.0, e.1);
             // Resume after the marker's place in the order (groups, then users, names without
             // regard to ASCII case, as the queries sort), not at its position: the entity it

@@ -90,7 +90,7 @@ impl IamStore {
                  WHERE m.group_id = ?1 AND (?2 IS NULL OR u.name > ?2) ORDER BY u.name LIMIT ?3",
             )?;
             let rows = stmt.query_map((&group.id, &marker, max + 1), |r| {
-                Ok(User { id: r.get(0)?, name: r.get(1)?, path: r.get(2)?, created_at: r.get(3)? })
+                Ok(User { id: r.get(0)?, name: r.get(1)?, path: r.get(2)?, created_at: r.get(3)?, permissions_boundary: None })
             })?;
             let users = page(rows.collect::<Result<_, _>>()?, max, |u: &User| u.name.clone());
             Ok((group, users))

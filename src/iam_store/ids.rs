@@ -55,6 +55,9 @@ pub fn role_arn(account: &str, path: &str, name: &str) -> String {
     format!("arn:aws:iam::{account}:role{path}{name}")
 }
 
+/// The account part of an AWS managed policy's ARN (`arn:aws:iam::aws:policy/…`).
+pub const AWS_POLICY_ACCOUNT: &str = "aws";
+
 pub fn policy_arn(account: &str, path: &str, name: &str) -> String {
     format!("arn:aws:iam::{account}:policy{path}{name}")
 }

@@ -13,6 +13,7 @@
 mod access_keys;
 pub mod attachments;
 pub mod aws_policies;
+pub mod boundaries;
 pub mod error;
 pub mod groups;
 pub mod ids;

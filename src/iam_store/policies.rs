@@ -18,6 +18,8 @@ pub struct Policy {
     pub description: Option<String>,
     pub default_version: i64,
     pub attachment_count: i64,
+    /// How many users and roles have it as their permissions boundary.
+    pub boundary_count: i64,
     pub created_at: i64,
     pub updated_at: i64,
     /// An AWS managed policy (`arn:aws:iam::aws:policy/…`): read-only.
@@ -40,6 +42,14 @@ pub struct Entities {
     pub roles: Vec<(String, String)>,
 }
 
+/// How a policy is used (`PolicyUsageFilter`): attached as a permissions policy, or as a
+/// user's or role's permissions boundary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Usage {
+    Permissions,
+    Boundary,
+}
+
 /// Which kinds of entity `list_entities_for_policy` returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EntityFilter {
@@ -53,7 +63,9 @@ const POLICY_COLUMNS: &str = "p.id, p.name, p.path, p.description, p.default_ver
     (SELECT count(*) FROM user_attached_policies WHERE policy_id = p.id)
       + (SELECT count(*) FROM group_attached_policies WHERE policy_id = p.id)
       + (SELECT count(*) FROM role_attached_policies WHERE policy_id = p.id),
-    p.created_at, p.updated_at, p.aws";
+    p.created_at, p.updated_at, p.aws,
+    (SELECT count(*) FROM users WHERE permissions_boundary = p.id)
+      + (SELECT count(*) FROM roles WHERE permissions_boundary = p.id)";
 
 fn policy_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Policy> {
     Ok(Policy {
@@ -66,6 +78,7 @@ fn policy_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Policy> {
         created_at: r.get(6)?,
         updated_at: r.get(7)?,
         aws: r.get(8)?,
+        boundary_count: r.get(9)?,
     })
 }
 
@@ -148,6 +161,7 @@ impl IamStore {
             description,
             default_version: 1,
             attachment_count: 0,
+            boundary_count: 0,
             created_at: at,
             updated_at: at,
             aws: false,
@@ -183,10 +197,14 @@ impl IamStore {
     }
 
     /// `aws`: `None` lists every policy, `Some(true)` only AWS managed ones, `Some(false)`
-    /// only the account's own. Sorted by name (AWS's before the account's of the same name).
+    /// only the account's own. `Usage::Boundary` lists only the policies some user or role has
+    /// as its permissions boundary (any policy may serve as a permissions policy, so
+    /// `Usage::Permissions` filters nothing). Sorted by name (AWS's before the account's of the
+    /// same name).
     pub async fn list_policies(
         &self,
         aws: Option<bool>,
+        usage: Option<Usage>,
         only_attached: bool,
         path_prefix: String,
         marker: Option<String>,
@@ -201,11 +219,14 @@ impl IamStore {
                  AND (?3 = 0 OR EXISTS (SELECT 1 FROM user_attached_policies WHERE policy_id = p.id)
                              OR EXISTS (SELECT 1 FROM group_attached_policies WHERE policy_id = p.id)
                              OR EXISTS (SELECT 1 FROM role_attached_policies WHERE policy_id = p.id))
+                 AND (?7 = 0 OR EXISTS (SELECT 1 FROM users WHERE permissions_boundary = p.id)
+                             OR EXISTS (SELECT 1 FROM roles WHERE permissions_boundary = p.id))
                  ORDER BY p.name, 1 - p.aws LIMIT ?4"
             );
+            let only_boundaries = usage == Some(Usage::Boundary);
             let mut stmt = conn.prepare_cached(&sql)?;
             let rows = stmt.query_map(
-                (&path_prefix, &after, only_attached, max + 1, i64::from(!after_aws), aws),
+                (&path_prefix, &after, only_attached, max + 1, i64::from(!after_aws), aws, only_boundaries),
                 policy_from_row,
             )?;
             Ok(page(rows.collect::<Result<_, _>>()?, max, |p: &Policy| {
@@ -215,12 +236,13 @@ impl IamStore {
         .await
     }
 
-    /// Deletes a policy that is attached nowhere and has only its default version left (so
-    /// the view, which holds only attached policies, does not change).
+    /// Deletes a policy that is attached nowhere, is no one's permissions boundary and has
+    /// only its default version left (so the view, which holds only policies in use, does
+    /// not change).
     pub async fn delete_policy(&self, r: PolicyRef) -> StoreResult<()> {
         self.write(move |conn, _| {
             let policy = policy_by_ref(conn, &r)?;
-            if policy.attachment_count > 0 {
+            if policy.attachment_count > 0 || policy.boundary_count > 0 {
                 return Err(StoreError::DeleteConflict("Cannot delete a policy attached to entities.".into()));
             }
             if version_count(conn, &policy.id)? > 1 {

@@ -8,7 +8,9 @@ use std::sync::RwLock;
 
 use rusqlite::{Connection, OptionalExtension};
 
+use super::boundaries::{boundary_arn, boundary_policy};
 use super::error::{is_unique_violation, StoreError, StoreResult};
+use super::policies::PolicyRef;
 use super::{ids, now, page, IamStore, Page, Tag};
 
 /// AWS's default `MaxSessionDuration`, one hour.
@@ -23,6 +25,9 @@ pub struct Role {
     pub max_session_duration: i64,
     pub trust_policy: String,
     pub created_at: i64,
+    /// The permissions boundary's ARN: read by CreateRole and GetRole only (AWS's listings
+    /// leave it out).
+    pub permissions_boundary: Option<String>,
 }
 
 const ROLE_COLUMNS: &str =
@@ -38,6 +43,7 @@ impl Role {
             max_session_duration: row.get(4)?,
             trust_policy: row.get(5)?,
             created_at: row.get(6)?,
+            permissions_boundary: None,
         })
     }
 }
@@ -64,13 +70,16 @@ pub(super) fn role_by_name(conn: &Connection, name: &str) -> StoreResult<Role> {
     .ok_or_else(|| no_such_role(name))
 }
 
-/// Every role's name and path, by its name in lower case: what authorizing an IAM call on a
-/// role needs (its ARN), without a database read on the request path. Roles are never
-/// renamed or moved, so only CreateRole and DeleteRole change it: a role is added before its
-/// creation commits and removed after its deletion has, so an existing role is always in it
-/// (an entry for a role whose creation failed names a role that does not exist). Entries
-/// carry the role's id, so that a deletion's late removal cannot take out the entry of a
-/// role created under the same name in between.
+/// Every role's name, path and permissions boundary, by its name in lower case: what
+/// authorizing an IAM call on a role needs (its ARN, and its boundary for the
+/// `iam:PermissionsBoundary` condition key), without a database read on the request path.
+/// Roles are never renamed or moved, so only CreateRole and DeleteRole add and remove
+/// entries: a role is added before its creation commits and removed after its deletion has,
+/// so an existing role is always in it (an entry for a role whose creation failed names a
+/// role that does not exist). Entries carry the role's id, so that a deletion's late removal
+/// cannot take out the entry of a role created under the same name in between. A boundary
+/// is set on the writer inside the write that changes it (so in commit order), and read back
+/// from the database when that write fails.
 #[derive(Debug, Default)]
 pub struct RolePaths(RwLock<HashMap<String, RolePath>>);
 
@@ -79,6 +88,8 @@ struct RolePath {
     id: String,
     name: String,
     path: String,
+    /// The ARN of the role's permissions boundary.
+    boundary: Option<String>,
 }
 
 impl RolePaths {
@@ -92,7 +103,17 @@ impl RolePaths {
             .map(|r| (r.name.clone(), r.path.clone()))
     }
 
-    fn insert(&self, id: &str, name: &str, path: &str) {
+    /// The ARN of the role's permissions boundary, if the role exists and has one.
+    pub fn boundary(&self, name: &str) -> Option<String> {
+        let map = self
+            .0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.get(&name.to_ascii_lowercase())
+            .and_then(|r| r.boundary.clone())
+    }
+
+    fn insert(&self, id: &str, name: &str, path: &str, boundary: Option<String>) {
         let mut map = self
             .0
             .write()
@@ -101,8 +122,23 @@ impl RolePaths {
             id: id.to_owned(),
             name: name.to_owned(),
             path: path.to_owned(),
+            boundary,
         };
         map.insert(name.to_ascii_lowercase(), entry);
+    }
+
+    /// Sets the boundary of the role with `id`, if it is the one under its name.
+    pub(super) fn set_boundary(&self, id: &str, name: &str, boundary: Option<String>) {
+        let mut map = self
+            .0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(entry) = map
+            .get_mut(&name.to_ascii_lowercase())
+            .filter(|r| r.id == id)
+        {
+            entry.boundary = boundary;
+        }
     }
 
     /// Removes the entry of the role with `id`, if it is still the one under its name.
@@ -121,23 +157,38 @@ impl RolePaths {
 impl IamStore {
     /// Fills `role_paths` from the database, at open.
     pub(super) async fn load_role_paths(&self) -> StoreResult<()> {
-        let all: Vec<(String, String, String)> = self
-            .read(|conn| {
+        let account = self.account_id().to_owned();
+        let all: Vec<(String, String, String, Option<String>)> = self
+            .read(move |conn| {
                 let mut stmt = conn.prepare("SELECT id, name, path FROM roles")?;
                 let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-                Ok(rows.collect::<Result<_, _>>()?)
+                let rows: Vec<(String, String, String)> = rows.collect::<Result<_, _>>()?;
+                let mut all = Vec::with_capacity(rows.len());
+                for (id, name, path) in rows {
+                    let boundary = boundary_arn(conn, "roles", &id, &account)?;
+                    all.push((id, name, path, boundary));
+                }
+                Ok(all)
             })
             .await?;
-        for (id, name, path) in all {
-            self.role_paths().insert(&id, &name, &path);
+        for (id, name, path, boundary) in all {
+            self.role_paths().insert(&id, &name, &path, boundary);
         }
         Ok(())
     }
 
-    pub async fn create_role(&self, role: Role, tags: Vec<Tag>) -> StoreResult<(Role, Vec<Tag>)> {
+    /// Creates a role, with the permissions boundary `boundary` names (an existing managed
+    /// policy) when given.
+    pub async fn create_role(
+        &self,
+        role: Role,
+        tags: Vec<Tag>,
+        boundary: Option<PolicyRef>,
+    ) -> StoreResult<(Role, Vec<Tag>)> {
         let created = Role {
             id: ids::role_id(),
             created_at: now(),
+            permissions_boundary: boundary.as_ref().map(|r| r.arn.clone()),
             ..role
         };
         let row = created.clone();
@@ -145,9 +196,14 @@ impl IamStore {
         let result = self
             .write(move |conn, touched| {
                 touched.role(&row.id);
+                let policy = boundary
+                    .as_ref()
+                    .map(|r| boundary_policy(conn, r))
+                    .transpose()?;
                 conn.execute(
                     "INSERT INTO roles (id, name, path, description, max_session_duration,
-                     trust_policy, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                     trust_policy, created_at, permissions_boundary)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                     (
                         &row.id,
                         &row.name,
@@ -156,12 +212,18 @@ impl IamStore {
                         row.max_session_duration,
                         &row.trust_policy,
                         row.created_at,
+                        &policy,
                     ),
                 )?;
                 super::users::put_tags_in(conn, "role_tags", "role_id", &row.id, &tags)?;
                 let tags = super::users::tags_in(conn, "role_tags", "role_id", &row.id)?;
                 // Before the commit: see `RolePaths`.
-                store.role_paths().insert(&row.id, &row.name, &row.path);
+                store.role_paths().insert(
+                    &row.id,
+                    &row.name,
+                    &row.path,
+                    row.permissions_boundary.clone(),
+                );
                 Ok(tags)
             })
             .await;
@@ -176,8 +238,10 @@ impl IamStore {
     }
 
     pub async fn get_role(&self, name: String) -> StoreResult<(Role, Vec<Tag>)> {
+        let account = self.account_id().to_owned();
         self.read(move |conn| {
-            let role = role_by_name(conn, &name)?;
+            let mut role = role_by_name(conn, &name)?;
+            role.permissions_boundary = boundary_arn(conn, "roles", &role.id, &account)?;
             let tags = super::users::tags_in(conn, "role_tags", "role_id", &role.id)?;
             Ok((role, tags))
         })
@@ -307,12 +371,16 @@ mod tests {
     #[test]
     fn a_late_removal_leaves_a_newer_role_of_the_same_name() {
         let paths = RolePaths::default();
-        paths.insert("AROAOLD", "Deployer", "/old/");
+        paths.insert("AROAOLD", "Deployer", "/old/", None);
         assert_eq!(
             paths.get("deployer"),
             Some(("Deployer".into(), "/old/".into()))
         );
-        paths.insert("AROANEW", "deployer", "/new/");
+        paths.insert("AROANEW", "deployer", "/new/", None);
+        paths.set_boundary("AROAOLD", "Deployer", Some("arn:old".into()));
+        assert_eq!(paths.boundary("deployer"), None);
+        paths.set_boundary("AROANEW", "Deployer", Some("arn:new".into()));
+        assert_eq!(paths.boundary("DEPLOYER").as_deref(), Some("arn:new"));
         paths.remove("AROAOLD", "Deployer");
         assert_eq!(
             paths.get("DEPLOYER"),

@@ -72,7 +72,7 @@ fn may(store: &IamStore, access_key: &str, action: &str) -> Option<bool> {
 /// A user with one key; returns the key id.
 async fn user_with_key(store: &IamStore, name: &str) -> String {
     store
-        .create_user(name.into(), "/".into(), Vec::new())
+        .create_user(name.into(), "/".into(), Vec::new(), None)
         .await
         .unwrap();
     let (key, _) = store.create_access_key(name.into()).await.unwrap();
@@ -114,7 +114,7 @@ async fn writes_that_decide_nothing_leave_the_view_alone() {
     store.delete_policy(policy("p")).await.unwrap();
     // Refused writes commit nothing.
     let refused = store
-        .create_user("ALICE".into(), "/".into(), Vec::new())
+        .create_user("ALICE".into(), "/".into(), Vec::new(), None)
         .await;
     assert!(matches!(refused, Err(StoreError::AlreadyExists(_))));
     assert!(Arc::ptr_eq(&before, &store.view()), "the view was replaced");
@@ -316,14 +316,21 @@ async fn an_updated_view_equals_one_built_whole() {
         max_session_duration: 3600,
         trust_policy: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"123456789012"},"Action":"sts:AssumeRole"}]}"#.into(),
         created_at: 0,
+        permissions_boundary: None,
     }
     };
     let team = Tag {
         key: "team".into(),
         value: "blue".into(),
     };
-    store.create_role(role("r1"), vec![team]).await.unwrap();
-    store.create_role(role("r2"), Vec::new()).await.unwrap();
+    store
+        .create_role(role("r1"), vec![team], None)
+        .await
+        .unwrap();
+    store
+        .create_role(role("r2"), Vec::new(), None)
+        .await
+        .unwrap();
     store
         .attach_policy(Holder::Role, "r1".into(), policy("p2"))
         .await
@@ -489,4 +496,71 @@ async fn upgrading_keeps_policies_and_attachments_beside_aws_ones() {
     let user = store.view().user("u").map(Arc::clone).unwrap();
     assert_eq!(user.policies.len(), 1);
     assert!(user.policies[0].document.contains("s3:GetObject"));
+}
+
+/// A user's permissions boundary is in its view entry: set, replaced by a new default version
+/// of its policy, kept when the user's groups change, removed; each on the next authorization,
+/// and the updated view equals one built whole.
+#[tokio::test]
+async fn a_boundary_follows_every_write_that_changes_it() {
+    use super::boundaries::Bounded;
+    let (_dir, store) = open().await;
+    let key = user_with_key(&store, "alice").await;
+    store
+        .put_inline_policy(Holder::User, "alice".into(), "own".into(), allow("s3:*"))
+        .await
+        .unwrap();
+    store
+        .create_policy("cap".into(), "/".into(), None, allow("s3:GetObject"))
+        .await
+        .unwrap();
+    assert_eq!(may(&store, &key, "s3:PutObject"), Some(true));
+    store
+        .put_permissions_boundary(Bounded::User, "alice".into(), policy("cap"))
+        .await
+        .unwrap();
+    assert_eq!(may(&store, &key, "s3:PutObject"), Some(false));
+    assert_eq!(may(&store, &key, "s3:GetObject"), Some(true));
+    assert_eq!(
+        store.view().user("alice").unwrap().boundary_arn(),
+        Some(ids::policy_arn(ACCOUNT, "/", "cap").as_str())
+    );
+    store
+        .create_policy_version(policy("cap"), allow("s3:PutObject"), true)
+        .await
+        .unwrap();
+    assert_eq!(may(&store, &key, "s3:PutObject"), Some(true));
+    assert_eq!(may(&store, &key, "s3:GetObject"), Some(false));
+    // A group change puts the user again: its boundary stays.
+    store.create_group("g".into(), "/".into()).await.unwrap();
+    store
+        .add_user_to_group("g".into(), "alice".into())
+        .await
+        .unwrap();
+    store
+        .put_inline_policy(Holder::Group, "g".into(), "x".into(), allow("iam:*"))
+        .await
+        .unwrap();
+    assert_eq!(may(&store, &key, "s3:GetObject"), Some(false));
+    assert_eq!(may(&store, &key, "iam:GetUser"), Some(false));
+
+    let updated = store.view().dump();
+    let documents = store.documents().await;
+    store.refresh_view().await.unwrap();
+    assert_eq!(updated, store.view().dump());
+    assert_eq!(documents, store.documents().await);
+    assert!(updated.contains("Boundary"), "{updated}");
+
+    store
+        .delete_permissions_boundary(Bounded::User, "alice".into())
+        .await
+        .unwrap();
+    assert_eq!(may(&store, &key, "s3:GetObject"), Some(true));
+    assert!(store.view().user("alice").unwrap().boundary.is_none());
+    // The boundary's documents are let go with it.
+    let documents = store.documents().await;
+    assert!(
+        !documents.contains_key(&allow("s3:PutObject")),
+        "{documents:?}"
+    );
 }

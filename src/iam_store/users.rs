@@ -2,7 +2,9 @@
 
 use rusqlite::{Connection, OptionalExtension};
 
+use super::boundaries::{boundary_arn, boundary_policy};
 use super::error::{is_unique_violation, StoreError, StoreResult};
+use super::policies::PolicyRef;
 use super::view::Touched;
 use super::{ids, now, page, IamStore, Page, Tag, MAX_TAGS};
 
@@ -12,6 +14,9 @@ pub struct User {
     pub name: String,
     pub path: String,
     pub created_at: i64,
+    /// The permissions boundary's ARN: read by CreateUser and GetUser only (AWS's listings
+    /// leave it out).
+    pub permissions_boundary: Option<String>,
 }
 
 impl User {
@@ -21,6 +26,7 @@ impl User {
             name: row.get(1)?,
             path: row.get(2)?,
             created_at: row.get(3)?,
+            permissions_boundary: None,
         })
     }
 }
@@ -126,24 +132,33 @@ pub(super) fn tag_page(tags: Vec<Tag>, marker: Option<&str>, max: usize) -> Page
 }
 
 impl IamStore {
+    /// Creates a user, with the permissions boundary `boundary` names (an existing managed
+    /// policy) when given.
     pub async fn create_user(
         &self,
         name: String,
         path: String,
         tags: Vec<Tag>,
+        boundary: Option<PolicyRef>,
     ) -> StoreResult<(User, Vec<Tag>)> {
         let user = User {
             id: ids::user_id(),
             name,
             path,
             created_at: now(),
+            permissions_boundary: boundary.as_ref().map(|r| r.arn.clone()),
         };
         let created = user.clone();
         let result = self
             .write(move |conn, touched| {
+                let policy = boundary
+                    .as_ref()
+                    .map(|r| boundary_policy(conn, r))
+                    .transpose()?;
                 conn.execute(
-                    "INSERT INTO users (id, name, path, created_at) VALUES (?1, ?2, ?3, ?4)",
-                    (&user.id, &user.name, &user.path, user.created_at),
+                    "INSERT INTO users (id, name, path, created_at, permissions_boundary)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    (&user.id, &user.name, &user.path, user.created_at, &policy),
                 )?;
                 touched.user(&user.id);
                 put_tags(conn, &user.id, &tags)?;
@@ -161,8 +176,10 @@ impl IamStore {
     }
 
     pub async fn get_user(&self, name: String) -> StoreResult<(User, Vec<Tag>)> {
+        let account = self.account_id().to_owned();
         self.read(move |conn| {
-            let user = user_by_name(conn, &name)?;
+            let mut user = user_by_name(conn, &name)?;
+            user.permissions_boundary = boundary_arn(conn, "users", &user.id, &account)?;
             let tags = tags_of(conn, &user.id)?;
             Ok((user, tags))
         })

@@ -23,7 +23,7 @@ use std::sync::Arc;
 pub(super) use delta::{apply, build, Touched};
 pub(super) use documents::Documents;
 pub(super) use rows::snapshot;
-use rows::{GroupRow, MemberRow, PolicyRow, RoleRow, UserRow};
+use rows::{BoundaryRow, GroupRow, MemberRow, PolicyRow, RoleRow, UserRow};
 use shared::Shared;
 
 use super::access_keys::SealedKey;
@@ -54,9 +54,10 @@ pub enum PolicySource {
         policy: String,
         aws: bool,
     },
-    /// A permissions boundary (a managed policy).
+    /// A user's or role's permissions boundary (a managed policy, by name and ARN).
     Boundary {
         policy: String,
+        arn: String,
         aws: bool,
     },
 }
@@ -81,9 +82,20 @@ pub struct Principal {
     /// Every document that applies: inline and attached (default version) on the user and
     /// on each of its groups.
     pub policies: Vec<PolicyEntry>,
+    /// The permissions boundary (its policy's default version), which caps what `policies`
+    /// grant; its source is `PolicySource::Boundary`.
+    pub boundary: Option<PolicyEntry>,
 }
 
 impl Principal {
+    /// The ARN of the user's permissions boundary, if it has one.
+    pub fn boundary_arn(&self) -> Option<&str> {
+        match self.boundary.as_ref().map(|b| &b.source) {
+            Some(PolicySource::Boundary { arn, .. }) => Some(arn),
+            _ => None,
+        }
+    }
+
     /// The compiled identity policies, in the order of `policies`.
     pub fn compiled(&self) -> Vec<&CompiledPolicy> {
         self.policies.iter().map(|p| &*p.compiled).collect()
@@ -265,6 +277,7 @@ impl AuthView {
         };
         if let Some(old) = self.users.remove(&name) {
             documents.release(&old.policies);
+            documents.release(old.boundary.as_slice());
         }
     }
 
@@ -288,10 +301,14 @@ impl AuthView {
                 },
             )
             .collect();
+        let boundary = row
+            .boundary
+            .map(|row| boundary_entry(documents, ctx.account, row));
         let user = User {
             id: row.id,
             name: row.name,
             path: row.path,
+            boundary,
         };
         self.insert_user(documents, ctx, user, own, &row.groups, row.keys);
     }
@@ -315,10 +332,12 @@ impl AuthView {
             .cloned()
             .collect();
         documents.retain(&own);
+        documents.retain(old.boundary.as_slice());
         let user = User {
             id: old.id.clone(),
             name: old.name.clone(),
             path: old.path.clone(),
+            boundary: old.boundary.clone(),
         };
         self.insert_user(documents, ctx, user, own, &row.groups, row.keys);
     }
@@ -335,7 +354,12 @@ impl AuthView {
         group_ids: &[String],
         keys: Vec<SealedKey>,
     ) {
-        let User { id, name, path } = user;
+        let User {
+            id,
+            name,
+            path,
+            boundary,
+        } = user;
         let mut policies = own;
         let mut groups = Vec::with_capacity(group_ids.len());
         for group in group_ids.iter().filter_map(|id| self.group_by_id(id)) {
@@ -352,6 +376,7 @@ impl AuthView {
             path,
             groups,
             policies,
+            boundary,
         };
         self.user_names.insert(Arc::from(id), Arc::clone(&key));
         self.users.insert(key, Arc::new(principal));
@@ -398,13 +423,7 @@ impl AuthView {
                 documents.entry(source, p.document)
             })
             .collect();
-        let boundary = boundary.map(|p| {
-            let source = PolicySource::Boundary {
-                policy: p.name,
-                aws: p.aws,
-            };
-            documents.entry(source, p.document)
-        });
+        let boundary = boundary.map(|row| boundary_entry(documents, account, row));
         let trust = match parse(&trust_policy, PolicyKind::Trust) {
             Ok(doc) => CompiledPolicy::compile_trust(&doc),
             Err(e) => {
@@ -500,7 +519,7 @@ impl AuthView {
                 "user {} {} {} {:?}",
                 user.id, user.arn, name, user.groups
             );
-            for p in &user.policies {
+            for p in user.policies.iter().chain(&user.boundary) {
                 let _ = writeln!(out, "  {:?} {}", p.source, p.document);
             }
         }
@@ -554,11 +573,33 @@ impl AuthView {
     }
 }
 
-/// Who a user is, apart from what applies to it.
+/// The entry of a permissions boundary (counted), named by its policy's ARN.
+fn boundary_entry(documents: &mut Documents, account: &str, row: BoundaryRow) -> PolicyEntry {
+    let BoundaryRow {
+        name,
+        path,
+        document,
+        aws,
+    } = row;
+    let owner = if aws {
+        ids::AWS_POLICY_ACCOUNT
+    } else {
+        account
+    };
+    let source = PolicySource::Boundary {
+        arn: ids::policy_arn(owner, &path, &name),
+        policy: name,
+        aws,
+    };
+    documents.entry(source, document)
+}
+
+/// Who a user is, and its boundary (counted), apart from the policies that apply to it.
 struct User {
     id: String,
     name: String,
     path: String,
+    boundary: Option<PolicyEntry>,
 }
 
 /// What putting entries needs besides the view: the account (for ARNs), a view whose opened

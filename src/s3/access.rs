@@ -273,11 +273,13 @@ impl Access<'_> {
     }
 
     /// Whether a policy that may decide `needs` reads a key starting with `prefix`: one of
-    /// the caller's identity policies, or the policy of a bucket a permission names.
+    /// the caller's identity policies or permissions boundary, or the policy of a bucket a
+    /// permission names.
     fn policies_read(&self, prefix: &str, needs: &[Needed]) -> bool {
         let identity = self.authorizer.identity().iter();
         identity
             .copied()
+            .chain(self.authorizer.boundary())
             .any(|p| p.reads_keys_starting_with(prefix))
             || needs
                 .iter()

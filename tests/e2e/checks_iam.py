@@ -207,6 +207,55 @@ def check_aws_cli_user_with_an_aws_managed_policy(server):
     run("detach-user-policy", "--user-name", "s3-reader", "--policy-arn", arn)
     run("delete-access-key", "--user-name", "s3-reader", "--access-key-id", key["AccessKeyId"])
     run("delete-user", "--user-name", "s3-reader")
+def check_aws_cli_permissions_boundary_cuts_a_users_s3_access(server):
+    """`aws iam put-user-permissions-boundary` with AmazonS3ReadOnlyAccess on a user whose own
+    policy allows all of S3: `get-user` shows the boundary, an upload is AccessDenied while a
+    listing works; `delete-user-permissions-boundary` gives the upload back."""
+    def run(*args):
+        out = aws(server, "iam", "iam", *args, "--output", "json")
+        assert out.returncode == 0, f"aws iam {' '.join(args)}: {out.stderr}"
+        return json.loads(out.stdout) if out.stdout.strip() else {}
+
+    boundary = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+    out = aws(server, "s3", "s3", "mb", "s3://bounded")
+    assert out.returncode == 0, out.stderr
+    run("create-user", "--user-name", "bounded-user")
+    key = run("create-access-key", "--user-name", "bounded-user")["AccessKey"]
+    everything = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
+    run("put-user-policy", "--user-name", "bounded-user", "--policy-name", "all-s3",
+        "--policy-document", everything)
+    run("put-user-permissions-boundary", "--user-name", "bounded-user",
+        "--permissions-boundary", boundary)
+    user = run("get-user", "--user-name", "bounded-user")["User"]
+    assert user["PermissionsBoundary"] == {"PermissionsBoundaryType": "Policy",
+                                           "PermissionsBoundaryArn": boundary}, user
+
+    env = dict(aws_env(), AWS_ACCESS_KEY_ID=key["AccessKeyId"],
+               AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"])
+
+    def as_user(*args):
+        return subprocess.run(["aws", "--endpoint-url", server.url("s3"), *args], env=env,
+                              capture_output=True, text=True, timeout=TOOL_TIMEOUT)
+
+    local = os.path.join(server.workdir("bounded"), "upload.txt")
+    write_file(local, b"bounded")
+    out = as_user("s3", "cp", local, "s3://bounded/upload.txt")
+    assert out.returncode != 0 and "AccessDenied" in out.stderr, out.stdout + out.stderr
+    out = as_user("s3", "ls", "s3://bounded")
+    assert out.returncode == 0, out.stdout + out.stderr
+    run("delete-user-permissions-boundary", "--user-name", "bounded-user")
+    assert "PermissionsBoundary" not in run("get-user", "--user-name", "bounded-user")["User"]
+    out = as_user("s3", "cp", local, "s3://bounded/upload.txt")
+    assert out.returncode == 0, out.stdout + out.stderr
+    # Leave the account as it was: later checks list its users.
+    run("delete-user-policy", "--user-name", "bounded-user", "--policy-name", "all-s3")
+    run("delete-access-key", "--user-name", "bounded-user", "--access-key-id", key["AccessKeyId"])
+    run("delete-user", "--user-name", "bounded-user")
+    out = aws(server, "s3", "s3", "rb", "s3://bounded", "--force")
+    assert out.returncode == 0, out.stderr
+
+
 def check_aws_cli_manages_the_roots_own_keys(server):
     """`aws iam create-access-key` as the root (no --user-name) makes a root key; the CLI
     signing with it is the root on S3 and IAM until the key is deactivated, then refused."""
@@ -248,6 +297,7 @@ CHECKS = [
     check_aws_cli_walks_an_iam_setup,
     check_aws_cli_walks_a_role,
     check_aws_cli_user_with_an_aws_managed_policy,
+    check_aws_cli_permissions_boundary_cuts_a_users_s3_access,
     check_aws_cli_manages_the_roots_own_keys,
     check_aws_cli_iam_through_the_s3_port,
     check_boto3_manages_iam_and_reads_its_errors,

@@ -529,8 +529,8 @@ async fn list_policies_by_scope_attachment_and_path() {
 }
 
 /// `PolicyUsageFilter` is an enum like `Scope`: a value outside it is AWS's 400
-/// `ValidationError`, never ignored. LabStore has no permissions boundaries, so
-/// `PermissionsBoundary` lists nothing and `PermissionsPolicy` everything.
+/// `ValidationError`, never ignored. A policy attached but no one's boundary is listed for
+/// `PermissionsPolicy` and not for `PermissionsBoundary` (`iam_boundaries` covers the rest).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn policy_usage_filter_is_validated_and_applied() {
     let dir = tempfile::tempdir().unwrap();

@@ -285,7 +285,8 @@ async fn limits_are_validation_errors() {
             .send()
             .await,
     );
-    assert_eq!(code, "InvalidInput");
+    // A boundary must be an existing managed policy.
+    assert_eq!(code, "NoSuchEntity");
     // Nothing was created by the refused requests.
     let out = iam.list_roles().send().await.unwrap();
     assert_eq!(out.roles().len(), 2);

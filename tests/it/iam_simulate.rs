@@ -498,11 +498,19 @@ async fn bad_sources_and_documents_are_refused() {
         .simulate_principal_policy()
         .policy_source_arn(user_arn("ops/frank"));
     let boundary = boundary.action_names("s3:GetObject");
-    let boundary = boundary
+    // One boundary at most, and a well-formed one.
+    let two = boundary
+        .clone()
+        .permissions_boundary_policy_input_list(&valid)
         .permissions_boundary_policy_input_list(&valid)
         .send()
         .await;
-    assert_eq!(error_code_status(boundary), invalid);
+    assert_eq!(error_code_status(two), invalid);
+    let malformed = boundary
+        .permissions_boundary_policy_input_list("{")
+        .send()
+        .await;
+    assert_eq!(error_code_status(malformed), invalid);
     // A resource policy must say whom it is about; a marker must come from a page.
     let call = iam.simulate_custom_policy().policy_input_list(&valid);
     let call = call

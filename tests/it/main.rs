@@ -14,6 +14,7 @@ mod fixture;
 mod iam_access_keys;
 mod iam_account;
 mod iam_auth;
+mod iam_boundaries;
 mod iam_errors;
 mod iam_groups;
 mod iam_inline;

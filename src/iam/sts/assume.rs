@@ -43,7 +43,7 @@ pub(super) async fn assume_role(ctx: &Ctx<'_>, p: &Params) -> Result<String, Sts
     let session_name = p.required("RoleSessionName", "roleSessionName")?;
     session_name_valid(session_name)?;
     let denied = || {
-        StsError(IamError::new(
+        StsError::from(IamError::new(
             Code::AccessDenied,
             format!(
                 "User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
@@ -67,13 +67,13 @@ pub(super) async fn assume_role(ctx: &Ctx<'_>, p: &Params) -> Result<String, Sts
     let chained = matches!(caller, Caller::Role { .. });
     let duration = credentials::duration(p, MIN_DURATION, MAX_DURATION, 3600)?;
     if chained && duration > CHAINED_MAX {
-        return Err(StsError(IamError::new(
+        return Err(StsError::from(IamError::new(
             Code::ValidationError,
             "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
         )));
     }
     if duration > role.max_session_duration {
-        return Err(StsError(IamError::new(
+        return Err(StsError::from(IamError::new(
             Code::ValidationError,
             "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
         )));
@@ -133,7 +133,7 @@ pub(super) fn assume_role_with_web_identity(
     _ctx: &Ctx<'_>,
     _p: &Params,
 ) -> Result<String, StsError> {
-    Err(StsError(IamError::new(
+    Err(StsError::from(IamError::new(
         Code::NotImplemented,
         "AssumeRoleWithWebIdentity is not implemented by this server yet.",
     )))
@@ -326,8 +326,9 @@ async fn session_policies(ctx: &Ctx<'_>, p: &Params) -> Result<(Vec<String>, usi
     let mut policies = Vec::new();
     if let Some(text) = p.get("Policy") {
         validate::length(text, "policy", 1, PACKED_LIMIT)?;
-        parse(text, PolicyKind::Identity)
-            .map_err(|e| StsError(IamError::new(Code::MalformedPolicyDocument, e.to_string())))?;
+        parse(text, PolicyKind::Identity).map_err(|e| {
+            StsError::from(IamError::new(Code::MalformedPolicyDocument, e.to_string()))
+        })?;
         policies.push(text.to_owned());
     }
     let arns: Vec<String> = (1..)
@@ -337,7 +338,7 @@ async fn session_policies(ctx: &Ctx<'_>, p: &Params) -> Result<(Vec<String>, usi
         })
         .collect();
     if arns.len() > MAX_POLICY_ARNS {
-        return Err(StsError(IamError::invalid(
+        return Err(StsError::from(IamError::invalid(
             &arns.len().to_string(),
             "policyArns",
             "Member must have length less than or equal to 10",
@@ -347,7 +348,7 @@ async fn session_policies(ctx: &Ctx<'_>, p: &Params) -> Result<(Vec<String>, usi
         let r: PolicyRef = crate::iam::policies::policy_ref_of(ctx.account(), &arn, "arn")?;
         let store = &ctx.state.iam;
         let policy = store.get_policy(r.clone()).await.map_err(|_| {
-            StsError(IamError::new(
+            StsError::from(IamError::new(
                 Code::InvalidParameterValue,
                 format!("Policy {arn} does not exist or is not attachable."),
             ))

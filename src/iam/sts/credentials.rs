@@ -85,7 +85,7 @@ pub(super) fn duration(p: &Params, min: i64, max: i64, default: i64) -> Result<i
 /// and `TokenCode` are refused rather than ignored.
 pub(super) fn get_session_token(ctx: &Ctx<'_>, p: &Params) -> Result<String, StsError> {
     if p.get("SerialNumber").is_some() || p.get("TokenCode").is_some() {
-        return Err(StsError(IamError::new(
+        return Err(StsError::from(IamError::new(
             Code::AccessDenied,
             "MFA authentication is not supported by this server: SerialNumber and TokenCode cannot be used.",
         )));
@@ -102,7 +102,7 @@ pub(super) fn get_session_token(ctx: &Ctx<'_>, p: &Params) -> Result<String, Sts
             SESSION_TOKEN_MAX,
         ),
         Caller::Role { .. } => {
-            return Err(StsError(IamError::new(
+            return Err(StsError::from(IamError::new(
                 Code::AccessDenied,
                 "Cannot call GetSessionToken with session credentials",
             )))

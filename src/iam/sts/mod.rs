@@ -79,49 +79,56 @@ impl Action {
     }
 }
 
-/// STS's errors are IAM's codes in STS's namespace.
+/// STS's errors are IAM's codes in STS's namespace (or IAM's, for an unsigned IAM call that
+/// the IAM port handed to STS).
 #[derive(Debug)]
-pub(crate) struct StsError(pub IamError);
+pub(crate) struct StsError {
+    error: IamError,
+    xmlns: &'static str,
+}
 
 impl From<IamError> for StsError {
-    fn from(e: IamError) -> StsError {
-        StsError(e)
+    fn from(error: IamError) -> StsError {
+        StsError {
+            error,
+            xmlns: XMLNS,
+        }
     }
 }
 
 impl From<Code> for StsError {
     fn from(code: Code) -> StsError {
-        StsError(IamError::from(code))
+        StsError::from(IamError::from(code))
     }
 }
 
 impl std::fmt::Display for StsError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
+        self.error.fmt(f)
     }
 }
 
 impl std::error::Error for StsError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.0.source()
+        self.error.source()
     }
 }
 
 impl ApiError for StsError {
     fn code(&self) -> &str {
-        self.0.code()
+        self.error.code()
     }
 
     fn fault(&self) -> Fault {
-        ApiError::fault(&self.0)
+        ApiError::fault(&self.error)
     }
 
     fn render(&self, _parts: &request::Parts, request_id: &str) -> Response<Body> {
-        self.0.render_in(XMLNS, request_id)
+        self.error.render_in(self.xmlns, request_id)
     }
 
     fn closes_connection(&self, parts: &request::Parts) -> bool {
-        self.0.closes_connection(parts)
+        self.error.closes_connection(parts)
     }
 }
 
@@ -199,6 +206,16 @@ impl Api for StsApi {
         if parsed.action == Some(Action::AssumeRoleWithWebIdentity) && !signed {
             return Ok(None);
         }
+        // The IAM port's own service is IAM: an unsigned request that names no STS action is
+        // an IAM call.
+        let is_iam_call = parsed.action.is_none();
+        if !signed && is_iam_call {
+            // Handed here by the IAM port: refused in IAM's shape.
+            return Err(StsError {
+                error: IamError::from(Code::MissingAuthenticationToken),
+                xmlns: super::error::XMLNS,
+            });
+        }
         let caller = super::auth::authenticate(state, parts, &parsed.body)?;
         let name = parsed
             .params
@@ -206,12 +223,12 @@ impl Api for StsApi {
             .ok_or_else(|| StsError::from(Code::MissingAction))?;
         if parsed.action.is_none() {
             if NOT_IMPLEMENTED.contains(&name) {
-                return Err(StsError(IamError::new(
+                return Err(StsError::from(IamError::new(
                     Code::NotImplemented,
                     format!("{name} is not implemented by this server."),
                 )));
             }
-            return Err(StsError(IamError::new(
+            return Err(StsError::from(IamError::new(
                 Code::InvalidAction,
                 format!("Could not find operation {name} for version 2011-06-15"),
             )));
@@ -247,7 +264,7 @@ impl Api for StsApi {
                 _ => None,
             };
             if let Some(message) = refused {
-                return Err(StsError(IamError::new(Code::AccessDenied, message)));
+                return Err(StsError::from(IamError::new(Code::AccessDenied, message)));
             }
         }
         Ok(Granted { caller, peer })

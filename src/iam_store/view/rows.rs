@@ -25,10 +25,20 @@ pub(in crate::iam_store) struct GroupRow {
     pub policies: Vec<PolicyRow>,
 }
 
+/// A user's permissions boundary: the managed policy and its default version's document.
+pub(in crate::iam_store) struct BoundaryRow {
+    pub name: String,
+    pub path: String,
+    pub document: String,
+    /// An AWS managed policy.
+    pub aws: bool,
+}
+
 pub(in crate::iam_store) struct UserRow {
     pub id: String,
     pub name: String,
     pub path: String,
+    pub boundary: Option<BoundaryRow>,
     /// The user's own policies; its groups' come from the groups.
     pub policies: Vec<PolicyRow>,
     /// Ids of the groups it is in, in id order.
@@ -45,7 +55,7 @@ pub(in crate::iam_store) struct RoleRow {
     pub max_session_duration: i64,
     pub trust_policy: String,
     pub policies: Vec<PolicyRow>,
-    pub boundary: Option<PolicyRow>,
+    pub boundary: Option<BoundaryRow>,
     pub tags: Vec<(String, String)>,
 }
 
@@ -67,6 +77,12 @@ pub(in crate::iam_store) struct Snapshot {
 
 const ROLES: &str = "SELECT id FROM roles";
 const USERS: &str = "SELECT id, name, path FROM users";
+const USER_BOUNDARIES: &str = "SELECT u.id, p.name, p.path, v.document, p.aws FROM users u
+     JOIN policies p ON p.id = u.permissions_boundary
+     JOIN policy_versions v ON v.policy_id = p.id AND v.version = p.default_version";
+const BOUNDARY: &str = "SELECT p.name, p.path, v.document, p.aws FROM policies p
+     JOIN policy_versions v ON v.policy_id = p.id AND v.version = p.default_version
+     WHERE p.id = ?1";
 const GROUPS: &str = "SELECT id, name, path FROM groups";
 const MEMBERS: &str = "SELECT user_id, group_id FROM group_members ORDER BY user_id, group_id";
 const USER_INLINE: &str =
@@ -112,11 +128,18 @@ pub(in crate::iam_store) fn snapshot(conn: &Connection) -> StoreResult<Snapshot>
             id: id.clone(),
             name: r.get(1)?,
             path: r.get(2)?,
+            boundary: None,
             policies: Vec::new(),
             groups: Vec::new(),
             keys: Vec::new(),
         };
         users.insert(id, row);
+        Ok(())
+    })?;
+    each_row(conn, USER_BOUNDARIES, |r| {
+        if let Some(user) = users.get_mut(&r.get::<_, String>(0)?) {
+            user.boundary = Some(boundary_row(r, 1)?);
+        }
         Ok(())
     })?;
     for (sql, attached) in [(USER_INLINE, false), (USER_ATTACHED, true)] {
@@ -186,11 +209,20 @@ pub(super) fn group_row(conn: &Connection, id: &str) -> StoreResult<Option<Group
 /// User `id` as committed now, with its keys; `None` when it no longer exists.
 pub(super) fn user_row(conn: &Connection, id: &str) -> StoreResult<Option<UserRow>> {
     let found = conn
-        .prepare_cached("SELECT name, path FROM users WHERE id = ?1")?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .prepare_cached("SELECT name, path, permissions_boundary FROM users WHERE id = ?1")?
+        .query_row([id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get::<_, Option<String>>(2)?))
+        })
         .optional()?;
-    let Some((name, path)) = found else {
+    let Some((name, path, boundary_id)) = found else {
         return Ok(None);
+    };
+    let boundary = match boundary_id {
+        Some(policy) => conn
+            .prepare_cached(BOUNDARY)?
+            .query_row([policy], |r| boundary_row(r, 0))
+            .optional()?,
+        None => None,
     };
     let mut policies = Vec::new();
     for (sql, attached) in [
@@ -213,6 +245,7 @@ pub(super) fn user_row(conn: &Connection, id: &str) -> StoreResult<Option<UserRo
         id: id.to_owned(),
         name,
         path,
+        boundary,
         policies,
         groups,
         keys,
@@ -257,16 +290,11 @@ pub(super) fn role_row(conn: &Connection, id: &str) -> StoreResult<Option<RoleRo
         policies.extend(policies_of(conn, sql, id, attached)?);
     }
     let boundary = match boundary {
+        Some(policy) => conn
+            .prepare_cached(BOUNDARY)?
+            .query_row([policy], |r| boundary_row(r, 0))
+            .optional()?,
         None => None,
-        Some(policy_id) => policies_of(
-            conn,
-            "SELECT p.name, v.document, p.aws FROM policies p
-             JOIN policy_versions v ON v.policy_id = p.id AND v.version = p.default_version
-             WHERE p.id = ?1",
-            &policy_id,
-            true,
-        )?
-        .pop(),
     };
     let mut stmt =
         conn.prepare_cached("SELECT key, value FROM role_tags WHERE role_id = ?1 ORDER BY key")?;
@@ -317,16 +345,22 @@ pub(super) fn members(conn: &Connection, group_id: &str) -> StoreResult<Vec<Stri
     )
 }
 
-/// The users and the groups managed policy `id` is attached to.
+/// The users and the groups managed policy `id` applies to: attached, or a user's
+/// permissions boundary.
 pub(super) fn holders(
     conn: &Connection,
     policy_id: &str,
 ) -> StoreResult<(Vec<String>, Vec<String>)> {
-    let users = ids(
+    let mut users = ids(
         conn,
         "SELECT user_id FROM user_attached_policies WHERE policy_id = ?1",
         policy_id,
     )?;
+    users.extend(ids(
+        conn,
+        "SELECT id FROM users WHERE permissions_boundary = ?1",
+        policy_id,
+    )?);
     let groups = ids(
         conn,
         "SELECT group_id FROM group_attached_policies WHERE policy_id = ?1",
@@ -341,6 +375,15 @@ fn policy_row(r: &rusqlite::Row<'_>, first: usize, attached: bool) -> rusqlite::
         document: r.get(first + 1)?,
         attached,
         aws: if attached { r.get(first + 2)? } else { false },
+    })
+}
+
+fn boundary_row(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<BoundaryRow> {
+    Ok(BoundaryRow {
+        name: r.get(first)?,
+        path: r.get(first + 1)?,
+        document: r.get(first + 2)?,
+        aws: r.get(first + 3)?,
     })
 }
 

@@ -202,6 +202,84 @@ pub fn evaluate(
     }
 }
 
+/// The index a permissions boundary's statements carry in [`Matched::policy`]: after the
+/// identity policies and the resource policy's place (`identity.len()`), whether or not a
+/// resource policy is given.
+pub fn boundary_index(identity: &[&CompiledPolicy]) -> usize {
+    identity.len() + 1
+}
+
+/// AWS's logic for a principal with a permissions boundary, within one account
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html>):
+///
+/// - an explicit `Deny` in any policy (identity, resource or boundary) wins;
+/// - else the identity policies grant only what the boundary allows too (the intersection);
+/// - else a resource policy statement that names the caller's ARN as its `Principal` grants
+///   by itself: an implicit deny in a boundary does not limit what a same-account resource
+///   policy grants to the principal's ARN. A statement granting to everyone (`*`) or by
+///   `NotPrincipal` does not: it names no one, and granting less is the safe reading;
+/// - else implicit deny.
+///
+/// `boundary: None` is [`evaluate`] exactly. The second value is the boundary's own verdict,
+/// `Some(true)` when it allows the request (an `Allow` applies and no `Deny` of its own), for
+/// the simulation's `PermissionsBoundaryDecisionDetail`; `None` without a boundary. Matched
+/// boundary statements carry [`boundary_index`].
+pub fn evaluate_bounded(
+    identity: &[&CompiledPolicy],
+    boundary: Option<&CompiledPolicy>,
+    resource: Option<&CompiledPolicy>,
+    req: &Request,
+) -> (Evaluation, Option<bool>) {
+    let Some(boundary) = boundary else {
+        return (evaluate(identity, resource, req), None);
+    };
+    let at = boundary_index(identity);
+    let bounded = || std::iter::once((at, boundary));
+    let mut denies = applicable(
+        identity.iter().copied().chain(resource).enumerate(),
+        Effect::Deny,
+        req,
+    );
+    let boundary_denies = applicable(bounded(), Effect::Deny, req);
+    let boundary_allows = applicable(bounded(), Effect::Allow, req);
+    let boundary_allowed = boundary_denies.is_empty() && !boundary_allows.is_empty();
+    denies.extend(boundary_denies);
+    if !denies.is_empty() {
+        let evaluation = Evaluation {
+            decision: Decision::ExplicitDeny,
+            matched: denies,
+        };
+        return (evaluation, Some(boundary_allowed));
+    }
+    let identity_allows = applicable(identity.iter().copied().enumerate(), Effect::Allow, req);
+    let resource_at = identity.len();
+    let resource_allows = applicable(
+        resource.map(|r| (resource_at, r)).into_iter(),
+        Effect::Allow,
+        req,
+    );
+    let named = resource.is_some_and(|r| {
+        resource_allows
+            .iter()
+            .filter_map(|m| r.statements.get(m.statement))
+            .any(|statement| statement.names_caller(req))
+    });
+    let through_identity = !identity_allows.is_empty() && boundary_allowed;
+    let mut matched = Vec::new();
+    if through_identity {
+        matched.extend(identity_allows);
+        matched.extend(boundary_allows);
+    }
+    if through_identity || named {
+        matched.extend(resource_allows);
+    }
+    let decision = match matched.is_empty() {
+        true => Decision::ImplicitDeny,
+        false => Decision::Allowed,
+    };
+    (Evaluation { decision, matched }, Some(boundary_allowed))
+}
+
 /// Every statement with `effect` that applies to `req`.
 fn applicable<'a>(
     policies: impl Iterator<Item = (usize, &'a CompiledPolicy)>,

@@ -64,6 +64,11 @@ impl PrincipalMatcher {
         }
     }
 
+    /// Whether this is a `Principal` (not `NotPrincipal`) listing `arn` itself.
+    pub(super) fn names(&self, arn: &str) -> bool {
+        !self.negated && self.arns.iter().any(|named| named == arn)
+    }
+
     /// Whether a statement with `effect` and this principal applies to `caller`.
     pub(super) fn matches(&self, caller: Option<&Caller<'_>>, effect: Effect) -> bool {
         let named = |caller: &Caller<'_>| {

@@ -85,6 +85,16 @@ impl CompiledStatement {
             && self.conditions.iter().all(|c| c.holds(request.context))
     }
 
+    /// Whether the statement's `Principal` names the caller's ARN itself (not `*`, not its
+    /// account, not through `NotPrincipal`): what lets a resource policy grant past a
+    /// permissions boundary.
+    pub(super) fn names_caller(&self, request: &Request<'_>) -> bool {
+        self.principals
+            .as_ref()
+            .zip(request.caller.as_ref())
+            .is_some_and(|(p, caller)| p.names(caller.arn))
+    }
+
     /// Whether the statement speaks about `action` at all (`Action` / `NotAction`).
     pub(super) fn names_action(&self, action: &str) -> bool {
         self.actions.matches(action)

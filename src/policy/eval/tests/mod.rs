@@ -2,10 +2,12 @@
 //! the grammar, compiles them and evaluates one request, so each row exercises the same path
 //! the S3 and IAM handlers will.
 //!
+//! - `boundary`: permissions boundaries intersected with identity policies;
 //! - `logic`: actions, resources, principals, deny-wins, `matched`;
 //! - `conditions`: every operator, qualifier, `IfExists`, `Null`, missing keys;
 //! - `variables`: policy variables, defaults and escapes, version 2008 literals.
 
+mod boundary;
 mod conditions;
 mod logic;
 mod variables;
