@@ -143,6 +143,11 @@ pub static KEYS: &[Key] = &[
         help: "The 12-digit account id used in ARNs",
     },
     Key {
+        path: "backend.iam.sts.min_duration_seconds",
+        kind: Kind::Int { min: 1, max: 900 },
+        help: "Shortest STS session in seconds: 900 as on AWS; shorter only to test expiry",
+    },
+    Key {
         path: "backend.iam.db.max_open_conns",
         kind: Kind::Int { min: 1, max: 1024 },
         help: "Most read connections open at once",

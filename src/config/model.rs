@@ -144,6 +144,23 @@ pub struct Iam {
     pub server: Server,
     pub account_id: String,
     pub db: DbSettings,
+    pub sts: Sts,
+}
+
+/// STS sessions.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Sts {
+    /// The shortest session, in seconds: 900 as on AWS; shorter only to test expiry.
+    pub min_duration_seconds: u32,
+}
+
+impl Default for Sts {
+    fn default() -> Self {
+        Sts {
+            min_duration_seconds: 900,
+        }
+    }
 }
 
 impl Default for Iam {
@@ -152,6 +169,7 @@ impl Default for Iam {
             server: Server::on(6788, 256),
             account_id: "000000000000".into(),
             db: DbSettings::default(),
+            sts: Sts::default(),
         }
     }
 }

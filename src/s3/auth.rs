@@ -238,14 +238,19 @@ fn authenticate_v2(
         Err(e) => return Err(sigv2_error(e)),
     };
     sigv2::check_time(&presented, SystemTime::now()).map_err(sigv2_error)?;
-    let token = parts
-        .headers
-        .get("x-amz-security-token")
-        .map(|v| v.to_str().unwrap_or_default());
+    // The header, or for a presigned URL the query parameter (as botocore moves it there).
+    let token: Option<std::borrow::Cow<'_, str>> = match parts.headers.get("x-amz-security-token") {
+        Some(v) => Some(v.to_str().unwrap_or_default().into()),
+        None => parts.uri.query().and_then(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .find(|(name, _)| name == "x-amz-security-token")
+                .map(|(_, value)| value)
+        }),
+    };
     let (caller, ()) = auth::with_key(
         state,
         &presented.access_key,
-        token,
+        token.as_deref(),
         ("s3", ""),
         |e| sigv4_error(e, false),
         |secret| sigv2::verify(parts, &presented, secret, bucket_from_host).map_err(sigv2_error),

@@ -26,6 +26,10 @@ LIFECYCLE_DAY_SECONDS = 1
 TOOL_TIMEOUT = 120
 
 
+# The shortest STS session the e2e server issues (AWS's minimum is 900 seconds).
+STS_MIN_DURATION = 2
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -51,6 +55,8 @@ class Server:
             # lifecycle rules are affected (checks_lifecycle.py).
             "LABSTORE_BACKEND_S3_LIFECYCLE_DAY_SECONDS": str(LIFECYCLE_DAY_SECONDS),
             "LABSTORE_BACKEND_S3_LIFECYCLE_INTERVAL_MS": "100",
+            # Sessions as short as STS_MIN_DURATION seconds, to see one expire (checks_sts.py).
+            "LABSTORE_BACKEND_IAM_STS_MIN_DURATION_SECONDS": str(STS_MIN_DURATION),
         })
         for name, port in self.ports.items():
             env[f"LABSTORE_BACKEND_{name.upper()}_SERVER_HOST"] = "127.0.0.1"

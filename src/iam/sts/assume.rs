@@ -4,7 +4,7 @@
 
 use std::time::SystemTime;
 
-use super::credentials::{self, Issue, MIN_DURATION};
+use super::credentials::{self, min_duration, Issue};
 use super::{assumed_role_user, Ctx, StsError};
 use crate::auth::session::Subject;
 use crate::auth::Caller;
@@ -65,7 +65,7 @@ pub(super) async fn assume_role(ctx: &Ctx<'_>, p: &Params) -> Result<String, Sts
     let view = ctx.state.iam.view();
     let role = role_named(&view, ctx.account(), role_arn).ok_or_else(denied)?;
     let chained = matches!(caller, Caller::Role { .. });
-    let duration = credentials::duration(p, MIN_DURATION, MAX_DURATION, 3600)?;
+    let duration = credentials::duration(p, min_duration(ctx), MAX_DURATION, 3600)?;
     if chained && duration > CHAINED_MAX {
         return Err(StsError::from(IamError::new(
             Code::ValidationError,

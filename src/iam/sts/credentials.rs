@@ -15,7 +15,11 @@ use crate::xml::XmlWriter;
 const SESSION_TOKEN_DEFAULT: i64 = 43_200;
 const SESSION_TOKEN_MAX: i64 = 129_600;
 const ROOT_SESSION_TOKEN_MAX: i64 = 3_600;
-pub(super) const MIN_DURATION: i64 = 900;
+
+/// The shortest session: 900 seconds as on AWS (`backend.iam.sts.min_duration_seconds`).
+pub(super) fn min_duration(ctx: &Ctx<'_>) -> i64 {
+    i64::from(ctx.state.config.backend.iam.sts.min_duration_seconds)
+}
 
 /// What a new session is, besides its fresh key and secret.
 pub(super) struct Issue {
@@ -108,7 +112,13 @@ pub(super) fn get_session_token(ctx: &Ctx<'_>, p: &Params) -> Result<String, Sts
             )))
         }
     };
-    let duration = duration(p, MIN_DURATION, SESSION_TOKEN_MAX, SESSION_TOKEN_DEFAULT)?.min(max);
+    let duration = duration(
+        p,
+        min_duration(ctx),
+        SESSION_TOKEN_MAX,
+        SESSION_TOKEN_DEFAULT,
+    )?
+    .min(max);
     let credentials = issue(
         ctx,
         Issue {
