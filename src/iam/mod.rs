@@ -6,6 +6,7 @@ mod access_keys;
 mod auth;
 pub mod error;
 mod groups;
+mod oidc_providers;
 mod params;
 mod permissions;
 mod policies;
