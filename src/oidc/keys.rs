@@ -312,20 +312,28 @@ impl KeySource {
     }
 }
 
-/// A provider's JWKS file; `None` when there is none.
+/// A provider's JWKS file; `None` when there is none. Read on the blocking pool.
 async fn read_jwks_file(path: &Path) -> Result<Option<KeySet>, WebIdentityError> {
-    use tokio::io::AsyncReadExt;
-    let file = match tokio::fs::File::open(path).await {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+    let owned = path.to_owned();
+    let read = tokio::task::spawn_blocking(move || -> std::io::Result<Option<Vec<u8>>> {
+        use std::io::Read;
+        let file = match std::fs::File::open(&owned) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let mut bytes = Vec::new();
+        let limit = u64::try_from(MAX_DOCUMENT).expect("fits") + 1;
+        file.take(limit).read_to_end(&mut bytes)?;
+        Ok(Some(bytes))
+    })
+    .await
+    .map_err(|e| communication(format!("{}: {e}", path.display())))?;
+    let bytes = match read {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return Ok(None),
         Err(e) => return Err(communication(format!("{}: {e}", path.display()))),
     };
-    let mut bytes = Vec::new();
-    let limit = u64::try_from(MAX_DOCUMENT).expect("fits") + 1;
-    file.take(limit)
-        .read_to_end(&mut bytes)
-        .await
-        .map_err(|e| communication(format!("{}: {e}", path.display())))?;
     if bytes.len() > MAX_DOCUMENT {
         return Err(communication(format!("{} is too large", path.display())));
     }
