@@ -311,9 +311,10 @@ mod tests {
             None,
         );
         assert_eq!(thumbprints(&not_hex).unwrap_err().code, Code::InvalidInput);
-        let six: String = (1..=6)
-            .map(|i| format!("ThumbprintList.member.{i}={}&", "a".repeat(40)))
-            .collect();
+        let six = (1..=6)
+            .map(|i| format!("ThumbprintList.member.{i}={}", "a".repeat(40)))
+            .collect::<Vec<_>>()
+            .join("&");
         let six = Params::parse(Some(&six), None);
         assert_eq!(thumbprints(&six).unwrap_err().code, Code::ValidationError);
     }
