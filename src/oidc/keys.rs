@@ -12,6 +12,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::tls::Trust;
+use super::WebIdentityError;
+use crate::config::Oidc as OidcConfig;
+use crate::iam_store::oidc::OidcProvider;
 use bytes::Bytes;
 use http::{header, Request, StatusCode};
 use http_body_util::{BodyExt, Empty, Limited};
@@ -21,11 +25,6 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::Algorithm;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::CertificateDer;
-
-use super::WebIdentityError;
-use crate::config::Oidc as OidcConfig;
 
 /// Longest a TCP connection to an issuer may take to open.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -141,6 +140,8 @@ type HttpsClient = Client<HttpsConnector<HttpConnector>, Empty<Bytes>>;
 
 /// The issuers' keys: files, fetches and the cache.
 pub struct KeySource {
+    trust: Trust,
+    /// The client of providers without thumbprints (CA trust only).
     client: HttpsClient,
     jwks_dir: Option<PathBuf>,
     ttl: Duration,
@@ -157,44 +158,11 @@ fn communication(reason: impl std::fmt::Display) -> WebIdentityError {
 
 impl KeySource {
     pub fn new(config: &OidcConfig) -> Result<KeySource, KeySourceError> {
-        let mut roots = rustls::RootCertStore::empty();
-        let native = rustls_native_certs::load_native_certs();
-        for e in &native.errors {
-            tracing::warn!(error = %e, "some system CA certificates could not be read");
-        }
-        let (_added, _ignored) = roots.add_parsable_certificates(native.certs);
-        if let Some(path) = &config.ca_file {
-            let ca_error = |reason: String| KeySourceError::CaFile {
-                path: path.clone(),
-                reason,
-            };
-            let certs = CertificateDer::pem_file_iter(path)
-                .map_err(|e| ca_error(e.to_string()))?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| ca_error(e.to_string()))?;
-            if certs.is_empty() {
-                return Err(ca_error("it holds no certificate".into()));
-            }
-            for cert in certs {
-                roots.add(cert).map_err(|e| ca_error(e.to_string()))?;
-            }
-        }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| KeySourceError::Tls(e.to_string()))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_connect_timeout(Some(CONNECT_TIMEOUT));
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_only()
-            .enable_http1()
-            .wrap_connector(http);
+        let trust = Trust::new(config.ca_file.as_deref())?;
+        let client = https_client(trust.config(&[])?);
         Ok(KeySource {
-            client: Client::builder(TokioExecutor::new()).build(https),
+            trust,
+            client,
             jwks_dir: config.jwks_dir.clone(),
             ttl: Duration::from_millis(config.cache_ttl_ms),
             refresh_interval: Duration::from_millis(config.refresh_interval_ms),
@@ -208,12 +176,13 @@ impl KeySource {
         self.fetches.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// The keys of the provider at `url` (without scheme), for a token naming `kid`.
+    /// The keys of `provider`'s issuer, for a token naming `kid`.
     pub async fn keys(
         &self,
-        url: &str,
+        provider: &OidcProvider,
         kid: Option<&str>,
     ) -> Result<Arc<KeySet>, WebIdentityError> {
+        let url = provider.url.as_str();
         if let Some(dir) = &self.jwks_dir {
             if let Some(keys) = read_jwks_file(&dir.join(jwks_file_name(url))).await? {
                 return Ok(Arc::new(keys));
@@ -248,7 +217,7 @@ impl KeySource {
         slot.attempted_at = Some(now);
         self.fetches
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        match self.fetch(url).await {
+        match self.fetch(provider).await {
             Ok(keys) => {
                 let keys = Arc::new(keys);
                 slot.keys = Some(Arc::clone(&keys));
@@ -263,11 +232,27 @@ impl KeySource {
         }
     }
 
-    /// The discovery document, then the JWKS it names.
-    async fn fetch(&self, url: &str) -> Result<KeySet, String> {
-        let discovery = self
-            .get(&format!("https://{url}/.well-known/openid-configuration"))
-            .await?;
+    /// The discovery document, then the JWKS it names; with the provider's thumbprints as
+    /// extra anchors, if it has any (`tls`).
+    async fn fetch(&self, provider: &OidcProvider) -> Result<KeySet, String> {
+        let pinned;
+        let client = match provider.thumbprints.is_empty() {
+            true => &self.client,
+            false => {
+                let config = self
+                    .trust
+                    .config(&provider.thumbprints)
+                    .map_err(|e| e.to_string())?;
+                pinned = https_client(config);
+                &pinned
+            }
+        };
+        let url = &provider.url;
+        let discovery = get(
+            client,
+            &format!("https://{url}/.well-known/openid-configuration"),
+        )
+        .await?;
         let doc: serde_json::Value = serde_json::from_slice(&discovery)
             .map_err(|e| format!("the discovery document is not JSON: {e}"))?;
         let jwks_uri = doc
@@ -277,39 +262,52 @@ impl KeySource {
         if !jwks_uri.starts_with("https://") {
             return Err("the jwks_uri is not an https URL".into());
         }
-        KeySet::parse(&self.get(jwks_uri).await?)
+        KeySet::parse(&get(client, jwks_uri).await?)
     }
+}
 
-    /// One GET over HTTPS: 200 only, at most `MAX_DOCUMENT` bytes, within `FETCH_TIMEOUT`.
-    async fn get(&self, uri: &str) -> Result<Bytes, String> {
-        let request = Request::get(uri)
-            .header(header::ACCEPT, "application/json")
-            .header(
-                header::USER_AGENT,
-                concat!("labstore/", env!("CARGO_PKG_VERSION")),
-            )
-            .body(Empty::new())
-            .map_err(|e| format!("bad URL {uri}: {e}"))?;
-        let work = async {
-            let response = self.client.request(request).await.map_err(|e| {
-                let causes = crate::api::cause_chain(&e)
-                    .map(|c| format!(": {c}"))
-                    .unwrap_or_default();
-                format!("GET {uri}: {e}{causes}")
-            })?;
-            if response.status() != StatusCode::OK {
-                return Err(format!("GET {uri}: status {}", response.status()));
-            }
-            let body = Limited::new(response.into_body(), MAX_DOCUMENT)
-                .collect()
-                .await
-                .map_err(|e| format!("GET {uri}: {e}"))?;
-            Ok(body.to_bytes())
-        };
-        tokio::time::timeout(FETCH_TIMEOUT, work)
+/// An HTTPS-only HTTP/1.1 client with `tls`, connecting within `CONNECT_TIMEOUT`.
+fn https_client(tls: rustls::ClientConfig) -> HttpsClient {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_connect_timeout(Some(CONNECT_TIMEOUT));
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_only()
+        .enable_http1()
+        .wrap_connector(http);
+    Client::builder(TokioExecutor::new()).build(https)
+}
+
+/// One GET over HTTPS: 200 only, at most `MAX_DOCUMENT` bytes, within `FETCH_TIMEOUT`.
+async fn get(client: &HttpsClient, uri: &str) -> Result<Bytes, String> {
+    let request = Request::get(uri)
+        .header(header::ACCEPT, "application/json")
+        .header(
+            header::USER_AGENT,
+            concat!("labstore/", env!("CARGO_PKG_VERSION")),
+        )
+        .body(Empty::new())
+        .map_err(|e| format!("bad URL {uri}: {e}"))?;
+    let work = async {
+        let response = client.request(request).await.map_err(|e| {
+            let causes = crate::api::cause_chain(&e)
+                .map(|c| format!(": {c}"))
+                .unwrap_or_default();
+            format!("GET {uri}: {e}{causes}")
+        })?;
+        if response.status() != StatusCode::OK {
+            return Err(format!("GET {uri}: status {}", response.status()));
+        }
+        let body = Limited::new(response.into_body(), MAX_DOCUMENT)
+            .collect()
             .await
-            .map_err(|_| format!("GET {uri}: no answer within {FETCH_TIMEOUT:?}"))?
-    }
+            .map_err(|e| format!("GET {uri}: {e}"))?;
+        Ok(body.to_bytes())
+    };
+    tokio::time::timeout(FETCH_TIMEOUT, work)
+        .await
+        .map_err(|_| format!("GET {uri}: no answer within {FETCH_TIMEOUT:?}"))?
 }
 
 /// A provider's JWKS file; `None` when there is none. Read on the blocking pool.

@@ -10,6 +10,7 @@
 
 pub mod claims;
 pub mod keys;
+mod tls;
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
@@ -120,7 +121,7 @@ impl OidcVerifier {
             ));
         }
         let kid = header.kid.as_deref();
-        let set = self.keys.keys(&provider.url, kid).await?;
+        let set = self.keys.keys(provider, kid).await?;
         let jwk = set
             .select(kid, header.alg)
             .ok_or_else(|| invalid("No key of the issuer verifies the token (kid)."))?;

@@ -552,3 +552,45 @@ async fn a_jwks_file_stands_in_for_the_issuer() {
     assert_eq!(state.oidc.fetches(), 0);
     server.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thumbprint_stands_in_for_an_untrusted_ca() {
+    let issuer = TestIssuer::start();
+    let dir = tempfile::tempdir().unwrap();
+    // The issuer's CA is not trusted: only a thumbprint can make its certificate so.
+    let server = common::TestServer::start_with(
+        dir.path(),
+        &[("LABSTORE_BACKEND_IAM_OIDC_REFRESH_INTERVAL_MS", "0")],
+    )
+    .unwrap();
+    let iam = root_iam(&server);
+    let provider = iam
+        .create_open_id_connect_provider()
+        .url(&issuer.url)
+        .client_id_list("app")
+        .thumbprint_list(THUMB)
+        .send()
+        .await
+        .unwrap()
+        .open_id_connect_provider_arn()
+        .unwrap()
+        .to_owned();
+    let state = server.state();
+    let token = issuer.token(Alg::Rs256, &issuer.claims("alice", "app"));
+    assert_eq!(
+        verify(state, &provider, &token).await,
+        Err("IDPCommunicationError".into()),
+        "another certificate's thumbprint trusts nothing"
+    );
+    assert_eq!(issuer.hits(), (0, 0));
+    iam.update_open_id_connect_provider_thumbprint()
+        .open_id_connect_provider_arn(&provider)
+        .thumbprint_list(THUMB)
+        .thumbprint_list(&issuer.ca_thumbprint)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(verify(state, &provider, &token).await, Ok("alice".into()));
+    assert_eq!(issuer.hits(), (1, 1));
+    server.stop();
+}

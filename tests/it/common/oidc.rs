@@ -66,6 +66,9 @@ pub struct TestIssuer {
     pub url: String,
     /// The CA that signed the server's certificate, PEM.
     pub ca_pem: String,
+    /// The SHA-1 of the CA certificate (which the server presents last in its chain), hex:
+    /// the thumbprint that makes a server without the CA trust this issuer.
+    pub ca_thumbprint: String,
     /// A temp dir holding `ca.pem` (and what `jwks_file` writes).
     pub dir: tempfile::TempDir,
     rsa: EncodingKey,
@@ -84,7 +87,7 @@ impl TestIssuer {
         let ec_jwk = json!({"kty": "EC", "kid": EC_KID, "use": "sig", "alg": "ES256", "crv": "P-256",
                             "x": b64(&point[1..33]), "y": b64(&point[33..65])});
         let ec = EncodingKey::from_ec_der(&ec_pair.serialize_der());
-        let (ca_pem, tls) = tls_config();
+        let (ca_pem, ca_thumbprint, tls) = tls_config();
 
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         std_listener.set_nonblocking(true).unwrap();
@@ -107,6 +110,7 @@ impl TestIssuer {
         TestIssuer {
             url,
             ca_pem,
+            ca_thumbprint,
             dir,
             rsa,
             ec,
@@ -224,11 +228,13 @@ fn rsa_key() -> (EncodingKey, Value) {
     )
 }
 
-/// A CA (PEM) and a server configuration whose certificate it signed, for 127.0.0.1.
-fn tls_config() -> (String, Arc<rustls::ServerConfig>) {
+/// A CA (PEM, and its SHA-1 in hex) and a server configuration whose certificate it signed,
+/// for 127.0.0.1; the server presents the chain leaf, CA.
+fn tls_config() -> (String, String, Arc<rustls::ServerConfig>) {
     use rcgen::{
         BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
     };
+    use sha1::Digest;
     let ca_key = KeyPair::generate().unwrap();
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -252,9 +258,10 @@ fn tls_config() -> (String, Arc<rustls::ServerConfig>) {
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_no_client_auth()
-        .with_single_cert(vec![leaf.der().clone()], key)
+        .with_single_cert(vec![leaf.der().clone(), ca_cert.der().clone()], key)
         .unwrap();
-    (ca_cert.pem(), Arc::new(config))
+    let thumbprint = hex::encode(sha1::Sha1::digest(ca_cert.der()));
+    (ca_cert.pem(), thumbprint, Arc::new(config))
 }
 
 fn serve(
