@@ -73,9 +73,9 @@ pub fn check(
     let expires_at = numeric_date(&claims, "exp")?
         .ok_or_else(|| invalid("The token has no expiration (exp) claim."))?;
     if now >= expires_at.saturating_add(SKEW_SECONDS) {
-        return Err(WebIdentityError::ExpiredToken(
-            "Token expired: current date/time is past the token's expiration (exp).".into(),
-        ));
+        return Err(WebIdentityError::ExpiredToken(format!(
+            "Token expired: current date/time {now} must be before the expiration date/time {expires_at}"
+        )));
     }
     if let Some(nbf) = numeric_date(&claims, "nbf")? {
         if now.saturating_add(SKEW_SECONDS) < nbf {

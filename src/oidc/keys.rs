@@ -30,6 +30,8 @@ use jsonwebtoken::Algorithm;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Longest one document (discovery or JWKS) may take, connection to last byte.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
+/// Issuers cached at most (an account has at most 100 providers at a time).
+const MAX_SLOTS: usize = 1024;
 /// Largest discovery document or JWKS read (from an issuer or a file).
 pub const MAX_DOCUMENT: usize = 256 * 1024;
 
@@ -40,6 +42,8 @@ pub enum KeySourceError {
     CaFile { path: PathBuf, reason: String },
     #[error("cannot set up TLS for OpenID Connect issuers: {0}")]
     Tls(String),
+    #[error("backend.iam.oidc.jwks_dir {0} is not a directory")]
+    JwksDir(PathBuf),
 }
 
 /// An issuer's keys: those of its JWKS that parse (a key of a type this server does not
@@ -158,6 +162,12 @@ fn communication(reason: impl std::fmt::Display) -> WebIdentityError {
 
 impl KeySource {
     pub fn new(config: &OidcConfig) -> Result<KeySource, KeySourceError> {
+        if let Some(dir) = &config.jwks_dir {
+            // A mistyped directory would silently send every issuer to the network.
+            if !dir.is_dir() {
+                return Err(KeySourceError::JwksDir(dir.clone()));
+            }
+        }
         let trust = Trust::new(config.ca_file.as_deref())?;
         let client = https_client(trust.config(&[])?);
         Ok(KeySource {
@@ -193,6 +203,10 @@ impl KeySource {
                 .slots
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if slots.len() >= MAX_SLOTS && !slots.contains_key(url) {
+                // Providers come and go: past the bound, the cache starts over.
+                slots.clear();
+            }
             Arc::clone(slots.entry(url.to_owned()).or_default())
         };
         let mut slot = slot.lock().await;

@@ -296,10 +296,16 @@ fn an_unreadable_jwks_file_is_a_communication_error() {
 }
 
 #[test]
-fn a_missing_ca_file_stops_the_verifier() {
+fn a_missing_ca_file_or_jwks_dir_stops_the_verifier() {
     let config = OidcConfig {
         ca_file: Some("/nonexistent/ca.pem".into()),
         ..OidcConfig::default()
     };
     assert!(OidcVerifier::new(&config).is_err());
+    let config = OidcConfig {
+        jwks_dir: Some("/nonexistent/jwks".into()),
+        ..OidcConfig::default()
+    };
+    let e = OidcVerifier::new(&config).err().unwrap();
+    assert!(e.to_string().contains("not a directory"), "{e}");
 }
