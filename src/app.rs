@@ -29,6 +29,8 @@ pub enum StartupError {
         path: String,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Oidc(#[from] crate::oidc::KeySourceError),
     #[error("cannot bind the {listener} listener on {host}:{port}: {source}")]
     Bind {
         listener: &'static str,
@@ -71,6 +73,7 @@ pub async fn start(config: Config) -> Result<Running, StartupError> {
         announce_generated_root(&root);
     }
     let (objects, blobs) = open_object_storage(&config)?;
+    let oidc = crate::oidc::OidcVerifier::new(&config.backend.iam.oidc)?;
     let mut limits = connection_limits(&config).into_iter();
     let readiness = Readiness::default();
     let mut bound = Vec::with_capacity(3);
@@ -85,6 +88,7 @@ pub async fn start(config: Config) -> Result<Running, StartupError> {
         trusted_proxies,
         config,
         iam,
+        oidc,
         objects,
         blobs,
         root,

@@ -19,6 +19,7 @@ pub mod lifecycle;
 pub mod logging;
 pub mod metrics;
 pub mod objects;
+pub mod oidc;
 pub mod policy;
 pub mod s3;
 pub mod signal;

@@ -22,6 +22,8 @@ pub struct Inner {
     pub blobs: crate::storage::BlobStore,
     /// The account root; bypasses identity policies.
     pub root: RootCredentials,
+    /// Verifies web identity tokens for IAM OIDC providers (STS AssumeRoleWithWebIdentity).
+    pub oidc: crate::oidc::OidcVerifier,
     /// Parsed `backend.trusted_proxies`: whose forwarding headers policies may believe.
     pub trusted_proxies: Vec<Cidr>,
     pub readiness: Readiness,

@@ -190,6 +190,32 @@ pub static KEYS: &[Key] = &[
         help: "SQLite page cache of the writer connection, KiB",
     },
     Key {
+        path: "backend.iam.oidc.ca_file",
+        kind: Kind::OptionalText,
+        help: "PEM file of CA certificates trusted for OpenID Connect issuers' HTTPS, besides the system's; unset: the system's only",
+    },
+    Key {
+        path: "backend.iam.oidc.jwks_dir",
+        kind: Kind::OptionalText,
+        help: "Directory of JWKS files, one per OpenID Connect provider (<URL without https://, percent-encoded>.json), used instead of fetching its keys; unset: keys are always fetched",
+    },
+    Key {
+        path: "backend.iam.oidc.cache_ttl_ms",
+        kind: Kind::Int {
+            min: 1_000,
+            max: 86_400_000,
+        },
+        help: "How long an OpenID Connect issuer's fetched keys are used before they are fetched again",
+    },
+    Key {
+        path: "backend.iam.oidc.refresh_interval_ms",
+        kind: Kind::Int {
+            min: 0,
+            max: 3_600_000,
+        },
+        help: "Least time between two fetches of one OpenID Connect issuer's keys (a token naming an unknown key fetches again only past it)",
+    },
+    Key {
         path: "backend.s3.server.host",
         kind: Kind::Text,
         help: "Address the S3 listener binds",

@@ -144,6 +144,8 @@ pub struct Iam {
     pub server: Server,
     pub account_id: String,
     pub db: DbSettings,
+    /// Where the keys of OpenID Connect issuers come from (`crate::oidc`).
+    pub oidc: Oidc,
     pub sts: Sts,
 }
 
@@ -170,6 +172,34 @@ impl Default for Iam {
             account_id: "000000000000".into(),
             db: DbSettings::default(),
             sts: Sts::default(),
+            oidc: Oidc::default(),
+        }
+    }
+}
+
+/// How web identity tokens' signing keys are found (`docs/iam.md`, OpenID Connect).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Oidc {
+    /// A PEM bundle of CA certificates trusted for issuers, besides the system's.
+    pub ca_file: Option<PathBuf>,
+    /// A directory of JWKS files, one per issuer (`<provider URL without https://,
+    /// percent-encoded>.json`), used instead of fetching that issuer's keys.
+    pub jwks_dir: Option<PathBuf>,
+    /// How long fetched keys are used before they are fetched again.
+    pub cache_ttl_ms: u64,
+    /// The least time between two fetches of one issuer's keys (a token naming an unknown
+    /// key fetches again only past it).
+    pub refresh_interval_ms: u64,
+}
+
+impl Default for Oidc {
+    fn default() -> Self {
+        Oidc {
+            ca_file: None,
+            jwks_dir: None,
+            cache_ttl_ms: 3_600_000,
+            refresh_interval_ms: 60_000,
         }
     }
 }

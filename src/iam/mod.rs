@@ -7,6 +7,7 @@ mod auth;
 mod boundaries;
 pub mod error;
 mod groups;
+mod oidc_providers;
 mod params;
 mod permissions;
 mod policies;

@@ -14,10 +14,12 @@
 //!
 //! One exhaustive match: a new action does not compile until it says what it needs.
 
+use super::oidc_providers;
 use super::params::Params;
 use super::Action;
 use crate::auth::Caller;
 use crate::iam_store::ids;
+use crate::iam_store::oidc;
 use crate::iam_store::roles::RolePaths;
 use crate::iam_store::view::AuthView;
 use crate::iam_store::view::KeyOwner;
@@ -148,11 +150,34 @@ pub(super) fn resources(
         | DeleteRolePolicy
         | PutRolePermissionsBoundary
         | DeleteRolePermissionsBoundary => vec![role()],
+        // A provider's ARN is its URL without the scheme, as the request gives it (checked by
+        // the handler after authorization: a malformed URL names a resource nothing grants).
+        CreateOpenIDConnectProvider => vec![oidc::provider_arn(
+            account,
+            &oidc_providers::provider_url(p.get("Url").unwrap_or_default())
+                .unwrap_or_else(|_| p.get("Url").unwrap_or_default().to_owned()),
+        )],
+        GetOpenIDConnectProvider
+        | DeleteOpenIDConnectProvider
+        | AddClientIDToOpenIDConnectProvider
+        | RemoveClientIDFromOpenIDConnectProvider
+        | UpdateOpenIDConnectProviderThumbprint
+        | TagOpenIDConnectProvider
+        | UntagOpenIDConnectProvider
+        | ListOpenIDConnectProviderTags => vec![p
+            .get("OpenIDConnectProviderArn")
+            .unwrap_or_default()
+            .to_owned()],
         // Whose policies are disclosed: the user or group named.
         SimulatePrincipalPolicy => vec![p.get("PolicySourceArn").unwrap_or_default().to_owned()],
         // Only the caller's own documents: no resource-level permissions.
-        ListUsers | ListGroups | ListRoles | ListPolicies | GetAccountSummary
-        | SimulateCustomPolicy => {
+        ListUsers
+        | ListGroups
+        | ListRoles
+        | ListPolicies
+        | GetAccountSummary
+        | SimulateCustomPolicy
+        | ListOpenIDConnectProviders => {
             vec!["*".to_owned()]
         }
     }
@@ -317,6 +342,17 @@ mod tests {
                 "*".into(),
             ),
             (ListUsers, "", "*".into()),
+            (
+                CreateOpenIDConnectProvider,
+                "Url=https%3A%2F%2FIdP.example.com%2Ft1",
+                format!("arn:aws:iam::{ACCOUNT}:oidc-provider/idp.example.com/t1"),
+            ),
+            (
+                AddClientIDToOpenIDConnectProvider,
+                "OpenIDConnectProviderArn=arn%3Aaws%3Aiam%3A%3A111122223333%3Aoidc-provider%2Fidp.example.com&ClientID=app",
+                format!("arn:aws:iam::{ACCOUNT}:oidc-provider/idp.example.com"),
+            ),
+            (ListOpenIDConnectProviders, "", "*".into()),
             (GetAccountSummary, "", "*".into()),
         ];
         for (action, query, want) in rows {

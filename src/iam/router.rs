@@ -1,7 +1,9 @@
 //! Every IAM action LabStore serves, by its AWS name, and the handler each one runs.
 
 use super::params::Params;
-use super::{access_keys, boundaries, groups, policies, roles, simulate, users, Ctx, Reply};
+use super::{
+    access_keys, boundaries, groups, oidc_providers, policies, roles, simulate, users, Ctx, Reply,
+};
 use crate::iam_store::attachments::Holder::{Group, Role, User};
 use crate::iam_store::boundaries::Bounded;
 
@@ -93,6 +95,16 @@ actions!(
     DeleteUserPermissionsBoundary,
     PutRolePermissionsBoundary,
     DeleteRolePermissionsBoundary,
+    CreateOpenIDConnectProvider,
+    GetOpenIDConnectProvider,
+    DeleteOpenIDConnectProvider,
+    ListOpenIDConnectProviders,
+    AddClientIDToOpenIDConnectProvider,
+    RemoveClientIDFromOpenIDConnectProvider,
+    UpdateOpenIDConnectProviderThumbprint,
+    TagOpenIDConnectProvider,
+    UntagOpenIDConnectProvider,
+    ListOpenIDConnectProviderTags,
 );
 
 pub(super) async fn dispatch(action: Action, ctx: &Ctx<'_>, p: &Params) -> Reply {
@@ -175,6 +187,16 @@ pub(super) async fn dispatch(action: Action, ctx: &Ctx<'_>, p: &Params) -> Reply
         DeleteRolePermissionsBoundary => {
             boundaries::delete_permissions_boundary(ctx, p, Bounded::Role).await
         }
+        CreateOpenIDConnectProvider => oidc_providers::create_provider(ctx, p).await,
+        GetOpenIDConnectProvider => oidc_providers::get_provider(ctx, p).await,
+        DeleteOpenIDConnectProvider => oidc_providers::delete_provider(ctx, p).await,
+        ListOpenIDConnectProviders => oidc_providers::list_providers(ctx, p).await,
+        AddClientIDToOpenIDConnectProvider => oidc_providers::add_client_id(ctx, p).await,
+        RemoveClientIDFromOpenIDConnectProvider => oidc_providers::remove_client_id(ctx, p).await,
+        UpdateOpenIDConnectProviderThumbprint => oidc_providers::update_thumbprint(ctx, p).await,
+        TagOpenIDConnectProvider => oidc_providers::tag_provider(ctx, p).await,
+        UntagOpenIDConnectProvider => oidc_providers::untag_provider(ctx, p).await,
+        ListOpenIDConnectProviderTags => oidc_providers::list_provider_tags(ctx, p).await,
     }
 }
 

@@ -158,6 +158,8 @@ impl IamStore {
                 ("Roles", count("SELECT count(*) FROM roles")?),
                 ("Groups", count("SELECT count(*) FROM groups")?),
                 ("Policies", count("SELECT count(*) FROM policies WHERE aws = 0")?),
+                // Identity providers: OpenID Connect ones (no SAML providers are kept).
+                ("Providers", count("SELECT count(*) FROM oidc_providers")?),
                 ("PolicyVersionsInUse", count(
                     "SELECT (SELECT count(*) FROM user_attached_policies) + (SELECT count(*) FROM group_attached_policies)
                      + (SELECT count(*) FROM role_attached_policies)",

@@ -18,6 +18,7 @@ pub mod error;
 pub mod groups;
 pub mod ids;
 mod inline;
+pub mod oidc;
 pub mod policies;
 pub mod roles;
 mod users;
@@ -71,6 +72,11 @@ pub static MIGRATIONS: &[Migration] = &[
         version: 6,
         name: "permissions_boundaries",
         sql: include_str!("../../migrations/iam/0006_permissions_boundaries.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "oidc_providers",
+        sql: include_str!("../../migrations/iam/0007_oidc_providers.sql"),
     },
 ];
 

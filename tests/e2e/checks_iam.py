@@ -293,7 +293,52 @@ def check_aws_cli_manages_the_roots_own_keys(server):
     assert run("s3", "s3", "rb", "s3://root-key-bucket").returncode == 0
 
 
+def check_aws_cli_manages_an_openid_connect_provider(server):
+    """`aws iam` OpenID Connect provider actions: create, get, list, add a client id, delete;
+    and the e2e issuer helper's key file and token (what AssumeRoleWithWebIdentity reads)."""
+    from oidc_issuer import Issuer
+
+    def run(*args, ok=True):
+        out = aws(server, "iam", "iam", *args, "--output", "json")
+        if not ok:
+            return out
+        assert out.returncode == 0, f"aws iam {' '.join(args)}: {out.stderr}"
+        return json.loads(out.stdout) if out.stdout.strip() else {}
+
+    issuer = Issuer(server.jwks_dir, "idp.e2e.example/tenant")
+    arn = "arn:aws:iam::000000000000:oidc-provider/idp.e2e.example/tenant"
+    try:
+        token = issuer.token(issuer.claims("alice", "e2e-app"))
+        assert issuer.verify(token)["sub"] == "alice"
+        thumb = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280"
+        created = run("create-open-id-connect-provider", "--url", issuer.issuer,
+                      "--client-id-list", "e2e-app", "--thumbprint-list", thumb,
+                      "--tags", "Key=team,Value=e2e")["OpenIDConnectProviderArn"]
+        assert created == arn, created
+        again = run("create-open-id-connect-provider", "--url", issuer.issuer, ok=False)
+        assert again.returncode != 0 and "(EntityAlreadyExists)" in again.stderr, again.stderr
+        bad = run("create-open-id-connect-provider", "--url", "http://idp.e2e.example", ok=False)
+        assert bad.returncode != 0 and "(InvalidInput)" in bad.stderr, bad.stderr
+        run("add-client-id-to-open-id-connect-provider", "--open-id-connect-provider-arn", arn,
+            "--client-id", "e2e-cli")
+        got = run("get-open-id-connect-provider", "--open-id-connect-provider-arn", arn)
+        assert got["Url"] == "idp.e2e.example/tenant", got
+        assert got["ClientIDList"] == ["e2e-app", "e2e-cli"], got
+        assert got["ThumbprintList"] == [thumb], got
+        assert got["Tags"] == [{"Key": "team", "Value": "e2e"}], got
+        listed = run("list-open-id-connect-providers")["OpenIDConnectProviderList"]
+        assert {"Arn": arn} in listed, listed
+        run("delete-open-id-connect-provider", "--open-id-connect-provider-arn", arn)
+        gone = run("get-open-id-connect-provider", "--open-id-connect-provider-arn", arn, ok=False)
+        assert gone.returncode != 0 and "(NoSuchEntity)" in gone.stderr, gone.stderr
+    finally:
+        issuer.remove()
+        # Checks share one server: a failure above must not leave the provider behind.
+        run("delete-open-id-connect-provider", "--open-id-connect-provider-arn", arn, ok=False)
+
+
 CHECKS = [
+    check_aws_cli_manages_an_openid_connect_provider,
     check_aws_cli_walks_an_iam_setup,
     check_aws_cli_walks_a_role,
     check_aws_cli_user_with_an_aws_managed_policy,

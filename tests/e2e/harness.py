@@ -44,6 +44,9 @@ class Server:
         self.dir = os.path.join(root, "server")
         os.mkdir(self.dir)
         self.ports = {name: free_port() for name in ("admin", "iam", "s3")}
+        # Where OpenID Connect providers' keys are read from (oidc_issuer.py writes them).
+        self.jwks_dir = os.path.join(root, "oidc-jwks")
+        os.mkdir(self.jwks_dir)
         env = dict(os.environ)
         env.pop("RUST_LOG", None)
         env.update({
@@ -57,6 +60,8 @@ class Server:
             "LABSTORE_BACKEND_S3_LIFECYCLE_INTERVAL_MS": "100",
             # Sessions as short as STS_MIN_DURATION seconds, to see one expire (checks_sts.py).
             "LABSTORE_BACKEND_IAM_STS_MIN_DURATION_SECONDS": str(STS_MIN_DURATION),
+            # OpenID Connect providers' keys from files, never fetched (oidc_issuer.py).
+            "LABSTORE_BACKEND_IAM_OIDC_JWKS_DIR": self.jwks_dir,
         })
         for name, port in self.ports.items():
             env[f"LABSTORE_BACKEND_{name.upper()}_SERVER_HOST"] = "127.0.0.1"

@@ -7,7 +7,8 @@ name contains one of NAME_PARTs, if given), stops it with SIGTERM, and prints
 'e2e: N passed, N failed' as its last line (CI reads it). Exits non-zero on any failure,
 and then keeps the temp dir (server log, local files) for a look.
 
-Codemap: harness.py (server, clients, file helpers); checks_iam.py; checks_s3_cli.py (aws
+Codemap: harness.py (server, clients, file helpers); oidc_issuer.py (an OpenID Connect
+issuer's key file and signed tokens, for web identity); checks_iam.py; checks_s3_cli.py (aws
 s3 / s3api); checks_boto3.py; checks_rclone.py; checks_s3cmd.py; checks_authz.py (the
 home-folder setup with two users); checks_versions.py (object versions with the aws CLI,
 boto3 and rclone); checks_cors.py (CORS rules with the aws CLI, a browser's preflight

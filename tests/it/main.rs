@@ -19,6 +19,7 @@ mod iam_errors;
 mod iam_groups;
 mod iam_inline;
 mod iam_managed;
+mod iam_oidc;
 mod iam_policies;
 mod iam_policy_attachments;
 mod iam_roles;

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod in_process;
+pub mod oidc;
 pub mod signing;
 
 pub use in_process::TestServer;
