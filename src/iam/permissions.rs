@@ -148,7 +148,7 @@ pub(super) fn resources(
         | DeleteRolePolicy
         | PutRolePermissionsBoundary
         | DeleteRolePermissionsBoundary => vec![role()],
-        // Whose policies are disclosed: the user or group named.
+        // Whose policies are disclosed: the user, group or role named.
         SimulatePrincipalPolicy => vec![p.get("PolicySourceArn").unwrap_or_default().to_owned()],
         // Only the caller's own documents: no resource-level permissions.
         ListUsers | ListGroups | ListRoles | ListPolicies | GetAccountSummary
