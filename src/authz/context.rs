@@ -116,6 +116,20 @@ pub fn user(context: &mut Context, principal: &Principal, account: &str) {
         .set("aws:PrincipalAccount", [account]);
 }
 
+/// The principal keys every session of `role` has whatever the session: type `AssumedRole`,
+/// the role's ARN as `aws:PrincipalArn`, the account, and the role's tags as
+/// `aws:PrincipalTag/*`. SimulatePrincipalPolicy with a role source sets these (it simulates
+/// no particular session, so no `aws:userid`).
+pub fn role_keys(context: &mut Context, role: &RoleEntry, account: &str) {
+    context
+        .set("aws:PrincipalType", ["AssumedRole"])
+        .set("aws:PrincipalArn", [role.arn.as_str()])
+        .set("aws:PrincipalAccount", [account]);
+    for (key, value) in &role.tags {
+        context.set(&format!("aws:PrincipalTag/{key}"), [value.as_str()]);
+    }
+}
+
 /// The principal keys of a session of role `role`: the role's id and the session name as
 /// `aws:userid`, type `AssumedRole`, the role's ARN as `aws:PrincipalArn` (as AWS sets it), the
 /// role's tags and over them the session's as `aws:PrincipalTag/*`, and the source identity and
@@ -126,17 +140,9 @@ pub fn role_session(context: &mut Context, role: &RoleEntry, claims: &Claims, ac
         Subject::Role { session_name, .. } => session_name.as_str(),
         _ => "",
     };
-    context
-        .set("aws:userid", [format!("{}:{session_name}", role.id)])
-        .set("aws:PrincipalType", ["AssumedRole"])
-        .set("aws:PrincipalArn", [role.arn.as_str()])
-        .set("aws:PrincipalAccount", [account]);
-    let session_tag = |key: &str| claims.tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(key));
-    for (key, value) in &role.tags {
-        if !session_tag(key) {
-            context.set(&format!("aws:PrincipalTag/{key}"), [value.as_str()]);
-        }
-    }
+    context.set("aws:userid", [format!("{}:{session_name}", role.id)]);
+    role_keys(context, role, account);
+    // Keys are case-insensitive: a session tag replaces the role's tag of the same key.
     for (key, value) in &claims.tags {
         context.set(&format!("aws:PrincipalTag/{key}"), [value.as_str()]);
     }

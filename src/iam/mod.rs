@@ -126,6 +126,12 @@ impl Api for IamApi {
             .get("Action")
             .ok_or_else(|| IamError::from(Code::MissingAction))?;
         if parsed.action.is_none() {
+            if router::NOT_IMPLEMENTED.contains(&name) {
+                return Err(IamError::new(
+                    Code::NotImplemented,
+                    format!("{name} is not implemented by this server."),
+                ));
+            }
             return Err(IamError::new(
                 Code::InvalidAction,
                 format!("Could not find operation {name} for version 2010-05-08"),
@@ -317,4 +323,33 @@ pub(crate) fn write_page_end(w: &mut XmlWriter, next_marker: Option<&str>) {
         Some(marker) => w.elem("IsTruncated", "true").elem("Marker", marker),
         None => w.elem("IsTruncated", "false"),
     };
+}
+
+/// `docs/iam.md`'s action table: (action, status) for each row of `api` (`IAM` or `STS`), so
+/// that tests hold the table to what the routers answer.
+#[cfg(test)]
+pub(crate) fn documented_actions(api: &str) -> Vec<(String, String)> {
+    let doc = include_str!("../../docs/iam.md");
+    let section = doc
+        .split("\n## Actions\n")
+        .nth(1)
+        .expect("an Actions section");
+    let section = section.split("\n## ").next().unwrap_or_default();
+    section
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line
+                .trim()
+                .trim_matches('|')
+                .split('|')
+                .map(str::trim)
+                .collect();
+            match cells.as_slice() {
+                [name, row_api, _area, status] if *row_api == api => {
+                    Some((name.trim_matches('`').to_owned(), (*status).to_owned()))
+                }
+                _ => None,
+            }
+        })
+        .collect()
 }

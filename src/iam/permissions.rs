@@ -168,7 +168,7 @@ pub(super) fn resources(
             .get("OpenIDConnectProviderArn")
             .unwrap_or_default()
             .to_owned()],
-        // Whose policies are disclosed: the user or group named.
+        // Whose policies are disclosed: the user, group or role named.
         SimulatePrincipalPolicy => vec![p.get("PolicySourceArn").unwrap_or_default().to_owned()],
         // Only the caller's own documents: no resource-level permissions.
         ListUsers

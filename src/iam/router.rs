@@ -14,6 +14,10 @@ macro_rules! actions {
         pub enum Action { $($name),* }
 
         impl Action {
+            /// Every action, in the order above.
+            #[cfg(test)]
+            pub const ALL: &[Action] = &[$(Action::$name),*];
+
             pub fn parse(name: &str) -> Option<Action> {
                 match name { $(stringify!($name) => Some(Action::$name),)* _ => None }
             }
@@ -106,6 +110,115 @@ actions!(
     UntagOpenIDConnectProvider,
     ListOpenIDConnectProviderTags,
 );
+
+/// The actions of AWS's IAM API this server does not offer, answered `NotImplemented` (501)
+/// by name (as STS's and S3's are), so that a client learns the action is real but absent
+/// here; a name that is no IAM action stays `InvalidAction`. Sorted; with `Action`, every
+/// action of AWS's API reference (and of the AWS SDKs' IAM model), which `docs/iam.md`'s
+/// action table lists with the same status (checked by the tests below).
+pub const NOT_IMPLEMENTED: &[&str] = &[
+    "AcceptDelegationRequest",
+    "AcquireRole",
+    "AddRoleToInstanceProfile",
+    "AssociateDelegationRequest",
+    "ChangePassword",
+    "CreateAccountAlias",
+    "CreateDelegationRequest",
+    "CreateInstanceProfile",
+    "CreateLoginProfile",
+    "CreateSAMLProvider",
+    "CreateServiceLinkedRole",
+    "CreateServiceSpecificCredential",
+    "CreateVirtualMFADevice",
+    "DeactivateMFADevice",
+    "DeleteAccountAlias",
+    "DeleteAccountPasswordPolicy",
+    "DeleteInstanceProfile",
+    "DeleteLoginProfile",
+    "DeleteSAMLProvider",
+    "DeleteSSHPublicKey",
+    "DeleteServerCertificate",
+    "DeleteServiceLinkedRole",
+    "DeleteServiceSpecificCredential",
+    "DeleteSigningCertificate",
+    "DeleteVirtualMFADevice",
+    "DisableOrganizationsRootCredentialsManagement",
+    "DisableOrganizationsRootSessions",
+    "DisableOutboundWebIdentityFederation",
+    "EnableMFADevice",
+    "EnableOrganizationsRootCredentialsManagement",
+    "EnableOrganizationsRootSessions",
+    "EnableOutboundWebIdentityFederation",
+    "GenerateCredentialReport",
+    "GenerateOrganizationsAccessReport",
+    "GenerateServiceLastAccessedDetails",
+    "GetAccountAuthorizationDetails",
+    "GetAccountPasswordPolicy",
+    "GetAccountProperties",
+    "GetContextKeysForCustomPolicy",
+    "GetContextKeysForPrincipalPolicy",
+    "GetCredentialReport",
+    "GetDelegationRequest",
+    "GetHumanReadableSummary",
+    "GetInstanceProfile",
+    "GetLoginProfile",
+    "GetMFADevice",
+    "GetOrganizationsAccessReport",
+    "GetOutboundWebIdentityFederationInfo",
+    "GetRoleTemplateVersion",
+    "GetSAMLProvider",
+    "GetSSHPublicKey",
+    "GetServerCertificate",
+    "GetServiceLastAccessedDetails",
+    "GetServiceLastAccessedDetailsWithEntities",
+    "GetServiceLinkedRoleDeletionStatus",
+    "ListAccountAliases",
+    "ListDelegationRequests",
+    "ListInstanceProfileTags",
+    "ListInstanceProfiles",
+    "ListInstanceProfilesForRole",
+    "ListMFADeviceTags",
+    "ListMFADevices",
+    "ListOrganizationsFeatures",
+    "ListPoliciesGrantingServiceAccess",
+    "ListPolicyTags",
+    "ListSAMLProviderTags",
+    "ListSAMLProviders",
+    "ListSSHPublicKeys",
+    "ListServerCertificateTags",
+    "ListServerCertificates",
+    "ListServiceSpecificCredentials",
+    "ListSigningCertificates",
+    "ListVirtualMFADevices",
+    "PutAccountProperties",
+    "RejectDelegationRequest",
+    "RemoveRoleFromInstanceProfile",
+    "ResetServiceSpecificCredential",
+    "ResyncMFADevice",
+    "SendDelegationToken",
+    "SetSecurityTokenServicePreferences",
+    "TagInstanceProfile",
+    "TagMFADevice",
+    "TagPolicy",
+    "TagSAMLProvider",
+    "TagServerCertificate",
+    "UntagInstanceProfile",
+    "UntagMFADevice",
+    "UntagPolicy",
+    "UntagSAMLProvider",
+    "UntagServerCertificate",
+    "UpdateAccountPasswordPolicy",
+    "UpdateDelegationRequest",
+    "UpdateLoginProfile",
+    "UpdateSAMLProvider",
+    "UpdateSSHPublicKey",
+    "UpdateServerCertificate",
+    "UpdateServiceSpecificCredential",
+    "UpdateSigningCertificate",
+    "UploadSSHPublicKey",
+    "UploadServerCertificate",
+    "UploadSigningCertificate",
+];
 
 pub(super) async fn dispatch(action: Action, ctx: &Ctx<'_>, p: &Params) -> Reply {
     use Action::*;
@@ -202,7 +315,46 @@ pub(super) async fn dispatch(action: Action, ctx: &Ctx<'_>, p: &Params) -> Reply
 
 #[cfg(test)]
 mod tests {
-    use super::Action;
+    use super::{Action, NOT_IMPLEMENTED};
+    use crate::iam::documented_actions;
+
+    #[test]
+    fn the_docs_table_lists_every_iam_action_as_the_router_answers_it() {
+        let table = documented_actions("IAM");
+        // AWS's IAM API: 176 actions in its reference, 4 more in the SDKs' model.
+        assert_eq!(table.len(), 180);
+        for (name, status) in &table {
+            let served = Action::parse(name).is_some();
+            match status.as_str() {
+                "implemented" => assert!(served, "{name} is documented as implemented"),
+                "refused: `NotImplemented`" => {
+                    assert!(
+                        NOT_IMPLEMENTED.contains(&name.as_str()),
+                        "{name} is not refused"
+                    );
+                }
+                other => panic!("{name}: unknown status {other}"),
+            }
+        }
+        let status = |name: &str| {
+            table
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, s)| s.as_str())
+        };
+        for action in Action::ALL {
+            assert_eq!(status(action.name()), Some("implemented"), "{action:?}");
+        }
+        for name in NOT_IMPLEMENTED {
+            assert_eq!(status(name), Some("refused: `NotImplemented`"), "{name}");
+            assert!(Action::parse(name).is_none(), "{name} is both");
+        }
+    }
+
+    #[test]
+    fn not_implemented_is_sorted_without_duplicates() {
+        assert!(NOT_IMPLEMENTED.windows(2).all(|w| w[0] < w[1]));
+    }
 
     #[test]
     fn names_round_trip_and_are_case_sensitive() {

@@ -17,6 +17,11 @@
 //!   then carries `PermissionsBoundaryDecisionDetail`, and matched boundary statements name
 //!   the boundary (`PermissionsBoundaryPolicyInputList.1`, type `none`, or the managed
 //!   policy's name).
+//! - A role source (`arn:aws:iam::<account>:role<path><name>`) brings the role's inline and
+//!   attached policies and its boundary; it is no caller (`CallerArn` must be a user, as AWS
+//!   allows), but without a `CallerArn` the context gets the keys every session of the role
+//!   has (`authz::context::role_keys`: `aws:PrincipalType` `AssumedRole`, `aws:PrincipalArn`
+//!   the role's ARN, `aws:PrincipalTag/*` its tags; no `aws:userid`, which names a session).
 //! - The simulated caller (`CallerArn`, else the source user) gets the principal keys the
 //!   request path would give it (`aws:username`, `aws:userid`, ...), then `ContextEntries` are
 //!   applied over them. Nothing else is filled in: keys the statements naming an action read
@@ -33,7 +38,7 @@ use super::error::{Code, IamError};
 use super::params::Params;
 use super::{validate, write_page_end, Ctx, Reply};
 use crate::authz::context;
-use crate::iam_store::view::{AuthView, PolicyEntry, PolicySource};
+use crate::iam_store::view::{AuthView, PolicyEntry, PolicySource, RoleEntry};
 use crate::policy::document::{parse, statement_positions, PolicyKind, Position};
 use crate::policy::eval::{self, CompiledPolicy, Context, Decision, Evaluation, Request};
 use crate::xml::XmlWriter;
@@ -74,6 +79,15 @@ struct Caller {
     name: String,
 }
 
+/// Whose principal keys the simulated requests carry.
+enum Simulated {
+    /// An IAM user (`CallerArn`, or a user source): also the caller a resource policy's
+    /// `Principal` is matched against.
+    User(Caller),
+    /// A role source without `CallerArn`: the keys of any session of the role, and no caller.
+    Role(Arc<RoleEntry>),
+}
+
 /// One simulation: the policies, who asks, and the context.
 struct Simulation {
     asked: Asked,
@@ -89,15 +103,15 @@ pub async fn simulate_principal_policy(ctx: &Ctx<'_>, p: &Params) -> Reply {
     let (asked, inputs) = Asked::parse(p)?;
     let given_boundary = boundary_input(p)?;
     let view = ctx.store().view();
-    let (mut identity, source_user, stored_boundary) = policy_source(ctx, &view, source_arn)?;
+    let (mut identity, source, stored_boundary) = policy_source(ctx, &view, source_arn)?;
     identity.extend(inputs);
-    let caller = match p.get("CallerArn") {
-        Some(arn) => Some(caller(arn)?),
-        None => source_user,
+    let simulated = match p.get("CallerArn") {
+        Some(arn) => Some(Simulated::User(caller(arn)?)),
+        None => source,
     };
-    // A boundary given replaces the user's, as AWS documents.
+    // A boundary given replaces the user's or role's, as AWS documents.
     let boundary = given_boundary.or(stored_boundary);
-    simulate(ctx, &view, p, asked, (identity, boundary), caller)
+    simulate(ctx, &view, p, asked, (identity, boundary), simulated)
 }
 
 pub async fn simulate_custom_policy(ctx: &Ctx<'_>, p: &Params) -> Reply {
@@ -108,7 +122,8 @@ pub async fn simulate_custom_policy(ctx: &Ctx<'_>, p: &Params) -> Reply {
     let boundary = boundary_input(p)?;
     let caller = p.get("CallerArn").map(caller).transpose()?;
     let view = ctx.store().view();
-    simulate(ctx, &view, p, asked, (inputs, boundary), caller)
+    let simulated = caller.map(Simulated::User);
+    simulate(ctx, &view, p, asked, (inputs, boundary), simulated)
 }
 
 /// `PermissionsBoundaryPolicyInputList.member.N`: at most one document, as AWS allows.
@@ -169,18 +184,26 @@ fn simulate(
     p: &Params,
     asked: Asked,
     (identity, boundary): (Vec<Source>, Option<Source>),
-    caller: Option<Caller>,
+    simulated: Option<Simulated>,
 ) -> Reply {
+    let mut context = Context::new();
+    let caller = match simulated {
+        Some(Simulated::User(caller)) => {
+            principal_keys(&mut context, view, ctx.account(), &caller);
+            Some(caller)
+        }
+        Some(Simulated::Role(role)) => {
+            context::role_keys(&mut context, &role, ctx.account());
+            None
+        }
+        None => None,
+    };
     if asked.resource_policy.is_some() && caller.is_none() {
         return Err(IamError::new(
             Code::InvalidInput,
             "A ResourcePolicy needs a CallerArn (unless the PolicySourceArn is a user) for \
              its Principal elements to match.",
         ));
-    }
-    let mut context = Context::new();
-    if let Some(caller) = &caller {
-        principal_keys(&mut context, view, ctx.account(), caller);
     }
     context_entries(p, &mut context)?;
     let simulation = Simulation {
@@ -193,17 +216,18 @@ fn simulate(
     simulation.page(p.marker()?, p.max_items()?)
 }
 
-/// A policy source's identity policies, default caller and permissions boundary.
-type Sourced = (Vec<Source>, Option<Caller>, Option<Source>);
+/// A policy source's identity policies, whom it simulates by default and permissions boundary.
+type Sourced = (Vec<Source>, Option<Simulated>, Option<Source>);
 
-/// The policies of the user (its groups' included) or group `arn` names, and for a user, the
-/// user as the default caller and its permissions boundary.
+/// The policies of the user (its groups' included), group or role `arn` names; for a user, the
+/// user as the default caller, for a role its session keys; and a user's or role's
+/// permissions boundary.
 fn policy_source(ctx: &Ctx<'_>, view: &AuthView, arn: &str) -> Result<Sourced, IamError> {
     let invalid = || {
         IamError::new(
             Code::InvalidInput,
             format!(
-            "Invalid PolicySourceArn: {arn}. It must be the ARN of a user or group of this account."
+            "Invalid PolicySourceArn: {arn}. It must be the ARN of a user, group or role of this account."
         ),
         )
     };
@@ -224,6 +248,15 @@ fn policy_source(ctx: &Ctx<'_>, view: &AuthView, arn: &str) -> Result<Sourced, I
             .ok_or_else(not_found)?;
         return Ok((group.policies.iter().map(stored).collect(), None, None));
     }
+    if kind == "role" {
+        let role = view
+            .role_by_name(name)
+            .filter(|r| r.arn == arn)
+            .ok_or_else(not_found)?;
+        let policies = role.policies.iter().map(stored).collect();
+        let boundary = role.boundary.as_ref().map(stored);
+        return Ok((policies, Some(Simulated::Role(Arc::clone(role))), boundary));
+    }
     let user = view
         .user(name)
         .filter(|u| u.arn == arn)
@@ -236,13 +269,13 @@ fn policy_source(ctx: &Ctx<'_>, view: &AuthView, arn: &str) -> Result<Sourced, I
     let boundary = user.boundary.as_ref().map(stored);
     Ok((
         user.policies.iter().map(stored).collect(),
-        Some(caller),
+        Some(Simulated::User(caller)),
         boundary,
     ))
 }
 
-/// `arn:aws:iam::<account>:user<path><name>` (or `group`) as (account, kind, name); `None`
-/// for anything else.
+/// `arn:aws:iam::<account>:user<path><name>` (or `group`, `role`) as (account, kind, name);
+/// `None` for anything else.
 fn split_arn(arn: &str) -> Option<(&str, &str, &str)> {
     let (account, resource) = arn.strip_prefix("arn:aws:iam::")?.split_once(':')?;
     if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
@@ -250,7 +283,7 @@ fn split_arn(arn: &str) -> Option<(&str, &str, &str)> {
     }
     let (kind, path_and_name) = resource.split_once('/')?;
     let name = path_and_name.rsplit('/').next()?;
-    (matches!(kind, "user" | "group") && !name.is_empty()).then_some((account, kind, name))
+    (matches!(kind, "user" | "group" | "role") && !name.is_empty()).then_some((account, kind, name))
 }
 
 /// `CallerArn`: only an IAM user, of any account, as AWS allows.

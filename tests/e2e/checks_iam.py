@@ -335,6 +335,56 @@ def check_aws_cli_manages_an_openid_connect_provider(server):
         issuer.remove()
         # Checks share one server: a failure above must not leave the provider behind.
         run("delete-open-id-connect-provider", "--open-id-connect-provider-arn", arn, ok=False)
+def check_aws_cli_simulates_a_role_and_meets_unoffered_actions(server):
+    """`aws iam simulate-principal-policy` with a role as the source: its inline policy, read
+    with the session keys every session of the role has; then an IAM action AWS has and this
+    server does not offer, answered NotImplemented by name."""
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::000000000000:root"},
+         "Action": "sts:AssumeRole"}]})
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject",
+         "Resource": "arn:aws:s3:::reports/${aws:PrincipalTag/team}/*",
+         "Condition": {"StringEquals": {"aws:PrincipalType": "AssumedRole"}}}]})
+
+    def run(*args):
+        out = aws(server, "iam", "iam", *args, "--output", "json")
+        assert out.returncode == 0, f"aws iam {' '.join(args)}: {out.stderr}"
+        return json.loads(out.stdout) if out.stdout.strip() else {}
+
+    role = run("create-role", "--role-name", "report-reader", "--path", "/sim/",
+               "--assume-role-policy-document", trust,
+               "--tags", "Key=team,Value=finance")["Role"]
+    try:
+        run("put-role-policy", "--role-name", "report-reader", "--policy-name", "team-reports",
+            "--policy-document", policy)
+        results = run("simulate-principal-policy", "--policy-source-arn", role["Arn"],
+                      "--action-names", "s3:GetObject", "s3:PutObject",
+                      "--resource-arns", "arn:aws:s3:::reports/finance/q3.csv",
+                      "arn:aws:s3:::reports/legal/q3.csv")["EvaluationResults"]
+        decisions = [(r["EvalActionName"], r["EvalResourceName"], r["EvalDecision"])
+                     for r in results]
+        assert decisions == [
+            ("s3:GetObject", "arn:aws:s3:::reports/finance/q3.csv", "allowed"),
+            ("s3:GetObject", "arn:aws:s3:::reports/legal/q3.csv", "implicitDeny"),
+            ("s3:PutObject", "arn:aws:s3:::reports/finance/q3.csv", "implicitDeny"),
+            ("s3:PutObject", "arn:aws:s3:::reports/legal/q3.csv", "implicitDeny"),
+        ], results
+        matched = results[0]["MatchedStatements"][0]
+        assert (matched["SourcePolicyId"], matched["SourcePolicyType"]) == \
+            ("team-reports", "role"), matched
+        out = aws(server, "iam", "iam", "simulate-principal-policy", "--policy-source-arn",
+                  "arn:aws:iam::000000000000:role/sim/nobody", "--action-names", "s3:GetObject")
+        assert out.returncode != 0 and "(NoSuchEntity)" in out.stderr, out.stderr
+        out = aws(server, "iam", "iam", "list-instance-profiles")
+        assert out.returncode != 0, out.stdout
+        assert "(NotImplemented)" in out.stderr, out.stderr
+        assert "ListInstanceProfiles is not implemented by this server." in out.stderr, \
+            out.stderr
+    finally:
+        aws(server, "iam", "iam", "delete-role-policy", "--role-name", "report-reader",
+            "--policy-name", "team-reports")
+        aws(server, "iam", "iam", "delete-role", "--role-name", "report-reader")
 
 
 CHECKS = [
@@ -344,6 +394,7 @@ CHECKS = [
     check_aws_cli_user_with_an_aws_managed_policy,
     check_aws_cli_permissions_boundary_cuts_a_users_s3_access,
     check_aws_cli_manages_the_roots_own_keys,
+    check_aws_cli_simulates_a_role_and_meets_unoffered_actions,
     check_aws_cli_iam_through_the_s3_port,
     check_boto3_manages_iam_and_reads_its_errors,
     check_just_recipes_drive_iam_with_httpie,

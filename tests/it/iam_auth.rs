@@ -267,6 +267,75 @@ fn unknown_and_missing_actions_are_client_errors() {
     }
 }
 
+/// A real IAM action this server does not offer is `NotImplemented` by name (501, Receiver), on
+/// both ports, after the signature; a made-up name (or another API's) stays `InvalidAction`.
+#[test]
+fn real_iam_actions_not_offered_are_not_implemented() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    for port in [server.iam, server.s3] {
+        for body in [
+            "Action=CreateLoginProfile&UserName=alice&Password=p4ssw0rd!Secret&Version=2010-05-08",
+            "Action=ListInstanceProfiles&Version=2010-05-08",
+            "Action=GenerateCredentialReport&Version=2010-05-08",
+        ] {
+            let r = iam_call(port, &root(&server), body);
+            assert_eq!((r.status, code(&r.body)), (501, "NotImplemented"), "{body}");
+            let action = body
+                .split('&')
+                .next()
+                .unwrap()
+                .trim_start_matches("Action=");
+            let message = format!("<Message>{action} is not implemented by this server.</Message>");
+            assert!(r.body.contains(&message), "{}", r.body);
+            assert!(r.body.contains("<Type>Receiver</Type>"), "{}", r.body);
+        }
+        for body in [
+            "Action=CreateLoginProfiles&Version=2010-05-08",
+            "Action=createloginprofile&Version=2010-05-08",
+            "Action=GetFederationToken&Version=2010-05-08",
+        ] {
+            let r = iam_call(port, &root(&server), body);
+            assert_eq!((r.status, code(&r.body)), (400, "InvalidAction"), "{body}");
+        }
+    }
+    // Unsigned, the name tells nothing.
+    let r = send(
+        server.iam,
+        "POST",
+        "/",
+        &[("content-type".to_owned(), FORM.to_owned())],
+        "Action=CreateLoginProfile&Version=2010-05-08",
+    );
+    assert_eq!(
+        (r.status, code(&r.body)),
+        (403, "MissingAuthenticationToken")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sdk_sees_not_implemented() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let iam = root_iam(&server);
+    iam.create_user().user_name("dana").send().await.unwrap();
+    let refused = iam
+        .create_login_profile()
+        .user_name("dana")
+        .password("Corr3ct-Horse-Battery")
+        .send()
+        .await;
+    assert_eq!(
+        common::error_code_status(refused),
+        ("NotImplemented".to_owned(), 501)
+    );
+    let refused = iam.create_account_alias().account_alias("lab").send().await;
+    assert_eq!(
+        common::error_code_status(refused),
+        ("NotImplemented".to_owned(), 501)
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inactive_and_deleted_keys_are_refused_at_once() {
     let dir = tempfile::tempdir().unwrap();

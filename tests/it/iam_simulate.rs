@@ -1,5 +1,5 @@
 //! The IAM decision API through `aws-sdk-iam` against the server: SimulatePrincipalPolicy
-//! over stored user and group policies, SimulateCustomPolicy over supplied ones, context
+//! over stored user, group and role policies (a role's boundary and session keys included), SimulateCustomPolicy over supplied ones, context
 //! entries and missing keys, resource policies with a caller, paging, errors, and who may ask.
 //! <https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html>
 //! <https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulateCustomPolicy.html>
@@ -465,6 +465,7 @@ async fn bad_sources_and_documents_are_refused() {
         "user/frank",
         "user/other/frank",
         "group/nobody",
+        "role/frank",
     ] {
         let arn = format!("arn:aws:iam::{ACCOUNT}:{missing}");
         assert_eq!(error_code_status(principal(&arn).await), not_found, "{arn}");
@@ -472,7 +473,7 @@ async fn bad_sources_and_documents_are_refused() {
     let invalid = ("InvalidInput".to_owned(), 400);
     for arn in [
         format!("arn:aws:iam::{ACCOUNT}:policy/frank"),
-        format!("arn:aws:iam::{ACCOUNT}:role/frank"),
+        format!("arn:aws:iam::{ACCOUNT}:instance-profile/frank"),
         "arn:aws:iam::111122223333:user/ops/frank".to_owned(),
         "not an arn at all, but long".to_owned(),
     ] {
@@ -562,4 +563,256 @@ async fn a_user_may_simulate_what_its_policies_allow_it_to() {
         .policy_input_list(&may_simulate_self);
     let custom = custom.action_names("s3:GetObject").send().await;
     assert_eq!(error_code_status(custom), denied);
+}
+
+const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"sts:AssumeRole"}]}"#;
+
+/// A managed policy of the account, by its ARN.
+async fn managed_policy(iam: &Client, name: &str, document: &str) -> String {
+    let create = iam
+        .create_policy()
+        .policy_name(name)
+        .policy_document(document);
+    let out = create.send().await.unwrap();
+    out.policy().unwrap().arn().unwrap().to_owned()
+}
+
+/// Whether each result carries a boundary detail, and what it says.
+fn boundary_details(results: &[EvaluationResult]) -> Vec<Option<bool>> {
+    results
+        .iter()
+        .map(|r| {
+            r.permissions_boundary_decision_detail()
+                .map(|d| d.allowed_by_permissions_boundary())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_source_simulates_its_policies_boundary_and_session_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let iam = root_iam(&server);
+    let tag = aws_sdk_iam::types::Tag::builder()
+        .key("team")
+        .value("blue")
+        .build()
+        .unwrap();
+    let create = iam.create_role().role_name("Deployer").path("/ci/");
+    let create = create.assume_role_policy_document(TRUST).tags(tag);
+    create.send().await.unwrap();
+    let role = format!("arn:aws:iam::{ACCOUNT}:role/ci/Deployer");
+    // Inline: reads and writes under the team's prefix, for role sessions only.
+    let own_prefix = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"arn:aws:s3:::data/${aws:PrincipalTag/team}/*","Condition":{"StringEquals":{"aws:PrincipalType":"AssumedRole","aws:PrincipalArn":"arn:aws:iam::000000000000:role/ci/Deployer"}}}]}"#;
+    let put = iam
+        .put_role_policy()
+        .role_name("Deployer")
+        .policy_name("own-prefix");
+    put.policy_document(own_prefix).send().await.unwrap();
+    // Attached: deletes anywhere, and reads of a key the context must supply.
+    let delete = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:DeleteObject","Resource":"*"},{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]}"#;
+    let delete_arn = managed_policy(&iam, "deleter", delete).await;
+    let attach = iam.attach_role_policy().role_name("Deployer");
+    attach.policy_arn(&delete_arn).send().await.unwrap();
+
+    let (blue, red) = ("arn:aws:s3:::data/blue/a", "arn:aws:s3:::data/red/a");
+    let actions = [
+        "s3:GetObject",
+        "s3:DeleteObject",
+        "s3:ListBucket",
+        "s3:PutBucketPolicy",
+    ];
+    let rows = simulate_principal(&iam, &role, &actions, &[blue, red], vec![]).await;
+    let inline = [("own-prefix", "role")];
+    let attached = [("deleter", "user-managed")];
+    let ip = ["aws:SourceIp"];
+    assert_eq!(
+        rows,
+        [
+            expect("s3:GetObject", blue, "allowed", &inline, &[]),
+            expect("s3:GetObject", red, "implicitDeny", &[], &[]),
+            expect("s3:DeleteObject", blue, "allowed", &attached, &[]),
+            expect("s3:DeleteObject", red, "allowed", &attached, &[]),
+            expect("s3:ListBucket", blue, "implicitDeny", &[], &ip),
+            expect("s3:ListBucket", red, "implicitDeny", &[], &ip),
+            expect("s3:PutBucketPolicy", blue, "implicitDeny", &[], &[]),
+            expect("s3:PutBucketPolicy", red, "implicitDeny", &[], &[]),
+        ]
+    );
+    // A role has no session here: aws:userid is not made up, so a policy reading it misses it.
+    let by_userid = policy("Allow", "s3:GetObject", "arn:aws:s3:::data/${aws:userid}/*");
+    let call = iam.simulate_principal_policy().policy_source_arn(&role);
+    let call = call.action_names("s3:GetObject").resource_arns(blue);
+    let out = call.policy_input_list(&by_userid).send().await.unwrap();
+    let result = &out.evaluation_results()[0];
+    assert_eq!(result.missing_context_values(), ["aws:userid"]);
+    // PolicyInputList adds to the role's policies: now a red read is allowed too.
+    let extra = policy("Allow", "s3:GetObject", "arn:aws:s3:::data/red/*");
+    let call = iam.simulate_principal_policy().policy_source_arn(&role);
+    let call = call.action_names("s3:GetObject").resource_arns(red);
+    let out = call.policy_input_list(&extra).send().await.unwrap();
+    assert_eq!(
+        row(&out.evaluation_results()[0]),
+        expect(
+            "s3:GetObject",
+            red,
+            "allowed",
+            &[("PolicyInputList.1", "none")],
+            &[]
+        )
+    );
+
+    // The role's boundary caps it: deletes only.
+    let cap = managed_policy(
+        &iam,
+        "only-deletes",
+        &policy("Allow", "s3:DeleteObject", "*"),
+    )
+    .await;
+    let bound = iam.put_role_permissions_boundary().role_name("Deployer");
+    bound.permissions_boundary(&cap).send().await.unwrap();
+    let ask = |boundary: Option<String>| {
+        let call = iam.simulate_principal_policy().policy_source_arn(&role);
+        let call = call
+            .action_names("s3:GetObject")
+            .action_names("s3:DeleteObject");
+        let call = call.resource_arns(blue);
+        call.set_permissions_boundary_policy_input_list(boundary.map(|b| vec![b]))
+            .send()
+    };
+    let out = ask(None).await.unwrap();
+    let decisions: Vec<Row> = out.evaluation_results().iter().map(row).collect();
+    assert_eq!(
+        decisions,
+        [
+            expect("s3:GetObject", blue, "implicitDeny", &[], &[]),
+            expect(
+                "s3:DeleteObject",
+                blue,
+                "allowed",
+                &[
+                    ("deleter", "user-managed"),
+                    ("only-deletes", "user-managed")
+                ],
+                &[]
+            ),
+        ]
+    );
+    assert_eq!(
+        boundary_details(out.evaluation_results()),
+        [Some(false), Some(true)]
+    );
+    // A boundary given replaces the role's.
+    let reads = policy("Allow", "s3:GetObject", "*");
+    let out = ask(Some(reads)).await.unwrap();
+    let decisions: Vec<&str> = out
+        .evaluation_results()
+        .iter()
+        .map(|r| r.eval_decision().as_str())
+        .collect();
+    assert_eq!(decisions, ["allowed", "implicitDeny"]);
+    assert_eq!(
+        boundary_details(out.evaluation_results()),
+        [Some(true), Some(false)]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_source_is_no_caller_and_must_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let iam = root_iam(&server);
+    let create = iam.create_role().role_name("Reader").path("/apps/");
+    create
+        .assume_role_policy_document(TRUST)
+        .send()
+        .await
+        .unwrap();
+    let read = policy("Allow", "s3:GetObject", "*");
+    let put = iam
+        .put_role_policy()
+        .role_name("Reader")
+        .policy_name("read");
+    put.policy_document(&read).send().await.unwrap();
+    let role = format!("arn:aws:iam::{ACCOUNT}:role/apps/Reader");
+    let call = |source: String| {
+        let call = iam.simulate_principal_policy().policy_source_arn(source);
+        call.action_names("s3:GetObject").send()
+    };
+    assert!(call(role.clone()).await.is_ok());
+    // Unknown, or named without its path or with another: not found.
+    let not_found = ("NoSuchEntity".to_owned(), 404);
+    for missing in ["role/Nobody", "role/Reader", "role/other/Reader"] {
+        let arn = format!("arn:aws:iam::{ACCOUNT}:{missing}");
+        assert_eq!(
+            error_code_status(call(arn.clone()).await),
+            not_found,
+            "{arn}"
+        );
+    }
+    let invalid = ("InvalidInput".to_owned(), 400);
+    let other_account = "arn:aws:iam::111122223333:role/apps/Reader".to_owned();
+    assert_eq!(error_code_status(call(other_account).await), invalid);
+    // CallerArn must be a user, as AWS allows; a resource policy then needs one.
+    let with = |caller: Option<&str>| {
+        let call = iam.simulate_principal_policy().policy_source_arn(&role);
+        let call = call
+            .action_names("s3:GetObject")
+            .resource_arns("arn:aws:s3:::b/k");
+        let deny_all = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}"#;
+        call.resource_policy(deny_all)
+            .set_caller_arn(caller.map(str::to_owned))
+            .send()
+    };
+    assert_eq!(error_code_status(with(None).await), invalid);
+    assert_eq!(error_code_status(with(Some(&role)).await), invalid);
+    let out = with(Some(&user_arn("anyone"))).await.unwrap();
+    assert_eq!(
+        out.evaluation_results()[0].eval_decision().as_str(),
+        "explicitDeny"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simulating_a_role_needs_the_permission_on_the_roles_arn() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_root(dir.path());
+    let iam = root_iam(&server);
+    create_user_in(&iam, "gina", None).await;
+    let create = iam.create_role().role_name("Ops").path("/team/");
+    create
+        .assume_role_policy_document(TRUST)
+        .send()
+        .await
+        .unwrap();
+    let users_only = policy(
+        "Allow",
+        "iam:SimulatePrincipalPolicy",
+        &format!("arn:aws:iam::{ACCOUNT}:user/*"),
+    );
+    put_user_policy(&iam, "gina", "simulate-users", &users_only).await;
+    let key = iam
+        .create_access_key()
+        .user_name("gina")
+        .send()
+        .await
+        .unwrap();
+    let key = key.access_key().unwrap();
+    let gina = iam_client(server.iam, key.access_key_id(), key.secret_access_key());
+    let ask = |source: String| {
+        let call = gina.simulate_principal_policy().policy_source_arn(source);
+        call.action_names("s3:GetObject").send()
+    };
+    assert!(ask(user_arn("gina")).await.is_ok());
+    let role = format!("arn:aws:iam::{ACCOUNT}:role/team/Ops");
+    let denied = ("AccessDenied".to_owned(), 403);
+    assert_eq!(error_code_status(ask(role.clone()).await), denied);
+    // Allowed on roles under /team/, the same call succeeds.
+    let roles = policy(
+        "Allow",
+        "iam:SimulatePrincipalPolicy",
+        &format!("arn:aws:iam::{ACCOUNT}:role/team/*"),
+    );
+    put_user_policy(&iam, "gina", "simulate-team-roles", &roles).await;
+    assert!(ask(role).await.is_ok());
 }

@@ -57,6 +57,16 @@ const NOT_IMPLEMENTED: &[&str] = &[
 ];
 
 impl Action {
+    /// Every action this server offers.
+    #[cfg(test)]
+    const ALL: &[Action] = &[
+        Action::AssumeRole,
+        Action::AssumeRoleWithWebIdentity,
+        Action::GetCallerIdentity,
+        Action::GetSessionToken,
+        Action::GetAccessKeyInfo,
+    ];
+
     fn parse(name: &str) -> Option<Action> {
         Some(match name {
             "AssumeRole" => Action::AssumeRole,
@@ -358,4 +368,37 @@ fn render(action: Action, result: &str, request_id: &str) -> Response<Body> {
         headers.insert(request_id::IAM_HEADER, id);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Action, NOT_IMPLEMENTED};
+    use crate::iam::documented_actions;
+
+    #[test]
+    fn the_docs_table_lists_every_sts_action_as_the_router_answers_it() {
+        let table = documented_actions("STS");
+        // AWS's STS API reference: 11 actions.
+        assert_eq!(table.len(), 11);
+        for (name, status) in &table {
+            let expected = match Action::parse(name) {
+                Some(action) => {
+                    assert_eq!(action.name(), name);
+                    "implemented"
+                }
+                None => {
+                    assert!(NOT_IMPLEMENTED.contains(&name.as_str()), "{name}");
+                    "refused: `NotImplemented`"
+                }
+            };
+            assert_eq!(status, expected, "{name}");
+        }
+        let documented = |name: &str| table.iter().any(|(n, _)| n == name);
+        for action in Action::ALL {
+            assert!(documented(action.name()), "{action:?}");
+        }
+        for name in NOT_IMPLEMENTED {
+            assert!(documented(name), "{name}");
+        }
+    }
 }
