@@ -226,3 +226,39 @@ impl<'a> Authorizer<'a> {
         allowed
     }
 }
+
+/// Whether a role's trust policy lets an identity of OpenID Connect provider `provider_arn`
+/// take the role by `action` (`sts:AssumeRoleWithWebIdentity`, `sts:TagSession`): only a
+/// `Federated` principal naming the provider can, and only the trust policy decides (the
+/// caller has no policies of its own); an explicit deny refuses. `context` holds the token's
+/// keys (`<issuer>:sub`, `<issuer>:aud`, …).
+pub fn trusts_web_identity(
+    trust: &CompiledPolicy,
+    action: &str,
+    role_arn: &str,
+    provider_arn: &str,
+    account: &str,
+    context: &Context,
+) -> bool {
+    let request = Request {
+        action,
+        resource: role_arn,
+        caller: Some(eval::Caller {
+            arn: provider_arn,
+            account,
+            is_root: false,
+            role_arn: None,
+        }),
+        context,
+    };
+    let allowed = eval::evaluate(&[], Some(trust), &request).decision == Decision::Allowed;
+    if !allowed {
+        tracing::info!(
+            provider = provider_arn,
+            action,
+            role = role_arn,
+            "web identity denied by the trust policy"
+        );
+    }
+    allowed
+}

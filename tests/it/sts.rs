@@ -632,3 +632,76 @@ fn expired_and_damaged_tokens_are_refused_with_awss_codes() {
         assert_eq!(service_code(&e), "InvalidAccessKeyId");
     });
 }
+
+#[test]
+fn a_web_identity_token_buys_a_session_of_a_role_that_trusts_its_provider() {
+    use crate::common::oidc::{Alg, TestIssuer};
+    let issuer = TestIssuer::start();
+    let server = issuer.server(&tempfile::tempdir().unwrap().keep(), &[]);
+    server.block_on(async {
+        server.with_bucket("web-ci").await;
+        let iam = server.root_iam();
+        iam.create_open_id_connect_provider()
+            .url(&issuer.url)
+            .client_id_list("ci-app")
+            .send()
+            .await
+            .unwrap();
+        let host = issuer.host();
+        let trust = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Federated":"{}"}},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{{"StringEquals":{{"{host}:sub":"repo:main","{host}:aud":"ci-app"}}}}}}]}}"#,
+            issuer.arn()
+        );
+        let arn = role(&server, "WebCi", &trust, &allow("s3:ListBucket")).await;
+        // AssumeRoleWithWebIdentity is unsigned: the token is the credential.
+        let sts = sts_client(server.addr(Listener::Iam), "unused", "unused", None);
+        let assume = |token: String| {
+            sts.assume_role_with_web_identity()
+                .role_arn(&arn)
+                .role_session_name("pipeline")
+                .web_identity_token(token)
+                .send()
+        };
+        for alg in [Alg::Rs256, Alg::Es256] {
+            let token = issuer.token(alg, &issuer.claims("repo:main", "ci-app"));
+            let out = assume(token).await.unwrap();
+            assert_eq!(out.subject_from_web_identity_token(), Some("repo:main"));
+            assert_eq!(out.audience(), Some("ci-app"));
+            assert_eq!(
+                out.assumed_role_user().unwrap().arn(),
+                format!("arn:aws:sts::{ACCOUNT}:assumed-role/WebCi/pipeline")
+            );
+            let t = temporary(out.credentials().unwrap());
+            s3_with(&server, &t).list_objects_v2().bucket("web-ci").send().await.unwrap();
+            let put = s3_with(&server, &t)
+                .put_object()
+                .bucket("web-ci")
+                .key("x")
+                .body(Vec::new().into())
+                .send()
+                .await
+                .unwrap_err();
+            assert_eq!(service_code(&put), "AccessDenied");
+        }
+        // Another subject: the trust policy's condition refuses it.
+        let other = issuer.token(Alg::Rs256, &issuer.claims("repo:feature", "ci-app"));
+        assert_eq!(sts_code(assume(other).await).0, "AccessDenied");
+        // Another audience: not a client id of the provider.
+        let foreign = issuer.token(Alg::Rs256, &issuer.claims("repo:main", "other-app"));
+        assert_eq!(sts_code(assume(foreign).await).0, "InvalidIdentityToken");
+        // Expired.
+        let mut claims = issuer.claims("repo:main", "ci-app");
+        claims["exp"] = serde_json::json!(crate::common::oidc::now() - 3600);
+        claims["iat"] = serde_json::json!(crate::common::oidc::now() - 7200);
+        let expired = issuer.token(Alg::Rs256, &claims);
+        assert_eq!(sts_code(assume(expired).await).0, "ExpiredTokenException");
+        // Damaged, or from an issuer with no provider here.
+        let token = issuer.token(Alg::Rs256, &issuer.claims("repo:main", "ci-app"));
+        let damaged = format!("{}x", &token[..token.len() - 1]);
+        assert_eq!(sts_code(assume(damaged).await).0, "InvalidIdentityToken");
+        let mut elsewhere = issuer.claims("repo:main", "ci-app");
+        elsewhere["iss"] = serde_json::json!("https://idp.elsewhere.example");
+        let stranger = issuer.token(Alg::Rs256, &elsewhere);
+        assert_eq!(sts_code(assume(stranger).await).0, "InvalidIdentityToken");
+    });
+}

@@ -128,15 +128,135 @@ pub(super) async fn assume_role(ctx: &Ctx<'_>, p: &Params) -> Result<String, Sts
     ))
 }
 
-/// Not offered until OpenID Connect providers exist.
-pub(super) fn assume_role_with_web_identity(
-    _ctx: &Ctx<'_>,
-    _p: &Params,
+/// AssumeRoleWithWebIdentity: unsigned; the web identity token (an OpenID Connect ID token)
+/// is the credential. Its issuer names the provider (`oidc-provider/<iss without https://>`,
+/// which must exist); `state.oidc` verifies the token against the provider's keys and client
+/// ids; the role's trust policy alone decides, with the token's `<issuer>:sub`, `:aud`, `:azp`
+/// and `:amr` keys.
+pub(super) async fn assume_role_with_web_identity(
+    ctx: &Ctx<'_>,
+    p: &Params,
 ) -> Result<String, StsError> {
-    Err(StsError::from(IamError::new(
-        Code::NotImplemented,
-        "AssumeRoleWithWebIdentity is not implemented by this server yet.",
-    )))
+    let role_arn = p.required("RoleArn", "roleArn")?;
+    validate::length(role_arn, "roleArn", 20, 2048)?;
+    let session_name = p.required("RoleSessionName", "roleSessionName")?;
+    session_name_valid(session_name)?;
+    let token = p.required("WebIdentityToken", "webIdentityToken")?;
+    validate::length(token, "webIdentityToken", 4, 20_000)?;
+    if p.get("ProviderId").is_some() {
+        return Err(StsError::from(IamError::new(
+            Code::InvalidParameterValue,
+            "ProviderId names OAuth 2.0 providers, which this server does not offer; OpenID Connect ID tokens need none.",
+        )));
+    }
+    let invalid =
+        |message: String| StsError::from(IamError::new(Code::InvalidIdentityToken, message));
+    let issuer = unverified_issuer(token)
+        .ok_or_else(|| invalid("The token is not a well-formed JWT.".to_owned()))?;
+    let url = issuer
+        .strip_prefix("https://")
+        .unwrap_or(&issuer)
+        .to_owned();
+    let provider_arn = crate::iam_store::oidc::provider_arn(ctx.account(), &url);
+    let provider = ctx
+        .state
+        .iam
+        .oidc_provider_by_arn(&provider_arn)
+        .await
+        .map_err(|_| {
+            invalid(format!(
+                "No OpenIDConnect provider found in your account for {issuer}"
+            ))
+        })?;
+    let now = crate::timefmt::unix_seconds(SystemTime::now());
+    let identity = ctx
+        .state
+        .oidc
+        .verify(&provider, token, now)
+        .await
+        .map_err(|e| {
+            tracing::info!(provider = %provider_arn, error = %e, "web identity token refused");
+            let code = match e.code() {
+                "ExpiredTokenException" => Code::ExpiredTokenException,
+                "IDPCommunicationError" => Code::IDPCommunicationError,
+                _ => Code::InvalidIdentityToken,
+            };
+            StsError::from(IamError::new(code, e.public_message().to_owned()))
+        })?;
+    let view = ctx.state.iam.view();
+    let denied = || {
+        StsError::from(IamError::new(
+            Code::AccessDenied,
+            "Not authorized to perform sts:AssumeRoleWithWebIdentity",
+        ))
+    };
+    let role = role_named(&view, ctx.account(), role_arn).ok_or_else(denied)?;
+    let duration = credentials::duration(p, min_duration(ctx), MAX_DURATION, 3600)?;
+    if duration > role.max_session_duration {
+        return Err(StsError::from(IamError::new(
+            Code::ValidationError,
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+        )));
+    }
+    let (policies, policy_chars) = session_policies(ctx, p).await?;
+    let packed = packed(policy_chars)?;
+
+    let origin = context::origin(ctx.peer, &ctx.parts.headers, &ctx.state.trusted_proxies);
+    let mut keys = context::global(None, ctx.account(), &origin, SystemTime::now());
+    let issuer_key = identity.issuer.as_str();
+    keys.set("sts:RoleSessionName", [session_name])
+        .set("aws:FederatedProvider", [provider_arn.as_str()])
+        .set(&format!("{issuer_key}:sub"), [identity.subject.as_str()])
+        .set(&format!("{issuer_key}:aud"), [identity.audience.as_str()]);
+    if let Some(azp) = &identity.azp {
+        keys.set(&format!("{issuer_key}:azp"), [azp.as_str()]);
+    }
+    if !identity.amr.is_empty() {
+        keys.set(&format!("{issuer_key}:amr"), identity.amr.iter().cloned());
+    }
+    let trusted = crate::authz::trusts_web_identity(
+        &role.trust,
+        "sts:AssumeRoleWithWebIdentity",
+        &role.arn,
+        &provider_arn,
+        ctx.account(),
+        &keys,
+    );
+    if !trusted {
+        return Err(denied());
+    }
+    let web = crate::auth::session::WebIdentity {
+        provider_arn: provider_arn.clone(),
+        issuer: identity.issuer.clone(),
+        sub: identity.subject.clone(),
+        aud: identity.audience.clone(),
+    };
+    let request = Request {
+        role,
+        session_name,
+        duration,
+        policies,
+        packed,
+    };
+    let mut out = respond(ctx, request, Vec::new(), Vec::new(), None, Some(web));
+    let mut w = XmlWriter::new();
+    w.elem("SubjectFromWebIdentityToken", &identity.subject)
+        .elem("Audience", &identity.audience)
+        .elem("Provider", &identity.issuer);
+    out.push_str(&w.finish());
+    Ok(out)
+}
+
+/// The `iss` claim of a JWT, read without verifying it: only to find the provider whose keys
+/// then verify the token (which checks `iss` again).
+fn unverified_issuer(token: &str) -> Option<String> {
+    use base64::Engine;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    claims.get("iss")?.as_str().map(str::to_owned)
 }
 
 /// The session issued and the result written.

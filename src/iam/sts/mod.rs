@@ -299,7 +299,9 @@ impl Api for StsApi {
         let p = &parsed.params;
         let result = match action {
             Action::AssumeRole => assume::assume_role(&ctx, p).await?,
-            Action::AssumeRoleWithWebIdentity => assume::assume_role_with_web_identity(&ctx, p)?,
+            Action::AssumeRoleWithWebIdentity => {
+                assume::assume_role_with_web_identity(&ctx, p).await?
+            }
             Action::GetSessionToken => credentials::get_session_token(&ctx, p)?,
             Action::GetCallerIdentity => get_caller_identity(&ctx)?,
             Action::GetAccessKeyInfo => get_access_key_info(&ctx, p)?,

@@ -231,12 +231,32 @@ fn parse_keys(
 }
 
 /// Keys are `vendor:name` (`aws:username`, `s3:prefix`). Unlike actions the name may hold
-/// further colons: tag keys such as `aws:ResourceTag/aws:cloudformation:stack-name` do.
+/// further colons: tag keys such as `aws:ResourceTag/aws:cloudformation:stack-name` do. An
+/// OpenID Connect provider's keys are named by its URL without the scheme, which may hold
+/// dots, a port and a path: `token.actions.githubusercontent.com:sub`,
+/// `oidc.example.com:8443/tenant:aud`.
 fn check_key(key: &str) -> Result<(), MalformedPolicy> {
     match key.split_once(':') {
         Some((vendor, name)) if is_vendor(vendor) && !name.is_empty() => Ok(()),
+        _ if is_provider_key(key) => Ok(()),
         _ => Err(malformed(NO_VENDOR)),
     }
+}
+
+/// `host[:port][/path]:claim`, the host with at least one dot (or an IPv4 address).
+fn is_provider_key(key: &str) -> bool {
+    let Some((url, claim)) = key.rsplit_once(':') else {
+        return false;
+    };
+    let host = url.split(['/', ':']).next().unwrap_or_default();
+    !claim.is_empty()
+        && claim
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && host.contains('.')
+        && url
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~%/:".contains(&b))
 }
 
 /// A scalar or a non-empty array of scalars, as text. `null`, objects and nested arrays are

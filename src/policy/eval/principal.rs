@@ -9,7 +9,10 @@
 //!   anonymous caller.
 //! - Any other ARN: exactly that principal. AWS does not support wildcards in principal ARNs
 //!   (other than `*` alone), so a `*` elsewhere is compared as a plain character.
-//! - `Service`, `Federated` and `CanonicalUser` name callers LabStore never has: no match.
+//! - `Federated` with an OpenID Connect provider's ARN: the identity provider, as
+//!   AssumeRoleWithWebIdentity presents it to a role's trust policy (no other caller has
+//!   such an ARN); `Service`, SAML providers and `CanonicalUser` name callers LabStore never
+//!   has: no match.
 //!
 //! `NotPrincipal` matches the callers the same list would not name; an account listed there
 //! spares only the account's root, not its users (AWS asks for the user's ARN as well), so
@@ -46,6 +49,16 @@ impl PrincipalMatcher {
                 let aws = typed.iter().filter(|(kind, _)| *kind == PrincipalType::Aws);
                 for value in aws.flat_map(|(_, values)| values) {
                     matcher.add_aws(value);
+                }
+                // An OpenID Connect provider's ARN: the caller a web identity presents to a
+                // role's trust policy. No other caller has such an ARN.
+                let federated = typed
+                    .iter()
+                    .filter(|(kind, _)| *kind == PrincipalType::Federated);
+                for value in federated.flat_map(|(_, values)| values) {
+                    if value.contains(":oidc-provider/") {
+                        matcher.arns.push(value.clone());
+                    }
                 }
             }
         }

@@ -129,3 +129,34 @@ fn identity_and_bucket_policies_are_unchanged() {
         r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject"}]}"#;
     assert!(parse(doc, PolicyKind::Identity).is_err());
 }
+
+#[test]
+fn web_identity_condition_keys_are_named_by_the_providers_url() {
+    let p = r#""Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"}"#;
+    for key in [
+        "token.actions.githubusercontent.com:sub",
+        "oidc.example.com:8443/realms/lab:aud",
+        "127.0.0.1:38513:azp",
+        "accounts.google.com:amr",
+    ] {
+        let statement = format!(
+            r#""Effect":"Allow",{p},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{{"StringEquals":{{"{key}":"x"}}}}"#
+        );
+        parse(&trust(&statement), PolicyKind::Trust).unwrap_or_else(|e| panic!("{key}: {e:?}"));
+    }
+    for key in [
+        ":sub",
+        "example.com:",
+        "example.com:s ub",
+        "exa mple.com:sub",
+    ] {
+        let statement = format!(
+            r#""Effect":"Allow",{p},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{{"StringEquals":{{"{key}":"x"}}}}"#
+        );
+        assert_eq!(
+            refused(&statement),
+            "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.",
+            "{key}"
+        );
+    }
+}
