@@ -1,5 +1,6 @@
 """STS end to end: the aws CLI and boto3 taking on a role with `sts assume-role` and using the
-temporary credentials with `aws s3`, asking who they are, and a session refused once expired."""
+temporary credentials with `aws s3`, asking who they are, a session refused once expired, and
+a web identity (OIDC token) flow against a stand-in issuer (oidc_issuer.py)."""
 
 import json
 import os
@@ -164,7 +165,68 @@ def check_boto3_assumes_a_role_and_an_expired_session_is_refused(server):
         iam.delete_role(RoleName="short-lived")
 
 
+def check_aws_cli_web_identity_flow(server):
+    """A CI system's OIDC token buys S3 access with no stored secret: the provider and a role
+    trusting it for one subject are set up with `aws iam`; the job runs
+    `aws sts assume-role-with-web-identity` (unsigned) and then `aws s3 cp`; a token for
+    another subject is refused."""
+    from oidc_issuer import Issuer
+    issuer = Issuer(server.jwks_dir, "ci.e2e.example")
+    provider_arn = f"arn:aws:iam::{ACCOUNT}:oidc-provider/ci.e2e.example"
+    root = aws_env()
+    _s3(server, root, "mb", "s3://oidc-drop")
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Federated": provider_arn},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {"ci.e2e.example:sub": "project:deploy",
+                                       "ci.e2e.example:aud": "labstore"}}}]})
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::oidc-drop/*"}]})
+    try:
+        _run(server, "iam", "create-open-id-connect-provider", "--url", issuer.issuer,
+             "--client-id-list", "labstore")
+        _run(server, "iam", "create-role", "--role-name", "oidc-deploy",
+             "--assume-role-policy-document", trust)
+        _run(server, "iam", "put-role-policy", "--role-name", "oidc-deploy",
+             "--policy-name", "drop", "--policy-document", policy)
+        # No credentials at all: the token is the credential.
+        anonymous = {k: v for k, v in aws_env().items()
+                     if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+        token = issuer.token(issuer.claims("project:deploy", "labstore"))
+        out = _run(server, "sts", "assume-role-with-web-identity",
+                   "--role-arn", f"arn:aws:iam::{ACCOUNT}:role/oidc-deploy",
+                   "--role-session-name", "deploy-7", "--web-identity-token", token,
+                   env=anonymous)
+        assert out["SubjectFromWebIdentityToken"] == "project:deploy", out
+        creds = out["Credentials"]
+        session = _env_with(creds["AccessKeyId"], creds["SecretAccessKey"],
+                            creds["SessionToken"])
+        with tempfile.NamedTemporaryFile(suffix=".txt") as f:
+            f.write(b"released")
+            f.flush()
+            up = _s3(server, session, "cp", f.name, "s3://oidc-drop/release.txt")
+            assert up.returncode == 0, up.stderr
+        me = _run(server, "sts", "get-caller-identity", env=session)
+        assert me["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/oidc-deploy/deploy-7", me
+        other = issuer.token(issuer.claims("project:other", "labstore"))
+        refused = subprocess.run(
+            ["aws", "--endpoint-url", server.url("iam"), "sts", "assume-role-with-web-identity",
+             "--role-arn", f"arn:aws:iam::{ACCOUNT}:role/oidc-deploy",
+             "--role-session-name", "x1", "--web-identity-token", other],
+            env=anonymous, capture_output=True, text=True, timeout=TOOL_TIMEOUT)
+        assert refused.returncode != 0 and "AccessDenied" in refused.stderr, refused.stderr
+    finally:
+        issuer.remove()
+        _s3(server, root, "rb", "--force", "s3://oidc-drop")
+        aws(server, "iam", "iam", "delete-role-policy", "--role-name", "oidc-deploy",
+            "--policy-name", "drop")
+        aws(server, "iam", "iam", "delete-role", "--role-name", "oidc-deploy")
+        aws(server, "iam", "iam", "delete-open-id-connect-provider",
+            "--open-id-connect-provider-arn", provider_arn)
+
+
 CHECKS = [
     check_aws_cli_assumes_a_role_and_copies_with_it,
     check_boto3_assumes_a_role_and_an_expired_session_is_refused,
+    check_aws_cli_web_identity_flow,
 ]
