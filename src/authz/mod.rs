@@ -6,9 +6,10 @@
 //! Rules (AWS's, for requests within one account):
 //! - an IAM user is decided by its identity policies and the resource (bucket) policy, if
 //!   any: an explicit Deny in either wins, else an Allow in either allows;
-//! - a permissions boundary (a user's, from its view entry; a role session's, set by the
-//!   caller with `with_boundary`) caps what the identity policies grant:
-//!   `policy::eval::evaluate_bounded`;
+//! - a permissions boundary (a user's, or a role session's role's, from its view entry) caps
+//!   what the identity policies grant: `policy::eval::evaluate_bounded`;
+//! - a role session is decided by its role's policies as a user by its own, and its session
+//!   policies cap every allow (`docs/sts.md`);
 //! - an anonymous caller has no identity policies: only a bucket policy can allow it;
 //! - the account root bypasses identity policies, but an explicit Deny in a bucket policy
 //!   still applies to it (as in AWS; the S3 listener exempts the bucket-policy operations
@@ -74,14 +75,6 @@ impl<'a> Authorizer<'a> {
             limits,
             context,
         }
-    }
-
-    /// Replaces the permissions boundary (for a principal whose boundary is not in its view
-    /// entry, such as a role session). `None` removes it.
-    #[must_use]
-    pub fn with_boundary(mut self, boundary: Option<&'a CompiledPolicy>) -> Self {
-        self.boundary = boundary;
-        self
     }
 
     /// The caller's permissions boundary, if it has one.

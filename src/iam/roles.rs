@@ -1,6 +1,7 @@
 //! CreateRole, GetRole, ListRoles, UpdateRole, UpdateRoleDescription, UpdateAssumeRolePolicy,
 //! DeleteRole, TagRole, UntagRole, ListRoleTags. A role's inline and attached policies are
-//! `policies`' (as `Holder::Role`). Roles grant nothing until STS issues sessions for them.
+//! `policies`' (as `Holder::Role`). STS's AssumeRole and AssumeRoleWithWebIdentity issue their
+//! sessions (`super::sts`).
 
 use super::error::{Code, IamError};
 use super::params::Params;
