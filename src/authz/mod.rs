@@ -19,6 +19,8 @@
 //! compiled, and the resource policy comes from the object index's in-memory cache.
 
 pub mod context;
+#[cfg(test)]
+mod tests;
 
 use crate::auth::Caller;
 use crate::policy::eval::{self, CompiledPolicy, Context, Decision, Evaluation, Request};
