@@ -110,8 +110,7 @@ fn trust_and_the_callers_policies_decide_together() {
     let everyone = aws("*");
     let other_account = aws("444455556666");
     let deny_alice = format!(
-        r#"{},{{"Effect":"Deny","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:user/alice"}},"Action":"sts:AssumeRole"}}"#,
-        account
+        r#"{account},{{"Effect":"Deny","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:user/alice"}},"Action":"sts:AssumeRole"}}"#
     );
     let with_external_id = format!(
         r#"{{"Effect":"Allow","Principal":{{"AWS":"{ACCOUNT}"}},"Action":"sts:AssumeRole","Condition":{{"StringEquals":{{"sts:ExternalId":"42"}}}}}}"#
