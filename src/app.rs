@@ -31,6 +31,8 @@ pub enum StartupError {
     },
     #[error(transparent)]
     Oidc(#[from] crate::oidc::KeySourceError),
+    #[error(transparent)]
+    Lock(#[from] crate::lockfile::LockError),
     #[error("cannot bind the {listener} listener on {host}:{port}: {source}")]
     Bind {
         listener: &'static str,
@@ -42,6 +44,8 @@ pub enum StartupError {
 
 /// A started server: its bound addresses and the handles needed to stop it.
 pub struct Running {
+    /// Released when the server has stopped.
+    _lock: crate::lockfile::DataDirLock,
     state: State,
     shutdown: CancellationToken,
     servers: Vec<JoinHandle<()>>,
@@ -59,6 +63,8 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
 /// Opens the stores, binds the three listeners and starts serving.
 pub async fn start(config: Config) -> Result<Running, StartupError> {
     let storage = &config.backend.storage;
+    // One process at a time owns the data directory (`labstore keys rotate` takes it too).
+    let lock = crate::lockfile::DataDirLock::acquire(&storage.data_dir)?;
     let iam = IamStore::open(
         &storage.data_dir,
         &storage.keys_dir,
@@ -134,6 +140,7 @@ pub async fn start(config: Config) -> Result<Running, StartupError> {
         shutdown.clone(),
     )));
     Ok(Running {
+        _lock: lock,
         state,
         shutdown,
         servers,

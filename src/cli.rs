@@ -38,6 +38,22 @@ pub enum Command {
     },
     /// Measure an S3 endpoint (this server or any other) with a warp-style load
     Bench(Box<BenchArgs>),
+    /// Manage the master key (offline: the server must be stopped)
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a new master key and re-seal every stored secret under it; resumable: run it
+    /// again after an interruption
+    Rotate {
+        /// Values re-sealed per transaction
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        batch: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]

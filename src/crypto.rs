@@ -20,6 +20,11 @@ const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
 const KEY_LEN: usize = 32;
 pub const MASTER_KEY_FILE: &str = "master.key";
+/// The new key while `labstore keys rotate` re-seals everything under it.
+pub const NEXT_KEY_FILE: &str = "master.key.next";
+/// The key a finished rotation replaced: kept to open session tokens it sealed (at most 12
+/// hours), never to seal.
+pub const PREVIOUS_KEY_FILE: &str = "master.key.previous";
 
 /// A plaintext secret (a secret access key, the root secret). Redacted in `Debug` and
 /// `Display`, compared in constant time, wiped from memory on drop.
@@ -102,7 +107,12 @@ impl MasterKey {
 
     /// Reads `keys_dir/master.key`; `Ok(None)` when it does not exist.
     pub fn load(keys_dir: &Path) -> Result<Option<MasterKey>, CryptoError> {
-        let path = keys_dir.join(MASTER_KEY_FILE);
+        MasterKey::load_named(keys_dir, MASTER_KEY_FILE)
+    }
+
+    /// Reads `keys_dir/<name>`; `Ok(None)` when it does not exist.
+    pub fn load_named(keys_dir: &Path, name: &str) -> Result<Option<MasterKey>, CryptoError> {
+        let path = keys_dir.join(name);
         let bytes = match fs::read(&path) {
             Ok(bytes) => Zeroizing::new(bytes),
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -123,6 +133,11 @@ impl MasterKey {
     /// Creates a new key from the OS RNG at `keys_dir/master.key` (mode 0600, directory 0700).
     /// Fails rather than overwrite an existing file.
     pub fn create(keys_dir: &Path) -> Result<MasterKey, CryptoError> {
+        MasterKey::create_named(keys_dir, MASTER_KEY_FILE)
+    }
+
+    /// Creates a new key at `keys_dir/<name>`, as `create` does.
+    pub fn create_named(keys_dir: &Path, name: &str) -> Result<MasterKey, CryptoError> {
         let io_err = |path: &Path| {
             let path = path.to_path_buf();
             move |source| CryptoError::Io { path, source }
@@ -130,8 +145,8 @@ impl MasterKey {
         create_dir_0700(keys_dir).map_err(io_err(keys_dir))?;
         let key = Aes256Gcm::generate_key(OsRng);
         let bytes: Zeroizing<[u8; KEY_LEN]> = Zeroizing::new(key.into());
-        let path = keys_dir.join(MASTER_KEY_FILE);
-        let tmp = keys_dir.join(format!(".{MASTER_KEY_FILE}.tmp"));
+        let path = keys_dir.join(name);
+        let tmp = keys_dir.join(format!(".{name}.tmp"));
         let _ = fs::remove_file(&tmp);
         let mut file = fs::OpenOptions::new()
             .write(true)

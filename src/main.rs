@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use labstore::cli::{Cli, Command, ConfigCommand};
+use labstore::cli::{Cli, Command, ConfigCommand, KeysCommand};
 use labstore::config::{self, Sources};
 
 fn main() -> ExitCode {
@@ -35,6 +35,9 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Serve => serve(config),
+        Command::Keys {
+            command: KeysCommand::Rotate { batch },
+        } => rotate(&config, batch),
         Command::Bench(_) => unreachable!("handled before the configuration is loaded"),
     }
 }
@@ -42,6 +45,28 @@ fn main() -> ExitCode {
 fn config_error(e: &config::ConfigError) -> ExitCode {
     eprintln!("labstore: configuration error: {e}");
     ExitCode::from(2)
+}
+
+fn rotate(config: &config::Config, batch: u32) -> ExitCode {
+    labstore::logging::init(&config.log);
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("labstore: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut out = std::io::stdout();
+    match runtime.block_on(labstore::keys::rotate(config, batch as usize, &mut out)) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("labstore: key rotation stopped: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn serve(config: config::Config) -> ExitCode {

@@ -189,7 +189,12 @@ fn with_session<T, E>(
     let session = state
         .iam
         .sessions()
-        .session(state.iam.master_key(), access_key, token, now)
+        .session(
+            (state.iam.master_key(), state.iam.previous_key()),
+            access_key,
+            token,
+            now,
+        )
         .map_err(|e| {
             refused(match e {
                 TokenError::Invalid => AuthError::InvalidToken,

@@ -209,7 +209,7 @@ impl SessionCache {
     /// `Expired`.
     pub fn session(
         &self,
-        master: &MasterKey,
+        (master, previous): (&MasterKey, Option<&MasterKey>),
         access_key: &str,
         token: &str,
         now: i64,
@@ -224,7 +224,11 @@ impl SessionCache {
         let session = match cached {
             Some(session) => session,
             None => {
-                let claims = open(master, token)?;
+                // A token sealed before a key rotation opens with the previous key.
+                let claims = match (open(master, token), previous) {
+                    (Err(TokenError::Invalid), Some(previous)) => open(previous, token)?,
+                    (opened, _) => opened?,
+                };
                 if claims.access_key != access_key {
                     return Err(TokenError::Invalid);
                 }
@@ -317,30 +321,38 @@ mod tests {
         let key = master();
         let cache = SessionCache::default();
         let token = seal(&key, &claims("ASIAONE", 200));
-        let session = cache.session(&key, "ASIAONE", &token, 150).unwrap();
+        let session = cache.session((&key, None), "ASIAONE", &token, 150).unwrap();
         assert_eq!(session.secret.expose(), "s3cr3t");
         assert_eq!(session.policies.len(), 1);
         assert_eq!(cache.len(), 1);
-        let again = cache.session(&key, "ASIAONE", &token, 150).unwrap();
+        let again = cache.session((&key, None), "ASIAONE", &token, 150).unwrap();
         assert!(Arc::ptr_eq(&session, &again), "served from the cache");
         // Another session's token presented with this key id.
         let other = seal(&key, &claims("ASIATWO", 200));
         assert_eq!(
-            cache.session(&key, "ASIAONE", &other, 150).unwrap_err(),
+            cache
+                .session((&key, None), "ASIAONE", &other, 150)
+                .unwrap_err(),
             TokenError::Invalid
         );
         assert_eq!(
-            cache.session(&key, "ASIATWO", &token, 150).unwrap_err(),
+            cache
+                .session((&key, None), "ASIATWO", &token, 150)
+                .unwrap_err(),
             TokenError::Invalid
         );
         // Expiry is checked on every use, cached or not.
         assert_eq!(
-            cache.session(&key, "ASIAONE", &token, 200).unwrap_err(),
+            cache
+                .session((&key, None), "ASIAONE", &token, 200)
+                .unwrap_err(),
             TokenError::Expired
         );
         let expired = seal(&key, &claims("ASIAOLD", 120));
         assert_eq!(
-            cache.session(&key, "ASIAOLD", &expired, 150).unwrap_err(),
+            cache
+                .session((&key, None), "ASIAOLD", &expired, 150)
+                .unwrap_err(),
             TokenError::Expired
         );
     }

@@ -156,6 +156,11 @@ pub enum OpenError {
          different key over existing data"
     )]
     MasterKeyMismatch { key: PathBuf, db: PathBuf },
+    #[error(
+        "a master key rotation is in progress in {dir} (master.key.next exists); run \
+         `labstore keys rotate` again to finish it before starting the server"
+    )]
+    RotationInProgress { dir: PathBuf },
 }
 
 /// The account root: may call everything.
@@ -196,6 +201,9 @@ struct StoreInner {
     rebuilds: AtomicU64,
     pending_last_used: PendingLastUsed,
     signing_keys: SigningKeyCache,
+    /// The master key a rotation replaced (`master.key.previous`), if kept: it opens session
+    /// tokens sealed before the rotation, and seals nothing.
+    previous_key: Option<MasterKey>,
     /// Opened session tokens (STS temporary credentials).
     sessions: SessionCache,
     /// Every role's path, for the ARN that authorizing a call on it needs.
@@ -212,6 +220,11 @@ impl IamStore {
         account_id: &str,
     ) -> Result<IamStore, OpenError> {
         let db_path = db_path(data_dir);
+        if keys_dir.join(crate::crypto::NEXT_KEY_FILE).exists() {
+            return Err(OpenError::RotationInProgress {
+                dir: keys_dir.to_path_buf(),
+            });
+        }
         let db = Db::open("iam", &db_path, config, MIGRATIONS)?;
         let check = get_meta(&db, KEY_CHECK).await?;
         let key_path = keys_dir.join(MASTER_KEY_FILE);
@@ -239,10 +252,12 @@ impl IamStore {
                 store_key_check(&db, key).await?
             }
         };
+        let previous_key = MasterKey::load_named(keys_dir, crate::crypto::PREVIOUS_KEY_FILE)?;
         let store = IamStore {
             inner: Arc::new(StoreInner {
                 db,
                 key,
+                previous_key,
                 account_id: account_id.to_owned(),
                 view: RwLock::default(),
                 writes: tokio::sync::Mutex::new(Follow::default()),
@@ -265,6 +280,11 @@ impl IamStore {
 
     pub fn master_key(&self) -> &MasterKey {
         &self.inner.key
+    }
+
+    /// The key a rotation replaced, kept to open older session tokens.
+    pub fn previous_key(&self) -> Option<&MasterKey> {
+        self.inner.previous_key.as_ref()
     }
 
     pub fn account_id(&self) -> &str {

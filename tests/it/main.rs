@@ -28,6 +28,7 @@ mod iam_simulate;
 mod iam_smoke;
 mod iam_user_tags;
 mod iam_users;
+mod keys;
 mod lifecycle;
 mod s3_acl;
 mod s3_attributes;

@@ -215,9 +215,11 @@ fn acknowledged_versions_survive_kill_9() {
         200
     );
     let stop = Arc::new(AtomicBool::new(false));
+    let written = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let writers: Vec<_> = (0..WRITERS)
         .map(|w| {
             let stop = Arc::clone(&stop);
+            let written = Arc::clone(&written);
             std::thread::spawn(move || {
                 let mut seen = History::default();
                 for round in 0.. {
@@ -249,6 +251,7 @@ fn acknowledged_versions_survive_kill_9() {
                             call(addr, "PUT", &path, &data).map(|r| {
                                 let id = r.header("x-amz-version-id").unwrap_or_default();
                                 seen.versions.push((key.clone(), id.to_owned(), hash));
+                                written.fetch_add(1, Ordering::Relaxed);
                                 r.status
                             })
                         }
@@ -267,7 +270,12 @@ fn acknowledged_versions_survive_kill_9() {
             })
         })
         .collect();
+    // Long enough for a good number of writes, however loaded the machine is.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
     std::thread::sleep(Duration::from_millis(1500));
+    while written.load(Ordering::Relaxed) < 40 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     drop(server); // SIGKILL, then wait for the exit.
     stop.store(true, Ordering::Relaxed);
     let histories: Vec<History> = writers.into_iter().map(|w| w.join().unwrap()).collect();

@@ -15,7 +15,7 @@ use crate::common::{self, allow, error_code, Endpoints, TestServer};
 
 const ACCOUNT: &str = "000000000000";
 
-fn sts_client(
+pub(crate) fn sts_client(
     endpoint: SocketAddr,
     key: &str,
     secret: &str,
