@@ -805,11 +805,28 @@ fn collapsing_keeps_words_and_drops_runs_of_blanks() {
         ("a \t b", "a b"),
         (" caf\u{e9}  \u{20ac} x ", "caf\u{e9} \u{20ac} x"),
         ("a,b; c", "a,b; c"),
+        ("a  b", "a b"),
+        ("a b ", "a b"),
+        ("a\tb", "a b"),
+        ("a b c\t", "a b c"),
     ];
     for (value, collapsed) in cases {
         let mut out = String::from(">");
         push_collapsed(&mut out, value);
         assert_eq!(out, format!(">{collapsed}"), "{value:?}");
+    }
+    // Long values (a session token) past the vector scan's first blocks.
+    let long = "LSS1.".to_owned() + &"AbCd-_09".repeat(100);
+    for (value, collapsed) in [
+        (long.clone(), long.clone()),
+        (format!("{long} {long}"), format!("{long} {long}")),
+        (format!("{long}  {long}"), format!("{long} {long}")),
+        (format!("{long}\t{long}"), format!("{long} {long}")),
+        (format!("{long} "), long.clone()),
+    ] {
+        let mut out = String::new();
+        push_collapsed(&mut out, &value);
+        assert_eq!(out, collapsed);
     }
 }
 
