@@ -73,6 +73,21 @@ bench-targets DIR="bench-results":
     fresh
     run memory-64x256m put --size 256MiB --concurrency 64 --ops 64 --payload streaming
 
+# AssumeRole calls per second against a fresh release `labstore serve`, at each concurrency
+# (comma-separated), SECONDS each after a 2 s warmup (docs/benchmarks.md, "STS sessions")
+bench-assume-role SECONDS="10" CONCURRENCY="1,4,16,64":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build --release --bin labstore --example assume_role_load
+    target="${CARGO_TARGET_DIR:-target}/release"
+    export AWS_ACCESS_KEY_ID=admin AWS_SECRET_ACCESS_KEY=bench-assume-role-secret
+    source tests/perf/serve.sh
+    dir=$(mktemp -d)
+    trap 'stop_labstore; rm -rf "$dir"' EXIT
+    start_labstore "$target/labstore" "$dir"
+    "$target/examples/assume_role_load" "http://$LABSTORE_IAM" admin "$AWS_SECRET_ACCESS_KEY" \
+        {{SECONDS}} {{CONCURRENCY}}
+
 # What CI runs, in order
 ci: lint test e2e bench-smoke
 

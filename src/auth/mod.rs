@@ -246,10 +246,7 @@ pub fn security_token(parts: &request::Parts) -> Option<std::borrow::Cow<'_, str
     if let Some(value) = parts.headers.get("x-amz-security-token") {
         return value.to_str().ok().map(std::borrow::Cow::Borrowed);
     }
-    let query = parts.uri.query()?;
-    form_urlencoded::parse(query.as_bytes())
-        .find(|(name, _)| name == "X-Amz-Security-Token")
-        .map(|(_, value)| value)
+    sigv4::query_value(parts.uri.query()?, "X-Amz-Security-Token")
 }
 
 /// Verifies a SigV4-signed request whose payload hash is `payload_hash` and says who sent it.

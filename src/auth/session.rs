@@ -149,6 +149,10 @@ pub struct Session {
     pub secret: Secret,
     /// `claims.policies`, compiled. A document that no longer parses denies everything.
     pub policies: Vec<CompiledPolicy>,
+    /// `aws:TokenIssueTime`: `claims.issued` in ISO 8601, formatted once at open.
+    pub issue_time: String,
+    /// A role session's `aws:userid`, `<role id>:<session name>`, formatted once at open.
+    pub role_userid: Option<String>,
 }
 
 impl fmt::Debug for Session {
@@ -160,7 +164,7 @@ impl fmt::Debug for Session {
 }
 
 impl Session {
-    fn new(token: &str, claims: Claims) -> Session {
+    pub(crate) fn new(token: &str, claims: Claims) -> Session {
         let policies = claims
             .policies
             .iter()
@@ -169,11 +173,23 @@ impl Session {
                 Err(_) => CompiledPolicy::deny_all(),
             })
             .collect();
+        let issue_time =
+            crate::timefmt::format_iso8601(crate::timefmt::from_unix_seconds(claims.issued));
+        let role_userid = match &claims.subject {
+            Subject::Role {
+                role_id,
+                session_name,
+                ..
+            } => Some(format!("{role_id}:{session_name}")),
+            _ => None,
+        };
         Session {
             token: token.into(),
             secret: Secret::new(claims.secret.clone()),
             claims,
             policies,
+            issue_time,
+            role_userid,
         }
     }
 
@@ -314,6 +330,24 @@ mod tests {
             assert_eq!(open(&key, junk), Err(TokenError::Invalid), "{junk}");
         }
         assert!(!format!("{:?}", claims("A", 1)).contains("s3cr3t"));
+    }
+
+    #[test]
+    fn a_session_formats_its_issue_time_and_role_userid_once_at_open() {
+        let key = master();
+        let cache = SessionCache::default();
+        let token = seal(&key, &claims("ASIAONE", 200));
+        let session = cache.session((&key, None), "ASIAONE", &token, 150).unwrap();
+        assert_eq!(session.issue_time, "1970-01-01T00:01:40Z");
+        assert_eq!(session.role_userid.as_deref(), Some("AROAEXAMPLE:ci"));
+        let mut user = claims("ASIATWO", 200);
+        user.subject = Subject::User {
+            user_id: "AIDAEXAMPLE".into(),
+        };
+        let session = cache
+            .session((&key, None), "ASIATWO", &seal(&key, &user), 150)
+            .unwrap();
+        assert_eq!(session.role_userid, None);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use std::time::SystemTime;
 
 use http::HeaderMap;
 
-use crate::auth::session::{Claims, Subject};
+use crate::auth::session::Session;
 use crate::auth::Caller;
 use crate::cidr::{parse_address, Cidr};
 use crate::iam_store::view::{Principal, RoleEntry};
@@ -85,7 +85,7 @@ pub fn global(caller: Option<&Caller>, account: &str, origin: &Origin, now: Syst
                 .set("aws:PrincipalAccount", [account]);
         }
         Some(Caller::Role { role, session, .. }) => {
-            role_session(&mut context, role, &session.claims, account);
+            role_session(&mut context, role, session, account);
         }
         None => {
             context
@@ -94,8 +94,7 @@ pub fn global(caller: Option<&Caller>, account: &str, origin: &Origin, now: Syst
         }
     }
     if let Some(session) = caller.and_then(Caller::session) {
-        let issued = timefmt::from_unix_seconds(session.claims.issued);
-        context.set("aws:TokenIssueTime", [timefmt::format_iso8601(issued)]);
+        context.set("aws:TokenIssueTime", [session.issue_time.as_str()]);
     }
     context
         .set("aws:SourceIp", [origin.source_ip.to_string()])
@@ -134,13 +133,13 @@ pub fn role_keys(context: &mut Context, role: &RoleEntry, account: &str) {
 /// `aws:userid`, type `AssumedRole`, the role's ARN as `aws:PrincipalArn` (as AWS sets it), the
 /// role's tags and over them the session's as `aws:PrincipalTag/*`, and the source identity and
 /// identity provider when the session has them. The trust evaluation of a role chained from
-/// this session reads the same keys.
-pub fn role_session(context: &mut Context, role: &RoleEntry, claims: &Claims, account: &str) {
-    let session_name = match &claims.subject {
-        Subject::Role { session_name, .. } => session_name.as_str(),
-        _ => "",
-    };
-    context.set("aws:userid", [format!("{}:{session_name}", role.id)]);
+/// this session reads the same keys. `aws:userid` was formatted when the session was opened
+/// (the role's id is the one its token names, by which `role` was found).
+pub fn role_session(context: &mut Context, role: &RoleEntry, session: &Session, account: &str) {
+    let claims = &session.claims;
+    if let Some(userid) = &session.role_userid {
+        context.set("aws:userid", [userid.as_str()]);
+    }
     role_keys(context, role, account);
     // Keys are case-insensitive: a session tag replaces the role's tag of the same key.
     for (key, value) in &claims.tags {
@@ -238,6 +237,70 @@ mod tests {
             assert_eq!(got.source_ip, ip(want_ip), "{peer} {headers:?}");
             assert_eq!(got.secure, *want_secure, "{peer} {headers:?}");
         }
+    }
+
+    #[test]
+    fn a_role_sessions_keys_name_the_role_and_the_session() {
+        use crate::auth::session::{Claims, Session, Subject};
+        use crate::policy::eval::CompiledPolicy;
+        use std::sync::Arc;
+        let origin = Origin {
+            source_ip: ip("192.0.2.1"),
+            secure: false,
+        };
+        let role = Arc::new(RoleEntry {
+            id: "AROAEXAMPLEROLEID".into(),
+            name: "deploy".into(),
+            path: "/".into(),
+            arn: "arn:aws:iam::111122223333:role/deploy".into(),
+            max_session_duration: 3600,
+            trust: CompiledPolicy::deny_all(),
+            policies: Vec::new(),
+            boundary: None,
+            tags: vec![("team".into(), "blue".into()), ("tier".into(), "1".into())],
+        });
+        let claims = Claims {
+            access_key: "ASIAEXAMPLE".into(),
+            secret: "s".into(),
+            subject: Subject::Role {
+                role_id: role.id.clone(),
+                role_name: "deploy".into(),
+                role_arn: role.arn.clone(),
+                session_name: "ci-42".into(),
+            },
+            issued: 1_700_000_000,
+            expires: 1_700_003_600,
+            policies: Vec::new(),
+            tags: vec![("Team".into(), "red".into())],
+            transitive: Vec::new(),
+            source_identity: Some("alice".into()),
+            web: None,
+        };
+        let caller = Caller::Role {
+            access_key: "ASIAEXAMPLE".into(),
+            arn: "arn:aws:sts::111122223333:assumed-role/deploy/ci-42".into(),
+            role,
+            session: Arc::new(Session::new("token", claims)),
+        };
+        let now = timefmt::from_unix_seconds(1_700_000_100);
+        let context = global(Some(&caller), "111122223333", &origin, now);
+        assert_eq!(
+            context.get("aws:userid").unwrap(),
+            ["AROAEXAMPLEROLEID:ci-42"]
+        );
+        assert_eq!(context.get("aws:PrincipalType").unwrap(), ["AssumedRole"]);
+        assert_eq!(
+            context.get("aws:PrincipalArn").unwrap(),
+            ["arn:aws:iam::111122223333:role/deploy"]
+        );
+        assert_eq!(
+            context.get("aws:TokenIssueTime").unwrap(),
+            ["2023-11-14T22:13:20Z"]
+        );
+        assert_eq!(context.get("aws:PrincipalTag/team").unwrap(), ["red"]);
+        assert_eq!(context.get("aws:PrincipalTag/tier").unwrap(), ["1"]);
+        assert_eq!(context.get("aws:SourceIdentity").unwrap(), ["alice"]);
+        assert_eq!(context.get("aws:username"), None);
     }
 
     #[test]

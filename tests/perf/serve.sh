@@ -1,6 +1,7 @@
 # Sourced by the justfile's bench recipes: `start_labstore BIN DIR` starts `BIN serve` with its
-# data in DIR on free loopback ports, waits until it is ready, and sets LABSTORE_PID and
-# LABSTORE_S3 (host:port). Extra LABSTORE_* settings come from the caller's environment.
+# data in DIR on free loopback ports, waits until it is ready, and sets LABSTORE_PID,
+# LABSTORE_S3 and LABSTORE_IAM (host:port). Extra LABSTORE_* settings come from the caller's
+# environment.
 # AWS_SECRET_ACCESS_KEY must be set: it becomes the root secret.
 
 start_labstore() {
@@ -27,6 +28,7 @@ start_labstore() {
     done
     exec 3>&-
     LABSTORE_S3=$(addr s3)
+    LABSTORE_IAM=$(addr iam)
 }
 
 stop_labstore() {

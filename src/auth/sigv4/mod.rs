@@ -372,7 +372,8 @@ fn from_query(parts: &Parts, params: &[QueryParam<'_>]) -> Result<Presented, Sig
     check_consistent(parts, presented)
 }
 
-/// A query name percent-decoded, lossily: a name that is not UTF-8 matches none we look for.
+/// A query name (or value) percent-decoded, lossily: a name that is not UTF-8 matches none we
+/// look for.
 fn decode_lossy(escaped: &str) -> Cow<'_, str> {
     if escaped.contains('%') {
         percent_decode_str(escaped).decode_utf8_lossy()
@@ -391,6 +392,15 @@ fn amz_query_params(query: &str) -> Vec<QueryParam<'_>> {
         .map(|(name, value)| (decode_lossy(name), value))
         .filter(|(name, _)| name.starts_with("X-Amz-"))
         .collect()
+}
+
+/// The percent-decoded value of the first query parameter named `name` (names compared
+/// decoded, lossily), decoding no other value: a presigned request's session token without
+/// a pass over every parameter. `+` stays a plus, as the signature's canonical query reads it.
+pub fn query_value<'q>(query: &'q str, name: &str) -> Option<Cow<'q, str>> {
+    raw_pairs(query)
+        .find(|(raw_name, _)| decode_lossy(raw_name) == name)
+        .map(|(_, raw_value)| decode_lossy(raw_value))
 }
 
 /// The decoded value of the query parameter `name` among `params` (names decoded, values

@@ -805,11 +805,28 @@ fn collapsing_keeps_words_and_drops_runs_of_blanks() {
         ("a \t b", "a b"),
         (" caf\u{e9}  \u{20ac} x ", "caf\u{e9} \u{20ac} x"),
         ("a,b; c", "a,b; c"),
+        ("a  b", "a b"),
+        ("a b ", "a b"),
+        ("a\tb", "a b"),
+        ("a b c\t", "a b c"),
     ];
     for (value, collapsed) in cases {
         let mut out = String::from(">");
         push_collapsed(&mut out, value);
         assert_eq!(out, format!(">{collapsed}"), "{value:?}");
+    }
+    // Long values (a session token) past the vector scan's first blocks.
+    let long = "LSS1.".to_owned() + &"AbCd-_09".repeat(100);
+    for (value, collapsed) in [
+        (long.clone(), long.clone()),
+        (format!("{long} {long}"), format!("{long} {long}")),
+        (format!("{long}  {long}"), format!("{long} {long}")),
+        (format!("{long}\t{long}"), format!("{long} {long}")),
+        (format!("{long} "), long.clone()),
+    ] {
+        let mut out = String::new();
+        push_collapsed(&mut out, &value);
+        assert_eq!(out, collapsed);
     }
 }
 
@@ -877,4 +894,29 @@ fn a_credential_gives_back_its_fields_even_empty_ones() {
         Credential::new("a/b", "c", "d", "e"),
         Credential::new("a", "b/c", "d", "e")
     );
+}
+
+#[test]
+fn query_value_decodes_only_the_parameter_asked_for() {
+    let query = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2F20150830%2Fus-east-1%2Fs3%2Faws4_request\
+                 &X-Amz-Security%2DToken=LSS1.abc-_%2B%2Fd+e&X-Amz-Security-Token=second&x=%FF";
+    // The first one, its name compared decoded, `%2B` a plus and `+` a plus as in the
+    // canonical query (not a space as in a form).
+    assert_eq!(
+        query_value(query, "X-Amz-Security-Token").as_deref(),
+        Some("LSS1.abc-_+/d+e")
+    );
+    assert_eq!(
+        query_value(query, "X-Amz-Credential").as_deref(),
+        Some("AKID/20150830/us-east-1/s3/aws4_request")
+    );
+    // Undecodable bytes decode lossily, as before.
+    assert_eq!(query_value(query, "x").as_deref(), Some("\u{fffd}"));
+    assert_eq!(query_value(query, "X-Amz-Signature"), None);
+    assert_eq!(query_value("", "X-Amz-Security-Token"), None);
+    // Unescaped: borrowed from the query.
+    assert!(matches!(
+        query_value("X-Amz-Security-Token=LSS1.abc", "X-Amz-Security-Token"),
+        Some(Cow::Borrowed("LSS1.abc"))
+    ));
 }
