@@ -99,9 +99,7 @@ impl Api for IamApi {
         parts: &request::Parts,
         body: RequestBody,
     ) -> Result<Parsed, IamError> {
-        let body = read_body(body).await?;
-        let form = is_form(parts).then_some(&body[..]);
-        let params = Params::parse(parts.uri.query(), form);
+        let (body, params) = read_params(parts, body).await?;
         let action = params.get("Action").and_then(Action::parse);
         Ok(Parsed {
             body,
@@ -171,9 +169,21 @@ impl Api for IamApi {
     }
 }
 
+/// The body and the parameters of a Query API request (IAM's or STS's): the query string's and,
+/// for a form, the body's.
+pub(crate) async fn read_params(
+    parts: &request::Parts,
+    body: RequestBody,
+) -> Result<(Bytes, Params), IamError> {
+    let body = read_body(body).await?;
+    let form = is_form(parts).then_some(&body[..]);
+    let params = Params::parse(parts.uri.query(), form);
+    Ok((body, params))
+}
+
 /// Reads the whole (small) body: larger than `MAX_BODY` is `RequestEntityTooLarge`, a stalled
 /// one `RequestTimeout`.
-pub(crate) async fn read_body(body: RequestBody) -> Result<Bytes, IamError> {
+async fn read_body(body: RequestBody) -> Result<Bytes, IamError> {
     match Limited::new(body, MAX_BODY).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e)
@@ -282,7 +292,7 @@ fn authorize(
     }
 }
 
-pub(crate) fn is_form(parts: &request::Parts) -> bool {
+fn is_form(parts: &request::Parts) -> bool {
     parts
         .headers
         .get(header::CONTENT_TYPE)

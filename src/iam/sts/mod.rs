@@ -186,9 +186,7 @@ impl Api for StsApi {
         parts: &request::Parts,
         body: RequestBody,
     ) -> Result<Parsed, StsError> {
-        let body = super::read_body(body).await?;
-        let form = super::is_form(parts).then_some(&body[..]);
-        let params = Params::parse(parts.uri.query(), form);
+        let (body, params) = super::read_params(parts, body).await?;
         let action = params.get("Action").and_then(Action::parse);
         Ok(Parsed {
             body,
