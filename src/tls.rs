@@ -129,6 +129,8 @@ impl Certificates {
                 } => Some((cert.clone(), key.clone())),
                 _ if dev.self_signed => {
                     let (cert, key) = self_signed(&config.backend.storage.keys_dir, &dev.names())?;
+                    // Absolute, for the path printed for clients to trust.
+                    let cert = fs::canonicalize(&cert).unwrap_or(cert);
                     certificates.self_signed = Some(cert.clone());
                     Some((cert, key))
                 }

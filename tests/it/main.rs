@@ -58,3 +58,4 @@ mod secrets;
 mod serve;
 mod sts;
 mod tidy;
+mod tls;
