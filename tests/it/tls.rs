@@ -462,3 +462,43 @@ fn the_binary_prints_the_development_certificate_and_reloads_on_sighup() {
     let (out, _) = server.stop();
     assert!(out.contains("--ca-bundle"));
 }
+
+/// `labstore bench` against an https endpoint, with `extra` arguments.
+fn bench_https(server: &TestServer, extra: &[&str]) -> std::process::Output {
+    let endpoint = format!("https://{}", server.s3);
+    let mut command = std::process::Command::new(crate::common::BIN);
+    for name in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_ENDPOINT_URL",
+    ] {
+        command.env_remove(name);
+    }
+    command
+        .args(["bench", "get", "--endpoint", &endpoint])
+        .args(["--access-key", "admin", "--secret-key", ROOT_SECRET])
+        .args(["--concurrency", "2", "--size", "4KiB", "--objects", "4"])
+        .args(["--ops", "20"])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn bench_measures_an_https_endpoint_trusting_its_ca_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = issue(dir.path(), "server");
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, &ca).unwrap();
+    let server = start(dir.path(), &tls_env(dir.path(), "server")).unwrap();
+    let out = bench_https(&server, &["--ca-file", ca_file.to_str().unwrap()]);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    // Without it, the system's roots do not know the test CA: every request fails.
+    let out = bench_https(&server, &[]);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("certificate"), "{text}");
+}
