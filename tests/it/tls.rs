@@ -502,3 +502,46 @@ fn bench_measures_an_https_endpoint_trusting_its_ca_file() {
     assert!(!out.status.success(), "{text}");
     assert!(text.contains("certificate"), "{text}");
 }
+
+#[test]
+fn website_redirects_without_a_protocol_keep_https() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = issue(dir.path(), "server");
+    let mut env = tls_env(dir.path(), "server");
+    env.push((
+        "LABSTORE_BACKEND_S3_WEBSITE_BASE_DOMAIN",
+        "website.lab".into(),
+    ));
+    let server = start(dir.path(), &env).unwrap();
+    let s3 = s3_https(server.s3, &ca, "admin", ROOT_SECRET);
+    server.block_on(async {
+        use aws_sdk_s3::types::{RedirectAllRequestsTo, WebsiteConfiguration};
+        s3.create_bucket().bucket("site").send().await.unwrap();
+        let all = RedirectAllRequestsTo::builder()
+            .host_name("example.com")
+            .build()
+            .unwrap();
+        s3.put_bucket_website()
+            .bucket("site")
+            .website_configuration(
+                WebsiteConfiguration::builder()
+                    .redirect_all_requests_to(all)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    });
+    let mut tls = connect(server.s3, &ca).unwrap();
+    tls.write_all(b"GET /page HTTP/1.1\r\nHost: site.website.lab\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    let _ = tls.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 301"), "{answer}");
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains("location: https://example.com/page"),
+        "{answer}"
+    );
+}
