@@ -291,7 +291,7 @@ fn a_reload_serves_new_handshakes_the_new_certificate_and_keeps_open_connections
     let new_ca = issue(dir.path(), "server");
     assert_eq!(server.state().tls.reload(), 0);
     // New handshakes see the new certificate: the old CA no longer verifies it.
-    let refused = connect(server.s3, &old_ca).err().expect("old CA refused");
+    let refused = connect(server.s3, &old_ca).expect_err("old CA refused");
     assert!(refused.to_string().contains("certificate"), "{refused}");
     let mut fresh = connect(server.s3, &new_ca).unwrap();
     assert!(status_line(&mut fresh).contains("403"));
