@@ -43,11 +43,6 @@ impl Reloads {
         }
     }
 
-    /// No reloads (tests, and callers that reload otherwise).
-    pub fn never() -> Reloads {
-        Reloads(None)
-    }
-
     /// Completes at the next SIGHUP.
     pub async fn next(&mut self) {
         match &mut self.0 {
