@@ -33,6 +33,8 @@ pub enum StartupError {
     Oidc(#[from] crate::oidc::KeySourceError),
     #[error(transparent)]
     Lock(#[from] crate::lockfile::LockError),
+    #[error("TLS: {0}")]
+    Tls(#[from] crate::tls::TlsError),
     #[error("cannot bind the {listener} listener on {host}:{port}: {source}")]
     Bind {
         listener: &'static str,
@@ -52,10 +54,24 @@ pub struct Running {
     addrs: [SocketAddr; 3],
 }
 
-/// Runs the server until `shutdown` completes, then stops it in order.
-pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(), StartupError> {
+/// Runs the server until `shutdown` completes, then stops it in order; reloads the
+/// listeners' certificates each time `reloads` yields (SIGHUP).
+pub async fn run(
+    config: Config,
+    shutdown: impl Future<Output = ()>,
+    mut reloads: crate::signal::Reloads,
+) -> Result<(), StartupError> {
     let running = start(config).await?;
-    shutdown.await;
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            () = reloads.next() => {
+                tracing::info!("SIGHUP: reloading the TLS certificates");
+                running.reload_tls();
+            }
+        }
+    }
     running.stop().await;
     Ok(())
 }
@@ -80,6 +96,10 @@ pub async fn start(config: Config) -> Result<Running, StartupError> {
     }
     let (objects, blobs) = open_object_storage(&config)?;
     let oidc = crate::oidc::OidcVerifier::new(&config.backend.iam.oidc)?;
+    let tls = crate::tls::Certificates::open(&config)?;
+    if let Some(cert) = &tls.self_signed {
+        announce_self_signed(cert);
+    }
     let mut limits = connection_limits(&config).into_iter();
     let readiness = Readiness::default();
     let mut bound = Vec::with_capacity(3);
@@ -100,6 +120,7 @@ pub async fn start(config: Config) -> Result<Running, StartupError> {
         root,
         readiness,
         metrics: Metrics::default(),
+        tls,
     });
     let shutdown = CancellationToken::new();
     let mut addrs = [SocketAddr::from(([0, 0, 0, 0], 0)); 3];
@@ -110,9 +131,11 @@ pub async fn start(config: Config) -> Result<Running, StartupError> {
             .map_err(|source| bind_error(&state.config, listener, source))?;
         addrs[listener as usize] = addr;
         let limits = limits.next().expect("one per listener");
+        let tls = state.tls.get(listener).map(|t| t.acceptor.clone());
         tracing::info!(
             listener = listener.name(),
             %addr,
+            scheme = if tls.is_some() { "https" } else { "http" },
             max_connections = limits.max_connections,
             max_connections_per_client = limits.max_connections_per_client,
             "listening"
@@ -122,6 +145,7 @@ pub async fn start(config: Config) -> Result<Running, StartupError> {
             limits,
             stats: Arc::clone(state.metrics.connections(listener)),
             grace,
+            tls,
         };
         servers.push(tokio::spawn(serve(
             listener,
@@ -172,6 +196,11 @@ async fn flush_last_used(state: State, shutdown: CancellationToken) {
 }
 
 impl Running {
+    /// Reads every listener's certificate files again (SIGHUP); see `tls::Certificates`.
+    pub fn reload_tls(&self) -> usize {
+        self.state.tls.reload()
+    }
+
     pub fn addr(&self, listener: Listener) -> SocketAddr {
         self.addrs[listener as usize]
     }
@@ -366,6 +395,21 @@ fn bind_error(config: &Config, listener: Listener, source: std::io::Error) -> St
         port: server.port,
         source,
     }
+}
+
+/// Tells where the development mode's certificate is, for clients to trust: in the log and
+/// on standard output.
+fn announce_self_signed(cert: &std::path::Path) {
+    tracing::info!(
+        cert_file = %cert.display(),
+        "TLS development mode: listeners without a certificate of their own serve a \
+         self-signed one; clients must trust this file (aws --ca-bundle)"
+    );
+    println!(
+        "\nLabStore serves HTTPS with a self-signed certificate (development only).\n\
+         Trust it in clients: aws --ca-bundle {0}, boto3 verify=\"{0}\", rclone --ca-cert {0}\n",
+        cert.display()
+    );
 }
 
 /// Shows a freshly generated root secret, once, on standard output (never in the logs).

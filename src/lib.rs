@@ -28,4 +28,5 @@ pub mod signal;
 pub mod state;
 pub mod storage;
 pub mod timefmt;
+pub mod tls;
 pub mod xml;

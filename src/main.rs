@@ -85,7 +85,8 @@ fn serve(config: config::Config) -> ExitCode {
     let run = async {
         // Handlers first: a signal during startup must not kill the process outright.
         let shutdown = labstore::signal::shutdown();
-        labstore::app::run(config, shutdown).await
+        let reloads = labstore::signal::Reloads::sighup();
+        labstore::app::run(config, shutdown, reloads).await
     };
     match runtime.block_on(run) {
         Ok(()) => ExitCode::SUCCESS,

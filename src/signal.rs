@@ -1,5 +1,5 @@
-//! The process's shutdown trigger: SIGINT or SIGTERM. Passed to `app::run` as a future, so
-//! tests can drive shutdown without signals.
+//! The process's shutdown trigger, SIGINT or SIGTERM, and its reload trigger, SIGHUP (the
+//! listeners' certificates). Passed to `app::run`, so tests can drive both without signals.
 
 use std::future::Future;
 
@@ -24,5 +24,34 @@ pub fn shutdown() -> impl Future<Output = ()> {
             _ = int.recv() => "SIGINT",
         };
         tracing::info!(signal = name, "shutdown requested");
+    }
+}
+
+/// SIGHUPs, as they arrive. Installed when made (a SIGHUP during startup must not end the
+/// process, SIGHUP's default); without a handler, never yields.
+pub struct Reloads(Option<tokio::signal::unix::Signal>);
+
+impl Reloads {
+    /// Installs the SIGHUP handler now. Must be called inside the runtime.
+    pub fn sighup() -> Reloads {
+        match signal(SignalKind::hangup()) {
+            Ok(hup) => Reloads(Some(hup)),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot install the SIGHUP handler; certificates will not reload");
+                Reloads(None)
+            }
+        }
+    }
+
+    /// Completes at the next SIGHUP.
+    pub async fn next(&mut self) {
+        match &mut self.0 {
+            Some(hup) => {
+                if hup.recv().await.is_none() {
+                    std::future::pending::<()>().await;
+                }
+            }
+            None => std::future::pending().await,
+        }
     }
 }

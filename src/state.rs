@@ -28,6 +28,8 @@ pub struct Inner {
     pub trusted_proxies: Vec<Cidr>,
     pub readiness: Readiness,
     pub metrics: Metrics,
+    /// The listeners' certificates, reloaded on SIGHUP (`crate::tls`).
+    pub tls: crate::tls::Certificates,
 }
 
 impl State {

@@ -29,20 +29,23 @@ use crate::timefmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Origin {
     pub source_ip: IpAddr,
-    /// Whether the client spoke TLS: only ever through a trusted proxy that says so, since
-    /// LabStore's own listeners are plain HTTP.
+    /// Whether the client spoke TLS: to the listener itself (an HTTPS listener), or to a
+    /// trusted proxy that says so in `X-Forwarded-Proto`.
     pub secure: bool,
 }
 
 /// The request's origin: the peer, or, when the peer is a trusted proxy, the nearest
 /// address in `X-Forwarded-For` (read from the right) that is not itself a trusted proxy.
-pub fn origin(peer: SocketAddr, headers: &HeaderMap, trusted: &[Cidr]) -> Origin {
+/// `tls`: the request came over TLS to the listener. The transport is secure when it did,
+/// except that a trusted proxy's `X-Forwarded-Proto`, when it sends one, tells for the
+/// client's own leg (a proxy that took plain HTTP and forwards it over TLS says `http`).
+pub fn origin(peer: SocketAddr, headers: &HeaderMap, trusted: &[Cidr], tls: bool) -> Origin {
     let peer_ip = parse_address(&peer.ip().to_string()).unwrap_or(peer.ip());
     let is_trusted = |ip: IpAddr| trusted.iter().any(|c| c.contains(ip));
     if !is_trusted(peer_ip) {
         return Origin {
             source_ip: peer_ip,
-            secure: false,
+            secure: tls,
         };
     }
     let mut source_ip = peer_ip;
@@ -68,7 +71,7 @@ pub fn origin(peer: SocketAddr, headers: &HeaderMap, trusted: &[Cidr]) -> Origin
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .next_back()
-        .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"));
+        .map_or(tls, |proto| proto.trim().eq_ignore_ascii_case("https"));
     Origin { source_ip, secure }
 }
 
@@ -233,7 +236,7 @@ mod tests {
             ("10.0.0.2:1", &HeaderMap::new(), &proxies, "10.0.0.2", false),
         ];
         for (peer, headers, trusted, want_ip, want_secure) in rows {
-            let got = origin(peer.parse().unwrap(), headers, trusted);
+            let got = origin(peer.parse().unwrap(), headers, trusted, false);
             assert_eq!(got.source_ip, ip(want_ip), "{peer} {headers:?}");
             assert_eq!(got.secure, *want_secure, "{peer} {headers:?}");
         }
@@ -301,6 +304,28 @@ mod tests {
         assert_eq!(context.get("aws:PrincipalTag/tier").unwrap(), ["1"]);
         assert_eq!(context.get("aws:SourceIdentity").unwrap(), ["alice"]);
         assert_eq!(context.get("aws:username"), None);
+    }
+
+    #[test]
+    fn tls_to_the_listener_is_secure_unless_a_trusted_proxy_says_http() {
+        let proxies = [parse_cidr("10.0.0.0/8").unwrap()];
+        let https = headers(&[("x-forwarded-proto", "https")]);
+        let http = headers(&[("x-forwarded-proto", "http")]);
+        let rows: &[(&str, &HeaderMap, bool, bool)] = &[
+            ("192.0.2.1:1", &HeaderMap::new(), true, true),
+            ("192.0.2.1:1", &HeaderMap::new(), false, false),
+            // An untrusted client's header is ignored either way.
+            ("192.0.2.1:1", &http, true, true),
+            ("192.0.2.1:1", &https, false, false),
+            // A trusted proxy over TLS, silent: the listener's TLS; saying http: not secure.
+            ("10.0.0.2:1", &HeaderMap::new(), true, true),
+            ("10.0.0.2:1", &http, true, false),
+            ("10.0.0.2:1", &https, false, true),
+        ];
+        for (peer, headers, tls, want) in rows {
+            let got = origin(peer.parse().unwrap(), headers, &proxies, *tls);
+            assert_eq!(got.secure, *want, "{peer} {headers:?} tls={tls}");
+        }
     }
 
     #[test]

@@ -2,11 +2,13 @@
 //! (`auth::sigv4`), over hyper's pooled keep-alive HTTP/1.1 client, so a request costs the
 //! client one SHA-256 of its canonical request and one HMAC, and no new connection.
 //!
-//! Boundary: speaks plain HTTP to any S3 endpoint with path-style addressing. It does not
-//! retry: a failed request is an error the report counts.
+//! Boundary: speaks HTTP or HTTPS (rustls on ring, HTTP/1.1; the system's roots or
+//! `--ca-file`'s) to any S3 endpoint with path-style addressing. It does not retry: a failed
+//! request is an error the report counts.
 
 use std::fmt;
-use std::sync::{Mutex, PoisonError};
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use bytes::{Bytes, BytesMut};
@@ -15,6 +17,7 @@ use http::request::Parts;
 use http::{Method, Request, Response};
 use http_body_util::BodyExt;
 use hyper::body::{Frame, Incoming};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use zeroize::Zeroizing;
@@ -49,24 +52,22 @@ impl fmt::Display for OpError {
     }
 }
 
-/// Where the server is: `http://host:port`. `https` is refused (no TLS client here).
+/// Where the server is: `http://host:port` or `https://host:port`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
     /// `host:port`, as the Host header and the signature carry it.
     pub authority: String,
+    /// Over TLS.
+    pub https: bool,
 }
 
 impl Endpoint {
     pub fn parse(url: &str) -> Result<Endpoint, String> {
-        let rest = match url.split_once("://") {
-            Some(("http", rest)) => rest,
-            Some(("https", _)) => {
-                return Err(format!(
-                    "{url}: https endpoints are not supported (no TLS client); use http://"
-                ))
-            }
+        let (rest, https) = match url.split_once("://") {
+            Some(("http", rest)) => (rest, false),
+            Some(("https", rest)) => (rest, true),
             Some((scheme, _)) => return Err(format!("{url}: unknown scheme {scheme}")),
-            None => url,
+            None => (url, false),
         };
         let authority = rest.trim_end_matches('/');
         let valid = !authority.is_empty()
@@ -74,13 +75,56 @@ impl Endpoint {
             && authority.parse::<http::uri::Authority>().is_ok();
         if !valid {
             return Err(format!(
-                "{url}: the endpoint must be http://host[:port], without a path (path-style)"
+                "{url}: the endpoint must be http(s)://host[:port], without a path (path-style)"
             ));
         }
         Ok(Endpoint {
             authority: authority.to_owned(),
+            https,
         })
     }
+
+    fn scheme(&self) -> &'static str {
+        if self.https {
+            "https"
+        } else {
+            "http"
+        }
+    }
+}
+
+/// The certificates an https endpoint is trusted by: `ca_file`'s (PEM) when given, else
+/// the system's.
+fn tls_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    let mut roots = rustls::RootCertStore::empty();
+    if let Some(path) = ca_file {
+        let shown = path.display();
+        let pem = std::fs::read(path).map_err(|e| format!("--ca-file {shown}: {e}"))?;
+        for cert in CertificateDer::pem_slice_iter(&pem) {
+            let cert = cert.map_err(|e| format!("--ca-file {shown}: {e}"))?;
+            roots
+                .add(cert)
+                .map_err(|e| format!("--ca-file {shown}: {e}"))?;
+        }
+        if roots.is_empty() {
+            return Err(format!("--ca-file {shown}: no PEM certificate in it"));
+        }
+    } else {
+        let native = rustls_native_certs::load_native_certs();
+        roots.add_parsable_certificates(native.certs);
+    }
+    Ok(client_config(roots))
+}
+
+fn client_config(roots: rustls::RootCertStore) -> rustls::ClientConfig {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("ring offers TLS 1.2 and 1.3")
+        .with_root_certificates(roots)
+        .with_no_client_auth()
 }
 
 /// Signs requests for the `s3` service, caching the day's signing key.
@@ -179,7 +223,7 @@ impl Signer {
 
 /// One endpoint's client: a connection pool and a signer.
 pub struct Client {
-    http: hyper_util::client::legacy::Client<HttpConnector, Body>,
+    http: hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, Body>,
     endpoint: Endpoint,
     host: HeaderValue,
     signer: Signer,
@@ -188,17 +232,31 @@ pub struct Client {
 }
 
 impl Client {
-    /// Keeps up to `connections` idle connections, one per worker.
+    /// Keeps up to `connections` idle connections, one per worker. An https endpoint is
+    /// trusted by `ca_file`'s certificates, else the system's.
     pub fn new(
         endpoint: Endpoint,
         signer: Signer,
         connections: usize,
         timeout: Duration,
+        ca_file: Option<&Path>,
     ) -> Result<Client, String> {
         let host = HeaderValue::from_str(&endpoint.authority).map_err(|e| e.to_string())?;
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(Duration::from_secs(10)));
+        connector.enforce_http(false);
+        let tls = if endpoint.https {
+            tls_config(ca_file)?
+        } else {
+            // Never used: every URL says http.
+            client_config(rustls::RootCertStore::empty())
+        };
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(connector);
         let http = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(Duration::from_secs(60))
@@ -226,7 +284,11 @@ impl Client {
         body: Body,
         payload_hash: &str,
     ) -> Result<Response<Incoming>, OpError> {
-        let uri = format!("http://{}{path_and_query}", self.endpoint.authority);
+        let uri = format!(
+            "{}://{}{path_and_query}",
+            self.endpoint.scheme(),
+            self.endpoint.authority
+        );
         let mut request = Request::builder()
             .method(method)
             .uri(uri)

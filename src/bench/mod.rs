@@ -21,7 +21,7 @@ mod stats;
 mod units;
 mod workload;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
@@ -41,7 +41,7 @@ pub struct BenchArgs {
     #[arg(value_enum)]
     pub workload: Workload,
 
-    /// The S3 endpoint, http://host:port (path-style addressing)
+    /// The S3 endpoint, http://host:port or https://host:port (path-style addressing)
     #[arg(
         long,
         env = "AWS_ENDPOINT_URL",
@@ -106,6 +106,10 @@ pub struct BenchArgs {
     /// The server's process id: report its CPU time per 1000 operations and peak memory
     #[arg(long)]
     pub pid: Option<u32>,
+    /// PEM CA certificates that https endpoints are trusted by, instead of the system's
+    /// (a private CA, a development server's self-signed certificate)
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
     /// The longest wait for a response, or for the next data of a response body
     #[arg(long, default_value = "60s", value_parser = units::parse_duration)]
     pub timeout: Duration,
@@ -113,7 +117,7 @@ pub struct BenchArgs {
     /// Run the same workload against --endpoint (A) and --endpoint-b (B), A B B A per round
     #[arg(long, requires = "endpoint_b")]
     pub compare: bool,
-    /// B's S3 endpoint, http://host:port
+    /// B's S3 endpoint, http(s)://host:port
     #[arg(long, requires = "compare")]
     pub endpoint_b: Option<String>,
     /// Default: --access-key
@@ -204,6 +208,7 @@ async fn bench(
     let region = region(args.region.as_deref());
     let a = Credentials {
         endpoint: &args.endpoint,
+        ca_file: args.ca_file.as_deref(),
         access_key: &args.access_key,
         secret_key: &args.secret_key,
         region: &region,
@@ -231,6 +236,7 @@ async fn bench(
     }
     let b = Credentials {
         endpoint: args.endpoint_b.as_deref().unwrap_or_default(),
+        ca_file: args.ca_file.as_deref(),
         access_key: args.access_key_b.as_deref().unwrap_or(&args.access_key),
         secret_key: args.secret_key_b.as_deref().unwrap_or(&args.secret_key),
         region: args.region_b.as_deref().unwrap_or(&region),
@@ -258,6 +264,7 @@ fn region(flag: Option<&str>) -> String {
 /// Where one side of the bench points, and as whom.
 struct Credentials<'a> {
     endpoint: &'a str,
+    ca_file: Option<&'a Path>,
     access_key: &'a str,
     secret_key: &'a str,
     region: &'a str,
@@ -272,7 +279,7 @@ fn target(
     let endpoint = Endpoint::parse(side.endpoint)?;
     let secret = Secret::new(side.secret_key.to_owned());
     let signer = Signer::new(side.access_key, secret, side.region)?;
-    let client = Client::new(endpoint, signer, plan.concurrency, timeout)?;
+    let client = Client::new(endpoint, signer, plan.concurrency, timeout, side.ca_file)?;
     Ok(Target {
         client: Arc::new(client),
         region: side.region.to_owned(),

@@ -88,6 +88,16 @@ pub static KEYS: &[Key] = &[
         help: "Reverse proxies (comma-separated addresses or CIDR blocks) whose X-Forwarded-For and X-Forwarded-Proto are believed for aws:SourceIp and aws:SecureTransport",
     },
     Key {
+        path: "backend.tls.self_signed",
+        kind: Kind::Bool,
+        help: "Development only: serve every listener without its own certificate with a self-signed one, generated into keys_dir on first start",
+    },
+    Key {
+        path: "backend.tls.names",
+        kind: Kind::Text,
+        help: "Comma-separated DNS names and IP addresses of the self-signed certificate",
+    },
+    Key {
         path: "backend.admin.server.host",
         kind: Kind::Text,
         help: "Address the admin listener (health, readiness) binds",
@@ -106,6 +116,16 @@ pub static KEYS: &[Key] = &[
         path: "backend.admin.server.max_connections_per_client",
         kind: CONNECTIONS,
         help: "Connections one client address may hold on the admin listener (trusted proxies exempt); more are closed on arrival",
+    },
+    Key {
+        path: "backend.admin.server.tls.cert_file",
+        kind: Kind::OptionalText,
+        help: "PEM certificate (then its chain) of the admin listener; with key_file, the listener serves HTTPS only; reloaded on SIGHUP",
+    },
+    Key {
+        path: "backend.admin.server.tls.key_file",
+        kind: Kind::OptionalText,
+        help: "PEM private key of the admin listener's certificate; reloaded on SIGHUP",
     },
     Key {
         path: "backend.admin.auth.access_key",
@@ -136,6 +156,16 @@ pub static KEYS: &[Key] = &[
         path: "backend.iam.server.max_connections_per_client",
         kind: CONNECTIONS,
         help: "Connections one client address may hold on the IAM listener (trusted proxies exempt); more are closed on arrival",
+    },
+    Key {
+        path: "backend.iam.server.tls.cert_file",
+        kind: Kind::OptionalText,
+        help: "PEM certificate (then its chain) of the IAM listener; with key_file, the listener serves HTTPS only; reloaded on SIGHUP",
+    },
+    Key {
+        path: "backend.iam.server.tls.key_file",
+        kind: Kind::OptionalText,
+        help: "PEM private key of the IAM listener's certificate; reloaded on SIGHUP",
     },
     Key {
         path: "backend.iam.account_id",
@@ -234,6 +264,16 @@ pub static KEYS: &[Key] = &[
         path: "backend.s3.server.max_connections_per_client",
         kind: CONNECTIONS,
         help: "Connections one client address may hold on the S3 listener (trusted proxies exempt); more are closed on arrival",
+    },
+    Key {
+        path: "backend.s3.server.tls.cert_file",
+        kind: Kind::OptionalText,
+        help: "PEM certificate (then its chain) of the S3 listener; with key_file, the listener serves HTTPS only; reloaded on SIGHUP",
+    },
+    Key {
+        path: "backend.s3.server.tls.key_file",
+        kind: Kind::OptionalText,
+        help: "PEM private key of the S3 listener's certificate; reloaded on SIGHUP",
     },
     Key {
         path: "backend.s3.region",

@@ -135,6 +135,35 @@ fn check_relations(config: &Config, figment: &Figment) -> Result<(), ConfigError
             ));
         }
     }
+    // A listener's certificate needs its key and the other way round: half of a pair would
+    // otherwise leave the listener on plain HTTP while the operator believes it encrypted.
+    let listeners = [
+        ("admin", &config.backend.admin.server.tls),
+        ("iam", &config.backend.iam.server.tls),
+        ("s3", &config.backend.s3.server.tls),
+    ];
+    for (name, tls) in listeners {
+        let (given, missing) = match (&tls.cert_file, &tls.key_file) {
+            (Some(_), None) => ("cert_file", "key_file"),
+            (None, Some(_)) => ("key_file", "cert_file"),
+            _ => continue,
+        };
+        let key = format!("backend.{name}.server.tls.{missing}");
+        let given = format!("backend.{name}.server.tls.{given}");
+        return Err(ConfigError::new(
+            &key,
+            source_of(figment, &given),
+            format!("is missing: {given} is set, and a listener needs both files for HTTPS"),
+        ));
+    }
+    if config.backend.tls.self_signed && config.backend.tls.names().is_empty() {
+        let key = "backend.tls.names";
+        return Err(ConfigError::new(
+            key,
+            source_of(figment, key),
+            "names no host or address for the self-signed certificate",
+        ));
+    }
     // One Host must never name both a REST bucket and a website (`s3::website`).
     let s3 = &config.backend.s3;
     let domain = |d: &Option<String>| {

@@ -30,6 +30,8 @@ pub struct Backend {
     /// Comma-separated addresses or CIDR blocks of reverse proxies whose forwarding headers
     /// are believed; validated on load (see [`Backend::trusted_proxies`]).
     pub trusted_proxies: Option<String>,
+    /// TLS for every listener without its own certificate: the development mode.
+    pub tls: DevTls,
     pub admin: Admin,
     pub iam: Iam,
     pub s3: S3,
@@ -45,6 +47,7 @@ impl Default for Backend {
             // bytes is gone, and S3 clients retry RequestTimeout.
             body_read_timeout_ms: 30_000,
             trusted_proxies: None,
+            tls: DevTls::default(),
             admin: Admin::default(),
             iam: Iam::default(),
             s3: S3::default(),
@@ -88,6 +91,50 @@ pub struct Server {
     pub max_connections: u32,
     /// Connections one client address may hold at once (trusted proxies exempt).
     pub max_connections_per_client: u32,
+    /// HTTPS on this listener (`crate::tls`); plain HTTP when neither file is set.
+    #[serde(default)]
+    pub tls: ServerTls,
+}
+
+/// A listener's certificate: both files, or neither (a configuration rule).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerTls {
+    /// PEM certificate, then any intermediates (the chain a client is sent).
+    pub cert_file: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) of the certificate.
+    pub key_file: Option<PathBuf>,
+}
+
+/// The development mode: one self-signed certificate, generated on first start into
+/// `keys_dir`, for every listener without a certificate of its own.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DevTls {
+    pub self_signed: bool,
+    /// Comma-separated DNS names and IP addresses the certificate is for.
+    pub names: String,
+}
+
+impl Default for DevTls {
+    fn default() -> Self {
+        DevTls {
+            self_signed: false,
+            names: "localhost,127.0.0.1,::1".into(),
+        }
+    }
+}
+
+impl DevTls {
+    /// The names, trimmed, blanks dropped.
+    pub fn names(&self) -> Vec<String> {
+        self.names
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
 }
 
 impl Server {
@@ -99,6 +146,7 @@ impl Server {
             port,
             max_connections,
             max_connections_per_client: max_connections / 4,
+            tls: ServerTls::default(),
         }
     }
 }

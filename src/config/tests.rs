@@ -272,3 +272,40 @@ fn trusted_proxies_parse_into_ranges() {
     assert_eq!(load(&sources).unwrap().backend.trusted_proxies().len(), 1);
     assert!(Config::default().backend.trusted_proxies().is_empty());
 }
+
+#[test]
+fn half_a_tls_pair_is_refused_naming_the_missing_key() {
+    let (_dir, sources) =
+        with_file("backend:\n  s3:\n    server:\n      tls:\n        cert_file: /c.pem\n");
+    let e = load(&sources).unwrap_err();
+    assert_eq!(e.key, "backend.s3.server.tls.key_file");
+    assert!(e.problem.contains("backend.s3.server.tls.cert_file"), "{e}");
+    assert!(e.origin.contains("labstore.yml"), "{e}");
+    let e = load(&Sources {
+        env: env(&[("LABSTORE_BACKEND_ADMIN_SERVER_TLS_KEY_FILE", "/k.pem")]),
+        ..Sources::default()
+    })
+    .unwrap_err();
+    assert_eq!(e.key, "backend.admin.server.tls.cert_file");
+    let both = load(&Sources {
+        env: env(&[
+            ("LABSTORE_BACKEND_IAM_SERVER_TLS_KEY_FILE", "/k.pem"),
+            ("LABSTORE_BACKEND_IAM_SERVER_TLS_CERT_FILE", "/c.pem"),
+        ]),
+        ..Sources::default()
+    })
+    .unwrap();
+    assert_eq!(
+        both.backend.iam.server.tls.cert_file.as_deref(),
+        Some(Path::new("/c.pem"))
+    );
+    let e = load(&Sources {
+        env: env(&[
+            ("LABSTORE_BACKEND_TLS_SELF_SIGNED", "true"),
+            ("LABSTORE_BACKEND_TLS_NAMES", " , "),
+        ]),
+        ..Sources::default()
+    })
+    .unwrap_err();
+    assert_eq!(e.key, "backend.tls.names");
+}

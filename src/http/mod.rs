@@ -1,5 +1,6 @@
 //! Plumbing shared by the three listeners: the accept/serve loop with graceful draining,
-//! connection caps and timeouts (`limits`, `descriptors`), the request body with its idle
+//! HTTPS (a TLS handshake bounded in time before HTTP), connection caps and timeouts
+//! (`limits`, `descriptors`), the request body with its idle
 //! timeout (`body`), request ids, and response body helpers. Knows nothing of S3, IAM or
 //! admin semantics.
 
@@ -22,9 +23,11 @@ use hyper::header::{self, HeaderValue};
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
 pub use body::{BodyError, RequestBody};
@@ -55,7 +58,22 @@ pub struct Listening {
     pub stats: Arc<ConnectionStats>,
     /// How long in-flight requests may take to finish on shutdown.
     pub grace: Duration,
+    /// HTTPS only, with this acceptor (`crate::tls`); `None`: plain HTTP.
+    pub tls: Option<TlsAcceptor>,
 }
+
+/// In a request's extensions when it arrived over TLS on the listener itself
+/// (`aws:SecureTransport`).
+#[derive(Debug, Clone, Copy)]
+pub struct OverTls;
+
+/// Whether the request whose extensions these are arrived over TLS.
+pub fn over_tls(extensions: &http::Extensions) -> bool {
+    extensions.get::<OverTls>().is_some()
+}
+
+/// The first byte of every TLS connection: a handshake record.
+const TLS_HANDSHAKE_RECORD: u8 = 0x16;
 
 /// Accepts connections on `listener` and serves each with `handler` until `shutdown` fires;
 /// then stops accepting and waits up to `grace` for in-flight requests to finish. At most
@@ -74,6 +92,7 @@ pub async fn serve<H, F>(
         limits,
         stats,
         grace,
+        tls,
     } = settings;
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
@@ -112,28 +131,44 @@ pub async fn serve<H, F>(
         if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!(listener = name, error = %e, "set TCP_NODELAY failed");
         }
+        let connection = Connection {
+            name,
+            peer,
+            idle: limits.body_read_timeout,
+            stats: Arc::clone(&stats),
+            http: http.clone(),
+            watcher: graceful.watcher(),
+        };
         let handler = handler.clone();
-        let (idle, conn_stats) = (limits.body_read_timeout, Arc::clone(&stats));
-        // One flag per connection: after a timeout the connection closes, so no later
-        // request on it can find the flag already set.
-        let timed_out = Arc::new(AtomicBool::new(false));
-        let service = service_fn(move |req: Request<Incoming>| {
-            let flag = Arc::clone(&timed_out);
-            let req = req.map(|body| {
-                RequestBody::new(body, idle, Arc::clone(&flag), Arc::clone(&conn_stats))
-            });
-            let response = handler(req, peer);
-            async move { Ok::<_, Infallible>(close_if_timed_out(response.await, &flag)) }
-        });
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         let held = (slot, client, stats.opened());
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(listener = name, %peer, error = %e, "connection ended with an error");
+        match &tls {
+            None => {
+                tokio::spawn(async move {
+                    connection.serve(stream, handler, false).await;
+                    // The slot, the client's place and the open count are given back here.
+                    drop(held);
+                });
             }
-            // The slot, the client's place and the open count are given back here.
-            drop(held);
-        });
+            Some(acceptor) => {
+                let acceptor = acceptor.clone();
+                let (deadline, shutdown) = (limits.header_read_timeout, shutdown.clone());
+                tokio::spawn(async move {
+                    let handshake = tokio::select! {
+                        () = shutdown.cancelled() => None,
+                        done = tokio::time::timeout(deadline, handshake(name, stream, peer, &acceptor)) => {
+                            done.unwrap_or_else(|_| {
+                                tracing::debug!(listener = name, %peer, "TLS handshake timed out");
+                                None
+                            })
+                        }
+                    };
+                    if let Some(stream) = handshake {
+                        connection.serve(stream, handler, true).await;
+                    }
+                    drop(held);
+                });
+            }
+        }
     }
     drop(listener);
     tracing::info!(listener = name, "stopped accepting connections; draining");
@@ -144,6 +179,93 @@ pub async fn serve<H, F>(
             grace_ms = u64::try_from(grace.as_millis()).unwrap_or(u64::MAX),
             "shutdown deadline passed; closing remaining connections"
         ),
+    }
+}
+
+/// What serving one accepted connection needs.
+struct Connection {
+    name: &'static str,
+    peer: SocketAddr,
+    /// The request body's idle timeout.
+    idle: Duration,
+    stats: Arc<ConnectionStats>,
+    http: hyper::server::conn::http1::Builder,
+    /// Tells the connection to finish its request and close on shutdown.
+    watcher: Watcher,
+}
+
+impl Connection {
+    /// Serves HTTP/1.1 on `io` until the client or the shutdown closes it; every request
+    /// gets `OverTls` in its extensions when `secure`.
+    async fn serve<I, H, F>(self, io: I, handler: H, secure: bool)
+    where
+        I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+        H: Fn(Request<RequestBody>, SocketAddr) -> F + Clone + Send + Sync + 'static,
+        F: Future<Output = Response<Body>> + Send + 'static,
+    {
+        let Connection {
+            name,
+            peer,
+            idle,
+            stats,
+            http,
+            watcher,
+        } = self;
+        // One flag per connection: after a timeout the connection closes, so no later
+        // request on it can find the flag already set.
+        let timed_out = Arc::new(AtomicBool::new(false));
+        let service = service_fn(move |req: Request<Incoming>| {
+            let flag = Arc::clone(&timed_out);
+            let mut req =
+                req.map(|body| RequestBody::new(body, idle, Arc::clone(&flag), Arc::clone(&stats)));
+            if secure {
+                req.extensions_mut().insert(OverTls);
+            }
+            let response = handler(req, peer);
+            async move { Ok::<_, Infallible>(close_if_timed_out(response.await, &flag)) }
+        });
+        let connection = watcher.watch(http.serve_connection(TokioIo::new(io), service));
+        if let Err(e) = connection.await {
+            tracing::debug!(listener = name, %peer, error = %e, "connection ended with an error");
+        }
+    }
+}
+
+/// The TLS handshake of a new connection. A client that speaks plain HTTP to the HTTPS port
+/// is told so in plain HTTP (a 400, as it can read nothing else) and closed; a failed
+/// handshake is the client's problem and logged at debug level only.
+async fn handshake(
+    name: &'static str,
+    stream: TcpStream,
+    peer: SocketAddr,
+    acceptor: &TlsAcceptor,
+) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
+    let mut first = [0u8; 1];
+    match stream.peek(&mut first).await {
+        Ok(1..) if first[0] != TLS_HANDSHAKE_RECORD => {
+            tracing::debug!(listener = name, %peer, "plain HTTP on an HTTPS listener; refused");
+            const PLAIN: &[u8] = b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\
+                Content-Type: text/plain\r\nContent-Length: 39\r\n\r\n\
+                This port speaks HTTPS; use https://.\r\n";
+            let mut stream = stream;
+            let _ = stream.write_all(PLAIN).await;
+            let _ = stream.shutdown().await;
+            // Reading what the client sent before closing: closing over unread bytes
+            // resets the connection, and the client could lose the answer.
+            let mut sink = [0u8; 4096];
+            let drain = async { while matches!(stream.read(&mut sink).await, Ok(1..)) {} };
+            let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
+            return None;
+        }
+        Ok(1..) => {}
+        Ok(_) | Err(_) => return None,
+    }
+    match acceptor.accept(stream).await {
+        Ok(tls) => Some(tls),
+        Err(e) => {
+            tracing::debug!(listener = name, %peer, error = %e, "TLS handshake failed");
+            None
+        }
     }
 }
 

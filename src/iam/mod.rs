@@ -270,7 +270,12 @@ fn authorize(
         state.iam.role_paths(),
         account,
     );
-    let origin = context::origin(peer, &parts.headers, &state.trusted_proxies);
+    let origin = context::origin(
+        peer,
+        &parts.headers,
+        &state.trusted_proxies,
+        crate::http::over_tls(&parts.extensions),
+    );
     let mut context = context::global(Some(caller), account, &origin, SystemTime::now());
     if let Some(arn) = permissions::boundary_key(action, params, &view, state.iam.role_paths()) {
         context.set("iam:PermissionsBoundary", [arn.as_str()]);

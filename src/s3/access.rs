@@ -438,7 +438,12 @@ pub(crate) fn authorize<'a>(
     peer: SocketAddr,
 ) -> S3Result<Access<'a>> {
     let account = state.config.backend.iam.account_id.as_str();
-    let origin = context::origin(peer, &parts.headers, &state.trusted_proxies);
+    let origin = context::origin(
+        peer,
+        &parts.headers,
+        &state.trusted_proxies,
+        crate::http::over_tls(&parts.extensions),
+    );
     let mut context = context::global(caller, account, &origin, SystemTime::now());
     s3_keys(&mut context, route, version, parts, signed);
     let mut access = Access {

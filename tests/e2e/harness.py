@@ -37,10 +37,17 @@ def free_port():
 
 
 class Server:
-    """`labstore serve` in its own directory on free loopback ports, ready when constructed."""
+    """`labstore serve` in its own directory on free loopback ports, ready when constructed.
+    With tls="self-signed" every listener serves HTTPS with the development mode's
+    certificate (`backend.tls.self_signed`); `ca_bundle` is then its path, which `url`'s
+    https clients must trust (`aws`, `boto3_client` and `fetch` here pass it on)."""
 
-    def __init__(self, binary, root):
+    def __init__(self, binary, root, tls=None):
+        assert tls in (None, "self-signed"), tls
+        self.binary = binary
         self.root = root
+        self.scheme = "https" if tls else "http"
+        self.ca_bundle = None
         self.dir = os.path.join(root, "server")
         os.mkdir(self.dir)
         self.ports = {name: free_port() for name in ("admin", "iam", "s3")}
@@ -63,6 +70,10 @@ class Server:
             # OpenID Connect providers' keys from files, never fetched (oidc_issuer.py).
             "LABSTORE_BACKEND_IAM_OIDC_JWKS_DIR": self.jwks_dir,
         })
+        if tls == "self-signed":
+            env["LABSTORE_BACKEND_TLS_SELF_SIGNED"] = "true"
+            # keys_dir is ./keys, relative to the server's working directory.
+            self.ca_bundle = os.path.join(self.dir, "keys", "tls-self-signed.crt")
         for name, port in self.ports.items():
             env[f"LABSTORE_BACKEND_{name.upper()}_SERVER_HOST"] = "127.0.0.1"
             env[f"LABSTORE_BACKEND_{name.upper()}_SERVER_PORT"] = str(port)
@@ -73,9 +84,12 @@ class Server:
         deadline = time.time() + 30
         while True:
             try:
-                with urllib.request.urlopen(self.url("admin", "/ready"), timeout=2) as r:
-                    if r.status == 200:
-                        return
+                # The certificate exists once the server has written it; until then, wait.
+                if self.ca_bundle is None or os.path.exists(self.ca_bundle):
+                    with urllib.request.urlopen(self.url("admin", "/ready"), timeout=2,
+                                                context=self.ssl_context()) as r:
+                        if r.status == 200:
+                            return
             except OSError:
                 pass
             if self.proc.poll() is not None or time.time() > deadline:
@@ -83,7 +97,14 @@ class Server:
             time.sleep(0.05)
 
     def url(self, listener, path=""):
-        return f"http://127.0.0.1:{self.ports[listener]}{path}"
+        return f"{self.scheme}://127.0.0.1:{self.ports[listener]}{path}"
+
+    def ssl_context(self):
+        """What urllib trusts for this server: its certificate alone over https."""
+        if self.ca_bundle is None:
+            return None
+        import ssl
+        return ssl.create_default_context(cafile=self.ca_bundle)
 
     def host(self, listener):
         return f"127.0.0.1:{self.ports[listener]}"
@@ -149,7 +170,8 @@ def aws_env(config_file=None):
 
 def aws(server, listener, *args, config_file=None):
     """The aws CLI against one listener; the caller checks the exit code."""
-    return subprocess.run(["aws", "--endpoint-url", server.url(listener), *args],
+    trust = ["--ca-bundle", server.ca_bundle] if server.ca_bundle else []
+    return subprocess.run(["aws", "--endpoint-url", server.url(listener), *trust, *args],
                           env=aws_env(config_file), capture_output=True, text=True,
                           timeout=TOOL_TIMEOUT)
 
@@ -160,6 +182,7 @@ def boto3_client(server, service, listener, **config):
     from botocore.config import Config
     return boto3.client(service, endpoint_url=server.url(listener), region_name=REGION,
                         aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET,
+                        verify=server.ca_bundle if server.ca_bundle else None,
                         config=Config(retries={"max_attempts": 1}, **config))
 
 

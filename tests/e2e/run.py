@@ -15,7 +15,9 @@ boto3 and rclone); checks_cors.py (CORS rules with the aws CLI, a browser's pref
 and cross-origin GET by hand); checks_website.py (static website hosting: aws CLI, pages by
 http.client); checks_post.py (browser form uploads: boto3's generate_presigned_post with
 requests); checks_lifecycle.py (lifecycle rules with the aws CLI, expiry with a short day);
-checks_sts.py (STS: `aws sts assume-role` then `aws s3 cp`, get-caller-identity, boto3, an expired session); checks_browser.py (headless Chromium through Selenium's WebDriver: a page from another origin
+checks_sts.py (STS: `aws sts assume-role` then `aws s3 cp`, get-caller-identity, boto3, an expired session); checks_tls.py (a server of
+its own over HTTPS in the development mode: aws CLI with --ca-bundle, boto3 with verify=,
+rclone with --ca-cert); checks_browser.py (headless Chromium through Selenium's WebDriver: a page from another origin
 uploads with a presigned PUT and form POSTs, reads back through CORS, and a static site from a
 website bucket). Each check is a function
 `check_*(server)` that owns its bucket names, so checks do not depend on each other's order.
@@ -44,6 +46,7 @@ import checks_rclone
 import checks_s3_cli
 import checks_s3cmd
 import checks_sts
+import checks_tls
 import checks_versions
 import checks_website
 from harness import SECRET, Server, isolate_from_user_config
@@ -60,7 +63,7 @@ CHECKS = [check_admin_endpoints] + [
     check
     for module in (checks_iam, checks_s3_cli, checks_boto3, checks_rclone, checks_s3cmd,
                    checks_authz, checks_versions, checks_cors, checks_website, checks_post,
-                   checks_lifecycle, checks_browser, checks_sts)
+                   checks_lifecycle, checks_browser, checks_sts, checks_tls)
     for check in module.CHECKS
 ]
 

@@ -59,3 +59,4 @@ mod secrets;
 mod serve;
 mod sts;
 mod tidy;
+mod tls;

@@ -25,8 +25,9 @@ const PURE: [&[&str]; 5] = [
     &["cidr"],
 ];
 /// Crate modules that hold or reach state: a pure core names none of them.
-const STATEFUL_MODULES: [&[&str]; 11] = [
+const STATEFUL_MODULES: [&[&str]; 12] = [
     &["state"],
+    &["tls"],
     &["db"],
     &["objects"],
     &["iam_store"],

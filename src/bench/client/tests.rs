@@ -224,7 +224,8 @@ fn endpoints() {
         assert_eq!(
             Endpoint::parse(url),
             Ok(Endpoint {
-                authority: authority.to_owned()
+                authority: authority.to_owned(),
+                https: url.starts_with("https://"),
             }),
             "{url}"
         );
@@ -233,8 +234,11 @@ fn endpoints() {
     ok("http://localhost:6789/", "localhost:6789");
     ok("127.0.0.1:9000", "127.0.0.1:9000");
     ok("http://[::1]:9000", "[::1]:9000");
+    ok("https://s3.example.com", "s3.example.com");
+    ok("https://127.0.0.1:9443/", "127.0.0.1:9443");
     for url in [
-        "https://s3.example.com",
+        "https://",
+        "https://h/bucket",
         "ftp://x",
         "http://h:1/bucket",
         "http://",

@@ -82,7 +82,12 @@ pub(super) async fn assume_role(ctx: &Ctx<'_>, p: &Params) -> Result<String, Sts
     let tag_chars: usize = tags.iter().map(|(k, v)| k.len() + v.len()).sum();
     let packed = packed(policy_chars + tag_chars)?;
 
-    let origin = context::origin(ctx.peer, &ctx.parts.headers, &ctx.state.trusted_proxies);
+    let origin = context::origin(
+        ctx.peer,
+        &ctx.parts.headers,
+        &ctx.state.trusted_proxies,
+        crate::http::over_tls(&ctx.parts.extensions),
+    );
     let mut keys = context::global(Some(caller), ctx.account(), &origin, SystemTime::now());
     keys.set("sts:RoleSessionName", [session_name]);
     if let Some(id) = external_id {
@@ -201,7 +206,12 @@ pub(super) async fn assume_role_with_web_identity(
     let (policies, policy_chars) = session_policies(ctx, p).await?;
     let packed = packed(policy_chars)?;
 
-    let origin = context::origin(ctx.peer, &ctx.parts.headers, &ctx.state.trusted_proxies);
+    let origin = context::origin(
+        ctx.peer,
+        &ctx.parts.headers,
+        &ctx.state.trusted_proxies,
+        crate::http::over_tls(&ctx.parts.extensions),
+    );
     let mut keys = context::global(None, ctx.account(), &origin, SystemTime::now());
     let issuer_key = identity.issuer.as_str();
     keys.set("sts:RoleSessionName", [session_name])

@@ -275,7 +275,7 @@ fn rule_location(rule: &RoutingRule, key: &str, parts: &request::Parts) -> Strin
         }
         (None, None) => key.to_owned(),
     };
-    let protocol = r.protocol.as_deref().unwrap_or("http");
+    let protocol = r.protocol.as_deref().unwrap_or(request_protocol(parts));
     let host = r.host.clone().unwrap_or_else(|| {
         parts
             .headers
@@ -288,6 +288,16 @@ fn rule_location(rule: &RoutingRule, key: &str, parts: &request::Parts) -> Strin
         "{protocol}://{host}/{}",
         utf8_percent_encode(&new_key, PATH)
     )
+}
+
+/// A redirect without a `Protocol` keeps the request's, as S3 does: `https` when it came over
+/// TLS to the listener.
+fn request_protocol(parts: &request::Parts) -> &'static str {
+    if crate::http::over_tls(&parts.extensions) {
+        "https"
+    } else {
+        "http"
+    }
 }
 
 fn rule_status(rule: &RoutingRule) -> StatusCode {
@@ -332,7 +342,7 @@ async fn serve(
             .into());
     };
     if let Some(all) = &config.redirect_all {
-        let protocol = all.protocol.as_deref().unwrap_or("http");
+        let protocol = all.protocol.as_deref().unwrap_or(request_protocol(parts));
         return redirect(
             StatusCode::MOVED_PERMANENTLY,
             &format!("{protocol}://{}{}", all.host, parts.uri.path()),
