@@ -9,6 +9,7 @@
 //! altered, reordered, swapped between objects or parts, truncated or extended undetected.
 
 use std::io::{self, Read, Seek, SeekFrom};
+use std::sync::Arc;
 
 use aes_gcm::aead::{AeadInPlace, KeyInit, OsRng};
 use aes_gcm::{AeadCore, Aes256Gcm, Nonce, Tag};
@@ -80,25 +81,30 @@ fn seal_aad(bucket: &str, key: &str, id: &[u8; ID]) -> Vec<u8> {
 
 impl Record {
     /// A fresh data key for an object version (or upload) of `bucket`/`key`, and its record.
-    pub fn generate(master: &MasterKey, bucket: &str, key: &str) -> (Record, DataKey) {
+    pub fn generate(master: &MasterKey, bucket: &str, key: &str) -> (Record, Arc<DataKey>) {
         let bytes = Zeroizing::new(<[u8; 32]>::from(Aes256Gcm::generate_key(OsRng)));
         let id: [u8; ID] = rand::random();
         let sealed = master.seal(bytes.as_slice(), &seal_aad(bucket, key, &id));
         let cipher = Aes256Gcm::new(bytes.as_slice().into());
-        (Record { id, sealed }, DataKey { cipher, id })
+        (Record { id, sealed }, Arc::new(DataKey { cipher, id }))
     }
 
     /// Opens the data key; fails when the record was moved to another row or altered, or
     /// the master key is another.
-    pub fn open(&self, master: &MasterKey, bucket: &str, key: &str) -> Result<DataKey, CryptoError> {
+    pub fn open(
+        &self,
+        master: &MasterKey,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Arc<DataKey>, CryptoError> {
         let bytes = master.open(&self.sealed, &seal_aad(bucket, key, &self.id))?;
         if bytes.len() != 32 {
             return Err(CryptoError::Unseal);
         }
-        Ok(DataKey {
+        Ok(Arc::new(DataKey {
             cipher: Aes256Gcm::new(bytes.as_slice().into()),
             id: self.id,
-        })
+        }))
     }
 
     /// The column's bytes.
@@ -151,8 +157,8 @@ pub fn tampered(what: &str) -> io::Error {
 
 /// Encrypts one segment's plaintext as it arrives: `push` the bytes in order, then `finish`.
 /// Holds back at most one chunk (the last one is sealed as last only when the body ends).
-pub struct Sealer<'k> {
-    key: &'k DataKey,
+pub struct Sealer {
+    key: Arc<DataKey>,
     part: u32,
     salt: [u8; SALT],
     index: u32,
@@ -160,11 +166,11 @@ pub struct Sealer<'k> {
     started: bool,
 }
 
-impl<'k> Sealer<'k> {
+impl Sealer {
     /// A segment of part `part` (0 for a simple object).
-    pub fn new(key: &'k DataKey, part: u32) -> Sealer<'k> {
+    pub fn new(key: &Arc<DataKey>, part: u32) -> Sealer {
         Sealer {
-            key,
+            key: Arc::clone(key),
             part,
             salt: rand::random(),
             index: 0,
@@ -228,7 +234,7 @@ impl<'k> Sealer<'k> {
     }
 
     /// A whole segment at once (inline objects, tests).
-    pub fn seal_all(key: &DataKey, part: u32, data: &[u8]) -> Vec<u8> {
+    pub fn seal_all(key: &Arc<DataKey>, part: u32, data: &[u8]) -> Vec<u8> {
         let mut out = Vec::with_capacity(stored_len(data.len() as u64) as usize);
         let mut sealer = Sealer::new(key, part);
         sealer.push(data, &mut out);

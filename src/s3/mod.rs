@@ -27,6 +27,7 @@ mod post;
 mod query;
 mod read;
 mod rfc2047;
+mod sse;
 pub mod router;
 mod tagging;
 mod unconfigured;
