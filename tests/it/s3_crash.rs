@@ -11,10 +11,24 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::signing::{try_send, Signer};
-use common::{spawn_with_root, ROOT_SECRET};
+use common::{Server, ROOT_SECRET};
 use sha2::{Digest, Sha256};
 
 const WRITERS: usize = 6;
+
+/// The server, its new buckets without default encryption: these tests time writes against a
+/// debug build, where unoptimized AES-GCM (SSE-S3, `docs/encryption.md`) would starve them.
+/// Encrypted objects take the same publish path (the bytes differ, not the commit).
+fn spawn(dir: &std::path::Path) -> Server {
+    Server::start_with(
+        dir,
+        &[
+            ("LABSTORE_BACKEND_ADMIN_AUTH_SECRET_KEY", ROOT_SECRET),
+            ("LABSTORE_BACKEND_S3_NEW_BUCKETS_DEFAULT_ENCRYPTION", "false"),
+        ],
+    )
+    .unwrap_or_else(|r| panic!("labstore did not start: {r:?}"))
+}
 const KEYS_PER_WRITER: usize = 4;
 
 /// Per key: the last acknowledged body's hash, and the hash of a write in flight.
@@ -79,7 +93,7 @@ fn get_path(addr: std::net::SocketAddr, path: &str) -> (u16, Vec<u8>) {
 #[test]
 fn acknowledged_writes_survive_kill_9_and_nothing_torn_is_listed() {
     let dir = tempfile::tempdir().unwrap();
-    let server = spawn_with_root(dir.path());
+    let server = spawn(dir.path());
     let signer = Signer::s3("admin", ROOT_SECRET);
     let (path, headers) = signer.sign(server.s3, "PUT", "/crash", &[], b"");
     assert_eq!(
@@ -134,7 +148,7 @@ fn acknowledged_writes_survive_kill_9_and_nothing_torn_is_listed() {
         "too few writes were acknowledged before the kill ({acked}) for the test to mean much"
     );
 
-    let server = spawn_with_root(dir.path());
+    let server = spawn(dir.path());
     let states = states.lock().unwrap().clone();
     for (key, state) in &states {
         let (status, data) = get(server.s3, key);
@@ -204,7 +218,7 @@ struct History {
 #[test]
 fn acknowledged_versions_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
-    let server = spawn_with_root(dir.path());
+    let server = spawn(dir.path());
     let addr = server.s3;
     assert_eq!(call(addr, "PUT", "/crashv", b"").unwrap().status, 200);
     let enable = b"<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>";
@@ -274,7 +288,7 @@ fn acknowledged_versions_survive_kill_9() {
     let acked: usize = histories.iter().map(|h| h.versions.len()).sum();
     assert!(acked > 20, "too few versions acknowledged ({acked})");
 
-    let server = spawn_with_root(dir.path());
+    let server = spawn(dir.path());
     let addr = server.s3;
     let get = |key: &str, id: &str| {
         let path = format!("/crashv/{key}?versionId={id}");
@@ -325,7 +339,7 @@ fn acknowledged_versions_survive_kill_9() {
         .unwrap();
     assert_eq!(current, 0, "a delete marker is never current");
     drop(db);
-    let server = spawn_with_root(dir.path());
+    let server = spawn(dir.path());
     for (key, id, size) in &rows {
         let (status, data) = get_bytes(server.s3, key, id);
         assert_eq!(
