@@ -130,9 +130,9 @@ impl Record {
     }
 }
 
-fn nonce(salt: &[u8; SALT], index: u32) -> Nonce<<Aes256Gcm as AeadCore>::NonceSize> {
+fn nonce(salt: [u8; SALT], index: u32) -> Nonce<<Aes256Gcm as AeadCore>::NonceSize> {
     let mut n = [0u8; 12];
-    n[..SALT].copy_from_slice(salt);
+    n[..SALT].copy_from_slice(&salt);
     n[SALT..].copy_from_slice(&index.to_be_bytes());
     n.into()
 }
@@ -194,7 +194,7 @@ impl Sealer {
         let tag = self
             .key
             .cipher
-            .encrypt_in_place_detached(&nonce(&self.salt, self.index), &aad, &mut out[at..])
+            .encrypt_in_place_detached(&nonce(self.salt, self.index), &aad, &mut out[at..])
             .unwrap_or_else(|_| unreachable!("a chunk is under GCM's limit"));
         out.extend_from_slice(&tag);
         self.index += 1;
@@ -235,7 +235,7 @@ impl Sealer {
 
     /// A whole segment at once (inline objects, tests).
     pub fn seal_all(key: &Arc<DataKey>, part: u32, data: &[u8]) -> Vec<u8> {
-        let mut out = Vec::with_capacity(stored_len(data.len() as u64) as usize);
+        let mut out = Vec::with_capacity(SALT + data.len() + (data.len() / CHUNK + 1) * TAG);
         let mut sealer = Sealer::new(key, part);
         sealer.push(data, &mut out);
         sealer.finish(&mut out);
@@ -248,6 +248,10 @@ impl Sealer {
 /// touches, and hands them to `emit` in pieces of about `buffer` bytes; `emit` answers
 /// whether to go on. An altered, moved, truncated or extended segment is an `InvalidData`
 /// error; nothing unauthenticated is ever emitted.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the segment (reader, key, part, size), the range and how to hand it on: a struct would only name them again"
+)]
 pub fn read_range<R: Read + Seek>(
     stored: &mut R,
     key: &DataKey,
@@ -260,7 +264,9 @@ pub fn read_range<R: Read + Seek>(
 ) -> io::Result<()> {
     let len = stored.seek(SeekFrom::End(0))?;
     if len != stored_len(size) {
-        return Err(tampered("the stored length does not match the object's size"));
+        return Err(tampered(
+            "the stored length does not match the object's size",
+        ));
     }
     if take == 0 {
         return Ok(());
@@ -281,7 +287,8 @@ pub fn read_range<R: Read + Seek>(
     while index <= last {
         let batch = per_read.min(last - index + 1);
         // Plaintext lengths of the chunks in this batch.
-        let plain = |i: u64| (size - i * CHUNK as u64).min(CHUNK as u64) as usize;
+        let plain =
+            |i: u64| usize::try_from((size - i * CHUNK as u64).min(CHUNK as u64)).unwrap_or(CHUNK);
         let stored_bytes: usize = (index..index + batch).map(|i| plain(i) + TAG).sum();
         let mut buf = BytesMut::zeroed(stored_bytes);
         stored.read_exact(&mut buf)?;
@@ -293,7 +300,7 @@ pub fn read_range<R: Read + Seek>(
             let tag = Tag::clone_from_slice(tag);
             let aad = chunk_aad(&key.id, part, i32_, i + 1 == chunks);
             key.cipher
-                .decrypt_in_place_detached(&nonce(&salt, i32_), &aad, body, &tag)
+                .decrypt_in_place_detached(&nonce(salt, i32_), &aad, body, &tag)
                 .map_err(|_| tampered("a chunk does not open"))?;
             buf.copy_within(read_at..read_at + n, write_at);
             read_at += n + TAG;
@@ -302,8 +309,9 @@ pub fn read_range<R: Read + Seek>(
         buf.truncate(write_at);
         // The part of this batch's plaintext inside the range.
         let batch_start = index * CHUNK as u64;
-        let lo = from.saturating_sub(batch_start) as usize;
-        let hi = ((end - batch_start) as usize).min(write_at);
+        // Both within this batch's plaintext, at most `buffer` bytes.
+        let lo = usize::try_from(from.saturating_sub(batch_start)).unwrap_or(0);
+        let hi = usize::try_from(end - batch_start).map_or(write_at, |hi| hi.min(write_at));
         let piece = buf.freeze().slice(lo..hi);
         if !emit(piece) {
             return Ok(());

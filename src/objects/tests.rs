@@ -552,7 +552,7 @@ async fn upload_listings_roll_up_and_page_like_object_listings() {
                 Vec::new(),
                 None,
                 LockState::default(),
-            None,
+                None,
             )
             .await
             .unwrap();
@@ -985,7 +985,7 @@ async fn acls_and_initial_configurations_are_kept_and_old_rows_read_as_private()
                 Vec::new(),
                 Some(public.clone()),
                 LockState::default(),
-            None,
+                None,
             )
             .await
             .unwrap();

@@ -13,15 +13,13 @@ use serde::Serialize;
 use super::checksum::{Algorithm, BodyDigests, ChecksumType};
 use super::error::{Code, S3Error, S3Result};
 use super::fields::{PartNumber, UploadId};
-use super::object::{
-    check_key, object_headers, storage_class, website_redirect, Encrypt, Written,
-};
-use crate::crypto::sse::Sealer;
+use super::object::{check_key, object_headers, storage_class, website_redirect, Encrypt, Written};
 use super::query::Query;
 use super::read::{check_conditions, inline_range, open_object, read_segments, Opened};
 use super::version::Version;
 use super::xml::{document_named, timestamp, Checksum, Xmlns};
 use super::{Ctx, Reply, Req};
+use crate::crypto::sse::Sealer;
 use crate::objects::{now_ms, ObjectHeaders, ObjectMeta, Segment, Stored, WriteCondition};
 
 /// What an `x-amz-copy-source` header names: `[/]bucket/key[?versionId=id]`, the key

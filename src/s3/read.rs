@@ -584,7 +584,9 @@ pub fn read_segments(
                             buffer,
                             emit,
                         ),
-                        Opened::Sealed { .. } => Err(std::io::Error::other("a segment sealed twice")),
+                        Opened::Sealed { .. } => {
+                            Err(std::io::Error::other("a segment sealed twice"))
+                        }
                     };
                     if let Err(e) = read {
                         // Never altered bytes: the body fails (after the status: the

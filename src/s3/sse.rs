@@ -203,8 +203,10 @@ pub async fn put_bucket_encryption(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
 pub async fn get_bucket_encryption(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let bucket = req.found.existing()?;
     let Some(config) = bucket.configs.encryption.as_ref() else {
-        return Err(S3Error::from(Code::ServerSideEncryptionConfigurationNotFoundError)
-            .with("BucketName", req.bucket));
+        return Err(
+            S3Error::from(Code::ServerSideEncryptionConfigurationNotFoundError)
+                .with("BucketName", req.bucket),
+        );
     };
     document(&ServerSideEncryptionConfiguration {
         xmlns: Xmlns::default(),
@@ -282,13 +284,24 @@ mod tests {
         let rule = |inner: &str| {
             format!("<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault>{inner}</ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>")
         };
-        assert_eq!(code(&rule("<SSEAlgorithm>aws:kms</SSEAlgorithm>")), Code::NotImplemented);
-        assert_eq!(code(&rule("<SSEAlgorithm>DES</SSEAlgorithm>")), Code::MalformedXML);
         assert_eq!(
-            code(&rule("<SSEAlgorithm>AES256</SSEAlgorithm><KMSMasterKeyID>k</KMSMasterKeyID>")),
+            code(&rule("<SSEAlgorithm>aws:kms</SSEAlgorithm>")),
+            Code::NotImplemented
+        );
+        assert_eq!(
+            code(&rule("<SSEAlgorithm>DES</SSEAlgorithm>")),
+            Code::MalformedXML
+        );
+        assert_eq!(
+            code(&rule(
+                "<SSEAlgorithm>AES256</SSEAlgorithm><KMSMasterKeyID>k</KMSMasterKeyID>"
+            )),
             Code::InvalidArgument
         );
-        assert_eq!(code("<ServerSideEncryptionConfiguration/>"), Code::MalformedXML);
+        assert_eq!(
+            code("<ServerSideEncryptionConfiguration/>"),
+            Code::MalformedXML
+        );
         assert_eq!(
             code("<ServerSideEncryptionConfiguration><Rule><BucketKeyEnabled>true</BucketKeyEnabled></Rule></ServerSideEncryptionConfiguration>"),
             Code::MalformedXML
@@ -322,7 +335,10 @@ mod tests {
             Code::NotImplemented
         );
         assert_eq!(
-            code(&[(HEADER, "AES256"), ("x-amz-server-side-encryption-bucket-key-enabled", "true")]),
+            code(&[
+                (HEADER, "AES256"),
+                ("x-amz-server-side-encryption-bucket-key-enabled", "true")
+            ]),
             Code::NotImplemented
         );
     }

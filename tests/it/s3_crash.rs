@@ -24,7 +24,10 @@ fn spawn(dir: &std::path::Path) -> Server {
         dir,
         &[
             ("LABSTORE_BACKEND_ADMIN_AUTH_SECRET_KEY", ROOT_SECRET),
-            ("LABSTORE_BACKEND_S3_NEW_BUCKETS_DEFAULT_ENCRYPTION", "false"),
+            (
+                "LABSTORE_BACKEND_S3_NEW_BUCKETS_DEFAULT_ENCRYPTION",
+                "false",
+            ),
         ],
     )
     .unwrap_or_else(|r| panic!("labstore did not start: {r:?}"))

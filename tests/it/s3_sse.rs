@@ -41,7 +41,12 @@ async fn put_sse(s3: &Client, bucket: &str, key: &str, body: &[u8], sse: bool) -
     out.server_side_encryption().map(|s| s.as_str().to_owned())
 }
 
-async fn get(s3: &Client, bucket: &str, key: &str, range: Option<&str>) -> (Vec<u8>, Option<String>) {
+async fn get(
+    s3: &Client,
+    bucket: &str,
+    key: &str,
+    range: Option<&str>,
+) -> (Vec<u8>, Option<String>) {
     let out = s3
         .get_object()
         .bucket(bucket)
@@ -65,6 +70,10 @@ async fn head_sse(s3: &Client, bucket: &str, key: &str) -> Option<String> {
         .map(|s| s.as_str().to_owned())
 }
 
+#[expect(
+    clippy::unnecessary_wraps,
+    reason = "compared with the Option the helpers return"
+)]
 fn aes() -> Option<String> {
     Some("AES256".to_owned())
 }
@@ -117,7 +126,10 @@ fn kms_is_not_implemented_and_other_values_are_invalid() {
                 .body(ByteStream::from_static(b"x"))
                 .send()
         };
-        for kms in [ServerSideEncryption::AwsKms, ServerSideEncryption::AwsKmsDsse] {
+        for kms in [
+            ServerSideEncryption::AwsKms,
+            ServerSideEncryption::AwsKmsDsse,
+        ] {
             let (code, status) = error_code_status(put(kms).await);
             assert_eq!((code.as_str(), status), ("NotImplemented", 501));
         }
@@ -213,7 +225,10 @@ fn bucket_default_encryption_applies_to_writes_without_the_header() {
         );
         assert_eq!(put_sse(&s3, "bkt", "k", b"by default", false).await, aes());
         assert_eq!(head_sse(&s3, "bkt", "k").await, aes());
-        assert_eq!(get(&s3, "bkt", "k", None).await, (b"by default".to_vec(), aes()));
+        assert_eq!(
+            get(&s3, "bkt", "k", None).await,
+            (b"by default".to_vec(), aes())
+        );
         // A multipart upload takes the default too.
         let created = s3
             .create_multipart_upload()
@@ -222,7 +237,10 @@ fn bucket_default_encryption_applies_to_writes_without_the_header() {
             .send()
             .await
             .unwrap();
-        assert_eq!(created.server_side_encryption(), Some(&ServerSideEncryption::Aes256));
+        assert_eq!(
+            created.server_side_encryption(),
+            Some(&ServerSideEncryption::Aes256)
+        );
         s3.abort_multipart_upload()
             .bucket("bkt")
             .key("mp")
@@ -252,13 +270,20 @@ fn bucket_default_encryption_applies_to_writes_without_the_header() {
             .await;
         assert_eq!(error_code_status(refused).0, "NotImplemented");
         // Removed: new writes are plain again; the encrypted object stays readable.
-        s3.delete_bucket_encryption().bucket("bkt").send().await.unwrap();
+        s3.delete_bucket_encryption()
+            .bucket("bkt")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(
             default_encryption(&s3, "bkt").await,
             Err("ServerSideEncryptionConfigurationNotFoundError".to_owned())
         );
         assert_eq!(put_sse(&s3, "bkt", "after", b"plain", false).await, None);
-        assert_eq!(get(&s3, "bkt", "k", None).await, (b"by default".to_vec(), aes()));
+        assert_eq!(
+            get(&s3, "bkt", "k", None).await,
+            (b"by default".to_vec(), aes())
+        );
         let missing = s3.get_bucket_encryption().bucket("nope").send().await;
         assert_eq!(error_code_status(missing).0, "NoSuchBucket");
     });
@@ -276,7 +301,11 @@ fn new_buckets_get_sse_s3_by_default_and_delete_resets_it() {
         );
         assert_eq!(put_sse(&s3, "bkt", "k", b"x", false).await, aes());
         // As on S3: deleting the configuration resets it to SSE-S3.
-        s3.delete_bucket_encryption().bucket("bkt").send().await.unwrap();
+        s3.delete_bucket_encryption()
+            .bucket("bkt")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(
             default_encryption(&s3, "bkt").await,
             Ok(("AES256".to_owned(), None))
@@ -317,7 +346,10 @@ fn copies_take_the_destination_setting_both_ways() {
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(copied.server_side_encryption(), Some(&ServerSideEncryption::Aes256));
+            assert_eq!(
+                copied.server_side_encryption(),
+                Some(&ServerSideEncryption::Aes256)
+            );
             assert_eq!(get(&s3, "bkt", &enc, None).await, (body.clone(), aes()));
             // Encrypted to plain: the source's encryption is not copied.
             let back = format!("back-{len}");
@@ -359,7 +391,10 @@ fn multipart_parts_are_encrypted_and_completion_keeps_them() {
             .send()
             .await
             .unwrap();
-        assert_eq!(created.server_side_encryption(), Some(&ServerSideEncryption::Aes256));
+        assert_eq!(
+            created.server_side_encryption(),
+            Some(&ServerSideEncryption::Aes256)
+        );
         let id = created.upload_id().unwrap();
         let parts = [pattern(5 * 1024 * 1024 + 3, 1), pattern(5 * 1024 * 1024, 2)];
         let mut done = Vec::new();
@@ -375,8 +410,16 @@ fn multipart_parts_are_encrypted_and_completion_keeps_them() {
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(out.server_side_encryption(), Some(&ServerSideEncryption::Aes256));
-            done.push(CompletedPart::builder().part_number(n).e_tag(out.e_tag().unwrap()).build());
+            assert_eq!(
+                out.server_side_encryption(),
+                Some(&ServerSideEncryption::Aes256)
+            );
+            done.push(
+                CompletedPart::builder()
+                    .part_number(n)
+                    .e_tag(out.e_tag().unwrap())
+                    .build(),
+            );
         }
         // A part copied from a plain object is encrypted under the upload's key.
         put_sse(&s3, "bkt", "src", &pattern(3000, 3), false).await;
@@ -390,7 +433,10 @@ fn multipart_parts_are_encrypted_and_completion_keeps_them() {
             .send()
             .await
             .unwrap();
-        assert_eq!(copied.server_side_encryption(), Some(&ServerSideEncryption::Aes256));
+        assert_eq!(
+            copied.server_side_encryption(),
+            Some(&ServerSideEncryption::Aes256)
+        );
         done.push(
             CompletedPart::builder()
                 .part_number(3)
@@ -402,18 +448,31 @@ fn multipart_parts_are_encrypted_and_completion_keeps_them() {
             .bucket("bkt")
             .key("mp")
             .upload_id(id)
-            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(done)).build())
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(done))
+                    .build(),
+            )
             .send()
             .await
             .unwrap();
-        assert_eq!(completed.server_side_encryption(), Some(&ServerSideEncryption::Aes256));
+        assert_eq!(
+            completed.server_side_encryption(),
+            Some(&ServerSideEncryption::Aes256)
+        );
         let whole: Vec<u8> = [parts[0].clone(), parts[1].clone(), pattern(3000, 3)].concat();
         let (read, sse) = get(&s3, "bkt", "mp", None).await;
         assert!(read == whole, "the completed object differs");
         assert_eq!(sse, aes());
         // A range across the part boundary, and a part by number.
         let edge = parts[0].len();
-        let (read, _) = get(&s3, "bkt", "mp", Some(&format!("bytes={}-{}", edge - 10, edge + 9))).await;
+        let (read, _) = get(
+            &s3,
+            "bkt",
+            "mp",
+            Some(&format!("bytes={}-{}", edge - 10, edge + 9)),
+        )
+        .await;
         assert_eq!(read, &whole[edge - 10..edge + 10]);
         let part2 = s3
             .get_object()
@@ -454,7 +513,10 @@ fn every_version_has_its_own_key() {
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(out.server_side_encryption(), Some(&ServerSideEncryption::Aes256));
+            assert_eq!(
+                out.server_side_encryption(),
+                Some(&ServerSideEncryption::Aes256)
+            );
             ids.push(out.version_id().unwrap().to_owned());
         }
         for (i, id) in ids.iter().enumerate() {
@@ -466,9 +528,15 @@ fn every_version_has_its_own_key() {
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(out.server_side_encryption(), Some(&ServerSideEncryption::Aes256));
+            assert_eq!(
+                out.server_side_encryption(),
+                Some(&ServerSideEncryption::Aes256)
+            );
             let read = out.body.collect().await.unwrap().to_vec();
-            assert!(read == pattern(70_000, u32::try_from(i).unwrap()), "version {i}");
+            assert!(
+                read == pattern(70_000, u32::try_from(i).unwrap()),
+                "version {i}"
+            );
         }
     });
 }
@@ -529,15 +597,27 @@ fn no_plaintext_byte_of_an_encrypted_object_is_on_disk() {
                 .send()
                 .await
                 .unwrap();
-            done.push(CompletedPart::builder().part_number(n).e_tag(out.e_tag().unwrap()).build());
+            done.push(
+                CompletedPart::builder()
+                    .part_number(n)
+                    .e_tag(out.e_tag().unwrap())
+                    .build(),
+            );
         }
         // Before completion the parts are on disk too.
-        assert_eq!(files_holding(&dir.path().join("data"), marker), Vec::<PathBuf>::new());
+        assert_eq!(
+            files_holding(&dir.path().join("data"), marker),
+            Vec::<PathBuf>::new()
+        );
         s3.complete_multipart_upload()
             .bucket("bkt")
             .key("mp")
             .upload_id(&id)
-            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(done)).build())
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(done))
+                    .build(),
+            )
             .send()
             .await
             .unwrap();
@@ -553,7 +633,10 @@ fn no_plaintext_byte_of_an_encrypted_object_is_on_disk() {
         put_sse(&s3, "plain2", "control", &body(1000), false).await;
     });
     // The same bytes written plain are found: the scan sees the index and its WAL.
-    assert!(!files_holding(&data, marker).is_empty(), "the scan finds plaintext");
+    assert!(
+        !files_holding(&data, marker).is_empty(),
+        "the scan finds plaintext"
+    );
 }
 
 /// The blob file of `key`'s (only) segment in bucket `b`.
@@ -576,7 +659,11 @@ fn blob_of(dir: &Path, key: &str) -> PathBuf {
 
 fn flip(path: &Path, at: u64) {
     use std::io::{Read, Seek, SeekFrom, Write};
-    let mut f = std::fs::OpenOptions::new().read(true).write(true).open(path).unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .unwrap();
     f.seek(SeekFrom::Start(at)).unwrap();
     let mut byte = [0u8];
     f.read_exact(&mut byte).unwrap();
@@ -622,12 +709,21 @@ fn a_flipped_byte_fails_the_read_and_ranges_around_it_still_read() {
     }
     server.block_on(async {
         // Streamed: the status went out first; the body fails, never completes cleanly.
-        let out = s3.get_object().bucket("bkt").key("big").send().await.unwrap();
+        let out = s3
+            .get_object()
+            .bucket("bkt")
+            .key("big")
+            .send()
+            .await
+            .unwrap();
         let body = out.body.collect().await;
         assert!(body.is_err(), "a tampered object must not read to the end");
         // Read whole: an error answer.
         let refused = s3.get_object().bucket("bkt").key("small").send().await;
-        assert_eq!(error_code_status(refused), ("InternalError".to_owned(), 500));
+        assert_eq!(
+            error_code_status(refused),
+            ("InternalError".to_owned(), 500)
+        );
         let refused = s3.get_object().bucket("bkt").key("inline").send().await;
         assert_eq!(error_code_status(refused).1, 500);
         // Ranges that avoid the damaged chunk read.
@@ -646,6 +742,12 @@ fn a_flipped_byte_fails_the_read_and_ranges_around_it_still_read() {
             .send()
             .await;
         assert!(copy.is_err());
-        assert!(s3.head_object().bucket("bkt").key("copy").send().await.is_err());
+        assert!(s3
+            .head_object()
+            .bucket("bkt")
+            .key("copy")
+            .send()
+            .await
+            .is_err());
     });
 }

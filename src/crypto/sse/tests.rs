@@ -9,7 +9,9 @@ fn master() -> (tempfile::TempDir, MasterKey) {
 }
 
 fn pattern(len: usize) -> Vec<u8> {
-    (0..len).map(|i| (i * 7 % 251) as u8).collect()
+    (0..len)
+        .map(|i| u8::try_from(i * 7 % 251).unwrap())
+        .collect()
 }
 
 /// Reads like a file, counting the bytes taken from it.
@@ -32,12 +34,28 @@ impl Seek for Counting {
     }
 }
 
-fn read_all(stored: &[u8], key: &DataKey, part: u32, size: u64, from: u64, take: u64) -> io::Result<Vec<u8>> {
+fn read_all(
+    stored: &[u8],
+    key: &DataKey,
+    part: u32,
+    size: u64,
+    from: u64,
+    take: u64,
+) -> io::Result<Vec<u8>> {
     let mut out = Vec::new();
-    read_range(&mut Cursor::new(stored), key, part, size, from, take, 256 * 1024, |b| {
-        out.extend_from_slice(&b);
-        true
-    })?;
+    read_range(
+        &mut Cursor::new(stored),
+        key,
+        part,
+        size,
+        from,
+        take,
+        256 * 1024,
+        |b| {
+            out.extend_from_slice(&b);
+            true
+        },
+    )?;
     Ok(out)
 }
 
@@ -55,7 +73,10 @@ fn a_segment_round_trips_at_every_size_and_split() {
         }
         sealer.finish(&mut stored);
         assert_eq!(stored.len() as u64, stored_len(size as u64), "{size}");
-        assert_eq!(read_all(&stored, &key, 3, size as u64, 0, size as u64).unwrap(), data);
+        assert_eq!(
+            read_all(&stored, &key, 3, size as u64, 0, size as u64).unwrap(),
+            data
+        );
         let whole = Sealer::seal_all(&key, 3, &data);
         assert_eq!(whole.len(), stored.len());
         // No plaintext run in the stored bytes.
@@ -72,18 +93,40 @@ fn ranges_decrypt_only_the_chunks_they_touch() {
     let size = 40 * CHUNK + 5;
     let data = pattern(size);
     let stored = Sealer::seal_all(&key, 0, &data);
-    for (from, take) in [(0, 1), (CHUNK - 1, 2), (5 * CHUNK + 3, 16 * CHUNK), (size - 1, 1), (0, size)] {
-        let mut file = Counting { inner: Cursor::new(stored.clone()), read: 0 };
+    for (from, take) in [
+        (0, 1),
+        (CHUNK - 1, 2),
+        (5 * CHUNK + 3, 16 * CHUNK),
+        (size - 1, 1),
+        (0, size),
+    ] {
+        let mut file = Counting {
+            inner: Cursor::new(stored.clone()),
+            read: 0,
+        };
         let mut out = Vec::new();
-        read_range(&mut file, &key, 0, size as u64, from as u64, take as u64, 1 << 20, |b| {
-            out.extend_from_slice(&b);
-            true
-        })
+        read_range(
+            &mut file,
+            &key,
+            0,
+            size as u64,
+            from as u64,
+            take as u64,
+            1 << 20,
+            |b| {
+                out.extend_from_slice(&b);
+                true
+            },
+        )
         .unwrap();
         assert_eq!(out, &data[from..from + take], "{from}+{take}");
         // The bytes asked for, at most one more chunk at each end, their tags and the salt.
         let bound = take + 2 * CHUNK + (take / CHUNK + 3) * TAG + SALT;
-        assert!(file.read <= bound as u64, "{from}+{take}: read {} > {bound}", file.read);
+        assert!(
+            file.read <= bound as u64,
+            "{from}+{take}: read {} > {bound}",
+            file.read
+        );
     }
 }
 
@@ -93,9 +136,22 @@ fn a_one_mib_range_of_a_large_segment_reads_at_most_one_mib_and_two_chunks() {
     let (_, key) = Record::generate(&master, "b", "k");
     let size = 16 << 20;
     let stored = Sealer::seal_all(&key, 0, &pattern(size));
-    let mut file = Counting { inner: Cursor::new(stored), read: 0 };
+    let mut file = Counting {
+        inner: Cursor::new(stored),
+        read: 0,
+    };
     let from = (7 << 20) + 12_345;
-    read_range(&mut file, &key, 0, size as u64, from, 1 << 20, 1 << 20, |_| true).unwrap();
+    read_range(
+        &mut file,
+        &key,
+        0,
+        size as u64,
+        from,
+        1 << 20,
+        1 << 20,
+        |_| true,
+    )
+    .unwrap();
     assert!(file.read <= (1 << 20) + 2 * (CHUNK + TAG) as u64 + 17 * TAG as u64 + SALT as u64);
 }
 
@@ -111,7 +167,13 @@ fn a_flipped_byte_anywhere_is_detected_and_other_chunks_still_read() {
     let size = 3 * CHUNK;
     let data = pattern(size);
     let stored = Sealer::seal_all(&key, 0, &data);
-    for at in [0, SALT, SALT + 100, SALT + CHUNK + TAG - 1, stored.len() - 1] {
+    for at in [
+        0,
+        SALT,
+        SALT + 100,
+        SALT + CHUNK + TAG - 1,
+        stored.len() - 1,
+    ] {
         let mut bad = stored.clone();
         bad[at] ^= 1;
         fails(read_all(&bad, &key, 0, size as u64, 0, size as u64));
@@ -140,7 +202,14 @@ fn reordered_truncated_and_extended_segments_are_detected() {
     fails(read_all(&swapped, &key, 0, size as u64, 0, size as u64));
     // Truncated to two chunks, read as a two-chunk object: chunk 1 was not sealed as last.
     let truncated = &stored[..SALT + 2 * STORED_CHUNK];
-    fails(read_all(truncated, &key, 0, 2 * CHUNK as u64, 0, 2 * CHUNK as u64));
+    fails(read_all(
+        truncated,
+        &key,
+        0,
+        2 * CHUNK as u64,
+        0,
+        2 * CHUNK as u64,
+    ));
     // Truncated, read with the row's size: the length no longer matches.
     fails(read_all(truncated, &key, 0, size as u64, 0, CHUNK as u64));
     // Extended by a byte, or by a copy of the last chunk.
@@ -149,7 +218,14 @@ fn reordered_truncated_and_extended_segments_are_detected() {
     fails(read_all(&longer, &key, 0, size as u64, 0, CHUNK as u64));
     let mut extended = stored.clone();
     extended.extend_from_slice(chunk(2));
-    fails(read_all(&extended, &key, 0, 4 * CHUNK as u64, 0, 4 * CHUNK as u64));
+    fails(read_all(
+        &extended,
+        &key,
+        0,
+        4 * CHUNK as u64,
+        0,
+        4 * CHUNK as u64,
+    ));
 }
 
 #[test]
@@ -171,6 +247,9 @@ fn segments_do_not_open_under_another_object_or_part() {
     assert!(stored_record.open(&master, "b2", "k").is_err());
     let mut moved = record_a.to_bytes();
     moved[5] ^= 1; // another encryption id
-    assert!(Record::from_bytes(&moved).unwrap().open(&master, "b", "k").is_err());
+    assert!(Record::from_bytes(&moved)
+        .unwrap()
+        .open(&master, "b", "k")
+        .is_err());
     assert!(Record::from_bytes(&[2, 1]).is_none());
 }
