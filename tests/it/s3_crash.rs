@@ -1,7 +1,8 @@
 //! Crash safety: SIGKILL the server while uploads and overwrites are in flight, restart it,
 //! and check that every acknowledged object reads back whole, nothing torn is listed, and no
 //! temporary or orphaned file is left behind. Half the writes are small enough to be stored
-//! inline in the object index (`backend.s3.inline_max`), half go to blob files.
+//! inline in the object index (`backend.s3.inline_max`), half go to blob files. Every object
+//! is encrypted (SSE-S3: new buckets have it by default, `docs/encryption.md`).
 
 use crate::common;
 
@@ -11,27 +12,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::signing::{try_send, Signer};
-use common::{Server, ROOT_SECRET};
+use common::{spawn_with_root, ROOT_SECRET};
 use sha2::{Digest, Sha256};
 
 const WRITERS: usize = 6;
-
-/// The server, its new buckets without default encryption: these tests time writes against a
-/// debug build, where unoptimized AES-GCM (SSE-S3, `docs/encryption.md`) would starve them.
-/// Encrypted objects take the same publish path (the bytes differ, not the commit).
-fn spawn(dir: &std::path::Path) -> Server {
-    Server::start_with(
-        dir,
-        &[
-            ("LABSTORE_BACKEND_ADMIN_AUTH_SECRET_KEY", ROOT_SECRET),
-            (
-                "LABSTORE_BACKEND_S3_NEW_BUCKETS_DEFAULT_ENCRYPTION",
-                "false",
-            ),
-        ],
-    )
-    .unwrap_or_else(|r| panic!("labstore did not start: {r:?}"))
-}
 const KEYS_PER_WRITER: usize = 4;
 
 /// Per key: the last acknowledged body's hash, and the hash of a write in flight.
@@ -96,7 +80,7 @@ fn get_path(addr: std::net::SocketAddr, path: &str) -> (u16, Vec<u8>) {
 #[test]
 fn acknowledged_writes_survive_kill_9_and_nothing_torn_is_listed() {
     let dir = tempfile::tempdir().unwrap();
-    let server = spawn(dir.path());
+    let server = spawn_with_root(dir.path());
     let signer = Signer::s3("admin", ROOT_SECRET);
     let (path, headers) = signer.sign(server.s3, "PUT", "/crash", &[], b"");
     assert_eq!(
@@ -151,7 +135,7 @@ fn acknowledged_writes_survive_kill_9_and_nothing_torn_is_listed() {
         "too few writes were acknowledged before the kill ({acked}) for the test to mean much"
     );
 
-    let server = spawn(dir.path());
+    let server = spawn_with_root(dir.path());
     let states = states.lock().unwrap().clone();
     for (key, state) in &states {
         let (status, data) = get(server.s3, key);
@@ -221,7 +205,7 @@ struct History {
 #[test]
 fn acknowledged_versions_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
-    let server = spawn(dir.path());
+    let server = spawn_with_root(dir.path());
     let addr = server.s3;
     assert_eq!(call(addr, "PUT", "/crashv", b"").unwrap().status, 200);
     let enable = b"<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>";
@@ -291,7 +275,7 @@ fn acknowledged_versions_survive_kill_9() {
     let acked: usize = histories.iter().map(|h| h.versions.len()).sum();
     assert!(acked > 20, "too few versions acknowledged ({acked})");
 
-    let server = spawn(dir.path());
+    let server = spawn_with_root(dir.path());
     let addr = server.s3;
     let get = |key: &str, id: &str| {
         let path = format!("/crashv/{key}?versionId={id}");
@@ -342,7 +326,7 @@ fn acknowledged_versions_survive_kill_9() {
         .unwrap();
     assert_eq!(current, 0, "a delete marker is never current");
     drop(db);
-    let server = spawn(dir.path());
+    let server = spawn_with_root(dir.path());
     for (key, id, size) in &rows {
         let (status, data) = get_bytes(server.s3, key, id);
         assert_eq!(

@@ -253,3 +253,31 @@ fn segments_do_not_open_under_another_object_or_part() {
         .is_err());
     assert!(Record::from_bytes(&[2, 1]).is_none());
 }
+
+#[test]
+fn chunks_are_standard_aes_256_gcm() {
+    // The chunk cipher (ring) against the crate that seals data keys (aes-gcm): the same key,
+    // nonce and associated data open the same bytes, so the format is AES-256-GCM whichever
+    // library reads it.
+    use aes_gcm::aead::{Aead, Payload};
+    let key_bytes = [9u8; 32];
+    let id = [3u8; ID];
+    let key = Arc::new(DataKey::new(&key_bytes, id).unwrap());
+    let data = pattern(CHUNK + 10);
+    let stored = Sealer::seal_all(&key, 5, &data);
+    let salt: [u8; SALT] = stored[..SALT].try_into().unwrap();
+    let other = Aes256Gcm::new(&key_bytes.into());
+    let mut opened = Vec::new();
+    for (i, chunk) in stored[SALT..].chunks(STORED_CHUNK).enumerate() {
+        let index = u32::try_from(i).unwrap();
+        let mut n = [0u8; 12];
+        n[..SALT].copy_from_slice(&salt);
+        n[SALT..].copy_from_slice(&index.to_be_bytes());
+        let aad = chunk_aad(&id, 5, index, i == 1);
+        let plain = other
+            .decrypt((&n).into(), Payload { msg: chunk, aad: &aad })
+            .unwrap();
+        opened.extend_from_slice(&plain);
+    }
+    assert_eq!(opened, data);
+}
