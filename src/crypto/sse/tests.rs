@@ -275,7 +275,13 @@ fn chunks_are_standard_aes_256_gcm() {
         n[SALT..].copy_from_slice(&index.to_be_bytes());
         let aad = chunk_aad(&id, 5, index, i == 1);
         let plain = other
-            .decrypt((&n).into(), Payload { msg: chunk, aad: &aad })
+            .decrypt(
+                (&n).into(),
+                Payload {
+                    msg: chunk,
+                    aad: &aad,
+                },
+            )
             .unwrap();
         opened.extend_from_slice(&plain);
     }
