@@ -751,3 +751,41 @@ fn a_flipped_byte_fails_the_read_and_ranges_around_it_still_read() {
             .is_err());
     });
 }
+
+#[test]
+fn policies_read_the_requested_encryption_as_a_condition_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, s3) = start(dir.path(), true);
+    server.block_on(async {
+        s3.create_bucket().bucket("bkt").send().await.unwrap();
+        // Uploads allowed only when they ask for SSE-S3 themselves: the bucket default sets
+        // no key, as on AWS.
+        let user = server
+            .with_user(
+                r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                    "Action": "s3:PutObject", "Resource": "arn:aws:s3:::bkt/*",
+                    "Condition": {"StringEquals": {"s3:x-amz-server-side-encryption": "AES256"}}}]}"#,
+            )
+            .await;
+        let plain = user
+            .s3
+            .put_object()
+            .bucket("bkt")
+            .key("k")
+            .body(ByteStream::from_static(b"x"))
+            .send()
+            .await;
+        assert_eq!(error_code_status(plain), ("AccessDenied".to_owned(), 403));
+        let asked = user
+            .s3
+            .put_object()
+            .bucket("bkt")
+            .key("k")
+            .server_side_encryption(ServerSideEncryption::Aes256)
+            .body(ByteStream::from_static(b"x"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(asked.server_side_encryption(), Some(&ServerSideEncryption::Aes256));
+    });
+}
