@@ -3,8 +3,9 @@
 //!
 //! 1. `master.key.next` is created (or, when a rotation was interrupted, reused). While it
 //!    exists the server refuses to start: a rotation is in progress.
-//! 2. Every sealed value (`SEALED`: access key secrets, the root's own keys, the generated root
-//!    secret, and last the key check) is re-sealed, a batch per transaction: a value that
+//! 2. Every sealed value (the data keys of encrypted object versions and uploads, then
+//!    `SEALED`: access key secrets, the root's own keys, the generated root secret, and last the
+//!    key check) is re-sealed, a batch per transaction: a value that
 //!    already opens with the new key is left alone, so a second run carries on where the
 //!    first stopped, and each value is at every moment sealed by exactly one of the two keys.
 //! 3. Once every value opens with the new key, the old key is kept as `master.key.previous`
@@ -157,6 +158,32 @@ pub async fn rotate(
     };
     let keys = std::sync::Arc::new((current, next));
     let mut rotated = Rotated::default();
+    // Object data keys first: the key check, last of all, says everything else is done.
+    let mut objects_db = config.backend.s3.db.to_db_config();
+    objects_db.durable = config.backend.s3.io.fsync;
+    let objects = Db::open(
+        "objects",
+        &storage.data_dir.join("metadata").join("objects.db"),
+        &objects_db,
+        crate::objects::MIGRATIONS,
+    )?;
+    for table in ["objects", "uploads"] {
+        let mut after = 0_i64;
+        loop {
+            let keys = std::sync::Arc::clone(&keys);
+            let step = objects
+                .write(move |conn| reseal_data_keys(conn, table, after, batch, &keys))
+                .await?;
+            rotated.resealed += step.resealed;
+            rotated.already += step.already;
+            let _ = writeln!(out, "{table}.sse: {} re-sealed so far", rotated.resealed);
+            match step.last {
+                Some(last) => after = last,
+                None => break,
+            }
+        }
+    }
+    objects.close().await;
     for column in SEALED {
         let db = match column.db {
             "iam" => &iam,
@@ -251,6 +278,64 @@ fn reseal_batch(
         step.last = rows.last().map(|(id, _)| id.clone());
     }
     Ok(step)
+}
+
+/// One batch of encryption records (`objects.sse`, `uploads.sse`) after row `after`, each
+/// data key re-sealed unless it already opens with the new key.
+fn reseal_data_keys(
+    conn: &Connection,
+    table: &'static str,
+    after: i64,
+    batch: usize,
+    keys: &(MasterKey, MasterKey),
+) -> Result<DataKeyStep, DbError> {
+    let rows: Vec<(i64, String, String, Vec<u8>)> = conn
+        .prepare_cached(&format!(
+            "SELECT rowid, bucket, key, sse FROM {table}
+             WHERE sse IS NOT NULL AND rowid > ?1 ORDER BY rowid LIMIT ?2"
+        ))?
+        .query_map((after, i64::try_from(batch).unwrap_or(i64::MAX)), |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut step = DataKeyStep {
+        resealed: 0,
+        already: 0,
+        last: None,
+    };
+    for (rowid, bucket, key, bytes) in &rows {
+        let failed = |what: &str| DbError::Io {
+            context: format!("{what} the data key of {bucket}/{key} ({table} row {rowid})"),
+            source: std::io::Error::other(
+                "the encryption record does not open with the current key",
+            ),
+        };
+        let record =
+            crate::crypto::sse::Record::from_bytes(bytes).ok_or_else(|| failed("reading"))?;
+        match record
+            .resealed((&keys.0, &keys.1), bucket, key)
+            .map_err(|_| failed("opening"))?
+        {
+            None => step.already += 1,
+            Some(resealed) => {
+                conn.execute(
+                    &format!("UPDATE {table} SET sse = ?2 WHERE rowid = ?1"),
+                    (rowid, resealed.to_bytes()),
+                )?;
+                step.resealed += 1;
+            }
+        }
+    }
+    if rows.len() == batch {
+        step.last = rows.last().map(|(rowid, ..)| *rowid);
+    }
+    Ok(step)
+}
+
+struct DataKeyStep {
+    resealed: u64,
+    already: u64,
+    last: Option<i64>,
 }
 
 /// The new key in place: the old one kept as `master.key.previous`, `master.key.next` renamed

@@ -301,6 +301,11 @@ pub static KEYS: &[Key] = &[
         help: "Give every new bucket a Block Public Access configuration with all four settings on, as S3 does",
     },
     Key {
+        path: "backend.s3.new_buckets.default_encryption",
+        kind: Kind::Bool,
+        help: "Give every new bucket a default encryption of SSE-S3 (AES256), as S3 does: objects written without x-amz-server-side-encryption are encrypted at rest",
+    },
+    Key {
         path: "backend.s3.io.buffer_size",
         kind: Kind::Int {
             min: 4096,

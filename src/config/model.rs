@@ -324,6 +324,7 @@ impl Default for S3 {
             paging: Paging { max_keys: 1000 },
             new_buckets: NewBuckets {
                 block_public_access: true,
+                default_encryption: true,
             },
             io: Io {
                 buffer_size: 262_144,
@@ -358,6 +359,8 @@ pub struct Paging {
 pub struct NewBuckets {
     /// A new bucket gets a Block Public Access configuration with every setting on.
     pub block_public_access: bool,
+    /// A new bucket gets a default encryption of SSE-S3 (`docs/encryption.md`).
+    pub default_encryption: bool,
 }
 
 /// The lifecycle worker (`crate::lifecycle`).

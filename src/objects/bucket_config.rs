@@ -127,6 +127,8 @@ config_kinds! {
     Cors, cors, "cors", super::CorsConfig;
     /// Static website hosting: what the website endpoint serves for the bucket.
     Website, website, "website", super::BucketWebsite;
+    /// Default encryption (PutBucketEncryption): SSE-S3 for writes that do not ask.
+    Encryption, encryption, "encryption", super::BucketEncryption;
 }
 
 impl BucketConfigs {

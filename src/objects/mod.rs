@@ -9,6 +9,7 @@
 
 mod access;
 mod bucket_config;
+mod bucket_encryption;
 mod bucket_policy;
 mod bucket_tagging;
 mod bucket_website;
@@ -34,6 +35,7 @@ pub use access::{
     PublicAccessSettings,
 };
 pub use bucket_config::{BucketConfig, BucketConfigs, ConfigDocument, ConfigKind};
+pub use bucket_encryption::BucketEncryption;
 pub use bucket_policy::BucketPolicy;
 pub use bucket_tagging::BucketTagging;
 pub use bucket_website::{BucketWebsite, Redirect, RedirectAll, RoutingRule, WebsiteConfig};
@@ -105,6 +107,11 @@ pub static MIGRATIONS: &[Migration] = &[
         version: 11,
         name: "lifecycle_progress",
         sql: include_str!("../../migrations/objects/0011_lifecycle_progress.sql"),
+    },
+    Migration {
+        version: 12,
+        name: "sse",
+        sql: include_str!("../../migrations/objects/0012_sse.sql"),
     },
 ];
 
@@ -308,6 +315,9 @@ pub struct ObjectMeta {
     pub null_version: bool,
     /// Object Lock retention and legal hold.
     pub lock: LockState,
+    /// Server-side encryption: the sealed data key of an encrypted version
+    /// (`docs/encryption.md`); `None` when its bytes are stored in plaintext.
+    pub sse: Option<crate::crypto::sse::Record>,
 }
 
 impl ObjectMeta {
@@ -335,6 +345,7 @@ impl ObjectMeta {
             version: String::new(),
             null_version: false,
             lock: LockState::default(),
+            sse: None,
         }
     }
 }
@@ -414,10 +425,11 @@ fn insert_object(
     let (lock_mode, lock_until, legal_hold) = o.lock.columns();
     conn.cached_execute(
         "INSERT INTO objects (bucket, key, size, etag, last_modified, headers, checksum_algorithm, checksum, parts, tags, checksum_type, acl, storage_class,
-                              version, null_version, current, delete_marker, lock_mode, lock_until, legal_hold)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+                              version, null_version, current, delete_marker, lock_mode, lock_until, legal_hold, sse)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
         rusqlite::params![o.bucket, o.key, o.size, o.etag, o.last_modified, headers, o.checksum_algorithm, o.checksum, o.parts, encode_tags(&o.tags), o.checksum_type, acl, o.headers.storage_class,
-                          o.version, o.null_version, current, delete_marker, lock_mode, lock_until, legal_hold],
+                          o.version, o.null_version, current, delete_marker, lock_mode, lock_until, legal_hold,
+                          o.sse.as_ref().map(crate::crypto::sse::Record::to_bytes)],
     )?;
     let id = conn.last_insert_rowid();
     let mut stmt = conn.prepare_cached(
@@ -443,7 +455,7 @@ fn insert_object(
 macro_rules! object_sql {
     ($tail:literal) => {
         concat!(
-            "SELECT id, size, etag, last_modified, headers, checksum_algorithm, checksum, parts, tags, checksum_type, acl, version, null_version, lock_mode, lock_until, legal_hold FROM objects",
+            "SELECT id, size, etag, last_modified, headers, checksum_algorithm, checksum, parts, tags, checksum_type, acl, version, null_version, lock_mode, lock_until, legal_hold, sse FROM objects",
             $tail
         )
     };
@@ -476,8 +488,29 @@ fn object_columns(
             version: r.get(11)?,
             null_version: r.get(12)?,
             lock: LockState::from_columns(r.get_ref(13)?.as_str_or_null()?, r.get(14)?, r.get(15)?),
+            sse: sse_at(r, 16)?,
         },
     ))
+}
+
+/// The encryption record in column `column`: NULL for plaintext. A record this binary cannot
+/// read fails the read (never served as if it were plaintext).
+pub(crate) fn sse_at(
+    r: &rusqlite::Row<'_>,
+    column: usize,
+) -> rusqlite::Result<Option<crate::crypto::sse::Record>> {
+    match r.get_ref(column)?.as_blob_or_null()? {
+        None => Ok(None),
+        Some(bytes) => crate::crypto::sse::Record::from_bytes(bytes)
+            .map(Some)
+            .ok_or_else(|| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    column,
+                    rusqlite::types::Type::Blob,
+                    "an encryption record of an unknown format".into(),
+                )
+            }),
+    }
 }
 
 /// The version `version` names, with its segments (and their inline bytes when `with_data`);

@@ -33,6 +33,9 @@ pub struct Upload {
     /// The Object Lock retention and legal hold the object gets when the upload completes
     /// (`x-amz-object-lock-*` on CreateMultipartUpload).
     pub lock: LockState,
+    /// The upload's encryption record: its parts, and the object, are encrypted with its
+    /// data key (`docs/encryption.md`).
+    pub sse: Option<crate::crypto::sse::Record>,
 }
 
 #[derive(Debug, Clone)]
@@ -56,7 +59,7 @@ pub struct Completion {
 }
 
 const UPLOAD_COLUMNS: &str =
-    "SELECT id, bucket, key, initiated, headers, checksum_algorithm, checksum_type, acl, lock_mode, lock_until, legal_hold FROM uploads";
+    "SELECT id, bucket, key, initiated, headers, checksum_algorithm, checksum_type, acl, lock_mode, lock_until, legal_hold, sse FROM uploads";
 
 fn upload_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Upload> {
     Ok(Upload {
@@ -72,6 +75,7 @@ fn upload_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Upload> {
             .as_deref()
             .map(Acl::from_text),
         lock: LockState::from_columns(r.get_ref(8)?.as_str_or_null()?, r.get(9)?, r.get(10)?),
+        sse: super::sse_at(r, 11)?,
     })
 }
 
@@ -137,6 +141,7 @@ impl ObjectIndex {
         tags: Tags,
         acl: Option<Acl>,
         lock: LockState,
+        sse: Option<crate::crypto::sse::Record>,
     ) -> IndexResult<Upload> {
         let id = format!(
             "{:032x}{:032x}",
@@ -153,6 +158,7 @@ impl ObjectIndex {
             checksum_type: checksum.map(|(_, t)| t),
             acl,
             lock,
+            sse,
         };
         let row = upload.clone();
         self.db
@@ -162,8 +168,8 @@ impl ObjectIndex {
                 let acl = row.acl.as_ref().map(Acl::to_text);
                 let (lock_mode, lock_until, legal_hold) = row.lock.columns();
                 conn.cached_execute(
-                    "INSERT INTO uploads (id, bucket, key, initiated, headers, checksum_algorithm, checksum_type, tags, acl, lock_mode, lock_until, legal_hold) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                    rusqlite::params![&row.id, &row.bucket, &row.key, row.initiated, headers, &row.checksum_algorithm, &row.checksum_type, encode_tags(&tags), acl, lock_mode, lock_until, legal_hold],
+                    "INSERT INTO uploads (id, bucket, key, initiated, headers, checksum_algorithm, checksum_type, tags, acl, lock_mode, lock_until, legal_hold, sse) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                    rusqlite::params![&row.id, &row.bucket, &row.key, row.initiated, headers, &row.checksum_algorithm, &row.checksum_type, encode_tags(&tags), acl, lock_mode, lock_until, legal_hold, row.sse.as_ref().map(crate::crypto::sse::Record::to_bytes)],
                 )?;
                 Ok::<_, IndexError>(())
             })
@@ -285,6 +291,7 @@ impl ObjectIndex {
                     version: String::new(),
                     null_version: false,
                     lock: upload.lock.clone(),
+                    sse: upload.sse.clone(),
                 };
                 let mut object = object;
                 let published = versions::publish(conn, &mut object, &condition)?;

@@ -45,6 +45,7 @@ pub(super) fn object(bucket: &str, key: &str, etag: &str) -> ObjectMeta {
         version: String::new(),
         null_version: false,
         lock: LockState::default(),
+        sse: None,
     }
 }
 
@@ -389,6 +390,7 @@ async fn buckets_with_objects_are_not_deleted_and_uploads_are_aborted_with_their
             Vec::new(),
             None,
             LockState::default(),
+            None,
         )
         .await
         .unwrap();
@@ -441,6 +443,7 @@ async fn completing_an_upload_checks_parts_as_s3_does() {
             Vec::new(),
             None,
             LockState::default(),
+            None,
         )
         .await
         .unwrap();
@@ -549,6 +552,7 @@ async fn upload_listings_roll_up_and_page_like_object_listings() {
                 Vec::new(),
                 None,
                 LockState::default(),
+                None,
             )
             .await
             .unwrap();
@@ -981,6 +985,7 @@ async fn acls_and_initial_configurations_are_kept_and_old_rows_read_as_private()
                 Vec::new(),
                 Some(public.clone()),
                 LockState::default(),
+                None,
             )
             .await
             .unwrap();
@@ -1129,6 +1134,7 @@ async fn segments_keep_their_part_numbers() {
             Vec::new(),
             None,
             LockState::default(),
+            None,
         )
         .await
         .unwrap();

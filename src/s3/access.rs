@@ -657,6 +657,11 @@ fn s3_keys(
             set_request_tag_keys(context, &tags);
         }
         object_lock::header_condition_keys(context, &parts.headers, crate::objects::now_ms());
+        // The encryption the request asks for, as sent (a bucket default sets no key, as on
+        // AWS).
+        if let Some(value) = header("x-amz-server-side-encryption") {
+            context.set("s3:x-amz-server-side-encryption", [value]);
+        }
     }
     if matches!(
         route.operation,

@@ -176,6 +176,11 @@ mod tests {
                 &[("s3:GetReplicationConfiguration", b)],
             ),
             (GetBucketEncryption, &[("s3:GetEncryptionConfiguration", b)]),
+            (PutBucketEncryption, &[("s3:PutEncryptionConfiguration", b)]),
+            (
+                DeleteBucketEncryption,
+                &[("s3:PutEncryptionConfiguration", b)],
+            ),
             (
                 GetObjectLockConfiguration,
                 &[("s3:GetBucketObjectLockConfiguration", b)],

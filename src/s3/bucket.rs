@@ -224,6 +224,11 @@ fn initial_configs(ctx: &Ctx<'_>, headers: &http::HeaderMap) -> S3Result<Vec<Buc
             PublicAccessBlock::new(settings).into(),
         ));
     }
+    if ctx.state.config.backend.s3.new_buckets.default_encryption {
+        configs.push(BucketConfig::Encryption(
+            crate::objects::BucketEncryption::sse_s3(None).into(),
+        ));
+    }
     if let Some(requested) = requested {
         let mut state = BucketState {
             name: String::new(),

@@ -13,12 +13,13 @@ use serde::Serialize;
 use super::checksum::{Algorithm, BodyDigests, ChecksumType};
 use super::error::{Code, S3Error, S3Result};
 use super::fields::{PartNumber, UploadId};
-use super::object::{check_key, object_headers, storage_class, website_redirect, Written};
+use super::object::{check_key, object_headers, storage_class, website_redirect, Encrypt, Written};
 use super::query::Query;
 use super::read::{check_conditions, inline_range, open_object, read_segments, Opened};
 use super::version::Version;
 use super::xml::{document_named, timestamp, Checksum, Xmlns};
 use super::{Ctx, Reply, Req};
+use crate::crypto::sse::Sealer;
 use crate::objects::{now_ms, ObjectHeaders, ObjectMeta, Segment, Stored, WriteCondition};
 
 /// What an `x-amz-copy-source` header names: `[/]bucket/key[?versionId=id]`, the key
@@ -64,7 +65,8 @@ fn invalid_source() -> S3Error {
 
 /// Copies `len` bytes from `start` of an open source into a new committed blob, or, when
 /// they fit `inline_max`, into memory to be stored inline with the copy's row (whichever way
-/// the source is stored).
+/// the source is stored). An encrypted source is decrypted as it is read; with `encrypt`, the
+/// copy is stored encrypted under its own key.
 async fn copy_bytes(
     ctx: &Ctx<'_>,
     files: Vec<Opened>,
@@ -72,6 +74,7 @@ async fn copy_bytes(
     start: u64,
     len: u64,
     algorithms: &[Algorithm],
+    encrypt: Option<&Encrypt>,
 ) -> S3Result<Written> {
     let mut digests = BodyDigests::new(algorithms);
     if len <= ctx.inline_max() {
@@ -90,6 +93,10 @@ async fn copy_bytes(
             return Err(short_source());
         }
         digests.update(&data);
+        let data = match encrypt {
+            Some(e) => Sealer::seal_all(&e.key, e.part, &data).into(),
+            None => data,
+        };
         return Ok(Written {
             stored: Stored::Inline(data),
             size: len,
@@ -98,15 +105,31 @@ async fn copy_bytes(
     }
     let mut rx = read_segments(files, source, start, len, ctx.blobs().buffer_size());
     let mut writer = ctx.blobs().writer();
+    let mut sealer = encrypt.map(|e| Sealer::new(&e.key, e.part));
+    let mut size = 0u64;
+    let mut out = Vec::new();
     while let Some(chunk) = rx.recv().await {
         let chunk = chunk?;
+        size += chunk.len() as u64;
         digests.update(&chunk);
-        writer.write(&chunk).await?;
+        match &mut sealer {
+            Some(sealer) => {
+                out.clear();
+                sealer.push(&chunk, &mut out);
+                writer.write(&out).await?;
+            }
+            None => writer.write(&chunk).await?,
+        }
     }
-    if writer.len() != len {
+    if size != len {
         return Err(short_source());
     }
-    let (blob, size) = writer.commit().await?;
+    if let Some(sealer) = sealer {
+        out.clear();
+        sealer.finish(&mut out);
+        writer.write(&out).await?;
+    }
+    let (blob, _stored_len) = writer.commit().await?;
     Ok(Written {
         stored: Stored::Blob(blob),
         size,
@@ -209,7 +232,12 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
                 })?,
         ),
     };
-    let changes_class = parts.headers.contains_key("x-amz-storage-class") || redirect.is_some();
+    // The copy is encrypted as its request (or the destination bucket's default) says, never
+    // as the source was.
+    let encrypted = super::sse::for_write(req.found.existing()?, &parts.headers)?;
+    let changes_class = parts.headers.contains_key("x-amz-storage-class")
+        || redirect.is_some()
+        || parts.headers.contains_key(super::sse::HEADER);
     // A copy of a named version onto its key restores it: that is a change.
     if src_bucket == bucket && src_key == key && !replace && !changes_class && !version.is_named() {
         return Err(S3Error::new(
@@ -235,6 +263,13 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
             .as_deref()
             .and_then(Algorithm::from_name)
     });
+    let (sse, encrypt) = match encrypted {
+        true => {
+            let (record, key) = super::sse::generate(ctx, bucket, key);
+            (Some(record), Some(Encrypt { key, part: 0 }))
+        }
+        false => (None, None),
+    };
     let copied = copy_bytes(
         ctx,
         files,
@@ -242,6 +277,7 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
         0,
         source.size,
         &algorithm.into_iter().collect::<Vec<_>>(),
+        encrypt.as_ref(),
     )
     .await?;
     let (size, digests) = (copied.size, &copied.digests);
@@ -277,6 +313,7 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
         version: String::new(),
         null_version: false,
         lock,
+        sse,
     };
     let (etag, at) = (object.etag.clone(), object.last_modified);
     let published = match ctx.index().put_object(object, WriteCondition::Always).await {
@@ -304,6 +341,12 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
         if let Some(value) = value.and_then(|v| http::HeaderValue::from_str(&v).ok()) {
             response.headers_mut().insert(name, value);
         }
+    }
+    if encrypted {
+        response.headers_mut().insert(
+            super::sse::HEADER,
+            http::HeaderValue::from_static(super::sse::AES256),
+        );
     }
     Ok(response)
 }
@@ -411,10 +454,13 @@ pub async fn upload_part_copy(
         key: src_key,
         version,
     } = copy_source(&parts.headers)?;
+    super::sse::refuse_unimplemented(&parts.headers)?;
     let upload = ctx
         .index()
         .upload(bucket.to_owned(), key.to_owned(), upload_id.clone())
         .await?;
+    let encrypt = super::sse::open(ctx, upload.sse.as_ref(), bucket, key)?
+        .map(|key| Encrypt { key, part: number });
     let (source, files) = open_source(ctx, &src_bucket, &src_key, &version).await?;
     let source_version = source_version_id(ctx, &src_bucket, &version, &source);
     check_conditions(
@@ -435,6 +481,7 @@ pub async fn upload_part_copy(
         start,
         len,
         &algorithm.into_iter().collect::<Vec<_>>(),
+        encrypt.as_ref(),
     )
     .await?;
     let (size, digests) = (copied.size, &copied.digests);
@@ -475,6 +522,12 @@ pub async fn upload_part_copy(
         response
             .headers_mut()
             .insert("x-amz-copy-source-version-id", value);
+    }
+    if encrypt.is_some() {
+        response.headers_mut().insert(
+            super::sse::HEADER,
+            http::HeaderValue::from_static(super::sse::AES256),
+        );
     }
     Ok(response)
 }

@@ -28,6 +28,7 @@ mod query;
 mod read;
 mod rfc2047;
 pub mod router;
+mod sse;
 mod tagging;
 mod unconfigured;
 mod version;

@@ -14,7 +14,8 @@ use super::checksum::{
 use super::error::{Code, S3Error, S3Result};
 use super::fields::{MaxParts, MaxUploads, PartNumber, UploadId};
 use super::object::{
-    check_key, check_whole_body, expected, object_headers, write_body, write_condition, Expected,
+    check_key, check_whole_body, expected, object_headers, write_body, write_condition, Encrypt,
+    Expected,
 };
 use super::xml::{document, read, timestamp, Checksum, CommonPrefix, Owner, Xmlns};
 use super::{finish, Ctx, Reply, Req};
@@ -118,6 +119,10 @@ pub async fn create_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let acl = super::acl::for_object_write(ctx, req.found.existing()?, &parts.headers)?;
     // Kept with the upload; the object gets it (or the bucket's default) at completion.
     let lock = super::object_lock::from_headers(req.found.existing()?, &parts.headers)?;
+    // The upload's data key, for its parts and the object (the header, or the bucket's
+    // default encryption).
+    let encrypted = super::sse::for_write(req.found.existing()?, &parts.headers)?;
+    let sse = encrypted.then(|| super::sse::generate(ctx, bucket, key).0);
     let upload = ctx
         .index()
         .create_upload(
@@ -128,6 +133,7 @@ pub async fn create_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
             tags,
             acl,
             lock,
+            sse,
         )
         .await?;
     let mut response = document(&InitiateMultipartUploadResult {
@@ -145,6 +151,12 @@ pub async fn create_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
         headers.insert(
             "x-amz-checksum-type",
             http::HeaderValue::from_static(t.name()),
+        );
+    }
+    if encrypted {
+        response.headers_mut().insert(
+            super::sse::HEADER,
+            http::HeaderValue::from_static(super::sse::AES256),
         );
     }
     Ok(response)
@@ -192,7 +204,10 @@ pub async fn upload_part(
             None => want.checksum = Some((algorithm, None)),
         }
     }
-    let written = write_body(ctx, reader, &want).await?;
+    super::sse::refuse_unimplemented(&parts.headers)?;
+    let encrypt = super::sse::open(ctx, upload.sse.as_ref(), bucket, key)?
+        .map(|key| Encrypt { key, part: number });
+    let written = write_body(ctx, reader, &want, encrypt.as_ref()).await?;
     let checksum = want
         .checksum
         .as_ref()
@@ -227,6 +242,7 @@ pub async fn upload_part(
     if let Some((a, v)) = checksum {
         builder = builder.header(a.header(), v);
     }
+    builder = super::sse::header_out(builder, encrypt.is_some());
     finish(builder, crate::http::empty())
 }
 
@@ -533,6 +549,12 @@ pub async fn complete_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>, upload: Uplo
     })?;
     if let Some(id) = version_id.and_then(|v| http::HeaderValue::from_str(&v).ok()) {
         response.headers_mut().insert("x-amz-version-id", id);
+    }
+    if object.sse.is_some() {
+        response.headers_mut().insert(
+            super::sse::HEADER,
+            http::HeaderValue::from_static(super::sse::AES256),
+        );
     }
     Ok(response)
 }

@@ -12,6 +12,7 @@ use super::checksum::{
 use super::error::{Code, S3Error, S3Result};
 use super::version::with_version;
 use super::{finish, Ctx, Reply, Req};
+use crate::crypto::sse::{DataKey, Record, Sealer};
 use crate::objects::{now_ms, ObjectHeaders, ObjectMeta, Segment, Stored, WriteCondition};
 use crate::storage::{BlobId, BlobWriter};
 
@@ -310,6 +311,14 @@ impl Written {
     }
 }
 
+/// How a write's bytes are encrypted (`docs/encryption.md`): the data key of the version (or
+/// upload), and the part its chunks are bound to (0 for a whole object).
+#[derive(Clone)]
+pub struct Encrypt {
+    pub key: std::sync::Arc<DataKey>,
+    pub part: u32,
+}
+
 /// Streams `reader` into a new blob, digesting it, and checks Content-MD5 and the checksum
 /// (from a header or the trailer). The blob is committed only when every check passed; on
 /// any failure nothing is left behind. A body that announces at most `inline_max` bytes is
@@ -318,10 +327,14 @@ impl Written {
 /// Each full buffer is digested (MD5, checksums) and written on a blocking thread while the
 /// next one is read from the network (and, for signed payloads, hashed by the reader): one
 /// upload keeps two cores busy, and at most two buffers of it are in memory.
+///
+/// With `encrypt`, the digests are of the plaintext and what is stored (inline or in the
+/// blob) is its encrypted segment, sealed chunk by chunk in the same blocking step.
 pub async fn write_body<S: Source + Send>(
     ctx: &Ctx<'_>,
     mut reader: S,
     expected: &Expected,
+    encrypt: Option<&Encrypt>,
 ) -> S3Result<Written> {
     let algorithms: Vec<Algorithm> = expected.checksum.iter().map(|(a, _)| *a).collect();
     if let Some(len) = reader.announced_len().filter(|n| *n <= ctx.inline_max()) {
@@ -334,9 +347,14 @@ pub async fn write_body<S: Source + Send>(
         digests.update(&all);
         let digests = digests.finish();
         check_digests(&digests, expected, reader.trailers())?;
+        let size = all.len() as u64;
+        let stored = match encrypt {
+            Some(e) => Bytes::from(Sealer::seal_all(&e.key, e.part, &all)),
+            None => all.freeze(),
+        };
         return Ok(Written {
-            size: all.len() as u64,
-            stored: Stored::Inline(all.freeze()),
+            size,
+            stored: Stored::Inline(stored),
             digests,
         });
     }
@@ -344,22 +362,33 @@ pub async fn write_body<S: Source + Send>(
     let mut sink = Sink::Idle(Box::new((
         ctx.blobs().writer(),
         BodyDigests::new(&algorithms),
+        encrypt.map(|e| Sealer::new(&e.key, e.part)),
     )));
     let mut batch = BytesMut::new();
+    let mut size = 0u64;
     while let Some(data) = reader.next().await? {
+        size += data.len() as u64;
         batch.extend_from_slice(&data);
         if batch.len() >= buffer {
             sink = sink.send(batch.split().freeze()).await?;
         }
     }
-    let (mut writer, mut digests) = sink.settle().await?;
+    let (mut writer, mut digests, sealer) = sink.settle().await?;
     // The tail, which is all of a small body, is digested here and written by the commit's
     // single blocking trip.
     digests.update(&batch);
-    writer.write(&batch).await?;
+    match sealer {
+        Some(mut sealer) => {
+            let mut out = Vec::new();
+            sealer.push(&batch, &mut out);
+            sealer.finish(&mut out);
+            writer.write(&out).await?;
+        }
+        None => writer.write(&batch).await?,
+    }
     let digests = digests.finish();
     check_digests(&digests, expected, reader.trailers())?;
-    let (blob, size) = writer.commit().await?;
+    let (blob, _stored_len) = writer.commit().await?;
     Ok(Written {
         stored: Stored::Blob(blob),
         size,
@@ -368,9 +397,11 @@ pub async fn write_body<S: Source + Send>(
 }
 
 /// The blocking half of `write_body`: idle, or digesting and writing one batch.
+type SinkState = (BlobWriter, BodyDigests, Option<Sealer>);
+
 enum Sink {
-    Idle(Box<(BlobWriter, BodyDigests)>),
-    Busy(tokio::task::JoinHandle<std::io::Result<(BlobWriter, BodyDigests)>>),
+    Idle(Box<SinkState>),
+    Busy(tokio::task::JoinHandle<std::io::Result<SinkState>>),
 }
 
 impl Sink {
@@ -378,15 +409,22 @@ impl Sink {
     /// while busy (the upload failed) lets its thread finish; the writer then removes its
     /// temporary file.
     async fn send(self, batch: Bytes) -> std::io::Result<Sink> {
-        let (mut writer, mut digests) = self.settle().await?;
+        let (mut writer, mut digests, mut sealer) = self.settle().await?;
         Ok(Sink::Busy(tokio::task::spawn_blocking(move || {
             digests.update(&batch);
-            writer.write_blocking(&batch)?;
-            Ok((writer, digests))
+            match &mut sealer {
+                Some(sealer) => {
+                    let mut out = Vec::new();
+                    sealer.push(&batch, &mut out);
+                    writer.write_blocking(&out)?;
+                }
+                None => writer.write_blocking(&batch)?,
+            }
+            Ok((writer, digests, sealer))
         })))
     }
 
-    async fn settle(self) -> std::io::Result<(BlobWriter, BodyDigests)> {
+    async fn settle(self) -> std::io::Result<SinkState> {
         match self {
             Sink::Idle(idle) => Ok(*idle),
             Sink::Busy(job) => job.await.map_err(std::io::Error::other)?,
@@ -431,6 +469,8 @@ pub struct Prepared {
     condition: WriteCondition,
     acl: Option<crate::objects::Acl>,
     lock: crate::objects::LockState,
+    /// SSE-S3: asked for, or the bucket's default.
+    encrypted: bool,
 }
 
 /// Reads and checks a whole-object write's headers (`headers`: the request's, or a form's
@@ -448,6 +488,7 @@ pub fn prepare(
     let acl = super::acl::for_object_write(ctx, state, headers)?;
     let lock = super::object_lock::from_headers(state, headers)?;
     super::object_lock::require_integrity(state, headers, &expected)?;
+    let encrypted = super::sse::for_write(state, headers)?;
     Ok(Prepared {
         headers: object_headers,
         tags,
@@ -455,6 +496,7 @@ pub fn prepare(
         condition,
         acl,
         lock,
+        encrypted,
     })
 }
 
@@ -465,6 +507,8 @@ pub struct Put {
     pub checksum: Option<(Algorithm, Option<String>)>,
     /// `x-amz-expiration`, when a lifecycle rule will expire the object.
     pub expiration: Option<String>,
+    /// Stored encrypted (SSE-S3).
+    pub encrypted: bool,
 }
 
 impl Put {
@@ -482,7 +526,7 @@ impl Put {
         if let Some(expiration) = &self.expiration {
             response = response.header("x-amz-expiration", expiration);
         }
-        response
+        super::sse::header_out(response, self.encrypted)
     }
 }
 
@@ -501,8 +545,16 @@ pub async fn write_object<S: Source + Send>(
         condition,
         acl,
         lock,
+        encrypted,
     } = prepared;
-    let written = write_body(ctx, reader, &expected).await?;
+    let (sse, encrypt): (Option<Record>, _) = match encrypted {
+        true => {
+            let (record, key) = super::sse::generate(ctx, bucket, key);
+            (Some(record), Some(Encrypt { key, part: 0 }))
+        }
+        false => (None, None),
+    };
+    let written = write_body(ctx, reader, &expected, encrypt.as_ref()).await?;
     let checksum = expected
         .checksum
         .as_ref()
@@ -532,6 +584,7 @@ pub async fn write_object<S: Source + Send>(
         version: String::new(),
         null_version: false,
         lock,
+        sse,
     };
     let etag = object.etag.clone();
     let expiration = ctx.index().bucket_state(bucket).and_then(|state| {
@@ -557,6 +610,7 @@ pub async fn write_object<S: Source + Send>(
         version_id: published.version_id,
         checksum,
         expiration,
+        encrypted,
     })
 }
 

@@ -12,7 +12,7 @@
 use super::fields::{MaxBuckets, MaxKeys, MaxParts, MaxUploads, PartNumber, UploadId};
 use super::{
     acl, attributes, bucket, bucket_access, bucket_policy, copy, cors, delete, lifecycle, list,
-    multipart, object, object_lock, post, read, tagging, unconfigured, versioning, website,
+    multipart, object, object_lock, post, read, sse, tagging, unconfigured, versioning, website,
 };
 use super::{Ctx, Reply, Req};
 
@@ -205,7 +205,13 @@ operations! {
     GetBucketReplication: GET Bucket ?"replication", needs Bucket("s3:GetReplicationConfiguration")
         => unconfigured::get_bucket_replication();
     GetBucketEncryption: GET Bucket ?"encryption", needs Bucket("s3:GetEncryptionConfiguration")
-        => unconfigured::get_bucket_encryption();
+        => sse::get_bucket_encryption();
+    PutBucketEncryption: PUT Bucket ?"encryption", needs Bucket("s3:PutEncryptionConfiguration")
+        => sse::put_bucket_encryption();
+    // AWS has no s3:DeleteEncryptionConfiguration: removing it is authorized as putting it.
+    DeleteBucketEncryption: DELETE Bucket ?"encryption",
+        needs Bucket("s3:PutEncryptionConfiguration")
+        => sse::delete_bucket_encryption();
     GetObjectLockConfiguration: GET Bucket ?"object-lock",
         needs Bucket("s3:GetBucketObjectLockConfiguration")
         => object_lock::get_object_lock_configuration();

@@ -65,6 +65,7 @@ const HEADER_FIELDS: &[&str] = &[
     "content-md5",
     "x-amz-storage-class",
     "x-amz-checksum-algorithm",
+    "x-amz-server-side-encryption",
     "x-amz-object-lock-mode",
     "x-amz-object-lock-retain-until-date",
     "x-amz-object-lock-legal-hold",
@@ -551,8 +552,8 @@ mod tests {
         assert_eq!(headers["x-amz-meta-who"], "me");
         assert_eq!(headers.len(), 3);
         let refused = Fields(vec![(
-            "x-amz-server-side-encryption".into(),
-            "AES256".into(),
+            "x-amz-server-side-encryption-aws-kms-key-id".into(),
+            "k".into(),
         )]);
         assert_eq!(
             object_headers(&refused).unwrap_err().code,

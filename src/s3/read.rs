@@ -151,10 +151,18 @@ pub fn shown_version(req: &Req<'_>, meta: &ObjectMeta) -> Option<String> {
     super::version::shown(req, meta.version_id())
 }
 
-/// One segment's bytes, ready to read: its open blob file, or its inline bytes.
+/// One segment's bytes, ready to read: its open blob file, or its inline bytes; for an
+/// encrypted object, either of those with the data key, the part its chunks are bound to and
+/// its plaintext size (`docs/encryption.md`).
 pub enum Opened {
     File(std::fs::File),
     Inline(Bytes),
+    Sealed {
+        stored: Box<Opened>,
+        key: std::sync::Arc<crate::crypto::sse::DataKey>,
+        part: u32,
+        size: u64,
+    },
 }
 
 /// Looks an object up and opens its blobs, retrying when a concurrent overwrite removes a
@@ -168,6 +176,7 @@ pub async fn open_object(
 ) -> S3Result<(ObjectMeta, Vec<Opened>)> {
     for _ in 0..3 {
         let meta = lookup_with(ctx, bucket, key, version, true).await?;
+        let data_key = super::sse::open(ctx, meta.sse.as_ref(), bucket, key)?;
         let ids: Vec<_> = meta
             .segments
             .iter()
@@ -183,10 +192,21 @@ pub async fn open_object(
                 let opened = meta
                     .segments
                     .iter()
-                    .map(|s| match &s.stored {
-                        Stored::Inline(data) => Some(Opened::Inline(data.clone())),
-                        Stored::Blob(_) => files.next().map(Opened::File),
-                        Stored::Unread => None,
+                    .map(|s| {
+                        let stored = match &s.stored {
+                            Stored::Inline(data) => Some(Opened::Inline(data.clone())),
+                            Stored::Blob(_) => files.next().map(Opened::File),
+                            Stored::Unread => None,
+                        }?;
+                        Some(match &data_key {
+                            None => stored,
+                            Some(key) => Opened::Sealed {
+                                stored: Box::new(stored),
+                                key: key.clone(),
+                                part: s.part_number.unwrap_or(0),
+                                size: s.size,
+                            },
+                        })
                     })
                     .collect::<Option<Vec<_>>>()
                     .ok_or_else(|| {
@@ -310,6 +330,7 @@ async fn read_object(ctx: &Ctx<'_>, req: &Req<'_>, head: bool) -> Reply {
         version_id.as_deref(),
     );
     builder = object_headers_out(builder, &meta, param)?;
+    builder = super::sse::header_out(builder, meta.sse.is_some());
     builder = super::object_lock::headers_out(ctx, builder, bucket, key, &meta.lock);
     if let Some(count) = super::tagging::count_header(&meta.tags) {
         builder = builder.header("x-amz-tagging-count", count);
@@ -534,9 +555,54 @@ pub fn read_segments(
 ) -> mpsc::Receiver<std::io::Result<Bytes>> {
     let plan = plan(files.into_iter(), meta, start, len);
     let (tx, rx) = mpsc::channel::<std::io::Result<Bytes>>(2);
+    let (bucket, key, version_id) = (meta.bucket.clone(), meta.key.clone(), meta.version_id());
     tokio::task::spawn_blocking(move || {
         for (source, from, take) in plan {
             let mut file = match source {
+                Opened::Sealed {
+                    stored,
+                    key: data_key,
+                    part,
+                    size,
+                } => {
+                    let mut gone = false;
+                    let emit = |piece: Bytes| {
+                        gone = tx.blocking_send(Ok(piece)).is_err();
+                        !gone
+                    };
+                    let read = match *stored {
+                        Opened::File(mut file) => crate::crypto::sse::read_range(
+                            &mut file, &data_key, part, size, from, take, buffer, emit,
+                        ),
+                        Opened::Inline(data) => crate::crypto::sse::read_range(
+                            &mut std::io::Cursor::new(data),
+                            &data_key,
+                            part,
+                            size,
+                            from,
+                            take,
+                            buffer,
+                            emit,
+                        ),
+                        Opened::Sealed { .. } => {
+                            Err(std::io::Error::other("a segment sealed twice"))
+                        }
+                    };
+                    if let Err(e) = read {
+                        // Never altered bytes: the body fails (after the status: the
+                        // connection is aborted, not ended cleanly).
+                        tracing::error!(
+                            bucket, key, version_id, part, error = %e,
+                            "an encrypted object's stored bytes failed authentication or could not be read"
+                        );
+                        let _ = tx.blocking_send(Err(e));
+                        return;
+                    }
+                    if gone {
+                        return; // the client went away
+                    }
+                    continue;
+                }
                 Opened::File(file) => file,
                 Opened::Inline(data) => {
                     let piece = usize::try_from(from)
@@ -640,6 +706,7 @@ mod tests {
             version: String::new(),
             null_version: true,
             lock: crate::objects::LockState::default(),
+            sse: None,
         };
         let r = |meta: &ObjectMeta, n: &str| {
             part_range(meta, n).map(|(r, count)| (r.start, r.end, count))

@@ -26,13 +26,6 @@ pub async fn get_bucket_replication(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     not_configured(&req, Code::ReplicationConfigurationNotFoundError)
 }
 
-/// GetBucketEncryption: `ServerSideEncryptionConfigurationNotFoundError`. S3 now reports
-/// SSE-S3 (AES256) for every bucket, because it encrypts every object; LabStore does not
-/// encrypt objects at rest, so it does not claim a default encryption (`docs/s3.md`).
-pub async fn get_bucket_encryption(_ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
-    not_configured(&req, Code::ServerSideEncryptionConfigurationNotFoundError)
-}
-
 /// An empty page of one of the configuration lists: `IsTruncated` false and no entry.
 #[derive(Debug, Serialize)]
 struct EmptyList {

@@ -31,6 +31,18 @@ fn a_rotation_killed_mid_way_resumes_and_every_secret_opens_with_the_new_key() {
             for n in 0..USERS {
                 keys.push(common::user_with_key(&iam, &format!("rot{n:03}")).await);
             }
+            // Encrypted objects: their data keys are sealed by the master key too.
+            let s3 = server.with_bucket("rotated").await;
+            for (key, size) in [("small", 1000), ("large", 300_000)] {
+                s3.put_object()
+                    .bucket("rotated")
+                    .key(key)
+                    .server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::Aes256)
+                    .body(common::pattern(size, 7).into())
+                    .send()
+                    .await
+                    .unwrap();
+            }
             let root_key = iam.create_access_key().send().await.unwrap();
             let k = root_key.access_key().unwrap();
             keys.push((
@@ -133,6 +145,18 @@ fn a_rotation_killed_mid_way_resumes_and_every_secret_opens_with_the_new_key() {
             Some(&session.2),
         );
         sts.get_caller_identity().send().await.unwrap();
+        let s3 = server.root_s3();
+        for (key, size) in [("small", 1000), ("large", 300_000)] {
+            let got = s3
+                .get_object()
+                .bucket("rotated")
+                .key(key)
+                .send()
+                .await
+                .unwrap();
+            let body = got.body.collect().await.unwrap().into_bytes();
+            assert_eq!(body.as_ref(), common::pattern(size, 7).as_slice(), "{key}");
+        }
     });
     drop(server);
 

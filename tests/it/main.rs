@@ -50,6 +50,7 @@ mod s3_multipart_lists;
 mod s3_object_lock;
 mod s3_objects;
 mod s3_post;
+mod s3_sse;
 mod s3_tagging;
 mod s3_unconfigured;
 mod s3_versions;

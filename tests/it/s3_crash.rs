@@ -1,7 +1,8 @@
 //! Crash safety: SIGKILL the server while uploads and overwrites are in flight, restart it,
 //! and check that every acknowledged object reads back whole, nothing torn is listed, and no
 //! temporary or orphaned file is left behind. Half the writes are small enough to be stored
-//! inline in the object index (`backend.s3.inline_max`), half go to blob files.
+//! inline in the object index (`backend.s3.inline_max`), half go to blob files. Every object
+//! is encrypted (SSE-S3: new buckets have it by default, `docs/encryption.md`).
 
 use crate::common;
 

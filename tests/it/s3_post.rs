@@ -525,14 +525,34 @@ async fn malformed_forms_get_s3s_errors() {
     );
     // An x-amz-* field this server does not implement is refused, not ignored.
     let form = root_form(
-        &[("key", "k"), ("x-amz-server-side-encryption", "AES256")],
+        &[
+            ("key", "k"),
+            ("x-amz-server-side-encryption", "aws:kms"),
+            ("x-amz-server-side-encryption-aws-kms-key-id", "some-key"),
+        ],
         &[
             r#"{"key": "k"}"#,
-            r#"{"x-amz-server-side-encryption": "AES256"}"#,
+            r#"{"x-amz-server-side-encryption": "aws:kms"}"#,
+            r#"{"x-amz-server-side-encryption-aws-kms-key-id": "some-key"}"#,
         ],
         b"x",
     );
     assert_eq!(code(&post(&server, &form)), "NotImplemented");
+    // SSE-S3 from the form field: stored encrypted, answered with the header.
+    let form = root_form(
+        &[("key", "enc"), ("x-amz-server-side-encryption", "AES256")],
+        &[
+            r#"{"key": "enc"}"#,
+            r#"{"x-amz-server-side-encryption": "AES256"}"#,
+        ],
+        b"form bytes",
+    );
+    let response = post(&server, &form);
+    assert_eq!(response.status, 204, "{}", response.body);
+    assert!(response
+        .headers
+        .iter()
+        .any(|(n, v)| n == "x-amz-server-side-encryption" && v == "AES256"));
     // DeleteObjects is still DeleteObjects.
     let response = send(server.s3, &format!("{path}?delete"), &multipart, b"x");
     assert_ne!(code(&response), "PreconditionFailed");

@@ -49,11 +49,6 @@ async fn a_fresh_bucket_answers_every_configuration_read_as_s3_does() {
             not_found("ReplicationConfigurationNotFoundError"),
         ),
         (
-            "GetBucketEncryption",
-            error_code_status(s3.get_bucket_encryption().bucket(b).send().await),
-            not_found("ServerSideEncryptionConfigurationNotFoundError"),
-        ),
-        (
             "GetObjectLockConfiguration",
             error_code_status(s3.get_object_lock_configuration().bucket(b).send().await),
             not_found("ObjectLockConfigurationNotFoundError"),
@@ -281,8 +276,6 @@ async fn configuration_writes_stay_not_implemented() {
     let server = TestServer::start();
     let s3 = server.with_bucket("writes").await;
     let r = s3.delete_bucket_replication().bucket("writes").send().await;
-    assert_eq!(error_code_status(r), ("NotImplemented".to_owned(), 501));
-    let r = s3.delete_bucket_encryption().bucket("writes").send().await;
     assert_eq!(error_code_status(r), ("NotImplemented".to_owned(), 501));
     let r = s3
         .delete_bucket_metrics_configuration()

@@ -105,6 +105,7 @@ mod tests {
             version: String::new(),
             null_version: true,
             lock: crate::objects::LockState::default(),
+            sse: None,
         }
     }
 

@@ -75,8 +75,6 @@ pub const NOT_IMPLEMENTED: &[Row] = &[
     row("PUT", Bucket, Some("accelerate"), "PutBucketAccelerateConfiguration"),
     row("PUT", Bucket, Some("analytics"), "PutBucketAnalyticsConfiguration"),
     row("DELETE", Bucket, Some("analytics"), "DeleteBucketAnalyticsConfiguration"),
-    row("PUT", Bucket, Some("encryption"), "PutBucketEncryption"),
-    row("DELETE", Bucket, Some("encryption"), "DeleteBucketEncryption"),
     row("PUT", Bucket, Some("intelligent-tiering"), "PutBucketIntelligentTieringConfiguration"),
     row("DELETE", Bucket, Some("intelligent-tiering"), "DeleteBucketIntelligentTieringConfiguration"),
     row("PUT", Bucket, Some("inventory"), "PutBucketInventoryConfiguration"),

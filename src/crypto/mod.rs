@@ -4,6 +4,8 @@
 //! Invariant: a plaintext secret exists only inside `Secret` (or a `Zeroizing` buffer while
 //! being opened). `Secret` never prints its value and wipes it on drop.
 
+pub mod sse;
+
 use std::fmt;
 use std::fs;
 use std::io::{self, Write};
