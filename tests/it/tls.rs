@@ -437,6 +437,11 @@ fn the_binary_prints_the_development_certificate_and_reloads_on_sighup() {
     let server =
         Server::start_with(dir.path(), &[("LABSTORE_BACKEND_TLS_SELF_SIGNED", "true")]).unwrap();
     let cert = self_signed_cert(dir.path()).canonicalize().unwrap();
+    // Standard output is collected by a reader thread: give it a moment.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !server.stdout().contains("--ca-bundle") && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     let printed = server.stdout();
     let logged = server.logs();
     assert!(printed.contains("--ca-bundle"), "{printed}");
