@@ -279,6 +279,7 @@ pub async fn head_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
 
 async fn read_object(ctx: &Ctx<'_>, req: &Req<'_>, head: bool) -> Reply {
     let (bucket, key, parts, version) = (req.bucket, req.key, req.parts, req.version);
+    super::sse::refuse_on_read(&parts.headers)?;
     // HEAD needs only the metadata; GET opens the blobs at once, so that an overwrite after
     // the lookup cannot take them away (an unlinked file stays readable).
     let (meta, files) = match head {

@@ -90,6 +90,26 @@ pub fn for_write(bucket: &BucketState, headers: &HeaderMap) -> S3Result<bool> {
     }
 }
 
+/// A read (GetObject, HeadObject) names no encryption: S3 answers `400` to
+/// `x-amz-server-side-encryption` on one ("should not be sent for GetObject requests"), and
+/// SSE-C's headers are not implemented.
+pub fn refuse_on_read(headers: &HeaderMap) -> S3Result<()> {
+    if SSE_C_HEADERS[..3].iter().any(|h| headers.contains_key(*h)) {
+        return Err(S3Error::new(
+            Code::NotImplemented,
+            "Server-side encryption with customer-provided keys (SSE-C) is not implemented.",
+        ));
+    }
+    if headers.contains_key(HEADER) {
+        return Err(S3Error::new(
+            Code::InvalidArgument,
+            "x-amz-server-side-encryption header is not supported for this operation.",
+        )
+        .with("ArgumentName", HEADER));
+    }
+    Ok(())
+}
+
 /// A fresh data key for a version (or upload) of `bucket`/`key`, and its record.
 pub fn generate(ctx: &Ctx<'_>, bucket: &str, key: &str) -> (Record, Arc<DataKey>) {
     Record::generate(ctx.state.iam.master_key(), bucket, key)

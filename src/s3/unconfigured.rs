@@ -1,7 +1,6 @@
-//! Reads of the bucket sub-resources LabStore does not configure yet (replication, default
-//! encryption, and the analytics, metrics, inventory and
-//! intelligent-tiering configurations), answered as S3 answers a bucket that never set them:
-//! a 404 naming the missing configuration, or an empty list. Their writes answer
+//! Reads of the bucket sub-resources LabStore does not configure yet (replication, and the
+//! analytics, metrics, inventory and intelligent-tiering configurations), answered as S3
+//! answers a bucket that never set them: a 404 naming the missing configuration, or an empty list. Their writes answer
 //! `NotImplemented` (`router::NOT_IMPLEMENTED`). Every answer needs the bucket to exist.
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList>
 #![expect(

@@ -321,8 +321,8 @@ FRESH_BUCKET_READS = {
     "get-bucket-acl": None,
     "get-bucket-analytics-configuration": "NoSuchConfiguration",
     "get-bucket-cors": "NoSuchCORSConfiguration",
-    # S3 reports SSE-S3 for every bucket; LabStore does not encrypt objects (docs/s3.md).
-    "get-bucket-encryption": "ServerSideEncryptionConfigurationNotFoundError",
+    # A new bucket gets SSE-S3 by default, as on S3 (docs/s3.md, "Server-side encryption").
+    "get-bucket-encryption": None,
     "get-bucket-intelligent-tiering-configuration": "NoSuchConfiguration",
     "get-bucket-inventory-configuration": "NoSuchConfiguration",
     "get-bucket-lifecycle": "NoSuchLifecycleConfiguration",

@@ -789,3 +789,37 @@ fn policies_read_the_requested_encryption_as_a_condition_key() {
         assert_eq!(asked.server_side_encryption(), Some(&ServerSideEncryption::Aes256));
     });
 }
+
+#[test]
+fn reads_name_no_encryption() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, s3) = start(dir.path(), true);
+    server.block_on(async {
+        s3.create_bucket().bucket("bkt").send().await.unwrap();
+        put_sse(&s3, "bkt", "k", b"x", false).await;
+        // S3: x-amz-server-side-encryption "should not be sent for GetObject requests" (400).
+        let sent = s3
+            .get_object()
+            .bucket("bkt")
+            .key("k")
+            .customize()
+            .mutate_request(|r| {
+                r.headers_mut()
+                    .insert("x-amz-server-side-encryption", "AES256");
+            })
+            .send()
+            .await;
+        assert_eq!(error_code_status(sent), ("InvalidArgument".to_owned(), 400));
+        let sse_c = s3
+            .get_object()
+            .bucket("bkt")
+            .key("k")
+            .sse_customer_algorithm("AES256")
+            .sse_customer_key("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+            .sse_customer_key_md5("ZXZ0aGluZw==")
+            .send()
+            .await;
+        assert_eq!(error_code_status(sse_c).0, "NotImplemented");
+        assert_eq!(get(&s3, "bkt", "k", None).await, (b"x".to_vec(), aes()));
+    });
+}
