@@ -705,3 +705,84 @@ fn a_web_identity_token_buys_a_session_of_a_role_that_trusts_its_provider() {
         assert_eq!(sts_code(assume(stranger).await).0, "InvalidIdentityToken");
     });
 }
+
+/// What STS does not understand is refused by name, never served as another action: a made-up
+/// action is `InvalidAction`, an unsigned call other than AssumeRoleWithWebIdentity is
+/// `MissingAuthenticationToken` (in STS's namespace when it names an STS action, in IAM's
+/// otherwise), and STS's missing parameters are `ValidationError`; on both ports.
+#[test]
+fn sts_refuses_what_it_does_not_understand() {
+    use crate::common::signing::{iam_call, send, Signer, FORM};
+    let server = common::start_with_root(&tempfile::tempdir().unwrap().keep());
+    let signer = Signer {
+        service: "sts",
+        ..Signer::new("admin", common::ROOT_SECRET)
+    };
+    let code = |body: &str| {
+        body.split_once("<Code>")
+            .and_then(|(_, rest)| rest.split_once("</Code>"))
+            .map_or(String::new(), |(code, _)| code.to_owned())
+    };
+    for port in [server.addr(Listener::Iam), server.addr(Listener::S3)] {
+        let made_up = iam_call(port, &signer, "Action=AssumeEverything&Version=2011-06-15");
+        assert_eq!(
+            (made_up.status, code(&made_up.body)),
+            (400, "InvalidAction".into()),
+            "{}",
+            made_up.body
+        );
+        assert!(made_up
+            .body
+            .contains("https://sts.amazonaws.com/doc/2011-06-15/"));
+        // An IAM action signed for STS is not an STS action.
+        let iam_action = iam_call(port, &signer, "Action=ListUsers&Version=2011-06-15");
+        assert_eq!(
+            code(&iam_action.body),
+            "InvalidAction",
+            "{}",
+            iam_action.body
+        );
+        let missing = iam_call(port, &signer, "Action=AssumeRole&Version=2011-06-15");
+        assert_eq!(
+            (missing.status, code(&missing.body)),
+            (400, "ValidationError".into()),
+            "{}",
+            missing.body
+        );
+    }
+    let iam = server.addr(Listener::Iam);
+    let unsigned = |body: &str| {
+        send(
+            iam,
+            "POST",
+            "/",
+            &[("content-type".into(), FORM.into())],
+            body,
+        )
+    };
+    let sts_call = unsigned("Action=GetCallerIdentity&Version=2011-06-15");
+    assert_eq!(
+        (sts_call.status, code(&sts_call.body)),
+        (403, "MissingAuthenticationToken".into()),
+        "{}",
+        sts_call.body
+    );
+    assert!(sts_call
+        .body
+        .contains("https://sts.amazonaws.com/doc/2011-06-15/"));
+    let iam_call_unsigned = unsigned("Action=ListUsers&Version=2010-05-08");
+    assert_eq!(code(&iam_call_unsigned.body), "MissingAuthenticationToken");
+    assert!(iam_call_unsigned
+        .body
+        .contains("https://iam.amazonaws.com/doc/2010-05-08/"));
+    // Web identity without a token is a validation error, not an anonymous session.
+    let no_token = unsigned(
+        "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=arn:aws:iam::000000000000:role/x&RoleSessionName=abc",
+    );
+    assert_eq!(
+        (no_token.status, code(&no_token.body)),
+        (400, "ValidationError".into()),
+        "{}",
+        no_token.body
+    );
+}
