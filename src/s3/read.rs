@@ -490,8 +490,39 @@ const SMALL_READ: u64 = 128 * 1024;
 pub fn inline_range(opened: &[Opened], meta: &ObjectMeta, start: u64, len: u64) -> Option<Bytes> {
     let mut pieces = Vec::new();
     for (source, from, take) in plan(opened.iter(), meta, start, len) {
-        let Opened::Inline(data) = source else {
-            return None;
+        let data = match source {
+            Opened::Inline(data) => data,
+            // An encrypted inline segment is decrypted here too, without a trip to the
+            // blocking pool (a few chunks at most). Damage falls back to the streaming path,
+            // which refuses it and logs it.
+            Opened::Sealed {
+                stored,
+                key,
+                part,
+                size,
+            } => {
+                let Opened::Inline(data) = &**stored else {
+                    return None;
+                };
+                let mut out = Vec::with_capacity(usize::try_from(take).ok()?);
+                crate::crypto::sse::read_range(
+                    &mut std::io::Cursor::new(data.clone()),
+                    key,
+                    *part,
+                    *size,
+                    from,
+                    take,
+                    64 * 1024,
+                    |piece| {
+                        out.extend_from_slice(&piece);
+                        true
+                    },
+                )
+                .ok()?;
+                pieces.push(Bytes::from(out));
+                continue;
+            }
+            Opened::File(_) => return None,
         };
         let from = usize::try_from(from).ok()?;
         let to = from.checked_add(usize::try_from(take).ok()?)?;
