@@ -306,6 +306,11 @@ pub static KEYS: &[Key] = &[
         help: "Give every new bucket a default encryption of SSE-S3 (AES256), as S3 does: objects written without x-amz-server-side-encryption are encrypted at rest",
     },
     Key {
+        path: "backend.s3.sse_c.allow_plain_http",
+        kind: Kind::Bool,
+        help: "Accept SSE-C (customer-provided keys) over plain HTTP; S3 refuses it, as the key would cross the network in clear",
+    },
+    Key {
         path: "backend.s3.io.buffer_size",
         kind: Kind::Int {
             min: 4096,

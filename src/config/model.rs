@@ -302,6 +302,8 @@ pub struct S3 {
     pub paging: Paging,
     /// What a bucket starts with.
     pub new_buckets: NewBuckets,
+    /// Server-side encryption with customer-provided keys (`docs/encryption.md`).
+    pub sse_c: SseC,
     pub io: Io,
     /// Objects and parts of at most this many bytes are stored in the object index with their
     /// row (`docs/inline.md`); 0 stores every object in a blob file.
@@ -325,6 +327,9 @@ impl Default for S3 {
             new_buckets: NewBuckets {
                 block_public_access: true,
                 default_encryption: true,
+            },
+            sse_c: SseC {
+                allow_plain_http: false,
             },
             io: Io {
                 buffer_size: 262_144,
@@ -361,6 +366,16 @@ pub struct NewBuckets {
     pub block_public_access: bool,
     /// A new bucket gets a default encryption of SSE-S3 (`docs/encryption.md`).
     pub default_encryption: bool,
+}
+
+/// SSE-C (`docs/encryption.md`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SseC {
+    /// Accept customer keys over plain HTTP (S3 refuses them: the key would travel in
+    /// clear). For a development setup without TLS, or behind a proxy that ends TLS without
+    /// saying so in a trusted `X-Forwarded-Proto`.
+    pub allow_plain_http: bool,
 }
 
 /// The lifecycle worker (`crate::lifecycle`).

@@ -1,8 +1,10 @@
-//! SSE-S3: object bytes encrypted at rest (`docs/encryption.md`). Pure: no I/O but the
-//! reads of the `Read + Seek` a caller hands in.
+//! SSE-S3 and SSE-C: object bytes encrypted at rest (`docs/encryption.md`). Pure: no I/O but
+//! the reads of the `Read + Seek` a caller hands in.
 //!
-//! An encrypted object version (or multipart upload) has a random data key, sealed by the
-//! master key into its `Record` (the `sse` column of its row), and a random encryption id.
+//! An encrypted object version (or multipart upload) has a random encryption id and a data
+//! key: for SSE-S3 a random one, sealed by the master key into its `Record` (the `sse` column
+//! of its row); for SSE-C one derived from the customer's key and the encryption id, which is
+//! never stored: the record keeps only a salted HMAC that recognises the customer's key.
 //! Each stored segment is `salt ‖ chunk 0 ‖ … ‖ chunk n-1`, each chunk AES-256-GCM over at
 //! most `CHUNK` plaintext bytes with a nonce `salt ‖ u32be(index)` and associated data binding
 //! the encryption id, the part, the index and whether it is the last chunk: chunks cannot be
@@ -14,7 +16,9 @@ use std::sync::Arc;
 use aes_gcm::aead::{KeyInit, OsRng};
 use aes_gcm::Aes256Gcm;
 use bytes::{Bytes, BytesMut};
+use hmac::{Hmac, Mac};
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
+use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use super::{CryptoError, MasterKey};
@@ -28,6 +32,7 @@ pub const SALT: usize = 8;
 const ID: usize = 16;
 const FORMAT: u8 = 1;
 const KIND_S3: u8 = 1;
+const KIND_C: u8 = 2;
 /// A stored chunk's size when full.
 const STORED_CHUNK: usize = CHUNK + TAG;
 
@@ -48,6 +53,9 @@ pub fn stored_len(size: u64) -> u64 {
 pub struct DataKey {
     cipher: LessSafeKey,
     id: [u8; ID],
+    /// SSE-C: the key that stands the ETags of the object (and its parts) in for the MD5 of
+    /// their plaintext, which would let anyone who reads the index confirm a guess of it.
+    etag_key: Option<Zeroizing<[u8; 32]>>,
 }
 
 impl DataKey {
@@ -56,7 +64,23 @@ impl DataKey {
         Ok(DataKey {
             cipher: LessSafeKey::new(key),
             id,
+            etag_key: None,
         })
+    }
+
+    /// The ETag stored and shown for plaintext whose MD5 is `md5_hex`: the MD5 itself for
+    /// SSE-S3 (as S3 shows), for SSE-C 16 bytes of an HMAC of it under a key derived from the
+    /// customer's (S3's SSE-C ETags are not the MD5 of the data either).
+    pub fn etag(&self, md5_hex: String) -> String {
+        match &self.etag_key {
+            None => md5_hex,
+            Some(key) => {
+                let mut mac = <HmacSha256 as Mac>::new_from_slice(key.as_slice())
+                    .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+                mac.update(md5_hex.as_bytes());
+                hex::encode(&mac.finalize().into_bytes()[..16])
+            }
+        }
     }
 }
 
@@ -67,16 +91,84 @@ impl std::fmt::Debug for DataKey {
 }
 
 /// The encryption record stored with a row (`objects.sse`, `uploads.sse`): format, kind, the
-/// encryption id and the sealed data key.
+/// encryption id and, for SSE-S3, the sealed data key; for SSE-C, the salted HMAC of the
+/// customer's key.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Record {
     id: [u8; ID],
-    sealed: Vec<u8>,
+    kind: Kind,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+enum Kind {
+    /// SSE-S3: the data key sealed by the master key.
+    Sealed(Vec<u8>),
+    /// SSE-C: HMAC-SHA256 under the customer's key of the row's identity and the random
+    /// encryption id (the salt); the key itself is never stored.
+    Customer([u8; 32]),
 }
 
 impl std::fmt::Debug for Record {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Record(SSE-S3)")
+        f.write_str(match self.kind {
+            Kind::Sealed(_) => "Record(SSE-S3)",
+            Kind::Customer(_) => "Record(SSE-C)",
+        })
+    }
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// A customer's key (SSE-C): 256 bits, held only for the request that brought it.
+#[derive(Clone)]
+pub struct CustomerKey(Zeroizing<[u8; 32]>);
+
+impl CustomerKey {
+    pub fn new(bytes: [u8; 32]) -> CustomerKey {
+        CustomerKey(Zeroizing::new(bytes))
+    }
+
+    /// The MD5 of the key, which a request sends beside it (a check of its transport only).
+    pub fn md5(&self) -> [u8; 16] {
+        use md5::Digest as _;
+        md5::Md5::digest(self.0.as_slice()).into()
+    }
+
+    fn mac(&self, label: &[u8]) -> HmacSha256 {
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(self.0.as_slice())
+            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+        mac.update(label);
+        mac
+    }
+
+    /// What the record keeps to recognise this key on the row of `bucket`/`key` with
+    /// encryption id `id`.
+    fn check(&self, bucket: &str, key: &str, id: &[u8; ID]) -> HmacSha256 {
+        let mut mac = self.mac(b"labstore/sse-c/v1/check\0");
+        mac.update(&seal_aad(bucket, key, id));
+        mac
+    }
+
+    /// The data key of the row with encryption id `id`: unique per object version and
+    /// upload, so that nonces never repeat under one key however many objects a customer's
+    /// key encrypts.
+    fn data_key(&self, id: [u8; ID]) -> Result<DataKey, CryptoError> {
+        let mut mac = self.mac(b"labstore/sse-c/v1/data\0");
+        mac.update(&id);
+        let bytes = Zeroizing::new(<[u8; 32]>::from(mac.finalize().into_bytes()));
+        let mut key = DataKey::new(bytes.as_slice(), id)?;
+        let mut mac = self.mac(b"labstore/sse-c/v1/etag\0");
+        mac.update(&id);
+        key.etag_key = Some(Zeroizing::new(<[u8; 32]>::from(
+            mac.finalize().into_bytes(),
+        )));
+        Ok(key)
+    }
+}
+
+impl std::fmt::Debug for CustomerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CustomerKey(..)")
     }
 }
 
@@ -100,63 +192,117 @@ impl Record {
         let sealed = master.seal(bytes.as_slice(), &seal_aad(bucket, key, &id));
         let key = DataKey::new(bytes.as_slice(), id)
             .unwrap_or_else(|_| unreachable!("32 bytes are an AES-256 key"));
-        (Record { id, sealed }, Arc::new(key))
+        let kind = Kind::Sealed(sealed);
+        (Record { id, kind }, Arc::new(key))
     }
 
-    /// Opens the data key; fails when the record was moved to another row or altered, or
-    /// the master key is another.
+    /// SSE-C: a fresh encryption id for an object version (or upload) of `bucket`/`key`
+    /// under the customer's key, its record and its data key.
+    pub fn generate_customer(
+        customer: &CustomerKey,
+        bucket: &str,
+        key: &str,
+    ) -> (Record, Arc<DataKey>) {
+        let id: [u8; ID] = rand::random();
+        let check = customer
+            .check(bucket, key, &id)
+            .finalize()
+            .into_bytes()
+            .into();
+        let data_key = customer
+            .data_key(id)
+            .unwrap_or_else(|_| unreachable!("32 bytes are an AES-256 key"));
+        let kind = Kind::Customer(check);
+        (Record { id, kind }, Arc::new(data_key))
+    }
+
+    /// Whether the row is SSE-C: its bytes open only with the customer's key.
+    pub fn is_customer(&self) -> bool {
+        matches!(self.kind, Kind::Customer(_))
+    }
+
+    /// Opens an SSE-S3 data key; fails when the record was moved to another row or
+    /// altered, or the master key is another, or the record is SSE-C's.
     pub fn open(
         &self,
         master: &MasterKey,
         bucket: &str,
         key: &str,
     ) -> Result<Arc<DataKey>, CryptoError> {
-        let bytes = master.open(&self.sealed, &seal_aad(bucket, key, &self.id))?;
+        let Kind::Sealed(sealed) = &self.kind else {
+            return Err(CryptoError::Unseal);
+        };
+        let bytes = master.open(sealed, &seal_aad(bucket, key, &self.id))?;
         if bytes.len() != 32 {
             return Err(CryptoError::Unseal);
         }
         Ok(Arc::new(DataKey::new(&bytes, self.id)?))
     }
 
+    /// SSE-C: the data key, when `customer` is the key the row was written with (compared
+    /// in constant time); `None` for another key or an SSE-S3 record.
+    pub fn open_customer(
+        &self,
+        customer: &CustomerKey,
+        bucket: &str,
+        key: &str,
+    ) -> Option<Arc<DataKey>> {
+        let Kind::Customer(check) = &self.kind else {
+            return None;
+        };
+        customer
+            .check(bucket, key, &self.id)
+            .verify_slice(check)
+            .ok()?;
+        customer.data_key(self.id).ok().map(Arc::new)
+    }
+
     /// The record with its data key re-sealed from master key `from` to `to` (key rotation);
-    /// `None` when it already opens with `to`.
+    /// `None` when it already opens with `to`, or is SSE-C's (no master key is involved).
     pub fn resealed(
         &self,
         (from, to): (&MasterKey, &MasterKey),
         bucket: &str,
         key: &str,
     ) -> Result<Option<Record>, CryptoError> {
+        let Kind::Sealed(sealed) = &self.kind else {
+            return Ok(None);
+        };
         let aad = seal_aad(bucket, key, &self.id);
-        if to.open(&self.sealed, &aad).is_ok() {
+        if to.open(sealed, &aad).is_ok() {
             return Ok(None);
         }
-        let bytes = from.open(&self.sealed, &aad)?;
+        let bytes = from.open(sealed, &aad)?;
         Ok(Some(Record {
             id: self.id,
-            sealed: to.seal(&bytes, &aad),
+            kind: Kind::Sealed(to.seal(&bytes, &aad)),
         }))
     }
 
     /// The column's bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(2 + ID + self.sealed.len());
-        out.extend_from_slice(&[FORMAT, KIND_S3]);
+        let (kind, rest): (u8, &[u8]) = match &self.kind {
+            Kind::Sealed(sealed) => (KIND_S3, sealed),
+            Kind::Customer(check) => (KIND_C, check),
+        };
+        let mut out = Vec::with_capacity(2 + ID + rest.len());
+        out.extend_from_slice(&[FORMAT, kind]);
         out.extend_from_slice(&self.id);
-        out.extend_from_slice(&self.sealed);
+        out.extend_from_slice(rest);
         out
     }
 
     /// A stored column; `None` for a format or kind this binary does not know, or damage.
     pub fn from_bytes(bytes: &[u8]) -> Option<Record> {
         let (head, rest) = bytes.split_at_checked(2)?;
-        if head != [FORMAT, KIND_S3] {
-            return None;
-        }
-        let (id, sealed) = rest.split_at_checked(ID)?;
-        Some(Record {
-            id: id.try_into().ok()?,
-            sealed: sealed.to_vec(),
-        })
+        let (id, rest) = rest.split_at_checked(ID)?;
+        let id = id.try_into().ok()?;
+        let kind = match head {
+            [FORMAT, KIND_S3] => Kind::Sealed(rest.to_vec()),
+            [FORMAT, KIND_C] => Kind::Customer(rest.try_into().ok()?),
+            _ => return None,
+        };
+        Some(Record { id, kind })
     }
 }
 

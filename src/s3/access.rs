@@ -662,6 +662,12 @@ fn s3_keys(
         if let Some(value) = header("x-amz-server-side-encryption") {
             context.set("s3:x-amz-server-side-encryption", [value]);
         }
+        if let Some(value) = header("x-amz-server-side-encryption-customer-algorithm") {
+            context.set(
+                "s3:x-amz-server-side-encryption-customer-algorithm",
+                [value],
+            );
+        }
     }
     if matches!(
         route.operation,

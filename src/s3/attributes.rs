@@ -187,7 +187,12 @@ fn object_parts<'a>(
 
 pub async fn get_object_attributes(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let wanted = wanted(&req.parts.headers)?;
+    let customer = super::sse::for_read(ctx, &req.parts.headers)?;
     let meta = lookup(ctx, req.bucket, req.key, req.version).await?;
+    // An SSE-C object's attributes are read with its key, as its bytes are.
+    let reading = super::sse::Reading::Object;
+    let target = (req.bucket, req.key);
+    super::sse::open(ctx, meta.sse.as_ref(), customer.as_ref(), reading, target)?;
     let algorithm = meta
         .checksum_algorithm
         .as_deref()

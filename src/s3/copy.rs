@@ -234,10 +234,14 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     };
     // The copy is encrypted as its request (or the destination bucket's default) says, never
     // as the source was.
-    let encrypted = super::sse::for_write(req.found.existing()?, &parts.headers)?;
+    let encryption = super::sse::for_write(ctx, req.found.existing()?, &parts.headers)?;
+    // The source's key, when it is SSE-C.
+    let transport = super::sse::Transport::of(ctx);
+    let source_key = super::sse::customer(&parts.headers, super::sse::COPY_SOURCE, transport)?;
     let changes_class = parts.headers.contains_key("x-amz-storage-class")
         || redirect.is_some()
-        || parts.headers.contains_key(super::sse::HEADER);
+        || parts.headers.contains_key(super::sse::HEADER)
+        || matches!(encryption, super::sse::Encryption::Customer(_));
     // A copy of a named version onto its key restores it: that is a change.
     if src_bucket == bucket && src_key == key && !replace && !changes_class && !version.is_named() {
         return Err(S3Error::new(
@@ -250,7 +254,8 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let acl = super::acl::for_object_write(ctx, req.found.existing()?, &parts.headers)?;
     // The copy gets the lock its request gives (or the bucket's default), never the source's.
     let lock = super::object_lock::from_headers(req.found.existing()?, &parts.headers)?;
-    let (source, files) = open_source(ctx, &src_bucket, &src_key, &version).await?;
+    let (source, files) =
+        open_source(ctx, (&src_bucket, &src_key), &version, source_key.as_ref()).await?;
     check_conditions(
         &parts.headers,
         &source.etag,
@@ -263,12 +268,9 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
             .as_deref()
             .and_then(Algorithm::from_name)
     });
-    let (sse, encrypt) = match encrypted {
-        true => {
-            let (record, key) = super::sse::generate(ctx, bucket, key);
-            (Some(record), Some(Encrypt { key, part: 0 }))
-        }
-        false => (None, None),
+    let (sse, encrypt) = match encryption.generate(ctx, bucket, key) {
+        Some((record, key)) => (Some(record), Some(Encrypt { key, part: 0 })),
+        None => (None, None),
     };
     let copied = copy_bytes(
         ctx,
@@ -292,7 +294,7 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
         bucket: bucket.to_owned(),
         key: key.to_owned(),
         size,
-        etag: digests.etag(),
+        etag: Encrypt::etag(encrypt.as_ref(), digests.etag()),
         last_modified: now_ms(),
         headers,
         checksum_algorithm: checksum.as_ref().map(|(a, _)| a.name().to_owned()),
@@ -342,12 +344,7 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
             response.headers_mut().insert(name, value);
         }
     }
-    if encrypted {
-        response.headers_mut().insert(
-            super::sse::HEADER,
-            http::HeaderValue::from_static(super::sse::AES256),
-        );
-    }
+    super::sse::headers_into(&mut response, &encryption.applied());
     Ok(response)
 }
 
@@ -355,11 +352,11 @@ pub async fn copy_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
 /// whose newest row is one is `NoSuchKey`; one named by its id is S3's `InvalidRequest`.
 async fn open_source(
     ctx: &Ctx<'_>,
-    bucket: &str,
-    key: &str,
+    source: (&str, &str),
     version: &Version,
+    customer: Option<&super::sse::Customer>,
 ) -> S3Result<(ObjectMeta, Vec<Opened>)> {
-    open_object(ctx, bucket, key, version).await.map_err(|e| {
+    open_object(ctx, source, version, customer).await.map_err(|e| {
         if e.code == Code::MethodNotAllowed {
             S3Error::new(
                 Code::InvalidRequest,
@@ -455,13 +452,19 @@ pub async fn upload_part_copy(
         version,
     } = copy_source(&parts.headers)?;
     super::sse::refuse_unimplemented(&parts.headers)?;
+    let transport = super::sse::Transport::of(ctx);
+    let customer = super::sse::customer(&parts.headers, "", transport)?;
+    let source_key = super::sse::customer(&parts.headers, super::sse::COPY_SOURCE, transport)?;
     let upload = ctx
         .index()
         .upload(bucket.to_owned(), key.to_owned(), upload_id.clone())
         .await?;
-    let encrypt = super::sse::open(ctx, upload.sse.as_ref(), bucket, key)?
+    let reading = super::sse::Reading::Part;
+    let target = (bucket, key);
+    let encrypt = super::sse::open(ctx, upload.sse.as_ref(), customer.as_ref(), reading, target)?
         .map(|key| Encrypt { key, part: number });
-    let (source, files) = open_source(ctx, &src_bucket, &src_key, &version).await?;
+    let (source, files) =
+        open_source(ctx, (&src_bucket, &src_key), &version, source_key.as_ref()).await?;
     let source_version = source_version_id(ctx, &src_bucket, &version, &source);
     check_conditions(
         &parts.headers,
@@ -490,7 +493,7 @@ pub async fn upload_part_copy(
         number,
         blob: copied.stored.blob().cloned(),
         size,
-        etag: digests.etag(),
+        etag: Encrypt::etag(encrypt.as_ref(), digests.etag()),
         checksum: checksum.as_ref().map(|(_, v)| v.clone()),
         last_modified: now_ms(),
     };
@@ -523,12 +526,8 @@ pub async fn upload_part_copy(
             .headers_mut()
             .insert("x-amz-copy-source-version-id", value);
     }
-    if encrypt.is_some() {
-        response.headers_mut().insert(
-            super::sse::HEADER,
-            http::HeaderValue::from_static(super::sse::AES256),
-        );
-    }
+    let applied = super::sse::applied(upload.sse.as_ref(), customer.as_ref());
+    super::sse::headers_into(&mut response, &applied);
     Ok(response)
 }
 

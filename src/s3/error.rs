@@ -59,6 +59,7 @@ codes! {
     InvalidBucketName => StatusCode::BAD_REQUEST, "The specified bucket is not valid.";
     InvalidBucketState => StatusCode::CONFLICT, "The request is not valid with the current state of the bucket.";
     InvalidDigest => StatusCode::BAD_REQUEST, "The Content-MD5 you specified is not valid.";
+    InvalidEncryptionAlgorithmError => StatusCode::BAD_REQUEST, "The encryption request you specified is not valid. The valid value is AES256.";
     InvalidLocationConstraint => StatusCode::BAD_REQUEST, "The specified location-constraint is not valid";
     InvalidPart => StatusCode::BAD_REQUEST, "One or more of the specified parts could not be found.";
     InvalidPolicyDocument => StatusCode::BAD_REQUEST, "The content of the form does not meet the conditions specified in the policy document.";

@@ -121,8 +121,10 @@ pub async fn create_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
     let lock = super::object_lock::from_headers(req.found.existing()?, &parts.headers)?;
     // The upload's data key, for its parts and the object (the header, or the bucket's
     // default encryption).
-    let encrypted = super::sse::for_write(req.found.existing()?, &parts.headers)?;
-    let sse = encrypted.then(|| super::sse::generate(ctx, bucket, key).0);
+    let encryption = super::sse::for_write(ctx, req.found.existing()?, &parts.headers)?;
+    let sse = encryption
+        .generate(ctx, bucket, key)
+        .map(|(record, _)| record);
     let upload = ctx
         .index()
         .create_upload(
@@ -153,12 +155,7 @@ pub async fn create_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
             http::HeaderValue::from_static(t.name()),
         );
     }
-    if encrypted {
-        response.headers_mut().insert(
-            super::sse::HEADER,
-            http::HeaderValue::from_static(super::sse::AES256),
-        );
-    }
+    super::sse::headers_into(&mut response, &encryption.applied());
     Ok(response)
 }
 
@@ -205,7 +202,10 @@ pub async fn upload_part(
         }
     }
     super::sse::refuse_unimplemented(&parts.headers)?;
-    let encrypt = super::sse::open(ctx, upload.sse.as_ref(), bucket, key)?
+    let customer = super::sse::customer(&parts.headers, "", super::sse::Transport::of(ctx))?;
+    let reading = super::sse::Reading::Part;
+    let target = (bucket, key);
+    let encrypt = super::sse::open(ctx, upload.sse.as_ref(), customer.as_ref(), reading, target)?
         .map(|key| Encrypt { key, part: number });
     let written = write_body(ctx, reader, &want, encrypt.as_ref()).await?;
     let checksum = want
@@ -216,7 +216,7 @@ pub async fn upload_part(
         number,
         blob: written.stored.blob().cloned(),
         size: written.size,
-        etag: written.digests.etag(),
+        etag: Encrypt::etag(encrypt.as_ref(), written.digests.etag()),
         checksum: checksum.as_ref().map(|(_, v)| v.clone()),
         last_modified: now_ms(),
     };
@@ -242,7 +242,8 @@ pub async fn upload_part(
     if let Some((a, v)) = checksum {
         builder = builder.header(a.header(), v);
     }
-    builder = super::sse::header_out(builder, encrypt.is_some());
+    let applied = super::sse::applied(upload.sse.as_ref(), customer.as_ref());
+    builder = super::sse::header_out(builder, &applied);
     finish(builder, crate::http::empty())
 }
 
@@ -458,6 +459,18 @@ pub async fn complete_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>, upload: Uplo
     let UploadId(id) = upload;
     let condition = write_condition(&parts.headers)?;
     let asserted = asserted(parts)?;
+    // An SSE-C upload's key may come with the completion (it is not needed: the parts are
+    // encrypted already); when it does, it must be the upload's.
+    let customer = super::sse::customer(&parts.headers, "", super::sse::Transport::of(ctx))?;
+    if customer.is_some() {
+        let upload = ctx
+            .index()
+            .upload(bucket.to_owned(), key.to_owned(), id.clone())
+            .await?;
+        let reading = super::sse::Reading::Completion;
+        let target = (bucket, key);
+        super::sse::open(ctx, upload.sse.as_ref(), customer.as_ref(), reading, target)?;
+    }
     // Content-MD5 and a trailing checksum describe the body, the part list.
     let body_digest = Expected {
         md5: match parts.headers.get("content-md5") {
@@ -550,12 +563,10 @@ pub async fn complete_multipart_upload(ctx: &Ctx<'_>, req: Req<'_>, upload: Uplo
     if let Some(id) = version_id.and_then(|v| http::HeaderValue::from_str(&v).ok()) {
         response.headers_mut().insert("x-amz-version-id", id);
     }
-    if object.sse.is_some() {
-        response.headers_mut().insert(
-            super::sse::HEADER,
-            http::HeaderValue::from_static(super::sse::AES256),
-        );
-    }
+    super::sse::headers_into(
+        &mut response,
+        &super::sse::applied(object.sse.as_ref(), customer.as_ref()),
+    );
     Ok(response)
 }
 

@@ -319,6 +319,17 @@ pub struct Encrypt {
     pub part: u32,
 }
 
+impl Encrypt {
+    /// The ETag stored for plaintext whose MD5 is `md5_hex`, encrypted as `encrypt` says
+    /// (SSE-C shows no MD5 of the plaintext: `DataKey::etag`).
+    pub fn etag(encrypt: Option<&Encrypt>, md5_hex: String) -> String {
+        match encrypt {
+            Some(e) => e.key.etag(md5_hex),
+            None => md5_hex,
+        }
+    }
+}
+
 /// Streams `reader` into a new blob, digesting it, and checks Content-MD5 and the checksum
 /// (from a header or the trailer). The blob is committed only when every check passed; on
 /// any failure nothing is left behind. A body that announces at most `inline_max` bytes is
@@ -469,8 +480,8 @@ pub struct Prepared {
     condition: WriteCondition,
     acl: Option<crate::objects::Acl>,
     lock: crate::objects::LockState,
-    /// SSE-S3: asked for, or the bucket's default.
-    encrypted: bool,
+    /// SSE-S3 (asked for, or the bucket's default), SSE-C, or none.
+    encryption: super::sse::Encryption,
 }
 
 /// Reads and checks a whole-object write's headers (`headers`: the request's, or a form's
@@ -488,7 +499,7 @@ pub fn prepare(
     let acl = super::acl::for_object_write(ctx, state, headers)?;
     let lock = super::object_lock::from_headers(state, headers)?;
     super::object_lock::require_integrity(state, headers, &expected)?;
-    let encrypted = super::sse::for_write(state, headers)?;
+    let encryption = super::sse::for_write(ctx, state, headers)?;
     Ok(Prepared {
         headers: object_headers,
         tags,
@@ -496,7 +507,7 @@ pub fn prepare(
         condition,
         acl,
         lock,
-        encrypted,
+        encryption,
     })
 }
 
@@ -507,8 +518,8 @@ pub struct Put {
     pub checksum: Option<(Algorithm, Option<String>)>,
     /// `x-amz-expiration`, when a lifecycle rule will expire the object.
     pub expiration: Option<String>,
-    /// Stored encrypted (SSE-S3).
-    pub encrypted: bool,
+    /// How it is stored encrypted.
+    pub encryption: super::sse::Applied,
 }
 
 impl Put {
@@ -526,7 +537,7 @@ impl Put {
         if let Some(expiration) = &self.expiration {
             response = response.header("x-amz-expiration", expiration);
         }
-        super::sse::header_out(response, self.encrypted)
+        super::sse::header_out(response, &self.encryption)
     }
 }
 
@@ -545,14 +556,11 @@ pub async fn write_object<S: Source + Send>(
         condition,
         acl,
         lock,
-        encrypted,
+        encryption,
     } = prepared;
-    let (sse, encrypt): (Option<Record>, _) = match encrypted {
-        true => {
-            let (record, key) = super::sse::generate(ctx, bucket, key);
-            (Some(record), Some(Encrypt { key, part: 0 }))
-        }
-        false => (None, None),
+    let (sse, encrypt): (Option<Record>, _) = match encryption.generate(ctx, bucket, key) {
+        Some((record, key)) => (Some(record), Some(Encrypt { key, part: 0 })),
+        None => (None, None),
     };
     let written = write_body(ctx, reader, &expected, encrypt.as_ref()).await?;
     let checksum = expected
@@ -563,7 +571,7 @@ pub async fn write_object<S: Source + Send>(
         bucket: bucket.to_owned(),
         key: key.to_owned(),
         size: written.size,
-        etag: written.digests.etag(),
+        etag: Encrypt::etag(encrypt.as_ref(), written.digests.etag()),
         last_modified: now_ms(),
         headers,
         checksum_algorithm: checksum.as_ref().map(|(a, _)| a.name().to_owned()),
@@ -610,7 +618,7 @@ pub async fn write_object<S: Source + Send>(
         version_id: published.version_id,
         checksum,
         expiration,
-        encrypted,
+        encryption: encryption.applied(),
     })
 }
 

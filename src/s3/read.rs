@@ -170,13 +170,19 @@ pub enum Opened {
 /// stored inline needs no file, and no trip to the blocking pool.
 pub async fn open_object(
     ctx: &Ctx<'_>,
-    bucket: &str,
-    key: &str,
+    (bucket, key): (&str, &str),
     version: &Version,
+    customer: Option<&super::sse::Customer>,
 ) -> S3Result<(ObjectMeta, Vec<Opened>)> {
     for _ in 0..3 {
         let meta = lookup_with(ctx, bucket, key, version, true).await?;
-        let data_key = super::sse::open(ctx, meta.sse.as_ref(), bucket, key)?;
+        let data_key = super::sse::open(
+            ctx,
+            meta.sse.as_ref(),
+            customer,
+            super::sse::Reading::Object,
+            (bucket, key),
+        )?;
         let ids: Vec<_> = meta
             .segments
             .iter()
@@ -279,12 +285,24 @@ pub async fn head_object(ctx: &Ctx<'_>, req: Req<'_>) -> Reply {
 
 async fn read_object(ctx: &Ctx<'_>, req: &Req<'_>, head: bool) -> Reply {
     let (bucket, key, parts, version) = (req.bucket, req.key, req.parts, req.version);
-    super::sse::refuse_on_read(&parts.headers)?;
-    // HEAD needs only the metadata; GET opens the blobs at once, so that an overwrite after
-    // the lookup cannot take them away (an unlinked file stays readable).
+    let customer = super::sse::for_read(ctx, &parts.headers)?;
+    // HEAD needs only the metadata (and an SSE-C object's key checked); GET opens the blobs
+    // at once, so that an overwrite after the lookup cannot take them away (an unlinked file
+    // stays readable).
     let (meta, files) = match head {
-        true => (lookup(ctx, bucket, key, version).await?, Vec::new()),
-        false => open_object(ctx, bucket, key, version).await?,
+        true => {
+            let meta = lookup(ctx, bucket, key, version).await?;
+            let reading = super::sse::Reading::Object;
+            super::sse::open(
+                ctx,
+                meta.sse.as_ref(),
+                customer.as_ref(),
+                reading,
+                (bucket, key),
+            )?;
+            (meta, Vec::new())
+        }
+        false => open_object(ctx, (bucket, key), version, customer.as_ref()).await?,
     };
     let version_id = shown_version(req, &meta);
     let etag = format!("\"{}\"", meta.etag);
@@ -331,7 +349,8 @@ async fn read_object(ctx: &Ctx<'_>, req: &Req<'_>, head: bool) -> Reply {
         version_id.as_deref(),
     );
     builder = object_headers_out(builder, &meta, param)?;
-    builder = super::sse::header_out(builder, meta.sse.is_some());
+    let applied = super::sse::applied(meta.sse.as_ref(), customer.as_ref());
+    builder = super::sse::header_out(builder, &applied);
     builder = super::object_lock::headers_out(ctx, builder, bucket, key, &meta.lock);
     if let Some(count) = super::tagging::count_header(&meta.tags) {
         builder = builder.header("x-amz-tagging-count", count);

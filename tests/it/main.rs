@@ -51,6 +51,7 @@ mod s3_object_lock;
 mod s3_objects;
 mod s3_post;
 mod s3_sse;
+mod s3_sse_c;
 mod s3_tagging;
 mod s3_unconfigured;
 mod s3_versions;

@@ -155,7 +155,8 @@ fn kms_is_not_implemented_and_other_values_are_invalid() {
             .body(ByteStream::from_static(b"x"))
             .send()
             .await;
-        assert_eq!(error_code_status(sse_c).0, "NotImplemented");
+        // SSE-C is implemented (`s3_sse_c.rs`), but not over plain HTTP.
+        assert_eq!(error_code_status(sse_c), ("InvalidRequest".to_owned(), 400));
         let multipart = s3
             .create_multipart_upload()
             .bucket("bkt")
@@ -819,7 +820,78 @@ fn reads_name_no_encryption() {
             .sse_customer_key_md5("ZXZ0aGluZw==")
             .send()
             .await;
-        assert_eq!(error_code_status(sse_c).0, "NotImplemented");
+        // A customer key over plain HTTP is refused before anything else (`s3_sse_c.rs`).
+        assert_eq!(error_code_status(sse_c), ("InvalidRequest".to_owned(), 400));
         assert_eq!(get(&s3, "bkt", "k", None).await, (b"x".to_vec(), aes()));
     });
+}
+
+#[test]
+fn tampering_is_logged_at_error_with_the_objects_identity() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = common::Server::start_with(
+        dir.path(),
+        &[(
+            "LABSTORE_BACKEND_ADMIN_AUTH_SECRET_KEY",
+            common::ROOT_SECRET,
+        )],
+    )
+    .unwrap();
+    let s3 = common::s3_client(&server);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let big = pattern(1024 * 1024, 21);
+    let version = runtime.block_on(async {
+        s3.create_bucket().bucket("bkt").send().await.unwrap();
+        s3.put_bucket_versioning()
+            .bucket("bkt")
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let put = s3
+            .put_object()
+            .bucket("bkt")
+            .key("logged")
+            .body(ByteStream::from(big.clone()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            put.server_side_encryption(),
+            Some(&ServerSideEncryption::Aes256)
+        );
+        put.version_id().unwrap().to_owned()
+    });
+    flip(&blob_of(dir.path(), "logged"), 8 + 3 * (65_536 + 16) + 7);
+    runtime.block_on(async {
+        let out = s3
+            .get_object()
+            .bucket("bkt")
+            .key("logged")
+            .send()
+            .await
+            .unwrap();
+        assert!(out.body.collect().await.is_err());
+    });
+    let (_, logs) = server.stop();
+    let line = logs
+        .iter()
+        .find(|l| l["level"] == "ERROR" && l["key"] == "logged")
+        .unwrap_or_else(|| panic!("no error line names the object: {logs:#?}"));
+    assert_eq!(line["bucket"], "bkt");
+    assert_eq!(line["version_id"], version.as_str());
+    assert_eq!(line["part"], 0);
+    let message = line["message"].as_str().unwrap();
+    assert!(message.contains("failed authentication"), "{message}");
+    assert!(
+        line["error"].as_str().unwrap().contains("does not open"),
+        "{line}"
+    );
 }

@@ -16,7 +16,7 @@ use crate::common::{Server, TestServer, ROOT_SECRET};
 
 /// A CA and a certificate it signed for 127.0.0.1 and localhost, as PEM files in `dir`
 /// (`<name>.crt` holding the leaf then the CA, `<name>.key`). Returns the CA's PEM.
-fn issue(dir: &Path, name: &str) -> String {
+pub(crate) fn issue(dir: &Path, name: &str) -> String {
     let ca_key = KeyPair::generate().unwrap();
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -50,7 +50,7 @@ fn path(dir: &Path, file: &str) -> String {
 }
 
 /// The environment serving S3 and IAM with `<name>.crt` / `<name>.key` from `dir`.
-fn tls_env(dir: &Path, name: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn tls_env(dir: &Path, name: &str) -> Vec<(&'static str, String)> {
     let (cert, key) = (
         path(dir, &format!("{name}.crt")),
         path(dir, &format!("{name}.key")),
@@ -63,7 +63,7 @@ fn tls_env(dir: &Path, name: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn start(dir: &Path, env: &[(&'static str, String)]) -> Result<TestServer, String> {
+pub(crate) fn start(dir: &Path, env: &[(&'static str, String)]) -> Result<TestServer, String> {
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     TestServer::start_with(dir, &env)
 }
@@ -84,7 +84,12 @@ fn https_client(ca_pem: &str) -> aws_sdk_s3::config::SharedHttpClient {
         .build_https()
 }
 
-fn s3_https(addr: SocketAddr, ca_pem: &str, key: &str, secret: &str) -> aws_sdk_s3::Client {
+pub(crate) fn s3_https(
+    addr: SocketAddr,
+    ca_pem: &str,
+    key: &str,
+    secret: &str,
+) -> aws_sdk_s3::Client {
     use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
     let config = aws_sdk_s3::Config::builder()
         .behavior_version(BehaviorVersion::latest())

@@ -130,29 +130,172 @@ fn ranges_decrypt_only_the_chunks_they_touch() {
     }
 }
 
+/// A 1 GiB encrypted segment that exists only as it is read: each chunk is sealed when a read
+/// reaches it (the same format `Sealer` writes, with a fixed salt), so that a test can count
+/// the bytes a range takes from a segment of the size without writing one.
+struct Virtual {
+    key: Arc<DataKey>,
+    size: u64,
+    salt: [u8; SALT],
+    pos: u64,
+    read: u64,
+    /// The last chunk sealed: its index and stored bytes.
+    cached: Option<(u64, Vec<u8>)>,
+}
+
+impl Virtual {
+    fn chunk(&mut self, index: u64) -> &[u8] {
+        if self.cached.as_ref().is_none_or(|(i, _)| *i != index) {
+            let start = index * CHUNK as u64;
+            let len = usize::try_from((self.size - start).min(CHUNK as u64)).unwrap();
+            let mut bytes: Vec<u8> = (0..len)
+                .map(|i| u8::try_from((start + i as u64) % 251).unwrap())
+                .collect();
+            let i = u32::try_from(index).unwrap();
+            let last = index + 1 == chunk_count(self.size);
+            let aad = chunk_aad(&self.key.id, 0, i, last);
+            let tag = self
+                .key
+                .cipher
+                .seal_in_place_separate_tag(nonce(self.salt, i), Aad::from(aad), &mut bytes)
+                .unwrap();
+            bytes.extend_from_slice(tag.as_ref());
+            self.cached = Some((index, bytes));
+        }
+        &self.cached.as_ref().unwrap().1
+    }
+}
+
+impl Read for Virtual {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let total = stored_len(self.size);
+        if self.pos >= total || buf.is_empty() {
+            return Ok(0);
+        }
+        let n = if self.pos < SALT as u64 {
+            let at = usize::try_from(self.pos).unwrap();
+            let n = (SALT - at).min(buf.len());
+            buf[..n].copy_from_slice(&self.salt[at..at + n]);
+            n
+        } else {
+            let offset = self.pos - SALT as u64;
+            let index = offset / STORED_CHUNK as u64;
+            let within = usize::try_from(offset % STORED_CHUNK as u64).unwrap();
+            let chunk = self.chunk(index);
+            let n = (chunk.len() - within).min(buf.len());
+            buf[..n].copy_from_slice(&chunk[within..within + n]);
+            n
+        };
+        self.pos += n as u64;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for Virtual {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        self.pos = match pos {
+            SeekFrom::Start(at) => at,
+            SeekFrom::End(back) => stored_len(self.size).saturating_add_signed(back),
+            SeekFrom::Current(by) => self.pos.saturating_add_signed(by),
+        };
+        Ok(self.pos)
+    }
+}
+
 #[test]
-fn a_one_mib_range_of_a_large_segment_reads_at_most_one_mib_and_two_chunks() {
+fn a_one_mib_range_of_a_one_gib_object_reads_at_most_one_mib_and_two_chunks() {
     let (_dir, master) = master();
     let (_, key) = Record::generate(&master, "b", "k");
-    let size = 16 << 20;
-    let stored = Sealer::seal_all(&key, 0, &pattern(size));
-    let mut file = Counting {
-        inner: Cursor::new(stored),
+    let size: u64 = 1 << 30;
+    let mut file = Virtual {
+        key: Arc::clone(&key),
+        size,
+        salt: [7; SALT],
+        pos: 0,
         read: 0,
+        cached: None,
     };
-    let from = (7 << 20) + 12_345;
-    read_range(
-        &mut file,
-        &key,
-        0,
-        size as u64,
-        from,
-        1 << 20,
-        1 << 20,
-        |_| true,
-    )
+    let from: u64 = (700 << 20) + 12_345;
+    let mut got = Vec::new();
+    read_range(&mut file, &key, 0, size, from, 1 << 20, 1 << 20, |b| {
+        got.extend_from_slice(&b);
+        true
+    })
     .unwrap();
-    assert!(file.read <= (1 << 20) + 2 * (CHUNK + TAG) as u64 + 17 * TAG as u64 + SALT as u64);
+    // The plaintext is the range asked for...
+    assert_eq!(got.len(), 1 << 20);
+    assert!(got
+        .iter()
+        .enumerate()
+        .all(|(i, b)| u64::from(*b) == (from + i as u64) % 251));
+    // ...and what was read of the stored segment is the salt, then the range's chunks with
+    // their tags: at most 1 MiB and two chunks (17 chunks of 64 KiB cover 1 MiB at any offset).
+    let bound = (1 << 20) + 2 * (CHUNK + TAG) as u64 + 17 * TAG as u64 + SALT as u64;
+    assert!(file.read <= bound, "{} > {bound}", file.read);
+    // The whole segment was not: the reader stands for a 1 GiB object.
+    assert!(stored_len(size) > 1 << 30);
+}
+
+#[test]
+fn customer_keys_open_only_their_own_rows() {
+    let customer = CustomerKey::new([5; 32]);
+    let other = CustomerKey::new([6; 32]);
+    let (record, key) = Record::generate_customer(&customer, "b", "k");
+    assert!(record.is_customer());
+    let data = pattern(CHUNK * 2 + 3);
+    let stored = Sealer::seal_all(&key, 0, &data);
+    // Stored and read back, the record recognises the key and derives the same data key.
+    let record = Record::from_bytes(&record.to_bytes()).unwrap();
+    let opened = record.open_customer(&customer, "b", "k").unwrap();
+    let size = data.len() as u64;
+    assert_eq!(read_all(&stored, &opened, 0, size, 0, size).unwrap(), data);
+    // Another key, another row: not recognised.
+    assert!(record.open_customer(&other, "b", "k").is_none());
+    assert!(record.open_customer(&customer, "b", "k2").is_none());
+    // Two objects under one customer key have different data keys: a segment of one does
+    // not open with the other's.
+    let (_, second) = Record::generate_customer(&customer, "b", "k");
+    fails(read_all(&stored, &second, 0, size, 0, size));
+    // The record holds neither the key nor the data key: 2 + 16 + 32 bytes, none of them the
+    // key's.
+    let bytes = record.to_bytes();
+    assert_eq!(bytes.len(), 2 + ID + 32);
+    assert!(!bytes.windows(8).any(|w| w == [5; 8]));
+    // No master key is involved: the SSE-S3 paths refuse it, rotation leaves it alone.
+    let (_dir, master) = master();
+    assert!(record.open(&master, "b", "k").is_err());
+    let (_dir2, next) = self::master();
+    assert!(record
+        .resealed((&master, &next), "b", "k")
+        .unwrap()
+        .is_none());
+    // An SSE-S3 record is not opened by a customer's key.
+    let (s3_record, _) = Record::generate(&master, "b", "k");
+    assert!(s3_record.open_customer(&customer, "b", "k").is_none());
+    assert_eq!(
+        format!("{record:?} {customer:?}"),
+        "Record(SSE-C) CustomerKey(..)"
+    );
+}
+
+#[test]
+fn customer_etags_are_not_the_md5_of_the_plaintext() {
+    let customer = CustomerKey::new([5; 32]);
+    let (record, key) = Record::generate_customer(&customer, "b", "k");
+    let md5 = "9b2cf535f27731c974343645a3985328".to_owned();
+    let etag = key.etag(md5.clone());
+    assert_eq!(etag.len(), 32);
+    assert_ne!(etag, md5);
+    // The same for the same object and plaintext, whoever opens it...
+    let again = record.open_customer(&customer, "b", "k").unwrap();
+    assert_eq!(again.etag(md5.clone()), etag);
+    // ...and another object's differs; SSE-S3 keeps the MD5, as S3 shows it.
+    let (_, other) = Record::generate_customer(&customer, "b", "k");
+    assert_ne!(other.etag(md5.clone()), etag);
+    let (_dir, master) = master();
+    let (_, s3) = Record::generate(&master, "b", "k");
+    assert_eq!(s3.etag(md5.clone()), md5);
 }
 
 fn fails(result: io::Result<Vec<u8>>) {
@@ -252,6 +395,7 @@ fn segments_do_not_open_under_another_object_or_part() {
         .open(&master, "b", "k")
         .is_err());
     assert!(Record::from_bytes(&[2, 1]).is_none());
+    assert!(Record::from_bytes(&[1, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]).is_none());
 }
 
 #[test]
