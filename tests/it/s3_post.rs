@@ -783,3 +783,62 @@ async fn a_form_upload_carries_the_post_condition_keys() {
         .await;
     assert_eq!(common::error_code_status(put).0, "AccessDenied");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sse_c_fields_encrypt_under_the_customers_key() {
+    let raw = [42u8; 32];
+    let (key, md5) = (BASE64.encode(raw), BASE64.encode(md5::Md5::digest(raw)));
+    let fields = [
+        ("key", "secret-form"),
+        ("x-amz-server-side-encryption-customer-algorithm", "AES256"),
+        ("x-amz-server-side-encryption-customer-key", key.as_str()),
+        (
+            "x-amz-server-side-encryption-customer-key-MD5",
+            md5.as_str(),
+        ),
+    ];
+    let conditions = [
+        r#"{"key": "secret-form"}"#.to_owned(),
+        r#"{"x-amz-server-side-encryption-customer-algorithm": "AES256"}"#.to_owned(),
+        format!(r#"{{"x-amz-server-side-encryption-customer-key": "{key}"}}"#),
+        format!(r#"{{"x-amz-server-side-encryption-customer-key-MD5": "{md5}"}}"#),
+    ];
+    let conditions: Vec<&str> = conditions.iter().map(String::as_str).collect();
+    // Over plain HTTP, refused as S3 refuses it.
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _) = setup(dir.path()).await;
+    let response = post(&server, &root_form(&fields, &conditions, b"form secret"));
+    assert_eq!(
+        (response.status, code(&response).as_str()),
+        (400, "InvalidRequest")
+    );
+    drop(server);
+    // Allowed: stored under the key, read back with it only.
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(
+        dir.path(),
+        &[("LABSTORE_BACKEND_S3_SSE_C_ALLOW_PLAIN_HTTP", "true")],
+    )
+    .unwrap();
+    let s3 = server.root_s3();
+    s3.create_bucket().bucket(B).send().await.unwrap();
+    let response = post(&server, &root_form(&fields, &conditions, b"form secret"));
+    assert_eq!(response.status, 204, "{}", response.body);
+    assert!(response
+        .headers
+        .iter()
+        .any(|(n, v)| n == "x-amz-server-side-encryption-customer-algorithm" && v == "AES256"));
+    let got = s3
+        .get_object()
+        .bucket(B)
+        .key("secret-form")
+        .sse_customer_algorithm("AES256")
+        .sse_customer_key(&key)
+        .sse_customer_key_md5(&md5)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.body.collect().await.unwrap().to_vec(), b"form secret");
+    let bare = s3.get_object().bucket(B).key("secret-form").send().await;
+    assert_eq!(common::error_code_status(bare).1, 400);
+}
