@@ -15,7 +15,9 @@ boto3 and rclone); checks_cors.py (CORS rules with the aws CLI, a browser's pref
 and cross-origin GET by hand); checks_website.py (static website hosting: aws CLI, pages by
 http.client); checks_post.py (browser form uploads: boto3's generate_presigned_post with
 requests); checks_lifecycle.py (lifecycle rules with the aws CLI, expiry with a short day);
-checks_sse.py (SSE-S3: aws CLI `--sse AES256`, boto3, rclone); checks_sts.py (STS: `aws sts assume-role` then `aws s3 cp`, get-caller-identity, boto3, an expired session); checks_tls.py (a server of
+checks_sse.py (SSE-S3: aws CLI `--sse AES256`, boto3, rclone); checks_sse_https.py (SSE-S3 and SSE-C
+over HTTPS: aws CLI `--sse`, `--sse-c`, boto3 SSECustomerKey, rclone `--s3-sse-customer-key`;
+customer keys refused over plain HTTP); checks_sts.py (STS: `aws sts assume-role` then `aws s3 cp`, get-caller-identity, boto3, an expired session); checks_tls.py (a server of
 its own over HTTPS in the development mode: aws CLI with --ca-bundle, boto3 with verify=,
 rclone with --ca-cert); checks_browser.py (headless Chromium through Selenium's WebDriver: a page from another origin
 uploads with a presigned PUT and form POSTs, reads back through CORS, and a static site from a
@@ -46,6 +48,7 @@ import checks_rclone
 import checks_s3_cli
 import checks_s3cmd
 import checks_sse
+import checks_sse_https
 import checks_sts
 import checks_tls
 import checks_versions
@@ -64,7 +67,8 @@ CHECKS = [check_admin_endpoints] + [
     check
     for module in (checks_iam, checks_s3_cli, checks_boto3, checks_rclone, checks_s3cmd,
                    checks_authz, checks_versions, checks_cors, checks_website, checks_post,
-                   checks_lifecycle, checks_browser, checks_sts, checks_tls, checks_sse)
+                   checks_lifecycle, checks_browser, checks_sts, checks_tls, checks_sse,
+                   checks_sse_https)
     for check in module.CHECKS
 ]
 
