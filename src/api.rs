@@ -10,10 +10,13 @@
 //!   WARN for shed load, INFO for a client's mistake;
 //! - the request id header on every response, and `Connection: close` when a refusal may
 //!   leave a body unread;
-//! - the per-operation metrics (`metrics::RequestMetrics`).
+//! - the per-operation metrics (`metrics::RequestMetrics`);
+//! - on an audited listener, the request's audit record (`audit`), sent when its response
+//!   body ends.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Instant;
 
 use http::{header, request, HeaderValue, Request, Response};
@@ -70,6 +73,16 @@ pub(crate) trait Api {
 
     /// The operation's AWS name, if `parse` found one.
     fn operation(parsed: &Self::Parsed) -> Option<&'static str>;
+
+    /// The bucket and key a request addresses, for its audit record.
+    fn audit_target(_parsed: &Self::Parsed) -> (Option<&str>, Option<&str>) {
+        (None, None)
+    }
+
+    /// The authenticated identity behind a caller (`None`: anonymous), for the audit record.
+    fn audit_caller(_caller: &Self::Caller) -> Option<&crate::auth::Caller> {
+        None
+    }
 
     fn authenticate(
         state: &State,
@@ -136,13 +149,37 @@ pub(crate) async fn serve<A: Api>(
         listener = listener.name(),
         operation = op
     );
+    let audit = state
+        .audit
+        .as_ref()
+        .filter(|log| log.audits(listener))
+        .map(Arc::clone);
     async move {
-        let (parsed, result) = match parsed {
-            Ok(mut parsed) => {
-                let result = steps::<A>(&state, &parts, &mut parsed, peer, &id).await;
-                (Some(parsed), result)
+        let run = async {
+            match parsed {
+                Ok(mut parsed) => {
+                    if audit.is_some() {
+                        let (bucket, key) = A::audit_target(&parsed);
+                        crate::audit::with_facts(|f| {
+                            f.bucket = bucket.filter(|b| !b.is_empty()).map(str::to_owned);
+                            f.key = key.filter(|k| !k.is_empty()).map(str::to_owned);
+                        });
+                    }
+                    let result = steps::<A>(&state, &parts, &mut parsed, peer, &id).await;
+                    (Some(parsed), result)
+                }
+                Err(e) => (None, Err(e)),
             }
-            Err(e) => (None, Err(e)),
+        };
+        let ((parsed, result), facts) = match &audit {
+            // Boxed: the task-local scope around the steps would otherwise double the size of
+            // every request's future (clippy's large_futures).
+            Some(_) => Box::pin(crate::audit::gather(run)).await,
+            None => (run.await, crate::audit::Facts::default()),
+        };
+        let error_code = match (&audit, &result) {
+            (Some(_), Err(e)) => Some(e.code().to_owned()),
+            _ => None,
         };
         let mut response = match result {
             Ok(response) => {
@@ -158,7 +195,29 @@ pub(crate) async fn serve<A: Api>(
         let stats = state.metrics.requests.op(listener.name(), op);
         stats.record(response.status().as_u16(), started.elapsed());
         stats.add_received(received.load(Ordering::Relaxed));
-        response.map(|body| Counted::wrap(body, stats))
+        let response = response.map(|body| Counted::wrap(body, stats));
+        match audit {
+            None => response,
+            Some(log) => {
+                let origin = crate::authz::context::origin(
+                    peer,
+                    &parts.headers,
+                    &state.trusted_proxies,
+                    crate::http::over_tls(&parts.extensions),
+                );
+                let pending = crate::audit::Pending::new(
+                    facts,
+                    &id,
+                    listener,
+                    op,
+                    origin.source_ip,
+                    response.status().as_u16(),
+                    error_code,
+                    (started, received),
+                );
+                response.map(|body| crate::audit::Audited::wrap(body, pending, log))
+            }
+        }
     }
     .instrument(span)
     .await
@@ -173,6 +232,13 @@ async fn steps<A: Api>(
     request_id: &str,
 ) -> Result<Response<Body>, A::Error> {
     let caller = A::authenticate(state, parts, parsed)?;
+    crate::audit::with_facts(|f| match A::audit_caller(&caller) {
+        Some(caller) => {
+            f.principal = Some(caller.arn().to_owned());
+            f.access_key_id = Some(caller.access_key().to_owned());
+        }
+        None => f.principal = Some("anonymous".to_owned()),
+    });
     let granted = A::authorize(state, parts, parsed, &caller, peer)?;
     A::dispatch(state, parts, parsed, granted, request_id).await
 }

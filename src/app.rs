@@ -35,6 +35,8 @@ pub enum StartupError {
     Lock(#[from] crate::lockfile::LockError),
     #[error("TLS: {0}")]
     Tls(#[from] crate::tls::TlsError),
+    #[error("audit log: {0}")]
+    Audit(#[from] crate::audit::SinkError),
     #[error("cannot bind the {listener} listener on {host}:{port}: {source}")]
     Bind {
         listener: &'static str,
@@ -100,6 +102,7 @@ pub async fn start(config: Config) -> Result<Running, StartupError> {
     if let Some(cert) = &tls.self_signed {
         announce_self_signed(cert);
     }
+    let audit = crate::audit::AuditLog::start(&config)?;
     let mut limits = connection_limits(&config).into_iter();
     let readiness = Readiness::default();
     let mut bound = Vec::with_capacity(3);
@@ -121,6 +124,7 @@ pub async fn start(config: Config) -> Result<Running, StartupError> {
         readiness,
         metrics: Metrics::default(),
         tls,
+        audit,
     });
     let shutdown = CancellationToken::new();
     let mut addrs = [SocketAddr::from(([0, 0, 0, 0], 0)); 3];
@@ -225,6 +229,12 @@ impl Running {
         self.state.iam.db().close().await;
         tracing::info!("shutdown: closing the object index writer");
         self.state.objects.db().close().await;
+        if let Some(audit) = &self.state.audit {
+            tracing::info!("shutdown: writing the audit records still queued");
+            let audit = Arc::clone(audit);
+            let limit = Duration::from_millis(self.state.config.backend.shutdown_timeout_ms);
+            let _ = tokio::task::spawn_blocking(move || audit.flush(limit)).await;
+        }
         tracing::info!("shutdown: database writer joined; exiting");
     }
 }

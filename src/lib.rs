@@ -4,6 +4,7 @@
 pub mod admin;
 mod api;
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod authz;
 pub mod bench;

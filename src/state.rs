@@ -30,6 +30,8 @@ pub struct Inner {
     pub metrics: Metrics,
     /// The listeners' certificates, reloaded on SIGHUP (`crate::tls`).
     pub tls: crate::tls::Certificates,
+    /// The audit trail, when a listener is audited (`crate::audit`).
+    pub audit: Option<Arc<crate::audit::AuditLog>>,
 }
 
 impl State {

@@ -199,6 +199,18 @@ pub fn format_iso8601(time: SystemTime) -> String {
     )
 }
 
+/// `2015-08-30T12:36:00.123Z`: RFC 3339 in UTC with milliseconds (the audit trail's times).
+pub fn iso8601_millis(time: SystemTime) -> String {
+    let millis = time
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_millis());
+    let c = Civil::from_unix(unix_seconds(time));
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        c.year, c.month, c.day, c.hour, c.minute, c.second
+    )
+}
+
 /// `Sun, 30 Aug 2015 12:36:00 GMT`, the IMF-fixdate every HTTP sender must use.
 pub fn format_http_date(time: SystemTime) -> String {
     let c = Civil::from_unix(unix_seconds(time));

@@ -73,6 +73,9 @@ fn metrics(state: &State) -> Response<Body> {
     point_read_metrics(state, &mut text);
     state.metrics.lifecycle.render(&mut text);
     state.metrics.requests.render(&mut text);
+    if let Some(audit) = &state.audit {
+        audit.render_metrics(&mut text);
+    }
     let mut response = Response::new(full(text));
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -128,28 +128,75 @@ impl<'a> Authorizer<'a> {
         };
         let (mut evaluation, _) =
             eval::evaluate_bounded(&self.identity, self.boundary, resource_policy, &request);
+        let mut limited = false;
         if evaluation.decision == Decision::Allowed {
             // Every limit must allow too; a resource policy's allow passes no limit (stricter
             // than AWS for a bucket policy naming the session itself: see
             // docs/authorization.md).
             for limit in &self.limits {
-                let limited = eval::evaluate(&limit.policies, None, &request);
-                if limited.decision != Decision::Allowed {
+                let capped = eval::evaluate(&limit.policies, None, &request);
+                if capped.decision != Decision::Allowed {
                     evaluation = Evaluation {
-                        decision: limited.decision,
-                        matched: limited.matched,
+                        decision: capped.decision,
+                        matched: capped.matched,
                     };
+                    limited = true;
                     break;
                 }
             }
         }
-        match (self.is_root(), evaluation.decision) {
+        let evaluation = match (self.is_root(), evaluation.decision) {
             // The root needs no Allow; only a bucket policy's Deny stops it.
             (true, Decision::ImplicitDeny) => Evaluation {
                 decision: Decision::Allowed,
                 matched: Vec::new(),
             },
             _ => evaluation,
+        };
+        crate::audit::decided(
+            action,
+            resource,
+            evaluation.decision == Decision::Allowed,
+            || self.describe(&evaluation, limited),
+        );
+        evaluation
+    }
+
+    /// What made `evaluation`, for the audit trail: the first statement that decided it
+    /// (its policy, index and Sid), `root`, or that no statement allows. `limited`: the
+    /// evaluation is a session policy's, not the identity's.
+    fn describe(&self, evaluation: &Evaluation, limited: bool) -> String {
+        let Some(first) = evaluation.matched.first() else {
+            return match (evaluation.decision, self.caller) {
+                (Decision::Allowed, Some(Caller::Root { .. })) => "root".to_owned(),
+                _ if limited => "no session policy statement allows".to_owned(),
+                _ => "no statement allows".to_owned(),
+            };
+        };
+        let entries = match self.caller {
+            Some(Caller::User { principal, .. }) => {
+                Some((&principal.policies, &principal.boundary))
+            }
+            Some(Caller::Role { role, .. }) => Some((&role.policies, &role.boundary)),
+            _ => None,
+        };
+        let identity = self.identity.len();
+        let policy = match (limited, entries) {
+            (true, _) => "session policy".to_owned(),
+            (false, _) if first.policy == identity => "bucket policy".to_owned(),
+            (false, Some((_, Some(boundary))))
+                if first.policy == eval::boundary_index(&self.identity) =>
+            {
+                boundary.source.describe()
+            }
+            (false, Some((policies, _))) => policies
+                .get(first.policy)
+                .map_or_else(|| "a policy".to_owned(), |p| p.source.describe()),
+            (false, None) => "a policy".to_owned(),
+        };
+        match &first.sid {
+            Some(sid) => format!("{policy} statement {} (Sid {sid:?})", first.statement),
+            None => format!("{policy} statement {}", first.statement),
         }
     }
 
@@ -198,6 +245,16 @@ impl<'a> Authorizer<'a> {
                 "role assumption denied"
             );
         }
+        crate::audit::decided(action, role_arn, allowed, || {
+            match (direct, own) {
+                (Decision::ExplicitDeny, _) => "the role's trust policy denies",
+                (_, Decision::ExplicitDeny) => "the caller's policy denies",
+                (Decision::Allowed, _) => "the role's trust policy",
+                _ if allowed => "the role's trust policy (the account) and the caller's policy",
+                _ => "the role's trust policy does not name the caller",
+            }
+            .to_owned()
+        });
         allowed
     }
 
@@ -255,5 +312,8 @@ pub fn trusts_web_identity(
             "web identity denied by the trust policy"
         );
     }
+    crate::audit::decided(action, role_arn, allowed, || {
+        format!("the role's trust policy, for the identity provider {provider_arn}")
+    });
     allowed
 }

@@ -355,6 +355,51 @@ pub static KEYS: &[Key] = &[
         help: "Least severe level logged (RUST_LOG, when set, overrides it)",
     },
     Key {
+        path: "backend.iam.audit",
+        kind: Kind::Bool,
+        help: "Write one audit record per IAM and STS request on the IAM listener",
+    },
+    Key {
+        path: "backend.s3.audit",
+        kind: Kind::Bool,
+        help: "Write one audit record per request on the S3 listener (S3, and IAM and STS signed for them)",
+    },
+    Key {
+        path: "backend.audit.sink",
+        kind: Kind::Choice(&["file", "stdout", "webhook"]),
+        help: "Where audit records go: a rotated file, standard output, or an HTTP webhook",
+    },
+    Key {
+        path: "backend.audit.queue",
+        kind: Kind::Int { min: 1, max: 10_000_000 },
+        help: "Audit records that may wait for the sink; more are dropped and counted, requests never wait",
+    },
+    Key {
+        path: "backend.audit.file.path",
+        kind: Kind::Path,
+        help: "The audit log file (with the file sink)",
+    },
+    Key {
+        path: "backend.audit.file.max_bytes",
+        kind: Kind::Int { min: 4096, max: i64::MAX },
+        help: "Size at which the audit log file is rotated",
+    },
+    Key {
+        path: "backend.audit.file.keep",
+        kind: Kind::Int { min: 1, max: 10_000 },
+        help: "Rotated audit log files kept; older ones are removed",
+    },
+    Key {
+        path: "backend.audit.webhook.url",
+        kind: Kind::OptionalText,
+        help: "The http:// or https:// URL audit records are POSTed to, in batches of JSON lines (with the webhook sink)",
+    },
+    Key {
+        path: "backend.audit.webhook.timeout_ms",
+        kind: Kind::Int { min: 1, max: 600_000 },
+        help: "Longest a webhook POST may take; a batch not taken in time is dropped and counted",
+    },
+    Key {
         path: "log.format",
         kind: Kind::Choice(&["pretty", "json"]),
         help: "Log line format on standard error",

@@ -164,6 +164,23 @@ fn check_relations(config: &Config, figment: &Figment) -> Result<(), ConfigError
             "names no host or address for the self-signed certificate",
         ));
     }
+    // The webhook sink needs somewhere to post: without it the trail would be lost quietly.
+    let audit = &config.backend.audit;
+    let audited = config.backend.iam.audit || config.backend.s3.audit;
+    if audited && audit.sink == model::AuditSink::Webhook {
+        let url = audit.webhook.url.as_deref().unwrap_or_default();
+        let valid = url.parse::<http::Uri>().ok().is_some_and(|u| {
+            matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some()
+        });
+        if !valid {
+            let key = "backend.audit.webhook.url";
+            return Err(ConfigError::new(
+                key,
+                source_of(figment, key),
+                "must be an http:// or https:// URL with a host when backend.audit.sink is webhook",
+            ));
+        }
+    }
     // One Host must never name both a REST bucket and a website (`s3::website`).
     let s3 = &config.backend.s3;
     let domain = |d: &Option<String>| {

@@ -35,6 +35,8 @@ pub struct Backend {
     pub admin: Admin,
     pub iam: Iam,
     pub s3: S3,
+    /// The audit trail's sink (which listeners are audited: `backend.<listener>.audit`).
+    pub audit: Audit,
 }
 
 impl Default for Backend {
@@ -51,8 +53,65 @@ impl Default for Backend {
             admin: Admin::default(),
             iam: Iam::default(),
             s3: S3::default(),
+            audit: Audit::default(),
         }
     }
+}
+
+/// Where audit records go (`crate::audit`, `docs/operations.md`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Audit {
+    pub sink: AuditSink,
+    /// Records waiting for the sink; beyond it they are dropped (and counted).
+    pub queue: u64,
+    pub file: AuditFile,
+    pub webhook: AuditWebhook,
+}
+
+impl Default for Audit {
+    fn default() -> Self {
+        Audit {
+            sink: AuditSink::File,
+            queue: 16_384,
+            file: AuditFile {
+                path: "./audit/audit.log".into(),
+                max_bytes: 100 * 1024 * 1024,
+                keep: 10,
+            },
+            webhook: AuditWebhook {
+                url: None,
+                timeout_ms: 5_000,
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditSink {
+    File,
+    Stdout,
+    Webhook,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditFile {
+    pub path: PathBuf,
+    /// The file is rotated before it would grow past this.
+    pub max_bytes: u64,
+    /// Rotated files kept (`audit.log.1` … `audit.log.<keep>`).
+    pub keep: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditWebhook {
+    /// `http://` or `https://` (the system's CA roots); required with the webhook sink.
+    pub url: Option<String>,
+    /// Longest a POST of a batch may take before the batch is dropped.
+    pub timeout_ms: u64,
 }
 
 impl Backend {
@@ -195,6 +254,8 @@ pub struct Iam {
     /// Where the keys of OpenID Connect issuers come from (`crate::oidc`).
     pub oidc: Oidc,
     pub sts: Sts,
+    /// One audit record per request on this listener (`crate::audit`).
+    pub audit: bool,
 }
 
 /// STS sessions.
@@ -221,6 +282,7 @@ impl Default for Iam {
             db: DbSettings::default(),
             sts: Sts::default(),
             oidc: Oidc::default(),
+            audit: false,
         }
     }
 }
@@ -310,6 +372,8 @@ pub struct S3 {
     pub inline_max: u32,
     pub lifecycle: Lifecycle,
     pub db: DbSettings,
+    /// One audit record per request on this listener (`crate::audit`).
+    pub audit: bool,
 }
 
 /// The default `backend.s3.inline_max`, chosen by measurement (`docs/inline.md`).
@@ -349,6 +413,7 @@ impl Default for S3 {
                 write_chan_cap: 256,
                 ..DbSettings::default()
             },
+            audit: false,
         }
     }
 }

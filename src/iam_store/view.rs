@@ -62,6 +62,35 @@ pub enum PolicySource {
     },
 }
 
+impl PolicySource {
+    /// The policy in words, for the audit trail: `user inline policy P`, `managed policy
+    /// P`, `group G managed policy P`, `permissions boundary P`, ….
+    pub fn describe(&self) -> String {
+        let managed = |aws: bool| {
+            if aws {
+                "AWS managed policy"
+            } else {
+                "managed policy"
+            }
+        };
+        match self {
+            PolicySource::UserInline(name) => format!("user inline policy {name}"),
+            PolicySource::UserAttached { policy, aws }
+            | PolicySource::RoleAttached { policy, aws } => {
+                format!("{} {policy}", managed(*aws))
+            }
+            PolicySource::GroupInline { group, name } => {
+                format!("group {group} inline policy {name}")
+            }
+            PolicySource::GroupAttached { group, policy, aws } => {
+                format!("group {group} {} {policy}", managed(*aws))
+            }
+            PolicySource::RoleInline(name) => format!("role inline policy {name}"),
+            PolicySource::Boundary { policy, .. } => format!("permissions boundary {policy}"),
+        }
+    }
+}
+
 /// One policy document that applies to a principal, as stored and compiled.
 #[derive(Debug, Clone)]
 pub struct PolicyEntry {

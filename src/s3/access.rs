@@ -144,7 +144,13 @@ impl Access<'_> {
             Decision::Allowed
                 if self.authorizer.caller().is_none()
                     && settings.restrict_public_buckets
-                    && policy.as_ref().is_some_and(|p| p.public) => {}
+                    && policy.as_ref().is_some_and(|p| p.public) =>
+            {
+                crate::audit::decided(action, resource, false, || {
+                    "Block Public Access (RestrictPublicBuckets) sets aside the public bucket policy"
+                        .to_owned()
+                });
+            }
             Decision::Allowed => return Verdict::Allowed,
             Decision::ImplicitDeny => {}
         }
@@ -155,6 +161,9 @@ impl Access<'_> {
                     self.acl_grants(bucket_acl, permission, settings)
                 })
         });
+        if granted {
+            crate::audit::decided(action, resource, true, || "bucket ACL".to_owned());
+        }
         match granted {
             true => Verdict::Allowed,
             false => Verdict::NotAllowed,
@@ -235,6 +244,13 @@ impl Access<'_> {
             let granted = enabled
                 && acl::object_permission(d.action)
                     .is_some_and(|p| self.acl_grants(acl, p, settings));
+            if crate::audit::active() {
+                let resource = actions::object_arn(bucket, key);
+                crate::audit::decided(d.action, &resource, granted, || match granted {
+                    true => "object ACL".to_owned(),
+                    false => "no statement allows, and the object's ACL grants nothing".to_owned(),
+                });
+            }
             if !granted {
                 let resource = actions::object_arn(bucket, key);
                 self.log_denial(d.action, &resource, Verdict::NotAllowed);

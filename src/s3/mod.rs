@@ -185,6 +185,14 @@ impl Api for S3Api {
         Some(parsed.route.operation.name())
     }
 
+    fn audit_target(parsed: &Parsed) -> (Option<&str>, Option<&str>) {
+        (parsed.route.bucket.as_deref(), parsed.route.key.as_deref())
+    }
+
+    fn audit_caller(caller: &Option<Caller>) -> Option<&Caller> {
+        caller.as_ref()
+    }
+
     fn authenticate(
         state: &State,
         parts: &request::Parts,

@@ -6,6 +6,7 @@
 
 mod common;
 
+mod audit;
 mod authz_iam;
 mod authz_s3;
 mod bench;

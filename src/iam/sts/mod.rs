@@ -199,6 +199,10 @@ impl Api for StsApi {
         parsed.action.map(Action::name)
     }
 
+    fn audit_caller(caller: &Option<Caller>) -> Option<&Caller> {
+        caller.as_ref()
+    }
+
     /// AssumeRoleWithWebIdentity is the one unsigned action (the web identity token is the
     /// credential); every other needs a signature, checked before the action is looked at.
     fn authenticate(

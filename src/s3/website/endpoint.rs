@@ -195,6 +195,10 @@ impl Api for WebsiteApi {
         Some("Website")
     }
 
+    fn audit_target(parsed: &Parsed) -> (Option<&str>, Option<&str>) {
+        (Some(&parsed.bucket), Some(&parsed.key))
+    }
+
     /// Nothing: the website endpoint serves anonymous requests only.
     fn authenticate(
         _state: &State,

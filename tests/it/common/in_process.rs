@@ -230,8 +230,13 @@ fn config(dir: &Path, env: &[(&str, &str)]) -> Result<Config, String> {
     let mut config = labstore::config::load(&sources).map_err(|e| e.to_string())?;
     // The binary resolves relative paths from its working directory, which the spawned
     // harness sets to `dir`.
-    let storage = &mut config.backend.storage;
-    for path in [&mut storage.data_dir, &mut storage.keys_dir] {
+    let backend = &mut config.backend;
+    let storage = &mut backend.storage;
+    for path in [
+        &mut storage.data_dir,
+        &mut storage.keys_dir,
+        &mut backend.audit.file.path,
+    ] {
         if path.is_relative() {
             *path = dir.join(&*path);
         }
