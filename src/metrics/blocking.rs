@@ -75,3 +75,41 @@ pub fn render(out: &mut String) {
     ));
     WAIT.render(out, "labstore_blocking_queue_wait_seconds", "");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The counters are process-wide (other tests use the pool too): only what this test's
+    /// own task must have changed is checked.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_task_is_counted_running_then_started() {
+        let started = STARTED.load(Ordering::Relaxed);
+        let waits = WAIT.count();
+        let (running_tx, running_rx) = std::sync::mpsc::channel::<()>();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let task = spawn(move || {
+            running_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+            7
+        });
+        tokio::task::spawn_blocking(move || running_rx.recv().unwrap())
+            .await
+            .unwrap();
+        assert!(RUNNING.load(Ordering::Relaxed) >= 1);
+        assert!(STARTED.load(Ordering::Relaxed) > started);
+        assert!(WAIT.count() > waits);
+        let mut text = String::new();
+        render(&mut text);
+        let running: u64 = text
+            .lines()
+            .find_map(|l| l.strip_prefix("labstore_blocking_tasks{state=\"running\"} "))
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(running >= 1, "{text}");
+        assert!(text.contains("labstore_blocking_queue_wait_seconds_bucket{le=\"+Inf\"} "));
+        release_tx.send(()).unwrap();
+        assert_eq!(task.await.unwrap(), 7);
+    }
+}

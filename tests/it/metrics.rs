@@ -441,9 +441,7 @@ struct Sample {
 /// Parses a sample line of the text exposition format: `name{l="v",...} value`, with label
 /// values escaped (`\\`, `\"`, `\n`), or `name value`.
 fn parse_sample(line: &str) -> Result<Sample, String> {
-    let name_end = line
-        .find(|c: char| c == '{' || c == ' ')
-        .ok_or("no value")?;
+    let name_end = line.find(['{', ' ']).ok_or("no value")?;
     let name = &line[..name_end];
     let valid_name = |n: &str| {
         !n.is_empty()
