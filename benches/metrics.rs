@@ -72,7 +72,7 @@ fn bench(c: &mut Criterion) {
             Ok::<_, DbError>(())
         }))
         .expect("the buckets");
-    let text = labstore::admin::render(&state);
+    let text = labstore::admin::render(&state).text();
     let series = text
         .lines()
         .filter(|l| l.starts_with("labstore_bucket_objects{"))

@@ -2,6 +2,7 @@
 //! bound and the database writer answering; what a load balancer or orchestrator polls) and
 //! `GET /metrics` (request, per-operation and connection counters in Prometheus text format).
 
+use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode};
 use serde_json::json;
 
@@ -56,8 +57,8 @@ async fn ready(state: &State) -> Response<Body> {
 
 /// Prometheus text exposition of every family.
 fn metrics(state: &State) -> Response<Body> {
-    let text = render(state);
-    let mut response = Response::new(full(text));
+    let exposition = render(state);
+    let mut response = Response::new(exposition.into_body());
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         http::HeaderValue::from_static("text/plain; version=0.0.4"),
@@ -65,11 +66,75 @@ fn metrics(state: &State) -> Response<Body> {
     response
 }
 
-/// The `/metrics` text: each family once, with its HELP and TYPE lines.
-pub fn render(state: &State) -> String {
-    let buckets = state.objects.storage_stats().len();
-    // About 330 bytes per bucket (six families), plus the rest.
-    let mut text = String::with_capacity(64 * 1024 + buckets * 384);
+/// The `/metrics` text, in chunks: each family once, with its HELP and TYPE lines. Storage per
+/// bucket is shared text kept between scrapes (`objects::StorageStats`), not copied.
+pub struct Exposition {
+    chunks: Vec<Bytes>,
+}
+
+impl Exposition {
+    /// The whole text (for tests and benchmarks; the listener sends the chunks).
+    pub fn text(&self) -> String {
+        self.chunks
+            .iter()
+            .map(|c| String::from_utf8_lossy(c))
+            .collect()
+    }
+
+    /// Its length in bytes.
+    pub fn len(&self) -> usize {
+        self.chunks.iter().map(Bytes::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn into_body(self) -> Body {
+        use http_body_util::BodyExt;
+        let length = self.len() as u64;
+        Chunks {
+            chunks: self.chunks.into(),
+            remaining: length,
+        }
+        .boxed()
+    }
+}
+
+/// A response body of the exposition's chunks, each sent as it is (no copy), with its exact
+/// length known (so it is sent with `Content-Length`).
+struct Chunks {
+    chunks: std::collections::VecDeque<Bytes>,
+    remaining: u64,
+}
+
+impl hyper::body::Body for Chunks {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, std::io::Error>>> {
+        let next = self.chunks.pop_front().map(|chunk| {
+            self.remaining -= chunk.len() as u64;
+            Ok(hyper::body::Frame::data(chunk))
+        });
+        std::task::Poll::Ready(next)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        hyper::body::SizeHint::with_exact(self.remaining)
+    }
+}
+
+/// Every family, as `/metrics` answers it.
+pub fn render(state: &State) -> Exposition {
+    let mut text = String::with_capacity(64 * 1024);
     text.push_str(
         "# HELP labstore_responses_total Responses sent, by listener and status class.\n\
          # TYPE labstore_responses_total counter\n",
@@ -90,10 +155,13 @@ pub fn render(state: &State) -> String {
     state.metrics.access.render(&mut text);
     db_metrics(state, &mut text);
     crate::metrics::blocking::render(&mut text);
-    state.objects.storage_stats().render(&mut text);
+    let mut chunks = vec![Bytes::from(text)];
+    state.objects.storage_stats().render(&mut chunks);
+    let mut text = String::with_capacity(2048);
     crate::metrics::process::render(&mut text);
     crate::metrics::render_build_info(&mut text);
-    text
+    chunks.push(Bytes::from(text));
+    Exposition { chunks }
 }
 
 /// Each database's writer and read pool (see `db`).

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use bytes::Bytes;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 use crate::db::{DbError, WriterHook};
@@ -52,10 +53,62 @@ impl Entry {
     }
 }
 
-/// Every bucket's usage, by the rowid of its `bucket_stats` row.
+/// Buckets are rendered in groups of `1 << GROUP_BITS` consecutive rowids: each group keeps
+/// its text per family until one of its buckets changes, so a scrape copies nothing for the
+/// groups no write touched (their chunks are shared `Bytes`).
+const GROUP_BITS: u32 = 6;
+
+/// Every bucket's usage, by the rowid of its `bucket_stats` row, and the rendered text of
+/// each group of them.
 #[derive(Default)]
 pub struct StorageStats {
-    map: Mutex<BTreeMap<i64, Entry>>,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    entries: BTreeMap<i64, Entry>,
+    /// Per group that has entries: its text per family, `None` once a bucket in it changed.
+    groups: BTreeMap<i64, Option<[Bytes; FAMILIES.len()]>>,
+}
+
+impl Inner {
+    fn set(&mut self, rowid: i64, entry: Option<Entry>) {
+        let group = rowid >> GROUP_BITS;
+        match entry {
+            Some(entry) => {
+                self.entries.insert(rowid, entry);
+                self.groups.insert(group, None);
+            }
+            None => {
+                if self.entries.remove(&rowid).is_some() {
+                    let span = (group << GROUP_BITS)..((group + 1) << GROUP_BITS);
+                    if self.entries.range(span).next().is_some() {
+                        self.groups.insert(group, None);
+                    } else {
+                        self.groups.remove(&group);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Group `group`'s lines of every family.
+    fn render_group(&self, group: i64) -> [Bytes; FAMILIES.len()] {
+        let span = (group << GROUP_BITS)..((group + 1) << GROUP_BITS);
+        let mut digits = itoa::Buffer::new();
+        std::array::from_fn(|f| {
+            let (name, _, field) = FAMILIES[f];
+            let mut out = String::with_capacity(64 << GROUP_BITS);
+            for entry in self.entries.range(span.clone()).map(|(_, e)| e) {
+                out.push_str(name);
+                out.push_str(&entry.labels);
+                out.push_str(digits.format(field(&entry.usage)));
+                out.push('\n');
+            }
+            Bytes::from(out)
+        })
+    }
 }
 
 const SELECT: &str = "SELECT rowid, bucket, objects, bytes, noncurrent, noncurrent_bytes, delete_markers, uploads FROM bucket_stats";
@@ -114,9 +167,9 @@ const FAMILIES: [(&str, &str, Field); 6] = [
 ];
 
 impl StorageStats {
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<i64, Entry>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // Each update replaces whole entries: a panic cannot leave one half written.
-        self.map.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Reads every row, at open (before any write runs).
@@ -124,10 +177,10 @@ impl StorageStats {
         let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         let mut stmt = conn.prepare(SELECT)?;
         let rows = stmt.query_map([], row)?;
-        let mut map = self.lock();
+        let mut inner = self.lock();
         for r in rows {
             let (rowid, name, usage) = r?;
-            map.insert(rowid, Entry::new(name, usage));
+            inner.set(rowid, Some(Entry::new(name, usage)));
         }
         Ok(())
     }
@@ -135,6 +188,7 @@ impl StorageStats {
     /// The bucket's usage as last committed; `None` for a bucket that does not exist.
     pub fn usage(&self, bucket: &str) -> Option<BucketUsage> {
         self.lock()
+            .entries
             .values()
             .find(|e| e.name == bucket)
             .map(|e| e.usage)
@@ -142,31 +196,32 @@ impl StorageStats {
 
     /// Buckets counted.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().entries.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.lock().is_empty()
+        self.lock().entries.is_empty()
     }
 
-    /// The per-bucket families in Prometheus text.
-    pub fn render(&self, out: &mut String) {
-        let map = self.lock();
-        let mut digits = itoa::Buffer::new();
-        for (name, help, field) in FAMILIES {
-            out.push_str("# HELP ");
-            out.push_str(name);
-            out.push(' ');
-            out.push_str(help);
-            out.push_str("\n# TYPE ");
-            out.push_str(name);
-            out.push_str(" gauge\n");
-            for entry in map.values() {
-                out.push_str(name);
-                out.push_str(&entry.labels);
-                out.push_str(digits.format(field(&entry.usage)));
-                out.push('\n');
-            }
+    /// The per-bucket families in Prometheus text, as chunks appended to `out`: the groups no
+    /// write changed since the last scrape are shared, not copied.
+    pub fn render(&self, out: &mut Vec<Bytes>) {
+        let mut inner = self.lock();
+        let stale: Vec<i64> = inner
+            .groups
+            .iter()
+            .filter(|(_, text)| text.is_none())
+            .map(|(group, _)| *group)
+            .collect();
+        for group in stale {
+            let text = inner.render_group(group);
+            inner.groups.insert(group, Some(text));
+        }
+        for (f, (name, help, _)) in FAMILIES.iter().enumerate() {
+            out.push(Bytes::from(format!(
+                "# HELP {name} {help}\n# TYPE {name} gauge\n"
+            )));
+            out.extend(inner.groups.values().flatten().map(|text| text[f].clone()));
         }
     }
 
@@ -179,19 +234,16 @@ impl StorageStats {
         for rowid in rowids {
             read.push((*rowid, stmt.query_row([rowid], row).optional()?));
         }
-        let mut map = self.lock();
+        let mut inner = self.lock();
         for (rowid, found) in read {
-            match found {
-                Some((_, name, usage)) => match map.get_mut(&rowid) {
-                    Some(entry) if entry.name == name => entry.usage = usage,
-                    _ => {
-                        map.insert(rowid, Entry::new(name, usage));
-                    }
-                },
-                None => {
-                    map.remove(&rowid);
+            let entry = found.map(|(_, name, usage)| match inner.entries.remove(&rowid) {
+                Some(mut entry) if entry.name == name => {
+                    entry.usage = usage;
+                    entry
                 }
-            }
+                _ => Entry::new(name, usage),
+            });
+            inner.set(rowid, entry);
         }
         Ok(())
     }
@@ -254,9 +306,9 @@ mod tests {
         let stats = StorageStats::default();
         {
             let mut map = stats.lock();
-            map.insert(
+            map.set(
                 1,
-                Entry::new(
+                Some(Entry::new(
                     "photos".into(),
                     BucketUsage {
                         objects: 3,
@@ -266,12 +318,11 @@ mod tests {
                         delete_markers: 2,
                         uploads: 5,
                     },
-                ),
+                )),
             );
-            map.insert(2, Entry::new("empty".into(), BucketUsage::default()));
+            map.set(2, Some(Entry::new("empty".into(), BucketUsage::default())));
         }
-        let mut out = String::new();
-        stats.render(&mut out);
+        let out = text(&stats);
         for line in [
             "# TYPE labstore_bucket_objects gauge",
             "labstore_bucket_objects{bucket=\"photos\"} 3",
@@ -287,5 +338,64 @@ mod tests {
         assert_eq!(out.lines().count(), 6 * 2 + 6 * 2);
         assert_eq!(stats.usage("photos").map(|u| u.uploads), Some(5));
         assert_eq!(stats.usage("nothing"), None);
+    }
+
+    fn text(stats: &StorageStats) -> String {
+        let mut chunks = Vec::new();
+        stats.render(&mut chunks);
+        chunks
+            .iter()
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect()
+    }
+
+    fn bucket(n: u64) -> Entry {
+        Entry::new(
+            format!("b{n}"),
+            BucketUsage {
+                objects: n,
+                ..BucketUsage::default()
+            },
+        )
+    }
+
+    /// Groups no change touched are shared from one scrape to the next; a changed or removed
+    /// bucket's group is rendered again, and a group left empty goes.
+    #[test]
+    fn only_changed_groups_are_rendered_again() {
+        let stats = StorageStats::default();
+        let per_group = 1i64 << GROUP_BITS;
+        for rowid in 1..=3 * per_group {
+            stats
+                .lock()
+                .set(rowid, Some(bucket(u64::try_from(rowid).unwrap())));
+        }
+        let chunks = |stats: &StorageStats| {
+            let mut chunks = Vec::new();
+            stats.render(&mut chunks);
+            chunks
+        };
+        let first = chunks(&stats);
+        let second = chunks(&stats);
+        // Per family: its HELP/TYPE chunk, then one chunk per group (four groups: rowids
+        // 1..=192 span 0..64, 64..128, 128..192 and 192).
+        assert_eq!(first.len(), 6 * (1 + 4));
+        let shared = |a: &Bytes, b: &Bytes| a.as_ptr() == b.as_ptr();
+        assert!(first
+            .iter()
+            .zip(&second)
+            .skip(1)
+            .take(4)
+            .all(|(a, b)| shared(a, b)));
+        stats.lock().set(70, Some(bucket(7000)));
+        let third = chunks(&stats);
+        assert!(shared(&second[1], &third[1]), "group 0 untouched");
+        assert!(!shared(&second[2], &third[2]), "group 1 rendered again");
+        assert!(text(&stats).contains("labstore_bucket_objects{bucket=\"b7000\"} 7000\n"));
+        // Removing rowid 192, the only one of group 3, removes the group.
+        stats.lock().set(3 * per_group, None);
+        assert_eq!(chunks(&stats).len(), 6 * (1 + 3));
+        assert!(!text(&stats).contains("{bucket=\"b192\"}"));
+        assert_eq!(stats.len(), 191);
     }
 }
