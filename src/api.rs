@@ -165,7 +165,8 @@ pub(crate) async fn serve<A: Api>(
                             f.key = key.filter(|k| !k.is_empty()).map(str::to_owned);
                         });
                     }
-                    let result = steps::<A>(&state, &parts, &mut parsed, peer, &id).await;
+                    let result =
+                        steps::<A>(&state, &parts, &mut parsed, (listener, op, peer), &id).await;
                     (Some(parsed), result)
                 }
                 Err(e) => (None, Err(e)),
@@ -228,10 +229,15 @@ async fn steps<A: Api>(
     state: &State,
     parts: &request::Parts,
     parsed: &mut A::Parsed,
-    peer: SocketAddr,
+    (listener, op, peer): (Listener, &'static str, SocketAddr),
     request_id: &str,
 ) -> Result<Response<Body>, A::Error> {
-    let caller = A::authenticate(state, parts, parsed)?;
+    let access = &state.metrics.access;
+    let caller = A::authenticate(state, parts, parsed).inspect_err(|e| {
+        if e.fault() == Fault::Client {
+            access.authentication_failed(listener, e.code());
+        }
+    })?;
     crate::audit::with_facts(|f| match A::audit_caller(&caller) {
         Some(caller) => {
             f.principal = Some(caller.arn().to_owned());
@@ -239,8 +245,17 @@ async fn steps<A: Api>(
         }
         None => f.principal = Some("anonymous".to_owned()),
     });
-    let granted = A::authorize(state, parts, parsed, &caller, peer)?;
-    A::dispatch(state, parts, parsed, granted, request_id).await
+    let denied = |e: &A::Error| {
+        if e.code() == "AccessDenied" {
+            access.denied(listener, op);
+        }
+    };
+    let granted = A::authorize(state, parts, parsed, &caller, peer).inspect_err(denied)?;
+    // A permission left to the handler (an object's ACL, condition keys read from the
+    // index) is refused there, AccessDenied as authorization's own refusals are.
+    A::dispatch(state, parts, parsed, granted, request_id)
+        .await
+        .inspect_err(denied)
 }
 
 /// The causes under `e`, outermost first and `: `-separated; `None` without one.

@@ -6,11 +6,15 @@
 //! The hot path takes one read lock to find the operation's counters (created on first use)
 //! and then only relaxed atomic adds: no allocation, no lock held while counting.
 
-use std::collections::HashMap;
+pub mod blocking;
+pub mod histogram;
+pub mod process;
+
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -185,6 +189,101 @@ impl RequestMetrics {
             }
         }
     }
+}
+
+/// Refused requests, for an operator watching for attacks and misconfigured clients:
+/// authentication failures by listener and error code (a bounded set: the codes of the APIs'
+/// tables), and authorization denials by listener and operation (a fixed set: the operation
+/// tables). Not the hot path: a mutex per listener.
+#[derive(Default)]
+pub struct AccessMetrics {
+    failures: [Mutex<BTreeMap<String, u64>>; 3],
+    denials: [Mutex<BTreeMap<&'static str, u64>>; 3],
+}
+
+impl AccessMetrics {
+    /// A request whose credentials or signature were refused, with its error code.
+    pub fn authentication_failed(&self, listener: crate::state::Listener, code: &str) {
+        let mut map = self.failures[listener as usize]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        match map.get_mut(code) {
+            Some(n) => *n += 1,
+            None => {
+                map.insert(code.to_owned(), 1);
+            }
+        }
+    }
+
+    /// An authenticated (or anonymous) request that the policies did not allow.
+    pub fn denied(&self, listener: crate::state::Listener, operation: &'static str) {
+        let mut map = self.denials[listener as usize]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        *map.entry(operation).or_insert(0) += 1;
+    }
+
+    pub fn render(&self, out: &mut String) {
+        use crate::state::Listener;
+        out.push_str(
+            "# HELP labstore_auth_failures_total Requests refused by authentication (bad signature, unknown or inactive key, expired token...), by listener and error code.\n\
+             # TYPE labstore_auth_failures_total counter\n",
+        );
+        for listener in Listener::ALL {
+            let map = self.failures[listener as usize]
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            for (code, n) in map.iter() {
+                let _ = writeln!(
+                    out,
+                    "labstore_auth_failures_total{{listener=\"{}\",code=\"{}\"}} {n}",
+                    listener.name(),
+                    escape_label(code)
+                );
+            }
+        }
+        out.push_str(
+            "# HELP labstore_authz_denials_total Requests refused AccessDenied by authorization (policies, bucket policy, ACLs), by listener and operation.\n\
+             # TYPE labstore_authz_denials_total counter\n",
+        );
+        for listener in Listener::ALL {
+            let map = self.denials[listener as usize]
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            for (op, n) in map.iter() {
+                let _ = writeln!(
+                    out,
+                    "labstore_authz_denials_total{{listener=\"{}\",operation=\"{op}\"}} {n}",
+                    listener.name()
+                );
+            }
+        }
+    }
+}
+
+/// A label value as the exposition format writes it: `\`, `"` and newlines escaped.
+pub fn escape_label(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.contains(['\\', '"', '\n']) {
+        std::borrow::Cow::Owned(
+            value
+                .replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace('\n', "\\n"),
+        )
+    } else {
+        std::borrow::Cow::Borrowed(value)
+    }
+}
+
+/// `labstore_build_info`: the version, as a gauge of 1.
+pub fn render_build_info(out: &mut String) {
+    let _ = writeln!(
+        out,
+        "# HELP labstore_build_info The running binary's version.\n\
+         # TYPE labstore_build_info gauge\n\
+         labstore_build_info{{version=\"{}\"}} 1",
+        env!("CARGO_PKG_VERSION")
+    );
 }
 
 /// A response body that counts the bytes it yields into its operation's `sent` counter.

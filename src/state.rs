@@ -103,6 +103,8 @@ pub struct Metrics {
     pub requests: RequestMetrics,
     /// What the lifecycle worker did.
     pub lifecycle: crate::lifecycle::LifecycleStats,
+    /// Authentication failures and authorization denials.
+    pub access: crate::metrics::AccessMetrics,
 }
 
 impl Metrics {

@@ -2,6 +2,7 @@
 //! bound and the database writer answering; what a load balancer or orchestrator polls) and
 //! `GET /metrics` (request, per-operation and connection counters in Prometheus text format).
 
+use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode};
 use serde_json::json;
 
@@ -54,9 +55,87 @@ async fn ready(state: &State) -> Response<Body> {
     }
 }
 
-/// Prometheus text exposition of the request and connection counters.
+/// Prometheus text exposition of every family.
 fn metrics(state: &State) -> Response<Body> {
-    let mut text = String::from(
+    let exposition = render(state);
+    let mut response = Response::new(exposition.into_body());
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    response
+}
+
+/// The `/metrics` text, in chunks: each family once, with its HELP and TYPE lines. Storage per
+/// bucket is shared text kept between scrapes (`objects::StorageStats`), not copied.
+pub struct Exposition {
+    chunks: Vec<Bytes>,
+}
+
+impl Exposition {
+    /// The whole text (for tests and benchmarks; the listener sends the chunks).
+    pub fn text(&self) -> String {
+        self.chunks
+            .iter()
+            .map(|c| String::from_utf8_lossy(c))
+            .collect()
+    }
+
+    /// Its length in bytes.
+    pub fn len(&self) -> usize {
+        self.chunks.iter().map(Bytes::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn into_body(self) -> Body {
+        use http_body_util::BodyExt;
+        let length = self.len() as u64;
+        Chunks {
+            chunks: self.chunks.into(),
+            remaining: length,
+        }
+        .boxed()
+    }
+}
+
+/// A response body of the exposition's chunks, each sent as it is (no copy), with its exact
+/// length known (so it is sent with `Content-Length`).
+struct Chunks {
+    chunks: std::collections::VecDeque<Bytes>,
+    remaining: u64,
+}
+
+impl hyper::body::Body for Chunks {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, std::io::Error>>> {
+        let next = self.chunks.pop_front().map(|chunk| {
+            self.remaining -= chunk.len() as u64;
+            Ok(hyper::body::Frame::data(chunk))
+        });
+        std::task::Poll::Ready(next)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        hyper::body::SizeHint::with_exact(self.remaining)
+    }
+}
+
+/// Every family, as `/metrics` answers it.
+pub fn render(state: &State) -> Exposition {
+    let mut text = String::with_capacity(64 * 1024);
+    text.push_str(
         "# HELP labstore_responses_total Responses sent, by listener and status class.\n\
          # TYPE labstore_responses_total counter\n",
     );
@@ -73,15 +152,97 @@ fn metrics(state: &State) -> Response<Body> {
     point_read_metrics(state, &mut text);
     state.metrics.lifecycle.render(&mut text);
     state.metrics.requests.render(&mut text);
+    state.metrics.access.render(&mut text);
+    db_metrics(state, &mut text);
+    crate::metrics::blocking::render(&mut text);
     if let Some(audit) = &state.audit {
         audit.render_metrics(&mut text);
     }
-    let mut response = Response::new(full(text));
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        http::HeaderValue::from_static("text/plain; version=0.0.4"),
+    let mut chunks = vec![Bytes::from(text)];
+    state.objects.storage_stats().render(&mut chunks);
+    let mut text = String::with_capacity(2048);
+    crate::metrics::process::render(&mut text);
+    crate::metrics::render_build_info(&mut text);
+    chunks.push(Bytes::from(text));
+    Exposition { chunks }
+}
+
+/// Each database's writer and read pool (see `db`).
+fn db_metrics(state: &State, text: &mut String) {
+    use std::fmt::Write as _;
+    use std::sync::atomic::Ordering;
+    let dbs = [("iam", state.iam.db()), ("objects", state.objects.db())];
+    text.push_str(
+        "# HELP labstore_db_writer_queue_depth Writes queued for the database's writer thread, not yet in a group commit.\n\
+         # TYPE labstore_db_writer_queue_depth gauge\n",
     );
-    response
+    for (name, db) in dbs {
+        let _ = writeln!(
+            text,
+            "labstore_db_writer_queue_depth{{db=\"{name}\"}} {}",
+            db.queue_depth()
+        );
+    }
+    text.push_str(
+        "# HELP labstore_db_writer_batch_tasks Writes committed together in one group transaction.\n\
+         # TYPE labstore_db_writer_batch_tasks histogram\n",
+    );
+    for (name, db) in dbs {
+        db.stats().batch_tasks.render(
+            text,
+            "labstore_db_writer_batch_tasks",
+            &format!("db=\"{name}\""),
+        );
+    }
+    text.push_str(
+        "# HELP labstore_db_commit_duration_seconds Time of one group transaction, BEGIN to COMMIT returned (durable with fsync on).\n\
+         # TYPE labstore_db_commit_duration_seconds histogram\n",
+    );
+    for (name, db) in dbs {
+        db.stats().commit_seconds.render(
+            text,
+            "labstore_db_commit_duration_seconds",
+            &format!("db=\"{name}\""),
+        );
+    }
+    text.push_str(
+        "# HELP labstore_db_read_pool_wait_seconds Time a read waited for a pooled read-only connection.\n\
+         # TYPE labstore_db_read_pool_wait_seconds histogram\n",
+    );
+    for (name, db) in dbs {
+        db.stats().read_pool_wait_seconds.render(
+            text,
+            "labstore_db_read_pool_wait_seconds",
+            &format!("db=\"{name}\""),
+        );
+    }
+    text.push_str(
+        "# HELP labstore_db_read_connections Read-only connections open, by state.\n\
+         # TYPE labstore_db_read_connections gauge\n",
+    );
+    for (name, db) in dbs {
+        let (open, idle) = db.read_connections();
+        let _ = writeln!(
+            text,
+            "labstore_db_read_connections{{db=\"{name}\",state=\"idle\"}} {idle}\n\
+             labstore_db_read_connections{{db=\"{name}\",state=\"in_use\"}} {}",
+            open.saturating_sub(idle)
+        );
+    }
+    text.push_str(
+        "# HELP labstore_db_busy_total Calls refused Busy (answered 503): no writer queue slot, or no read connection, within the database's timeout.\n\
+         # TYPE labstore_db_busy_total counter\n",
+    );
+    for (name, db) in dbs {
+        let stats = db.stats();
+        let _ = writeln!(
+            text,
+            "labstore_db_busy_total{{db=\"{name}\",queue=\"writer\"}} {}\n\
+             labstore_db_busy_total{{db=\"{name}\",queue=\"read_pool\"}} {}",
+            stats.busy_writer_queue.load(Ordering::Relaxed),
+            stats.busy_read_pool.load(Ordering::Relaxed)
+        );
+    }
 }
 
 /// Each listener's connection counters (see `http::limits`), one metric family at a time.

@@ -24,6 +24,45 @@ pub use point::{
 };
 use writer::{Msg, Task};
 
+use crate::metrics::histogram::{self, Histogram};
+
+/// What the writer thread and the read pool of one database measure, for `/metrics`.
+pub struct DbStats {
+    /// Tasks per group commit.
+    pub batch_tasks: Histogram,
+    /// A group transaction's time, `BEGIN IMMEDIATE` to `COMMIT` returned (durable when
+    /// `durable` is on): what every task of the group waited for once it was taken.
+    pub commit_seconds: Histogram,
+    /// Time a read waited for a pooled connection.
+    pub read_pool_wait_seconds: Histogram,
+    /// Writes refused `Busy`: no queue slot within the timeout.
+    pub busy_writer_queue: std::sync::atomic::AtomicU64,
+    /// Reads refused `Busy`: no pooled connection within the timeout.
+    pub busy_read_pool: std::sync::atomic::AtomicU64,
+}
+
+impl DbStats {
+    fn new() -> DbStats {
+        DbStats {
+            batch_tasks: Histogram::counts(histogram::COUNTS),
+            commit_seconds: Histogram::seconds(histogram::SECONDS),
+            read_pool_wait_seconds: Histogram::seconds(histogram::SECONDS),
+            busy_writer_queue: std::sync::atomic::AtomicU64::new(0),
+            busy_read_pool: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+}
+
+/// What a database's owner runs on the writer thread around group commits: a view kept in
+/// memory that follows committed rows (the object index's storage per bucket).
+pub trait WriterHook: Send + 'static {
+    /// Once, on the writer thread, before the first task runs (to install SQLite hooks).
+    fn attach(&mut self, conn: &Connection);
+    /// After each group transaction, before any of its tasks is answered: `committed` says
+    /// whether it was committed or rolled back whole.
+    fn after(&mut self, conn: &Connection, committed: bool);
+}
+
 /// Tuning for one database, taken from `backend.<api>.db` in the configuration.
 #[derive(Debug, Clone)]
 pub struct DbConfig {
@@ -93,6 +132,7 @@ struct Inner {
     timeout: Duration,
     /// The writer thread, joined once by `close`.
     writer: Mutex<Option<JoinHandle<()>>>,
+    stats: Arc<DbStats>,
 }
 
 impl Db {
@@ -103,6 +143,17 @@ impl Db {
         path: &Path,
         config: &DbConfig,
         migrations: &'static [Migration],
+    ) -> Result<Db, DbError> {
+        Db::open_with_hook(name, path, config, migrations, None)
+    }
+
+    /// `open`, with `hook` run by the writer thread around every group commit.
+    pub fn open_with_hook(
+        name: &'static str,
+        path: &Path,
+        config: &DbConfig,
+        migrations: &'static [Migration],
+        hook: Option<Box<dyn WriterHook>>,
     ) -> Result<Db, DbError> {
         if let Some(dir) = path.parent() {
             create_private_dir(dir)?;
@@ -124,9 +175,11 @@ impl Db {
 
         let (tx, rx) = mpsc::channel(config.write_chan_cap);
         let batch_cap = config.write_chan_cap.max(1);
+        let stats = Arc::new(DbStats::new());
+        let writer_stats = Arc::clone(&stats);
         let handle = std::thread::Builder::new()
             .name(format!("{name}-db-writer"))
-            .spawn(move || writer::run(name, conn, rx, batch_cap))
+            .spawn(move || writer::run(name, conn, rx, batch_cap, &writer_stats, hook))
             .map_err(|source| DbError::Io {
                 context: format!("starting the {name} database writer"),
                 source,
@@ -141,6 +194,7 @@ impl Db {
                 tx,
                 timeout: config.timeout,
                 writer: Mutex::new(Some(handle)),
+                stats,
             }),
         })
     }
@@ -169,10 +223,14 @@ impl Db {
         match inner.tx.send_timeout(Msg::Task(task), inner.timeout).await {
             Ok(()) => {}
             Err(mpsc::error::SendTimeoutError::Timeout(_)) => {
+                inner
+                    .stats
+                    .busy_writer_queue
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 return Err(E::from(DbError::Busy {
                     db: inner.name,
                     waited_ms: inner.timeout.as_millis(),
-                }))
+                }));
             }
             Err(mpsc::error::SendTimeoutError::Closed(_)) => {
                 return Err(E::from(DbError::Closed(inner.name)))
@@ -193,10 +251,22 @@ impl Db {
         E: From<DbError> + Send + 'static,
     {
         let inner = Arc::clone(&self.inner);
-        let joined = tokio::task::spawn_blocking(move || {
-            let conn = inner.pool.get().map_err(|_| DbError::Busy {
-                db: inner.name,
-                waited_ms: inner.timeout.as_millis(),
+        let joined = crate::metrics::blocking::spawn(move || {
+            let asked = std::time::Instant::now();
+            let conn = inner.pool.get();
+            inner
+                .stats
+                .read_pool_wait_seconds
+                .observe_duration(asked.elapsed());
+            let conn = conn.map_err(|_| {
+                inner
+                    .stats
+                    .busy_read_pool
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                DbError::Busy {
+                    db: inner.name,
+                    waited_ms: inner.timeout.as_millis(),
+                }
             })?;
             f(&conn)
         })
@@ -237,6 +307,22 @@ impl Db {
         .await
     }
 
+    /// The writer's and read pool's measurements.
+    pub fn stats(&self) -> &DbStats {
+        &self.inner.stats
+    }
+
+    /// Writes queued for the writer and not yet taken into a group.
+    pub fn queue_depth(&self) -> usize {
+        self.inner.tx.max_capacity() - self.inner.tx.capacity()
+    }
+
+    /// Read connections open, and how many of them are idle in the pool.
+    pub fn read_connections(&self) -> (u32, u32) {
+        let state = self.inner.pool.state();
+        (state.connections, state.idle_connections)
+    }
+
     /// Where this database's point reads went so far.
     pub fn point_read_stats(&self) -> PointReadStats {
         self.inner.point.stats()
@@ -263,7 +349,7 @@ impl Db {
         let handle = self.inner.writer.lock().ok().and_then(|mut h| h.take());
         if let Some(handle) = handle {
             let name = self.inner.name;
-            let joined = tokio::task::spawn_blocking(move || handle.join()).await;
+            let joined = crate::metrics::blocking::spawn(move || handle.join()).await;
             if !matches!(joined, Ok(Ok(()))) {
                 tracing::error!(db = name, "database writer thread ended abnormally");
             }

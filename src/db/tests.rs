@@ -2,6 +2,7 @@ use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
 use super::*;
+use std::sync::atomic::Ordering;
 
 static TEST_MIGRATIONS: &[Migration] = &[Migration {
     version: 1,
@@ -153,10 +154,13 @@ async fn a_full_queue_fails_with_busy_after_the_timeout() {
         async move { db.write(insert("queued".into())).await }
     });
     tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(db.queue_depth(), 1, "the queued write waits in the queue");
+    assert_eq!(db.stats().busy_writer_queue.load(Ordering::Relaxed), 0);
     let begun = Instant::now();
     let err = db.write(insert("refused".into())).await.unwrap_err();
     let waited = begun.elapsed();
     assert!(matches!(err, DbError::Busy { .. }), "{err:?}");
+    assert_eq!(db.stats().busy_writer_queue.load(Ordering::Relaxed), 1);
     assert!(
         waited >= Duration::from_millis(190),
         "gave up after {waited:?}"
@@ -166,7 +170,61 @@ async fn a_full_queue_fails_with_busy_after_the_timeout() {
     blocker.await.unwrap().unwrap();
     queued.await.unwrap().unwrap();
     assert_eq!(count(&db).await, 1);
+    assert_eq!(db.queue_depth(), 0);
+    // Two group commits (the blocker's, then the queued write's), one task each; the
+    // refused write never reached the writer.
+    assert_eq!(db.stats().batch_tasks.count(), 2);
+    assert_eq!(db.stats().commit_seconds.count(), 2);
+    let mut text = String::new();
+    db.stats().batch_tasks.render(&mut text, "b", "db=\"test\"");
+    assert!(text.contains("b_sum{db=\"test\"} 2\n"), "{text}");
     db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_without_a_pooled_connection_is_busy_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = config(4, 200);
+    settings.max_open_conns = 1;
+    settings.max_idle_conns = 1;
+    let path = dir.path().join("metadata").join("test.db");
+    let db = Db::open("test", &path, &settings, TEST_MIGRATIONS).unwrap();
+    let (release, held) = std_mpsc::channel::<()>();
+    let (started_tx, started) = std_mpsc::channel::<()>();
+    let holder = tokio::spawn({
+        let db = db.clone();
+        async move {
+            db.read(move |_| {
+                started_tx.send(()).ok();
+                held.recv().ok();
+                Ok::<_, DbError>(())
+            })
+            .await
+        }
+    });
+    tokio::task::spawn_blocking(move || started.recv().unwrap())
+        .await
+        .unwrap();
+    let waits_before = db.stats().read_pool_wait_seconds.count();
+    let err = count_result(&db).await.unwrap_err();
+    assert!(matches!(err, DbError::Busy { .. }), "{err:?}");
+    assert_eq!(db.stats().busy_read_pool.load(Ordering::Relaxed), 1);
+    assert_eq!(db.stats().read_pool_wait_seconds.count(), waits_before + 1);
+    assert_eq!(
+        db.read_connections(),
+        (1, 0),
+        "the one connection is in use"
+    );
+    release.send(()).unwrap();
+    holder.await.unwrap().unwrap();
+    assert_eq!(count(&db).await, 0);
+    assert_eq!(db.read_connections(), (1, 1));
+    db.close().await;
+}
+
+async fn count_result(db: &Db) -> Result<i64, DbError> {
+    db.read(|c| Ok::<_, DbError>(c.query_row("SELECT count(*) FROM items", [], |r| r.get(0))?))
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

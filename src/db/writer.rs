@@ -7,7 +7,7 @@ use super::CachedRow;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use super::DbError;
+use super::{DbError, DbStats, WriterHook};
 
 pub(super) enum Msg {
     Task(Box<dyn ErasedTask>),
@@ -99,8 +99,13 @@ pub(super) fn run(
     conn: Connection,
     mut rx: mpsc::Receiver<Msg>,
     batch_cap: usize,
+    stats: &DbStats,
+    mut hook: Option<Box<dyn WriterHook>>,
 ) {
     tracing::debug!(db = name, "database writer started");
+    if let Some(hook) = hook.as_mut() {
+        hook.attach(&conn);
+    }
     let mut batch: Vec<Box<dyn ErasedTask>> = Vec::with_capacity(batch_cap);
     while let Some(first) = rx.blocking_recv() {
         take(&mut rx, first, &mut batch);
@@ -111,7 +116,7 @@ pub(super) fn run(
             }
         }
         if !batch.is_empty() {
-            commit_batch(&conn, &mut batch);
+            commit_batch(&conn, &mut batch, stats, hook.as_deref_mut());
         }
     }
     if let Err((_, e)) = conn.close() {
@@ -128,7 +133,13 @@ fn take(rx: &mut mpsc::Receiver<Msg>, msg: Msg, batch: &mut Vec<Box<dyn ErasedTa
     }
 }
 
-fn commit_batch(conn: &Connection, batch: &mut Vec<Box<dyn ErasedTask>>) {
+fn commit_batch(
+    conn: &Connection,
+    batch: &mut Vec<Box<dyn ErasedTask>>,
+    stats: &DbStats,
+    hook: Option<&mut dyn WriterHook>,
+) {
+    let began = std::time::Instant::now();
     let commit = match conn.cached_execute("BEGIN IMMEDIATE", []) {
         Ok(_) => {
             for task in batch.iter_mut() {
@@ -141,8 +152,13 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Box<dyn ErasedTask>>) {
         }
         Err(e) => Err(e.to_string()),
     };
+    stats.commit_seconds.observe_duration(began.elapsed());
+    stats.batch_tasks.observe_count(batch.len() as u64);
     if let Err(e) = &commit {
         tracing::error!(error = %e, tasks = batch.len(), "group commit failed");
+    }
+    if let Some(hook) = hook {
+        hook.after(conn, commit.is_ok());
     }
     for task in batch.drain(..) {
         task.finish(&commit);

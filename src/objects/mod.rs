@@ -11,6 +11,7 @@ mod access;
 mod bucket_config;
 mod bucket_encryption;
 mod bucket_policy;
+mod bucket_stats;
 mod bucket_tagging;
 mod bucket_website;
 mod buckets;
@@ -37,6 +38,7 @@ pub use access::{
 pub use bucket_config::{BucketConfig, BucketConfigs, ConfigDocument, ConfigKind};
 pub use bucket_encryption::BucketEncryption;
 pub use bucket_policy::BucketPolicy;
+pub use bucket_stats::{BucketUsage, StorageStats};
 pub use bucket_tagging::BucketTagging;
 pub use bucket_website::{BucketWebsite, Redirect, RedirectAll, RoutingRule, WebsiteConfig};
 pub use buckets::BucketState;
@@ -112,6 +114,11 @@ pub static MIGRATIONS: &[Migration] = &[
         version: 12,
         name: "sse",
         sql: include_str!("../../migrations/objects/0012_sse.sql"),
+    },
+    Migration {
+        version: 13,
+        name: "bucket_stats",
+        sql: include_str!("../../migrations/objects/0013_bucket_stats.sql"),
     },
 ];
 
@@ -380,6 +387,8 @@ pub struct ObjectIndex {
     db: Db,
     /// Every bucket with its configuration, for the request path.
     buckets: Arc<Buckets>,
+    /// Storage per bucket, following `bucket_stats` (for `/metrics`).
+    stats: Arc<StorageStats>,
 }
 
 pub fn now_ms() -> i64 {
@@ -567,13 +576,22 @@ fn object_from_row(
 impl ObjectIndex {
     pub fn open(data_dir: &std::path::Path, config: &DbConfig) -> Result<ObjectIndex, DbError> {
         let path = data_dir.join("metadata").join("objects.db");
-        let db = Db::open("objects", &path, config, MIGRATIONS)?;
+        let stats = Arc::new(StorageStats::default());
+        let follow = bucket_stats::Follow::new(Arc::clone(&stats));
+        let db = Db::open_with_hook("objects", &path, config, MIGRATIONS, Some(Box::new(follow)))?;
         let buckets = Arc::new(Buckets::load(&path)?);
-        Ok(ObjectIndex { db, buckets })
+        // No write can run before `open` returns: the map is read whole before it follows.
+        stats.load(&path)?;
+        Ok(ObjectIndex { db, buckets, stats })
     }
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// Storage per bucket as last committed (`bucket_stats`).
+    pub fn storage_stats(&self) -> &StorageStats {
+        &self.stats
     }
 
     /// Publishes an object as its key's new version (replacing the previous one atomically on

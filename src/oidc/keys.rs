@@ -327,7 +327,7 @@ async fn get(client: &HttpsClient, uri: &str) -> Result<Bytes, String> {
 /// A provider's JWKS file; `None` when there is none. Read on the blocking pool.
 async fn read_jwks_file(path: &Path) -> Result<Option<KeySet>, WebIdentityError> {
     let owned = path.to_owned();
-    let read = tokio::task::spawn_blocking(move || -> std::io::Result<Option<Vec<u8>>> {
+    let read = crate::metrics::blocking::spawn(move || -> std::io::Result<Option<Vec<u8>>> {
         use std::io::Read;
         let file = match std::fs::File::open(&owned) {
             Ok(file) => file,

@@ -421,7 +421,7 @@ impl Sink {
     /// temporary file.
     async fn send(self, batch: Bytes) -> std::io::Result<Sink> {
         let (mut writer, mut digests, mut sealer) = self.settle().await?;
-        Ok(Sink::Busy(tokio::task::spawn_blocking(move || {
+        Ok(Sink::Busy(crate::metrics::blocking::spawn(move || {
             digests.update(&batch);
             match &mut sealer {
                 Some(sealer) => {

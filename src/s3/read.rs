@@ -607,7 +607,7 @@ pub fn read_segments(
     let plan = plan(files.into_iter(), meta, start, len);
     let (tx, rx) = mpsc::channel::<std::io::Result<Bytes>>(2);
     let (bucket, key, version_id) = (meta.bucket.clone(), meta.key.clone(), meta.version_id());
-    tokio::task::spawn_blocking(move || {
+    crate::metrics::blocking::spawn(move || {
         for (source, from, take) in plan {
             let mut file = match source {
                 Opened::Sealed {

@@ -137,9 +137,11 @@ impl BlobStore {
     /// Opens committed blobs for reading, in order, in one trip to the blocking pool.
     pub async fn open_blobs(&self, ids: &[BlobId]) -> io::Result<Vec<std::fs::File>> {
         let paths: Vec<PathBuf> = ids.iter().map(|id| self.path(id)).collect();
-        tokio::task::spawn_blocking(move || paths.into_iter().map(std::fs::File::open).collect())
-            .await
-            .map_err(io::Error::other)?
+        crate::metrics::blocking::spawn(move || {
+            paths.into_iter().map(std::fs::File::open).collect()
+        })
+        .await
+        .map_err(io::Error::other)?
     }
 
     /// Removes blobs no longer referenced. Missing files are not an error (a previous
@@ -149,7 +151,7 @@ impl BlobStore {
             return;
         }
         let paths: Vec<PathBuf> = ids.iter().map(|id| self.path(id)).collect();
-        let removed = tokio::task::spawn_blocking(move || {
+        let removed = crate::metrics::blocking::spawn(move || {
             for path in paths {
                 match std::fs::remove_file(&path) {
                     Ok(()) => {}

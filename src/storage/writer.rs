@@ -169,7 +169,7 @@ fn create(path: &PathBuf) -> io::Result<File> {
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> io::Result<T> + Send + 'static,
 ) -> io::Result<T> {
-    tokio::task::spawn_blocking(f)
+    crate::metrics::blocking::spawn(f)
         .await
         .map_err(io::Error::other)?
 }

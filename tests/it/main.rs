@@ -31,6 +31,7 @@ mod iam_user_tags;
 mod iam_users;
 mod keys;
 mod lifecycle;
+mod metrics;
 mod s3_acl;
 mod s3_attributes;
 mod s3_auth;
