@@ -113,6 +113,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "sse",
         sql: include_str!("../../migrations/objects/0012_sse.sql"),
     },
+    Migration {
+        version: 14,
+        name: "backup_holds",
+        sql: include_str!("../../migrations/objects/0014_backup_holds.sql"),
+    },
 ];
 
 #[derive(Debug, thiserror::Error)]
