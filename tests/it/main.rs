@@ -6,8 +6,10 @@
 
 mod common;
 
+mod admin_cli;
 mod authz_iam;
 mod authz_s3;
+mod backup;
 mod bench;
 mod config_cli;
 mod fixture;
