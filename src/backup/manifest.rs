@@ -131,7 +131,7 @@ impl Manifest {
     /// Writes `DIR/manifest.json` atomically and durably.
     pub fn write(&self, dir: &Path) -> io::Result<()> {
         let tmp = dir.join(format!("{MANIFEST}.tmp"));
-        let mut file = std::fs::File::create(&tmp)?;
+        let mut file = create_private(&tmp)?;
         serde_json::to_writer_pretty(&mut file, self)?;
         file.write_all(b"\n")?;
         file.sync_all()?;
@@ -183,7 +183,7 @@ pub fn hash_file(path: &Path) -> io::Result<(u64, String)> {
 pub fn copy_durably(from: &Path, tmp: &Path, to: &Path) -> io::Result<(u64, String)> {
     let mut source = std::fs::File::open(from)?;
     let copied = (|| {
-        let mut out = std::fs::File::create(tmp)?;
+        let mut out = create_private(tmp)?;
         let hashed = copy_hashing(&mut source, &mut out)?;
         out.sync_all()?;
         Ok::<_, io::Error>(hashed)
@@ -197,6 +197,18 @@ pub fn copy_durably(from: &Path, tmp: &Path, to: &Path) -> io::Result<(u64, Stri
     };
     std::fs::rename(tmp, to)?;
     Ok(hashed)
+}
+
+/// Creates (truncating) a file only its owner can read: backups hold everything the data
+/// directory does.
+fn create_private(path: &Path) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
 }
 
 pub fn sync_dir(dir: &Path) -> io::Result<()> {

@@ -107,6 +107,8 @@ pub fn backup(
             )));
         }
     }
+    let keys_dir = &config.backend.storage.keys_dir;
+    rotation_in_progress(keys_dir)?;
     crate::db::create_private_dir(to)
         .map_err(|e| BackupError::Refused(format!("cannot create the backup directory: {e}")))?;
     let _lock = DataDirLock::acquire(to)?;
@@ -123,6 +125,7 @@ pub fn backup(
     let hold = Hold::take(&conn)?;
     let heartbeat = Heartbeat::start(&objects_db, hold.id);
     let result = copy_all(
+        keys_dir,
         &objects_db,
         &iam_db,
         data_dir,
@@ -168,6 +171,7 @@ pub fn backup(
 /// Steps 3 to 5: the snapshot, the blobs, the manifest.
 #[allow(clippy::too_many_arguments)]
 fn copy_all(
+    keys_dir: &Path,
     objects_db: &Path,
     iam_db: &Path,
     data_dir: &Path,
@@ -261,6 +265,7 @@ fn copy_all(
     }
     // The last renewal: had the hold lapsed, a blob may have been removed before its copy.
     heartbeat.check()?;
+    rotation_in_progress(keys_dir)?;
     heartbeat.renew_now()?;
     let manifest = Manifest {
         format: manifest::FORMAT,
@@ -276,6 +281,19 @@ fn copy_all(
         to.join(manifest::MANIFEST).display()
     )))?;
     Ok((manifest, done))
+}
+
+/// A master key rotation (offline, on a stopped server) re-seals values in both databases one
+/// batch at a time: a snapshot taken meanwhile could hold values sealed by either key.
+fn rotation_in_progress(keys_dir: &Path) -> Result<(), BackupError> {
+    let next = keys_dir.join(crate::crypto::NEXT_KEY_FILE);
+    if next.exists() {
+        return Err(BackupError::Refused(format!(
+            "a master key rotation is in progress ({} exists): finish it with `labstore keys              rotate`, then back up",
+            next.display()
+        )));
+    }
+    Ok(())
 }
 
 /// Copies database `from` into `to` with SQLite's online backup API, in one step (one read

@@ -63,6 +63,8 @@ pub fn restore(
     );
     check_key(from, &manifest, options, out)?;
 
+    crate::storage::create_dir_0700(data_dir)
+        .map_err(io(format!("creating {}", data_dir.display())))?;
     let _lock = DataDirLock::acquire(data_dir)?;
     refuse_non_empty(data_dir)?;
     let objects = data_dir.join("objects");

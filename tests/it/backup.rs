@@ -657,3 +657,19 @@ fn restore_refuses_a_non_empty_data_directory() {
         1
     );
 }
+
+#[test]
+fn a_backup_is_refused_while_a_master_key_rotation_is_unfinished() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(start_with_root(dir.path()));
+    std::fs::write(dir.path().join("keys/master.key.next"), [1_u8; 32]).unwrap();
+    let copy = dir.path().join("backup");
+    let out = run(dir.path(), &["backup", "--to", copy.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("rotation is in progress"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!copy.join("manifest.json").exists());
+}
