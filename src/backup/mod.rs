@@ -111,6 +111,19 @@ pub fn backup(
     rotation_in_progress(keys_dir)?;
     crate::db::create_private_dir(to)
         .map_err(|e| BackupError::Refused(format!("cannot create the backup directory: {e}")))?;
+    let inside = |dir: &Path, outer: &Path| match (dir.canonicalize(), outer.canonicalize()) {
+        (Ok(dir), Ok(outer)) => dir.starts_with(outer),
+        _ => false,
+    };
+    if inside(to, data_dir) || inside(data_dir, to) {
+        // Only if this run created it empty.
+        let _ = std::fs::remove_dir(to);
+        return Err(BackupError::Refused(format!(
+            "the backup directory {} and the data directory {} must not contain one another",
+            to.display(),
+            data_dir.display()
+        )));
+    }
     let _lock = DataDirLock::acquire(to)?;
     let previous = Manifest::read(to).map_err(BackupError::Refused)?;
     let tmp = to.join("tmp");

@@ -673,3 +673,57 @@ fn a_backup_is_refused_while_a_master_key_rotation_is_unfinished() {
     );
     assert!(!copy.join("manifest.json").exists());
 }
+
+#[test]
+fn a_backup_inside_the_data_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(start_with_root(dir.path()));
+    let out = run(dir.path(), &["backup", "--to", "data/backup"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("must not contain one another"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!dir.path().join("data/backup").exists());
+}
+
+#[test]
+fn without_key_restores_and_the_server_waits_for_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("backup");
+    let server = start_with_root(dir.path());
+    let s3 = server.block_on(server.with_bucket("bkt"));
+    server.block_on(put(&s3, "bkt", "o", common::pattern(100_000, 1)));
+    backup(dir.path(), &copy);
+    server.stop();
+    let target = tempfile::tempdir().unwrap();
+    let out = run(
+        target.path(),
+        &[
+            "restore",
+            "--from",
+            copy.to_str().unwrap(),
+            "--to",
+            "data",
+            "--without-key",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("warning"),
+        "{}",
+        text(&out.stdout)
+    );
+    // The server refuses to start until the key is there, then serves the data.
+    let refused = TestServer::start_with(target.path(), &[]).err().unwrap();
+    assert!(refused.contains("master.key"), "{refused}");
+    copy_keys(dir.path(), target.path());
+    let server = start_with_root(target.path());
+    server.block_on(async {
+        assert_eq!(
+            get(&server.root_s3(), "bkt", "o", None).await,
+            common::pattern(100_000, 1)
+        );
+    });
+}
