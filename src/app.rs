@@ -348,9 +348,18 @@ fn open_object_storage(config: &Config) -> Result<(ObjectIndex, BlobStore), Star
     };
     let blobs = BlobStore::open(data_dir, s3.io.fsync, s3.io.buffer_size as usize)
         .map_err(storage_error)?;
-    blobs
-        .sweep(|ids| objects.referenced_blobs(ids))
-        .map_err(storage_error)?;
+    // A backup still copying keeps every unreferenced blob: some may be in its snapshot.
+    let held = crate::backup::holds::at_startup(objects.db().path())?;
+    if held {
+        tracing::info!(
+            "a backup is running: the sweep of unreferenced blobs waits for the next start"
+        );
+    } else {
+        blobs
+            .sweep(|ids| objects.referenced_blobs(ids))
+            .map_err(storage_error)?;
+    }
+    blobs.defer_removals_to(objects.db().clone());
     Ok((objects, blobs))
 }
 

@@ -1,4 +1,5 @@
-//! The command line: `labstore serve`, `labstore config show`, `labstore bench`, `--version`,
+//! The command line: `labstore serve`, `labstore config show`, `labstore bench`,
+//! `labstore keys rotate`, `labstore backup`/`restore`, `labstore admin ...`, `--version`,
 //! and one global flag per configuration key, generated from the key table
 //! (`--storage-data-dir` for `backend.storage.data_dir`).
 
@@ -43,6 +44,67 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Back up the data directory into DIR while the server runs (incremental: a later run
+    /// into the same DIR copies only new blob files). The master key is not included
+    Backup(BackupArgs),
+    /// Restore a backup into an empty or new data directory (the master key is restored
+    /// separately)
+    Restore(RestoreArgs),
+    /// Recovery commands on a stopped server's data directory
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The backup directory (created if absent; holds one backup, the last complete one)
+    #[arg(long, value_name = "DIR")]
+    pub to: PathBuf,
+    /// After the snapshot, wait until FILE exists before copying blob files (tests)
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub wait_for: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup directory (`labstore backup --to`)
+    #[arg(long, value_name = "DIR")]
+    pub from: PathBuf,
+    /// The data directory to restore into: empty or absent
+    #[arg(long, value_name = "DATA_DIR")]
+    pub to: PathBuf,
+    /// Where the master key of the backed-up data is (default: backend.storage.keys_dir)
+    #[arg(long, value_name = "DIR")]
+    pub keys_dir: Option<PathBuf>,
+    /// Restore even though the master key is not in the keys directory yet (the server will
+    /// not start until it is)
+    #[arg(long)]
+    pub without_key: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// The account root's credentials
+    Root {
+        #[command(subcommand)]
+        command: RootCommand,
+    },
+    /// List the users and their access keys with their status (no secrets)
+    Users,
+    /// Check both databases (PRAGMA integrity_check); exits nonzero when one is damaged
+    CheckDb,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RootCommand {
+    /// The root's access key id, where its secret comes from, and its own access keys (never
+    /// a secret)
+    Show,
+    /// Generate a new root secret, sealed in the IAM database, and print it once (refused
+    /// when the configuration sets the secret)
+    ResetSecret,
 }
 
 #[derive(Debug, Subcommand)]

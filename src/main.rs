@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use labstore::cli::{Cli, Command, ConfigCommand, KeysCommand};
+use labstore::cli::{AdminCommand, Cli, Command, ConfigCommand, KeysCommand, RootCommand};
 use labstore::config::{self, Sources};
 
 fn main() -> ExitCode {
@@ -38,7 +38,66 @@ fn main() -> ExitCode {
         Command::Keys {
             command: KeysCommand::Rotate { batch },
         } => rotate(&config, batch),
+        Command::Backup(args) => backup(&config, &args),
+        Command::Restore(args) => restore(&config, &args),
+        Command::Admin { command } => admin(&config, &command),
         Command::Bench(_) => unreachable!("handled before the configuration is loaded"),
+    }
+}
+
+fn backup(config: &config::Config, args: &labstore::cli::BackupArgs) -> ExitCode {
+    labstore::logging::init(&config.log);
+    let options = labstore::backup::BackupOptions {
+        wait_for: args.wait_for.clone(),
+    };
+    match labstore::backup::backup(config, &args.to, &options, &mut std::io::stdout()) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("labstore: backup failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn restore(config: &config::Config, args: &labstore::cli::RestoreArgs) -> ExitCode {
+    labstore::logging::init(&config.log);
+    let options = labstore::backup::RestoreOptions {
+        keys_dir: args
+            .keys_dir
+            .clone()
+            .unwrap_or_else(|| config.backend.storage.keys_dir.clone()),
+        without_key: args.without_key,
+    };
+    match labstore::backup::restore(&args.from, &args.to, &options, &mut std::io::stdout()) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("labstore: restore refused: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn admin(config: &config::Config, command: &AdminCommand) -> ExitCode {
+    use labstore::offline;
+    labstore::logging::init(&config.log);
+    let out = &mut std::io::stdout();
+    let done = match command {
+        AdminCommand::Root {
+            command: RootCommand::Show,
+        } => offline::root_show(config, out).map(|()| true),
+        AdminCommand::Root {
+            command: RootCommand::ResetSecret,
+        } => offline::root_reset_secret(config, out).map(|_| true),
+        AdminCommand::Users => offline::users(config, out).map(|()| true),
+        AdminCommand::CheckDb => offline::check_db(config, out),
+    };
+    match done {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("labstore: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

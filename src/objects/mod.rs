@@ -120,6 +120,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "bucket_stats",
         sql: include_str!("../../migrations/objects/0013_bucket_stats.sql"),
     },
+    Migration {
+        version: 14,
+        name: "backup_holds",
+        sql: include_str!("../../migrations/objects/0014_backup_holds.sql"),
+    },
 ];
 
 #[derive(Debug, thiserror::Error)]

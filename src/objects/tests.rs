@@ -1029,17 +1029,22 @@ async fn acls_and_initial_configurations_are_kept_and_old_rows_read_as_private()
     assert!(index.bucket("n").unwrap().configs.acl.is_some());
 }
 
+/// Numbers handed out to work in progress elsewhere and not merged here yet: the only gaps
+/// allowed, each to be filled (and removed from this list) when its work lands, before a
+/// release.
+const RESERVED: &[u32] = &[];
+
 /// The migrations that ship are numbered 1, 2, 3… without a gap: a database recorded at a
 /// version never applies a lower one added later, so a gap must be filled before it lands.
 #[test]
 fn shipped_migrations_are_numbered_without_gaps() {
-    for (index, migration) in MIGRATIONS.iter().enumerate() {
-        assert_eq!(
-            usize::try_from(migration.version).unwrap(),
-            index + 1,
-            "{}",
-            migration.name
-        );
+    let mut expected = 0;
+    for migration in MIGRATIONS {
+        expected += 1;
+        while RESERVED.contains(&expected) && migration.version != expected {
+            expected += 1;
+        }
+        assert_eq!(migration.version, expected, "{}", migration.name);
         let file = format!("{:04}_{}.sql", migration.version, migration.name);
         assert!(!migration.sql.is_empty(), "{file}");
     }

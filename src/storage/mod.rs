@@ -17,7 +17,9 @@ use std::collections::HashSet;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+use crate::db::Db;
 
 pub use dirsync::DirSyncs;
 pub use writer::BlobWriter;
@@ -65,6 +67,9 @@ struct Inner {
     dir_syncs: Arc<DirSyncs>,
     /// Writers started: picks the fan-out directory of the next blob.
     created: AtomicU64,
+    /// The object index, whose backup holds defer removals (`backup::holds`); unset in unit
+    /// tests of the store alone.
+    holds: OnceLock<Db>,
 }
 
 /// How many consecutive blobs go to the same fan-out directory: more than the concurrent
@@ -96,6 +101,7 @@ impl BlobStore {
                 buffer_size,
                 dir_syncs: Arc::default(),
                 created: AtomicU64::new(rand::random::<u64>() % 256 * BLOBS_PER_DIR),
+                holds: OnceLock::new(),
             }),
         })
     }
@@ -144,9 +150,31 @@ impl BlobStore {
         .map_err(io::Error::other)?
     }
 
-    /// Removes blobs no longer referenced. Missing files are not an error (a previous
-    /// removal may have been interrupted after the unlink).
+    /// Makes removals wait for backups: from now on `remove` asks the object index `index`
+    /// whether a backup holds the blobs (`backup::holds`). Set once, at startup.
+    pub fn defer_removals_to(&self, index: Db) {
+        let _ = self.inner.holds.set(index);
+    }
+
+    /// Removes blobs no longer referenced, called after the commit that stopped referring to
+    /// them; while a backup holds the data directory, records them for later instead
+    /// (`backup::holds`). Missing files are not an error (a previous removal may have been
+    /// interrupted after the unlink). When the index cannot say whether a backup runs, the
+    /// files stay: the next start's sweep removes them.
     pub async fn remove(&self, ids: Vec<BlobId>) {
+        if ids.is_empty() {
+            return;
+        }
+        let ids = match self.inner.holds.get() {
+            None => ids,
+            Some(index) => match crate::backup::holds::removable(index, ids).await {
+                Ok(ids) => ids,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot tell whether a backup holds replaced blobs; they stay until the next start");
+                    return;
+                }
+            },
+        };
         if ids.is_empty() {
             return;
         }

@@ -6,9 +6,11 @@
 
 mod common;
 
+mod admin_cli;
 mod audit;
 mod authz_iam;
 mod authz_s3;
+mod backup;
 mod bench;
 mod config_cli;
 mod fixture;
