@@ -159,6 +159,10 @@ pub async fn start(config: Config) -> Result<Running, StartupError> {
         state.clone(),
         shutdown.clone(),
     )));
+    servers.push(tokio::spawn(crate::scrub::run(
+        state.clone(),
+        shutdown.clone(),
+    )));
     servers.push(tokio::spawn(flush_last_used(
         state.clone(),
         shutdown.clone(),

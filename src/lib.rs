@@ -24,6 +24,7 @@ pub mod objects;
 pub mod oidc;
 pub mod policy;
 pub mod s3;
+pub mod scrub;
 pub mod signal;
 pub mod state;
 pub mod storage;

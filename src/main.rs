@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use labstore::cli::{Cli, Command, ConfigCommand, KeysCommand};
+use labstore::cli::{AdminCommand, Cli, Command, ConfigCommand, KeysCommand};
 use labstore::config::{self, Sources};
 
 fn main() -> ExitCode {
@@ -38,6 +38,20 @@ fn main() -> ExitCode {
         Command::Keys {
             command: KeysCommand::Rotate { batch },
         } => rotate(&config, batch),
+        Command::Scrub(args) => offline_pass(
+            &config,
+            labstore::scrub::Mode::Scrub,
+            Some(args.bytes_per_second).filter(|r| *r > 0),
+            args.report.as_deref(),
+        ),
+        Command::Admin {
+            command: AdminCommand::Verify { report },
+        } => offline_pass(
+            &config,
+            labstore::scrub::Mode::Verify,
+            None,
+            report.as_deref(),
+        ),
         Command::Bench(_) => unreachable!("handled before the configuration is loaded"),
     }
 }
@@ -64,6 +78,61 @@ fn rotate(config: &config::Config, batch: u32) -> ExitCode {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("labstore: key rotation stopped: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `labstore scrub` and `labstore admin verify`: 0 when nothing is wrong, 3 when something
+/// was found (damage; for verify, orphans too), 1 when the pass could not run or was stopped. SIGINT or
+/// SIGTERM stops the pass; the summary says it is incomplete.
+fn offline_pass(
+    config: &config::Config,
+    mode: labstore::scrub::Mode,
+    rate: Option<u64>,
+    report: Option<&std::path::Path>,
+) -> ExitCode {
+    labstore::logging::init(&config.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("labstore: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut out = std::io::stdout();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let run = async {
+        let signal = labstore::signal::shutdown();
+        let stopper = stop.clone();
+        let watch = tokio::spawn(async move {
+            signal.await;
+            stopper.cancel();
+        });
+        let done = labstore::scrub::offline::run(config, mode, rate, report, stop, &mut out).await;
+        watch.abort();
+        done
+    };
+    match runtime.block_on(run) {
+        Ok(report) => {
+            let found = match mode {
+                labstore::scrub::Mode::Scrub => report.damaged(),
+                labstore::scrub::Mode::Verify => report.damaged() || report.orphans > 0,
+            };
+            if !report.complete {
+                ExitCode::FAILURE
+            } else if found {
+                ExitCode::from(3)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("labstore: {e}");
             ExitCode::FAILURE
         }
     }

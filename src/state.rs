@@ -101,6 +101,8 @@ pub struct Metrics {
     pub requests: RequestMetrics,
     /// What the lifecycle worker did.
     pub lifecycle: crate::lifecycle::LifecycleStats,
+    /// What the background scrub did.
+    pub scrub: crate::scrub::ScrubStats,
 }
 
 impl Metrics {

@@ -72,6 +72,7 @@ fn metrics(state: &State) -> Response<Body> {
     connection_metrics(state, &mut text);
     point_read_metrics(state, &mut text);
     state.metrics.lifecycle.render(&mut text);
+    state.metrics.scrub.render(&mut text);
     state.metrics.requests.render(&mut text);
     let mut response = Response::new(full(text));
     response.headers_mut().insert(

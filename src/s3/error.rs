@@ -301,6 +301,17 @@ impl From<IndexError> for S3Error {
             IndexError::InvalidPartOrder => Code::InvalidPartOrder.into(),
             IndexError::EntityTooSmall => Code::EntityTooSmall.into(),
             IndexError::EntityTooLarge => Code::EntityTooLarge.into(),
+            // The server lost the bytes: its fault, a 500 as S3 answers its own failures;
+            // said plainly, since a retry will not help until the object is restored.
+            IndexError::Damaged => S3Error {
+                cause: Some(Arc::new(Cause(
+                    "a scrub found the version's stored bytes corrupt or missing".into(),
+                ))),
+                ..S3Error::new(
+                    Code::InternalError,
+                    "We encountered an internal error: the object's stored data is damaged and is not served. Restore the object from a copy.",
+                )
+            },
             IndexError::Db(e) => e.into(),
         }
     }

@@ -201,6 +201,63 @@ impl BlobStore {
     }
 }
 
+/// A committed blob file, as a scrub finds it on disk.
+#[derive(Debug, Clone)]
+pub struct BlobFile {
+    pub id: BlobId,
+    /// When it was last written (a blob is never written after its commit).
+    pub modified: std::time::SystemTime,
+    pub len: u64,
+}
+
+impl BlobStore {
+    /// The fan-out directories (`objects/<xx>`), by name, in order.
+    pub fn fan_out_dirs(&self) -> io::Result<Vec<String>> {
+        let mut dirs = Vec::new();
+        for entry in std::fs::read_dir(&self.inner.root)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            let fan_out = name.len() == 2 && name.bytes().all(|b| b.is_ascii_hexdigit());
+            if fan_out && entry.file_type()?.is_dir() {
+                dirs.push(name.to_owned());
+            }
+        }
+        dirs.sort();
+        Ok(dirs)
+    }
+
+    /// The blobs in fan-out directory `dir` (a name `fan_out_dirs` gave), in id order; files
+    /// whose name is not a blob id are left out (and alone).
+    pub fn blobs_in(&self, dir: &str) -> io::Result<Vec<BlobFile>> {
+        let mut blobs = Vec::new();
+        let entries = match std::fs::read_dir(self.inner.root.join(dir)) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(blobs),
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
+            let entry = entry?;
+            let Some(id) = entry.file_name().to_str().and_then(BlobId::parse) else {
+                continue;
+            };
+            // Removed since the listing (a replaced blob): not there to judge.
+            let meta = match entry.metadata() {
+                Ok(meta) => meta,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            blobs.push(BlobFile {
+                id,
+                modified: meta.modified()?,
+                len: meta.len(),
+            });
+        }
+        blobs.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(blobs)
+    }
+}
+
 pub(crate) fn create_dir_0700(dir: &Path) -> io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     std::fs::DirBuilder::new()
