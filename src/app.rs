@@ -342,6 +342,7 @@ fn open_object_storage(config: &Config) -> Result<(ObjectIndex, BlobStore), Star
     };
     let blobs = BlobStore::open(data_dir, s3.io.fsync, s3.io.buffer_size as usize)
         .map_err(storage_error)?;
+    blobs.space().set_floor(s3.min_free_bytes);
     blobs
         .sweep(|ids| objects.referenced_blobs(ids))
         .map_err(storage_error)?;

@@ -258,6 +258,7 @@ impl From<DbError> for S3Error {
     fn from(e: DbError) -> S3Error {
         match e {
             DbError::Busy { .. } => S3Error::from(Code::SlowDown),
+            e if e.is_storage_full() => storage_full(e),
             e => S3Error::internal("database error", e),
         }
     }
@@ -319,7 +320,33 @@ impl From<IndexError> for S3Error {
 
 impl From<std::io::Error> for S3Error {
     fn from(e: std::io::Error) -> S3Error {
+        if crate::storage::is_storage_full(&e) {
+            return storage_full(e);
+        }
         S3Error::internal("object storage I/O failed", e)
+    }
+}
+
+/// What a write refused for space says: the cause, and that it clears (503: SDKs retry).
+const STORAGE_LOW: &str = "Please reduce your request rate. The server is short of storage space: writes are refused until space is freed; reads and deletes still work.";
+
+/// A write refused below `backend.s3.min_free_bytes`: 503 SlowDown naming the cause.
+pub fn storage_low(low: crate::storage::Low) -> S3Error {
+    S3Error {
+        cause: Some(Arc::new(Cause(format!(
+            "the data volume has {} bytes free, below backend.s3.min_free_bytes ({})",
+            low.free, low.floor
+        )))),
+        ..S3Error::new(Code::SlowDown, STORAGE_LOW)
+    }
+}
+
+/// A write that met a full volume (ENOSPC, SQLITE_FULL) and left nothing behind: 503
+/// SlowDown naming the cause, never a 500.
+fn storage_full(cause: impl std::fmt::Display) -> S3Error {
+    S3Error {
+        cause: Some(Arc::new(Cause(format!("the data volume is full: {cause}")))),
+        ..S3Error::new(Code::SlowDown, STORAGE_LOW)
     }
 }
 

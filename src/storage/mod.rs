@@ -11,6 +11,7 @@
 //! keep reading it (an unlinked file stays readable), so an overwrite is atomic for them.
 
 mod dirsync;
+mod space;
 mod writer;
 
 use std::collections::HashSet;
@@ -20,6 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 pub use dirsync::DirSyncs;
+pub use space::{is_storage_full, FreeSpace, Low};
 pub use writer::BlobWriter;
 
 /// A blob's id: 32 lowercase hex digits (128 random bits).
@@ -65,6 +67,8 @@ struct Inner {
     dir_syncs: Arc<DirSyncs>,
     /// Writers started: picks the fan-out directory of the next blob.
     created: AtomicU64,
+    /// The volume's free space and the floor below which writes are refused.
+    space: Arc<FreeSpace>,
 }
 
 /// How many consecutive blobs go to the same fan-out directory: more than the concurrent
@@ -96,12 +100,19 @@ impl BlobStore {
                 buffer_size,
                 dir_syncs: Arc::default(),
                 created: AtomicU64::new(rand::random::<u64>() % 256 * BLOBS_PER_DIR),
+                // No floor until the caller sets one (`FreeSpace::set_floor`).
+                space: Arc::new(FreeSpace::new(data_dir, 0)),
             }),
         })
     }
 
     pub fn buffer_size(&self) -> usize {
         self.inner.buffer_size
+    }
+
+    /// The data volume's free space (`backend.s3.min_free_bytes`).
+    pub fn space(&self) -> &FreeSpace {
+        &self.inner.space
     }
 
     /// Starts a new blob. Dropping the writer without `commit` removes what it wrote.
@@ -121,6 +132,7 @@ impl BlobStore {
             path,
             self.inner.fsync.then(|| Arc::clone(&self.inner.dir_syncs)),
             self.inner.buffer_size,
+            Arc::clone(&self.inner.space),
         )
     }
 
