@@ -384,4 +384,31 @@ mod tests {
         let head = e.render(&Method::HEAD, "/b", "0123456789ABCDEF");
         assert_eq!(body_text(head).await, "");
     }
+
+    /// A full volume, met by a blob write (ENOSPC) or by SQLite (SQLITE_FULL), is a 503
+    /// SlowDown naming the cause, not a 500; other I/O failures stay internal errors. Damage
+    /// a scrub found is a 500 that says so.
+    #[test]
+    fn a_full_volume_is_503_and_damage_is_500() {
+        let enospc = S3Error::from(std::io::Error::from_raw_os_error(libc::ENOSPC));
+        assert_eq!(
+            (enospc.code, enospc.status().as_u16()),
+            (Code::SlowDown, 503)
+        );
+        assert!(enospc.message.contains("short of storage space"));
+        let full = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+            None,
+        );
+        let sqlite = S3Error::from(DbError::Sqlite(full));
+        assert_eq!(sqlite.code, Code::SlowDown);
+        let eio = S3Error::from(std::io::Error::from_raw_os_error(libc::EIO));
+        assert_eq!(eio.code, Code::InternalError);
+        let damaged = S3Error::from(IndexError::Damaged);
+        assert_eq!(
+            (damaged.code, damaged.status().as_u16()),
+            (Code::InternalError, 500)
+        );
+        assert!(damaged.message.contains("damaged"));
+    }
 }

@@ -232,3 +232,93 @@ fn the_configured_floor_refuses_writes_from_the_start() {
     assert_eq!(ready(&server).1["status"], "degraded");
     assert_eq!(metric(&server, "labstore_storage_min_free_bytes"), 1 << 50);
 }
+
+/// A write whose index commit meets a full volume (here: the writer connection's
+/// `max_page_count` at the database's size, which SQLite answers as it answers a full disk,
+/// SQLITE_FULL) is answered 503 SlowDown, leaves no row and no blob, and the server goes on
+/// serving; once there is room, writes succeed.
+#[test]
+fn a_full_object_index_answers_503_and_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = common::start_with_root(dir.path());
+    let s3 = no_retries(&server);
+    let set_max_pages = |pages: Option<i64>| {
+        server
+            .block_on(server.state().objects.db().write(move |conn| {
+                let now: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+                let max = pages.unwrap_or(now);
+                conn.query_row(&format!("PRAGMA max_page_count = {max}"), [], |r| {
+                    r.get::<_, i64>(0)
+                })?;
+                Ok::<_, labstore::db::DbError>(())
+            }))
+            .unwrap();
+    };
+    server.block_on(async {
+        s3.create_bucket().bucket("index").send().await.unwrap();
+    });
+    set_max_pages(None);
+    let body = common::pattern(60_000, 9);
+    let (mut stored, mut failed) = (Vec::new(), None);
+    server.block_on(async {
+        for n in 0..50 {
+            let key = format!("k{n}");
+            for (name, size) in [("inline", 60_000), ("blob", 100_000)] {
+                let key = format!("{key}-{name}");
+                let put = s3
+                    .put_object()
+                    .bucket("index")
+                    .key(&key)
+                    .body(ByteStream::from(common::pattern(size, 9)))
+                    .send()
+                    .await;
+                match put {
+                    Ok(_) => stored.push(key),
+                    Err(e) => {
+                        refused::<(), _>(Err(e));
+                        failed = Some(key);
+                    }
+                }
+            }
+            if failed.is_some() {
+                break;
+            }
+        }
+    });
+    let failed = failed.expect("the capped index never filled up");
+    server.block_on(async {
+        let absent = s3.head_object().bucket("index").key(&failed).send().await;
+        assert!(absent.is_err(), "{failed} was stored");
+        for key in &stored {
+            let got = s3
+                .get_object()
+                .bucket("index")
+                .key(key)
+                .send()
+                .await
+                .unwrap();
+            let size = if key.ends_with("inline") {
+                60_000
+            } else {
+                100_000
+            };
+            assert_eq!(
+                got.body.collect().await.unwrap().into_bytes().to_vec(),
+                common::pattern(size, 9)
+            );
+        }
+    });
+    // The refused write's blob (if it had one) was removed: only the stored objects' remain.
+    let blobs = stored.iter().filter(|k| k.ends_with("blob")).count();
+    assert_eq!(common::blob_files(dir.path()), blobs);
+    set_max_pages(Some(1 << 30));
+    server.block_on(async {
+        s3.put_object()
+            .bucket("index")
+            .key(&failed)
+            .body(ByteStream::from(body.clone()))
+            .send()
+            .await
+            .unwrap();
+    });
+}
