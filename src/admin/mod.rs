@@ -1,6 +1,8 @@
 //! The admin listener: `GET /health` (the process is alive) and `GET /ready` (all listeners
-//! bound and the database writer answering; what a load balancer or orchestrator polls) and
-//! `GET /metrics` (request, per-operation and connection counters in Prometheus text format).
+//! bound and the database writer answering; what a load balancer or orchestrator polls;
+//! `degraded`, still 200, while the data volume is below its free-space floor) and
+//! `GET /metrics` (request, per-operation, connection, scrub and storage metrics in
+//! Prometheus text format).
 
 use http::{header, Method, Request, Response, StatusCode};
 use serde_json::json;

@@ -445,6 +445,17 @@ impl<'a> Scrub<'a> {
             Outcome::Corrupt(why) => ("corrupt", why),
         };
         let (kind, detail) = damage;
+        // Marked first, which also tells whether the version (or part) is still there: one
+        // overwritten or deleted since the page was read has had its blob removed, and is
+        // no finding.
+        if self.options.mode == Mode::Scrub {
+            if !self.mark(owner, segment, true).await? {
+                return Ok(());
+            }
+            if !segment.damaged {
+                self.report.marked_damaged += 1;
+            }
+        }
         let finding = owner.finding(kind, segment, detail);
         tracing::error!(
             bucket = finding.bucket.as_deref().unwrap_or_default(),
@@ -464,12 +475,6 @@ impl<'a> Scrub<'a> {
             self.stats.corrupt.fetch_add(1, Ordering::Relaxed);
         }
         self.report.push(finding);
-        if !segment.damaged
-            && self.options.mode == Mode::Scrub
-            && self.mark(owner, segment, true).await?
-        {
-            self.report.marked_damaged += 1;
-        }
         Ok(())
     }
 
