@@ -163,6 +163,10 @@ pub async fn start(config: Config) -> Result<Running, StartupError> {
         state.clone(),
         shutdown.clone(),
     )));
+    servers.push(tokio::spawn(crate::scrub::run(
+        state.clone(),
+        shutdown.clone(),
+    )));
     servers.push(tokio::spawn(flush_last_used(
         state.clone(),
         shutdown.clone(),
@@ -348,6 +352,7 @@ fn open_object_storage(config: &Config) -> Result<(ObjectIndex, BlobStore), Star
     };
     let blobs = BlobStore::open(data_dir, s3.io.fsync, s3.io.buffer_size as usize)
         .map_err(storage_error)?;
+    blobs.space().set_floor(s3.min_free_bytes);
     // A backup still copying keeps every unreferenced blob: some may be in its snapshot.
     let held = crate::backup::holds::at_startup(objects.db().path())?;
     if held {

@@ -1,5 +1,5 @@
 //! The command line: `labstore serve`, `labstore config show`, `labstore bench`,
-//! `labstore keys rotate`, `labstore backup`/`restore`, `labstore admin ...`, `--version`,
+//! `labstore keys rotate`, `labstore backup`/`restore`, `labstore scrub`, `labstore admin ...`, `--version`,
 //! and one global flag per configuration key, generated from the key table
 //! (`--storage-data-dir` for `backend.storage.data_dir`).
 
@@ -50,7 +50,12 @@ pub enum Command {
     /// Restore a backup into an empty or new data directory (the master key is restored
     /// separately)
     Restore(RestoreArgs),
-    /// Recovery commands on a stopped server's data directory
+    /// Read every stored object byte back and verify it against the index (offline: the
+    /// server must be stopped); damage is marked so that GET refuses it, orphaned blob files
+    /// older than backend.s3.scrub.orphan_grace_seconds are removed. Exit status: 0 nothing
+    /// damaged, 3 corrupt or missing data found, 1 the scrub could not run
+    Scrub(ScrubArgs),
+    /// Offline recovery and checks on a stopped server's data directory
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
@@ -84,8 +89,26 @@ pub struct RestoreArgs {
     pub without_key: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct ScrubArgs {
+    /// Write the full report (every finding) to this file as JSON
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Stored bytes read per second (0: as fast as the disk allows)
+    #[arg(long, value_name = "BYTES", default_value_t = 0)]
+    pub bytes_per_second: u64,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
+    /// Check the object index against the blob files without reading their contents:
+    /// missing files, length mismatches, files no object refers to. Changes nothing. Exit
+    /// status: 0 consistent, 3 something found, 1 the check could not run
+    Verify {
+        /// Write the full report (every finding) to this file as JSON
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
+    },
     /// The account root's credentials
     Root {
         #[command(subcommand)]

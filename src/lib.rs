@@ -27,6 +27,7 @@ pub mod offline;
 pub mod oidc;
 pub mod policy;
 pub mod s3;
+pub mod scrub;
 pub mod signal;
 pub mod state;
 pub mod storage;

@@ -38,6 +38,12 @@ fn main() -> ExitCode {
         Command::Keys {
             command: KeysCommand::Rotate { batch },
         } => rotate(&config, batch),
+        Command::Scrub(args) => offline_pass(
+            &config,
+            labstore::scrub::Mode::Scrub,
+            Some(args.bytes_per_second).filter(|r| *r > 0),
+            args.report.as_deref(),
+        ),
         Command::Backup(args) => backup(&config, &args),
         Command::Restore(args) => restore(&config, &args),
         Command::Admin { command } => admin(&config, &command),
@@ -79,6 +85,14 @@ fn restore(config: &config::Config, args: &labstore::cli::RestoreArgs) -> ExitCo
 
 fn admin(config: &config::Config, command: &AdminCommand) -> ExitCode {
     use labstore::offline;
+    if let AdminCommand::Verify { report } = command {
+        return offline_pass(
+            config,
+            labstore::scrub::Mode::Verify,
+            None,
+            report.as_deref(),
+        );
+    }
     labstore::logging::init(&config.log);
     let out = &mut std::io::stdout();
     let done = match command {
@@ -90,6 +104,7 @@ fn admin(config: &config::Config, command: &AdminCommand) -> ExitCode {
         } => offline::root_reset_secret(config, out).map(|_| true),
         AdminCommand::Users => offline::users(config, out).map(|()| true),
         AdminCommand::CheckDb => offline::check_db(config, out),
+        AdminCommand::Verify { .. } => unreachable!("answered above"),
     };
     match done {
         Ok(true) => ExitCode::SUCCESS,
@@ -123,6 +138,61 @@ fn rotate(config: &config::Config, batch: u32) -> ExitCode {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("labstore: key rotation stopped: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `labstore scrub` and `labstore admin verify`: 0 when nothing is wrong, 3 when something
+/// was found (damage; for verify, orphans too), 1 when the pass could not run or was stopped. SIGINT or
+/// SIGTERM stops the pass; the summary says it is incomplete.
+fn offline_pass(
+    config: &config::Config,
+    mode: labstore::scrub::Mode,
+    rate: Option<u64>,
+    report: Option<&std::path::Path>,
+) -> ExitCode {
+    labstore::logging::init(&config.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("labstore: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut out = std::io::stdout();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let run = async {
+        let signal = labstore::signal::shutdown();
+        let stopper = stop.clone();
+        let watch = tokio::spawn(async move {
+            signal.await;
+            stopper.cancel();
+        });
+        let done = labstore::scrub::offline::run(config, mode, rate, report, stop, &mut out).await;
+        watch.abort();
+        done
+    };
+    match runtime.block_on(run) {
+        Ok(report) => {
+            let found = match mode {
+                labstore::scrub::Mode::Scrub => report.damaged(),
+                labstore::scrub::Mode::Verify => report.damaged() || report.orphans > 0,
+            };
+            if !report.complete {
+                ExitCode::FAILURE
+            } else if found {
+                ExitCode::from(3)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("labstore: {e}");
             ExitCode::FAILURE
         }
     }

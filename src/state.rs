@@ -105,6 +105,8 @@ pub struct Metrics {
     pub lifecycle: crate::lifecycle::LifecycleStats,
     /// Authentication failures and authorization denials.
     pub access: crate::metrics::AccessMetrics,
+    /// What the background scrub did.
+    pub scrub: crate::scrub::ScrubStats,
 }
 
 impl Metrics {

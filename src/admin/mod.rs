@@ -1,6 +1,8 @@
 //! The admin listener: `GET /health` (the process is alive) and `GET /ready` (all listeners
-//! bound and the database writer answering; what a load balancer or orchestrator polls) and
-//! `GET /metrics` (request, per-operation and connection counters in Prometheus text format).
+//! bound and the database writer answering; what a load balancer or orchestrator polls;
+//! `degraded`, still 200, while the data volume is below its free-space floor) and
+//! `GET /metrics` (request, per-operation, connection, scrub and storage metrics in
+//! Prometheus text format).
 
 use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode};
@@ -45,7 +47,20 @@ async fn ready(state: &State) -> Response<Body> {
             not_ready.push(name.into());
         }
     }
-    if not_ready.is_empty() {
+    // Short of space the server still serves reads and deletes (which free space): ready,
+    // with what is degraded said, so that a balancer keeps sending it the deletes.
+    let space = state.blobs.space();
+    if not_ready.is_empty() && space.is_low() {
+        reply(
+            StatusCode::OK,
+            &json!({
+                "status": "degraded",
+                "degraded": ["storage below backend.s3.min_free_bytes: writes refused"],
+                "free_bytes": space.free(),
+                "min_free_bytes": space.floor(),
+            }),
+        )
+    } else if not_ready.is_empty() {
         reply(StatusCode::OK, &json!({ "status": "ready" }))
     } else {
         reply(
@@ -151,6 +166,8 @@ pub fn render(state: &State) -> Exposition {
     connection_metrics(state, &mut text);
     point_read_metrics(state, &mut text);
     state.metrics.lifecycle.render(&mut text);
+    state.metrics.scrub.render(&mut text);
+    storage_metrics(state, &mut text);
     state.metrics.requests.render(&mut text);
     state.metrics.access.render(&mut text);
     db_metrics(state, &mut text);
@@ -297,6 +314,29 @@ fn point_read_metrics(state: &State, text: &mut String) {
          # TYPE labstore_point_read_breaker_trips_total counter\n\
          labstore_point_read_breaker_trips_total{{db=\"objects\"}} {}\n",
         stats.in_place, stats.pooled, stats.trips
+    ));
+}
+
+/// The data volume's free space against the floor (`storage::FreeSpace`).
+fn storage_metrics(state: &State, text: &mut String) {
+    let space = state.blobs.space();
+    text.push_str(&format!(
+        "# HELP labstore_storage_free_bytes Bytes available on the data volume at the last reading.\n\
+         # TYPE labstore_storage_free_bytes gauge\n\
+         labstore_storage_free_bytes {}\n\
+         # HELP labstore_storage_min_free_bytes The free-space floor below which writes are refused (0: off).\n\
+         # TYPE labstore_storage_min_free_bytes gauge\n\
+         labstore_storage_min_free_bytes {}\n\
+         # HELP labstore_storage_low Whether the data volume is below the floor (writes refused).\n\
+         # TYPE labstore_storage_low gauge\n\
+         labstore_storage_low {}\n\
+         # HELP labstore_storage_writes_refused_total Writes refused because the data volume was below the floor.\n\
+         # TYPE labstore_storage_writes_refused_total counter\n\
+         labstore_storage_writes_refused_total {}\n",
+        space.free(),
+        space.floor(),
+        u8::from(space.is_low()),
+        space.refused(),
     ));
 }
 

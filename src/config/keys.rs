@@ -339,6 +339,31 @@ pub static KEYS: &[Key] = &[
         help: "Keys (with their versions) the lifecycle worker examines per bucket per step",
     },
     Key {
+        path: "backend.s3.scrub.enabled",
+        kind: Kind::Bool,
+        help: "Run scrub passes in the server: every stored byte read back and verified, damage marked, orphaned blob files removed",
+    },
+    Key {
+        path: "backend.s3.scrub.bytes_per_second",
+        kind: Kind::Int { min: 4096, max: 10_737_418_240 },
+        help: "Stored bytes the background scrub reads per second",
+    },
+    Key {
+        path: "backend.s3.scrub.interval_seconds",
+        kind: Kind::Int { min: 1, max: 31_536_000 },
+        help: "Seconds from the end of one background scrub pass to the start of the next",
+    },
+    Key {
+        path: "backend.s3.scrub.orphan_grace_seconds",
+        kind: Kind::Int { min: 60, max: 31_536_000 },
+        help: "Age after which a scrub removes a blob file no object or part refers to",
+    },
+    Key {
+        path: "backend.s3.min_free_bytes",
+        kind: Kind::Int { min: 0, max: 1_125_899_906_842_624 },
+        help: "Refuse writes (503 SlowDown) while the data volume has fewer free bytes than this (0: never)",
+    },
+    Key {
         path: "backend.s3.inline_max",
         kind: Kind::Int { min: 0, max: 1_048_576 },
         help: "Objects and parts of at most this many bytes are stored in the object index, not in files (0: never)",

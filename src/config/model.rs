@@ -371,10 +371,18 @@ pub struct S3 {
     /// row (`docs/inline.md`); 0 stores every object in a blob file.
     pub inline_max: u32,
     pub lifecycle: Lifecycle,
+    /// The background scrub (`crate::scrub`).
+    pub scrub: Scrub,
+    /// Writes are refused (503 SlowDown) while the data volume has fewer free bytes than
+    /// this; 0 turns the floor off (`docs/operations.md`, "Disk full").
+    pub min_free_bytes: u64,
     pub db: DbSettings,
     /// One audit record per request on this listener (`crate::audit`).
     pub audit: bool,
 }
+
+/// The default `backend.s3.min_free_bytes`: 1 GiB.
+pub const MIN_FREE_BYTES: u64 = 1 << 30;
 
 /// The default `backend.s3.inline_max`, chosen by measurement (`docs/inline.md`).
 pub const INLINE_MAX: u32 = 65_536;
@@ -405,6 +413,13 @@ impl Default for S3 {
                 interval_ms: 60_000,
                 keys_per_tick: 1000,
             },
+            scrub: Scrub {
+                enabled: false,
+                bytes_per_second: 16 << 20,
+                interval_seconds: 7 * 86_400,
+                orphan_grace_seconds: 3600,
+            },
+            min_free_bytes: MIN_FREE_BYTES,
             // The object index takes bursts of small PUTs: a deeper queue lets group commit
             // gather them into fewer transactions.
             db: DbSettings {
@@ -453,6 +468,21 @@ pub struct Lifecycle {
     pub interval_ms: u64,
     /// Keys (with all their versions) examined per bucket per step.
     pub keys_per_tick: u32,
+}
+
+/// The background scrub (`crate::scrub`, `docs/operations.md`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scrub {
+    /// Run scrub passes in the server.
+    pub enabled: bool,
+    /// Stored bytes the background scrub reads per second.
+    pub bytes_per_second: u64,
+    /// Seconds from the end of one pass to the start of the next.
+    pub interval_seconds: u64,
+    /// A blob file no row refers to is removed once it is this many seconds old (an upload
+    /// in flight renames its blob into place just before its commit).
+    pub orphan_grace_seconds: u64,
 }
 
 /// The website endpoint.

@@ -114,6 +114,20 @@ pub enum DbError {
     Pool(#[from] r2d2::Error),
 }
 
+impl DbError {
+    /// Whether the database could not write because its volume is full (`SQLITE_FULL`, or
+    /// `ENOSPC` from a file it wrote): a condition that clears when space is freed.
+    pub fn is_storage_full(&self) -> bool {
+        match self {
+            DbError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.code == rusqlite::ErrorCode::DiskFull
+            }
+            DbError::Io { source, .. } => crate::storage::is_storage_full(source),
+            _ => false,
+        }
+    }
+}
+
 /// A cheap, cloneable handle to one database.
 #[derive(Clone)]
 pub struct Db {

@@ -20,7 +20,7 @@ pub(super) trait ErasedTask: Send {
     /// Runs the task inside a savepoint; returns whether it succeeded.
     fn run(&mut self, conn: &Connection);
     /// Answers the caller once the group transaction has committed (or failed to).
-    fn finish(self: Box<Self>, commit: &Result<(), String>);
+    fn finish(self: Box<Self>, commit: &Result<(), CommitFailed>);
 }
 
 pub(super) struct Task<T, E, F> {
@@ -75,7 +75,7 @@ where
         self.outcome = Some(outcome);
     }
 
-    fn finish(self: Box<Self>, commit: &Result<(), String>) {
+    fn finish(self: Box<Self>, commit: &Result<(), CommitFailed>) {
         let answer = match (self.outcome, commit) {
             (Some(Ok(_)), Err(e)) => Err(E::from(DbError::Sqlite(commit_error(e)))),
             (Some(outcome), _) => outcome,
@@ -86,10 +86,37 @@ where
     }
 }
 
-fn commit_error(message: &str) -> rusqlite::Error {
+/// Why a group transaction did not commit: SQLite's (extended) result code, so that callers
+/// can tell a full disk (`SQLITE_FULL`) from other failures, and its message.
+#[derive(Debug)]
+pub(super) struct CommitFailed {
+    code: std::ffi::c_int,
+    message: String,
+}
+
+impl CommitFailed {
+    fn from_sqlite(e: &rusqlite::Error) -> CommitFailed {
+        let code = match e {
+            rusqlite::Error::SqliteFailure(err, _) => err.extended_code,
+            _ => rusqlite::ffi::SQLITE_ERROR,
+        };
+        CommitFailed {
+            code,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for CommitFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+fn commit_error(failed: &CommitFailed) -> rusqlite::Error {
     rusqlite::Error::SqliteFailure(
-        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
-        Some(format!("group commit failed: {message}")),
+        rusqlite::ffi::Error::new(failed.code),
+        Some(format!("group commit failed: {}", failed.message)),
     )
 }
 
@@ -147,10 +174,10 @@ fn commit_batch(
             }
             conn.cached_execute("COMMIT", []).map(|_| ()).map_err(|e| {
                 let _ = conn.execute_batch("ROLLBACK");
-                e.to_string()
+                CommitFailed::from_sqlite(&e)
             })
         }
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(CommitFailed::from_sqlite(&e)),
     };
     stats.commit_seconds.observe_duration(began.elapsed());
     stats.batch_tasks.observe_count(batch.len() as u64);

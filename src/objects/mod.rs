@@ -21,6 +21,7 @@ pub mod list;
 mod list_versions;
 pub mod multipart;
 mod object_lock;
+pub mod scrub;
 pub mod versions;
 
 use std::sync::Arc;
@@ -125,6 +126,11 @@ pub static MIGRATIONS: &[Migration] = &[
         name: "backup_holds",
         sql: include_str!("../../migrations/objects/0014_backup_holds.sql"),
     },
+    Migration {
+        version: 15,
+        name: "scrub",
+        sql: include_str!("../../migrations/objects/0015_scrub.sql"),
+    },
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -164,6 +170,10 @@ pub enum IndexError {
     EntityTooSmall,
     #[error("the object would be larger than 5 TiB")]
     EntityTooLarge,
+    /// A scrub found the stored bytes of one of the version's segments corrupt or missing:
+    /// they are never served (`scrub`).
+    #[error("the object's stored bytes are damaged (found by a scrub)")]
+    Damaged,
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -560,21 +570,35 @@ fn object_from_row(
         }
     };
     // `data` is named only when it is wanted: SQLite then never reads its overflow pages.
+    // A read of the bytes also reads the scrub's mark, which follows them in the row.
     let mut stmt = conn.prepare_cached(match with_data {
-        true => "SELECT blob, data, size, etag, checksum, part_number FROM segments WHERE object_id = ?1 ORDER BY idx",
-        false => "SELECT blob, NULL, size, etag, checksum, part_number FROM segments WHERE object_id = ?1 ORDER BY idx",
+        true => "SELECT blob, data, size, etag, checksum, part_number, damaged FROM segments WHERE object_id = ?1 ORDER BY idx",
+        false => "SELECT blob, NULL, size, etag, checksum, part_number, NULL FROM segments WHERE object_id = ?1 ORDER BY idx",
     })?;
+    let mut damaged = false;
     object.segments = stmt
         .query_map([id], |r| {
-            Ok(Segment {
-                stored: Stored::at(r, 0, with_data)?,
-                size: r.get(2)?,
-                etag: r.get(3)?,
-                checksum: r.get(4)?,
-                part_number: r.get(5)?,
-            })
+            Ok((
+                Segment {
+                    stored: Stored::at(r, 0, with_data)?,
+                    size: r.get(2)?,
+                    etag: r.get(3)?,
+                    checksum: r.get(4)?,
+                    part_number: r.get(5)?,
+                },
+                r.get::<_, Option<i64>>(6)?.is_some_and(|d| d != 0),
+            ))
         })?
+        .map(|row| {
+            row.map(|(segment, bad)| {
+                damaged |= bad;
+                segment
+            })
+        })
         .collect::<Result<Vec<_>, _>>()?;
+    if damaged {
+        return Err(IndexError::Damaged);
+    }
     Ok(object)
 }
 

@@ -113,7 +113,19 @@ fn parts_of(conn: &Connection, upload: &str, after: u32, limit: i64) -> IndexRes
 
 /// Where a chosen part's bytes are: its blob, or its inline bytes, read here (listings of
 /// parts never read them).
+/// A part a scrub found damaged is refused (`InvalidPart`): uploading it again replaces it.
 fn part_stored(conn: &Connection, upload: &str, part: &Part) -> IndexResult<Stored> {
+    let damaged: Option<i64> = conn.cached_row(
+        "SELECT damaged FROM parts WHERE upload_id = ?1 AND number = ?2",
+        (upload, part.number),
+        |r| r.get(0),
+    )?;
+    if damaged.is_some_and(|d| d != 0) {
+        return Err(IndexError::InvalidPart(format!(
+            "Part {} cannot be used: the server found its stored bytes damaged. Upload the part again.",
+            part.number
+        )));
+    }
     if let Some(blob) = &part.blob {
         return Ok(Stored::Blob(blob.clone()));
     }

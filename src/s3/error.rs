@@ -259,6 +259,7 @@ impl From<DbError> for S3Error {
     fn from(e: DbError) -> S3Error {
         match e {
             DbError::Busy { .. } => S3Error::from(Code::SlowDown),
+            e if e.is_storage_full() => storage_full(e),
             e => S3Error::internal("database error", e),
         }
     }
@@ -302,6 +303,17 @@ impl From<IndexError> for S3Error {
             IndexError::InvalidPartOrder => Code::InvalidPartOrder.into(),
             IndexError::EntityTooSmall => Code::EntityTooSmall.into(),
             IndexError::EntityTooLarge => Code::EntityTooLarge.into(),
+            // The server lost the bytes: its fault, a 500 as S3 answers its own failures;
+            // said plainly, since a retry will not help until the object is restored.
+            IndexError::Damaged => S3Error {
+                cause: Some(Arc::new(Cause(
+                    "a scrub found the version's stored bytes corrupt or missing".into(),
+                ))),
+                ..S3Error::new(
+                    Code::InternalError,
+                    "We encountered an internal error: the object's stored data is damaged and is not served. Restore the object from a copy.",
+                )
+            },
             IndexError::Db(e) => e.into(),
         }
     }
@@ -309,7 +321,33 @@ impl From<IndexError> for S3Error {
 
 impl From<std::io::Error> for S3Error {
     fn from(e: std::io::Error) -> S3Error {
+        if crate::storage::is_storage_full(&e) {
+            return storage_full(e);
+        }
         S3Error::internal("object storage I/O failed", e)
+    }
+}
+
+/// What a write refused for space says: the cause, and that it clears (503: SDKs retry).
+const STORAGE_LOW: &str = "Please reduce your request rate. The server is short of storage space: writes are refused until space is freed; reads and deletes still work.";
+
+/// A write refused below `backend.s3.min_free_bytes`: 503 SlowDown naming the cause.
+pub fn storage_low(low: crate::storage::Low) -> S3Error {
+    S3Error {
+        cause: Some(Arc::new(Cause(format!(
+            "the data volume has {} bytes free, below backend.s3.min_free_bytes ({})",
+            low.free, low.floor
+        )))),
+        ..S3Error::new(Code::SlowDown, STORAGE_LOW)
+    }
+}
+
+/// A write that met a full volume (ENOSPC, SQLITE_FULL) and left nothing behind: 503
+/// SlowDown naming the cause, never a 500.
+fn storage_full(cause: impl std::fmt::Display) -> S3Error {
+    S3Error {
+        cause: Some(Arc::new(Cause(format!("the data volume is full: {cause}")))),
+        ..S3Error::new(Code::SlowDown, STORAGE_LOW)
     }
 }
 
@@ -346,5 +384,32 @@ mod tests {
         );
         let head = e.render(&Method::HEAD, "/b", "0123456789ABCDEF");
         assert_eq!(body_text(head).await, "");
+    }
+
+    /// A full volume, met by a blob write (ENOSPC) or by SQLite (SQLITE_FULL), is a 503
+    /// SlowDown naming the cause, not a 500; other I/O failures stay internal errors. Damage
+    /// a scrub found is a 500 that says so.
+    #[test]
+    fn a_full_volume_is_503_and_damage_is_500() {
+        let enospc = S3Error::from(std::io::Error::from_raw_os_error(libc::ENOSPC));
+        assert_eq!(
+            (enospc.code, enospc.status().as_u16()),
+            (Code::SlowDown, 503)
+        );
+        assert!(enospc.message.contains("short of storage space"));
+        let full = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+            None,
+        );
+        let sqlite = S3Error::from(DbError::Sqlite(full));
+        assert_eq!(sqlite.code, Code::SlowDown);
+        let eio = S3Error::from(std::io::Error::from_raw_os_error(libc::EIO));
+        assert_eq!(eio.code, Code::InternalError);
+        let damaged = S3Error::from(IndexError::Damaged);
+        assert_eq!(
+            (damaged.code, damaged.status().as_u16()),
+            (Code::InternalError, 500)
+        );
+        assert!(damaged.message.contains("damaged"));
     }
 }

@@ -280,6 +280,10 @@ impl Api for S3Api {
                 "the request was not authenticated",
             ));
         };
+        // Below the free-space floor, a write is refused before any byte of it is read.
+        if route.operation.writes_data() {
+            state.blobs.space().admit().map_err(error::storage_low)?;
+        }
         let mut reader = BodyReader::new(body, payload, &parts.headers, MAX_PUT);
         // A decision that needed I/O (tag condition keys) is made here, before any handler.
         let completed = access.complete(&mut reader, &parts.headers).await?;

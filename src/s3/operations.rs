@@ -322,6 +322,20 @@ impl Operation {
         matches!(self.permission(), Permission::ObjectVersion(_))
     }
 
+    /// Whether the operation writes object data: refused below the free-space floor
+    /// (`storage::FreeSpace`). Deletes, which free space, and metadata writes are not.
+    pub fn writes_data(self) -> bool {
+        matches!(
+            self,
+            Operation::PutObject
+                | Operation::PostObject
+                | Operation::CopyObject
+                | Operation::UploadPart
+                | Operation::UploadPartCopy
+                | Operation::CompleteMultipartUpload
+        )
+    }
+
     /// Whether the operation is a CORS preflight: answered without credentials.
     pub fn is_preflight(self) -> bool {
         self.permission() == Permission::Preflight

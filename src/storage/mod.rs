@@ -11,6 +11,7 @@
 //! keep reading it (an unlinked file stays readable), so an overwrite is atomic for them.
 
 mod dirsync;
+mod space;
 mod writer;
 
 use std::collections::HashSet;
@@ -22,6 +23,7 @@ use std::sync::{Arc, OnceLock};
 use crate::db::Db;
 
 pub use dirsync::DirSyncs;
+pub use space::{is_storage_full, FreeSpace, Low};
 pub use writer::BlobWriter;
 
 /// A blob's id: 32 lowercase hex digits (128 random bits).
@@ -70,6 +72,8 @@ struct Inner {
     /// The object index, whose backup holds defer removals (`backup::holds`); unset in unit
     /// tests of the store alone.
     holds: OnceLock<Db>,
+    /// The volume's free space and the floor below which writes are refused.
+    space: Arc<FreeSpace>,
 }
 
 /// How many consecutive blobs go to the same fan-out directory: more than the concurrent
@@ -102,12 +106,19 @@ impl BlobStore {
                 dir_syncs: Arc::default(),
                 created: AtomicU64::new(rand::random::<u64>() % 256 * BLOBS_PER_DIR),
                 holds: OnceLock::new(),
+                // No floor until the caller sets one (`FreeSpace::set_floor`).
+                space: Arc::new(FreeSpace::new(data_dir, 0)),
             }),
         })
     }
 
     pub fn buffer_size(&self) -> usize {
         self.inner.buffer_size
+    }
+
+    /// The data volume's free space (`backend.s3.min_free_bytes`).
+    pub fn space(&self) -> &FreeSpace {
+        &self.inner.space
     }
 
     /// Starts a new blob. Dropping the writer without `commit` removes what it wrote.
@@ -127,6 +138,7 @@ impl BlobStore {
             path,
             self.inner.fsync.then(|| Arc::clone(&self.inner.dir_syncs)),
             self.inner.buffer_size,
+            Arc::clone(&self.inner.space),
         )
     }
 
@@ -228,6 +240,63 @@ impl BlobStore {
             tracing::info!(removed, "removed blobs no object referred to");
         }
         Ok(removed)
+    }
+}
+
+/// A committed blob file, as a scrub finds it on disk.
+#[derive(Debug, Clone)]
+pub struct BlobFile {
+    pub id: BlobId,
+    /// When it was last written (a blob is never written after its commit).
+    pub modified: std::time::SystemTime,
+    pub len: u64,
+}
+
+impl BlobStore {
+    /// The fan-out directories (`objects/<xx>`), by name, in order.
+    pub fn fan_out_dirs(&self) -> io::Result<Vec<String>> {
+        let mut dirs = Vec::new();
+        for entry in std::fs::read_dir(&self.inner.root)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            let fan_out = name.len() == 2 && name.bytes().all(|b| b.is_ascii_hexdigit());
+            if fan_out && entry.file_type()?.is_dir() {
+                dirs.push(name.to_owned());
+            }
+        }
+        dirs.sort();
+        Ok(dirs)
+    }
+
+    /// The blobs in fan-out directory `dir` (a name `fan_out_dirs` gave), in id order; files
+    /// whose name is not a blob id are left out (and alone).
+    pub fn blobs_in(&self, dir: &str) -> io::Result<Vec<BlobFile>> {
+        let mut blobs = Vec::new();
+        let entries = match std::fs::read_dir(self.inner.root.join(dir)) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(blobs),
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
+            let entry = entry?;
+            let Some(id) = entry.file_name().to_str().and_then(BlobId::parse) else {
+                continue;
+            };
+            // Removed since the listing (a replaced blob): not there to judge.
+            let meta = match entry.metadata() {
+                Ok(meta) => meta,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            blobs.push(BlobFile {
+                id,
+                modified: meta.modified()?,
+                len: meta.len(),
+            });
+        }
+        blobs.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(blobs)
     }
 }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use bytes::BytesMut;
 
-use super::{create_dir_0700, BlobId, DirSyncs};
+use super::{create_dir_0700, is_storage_full, BlobId, DirSyncs, FreeSpace};
 
 pub struct BlobWriter {
     id: BlobId,
@@ -26,6 +26,8 @@ pub struct BlobWriter {
     file: Option<File>,
     len: u64,
     committed: bool,
+    /// Told of what is committed, and of a full volume.
+    space: Arc<FreeSpace>,
 }
 
 impl BlobWriter {
@@ -35,6 +37,7 @@ impl BlobWriter {
         path: PathBuf,
         fsync: Option<Arc<DirSyncs>>,
         buffer_size: usize,
+        space: Arc<FreeSpace>,
     ) -> BlobWriter {
         BlobWriter {
             id,
@@ -46,6 +49,7 @@ impl BlobWriter {
             file: None,
             len: 0,
             committed: false,
+            space,
         }
     }
 
@@ -78,6 +82,21 @@ impl BlobWriter {
     /// one that may block: for callers that run their own pipeline of blocking work (see
     /// `s3::object::write_body`). Bytes buffered by `write` go first, so order is kept.
     pub fn write_blocking(&mut self, data: &[u8]) -> io::Result<()> {
+        let written = self.append_blocking(data);
+        self.noticed(written)
+    }
+
+    /// A full volume makes the next free-space check read it again.
+    fn noticed<T>(&self, result: io::Result<T>) -> io::Result<T> {
+        if let Err(e) = &result {
+            if is_storage_full(e) {
+                self.space.full();
+            }
+        }
+        result
+    }
+
+    fn append_blocking(&mut self, data: &[u8]) -> io::Result<()> {
         let file = match &mut self.file {
             Some(file) => file,
             None => self.file.insert(create(&self.tmp)?),
@@ -103,8 +122,8 @@ impl BlobWriter {
             file.write_all(&buf)?;
             Ok(file)
         })
-        .await?;
-        self.file = Some(file);
+        .await;
+        self.file = Some(self.noticed(file)?);
         Ok(())
     }
 
@@ -114,7 +133,7 @@ impl BlobWriter {
         let buf = self.buf.split().freeze();
         let file = self.file.take();
         let (tmp, path, fsync) = (self.tmp.clone(), self.path.clone(), self.fsync.clone());
-        blocking(move || {
+        let committed = blocking(move || {
             let mut file = match file {
                 Some(file) => file,
                 None => create(&tmp)?,
@@ -142,7 +161,9 @@ impl BlobWriter {
             }
             Ok(())
         })
-        .await?;
+        .await;
+        self.noticed(committed)?;
+        self.space.wrote(self.len);
         self.committed = true;
         Ok((self.id.clone(), self.len))
     }

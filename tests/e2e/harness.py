@@ -40,10 +40,12 @@ class Server:
     """`labstore serve` in its own directory on free loopback ports, ready when constructed.
     With tls="self-signed" every listener serves HTTPS with the development mode's
     certificate (`backend.tls.self_signed`); `ca_bundle` is then its path, which `url`'s
-    https clients must trust (`aws`, `boto3_client` and `fetch` here pass it on)."""
+    https clients must trust (`aws`, `boto3_client` and `fetch` here pass it on). `env`
+    adds (or overrides) LABSTORE_* variables, for a server of a check's own."""
 
-    def __init__(self, binary, root, tls=None):
+    def __init__(self, binary, root, tls=None, env=None):
         assert tls in (None, "self-signed"), tls
+        extra_env = env
         self.binary = binary
         self.root = root
         self.scheme = "https" if tls else "http"
@@ -77,6 +79,7 @@ class Server:
         for name, port in self.ports.items():
             env[f"LABSTORE_BACKEND_{name.upper()}_SERVER_HOST"] = "127.0.0.1"
             env[f"LABSTORE_BACKEND_{name.upper()}_SERVER_PORT"] = str(port)
+        env.update(extra_env or {})
         self.log_path = os.path.join(root, "server.log")
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen([binary, "serve"], cwd=self.dir, env=env,
