@@ -120,3 +120,80 @@ fn records_are_one_json_line_without_secrets() {
     assert_eq!(v["status"], 200);
     assert!(v["time"].as_str().unwrap().ends_with('Z'));
 }
+
+/// A writer that keeps the batches it was given.
+struct Kept(Arc<std::sync::Mutex<Vec<usize>>>);
+
+impl Writer for Kept {
+    fn write_batch(&mut self, lines: &[Vec<u8>]) -> std::io::Result<()> {
+        for line in lines {
+            assert!(line.ends_with(b"\n"));
+            serde_json::from_slice::<serde_json::Value>(line).unwrap();
+        }
+        self.0.lock().unwrap().push(lines.len());
+        Ok(())
+    }
+}
+
+fn record(n: u32) -> Record {
+    Pending::new(
+        Facts::default(),
+        &format!("REQ{n}"),
+        Listener::S3,
+        "GetObject",
+        "127.0.0.1".parse().unwrap(),
+        200,
+        None,
+        (Instant::now(), Arc::new(AtomicU64::new(0))),
+    )
+    .record
+}
+
+/// Records are taken in batches, not one wake-up each; a full queue refuses (the caller counts
+/// the drop) instead of waiting; `flush` returns once everything queued is written.
+#[test]
+fn the_queue_batches_refuses_when_full_and_flushes() {
+    let batches = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let counters = Arc::new(Counters::default());
+    let queue = super::sink::start_with(
+        Box::new(Kept(Arc::clone(&batches))),
+        1000,
+        Arc::clone(&counters),
+    )
+    .unwrap();
+    let offered = (0..600).filter(|n| queue.offer(record(*n))).count();
+    assert_eq!(offered, 600);
+    queue.flush(std::time::Duration::from_secs(10));
+    let seen = batches.lock().unwrap().clone();
+    assert_eq!(seen.iter().sum::<usize>(), 600);
+    assert!(seen.len() < 10, "one batch per record or so: {seen:?}");
+    assert!(seen.iter().all(|b| *b <= 512), "{seen:?}");
+    assert_eq!(counters.written.load(Ordering::Relaxed), 600);
+
+    // A writer that never returns until told: the queue fills and refuses.
+    let gate = Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+    struct Stuck(Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>);
+    impl Writer for Stuck {
+        fn write_batch(&mut self, _: &[Vec<u8>]) -> std::io::Result<()> {
+            let (open, opened) = &*self.0;
+            let guard = open.lock().unwrap();
+            drop(opened.wait_while(guard, |open| !*open).unwrap());
+            Ok(())
+        }
+    }
+    let counters = Arc::new(Counters::default());
+    let queue =
+        super::sink::start_with(Box::new(Stuck(Arc::clone(&gate))), 4, Arc::clone(&counters))
+            .unwrap();
+    assert!(queue.offer(record(0)));
+    queue.flush(std::time::Duration::from_millis(200)); // taken, and stuck in the writer
+    let accepted = (1..=10).filter(|n| queue.offer(record(*n))).count();
+    assert_eq!(
+        accepted, 4,
+        "the queue holds `capacity` records, then refuses"
+    );
+    *gate.0.lock().unwrap() = true;
+    gate.1.notify_all();
+    queue.flush(std::time::Duration::from_secs(10));
+    assert_eq!(counters.written.load(Ordering::Relaxed), 5);
+}
