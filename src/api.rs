@@ -258,6 +258,25 @@ async fn steps<A: Api>(
         .inspect_err(denied)
 }
 
+/// Whether `req` gets through parsing, authentication and authorization; nothing is run. What
+/// the console asks before it offers a change (the change itself is a real request, refused
+/// there whatever the page offered).
+pub(crate) async fn authorizes<A: Api>(
+    state: &State,
+    req: Request<RequestBody>,
+    peer: SocketAddr,
+) -> bool {
+    let (parts, body) = req.into_parts();
+    let Ok(mut parsed) = A::parse(state, &parts, body).await else {
+        return false;
+    };
+    let Ok(caller) = A::authenticate(state, &parts, &mut parsed) else {
+        return false;
+    };
+    let allowed = A::authorize(state, &parts, &parsed, &caller, peer).is_ok();
+    allowed
+}
+
 /// The causes under `e`, outermost first and `: `-separated; `None` without one.
 pub(crate) fn cause_chain(e: &dyn std::error::Error) -> Option<String> {
     let mut cause = e.source()?;

@@ -113,7 +113,9 @@ pub async fn start(config: Config) -> Result<Running, StartupError> {
     }
     let grace = Duration::from_millis(config.backend.shutdown_timeout_ms);
     let trusted_proxies = config.backend.trusted_proxies();
+    let console = crate::console::Sessions::configured(&config);
     let state = State::new(Inner {
+        console,
         trusted_proxies,
         config,
         iam,
@@ -256,7 +258,7 @@ async fn serve(
         let state = state.clone();
         Box::pin(async move {
             let response = match listener {
-                Listener::Admin => admin::handle(state.clone(), req).await,
+                Listener::Admin => admin::handle(state.clone(), req, peer).await,
                 // STS shares the IAM port: requests signed for `sts`, and unsigned ones
                 // (AssumeRoleWithWebIdentity is unsigned; STS refuses any other action unsigned).
                 Listener::Iam if signed_for(&req, "sts") || !is_signed(&req) => {

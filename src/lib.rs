@@ -12,6 +12,7 @@ pub mod bench;
 pub mod cidr;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod crypto;
 pub mod db;
 pub mod http;

@@ -32,6 +32,8 @@ pub struct Inner {
     pub tls: crate::tls::Certificates,
     /// The audit trail, when a listener is audited (`crate::audit`).
     pub audit: Option<Arc<crate::audit::AuditLog>>,
+    /// The web console's sessions; `None` when the console is off (`crate::console`).
+    pub console: Option<crate::console::Sessions>,
 }
 
 impl State {

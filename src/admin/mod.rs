@@ -11,7 +11,11 @@ use serde_json::json;
 use crate::http::{full, Body, ConnectionStats};
 use crate::state::{Listener, State};
 
-pub async fn handle<B>(state: State, req: Request<B>) -> Response<Body> {
+pub async fn handle(
+    state: State,
+    req: Request<crate::http::RequestBody>,
+    peer: std::net::SocketAddr,
+) -> Response<Body> {
     match (req.method(), req.uri().path()) {
         (&Method::GET | &Method::HEAD, "/health") => {
             reply(StatusCode::OK, &json!({ "status": "ok" }))
@@ -22,9 +26,10 @@ pub async fn handle<B>(state: State, req: Request<B>) -> Response<Body> {
             StatusCode::METHOD_NOT_ALLOWED,
             &json!({ "error": "MethodNotAllowed", "message": "use GET" }),
         ),
+        _ if state.console.is_some() => crate::console::handle(state, req, peer).await,
         _ => reply(
             StatusCode::NOT_FOUND,
-            &json!({ "error": "NotFound", "message": "the admin port serves /health, /ready and /metrics" }),
+            &json!({ "error": "NotFound", "message": "the admin port serves /health, /ready and /metrics (the console is off: backend.admin.console.enabled)" }),
         ),
     }
 }

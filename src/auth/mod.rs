@@ -11,6 +11,7 @@ pub mod signing_keys;
 pub mod sigv2;
 pub mod sigv4;
 
+use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -172,6 +173,69 @@ pub fn with_key<T, E>(
         },
     };
     Ok((caller, verified))
+}
+
+/// In the extensions of a request the console makes in-process for its signed-in principal
+/// (`console`): the credentials it signed in with, proven then. The APIs take the caller from
+/// here instead of a signature, looking the key (or the session token) up again on every
+/// request, so a key deactivated, a user deleted or a session expired since sign-in is refused
+/// as it would be over the wire. Extensions are never set from a client's bytes: a request from
+/// the network cannot carry one.
+#[derive(Clone)]
+pub struct Delegated {
+    pub access_key: String,
+    /// The session token of temporary credentials (kept in the server's memory only).
+    pub token: Option<Secret>,
+}
+
+impl fmt::Debug for Delegated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Delegated")
+            .field("access_key", &self.access_key)
+            .field("token", &self.token.as_ref().map(|_| "********"))
+            .finish()
+    }
+}
+
+/// Proves a sign-in: `secret` (and `token`, for temporary credentials) against what the
+/// server holds for `access_key`, in constant time; the caller they belong to.
+pub fn sign_in(
+    state: &State,
+    access_key: &str,
+    secret: &Secret,
+    token: Option<&Secret>,
+) -> Result<Caller, AuthError> {
+    let region = state.config.backend.s3.region.as_str();
+    let (caller, ()) = with_key(
+        state,
+        access_key,
+        token.map(Secret::expose),
+        ("console", region),
+        |e| e,
+        |held| match held == secret {
+            true => Ok(()),
+            false => Err(AuthError::SignatureMismatch),
+        },
+    )?;
+    Ok(caller)
+}
+
+/// The caller behind a console request's `Delegated` credentials, as it stands now.
+pub fn delegated(
+    state: &State,
+    delegated: &Delegated,
+    service: &'static str,
+) -> Result<Caller, AuthError> {
+    let region = state.config.backend.s3.region.as_str();
+    let (caller, ()) = with_key(
+        state,
+        &delegated.access_key,
+        delegated.token.as_ref().map(Secret::expose),
+        (service, region),
+        |e| e,
+        |_| Ok(()),
+    )?;
+    Ok(caller)
 }
 
 /// A request signed with temporary credentials: the token opened (or found in the cache),

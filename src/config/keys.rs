@@ -128,6 +128,26 @@ pub static KEYS: &[Key] = &[
         help: "PEM private key of the admin listener's certificate; reloaded on SIGHUP",
     },
     Key {
+        path: "backend.admin.console.enabled",
+        kind: Kind::Bool,
+        help: "Serve the web console at / on the admin listener",
+    },
+    Key {
+        path: "backend.admin.console.idle_timeout_seconds",
+        kind: Kind::Int { min: 60, max: 604_800 },
+        help: "A console session unused this long is signed out",
+    },
+    Key {
+        path: "backend.admin.console.max_session_seconds",
+        kind: Kind::Int { min: 300, max: 2_592_000 },
+        help: "A console session ends this long after sign-in",
+    },
+    Key {
+        path: "backend.admin.console.sign_ins_per_minute",
+        kind: Kind::Int { min: 1, max: 10_000 },
+        help: "Console sign-in attempts one client address may make per minute",
+    },
+    Key {
         path: "backend.admin.auth.access_key",
         kind: Kind::Text,
         help: "Access key id of the root credentials",

@@ -215,6 +215,7 @@ impl Server {
 pub struct Admin {
     pub server: Server,
     pub auth: AdminAuth,
+    pub console: Console,
 }
 
 impl Default for Admin {
@@ -223,6 +224,31 @@ impl Default for Admin {
             // Probes and a metrics scraper need few connections.
             server: Server::on(6787, 64),
             auth: AdminAuth::default(),
+            console: Console::default(),
+        }
+    }
+}
+
+/// The web console on the admin listener (`docs/console.md`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Console {
+    pub enabled: bool,
+    /// A session unused this long is signed out.
+    pub idle_timeout_seconds: u64,
+    /// A session ends this long after sign-in, however it is used.
+    pub max_session_seconds: u64,
+    /// Sign-in attempts one client address may make per minute.
+    pub sign_ins_per_minute: u32,
+}
+
+impl Default for Console {
+    fn default() -> Self {
+        Console {
+            enabled: true,
+            idle_timeout_seconds: 1800,
+            max_session_seconds: 43_200,
+            sign_ins_per_minute: 10,
         }
     }
 }

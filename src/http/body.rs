@@ -37,7 +37,7 @@ impl BodyError {
 
 /// A request body whose reads time out when the client goes quiet.
 pub struct RequestBody {
-    inner: Incoming,
+    inner: Source,
     idle: Duration,
     /// Armed when a read finds no bytes; rearmed (not reallocated) after progress.
     deadline: Option<Pin<Box<Sleep>>>,
@@ -51,7 +51,29 @@ pub struct RequestBody {
     received: Arc<AtomicU64>,
 }
 
+/// Where a request body's bytes come from.
+enum Source {
+    /// A client's request, read from its connection.
+    Wire(Incoming),
+    /// Bytes the server made itself (the console's requests to the APIs): sent once.
+    Given(Option<Bytes>),
+}
+
 impl RequestBody {
+    /// A body of `bytes`, for a request the server makes to one of its own APIs in-process
+    /// (the console's). It never waits, so it never times out.
+    pub fn from_bytes(bytes: Bytes) -> RequestBody {
+        RequestBody {
+            inner: Source::Given(Some(bytes).filter(|b| !b.is_empty())),
+            idle: Duration::from_secs(3600),
+            deadline: None,
+            progressed: false,
+            timed_out: Arc::default(),
+            stats: Arc::default(),
+            received: Arc::default(),
+        }
+    }
+
     pub(super) fn new(
         inner: Incoming,
         idle: Duration,
@@ -59,7 +81,7 @@ impl RequestBody {
         stats: Arc<ConnectionStats>,
     ) -> RequestBody {
         RequestBody {
-            inner,
+            inner: Source::Wire(inner),
             idle,
             deadline: None,
             progressed: false,
@@ -98,7 +120,18 @@ impl Body for RequestBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
         let this = self.get_mut();
-        if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
+        let incoming = match &mut this.inner {
+            Source::Wire(incoming) => incoming,
+            Source::Given(bytes) => {
+                let frame = bytes.take().map(|data| {
+                    this.received
+                        .fetch_add(data.len() as u64, Ordering::Relaxed);
+                    Ok(Frame::data(data))
+                });
+                return Poll::Ready(frame);
+            }
+        };
+        if let Poll::Ready(frame) = Pin::new(incoming).poll_frame(cx) {
             this.progressed = true;
             if let Some(data) = frame.as_ref().and_then(|f| f.as_ref().ok()?.data_ref()) {
                 this.received
@@ -114,10 +147,18 @@ impl Body for RequestBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+        match &self.inner {
+            Source::Wire(incoming) => incoming.is_end_stream(),
+            Source::Given(bytes) => bytes.is_none(),
+        }
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
+        match &self.inner {
+            Source::Wire(incoming) => incoming.size_hint(),
+            Source::Given(bytes) => {
+                SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
+            }
+        }
     }
 }

@@ -16,9 +16,16 @@ pub fn authenticate(
     parts: &request::Parts,
     body: &[u8],
 ) -> Result<Caller, IamError> {
-    let hash = sigv4::sha256_hex(body);
-    match auth::authenticate(state, parts, &hash, SystemTime::now(), false) {
-        Ok(verified) => Ok(verified.caller),
+    // The console's in-process request for its signed-in principal (`auth::Delegated`).
+    let verified = match parts.extensions.get::<auth::Delegated>() {
+        Some(delegated) => auth::delegated(state, delegated, "iam"),
+        None => {
+            let hash = sigv4::sha256_hex(body);
+            auth::authenticate(state, parts, &hash, SystemTime::now(), false).map(|v| v.caller)
+        }
+    };
+    match verified {
+        Ok(caller) => Ok(caller),
         Err(e) => Err(match e {
             AuthError::Missing => IamError::from(Code::MissingAuthenticationToken),
             AuthError::UnsupportedAlgorithm => IamError::new(

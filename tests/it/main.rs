@@ -13,6 +13,7 @@ mod authz_s3;
 mod backup;
 mod bench;
 mod config_cli;
+mod console;
 mod diskfull;
 mod fixture;
 mod iam_access_keys;
