@@ -170,21 +170,21 @@ mod tests {
 
     #[test]
     fn sessions_expire_idle_and_absolutely_and_end_on_sign_out() {
-        let sessions = Sessions::new(Duration::from_millis(50), Duration::from_secs(60), 5);
+        let sessions = Sessions::new(Duration::from_millis(100), Duration::from_secs(60), 5);
         let s = sessions.start(delegated(), "arn".into());
         assert_eq!(s.id.len(), 64);
         assert_ne!(s.id, s.csrf);
         assert!(sessions.get(&s.id).is_some());
-        std::thread::sleep(Duration::from_millis(80));
+        std::thread::sleep(Duration::from_millis(150));
         assert!(sessions.get(&s.id).is_none(), "idle too long");
 
-        let sessions = Sessions::new(Duration::from_secs(60), Duration::from_millis(50), 5);
+        let sessions = Sessions::new(Duration::from_secs(60), Duration::from_millis(400), 5);
         let s = sessions.start(delegated(), "arn".into());
-        for _ in 0..4 {
-            std::thread::sleep(Duration::from_millis(15));
+        for _ in 0..3 {
+            std::thread::sleep(Duration::from_millis(50));
             assert!(sessions.get(&s.id).is_some());
         }
-        std::thread::sleep(Duration::from_millis(30));
+        std::thread::sleep(Duration::from_millis(300));
         assert!(
             sessions.get(&s.id).is_none(),
             "past the absolute expiry, however used"

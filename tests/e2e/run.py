@@ -19,7 +19,8 @@ checks_sse.py (SSE-S3: aws CLI `--sse AES256`, boto3, rclone); checks_sse_https.
 over HTTPS: aws CLI `--sse`, `--sse-c`, boto3 SSECustomerKey, rclone `--s3-sse-customer-key`;
 customer keys refused over plain HTTP); checks_sts.py (STS: `aws sts assume-role` then `aws s3 cp`, get-caller-identity, boto3, an expired session); checks_tls.py (a server of
 its own over HTTPS in the development mode: aws CLI with --ca-bundle, boto3 with verify=,
-rclone with --ca-cert); checks_diskfull.py (a server of its own on a 32 MiB tmpfs, root:
+rclone with --ca-cert); checks_console.py (the web console in headless Chromium: sign in, create a bucket,
+screenshots into docs/console/); checks_diskfull.py (a server of its own on a 32 MiB tmpfs, root:
 ENOSPC answered 503 SlowDown with nothing lost, the free-space floor); checks_browser.py (headless Chromium through Selenium's WebDriver: a page from another origin
 uploads with a presigned PUT and form POSTs, reads back through CORS, and a static site from a
 website bucket). Each check is a function
@@ -41,6 +42,7 @@ sys.dont_write_bytecode = True
 import checks_authz
 import checks_browser
 import checks_boto3
+import checks_console
 import checks_cors
 import checks_diskfull
 import checks_iam
@@ -71,7 +73,7 @@ CHECKS = [check_admin_endpoints] + [
                    checks_authz, checks_versions, checks_cors, checks_website, checks_post,
                    checks_lifecycle, checks_browser, checks_sts, checks_tls, checks_sse,
                    checks_sse_https,
-                   checks_diskfull)
+                   checks_diskfull, checks_console)
     for check in module.CHECKS
 ]
 

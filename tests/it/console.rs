@@ -11,21 +11,22 @@ use std::time::Duration;
 
 use crate::common::{self, TestServer, ROOT_SECRET};
 
-/// A browser of one: its cookie, and requests as a browser sends them (same-origin).
-struct Browser {
-    admin: SocketAddr,
-    cookie: Option<String>,
+/// A browser of one: its cookie, and requests as a browser sends them (same-origin). Shared
+/// by the console's other test modules.
+pub(crate) struct Browser {
+    pub(crate) admin: SocketAddr,
+    pub(crate) cookie: Option<String>,
 }
 
 impl Browser {
-    fn new(server: &TestServer) -> Browser {
+    pub(crate) fn new(server: &TestServer) -> Browser {
         Browser {
             admin: server.admin,
             cookie: None,
         }
     }
 
-    fn send(
+    pub(crate) fn send(
         &mut self,
         method: &str,
         path: &str,
@@ -61,16 +62,16 @@ impl Browser {
         response
     }
 
-    fn get(&mut self, path: &str) -> common::Response {
+    pub(crate) fn get(&mut self, path: &str) -> common::Response {
         self.send("GET", path, &[], "")
     }
 
-    fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> common::Response {
+    pub(crate) fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> common::Response {
         let body = form(fields);
         self.send("POST", path, &[], &body)
     }
 
-    fn sign_in(&mut self, access_key: &str, secret: &str) -> common::Response {
+    pub(crate) fn sign_in(&mut self, access_key: &str, secret: &str) -> common::Response {
         self.post(
             "/signin",
             &[("access_key", access_key), ("secret_key", secret)],
@@ -78,7 +79,7 @@ impl Browser {
     }
 
     /// The CSRF token the pages carry.
-    fn csrf(&mut self) -> String {
+    pub(crate) fn csrf(&mut self) -> String {
         let page = self.get("/buckets");
         let at = page
             .body
@@ -89,7 +90,7 @@ impl Browser {
     }
 }
 
-fn form(fields: &[(&str, &str)]) -> String {
+pub(crate) fn form(fields: &[(&str, &str)]) -> String {
     let mut form = form_urlencoded::Serializer::new(String::new());
     for (name, value) in fields {
         form.append_pair(name, value);

@@ -1,0 +1,60 @@
+"""The web console in a real browser: headless Chromium (through Selenium, as
+checks_browser.py starts it) signs in to the console on the admin port, creates a bucket
+with the page's form and finds it listed, and leaves screenshots of the pages in
+docs/console/ (linked from docs/console.md). A failure says what the page showed and the
+browser's console log (a Content-Security-Policy violation shows there)."""
+
+import os
+
+from checks_browser import console_log, start_browser
+from harness import SECRET, boto3_client
+
+SHOTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "console")
+
+
+def shot(driver, name):
+    """A screenshot of the page at a laptop width, for the docs."""
+    os.makedirs(SHOTS, exist_ok=True)
+    driver.set_window_size(1280, 800)
+    driver.save_screenshot(os.path.join(SHOTS, f"{name}.png"))
+
+
+def sign_in(driver, server, access_key, secret):
+    from selenium.webdriver.common.by import By
+    driver.get(server.url("admin", "/"))
+    assert driver.current_url.endswith("/signin"), driver.current_url
+    driver.find_element(By.ID, "access_key").send_keys(access_key)
+    driver.find_element(By.ID, "secret_key").send_keys(secret)
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+
+
+def check_console_sign_in_and_create_a_bucket(server):
+    from selenium.webdriver.common.by import By
+    work = server.workdir("console")
+    s3 = boto3_client(server, "s3", "s3")
+    driver = start_browser(work)
+    try:
+        driver.set_window_size(1280, 800)
+        driver.get(server.url("admin", "/signin"))
+        shot(driver, "signin")
+        sign_in(driver, server, "admin", SECRET)
+        assert driver.current_url.endswith("/buckets"), (driver.current_url, driver.page_source)
+        driver.find_element(By.ID, "new_bucket").send_keys("e2e-console")
+        driver.find_element(By.CSS_SELECTOR, "form.create button").click()
+        status = driver.find_element(By.CSS_SELECTOR, "p.flash").text
+        assert "Bucket e2e-console created." in status, (status, console_log(driver))
+        names = [a.text for a in driver.find_elements(By.CSS_SELECTOR, "table.list td a")]
+        assert "e2e-console" in names, names
+        s3.head_bucket(Bucket="e2e-console")
+        shot(driver, "buckets")
+        # A phone's width: the same page, nothing cut off.
+        driver.set_window_size(390, 844)
+        width = driver.execute_script("return document.documentElement.scrollWidth")
+        assert width <= 390, f"the page is {width}px wide on a 390px screen"
+        errors = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
+        assert not errors, console_log(driver)
+    finally:
+        driver.quit()
+
+
+CHECKS = [check_console_sign_in_and_create_a_bucket]
