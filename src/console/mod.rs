@@ -84,6 +84,9 @@ async fn route(state: State, req: Request<RequestBody>, peer: SocketAddr) -> Res
             include_str!("static/console.js"),
             "text/javascript; charset=utf-8",
         ),
+        (&Method::GET | &Method::HEAD, "/static/favicon.svg" | "/favicon.ico") => {
+            asset(include_str!("static/favicon.svg"), "image/svg+xml")
+        }
         (&Method::GET | &Method::HEAD, "/signin") => sign_in_page(None, "", StatusCode::OK),
         (&Method::POST, "/signin") => sign_in(&state, req, peer).await,
         _ => {

@@ -23,8 +23,10 @@ pub fn secure(mut response: Response<Body>) -> Response<Body> {
         ("content-security-policy", CSP),
         ("x-frame-options", "DENY"),
         ("x-content-type-options", "nosniff"),
-        // Share links are presigned URLs: never let one leak in a Referer.
-        ("referrer-policy", "no-referrer"),
+        // Share links are presigned URLs: never let one leak in a Referer to another site.
+        // (Not `no-referrer`: under it a browser sends `Origin: null` with a form POST, and
+        // the same-origin check needs the real origin.)
+        ("referrer-policy", "same-origin"),
         ("cross-origin-opener-policy", "same-origin"),
     ] {
         headers.insert(name, HeaderValue::from_static(value));

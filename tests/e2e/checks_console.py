@@ -52,7 +52,7 @@ def check_console_sign_in_and_create_a_bucket(server):
         width = driver.execute_script("return document.documentElement.scrollWidth")
         assert width <= 390, f"the page is {width}px wide on a 390px screen"
         errors = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
-        assert not errors, console_log(driver)
+        assert not errors, "\n".join(f"{e.get('level')} {e.get('message')}" for e in errors)
     finally:
         driver.quit()
 

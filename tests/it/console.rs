@@ -115,7 +115,7 @@ fn sign_in_sets_a_strict_cookie_and_every_page_carries_the_security_headers() {
     for (name, value) in [
         ("x-frame-options", "DENY"),
         ("x-content-type-options", "nosniff"),
-        ("referrer-policy", "no-referrer"),
+        ("referrer-policy", "same-origin"),
     ] {
         assert_eq!(page.header(name), Some(value), "{name}");
     }
