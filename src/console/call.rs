@@ -128,7 +128,23 @@ impl Client {
         headers: &[(&str, &str)],
         body: Bytes,
     ) -> Reply {
+        // S3 asks for Content-MD5 on the configuration puts and DeleteObjects; the console
+        // sends it with every body it makes.
+        let md5 = (!body.is_empty()
+            && !headers
+                .iter()
+                .any(|(name, _)| name.eq_ignore_ascii_case("content-md5")))
+        .then(|| {
+            use base64::Engine as _;
+            use md5::Digest as _;
+            base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(&body))
+        });
         let mut request = self.request(method, uri, RequestBody::from_bytes(body));
+        if let Some(md5) = md5 {
+            if let Ok(value) = http::HeaderValue::from_str(&md5) {
+                request.headers_mut().insert("content-md5", value);
+            }
+        }
         for (name, value) in headers {
             if let (Ok(name), Ok(value)) = (
                 http::HeaderName::from_bytes(name.as_bytes()),

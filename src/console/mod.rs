@@ -6,8 +6,10 @@
 //! escaped by default); the one script and stylesheet are files of this crate (`static/`),
 //! served from the binary under a strict Content-Security-Policy (`page`).
 
+mod bucket;
 mod buckets;
 mod call;
+mod editor;
 pub mod page;
 mod session;
 
@@ -138,6 +140,8 @@ async fn authed(ctx: Ctx, method: Method, path: &str, req: Request<RequestBody>)
             "/signout" => sign_out(&ctx),
             "/buckets" => buckets::create(&ctx, &form).await,
             "/buckets/delete" => buckets::delete(&ctx, &form).await,
+            "/bucket/setting" => bucket::setting(&ctx, &form).await,
+            "/bucket/document" => bucket::document(&ctx, &form).await,
             _ => page::plain(StatusCode::NOT_FOUND, "No such console page."),
         };
     }
@@ -147,6 +151,11 @@ async fn authed(ctx: Ctx, method: Method, path: &str, req: Request<RequestBody>)
     match path {
         "/" => page::see_other("/buckets"),
         "/buckets" => buckets::list(&ctx).await,
+        "/bucket" => {
+            let query = page::query(&parts);
+            let bucket = query.get("bucket").map_or("", String::as_str);
+            bucket::page(&ctx, bucket).await
+        }
         _ => page::plain(StatusCode::NOT_FOUND, "No such console page."),
     }
 }

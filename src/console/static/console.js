@@ -12,3 +12,15 @@ document.addEventListener("submit", (event) => {
     }
   }
 });
+
+// A refused document: put the cursor on the line the error names.
+document.addEventListener("DOMContentLoaded", () => {
+  for (const area of document.querySelectorAll("textarea[data-error-line]")) {
+    const line = Number(area.dataset.errorLine);
+    if (!line) continue;
+    const lines = area.value.split("\n");
+    const start = lines.slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0);
+    area.focus();
+    area.setSelectionRange(start, start + (lines[line - 1] || "").length);
+  }
+});
