@@ -8,8 +8,10 @@
 
 mod buckets;
 mod call;
+mod iam;
 pub mod page;
 mod session;
+mod tree;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -135,6 +137,9 @@ async fn authed(ctx: Ctx, method: Method, path: &str, req: Request<RequestBody>)
             "/signout" => sign_out(&ctx),
             "/buckets" => buckets::create(&ctx, &form).await,
             "/buckets/delete" => buckets::delete(&ctx, &form).await,
+            "/iam/do" => iam::act(&ctx, &form).await,
+            "/iam/document" => iam::document(&ctx, &form).await,
+            "/iam/user/keys" => iam::create_key(&ctx, &form).await,
             _ => page::plain(StatusCode::NOT_FOUND, "No such console page."),
         };
     }
@@ -144,6 +149,12 @@ async fn authed(ctx: Ctx, method: Method, path: &str, req: Request<RequestBody>)
     match path {
         "/" => page::see_other("/buckets"),
         "/buckets" => buckets::list(&ctx).await,
+        "/iam" | "/iam/" => page::see_other("/iam/users"),
+        "/iam/users" => iam::list(&ctx, &parts, "users").await,
+        "/iam/groups" => iam::list(&ctx, &parts, "groups").await,
+        "/iam/roles" => iam::list(&ctx, &parts, "roles").await,
+        "/iam/policies" => iam::list(&ctx, &parts, "policies").await,
+        "/iam/user" => iam::user(&ctx, &parts).await,
         _ => page::plain(StatusCode::NOT_FOUND, "No such console page."),
     }
 }
