@@ -763,3 +763,347 @@ pub async fn create_key(ctx: &Ctx, form: &Form) -> Response<Body> {
         }
     }
 }
+
+#[derive(Template)]
+#[template(path = "console/iam_group.html")]
+struct GroupPage {
+    principal: Option<String>,
+    csrf: String,
+    flash: Option<super::session::Flash>,
+    section: &'static str,
+    name: String,
+    arn: String,
+    error: Option<String>,
+    members: Vec<String>,
+    part: PolicyPart,
+    can: Allowed,
+    back: String,
+}
+
+/// GET `/iam/group?name=`: members, attached and inline policies.
+pub async fn group(ctx: &Ctx, parts: &request::Parts) -> Response<Body> {
+    let query = page::query(parts);
+    let name = query.get("name").map_or("", String::as_str);
+    let (arn, members, error) = match call(ctx, "GetGroup", &[("GroupName", name)]).await {
+        Ok(tree) => (
+            tree.find("Group")
+                .map_or("", |g| g.text_of("Arn"))
+                .to_owned(),
+            tree.members("Users")
+                .iter()
+                .map(|m| m.text_of("UserName").to_owned())
+                .collect(),
+            None,
+        ),
+        Err(refusal) => (
+            String::new(),
+            Vec::new(),
+            Some(format!("GetGroup: {refusal}")),
+        ),
+    };
+    let back = format!("/iam/group?name={}", page::encode(name));
+    let part = PolicyPart::load(ctx, "Group", "GroupName", name, back.clone()).await;
+    let can = Allowed::ask(
+        ctx,
+        &["AddUserToGroup", "RemoveUserFromGroup", "DeleteGroup"],
+        &[("GroupName", name), ("UserName", "user")],
+    )
+    .await;
+    let Layout {
+        principal,
+        csrf,
+        flash,
+        section,
+    } = ctx.layout("iam");
+    page::render(
+        StatusCode::OK,
+        &GroupPage {
+            principal,
+            csrf,
+            flash,
+            section,
+            name: name.to_owned(),
+            arn,
+            error,
+            members,
+            part,
+            can,
+            back,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "console/iam_role.html")]
+struct RolePage {
+    principal: Option<String>,
+    csrf: String,
+    flash: Option<super::session::Flash>,
+    section: &'static str,
+    name: String,
+    arn: String,
+    description: String,
+    max_session: String,
+    trust: String,
+    error: Option<String>,
+    part: PolicyPart,
+    can: Allowed,
+    back: String,
+}
+
+/// GET `/iam/role?name=`: trust policy, maximum session duration, policies.
+pub async fn role(ctx: &Ctx, parts: &request::Parts) -> Response<Body> {
+    let query = page::query(parts);
+    let name = query.get("name").map_or("", String::as_str);
+    let (arn, description, max_session, trust, error) =
+        match call(ctx, "GetRole", &[("RoleName", name)]).await {
+            Ok(tree) => (
+                tree.text_of("Arn").to_owned(),
+                tree.text_of("Description").to_owned(),
+                tree.text_of("MaxSessionDuration").to_owned(),
+                document_text(tree.text_of("AssumeRolePolicyDocument")),
+                None,
+            ),
+            Err(refusal) => (
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                Some(format!("GetRole: {refusal}")),
+            ),
+        };
+    let back = format!("/iam/role?name={}", page::encode(name));
+    let part = PolicyPart::load(ctx, "Role", "RoleName", name, back.clone()).await;
+    let can = Allowed::ask(
+        ctx,
+        &["UpdateAssumeRolePolicy", "UpdateRole", "DeleteRole"],
+        &[("RoleName", name)],
+    )
+    .await;
+    let Layout {
+        principal,
+        csrf,
+        flash,
+        section,
+    } = ctx.layout("iam");
+    page::render(
+        StatusCode::OK,
+        &RolePage {
+            principal,
+            csrf,
+            flash,
+            section,
+            name: name.to_owned(),
+            arn,
+            description,
+            max_session,
+            trust,
+            error,
+            part,
+            can,
+            back,
+        },
+    )
+}
+
+pub struct Version {
+    pub id: String,
+    pub default: bool,
+    pub created: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/iam_policy.html")]
+struct PolicyPage {
+    principal: Option<String>,
+    csrf: String,
+    flash: Option<super::session::Flash>,
+    section: &'static str,
+    arn: String,
+    name: String,
+    description: String,
+    attachments: String,
+    versions: Vec<Version>,
+    shown: String,
+    document: String,
+    error: Option<String>,
+    /// AWS managed policies are read-only.
+    local: bool,
+    can: Allowed,
+    back: String,
+}
+
+/// GET `/iam/policy?arn=[&version=]`: a managed policy, its versions and one version's text.
+pub async fn policy(ctx: &Ctx, parts: &request::Parts) -> Response<Body> {
+    let query = page::query(parts);
+    let arn = query.get("arn").map_or("", String::as_str);
+    let mut errors = Vec::new();
+    let (name, description, attachments, default) =
+        match call(ctx, "GetPolicy", &[("PolicyArn", arn)]).await {
+            Ok(tree) => (
+                tree.text_of("PolicyName").to_owned(),
+                tree.text_of("Description").to_owned(),
+                tree.text_of("AttachmentCount").to_owned(),
+                tree.text_of("DefaultVersionId").to_owned(),
+            ),
+            Err(refusal) => {
+                errors.push(format!("GetPolicy: {refusal}"));
+                Default::default()
+            }
+        };
+    let versions = match call(ctx, "ListPolicyVersions", &[("PolicyArn", arn)]).await {
+        Ok(tree) => tree
+            .members("Versions")
+            .iter()
+            .map(|m| Version {
+                id: m.text_of("VersionId").to_owned(),
+                default: m.text_of("IsDefaultVersion") == "true",
+                created: m.text_of("CreateDate").to_owned(),
+            })
+            .collect(),
+        Err(refusal) => {
+            errors.push(format!("ListPolicyVersions: {refusal}"));
+            Vec::new()
+        }
+    };
+    let shown = query.get("version").cloned().unwrap_or(default);
+    let document = match shown.is_empty() {
+        true => String::new(),
+        false => match call(
+            ctx,
+            "GetPolicyVersion",
+            &[("PolicyArn", arn), ("VersionId", &shown)],
+        )
+        .await
+        {
+            Ok(tree) => document_text(tree.text_of("Document")),
+            Err(refusal) => {
+                errors.push(format!("GetPolicyVersion: {refusal}"));
+                String::new()
+            }
+        },
+    };
+    let local = !arn.starts_with("arn:aws:iam::aws:");
+    let can = match local {
+        true => {
+            Allowed::ask(
+                ctx,
+                &[
+                    "CreatePolicyVersion",
+                    "SetDefaultPolicyVersion",
+                    "DeletePolicyVersion",
+                    "DeletePolicy",
+                ],
+                &[("PolicyArn", arn), ("VersionId", "v1")],
+            )
+            .await
+        }
+        false => Allowed(Vec::new()),
+    };
+    let Layout {
+        principal,
+        csrf,
+        flash,
+        section,
+    } = ctx.layout("iam");
+    page::render(
+        StatusCode::OK,
+        &PolicyPage {
+            principal,
+            csrf,
+            flash,
+            section,
+            back: format!("/iam/policy?arn={}", page::encode(arn)),
+            arn: arn.to_owned(),
+            name,
+            description,
+            attachments,
+            versions,
+            shown,
+            document,
+            error: (!errors.is_empty()).then(|| errors.join("; ")),
+            local,
+            can,
+        },
+    )
+}
+
+pub struct Provider {
+    pub arn: String,
+    pub url: String,
+    pub clients: Vec<String>,
+    pub thumbprints: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "console/iam_oidc.html")]
+struct OidcPage {
+    principal: Option<String>,
+    csrf: String,
+    flash: Option<super::session::Flash>,
+    section: &'static str,
+    providers: Vec<Provider>,
+    error: Option<String>,
+    can: Allowed,
+}
+
+/// GET `/iam/oidc`: the OpenID Connect providers.
+pub async fn oidc(ctx: &Ctx) -> Response<Body> {
+    let mut providers = Vec::new();
+    let mut error = None;
+    match call(ctx, "ListOpenIDConnectProviders", &[]).await {
+        Ok(tree) => {
+            for member in tree.members("OpenIDConnectProviderList") {
+                let arn = member.text_of("Arn").to_owned();
+                let got = call(
+                    ctx,
+                    "GetOpenIDConnectProvider",
+                    &[("OpenIDConnectProviderArn", &arn)],
+                )
+                .await;
+                let (url, clients, thumbprints) = match got {
+                    Ok(t) => (
+                        t.text_of("Url").to_owned(),
+                        t.member_texts("ClientIDList"),
+                        t.member_texts("ThumbprintList"),
+                    ),
+                    Err(refusal) => (refusal.to_string(), Vec::new(), Vec::new()),
+                };
+                providers.push(Provider {
+                    arn,
+                    url,
+                    clients,
+                    thumbprints,
+                });
+            }
+        }
+        Err(refusal) => error = Some(format!("ListOpenIDConnectProviders: {refusal}")),
+    }
+    let can = Allowed::ask(
+        ctx,
+        &["CreateOpenIDConnectProvider", "DeleteOpenIDConnectProvider"],
+        &[(
+            "OpenIDConnectProviderArn",
+            "arn:aws:iam::000000000000:oidc-provider/example.com",
+        )],
+    )
+    .await;
+    let Layout {
+        principal,
+        csrf,
+        flash,
+        section,
+    } = ctx.layout("iam");
+    page::render(
+        StatusCode::OK,
+        &OidcPage {
+            principal,
+            csrf,
+            flash,
+            section,
+            providers,
+            error,
+            can,
+        },
+    )
+}

@@ -155,6 +155,10 @@ async fn authed(ctx: Ctx, method: Method, path: &str, req: Request<RequestBody>)
         "/iam/roles" => iam::list(&ctx, &parts, "roles").await,
         "/iam/policies" => iam::list(&ctx, &parts, "policies").await,
         "/iam/user" => iam::user(&ctx, &parts).await,
+        "/iam/group" => iam::group(&ctx, &parts).await,
+        "/iam/role" => iam::role(&ctx, &parts).await,
+        "/iam/policy" => iam::policy(&ctx, &parts).await,
+        "/iam/oidc" => iam::oidc(&ctx).await,
         _ => page::plain(StatusCode::NOT_FOUND, "No such console page."),
     }
 }

@@ -265,3 +265,75 @@ fn hostile_names_and_tags_render_as_text() {
         assert!(!page.body.contains("<img src=x"));
     }
 }
+
+#[test]
+fn groups_policies_with_versions_roles_and_oidc_pages_work_through_the_api() {
+    let server = TestServer::start();
+    let (mut root, csrf) = root(&server);
+    let made = root.post(
+        "/iam/do",
+        &[
+            ("_csrf", &csrf),
+            ("action", "CreateGroup"),
+            ("GroupName", "readers"),
+        ],
+    );
+    assert_eq!(made.header("location"), Some("/iam/group?name=readers"));
+    let page = root.get("/iam/group?name=readers");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Group readers"));
+
+    let made = root.post(
+        "/iam/document",
+        &[
+            ("_csrf", &csrf),
+            ("action", "CreatePolicy"),
+            ("PolicyName", "get-only"),
+            ("document", READ_ONLY),
+        ],
+    );
+    assert_eq!(made.status, 303, "{}", made.body);
+    let at = made.header("location").unwrap().to_owned();
+    assert!(at.starts_with("/iam/policy?arn="), "{at}");
+    let version = root.post(
+        "/iam/document",
+        &[
+            ("_csrf", &csrf),
+            ("action", "CreatePolicyVersion"),
+            ("PolicyArn", "arn:aws:iam::000000000000:policy/get-only"),
+            ("SetAsDefault", "true"),
+            ("back", &at),
+            ("document", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#),
+        ],
+    );
+    assert_eq!(version.status, 303, "{}", version.body);
+    let page = root.get(&at);
+    assert!(
+        page.body.contains(">v2<") && page.body.contains(">v1<"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("s3:GetObject"));
+
+    let made = root.post(
+        "/iam/document",
+        &[
+            ("_csrf", &csrf),
+            ("action", "CreateRole"),
+            ("RoleName", "deployer"),
+            ("document", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"sts:AssumeRole"}]}"#),
+        ],
+    );
+    assert_eq!(
+        made.header("location"),
+        Some("/iam/role?name=deployer"),
+        "{}",
+        made.body
+    );
+    let page = root.get("/iam/role?name=deployer");
+    assert!(page.body.contains("sts:AssumeRole"), "{}", page.body);
+    assert_eq!(root.get("/iam/roles").status, 200);
+    let oidc = root.get("/iam/oidc");
+    assert_eq!(oidc.status, 200);
+    assert!(oidc.body.contains("New provider"));
+}
