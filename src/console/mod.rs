@@ -11,6 +11,7 @@ mod call;
 mod iam;
 pub mod page;
 mod session;
+mod simulator;
 mod tree;
 
 use std::net::SocketAddr;
@@ -140,6 +141,7 @@ async fn authed(ctx: Ctx, method: Method, path: &str, req: Request<RequestBody>)
             "/iam/do" => iam::act(&ctx, &form).await,
             "/iam/document" => iam::document(&ctx, &form).await,
             "/iam/user/keys" => iam::create_key(&ctx, &form).await,
+            "/simulator" => simulator::run(&ctx, &form).await,
             _ => page::plain(StatusCode::NOT_FOUND, "No such console page."),
         };
     }
@@ -159,6 +161,7 @@ async fn authed(ctx: Ctx, method: Method, path: &str, req: Request<RequestBody>)
         "/iam/role" => iam::role(&ctx, &parts).await,
         "/iam/policy" => iam::policy(&ctx, &parts).await,
         "/iam/oidc" => iam::oidc(&ctx).await,
+        "/simulator" => simulator::show(&ctx).await,
         _ => page::plain(StatusCode::NOT_FOUND, "No such console page."),
     }
 }

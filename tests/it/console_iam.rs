@@ -337,3 +337,71 @@ fn groups_policies_with_versions_roles_and_oidc_pages_work_through_the_api() {
     assert_eq!(oidc.status, 200);
     assert!(oidc.body.contains("New provider"));
 }
+
+#[test]
+fn the_simulator_shows_each_decision_with_the_deciding_statement_marked() {
+    let server = TestServer::start();
+    let (mut root, csrf) = root(&server);
+    root.post(
+        "/iam/do",
+        &[
+            ("_csrf", &csrf),
+            ("action", "CreateUser"),
+            ("UserName", "sim"),
+        ],
+    );
+    let document = "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\n      \"Sid\": \"Reads\",\n      \"Effect\": \"Allow\",\n      \"Action\": \"s3:GetObject\",\n      \"Resource\": \"*\"\n    },\n    {\n      \"Sid\": \"NoDeletes\",\n      \"Effect\": \"Deny\",\n      \"Action\": \"s3:DeleteObject\",\n      \"Resource\": \"*\"\n    }\n  ]\n}";
+    let put = root.post(
+        "/iam/document",
+        &[
+            ("_csrf", &csrf),
+            ("action", "PutUserPolicy"),
+            ("UserName", "sim"),
+            ("PolicyName", "reads"),
+            ("document", document),
+        ],
+    );
+    assert_eq!(put.status, 303, "{}", put.body);
+    let page = root.get("/simulator");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("arn:aws:iam::000000000000:user/sim"));
+    let answer = root.post(
+        "/simulator",
+        &[
+            ("_csrf", &csrf),
+            ("source", "arn:aws:iam::000000000000:user/sim"),
+            ("actions", "s3:GetObject, s3:DeleteObject\ns3:PutObject"),
+            ("resources", "arn:aws:s3:::b/k"),
+        ],
+    );
+    assert_eq!(answer.status, 200);
+    let body = &answer.body;
+    assert!(body.contains(">allowed<"), "{body}");
+    assert!(body.contains(">explicitDeny<"), "{body}");
+    assert!(body.contains(">implicitDeny<"), "{body}");
+    assert!(body.contains("reads, lines 4–9"), "{body}");
+    assert!(body.contains("reads, lines 10–15"), "{body}");
+    assert!(
+        body.contains("<mark>      &quot;Sid&quot;: &quot;Reads&quot;,</mark>")
+            || body.contains("<mark>      &#34;Sid&#34;: &#34;Reads&#34;,</mark>"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("<mark>  &quot;Version"),
+        "only statements are marked"
+    );
+
+    // Pasted documents: SimulateCustomPolicy, the pasted text escaped.
+    let answer = root.post(
+        "/simulator",
+        &[
+            ("_csrf", &csrf),
+            ("custom", "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"arn:aws:s3:::<script>x</script>\"}]}"),
+            ("actions", "s3:GetObject"),
+            ("resources", "arn:aws:s3:::other"),
+        ],
+    );
+    assert!(answer.body.contains(">implicitDeny<"), "{}", answer.body);
+    assert!(answer.body.contains("PolicyInputList.1"));
+    assert!(!answer.body.contains("<script>x"));
+}
