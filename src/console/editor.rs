@@ -73,12 +73,13 @@ pub fn pretty_json(text: &str) -> String {
 pub fn pretty_xml(text: &str) -> String {
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_str(text);
-    reader.config_mut().trim_text(true);
     let mut writer = quick_xml::Writer::new_with_indent(Vec::new(), b' ', 2);
     loop {
         match reader.read_event() {
             Ok(Event::Eof) => break,
             Ok(Event::Decl(_)) => {}
+            // Only the whitespace between elements goes: text keeps every character.
+            Ok(Event::Text(t)) if t.iter().all(u8::is_ascii_whitespace) => {}
             Ok(event) => {
                 if writer.write_event(event).is_err() {
                     return text.to_owned();

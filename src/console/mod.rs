@@ -10,8 +10,11 @@ mod bucket;
 mod buckets;
 mod call;
 mod editor;
+mod iam;
 pub mod page;
 mod session;
+mod simulator;
+mod tree;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -142,6 +145,10 @@ async fn authed(ctx: Ctx, method: Method, path: &str, req: Request<RequestBody>)
             "/buckets/delete" => buckets::delete(&ctx, &form).await,
             "/bucket/setting" => bucket::setting(&ctx, &form).await,
             "/bucket/document" => bucket::document(&ctx, &form).await,
+            "/iam/do" => iam::act(&ctx, &form).await,
+            "/iam/document" => iam::document(&ctx, &form).await,
+            "/iam/user/keys" => iam::create_key(&ctx, &form).await,
+            "/simulator" => simulator::run(&ctx, &form).await,
             _ => page::plain(StatusCode::NOT_FOUND, "No such console page."),
         };
     }
@@ -156,6 +163,17 @@ async fn authed(ctx: Ctx, method: Method, path: &str, req: Request<RequestBody>)
             let bucket = query.get("bucket").map_or("", String::as_str);
             bucket::page(&ctx, bucket).await
         }
+        "/iam" | "/iam/" => page::see_other("/iam/users"),
+        "/iam/users" => iam::list(&ctx, &parts, "users").await,
+        "/iam/groups" => iam::list(&ctx, &parts, "groups").await,
+        "/iam/roles" => iam::list(&ctx, &parts, "roles").await,
+        "/iam/policies" => iam::list(&ctx, &parts, "policies").await,
+        "/iam/user" => iam::user(&ctx, &parts).await,
+        "/iam/group" => iam::group(&ctx, &parts).await,
+        "/iam/role" => iam::role(&ctx, &parts).await,
+        "/iam/policy" => iam::policy(&ctx, &parts).await,
+        "/iam/oidc" => iam::oidc(&ctx).await,
+        "/simulator" => simulator::show(&ctx).await,
         _ => page::plain(StatusCode::NOT_FOUND, "No such console page."),
     }
 }

@@ -26,6 +26,10 @@ def sign_in(driver, server, access_key, secret):
     driver.find_element(By.ID, "access_key").send_keys(access_key)
     driver.find_element(By.ID, "secret_key").send_keys(secret)
     driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    # The click starts the post; wait for the page it leads to before going anywhere else.
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(driver, 30).until(
+        lambda d: not d.current_url.endswith("/signin") or d.find_elements(By.CSS_SELECTOR, ".flash.error"))
 
 
 def check_console_sign_in_and_create_a_bucket(server):
