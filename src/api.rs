@@ -22,6 +22,7 @@ use std::time::Instant;
 use http::{header, request, HeaderValue, Request, Response};
 use tracing::Instrument;
 
+use crate::auth::Caller;
 use crate::http::{Body, RequestBody};
 use crate::metrics::Counted;
 use crate::state::{Listener, State};
@@ -247,7 +248,7 @@ async fn steps<A: Api>(
     });
     let denied = |e: &A::Error| {
         if e.code() == "AccessDenied" {
-            access.denied(listener, op);
+            access.denied(listener, op, A::audit_caller(&caller).map(Caller::arn));
         }
     };
     let granted = A::authorize(state, parts, parsed, &caller, peer).inspect_err(denied)?;

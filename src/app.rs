@@ -115,6 +115,7 @@ pub async fn start(config: Config) -> Result<Running, StartupError> {
     let trusted_proxies = config.backend.trusted_proxies();
     let console = crate::console::Sessions::configured(&config);
     let state = State::new(Inner {
+        history: crate::console::history::History::default(),
         console,
         trusted_proxies,
         config,
@@ -169,6 +170,12 @@ pub async fn start(config: Config) -> Result<Running, StartupError> {
         state.clone(),
         shutdown.clone(),
     )));
+    if state.console.is_some() {
+        servers.push(tokio::spawn(crate::console::history::run(
+            state.clone(),
+            shutdown.clone(),
+        )));
+    }
     servers.push(tokio::spawn(flush_last_used(
         state.clone(),
         shutdown.clone(),

@@ -89,6 +89,18 @@ impl OpStats {
     }
 }
 
+/// `RequestMetrics::totals`: counters since start, summed over operations.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub requests: u64,
+    pub client_errors: u64,
+    pub server_errors: u64,
+    pub received: u64,
+    pub sent: u64,
+    /// Requests per latency bucket (`LATENCY_BUCKETS`, then `+Inf`), not cumulative.
+    pub latency: [u64; LATENCY_BUCKETS.len() + 1],
+}
+
 /// Every operation's counters, by listener and operation name.
 #[derive(Default)]
 pub struct RequestMetrics {
@@ -112,6 +124,31 @@ impl RequestMetrics {
         // Counters stay valid whatever a panicking writer left half done: nothing is lost
         // but an increment.
         self.ops.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Every operation of the S3 and IAM listeners summed (the console's dashboard samples
+    /// it): requests, 4xx and 5xx answers, body bytes, and the latency buckets.
+    pub fn totals(&self) -> Totals {
+        let mut t = Totals::default();
+        for ((listener, _), op) in self.read().iter() {
+            if *listener == "admin" {
+                continue;
+            }
+            t.requests += op.count.load(Ordering::Relaxed);
+            for (slot, n) in op.statuses.iter().enumerate() {
+                match slot + 100 {
+                    400..=499 => t.client_errors += n.load(Ordering::Relaxed),
+                    500..=599 => t.server_errors += n.load(Ordering::Relaxed),
+                    _ => {}
+                }
+            }
+            t.received += op.received();
+            t.sent += op.sent();
+            for (total, n) in t.latency.iter_mut().zip(&op.buckets) {
+                *total += n.load(Ordering::Relaxed);
+            }
+        }
+        t
     }
 
     /// The Prometheus text of every family, operations in name order.
@@ -199,7 +236,21 @@ impl RequestMetrics {
 pub struct AccessMetrics {
     failures: [Mutex<BTreeMap<String, u64>>; 3],
     denials: [Mutex<BTreeMap<&'static str, u64>>; 3],
+    /// The last `RECENT_DENIALS` denials, newest last (the console's dashboard shows them).
+    recent: Mutex<std::collections::VecDeque<Denial>>,
 }
+
+/// One authorization denial, as the dashboard lists it.
+#[derive(Debug, Clone)]
+pub struct Denial {
+    pub at: std::time::SystemTime,
+    pub listener: &'static str,
+    pub operation: &'static str,
+    /// The caller's ARN; `anonymous` for an unsigned request.
+    pub principal: String,
+}
+
+const RECENT_DENIALS: usize = 50;
 
 impl AccessMetrics {
     /// A request whose credentials or signature were refused, with its error code.
@@ -216,11 +267,33 @@ impl AccessMetrics {
     }
 
     /// An authenticated (or anonymous) request that the policies did not allow.
-    pub fn denied(&self, listener: crate::state::Listener, operation: &'static str) {
+    pub fn denied(
+        &self,
+        listener: crate::state::Listener,
+        operation: &'static str,
+        principal: Option<&str>,
+    ) {
         let mut map = self.denials[listener as usize]
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         *map.entry(operation).or_insert(0) += 1;
+        drop(map);
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        if recent.len() == RECENT_DENIALS {
+            recent.pop_front();
+        }
+        recent.push_back(Denial {
+            at: std::time::SystemTime::now(),
+            listener: listener.name(),
+            operation,
+            principal: principal.unwrap_or("anonymous").to_owned(),
+        });
+    }
+
+    /// The recent denials, newest first.
+    pub fn recent_denials(&self) -> Vec<Denial> {
+        let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        recent.iter().rev().cloned().collect()
     }
 
     pub fn render(&self, out: &mut String) {

@@ -34,6 +34,8 @@ pub struct Inner {
     pub audit: Option<Arc<crate::audit::AuditLog>>,
     /// The web console's sessions; `None` when the console is off (`crate::console`).
     pub console: Option<crate::console::Sessions>,
+    /// The dashboard's last hour of request totals (`crate::console::history`).
+    pub history: crate::console::history::History,
 }
 
 impl State {

@@ -32,6 +32,13 @@ struct BucketElement {
     creation_date: String,
 }
 
+/// The bucket names of a ListBuckets answer.
+pub fn names(body: &[u8]) -> Vec<String> {
+    quick_xml::de::from_reader::<_, ListAllMyBucketsResult>(body)
+        .map(|list| list.buckets.bucket.into_iter().map(|b| b.name).collect())
+        .unwrap_or_default()
+}
+
 pub struct Row {
     pub name: String,
     pub objects: u64,

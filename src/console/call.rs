@@ -174,6 +174,21 @@ impl Client {
         crate::api::authorizes::<crate::iam::IamApi>(&self.state, request, self.peer).await
     }
 
+    /// Whether the principal's identity policies allow `action` on `resource` (no request
+    /// behind it: for what the console itself shows, such as the dashboard's denials).
+    pub fn allows_action(&self, action: &str, resource: &str) -> bool {
+        let Ok(caller) = crate::auth::delegated(&self.state, &self.delegated, "console") else {
+            return false;
+        };
+        let account = self.state.config.backend.iam.account_id.as_str();
+        let authorizer = crate::authz::Authorizer::new(
+            Some(&caller),
+            account,
+            crate::policy::eval::Context::new(),
+        );
+        authorizer.allows(action, resource, None)
+    }
+
     /// An IAM (or STS) Query API action with `params`.
     pub async fn iam(&self, action: &str, params: &[(&str, &str)]) -> Reply {
         let request = self.iam_request(action, params);

@@ -9,11 +9,14 @@
 mod bucket;
 mod buckets;
 mod call;
+mod dashboard;
 mod editor;
+pub mod history;
 mod iam;
 pub mod page;
 mod session;
 mod simulator;
+mod svg;
 mod tree;
 
 use std::net::SocketAddr;
@@ -158,6 +161,7 @@ async fn authed(ctx: Ctx, method: Method, path: &str, req: Request<RequestBody>)
     match path {
         "/" => page::see_other("/buckets"),
         "/buckets" => buckets::list(&ctx).await,
+        "/dashboard" => dashboard::show(&ctx).await,
         "/bucket" => {
             let query = page::query(&parts);
             let bucket = query.get("bucket").map_or("", String::as_str);

@@ -51,6 +51,14 @@ def check_console_sign_in_and_create_a_bucket(server):
         assert "e2e-console" in names, names
         s3.head_bucket(Bucket="e2e-console")
         shot(driver, "buckets")
+        driver.get(server.url("admin", "/bucket?bucket=e2e-console"))
+        assert "Settings of e2e-console" in driver.page_source, driver.page_source
+        shot(driver, "bucket")
+        s3.put_object(Bucket="e2e-console", Key="hello.txt", Body=b"hello from the dashboard check")
+        driver.get(server.url("admin", "/dashboard"))
+        assert driver.find_elements(By.CSS_SELECTOR, "svg.chart"), driver.page_source
+        shot(driver, "dashboard")
+        driver.get(server.url("admin", "/buckets"))
         # A phone's width: the same page, nothing cut off.
         driver.set_window_size(390, 844)
         width = driver.execute_script("return document.documentElement.scrollWidth")

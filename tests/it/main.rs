@@ -15,6 +15,7 @@ mod bench;
 mod config_cli;
 mod console;
 mod console_bucket;
+mod console_dashboard;
 mod console_iam;
 mod diskfull;
 mod fixture;
