@@ -8,6 +8,7 @@
 
 mod buckets;
 mod call;
+mod objects;
 pub mod page;
 mod session;
 
@@ -135,6 +136,7 @@ async fn authed(ctx: Ctx, method: Method, path: &str, req: Request<RequestBody>)
             "/signout" => sign_out(&ctx),
             "/buckets" => buckets::create(&ctx, &form).await,
             "/buckets/delete" => buckets::delete(&ctx, &form).await,
+            "/objects/delete" => objects::delete(&ctx, &form).await,
             _ => page::plain(StatusCode::NOT_FOUND, "No such console page."),
         };
     }
@@ -144,6 +146,7 @@ async fn authed(ctx: Ctx, method: Method, path: &str, req: Request<RequestBody>)
     match path {
         "/" => page::see_other("/buckets"),
         "/buckets" => buckets::list(&ctx).await,
+        "/objects" => objects::list(&ctx, &parts).await,
         _ => page::plain(StatusCode::NOT_FOUND, "No such console page."),
     }
 }

@@ -14,6 +14,7 @@ mod backup;
 mod bench;
 mod config_cli;
 mod console;
+mod console_objects;
 mod diskfull;
 mod fixture;
 mod iam_access_keys;

