@@ -137,6 +137,9 @@ async fn authed(ctx: Ctx, method: Method, path: &str, req: Request<RequestBody>)
             "/buckets" => buckets::create(&ctx, &form).await,
             "/buckets/delete" => buckets::delete(&ctx, &form).await,
             "/objects/delete" => objects::delete(&ctx, &form).await,
+            "/object/restore" => objects::restore(&ctx, &form).await,
+            "/object/delete-version" => objects::delete_version(&ctx, &form).await,
+            "/object/tags" => objects::put_tags(&ctx, &form).await,
             _ => page::plain(StatusCode::NOT_FOUND, "No such console page."),
         };
     }
@@ -147,6 +150,8 @@ async fn authed(ctx: Ctx, method: Method, path: &str, req: Request<RequestBody>)
         "/" => page::see_other("/buckets"),
         "/buckets" => buckets::list(&ctx).await,
         "/objects" => objects::list(&ctx, &parts).await,
+        "/object" => objects::details(&ctx, &parts).await,
+        "/download" => objects::download(&ctx, &parts).await,
         _ => page::plain(StatusCode::NOT_FOUND, "No such console page."),
     }
 }

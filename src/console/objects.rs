@@ -304,3 +304,336 @@ struct DeleteError {
     #[serde(default)]
     message: String,
 }
+
+/// RFC 5987's `filename*=UTF-8''…`, with a plain ASCII `filename=` for old clients.
+fn attachment(key: &str) -> String {
+    let name = key
+        .rsplit('/')
+        .next()
+        .filter(|n| !n.is_empty())
+        .unwrap_or("download");
+    let ascii: String = name
+        .chars()
+        .map(|c| match c {
+            ' '..='~' if c != '"' && c != '\\' => c,
+            _ => '_',
+        })
+        .collect();
+    format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
+        utf8_percent_encode(name, URI_ENCODE)
+    )
+}
+
+/// `GET /download?bucket&key[&versionId]`: GetObject streamed through, as an attachment.
+pub async fn download(ctx: &Ctx, parts: &request::Parts) -> Response<Body> {
+    let query = page::query(parts);
+    let bucket = query.get("bucket").map_or("", String::as_str);
+    let key = query.get("key").map_or("", String::as_str);
+    let mut uri = object_uri(bucket, key);
+    if let Some(version) = query.get("versionId").filter(|v| !v.is_empty()) {
+        uri.push_str("?versionId=");
+        uri.extend(utf8_percent_encode(version, URI_ENCODE));
+    }
+    let mut request = http::Request::new(crate::http::RequestBody::from_bytes(Bytes::new()));
+    *request.uri_mut() = match uri.parse() {
+        Ok(uri) => uri,
+        Err(_) => return page::plain(StatusCode::BAD_REQUEST, "That is not an object."),
+    };
+    let mut response = ctx.client.s3_response(request).await;
+    if response.status().is_success() {
+        if let Ok(value) = http::HeaderValue::from_str(&attachment(key)) {
+            response
+                .headers_mut()
+                .insert(http::header::CONTENT_DISPOSITION, value);
+        }
+    }
+    response
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct Tagging {
+    #[serde(default)]
+    tag_set: TagSet,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct TagSet {
+    #[serde(default)]
+    tag: Vec<Tag>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Tag {
+    pub key: String,
+    #[serde(default)]
+    pub value: String,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct ListVersionsResult {
+    #[serde(default)]
+    version: Vec<VersionEntry>,
+    #[serde(default)]
+    delete_marker: Vec<VersionEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct VersionEntry {
+    key: String,
+    #[serde(default)]
+    version_id: String,
+    #[serde(default)]
+    is_latest: bool,
+    #[serde(default)]
+    last_modified: String,
+    #[serde(default)]
+    size: u64,
+}
+
+/// One version of the object.
+pub struct Version {
+    pub id: String,
+    pub latest: bool,
+    pub marker: bool,
+    pub modified: String,
+    pub size: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/object.html")]
+struct ObjectPage {
+    principal: Option<String>,
+    csrf: String,
+    flash: Option<super::session::Flash>,
+    section: &'static str,
+    bucket: String,
+    key: String,
+    error: Option<String>,
+    headers: Vec<(String, String)>,
+    metadata: Vec<(String, String)>,
+    tags: Vec<Tag>,
+    versions: Vec<Version>,
+    can_get: bool,
+    can_tag: bool,
+    can_restore: bool,
+    can_delete_version: bool,
+}
+
+/// The HeadObject headers the details page shows, in this order.
+const SHOWN: [&str; 11] = [
+    "content-type",
+    "content-length",
+    "etag",
+    "last-modified",
+    "cache-control",
+    "content-encoding",
+    "content-disposition",
+    "x-amz-storage-class",
+    "x-amz-version-id",
+    "x-amz-server-side-encryption",
+    "x-amz-server-side-encryption-aws-kms-key-id",
+];
+
+/// `GET /object?bucket&key`: HeadObject, tags and versions.
+pub async fn details(ctx: &Ctx, parts: &request::Parts) -> Response<Body> {
+    let query = page::query(parts);
+    let bucket = query.get("bucket").cloned().unwrap_or_default();
+    let key = query.get("key").cloned().unwrap_or_default();
+    let uri = object_uri(&bucket, &key);
+    let head = ctx
+        .client
+        .s3(
+            Method::HEAD,
+            &uri,
+            &[("x-amz-checksum-mode", "ENABLED")],
+            Bytes::new(),
+        )
+        .await;
+    let mut error = None;
+    let (mut headers, mut metadata) = (Vec::new(), Vec::new());
+    if head.status.is_success() {
+        for name in SHOWN {
+            if let Some(value) = head.header(name) {
+                headers.push((name.to_owned(), value.to_owned()));
+            }
+        }
+        for (name, value) in &head.headers {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            if name.as_str().starts_with("x-amz-checksum-") {
+                headers.push((name.as_str().to_owned(), value));
+            } else if let Some(meta) = name.as_str().strip_prefix("x-amz-meta-") {
+                metadata.push((meta.to_owned(), value));
+            }
+        }
+    } else {
+        error = Some(format!("The object could not be read ({}).", head.status));
+    }
+    let tags = match ctx.client.s3_get(&format!("{uri}?tagging")).await.ok() {
+        Ok(reply) => {
+            quick_xml::de::from_reader::<_, Tagging>(&reply.body[..])
+                .unwrap_or_default()
+                .tag_set
+                .tag
+        }
+        Err(_) => Vec::new(),
+    };
+    let versions_uri = format!(
+        "{}?versions&prefix={}&max-keys=100",
+        bucket_uri(&bucket),
+        utf8_percent_encode(&key, URI_ENCODE)
+    );
+    let versions = match ctx.client.s3_get(&versions_uri).await.ok() {
+        Ok(reply) => {
+            let list: ListVersionsResult =
+                quick_xml::de::from_reader(&reply.body[..]).unwrap_or_default();
+            let mut out: Vec<(bool, VersionEntry)> = list
+                .version
+                .into_iter()
+                .map(|v| (false, v))
+                .chain(list.delete_marker.into_iter().map(|v| (true, v)))
+                .filter(|(_, v)| v.key == key)
+                .collect();
+            out.sort_by(|a, b| b.1.last_modified.cmp(&a.1.last_modified));
+            out.into_iter()
+                .map(|(marker, v)| Version {
+                    id: v.version_id,
+                    latest: v.is_latest,
+                    marker,
+                    modified: v.last_modified.replace('T', " ").chars().take(19).collect(),
+                    size: super::size(v.size),
+                })
+                .collect()
+        }
+        Err(_) => Vec::new(),
+    };
+    let can_get = ctx.client.s3_allows(Method::GET, &uri).await;
+    let can_tag = ctx
+        .client
+        .s3_allows(Method::PUT, &format!("{uri}?tagging"))
+        .await;
+    let can_restore = ctx.client.s3_allows(Method::PUT, &uri).await;
+    let can_delete_version = ctx
+        .client
+        .s3_allows(Method::DELETE, &format!("{uri}?versionId=null"))
+        .await;
+    let Layout {
+        principal,
+        csrf,
+        flash,
+        section,
+    } = ctx.layout("buckets");
+    page::render(
+        StatusCode::OK,
+        &ObjectPage {
+            principal,
+            csrf,
+            flash,
+            section,
+            bucket,
+            key,
+            error,
+            headers,
+            metadata,
+            tags,
+            versions,
+            can_get,
+            can_tag,
+            can_restore,
+            can_delete_version,
+        },
+    )
+}
+
+fn object_location(bucket: &str, key: &str) -> String {
+    format!(
+        "/object?bucket={}&key={}",
+        page::encode(bucket),
+        page::encode(key)
+    )
+}
+
+/// `POST /object/restore` (bucket, key, version): CopyObject from that version onto the key.
+pub async fn restore(ctx: &Ctx, form: &Form) -> Response<Body> {
+    let (bucket, key, version) = (form.get("bucket"), form.get("key"), form.get("version"));
+    let source = format!(
+        "{}?versionId={}",
+        object_uri(bucket, key),
+        utf8_percent_encode(version, URI_ENCODE)
+    );
+    let reply = ctx
+        .client
+        .s3(
+            Method::PUT,
+            &object_uri(bucket, key),
+            &[("x-amz-copy-source", &source)],
+            Bytes::new(),
+        )
+        .await;
+    match reply.ok() {
+        Ok(_) => ctx
+            .session
+            .set_flash(true, format!("Version {version} restored as the latest.")),
+        Err(refusal) => ctx
+            .session
+            .set_flash(false, format!("Not restored: {refusal}")),
+    }
+    page::see_other(&object_location(bucket, key))
+}
+
+/// `POST /object/delete-version` (bucket, key, version): DeleteObject of that version.
+pub async fn delete_version(ctx: &Ctx, form: &Form) -> Response<Body> {
+    let (bucket, key, version) = (form.get("bucket"), form.get("key"), form.get("version"));
+    let uri = format!(
+        "{}?versionId={}",
+        object_uri(bucket, key),
+        utf8_percent_encode(version, URI_ENCODE)
+    );
+    let reply = ctx.client.s3(Method::DELETE, &uri, &[], Bytes::new()).await;
+    match reply.ok() {
+        Ok(_) => ctx
+            .session
+            .set_flash(true, format!("Version {version} deleted.")),
+        Err(refusal) => ctx
+            .session
+            .set_flash(false, format!("Not deleted: {refusal}")),
+    }
+    page::see_other(&object_location(bucket, key))
+}
+
+/// `POST /object/tags` (bucket, key, tags as `key=value` lines): PutObjectTagging.
+pub async fn put_tags(ctx: &Ctx, form: &Form) -> Response<Body> {
+    let (bucket, key) = (form.get("bucket"), form.get("key"));
+    let mut body = String::from("<Tagging><TagSet>");
+    for line in form.get("tags").lines().filter(|l| !l.trim().is_empty()) {
+        let (name, value) = line.split_once('=').unwrap_or((line, ""));
+        body.push_str(&format!(
+            "<Tag><Key>{}</Key><Value>{}</Value></Tag>",
+            xml_text(name.trim()),
+            xml_text(value.trim())
+        ));
+    }
+    body.push_str("</TagSet></Tagging>");
+    let md5 = base64::engine::general_purpose::STANDARD.encode(Md5::digest(body.as_bytes()));
+    let reply = ctx
+        .client
+        .s3(
+            Method::PUT,
+            &format!("{}?tagging", object_uri(bucket, key)),
+            &[("content-md5", &md5)],
+            Bytes::from(body),
+        )
+        .await;
+    match reply.ok() {
+        Ok(_) => ctx.session.set_flash(true, "Tags saved."),
+        Err(refusal) => ctx
+            .session
+            .set_flash(false, format!("Tags not saved: {refusal}")),
+    }
+    page::see_other(&object_location(bucket, key))
+}

@@ -208,3 +208,166 @@ fn selected_objects_are_deleted_and_a_reader_can_neither_see_nor_forge_it() {
     assert!(flash.contains("AccessDenied"), "{flash}");
     assert_eq!(keys(&server, "sel"), ["b.txt", "c.txt"], "intact");
 }
+
+#[test]
+fn a_download_is_the_objects_bytes_as_an_attachment_and_details_show_its_headers() {
+    let server = TestServer::start();
+    bucket(&server, "dlb");
+    let body: String = (0..100_000)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
+    let key = "docs/naïve report.txt";
+    let s3 = server.root_s3();
+    server.block_on(async {
+        s3.put_object()
+            .bucket("dlb")
+            .key(key)
+            .content_type("text/plain")
+            .metadata("owner", "<b>eve</b>")
+            .tagging("team=red%2Fblue")
+            .body(ByteStream::from(body.clone().into_bytes()))
+            .send()
+            .await
+            .unwrap()
+    });
+    let mut browser = Browser::new(&server);
+    browser.sign_in("admin", ROOT_SECRET);
+    let got = browser.get(&format!("/download?bucket=dlb&key={}", enc(key)));
+    assert_eq!(got.status, 200);
+    assert_eq!(got.body, body, "bytes identical");
+    assert_eq!(
+        got.header("content-disposition"),
+        Some("attachment; filename=\"na_ve report.txt\"; filename*=UTF-8''na%C3%AFve%20report.txt")
+    );
+    assert!(got.header("content-security-policy").is_some());
+    let missing = browser.get("/download?bucket=dlb&key=nothing");
+    assert_eq!(missing.status, 404);
+    assert!(missing.header("content-disposition").is_none());
+
+    let page = browser.get(&format!("/object?bucket=dlb&key={}", enc(key)));
+    assert_eq!(page.status, 200, "{}", page.body);
+    let text = unentity(&page.body);
+    for shown in [
+        "text/plain",
+        "100000",
+        "owner",
+        "&lt;b&gt;eve&lt;/b&gt;",
+        "team",
+        "red/blue",
+        "Download",
+        "Save tags",
+    ] {
+        assert!(text.contains(shown), "{shown}: {text}");
+    }
+    assert_no_markup(&page.body);
+
+    let csrf = browser.csrf();
+    let saved = browser.post(
+        "/object/tags",
+        &[
+            ("_csrf", &csrf),
+            ("bucket", "dlb"),
+            ("key", key),
+            ("tags", "a=1\nb=two words"),
+        ],
+    );
+    assert_eq!(saved.status, 303);
+    let tags = server.block_on(async {
+        s3.get_object_tagging()
+            .bucket("dlb")
+            .key(key)
+            .send()
+            .await
+            .unwrap()
+    });
+    let mut pairs: Vec<(String, String)> = tags
+        .tag_set()
+        .iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect();
+    pairs.sort();
+    assert_eq!(
+        pairs,
+        [("a".into(), "1".into()), ("b".into(), "two words".into())]
+    );
+}
+
+#[test]
+fn versions_are_listed_restored_and_deleted() {
+    use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+    let server = TestServer::start();
+    bucket(&server, "ver");
+    let s3 = server.root_s3();
+    server.block_on(async {
+        s3.put_bucket_versioning()
+            .bucket("ver")
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap()
+    });
+    put(&server, "ver", "v.txt", b"first");
+    put(&server, "ver", "v.txt", b"second");
+    put(&server, "ver", "v.txt.other", b"not this key");
+    let versions = server.block_on(async {
+        s3.list_object_versions()
+            .bucket("ver")
+            .prefix("v.txt")
+            .send()
+            .await
+            .unwrap()
+    });
+    let first = versions
+        .versions()
+        .iter()
+        .find(|v| v.key() == Some("v.txt") && v.is_latest() == Some(false))
+        .unwrap()
+        .version_id()
+        .unwrap()
+        .to_owned();
+    let mut browser = Browser::new(&server);
+    browser.sign_in("admin", ROOT_SECRET);
+    let page = browser.get("/object?bucket=ver&key=v.txt");
+    assert_eq!(
+        page.body.matches("Delete version</button>").count(),
+        2,
+        "{}",
+        page.body
+    );
+    assert_eq!(page.body.matches("Restore this version").count(), 1);
+    let csrf = browser.csrf();
+    let restored = browser.post(
+        "/object/restore",
+        &[
+            ("_csrf", &csrf),
+            ("bucket", "ver"),
+            ("key", "v.txt"),
+            ("version", &first),
+        ],
+    );
+    assert_eq!(restored.status, 303);
+    let now = browser.get("/download?bucket=ver&key=v.txt");
+    assert_eq!(now.body, "first");
+    let deleted = browser.post(
+        "/object/delete-version",
+        &[
+            ("_csrf", &csrf),
+            ("bucket", "ver"),
+            ("key", "v.txt"),
+            ("version", &first),
+        ],
+    );
+    assert_eq!(deleted.status, 303);
+    let gone = browser.get(&format!(
+        "/download?bucket=ver&key=v.txt&versionId={}",
+        enc(&first)
+    ));
+    assert_eq!(gone.status, 404);
+    let page = browser.get("/object?bucket=ver&key=v.txt");
+    assert!(page.body.contains("deleted."), "{}", page.body);
+    assert_eq!(page.body.matches("Delete version</button>").count(), 2);
+}
