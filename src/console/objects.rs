@@ -419,10 +419,17 @@ struct ObjectPage {
     metadata: Vec<(String, String)>,
     tags: Vec<Tag>,
     versions: Vec<Version>,
-    can_get: bool,
-    can_tag: bool,
-    can_restore: bool,
-    can_delete_version: bool,
+    offer: Offers,
+}
+
+/// What the details page offers: each only when the principal may do it. Independent yes/no
+/// answers of the evaluator, so bools are what they are.
+#[allow(clippy::struct_excessive_bools)]
+pub struct Offers {
+    pub get: bool,
+    pub tag: bool,
+    pub restore: bool,
+    pub delete_version: bool,
 }
 
 /// The HeadObject headers the details page shows, in this order.
@@ -542,10 +549,12 @@ pub async fn details(ctx: &Ctx, parts: &request::Parts) -> Response<Body> {
             metadata,
             tags,
             versions,
-            can_get,
-            can_tag,
-            can_restore,
-            can_delete_version,
+            offer: Offers {
+                get: can_get,
+                tag: can_tag,
+                restore: can_restore,
+                delete_version: can_delete_version,
+            },
         },
     )
 }
