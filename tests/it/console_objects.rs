@@ -213,7 +213,7 @@ fn selected_objects_are_deleted_and_a_reader_can_neither_see_nor_forge_it() {
 fn a_download_is_the_objects_bytes_as_an_attachment_and_details_show_its_headers() {
     let server = TestServer::start();
     bucket(&server, "dlb");
-    let body: String = (0..100_000)
+    let body: String = (0u32..100_000)
         .map(|i| char::from(b'a' + (i % 26) as u8))
         .collect();
     let key = "docs/naïve report.txt";
