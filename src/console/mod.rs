@@ -105,6 +105,14 @@ async fn route(state: State, req: Request<RequestBody>, peer: SocketAddr) -> Res
 /// The pages behind sign-in.
 async fn authed(ctx: Ctx, method: Method, path: &str, req: Request<RequestBody>) -> Response<Body> {
     let (parts, body) = req.into_parts();
+    if method == Method::PUT && matches!(path, "/upload/part" | "/upload/object") {
+        // A file's bytes, streamed on to the API: the CSRF token comes in `x-csrf-token`.
+        if !page::csrf_ok(&parts, &ctx.session, None) {
+            tracing::warn!(principal = %ctx.session.arn, path, "console: an upload without this session's CSRF token refused");
+            return page::plain(StatusCode::FORBIDDEN, "CSRF check failed: reload the page.");
+        }
+        return objects::upload_put(&ctx, path, parts, body).await;
+    }
     if method == Method::POST {
         // Every change needs the session's CSRF token and a same-origin request; a form is
         // read once here and handed on.
@@ -140,6 +148,9 @@ async fn authed(ctx: Ctx, method: Method, path: &str, req: Request<RequestBody>)
             "/object/restore" => objects::restore(&ctx, &form).await,
             "/object/delete-version" => objects::delete_version(&ctx, &form).await,
             "/object/tags" => objects::put_tags(&ctx, &form).await,
+            "/upload/create" => objects::upload_create(&ctx, &form).await,
+            "/upload/complete" => objects::upload_complete(&ctx, &form).await,
+            "/upload/abort" => objects::upload_abort(&ctx, &form).await,
             _ => page::plain(StatusCode::NOT_FOUND, "No such console page."),
         };
     }

@@ -646,3 +646,151 @@ pub async fn put_tags(ctx: &Ctx, form: &Form) -> Response<Body> {
     }
     page::see_other(&object_location(bucket, key))
 }
+
+/// A JSON answer for `console.js`.
+fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
+    let mut response = Response::new(crate::http::full(value.to_string()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// The API's refusal as JSON, with its status.
+fn refused(status: StatusCode, refusal: &super::Refusal) -> Response<Body> {
+    json(
+        status,
+        &serde_json::json!({ "code": refusal.code, "message": refusal.message }),
+    )
+}
+
+/// `POST /upload/create` (bucket, key, type): CreateMultipartUpload; answers `{uploadId}`.
+pub async fn upload_create(ctx: &Ctx, form: &Form) -> Response<Body> {
+    let (bucket, key) = (form.get("bucket"), form.get("key"));
+    let content_type = Some(form.get("type"))
+        .filter(|t| !t.is_empty())
+        .unwrap_or("application/octet-stream");
+    let reply = ctx
+        .client
+        .s3(
+            Method::POST,
+            &format!("{}?uploads", object_uri(bucket, key)),
+            &[("content-type", content_type)],
+            Bytes::new(),
+        )
+        .await;
+    let status = reply.status;
+    match reply.ok() {
+        Ok(reply) => {
+            let created: InitiateMultipartUploadResult =
+                quick_xml::de::from_reader(&reply.body[..]).unwrap_or_default();
+            json(
+                StatusCode::OK,
+                &serde_json::json!({ "uploadId": created.upload_id }),
+            )
+        }
+        Err(refusal) => refused(status, &refusal),
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct InitiateMultipartUploadResult {
+    #[serde(default)]
+    upload_id: String,
+}
+
+/// `PUT /upload/part?bucket&key&uploadId&partNumber` (UploadPart) and
+/// `PUT /upload/object?bucket&key` (PutObject): the browser's body is handed to the API as it
+/// arrives, never gathered here. Answers `{etag}`.
+pub async fn upload_put(
+    ctx: &Ctx,
+    path: &str,
+    parts: http::request::Parts,
+    body: crate::http::RequestBody,
+) -> Response<Body> {
+    let query = page::query(&parts);
+    let get = |name: &str| query.get(name).map_or("", String::as_str);
+    let mut uri = object_uri(get("bucket"), get("key"));
+    if path == "/upload/part" {
+        uri.push_str(&format!(
+            "?partNumber={}&uploadId={}",
+            utf8_percent_encode(get("partNumber"), URI_ENCODE),
+            utf8_percent_encode(get("uploadId"), URI_ENCODE)
+        ));
+    }
+    let mut request = http::Request::new(body);
+    *request.method_mut() = Method::PUT;
+    *request.uri_mut() = match uri.parse() {
+        Ok(uri) => uri,
+        Err(_) => return page::plain(StatusCode::BAD_REQUEST, "That is not an object."),
+    };
+    // Only what describes the body travels on: its length and (for a whole object) its type.
+    for name in [http::header::CONTENT_LENGTH, http::header::CONTENT_TYPE] {
+        if name == http::header::CONTENT_TYPE && path == "/upload/part" {
+            continue;
+        }
+        if let Some(value) = parts.headers.get(&name) {
+            request.headers_mut().insert(name, value.clone());
+        }
+    }
+    let response = ctx.client.s3_response(request).await;
+    let status = response.status();
+    let etag = response
+        .headers()
+        .get(http::header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let reply = super::call::collect(response).await;
+    match reply.ok() {
+        Ok(_) => json(StatusCode::OK, &serde_json::json!({ "etag": etag })),
+        Err(refusal) => refused(status, &refusal),
+    }
+}
+
+/// `POST /upload/complete` (bucket, key, uploadId, etag… in part order).
+pub async fn upload_complete(ctx: &Ctx, form: &Form) -> Response<Body> {
+    let (bucket, key, id) = (form.get("bucket"), form.get("key"), form.get("uploadId"));
+    let mut body = String::from("<CompleteMultipartUpload>");
+    for (n, etag) in form.all("etag").iter().enumerate() {
+        body.push_str(&format!(
+            "<Part><PartNumber>{}</PartNumber><ETag>{}</ETag></Part>",
+            n + 1,
+            xml_text(etag)
+        ));
+    }
+    body.push_str("</CompleteMultipartUpload>");
+    let uri = format!(
+        "{}?uploadId={}",
+        object_uri(bucket, key),
+        utf8_percent_encode(id, URI_ENCODE)
+    );
+    let reply = ctx
+        .client
+        .s3(Method::POST, &uri, &[], Bytes::from(body))
+        .await;
+    let status = reply.status;
+    match reply.ok() {
+        Ok(_) => json(StatusCode::OK, &serde_json::json!({ "done": true })),
+        Err(refusal) => refused(status, &refusal),
+    }
+}
+
+/// `POST /upload/abort` (bucket, key, uploadId): AbortMultipartUpload.
+pub async fn upload_abort(ctx: &Ctx, form: &Form) -> Response<Body> {
+    let (bucket, key, id) = (form.get("bucket"), form.get("key"), form.get("uploadId"));
+    let uri = format!(
+        "{}?uploadId={}",
+        object_uri(bucket, key),
+        utf8_percent_encode(id, URI_ENCODE)
+    );
+    let reply = ctx.client.s3(Method::DELETE, &uri, &[], Bytes::new()).await;
+    let status = reply.status;
+    match reply.ok() {
+        Ok(_) => json(StatusCode::OK, &serde_json::json!({ "aborted": true })),
+        Err(refusal) => refused(status, &refusal),
+    }
+}

@@ -371,3 +371,115 @@ fn versions_are_listed_restored_and_deleted() {
     assert!(page.body.contains("deleted."), "{}", page.body);
     assert_eq!(page.body.matches("Delete version</button>").count(), 2);
 }
+
+fn json(body: &str) -> serde_json::Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+#[test]
+fn a_multipart_upload_streams_its_parts_and_a_reader_is_refused() {
+    let server = TestServer::start();
+    bucket(&server, "upb");
+    let mut browser = Browser::new(&server);
+    browser.sign_in("admin", ROOT_SECRET);
+    assert!(browser
+        .get("/objects?bucket=upb")
+        .body
+        .contains("type=\"file\""));
+    let csrf = browser.csrf();
+    let key = "big/<file>.bin";
+    let created = browser.post(
+        "/upload/create",
+        &[
+            ("_csrf", &csrf),
+            ("bucket", "upb"),
+            ("key", key),
+            ("type", "application/x-test"),
+        ],
+    );
+    assert_eq!(created.status, 200, "{}", created.body);
+    let id = json(&created.body)["uploadId"].as_str().unwrap().to_owned();
+    let parts: Vec<String> = vec![
+        (0u32..5 << 20)
+            .map(|i| char::from(b'a' + (i % 26) as u8))
+            .collect(),
+        "z".repeat(1000),
+    ];
+    let mut etags = Vec::new();
+    for (n, part) in parts.iter().enumerate() {
+        let path = format!(
+            "/upload/part?bucket=upb&key={}&uploadId={}&partNumber={}",
+            enc(key),
+            enc(&id),
+            n + 1
+        );
+        let without = browser.send("PUT", &path, &[], "x");
+        assert_eq!(without.status, 403, "a part needs the CSRF header");
+        let put = browser.send("PUT", &path, &[("x-csrf-token", &csrf)], part);
+        assert_eq!(put.status, 200, "{}", put.body);
+        etags.push(json(&put.body)["etag"].as_str().unwrap().to_owned());
+    }
+    let mut fields = vec![
+        ("_csrf", csrf.as_str()),
+        ("bucket", "upb"),
+        ("key", key),
+        ("uploadId", id.as_str()),
+    ];
+    for etag in &etags {
+        fields.push(("etag", etag));
+    }
+    let done = browser.post("/upload/complete", &fields);
+    assert_eq!(done.status, 200, "{}", done.body);
+    let got = browser.get(&format!("/download?bucket=upb&key={}", enc(key)));
+    assert_eq!(got.body, parts.concat(), "bytes identical");
+    assert_eq!(got.header("content-type"), Some("application/x-test"));
+
+    let small = browser.send(
+        "PUT",
+        "/upload/object?bucket=upb&key=small.txt",
+        &[("x-csrf-token", &csrf), ("content-type", "text/plain")],
+        "hello",
+    );
+    assert_eq!(small.status, 200, "{}", small.body);
+    assert_eq!(
+        browser.get("/download?bucket=upb&key=small.txt").body,
+        "hello"
+    );
+
+    // A reader: offered no upload, and one sent by hand is refused by the API.
+    let reader = server.block_on(server.with_user(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:Get*","s3:List*"],"Resource":"*"}]}"#,
+    ));
+    let mut reading = Browser::new(&server);
+    reading.sign_in(&reader.access_key, &reader.secret);
+    assert!(!reading
+        .get("/objects?bucket=upb")
+        .body
+        .contains("type=\"file\""));
+    let csrf = reading.csrf();
+    let created = reading.post(
+        "/upload/create",
+        &[("_csrf", &csrf), ("bucket", "upb"), ("key", "forged")],
+    );
+    assert_eq!(created.status, 403);
+    assert_eq!(json(&created.body)["code"], "AccessDenied");
+    let path = format!(
+        "/upload/part?bucket=upb&key={}&uploadId={}&partNumber=3",
+        enc(key),
+        enc(&id)
+    );
+    let forged = reading.send("PUT", &path, &[("x-csrf-token", &csrf)], "evil");
+    assert_eq!(json(&forged.body)["code"], "AccessDenied");
+    let forged = reading.send(
+        "PUT",
+        "/upload/object?bucket=upb&key=small.txt",
+        &[("x-csrf-token", &csrf)],
+        "evil",
+    );
+    assert_eq!(json(&forged.body)["code"], "AccessDenied");
+    assert_eq!(
+        browser.get("/download?bucket=upb&key=small.txt").body,
+        "hello",
+        "intact"
+    );
+}
