@@ -148,6 +148,7 @@ async fn authed(ctx: Ctx, method: Method, path: &str, req: Request<RequestBody>)
             "/object/restore" => objects::restore(&ctx, &form).await,
             "/object/delete-version" => objects::delete_version(&ctx, &form).await,
             "/object/tags" => objects::put_tags(&ctx, &form).await,
+            "/share" => objects::share(&ctx, &parts, &form).await,
             "/upload/create" => objects::upload_create(&ctx, &form).await,
             "/upload/complete" => objects::upload_complete(&ctx, &form).await,
             "/upload/abort" => objects::upload_abort(&ctx, &form).await,

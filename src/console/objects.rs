@@ -794,3 +794,113 @@ pub async fn upload_abort(ctx: &Ctx, form: &Form) -> Response<Body> {
         Err(refusal) => refused(status, &refusal),
     }
 }
+
+#[derive(Template)]
+#[template(path = "console/share.html")]
+struct SharePage {
+    principal: Option<String>,
+    csrf: String,
+    flash: Option<super::session::Flash>,
+    section: &'static str,
+    bucket: String,
+    key: String,
+    url: String,
+    expires: String,
+}
+
+/// The base URL share links point at: `backend.admin.console.s3_url`, else the console's own
+/// host name with the S3 listener's scheme and port.
+fn s3_base(ctx: &Ctx, parts: &request::Parts) -> String {
+    let state = &ctx.client.state;
+    if let Some(url) = state.config.backend.admin.console.s3_url.as_deref() {
+        if !url.trim().is_empty() {
+            return url.trim().trim_end_matches('/').to_owned();
+        }
+    }
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("localhost");
+    // `[::1]:6787` → `[::1]`; `example.com:6787` → `example.com`.
+    let name = match host.rfind(']') {
+        Some(end) => &host[..=end],
+        None => host.split(':').next().unwrap_or(host),
+    };
+    let scheme = match state.tls.get(crate::state::Listener::S3) {
+        Some(_) => "https",
+        None => "http",
+    };
+    let port = state.readiness.port(crate::state::Listener::S3);
+    format!("{scheme}://{name}:{port}")
+}
+
+/// `POST /share` (bucket, key, expires): a presigned GET signed with the principal's own key.
+pub async fn share(ctx: &Ctx, parts: &request::Parts, form: &Form) -> Response<Body> {
+    let (bucket, key) = (form.get("bucket"), form.get("key"));
+    let expires: u64 = form
+        .get("expires")
+        .parse()
+        .unwrap_or(3600)
+        .clamp(1, 604_800);
+    let path = object_uri(bucket, key);
+    if !ctx.client.s3_allows(Method::GET, &path).await {
+        ctx.session.set_flash(
+            false,
+            "AccessDenied: you may not read that object, so you may not share it.",
+        );
+        return page::see_other(&object_location(bucket, key));
+    }
+    let state = &ctx.client.state;
+    let delegated = &ctx.client.delegated;
+    let base = s3_base(ctx, parts);
+    let region = state.config.backend.s3.region.clone();
+    let token = delegated.token.as_ref().map(|t| t.expose().to_owned());
+    let presign = crate::auth::sigv4::PresignGet {
+        base: &base,
+        path: &path,
+        access_key: &delegated.access_key,
+        token: token.as_deref(),
+        region: &region,
+        expires_secs: expires,
+        now: std::time::SystemTime::now(),
+    };
+    let signed = crate::auth::with_key(
+        state,
+        &delegated.access_key,
+        token.as_deref(),
+        ("s3", &region),
+        |e| e,
+        |secret| Ok(presign.url(secret.expose())),
+    );
+    let Ok((_, Some(url))) = signed else {
+        ctx.session
+            .set_flash(false, "The share link could not be signed: sign in again.");
+        return page::see_other(&object_location(bucket, key));
+    };
+    let expires = match expires {
+        604_800 => "7 days".to_owned(),
+        86_400 => "1 day".to_owned(),
+        3600 => "1 hour".to_owned(),
+        n => format!("{n} seconds"),
+    };
+    let Layout {
+        principal,
+        csrf,
+        flash,
+        section,
+    } = ctx.layout("buckets");
+    page::render(
+        StatusCode::OK,
+        &SharePage {
+            principal,
+            csrf,
+            flash,
+            section,
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            url,
+            expires,
+        },
+    )
+}

@@ -483,3 +483,84 @@ fn a_multipart_upload_streams_its_parts_and_a_reader_is_refused() {
         "intact"
     );
 }
+
+/// The share page's link, unescaped.
+fn share_url(body: &str) -> String {
+    let at = body.find("id=\"share-url\"").unwrap();
+    let rest = &body[at..];
+    let start = rest.find("value=\"").unwrap() + 7;
+    let end = rest[start..].find('"').unwrap() + start;
+    rest[start..end].replace("&amp;", "&").replace("&#38;", "&")
+}
+
+/// A GET of `url` with no credentials at all.
+fn fetch(url: &str) -> crate::common::Response {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (authority, path) = rest.split_at(rest.find('/').unwrap());
+    let addr: std::net::SocketAddr = authority.parse().unwrap();
+    crate::common::get(addr, path)
+}
+
+#[test]
+fn a_share_link_works_without_credentials_and_expires() {
+    let server = TestServer::start();
+    bucket(&server, "shared");
+    let key = "folder/a b+c.txt";
+    put(&server, "shared", key, b"shared bytes");
+    let mut browser = Browser::new(&server);
+    browser.sign_in("admin", ROOT_SECRET);
+    let page = browser.get(&format!("/object?bucket=shared&key={}", enc(key)));
+    assert!(page.body.contains("Create share link"));
+    let csrf = browser.csrf();
+    let shared = browser.post(
+        "/share",
+        &[
+            ("_csrf", &csrf),
+            ("bucket", "shared"),
+            ("key", key),
+            ("expires", "3600"),
+        ],
+    );
+    assert_eq!(shared.status, 200, "{}", shared.body);
+    let url = share_url(&shared.body);
+    assert!(url.contains("X-Amz-Signature="), "{url}");
+    assert!(
+        url.starts_with(&format!("http://127.0.0.1:{}/", server.s3.port())),
+        "{url}"
+    );
+    let got = fetch(&url);
+    assert_eq!((got.status, got.body.as_str()), (200, "shared bytes"));
+
+    let short = browser.post(
+        "/share",
+        &[
+            ("_csrf", &csrf),
+            ("bucket", "shared"),
+            ("key", key),
+            ("expires", "1"),
+        ],
+    );
+    let url = share_url(&short.body);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    assert_eq!(fetch(&url).status, 403, "expired");
+
+    // A user who may not read it is not offered a link, and is refused one.
+    let lister = server.block_on(server.with_user(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:List*"],"Resource":"*"}]}"#,
+    ));
+    let mut listing = Browser::new(&server);
+    listing.sign_in(&lister.access_key, &lister.secret);
+    let page = listing.get(&format!("/object?bucket=shared&key={}", enc(key)));
+    assert!(!page.body.contains("Create share link"));
+    let csrf = listing.csrf();
+    let refused = listing.post(
+        "/share",
+        &[
+            ("_csrf", &csrf),
+            ("bucket", "shared"),
+            ("key", key),
+            ("expires", "3600"),
+        ],
+    );
+    assert_eq!(refused.status, 303);
+}
