@@ -43,6 +43,7 @@ import checks_authz
 import checks_browser
 import checks_boto3
 import checks_console
+import checks_console_objects
 import checks_cors
 import checks_diskfull
 import checks_iam
@@ -73,7 +74,8 @@ CHECKS = [check_admin_endpoints] + [
                    checks_authz, checks_versions, checks_cors, checks_website, checks_post,
                    checks_lifecycle, checks_browser, checks_sts, checks_tls, checks_sse,
                    checks_sse_https,
-                   checks_diskfull, checks_console)
+                   checks_diskfull, checks_console,
+                   checks_console_objects)
     for check in module.CHECKS
 ]
 
