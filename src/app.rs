@@ -108,7 +108,8 @@ pub async fn start(config: Config) -> Result<Running, StartupError> {
     let mut bound = Vec::with_capacity(3);
     for listener in Listener::ALL {
         let socket = bind(listener, server_config(&config, listener)).await?;
-        readiness.mark_bound(listener);
+        let port = socket.local_addr().map_or(0, |a| a.port());
+        readiness.mark_bound(listener, port);
         bound.push((listener, socket));
     }
     let grace = Duration::from_millis(config.backend.shutdown_timeout_ms);

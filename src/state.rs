@@ -75,12 +75,21 @@ impl Listener {
 #[derive(Debug, Default)]
 pub struct Readiness {
     bound: [AtomicBool; 3],
+    /// The port each listener is bound to (port 0 in the configuration picks one): the
+    /// console's share links name the S3 listener's.
+    ports: [std::sync::atomic::AtomicU16; 3],
     shutting_down: AtomicBool,
 }
 
 impl Readiness {
-    pub fn mark_bound(&self, listener: Listener) {
+    pub fn mark_bound(&self, listener: Listener, port: u16) {
+        self.ports[listener as usize].store(port, Ordering::Release);
         self.bound[listener as usize].store(true, Ordering::Release);
+    }
+
+    /// The port `listener` is bound to (0 before it is).
+    pub fn port(&self, listener: Listener) -> u16 {
+        self.ports[listener as usize].load(Ordering::Acquire)
     }
 
     pub fn is_bound(&self, listener: Listener) -> bool {

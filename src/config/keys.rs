@@ -148,6 +148,11 @@ pub static KEYS: &[Key] = &[
         help: "Console sign-in attempts one client address may make per minute",
     },
     Key {
+        path: "backend.admin.console.s3_url",
+        kind: Kind::OptionalText,
+        help: "Public base URL of the S3 listener for the console's share links (e.g. https://s3.example.com); unset: the console's host with the S3 listener's port and scheme",
+    },
+    Key {
         path: "backend.admin.auth.access_key",
         kind: Kind::Text,
         help: "Access key id of the root credentials",

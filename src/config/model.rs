@@ -240,6 +240,9 @@ pub struct Console {
     pub max_session_seconds: u64,
     /// Sign-in attempts one client address may make per minute.
     pub sign_ins_per_minute: u32,
+    /// Public base URL of the S3 listener, for share links (presigned URLs name a host);
+    /// unset: the console request's host name with the S3 listener's port and scheme.
+    pub s3_url: Option<String>,
 }
 
 impl Default for Console {
@@ -249,6 +252,7 @@ impl Default for Console {
             idle_timeout_seconds: 1800,
             max_session_seconds: 43_200,
             sign_ins_per_minute: 10,
+            s3_url: None,
         }
     }
 }

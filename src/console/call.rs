@@ -217,7 +217,7 @@ impl Client {
     }
 }
 
-async fn collect(response: Response<Body>) -> Reply {
+pub(super) async fn collect(response: Response<Body>) -> Reply {
     let (parts, body) = response.into_parts();
     let limited = http_body_util::Limited::new(body, REPLY_LIMIT);
     let body = match limited.collect().await {

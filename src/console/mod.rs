@@ -13,6 +13,7 @@ mod dashboard;
 mod editor;
 pub mod history;
 mod iam;
+mod objects;
 pub mod page;
 mod session;
 mod simulator;
@@ -115,6 +116,14 @@ async fn route(state: State, req: Request<RequestBody>, peer: SocketAddr) -> Res
 /// The pages behind sign-in.
 async fn authed(ctx: Ctx, method: Method, path: &str, req: Request<RequestBody>) -> Response<Body> {
     let (parts, body) = req.into_parts();
+    if method == Method::PUT && matches!(path, "/upload/part" | "/upload/object") {
+        // A file's bytes, streamed on to the API: the CSRF token comes in `x-csrf-token`.
+        if !page::csrf_ok(&parts, &ctx.session, None) {
+            tracing::warn!(principal = %ctx.session.arn, path, "console: an upload without this session's CSRF token refused");
+            return page::plain(StatusCode::FORBIDDEN, "CSRF check failed: reload the page.");
+        }
+        return objects::upload_put(&ctx, path, parts, body).await;
+    }
     if method == Method::POST {
         // Every change needs the session's CSRF token and a same-origin request; a form is
         // read once here and handed on.
@@ -152,6 +161,14 @@ async fn authed(ctx: Ctx, method: Method, path: &str, req: Request<RequestBody>)
             "/iam/document" => iam::document(&ctx, &form).await,
             "/iam/user/keys" => iam::create_key(&ctx, &form).await,
             "/simulator" => simulator::run(&ctx, &form).await,
+            "/objects/delete" => objects::delete(&ctx, &form).await,
+            "/object/restore" => objects::restore(&ctx, &form).await,
+            "/object/delete-version" => objects::delete_version(&ctx, &form).await,
+            "/object/tags" => objects::put_tags(&ctx, &form).await,
+            "/share" => objects::share(&ctx, &parts, &form).await,
+            "/upload/create" => objects::upload_create(&ctx, &form).await,
+            "/upload/complete" => objects::upload_complete(&ctx, &form).await,
+            "/upload/abort" => objects::upload_abort(&ctx, &form).await,
             _ => page::plain(StatusCode::NOT_FOUND, "No such console page."),
         };
     }
@@ -178,6 +195,9 @@ async fn authed(ctx: Ctx, method: Method, path: &str, req: Request<RequestBody>)
         "/iam/policy" => iam::policy(&ctx, &parts).await,
         "/iam/oidc" => iam::oidc(&ctx).await,
         "/simulator" => simulator::show(&ctx).await,
+        "/objects" => objects::list(&ctx, &parts).await,
+        "/object" => objects::details(&ctx, &parts).await,
+        "/download" => objects::download(&ctx, &parts).await,
         _ => page::plain(StatusCode::NOT_FOUND, "No such console page."),
     }
 }

@@ -44,6 +44,7 @@ import checks_browser
 import checks_boto3
 import checks_console
 import checks_console_iam
+import checks_console_objects
 import checks_cors
 import checks_diskfull
 import checks_iam
@@ -74,7 +75,8 @@ CHECKS = [check_admin_endpoints] + [
                    checks_authz, checks_versions, checks_cors, checks_website, checks_post,
                    checks_lifecycle, checks_browser, checks_sts, checks_tls, checks_sse,
                    checks_sse_https,
-                   checks_diskfull, checks_console, checks_console_iam)
+                   checks_diskfull, checks_console, checks_console_iam,
+                   checks_console_objects)
     for check in module.CHECKS
 ]
 

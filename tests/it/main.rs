@@ -17,6 +17,7 @@ mod console;
 mod console_bucket;
 mod console_dashboard;
 mod console_iam;
+mod console_objects;
 mod diskfull;
 mod fixture;
 mod iam_access_keys;

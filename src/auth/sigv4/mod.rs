@@ -15,6 +15,8 @@
 //! client sent.
 
 mod canonical;
+mod presign;
+pub use presign::PresignGet;
 
 use std::borrow::Cow;
 use std::fmt;
