@@ -43,7 +43,10 @@ pub async fn show(ctx: &Ctx) -> Response<Body> {
         section,
     } = ctx.layout("dashboard");
     let state = &ctx.client.state;
-    let points = state.history.points();
+    let points = state.history.points_until(
+        std::time::SystemTime::now(),
+        state.metrics.requests.totals(),
+    );
     let series = |f: fn(&super::history::Point) -> f64| points.iter().map(f).collect::<Vec<f64>>();
     let requests_chart = svg::lines(
         "requests",

@@ -53,37 +53,60 @@ impl History {
     /// The intervals between the samples, oldest first.
     pub fn points(&self) -> Vec<Point> {
         let samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
-        samples
-            .iter()
-            .zip(samples.iter().skip(1))
-            .map(|((t0, a), (t1, b))| {
-                let seconds = t1
-                    .duration_since(*t0)
-                    .unwrap_or(INTERVAL)
-                    .as_secs_f64()
-                    .max(0.001);
-                let per_second = |x: u64, y: u64| y.saturating_sub(x) as f64 / seconds;
-                let buckets: Vec<u64> = a
-                    .latency
-                    .iter()
-                    .zip(&b.latency)
-                    .map(|(x, y)| y.saturating_sub(*x))
-                    .collect();
-                Point {
-                    at: *t1,
-                    requests_per_second: per_second(a.requests, b.requests),
-                    errors_per_second: per_second(
-                        a.client_errors + a.server_errors,
-                        b.client_errors + b.server_errors,
-                    ),
-                    p50_ms: percentile(&buckets, 0.50),
-                    p99_ms: percentile(&buckets, 0.99),
-                    received_per_second: per_second(a.received, b.received),
-                    sent_per_second: per_second(a.sent, b.sent),
-                }
-            })
-            .collect()
+        intervals(&samples)
     }
+
+    /// `points`, and the interval from the last sample to `now` (with `current` totals) when
+    /// at least a second has passed since: the dashboard is current without waiting for the
+    /// next sample.
+    pub fn points_until(&self, now: SystemTime, current: Totals) -> Vec<Point> {
+        let mut samples = self
+            .samples
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let recent = samples.back().is_some_and(|(at, _)| {
+            now.duration_since(*at)
+                .map_or(true, |d| d < Duration::from_secs(1))
+        });
+        if !recent {
+            samples.push_back((now, current));
+        }
+        intervals(&samples)
+    }
+}
+
+fn intervals(samples: &VecDeque<(SystemTime, Totals)>) -> Vec<Point> {
+    samples
+        .iter()
+        .zip(samples.iter().skip(1))
+        .map(|((t0, a), (t1, b))| {
+            let seconds = t1
+                .duration_since(*t0)
+                .unwrap_or(INTERVAL)
+                .as_secs_f64()
+                .max(0.001);
+            let per_second = |x: u64, y: u64| y.saturating_sub(x) as f64 / seconds;
+            let buckets: Vec<u64> = a
+                .latency
+                .iter()
+                .zip(&b.latency)
+                .map(|(x, y)| y.saturating_sub(*x))
+                .collect();
+            Point {
+                at: *t1,
+                requests_per_second: per_second(a.requests, b.requests),
+                errors_per_second: per_second(
+                    a.client_errors + a.server_errors,
+                    b.client_errors + b.server_errors,
+                ),
+                p50_ms: percentile(&buckets, 0.50),
+                p99_ms: percentile(&buckets, 0.99),
+                received_per_second: per_second(a.received, b.received),
+                sent_per_second: per_second(a.sent, b.sent),
+            }
+        })
+        .collect()
 }
 
 /// The upper bound (ms) of the bucket holding quantile `q` of `counts`; the last finite bound
@@ -157,5 +180,23 @@ mod tests {
             history.record(t0 + Duration::from_secs(20 + n as u64), Totals::default());
         }
         assert_eq!(history.points().len(), SAMPLES - 1, "an hour kept, no more");
+    }
+
+    #[test]
+    fn the_dashboard_sees_up_to_now_without_waiting_for_a_sample() {
+        let history = History::default();
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1000);
+        history.record(t0, Totals::default());
+        let now = Totals {
+            requests: 50,
+            ..Totals::default()
+        };
+        let points = history.points_until(t0 + Duration::from_secs(5), now.clone());
+        assert_eq!(points.len(), 1);
+        assert!((points[0].requests_per_second - 10.0).abs() < 1e-9);
+        assert!(history
+            .points_until(t0 + Duration::from_millis(500), now)
+            .is_empty());
+        assert!(history.points().is_empty(), "nothing recorded by looking");
     }
 }
