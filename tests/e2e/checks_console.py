@@ -19,8 +19,22 @@ def shot(driver, name):
     driver.save_screenshot(os.path.join(SHOTS, f"{name}.png"))
 
 
+def navigate(driver, element):
+    """Clicks `element` (a link or a submit button) and waits until the page it leads to has
+    replaced this one: a lookup right after a bare click may find the old page's elements."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
+
+
 def sign_in(driver, server, access_key, secret):
     from selenium.webdriver.common.by import By
+    # A click on a submit button returns before the next page has loaded: every lookup waits
+    # (up to 10 s) for its element to appear, so it finds the page the click led to.
+    driver.implicitly_wait(10)
     driver.get(server.url("admin", "/"))
     assert driver.current_url.endswith("/signin"), driver.current_url
     driver.find_element(By.ID, "access_key").send_keys(access_key)
@@ -44,7 +58,7 @@ def check_console_sign_in_and_create_a_bucket(server):
         sign_in(driver, server, "admin", SECRET)
         assert driver.current_url.endswith("/buckets"), (driver.current_url, driver.page_source)
         driver.find_element(By.ID, "new_bucket").send_keys("e2e-console")
-        driver.find_element(By.CSS_SELECTOR, "form.create button").click()
+        navigate(driver, driver.find_element(By.CSS_SELECTOR, "form.create button"))
         status = driver.find_element(By.CSS_SELECTOR, "p.flash").text
         assert "Bucket e2e-console created." in status, (status, console_log(driver))
         names = [a.text for a in driver.find_elements(By.CSS_SELECTOR, "table.list td a")]

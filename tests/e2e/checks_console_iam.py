@@ -6,7 +6,7 @@ shows decisions with the matched statement marked. Screenshots: users, user, pol
 simulator (docs/console/)."""
 
 from checks_browser import console_log, start_browser
-from checks_console import shot, sign_in
+from checks_console import navigate, shot, sign_in
 from harness import SECRET
 
 READ_ONLY = ('{"Version":"2012-10-17","Statement":[{"Sid":"ReadIam","Effect":"Allow",'
@@ -22,14 +22,14 @@ def check_console_iam_read_only_user_and_simulator(server):
         driver.get(server.url("admin", "/iam/users"))
         assert driver.find_elements(By.ID, "new_name"), (driver.current_url, driver.page_source)
         driver.find_element(By.ID, "new_name").send_keys("e2e-reader")
-        driver.find_element(By.CSS_SELECTOR, "form.create button").click()
+        navigate(driver, driver.find_element(By.CSS_SELECTOR, "form.create button"))
         assert "/iam/user?name=e2e-reader" in driver.current_url, driver.page_source
         driver.find_element(By.ID, "new_policy_name").send_keys("read-only")
         doc = driver.find_element(By.ID, "new_policy_doc")
         doc.clear()
         doc.send_keys(READ_ONLY)
-        doc.find_element(By.XPATH, "./ancestor::form//button").click()
-        driver.find_element(By.XPATH, "//form[@action='/iam/user/keys']//button").click()
+        navigate(driver, doc.find_element(By.XPATH, "./ancestor::form//button"))
+        navigate(driver, driver.find_element(By.XPATH, "//form[@action='/iam/user/keys']//button"))
         key_id = driver.find_element(By.ID, "new-key-id").text
         secret = driver.find_element(By.ID, "new-key-secret").text
         shot(driver, "user")
@@ -37,12 +37,12 @@ def check_console_iam_read_only_user_and_simulator(server):
         shot(driver, "users")
         driver.get(server.url("admin", "/iam/policies"))
         driver.find_element(By.CSS_SELECTOR, "details summary").click()
-        driver.find_element(By.CSS_SELECTOR, "details a").click()
+        navigate(driver, driver.find_element(By.CSS_SELECTOR, "details a"))
         shot(driver, "policy")
 
         driver.get(server.url("admin", "/simulator"))
         driver.find_element(By.ID, "actions").send_keys("iam:ListUsers, iam:DeleteUser")
-        driver.find_element(By.CSS_SELECTOR, "form.editor button").click()
+        navigate(driver, driver.find_element(By.CSS_SELECTOR, "form.editor button"))
         decisions = driver.find_element(By.ID, "decisions").text
         assert "allowed" in decisions or "implicitDeny" in decisions, decisions
         shot(driver, "simulator")

@@ -8,7 +8,7 @@ import time
 import urllib.request
 
 from checks_browser import console_log, start_browser
-from checks_console import shot, sign_in
+from checks_console import navigate, shot, sign_in
 from harness import SECRET, boto3_client
 
 
@@ -44,8 +44,8 @@ def check_console_objects(server):
         assert "\"><img src=x onerror=alert(1)>" in texts, texts
         assert "<script>alert(1)</" in texts, texts
         shot(driver, "objects")
-        driver.find_element(By.LINK_TEXT, "up/").click()
-        driver.find_element(By.LINK_TEXT, "big.bin").click()
+        navigate(driver, driver.find_element(By.LINK_TEXT, "up/"))
+        navigate(driver, driver.find_element(By.LINK_TEXT, "big.bin"))
         shot(driver, "object")
         href = driver.find_element(By.LINK_TEXT, "Download").get_attribute("href")
         cookie = driver.get_cookie(driver.get_cookies()[0]["name"])
@@ -53,7 +53,7 @@ def check_console_objects(server):
         with urllib.request.urlopen(request) as answer:
             assert answer.read() == data
         Select(driver.find_element(By.ID, "expires")).select_by_value("3600")
-        driver.find_element(By.CSS_SELECTOR, "form.share button").click()
+        navigate(driver, driver.find_element(By.CSS_SELECTOR, "form.share button"))
         url = driver.find_element(By.ID, "share-url").get_attribute("value")
         with urllib.request.urlopen(url) as answer:
             assert answer.read() == data
