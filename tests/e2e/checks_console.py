@@ -13,10 +13,16 @@ SHOTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "do
 
 
 def shot(driver, name):
-    """A screenshot of the page at a laptop width, for the docs."""
+    """A screenshot of the page at a laptop width, for the docs; and the same page at a
+    phone's width (390 px), where nothing may make the page scroll sideways."""
     os.makedirs(SHOTS, exist_ok=True)
     driver.set_window_size(1280, 800)
     driver.save_screenshot(os.path.join(SHOTS, f"{name}.png"))
+    driver.set_window_size(390, 844)
+    inner = driver.execute_script("return window.innerWidth")
+    width = driver.execute_script("return document.documentElement.scrollWidth")
+    assert width <= inner, f"{name}: the page is {width}px wide on a {inner}px screen"
+    driver.set_window_size(1280, 800)
 
 
 def navigate(driver, element):
