@@ -555,3 +555,41 @@ fn website_redirects_without_a_protocol_keep_https() {
         "{answer}"
     );
 }
+
+/// The console over HTTPS: its session cookie is `Secure`, so a browser never sends it over
+/// plain HTTP.
+#[test]
+fn the_consoles_session_cookie_is_secure_over_https() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = issue(dir.path(), "admin");
+    let cert = path(dir.path(), "admin.crt");
+    let key = path(dir.path(), "admin.key");
+    let server = start(
+        dir.path(),
+        &[
+            ("LABSTORE_BACKEND_ADMIN_SERVER_TLS_CERT_FILE", cert),
+            ("LABSTORE_BACKEND_ADMIN_SERVER_TLS_KEY_FILE", key),
+        ],
+    )
+    .unwrap();
+    let mut tls = connect(server.admin, &ca).unwrap();
+    let body = format!("access_key=admin&secret_key={ROOT_SECRET}");
+    let request = format!(
+        "POST /signin HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    tls.write_all(request.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    // The server closes after the answer; a TLS close without close_notify is fine here.
+    let _ = tls.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 303"), "{answer}");
+    let cookie = answer
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .unwrap_or_else(|| panic!("no cookie: {answer}"));
+    for flag in ["HttpOnly", "SameSite=Strict", "Secure"] {
+        assert!(cookie.contains(flag), "{cookie}");
+    }
+}
