@@ -7,11 +7,11 @@ use askama::Template;
 use bytes::Bytes;
 use http::{Method, Response, StatusCode};
 use quick_xml::escape::escape;
-use serde::Deserialize;
 
 use super::editor::{self, Located};
 use super::page::{self, Form};
 use super::session::Flash;
+use super::xml::{element, Tag};
 use super::{Ctx, Layout};
 use crate::http::Body;
 
@@ -98,11 +98,6 @@ pub struct Doc {
     pub error: Option<Located>,
 }
 
-pub struct Tag {
-    pub key: String,
-    pub value: String,
-}
-
 #[derive(Template)]
 #[template(path = "console/bucket.html")]
 #[expect(
@@ -152,40 +147,6 @@ fn here(bucket: &str) -> String {
 
 fn sub(bucket: &str, subresource: &str) -> String {
     format!("/{}?{subresource}", page::encode(bucket))
-}
-
-/// A whole element's text in an S3 XML answer (the first one).
-fn element(xml: &[u8], name: &str) -> Option<String> {
-    let text = std::str::from_utf8(xml).ok()?;
-    let open = format!("<{name}>");
-    let start = text.find(&open)? + open.len();
-    let end = text[start..].find(&format!("</{name}>"))? + start;
-    Some(
-        quick_xml::escape::unescape(&text[start..end])
-            .map_or_else(|_| text[start..end].to_owned(), |t| t.into_owned()),
-    )
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(rename_all = "PascalCase")]
-struct Tagging {
-    #[serde(default)]
-    tag_set: TagSet,
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(rename_all = "PascalCase")]
-struct TagSet {
-    #[serde(default)]
-    tag: Vec<TagElement>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct TagElement {
-    key: String,
-    #[serde(default)]
-    value: String,
 }
 
 pub async fn show(
@@ -245,18 +206,7 @@ pub async fn show(
         Err(_) => None,
     };
     let tags = match get("tagging").await.ok() {
-        Ok(r) => quick_xml::de::from_reader::<_, Tagging>(&r.body[..])
-            .ok()
-            .map(|t| {
-                t.tag_set
-                    .tag
-                    .into_iter()
-                    .map(|t| Tag {
-                        key: t.key,
-                        value: t.value,
-                    })
-                    .collect()
-            }),
+        Ok(r) => Some(super::xml::tags(&r.body)),
         Err(refusal) if refusal.code == "NoSuchTagSet" => Some(Vec::new()),
         Err(_) => None,
     };
@@ -423,20 +373,14 @@ pub async fn setting(ctx: &Ctx, form: &Form) -> Response<Body> {
         "tags" => {
             let keys = form.all("tag_key");
             let values = form.all("tag_value");
-            let mut xml = String::from("<Tagging><TagSet>");
-            let mut any = false;
-            for (key, value) in keys.iter().zip(values) {
-                if key.trim().is_empty() {
-                    continue;
-                }
-                any = true;
-                xml.push_str(&format!(
-                    "<Tag><Key>{}</Key><Value>{}</Value></Tag>",
-                    escape(key.trim()),
-                    escape(value)
-                ));
-            }
-            xml.push_str("</TagSet></Tagging>");
+            let pairs: Vec<(&str, &str)> = keys
+                .iter()
+                .zip(values)
+                .filter(|(key, _)| !key.trim().is_empty())
+                .map(|(key, value)| (key.trim(), value.as_str()))
+                .collect();
+            let any = !pairs.is_empty();
+            let xml = super::xml::tagging(pairs);
             let reply = match any {
                 true => put("tagging", xml).await,
                 false => {

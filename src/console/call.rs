@@ -59,16 +59,10 @@ impl Reply {
         if self.status.is_success() || self.status.is_redirection() {
             return None;
         }
-        let text = String::from_utf8_lossy(&self.body);
-        let element = |name: &str| {
-            let open = format!("<{name}>");
-            let start = text.find(&open)? + open.len();
-            let end = text[start..].find(&format!("</{name}>"))? + start;
-            Some(unescape(&text[start..end]))
-        };
         Some(Refusal {
-            code: element("Code").unwrap_or_else(|| self.status.to_string()),
-            message: element("Message").unwrap_or_default(),
+            code: super::xml::element(&self.body, "Code")
+                .unwrap_or_else(|| self.status.to_string()),
+            message: super::xml::element(&self.body, "Message").unwrap_or_default(),
         })
     }
 
@@ -83,11 +77,6 @@ impl Reply {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
-}
-
-/// XML's five entities, as the APIs write them.
-fn unescape(text: &str) -> String {
-    quick_xml::escape::unescape(text).map_or_else(|_| text.to_owned(), |t| t.into_owned())
 }
 
 impl Client {

@@ -19,6 +19,7 @@ mod session;
 mod simulator;
 mod svg;
 mod tree;
+mod xml;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

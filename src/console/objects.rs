@@ -9,10 +9,8 @@
 //! the principal may make it.
 
 use askama::Template;
-use base64::Engine;
 use bytes::Bytes;
 use http::{request, Method, Response, StatusCode};
-use md5::{Digest, Md5};
 use percent_encoding::utf8_percent_encode;
 use serde::Deserialize;
 
@@ -238,14 +236,13 @@ pub async fn delete(ctx: &Ctx, form: &Form) -> Response<Body> {
         body.push_str("</Key></Object>");
     }
     body.push_str("</Delete>");
-    let md5 = base64::engine::general_purpose::STANDARD.encode(Md5::digest(body.as_bytes()));
     let uri = format!("{}?delete", bucket_uri(bucket));
     let reply = ctx
         .client
         .s3(
             Method::POST,
             &uri,
-            &[("content-md5", &md5), ("content-type", "application/xml")],
+            &[("content-type", "application/xml")],
             Bytes::from(body),
         )
         .await;
@@ -351,27 +348,7 @@ pub async fn download(ctx: &Ctx, parts: &request::Parts) -> Response<Body> {
     response
 }
 
-#[derive(Debug, Deserialize, Default)]
-#[serde(rename_all = "PascalCase")]
-struct Tagging {
-    #[serde(default)]
-    tag_set: TagSet,
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(rename_all = "PascalCase")]
-struct TagSet {
-    #[serde(default)]
-    tag: Vec<Tag>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct Tag {
-    pub key: String,
-    #[serde(default)]
-    pub value: String,
-}
+pub use super::xml::Tag;
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
@@ -482,12 +459,7 @@ pub async fn details(ctx: &Ctx, parts: &request::Parts) -> Response<Body> {
         error = Some(format!("The object could not be read ({}).", head.status));
     }
     let tags = match ctx.client.s3_get(&format!("{uri}?tagging")).await.ok() {
-        Ok(reply) => {
-            quick_xml::de::from_reader::<_, Tagging>(&reply.body[..])
-                .unwrap_or_default()
-                .tag_set
-                .tag
-        }
+        Ok(reply) => super::xml::tags(&reply.body),
         Err(_) => Vec::new(),
     };
     let versions_uri = format!(
@@ -618,23 +590,21 @@ pub async fn delete_version(ctx: &Ctx, form: &Form) -> Response<Body> {
 /// `POST /object/tags` (bucket, key, tags as `key=value` lines): PutObjectTagging.
 pub async fn put_tags(ctx: &Ctx, form: &Form) -> Response<Body> {
     let (bucket, key) = (form.get("bucket"), form.get("key"));
-    let mut body = String::from("<Tagging><TagSet>");
-    for line in form.get("tags").lines().filter(|l| !l.trim().is_empty()) {
-        let (name, value) = line.split_once('=').unwrap_or((line, ""));
-        body.push_str(&format!(
-            "<Tag><Key>{}</Key><Value>{}</Value></Tag>",
-            xml_text(name.trim()),
-            xml_text(value.trim())
-        ));
-    }
-    body.push_str("</TagSet></Tagging>");
-    let md5 = base64::engine::general_purpose::STANDARD.encode(Md5::digest(body.as_bytes()));
+    let body = super::xml::tagging(
+        form.get("tags")
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|line| {
+                let (name, value) = line.split_once('=').unwrap_or((line, ""));
+                (name.trim(), value.trim())
+            }),
+    );
     let reply = ctx
         .client
         .s3(
             Method::PUT,
             &format!("{}?tagging", object_uri(bucket, key)),
-            &[("content-md5", &md5)],
+            &[],
             Bytes::from(body),
         )
         .await;
