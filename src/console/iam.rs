@@ -28,6 +28,24 @@ pub async fn call(ctx: &Ctx, action: &str, params: &[(&str, &str)]) -> Result<No
         .map(|reply| Node::parse(&reply.body))
 }
 
+/// `action`'s answer as `f` reads it; on a refusal, nothing (the default), with the refusal
+/// kept in `errors` for the page to say.
+async fn read<T: Default>(
+    ctx: &Ctx,
+    action: &str,
+    params: &[(&str, &str)],
+    errors: &mut Vec<String>,
+    f: impl FnOnce(&Node) -> T,
+) -> T {
+    match call(ctx, action, params).await {
+        Ok(tree) => f(&tree),
+        Err(refusal) => {
+            errors.push(format!("{action}: {refusal}"));
+            T::default()
+        }
+    }
+}
+
 /// A policy document as IAM returns it (URL-encoded), as text.
 pub fn document_text(encoded: &str) -> String {
     percent_encoding::percent_decode_str(encoded)
@@ -635,53 +653,38 @@ pub async fn user(ctx: &Ctx, parts: &request::Parts) -> Response<Body> {
 async fn user_page(ctx: &Ctx, name: &str, new_key: Option<(String, String)>) -> Response<Body> {
     let params = [("UserName", name)];
     let mut errors = Vec::new();
-    let (arn, created) = match call(ctx, "GetUser", &params).await {
-        Ok(tree) => (
+    let (arn, created) = read(ctx, "GetUser", &params, &mut errors, |tree| {
+        (
             tree.text_of("Arn").to_owned(),
             tree.text_of("CreateDate").to_owned(),
-        ),
-        Err(refusal) => {
-            errors.push(format!("GetUser: {refusal}"));
-            (String::new(), String::new())
-        }
-    };
-    let tags = match call(ctx, "ListUserTags", &params).await {
-        Ok(tree) => tree
-            .members("Tags")
+        )
+    })
+    .await;
+    let tags = read(ctx, "ListUserTags", &params, &mut errors, |tree| {
+        tree.members("Tags")
             .iter()
             .map(|m| (m.text_of("Key").to_owned(), m.text_of("Value").to_owned()))
-            .collect(),
-        Err(refusal) => {
-            errors.push(format!("ListUserTags: {refusal}"));
-            Vec::new()
-        }
-    };
-    let groups: Vec<String> = match call(ctx, "ListGroupsForUser", &params).await {
-        Ok(tree) => tree
-            .members("Groups")
+            .collect()
+    })
+    .await;
+    let groups: Vec<String> = read(ctx, "ListGroupsForUser", &params, &mut errors, |tree| {
+        tree.members("Groups")
             .iter()
             .map(|m| m.text_of("GroupName").to_owned())
-            .collect(),
-        Err(refusal) => {
-            errors.push(format!("ListGroupsForUser: {refusal}"));
-            Vec::new()
-        }
-    };
-    let keys = match call(ctx, "ListAccessKeys", &params).await {
-        Ok(tree) => tree
-            .members("AccessKeyMetadata")
+            .collect()
+    })
+    .await;
+    let keys = read(ctx, "ListAccessKeys", &params, &mut errors, |tree| {
+        tree.members("AccessKeyMetadata")
             .iter()
             .map(|m| Key {
                 id: m.text_of("AccessKeyId").to_owned(),
                 status: m.text_of("Status").to_owned(),
                 created: m.text_of("CreateDate").to_owned(),
             })
-            .collect(),
-        Err(refusal) => {
-            errors.push(format!("ListAccessKeys: {refusal}"));
-            Vec::new()
-        }
-    };
+            .collect()
+    })
+    .await;
     let back = format!("/iam/user?name={}", page::encode(name));
     let part = PolicyPart::load(ctx, "User", "UserName", name, back.clone()).await;
     let can = Allowed::ask(
