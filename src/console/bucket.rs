@@ -278,12 +278,11 @@ pub async fn page(ctx: &Ctx, bucket: &str) -> Response<Body> {
 
 /// Says what a change did (the flash) and goes back to the page.
 fn done(ctx: &Ctx, bucket: &str, what: &str, reply: &super::Reply) -> Response<Body> {
-    match reply.refusal() {
-        None => ctx.session.set_flash(true, format!("{what} updated.")),
-        Some(refusal) => ctx
-            .session
-            .set_flash(false, format!("{what} was not changed: {refusal}")),
-    }
+    ctx.report(
+        reply,
+        format!("{what} updated."),
+        &format!("{what} was not changed"),
+    );
     page::see_other(&here(bucket))
 }
 

@@ -123,14 +123,11 @@ pub async fn create(ctx: &Ctx, form: &Form) -> Response<Body> {
     let name = form.get("bucket").trim();
     let uri = format!("/{}", page::encode(name));
     let reply = ctx.client.s3(Method::PUT, &uri, &[], Bytes::new()).await;
-    match reply.refusal() {
-        None => ctx
-            .session
-            .set_flash(true, format!("Bucket {name} created.")),
-        Some(refusal) => ctx
-            .session
-            .set_flash(false, format!("Bucket {name} was not created: {refusal}")),
-    }
+    ctx.report(
+        &reply,
+        format!("Bucket {name} created."),
+        &format!("Bucket {name} was not created"),
+    );
     page::see_other("/buckets")
 }
 
@@ -139,13 +136,10 @@ pub async fn delete(ctx: &Ctx, form: &Form) -> Response<Body> {
     let name = form.get("bucket");
     let uri = format!("/{}", page::encode(name));
     let reply = ctx.client.s3(Method::DELETE, &uri, &[], Bytes::new()).await;
-    match reply.refusal() {
-        None => ctx
-            .session
-            .set_flash(true, format!("Bucket {name} deleted.")),
-        Some(refusal) => ctx
-            .session
-            .set_flash(false, format!("Bucket {name} was not deleted: {refusal}")),
-    }
+    ctx.report(
+        &reply,
+        format!("Bucket {name} deleted."),
+        &format!("Bucket {name} was not deleted"),
+    );
     page::see_other("/buckets")
 }

@@ -57,6 +57,17 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// Says on the next page what a change did: `done` when the API took it, else
+    /// `refused: <the API's code and message>`.
+    pub fn report(&self, reply: &Reply, done: impl Into<String>, refused: &str) {
+        match reply.refusal() {
+            None => self.session.set_flash(true, done),
+            Some(refusal) => self
+                .session
+                .set_flash(false, format!("{refused}: {refusal}")),
+        }
+    }
+
     /// The layout's fields.
     pub fn layout(&self, section: &'static str) -> Layout {
         Layout {

@@ -556,14 +556,11 @@ pub async fn restore(ctx: &Ctx, form: &Form) -> Response<Body> {
             Bytes::new(),
         )
         .await;
-    match reply.ok() {
-        Ok(_) => ctx
-            .session
-            .set_flash(true, format!("Version {version} restored as the latest.")),
-        Err(refusal) => ctx
-            .session
-            .set_flash(false, format!("Not restored: {refusal}")),
-    }
+    ctx.report(
+        &reply,
+        format!("Version {version} restored as the latest."),
+        "Not restored",
+    );
     page::see_other(&object_location(bucket, key))
 }
 
@@ -576,14 +573,7 @@ pub async fn delete_version(ctx: &Ctx, form: &Form) -> Response<Body> {
         utf8_percent_encode(version, URI_ENCODE)
     );
     let reply = ctx.client.s3(Method::DELETE, &uri, &[], Bytes::new()).await;
-    match reply.ok() {
-        Ok(_) => ctx
-            .session
-            .set_flash(true, format!("Version {version} deleted.")),
-        Err(refusal) => ctx
-            .session
-            .set_flash(false, format!("Not deleted: {refusal}")),
-    }
+    ctx.report(&reply, format!("Version {version} deleted."), "Not deleted");
     page::see_other(&object_location(bucket, key))
 }
 
@@ -608,12 +598,7 @@ pub async fn put_tags(ctx: &Ctx, form: &Form) -> Response<Body> {
             Bytes::from(body),
         )
         .await;
-    match reply.ok() {
-        Ok(_) => ctx.session.set_flash(true, "Tags saved."),
-        Err(refusal) => ctx
-            .session
-            .set_flash(false, format!("Tags not saved: {refusal}")),
-    }
+    ctx.report(&reply, "Tags saved.", "Tags not saved");
     page::see_other(&object_location(bucket, key))
 }
 
