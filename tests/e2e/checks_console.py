@@ -18,6 +18,13 @@ def shot(driver, name):
     os.makedirs(SHOTS, exist_ok=True)
     driver.set_window_size(1280, 800)
     driver.save_screenshot(os.path.join(SHOTS, f"{name}.png"))
+    unlabelled = driver.execute_script("""
+        return [...document.querySelectorAll(
+                'input:not([type=hidden]), select, textarea, button')]
+            .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+                && !(e.tagName === 'BUTTON' && e.textContent.trim()))
+            .map(e => e.outerHTML.slice(0, 160));""")
+    assert not unlabelled, f"{name}: controls without a label: {unlabelled}"
     driver.set_window_size(390, 844)
     inner = driver.execute_script("return window.innerWidth")
     width = driver.execute_script("return document.documentElement.scrollWidth")
@@ -61,10 +68,24 @@ def check_console_sign_in_and_create_a_bucket(server):
         driver.set_window_size(1280, 800)
         driver.get(server.url("admin", "/signin"))
         shot(driver, "signin")
-        sign_in(driver, server, "admin", SECRET)
-        assert driver.current_url.endswith("/buckets"), (driver.current_url, driver.page_source)
-        driver.find_element(By.ID, "new_bucket").send_keys("e2e-console")
-        navigate(driver, driver.find_element(By.CSS_SELECTOR, "form.create button"))
+        # By keyboard alone: the key field has the focus, Tab moves on, Enter signs in.
+        from selenium.webdriver.common.keys import Keys
+        from selenium.webdriver.support.ui import WebDriverWait
+        active = driver.switch_to.active_element
+        assert active.get_attribute("id") == "access_key", active.get_attribute("outerHTML")
+        active.send_keys("admin", Keys.TAB)
+        driver.switch_to.active_element.send_keys(SECRET, Keys.ENTER)
+        WebDriverWait(driver, 30).until(lambda d: d.current_url.endswith("/buckets"))
+        driver.implicitly_wait(10)
+        # The first Tab reaches "Skip to content".
+        driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+        assert driver.switch_to.active_element.text == "Skip to content"
+        field = driver.find_element(By.ID, "new_bucket")
+        field.send_keys("e2e-console")
+        old = driver.find_element(By.TAG_NAME, "html")
+        field.send_keys(Keys.ENTER)
+        from selenium.webdriver.support import expected_conditions
+        WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
         status = driver.find_element(By.CSS_SELECTOR, "p.flash").text
         assert "Bucket e2e-console created." in status, (status, console_log(driver))
         names = [a.text for a in driver.find_elements(By.CSS_SELECTOR, "table.list td a")]
