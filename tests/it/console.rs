@@ -308,3 +308,47 @@ fn sign_in_attempts_are_rate_limited_and_the_console_can_be_turned_off() {
     assert_eq!(common::get(server.admin, "/signin").status, 404);
     assert_eq!(common::get(server.admin, "/health").status, 200);
 }
+
+/// Temporary credentials sign in with their session token (kept by the server, never sent
+/// back); the token is required with them, and a wrong one is refused.
+#[test]
+fn temporary_credentials_sign_in_with_their_session_token() {
+    let server = TestServer::start();
+    let reader = server.block_on(server.with_user(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:List*","sts:GetSessionToken"],"Resource":"*"}]}"#,
+    ));
+    let sts = crate::sts::sts_client(server.iam, &reader.access_key, &reader.secret, None);
+    let session = server.block_on(async { sts.get_session_token().send().await.unwrap() });
+    let c = session.credentials().unwrap();
+    let (key, secret, token) = (c.access_key_id(), c.secret_access_key(), c.session_token());
+
+    let mut browser = Browser::new(&server);
+    let without = browser.sign_in(key, secret);
+    assert_eq!(without.status, 401, "a temporary key needs its token");
+    let wrong = browser.post(
+        "/signin",
+        &[
+            ("access_key", key),
+            ("secret_key", secret),
+            ("session_token", "not-the-token"),
+        ],
+    );
+    assert_eq!(wrong.status, 401);
+    let signed = browser.post(
+        "/signin",
+        &[
+            ("access_key", key),
+            ("secret_key", secret),
+            ("session_token", token),
+        ],
+    );
+    assert_eq!(signed.status, 303, "{}", signed.body);
+    let page = browser.get("/buckets");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains(&format!("user/{}", reader.name)),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains(token) && !page.body.contains(secret));
+}
