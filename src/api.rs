@@ -54,6 +54,9 @@ pub(crate) trait ApiError: std::error::Error {
 pub(crate) trait Api {
     /// The header that carries the request id (`x-amz-request-id`, `x-amzn-RequestId`).
     const REQUEST_ID_HEADER: &'static str;
+    /// The listener whose API this is (the console's in-process requests arrive on the admin
+    /// listener and are audited as this one's).
+    const LISTENER: Listener;
     /// What `parse` makes of the request: what it addresses, its parsed query or form.
     type Parsed: Send;
     /// Who sent it, as `authenticate` proved.
@@ -150,10 +153,14 @@ pub(crate) async fn serve<A: Api>(
         listener = listener.name(),
         operation = op
     );
+    // The console's requests (the admin listener serves no API of its own) are audited when
+    // their API's listener is; their records say `admin`.
     let audit = state
         .audit
         .as_ref()
-        .filter(|log| log.audits(listener))
+        .filter(|log| {
+            log.audits(listener) || (listener == Listener::Admin && log.audits(A::LISTENER))
+        })
         .map(Arc::clone);
     async move {
         let run = async {

@@ -84,6 +84,7 @@ pub(crate) struct Parsed {
 
 impl Api for IamApi {
     const REQUEST_ID_HEADER: &'static str = request_id::IAM_HEADER;
+    const LISTENER: Listener = Listener::Iam;
     type Parsed = Parsed;
     type Caller = Caller;
     /// The caller, authorized for the action.

@@ -155,6 +155,7 @@ pub(crate) struct Parsed {
 
 impl Api for S3Api {
     const REQUEST_ID_HEADER: &'static str = request_id::S3_HEADER;
+    const LISTENER: Listener = Listener::S3;
     type Parsed = Parsed;
     type Caller = Option<Caller>;
     type Granted<'a> = Access<'a>;

@@ -418,3 +418,29 @@ fn the_webhook_sink_posts_batches_and_counts_what_it_could_not_deliver() {
     .unwrap();
     assert!(refused.contains("backend.audit.webhook.url"), "{refused}");
 }
+
+/// What the console does is an S3 or IAM request like any other: audited when that API's
+/// listener is, its record saying `admin` (the console's listener) and who was signed in.
+#[test]
+fn the_consoles_requests_are_audited_as_their_apis() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &[]);
+    let mut browser = crate::console::Browser::new(&server);
+    assert_eq!(browser.sign_in("admin", ROOT_SECRET).status, 303);
+    let csrf = browser.csrf();
+    browser.post(
+        "/buckets",
+        &[("_csrf", &csrf), ("bucket", "from-the-console")],
+    );
+    let made = one(dir.path(), |r| {
+        r["operation"] == "CreateBucket" && r["bucket"] == "from-the-console"
+    });
+    assert_eq!(made["listener"], "admin");
+    assert_eq!(made["principal"], "arn:aws:iam::000000000000:root");
+    assert_eq!(made["decision"], "allow");
+    assert_eq!(made["status"], 200);
+    // An IAM page's reads too.
+    browser.get("/iam/users");
+    let listed = one(dir.path(), |r| r["operation"] == "ListUsers");
+    assert_eq!(listed["listener"], "admin");
+}

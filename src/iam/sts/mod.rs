@@ -172,6 +172,7 @@ pub(crate) struct Granted<'a> {
 
 impl Api for StsApi {
     const REQUEST_ID_HEADER: &'static str = request_id::IAM_HEADER;
+    const LISTENER: Listener = Listener::Iam;
     type Parsed = Parsed;
     type Caller = Option<Caller>;
     type Granted<'a> = Granted<'a>;

@@ -160,6 +160,7 @@ fn list(page: &mut String, error: &S3Error, request_id: &str) {
 
 impl Api for WebsiteApi {
     const REQUEST_ID_HEADER: &'static str = request_id::S3_HEADER;
+    const LISTENER: crate::state::Listener = crate::state::Listener::S3;
     type Parsed = Parsed;
     type Caller = ();
     /// The client's address: the grants themselves are made per object read (`read`),
