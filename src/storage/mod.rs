@@ -10,6 +10,7 @@
 //! removed after the commit that stops referring to them; readers that already opened one
 //! keep reading it (an unlinked file stays readable), so an overwrite is atomic for them.
 
+pub mod contract;
 mod dirsync;
 mod space;
 mod writer;
@@ -97,6 +98,7 @@ impl BlobStore {
                 "removed the temporary files of interrupted uploads"
             );
         }
+        contract::check(&tmp).map_err(io::Error::other)?;
         Ok(BlobStore {
             inner: Arc::new(Inner {
                 root,
