@@ -26,10 +26,24 @@ pub struct ContractError {
     pub dir: String,
     pub promise: &'static str,
     pub detail: String,
+    /// The attempt failed for want of space (ENOSPC, EDQUOT), not for a broken promise.
+    no_space: bool,
+}
+
+/// Whether `e` says the volume (or the quota) is full.
+fn no_space(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    ) || matches!(e.raw_os_error(), Some(code) if code == libc::ENOSPC || code == libc::EDQUOT)
 }
 
 /// Checks the contract in `tmp` (an existing, otherwise unused directory); leaves nothing
 /// behind.
+///
+/// A volume with no room for the scratch files is not a broken promise: the check is skipped
+/// with a warning, so that a server on a full disk still starts and serves the reads and
+/// deletes that free it (`docs/operations.md`, "Disk full").
 pub fn check(tmp: &Path) -> Result<(), ContractError> {
     let nonce: u64 = rand::random();
     let a = tmp.join(format!(".contract-{nonce:016x}-a"));
@@ -37,7 +51,13 @@ pub fn check(tmp: &Path) -> Result<(), ContractError> {
     let result = steps(tmp, &a, &b);
     let _ = std::fs::remove_file(&a);
     let _ = std::fs::remove_file(&b);
-    result
+    match result {
+        Err(e) if e.no_space => {
+            tracing::warn!(dir = %tmp.display(), "the data volume is full: the filesystem contract was not checked at this start");
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 fn steps(tmp: &Path, a: &Path, b: &Path) -> Result<(), ContractError> {
@@ -45,6 +65,11 @@ fn steps(tmp: &Path, a: &Path, b: &Path) -> Result<(), ContractError> {
         dir: tmp.display().to_string(),
         promise,
         detail,
+        no_space: false,
+    };
+    let failed = |promise: &'static str, e: std::io::Error| ContractError {
+        no_space: no_space(&e),
+        ..fail(promise, e.to_string())
     };
     let create = |path: &Path| OpenOptions::new().write(true).create_new(true).open(path);
     let write = |path: &Path, bytes: &[u8]| -> std::io::Result<()> {
@@ -53,7 +78,7 @@ fn steps(tmp: &Path, a: &Path, b: &Path) -> Result<(), ContractError> {
         file.sync_all()
     };
     const EXCLUSIVE: &str = "create files exclusively (O_EXCL)";
-    write(a, b"new").map_err(|e| fail(EXCLUSIVE, e.to_string()))?;
+    write(a, b"new").map_err(|e| failed(EXCLUSIVE, e))?;
     match create(a) {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
         Err(e) => return Err(fail(EXCLUSIVE, e.to_string())),
@@ -81,7 +106,7 @@ fn steps(tmp: &Path, a: &Path, b: &Path) -> Result<(), ContractError> {
         Err(e) => return Err(fail(DURABLE, e.to_string())),
     }
     const RENAME: &str = "replace a file atomically by rename";
-    write(b, b"old").map_err(|e| fail(RENAME, e.to_string()))?;
+    write(b, b"old").map_err(|e| failed(RENAME, e))?;
     std::fs::rename(a, b).map_err(|e| fail(RENAME, e.to_string()))?;
     match (read(b), a.exists()) {
         (Ok(bytes), false) if bytes == b"new" => {}
@@ -104,6 +129,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         check(dir.path()).unwrap();
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_full_volume_is_not_a_broken_promise() {
+        let full = std::io::Error::from_raw_os_error(libc::ENOSPC);
+        assert!(no_space(&full));
+        assert!(!no_space(&std::io::Error::from_raw_os_error(libc::EXDEV)));
     }
 
     #[test]
