@@ -28,12 +28,12 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
 use labstore::config;
 use labstore::crypto::Secret;
+use labstore::db::sql::Connection;
 use labstore::iam_store::attachments::Holder;
 use labstore::iam_store::ids;
 use labstore::iam_store::policies::PolicyRef;
 use labstore::iam_store::view::KeyOwner;
 use labstore::iam_store::{IamStore, StoreError, Tag};
-use rusqlite::Connection;
 use tokio::runtime::Runtime;
 
 const ACCOUNT: &str = "111122223333";
@@ -69,7 +69,7 @@ struct Ids {
     keys: Vec<(String, Vec<u8>)>,
 }
 
-fn insert_all(conn: &Connection, ids: &Ids) -> rusqlite::Result<()> {
+fn insert_all(conn: &Connection, ids: &Ids) -> labstore::db::sql::Result<()> {
     let mut user =
         conn.prepare("INSERT INTO users (id, name, path, created_at) VALUES (?1, ?2, '/', 0)")?;
     let mut group =

@@ -82,11 +82,22 @@ pub async fn run(
 pub async fn start(config: Config) -> Result<Running, StartupError> {
     let storage = &config.backend.storage;
     // One process at a time owns the data directory (`labstore keys rotate` takes it too).
-    let lock = crate::lockfile::DataDirLock::acquire(&storage.data_dir)?;
+    // On PostgreSQL several nodes share the data directory: they share the lock too, which
+    // still keeps every offline command out.
+    let lock = match config.backend.metadata.engine {
+        crate::config::MetadataEngine::Sqlite => {
+            crate::lockfile::DataDirLock::acquire(&storage.data_dir)?
+        }
+        crate::config::MetadataEngine::Postgres => {
+            crate::lockfile::DataDirLock::acquire_shared(&storage.data_dir)?
+        }
+    };
+    let mut iam_db = config.backend.iam.db.to_db_config();
+    iam_db.postgres = config.backend.metadata.postgres_target("iam");
     let iam = IamStore::open(
         &storage.data_dir,
         &storage.keys_dir,
-        &config.backend.iam.db.to_db_config(),
+        &iam_db,
         &config.backend.iam.account_id,
     )
     .await?;
@@ -96,7 +107,7 @@ pub async fn start(config: Config) -> Result<Running, StartupError> {
     if generated {
         announce_generated_root(&root);
     }
-    let (objects, blobs) = open_object_storage(&config)?;
+    let (objects, blobs) = open_object_storage(&config).await?;
     let oidc = crate::oidc::OidcVerifier::new(&config.backend.iam.oidc)?;
     let tls = crate::tls::Certificates::open(&config)?;
     if let Some(cert) = &tls.self_signed {
@@ -350,25 +361,35 @@ fn connection_limits(config: &Config) -> Vec<http::Limits> {
 /// Opens the object index and the blob directory, then removes blobs that no object or part
 /// refers to (left by a crash between a blob's rename and its index commit). This runs
 /// before any listener is bound, so no upload can be in flight.
-fn open_object_storage(config: &Config) -> Result<(ObjectIndex, BlobStore), StartupError> {
+async fn open_object_storage(config: &Config) -> Result<(ObjectIndex, BlobStore), StartupError> {
     let s3 = &config.backend.s3;
     let data_dir = &config.backend.storage.data_dir;
     let mut db = s3.db.to_db_config();
     db.durable = s3.io.fsync;
+    db.postgres = config.backend.metadata.postgres_target("objects");
+    // Several nodes share the data directory: another node's upload may be in flight, so
+    // neither its temporary files nor a blob the index does not know yet may be removed here
+    // (the scrub removes orphans past their grace instead).
+    let shared = db.postgres.is_some();
     let objects = ObjectIndex::open(data_dir, &db)?;
     let storage_error = |source| StartupError::Storage {
         path: data_dir.join("objects").display().to_string(),
         source,
     };
-    let blobs = BlobStore::open(data_dir, s3.io.fsync, s3.io.buffer_size as usize)
+    let blobs = BlobStore::open_shared(data_dir, s3.io.fsync, s3.io.buffer_size as usize, shared)
         .map_err(storage_error)?;
     blobs.space().set_floor(s3.min_free_bytes);
     // A backup still copying keeps every unreferenced blob: some may be in its snapshot.
-    let held = crate::backup::holds::at_startup(objects.db().path())?;
+    let held = objects
+        .db()
+        .write(|conn| crate::backup::holds::at_startup(conn))
+        .await?;
     if held {
         tracing::info!(
             "a backup is running: the sweep of unreferenced blobs waits for the next start"
         );
+    } else if shared {
+        tracing::debug!("shared data directory: no startup sweep of unreferenced blobs");
     } else {
         blobs
             .sweep(|ids| objects.referenced_blobs(ids))

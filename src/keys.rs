@@ -17,7 +17,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use rusqlite::{Connection, OptionalExtension};
+use crate::db::sql::{Connection, OptionalExtension};
 
 use crate::config::Config;
 use crate::crypto::{CryptoError, MasterKey, MASTER_KEY_FILE, NEXT_KEY_FILE, PREVIOUS_KEY_FILE};
@@ -242,10 +242,10 @@ fn reseal_batch(
         column: value,
         ..
     } = column;
-    let filter = column.filter.unwrap_or("1");
+    let filter = column.filter.unwrap_or("TRUE");
     let rows: Vec<(String, Vec<u8>)> = conn
         .prepare(&format!(
-            "SELECT {key}, {value} FROM {table} WHERE {filter} AND (?1 IS NULL OR {key} > ?1)
+            "SELECT {key}, {value} FROM {table} WHERE {filter} AND (CAST(?1 AS TEXT) IS NULL OR {key} > ?1)
              ORDER BY {key} LIMIT ?2"
         ))?
         .query_map((after, i64::try_from(batch).unwrap_or(i64::MAX)), |r| {
@@ -289,10 +289,13 @@ fn reseal_data_keys(
     batch: usize,
     keys: &(MasterKey, MasterKey),
 ) -> Result<DataKeyStep, DbError> {
+    // `objects.id` is SQLite's rowid of the table; PostgreSQL's has no hidden one, and the
+    // name `rowid` only on `uploads`, where the schema makes it a column.
+    let row = if table == "objects" { "id" } else { "rowid" };
     let rows: Vec<(i64, String, String, Vec<u8>)> = conn
         .prepare_cached(&format!(
-            "SELECT rowid, bucket, key, sse FROM {table}
-             WHERE sse IS NOT NULL AND rowid > ?1 ORDER BY rowid LIMIT ?2"
+            "SELECT {row}, bucket, key, sse FROM {table}
+             WHERE sse IS NOT NULL AND {row} > ?1 ORDER BY {row} LIMIT ?2"
         ))?
         .query_map((after, i64::try_from(batch).unwrap_or(i64::MAX)), |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
@@ -319,7 +322,7 @@ fn reseal_data_keys(
             None => step.already += 1,
             Some(resealed) => {
                 conn.execute(
-                    &format!("UPDATE {table} SET sse = ?2 WHERE rowid = ?1"),
+                    &format!("UPDATE {table} SET sse = ?2 WHERE {row} = ?1"),
                     (rowid, resealed.to_bytes()),
                 )?;
                 step.resealed += 1;

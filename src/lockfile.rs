@@ -29,6 +29,16 @@ pub enum LockError {
 impl DataDirLock {
     /// Takes the lock without waiting: `Held` when another process has it.
     pub fn acquire(data_dir: &Path) -> Result<DataDirLock, LockError> {
+        DataDirLock::take(data_dir, libc::LOCK_EX)
+    }
+
+    /// The lock of one node among several on a shared data directory (metadata on
+    /// PostgreSQL): shared with the other nodes' servers, exclusive of every offline command.
+    pub fn acquire_shared(data_dir: &Path) -> Result<DataDirLock, LockError> {
+        DataDirLock::take(data_dir, libc::LOCK_SH)
+    }
+
+    fn take(data_dir: &Path, mode: libc::c_int) -> Result<DataDirLock, LockError> {
         let path = data_dir.join(LOCK_FILE);
         let io_error = |source| LockError::Io {
             path: path.clone(),
@@ -42,7 +52,7 @@ impl DataDirLock {
             .open(&path)
             .map_err(io_error)?;
         // SAFETY: flock on a file descriptor this function owns; no memory is involved.
-        let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        let locked = unsafe { libc::flock(file.as_raw_fd(), mode | libc::LOCK_NB) };
         if locked != 0 {
             let e = io::Error::last_os_error();
             return Err(match e.kind() {
@@ -68,5 +78,23 @@ mod tests {
         ));
         drop(first);
         DataDirLock::acquire(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn nodes_share_the_lock_and_an_offline_command_is_kept_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = DataDirLock::acquire_shared(dir.path()).unwrap();
+        let b = DataDirLock::acquire_shared(dir.path()).unwrap();
+        assert!(matches!(
+            DataDirLock::acquire(dir.path()),
+            Err(LockError::Held(_))
+        ));
+        drop((a, b));
+        let offline = DataDirLock::acquire(dir.path()).unwrap();
+        assert!(matches!(
+            DataDirLock::acquire_shared(dir.path()),
+            Err(LockError::Held(_))
+        ));
+        drop(offline);
     }
 }

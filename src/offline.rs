@@ -173,7 +173,7 @@ pub fn root_reset_secret(config: &Config, out: &mut dyn Write) -> Result<Secret,
     }
     let secret = Secret::generate(ROOT_SECRET_LEN);
     conn.execute(
-        "INSERT OR REPLACE INTO meta (name, value) VALUES (?1, ?2)",
+        "INSERT INTO meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
         (
             ROOT_SECRET,
             key.seal_secret(&secret, ROOT_SECRET.as_bytes()),

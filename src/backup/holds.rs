@@ -21,9 +21,9 @@
 
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension};
+use crate::db::sql::{Connection, OptionalExtension};
 
-use crate::db::{CachedRow, Db, DbError};
+use crate::db::{Db, DbError};
 use crate::storage::BlobId;
 
 /// How long a hold stays live without being renewed.
@@ -63,8 +63,9 @@ pub async fn removable(db: &Db, ids: Vec<BlobId>) -> Result<Vec<BlobId>, DbError
 fn defer_or_release(conn: &Connection, ids: Vec<BlobId>, now: i64) -> Result<Vec<BlobId>, DbError> {
     drop_expired(conn, now)?;
     if live_holds(conn, now)? > 0 {
-        let mut insert =
-            conn.prepare_cached("INSERT OR IGNORE INTO deferred_blobs (blob) VALUES (?1)")?;
+        let mut insert = conn.prepare_cached(
+            "INSERT INTO deferred_blobs (blob) VALUES (?1) ON CONFLICT DO NOTHING",
+        )?;
         for id in &ids {
             insert.execute([id.as_str()])?;
         }
@@ -76,7 +77,7 @@ fn defer_or_release(conn: &Connection, ids: Vec<BlobId>, now: i64) -> Result<Vec
 }
 
 /// Deletes the holds that expired (their backups died), saying so.
-fn drop_expired(conn: &Connection, now: i64) -> rusqlite::Result<()> {
+fn drop_expired(conn: &Connection, now: i64) -> crate::db::sql::Result<()> {
     let expired: Vec<(i64, i64, i64)> = conn
         .prepare_cached("SELECT id, pid, started FROM backup_holds WHERE expires <= ?1")?
         .query_map([now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
@@ -94,7 +95,7 @@ fn drop_expired(conn: &Connection, now: i64) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn live_holds(conn: &Connection, now: i64) -> rusqlite::Result<i64> {
+fn live_holds(conn: &Connection, now: i64) -> crate::db::sql::Result<i64> {
     conn.query_row(
         "SELECT count(*) FROM backup_holds WHERE expires > ?1",
         [now],
@@ -104,7 +105,7 @@ fn live_holds(conn: &Connection, now: i64) -> rusqlite::Result<i64> {
 
 /// Every deferred blob, taken out of the table. Rows whose text is not a blob id (a damaged
 /// index) are dropped without naming a file.
-fn take_deferred(conn: &Connection) -> rusqlite::Result<Vec<BlobId>> {
+fn take_deferred(conn: &Connection) -> crate::db::sql::Result<Vec<BlobId>> {
     let deferred: Vec<String> = conn
         .prepare_cached("SELECT blob FROM deferred_blobs")?
         .query_map([], |r| r.get(0))?
@@ -113,21 +114,17 @@ fn take_deferred(conn: &Connection) -> rusqlite::Result<Vec<BlobId>> {
     Ok(deferred.iter().filter_map(|b| BlobId::parse(b)).collect())
 }
 
-/// Server side, at startup, before the sweep of unreferenced blobs: whether a live hold exists
-/// (then the sweep is skipped: a backup may still be copying a deferred blob). Without one,
-/// expired holds and the deferred list are cleared: the sweep removes those files, which no row
-/// refers to.
-pub fn at_startup(index: &std::path::Path) -> Result<bool, DbError> {
-    let mut conn = Connection::open(index)?;
-    conn.busy_timeout(Duration::from_secs(30))?;
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+/// Server side, at startup, before the sweep of unreferenced blobs (in the writer's
+/// transaction): whether a live hold exists (then the sweep is skipped: a backup may still be
+/// copying a deferred blob). Without one, expired holds and the deferred list are cleared: the
+/// sweep removes those files, which no row refers to.
+pub fn at_startup(conn: &Connection) -> Result<bool, DbError> {
     let now = now();
-    drop_expired(&tx, now)?;
-    let held = live_holds(&tx, now)? > 0;
+    drop_expired(conn, now)?;
+    let held = live_holds(conn, now)? > 0;
     if !held {
-        tx.execute("DELETE FROM deferred_blobs", [])?;
+        conn.execute("DELETE FROM deferred_blobs", [])?;
     }
-    tx.commit()?;
     Ok(held)
 }
 
@@ -152,30 +149,38 @@ pub enum HoldError {
     )]
     Lapsed,
     #[error(transparent)]
-    Sqlite(#[from] rusqlite::Error),
+    Sql(#[from] crate::db::sql::Error),
+}
+
+impl From<rusqlite::Error> for HoldError {
+    fn from(e: rusqlite::Error) -> HoldError {
+        HoldError::Sql(e.into())
+    }
 }
 
 impl Hold {
     /// Commits a new hold for this process.
     pub fn take(conn: &Connection) -> Result<Hold, HoldError> {
-        let table: Option<String> = conn
-            .query_row(
-                "SELECT name FROM sqlite_schema WHERE type = 'table' AND name = 'backup_holds'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if table.is_none() {
-            return Err(HoldError::OldSchema);
+        // PostgreSQL's schema starts with the table (`migrations/postgres/`).
+        if conn.engine() == crate::db::sql::Engine::Sqlite {
+            let table: Option<String> = conn
+                .query_row(
+                    "SELECT name FROM sqlite_schema WHERE type = 'table' AND name = 'backup_holds'",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if table.is_none() {
+                return Err(HoldError::OldSchema);
+            }
         }
         let now = now();
-        conn.execute(
-            "INSERT INTO backup_holds (started, pid, expires) VALUES (?1, ?2, ?3)",
+        let id = conn.query_row(
+            "INSERT INTO backup_holds (started, pid, expires) VALUES (?1, ?2, ?3) RETURNING id",
             (now, std::process::id(), now + HOLD_TTL_SECS),
+            |r| r.get(0),
         )?;
-        Ok(Hold {
-            id: conn.last_insert_rowid(),
-        })
+        Ok(Hold { id })
     }
 
     /// Extends the hold; `Lapsed` when it expired (or was deleted as expired) meanwhile.
@@ -194,18 +199,17 @@ impl Hold {
 
     /// Deletes the hold; when no other live hold remains, takes the deferred blobs, which the
     /// caller removes (they are no longer referenced by the index).
-    pub fn release(self, conn: &mut Connection) -> Result<Vec<BlobId>, HoldError> {
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        tx.execute("DELETE FROM backup_holds WHERE id = ?1", [self.id])?;
-        let now = now();
-        drop_expired(&tx, now)?;
-        let deferred = if live_holds(&tx, now)? == 0 {
-            take_deferred(&tx)?
-        } else {
-            Vec::new()
-        };
-        tx.commit()?;
-        Ok(deferred)
+    pub fn release(self, conn: &Connection) -> Result<Vec<BlobId>, HoldError> {
+        conn.transaction(|tx| {
+            tx.execute("DELETE FROM backup_holds WHERE id = ?1", [self.id])?;
+            let now = now();
+            drop_expired(tx, now)?;
+            if live_holds(tx, now)? == 0 {
+                Ok(take_deferred(tx)?)
+            } else {
+                Ok(Vec::new())
+            }
+        })
     }
 }
 
@@ -215,7 +219,8 @@ mod tests {
 
     fn index() -> (tempfile::TempDir, Connection) {
         let dir = tempfile::tempdir().unwrap();
-        let conn = Connection::open(dir.path().join("objects.db")).unwrap();
+        let conn =
+            Connection::from(rusqlite::Connection::open(dir.path().join("objects.db")).unwrap());
         conn.execute_batch(include_str!(
             "../../migrations/objects/0014_backup_holds.sql"
         ))
@@ -238,13 +243,13 @@ mod tests {
 
     #[test]
     fn a_live_hold_defers_removals_until_it_is_released() {
-        let (_dir, mut conn) = index();
+        let (_dir, conn) = index();
         let hold = Hold::take(&conn).unwrap();
         assert!(defer_or_release(&conn, vec![id(1), id(2)], now())
             .unwrap()
             .is_empty());
         hold.renew(&conn).unwrap();
-        let mut released = hold.release(&mut conn).unwrap();
+        let mut released = hold.release(&conn).unwrap();
         released.sort();
         assert_eq!(released, vec![id(1), id(2)]);
         let left: i64 = conn
@@ -255,11 +260,11 @@ mod tests {
 
     #[test]
     fn a_release_leaves_the_deferred_blobs_of_another_live_hold() {
-        let (_dir, mut conn) = index();
+        let (_dir, conn) = index();
         let first = Hold::take(&conn).unwrap();
         let _second = Hold::take(&conn).unwrap();
         defer_or_release(&conn, vec![id(3)], now()).unwrap();
-        assert!(first.release(&mut conn).unwrap().is_empty());
+        assert!(first.release(&conn).unwrap().is_empty());
         assert!(defer_or_release(&conn, vec![id(4)], now())
             .unwrap()
             .is_empty());
@@ -280,18 +285,17 @@ mod tests {
 
     #[test]
     fn startup_skips_the_sweep_only_while_a_hold_is_live() {
-        let (dir, conn) = index();
-        let path = dir.path().join("objects.db");
+        let (_dir, conn) = index();
         conn.execute("INSERT INTO deferred_blobs (blob) VALUES ('x')", [])
             .unwrap();
         let hold = Hold::take(&conn).unwrap();
-        assert!(at_startup(&path).unwrap());
+        assert!(at_startup(&conn).unwrap());
         conn.execute(
             "UPDATE backup_holds SET expires = 0 WHERE id = ?1",
             [hold.id],
         )
         .unwrap();
-        assert!(!at_startup(&path).unwrap());
+        assert!(!at_startup(&conn).unwrap());
         let (holds, deferred): (i64, i64) = conn
             .query_row(
                 "SELECT (SELECT count(*) FROM backup_holds), (SELECT count(*) FROM deferred_blobs)",
@@ -305,7 +309,7 @@ mod tests {
     #[test]
     fn an_old_schema_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let conn = Connection::open(dir.path().join("old.db")).unwrap();
+        let conn = Connection::from(rusqlite::Connection::open(dir.path().join("old.db")).unwrap());
         assert!(matches!(Hold::take(&conn), Err(HoldError::OldSchema)));
     }
 }

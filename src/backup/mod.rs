@@ -132,9 +132,10 @@ pub fn backup(
         crate::storage::create_dir_0700(dir).map_err(io(format!("creating {}", dir.display())))?;
     }
 
-    let mut conn = Connection::open(&objects_db).map_err(sql("opening the object index"))?;
+    let conn = Connection::open(&objects_db).map_err(sql("opening the object index"))?;
     conn.busy_timeout(Duration::from_secs(60))
         .map_err(sql("opening the object index"))?;
+    let conn = crate::db::sql::Connection::from(conn);
     let hold = Hold::take(&conn)?;
     let heartbeat = Heartbeat::start(&objects_db, hold.id);
     let result = copy_all(
@@ -151,7 +152,7 @@ pub fn backup(
     heartbeat.stop();
     // Removals the hold deferred: no index row refers to these blobs any more. Done whether
     // or not the backup succeeded (after a failure to release, the hold expires instead).
-    let deferred = hold.release(&mut conn);
+    let deferred = hold.release(&conn);
     let objects = data_dir.join("objects");
     for id in deferred.as_deref().unwrap_or_default() {
         let path = manifest::blob_path(&objects, id);
@@ -437,7 +438,8 @@ impl Heartbeat {
                 let conn = Connection::open(&path).map_err(|e| e.to_string())?;
                 conn.busy_timeout(Duration::from_secs(30))
                     .map_err(|e| e.to_string())?;
-                hold.renew(&conn).map_err(|e| e.to_string())
+                hold.renew(&crate::db::sql::Connection::from(conn))
+                    .map_err(|e| e.to_string())
             };
             loop {
                 let answer = match ticks.recv_timeout(holds::HEARTBEAT) {

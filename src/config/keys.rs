@@ -88,6 +88,34 @@ pub static KEYS: &[Key] = &[
         help: "Reverse proxies (comma-separated addresses or CIDR blocks) whose X-Forwarded-For and X-Forwarded-Proto are believed for aws:SourceIp and aws:SecureTransport",
     },
     Key {
+        path: "backend.metadata.engine",
+        kind: Kind::Choice(&["sqlite", "postgres"]),
+        help: "Where the object index and IAM data live: sqlite (files under data_dir/metadata, one node) or postgres (a database several nodes share; docs/scale-out.md)",
+    },
+    Key {
+        path: "backend.metadata.postgres.url",
+        kind: Kind::Secret { min_len: 1 },
+        help: "PostgreSQL connection URL (postgres://user:password@host:port/database), required when the engine is postgres; masked by config show",
+    },
+    Key {
+        path: "backend.metadata.postgres.schema",
+        kind: Kind::Text,
+        help: "Prefix of the two PostgreSQL schemas LabStore keeps its tables in: <schema>_iam and <schema>_objects",
+    },
+    Key {
+        path: "backend.metadata.postgres.pool_size",
+        kind: Kind::Int { min: 1, max: 1000 },
+        help: "Read connections per database on each node (each database's writer has one more)",
+    },
+    Key {
+        path: "backend.metadata.postgres.statement_timeout_ms",
+        kind: Kind::Int {
+            min: 100,
+            max: 3_600_000,
+        },
+        help: "PostgreSQL statement_timeout of every connection: a statement that runs longer fails",
+    },
+    Key {
         path: "backend.tls.self_signed",
         kind: Kind::Bool,
         help: "Development only: serve every listener without its own certificate with a self-signed one, generated into keys_dir on first start",

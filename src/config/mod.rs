@@ -181,6 +181,29 @@ fn check_relations(config: &Config, figment: &Figment) -> Result<(), ConfigError
             ));
         }
     }
+    let metadata = &config.backend.metadata;
+    if metadata.engine == model::MetadataEngine::Postgres && metadata.postgres.url.is_none() {
+        let key = "backend.metadata.postgres.url";
+        return Err(ConfigError::new(
+            key,
+            source_of(figment, key),
+            "must be set when backend.metadata.engine is postgres",
+        ));
+    }
+    let schema = &metadata.postgres.schema;
+    let plain = schema.len() <= 40
+        && schema.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && schema
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !plain {
+        let key = "backend.metadata.postgres.schema";
+        return Err(ConfigError::new(
+            key,
+            source_of(figment, key),
+            "must be a plain identifier: lower-case letters, digits and _, not starting with a digit, at most 40 characters",
+        ));
+    }
     // One Host must never name both a REST bucket and a website (`s3::website`).
     let s3 = &config.backend.s3;
     let domain = |d: &Option<String>| {

@@ -37,6 +37,8 @@ pub struct Backend {
     pub s3: S3,
     /// The audit trail's sink (which listeners are audited: `backend.<listener>.audit`).
     pub audit: Audit,
+    /// Where the object index and the IAM store live (`docs/scale-out.md`).
+    pub metadata: MetadataSection,
 }
 
 impl Default for Backend {
@@ -54,7 +56,71 @@ impl Default for Backend {
             iam: Iam::default(),
             s3: S3::default(),
             audit: Audit::default(),
+            metadata: MetadataSection::default(),
         }
+    }
+}
+
+/// `backend.metadata`: the metadata engine.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetadataSection {
+    pub engine: MetadataEngine,
+    pub postgres: Postgres,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MetadataEngine {
+    /// Two SQLite files under `data_dir/metadata`: one node.
+    #[default]
+    Sqlite,
+    /// A PostgreSQL database shared by every node.
+    Postgres,
+}
+
+/// `backend.metadata.postgres`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Postgres {
+    /// `postgres://user:password@host:port/database?...` (or key=value form). May carry a
+    /// password: masked by `config show`.
+    pub url: Option<Secret>,
+    /// Prefix of the two schemas: `<schema>_iam` and `<schema>_objects`.
+    pub schema: String,
+    /// Read connections per database and node (each writer has one more).
+    pub pool_size: u32,
+    pub statement_timeout_ms: u64,
+}
+
+impl Default for Postgres {
+    fn default() -> Self {
+        Postgres {
+            url: None,
+            schema: "labstore".into(),
+            pool_size: 16,
+            statement_timeout_ms: 5_000,
+        }
+    }
+}
+
+impl MetadataSection {
+    /// Where database `name` ("iam", "objects") lives on PostgreSQL; `None` on SQLite.
+    pub fn postgres_target(&self, name: &str) -> Option<crate::db::PgTarget> {
+        if self.engine != MetadataEngine::Postgres {
+            return None;
+        }
+        let pg = &self.postgres;
+        Some(crate::db::PgTarget {
+            url: pg
+                .url
+                .as_ref()
+                .map(|u| u.expose().to_owned())
+                .unwrap_or_default(),
+            schema: format!("{}_{name}", pg.schema),
+            pool_size: pg.pool_size,
+            statement_timeout: Duration::from_millis(pg.statement_timeout_ms),
+        })
     }
 }
 
@@ -378,6 +444,7 @@ impl DbSettings {
             read_cache_size_kib: self.read_cache_size_kib,
             writer_cache_size_kib: self.writer_cache_size_kib,
             durable: false,
+            postgres: None,
         }
     }
 }

@@ -1,8 +1,11 @@
 //! Schema migrations: numbered SQL files embedded in the binary, applied in order at startup,
-//! each in its own transaction, with `PRAGMA user_version` recording the last one applied.
+//! each in its own transaction, with `PRAGMA user_version` recording the last one applied
+//! (SQLite), or the row of `labstore_schema` (PostgreSQL, whose migrations are their own
+//! files, `migrations/postgres/`).
 
 use rusqlite::{Connection, OptionalExtension};
 
+use super::sql::{self, postgres::PgConn};
 use super::DbError;
 
 /// One step of a database's schema history. `version` is the file's number; versions
@@ -54,7 +57,7 @@ fn apply_each(
             .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
             .optional()?;
         if let Some(table) = dangling {
-            return Err(DbError::Sqlite(rusqlite::Error::SqliteFailure(
+            return Err(DbError::from(rusqlite::Error::SqliteFailure(
                 rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY),
                 Some(format!(
                     "migration {} leaves a dangling foreign key in {table}",
@@ -72,4 +75,97 @@ fn apply_each(
         );
     }
     Ok(())
+}
+
+/// PostgreSQL's `apply`: the schema's version is the one row of `labstore_schema`, locked
+/// (`FOR UPDATE`) by the transaction of each migration, so that nodes starting together apply
+/// each migration once: the second waits, then finds it applied.
+pub(super) fn apply_postgres(
+    db: &'static str,
+    conn: &PgConn,
+    schema: &str,
+    migrations: &[Migration],
+) -> Result<(), DbError> {
+    let known = migrations.last().map_or(0, |m| m.version);
+    conn.batch(
+        "CREATE TABLE IF NOT EXISTS labstore_schema (
+             id BIGINT PRIMARY KEY CHECK (id = 1),
+             version BIGINT NOT NULL
+         );
+         INSERT INTO labstore_schema (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
+    )?;
+    let version = |conn: &PgConn| -> Result<u32, DbError> {
+        let row = conn
+            .client()
+            .query_one(
+                "SELECT version FROM labstore_schema WHERE id = 1 FOR UPDATE",
+                &[],
+            )
+            .map_err(sql::Error::from)?;
+        let v: i64 = row.get(0);
+        Ok(u32::try_from(v).unwrap_or(u32::MAX))
+    };
+    conn.batch("BEGIN")?;
+    let found = version(conn);
+    conn.batch("COMMIT")?;
+    let found = found?;
+    if found > known {
+        return Err(DbError::TooNew { db, found, known });
+    }
+    for migration in migrations.iter().filter(|m| m.version > found) {
+        conn.batch("BEGIN")?;
+        let applied = (|| {
+            if version(conn)? >= migration.version {
+                return Ok(false);
+            }
+            conn.batch(migration.sql)?;
+            conn.client()
+                .execute(
+                    "UPDATE labstore_schema SET version = $1 WHERE id = 1",
+                    &[&i64::from(migration.version)],
+                )
+                .map_err(sql::Error::from)?;
+            Ok::<_, DbError>(true)
+        })();
+        match applied {
+            Ok(applied) => {
+                conn.batch("COMMIT")?;
+                if applied {
+                    tracing::info!(
+                        db,
+                        schema,
+                        version = migration.version,
+                        name = migration.name,
+                        "applied migration"
+                    );
+                }
+            }
+            Err(e) => {
+                let _ = conn.batch("ROLLBACK");
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The PostgreSQL schema history of database `name`.
+pub(super) fn postgres(name: &'static str) -> Result<&'static [Migration], DbError> {
+    static IAM: &[Migration] = &[Migration {
+        version: 1,
+        name: "schema",
+        sql: include_str!("../../migrations/postgres/iam/0001_schema.sql"),
+    }];
+    static OBJECTS: &[Migration] = &[Migration {
+        version: 1,
+        name: "schema",
+        sql: include_str!("../../migrations/postgres/objects/0001_schema.sql"),
+    }];
+    match name {
+        "iam" => Ok(IAM),
+        "objects" => Ok(OBJECTS),
+        other => Err(DbError::Sql(sql::Error::Invalid(format!(
+            "no PostgreSQL schema for database {other}"
+        )))),
+    }
 }

@@ -7,6 +7,7 @@
 
 mod migrate;
 mod point;
+pub mod sql;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -15,7 +16,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use rusqlite::config::DbConfig as SqliteConfig;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::OpenFlags;
+pub use sql::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 pub use migrate::Migration;
@@ -83,6 +85,8 @@ pub struct DbConfig {
     /// `synchronous=FULL` instead of `NORMAL`: every commit reaches the disk before it is
     /// acknowledged, so it survives power loss and not only a process crash.
     pub durable: bool,
+    /// On PostgreSQL (`backend.metadata.engine: postgres`): where; `None` for SQLite's file.
+    pub postgres: Option<PgTarget>,
 }
 
 /// Why a database call failed. Callers map these onto their protocol's errors: `Busy` becomes
@@ -103,15 +107,23 @@ pub enum DbError {
     },
     #[error("a write task panicked")]
     TaskPanicked,
+    #[error("group commit failed: {message}")]
+    CommitFailed { storage_full: bool, message: String },
     #[error("{context}: {source}")]
     Io {
         context: String,
         source: std::io::Error,
     },
     #[error(transparent)]
-    Sqlite(#[from] rusqlite::Error),
+    Sql(#[from] sql::Error),
     #[error(transparent)]
     Pool(#[from] r2d2::Error),
+}
+
+impl From<rusqlite::Error> for DbError {
+    fn from(e: rusqlite::Error) -> DbError {
+        DbError::Sql(sql::Error::Sqlite(e))
+    }
 }
 
 impl DbError {
@@ -119,9 +131,8 @@ impl DbError {
     /// `ENOSPC` from a file it wrote): a condition that clears when space is freed.
     pub fn is_storage_full(&self) -> bool {
         match self {
-            DbError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
-                e.code == rusqlite::ErrorCode::DiskFull
-            }
+            DbError::Sql(e) => e.is_storage_full(),
+            DbError::CommitFailed { storage_full, .. } => *storage_full,
             DbError::Io { source, .. } => crate::storage::is_storage_full(source),
             _ => false,
         }
@@ -146,16 +157,40 @@ impl std::fmt::Debug for Db {
 struct Inner {
     /// Short name used in logs and errors ("iam", "objects").
     name: &'static str,
+    engine: sql::Engine,
+    /// The SQLite file (empty on PostgreSQL).
     path: PathBuf,
     /// For the thread-local connections of point reads.
     config: DbConfig,
     point: point::PointReads,
-    pool: r2d2::Pool<ReadOnlyManager>,
+    pool: r2d2::Pool<Manager>,
     tx: mpsc::Sender<Msg>,
     timeout: Duration,
     /// The writer thread, joined once by `close`.
     writer: Mutex<Option<JoinHandle<()>>>,
     stats: Arc<DbStats>,
+}
+
+/// Where a database lives on PostgreSQL: the server, and the schema (namespace) its tables
+/// are in, which every connection puts first on its `search_path`.
+#[derive(Clone)]
+pub struct PgTarget {
+    pub url: String,
+    /// A plain identifier (`[a-z_][a-z0-9_]*`), checked by the configuration.
+    pub schema: String,
+    /// Read connections at most (the writer has one more).
+    pub pool_size: u32,
+    /// `statement_timeout` of every connection.
+    pub statement_timeout: Duration,
+}
+
+impl std::fmt::Debug for PgTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may carry a password.
+        f.debug_struct("PgTarget")
+            .field("schema", &self.schema)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Db {
@@ -178,10 +213,13 @@ impl Db {
         migrations: &'static [Migration],
         hook: Option<Box<dyn WriterHook>>,
     ) -> Result<Db, DbError> {
+        if let Some(target) = &config.postgres {
+            return Db::open_postgres(name, target, config, migrate::postgres(name)?, hook);
+        }
         if let Some(dir) = path.parent() {
             create_private_dir(dir)?;
         }
-        let mut conn = Connection::open(path)?;
+        let mut conn = rusqlite::Connection::open(path)?;
         apply_pragmas(&conn, config, config.writer_cache_size_kib)?;
         migrate::apply(name, &mut conn, migrations)?;
 
@@ -191,11 +229,73 @@ impl Db {
             .min_idle(Some(config.max_idle_conns.min(config.max_open_conns)))
             .idle_timeout(Some(Duration::from_secs(60)))
             .connection_timeout(config.timeout)
-            .build(ReadOnlyManager {
+            .build(Manager::Sqlite {
                 path: path.to_path_buf(),
                 config: config.clone(),
             })?;
+        Db::start(
+            name,
+            sql::Engine::Sqlite,
+            path,
+            config,
+            Connection::from(conn),
+            pool,
+            hook,
+        )
+    }
 
+    /// Opens the database in `target`'s schema on PostgreSQL (creating the schema and applying
+    /// `migrations` if needed) and starts the writer thread, with its own connection.
+    pub fn open_postgres(
+        name: &'static str,
+        target: &PgTarget,
+        config: &DbConfig,
+        migrations: &'static [Migration],
+        hook: Option<Box<dyn WriterHook>>,
+    ) -> Result<Db, DbError> {
+        // On a thread of its own: the client blocks on a runtime of its own, which it cannot
+        // do on a thread already driving one (a store may be opened from async code).
+        let conn = std::thread::scope(|s| {
+            s.spawn(|| -> Result<_, DbError> {
+                let conn = pg_connect(target, config.timeout, false)?;
+                migrate::apply_postgres(name, &conn, &target.schema, migrations)?;
+                Ok(conn)
+            })
+            .join()
+            .map_err(|_| DbError::TaskPanicked)?
+        })?;
+        let pool = r2d2::Pool::builder()
+            .max_size(target.pool_size.max(1))
+            .min_idle(Some(1))
+            .idle_timeout(Some(Duration::from_secs(60)))
+            .connection_timeout(config.timeout)
+            // A broken connection is found by `has_broken`; a round trip per checkout is not
+            // worth it.
+            .test_on_check_out(false)
+            .build(Manager::Postgres {
+                target: target.clone(),
+                timeout: config.timeout,
+            })?;
+        Db::start(
+            name,
+            sql::Engine::Postgres,
+            Path::new(""),
+            config,
+            Connection::postgres(conn),
+            pool,
+            hook,
+        )
+    }
+
+    fn start(
+        name: &'static str,
+        engine: sql::Engine,
+        path: &Path,
+        config: &DbConfig,
+        conn: Connection,
+        pool: r2d2::Pool<Manager>,
+        hook: Option<Box<dyn WriterHook>>,
+    ) -> Result<Db, DbError> {
         let (tx, rx) = mpsc::channel(config.write_chan_cap);
         let batch_cap = config.write_chan_cap.max(1);
         let stats = Arc::new(DbStats::new());
@@ -210,6 +310,7 @@ impl Db {
         Ok(Db {
             inner: Arc::new(Inner {
                 name,
+                engine,
                 path: path.to_path_buf(),
                 config: config.clone(),
                 point: point::PointReads::new(),
@@ -220,6 +321,10 @@ impl Db {
                 stats,
             }),
         })
+    }
+
+    pub fn engine(&self) -> sql::Engine {
+        self.inner.engine
     }
 
     pub fn name(&self) -> &'static str {
@@ -297,6 +402,30 @@ impl Db {
         match joined {
             Ok(result) => result,
             Err(_) => Err(E::from(DbError::TaskPanicked)),
+        }
+    }
+
+    /// Runs `f` with a pooled read connection on the calling thread: for what a store reads
+    /// while it opens, before anything is served (never on the runtime's threads).
+    pub fn read_now<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&Connection) -> Result<T, E> + Send,
+        T: Send,
+        E: From<DbError> + Send,
+    {
+        let read = || {
+            let conn = self.inner.pool.get().map_err(DbError::from)?;
+            f(&conn)
+        };
+        match self.inner.engine {
+            sql::Engine::Sqlite => read(),
+            // The PostgreSQL client blocks on a runtime of its own: not on a thread that may
+            // be driving one.
+            sql::Engine::Postgres => std::thread::scope(|s| {
+                s.spawn(read)
+                    .join()
+                    .unwrap_or_else(|_| Err(E::from(DbError::TaskPanicked)))
+            }),
         }
     }
 
@@ -381,34 +510,6 @@ impl Db {
 }
 
 /// Creates `dir` (and parents) with mode 0700 when it does not exist yet.
-/// `query_row` and `execute` through the connection's statement cache. The statements on the
-/// request path (a bucket or object lookup, an object row written, a savepoint) cost less to
-/// run than to prepare, so they must not be prepared anew each time as
-/// `Connection::query_row` and `Connection::execute` do.
-pub trait CachedRow {
-    fn cached_row<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
-    where
-        P: rusqlite::Params,
-        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>;
-
-    /// Runs one statement; returns the number of rows changed.
-    fn cached_execute<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
-}
-
-impl CachedRow for Connection {
-    fn cached_row<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
-    where
-        P: rusqlite::Params,
-        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-    {
-        self.prepare_cached(sql)?.query_row(params, f)
-    }
-
-    fn cached_execute<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
-        self.prepare_cached(sql)?.execute(params)
-    }
-}
-
 pub fn create_private_dir(dir: &Path) -> Result<(), DbError> {
     use std::os::unix::fs::DirBuilderExt;
     std::fs::DirBuilder::new()
@@ -421,7 +522,11 @@ pub fn create_private_dir(dir: &Path) -> Result<(), DbError> {
         })
 }
 
-fn apply_pragmas(conn: &Connection, config: &DbConfig, cache_kib: u32) -> rusqlite::Result<()> {
+fn apply_pragmas(
+    conn: &rusqlite::Connection,
+    config: &DbConfig,
+    cache_kib: u32,
+) -> rusqlite::Result<()> {
     let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(rusqlite::Error::InvalidParameterName(format!(
@@ -444,29 +549,68 @@ fn apply_pragmas(conn: &Connection, config: &DbConfig, cache_kib: u32) -> rusqli
     Ok(())
 }
 
-/// r2d2 manager for read-only connections with the shared pragmas applied.
-struct ReadOnlyManager {
-    path: PathBuf,
-    config: DbConfig,
+/// Opens one PostgreSQL connection to `target` with its session settings: the schema first
+/// on the search path, the statement timeout, and for readers read-only transactions.
+fn pg_connect(
+    target: &PgTarget,
+    timeout: Duration,
+    read_only: bool,
+) -> Result<sql::postgres::PgConn, DbError> {
+    use std::str::FromStr;
+    let mut config = postgres::Config::from_str(&target.url).map_err(sql::Error::from)?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(timeout);
+    }
+    config.application_name("labstore");
+    let client = config.connect(postgres::NoTls).map_err(sql::Error::from)?;
+    let conn = sql::postgres::PgConn::new(client);
+    // The server's notices ("already exists, skipping") are not worth a log line each.
+    conn.batch("SET client_min_messages = warning")?;
+    let schema = &target.schema;
+    if !read_only {
+        conn.batch(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))?;
+    }
+    conn.batch(&format!(
+        "SET search_path TO \"{schema}\"; SET statement_timeout = {}; \
+         SET default_transaction_read_only = {}",
+        target.statement_timeout.as_millis(),
+        if read_only { "on" } else { "off" },
+    ))?;
+    Ok(conn)
 }
 
-impl r2d2::ManageConnection for ReadOnlyManager {
+/// r2d2 manager for read connections: SQLite's opened read-only with the shared pragmas,
+/// PostgreSQL's in read-only transactions.
+enum Manager {
+    Sqlite { path: PathBuf, config: DbConfig },
+    Postgres { target: PgTarget, timeout: Duration },
+}
+
+impl r2d2::ManageConnection for Manager {
     type Connection = Connection;
-    type Error = rusqlite::Error;
+    type Error = DbError;
 
-    fn connect(&self) -> Result<Connection, rusqlite::Error> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(&self.path, flags)?;
-        apply_pragmas(&conn, &self.config, self.config.read_cache_size_kib)?;
-        Ok(conn)
+    fn connect(&self) -> Result<Connection, DbError> {
+        match self {
+            Manager::Sqlite { path, config } => {
+                let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+                let conn = rusqlite::Connection::open_with_flags(path, flags)?;
+                apply_pragmas(&conn, config, config.read_cache_size_kib)?;
+                Ok(Connection::from(conn))
+            }
+            Manager::Postgres { target, timeout } => {
+                Ok(Connection::postgres(pg_connect(target, *timeout, true)?))
+            }
+        }
     }
 
-    fn is_valid(&self, conn: &mut Connection) -> Result<(), rusqlite::Error> {
-        conn.execute_batch("")
+    fn is_valid(&self, conn: &mut Connection) -> Result<(), DbError> {
+        Ok(conn.execute_batch("")?)
     }
 
-    fn has_broken(&self, _conn: &mut Connection) -> bool {
-        false
+    fn has_broken(&self, conn: &mut Connection) -> bool {
+        conn.as_postgres()
+            .is_some_and(sql::postgres::PgConn::is_closed)
     }
 }
 

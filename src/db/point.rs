@@ -22,7 +22,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::OpenFlags;
+
+use super::sql::{Connection, Engine};
 use tokio::runtime::{Handle, RuntimeFlavor};
 
 use super::{apply_pragmas, DbError, Inner};
@@ -170,7 +172,11 @@ pub(super) fn try_in_place<R>(
     f: impl FnOnce(&Connection) -> R,
 ) -> InPlace<Result<R, DbError>> {
     let point = &inner.point;
-    if !point.breaker.allows(Instant::now()) || !on_multi_thread_runtime() {
+    // PostgreSQL is across a network: a read always waits on it, so never on the runtime.
+    if inner.engine != Engine::Sqlite
+        || !point.breaker.allows(Instant::now())
+        || !on_multi_thread_runtime()
+    {
         return InPlace::Pool;
     }
     LOCALS.with(|locals| {
@@ -238,10 +244,10 @@ fn blocks_read() -> i64 {
 /// that never sleeps.
 fn open(inner: &Inner) -> rusqlite::Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(&inner.path, flags)?;
+    let conn = rusqlite::Connection::open_with_flags(&inner.path, flags)?;
     apply_pragmas(&conn, &inner.config, inner.config.read_cache_size_kib)?;
     conn.busy_handler(Some(give_up_when_busy))?;
-    Ok(conn)
+    Ok(Connection::from(conn))
 }
 
 /// Runs `f` inside one read transaction, so that its statements see one committed state;
@@ -254,18 +260,21 @@ pub(super) fn in_snapshot<R>(
     struct End<'c>(&'c Connection);
     impl Drop for End<'_> {
         fn drop(&mut self) {
-            if !self.0.is_autocommit() {
-                let ended = self
-                    .0
-                    .prepare_cached("ROLLBACK")
-                    .and_then(|mut s| s.execute([]));
-                if let Err(e) = ended {
+            let open = self.0.as_sqlite().is_none_or(|c| !c.is_autocommit());
+            if open {
+                if let Err(e) = self.0.cached_execute("ROLLBACK", []) {
                     tracing::error!(error = %e, "ending a read transaction failed");
                 }
             }
         }
     }
-    conn.prepare_cached("BEGIN")?.execute([])?;
+    // On PostgreSQL the snapshot must be asked for: its default isolation gives each
+    // statement its own.
+    let begin = match conn.engine() {
+        Engine::Sqlite => "BEGIN",
+        Engine::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+    };
+    conn.cached_execute(begin, [])?;
     let _end = End(conn);
     Ok(f(conn))
 }

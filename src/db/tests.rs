@@ -19,6 +19,7 @@ fn config(write_chan_cap: usize, timeout_ms: u64) -> DbConfig {
         read_cache_size_kib: 1024,
         writer_cache_size_kib: 1024,
         durable: false,
+        postgres: None,
     }
 }
 
@@ -264,7 +265,7 @@ async fn close_commits_queued_writes_and_refuses_later_ones() {
     let err = db.write(insert("late".into())).await.unwrap_err();
     assert!(matches!(err, DbError::Closed(_)), "{err:?}");
     drop(db);
-    let conn = Connection::open(dir.path().join("metadata").join("test.db")).unwrap();
+    let conn = rusqlite::Connection::open(dir.path().join("metadata").join("test.db")).unwrap();
     let n: i64 = conn
         .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
         .unwrap();
@@ -306,7 +307,7 @@ async fn pragmas_are_set_on_reader_connections() {
 fn a_database_newer_than_the_binary_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("test.db");
-    Connection::open(&path)
+    rusqlite::Connection::open(&path)
         .unwrap()
         .pragma_update(None, "user_version", 7)
         .unwrap();
@@ -334,7 +335,7 @@ fn migrations_are_applied_once_and_recorded() {
         let db = Db::open("test", &path, &config(4, 100), TEST_MIGRATIONS).unwrap();
         drop(db);
     }
-    let conn = Connection::open(&path).unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
     let v: u32 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
@@ -364,7 +365,7 @@ fn migration_numbers_may_skip() {
     for _ in 0..2 {
         drop(Db::open("test", &path, &config(4, 100), SKIPPING).unwrap());
     }
-    let conn = Connection::open(&path).unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
     let v: u32 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
@@ -408,8 +409,12 @@ async fn cached_paged_queries_are_not_prepared_again_when_rebound() {
                     .collect::<Result<Vec<_>, _>>()?;
                 assert_eq!(names.len(), usize::from(limit));
             }
-            let stmt = c.prepare_cached(sql)?;
-            Ok::<_, DbError>(stmt.get_status(rusqlite::StatementStatus::RePrepare))
+            let mut stmt = c.prepare_cached(sql)?;
+            Ok::<_, DbError>(
+                stmt.as_sqlite()
+                    .unwrap()
+                    .get_status(rusqlite::StatementStatus::RePrepare),
+            )
         })
         .await
         .unwrap();
@@ -486,7 +491,7 @@ async fn a_point_read_sees_one_snapshot_and_a_panic_leaves_none_open() {
     let writer = db.clone();
     let (first, second) = db
         .read_point(move |c| {
-            let count = |c: &Connection| -> rusqlite::Result<i64> {
+            let count = |c: &Connection| -> sql::Result<i64> {
                 c.query_row("SELECT count(*) FROM items", [], |r| r.get(0))
             };
             let first = count(c)?;

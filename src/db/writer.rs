@@ -3,8 +3,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use super::CachedRow;
-use rusqlite::Connection;
+use super::sql::{Connection, Engine};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{DbError, DbStats, WriterHook};
@@ -17,8 +16,9 @@ pub(super) enum Msg {
 
 /// A queued write with its result type erased so that one channel carries every kind of task.
 pub(super) trait ErasedTask: Send {
-    /// Runs the task inside a savepoint; returns whether it succeeded.
-    fn run(&mut self, conn: &Connection);
+    /// Runs the task inside a savepoint; returns whether its savepoint was closed (released,
+    /// or rolled back to): when not, the group transaction cannot commit.
+    fn run(&mut self, conn: &Connection) -> bool;
     /// Answers the caller once the group transaction has committed (or failed to).
     fn finish(self: Box<Self>, commit: &Result<(), CommitFailed>);
 }
@@ -54,11 +54,14 @@ where
     T: Send + 'static,
     E: From<DbError> + Send + 'static,
 {
-    fn run(&mut self, conn: &Connection) {
-        let Some(work) = self.work.take() else { return };
+    fn run(&mut self, conn: &Connection) -> bool {
+        let Some(work) = self.work.take() else {
+            return true;
+        };
         if let Err(e) = conn.cached_execute(SAVEPOINT, []) {
-            self.outcome = Some(Err(E::from(DbError::Sqlite(e))));
-            return;
+            self.outcome = Some(Err(E::from(DbError::Sql(e))));
+            // Nothing ran; on PostgreSQL the failed statement aborts the transaction.
+            return conn.engine() == Engine::Sqlite;
         }
         let outcome = match catch_unwind(AssertUnwindSafe(|| work(conn))) {
             Ok(outcome) => outcome,
@@ -68,16 +71,24 @@ where
             true => conn.cached_execute(RELEASE, []).map(|_| ()),
             false => conn.execute_batch(ROLLBACK),
         };
-        if let Err(e) = undone {
-            // The savepoint could not be closed; the whole group will fail at commit.
-            tracing::error!(error = %e, "closing a task savepoint failed");
-        }
+        let closed = match undone {
+            Ok(()) => true,
+            Err(e) => {
+                // The savepoint could not be closed; the whole group is rolled back.
+                tracing::error!(error = %e, "closing a task savepoint failed");
+                false
+            }
+        };
         self.outcome = Some(outcome);
+        closed
     }
 
     fn finish(self: Box<Self>, commit: &Result<(), CommitFailed>) {
         let answer = match (self.outcome, commit) {
-            (Some(Ok(_)), Err(e)) => Err(E::from(DbError::Sqlite(commit_error(e)))),
+            (Some(Ok(_)), Err(e)) => Err(E::from(DbError::CommitFailed {
+                storage_full: e.storage_full,
+                message: e.message.clone(),
+            })),
             (Some(outcome), _) => outcome,
             (None, _) => Err(E::from(DbError::TaskPanicked)),
         };
@@ -86,22 +97,18 @@ where
     }
 }
 
-/// Why a group transaction did not commit: SQLite's (extended) result code, so that callers
-/// can tell a full disk (`SQLITE_FULL`) from other failures, and its message.
+/// Why a group transaction did not commit: whether the storage was full (a condition that
+/// clears when space is freed, told apart by callers), and the engine's message.
 #[derive(Debug)]
 pub(super) struct CommitFailed {
-    code: std::ffi::c_int,
+    storage_full: bool,
     message: String,
 }
 
 impl CommitFailed {
-    fn from_sqlite(e: &rusqlite::Error) -> CommitFailed {
-        let code = match e {
-            rusqlite::Error::SqliteFailure(err, _) => err.extended_code,
-            _ => rusqlite::ffi::SQLITE_ERROR,
-        };
+    fn from_sql(e: &super::sql::Error) -> CommitFailed {
         CommitFailed {
-            code,
+            storage_full: e.is_storage_full(),
             message: e.to_string(),
         }
     }
@@ -111,13 +118,6 @@ impl std::fmt::Display for CommitFailed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.message)
     }
-}
-
-fn commit_error(failed: &CommitFailed) -> rusqlite::Error {
-    rusqlite::Error::SqliteFailure(
-        rusqlite::ffi::Error::new(failed.code),
-        Some(format!("group commit failed: {}", failed.message)),
-    )
 }
 
 /// The writer thread's loop. Ends when the queue is closed and drained.
@@ -146,8 +146,10 @@ pub(super) fn run(
             commit_batch(&conn, &mut batch, stats, hook.as_deref_mut());
         }
     }
-    if let Err((_, e)) = conn.close() {
-        tracing::error!(db = name, error = %e, "closing the database writer connection failed");
+    if let Some(conn) = conn.into_sqlite() {
+        if let Err((_, e)) = conn.close() {
+            tracing::error!(db = name, error = %e, "closing the database writer connection failed");
+        }
     }
     tracing::debug!(db = name, "database writer stopped");
 }
@@ -167,17 +169,34 @@ fn commit_batch(
     hook: Option<&mut dyn WriterHook>,
 ) {
     let began = std::time::Instant::now();
-    let commit = match conn.cached_execute("BEGIN IMMEDIATE", []) {
+    // SQLite: take the write lock at once, so that no statement of the group can meet
+    // `SQLITE_BUSY` half-way.
+    let begin = match conn.engine() {
+        Engine::Sqlite => "BEGIN IMMEDIATE",
+        Engine::Postgres => "BEGIN",
+    };
+    let commit = match conn.cached_execute(begin, []) {
         Ok(_) => {
+            let mut closed = true;
             for task in batch.iter_mut() {
-                task.run(conn);
+                closed &= task.run(conn);
             }
-            conn.cached_execute("COMMIT", []).map(|_| ()).map_err(|e| {
+            if closed {
+                conn.cached_execute("COMMIT", []).map(|_| ()).map_err(|e| {
+                    let _ = conn.execute_batch("ROLLBACK");
+                    CommitFailed::from_sql(&e)
+                })
+            } else {
+                // PostgreSQL would answer COMMIT of an aborted transaction by rolling it back
+                // without an error: never ask it to.
                 let _ = conn.execute_batch("ROLLBACK");
-                CommitFailed::from_sqlite(&e)
-            })
+                Err(CommitFailed {
+                    storage_full: false,
+                    message: "a task's savepoint could not be closed".into(),
+                })
+            }
         }
-        Err(e) => Err(CommitFailed::from_sqlite(&e)),
+        Err(e) => Err(CommitFailed::from_sql(&e)),
     };
     stats.commit_seconds.observe_duration(began.elapsed());
     stats.batch_tasks.observe_count(batch.len() as u64);

@@ -297,7 +297,7 @@ mod tests {
             rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR),
             Some("disk I/O error on iam.db".into()),
         );
-        let e = IamError::from(StoreError::Db(DbError::Sqlite(sqlite)));
+        let e = IamError::from(StoreError::Db(DbError::from(sqlite)));
         assert_eq!(e.code, Code::InternalFailure);
         assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert!(e.source().is_some());

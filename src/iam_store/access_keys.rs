@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use crate::db::sql::{Connection, OptionalExtension};
 use rand::Rng;
-use rusqlite::{Connection, OptionalExtension};
 
 use super::error::{StoreError, StoreResult};
 use super::users::user_by_name;
@@ -124,7 +124,7 @@ impl IamStore {
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT id, status, created_at FROM root_access_keys
-                 WHERE (?1 IS NULL OR id > ?1) ORDER BY id LIMIT ?2",
+                 WHERE (CAST(?1 AS TEXT) IS NULL OR id > ?1) ORDER BY id LIMIT ?2",
             )?;
             let rows = stmt.query_map((&marker, max + 1), |r| {
                 Ok(AccessKey {
@@ -218,7 +218,7 @@ impl IamStore {
             let user = user_by_name(conn, &user_name)?;
             let mut stmt = conn.prepare_cached(
                 "SELECT id, status, created_at FROM access_keys
-                 WHERE user_id = ?1 AND (?2 IS NULL OR id > ?2) ORDER BY id LIMIT ?3",
+                 WHERE user_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR id > ?2) ORDER BY id LIMIT ?3",
             )?;
             let rows = stmt.query_map((&user.id, &marker, max + 1), |r| {
                 Ok(AccessKey {
@@ -379,7 +379,7 @@ pub(super) fn key_by_id(conn: &Connection, id: &str) -> StoreResult<Option<Seale
         .optional()?)
 }
 
-fn sealed_key(r: &rusqlite::Row<'_>) -> rusqlite::Result<SealedKey> {
+fn sealed_key(r: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<SealedKey> {
     Ok(SealedKey {
         id: r.get(0)?,
         user_id: r.get(1)?,

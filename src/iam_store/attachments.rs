@@ -1,6 +1,6 @@
 //! Managed policies attached to users, groups and roles. Attaching twice changes nothing, as in AWS.
 
-use rusqlite::Connection;
+use crate::db::sql::Connection;
 
 use super::aws_policies::AWS_ACCOUNT;
 use super::error::{StoreError, StoreResult};
@@ -85,7 +85,7 @@ impl IamStore {
             let policy = policy_by_ref(conn, &r)?;
             let (table, column) = (holder.table(), holder.column());
             let added = conn.execute(
-                &format!("INSERT OR IGNORE INTO {table} ({column}, policy_id) VALUES (?1, ?2)"),
+                &format!("INSERT INTO {table} ({column}, policy_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING"),
                 (&id, &policy.id),
             )?;
             let count: i64 = conn.query_row(
@@ -149,7 +149,7 @@ impl IamStore {
             let mut stmt = conn.prepare_cached(&format!(
                 "SELECT p.name, p.path, p.aws FROM {table} a JOIN policies p ON p.id = a.policy_id
                  WHERE a.{column} = ?1 AND substr(p.path, 1, length(?2)) = ?2
-                 AND (?3 IS NULL OR (p.name, 1 - p.aws) > (?3, ?5))
+                 AND (CAST(?3 AS TEXT) IS NULL OR (p.name, 1 - p.aws) > (?3, ?5))
                  ORDER BY p.name, 1 - p.aws LIMIT ?4"
             ))?;
             let rows = stmt.query_map(

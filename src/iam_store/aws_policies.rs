@@ -3,7 +3,7 @@
 //! from this table at every open, so a new binary brings new documents; attachments refer to
 //! them like to any policy, and the view compiles them like any attached policy.
 
-use rusqlite::Connection;
+use crate::db::sql::Connection;
 
 use super::error::StoreResult;
 
@@ -104,7 +104,7 @@ pub(super) fn install(conn: &Connection) -> StoreResult<()> {
     for p in AWS_POLICIES {
         conn.execute(
             "INSERT INTO policies (id, name, path, description, default_version, next_version, created_at, updated_at, aws)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5 + 1, ?6, ?7, 1)
+             VALUES (?1, ?2, ?3, ?4, ?5, CAST(?5 AS BIGINT) + 1, ?6, ?7, 1)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, path = excluded.path,
                description = excluded.description, default_version = excluded.default_version,
                next_version = excluded.next_version, created_at = excluded.created_at,

@@ -4,7 +4,7 @@
 //! a role's is kept in `RolePaths` beside it (for the `iam:PermissionsBoundary` condition key
 //! of IAM calls on the role), in commit order.
 
-use rusqlite::{Connection, OptionalExtension};
+use crate::db::sql::{Connection, OptionalExtension};
 
 use super::error::StoreResult;
 use super::ids;

@@ -23,7 +23,13 @@ pub enum StoreError {
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> StoreError {
-        StoreError::Db(DbError::Sqlite(e))
+        StoreError::Db(DbError::from(e))
+    }
+}
+
+impl From<crate::db::sql::Error> for StoreError {
+    fn from(e: crate::db::sql::Error) -> StoreError {
+        StoreError::Db(DbError::Sql(e))
     }
 }
 
@@ -31,10 +37,5 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Whether `e` is a UNIQUE or PRIMARY KEY violation (a duplicate name).
 pub fn is_unique_violation(e: &StoreError) -> bool {
-    matches!(
-        e,
-        StoreError::Db(DbError::Sqlite(rusqlite::Error::SqliteFailure(f, _)))
-            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-                || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
-    )
+    matches!(e, StoreError::Db(DbError::Sql(e)) if e.is_unique_violation())
 }

@@ -1,6 +1,6 @@
 //! Groups and their members.
 
-use rusqlite::{Connection, OptionalExtension};
+use crate::db::sql::{Connection, OptionalExtension};
 
 use super::error::{is_unique_violation, StoreError, StoreResult};
 use super::users::{no_such_user, user_by_name, User};
@@ -19,7 +19,7 @@ pub struct Group {
 }
 
 impl Group {
-    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Group> {
+    fn from_row(row: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<Group> {
         Ok(Group {
             id: row.get(0)?,
             name: row.get(1)?,
@@ -87,7 +87,7 @@ impl IamStore {
             let group = group_by_name(conn, &name)?;
             let mut stmt = conn.prepare_cached(
                 "SELECT u.id, u.name, u.path, u.created_at FROM group_members m JOIN users u ON u.id = m.user_id
-                 WHERE m.group_id = ?1 AND (?2 IS NULL OR u.name > ?2) ORDER BY u.name LIMIT ?3",
+                 WHERE m.group_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR u.name > ?2) ORDER BY u.name LIMIT ?3",
             )?;
             let rows = stmt.query_map((&group.id, &marker, max + 1), |r| {
                 Ok(User { id: r.get(0)?, name: r.get(1)?, path: r.get(2)?, created_at: r.get(3)?, permissions_boundary: None })
@@ -107,7 +107,7 @@ impl IamStore {
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT id, name, path, created_at FROM groups
-                 WHERE substr(path, 1, length(?1)) = ?1 AND (?2 IS NULL OR name > ?2) ORDER BY name LIMIT ?3",
+                 WHERE substr(path, 1, length(?1)) = ?1 AND (CAST(?2 AS TEXT) IS NULL OR name > ?2) ORDER BY name LIMIT ?3",
             )?;
             let rows = stmt.query_map((&path_prefix, &marker, max + 1), Group::from_row)?;
             Ok(page(rows.collect::<Result<_, _>>()?, max, |g: &Group| g.name.clone()))
@@ -125,7 +125,7 @@ impl IamStore {
             let user = user_by_name(conn, &user)?;
             let mut stmt = conn.prepare_cached(
                 "SELECT g.id, g.name, g.path, g.created_at FROM group_members m JOIN groups g ON g.id = m.group_id
-                 WHERE m.user_id = ?1 AND (?2 IS NULL OR g.name > ?2) ORDER BY g.name LIMIT ?3",
+                 WHERE m.user_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR g.name > ?2) ORDER BY g.name LIMIT ?3",
             )?;
             let rows = stmt.query_map((&user.id, &marker, max + 1), Group::from_row)?;
             Ok(page(rows.collect::<Result<_, _>>()?, max, |g: &Group| g.name.clone()))
@@ -192,7 +192,7 @@ impl IamStore {
             let group = group_by_name(conn, &group)?;
             let user = user_by_name(conn, &user)?;
             let added = conn.execute(
-                "INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?1, ?2)",
+                "INSERT INTO group_members (group_id, user_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
                 (&group.id, &user.id),
             )?;
             let count: i64 = conn.query_row(

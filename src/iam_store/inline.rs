@@ -1,7 +1,7 @@
 //! Inline policies embedded in users, groups and roles, with AWS's size quota on the total of each
 //! principal's inline documents (characters other than whitespace).
 
-use rusqlite::{Connection, OptionalExtension};
+use crate::db::sql::{Connection, OptionalExtension};
 
 use super::attachments::Holder;
 use super::error::{StoreError, StoreResult};
@@ -119,7 +119,7 @@ impl IamStore {
             let id = holder_id(conn, holder, &owner)?;
             let (table, column) = holder.inline_table();
             let mut stmt = conn.prepare_cached(&format!(
-                "SELECT name FROM {table} WHERE {column} = ?1 AND (?2 IS NULL OR name > ?2) ORDER BY name LIMIT ?3"
+                "SELECT name FROM {table} WHERE {column} = ?1 AND (CAST(?2 AS TEXT) IS NULL OR name > ?2) ORDER BY name LIMIT ?3"
             ))?;
             let rows = stmt.query_map((&id, &marker, max + 1), |r| r.get(0))?;
             Ok(page(rows.collect::<Result<_, _>>()?, max, String::clone))

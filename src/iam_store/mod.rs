@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use rusqlite::OptionalExtension;
+use crate::db::sql::OptionalExtension;
 
 use access_keys::PendingLastUsed;
 pub use access_keys::{AccessKey, LastUsed, MAX_KEYS_PER_USER};
@@ -322,7 +322,7 @@ impl IamStore {
     /// leave its commit out of the view.
     async fn write<T, F>(&self, f: F) -> StoreResult<T>
     where
-        F: FnOnce(&rusqlite::Connection, &mut Touched) -> StoreResult<T> + Send + 'static,
+        F: FnOnce(&crate::db::sql::Connection, &mut Touched) -> StoreResult<T> + Send + 'static,
         T: Send + 'static,
     {
         let store = self.clone();
@@ -336,7 +336,7 @@ impl IamStore {
     /// entries in the view. All under the write lock: the next commit waits for this update.
     async fn commit_and_follow<T, F>(&self, f: F) -> StoreResult<T>
     where
-        F: FnOnce(&rusqlite::Connection, &mut Touched) -> StoreResult<T> + Send + 'static,
+        F: FnOnce(&crate::db::sql::Connection, &mut Touched) -> StoreResult<T> + Send + 'static,
         T: Send + 'static,
     {
         let mut follow = self.inner.writes.lock().await;
@@ -390,7 +390,7 @@ impl IamStore {
     async fn rename(
         &self,
         r: Rename,
-        id_of: fn(&rusqlite::Connection, &str) -> StoreResult<String>,
+        id_of: fn(&crate::db::sql::Connection, &str) -> StoreResult<String>,
     ) -> StoreResult<()> {
         let (table, noun, wanted) = (r.table, r.noun, r.new_name.clone());
         let result = self
@@ -412,7 +412,7 @@ impl IamStore {
 
     async fn read<T, F>(&self, f: F) -> StoreResult<T>
     where
-        F: FnOnce(&rusqlite::Connection) -> StoreResult<T> + Send + 'static,
+        F: FnOnce(&crate::db::sql::Connection) -> StoreResult<T> + Send + 'static,
         T: Send + 'static,
     {
         self.inner.db.read(f).await
@@ -520,7 +520,7 @@ async fn get_meta(db: &Db, name: &'static str) -> Result<Option<Vec<u8>>, DbErro
 async fn put_meta(db: &Db, name: &'static str, value: Vec<u8>) -> Result<(), DbError> {
     db.write(move |conn| {
         conn.execute(
-            "INSERT OR REPLACE INTO meta (name, value) VALUES (?1, ?2)",
+            "INSERT INTO meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
             (name, value),
         )?;
         Ok(())

@@ -5,7 +5,7 @@
 //! the authorization view; STS reads a provider from the database when a token is presented
 //! (`provider_by_arn`).
 
-use rusqlite::{Connection, OptionalExtension};
+use crate::db::sql::{Connection, OptionalExtension};
 
 use super::error::{is_unique_violation, StoreError, StoreResult};
 use super::users::{put_tags_in, remove_tags_in, tag_page, tags_in};
@@ -37,12 +37,11 @@ impl OidcProvider {
         provider_arn(account, &self.url)
     }
 
-    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<OidcProvider> {
-        let list = |i: usize| -> rusqlite::Result<Vec<String>> {
+    fn from_row(row: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<OidcProvider> {
+        let list = |i: usize| -> crate::db::sql::Result<Vec<String>> {
             let text: String = row.get(i)?;
-            serde_json::from_str(&text).map_err(|e| {
-                rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
-            })
+            serde_json::from_str(&text)
+                .map_err(|e| crate::db::sql::Error::Invalid(format!("column {i}: {e}")))
         };
         Ok(OidcProvider {
             url: row.get(0)?,

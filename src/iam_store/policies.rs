@@ -1,7 +1,7 @@
 //! Customer-managed policies: versions (at most five, ids never reused), attachments to users
 //! and groups, and the rules AWS applies when deleting them.
 
-use rusqlite::{Connection, OptionalExtension};
+use crate::db::sql::{Connection, OptionalExtension};
 
 use super::error::{is_unique_violation, StoreError, StoreResult};
 use super::{ids, now, page, IamStore, Page};
@@ -67,7 +67,7 @@ const POLICY_COLUMNS: &str = "p.id, p.name, p.path, p.description, p.default_ver
     (SELECT count(*) FROM users WHERE permissions_boundary = p.id)
       + (SELECT count(*) FROM roles WHERE permissions_boundary = p.id)";
 
-fn policy_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Policy> {
+fn policy_from_row(r: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<Policy> {
     Ok(Policy {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -214,8 +214,8 @@ impl IamStore {
             let (after_aws, after) = split_marker(marker.as_deref());
             let sql = format!(
                 "SELECT {POLICY_COLUMNS} FROM policies p
-                 WHERE substr(p.path, 1, length(?1)) = ?1 AND (?2 IS NULL OR (p.name, 1 - p.aws) > (?2, ?5))
-                 AND (?6 IS NULL OR p.aws = ?6)
+                 WHERE substr(p.path, 1, length(?1)) = ?1 AND (CAST(?2 AS TEXT) IS NULL OR (p.name, 1 - p.aws) > (?2, ?5))
+                 AND (CAST(?6 AS BIGINT) IS NULL OR p.aws = ?6)
                  AND (?3 = 0 OR EXISTS (SELECT 1 FROM user_attached_policies WHERE policy_id = p.id)
                              OR EXISTS (SELECT 1 FROM group_attached_policies WHERE policy_id = p.id)
                              OR EXISTS (SELECT 1 FROM role_attached_policies WHERE policy_id = p.id))
@@ -280,8 +280,8 @@ impl IamStore {
                 (&policy.id, version, &document, at),
             )?;
             conn.execute(
-                "UPDATE policies SET next_version = ?2 + 1,
-                 default_version = CASE WHEN ?3 THEN ?2 ELSE default_version END, updated_at = ?4 WHERE id = ?1",
+                "UPDATE policies SET next_version = CAST(?2 AS BIGINT) + 1,
+                 default_version = CASE WHEN ?3 = 1 THEN ?2 ELSE default_version END, updated_at = ?4 WHERE id = ?1",
                 (&policy.id, version, set_default, at),
             )?;
             // Only the default version applies to anyone.

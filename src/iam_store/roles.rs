@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::RwLock;
 
-use rusqlite::{Connection, OptionalExtension};
+use crate::db::sql::{Connection, OptionalExtension};
 
 use super::boundaries::{boundary_arn, boundary_policy};
 use super::error::{is_unique_violation, StoreError, StoreResult};
@@ -34,7 +34,7 @@ const ROLE_COLUMNS: &str =
     "id, name, path, description, max_session_duration, trust_policy, created_at";
 
 impl Role {
-    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Role> {
+    fn from_row(row: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<Role> {
         Ok(Role {
             id: row.get(0)?,
             name: row.get(1)?,
@@ -257,7 +257,7 @@ impl IamStore {
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(&format!(
                 "SELECT {ROLE_COLUMNS} FROM roles
-                 WHERE substr(path, 1, length(?1)) = ?1 AND (?2 IS NULL OR name > ?2)
+                 WHERE substr(path, 1, length(?1)) = ?1 AND (CAST(?2 AS TEXT) IS NULL OR name > ?2)
                  ORDER BY name LIMIT ?3"
             ))?;
             let rows = stmt.query_map((&path_prefix, &marker, max + 1), Role::from_row)?;

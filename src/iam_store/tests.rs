@@ -22,6 +22,7 @@ fn config() -> DbConfig {
         read_cache_size_kib: 1024,
         writer_cache_size_kib: 1024,
         durable: false,
+        postgres: None,
     }
 }
 

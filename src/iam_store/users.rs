@@ -1,6 +1,6 @@
 //! Users and their tags.
 
-use rusqlite::{Connection, OptionalExtension};
+use crate::db::sql::{Connection, OptionalExtension};
 
 use super::boundaries::{boundary_arn, boundary_policy};
 use super::error::{is_unique_violation, StoreError, StoreResult};
@@ -20,7 +20,7 @@ pub struct User {
 }
 
 impl User {
-    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+    fn from_row(row: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<User> {
         Ok(User {
             id: row.get(0)?,
             name: row.get(1)?,
@@ -210,7 +210,7 @@ impl IamStore {
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT id, name, path, created_at FROM users
-                 WHERE substr(path, 1, length(?1)) = ?1 AND (?2 IS NULL OR name > ?2)
+                 WHERE substr(path, 1, length(?1)) = ?1 AND (CAST(?2 AS TEXT) IS NULL OR name > ?2)
                  ORDER BY name LIMIT ?3",
             )?;
             let rows = stmt.query_map((&path_prefix, &marker, max + 1), User::from_row)?;

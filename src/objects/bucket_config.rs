@@ -9,11 +9,10 @@
 
 use std::sync::Arc;
 
-use rusqlite::Connection;
+use crate::db::sql::Connection;
 
 use super::buckets::BucketState;
 use super::{now_ms, require_bucket, IndexResult, ObjectIndex};
-use crate::db::CachedRow;
 
 /// A configuration kind's parsed form, as kept in memory.
 pub trait ConfigDocument: Sized {

@@ -11,11 +11,11 @@
 //! it was; a row deleted with its bucket leaves the map. At open the map is read whole.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use crate::db::sql::{Connection, OptionalExtension};
+use crate::db::Db;
 use bytes::Bytes;
-use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 use crate::db::{DbError, WriterHook};
 
@@ -113,10 +113,11 @@ impl Inner {
 
 const SELECT: &str = "SELECT rowid, bucket, objects, bytes, noncurrent, noncurrent_bytes, delete_markers, uploads FROM bucket_stats";
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, BucketUsage)> {
+fn row(r: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<(i64, String, BucketUsage)> {
     // The triggers keep every count at zero or above; a negative one (damage) reads as zero.
-    let count =
-        |i: usize| -> rusqlite::Result<u64> { Ok(u64::try_from(r.get::<_, i64>(i)?).unwrap_or(0)) };
+    let count = |i: usize| -> crate::db::sql::Result<u64> {
+        Ok(u64::try_from(r.get::<_, i64>(i)?).unwrap_or(0))
+    };
     Ok((
         r.get(0)?,
         r.get(1)?,
@@ -173,8 +174,11 @@ impl StorageStats {
     }
 
     /// Reads every row, at open (before any write runs).
-    pub(super) fn load(&self, path: &Path) -> Result<(), DbError> {
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    pub(super) fn load(&self, db: &Db) -> Result<(), DbError> {
+        db.read_now(|conn| self.read(conn))
+    }
+
+    fn read(&self, conn: &Connection) -> Result<(), DbError> {
         let mut stmt = conn.prepare(SELECT)?;
         let rows = stmt.query_map([], row)?;
         let mut inner = self.lock();
@@ -225,8 +229,40 @@ impl StorageStats {
         }
     }
 
+    /// Reads the whole table again (PostgreSQL, which has no update hook to say which rows a
+    /// commit changed): every row's value, and the removal of rows gone.
+    fn refresh_all(&self, conn: &Connection) -> crate::db::sql::Result<()> {
+        let rows: Vec<(i64, String, BucketUsage)> = conn
+            .prepare_cached(SELECT)?
+            .query_map([], row)?
+            .collect::<Result<_, _>>()?;
+        let present: std::collections::HashSet<i64> =
+            rows.iter().map(|(rowid, ..)| *rowid).collect();
+        let mut inner = self.lock();
+        let gone: Vec<i64> = inner
+            .entries
+            .keys()
+            .filter(|k| !present.contains(k))
+            .copied()
+            .collect();
+        for rowid in gone {
+            inner.set(rowid, None);
+        }
+        for (rowid, name, usage) in rows {
+            let unchanged = inner
+                .entries
+                .get(&rowid)
+                .is_some_and(|e| e.name == name && e.usage == usage);
+            if !unchanged {
+                inner.entries.remove(&rowid);
+                inner.set(rowid, Some(Entry::new(name, usage)));
+            }
+        }
+        Ok(())
+    }
+
     /// Reads the rows `rowids` again after a commit: each one's new value, or its removal.
-    fn refresh(&self, conn: &Connection, rowids: &[i64]) -> rusqlite::Result<()> {
+    fn refresh(&self, conn: &Connection, rowids: &[i64]) -> crate::db::sql::Result<()> {
         let mut stmt = conn.prepare_cached(
             "SELECT rowid, bucket, objects, bytes, noncurrent, noncurrent_bytes, delete_markers, uploads FROM bucket_stats WHERE rowid = ?1",
         )?;
@@ -269,6 +305,9 @@ impl Follow {
 impl WriterHook for Follow {
     fn attach(&mut self, conn: &Connection) {
         let touched = Arc::clone(&self.touched);
+        let Some(conn) = conn.as_sqlite() else {
+            return;
+        };
         conn.update_hook(Some(
             move |_: rusqlite::hooks::Action, _: &str, table: &str, rowid: i64| {
                 if table == "bucket_stats" {
@@ -282,6 +321,14 @@ impl WriterHook for Follow {
     }
 
     fn after(&mut self, conn: &Connection, committed: bool) {
+        if conn.as_sqlite().is_none() {
+            if committed {
+                if let Err(e) = self.stats.refresh_all(conn) {
+                    tracing::error!(error = %e, "reading storage per bucket after a commit failed");
+                }
+            }
+            return;
+        }
         let mut rowids =
             std::mem::take(&mut *self.touched.lock().unwrap_or_else(|e| e.into_inner()));
         if !committed || rowids.is_empty() {

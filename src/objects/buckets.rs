@@ -20,14 +20,14 @@
 //! bucket as it was just before its deletion, which was empty.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::{Arc, RwLock};
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use crate::db::sql::{Connection, OptionalExtension};
+use crate::db::Db;
 
 use super::bucket_config::{BucketConfig, BucketConfigs};
 use super::{blob_at, now_ms, require_bucket, IndexError, IndexResult, ObjectIndex};
-use crate::db::{CachedRow, DbError};
+use crate::db::DbError;
 use crate::storage::BlobId;
 
 /// A bucket as committed, with its configuration documents parsed. Immutable: a change
@@ -78,10 +78,12 @@ pub(super) struct Buckets {
 }
 
 impl Buckets {
-    /// Every bucket and every configuration document, read at open through a read-only
-    /// connection of its own (the read pool is async and `ObjectIndex::open` is not).
-    pub(super) fn load(path: &Path) -> Result<Buckets, DbError> {
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    /// Every bucket and every configuration document, read at open.
+    pub(super) fn load(db: &Db) -> Result<Buckets, DbError> {
+        db.read_now(Buckets::read_all)
+    }
+
+    fn read_all(conn: &Connection) -> Result<Buckets, DbError> {
         let mut map = HashMap::new();
         let mut stmt = conn.prepare("SELECT name, created_at, region, owner FROM buckets")?;
         let rows = stmt.query_map([], |r| {
@@ -187,7 +189,7 @@ impl ObjectIndex {
         let row = state.clone();
         let work = move |conn: &Connection| {
             let inserted = conn.cached_execute(
-                "INSERT OR IGNORE INTO buckets (name, created_at, region, owner) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO buckets (name, created_at, region, owner) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
                 (&row.name, row.created_at, &row.region, &row.owner),
             )?;
             if inserted == 0 {

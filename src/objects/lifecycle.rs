@@ -5,13 +5,12 @@
 //! version is still what was planned, the uploads a rule aborts, and the worker's resumable
 //! place in each bucket.
 
-use rusqlite::{Connection, OptionalExtension};
+use crate::db::sql::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use super::bucket_config::ConfigDocument;
 use super::versions::{self, LockState, VersionRef};
 use super::{decode_tags, IndexError, IndexResult, ObjectIndex, Tags};
-use crate::db::CachedRow;
 use crate::storage::BlobId;
 
 /// Which objects a rule applies to: every condition given must hold.
@@ -320,7 +319,7 @@ fn lifecycle_page(
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let last: Option<String> = conn
         .cached_row(
-            "SELECT max(key) FROM (SELECT DISTINCT key FROM objects WHERE bucket = ?1 AND key > ?2 ORDER BY key LIMIT ?3)",
+            "SELECT max(key) FROM (SELECT DISTINCT key FROM objects WHERE bucket = ?1 AND key > ?2 ORDER BY key LIMIT ?3) AS page",
             (bucket, after, limit),
             |r| r.get(0),
         )
@@ -344,13 +343,7 @@ fn lifecycle_page(
             size: r.get(4)?,
             last_modified: r.get(5)?,
             tags: decode_tags(r.get(6)?),
-            lock: LockState::from_columns(
-                r.get_ref(7)?
-                    .as_str_or_null()
-                    .map_err(rusqlite::Error::from)?,
-                r.get(8)?,
-                r.get(9)?,
-            ),
+            lock: LockState::from_columns(r.get_ref(7)?.as_str_or_null()?, r.get(8)?, r.get(9)?),
         };
         match keys.last_mut() {
             Some(k) if k.key == key => k.rows.push(row),

@@ -3,7 +3,7 @@
 //! common prefix is skipped with a single seek past the prefix, so a page costs at most
 //! about `max` index lookups however many keys share a prefix.
 
-use rusqlite::Connection;
+use crate::db::sql::Connection;
 
 use super::{IndexResult, ObjectIndex};
 
@@ -111,7 +111,7 @@ fn list(conn: &Connection, bucket: &str, q: &ListQuery) -> IndexResult<Listing> 
     // One read transaction for the whole page: every seek reads the same snapshot, and the
     // WAL read lock is taken once rather than once per query (a delimiter page runs one
     // query per common prefix). Read-only, so ending it by rollback on drop loses nothing.
-    let _snapshot = conn.unchecked_transaction()?;
+    let _snapshot = conn.snapshot()?;
     let mut listing = Listing::default();
     if q.max == 0 {
         // As S3: max-keys=0 returns an empty, untruncated page.

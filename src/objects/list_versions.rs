@@ -7,7 +7,7 @@
 //! seek past the prefix. Rows are stepped lazily, so a page costs about `max` index steps
 //! plus one seek per common prefix, however many versions the keys have.
 
-use rusqlite::{CachedStatement, Connection, OptionalExtension};
+use crate::db::sql::{Connection, OptionalExtension, Statement as CachedStatement};
 
 use super::list::successor;
 use super::versions::visible_id;
@@ -110,7 +110,7 @@ struct Row {
     storage_class: Option<String>,
 }
 
-fn row_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+fn row_from(r: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<Row> {
     Ok(Row {
         key: r.get(0)?,
         version: r.get(1)?,
@@ -158,7 +158,7 @@ fn marker_version(
 fn list_versions(conn: &Connection, bucket: &str, q: &VersionQuery) -> IndexResult<VersionListing> {
     // One read transaction for the page: every seek reads the same snapshot. Read-only, so
     // ending it by rollback on drop loses nothing.
-    let _snapshot = conn.unchecked_transaction()?;
+    let _snapshot = conn.snapshot()?;
     let mut listing = VersionListing::default();
     if q.max == 0 {
         // As the object listings: max-keys=0 returns an empty, untruncated page.
@@ -503,7 +503,7 @@ mod tests {
             .db
             .read(|conn| -> IndexResult<Vec<String>> {
                 let mut plans = Vec::new();
-                let seeks: [(&str, &[&dyn rusqlite::ToSql]); 3] = [
+                let seeks: [(&str, &[&dyn crate::db::sql::Param]); 3] = [
                     (
                         select!("WHERE bucket = ?1 AND key >= ?2 ORDER BY key, version LIMIT ?3"),
                         &[&"b", &"a", &5],

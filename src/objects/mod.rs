@@ -26,10 +26,9 @@ pub mod versions;
 
 use std::sync::Arc;
 
-use rusqlite::{Connection, OptionalExtension};
+use crate::db::sql::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
-use crate::db::CachedRow;
 use crate::db::{Db, DbConfig, DbError, Migration};
 use crate::storage::BlobId;
 pub use access::{
@@ -180,7 +179,13 @@ pub enum IndexError {
 
 impl From<rusqlite::Error> for IndexError {
     fn from(e: rusqlite::Error) -> IndexError {
-        IndexError::Db(DbError::Sqlite(e))
+        IndexError::Db(DbError::from(e))
+    }
+}
+
+impl From<crate::db::sql::Error> for IndexError {
+    fn from(e: crate::db::sql::Error) -> IndexError {
+        IndexError::Db(DbError::Sql(e))
     }
 }
 
@@ -256,15 +261,15 @@ impl Stored {
     /// tables' CHECK); a statement that did not select the bytes has NULL at `blob + 1`, and
     /// says so with `with_data` false.
     pub(crate) fn at(
-        row: &rusqlite::Row<'_>,
+        row: &crate::db::sql::Row<'_>,
         blob: usize,
         with_data: bool,
-    ) -> rusqlite::Result<Stored> {
+    ) -> crate::db::sql::Result<Stored> {
         match (row.get_ref(blob)?, with_data) {
-            (rusqlite::types::ValueRef::Null, true) => Ok(Stored::Inline(
+            (crate::db::sql::ValueRef::Null, true) => Ok(Stored::Inline(
                 bytes::Bytes::copy_from_slice(row.get_ref(blob + 1)?.as_blob()?),
             )),
-            (rusqlite::types::ValueRef::Null, false) => Ok(Stored::Unread),
+            (crate::db::sql::ValueRef::Null, false) => Ok(Stored::Unread),
             _ => blob_at(row, blob).map(Stored::Blob),
         }
     }
@@ -413,13 +418,9 @@ pub fn now_ms() -> i64 {
 }
 
 /// The blob id in `row`'s column `column`.
-fn blob_at(row: &rusqlite::Row<'_>, column: usize) -> rusqlite::Result<BlobId> {
+fn blob_at(row: &crate::db::sql::Row<'_>, column: usize) -> crate::db::sql::Result<BlobId> {
     BlobId::parse(&row.get::<_, String>(column)?).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(
-            column,
-            rusqlite::types::Type::Text,
-            "malformed blob id".into(),
-        )
+        crate::db::sql::Error::Invalid(format!("column {column}: {}", "malformed blob id"))
     })
 }
 
@@ -447,21 +448,22 @@ fn insert_object(
     })?;
     let acl = o.acl.as_ref().map(Acl::to_text);
     let (lock_mode, lock_until, legal_hold) = o.lock.columns();
-    conn.cached_execute(
+    let id: i64 = conn.cached_row(
         "INSERT INTO objects (bucket, key, size, etag, last_modified, headers, checksum_algorithm, checksum, parts, tags, checksum_type, acl, storage_class,
                               version, null_version, current, delete_marker, lock_mode, lock_until, legal_hold, sse)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
-        rusqlite::params![o.bucket, o.key, o.size, o.etag, o.last_modified, headers, o.checksum_algorithm, o.checksum, o.parts, encode_tags(&o.tags), o.checksum_type, acl, o.headers.storage_class,
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
+         RETURNING id",
+        crate::sql_params![o.bucket, o.key, o.size, o.etag, o.last_modified, headers, o.checksum_algorithm, o.checksum, o.parts, encode_tags(&o.tags), o.checksum_type, acl, o.headers.storage_class,
                           o.version, o.null_version, current, delete_marker, lock_mode, lock_until, legal_hold,
                           o.sse.as_ref().map(crate::crypto::sse::Record::to_bytes)],
+        |r| r.get(0),
     )?;
-    let id = conn.last_insert_rowid();
     let mut stmt = conn.prepare_cached(
         "INSERT INTO segments (object_id, idx, blob, size, etag, checksum, part_number, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
     for (idx, s) in o.segments.iter().enumerate() {
         let (blob, data) = s.stored.columns().ok_or_else(unread)?;
-        stmt.execute(rusqlite::params![
+        stmt.execute(crate::sql_params![
             id,
             idx,
             blob,
@@ -487,10 +489,10 @@ macro_rules! object_sql {
 
 /// An object row, without its segments.
 fn object_columns(
-    r: &rusqlite::Row<'_>,
+    r: &crate::db::sql::Row<'_>,
     bucket: &str,
     key: &str,
-) -> rusqlite::Result<(i64, ObjectMeta)> {
+) -> crate::db::sql::Result<(i64, ObjectMeta)> {
     let headers: String = r.get(4)?;
     let acl: Option<String> = r.get(10)?;
     Ok((
@@ -520,19 +522,18 @@ fn object_columns(
 /// The encryption record in column `column`: NULL for plaintext. A record this binary cannot
 /// read fails the read (never served as if it were plaintext).
 pub(crate) fn sse_at(
-    r: &rusqlite::Row<'_>,
+    r: &crate::db::sql::Row<'_>,
     column: usize,
-) -> rusqlite::Result<Option<crate::crypto::sse::Record>> {
+) -> crate::db::sql::Result<Option<crate::crypto::sse::Record>> {
     match r.get_ref(column)?.as_blob_or_null()? {
         None => Ok(None),
         Some(bytes) => crate::crypto::sse::Record::from_bytes(bytes)
             .map(Some)
             .ok_or_else(|| {
-                rusqlite::Error::FromSqlConversionFailure(
-                    column,
-                    rusqlite::types::Type::Blob,
-                    "an encryption record of an unknown format".into(),
-                )
+                crate::db::sql::Error::Invalid(format!(
+                    "column {column}: {}",
+                    "an encryption record of an unknown format"
+                ))
             }),
     }
 }
@@ -608,9 +609,9 @@ impl ObjectIndex {
         let stats = Arc::new(StorageStats::default());
         let follow = bucket_stats::Follow::new(Arc::clone(&stats));
         let db = Db::open_with_hook("objects", &path, config, MIGRATIONS, Some(Box::new(follow)))?;
-        let buckets = Arc::new(Buckets::load(&path)?);
+        let buckets = Arc::new(Buckets::load(&db)?);
         // No write can run before `open` returns: the map is read whole before it follows.
-        stats.load(&path)?;
+        stats.load(&db)?;
         Ok(ObjectIndex { db, buckets, stats })
     }
 
@@ -724,7 +725,7 @@ impl ObjectIndex {
         value: T,
     ) -> IndexResult<String>
     where
-        T: rusqlite::ToSql + Send + 'static,
+        T: crate::db::sql::Param + Send + 'static,
     {
         self.db
             .write(move |conn| {
@@ -790,19 +791,25 @@ impl ObjectIndex {
         &self,
         ids: &[BlobId],
     ) -> std::io::Result<std::collections::HashSet<BlobId>> {
-        let path = self.db.path().to_path_buf();
-        let conn = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .map_err(std::io::Error::other)?;
+        self.db
+            .read_now(|conn| referenced(conn, ids).map_err(DbError::from))
+            .map_err(std::io::Error::other)
+    }
+}
+
+fn referenced(
+    conn: &Connection,
+    ids: &[BlobId],
+) -> crate::db::sql::Result<std::collections::HashSet<BlobId>> {
+    {
         let mut known = std::collections::HashSet::new();
-        let mut seg = conn
-            .prepare("SELECT 1 FROM segments INDEXED BY segments_by_blob WHERE blob = ?1 LIMIT 1")
-            .map_err(std::io::Error::other)?;
-        let mut part = conn
-            .prepare("SELECT 1 FROM parts INDEXED BY parts_by_blob WHERE blob = ?1 LIMIT 1")
-            .map_err(std::io::Error::other)?;
+        let mut seg = conn.prepare(
+            "SELECT 1 FROM segments INDEXED BY segments_by_blob WHERE blob = ?1 LIMIT 1",
+        )?;
+        let mut part =
+            conn.prepare("SELECT 1 FROM parts INDEXED BY parts_by_blob WHERE blob = ?1 LIMIT 1")?;
         for id in ids {
-            let used = seg.exists([id.as_str()]).map_err(std::io::Error::other)?
-                || part.exists([id.as_str()]).map_err(std::io::Error::other)?;
+            let used = seg.exists([id.as_str()])? || part.exists([id.as_str()])?;
             if used {
                 known.insert(id.clone());
             }

@@ -2,8 +2,7 @@
 //! rows holding their bytes) until CompleteMultipartUpload turns the chosen ones, in order,
 //! into an object's segments in one commit.
 
-use crate::db::CachedRow;
-use rusqlite::{Connection, OptionalExtension};
+use crate::db::sql::{Connection, OptionalExtension};
 
 use super::{
     blob_at, decode_tags, encode_tags, now_ms, require_bucket, versions, Acl, IndexError,
@@ -61,7 +60,7 @@ pub struct Completion {
 const UPLOAD_COLUMNS: &str =
     "SELECT id, bucket, key, initiated, headers, checksum_algorithm, checksum_type, acl, lock_mode, lock_until, legal_hold, sse FROM uploads";
 
-fn upload_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Upload> {
+fn upload_from(r: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<Upload> {
     Ok(Upload {
         id: r.get(0)?,
         bucket: r.get(1)?,
@@ -99,7 +98,7 @@ fn parts_of(conn: &Connection, upload: &str, after: u32, limit: i64) -> IndexRes
         Ok(Part {
             number: r.get(0)?,
             blob: match r.get_ref(1)? {
-                rusqlite::types::ValueRef::Null => None,
+                crate::db::sql::ValueRef::Null => None,
                 _ => Some(blob_at(r, 1)?),
             },
             size: r.get(2)?,
@@ -181,7 +180,7 @@ impl ObjectIndex {
                 let (lock_mode, lock_until, legal_hold) = row.lock.columns();
                 conn.cached_execute(
                     "INSERT INTO uploads (id, bucket, key, initiated, headers, checksum_algorithm, checksum_type, tags, acl, lock_mode, lock_until, legal_hold, sse) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                    rusqlite::params![&row.id, &row.bucket, &row.key, row.initiated, headers, &row.checksum_algorithm, &row.checksum_type, encode_tags(&tags), acl, lock_mode, lock_until, legal_hold, row.sse.as_ref().map(crate::crypto::sse::Record::to_bytes)],
+                    crate::sql_params![&row.id, &row.bucket, &row.key, row.initiated, headers, &row.checksum_algorithm, &row.checksum_type, encode_tags(&tags), acl, lock_mode, lock_until, legal_hold, row.sse.as_ref().map(crate::crypto::sse::Record::to_bytes)],
                 )?;
                 Ok::<_, IndexError>(())
             })
@@ -213,9 +212,12 @@ impl ObjectIndex {
                     .optional()?;
                 let (blob, data) = stored.columns().ok_or_else(super::unread)?;
                 conn.cached_execute(
-                    "INSERT OR REPLACE INTO parts (upload_id, number, blob, size, etag, checksum, last_modified, data)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    rusqlite::params![id, part.number, blob, part.size, part.etag, part.checksum, part.last_modified, data],
+                    "INSERT INTO parts (upload_id, number, blob, size, etag, checksum, last_modified, data)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                     ON CONFLICT (upload_id, number) DO UPDATE SET blob = excluded.blob, size = excluded.size,
+                         etag = excluded.etag, checksum = excluded.checksum, last_modified = excluded.last_modified,
+                         data = excluded.data, damaged = NULL",
+                    crate::sql_params![id, part.number, blob, part.size, part.etag, part.checksum, part.last_modified, data],
                 )?;
                 Ok(old.flatten().and_then(|b| BlobId::parse(&b)))
             })
@@ -394,15 +396,17 @@ fn list_uploads(conn: &Connection, bucket: &str, q: &UploadQuery) -> IndexResult
         "{columns} WHERE bucket = ?1 AND key >= ?2 ORDER BY key, id LIMIT ?3"
     ))?;
     let mut after = conn.prepare_cached(&format!(
-        "{columns} WHERE bucket = ?1 AND (key > ?2 OR (key = ?2 AND ?3 IS NOT NULL AND id > ?3))
+        "{columns} WHERE bucket = ?1 AND (key > ?2 OR (key = ?2 AND CAST(?3 AS TEXT) IS NOT NULL AND id > ?3))
          ORDER BY key, id LIMIT ?4"
     ))?;
     let row = upload_from;
     'seek: loop {
         let batch = (q.max - listing.uploads.len() - listing.prefixes.len() + 1).min(1001);
         let rows: Vec<Upload> = match &bound {
-            Bound::From(k) => from.query_map(rusqlite::params![bucket, k, batch], row)?,
-            Bound::After(k, id) => after.query_map(rusqlite::params![bucket, k, id, batch], row)?,
+            Bound::From(k) => from.query_map(crate::sql_params![bucket, k, batch], row)?,
+            Bound::After(k, id) => {
+                after.query_map(crate::sql_params![bucket, k, id, batch], row)?
+            }
         }
         .collect::<Result<_, _>>()?;
         let seen = rows.len();

@@ -5,11 +5,10 @@
 //! The stored document is this server's own short form: `Enabled`, or
 //! `Enabled <MODE> Days <n>` / `Enabled <MODE> Years <n>`.
 
-use rusqlite::{Connection, OptionalExtension};
+use crate::db::sql::{Connection, OptionalExtension};
 
 use super::versions::{self, LockState, RetentionMode, VersionRef};
 use super::{now_ms, require_bucket, version_of, IndexError, IndexResult, ObjectIndex};
-use crate::db::CachedRow;
 
 /// A milliseconds day; a year of the default retention is 365 of them.
 const DAY_MS: i64 = 86_400_000;

@@ -3,11 +3,10 @@
 //! the `damaged` marks (`migrations/objects/0015_scrub.sql`), and the background scrub's
 //! progress through its pass.
 
-use rusqlite::{Connection, OptionalExtension};
+use crate::db::sql::{Connection, OptionalExtension};
 
 use super::{sse_at, versions, IndexResult, ObjectIndex, Stored};
 use crate::crypto::sse::Record;
-use crate::db::CachedRow;
 use crate::storage::BlobId;
 
 /// One stored run of bytes of a version or an upload, as a scrub checks it.
@@ -90,7 +89,7 @@ fn objects_page(
     )?;
     let mut objects = stmt
         .query_map(
-            rusqlite::params![after, i64::try_from(limit).unwrap_or(i64::MAX)],
+            crate::sql_params![after, i64::try_from(limit).unwrap_or(i64::MAX)],
             |r| {
                 let version: String = r.get(3)?;
                 let etag: String = r.get(5)?;
@@ -153,7 +152,7 @@ fn parts_page(
     })?;
     let parts = stmt
         .query_map(
-            rusqlite::params![after.0, after.1, i64::try_from(limit).unwrap_or(i64::MAX)],
+            crate::sql_params![after.0, after.1, i64::try_from(limit).unwrap_or(i64::MAX)],
             |r| {
                 let number: u32 = r.get(3)?;
                 let etag: String = r.get(5)?;
@@ -234,7 +233,7 @@ impl ObjectIndex {
                 let changed = conn.cached_execute(
                     "UPDATE segments SET damaged = ?5 WHERE object_id = ?1 AND idx = ?2
                         AND EXISTS (SELECT 1 FROM objects WHERE id = ?1 AND version = ?3 AND bucket = ?4 AND key = ?6)",
-                    rusqlite::params![id, idx, version, bucket, damaged.then_some(1), key],
+                    crate::sql_params![id, idx, version, bucket, damaged.then_some(1), key],
                 )?;
                 Ok(changed > 0)
             })
@@ -255,8 +254,8 @@ impl ObjectIndex {
             .write(move |conn| {
                 let changed = conn.cached_execute(
                     "UPDATE parts SET damaged = ?6 WHERE upload_id = ?1 AND number = ?2
-                        AND etag = ?3 AND last_modified = ?4 AND blob IS ?5",
-                    rusqlite::params![upload, number, etag, at, blob, damaged.then_some(1)],
+                        AND etag = ?3 AND last_modified = ?4 AND blob IS NOT DISTINCT FROM ?5",
+                    crate::sql_params![upload, number, etag, at, blob, damaged.then_some(1)],
                 )?;
                 Ok(changed > 0)
             })
@@ -298,7 +297,7 @@ impl ObjectIndex {
                      VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)
                      ON CONFLICT (id) DO UPDATE SET phase = ?1, after_object = ?2, after_upload = ?3,
                         after_part = ?4, after_dir = ?5, pass_started = ?6, last_finished = ?7",
-                    rusqlite::params![
+                    crate::sql_params![
                         progress.phase,
                         progress.after_object,
                         progress.after_upload,
@@ -329,7 +328,7 @@ impl ObjectIndex {
     ) -> IndexResult<std::collections::HashSet<BlobId>> {
         self.db
             .read(move |conn| {
-                let tx = conn.unchecked_transaction()?;
+                let tx = conn.snapshot()?;
                 let mut known = std::collections::HashSet::new();
                 {
                     let mut seg = tx.prepare_cached(

@@ -12,6 +12,7 @@ pub(super) fn config() -> DbConfig {
         read_cache_size_kib: 1024,
         writer_cache_size_kib: 1024,
         durable: false,
+        postgres: None,
     }
 }
 

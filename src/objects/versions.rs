@@ -10,12 +10,11 @@
 //! - A row under Object Lock retention or legal hold is never removed, and never by a write of
 //!   its key.
 
-use rusqlite::{Connection, OptionalExtension};
+use crate::db::sql::{Connection, OptionalExtension};
 
 use super::{
     insert_object, now_ms, require_bucket, IndexError, IndexResult, ObjectMeta, WriteCondition,
 };
-use crate::db::CachedRow;
 use crate::storage::BlobId;
 
 /// The version id clients see for the null version.
@@ -261,7 +260,7 @@ macro_rules! row_sql {
     };
 }
 
-fn row_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+fn row_from(r: &crate::db::sql::Row<'_>) -> crate::db::sql::Result<Row> {
     Ok(Row {
         id: r.get(0)?,
         version: r.get(1)?,

@@ -401,7 +401,7 @@ mod tests {
             rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
             None,
         );
-        let sqlite = S3Error::from(DbError::Sqlite(full));
+        let sqlite = S3Error::from(DbError::from(full));
         assert_eq!(sqlite.code, Code::SlowDown);
         let eio = S3Error::from(std::io::Error::from_raw_os_error(libc::EIO));
         assert_eq!(eio.code, Code::InternalError);

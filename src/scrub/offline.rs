@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::OptionalExtension;
+use crate::db::sql::OptionalExtension;
 use tokio_util::sync::CancellationToken;
 
 use super::{Mode, Options, Report, Scrub, ScrubError, ScrubStats};

@@ -77,6 +77,10 @@ struct Inner {
     space: Arc<FreeSpace>,
 }
 
+/// A temporary file unchanged for this long belongs to no upload in flight: every upload
+/// writes at least every `body_read_timeout_ms` (at most an hour) or fails.
+pub const ABANDONED_TMP: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
 /// How many consecutive blobs go to the same fan-out directory: more than the concurrent
 /// uploads a small server sees, so that they share directory fsyncs.
 const BLOBS_PER_DIR: u64 = 64;
@@ -84,13 +88,36 @@ const BLOBS_PER_DIR: u64 = 64;
 impl BlobStore {
     /// Opens (creating) `data_dir/objects`, discarding leftovers of interrupted uploads.
     pub fn open(data_dir: &Path, fsync: bool, buffer_size: usize) -> io::Result<BlobStore> {
+        BlobStore::open_shared(data_dir, fsync, buffer_size, false)
+    }
+
+    /// `open`; when `shared` (several nodes on one data directory), a temporary file is
+    /// another node's upload in flight unless it has not changed for `ABANDONED_TMP`: only
+    /// those are discarded.
+    pub fn open_shared(
+        data_dir: &Path,
+        fsync: bool,
+        buffer_size: usize,
+        shared: bool,
+    ) -> io::Result<BlobStore> {
         let root = data_dir.join("objects");
         let tmp = root.join("tmp");
         create_dir_0700(&tmp)?;
         let mut discarded = 0;
         for entry in std::fs::read_dir(&tmp)? {
-            std::fs::remove_file(entry?.path())?;
-            discarded += 1;
+            let entry = entry?;
+            if shared {
+                let idle = entry.metadata()?.modified()?.elapsed().unwrap_or_default();
+                if idle < ABANDONED_TMP {
+                    continue;
+                }
+            }
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => discarded += 1,
+                // Another node's cleanup, or its upload committed, in between.
+                Err(e) if shared && e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
         }
         if discarded > 0 {
             tracing::info!(

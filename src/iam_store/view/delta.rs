@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use rusqlite::Connection;
+use crate::db::sql::Connection;
 
 use super::rows::{self, GroupRow, MemberRow, RoleRow, Snapshot, UserRow};
 use super::{AuthView, Ctx, Documents};

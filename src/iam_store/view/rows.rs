@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{Connection, OptionalExtension};
+use crate::db::sql::{Connection, OptionalExtension};
 
 use crate::iam_store::access_keys::{all_keys, keys_of_user, root_keys, SealedKey};
 use crate::iam_store::error::StoreResult;
@@ -369,7 +369,11 @@ pub(super) fn holders(
     Ok((users, groups))
 }
 
-fn policy_row(r: &rusqlite::Row<'_>, first: usize, attached: bool) -> rusqlite::Result<PolicyRow> {
+fn policy_row(
+    r: &crate::db::sql::Row<'_>,
+    first: usize,
+    attached: bool,
+) -> crate::db::sql::Result<PolicyRow> {
     Ok(PolicyRow {
         name: r.get(first)?,
         document: r.get(first + 1)?,
@@ -378,7 +382,7 @@ fn policy_row(r: &rusqlite::Row<'_>, first: usize, attached: bool) -> rusqlite::
     })
 }
 
-fn boundary_row(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<BoundaryRow> {
+fn boundary_row(r: &crate::db::sql::Row<'_>, first: usize) -> crate::db::sql::Result<BoundaryRow> {
     Ok(BoundaryRow {
         name: r.get(first)?,
         path: r.get(first + 1)?,
@@ -401,7 +405,7 @@ fn policies_of(
 /// The first column of `sql`'s rows; `param` is its `?1`, if it has one.
 fn ids(conn: &Connection, sql: &str, param: &str) -> StoreResult<Vec<String>> {
     let mut stmt = conn.prepare_cached(sql)?;
-    let rows: rusqlite::Result<Vec<String>> = match stmt.parameter_count() {
+    let rows: crate::db::sql::Result<Vec<String>> = match stmt.parameter_count() {
         0 => stmt.query_map([], |r| r.get(0))?.collect(),
         _ => stmt.query_map([param], |r| r.get(0))?.collect(),
     };
@@ -411,12 +415,12 @@ fn ids(conn: &Connection, sql: &str, param: &str) -> StoreResult<Vec<String>> {
 fn each_row(
     conn: &Connection,
     sql: &str,
-    mut f: impl FnMut(&rusqlite::Row<'_>) -> StoreResult<()>,
+    mut f: impl FnMut(&crate::db::sql::Row<'_>) -> StoreResult<()>,
 ) -> StoreResult<()> {
     let mut stmt = conn.prepare(sql)?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
-        f(row)?;
+        f(&row)?;
     }
     Ok(())
 }

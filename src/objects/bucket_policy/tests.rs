@@ -50,7 +50,7 @@ async fn stored(index: &ObjectIndex, bucket: &str) -> Option<String> {
     index
         .db()
         .read(move |conn| {
-            use rusqlite::OptionalExtension;
+            use crate::db::sql::OptionalExtension;
             let text = conn
                 .query_row(
                     "SELECT document FROM bucket_configs WHERE bucket = ?1 AND kind = 'policy'",
@@ -359,7 +359,7 @@ async fn the_migration_carries_stored_policies_over() {
     let old_table: Option<String> = index
         .db()
         .read(|conn| {
-            use rusqlite::OptionalExtension;
+            use crate::db::sql::OptionalExtension;
             let name = conn
                 .query_row(
                     "SELECT name FROM sqlite_master WHERE name = 'bucket_policies'",

@@ -216,12 +216,16 @@ impl Drop for TestServer {
 /// fixture's own (loopback, port 0, the test root secret).
 fn config(dir: &Path, env: &[(&str, &str)]) -> Result<Config, String> {
     let own = [("LABSTORE_BACKEND_ADMIN_AUTH_SECRET_KEY", ROOT_SECRET)];
-    let vars: BTreeMap<String, String> = LOOPBACK_PORT_0
+    let mut vars: BTreeMap<String, String> = LOOPBACK_PORT_0
         .iter()
         .chain(&own)
-        .chain(env)
         .map(|&(name, value)| (name.to_owned(), value.to_owned()))
         .collect();
+    vars.extend(super::postgres::engine_for(dir));
+    vars.extend(
+        env.iter()
+            .map(|&(name, value)| (name.to_owned(), value.to_owned())),
+    );
     let sources = Sources {
         cwd: dir.to_path_buf(),
         env: vars.into_iter().collect(),

@@ -7,6 +7,7 @@
 
 pub mod in_process;
 pub mod oidc;
+pub mod postgres;
 pub mod signing;
 
 pub use in_process::TestServer;
