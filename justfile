@@ -12,6 +12,18 @@ run *ARGS:
 test:
     cargo test
 
+# The integration suite again with the metadata on PostgreSQL (Debian's `postgresql`; .ci/run
+# installs it): a throwaway cluster under a temporary directory, stopped afterwards. Also
+# checks the PostgreSQL schemas against what the SQLite migrations leave.
+test-postgres *ARGS:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    dir=$(mktemp -d /tmp/labstore-pg.XXXXXX)
+    trap 'tests/pg/cluster.sh stop "$dir" >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
+    url=$(tests/pg/cluster.sh start "$dir")
+    python3 tests/pg/check_schema.py --url "$url" >/dev/null
+    TEST_POSTGRES_URL="$url" cargo test --test it "$@"
+
 # Tools: .ci/run installs them. CHECKS picks checks by name part: `just e2e rclone s3cmd`.
 # End-to-end checks with the aws CLI, boto3, rclone, s3cmd and httpie against the built binary
 e2e *CHECKS:
@@ -89,7 +101,7 @@ bench-assume-role SECONDS="10" CONCURRENCY="1,4,16,64":
         {{SECONDS}} {{CONCURRENCY}}
 
 # What CI runs, in order
-ci: lint test e2e bench-smoke
+ci: lint test test-postgres e2e bench-smoke
 
 # ---- Poking a running server by hand (httpie + httpie-aws-authv4) ----
 # Endpoint and credentials come from the environment; defaults match `just run`.

@@ -382,7 +382,7 @@ async fn open_object_storage(config: &Config) -> Result<(ObjectIndex, BlobStore)
     // A backup still copying keeps every unreferenced blob: some may be in its snapshot.
     let held = objects
         .db()
-        .write(|conn| crate::backup::holds::at_startup(conn))
+        .write(crate::backup::holds::at_startup)
         .await?;
     if held {
         tracing::info!(

@@ -35,6 +35,21 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Serve => serve(config),
+        // The offline commands read and write the SQLite files under data_dir/metadata.
+        Command::Keys { .. }
+        | Command::Scrub(_)
+        | Command::Backup(_)
+        | Command::Restore(_)
+        | Command::Admin { .. }
+            if config.backend.metadata.engine == config::MetadataEngine::Postgres =>
+        {
+            eprintln!(
+                "labstore: this command works on the SQLite metadata engine only; with \
+                 backend.metadata.engine: postgres, back the database up with PostgreSQL's own \
+                 tools and the data directory with a file copy (docs/scale-out.md)"
+            );
+            ExitCode::from(2)
+        }
         Command::Keys {
             command: KeysCommand::Rotate { batch },
         } => rotate(&config, batch),

@@ -66,7 +66,11 @@ pub(super) fn tags_in(
             value: r.get(1)?,
         })
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let mut tags: Vec<Tag> = rows.collect::<Result<_, _>>()?;
+    // SQLite's NOCASE order (ASCII letters folded, then bytes), whatever the engine's own
+    // case-insensitive collation orders by: `tag_page` pages in it.
+    tags.sort_by_key(|t| t.key.to_ascii_lowercase());
+    Ok(tags)
 }
 
 fn put_tags(conn: &Connection, user_id: &str, tags: &[Tag]) -> StoreResult<()> {
@@ -120,8 +124,8 @@ pub(super) fn put_tags_in(
 
 /// One page of tags (as `tags_in` returns them) after `marker`.
 pub(super) fn tag_page(tags: Vec<Tag>, marker: Option<&str>, max: usize) -> Page<Tag> {
-    // `tags_in` orders by the key column's NOCASE collation, which folds ASCII letters
-    // only; the marker must compare the same way, or keys with other letters (which tag keys
+    // `tags_in` orders as SQLite's NOCASE collation does, folding ASCII letters only; the
+    // marker must compare the same way, or keys with other letters (which tag keys
     // allow) are skipped or repeated across pages.
     let tags: Vec<Tag> = tags
         .into_iter()

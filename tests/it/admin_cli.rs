@@ -39,6 +39,9 @@ const COMMANDS: [&[&str]; 4] = [
 
 #[test]
 fn every_admin_command_is_refused_while_the_server_runs() {
+    if crate::common::postgres::sqlite_only("the offline admin commands work on the SQLite files") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
     for args in COMMANDS {
@@ -66,6 +69,9 @@ fn every_admin_command_is_refused_while_the_server_runs() {
 
 #[test]
 fn a_reset_root_secret_is_printed_once_and_replaces_the_generated_one() {
+    if crate::common::postgres::sqlite_only("the offline admin commands work on the SQLite files") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
     let (stdout, _) = server.stop();
@@ -104,6 +110,9 @@ fn a_reset_root_secret_is_printed_once_and_replaces_the_generated_one() {
 
 #[test]
 fn a_configured_root_secret_is_shown_as_such_and_never_reset() {
+    if crate::common::postgres::sqlite_only("the offline admin commands work on the SQLite files") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     drop(common::spawn_with_root(dir.path()));
     let configured = |args: &[&str]| {
@@ -131,6 +140,9 @@ fn a_configured_root_secret_is_shown_as_such_and_never_reset() {
 
 #[test]
 fn users_are_listed_with_their_keys_and_status_and_no_secret() {
+    if crate::common::postgres::sqlite_only("the offline admin commands work on the SQLite files") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let (key, secret, root_key) = {
         let server = start_with_root(dir.path());
@@ -172,6 +184,9 @@ fn users_are_listed_with_their_keys_and_status_and_no_secret() {
 
 #[test]
 fn check_db_passes_sound_databases_and_fails_a_damaged_one() {
+    if crate::common::postgres::sqlite_only("the offline admin commands work on the SQLite files") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     {
         let server = start_with_root(dir.path());
@@ -211,4 +226,29 @@ fn check_db_passes_sound_databases_and_fails_a_damaged_one() {
         stdout.contains("objects: DAMAGED") && stdout.contains("iam: ok"),
         "{stdout}"
     );
+}
+
+#[test]
+fn on_postgres_the_offline_commands_refuse_and_change_nothing() {
+    if !crate::common::postgres::enabled() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["admin", "users"][..],
+        &["admin", "root", "reset-secret"],
+        &["admin", "check-db"],
+        &["keys", "rotate"],
+        &["scrub"],
+        &["backup", "--to", "backup"],
+    ] {
+        let out = crate::common::command(dir.path(), args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("SQLite metadata engine only"),
+            "{args:?}: {stderr}"
+        );
+    }
+    assert!(!dir.path().join("data").exists() && !dir.path().join("backup").exists());
 }

@@ -303,6 +303,9 @@ fn churn(
 
 #[test]
 fn a_backup_taken_during_writes_restores_every_acknowledged_object_and_iam_entity() {
+    if crate::common::postgres::sqlite_only("backup and restore copy the SQLite files") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let target = tempfile::tempdir().unwrap();
     let copy = dir.path().join("backup");
@@ -359,6 +362,9 @@ fn a_backup_taken_during_writes_restores_every_acknowledged_object_and_iam_entit
 
 #[test]
 fn a_second_backup_copies_only_new_blobs_and_drops_unreferenced_ones() {
+    if crate::common::postgres::sqlite_only("backup and restore copy the SQLite files") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("backup");
     let server = start_with_root(dir.path());
@@ -419,6 +425,9 @@ fn a_second_backup_copies_only_new_blobs_and_drops_unreferenced_ones() {
 
 #[test]
 fn a_blob_the_server_removes_during_a_backup_is_still_in_it() {
+    if crate::common::postgres::sqlite_only("backup and restore copy the SQLite files") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("backup");
     let gate = dir.path().join("gate");
@@ -484,6 +493,9 @@ fn a_blob_the_server_removes_during_a_backup_is_still_in_it() {
 
 #[test]
 fn a_crashed_backups_hold_defers_removals_only_until_it_expires() {
+    if crate::common::postgres::sqlite_only("backup and restore copy the SQLite files") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let server = start_with_root(dir.path());
     let s3 = server.block_on(server.with_bucket("bkt"));
@@ -529,6 +541,9 @@ fn a_crashed_backups_hold_defers_removals_only_until_it_expires() {
 
 #[test]
 fn a_damaged_or_incomplete_backup_is_refused_and_nothing_is_restored() {
+    if crate::common::postgres::sqlite_only("backup and restore copy the SQLite files") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("backup");
     let server = start_with_root(dir.path());
@@ -625,6 +640,9 @@ fn a_damaged_or_incomplete_backup_is_refused_and_nothing_is_restored() {
 
 #[test]
 fn restore_refuses_a_non_empty_data_directory() {
+    if crate::common::postgres::sqlite_only("backup and restore copy the SQLite files") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("backup");
     let server = start_with_root(dir.path());
@@ -660,6 +678,9 @@ fn restore_refuses_a_non_empty_data_directory() {
 
 #[test]
 fn a_backup_is_refused_while_a_master_key_rotation_is_unfinished() {
+    if crate::common::postgres::sqlite_only("backup and restore copy the SQLite files") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     drop(start_with_root(dir.path()));
     std::fs::write(dir.path().join("keys/master.key.next"), [1_u8; 32]).unwrap();
@@ -676,6 +697,9 @@ fn a_backup_is_refused_while_a_master_key_rotation_is_unfinished() {
 
 #[test]
 fn a_backup_inside_the_data_directory_is_refused() {
+    if crate::common::postgres::sqlite_only("backup and restore copy the SQLite files") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     drop(start_with_root(dir.path()));
     let out = run(dir.path(), &["backup", "--to", "data/backup"]);
@@ -690,6 +714,9 @@ fn a_backup_inside_the_data_directory_is_refused() {
 
 #[test]
 fn without_key_restores_and_the_server_waits_for_the_key() {
+    if crate::common::postgres::sqlite_only("backup and restore copy the SQLite files") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("backup");
     let server = start_with_root(dir.path());

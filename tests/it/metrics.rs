@@ -31,9 +31,9 @@ fn counted(server: &TestServer, bucket: &str) -> BucketUsage {
             };
             Ok::<_, DbError>(BucketUsage {
                 objects: n("SELECT count(*) FROM objects WHERE bucket = ?1 AND current = 1")?,
-                bytes: n("SELECT coalesce(sum(size), 0) FROM objects WHERE bucket = ?1 AND current = 1")?,
+                bytes: n("SELECT CAST(coalesce(sum(size), 0) AS BIGINT) FROM objects WHERE bucket = ?1 AND current = 1")?,
                 noncurrent: n("SELECT count(*) FROM objects WHERE bucket = ?1 AND current = 0 AND delete_marker = 0")?,
-                noncurrent_bytes: n("SELECT coalesce(sum(size), 0) FROM objects WHERE bucket = ?1 AND current = 0 AND delete_marker = 0")?,
+                noncurrent_bytes: n("SELECT CAST(coalesce(sum(size), 0) AS BIGINT) FROM objects WHERE bucket = ?1 AND current = 0 AND delete_marker = 0")?,
                 delete_markers: n("SELECT count(*) FROM objects WHERE bucket = ?1 AND delete_marker = 1")?,
                 uploads: n("SELECT count(*) FROM uploads WHERE bucket = ?1")?,
             })
@@ -379,6 +379,9 @@ fn lifecycle_expiry_counts_as_a_delete() {
 /// counted by the migration, and kept from there.
 #[test]
 fn the_migration_counts_what_the_index_already_holds() {
+    if crate::common::postgres::sqlite_only("SQLite's migration 13 counts what the index held; PostgreSQL's schema starts with the counts") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let b = "existing";
     {

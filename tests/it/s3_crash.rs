@@ -169,11 +169,15 @@ fn acknowledged_writes_survive_kill_9_and_nothing_torn_is_listed() {
         in_blobs > 0 && in_blobs < listed,
         "the kill should leave both inline and blob-stored objects ({in_blobs} of {listed} in blobs)"
     );
-    // No temporary file survives a restart, and no blob is left that no object uses.
-    let objects = dir.path().join("data/objects");
-    assert_eq!(std::fs::read_dir(objects.join("tmp")).unwrap().count(), 0);
-    let blobs = common::blob_files(dir.path());
-    assert_eq!(blobs, in_blobs, "blob files and blob-stored objects differ");
+    // No temporary file survives a restart, and no blob is left that no object uses. On
+    // PostgreSQL the data directory may be shared with other nodes, whose uploads in flight
+    // look the same: a restart keeps them, for the scrub's orphan sweep after its grace.
+    if !common::postgres::enabled() {
+        let objects = dir.path().join("data/objects");
+        assert_eq!(std::fs::read_dir(objects.join("tmp")).unwrap().count(), 0);
+        let blobs = common::blob_files(dir.path());
+        assert_eq!(blobs, in_blobs, "blob files and blob-stored objects differ");
+    }
     server.stop();
 }
 
@@ -204,6 +208,9 @@ struct History {
 /// blob is left that no version refers to (nor is one missing).
 #[test]
 fn acknowledged_versions_survive_kill_9() {
+    if crate::common::postgres::sqlite_only("reads the SQLite index after the kill") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let server = spawn_with_root(dir.path());
     let addr = server.s3;

@@ -37,6 +37,9 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 #[test]
 fn master_key_is_private_and_reused_and_the_root_secret_is_shown_once() {
+    if crate::common::postgres::sqlite_only("reads the SQLite file") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
     let (stdout, logs) = server.stop();

@@ -328,6 +328,7 @@ fn collect<P: Params>(params: &P) -> Vec<Value<'_>> {
 
 impl<'c> Statement<'c> {
     /// Runs the statement; returns the number of rows it changed.
+    #[allow(clippy::needless_pass_by_value)] // rusqlite's signature: `execute((a, b))`
     pub fn execute<P: Params>(&mut self, params: P) -> Result<usize> {
         let values = collect(&params);
         match &mut self.inner {
@@ -350,6 +351,7 @@ impl<'c> Statement<'c> {
     }
 
     /// The rows of a query, one at a time.
+    #[allow(clippy::needless_pass_by_value)] // rusqlite's signature: `query((a, b))`
     pub fn query<P: Params>(&mut self, params: P) -> Result<Rows<'_>> {
         let values = collect(&params);
         let inner = match &mut self.inner {
@@ -418,7 +420,8 @@ enum RowsInner<'s> {
 }
 
 impl Rows<'_> {
-    /// The next row, or `None` after the last.
+    /// The next row, or `None` after the last. (Not an `Iterator`: the row borrows `self`.)
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<Option<Row<'_>>> {
         match &mut self.inner {
             RowsInner::Sqlite(rows) => Ok(rows.next()?.map(|r| Row {

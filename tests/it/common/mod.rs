@@ -47,6 +47,7 @@ pub fn command(dir: &Path, args: &[&str]) -> Command {
         .env_remove("RUST_LOG")
         .env("LABSTORE_LOG_FORMAT", "json")
         .envs(LOOPBACK_PORT_0)
+        .envs(postgres::engine_for(dir))
         .args(args);
     cmd
 }

@@ -1,11 +1,11 @@
-//! The integration suite on PostgreSQL: with `LABSTORE_TEST_POSTGRES_URL` set (`just
+//! The integration suite on PostgreSQL: with `TEST_POSTGRES_URL` set (`just
 //! test-postgres` starts a throwaway cluster and sets it), every in-process server keeps its
 //! metadata there instead of in SQLite files, each server directory in schemas of its own.
 
 use std::path::Path;
 
 /// The variable naming the cluster the suite runs on; unset: SQLite.
-pub const URL_VAR: &str = "LABSTORE_TEST_POSTGRES_URL";
+pub const URL_VAR: &str = "TEST_POSTGRES_URL";
 
 /// The PostgreSQL URL when the suite runs on PostgreSQL.
 pub fn url() -> Option<String> {
@@ -44,4 +44,14 @@ pub fn engine_for(dir: &Path) -> Vec<(String, String)> {
             "4".into(),
         ),
     ]
+}
+
+/// For a test of what only the SQLite engine has (its files, the offline commands that work
+/// on them, point reads in place): `true`, after saying so, when the suite runs on
+/// PostgreSQL; the test then returns. Each caller says why.
+pub fn sqlite_only(why: &str) -> bool {
+    if enabled() {
+        eprintln!("not on PostgreSQL: {why}");
+    }
+    enabled()
 }
