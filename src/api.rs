@@ -65,7 +65,7 @@ pub(crate) trait Api {
     type Granted<'a>: Send
     where
         Self: 'a;
-    type Error: ApiError + Send;
+    type Error: ApiError + Send + From<crate::db::DbError>;
 
     fn request_id() -> String;
 
@@ -241,6 +241,11 @@ async fn steps<A: Api>(
     request_id: &str,
 ) -> Result<Response<Body>, A::Error> {
     let access = &state.metrics.access;
+    // On PostgreSQL: never authenticate or authorize from views that may miss another node's
+    // change for longer than the bound.
+    if !state.views_fresh() {
+        return Err(A::Error::from(crate::db::DbError::Stale));
+    }
     let caller = A::authenticate(state, parts, parsed).inspect_err(|e| {
         if e.fault() == Fault::Client {
             access.authentication_failed(listener, e.code());

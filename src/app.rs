@@ -35,6 +35,8 @@ pub enum StartupError {
     Lock(#[from] crate::lockfile::LockError),
     #[error("TLS: {0}")]
     Tls(#[from] crate::tls::TlsError),
+    #[error("cannot listen for the other nodes' changes: {0}")]
+    Cluster(crate::db::sql::Error),
     #[error("audit log: {0}")]
     Audit(#[from] crate::audit::SinkError),
     #[error("cannot bind the {listener} listener on {host}:{port}: {source}")]
@@ -93,7 +95,9 @@ pub async fn start(config: Config) -> Result<Running, StartupError> {
         }
     };
     let mut iam_db = config.backend.iam.db.to_db_config();
-    iam_db.postgres = config.backend.metadata.postgres_target("iam");
+    // This process among the nodes sharing the metadata (`crate::cluster`).
+    let node = crate::cluster::new_node_name();
+    iam_db.postgres = config.backend.metadata.postgres_target("iam", &node);
     let iam = IamStore::open(
         &storage.data_dir,
         &storage.keys_dir,
@@ -107,7 +111,7 @@ pub async fn start(config: Config) -> Result<Running, StartupError> {
     if generated {
         announce_generated_root(&root);
     }
-    let (objects, blobs) = open_object_storage(&config).await?;
+    let (objects, blobs) = open_object_storage(&config, &node).await?;
     let oidc = crate::oidc::OidcVerifier::new(&config.backend.iam.oidc)?;
     let tls = crate::tls::Certificates::open(&config)?;
     if let Some(cert) = &tls.self_signed {
@@ -126,7 +130,32 @@ pub async fn start(config: Config) -> Result<Running, StartupError> {
     let grace = Duration::from_millis(config.backend.shutdown_timeout_ms);
     let trusted_proxies = config.backend.trusted_proxies();
     let console = crate::console::Sessions::configured(&config);
+    // Several nodes: listen for the others' changes before serving (`crate::cluster`).
+    let cluster = match config.backend.metadata.engine {
+        crate::config::MetadataEngine::Sqlite => None,
+        crate::config::MetadataEngine::Postgres => {
+            let url = config
+                .backend
+                .metadata
+                .postgres
+                .url
+                .as_ref()
+                .map(|u| u.expose().to_owned())
+                .unwrap_or_default();
+            let watch = crate::cluster::start(
+                &url,
+                &config.backend.metadata.channel(),
+                &node,
+                iam.clone(),
+                objects.clone(),
+                tokio::runtime::Handle::current(),
+            )
+            .map_err(StartupError::Cluster)?;
+            Some(watch)
+        }
+    };
     let state = State::new(Inner {
+        cluster,
         history: crate::console::history::History::default(),
         console,
         trusted_proxies,
@@ -250,6 +279,9 @@ impl Running {
                 tracing::error!("a background task ended abnormally");
             }
         }
+        if let Some(watch) = &self.state.cluster {
+            watch.stop();
+        }
         tracing::info!("shutdown: listeners stopped; closing the iam database writer");
         self.state.iam.db().close().await;
         tracing::info!("shutdown: closing the object index writer");
@@ -361,12 +393,15 @@ fn connection_limits(config: &Config) -> Vec<http::Limits> {
 /// Opens the object index and the blob directory, then removes blobs that no object or part
 /// refers to (left by a crash between a blob's rename and its index commit). This runs
 /// before any listener is bound, so no upload can be in flight.
-async fn open_object_storage(config: &Config) -> Result<(ObjectIndex, BlobStore), StartupError> {
+async fn open_object_storage(
+    config: &Config,
+    node: &str,
+) -> Result<(ObjectIndex, BlobStore), StartupError> {
     let s3 = &config.backend.s3;
     let data_dir = &config.backend.storage.data_dir;
     let mut db = s3.db.to_db_config();
     db.durable = s3.io.fsync;
-    db.postgres = config.backend.metadata.postgres_target("objects");
+    db.postgres = config.backend.metadata.postgres_target("objects", node);
     // Several nodes share the data directory: another node's upload may be in flight, so
     // neither its temporary files nor a blob the index does not know yet may be removed here
     // (the scrub removes orphans past their grace instead).
@@ -380,10 +415,7 @@ async fn open_object_storage(config: &Config) -> Result<(ObjectIndex, BlobStore)
         .map_err(storage_error)?;
     blobs.space().set_floor(s3.min_free_bytes);
     // A backup still copying keeps every unreferenced blob: some may be in its snapshot.
-    let held = objects
-        .db()
-        .write(crate::backup::holds::at_startup)
-        .await?;
+    let held = objects.db().write(crate::backup::holds::at_startup).await?;
     if held {
         tracing::info!(
             "a backup is running: the sweep of unreferenced blobs waits for the next start"

@@ -11,6 +11,7 @@ pub mod backup;
 pub mod bench;
 pub mod cidr;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod console;
 pub mod crypto;

@@ -75,10 +75,19 @@ pub async fn run(state: State, shutdown: CancellationToken) {
     let settings = state.config.backend.s3.lifecycle.clone();
     let mut tick = tokio::time::interval(Duration::from_millis(settings.interval_ms));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // One node at a time applies the rules (`crate::cluster::Lease`).
+    let lease = std::sync::Arc::new(crate::cluster::Lease::new(&state.config, "lifecycle"));
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             () = shutdown.cancelled() => return,
+        }
+        let ours = std::sync::Arc::clone(&lease);
+        if !crate::metrics::blocking::spawn(move || ours.held())
+            .await
+            .unwrap_or(false)
+        {
+            continue;
         }
         for bucket in state.objects.list_buckets() {
             let Some(config) = bucket.configs.lifecycle.clone() else {

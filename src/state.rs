@@ -36,6 +36,17 @@ pub struct Inner {
     pub console: Option<crate::console::Sessions>,
     /// The dashboard's last hour of request totals (`crate::console::history`).
     pub history: crate::console::history::History,
+    /// With the metadata on PostgreSQL: the watch that keeps this node's views fresh and says
+    /// whether they are (`crate::cluster`).
+    pub cluster: Option<Arc<crate::cluster::Watch>>,
+}
+
+impl Inner {
+    /// Whether this node may serve from its views: always on SQLite; on PostgreSQL while the
+    /// cluster watch confirms them within `cluster::STALENESS_BOUND`.
+    pub fn views_fresh(&self) -> bool {
+        self.cluster.as_ref().is_none_or(|w| w.fresh())
+    }
 }
 
 impl State {

@@ -52,6 +52,12 @@ async fn ready(state: &State) -> Response<Body> {
             not_ready.push(name.into());
         }
     }
+    if !state.views_fresh() {
+        not_ready.push(format!(
+            "views not confirmed fresh within {} ms (the cluster notification connection)",
+            crate::cluster::STALENESS_BOUND.as_millis()
+        ));
+    }
     // Short of space the server still serves reads and deletes (which free space): ready,
     // with what is degraded said, so that a balancer keeps sending it the deletes.
     let space = state.blobs.space();

@@ -105,8 +105,14 @@ impl Default for Postgres {
 }
 
 impl MetadataSection {
-    /// Where database `name` ("iam", "objects") lives on PostgreSQL; `None` on SQLite.
-    pub fn postgres_target(&self, name: &str) -> Option<crate::db::PgTarget> {
+    /// The channel on which the nodes sharing these schemas announce their changes.
+    pub fn channel(&self) -> String {
+        format!("{}_changes", self.postgres.schema)
+    }
+
+    /// Where database `name` ("iam", "objects") lives on PostgreSQL, for node `node`; `None` on
+    /// SQLite.
+    pub fn postgres_target(&self, name: &str, node: &str) -> Option<crate::db::PgTarget> {
         if self.engine != MetadataEngine::Postgres {
             return None;
         }
@@ -120,6 +126,8 @@ impl MetadataSection {
             schema: format!("{}_{name}", pg.schema),
             pool_size: pg.pool_size,
             statement_timeout: Duration::from_millis(pg.statement_timeout_ms),
+            channel: self.channel(),
+            node: node.to_owned(),
         })
     }
 }

@@ -99,6 +99,11 @@ pub enum DbError {
     Busy { db: &'static str, waited_ms: u128 },
     #[error("database {0} is closed")]
     Closed(&'static str),
+    #[error(
+        "this node's views are not confirmed fresh within the staleness bound (the cluster \
+         notification connection is down): refusing to serve from them"
+    )]
+    Stale,
     #[error("database {db} schema version {found} is newer than this binary knows ({known}); run a newer labstore")]
     TooNew {
         db: &'static str,
@@ -127,6 +132,16 @@ impl From<rusqlite::Error> for DbError {
 }
 
 impl DbError {
+    /// A refusal clients should retry (503): no queue slot or connection in time, views not
+    /// confirmed fresh, or the database unreachable for now.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            DbError::Busy { .. } | DbError::Stale => true,
+            DbError::Sql(e) => e.is_unavailable(),
+            _ => false,
+        }
+    }
+
     /// Whether the database could not write because its volume is full (`SQLITE_FULL`, or
     /// `ENOSPC` from a file it wrote): a condition that clears when space is freed.
     pub fn is_storage_full(&self) -> bool {
@@ -182,6 +197,10 @@ pub struct PgTarget {
     pub pool_size: u32,
     /// `statement_timeout` of every connection.
     pub statement_timeout: Duration,
+    /// Where commits that change a cached view are announced (`crate::cluster`), and this
+    /// node's name in the announcements.
+    pub channel: String,
+    pub node: String,
 }
 
 impl std::fmt::Debug for PgTarget {
@@ -238,9 +257,8 @@ impl Db {
             sql::Engine::Sqlite,
             path,
             config,
-            Connection::from(conn),
             pool,
-            hook,
+            (Connection::from(conn), hook, None),
         )
     }
 
@@ -276,14 +294,16 @@ impl Db {
                 target: target.clone(),
                 timeout: config.timeout,
             })?;
+        let (again, timeout) = (target.clone(), config.timeout);
+        let reconnect: writer::Reconnect =
+            Box::new(move || Ok(Connection::postgres(pg_connect(&again, timeout, false)?)));
         Db::start(
             name,
             sql::Engine::Postgres,
             Path::new(""),
             config,
-            Connection::postgres(conn),
             pool,
-            hook,
+            (Connection::postgres(conn), hook, Some(reconnect)),
         )
     }
 
@@ -292,9 +312,12 @@ impl Db {
         engine: sql::Engine,
         path: &Path,
         config: &DbConfig,
-        conn: Connection,
         pool: r2d2::Pool<Manager>,
-        hook: Option<Box<dyn WriterHook>>,
+        (conn, hook, reconnect): (
+            Connection,
+            Option<Box<dyn WriterHook>>,
+            Option<writer::Reconnect>,
+        ),
     ) -> Result<Db, DbError> {
         let (tx, rx) = mpsc::channel(config.write_chan_cap);
         let batch_cap = config.write_chan_cap.max(1);
@@ -302,7 +325,17 @@ impl Db {
         let writer_stats = Arc::clone(&stats);
         let handle = std::thread::Builder::new()
             .name(format!("{name}-db-writer"))
-            .spawn(move || writer::run(name, conn, rx, batch_cap, &writer_stats, hook))
+            .spawn(move || {
+                writer::run(
+                    name,
+                    conn,
+                    rx,
+                    batch_cap,
+                    &writer_stats,
+                    hook,
+                    reconnect.as_ref(),
+                )
+            })
             .map_err(|source| DbError::Io {
                 context: format!("starting the {name} database writer"),
                 source,
@@ -563,7 +596,8 @@ fn pg_connect(
     }
     config.application_name("labstore");
     let client = config.connect(postgres::NoTls).map_err(sql::Error::from)?;
-    let conn = sql::postgres::PgConn::new(client);
+    let mut conn = sql::postgres::PgConn::new(client);
+    conn.set_announce(&target.channel, &target.node);
     // The server's notices ("already exists, skipping") are not worth a log line each.
     conn.batch("SET client_min_messages = warning")?;
     let schema = &target.schema;

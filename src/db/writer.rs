@@ -121,13 +121,17 @@ impl std::fmt::Display for CommitFailed {
 }
 
 /// The writer thread's loop. Ends when the queue is closed and drained.
+/// Opens the writer's connection again after it was lost (PostgreSQL).
+pub(super) type Reconnect = Box<dyn Fn() -> Result<Connection, DbError> + Send>;
+
 pub(super) fn run(
     name: &'static str,
-    conn: Connection,
+    mut conn: Connection,
     mut rx: mpsc::Receiver<Msg>,
     batch_cap: usize,
     stats: &DbStats,
     mut hook: Option<Box<dyn WriterHook>>,
+    reconnect: Option<&Reconnect>,
 ) {
     tracing::debug!(db = name, "database writer started");
     if let Some(hook) = hook.as_mut() {
@@ -140,6 +144,23 @@ pub(super) fn run(
             match rx.try_recv() {
                 Ok(msg) => take(&mut rx, msg, &mut batch),
                 Err(_) => break,
+            }
+        }
+        if let Some(reconnect) = reconnect {
+            let lost = conn
+                .as_postgres()
+                .is_some_and(super::sql::postgres::PgConn::is_closed);
+            if lost {
+                match reconnect() {
+                    Ok(fresh) => {
+                        tracing::info!(db = name, "database writer reconnected");
+                        conn = fresh;
+                    }
+                    // The batch fails on the closed connection and is answered 503.
+                    Err(e) => {
+                        tracing::warn!(db = name, error = %e, "database writer could not reconnect")
+                    }
+                }
             }
         }
         if !batch.is_empty() {

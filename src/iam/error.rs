@@ -228,7 +228,7 @@ impl IamError {
 impl From<DbError> for IamError {
     fn from(e: DbError) -> IamError {
         match e {
-            DbError::Busy { .. } => IamError::from(Code::ServiceUnavailable).caused_by(e),
+            e if e.is_unavailable() => IamError::from(Code::ServiceUnavailable).caused_by(e),
             e => IamError::internal(e),
         }
     }

@@ -350,6 +350,8 @@ impl IamStore {
             .write(move |conn| {
                 let mut touched = Touched::default();
                 let value = f(conn, &mut touched)?;
+                // The other nodes rebuild their views once this commits (PostgreSQL).
+                crate::cluster::notify(conn, crate::cluster::Change::Iam)?;
                 let delta = match was_behind {
                     true => None,
                     false => Some(touched.read(conn)?),

@@ -155,8 +155,13 @@ impl RolePaths {
 }
 
 impl IamStore {
-    /// Fills `role_paths` from the database, at open.
+    /// Fills `role_paths` from the database, at open; again, whole, when another node changed
+    /// IAM (`replace`: roles gone there are dropped here).
     pub(super) async fn load_role_paths(&self) -> StoreResult<()> {
+        self.fill_role_paths(false).await
+    }
+
+    async fn fill_role_paths(&self, replace: bool) -> StoreResult<()> {
         let account = self.account_id().to_owned();
         let all: Vec<(String, String, String, Option<String>)> = self
             .read(move |conn| {
@@ -171,10 +176,24 @@ impl IamStore {
                 Ok(all)
             })
             .await?;
+        if replace {
+            self.role_paths()
+                .0
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clear();
+        }
         for (id, name, path, boundary) in all {
             self.role_paths().insert(&id, &name, &path, boundary);
         }
         Ok(())
+    }
+
+    /// What another node's IAM commit may have changed, read again: the view, built whole,
+    /// and every role's path (`crate::cluster`).
+    pub async fn follow_other_node(&self) -> StoreResult<()> {
+        self.refresh_view().await?;
+        self.fill_role_paths(true).await
     }
 
     /// Creates a role, with the permissions boundary `boundary` names (an existing managed

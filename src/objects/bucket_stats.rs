@@ -231,7 +231,7 @@ impl StorageStats {
 
     /// Reads the whole table again (PostgreSQL, which has no update hook to say which rows a
     /// commit changed): every row's value, and the removal of rows gone.
-    fn refresh_all(&self, conn: &Connection) -> crate::db::sql::Result<()> {
+    pub(super) fn refresh_all(&self, conn: &Connection) -> crate::db::sql::Result<()> {
         let rows: Vec<(i64, String, BucketUsage)> = conn
             .prepare_cached(SELECT)?
             .query_map([], row)?

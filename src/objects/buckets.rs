@@ -241,6 +241,22 @@ impl ObjectIndex {
             .await
     }
 
+    /// Every bucket and its configuration read again, whole: another node changed them
+    /// (`crate::cluster`). Under the bucket write lock, so no write of this node's interleaves.
+    pub async fn reload_buckets(&self) -> IndexResult<()> {
+        let _serial = self.buckets.writes.lock().await;
+        let fresh = self
+            .db
+            .read(|conn| Buckets::read_all(conn).map_err(IndexError::from))
+            .await?;
+        let map = fresh
+            .map
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *self.buckets.write() = map;
+        Ok(())
+    }
+
     /// Commits `work`, then applies `update` to the map before answering. A failed `work` was
     /// rolled back and leaves the map as it was. See the module comment for the lock and the
     /// spawned task.
@@ -253,7 +269,15 @@ impl ObjectIndex {
         let index = self.clone();
         let task = tokio::spawn(async move {
             let _serial = index.buckets.writes.lock().await;
-            let done = index.db.write(work).await?;
+            let done = index
+                .db
+                .write(|conn| {
+                    let done = work(conn)?;
+                    // The other nodes read the buckets again once this commits (PostgreSQL).
+                    crate::cluster::notify(conn, crate::cluster::Change::Buckets)?;
+                    Ok::<T, IndexError>(done)
+                })
+                .await?;
             update(&mut index.buckets.write(), &done);
             Ok(done)
         });

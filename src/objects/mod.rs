@@ -620,6 +620,14 @@ impl ObjectIndex {
     }
 
     /// Storage per bucket as last committed (`bucket_stats`).
+    /// Storage per bucket read again, whole (other nodes' writes change it too).
+    pub async fn reload_storage_stats(&self) -> IndexResult<()> {
+        let stats = Arc::clone(&self.stats);
+        self.db
+            .read(move |conn| stats.refresh_all(conn).map_err(IndexError::from))
+            .await
+    }
+
     pub fn storage_stats(&self) -> &StorageStats {
         &self.stats
     }

@@ -207,6 +207,9 @@ impl ObjectIndex {
         self.db
             .write(move |conn| {
                 upload_row(conn, &bucket, &key, &id)?;
+                // Another node's upload of the same part waits (the replaced blob is returned
+                // for removal by exactly one of them).
+                super::versions::lock_key(conn, &id, &part.number.to_string())?;
                 let old: Option<Option<String>> = conn
                     .cached_row("SELECT blob FROM parts WHERE upload_id = ?1 AND number = ?2", (&id, part.number), |r| r.get(0))
                     .optional()?;

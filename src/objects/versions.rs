@@ -423,12 +423,44 @@ fn write_configs(
 /// Publishes `o` as the key's new current version, as the bucket's versioning status says
 /// (the table in docs/versioning.md), honouring `condition` against the current version.
 /// Sets `o.version` and `o.null_version`.
+/// Holds the key against every other writer of it until the transaction ends. On SQLite the
+/// writer thread is the only writer: nothing to do. On PostgreSQL other nodes write too, and
+/// a write reads the key's rows before it changes them: a transaction-scoped advisory lock on
+/// the key makes the second writer wait for the first's commit, then read what it left (the
+/// last writer wins, as on S3; no row or blob is lost between them).
+pub(super) fn lock_key(conn: &Connection, bucket: &str, key: &str) -> IndexResult<()> {
+    if conn.engine() != crate::db::sql::Engine::Postgres {
+        return Ok(());
+    }
+    conn.cached_row(
+        "SELECT pg_advisory_xact_lock(?1)",
+        [key_lock_id(bucket, key)],
+        |_| Ok(()),
+    )?;
+    Ok(())
+}
+
+/// The advisory lock id of a key: 64 bits of a SHA-256 of bucket and key (a collision only
+/// makes two keys' writers take turns).
+fn key_lock_id(bucket: &str, key: &str) -> i64 {
+    use sha2::Digest;
+    let digest = sha2::Sha256::new()
+        .chain_update(bucket.as_bytes())
+        .chain_update([0])
+        .chain_update(key.as_bytes())
+        .finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(first)
+}
+
 pub(super) fn publish(
     conn: &Connection,
     o: &mut ObjectMeta,
     condition: &WriteCondition,
 ) -> IndexResult<Published> {
     require_bucket(conn, &o.bucket)?;
+    lock_key(conn, &o.bucket, &o.key)?;
     let current = find(conn, &o.bucket, &o.key, &VersionRef::Current)?;
     match (condition, &current) {
         (WriteCondition::IfAbsent, Some(_)) => return Err(IndexError::PreconditionFailed),
@@ -494,6 +526,7 @@ pub(super) fn delete(
     bypass: bool,
 ) -> IndexResult<Deleted> {
     require_bucket(conn, bucket)?;
+    lock_key(conn, bucket, key)?;
     if *version == VersionRef::Current {
         let status = status_in(conn, bucket)?;
         if status.is_none() {

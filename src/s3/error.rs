@@ -258,7 +258,7 @@ impl S3Error {
 impl From<DbError> for S3Error {
     fn from(e: DbError) -> S3Error {
         match e {
-            DbError::Busy { .. } => S3Error::from(Code::SlowDown),
+            e if e.is_unavailable() => S3Error::from(Code::SlowDown),
             e if e.is_storage_full() => storage_full(e),
             e => S3Error::internal("database error", e),
         }

@@ -24,7 +24,19 @@ pub async fn run(state: State, shutdown: CancellationToken) {
     let interval_ms =
         i64::try_from(settings.interval_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
     let stats = &state.metrics.scrub;
+    // One node at a time scrubs (`crate::cluster::Lease`); the others ask again each retry.
+    let lease = std::sync::Arc::new(crate::cluster::Lease::new(&state.config, "scrub"));
     loop {
+        let ours = std::sync::Arc::clone(&lease);
+        if !crate::metrics::blocking::spawn(move || ours.held())
+            .await
+            .unwrap_or(false)
+        {
+            tokio::select! {
+                () = tokio::time::sleep(RETRY) => continue,
+                () = shutdown.cancelled() => return,
+            }
+        }
         let outcome = step(&state, interval_ms, &shutdown).await;
         stats.running.store(0, Ordering::Relaxed);
         match outcome {

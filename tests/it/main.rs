@@ -12,6 +12,7 @@ mod authz_iam;
 mod authz_s3;
 mod backup;
 mod bench;
+mod cluster;
 mod config_cli;
 mod console;
 mod console_bucket;

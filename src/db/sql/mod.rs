@@ -106,6 +106,29 @@ impl Error {
         }
     }
 
+    /// The database cannot answer now but may soon: its connection is gone or refused, it is
+    /// shutting down, or a concurrent transaction made this one give up (PostgreSQL). Retried
+    /// by clients when answered 503.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Error::Postgres(e) => {
+                e.is_closed()
+                    || match e.code().map(|c| c.code()) {
+                        Some(code) => {
+                            code.starts_with("08")
+                                || matches!(
+                                    code,
+                                    "57P01" | "57P02" | "57P03" | "53300" | "40001" | "40P01"
+                                )
+                        }
+                        // No SQLSTATE: the connection failed before the server answered.
+                        None => e.as_db_error().is_none(),
+                    }
+            }
+            _ => false,
+        }
+    }
+
     /// The SQLite error, if it is one (for the callers that read SQLite's result codes).
     pub fn as_sqlite(&self) -> Option<&rusqlite::Error> {
         match self {

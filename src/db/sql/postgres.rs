@@ -17,6 +17,8 @@ pub(crate) struct PgConn {
     /// `None` only while dropping.
     client: RefCell<Option<postgres::Client>>,
     statements: RefCell<HashMap<String, postgres::Statement>>,
+    /// The channel this connection's commits are announced on, and the node's name.
+    announce: Option<(String, String)>,
 }
 
 impl Drop for PgConn {
@@ -38,7 +40,19 @@ impl PgConn {
         PgConn {
             client: RefCell::new(Some(client)),
             statements: RefCell::new(HashMap::new()),
+            announce: None,
         }
+    }
+
+    pub(crate) fn set_announce(&mut self, channel: &str, node: &str) {
+        self.announce = Some((channel.to_owned(), node.to_owned()));
+    }
+
+    /// The channel and node name for `crate::cluster::notify`.
+    pub(crate) fn announce(&self) -> Option<(&str, &str)> {
+        self.announce
+            .as_ref()
+            .map(|(c, n)| (c.as_str(), n.as_str()))
     }
 
     pub(crate) fn client(&self) -> std::cell::RefMut<'_, postgres::Client> {

@@ -106,6 +106,12 @@ impl From<IamError> for StsError {
     }
 }
 
+impl From<crate::db::DbError> for StsError {
+    fn from(e: crate::db::DbError) -> StsError {
+        StsError::from(IamError::from(e))
+    }
+}
+
 impl From<Code> for StsError {
     fn from(code: Code) -> StsError {
         StsError::from(IamError::from(code))

@@ -72,6 +72,12 @@ impl From<S3Error> for WebsiteError {
     }
 }
 
+impl From<crate::db::DbError> for WebsiteError {
+    fn from(e: crate::db::DbError) -> WebsiteError {
+        WebsiteError::from(S3Error::from(e))
+    }
+}
+
 impl std::fmt::Display for WebsiteError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.error.fmt(f)
