@@ -55,11 +55,24 @@ pub enum Command {
     /// older than backend.s3.scrub.orphan_grace_seconds are removed. Exit status: 0 nothing
     /// damaged, 3 corrupt or missing data found, 1 the scrub could not run
     Scrub(ScrubArgs),
+    /// Move a stopped single-node store's metadata from its SQLite files into the PostgreSQL
+    /// schemas of backend.metadata.postgres (empty ones); the blobs stay in the data directory
+    Migrate(MigrateArgs),
     /// Offline recovery and checks on a stopped server's data directory
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The engine the metadata is in now: sqlite
+    #[arg(long, value_parser = ["sqlite"])]
+    pub from: String,
+    /// The engine to move it to: postgres (backend.metadata.postgres)
+    #[arg(long, value_parser = ["postgres"])]
+    pub to: String,
 }
 
 #[derive(Debug, Args)]

@@ -24,6 +24,7 @@ pub mod lifecycle;
 pub mod lockfile;
 pub mod logging;
 pub mod metrics;
+pub mod migrate;
 pub mod objects;
 pub mod offline;
 pub mod oidc;

@@ -59,6 +59,16 @@ fn main() -> ExitCode {
             Some(args.bytes_per_second).filter(|r| *r > 0),
             args.report.as_deref(),
         ),
+        Command::Migrate(_) => {
+            labstore::logging::init(&config.log);
+            match labstore::migrate::sqlite_to_postgres(&config, &mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("labstore: migrate failed: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Backup(args) => backup(&config, &args),
         Command::Restore(args) => restore(&config, &args),
         Command::Admin { command } => admin(&config, &command),
