@@ -109,6 +109,26 @@ impl Watch {
         self.fresh_as_of_ms.store(ms.max(1), Ordering::Release);
     }
 
+    /// The `labstore_cluster_*` families (this node's own).
+    pub fn render(&self, text: &mut String) {
+        let staleness = self.staleness().map_or(-1.0, |s| s.as_secs_f64());
+        text.push_str(&format!(
+            "# HELP labstore_cluster_staleness_seconds How long ago this node's views were last confirmed fresh (-1: never); past 0.1 it refuses requests.\n\
+             # TYPE labstore_cluster_staleness_seconds gauge\n\
+             labstore_cluster_staleness_seconds {staleness}\n\
+             # HELP labstore_cluster_rebuilds_total Views read again because another node changed them, by view.\n\
+             # TYPE labstore_cluster_rebuilds_total counter\n\
+             labstore_cluster_rebuilds_total{{view=\"iam\"}} {}\n\
+             labstore_cluster_rebuilds_total{{view=\"buckets\"}} {}\n\
+             # HELP labstore_cluster_reconnects_total Reconnections of the notification connection.\n\
+             # TYPE labstore_cluster_reconnects_total counter\n\
+             labstore_cluster_reconnects_total {}\n",
+            self.applied_iam.load(Ordering::Relaxed),
+            self.applied_buckets.load(Ordering::Relaxed),
+            self.reconnects.load(Ordering::Relaxed),
+        ));
+    }
+
     /// Ends the watch thread (at shutdown).
     pub fn stop(&self) {
         self.stop.store(true, Ordering::Relaxed);

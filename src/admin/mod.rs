@@ -186,6 +186,9 @@ pub fn render(state: &State) -> Exposition {
     if let Some(audit) = &state.audit {
         audit.render_metrics(&mut text);
     }
+    if let Some(watch) = &state.cluster {
+        watch.render(&mut text);
+    }
     let mut chunks = vec![Bytes::from(text)];
     state.objects.storage_stats().render(&mut chunks);
     let mut text = String::with_capacity(2048);

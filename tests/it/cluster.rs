@@ -131,6 +131,12 @@ fn an_iam_change_on_one_node_is_enforced_on_another_within_the_bound() {
         eprintln!("key deletion on A enforced on B after {took:?}");
         let watch = b.state().cluster.as_ref().expect("B watches the cluster");
         assert!(watch.applied_iam.load(std::sync::atomic::Ordering::Relaxed) >= 2);
+        let metrics = common::get(b.admin, "/metrics").body;
+        assert!(
+            metrics.contains("labstore_cluster_rebuilds_total{view=\"iam\"}"),
+            "{metrics}"
+        );
+        assert!(metrics.contains("labstore_cluster_staleness_seconds 0."));
     });
 }
 
