@@ -105,7 +105,12 @@ pub static KEYS: &[Key] = &[
     Key {
         path: "backend.metadata.postgres.pool_size",
         kind: Kind::Int { min: 1, max: 1000 },
-        help: "Read connections per database on each node (each database's writer has one more)",
+        help: "Read connections per database on each node",
+    },
+    Key {
+        path: "backend.metadata.postgres.writers",
+        kind: Kind::Int { min: 1, max: 256 },
+        help: "Writer connections per database on each node: writes run in parallel on them, each in its own transaction",
     },
     Key {
         path: "backend.metadata.postgres.statement_timeout_ms",

@@ -88,8 +88,10 @@ pub struct Postgres {
     pub url: Option<Secret>,
     /// Prefix of the two schemas: `<schema>_iam` and `<schema>_objects`.
     pub schema: String,
-    /// Read connections per database and node (each writer has one more).
+    /// Read connections per database and node.
     pub pool_size: u32,
+    /// Writer connections per database and node.
+    pub writers: u32,
     pub statement_timeout_ms: u64,
 }
 
@@ -99,6 +101,7 @@ impl Default for Postgres {
             url: None,
             schema: "labstore".into(),
             pool_size: 16,
+            writers: 8,
             statement_timeout_ms: 5_000,
         }
     }
@@ -125,6 +128,7 @@ impl MetadataSection {
                 .unwrap_or_default(),
             schema: format!("{}_{name}", pg.schema),
             pool_size: pg.pool_size,
+            writers: pg.writers as usize,
             statement_timeout: Duration::from_millis(pg.statement_timeout_ms),
             channel: self.channel(),
             node: node.to_owned(),

@@ -181,8 +181,8 @@ struct Inner {
     pool: r2d2::Pool<Manager>,
     tx: mpsc::Sender<Msg>,
     timeout: Duration,
-    /// The writer thread, joined once by `close`.
-    writer: Mutex<Option<JoinHandle<()>>>,
+    /// The writer threads (one on SQLite), joined once by `close`.
+    writer: Mutex<Vec<JoinHandle<()>>>,
     stats: Arc<DbStats>,
 }
 
@@ -197,6 +197,8 @@ pub struct PgTarget {
     pub pool_size: u32,
     /// `statement_timeout` of every connection.
     pub statement_timeout: Duration,
+    /// Writer connections (and threads).
+    pub writers: usize,
     /// Where commits that change a cached view are announced (`crate::cluster`), and this
     /// node's name in the announcements.
     pub channel: String,
@@ -320,26 +322,57 @@ impl Db {
         ),
     ) -> Result<Db, DbError> {
         let (tx, rx) = mpsc::channel(config.write_chan_cap);
-        let batch_cap = config.write_chan_cap.max(1);
         let stats = Arc::new(DbStats::new());
-        let writer_stats = Arc::clone(&stats);
-        let handle = std::thread::Builder::new()
-            .name(format!("{name}-db-writer"))
-            .spawn(move || {
-                writer::run(
-                    name,
-                    conn,
-                    rx,
-                    batch_cap,
-                    &writer_stats,
-                    hook,
-                    reconnect.as_ref(),
-                )
-            })
-            .map_err(|source| DbError::Io {
-                context: format!("starting the {name} database writer"),
-                source,
-            })?;
+        let rx = Arc::new(writer::SharedQueue::new(rx));
+        let hook: Option<Arc<writer::SharedHook>> =
+            hook.map(|h| Arc::new(std::sync::Mutex::new(h)));
+        // SQLite: one writer, its commits grouped. PostgreSQL: several writers on connections
+        // of their own, each task its own transaction (the database orders them; a group
+        // would hold several tasks' key locks at once, inviting deadlocks between writers).
+        let (writers, batch_cap) = match engine {
+            sql::Engine::Sqlite => (1, config.write_chan_cap.max(1)),
+            sql::Engine::Postgres => (config.postgres.as_ref().map_or(1, |t| t.writers.max(1)), 1),
+        };
+        let reconnect: Option<Arc<writer::Reconnect>> = reconnect.map(Arc::new);
+        let mut handles = Vec::with_capacity(writers);
+        let mut conn = Some(conn);
+        for n in 0..writers {
+            let first = conn.take();
+            let (rx, hook, reconnect) = (Arc::clone(&rx), hook.clone(), reconnect.clone());
+            let writer_stats = Arc::clone(&stats);
+            let handle = std::thread::Builder::new()
+                .name(format!("{name}-db-writer"))
+                .spawn(move || {
+                    // The first writer has the connection the migrations ran on; the others
+                    // connect here, off any runtime (the client blocks on one of its own).
+                    let conn = match (first, reconnect.as_deref()) {
+                        (Some(conn), _) => conn,
+                        (None, Some(again)) => match again() {
+                            Ok(conn) => conn,
+                            Err(e) => {
+                                tracing::warn!(db = name, error = %e, "a database writer could not connect; the others write");
+                                return;
+                            }
+                        },
+                        (None, None) => return,
+                    };
+                    writer::run(
+                        name,
+                        conn,
+                        &rx,
+                        batch_cap,
+                        &writer_stats,
+                        hook.as_deref(),
+                        n == 0,
+                        reconnect.as_deref(),
+                    );
+                })
+                .map_err(|source| DbError::Io {
+                    context: format!("starting the {name} database writer"),
+                    source,
+                })?;
+            handles.push(handle);
+        }
         Ok(Db {
             inner: Arc::new(Inner {
                 name,
@@ -350,7 +383,7 @@ impl Db {
                 pool,
                 tx,
                 timeout: config.timeout,
-                writer: Mutex::new(Some(handle)),
+                writer: Mutex::new(handles),
                 stats,
             }),
         })
@@ -531,8 +564,13 @@ impl Db {
         // Ask the writer to close its receiving end; if the queue is already closed, the
         // writer is gone and there is nothing to ask.
         let _ = self.inner.tx.send(Msg::Close).await;
-        let handle = self.inner.writer.lock().ok().and_then(|mut h| h.take());
-        if let Some(handle) = handle {
+        let handles = self
+            .inner
+            .writer
+            .lock()
+            .map(|mut h| std::mem::take(&mut *h))
+            .unwrap_or_default();
+        for handle in handles {
             let name = self.inner.name;
             let joined = crate::metrics::blocking::spawn(move || handle.join()).await;
             if !matches!(joined, Ok(Ok(()))) {

@@ -122,28 +122,46 @@ impl std::fmt::Display for CommitFailed {
 
 /// The writer thread's loop. Ends when the queue is closed and drained.
 /// Opens the writer's connection again after it was lost (PostgreSQL).
-pub(super) type Reconnect = Box<dyn Fn() -> Result<Connection, DbError> + Send>;
+pub(super) type Reconnect = Box<dyn Fn() -> Result<Connection, DbError> + Send + Sync>;
 
+/// A database's writers share one queue (SQLite has one writer; PostgreSQL several, each
+/// with its own connection) and the hook.
+pub(super) type SharedQueue = std::sync::Mutex<mpsc::Receiver<Msg>>;
+pub(super) type SharedHook = std::sync::Mutex<Box<dyn WriterHook>>;
+
+fn locked<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[allow(clippy::too_many_arguments)] // the writer's whole world, each piece used once here
 pub(super) fn run(
     name: &'static str,
     mut conn: Connection,
-    mut rx: mpsc::Receiver<Msg>,
+    rx: &SharedQueue,
     batch_cap: usize,
     stats: &DbStats,
-    mut hook: Option<Box<dyn WriterHook>>,
+    hook: Option<&SharedHook>,
+    first: bool,
     reconnect: Option<&Reconnect>,
 ) {
     tracing::debug!(db = name, "database writer started");
-    if let Some(hook) = hook.as_mut() {
-        hook.attach(&conn);
+    if let (Some(hook), true) = (hook, first) {
+        locked(hook).attach(&conn);
     }
     let mut batch: Vec<Box<dyn ErasedTask>> = Vec::with_capacity(batch_cap);
-    while let Some(first) = rx.blocking_recv() {
-        take(&mut rx, first, &mut batch);
-        while batch.len() < batch_cap {
-            match rx.try_recv() {
-                Ok(msg) => take(&mut rx, msg, &mut batch),
-                Err(_) => break,
+    loop {
+        {
+            // One writer takes a group at a time; the others wait for the queue.
+            let mut rx = locked(rx);
+            let Some(first) = rx.blocking_recv() else {
+                break;
+            };
+            take(&mut rx, first, &mut batch);
+            while batch.len() < batch_cap {
+                match rx.try_recv() {
+                    Ok(msg) => take(&mut rx, msg, &mut batch),
+                    Err(_) => break,
+                }
             }
         }
         if let Some(reconnect) = reconnect {
@@ -164,7 +182,7 @@ pub(super) fn run(
             }
         }
         if !batch.is_empty() {
-            commit_batch(&conn, &mut batch, stats, hook.as_deref_mut());
+            commit_batch(&conn, &mut batch, stats, hook);
         }
     }
     if let Some(conn) = conn.into_sqlite() {
@@ -187,7 +205,7 @@ fn commit_batch(
     conn: &Connection,
     batch: &mut Vec<Box<dyn ErasedTask>>,
     stats: &DbStats,
-    hook: Option<&mut dyn WriterHook>,
+    hook: Option<&SharedHook>,
 ) {
     let began = std::time::Instant::now();
     // SQLite: take the write lock at once, so that no statement of the group can meet
@@ -225,7 +243,7 @@ fn commit_batch(
         tracing::error!(error = %e, tasks = batch.len(), "group commit failed");
     }
     if let Some(hook) = hook {
-        hook.after(conn, commit.is_ok());
+        locked(hook).after(conn, commit.is_ok());
     }
     for task in batch.drain(..) {
         task.finish(&commit);
