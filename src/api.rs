@@ -243,7 +243,7 @@ async fn steps<A: Api>(
     let access = &state.metrics.access;
     // On PostgreSQL: never authenticate or authorize from views that may miss another node's
     // change for longer than the bound.
-    if !state.views_fresh() {
+    if !state.views_fresh() && !state.wait_views_fresh().await {
         return Err(A::Error::from(crate::db::DbError::Stale));
     }
     let caller = A::authenticate(state, parts, parsed).inspect_err(|e| {

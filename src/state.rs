@@ -47,6 +47,22 @@ impl Inner {
     pub fn views_fresh(&self) -> bool {
         self.cluster.as_ref().is_none_or(|w| w.fresh())
     }
+
+    /// Waits, at most one staleness bound, for the watch to confirm the views again (a
+    /// heartbeat late on a loaded machine); whether it did. A request is held, not refused,
+    /// through such a hiccup, and never served from unconfirmed views.
+    pub async fn wait_views_fresh(&self) -> bool {
+        let deadline = tokio::time::Instant::now() + crate::cluster::STALENESS_BOUND;
+        loop {
+            if self.views_fresh() {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
 }
 
 impl State {
