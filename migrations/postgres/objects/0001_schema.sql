@@ -193,7 +193,10 @@ CREATE TABLE bucket_stats (
 
 -- The triggers that keep `bucket_stats` (SQLite's, one for one: same names, same events, same
 -- arithmetic). Their functions run with the search_path they were created with, so that they
--- update this schema's `bucket_stats` whatever the session's search_path is.
+-- update this schema's `bucket_stats` whatever the session's search_path is. The ones that
+-- count objects and uploads are deferred to the commit: every write in a bucket updates its
+-- one row, whose lock is then held from the commit's start to its end, not for the whole
+-- transaction (which serialised a bucket's writes across every writer and node).
 CREATE FUNCTION bucket_stats_bucket() RETURNS trigger LANGUAGE plpgsql
 SET search_path FROM CURRENT AS $$
 BEGIN
@@ -219,7 +222,8 @@ BEGIN
     RETURN NULL;
 END;
 $$;
-CREATE TRIGGER bucket_stats_object_in AFTER INSERT ON objects
+CREATE CONSTRAINT TRIGGER bucket_stats_object_in AFTER INSERT ON objects
+    DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW EXECUTE FUNCTION bucket_stats_object_in();
 
 CREATE FUNCTION bucket_stats_object_out() RETURNS trigger LANGUAGE plpgsql
@@ -237,7 +241,8 @@ BEGIN
     RETURN NULL;
 END;
 $$;
-CREATE TRIGGER bucket_stats_object_out AFTER DELETE ON objects
+CREATE CONSTRAINT TRIGGER bucket_stats_object_out AFTER DELETE ON objects
+    DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW EXECUTE FUNCTION bucket_stats_object_out();
 
 -- Fires, as SQLite's does, when the UPDATE names one of the columns, changed or not: taking
@@ -266,8 +271,9 @@ BEGIN
     RETURN NULL;
 END;
 $$;
-CREATE TRIGGER bucket_stats_object_change
+CREATE CONSTRAINT TRIGGER bucket_stats_object_change
     AFTER UPDATE OF bucket, current, delete_marker, size ON objects
+    DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW EXECUTE FUNCTION bucket_stats_object_change();
 
 CREATE FUNCTION bucket_stats_upload_in() RETURNS trigger LANGUAGE plpgsql
@@ -277,7 +283,8 @@ BEGIN
     RETURN NULL;
 END;
 $$;
-CREATE TRIGGER bucket_stats_upload_in AFTER INSERT ON uploads
+CREATE CONSTRAINT TRIGGER bucket_stats_upload_in AFTER INSERT ON uploads
+    DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW EXECUTE FUNCTION bucket_stats_upload_in();
 
 CREATE FUNCTION bucket_stats_upload_out() RETURNS trigger LANGUAGE plpgsql
@@ -287,7 +294,8 @@ BEGIN
     RETURN NULL;
 END;
 $$;
-CREATE TRIGGER bucket_stats_upload_out AFTER DELETE ON uploads
+CREATE CONSTRAINT TRIGGER bucket_stats_upload_out AFTER DELETE ON uploads
+    DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW EXECUTE FUNCTION bucket_stats_upload_out();
 
 -- Backups in progress (`labstore backup`, docs/operations.md "Backup and restore"). While a
