@@ -378,13 +378,19 @@ fn take(url: &str, id: i64) -> Result<Option<crate::db::sql::postgres::PgConn>> 
 
 /// The advisory lock id of worker `name` among the nodes announcing on `channel`.
 fn lock_id(channel: &str, name: &str) -> i64 {
+    advisory_id(&[b"labstore lease", channel.as_bytes(), name.as_bytes()])
+}
+
+/// A PostgreSQL advisory lock id for what `parts` name: 64 bits of a SHA-256 of them, each
+/// ended by a zero byte (a collision only makes two holders take turns).
+pub fn advisory_id(parts: &[&[u8]]) -> i64 {
     use sha2::Digest;
-    let digest = sha2::Sha256::new()
-        .chain_update(b"labstore lease\0")
-        .chain_update(channel.as_bytes())
-        .chain_update([0])
-        .chain_update(name.as_bytes())
-        .finalize();
+    let mut hash = sha2::Sha256::new();
+    for part in parts {
+        hash.update(part);
+        hash.update([0]);
+    }
+    let digest = hash.finalize();
     let mut first = [0u8; 8];
     first.copy_from_slice(&digest[..8]);
     i64::from_be_bytes(first)

@@ -440,18 +440,9 @@ pub(super) fn lock_key(conn: &Connection, bucket: &str, key: &str) -> IndexResul
     Ok(())
 }
 
-/// The advisory lock id of a key: 64 bits of a SHA-256 of bucket and key (a collision only
-/// makes two keys' writers take turns).
+/// The advisory lock id of a key (`cluster::advisory_id`).
 fn key_lock_id(bucket: &str, key: &str) -> i64 {
-    use sha2::Digest;
-    let digest = sha2::Sha256::new()
-        .chain_update(bucket.as_bytes())
-        .chain_update([0])
-        .chain_update(key.as_bytes())
-        .finalize();
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&digest[..8]);
-    i64::from_be_bytes(first)
+    crate::cluster::advisory_id(&[bucket.as_bytes(), key.as_bytes()])
 }
 
 pub(super) fn publish(

@@ -38,9 +38,22 @@ def navigate(driver, element):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.common.exceptions import WebDriverException
     old = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
+
+    def replaced(driver):
+        # ChromeDriver sometimes answers a question about a node of the page being torn down
+        # with "Node with given id does not belong to the document" rather than "stale element":
+        # the same fact, the old page is gone.
+        try:
+            return expected_conditions.staleness_of(old)(driver)
+        except WebDriverException as e:
+            if "does not belong to the document" in str(e):
+                return True
+            raise
+
+    WebDriverWait(driver, 30).until(replaced)
 
 
 def sign_in(driver, server, access_key, secret):
