@@ -4,8 +4,9 @@
 //! nodes then use the same data directory. Offline: it takes the data directory's lock, so no
 //! server runs on the files meanwhile. The target schemas must hold no rows yet.
 //!
-//! Every table is copied row by row in the order its foreign keys need, each database in one
-//! PostgreSQL transaction (all of it or nothing). Storage per bucket is not copied: the
+//! Every table is copied row by row in the order its foreign keys need, a page of rows at a time
+//! (memory stays bounded whatever the store's size), each database in one PostgreSQL
+//! transaction (all of it or nothing). Storage per bucket is not copied: the
 //! PostgreSQL triggers count the rows as they arrive. Backup holds and deferred removals
 //! belong to the SQLite server's life and are not copied either. Identity sequences are moved
 //! past the copied ids.
@@ -64,15 +65,36 @@ pub fn sqlite_to_postgres(config: &Config, out: &mut dyn Write) -> Result<(), Mi
             "iam" => crate::iam_store::MIGRATIONS,
             _ => crate::objects::MIGRATIONS,
         };
-        let source = crate::db::Db::open(name, &path, &sqlite_config, migrations)
+        let migrated = crate::db::Db::open(name, &path, &sqlite_config, migrations)
             .map_err(db(format!("opening {}", path.display())))?;
+        drop(migrated);
         let mut target_config = sqlite_config.clone();
-        target_config.postgres = metadata.postgres_target(name, &node);
+        let pg = metadata.postgres_target(name, &node);
+        target_config.postgres.clone_from(&pg);
+        // Opening creates the schema and its tables (the PostgreSQL migrations).
         let target = crate::db::Db::open(name, &path, &target_config, migrations)
             .map_err(db(format!("opening the PostgreSQL schema of {name}")))?;
-        let copied = source
-            .read_now(|from| copy_database(from, &target))
+        let to = match &pg {
+            Some(pg) => crate::db::connect_postgres(pg, target_config.timeout)
+                .map_err(db(format!("connecting to the PostgreSQL schema of {name}")))?,
+            None => unreachable!("the engine is postgres"),
+        };
+        // The source's own connection, on this thread (the data directory's lock keeps every
+        // writer out).
+        let from = rusqlite::Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .map(Connection::from)
+        .map_err(|e| MigrateError::Db {
+            context: format!("opening {}", path.display()),
+            source: DbError::from(e),
+        })?;
+        let copied = to
+            .transaction(|to| copy_database(&from, to))
             .map_err(db(format!("copying {name}")))?;
+        drop(to);
+        drop(target);
         let _ = writeln!(out, "{name}: {copied} rows copied");
     }
     let _ = writeln!(
@@ -82,64 +104,66 @@ pub fn sqlite_to_postgres(config: &Config, out: &mut dyn Write) -> Result<(), Mi
     Ok(())
 }
 
-/// Every table of `from` into `target`, in one transaction of the target's writer.
-fn copy_database(from: &Connection, target: &crate::db::Db) -> Result<u64, DbError> {
-    let tables = tables_in_order(from)?;
-    let mut all = Vec::new();
-    for table in &tables {
+/// Rows read from the source at a time.
+const PAGE: i64 = 1000;
+
+/// Every table of `from` into `to` (inside the caller's transaction), a page at a time.
+fn copy_database(from: &Connection, to: &Connection) -> Result<u64, DbError> {
+    let mut copied = 0u64;
+    for table in &tables_in_order(from)? {
         let columns = columns(from, table)?;
-        let mut stmt = from.prepare(&format!("SELECT {} FROM {table}", columns.join(", ")))?;
-        let mut rows = stmt.query([])?;
-        let mut owned = Vec::new();
-        while let Some(row) = rows.next()? {
-            let mut values = Vec::with_capacity(columns.len());
-            for i in 0..columns.len() {
-                values.push(Owned::from(row.get_ref(i)?));
-            }
-            owned.push(values);
+        let any = to
+            .query_row(&format!("SELECT 1 FROM {table} LIMIT 1"), [], |_| Ok(()))
+            .map(|()| true)
+            .or_else(|e| if e.is_no_rows() { Ok(false) } else { Err(e) })?;
+        if any {
+            return Err(DbError::Sql(crate::db::sql::Error::Invalid(format!(
+                "the target already holds rows in {table}: migrate into empty schemas"
+            ))));
         }
-        all.push((table.clone(), columns, owned));
-    }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .map_err(|source| DbError::Io {
-            context: "a runtime for the copy".into(),
-            source,
-        })?;
-    runtime.block_on(target.write(move |to| {
-        let mut copied = 0u64;
-        for (table, columns, rows) in &all {
-            let any: Option<i64> = to
-                .query_row(&format!("SELECT 1 FROM {table} LIMIT 1"), [], |r| r.get(0))
-                .map(Some)
-                .or_else(|e| if e.is_no_rows() { Ok(None) } else { Err(e) })?;
-            if any.is_some() {
-                return Err(DbError::Sql(crate::db::sql::Error::Invalid(format!(
-                    "the target already holds rows in {table}: migrate into empty schemas"
-                ))));
+        let marks: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
+        let insert = format!(
+            "INSERT INTO {table} ({}) VALUES ({})",
+            columns.join(", "),
+            marks.join(", ")
+        );
+        let select = format!(
+            "SELECT rowid, {} FROM {table} WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
+            columns.join(", ")
+        );
+        let mut after = i64::MIN;
+        loop {
+            let mut page: Vec<Vec<Owned>> = Vec::new();
+            {
+                let mut stmt = from.prepare_cached(&select)?;
+                let mut rows = stmt.query((after, PAGE))?;
+                while let Some(row) = rows.next()? {
+                    after = row.get(0)?;
+                    let mut values = Vec::with_capacity(columns.len());
+                    for i in 0..columns.len() {
+                        values.push(Owned::from(row.get_ref(i + 1)?));
+                    }
+                    page.push(values);
+                }
             }
-            let marks: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
-            let insert = format!(
-                "INSERT INTO {table} ({}) VALUES ({})",
-                columns.join(", "),
-                marks.join(", ")
-            );
             let mut stmt = to.prepare_cached(&insert)?;
-            for row in rows {
+            for row in &page {
                 let values: Vec<Value<'_>> = row.iter().map(Owned::value).collect();
                 stmt.execute(values)?;
                 copied += 1;
             }
-            if table == "objects" {
-                to.execute_batch(&format!(
-                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
-                     coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
-                ))?;
+            if page.len() < usize::try_from(PAGE).unwrap_or(usize::MAX) {
+                break;
             }
         }
-        Ok(copied)
-    }))
+        if table == "objects" {
+            to.execute_batch(&format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+                 coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
+            ))?;
+        }
+    }
+    Ok(copied)
 }
 
 /// The tables of the database, parents before the tables whose foreign keys name them.
@@ -197,8 +221,7 @@ fn columns(conn: &Connection, table: &str) -> Result<Vec<String>, DbError> {
     Ok(names)
 }
 
-/// A column's value, owned (the rows are read on the source's thread and written on the
-/// target's writer).
+/// A column's value, owned: a page is read whole before it is written.
 enum Owned {
     Null,
     Integer(i64),

@@ -620,6 +620,12 @@ fn apply_pragmas(
     Ok(())
 }
 
+/// A read-write connection of its own to `target`'s schema (for `labstore migrate`, which
+/// copies into one transaction of its own). Blocks: not on a runtime's thread.
+pub fn connect_postgres(target: &PgTarget, timeout: Duration) -> Result<Connection, DbError> {
+    Ok(Connection::postgres(pg_connect(target, timeout, false)?))
+}
+
 /// Opens one PostgreSQL connection to `target` with its session settings: the schema first
 /// on the search path, the statement timeout, and for readers read-only transactions.
 fn pg_connect(

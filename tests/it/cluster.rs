@@ -483,6 +483,27 @@ fn a_sqlite_store_migrates_to_postgres_and_serves_the_same_data() {
                 .await
                 .unwrap();
         }
+        // More rows than the copy's page (1,000), so that it pages.
+        let mut workers = tokio::task::JoinSet::new();
+        for worker in 0..16u32 {
+            let s3 = s3.clone();
+            workers.spawn(async move {
+                let mut n = worker;
+                while n < 1_050 {
+                    s3.put_object()
+                        .bucket("moved")
+                        .key(format!("many/{n:04}"))
+                        .body(ByteStream::from(n.to_string().into_bytes()))
+                        .send()
+                        .await
+                        .unwrap();
+                    n += 16;
+                }
+            });
+        }
+        while let Some(done) = workers.join_next().await {
+            done.unwrap();
+        }
         before.with_user(&common::allow("s3:GetObject")).await
     });
     before.stop();
@@ -541,10 +562,20 @@ fn a_sqlite_store_migrates_to_postgres_and_serves_the_same_data() {
             .root_s3()
             .list_objects_v2()
             .bucket("moved")
+            .prefix("many/")
+            .start_after("many/0999")
             .send()
             .await
             .unwrap();
-        assert_eq!(listed.key_count(), Some(3));
+        assert_eq!(listed.key_count(), Some(50));
+        let last = as_user
+            .get_object()
+            .bucket("moved")
+            .key("many/1049")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(last.body.collect().await.unwrap().to_vec(), b"1049");
     });
     let usage = after
         .state()
@@ -552,5 +583,5 @@ fn a_sqlite_store_migrates_to_postgres_and_serves_the_same_data() {
         .storage_stats()
         .usage("moved")
         .unwrap();
-    assert_eq!(usage.objects, 3);
+    assert_eq!(usage.objects, 3 + 1_050);
 }
