@@ -81,6 +81,8 @@ pub struct Watch {
     /// were applied; 0 until the first.
     fresh_as_of_ms: AtomicU64,
     stop: AtomicBool,
+    /// This node's name (its watch connection's `application_name` ends with it).
+    node: String,
     /// Applied notifications from other nodes, by kind (for tests and metrics).
     pub applied_iam: AtomicU64,
     pub applied_buckets: AtomicU64,
@@ -129,6 +131,11 @@ impl Watch {
         ));
     }
 
+    /// This node's name among the nodes.
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
     /// Ends the watch thread (at shutdown).
     pub fn stop(&self) {
         self.stop.store(true, Ordering::Relaxed);
@@ -150,6 +157,7 @@ pub fn start(
         started: Instant::now(),
         fresh_as_of_ms: AtomicU64::new(0),
         stop: AtomicBool::new(false),
+        node: node.to_owned(),
         applied_iam: AtomicU64::new(0),
         applied_buckets: AtomicU64::new(0),
         reconnects: AtomicU64::new(0),
@@ -217,7 +225,7 @@ impl Task {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(5));
         }
-        config.application_name("labstore-watch");
+        config.application_name(&format!("labstore-watch-{}", self.node));
         let mut client = config.connect(postgres::NoTls)?;
         client.batch_execute(&format!("LISTEN \"{}\"", self.channel))?;
         // Whatever changed while this node was not listening: read it all.

@@ -185,11 +185,13 @@ fn a_node_that_loses_its_notifications_stops_serving_until_they_are_back() {
     // clients retry) rather than serve from views that may be stale, until it is back.
     let url = postgres::url().unwrap();
     let mut admin = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
+    // This node's only: the other tests' nodes share the cluster.
+    let name = format!("labstore-watch-{}", watch.node());
     let killed = std::thread::spawn(move || {
         admin
             .execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'labstore-watch'",
-                &[],
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+                &[&name],
             )
             .unwrap()
     });
