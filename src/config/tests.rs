@@ -309,3 +309,57 @@ fn half_a_tls_pair_is_refused_naming_the_missing_key() {
     .unwrap_err();
     assert_eq!(e.key, "backend.tls.names");
 }
+
+#[test]
+fn the_postgres_engine_needs_a_url_and_a_plain_schema_prefix() {
+    let sources = |pairs: &[(&str, &str)]| Sources {
+        env: env(pairs),
+        ..Sources::default()
+    };
+    let e = load(&sources(&[(
+        "LABSTORE_BACKEND_METADATA_ENGINE",
+        "postgres",
+    )]))
+    .unwrap_err();
+    assert_eq!(e.key, "backend.metadata.postgres.url");
+    for bad in ["Labstore", "1st", "a-b", "x;drop", &"a".repeat(41)] {
+        let e = load(&sources(&[
+            ("LABSTORE_BACKEND_METADATA_ENGINE", "postgres"),
+            (
+                "LABSTORE_BACKEND_METADATA_POSTGRES_URL",
+                "postgres://u@h/db",
+            ),
+            ("LABSTORE_BACKEND_METADATA_POSTGRES_SCHEMA", bad),
+        ]))
+        .unwrap_err();
+        assert_eq!(e.key, "backend.metadata.postgres.schema", "{bad}");
+    }
+    let config = load(&sources(&[
+        ("LABSTORE_BACKEND_METADATA_ENGINE", "postgres"),
+        (
+            "LABSTORE_BACKEND_METADATA_POSTGRES_URL",
+            "postgres://u:pw-zq81@h/db",
+        ),
+        ("LABSTORE_BACKEND_METADATA_POSTGRES_SCHEMA", "store_2"),
+    ]))
+    .unwrap();
+    let target = config
+        .backend
+        .metadata
+        .postgres_target("objects", "n1")
+        .unwrap();
+    assert_eq!(
+        (target.schema.as_str(), target.channel.as_str()),
+        ("store_2_objects", "store_2_changes")
+    );
+    // The URL may carry a password: never in Debug output or `config show`.
+    assert!(!format!("{target:?}").contains("pw-zq81"));
+    assert!(!crate::config::show(&config).contains("pw-zq81"));
+    // SQLite, the default, needs neither.
+    assert!(load(&Sources::default())
+        .unwrap()
+        .backend
+        .metadata
+        .postgres_target("iam", "n1")
+        .is_none());
+}
