@@ -9,7 +9,7 @@
 pub(crate) mod postgres;
 pub mod value;
 
-pub use value::{FromColumn, Null, Param, Params, Value, ValueRef};
+pub use value::{FromColumn, Param, Params, Value, ValueRef};
 
 /// Which engine a connection talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

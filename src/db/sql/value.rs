@@ -213,15 +213,6 @@ impl Param for Value<'_> {
     }
 }
 
-/// SQL NULL, for a parameter with no Rust value.
-pub struct Null;
-
-impl Param for Null {
-    fn value(&self) -> Value<'_> {
-        Value::Null
-    }
-}
-
 /// A statement's parameters, in order: a tuple, an array, a slice of `&dyn Param`
 /// (`params!`), or `[]` for none.
 pub trait Params {
